@@ -1,0 +1,1 @@
+//! Disclosure control (placeholder, being written).
