@@ -2,4 +2,15 @@
 //!
 //! Pure library: no I/O beyond parsing strings handed to it, no HTTP, no SQL.
 
+pub mod aggregate;
 pub mod disclosure;
+pub mod error;
+pub mod format;
+pub mod instrument;
+pub mod scoring;
+pub mod stats;
+
+pub use aggregate::Aggregate;
+pub use error::{EngineError, Problem};
+pub use instrument::Instrument;
+pub use scoring::{Profile, SheetScores};

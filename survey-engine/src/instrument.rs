@@ -1,0 +1,617 @@
+//! Instruments (DESIGN S1): a versioned TOML questionnaire, parsed leniently and then
+//! validated as a whole so that every problem is reported with its place, not just the first.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::error::{EngineError, Problem};
+
+/// What a scale measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleKind {
+    Area,
+    Burnout,
+    Outcome,
+}
+
+/// Which end of a scale is the healthy one, after reverse keying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    HigherIsBetter,
+    HigherIsWorse,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResponseScale {
+    pub min: i32,
+    pub max: i32,
+    pub labels: Vec<String>,
+}
+
+impl ResponseScale {
+    pub fn points(&self) -> std::ops::RangeInclusive<i32> {
+        self.min..=self.max
+    }
+
+    pub fn contains(&self, value: i32) -> bool {
+        self.points().contains(&value)
+    }
+
+    /// S2: v' = min + max - v.
+    pub fn reverse(&self, value: i32) -> i32 {
+        self.min + self.max - value
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scale {
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    pub kind: ScaleKind,
+    pub direction: Direction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub id: String,
+    /// Index into `Instrument::scales`.
+    pub scale: usize,
+    pub text: String,
+    pub reverse: bool,
+}
+
+/// A profile scale reference with its inclusive cut-off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CutOff {
+    /// Index into `Instrument::scales`.
+    pub scale: usize,
+    pub at: f64,
+}
+
+/// S7 settings: which scales are exhaustion, cynicism and efficacy, and their cut-offs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProfileSettings {
+    /// High when the score is >= `at`.
+    pub exhaustion: CutOff,
+    /// High when the score is >= `at`.
+    pub cynicism: CutOff,
+    /// Low when the score is <= `at`.
+    pub efficacy: CutOff,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Translation {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub labels: Option<Vec<String>>,
+    pub scales: BTreeMap<String, String>,
+    pub items: BTreeMap<String, String>,
+}
+
+/// A validated instrument. Only [`Instrument::parse`] builds one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instrument {
+    pub id: String,
+    pub version: u32,
+    pub title: String,
+    pub description: String,
+    pub language: String,
+    pub response_scale: ResponseScale,
+    pub scales: Vec<Scale>,
+    pub items: Vec<Item>,
+    pub profiles: Option<ProfileSettings>,
+    pub translations: BTreeMap<String, Translation>,
+    /// For each scale, the indices of its items in instrument order.
+    scale_items: Vec<Vec<usize>>,
+    item_index: HashMap<String, usize>,
+}
+
+impl Instrument {
+    /// Parses and validates an instrument. On failure every problem found is returned.
+    pub fn parse(source: &str) -> Result<Self, EngineError> {
+        let raw: RawInstrument = toml::from_str(source).map_err(|e| {
+            let place = match e.span() {
+                Some(span) => {
+                    let (line, column) = line_column(source, span.start);
+                    format!("line {line}, column {column}")
+                }
+                None => "file".to_string(),
+            };
+            EngineError::InvalidInstrument(vec![Problem::new(place, e.message().trim())])
+        })?;
+        raw.validate()
+    }
+
+    pub fn item_index(&self, id: &str) -> Option<usize> {
+        self.item_index.get(id).copied()
+    }
+
+    pub fn scale_index(&self, id: &str) -> Option<usize> {
+        self.scales.iter().position(|s| s.id == id)
+    }
+
+    /// Indices of the items of scale `scale`, in instrument order.
+    pub fn scale_items(&self, scale: usize) -> &[usize] {
+        self.scale_items.get(scale).map_or(&[], Vec::as_slice)
+    }
+
+    /// Languages the instrument can be shown in: its own first, then its translations.
+    pub fn languages(&self) -> Vec<&str> {
+        std::iter::once(self.language.as_str())
+            .chain(self.translations.keys().map(String::as_str))
+            .collect()
+    }
+}
+
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+// ---- lenient raw form: every field optional so that validation can see everything ----
+
+#[derive(Deserialize)]
+struct RawInstrument {
+    id: Option<String>,
+    version: Option<i64>,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    language: Option<String>,
+    response_scale: Option<RawResponseScale>,
+    #[serde(default)]
+    scales: Vec<RawScale>,
+    #[serde(default)]
+    items: Vec<RawItem>,
+    profiles: Option<RawProfiles>,
+    #[serde(default)]
+    translations: BTreeMap<String, RawTranslation>,
+}
+
+#[derive(Deserialize)]
+struct RawResponseScale {
+    min: Option<i64>,
+    max: Option<i64>,
+    #[serde(default)]
+    labels: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawScale {
+    id: Option<String>,
+    label: Option<String>,
+    #[serde(default)]
+    description: String,
+    kind: Option<String>,
+    higher_is: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawItem {
+    id: Option<String>,
+    scale: Option<String>,
+    text: Option<String>,
+    #[serde(default)]
+    reverse: bool,
+}
+
+#[derive(Deserialize)]
+struct RawProfiles {
+    exhaustion: Option<RawCutOff>,
+    cynicism: Option<RawCutOff>,
+    efficacy: Option<RawCutOff>,
+}
+
+#[derive(Deserialize)]
+struct RawCutOff {
+    scale: Option<String>,
+    high_at: Option<f64>,
+    low_at: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct RawTranslation {
+    title: Option<String>,
+    description: Option<String>,
+    labels: Option<Vec<String>>,
+    #[serde(default)]
+    scales: BTreeMap<String, String>,
+    #[serde(default)]
+    items: BTreeMap<String, String>,
+}
+
+/// Collects problems while validating.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, place: impl fmt::Display, message: impl fmt::Display) {
+        self.0
+            .push(Problem::new(place.to_string(), message.to_string()));
+    }
+
+    fn required(&mut self, place: &str, value: Option<String>) -> String {
+        match value {
+            Some(v) if !v.trim().is_empty() => v,
+            Some(_) => {
+                self.add(place, "must not be empty");
+                String::new()
+            }
+            None => {
+                self.add(place, "is missing");
+                String::new()
+            }
+        }
+    }
+}
+
+/// Instruments with more points than this are almost certainly a typo in min or max.
+const MAX_SCALE_POINTS: i64 = 11;
+
+impl RawInstrument {
+    fn validate(self) -> Result<Instrument, EngineError> {
+        let mut p = Problems::default();
+        let id = p.required("id", self.id);
+        let version = match self.version {
+            Some(v) if (1..=i64::from(u32::MAX)).contains(&v) => v as u32,
+            Some(v) => {
+                p.add(
+                    "version",
+                    format!("must be a positive whole number, got {v}"),
+                );
+                0
+            }
+            None => {
+                p.add("version", "is missing");
+                0
+            }
+        };
+        let title = p.required("title", self.title);
+        let language = p.required("language", self.language);
+
+        let response_scale = validate_response_scale(&mut p, self.response_scale);
+
+        let mut scales = Vec::with_capacity(self.scales.len());
+        let mut scale_ids: HashMap<String, usize> = HashMap::new();
+        if self.scales.is_empty() {
+            p.add("scales", "the instrument has no scales");
+        }
+        for (i, raw) in self.scales.into_iter().enumerate() {
+            let place = match &raw.id {
+                Some(id) => format!("scales[{i}] (id \"{id}\")"),
+                None => format!("scales[{i}]"),
+            };
+            let sid = p.required(&format!("{place}.id"), raw.id);
+            let label = p.required(&format!("{place}.label"), raw.label);
+            let kind = match raw.kind.as_deref() {
+                Some("area") => ScaleKind::Area,
+                Some("burnout") => ScaleKind::Burnout,
+                Some("outcome") => ScaleKind::Outcome,
+                Some(other) => {
+                    p.add(
+                        format!("{place}.kind"),
+                        format!("unknown kind \"{other}\" (expected area, burnout or outcome)"),
+                    );
+                    ScaleKind::Area
+                }
+                None => {
+                    p.add(format!("{place}.kind"), "is missing");
+                    ScaleKind::Area
+                }
+            };
+            let direction = match raw.higher_is.as_deref() {
+                Some("better") => Direction::HigherIsBetter,
+                Some("worse") => Direction::HigherIsWorse,
+                Some(other) => {
+                    p.add(
+                        format!("{place}.higher_is"),
+                        format!("unknown value \"{other}\" (expected better or worse)"),
+                    );
+                    Direction::HigherIsBetter
+                }
+                None => {
+                    p.add(format!("{place}.higher_is"), "is missing");
+                    Direction::HigherIsBetter
+                }
+            };
+            if !sid.is_empty() && scale_ids.insert(sid.clone(), i).is_some() {
+                p.add(
+                    format!("{place}.id"),
+                    format!("duplicate scale id \"{sid}\""),
+                );
+            }
+            scales.push(Scale {
+                id: sid,
+                label,
+                description: raw.description,
+                kind,
+                direction,
+            });
+        }
+
+        let mut items = Vec::with_capacity(self.items.len());
+        let mut item_index: HashMap<String, usize> = HashMap::new();
+        let mut scale_items = vec![Vec::new(); scales.len()];
+        if self.items.is_empty() {
+            p.add("items", "the instrument has no items");
+        }
+        for (i, raw) in self.items.into_iter().enumerate() {
+            let place = match &raw.id {
+                Some(id) => format!("items[{i}] (id \"{id}\")"),
+                None => format!("items[{i}]"),
+            };
+            let iid = p.required(&format!("{place}.id"), raw.id);
+            let text = p.required(&format!("{place}.text"), raw.text);
+            let scale_ref = p.required(&format!("{place}.scale"), raw.scale);
+            let scale = match scale_ids.get(&scale_ref) {
+                Some(&s) => s,
+                None => {
+                    if !scale_ref.is_empty() {
+                        p.add(
+                            format!("{place}.scale"),
+                            format!("unknown scale \"{scale_ref}\""),
+                        );
+                    }
+                    usize::MAX
+                }
+            };
+            if !iid.is_empty() {
+                if scale_ids.contains_key(&iid) {
+                    // Item ids become CSV column headers beside scale columns.
+                    p.add(
+                        format!("{place}.id"),
+                        format!("item id \"{iid}\" is also a scale id"),
+                    );
+                }
+                if item_index.insert(iid.clone(), items.len()).is_some() {
+                    p.add(
+                        format!("{place}.id"),
+                        format!("duplicate item id \"{iid}\""),
+                    );
+                }
+            }
+            if let Some(list) = scale_items.get_mut(scale) {
+                list.push(items.len());
+            }
+            items.push(Item {
+                id: iid,
+                scale,
+                text,
+                reverse: raw.reverse,
+            });
+        }
+        for (s, scale) in scales.iter().enumerate() {
+            if scale_items.get(s).is_some_and(Vec::is_empty) {
+                p.add(
+                    format!("scales[{s}] (id \"{}\")", scale.id),
+                    "empty scale: no item belongs to it",
+                );
+            }
+        }
+
+        let profiles = self
+            .profiles
+            .and_then(|raw| validate_profiles(&mut p, raw, &scale_ids, response_scale.as_ref()));
+
+        let expected_labels = response_scale.as_ref().map(|r| r.labels.len());
+        let mut translations = BTreeMap::new();
+        for (lang, raw) in self.translations {
+            let place = format!("translations.{lang}");
+            if lang == language {
+                p.add(&place, "translates into the instrument's own language");
+            }
+            if let (Some(labels), Some(expected)) = (&raw.labels, expected_labels) {
+                if labels.len() != expected {
+                    p.add(
+                        format!("{place}.labels"),
+                        format!(
+                            "has {} labels, the response scale has {expected} points",
+                            labels.len()
+                        ),
+                    );
+                }
+            }
+            for scale in &scales {
+                if !scale.id.is_empty() && !raw.scales.contains_key(&scale.id) {
+                    p.add(
+                        format!("{place}.scales"),
+                        format!("missing scale \"{}\"", scale.id),
+                    );
+                }
+            }
+            for key in raw.scales.keys().filter(|k| !scale_ids.contains_key(*k)) {
+                p.add(
+                    format!("{place}.scales"),
+                    format!("unknown scale \"{key}\""),
+                );
+            }
+            for item in &items {
+                if !item.id.is_empty() && !raw.items.contains_key(&item.id) {
+                    p.add(
+                        format!("{place}.items"),
+                        format!("missing item \"{}\"", item.id),
+                    );
+                }
+            }
+            for key in raw.items.keys().filter(|k| !item_index.contains_key(*k)) {
+                p.add(format!("{place}.items"), format!("unknown item \"{key}\""));
+            }
+            translations.insert(
+                lang,
+                Translation {
+                    title: raw.title,
+                    description: raw.description,
+                    labels: raw.labels,
+                    scales: raw.scales,
+                    items: raw.items,
+                },
+            );
+        }
+
+        match response_scale {
+            Some(response_scale) if p.0.is_empty() => Ok(Instrument {
+                id,
+                version,
+                title,
+                description: self.description,
+                language,
+                response_scale,
+                scales,
+                items,
+                profiles,
+                translations,
+                scale_items,
+                item_index,
+            }),
+            _ => Err(EngineError::InvalidInstrument(p.0)),
+        }
+    }
+}
+
+fn validate_response_scale(
+    p: &mut Problems,
+    raw: Option<RawResponseScale>,
+) -> Option<ResponseScale> {
+    let Some(raw) = raw else {
+        p.add("response_scale", "is missing");
+        return None;
+    };
+    let (Some(min), Some(max)) = (raw.min, raw.max) else {
+        if raw.min.is_none() {
+            p.add("response_scale.min", "is missing");
+        }
+        if raw.max.is_none() {
+            p.add("response_scale.max", "is missing");
+        }
+        return None;
+    };
+    // Favorable % takes the two end points of one side, so a scale needs at least three.
+    if max - min < 2 || max - min + 1 > MAX_SCALE_POINTS {
+        p.add(
+            "response_scale",
+            format!("bad range {min}..{max}: a scale needs 3 to {MAX_SCALE_POINTS} points"),
+        );
+        return None;
+    }
+    let (Ok(min), Ok(max)) = (i32::try_from(min), i32::try_from(max)) else {
+        p.add("response_scale", format!("bad range {min}..{max}"));
+        return None;
+    };
+    let points = (max - min + 1) as usize;
+    if raw.labels.len() != points {
+        p.add(
+            "response_scale.labels",
+            format!(
+                "has {} labels, the range {min}..{max} has {points} points",
+                raw.labels.len()
+            ),
+        );
+    }
+    Some(ResponseScale {
+        min,
+        max,
+        labels: raw.labels,
+    })
+}
+
+fn validate_profiles(
+    p: &mut Problems,
+    raw: RawProfiles,
+    scale_ids: &HashMap<String, usize>,
+    response_scale: Option<&ResponseScale>,
+) -> Option<ProfileSettings> {
+    let mut cut = |name: &str, raw: Option<RawCutOff>, high: bool| -> Option<CutOff> {
+        let place = format!("profiles.{name}");
+        let Some(raw) = raw else {
+            p.add(
+                &place,
+                "is missing (profiles need exhaustion, cynicism and efficacy)",
+            );
+            return None;
+        };
+        let (key, at) = if high {
+            ("high_at", raw.high_at)
+        } else {
+            ("low_at", raw.low_at)
+        };
+        let scale = match raw.scale {
+            Some(id) => match scale_ids.get(&id) {
+                Some(&s) => Some(s),
+                None => {
+                    p.add(
+                        format!("{place}.scale"),
+                        format!("points at a missing scale \"{id}\""),
+                    );
+                    None
+                }
+            },
+            None => {
+                p.add(format!("{place}.scale"), "is missing");
+                None
+            }
+        };
+        let at = match at {
+            Some(at) => {
+                if let Some(rs) = response_scale {
+                    if !(f64::from(rs.min)..=f64::from(rs.max)).contains(&at) {
+                        p.add(
+                            format!("{place}.{key}"),
+                            format!(
+                                "{at} lies outside the response scale {}..{}",
+                                rs.min, rs.max
+                            ),
+                        );
+                    }
+                }
+                Some(at)
+            }
+            None => {
+                p.add(format!("{place}.{key}"), "is missing");
+                None
+            }
+        };
+        Some(CutOff {
+            scale: scale?,
+            at: at?,
+        })
+    };
+    let exhaustion = cut("exhaustion", raw.exhaustion, true);
+    let cynicism = cut("cynicism", raw.cynicism, true);
+    let efficacy = cut("efficacy", raw.efficacy, false);
+    Some(ProfileSettings {
+        exhaustion: exhaustion?,
+        cynicism: cynicism?,
+        efficacy: efficacy?,
+    })
+}
+
+/// The instruments shipped with the engine, by id.
+pub mod builtin {
+    use super::Instrument;
+    use crate::error::EngineError;
+
+    pub const WORKLIFE_CORE: &str = include_str!("../instruments/worklife-core.toml");
+    pub const WORKLIFE_PULSE: &str = include_str!("../instruments/worklife-pulse.toml");
+
+    /// Ids of the built-in instruments.
+    pub const IDS: [&str; 2] = ["worklife-core", "worklife-pulse"];
+
+    /// The TOML source of a built-in instrument.
+    pub fn source(id: &str) -> Option<&'static str> {
+        match id {
+            "worklife-core" => Some(WORKLIFE_CORE),
+            "worklife-pulse" => Some(WORKLIFE_PULSE),
+            _ => None,
+        }
+    }
+
+    /// A parsed built-in instrument; `None` for an unknown id.
+    pub fn load(id: &str) -> Option<Result<Instrument, EngineError>> {
+        source(id).map(Instrument::parse)
+    }
+}

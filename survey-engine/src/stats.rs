@@ -1,0 +1,265 @@
+//! Group statistics (DESIGN S4-S6, S8). Everything that can be undefined (empty groups,
+//! n = 1, zero variance) is an `Option`: no NaN ever leaves this module.
+
+use std::sync::OnceLock;
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Count, mean and sum of squared deviations, mergeable (Chan et al.) so that groups can be
+/// rolled up the unit tree without revisiting answer sheets.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    pub fn merge(&mut self, other: &Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        self.mean += delta * other.n as f64 / n as f64;
+        self.m2 += other.m2 + delta * delta * (self.n as f64) * (other.n as f64) / n as f64;
+        self.n = n;
+    }
+
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// Sample variance (n - 1), from n = 2 on.
+    pub fn variance(&self) -> Option<f64> {
+        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).max(0.0))
+    }
+
+    pub fn sd(&self) -> Option<f64> {
+        self.variance().map(f64::sqrt)
+    }
+}
+
+impl FromIterator<f64> for Moments {
+    fn from_iter<I: IntoIterator<Item = f64>>(iter: I) -> Self {
+        let mut m = Moments::default();
+        iter.into_iter().for_each(|x| m.add(x));
+        m
+    }
+}
+
+/// What a group contributes to one scale's S4 statistics; additive over respondents.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ScaleTally {
+    pub moments: Moments,
+    pub answered: u64,
+    pub favorable: u64,
+}
+
+impl ScaleTally {
+    pub fn add(&mut self, score: &crate::scoring::ScaleScore) {
+        self.moments.add(score.score);
+        self.answered += u64::from(score.answered);
+        self.favorable += u64::from(score.favorable);
+    }
+
+    pub fn merge(&mut self, other: &ScaleTally) {
+        self.moments.merge(&other.moments);
+        self.answered += other.answered;
+        self.favorable += other.favorable;
+    }
+
+    pub fn n(&self) -> u64 {
+        self.moments.n()
+    }
+
+    pub fn stats(&self) -> GroupStats {
+        GroupStats::from_tally(self)
+    }
+}
+
+/// S4 statistics of one scale over a group of respondents with a score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GroupStats {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub favorable_pct: Option<f64>,
+}
+
+impl GroupStats {
+    pub fn from_tally(tally: &ScaleTally) -> Self {
+        let m = &tally.moments;
+        let sd = m.sd();
+        let half_width = match (sd, t_975(m.n().saturating_sub(1))) {
+            (Some(sd), Some(t)) => Some(t * sd / (m.n() as f64).sqrt()),
+            _ => None,
+        };
+        let mean = m.mean();
+        GroupStats {
+            n: m.n(),
+            mean,
+            sd,
+            ci_low: mean.zip(half_width).map(|(x, h)| x - h),
+            ci_high: mean.zip(half_width).map(|(x, h)| x + h),
+            favorable_pct: (tally.answered > 0)
+                .then(|| 100.0 * tally.favorable as f64 / tally.answered as f64),
+        }
+    }
+}
+
+/// Quantiles are looked up for every shown cell of a release; cache the common ones.
+const T_CACHE: usize = 512;
+
+/// t(0.975, df), the two-sided 95% quantile of Student's t; `None` for df = 0.
+pub fn t_975(df: u64) -> Option<f64> {
+    static CACHE: OnceLock<Vec<Option<f64>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| (0..T_CACHE as u64).map(t_975_uncached).collect());
+    match usize::try_from(df).ok().and_then(|i| cache.get(i)) {
+        Some(&t) => t,
+        None => t_975_uncached(df),
+    }
+}
+
+fn t_975_uncached(df: u64) -> Option<f64> {
+    if df == 0 {
+        return None;
+    }
+    let t = StudentsT::new(0.0, 1.0, df as f64).ok()?.inverse_cdf(0.975);
+    t.is_finite().then_some(t)
+}
+
+/// S5 statistics of one item over raw answers (before reverse keying).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemStats {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    /// % of answers at each scale point from min to max; `None` when n = 0.
+    pub pct: Vec<Option<f64>>,
+}
+
+impl ItemStats {
+    /// From the number of answers at each scale point, `min` being the first point.
+    pub fn from_counts(min: i32, counts: &[u64]) -> Self {
+        let n: u64 = counts.iter().sum();
+        let moments = counts_moments(min, counts);
+        ItemStats {
+            n,
+            mean: moments.mean(),
+            sd: moments.sd(),
+            pct: counts
+                .iter()
+                .map(|&c| (n > 0).then(|| 100.0 * c as f64 / n as f64))
+                .collect(),
+        }
+    }
+}
+
+/// Exact moments of a discrete distribution given as counts per point.
+fn counts_moments(min: i32, counts: &[u64]) -> Moments {
+    let n: u64 = counts.iter().sum();
+    if n == 0 {
+        return Moments::default();
+    }
+    let points = || (min..).map(f64::from).zip(counts.iter().map(|&c| c as f64));
+    let mean = points().map(|(v, c)| v * c).sum::<f64>() / n as f64;
+    let m2 = points().map(|(v, c)| c * (v - mean) * (v - mean)).sum();
+    Moments { n, mean, m2 }
+}
+
+/// S6 Cronbach's alpha, accumulated over complete cases (respondents who answered every item
+/// of the scale), on reverse-keyed values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlphaTally {
+    items: Vec<Moments>,
+    total: Moments,
+}
+
+impl AlphaTally {
+    pub fn new(items: usize) -> Self {
+        AlphaTally {
+            items: vec![Moments::default(); items],
+            total: Moments::default(),
+        }
+    }
+
+    /// Adds one complete case: the keyed value of every item of the scale, in order.
+    pub fn add(&mut self, keyed: &[f64]) {
+        for (m, &x) in self.items.iter_mut().zip(keyed) {
+            m.add(x);
+        }
+        self.total.add(keyed.iter().sum());
+    }
+
+    pub fn merge(&mut self, other: &AlphaTally) {
+        for (a, b) in self.items.iter_mut().zip(&other.items) {
+            a.merge(b);
+        }
+        self.total.merge(&other.total);
+    }
+
+    /// alpha = k/(k-1) * (1 - sum of item variances / variance of the total); needs at least
+    /// two items, two complete cases and a total that varies.
+    pub fn alpha(&self) -> Option<f64> {
+        let k = self.items.len();
+        if k < 2 {
+            return None;
+        }
+        let total = self.total.variance().filter(|v| *v > 0.0)?;
+        let items: f64 = self
+            .items
+            .iter()
+            .map(Moments::variance)
+            .sum::<Option<f64>>()?;
+        let k = k as f64;
+        Some(k / (k - 1.0) * (1.0 - items / total))
+    }
+}
+
+/// S8 Welch's t-test between two groups.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Welch {
+    pub t: f64,
+    pub df: f64,
+    pub p: f64,
+}
+
+impl Welch {
+    pub fn significant(&self) -> bool {
+        self.p < 0.05
+    }
+}
+
+/// Welch's t-test from summary moments; `None` when a group has fewer than two members or
+/// both groups have zero variance.
+pub fn welch(a: &Moments, b: &Moments) -> Option<Welch> {
+    let (ma, mb) = (a.mean()?, b.mean()?);
+    let (va, vb) = (a.variance()? / a.n() as f64, b.variance()? / b.n() as f64);
+    let se2 = va + vb;
+    if se2 <= 0.0 {
+        return None;
+    }
+    let t = (ma - mb) / se2.sqrt();
+    let df = se2 * se2 / (va * va / (a.n() - 1) as f64 + vb * vb / (b.n() - 1) as f64);
+    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+    let p = (2.0 * dist.sf(t.abs())).clamp(0.0, 1.0);
+    (t.is_finite() && df.is_finite() && p.is_finite()).then_some(Welch { t, df, p })
+}
