@@ -1,1 +1,480 @@
-//! Disclosure control (placeholder, being written).
+//! Disclosure control for team-level survey releases.
+//!
+//! # The promise
+//!
+//! A *release* is every cell a survey wave can show: for every unit of the organisation tree
+//! the "whole unit" cell (everybody in the unit's subtree) and, for every report attribute
+//! separately, one "cut" cell per attribute value (everybody in the subtree with that value).
+//! Each measure has its own membership (`present`), so suppression is decided per measure.
+//!
+//! * D3, primary suppression: a cell with fewer than `k` respondents (including 0) is hidden
+//!   ([`CellStatus::BelowMin`]).
+//! * D4, complementary suppression: an attacker who knows n, sum, sum of squares and favourable
+//!   count of every shown cell may combine them with any real coefficients. Every set of
+//!   respondents whose 0/1 indicator vector lies in the real span of the shown cells' indicator
+//!   vectors must be empty or hold at least `k` people. Further cells are hidden
+//!   ([`CellStatus::Complementary`]) until that holds. The root's whole-unit cell is never hidden
+//!   by this rule.
+//! * D5, the auditor ([`audit`]): reports every derivable set of 1..k-1 respondents, exactly.
+//!
+//! # Atoms
+//!
+//! Respondents that belong to exactly the same cells cannot be told apart by any linear
+//! combination of cells, so every derivable 0/1 vector is constant on such groups ("atoms") and
+//! every derivable set is a union of whole atoms. An atom of weight (size) `>= k` can never be
+//! part of a breach. All linear algebra below works on atoms and is exact (rational arithmetic).
+//!
+//! # Derivable small sets (shared math, separate code)
+//!
+//! Let `R` be the matrix of shown cells over atoms, columns ordered big atoms (weight `>= k`)
+//! first, then small atoms. In a row echelon form of `R` the rows whose pivot is a small column
+//! are zero on every big column and span `W = rowspace(R) ∩ {x : x = 0 on big atoms}`:
+//! if `x = Σ c_i e_i` is zero on the big columns, the echelon row with the smallest pivot among
+//! those with `c_i != 0` fixes `x` at that pivot, so that pivot is a small column, and hence all
+//! rows with `c_i != 0` have small pivots. A breach is a 0/1 vector of `W` of weight 1..k-1.
+//! Bring `W`'s basis to reduced form: pivot columns `P`, free columns `F`. A vector of `W` is
+//! `Σ_{p} x_p w_p`, so a 0/1 vector `x` of `W` is a set `X` of small atoms satisfying, for every
+//! free column `f`, the *constraint* `[f ∈ X] = Σ_{p ∈ X ∩ P} W[p][f]`.
+//!
+//! A breach `X` is *minimal* if no non-empty proper subset is a breach. Every breach is a disjoint
+//! union of minimal breaches (if `Y ⊊ X` are both 0/1 vectors of `W`, so is `X - Y`), and every
+//! disjoint union of breaches lies in `W`. Minimal breaches are found by a depth-first search per
+//! seed atom `s` (the smallest atom of the breach): grow `X ⊆ X*` from `{s}`; while `X != X*`,
+//! `X` violates some constraint (else `X` would be a smaller breach inside `X*`), and `X*`
+//! satisfies it, so `X* \ X` meets the support of *every* violated constraint. The search
+//! therefore branches only over the atoms of one violated constraint (the one with the fewest
+//! candidates), restricted to atoms after `s` that fit the weight budget `k - 1 - w(X)`. This is
+//! complete and, because the constraints are local, fast.
+//!
+//! # The suppressor ([`suppress`])
+//!
+//! 1. Primary suppression (D3).
+//! 2. Residual rows. Whole-unit cells form one laminar family; for each attribute value the cut
+//!    cells form another. Replacing every shown cell by its *residual* (the cell minus its maximal
+//!    shown descendants in the same family) is a unitriangular change of basis, so the span is
+//!    unchanged; residuals of one family are disjoint. Every atom lies in at most
+//!    `1 + #attributes` residual rows.
+//! 3. Laminar pass: bottom-up in every family, a shown cell whose residual has 1..k-1
+//!    respondents is a breach on its own (cell minus shown children); hide the smallest non-root
+//!    cell of that combination.
+//! 4. Component pass: residual rows sharing atoms form connected components; the span of all
+//!    rows is the direct sum of the components' spans, so a breach exists iff some component
+//!    contains one (restrict a breach to each component: a non-empty restriction is a 0/1 vector
+//!    of that component's span with no larger weight). Every component that contains a small atom
+//!    is checked exactly with the search above (rationals on `i64` with overflow checks, redone
+//!    with `BigRational` if anything overflows). When a breach is found, it is written as a
+//!    combination of the original shown cells and the non-root participating cell with the
+//!    smallest n (ties: deepest unit, then lowest cell index) is hidden. Its residual atoms move
+//!    to the residual of its nearest shown ancestor in the same family, components merge, and
+//!    the affected component is checked again. Components found safe stay safe until a later
+//!    hiding touches them (hiding only shrinks the span, but it can merge rows, so touched
+//!    components are re-checked). The loop ends when every component is breach-free; every
+//!    iteration hides one cell, so it terminates.
+//!
+//! Safety: the final check is exact over the whole span (direct sum of components), so the
+//! returned release has no derivable set of 1..k-1 respondents. Hiding the root whole cell is
+//! never needed: a combination whose only participant is the root is a multiple of the root, and
+//! the only 0/1 multiple is the root itself, of size `>= k`.
+//!
+//! # The auditor ([`audit`])
+//!
+//! Independent code: it builds its own atoms from the shown cells (respondents grouped by the set
+//! of shown cells they belong to, computed from the tree directly), eliminates the whole matrix of
+//! shown cells with `BigRational`, enumerates all minimal breaches with its own search, and then
+//! all disjoint unions of them of weight `< k`. It also reports one combination of shown cells
+//! that yields each breach.
+
+mod audit;
+mod exact;
+mod suppress;
+
+pub use audit::audit;
+pub use suppress::suppress;
+
+use num_rational::BigRational;
+
+/// Errors from building or checking a release.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DisclosureError {
+    /// The unit tree has no units.
+    #[error("the unit tree is empty")]
+    EmptyTree,
+    /// Unit 0 must be the root (no parent).
+    #[error("unit 0 must be the root and have no parent")]
+    RootHasParent,
+    /// A unit other than 0 has no parent.
+    #[error("unit {0} has no parent but is not the root")]
+    SecondRoot(usize),
+    /// A parent index is out of range.
+    #[error("unit {unit} has parent {parent}, which does not exist")]
+    UnknownParent { unit: usize, parent: usize },
+    /// The parent links contain a cycle (some unit is not reachable from the root).
+    #[error("unit {0} is not reachable from the root (cycle in parent links)")]
+    Cycle(usize),
+    /// k must be at least 3.
+    #[error("minimum group size k = {0} is below 3")]
+    KTooSmall(usize),
+    /// `placements` and `present` have different lengths.
+    #[error("{placements} placements but {present} presence flags")]
+    LengthMismatch { placements: usize, present: usize },
+    /// A placement refers to a unit that does not exist.
+    #[error("respondent {respondent} is placed in unknown unit {unit}")]
+    UnknownUnit { respondent: usize, unit: usize },
+    /// A placement has the wrong number of attribute values.
+    #[error("respondent {respondent} has {got} attribute values, the layout has {expected}")]
+    AttributeCount {
+        respondent: usize,
+        got: usize,
+        expected: usize,
+    },
+    /// A placement has a value index out of range.
+    #[error("respondent {respondent} has value {value} for attribute {attribute}, which has {count} values")]
+    UnknownValue {
+        respondent: usize,
+        attribute: usize,
+        value: usize,
+        count: usize,
+    },
+    /// A cell key does not exist in the layout.
+    #[error("cell {0:?} is not part of the layout")]
+    UnknownCell(CellKey),
+}
+
+/// The organisation tree. Unit 0 is the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitTree {
+    parents: Vec<Option<usize>>,
+    children: Vec<Vec<usize>>,
+    /// Breadth-first order from the root: every parent comes before its children.
+    order: Vec<usize>,
+    depth: Vec<usize>,
+}
+
+impl UnitTree {
+    /// Builds and validates a tree: `parents[0] == None`, every other unit has a parent in range,
+    /// and every unit is reachable from the root.
+    pub fn new(parents: Vec<Option<usize>>) -> Result<Self, DisclosureError> {
+        let n = parents.len();
+        match parents.first() {
+            None => return Err(DisclosureError::EmptyTree),
+            Some(Some(_)) => return Err(DisclosureError::RootHasParent),
+            Some(None) => {}
+        }
+        let mut children = vec![Vec::new(); n];
+        for (u, p) in parents.iter().enumerate().skip(1) {
+            match *p {
+                None => return Err(DisclosureError::SecondRoot(u)),
+                Some(p) if p >= n => return Err(DisclosureError::UnknownParent { unit: u, parent: p }),
+                Some(p) => children[p].push(u),
+            }
+        }
+        let mut order = Vec::with_capacity(n);
+        let mut depth = vec![0usize; n];
+        order.push(0);
+        let mut i = 0;
+        while i < order.len() {
+            let u = order[i];
+            i += 1;
+            for &c in &children[u] {
+                depth[c] = depth[u] + 1;
+                order.push(c);
+            }
+        }
+        if order.len() != n {
+            let mut seen = vec![false; n];
+            for &u in &order {
+                seen[u] = true;
+            }
+            let missing = seen.iter().position(|s| !s).unwrap_or(0);
+            return Err(DisclosureError::Cycle(missing));
+        }
+        Ok(UnitTree {
+            parents,
+            children,
+            order,
+            depth,
+        })
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// Always false: a valid tree has a root.
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
+
+    /// Parent of `u` (`None` for the root or an unknown unit).
+    pub fn parent(&self, u: usize) -> Option<usize> {
+        self.parents.get(u).copied().flatten()
+    }
+
+    /// Children of `u` (empty for an unknown unit).
+    pub fn children(&self, u: usize) -> &[usize] {
+        self.children.get(u).map_or(&[], |c| c.as_slice())
+    }
+
+    /// Depth of `u` (root = 0; 0 for an unknown unit).
+    pub fn depth(&self, u: usize) -> usize {
+        self.depth.get(u).copied().unwrap_or(0)
+    }
+
+    /// Units in breadth-first order from the root (parents before children).
+    pub fn top_down(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Whether `a` is `u` or an ancestor of `u`.
+    pub fn is_ancestor_or_self(&self, a: usize, mut u: usize) -> bool {
+        loop {
+            if u == a {
+                return true;
+            }
+            match self.parent(u) {
+                Some(p) => u = p,
+                None => return false,
+            }
+        }
+    }
+}
+
+/// The cells of a release: whole units and unit x attribute value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The organisation tree.
+    pub tree: UnitTree,
+    /// Number of values of each report attribute.
+    pub value_counts: Vec<usize>,
+}
+
+/// One cell: a unit's whole subtree (`cut == None`) or its respondents with value `v` of
+/// attribute `a` (`cut == Some((a, v))`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    pub unit: usize,
+    pub cut: Option<(usize, usize)>,
+}
+
+impl Layout {
+    /// A layout from a tree and the number of values of each attribute.
+    pub fn new(tree: UnitTree, value_counts: Vec<usize>) -> Self {
+        Layout { tree, value_counts }
+    }
+
+    /// Number of cells per unit: the whole cell plus one per attribute value.
+    pub fn cells_per_unit(&self) -> usize {
+        1 + self.value_counts.iter().sum::<usize>()
+    }
+
+    /// Total number of cells.
+    pub fn cell_count(&self) -> usize {
+        self.tree.len() * self.cells_per_unit()
+    }
+
+    /// All cells in canonical order: for each unit in index order, the whole cell, then
+    /// attribute 0 values 0.., attribute 1 values 0.., ...
+    pub fn cells(&self) -> Vec<CellKey> {
+        let mut out = Vec::with_capacity(self.cell_count());
+        for unit in 0..self.tree.len() {
+            out.push(CellKey { unit, cut: None });
+            for (a, &count) in self.value_counts.iter().enumerate() {
+                for v in 0..count {
+                    out.push(CellKey {
+                        unit,
+                        cut: Some((a, v)),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Index of `key` in [`Layout::cells`]. The key must be valid (see [`Layout::contains`]);
+    /// for an invalid key the result is meaningless. Use [`Layout::try_cell_index`] to check.
+    pub fn cell_index(&self, key: CellKey) -> usize {
+        key.unit * self.cells_per_unit() + self.family_of(key.cut)
+    }
+
+    /// Index of `key` in [`Layout::cells`], or `None` if the key is not part of the layout.
+    pub fn try_cell_index(&self, key: CellKey) -> Option<usize> {
+        self.contains(key).then(|| self.cell_index(key))
+    }
+
+    /// Whether `key` is a cell of this layout.
+    pub fn contains(&self, key: CellKey) -> bool {
+        key.unit < self.tree.len()
+            && match key.cut {
+                None => true,
+                Some((a, v)) => self.value_counts.get(a).is_some_and(|&c| v < c),
+            }
+    }
+
+    /// The cell at `index` of [`Layout::cells`].
+    pub fn cell_key(&self, index: usize) -> CellKey {
+        let stride = self.cells_per_unit();
+        let unit = index / stride;
+        let mut rest = index % stride;
+        if rest == 0 {
+            return CellKey { unit, cut: None };
+        }
+        rest -= 1;
+        for (a, &count) in self.value_counts.iter().enumerate() {
+            if rest < count {
+                return CellKey {
+                    unit,
+                    cut: Some((a, rest)),
+                };
+            }
+            rest -= count;
+        }
+        CellKey { unit, cut: None }
+    }
+
+    /// Offset of a cut within a unit's cells (0 for the whole cell).
+    fn family_of(&self, cut: Option<(usize, usize)>) -> usize {
+        match cut {
+            None => 0,
+            Some((a, v)) => 1 + self.value_counts.iter().take(a).sum::<usize>() + v,
+        }
+    }
+}
+
+/// Where a respondent sits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Placement {
+    /// The unit the respondent belongs to directly (may be an inner unit).
+    pub unit: usize,
+    /// Per attribute: the value index, or `None` (then the respondent is in no cut of that
+    /// attribute, but still in the whole-unit cells).
+    pub values: Vec<Option<usize>>,
+}
+
+/// The decision for one cell and one measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellStatus {
+    /// The cell is published.
+    Shown,
+    /// Hidden: fewer than k respondents (D3).
+    BelowMin,
+    /// Hidden to protect another cell (D4).
+    Complementary,
+}
+
+/// A derivable set of 1..k-1 respondents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    /// Respondent indices, sorted.
+    pub respondents: Vec<usize>,
+    /// One way to derive the set: coefficients of shown cells whose combination is exactly the
+    /// set's indicator vector (sorted by cell, zero coefficients omitted).
+    pub combination: Vec<(CellKey, BigRational)>,
+}
+
+/// Checks k, lengths and every placement against the layout.
+fn validate(
+    layout: &Layout,
+    placements: &[Placement],
+    present: &[bool],
+    k: usize,
+) -> Result<(), DisclosureError> {
+    if k < 3 {
+        return Err(DisclosureError::KTooSmall(k));
+    }
+    if placements.len() != present.len() {
+        return Err(DisclosureError::LengthMismatch {
+            placements: placements.len(),
+            present: present.len(),
+        });
+    }
+    for (r, p) in placements.iter().enumerate() {
+        if p.unit >= layout.tree.len() {
+            return Err(DisclosureError::UnknownUnit {
+                respondent: r,
+                unit: p.unit,
+            });
+        }
+        if p.values.len() != layout.value_counts.len() {
+            return Err(DisclosureError::AttributeCount {
+                respondent: r,
+                got: p.values.len(),
+                expected: layout.value_counts.len(),
+            });
+        }
+        for (a, (v, &count)) in p.values.iter().zip(&layout.value_counts).enumerate() {
+            if let Some(v) = *v {
+                if v >= count {
+                    return Err(DisclosureError::UnknownValue {
+                        respondent: r,
+                        attribute: a,
+                        value: v,
+                        count,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_validation() {
+        assert_eq!(UnitTree::new(vec![]), Err(DisclosureError::EmptyTree));
+        assert_eq!(
+            UnitTree::new(vec![Some(0)]),
+            Err(DisclosureError::RootHasParent)
+        );
+        assert_eq!(
+            UnitTree::new(vec![None, None]),
+            Err(DisclosureError::SecondRoot(1))
+        );
+        assert_eq!(
+            UnitTree::new(vec![None, Some(5)]),
+            Err(DisclosureError::UnknownParent { unit: 1, parent: 5 })
+        );
+        assert_eq!(
+            UnitTree::new(vec![None, Some(2), Some(1)]),
+            Err(DisclosureError::Cycle(1))
+        );
+        let t = UnitTree::new(vec![None, Some(0), Some(1), Some(0)]).unwrap();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.children(0), &[1, 3]);
+        assert_eq!(t.parent(2), Some(1));
+        assert_eq!(t.parent(0), None);
+        assert_eq!(t.depth(2), 2);
+        assert!(t.is_ancestor_or_self(0, 2));
+        assert!(!t.is_ancestor_or_self(3, 2));
+    }
+
+    #[test]
+    fn cell_indexing_round_trips() {
+        let t = UnitTree::new(vec![None, Some(0), Some(0)]).unwrap();
+        let l = Layout::new(t, vec![2, 3]);
+        let cells = l.cells();
+        assert_eq!(cells.len(), l.cell_count());
+        for (i, &c) in cells.iter().enumerate() {
+            assert_eq!(l.cell_index(c), i);
+            assert_eq!(l.try_cell_index(c), Some(i));
+            assert_eq!(l.cell_key(i), c);
+        }
+        assert_eq!(
+            l.try_cell_index(CellKey {
+                unit: 0,
+                cut: Some((0, 2))
+            }),
+            None
+        );
+        assert_eq!(
+            l.try_cell_index(CellKey {
+                unit: 3,
+                cut: None
+            }),
+            None
+        );
+    }
+}
