@@ -226,3 +226,212 @@ fn instrument_check_and_show() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("id = \"worklife-pulse\""));
 }
+
+fn score(args: &[&str]) -> Output {
+    let mut all = vec!["score"];
+    all.extend_from_slice(args);
+    worklife(&all)
+}
+
+#[test]
+fn heatmap_of_small_teams_matches_the_reference_figures() {
+    // Statuses are the engine's decision; every figure of a shown row was recomputed by
+    // fixtures/reference_heatmap.py, and hidden rows carry no figure at all.
+    let o = score(&[
+        "--instrument",
+        "worklife-pulse",
+        "--responses",
+        &fixture("fixtures/small_teams.csv"),
+        "--output",
+        "heatmap",
+        "--min-group-size",
+        "5",
+        "--attribute",
+        "tenure",
+        "--attribute",
+        "location",
+        "--wave",
+        "2026-Q4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out, golden("small_teams_heatmap"));
+    assert!(out.starts_with(
+        "wave,unit,cut,scale,status,respondents,mean,sd,ci_low,ci_high,favorable_pct,delta_org,significant\n"
+    ));
+    for line in out.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[4] == "shown" {
+            assert!(f[5].parse::<u64>().unwrap() >= 5, "{line}");
+        } else {
+            assert!(
+                f[5..].iter().all(|x| x.is_empty()),
+                "hidden row with a figure: {line}"
+            );
+        }
+    }
+    // Apps has 2 people: below the minimum, not even a count.
+    assert!(out.contains("2026-Q4,Acme/Eng/Apps,,workload,below_min,,,,,,,,\n"));
+}
+
+#[test]
+fn heatmap_of_the_core_sample_matches_the_reference_figures() {
+    let o = score(&[
+        "--instrument",
+        "worklife-core",
+        "--responses",
+        &fixture("fixtures/core_responses.csv"),
+        "--output",
+        "heatmap",
+        "--min-group-size",
+        "5",
+        "--attribute",
+        "tenure",
+        "--wave",
+        "2026-Q4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), golden("core_heatmap"));
+}
+
+#[test]
+fn profiles_release_follows_the_same_rules() {
+    let o = score(&[
+        "--instrument",
+        "worklife-pulse",
+        "--responses",
+        &fixture("fixtures/small_teams.csv"),
+        "--output",
+        "profiles",
+        "--min-group-size",
+        "5",
+        "--attribute",
+        "tenure",
+        "--attribute",
+        "location",
+        "--wave",
+        "2026-Q4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), golden("small_teams_profiles"));
+}
+
+#[test]
+fn hand_checked_release_hides_the_complement_of_a_small_group() {
+    // Ops has 3 people but only 2 workload scores: below k = 3. Sales (3) must then be hidden
+    // too, or Ops = Acme - Sales would be derivable.
+    let o = score(&[
+        "--instrument",
+        &fixture("fixtures/mini.toml"),
+        "--responses",
+        &fixture("fixtures/responses.csv"),
+        "--output",
+        "heatmap",
+        "--min-group-size",
+        "3",
+        "--wave",
+        "W1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for row in [
+        "W1,Acme,,workload,shown,5,3.60,1.30,1.99,5.21,64.3,0.00,\n",
+        "W1,Acme/Ops,,workload,below_min,,,,,,,,\n",
+        "W1,Acme/Sales,,workload,complementary,,,,,,,,\n",
+        // Exhaustion: Ops 1, 3, 4 -> mean 2.67, sd 1.53; Acme mean 3.17 -> delta -0.50.
+        "W1,Acme/Ops,,exhaustion,shown,3,2.67,1.53,-1.13,6.46,50.0,-0.50,false\n",
+    ] {
+        assert!(out.contains(row), "missing {row:?} in\n{out}");
+    }
+    // Tree order: root, then children by name.
+    let units: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(units.first(), Some(&"Acme"));
+    assert!(
+        units.iter().position(|u| *u == "Acme/Ops") < units.iter().position(|u| *u == "Acme/Sales")
+    );
+}
+
+#[test]
+fn release_input_errors_are_clear() {
+    let mini = fixture("fixtures/mini.toml");
+    let responses = fixture("fixtures/responses.csv");
+    let o = score(&[
+        "--instrument",
+        &mini,
+        "--responses",
+        &responses,
+        "--output",
+        "heatmap",
+        "--min-group-size",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--min-group-size 2 is refused"));
+    let o = score(&[
+        "--instrument",
+        &mini,
+        "--responses",
+        &responses,
+        "--output",
+        "heatmap",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs --min-group-size"));
+    let o = score(&[
+        "--instrument",
+        &mini,
+        "--responses",
+        &responses,
+        "--output",
+        "heatmap",
+        "--min-group-size",
+        "3",
+        "--attribute",
+        "tenure",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no column \"tenure\""));
+
+    let dir = std::env::temp_dir().join(format!("wl-release-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad_units.csv");
+    std::fs::write(&bad, "unit,wl1\nAcme/Sales,3\nAcme//Ops,4\nOther/X,2\n,1\n").unwrap();
+    let o = score(&[
+        "--instrument",
+        &mini,
+        "--responses",
+        &bad.to_string_lossy(),
+        "--output",
+        "heatmap",
+        "--min-group-size",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    for e in [
+        "row 2, column \"unit\": value \"Acme//Ops\": the unit path \"Acme//Ops\" has an empty segment",
+        "row 3, column \"unit\": value \"Other/X\": the unit path \"Other/X\" does not start at the organisation root \"Acme\"",
+        "row 4, column \"unit\": value \"\": the unit path is empty",
+    ] {
+        assert!(err.contains(e), "missing {e:?} in {err}");
+    }
+    let no_unit = dir.join("no_unit.csv");
+    std::fs::write(&no_unit, "id,wl1\na,3\n").unwrap();
+    let o = score(&[
+        "--instrument",
+        &mini,
+        "--responses",
+        &no_unit.to_string_lossy(),
+        "--output",
+        "profiles",
+        "--min-group-size",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no column \"unit\""));
+}

@@ -7,6 +7,8 @@ pub mod disclosure;
 pub mod error;
 pub mod format;
 pub mod instrument;
+pub mod org;
+pub mod release;
 pub mod scoring;
 pub mod stats;
 

@@ -37,6 +37,22 @@ impl Moments {
         self.n = n;
     }
 
+    /// These moments without those of `part`, a subset of them (the rest of a group).
+    pub fn without(&self, part: &Moments) -> Option<Moments> {
+        let n = self.n.checked_sub(part.n)?;
+        if n == 0 {
+            return Some(Moments::default());
+        }
+        let mean = (self.mean * self.n as f64 - part.mean * part.n as f64) / n as f64;
+        let delta = mean - part.mean;
+        let m2 = self.m2 - part.m2 - delta * delta * (part.n as f64) * (n as f64) / self.n as f64;
+        Some(Moments {
+            n,
+            mean,
+            m2: m2.max(0.0),
+        })
+    }
+
     pub fn n(&self) -> u64 {
         self.n
     }

@@ -1,6 +1,9 @@
 //! `worklife score`: scores a responses CSV and writes CSV to stdout.
 
+use survey_engine::disclosure::Placement;
 use survey_engine::format::opt;
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Release, MIN_K};
 use survey_engine::{Aggregate, Instrument, SheetScores};
 
 use crate::cli::{ScoreArgs, ScoreOutput};
@@ -8,8 +11,26 @@ use crate::input::{load_instrument, read_responses, InputError, ResponseTable};
 
 pub fn run(args: &ScoreArgs) -> anyhow::Result<()> {
     let instrument = load_instrument(&args.instrument)?;
-    if matches!(args.output, ScoreOutput::Heatmap | ScoreOutput::Profiles) {
-        return Err(InputError::one("heatmap and profiles output are not available yet").into());
+    let release_k = match (args.output, args.min_group_size) {
+        (ScoreOutput::Heatmap | ScoreOutput::Profiles, None) => {
+            return Err(
+                InputError::one("--output heatmap|profiles needs --min-group-size K").into(),
+            )
+        }
+        (ScoreOutput::Heatmap | ScoreOutput::Profiles, Some(k)) if k < MIN_K => {
+            return Err(InputError::one(format!(
+                "--min-group-size {k} is refused: the minimum group size is at least {MIN_K}"
+            ))
+            .into())
+        }
+        (_, k) => k,
+    };
+    if args.output == ScoreOutput::Profiles && instrument.profiles.is_none() {
+        return Err(InputError::one(format!(
+            "instrument \"{}\" has no profile settings, so it has no profiles",
+            instrument.id
+        ))
+        .into());
     }
     let table = read_responses(&args.responses, &instrument)?;
     for item in &table.missing_items {
@@ -33,7 +54,15 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<()> {
             &instrument,
             &aggregate(&instrument, &table, &scores),
         )?,
-        ScoreOutput::Heatmap | ScoreOutput::Profiles => {}
+        ScoreOutput::Heatmap | ScoreOutput::Profiles => {
+            let k = release_k.unwrap_or(MIN_K);
+            let release = release(&instrument, &table, scores, k, args)?;
+            let csv = match args.output {
+                ScoreOutput::Heatmap => release.heatmap_csv()?,
+                _ => release.profiles_csv()?,
+            };
+            return super::emit(&csv);
+        }
     }
     super::emit(&out.into_inner()?)
 }
@@ -133,4 +162,103 @@ fn scales(out: &mut Out, instrument: &Instrument, agg: &Aggregate) -> anyhow::Re
         ])?;
     }
     Ok(())
+}
+
+/// Builds the suppressed release from a responses file with a `unit` column of paths.
+fn release(
+    instrument: &Instrument,
+    table: &ResponseTable,
+    scores: Vec<SheetScores>,
+    k: usize,
+    args: &ScoreArgs,
+) -> anyhow::Result<Release> {
+    let column = |name: &str| {
+        table
+            .passthrough_headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| InputError::one(format!("the responses file has no column \"{name}\"")))
+    };
+    let unit_col = column("unit")?;
+    let attr_cols = args
+        .attributes
+        .iter()
+        .map(|a| column(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut problems = Vec::new();
+    let cell = |row: &crate::input::ResponseRow, c: usize| {
+        row.passthrough
+            .get(c)
+            .map_or("", |s| s.as_str())
+            .trim()
+            .to_string()
+    };
+    let root = table
+        .rows
+        .first()
+        .and_then(|r| {
+            OrgTree::segments(&cell(r, unit_col))
+                .ok()?
+                .first()
+                .map(|s| s.to_string())
+        })
+        .unwrap_or_default();
+    let mut tree = OrgTree::new(if root.is_empty() { "-" } else { &root })?;
+    let mut units = Vec::with_capacity(table.rows.len());
+    for (i, row) in table.rows.iter().enumerate() {
+        let path = cell(row, unit_col);
+        match tree.insert(&path) {
+            Ok(u) => units.push(u),
+            Err(reason) => {
+                problems.push(format!(
+                    "row {}, column \"unit\": value \"{path}\": {reason}",
+                    i + 1
+                ));
+                units.push(0);
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(InputError(problems).into());
+    }
+    let attributes: Vec<Attribute> = args
+        .attributes
+        .iter()
+        .zip(&attr_cols)
+        .map(|(name, &c)| {
+            let mut values: Vec<String> = table
+                .rows
+                .iter()
+                .map(|r| cell(r, c))
+                .filter(|v| !v.is_empty())
+                .collect();
+            values.sort();
+            values.dedup();
+            Attribute {
+                name: name.clone(),
+                values,
+            }
+        })
+        .collect();
+    let sheets: Vec<PlacedSheet> = table
+        .rows
+        .iter()
+        .zip(units)
+        .zip(scores)
+        .map(|((row, unit), scores)| PlacedSheet {
+            placement: Placement {
+                unit,
+                values: attributes
+                    .iter()
+                    .zip(&attr_cols)
+                    .map(|(a, &c)| a.values.binary_search(&cell(row, c)).ok())
+                    .collect(),
+            },
+            scores,
+        })
+        .collect();
+    let wave = args.wave.clone().unwrap_or_default();
+    Ok(Release::build(
+        instrument, tree, attributes, &sheets, k, &wave,
+    )?)
 }

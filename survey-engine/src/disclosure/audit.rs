@@ -27,7 +27,12 @@ pub fn audit(
     if let Some(bad) = shown.iter().find(|c| !layout.contains(**c)) {
         return Err(DisclosureError::UnknownCell(*bad));
     }
-    let cells: Vec<CellKey> = shown.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let cells: Vec<CellKey> = shown
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let position: BTreeMap<CellKey, usize> =
         cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
 

@@ -164,7 +164,9 @@ impl UnitTree {
         for (u, p) in parents.iter().enumerate().skip(1) {
             match *p {
                 None => return Err(DisclosureError::SecondRoot(u)),
-                Some(p) if p >= n => return Err(DisclosureError::UnknownParent { unit: u, parent: p }),
+                Some(p) if p >= n => {
+                    return Err(DisclosureError::UnknownParent { unit: u, parent: p })
+                }
                 Some(p) => children[p].push(u),
             }
         }
@@ -469,12 +471,6 @@ mod tests {
             }),
             None
         );
-        assert_eq!(
-            l.try_cell_index(CellKey {
-                unit: 3,
-                cut: None
-            }),
-            None
-        );
+        assert_eq!(l.try_cell_index(CellKey { unit: 3, cut: None }), None);
     }
 }

@@ -340,7 +340,8 @@ impl<'a> State<'a> {
         atoms.sort_unstable_by_key(|&a| (self.atom_weight[a] < k, a));
         let nbig = atoms.iter().filter(|&&a| self.atom_weight[a] >= k).count();
         let weights: Vec<usize> = atoms.iter().map(|&a| self.atom_weight[a]).collect();
-        let local: BTreeMap<usize, usize> = atoms.iter().enumerate().map(|(i, &a)| (a, i)).collect();
+        let local: BTreeMap<usize, usize> =
+            atoms.iter().enumerate().map(|(i, &a)| (a, i)).collect();
         let matrix: Vec<Vec<usize>> = rows
             .iter()
             .map(|&r| {
@@ -608,8 +609,7 @@ impl<F: Exact> Search<'_, F> {
             return Some(Some(key));
         }
         let budget = self.p.k - 1 - weight;
-        let eligible =
-            |c: usize| c > seed && !in_x(c) && self.p.weights[c] <= budget;
+        let eligible = |c: usize| c > seed && !in_x(c) && self.p.weights[c] <= budget;
         let mut best: Option<Vec<usize>> = None;
         for &f in &violated {
             let mut cands: Vec<usize> = Vec::new();

@@ -1,0 +1,149 @@
+//! The organisation tree as users name it: unit paths like `Acme/Engineering/Platform`.
+
+use std::collections::HashMap;
+
+use crate::disclosure::UnitTree;
+use crate::error::EngineError;
+
+/// Units with names; unit 0 is the root. Children are kept sorted by name.
+#[derive(Clone, Debug)]
+pub struct OrgTree {
+    names: Vec<String>,
+    parents: Vec<Option<usize>>,
+    children: Vec<Vec<usize>>,
+    by_path: HashMap<String, usize>,
+}
+
+impl OrgTree {
+    /// A tree holding only the root.
+    pub fn new(root: &str) -> Result<Self, EngineError> {
+        let root = root.trim();
+        if root.is_empty() || root.contains('/') {
+            return Err(EngineError::InvalidInput(format!(
+                "\"{root}\" is not a unit name"
+            )));
+        }
+        Ok(OrgTree {
+            names: vec![root.to_string()],
+            parents: vec![None],
+            children: vec![Vec::new()],
+            by_path: HashMap::from([(root.to_string(), 0)]),
+        })
+    }
+
+    /// Splits and checks a path: non-empty segments, trimmed.
+    pub fn segments(path: &str) -> Result<Vec<&str>, String> {
+        let segments: Vec<&str> = path.split('/').map(str::trim).collect();
+        if path.trim().is_empty() {
+            return Err("the unit path is empty".to_string());
+        }
+        if segments.iter().any(|s| s.is_empty()) {
+            return Err(format!("the unit path \"{path}\" has an empty segment"));
+        }
+        Ok(segments)
+    }
+
+    /// The unit at `path`, creating it and any missing ancestors. The path must start at the root.
+    pub fn insert(&mut self, path: &str) -> Result<usize, String> {
+        let segments = Self::segments(path)?;
+        let root = self.names.first().map(String::as_str).unwrap_or_default();
+        if segments.first() != Some(&root) {
+            return Err(format!(
+                "the unit path \"{path}\" does not start at the organisation root \"{root}\""
+            ));
+        }
+        let mut unit = 0;
+        let mut prefix = root.to_string();
+        for name in segments.iter().skip(1) {
+            prefix.push('/');
+            prefix.push_str(name);
+            unit = match self.by_path.get(&prefix) {
+                Some(&u) => u,
+                None => {
+                    let u = self.names.len();
+                    self.names.push((*name).to_string());
+                    self.parents.push(Some(unit));
+                    self.children.push(Vec::new());
+                    let names = &self.names;
+                    if let Some(siblings) = self.children.get_mut(unit) {
+                        let at = siblings.partition_point(|&c| names[c].as_str() < *name);
+                        siblings.insert(at, u);
+                    }
+                    self.by_path.insert(prefix.clone(), u);
+                    u
+                }
+            };
+        }
+        Ok(unit)
+    }
+
+    /// Builds a tree from paths; the first path's first segment is the root.
+    pub fn from_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> Result<Self, EngineError> {
+        let mut paths = paths.into_iter().peekable();
+        let first = paths.peek().copied().unwrap_or_default();
+        let root = Self::segments(first)
+            .map_err(EngineError::InvalidInput)?
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .to_string();
+        let mut tree = OrgTree::new(&root)?;
+        for p in paths {
+            tree.insert(p).map_err(EngineError::InvalidInput)?;
+        }
+        Ok(tree)
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn find(&self, path: &str) -> Option<usize> {
+        let canonical = Self::segments(path).ok()?.join("/");
+        self.by_path.get(&canonical).copied()
+    }
+
+    pub fn name(&self, unit: usize) -> &str {
+        self.names.get(unit).map_or("", String::as_str)
+    }
+
+    pub fn parent(&self, unit: usize) -> Option<usize> {
+        self.parents.get(unit).copied().flatten()
+    }
+
+    pub fn children(&self, unit: usize) -> &[usize] {
+        self.children.get(unit).map_or(&[], Vec::as_slice)
+    }
+
+    /// The full path from the root, names joined by `/`.
+    pub fn path(&self, unit: usize) -> String {
+        let mut names = vec![self.name(unit)];
+        let mut u = unit;
+        while let Some(p) = self.parent(u) {
+            names.push(self.name(p));
+            u = p;
+        }
+        names.reverse();
+        names.join("/")
+    }
+
+    /// Units depth first from the root, children by name: the order of every report.
+    pub fn tree_order(&self) -> Vec<usize> {
+        let mut order = Vec::with_capacity(self.len());
+        let mut stack = vec![0];
+        while let Some(u) = stack.pop() {
+            order.push(u);
+            stack.extend(self.children(u).iter().rev());
+        }
+        order
+    }
+
+    /// The same tree in the shape disclosure control works on.
+    pub fn unit_tree(&self) -> Result<UnitTree, EngineError> {
+        UnitTree::new(self.parents.clone()).map_err(|e| EngineError::InvalidInput(e.to_string()))
+    }
+}

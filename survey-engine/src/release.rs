@@ -1,0 +1,472 @@
+//! A wave's release (DESIGN D2): every unit of the tree rolled up over its subtree and every
+//! unit x value of each report attribute, for every scale and for the burnout profiles, with
+//! suppression decided once over the whole release (D3, D4). Every export is produced from a
+//! [`Release`] only (D6): hidden cells carry no figure at all.
+
+use std::collections::HashMap;
+
+use crate::disclosure::{self, CellKey, CellStatus, Layout, Placement};
+use crate::error::EngineError;
+use crate::format::opt;
+use crate::instrument::Instrument;
+use crate::org::OrgTree;
+use crate::scoring::{Profile, SheetScores};
+use crate::stats::{welch, GroupStats, Moments, ScaleTally};
+
+/// The design's floor for k (D1).
+pub const MIN_K: usize = 3;
+
+/// A report attribute (e.g. tenure band) and its values, sorted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribute {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// One scored answer sheet with where it belongs.
+#[derive(Clone, Debug)]
+pub struct PlacedSheet {
+    pub placement: Placement,
+    pub scores: SheetScores,
+}
+
+/// One cell of one scale.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeatCell {
+    pub status: CellStatus,
+    /// Only for shown cells.
+    pub stats: Option<GroupStats>,
+    /// Cell mean minus the root's (same cut and scale); only when both are shown.
+    pub delta_org: Option<f64>,
+    /// Welch's t-test against the rest of the organisation (same cut); never for the root.
+    pub significant: Option<bool>,
+    /// Mergeable moments, kept for comparisons between releases; only for shown cells.
+    pub moments: Option<Moments>,
+}
+
+/// The burnout-profile distribution of one cell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProfileCell {
+    pub status: CellStatus,
+    /// Respondents and their count per [`Profile`] (indexed by `Profile::index`); only shown.
+    pub counts: Option<(u64, [u64; 6])>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub wave: String,
+    pub k: usize,
+    pub tree: OrgTree,
+    pub attributes: Vec<Attribute>,
+    pub layout: Layout,
+    /// Scale ids in instrument order.
+    pub scales: Vec<String>,
+    /// `heat[scale][cell]`, cells indexed like `layout.cells()`.
+    pub heat: Vec<Vec<HeatCell>>,
+    /// Per cell; empty when the instrument has no profile settings.
+    pub profiles: Vec<ProfileCell>,
+}
+
+impl Release {
+    /// Builds the release of one wave. `k` below [`MIN_K`] is refused.
+    pub fn build(
+        instrument: &Instrument,
+        tree: OrgTree,
+        attributes: Vec<Attribute>,
+        sheets: &[PlacedSheet],
+        k: usize,
+        wave: &str,
+    ) -> Result<Release, EngineError> {
+        if k < MIN_K {
+            return Err(EngineError::InvalidInput(format!(
+                "the minimum group size must be at least {MIN_K}, got {k}"
+            )));
+        }
+        let layout = Layout::new(
+            tree.unit_tree()?,
+            attributes.iter().map(|a| a.values.len()).collect(),
+        );
+        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let mut suppressor = Suppressor::new(&layout, &placements, k);
+
+        let heat = (0..instrument.scales.len())
+            .map(|s| {
+                let present: Vec<bool> =
+                    sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
+                let status = suppressor.statuses(&present)?;
+                let tallies = roll_up(&layout, sheets, |sheet, t: &mut ScaleTally| {
+                    if let Some(score) = sheet.scores.scales.get(s).copied().flatten() {
+                        t.add(&score);
+                    }
+                });
+                Ok(heat_cells(&layout, &status, &tallies))
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+
+        let profiles = if instrument.profiles.is_some() {
+            let present: Vec<bool> = sheets.iter().map(|x| x.scores.profile.is_some()).collect();
+            let status = suppressor.statuses(&present)?;
+            let counts = roll_up(&layout, sheets, |sheet, c: &mut (u64, [u64; 6])| {
+                if let Some(p) = sheet.scores.profile {
+                    c.0 += 1;
+                    if let Some(slot) = c.1.get_mut(p.index()) {
+                        *slot += 1;
+                    }
+                }
+            });
+            status
+                .iter()
+                .zip(counts)
+                .map(|(&status, counts)| ProfileCell {
+                    status,
+                    counts: (status == CellStatus::Shown).then_some(counts),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+
+        Ok(Release {
+            wave: wave.to_string(),
+            k,
+            tree,
+            attributes,
+            layout,
+            scales: instrument.scales.iter().map(|s| s.id.clone()).collect(),
+            heat,
+            profiles,
+        })
+    }
+
+    /// The rows of a report: units in tree order, each whole unit before its cuts.
+    pub fn row_order(&self) -> Vec<CellKey> {
+        let mut rows = Vec::with_capacity(self.layout.cell_count());
+        for unit in self.tree.tree_order() {
+            rows.push(CellKey { unit, cut: None });
+            for (a, attr) in self.attributes.iter().enumerate() {
+                rows.extend((0..attr.values.len()).map(|v| CellKey {
+                    unit,
+                    cut: Some((a, v)),
+                }));
+            }
+        }
+        rows
+    }
+
+    /// `attribute=value` for a cut, empty for a whole unit.
+    pub fn cut_label(&self, key: CellKey) -> String {
+        match key.cut {
+            None => String::new(),
+            Some((a, v)) => match self.attributes.get(a) {
+                Some(attr) => format!(
+                    "{}={}",
+                    attr.name,
+                    attr.values.get(v).map_or("", String::as_str)
+                ),
+                None => String::new(),
+            },
+        }
+    }
+
+    pub fn heat_cell(&self, scale: usize, key: CellKey) -> Option<&HeatCell> {
+        let i = self.layout.try_cell_index(key)?;
+        self.heat.get(scale)?.get(i)
+    }
+
+    pub fn profile_cell(&self, key: CellKey) -> Option<&ProfileCell> {
+        self.profiles.get(self.layout.try_cell_index(key)?)
+    }
+
+    /// The heat-map CSV (the contract other tools read).
+    pub fn heatmap_csv(&self) -> Result<Vec<u8>, EngineError> {
+        let mut w = csv_writer();
+        write(&mut w, HEATMAP_HEADER)?;
+        for key in self.row_order() {
+            let (unit, cut) = (self.tree.path(key.unit), self.cut_label(key));
+            for (s, scale) in self.scales.iter().enumerate() {
+                let Some(cell) = self.heat_cell(s, key) else {
+                    continue;
+                };
+                let st = cell.stats.filter(|_| cell.status == CellStatus::Shown);
+                let record = [
+                    self.wave.clone(),
+                    unit.clone(),
+                    cut.clone(),
+                    scale.clone(),
+                    status_name(cell.status).to_string(),
+                    st.map(|s| s.n.to_string()).unwrap_or_default(),
+                    opt(st.and_then(|s| s.mean), 2),
+                    opt(st.and_then(|s| s.sd), 2),
+                    opt(st.and_then(|s| s.ci_low), 2),
+                    opt(st.and_then(|s| s.ci_high), 2),
+                    opt(st.and_then(|s| s.favorable_pct), 1),
+                    opt(st.and(cell.delta_org), 2),
+                    st.and(cell.significant)
+                        .map(|b| b.to_string())
+                        .unwrap_or_default(),
+                ];
+                write(&mut w, &record)?;
+            }
+        }
+        finish(w)
+    }
+
+    /// The profiles CSV: the burnout-profile distribution per unit and cut.
+    pub fn profiles_csv(&self) -> Result<Vec<u8>, EngineError> {
+        let mut w = csv_writer();
+        write(&mut w, PROFILES_HEADER)?;
+        for key in self.row_order() {
+            let Some(cell) = self.profile_cell(key) else {
+                continue;
+            };
+            let mut record = vec![
+                self.wave.clone(),
+                self.tree.path(key.unit),
+                self.cut_label(key),
+                status_name(cell.status).to_string(),
+            ];
+            match cell.counts.filter(|_| cell.status == CellStatus::Shown) {
+                Some((n, counts)) => {
+                    record.push(n.to_string());
+                    record.extend(Profile::ALL.iter().map(|p| {
+                        let c = counts.get(p.index()).copied().unwrap_or(0);
+                        opt((n > 0).then(|| 100.0 * c as f64 / n as f64), 1)
+                    }));
+                }
+                None => record.extend(std::iter::repeat_n(String::new(), 7)),
+            }
+            write(&mut w, &record)?;
+        }
+        finish(w)
+    }
+
+    /// Runs the auditor (D5) over every measure of the release against the true placements
+    /// and scores; returns the breaches found, per measure name.
+    pub fn audit(
+        &self,
+        sheets: &[PlacedSheet],
+    ) -> Result<Vec<(String, disclosure::Breach)>, EngineError> {
+        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let mut found = Vec::new();
+        let cells = self.layout.cells();
+        let mut measures: Vec<(String, Vec<bool>, Vec<CellStatus>)> = Vec::new();
+        for (s, scale) in self.scales.iter().enumerate() {
+            let present = sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
+            let status = self
+                .heat
+                .get(s)
+                .map(|h| h.iter().map(|c| c.status).collect())
+                .unwrap_or_default();
+            measures.push((scale.clone(), present, status));
+        }
+        if !self.profiles.is_empty() {
+            let present = sheets.iter().map(|x| x.scores.profile.is_some()).collect();
+            measures.push((
+                "profiles".to_string(),
+                present,
+                self.profiles.iter().map(|c| c.status).collect(),
+            ));
+        }
+        for (name, present, status) in measures {
+            let shown: Vec<CellKey> = cells
+                .iter()
+                .zip(&status)
+                .filter(|(_, s)| **s == CellStatus::Shown)
+                .map(|(c, _)| *c)
+                .collect();
+            let breaches = disclosure::audit(&self.layout, &placements, &present, &shown, self.k)
+                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+            found.extend(breaches.into_iter().map(|b| (name.clone(), b)));
+        }
+        Ok(found)
+    }
+}
+
+pub const HEATMAP_HEADER: &[&str] = &[
+    "wave",
+    "unit",
+    "cut",
+    "scale",
+    "status",
+    "respondents",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "favorable_pct",
+    "delta_org",
+    "significant",
+];
+
+pub const PROFILES_HEADER: &[&str] = &[
+    "wave",
+    "unit",
+    "cut",
+    "status",
+    "respondents",
+    "burnout_pct",
+    "overextended_pct",
+    "disengaged_pct",
+    "ineffective_pct",
+    "engaged_pct",
+    "unclassified_pct",
+];
+
+pub fn status_name(status: CellStatus) -> &'static str {
+    match status {
+        CellStatus::Shown => "shown",
+        CellStatus::BelowMin => "below_min",
+        CellStatus::Complementary => "complementary",
+    }
+}
+
+/// Suppression depends only on who counts for a measure; scales without missing scores share
+/// one membership, so each distinct membership is suppressed once.
+struct Suppressor<'a> {
+    layout: &'a Layout,
+    placements: &'a [Placement],
+    k: usize,
+    done: HashMap<Vec<bool>, Vec<CellStatus>>,
+}
+
+impl<'a> Suppressor<'a> {
+    fn new(layout: &'a Layout, placements: &'a [Placement], k: usize) -> Self {
+        Suppressor {
+            layout,
+            placements,
+            k,
+            done: HashMap::new(),
+        }
+    }
+
+    fn statuses(&mut self, present: &[bool]) -> Result<Vec<CellStatus>, EngineError> {
+        if let Some(s) = self.done.get(present) {
+            return Ok(s.clone());
+        }
+        let status = disclosure::suppress(self.layout, self.placements, present, self.k)
+            .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        self.done.insert(present.to_vec(), status.clone());
+        Ok(status)
+    }
+}
+
+/// Something additive per cell, rolled up the tree.
+trait Tally: Default + Clone {
+    fn merge(&mut self, other: &Self);
+}
+
+impl Tally for ScaleTally {
+    fn merge(&mut self, other: &Self) {
+        ScaleTally::merge(self, other);
+    }
+}
+
+impl Tally for (u64, [u64; 6]) {
+    fn merge(&mut self, other: &Self) {
+        self.0 += other.0;
+        for (a, b) in self.1.iter_mut().zip(other.1) {
+            *a += b;
+        }
+    }
+}
+
+/// Per-cell tallies: each sheet is added to its own unit's cells, then children are merged
+/// into parents bottom-up, so each sheet is touched once.
+fn roll_up<T: Tally>(
+    layout: &Layout,
+    sheets: &[PlacedSheet],
+    add: impl Fn(&PlacedSheet, &mut T),
+) -> Vec<T> {
+    let per_unit = layout.cells_per_unit();
+    let mut cells = vec![T::default(); layout.cell_count()];
+    for sheet in sheets {
+        let unit = sheet.placement.unit;
+        if let Some(c) = cells.get_mut(layout.cell_index(CellKey { unit, cut: None })) {
+            add(sheet, c);
+        }
+        for (a, v) in sheet.placement.values.iter().enumerate() {
+            if let Some(v) = *v {
+                if let Some(i) = layout.try_cell_index(CellKey {
+                    unit,
+                    cut: Some((a, v)),
+                }) {
+                    if let Some(c) = cells.get_mut(i) {
+                        add(sheet, c);
+                    }
+                }
+            }
+        }
+    }
+    for &unit in layout.tree.top_down().iter().rev() {
+        let Some(parent) = layout.tree.parent(unit) else {
+            continue;
+        };
+        for offset in 0..per_unit {
+            let (child, parent) = (unit * per_unit + offset, parent * per_unit + offset);
+            if let Some(c) = cells.get(child).cloned() {
+                if let Some(p) = cells.get_mut(parent) {
+                    p.merge(&c);
+                }
+            }
+        }
+    }
+    cells
+}
+
+fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: &[ScaleTally]) -> Vec<HeatCell> {
+    let per_unit = layout.cells_per_unit();
+    statuses
+        .iter()
+        .zip(tallies)
+        .enumerate()
+        .map(|(i, (&status, tally))| {
+            if status != CellStatus::Shown {
+                return HeatCell {
+                    status,
+                    stats: None,
+                    delta_org: None,
+                    significant: None,
+                    moments: None,
+                };
+            }
+            // The root's cell of the same cut sits at the same offset in unit 0.
+            let root = i % per_unit;
+            let root_shown = statuses.get(root) == Some(&CellStatus::Shown);
+            let root_tally = tallies.get(root).filter(|_| root_shown);
+            let stats = tally.stats();
+            let delta_org = root_tally.and_then(|r| Some(stats.mean? - r.stats().mean?));
+            let significant = match root_tally {
+                Some(r) if i != root => rest_of(&r.moments, &tally.moments)
+                    .and_then(|rest| welch(&tally.moments, &rest)),
+                _ => None,
+            }
+            .map(|w| w.significant());
+            HeatCell {
+                status,
+                stats: Some(stats),
+                delta_org,
+                significant,
+                moments: Some(tally.moments),
+            }
+        })
+        .collect()
+}
+
+/// The moments of `whole` without `part` (`part` must be a subset of `whole`).
+fn rest_of(whole: &Moments, part: &Moments) -> Option<Moments> {
+    whole.without(part)
+}
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::Writer::from_writer(Vec::new())
+}
+
+fn write<S: AsRef<[u8]>>(w: &mut csv::Writer<Vec<u8>>, record: &[S]) -> Result<(), EngineError> {
+    w.write_record(record)
+        .map_err(|e| EngineError::InvalidInput(e.to_string()))
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, EngineError> {
+    w.into_inner()
+        .map_err(|e| EngineError::InvalidInput(e.to_string()))
+}

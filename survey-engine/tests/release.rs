@@ -1,0 +1,216 @@
+//! Whole releases (D2-D6): built from random organisations with missing answers, audited by
+//! the attacker for every measure (every scale and the profiles).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use proptest::prelude::*;
+use survey_engine::disclosure::{CellKey, CellStatus, Placement};
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::Instrument;
+
+const MINI: &str = include_str!("../../server/tests/fixtures/mini.toml");
+
+#[derive(Debug, Clone)]
+struct Org {
+    parents: Vec<usize>,
+    sizes: Vec<usize>,
+}
+
+fn org() -> impl Strategy<Value = Org> {
+    (2usize..30).prop_flat_map(|units| {
+        (
+            prop::collection::vec(any::<prop::sample::Index>(), units - 1),
+            prop::collection::vec(
+                prop_oneof![3 => 0usize..4, 2 => 4usize..12, 1 => 12usize..30],
+                units,
+            ),
+        )
+            .prop_map(|(parents, sizes)| Org {
+                parents: parents
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| p.index(i + 1))
+                    .collect(),
+                sizes,
+            })
+    })
+}
+
+/// Deterministic pseudo-random answers from a seed.
+fn sheets(
+    instrument: &Instrument,
+    org: &Org,
+    seed: u64,
+) -> (OrgTree, Vec<Attribute>, Vec<PlacedSheet>) {
+    let mut tree = OrgTree::new("Org").unwrap();
+    let mut paths = vec!["Org".to_string()];
+    let mut units = vec![0];
+    for (i, &p) in org.parents.iter().enumerate() {
+        let path = format!("{}/u{}", paths[p], i + 1);
+        units.push(tree.insert(&path).unwrap());
+        paths.push(path);
+    }
+    let mut state = seed | 1;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let tenure = Attribute {
+        name: "tenure".into(),
+        values: vec!["a".into(), "b".into(), "c".into()],
+    };
+    let site = Attribute {
+        name: "site".into(),
+        values: vec!["x".into(), "y".into()],
+    };
+    let mut out = Vec::new();
+    for (u, &size) in org.sizes.iter().enumerate() {
+        for _ in 0..size {
+            let answers: Vec<Option<i32>> = (0..instrument.items.len())
+                .map(|_| (next(10) != 0).then(|| 1 + next(5) as i32))
+                .collect();
+            let t = next(4);
+            out.push(PlacedSheet {
+                placement: Placement {
+                    unit: units[u],
+                    values: vec![(t < 3).then_some(t as usize), Some(next(2) as usize)],
+                },
+                scores: instrument.score(&answers).unwrap(),
+            });
+        }
+    }
+    (tree, vec![tenure, site], out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_release_lets_the_attacker_isolate_a_small_group(org in org(), seed in any::<u64>(), k in 3usize..6) {
+        let instrument = Instrument::parse(MINI).unwrap();
+        let (tree, attributes, sheets) = sheets(&instrument, &org, seed);
+        let release = Release::build(&instrument, tree, attributes, &sheets, k, "W").unwrap();
+        let breaches = release.audit(&sheets).unwrap();
+        prop_assert!(breaches.is_empty(), "breaches: {:?}", breaches);
+        let cells = release.layout.cells();
+        for heat in &release.heat {
+            for (cell, key) in heat.iter().zip(&cells) {
+                match cell.status {
+                    CellStatus::Shown => prop_assert!(cell.stats.unwrap().n >= k as u64),
+                    _ => prop_assert!(cell.stats.is_none() && cell.delta_org.is_none() && cell.significant.is_none()),
+                }
+                if key.unit == 0 && key.cut.is_none() && cell.status != CellStatus::Shown {
+                    // The root is only ever hidden when it is itself under k.
+                    prop_assert_eq!(cell.status, CellStatus::BelowMin);
+                }
+            }
+        }
+        for p in &release.profiles {
+            prop_assert_eq!(p.counts.is_some(), p.status == CellStatus::Shown);
+            if let Some((n, _)) = p.counts { prop_assert!(n >= k as u64); }
+        }
+    }
+}
+
+#[test]
+fn the_auditor_catches_a_release_with_only_primary_suppression() {
+    // Root with children of 6, 6 and 2 people, k = 5: if the parent and the two big children
+    // were shown, the small one is the difference. Build the honest release, then show the
+    // complementary cell anyway and let the attacker look.
+    let instrument = Instrument::parse(MINI).unwrap();
+    let org = Org {
+        parents: vec![0, 0, 0],
+        sizes: vec![0, 6, 6, 2],
+    };
+    let (tree, _, sheets) = sheets(&instrument, &org, 42);
+    let sheets: Vec<PlacedSheet> = sheets
+        .into_iter()
+        .map(|mut s| {
+            s.placement.values.clear();
+            // Every answer given, so every measure has the same 14 members.
+            s.scores = instrument.score(&[Some(3); 9]).unwrap();
+            s
+        })
+        .collect();
+    let mut release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
+    assert!(release.audit(&sheets).unwrap().is_empty());
+    let status: Vec<CellStatus> = release.heat[0].iter().map(|c| c.status).collect();
+    assert_eq!(
+        status
+            .iter()
+            .filter(|s| **s == CellStatus::BelowMin)
+            .count(),
+        1
+    );
+    assert_eq!(
+        status
+            .iter()
+            .filter(|s| **s == CellStatus::Complementary)
+            .count(),
+        1
+    );
+    for cell in release.heat[0].iter_mut() {
+        if cell.status == CellStatus::Complementary {
+            cell.status = CellStatus::Shown;
+        }
+    }
+    let breaches = release.audit(&sheets).unwrap();
+    let small: Vec<usize> = sheets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.placement.unit == release.tree.find("Org/u3").unwrap())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(breaches
+        .iter()
+        .any(|(measure, b)| measure == "workload" && b.respondents == small));
+}
+
+#[test]
+fn rows_follow_tree_order_with_cuts_after_their_unit() {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Acme").unwrap();
+    for p in ["Acme/Zeta", "Acme/Alpha/Two", "Acme/Alpha/One"] {
+        tree.insert(p).unwrap();
+    }
+    let attr = Attribute {
+        name: "tenure".into(),
+        values: vec!["new".into(), "old".into()],
+    };
+    let release = Release::build(&instrument, tree, vec![attr], &[], 3, "").unwrap();
+    let rows: Vec<String> = release
+        .row_order()
+        .into_iter()
+        .map(|k: CellKey| format!("{}|{}", release.tree.path(k.unit), release.cut_label(k)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "Acme|",
+            "Acme|tenure=new",
+            "Acme|tenure=old",
+            "Acme/Alpha|",
+            "Acme/Alpha|tenure=new",
+            "Acme/Alpha|tenure=old",
+            "Acme/Alpha/One|",
+            "Acme/Alpha/One|tenure=new",
+            "Acme/Alpha/One|tenure=old",
+            "Acme/Alpha/Two|",
+            "Acme/Alpha/Two|tenure=new",
+            "Acme/Alpha/Two|tenure=old",
+            "Acme/Zeta|",
+            "Acme/Zeta|tenure=new",
+            "Acme/Zeta|tenure=old",
+        ]
+    );
+    // An empty release hides everything, even the root, and shows no figure.
+    let csv = String::from_utf8(release.heatmap_csv().unwrap()).unwrap();
+    assert!(csv
+        .lines()
+        .skip(1)
+        .all(|l| l.contains(",below_min,,,,,,,,")));
+    assert!(Release::build(&instrument, OrgTree::new("A").unwrap(), vec![], &[], 2, "").is_err());
+}
