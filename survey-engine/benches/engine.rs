@@ -2,10 +2,24 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
+use survey_engine::disclosure::Placement;
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::{Aggregate, Instrument};
 
 /// 10 scales x 4 items, every fourth item reverse-keyed, with profile settings.
 fn instrument_40() -> Instrument {
+    instrument(
+        &[
+            "workload", "control", "reward", "community", "fairness", "values", "exhaustion",
+            "cynicism", "efficacy", "recovery",
+        ],
+        4,
+    )
+}
+
+/// `scales` x `per_scale` items, the last of each scale reverse-keyed, with profile settings.
+fn instrument(scales: &[&str], per_scale: usize) -> Instrument {
     let mut toml = String::from(
         "id = \"bench\"\nversion = 1\ntitle = \"Bench\"\nlanguage = \"en\"\n\
          [response_scale]\nmin = 1\nmax = 5\nlabels = [\"1\", \"2\", \"3\", \"4\", \"5\"]\n",
@@ -30,10 +44,10 @@ fn instrument_40() -> Instrument {
         );
     }
     for s in scales {
-        for k in 0..4 {
+        for k in 0..per_scale {
             toml += &format!(
                 "[[items]]\nid = \"{s}{k}\"\nscale = \"{s}\"\ntext = \"x\"\nreverse = {}\n",
-                k == 3
+                k + 1 == per_scale
             );
         }
     }
@@ -85,5 +99,64 @@ fn score_and_aggregate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, score_and_aggregate);
+/// The release of a wave: 10,000 units (a root, 10 divisions, 100 departments, the rest
+/// teams), 13 scales, one attribute with 5 values, 100,000 answer sheets (target: < 200 ms).
+fn build_release(c: &mut Criterion) {
+    let scales = [
+        "workload", "control", "reward", "community", "fairness", "values", "exhaustion",
+        "cynicism", "efficacy", "recovery", "sleep", "growth", "belonging",
+    ];
+    let instrument = instrument(&scales, 3);
+    let mut tree = OrgTree::new("Org").unwrap_or_else(|e| panic!("{e}"));
+    let mut teams = Vec::new();
+    for d in 0..10 {
+        for p in 0..10 {
+            let dept = format!("Org/d{d}/p{p}");
+            for t in 0..99 {
+                let team = tree.insert(&format!("{dept}/t{t}")).unwrap_or_else(|e| panic!("{e}"));
+                teams.push(team);
+            }
+        }
+    }
+    while tree.len() < 10_000 {
+        let extra = tree.len();
+        teams.push(tree.insert(&format!("Org/d0/p0/x{extra}")).unwrap_or_else(|e| panic!("{e}")));
+    }
+    let data = sheets(100_000, instrument.items.len());
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let sheets: Vec<PlacedSheet> = data
+        .iter()
+        .map(|answers| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Team sizes vary: a skewed pick makes some teams large and many small.
+            let r = (state % 1_000_000) as f64 / 1_000_000.0;
+            let team = teams[((r * r) * teams.len() as f64) as usize % teams.len()];
+            PlacedSheet {
+                placement: Placement {
+                    unit: team,
+                    values: vec![Some((state >> 20) as usize % 5)],
+                },
+                scores: instrument.score_unchecked(answers),
+            }
+        })
+        .collect();
+    let attributes = vec![Attribute {
+        name: "tenure".into(),
+        values: ["a", "b", "c", "d", "e"].map(String::from).into(),
+    }];
+    let mut group = c.benchmark_group("release");
+    group.sample_size(10);
+    group.bench_function("build_release_10k_units_13_scales_100k_sheets", |b| {
+        b.iter(|| {
+            let release = Release::build(&instrument, tree.clone(), attributes.clone(), &sheets, 5, "W")
+                .unwrap_or_else(|e| panic!("{e}"));
+            black_box(release.heat.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, score_and_aggregate, build_release);
 criterion_main!(benches);
