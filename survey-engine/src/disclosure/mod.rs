@@ -372,6 +372,45 @@ pub struct Breach {
     pub combination: Vec<(CellKey, BigRational)>,
 }
 
+/// Respondents per cell (indexed like [`Layout::cells`]) among those with `present[r]`.
+/// Placements must be valid for the layout; invalid ones are skipped.
+pub fn cell_counts(layout: &Layout, placements: &[Placement], present: &[bool]) -> Vec<usize> {
+    let mut counts = vec![0usize; layout.cell_count()];
+    for (p, _) in placements.iter().zip(present).filter(|(_, &here)| here) {
+        let mut unit = Some(p.unit);
+        while let Some(u) = unit {
+            let whole = CellKey { unit: u, cut: None };
+            if let Some(i) = layout.try_cell_index(whole) {
+                counts[i] += 1;
+            }
+            for (a, v) in p.values.iter().enumerate() {
+                if let Some(v) = *v {
+                    let cut = CellKey {
+                        unit: u,
+                        cut: Some((a, v)),
+                    };
+                    if let Some(i) = layout.try_cell_index(cut) {
+                        counts[i] += 1;
+                    }
+                }
+            }
+            unit = layout.tree.parent(u);
+        }
+    }
+    counts
+}
+
+/// The keys of the cells whose status is [`CellStatus::Shown`], in canonical order.
+pub fn shown_cells(layout: &Layout, status: &[CellStatus]) -> Vec<CellKey> {
+    layout
+        .cells()
+        .into_iter()
+        .zip(status)
+        .filter(|(_, &s)| s == CellStatus::Shown)
+        .map(|(c, _)| c)
+        .collect()
+}
+
 /// Checks k, lengths and every placement against the layout.
 fn validate(
     layout: &Layout,
@@ -419,6 +458,7 @@ fn validate(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
