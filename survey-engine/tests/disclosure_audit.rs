@@ -18,7 +18,12 @@ fn cut(unit: usize, a: usize, v: usize) -> CellKey {
 }
 
 /// Appends `count` respondents in `unit` with `values`; returns their indices.
-fn add(people: &mut Vec<Placement>, unit: usize, values: &[Option<usize>], count: usize) -> Vec<usize> {
+fn add(
+    people: &mut Vec<Placement>,
+    unit: usize,
+    values: &[Option<usize>],
+    count: usize,
+) -> Vec<usize> {
     let start = people.len();
     for _ in 0..count {
         people.push(Placement {
@@ -38,7 +43,12 @@ fn sets(breaches: &[Breach]) -> Vec<Vec<usize>> {
 }
 
 /// Checks that each breach's combination of shown cells is exactly its indicator vector.
-fn check_combinations(layout: &Layout, people: &[Placement], present: &[bool], breaches: &[Breach]) {
+fn check_combinations(
+    layout: &Layout,
+    people: &[Placement],
+    present: &[bool],
+    breaches: &[Breach],
+) {
     for b in breaches {
         for (r, p) in people.iter().enumerate() {
             let mut total = BigRational::zero();
@@ -84,7 +94,11 @@ fn finds_hidden_child_in_primary_only_release() {
     let one = BigRational::one();
     assert_eq!(
         breaches[0].combination,
-        vec![(whole(0), one.clone()), (whole(1), -one.clone()), (whole(2), -one)]
+        vec![
+            (whole(0), one.clone()),
+            (whole(1), -one.clone()),
+            (whole(2), -one)
+        ]
     );
     check_combinations(&l, &people, &present, &breaches);
 }
@@ -179,9 +193,11 @@ fn hidden_leaves_under_shown_parents_cancel_out() {
     add(&mut people, 3, &[], 1);
     add(&mut people, 4, &[], 1);
     let present = vec![true; people.len()];
-    assert!(audit(&l, &people, &present, &[whole(0), whole(1), whole(2)], 5)
-        .unwrap()
-        .is_empty());
+    assert!(
+        audit(&l, &people, &present, &[whole(0), whole(1), whole(2)], 5)
+            .unwrap()
+            .is_empty()
+    );
     assert!(audit(&l, &people, &present, &[whole(0), whole(1)], 5)
         .unwrap()
         .is_empty());
@@ -195,7 +211,9 @@ fn no_false_alarm_when_only_root_shown() {
     add(&mut people, 1, &[Some(1)], 2);
     add(&mut people, 2, &[None], 3);
     let present = vec![true; people.len()];
-    assert!(audit(&l, &people, &present, &[whole(0)], 3).unwrap().is_empty());
+    assert!(audit(&l, &people, &present, &[whole(0)], 3)
+        .unwrap()
+        .is_empty());
     // With k = 5, showing unit 1 (3 people) reveals it and the rest (root - unit 1).
     assert_eq!(
         sets(&audit(&l, &people, &present, &[whole(0), whole(1)], 5).unwrap()),
@@ -218,7 +236,14 @@ fn no_false_alarm_on_two_by_two_table_with_margins() {
     let shown = [whole(0), whole(1), whole(2), cut(0, 0, 0), cut(0, 0, 1)];
     assert!(audit(&l, &people, &present, &shown, 5).unwrap().is_empty());
     // Showing one interior cell too reveals the whole table.
-    let shown = [whole(0), whole(1), whole(2), cut(0, 0, 0), cut(0, 0, 1), cut(1, 0, 0)];
+    let shown = [
+        whole(0),
+        whole(1),
+        whole(2),
+        cut(0, 0, 0),
+        cut(0, 0, 1),
+        cut(1, 0, 0),
+    ];
     let found = sets(&audit(&l, &people, &present, &shown, 5).unwrap());
     assert_eq!(
         found,
@@ -267,13 +292,12 @@ fn rank(rows: &[Vec<BigRational>]) -> usize {
             continue;
         };
         m.swap(rank, p);
-        let pivot = m[rank][c].clone();
-        for i in 0..m.len() {
-            if i != rank && !m[i][c].is_zero() {
-                let f = &m[i][c] / &pivot;
-                for j in 0..cols {
-                    let d = &f * &m[rank][j];
-                    m[i][j] -= d;
+        let pivot_row = m[rank].clone();
+        for (i, row) in m.iter_mut().enumerate() {
+            if i != rank && !row[c].is_zero() {
+                let f = &row[c] / &pivot_row[c];
+                for (x, p) in row.iter_mut().zip(&pivot_row) {
+                    *x -= &f * p;
                 }
             }
         }
@@ -282,7 +306,13 @@ fn rank(rows: &[Vec<BigRational>]) -> usize {
     rank
 }
 
-fn brute_force(l: &Layout, people: &[Placement], present: &[bool], shown: &[CellKey], k: usize) -> Vec<Vec<usize>> {
+fn brute_force(
+    l: &Layout,
+    people: &[Placement],
+    present: &[bool],
+    shown: &[CellKey],
+    k: usize,
+) -> Vec<Vec<usize>> {
     let here: Vec<usize> = (0..people.len()).filter(|&r| present[r]).collect();
     let row = |cell: CellKey| -> Vec<BigRational> {
         here.iter()
@@ -315,7 +345,12 @@ fn brute_force(l: &Layout, people: &[Placement], present: &[bool], shown: &[Cell
         let mut with = rows.clone();
         with.push(v);
         if rank(&with) == base {
-            out.push((0..here.len()).filter(|i| mask & (1 << i) != 0).map(|i| here[i]).collect::<Vec<_>>());
+            out.push(
+                (0..here.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| here[i])
+                    .collect::<Vec<_>>(),
+            );
         }
     }
     out.sort_by(|a: &Vec<usize>, b| (a.len(), a).cmp(&(b.len(), b)));
@@ -326,7 +361,10 @@ fn brute_force(l: &Layout, people: &[Placement], present: &[bool], shown: &[Cell
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n.max(1)
     }
 }

@@ -27,7 +27,12 @@ pub fn audit(
     if let Some(bad) = shown.iter().find(|c| !layout.contains(**c)) {
         return Err(DisclosureError::UnknownCell(*bad));
     }
-    let cells: Vec<CellKey> = shown.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let cells: Vec<CellKey> = shown
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let position: BTreeMap<CellKey, usize> =
         cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
 
@@ -176,8 +181,8 @@ fn minimal_breaches(
         k,
     };
     let mut found: BTreeSet<BTreeSet<usize>> = BTreeSet::new();
-    for seed in nbig..weight.len() {
-        if weight[seed] >= k {
+    for (seed, &w) in weight.iter().enumerate().skip(nbig) {
+        if w >= k {
             continue;
         }
         let mut set = BTreeSet::new();

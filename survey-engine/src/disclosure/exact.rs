@@ -151,7 +151,9 @@ mod tests {
         let three = Small::from_int(3);
         let third = a.div(&three);
         assert_eq!(third, Small::make(1, 3));
-        let sum = third.and_then(|t| t.add(&t)).and_then(|t| t.add(&Small::make(1, 3)?));
+        let sum = third
+            .and_then(|t| t.add(&t))
+            .and_then(|t| t.add(&Small::make(1, 3)?));
         assert_eq!(sum, Some(Small::from_int(1)));
         let big = Small::from_int(i64::MAX);
         assert_eq!(big.add(&Small::from_int(1)), None);

@@ -54,9 +54,13 @@
 //!    shown descendants in the same family) is a unitriangular change of basis, so the span is
 //!    unchanged; residuals of one family are disjoint. Every atom lies in at most
 //!    `1 + #attributes` residual rows.
-//! 3. Laminar pass: bottom-up in every family, a shown cell whose residual has 1..k-1
-//!    respondents is a breach on its own (cell minus shown children); hide the smallest non-root
-//!    cell of that combination.
+//! 3. Local pass (a cheap pre-pass; the component pass alone is exact): bottom-up over units,
+//!    (a) laminar rule: a shown cell whose residual has 1..k-1 respondents is a breach on its own
+//!    (cell minus its maximal shown descendants); (b) margin rule: a shown whole cell minus the
+//!    shown cuts of one attribute of the same unit (those with a hidden or no value) must not
+//!    hold 1..k-1 respondents. For each breach, hide the smallest non-root cell of the
+//!    combination. Hiding a cell only changes residuals of its ancestors and margins of its own
+//!    unit, so processed units stay clean as the pass moves up.
 //! 4. Component pass: residual rows sharing atoms form connected components; the span of all
 //!    rows is the direct sum of the components' spans, so a breach exists iff some component
 //!    contains one (restrict a breach to each component: a non-empty restriction is a 0/1 vector
@@ -164,7 +168,9 @@ impl UnitTree {
         for (u, p) in parents.iter().enumerate().skip(1) {
             match *p {
                 None => return Err(DisclosureError::SecondRoot(u)),
-                Some(p) if p >= n => return Err(DisclosureError::UnknownParent { unit: u, parent: p }),
+                Some(p) if p >= n => {
+                    return Err(DisclosureError::UnknownParent { unit: u, parent: p })
+                }
                 Some(p) => children[p].push(u),
             }
         }
@@ -509,12 +515,6 @@ mod tests {
             }),
             None
         );
-        assert_eq!(
-            l.try_cell_index(CellKey {
-                unit: 3,
-                cut: None
-            }),
-            None
-        );
+        assert_eq!(l.try_cell_index(CellKey { unit: 3, cut: None }), None);
     }
 }

@@ -23,7 +23,7 @@ pub fn suppress(
 ) -> Result<Vec<CellStatus>, DisclosureError> {
     validate(layout, placements, present, k)?;
     let mut state = State::new(layout, placements, present, k);
-    state.laminar_pass();
+    state.local_pass();
     state.component_pass();
     Ok(state.status)
 }
@@ -236,26 +236,61 @@ impl<'a> State<'a> {
             })
     }
 
-    /// Bottom-up in every family: a shown cell whose residual holds 1..k-1 respondents is
-    /// derivable as the cell minus its maximal shown descendants.
-    fn laminar_pass(&mut self) {
+    /// Cheap local rules, bottom-up over units (only an optimisation: the component pass is
+    /// exact on its own):
+    /// * laminar: in every family, a shown cell whose residual holds 1..k-1 respondents is
+    ///   derivable as the cell minus its maximal shown descendants;
+    /// * margin: for a shown whole cell and one attribute, the whole cell minus its shown cuts
+    ///   (the respondents with a hidden value or no value) must not hold 1..k-1 respondents.
+    ///
+    /// Hiding a cell only changes residuals of its ancestors and margins of its own unit, so a
+    /// unit that has been processed stays clean while the pass moves up.
+    fn local_pass(&mut self) {
         let order: Vec<usize> = self.layout.tree.top_down().to_vec();
-        for f in 0..self.stride {
-            for &u in order.iter().rev() {
-                let c = u * self.stride + f;
-                while self.shown(c) {
+        let k = self.k;
+        for &u in order.iter().rev() {
+            let base = u * self.stride;
+            loop {
+                let mut changed = false;
+                for f in 0..self.stride {
+                    let c = base + f;
+                    if !self.shown(c) {
+                        continue;
+                    }
                     let w = self.row_weight(c);
-                    if w == 0 || w >= self.k {
-                        break;
+                    if w == 0 || w >= k {
+                        continue;
                     }
                     let mut parts = self.maximal_shown_descendants(c);
                     parts.push(c);
-                    match self.pick_victim(parts.into_iter()) {
-                        Some(v) => {
-                            self.hide(v);
-                        }
-                        None => break,
+                    if let Some(v) = self.pick_victim(parts.into_iter()) {
+                        self.hide(v);
+                        changed = true;
                     }
+                }
+                if self.shown(base) {
+                    let mut first = 1;
+                    for &count in &self.layout.value_counts {
+                        let cuts = base + first..base + first + count;
+                        first += count;
+                        let covered: usize = cuts
+                            .clone()
+                            .filter(|&c| self.shown(c))
+                            .map(|c| self.n[c])
+                            .sum();
+                        let rest = self.n[base] - covered;
+                        if rest == 0 || rest >= k {
+                            continue;
+                        }
+                        let parts = cuts.filter(|&c| self.shown(c)).chain(std::iter::once(base));
+                        if let Some(v) = self.pick_victim(parts) {
+                            self.hide(v);
+                            changed = true;
+                        }
+                    }
+                }
+                if !changed {
+                    break;
                 }
             }
         }
@@ -340,7 +375,8 @@ impl<'a> State<'a> {
         atoms.sort_unstable_by_key(|&a| (self.atom_weight[a] < k, a));
         let nbig = atoms.iter().filter(|&&a| self.atom_weight[a] >= k).count();
         let weights: Vec<usize> = atoms.iter().map(|&a| self.atom_weight[a]).collect();
-        let local: BTreeMap<usize, usize> = atoms.iter().enumerate().map(|(i, &a)| (a, i)).collect();
+        let local: BTreeMap<usize, usize> =
+            atoms.iter().enumerate().map(|(i, &a)| (a, i)).collect();
         let matrix: Vec<Vec<usize>> = rows
             .iter()
             .map(|&r| {
@@ -608,8 +644,7 @@ impl<F: Exact> Search<'_, F> {
             return Some(Some(key));
         }
         let budget = self.p.k - 1 - weight;
-        let eligible =
-            |c: usize| c > seed && !in_x(c) && self.p.weights[c] <= budget;
+        let eligible = |c: usize| c > seed && !in_x(c) && self.p.weights[c] <= budget;
         let mut best: Option<Vec<usize>> = None;
         for &f in &violated {
             let mut cands: Vec<usize> = Vec::new();
