@@ -75,6 +75,11 @@
 //!    components are re-checked). The loop ends when every component is breach-free; every
 //!    iteration hides one cell, so it terminates.
 //!
+//!    Monotonicity makes re-checks cheap: hiding a cell only shrinks the span, so the set of
+//!    derivable sets only shrinks. A small atom from which the search found no minimal breach
+//!    (as smallest atom) never starts one later, so it is never searched from again, and a
+//!    component whose small atoms are all such atoms is safe without any elimination.
+//!
 //! Safety: the final check is exact over the whole span (direct sum of components), so the
 //! returned release has no derivable set of 1..k-1 respondents. Hiding the root whole cell is
 //! never needed: a combination whose only participant is the root is a multiple of the root, and
