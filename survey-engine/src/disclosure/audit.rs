@@ -181,8 +181,8 @@ fn minimal_breaches(
         k,
     };
     let mut found: BTreeSet<BTreeSet<usize>> = BTreeSet::new();
-    for seed in nbig..weight.len() {
-        if weight[seed] >= k {
+    for (seed, &w) in weight.iter().enumerate().skip(nbig) {
+        if w >= k {
             continue;
         }
         let mut set = BTreeSet::new();

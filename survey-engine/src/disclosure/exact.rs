@@ -141,6 +141,7 @@ impl Exact for BigRational {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

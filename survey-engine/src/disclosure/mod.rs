@@ -54,9 +54,13 @@
 //!    shown descendants in the same family) is a unitriangular change of basis, so the span is
 //!    unchanged; residuals of one family are disjoint. Every atom lies in at most
 //!    `1 + #attributes` residual rows.
-//! 3. Laminar pass: bottom-up in every family, a shown cell whose residual has 1..k-1
-//!    respondents is a breach on its own (cell minus shown children); hide the smallest non-root
-//!    cell of that combination.
+//! 3. Local pass (a cheap pre-pass; the component pass alone is exact): bottom-up over units,
+//!    (a) laminar rule: a shown cell whose residual has 1..k-1 respondents is a breach on its own
+//!    (cell minus its maximal shown descendants); (b) margin rule: a shown whole cell minus the
+//!    shown cuts of one attribute of the same unit (those with a hidden or no value) must not
+//!    hold 1..k-1 respondents. For each breach, hide the smallest non-root cell of the
+//!    combination. Hiding a cell only changes residuals of its ancestors and margins of its own
+//!    unit, so processed units stay clean as the pass moves up.
 //! 4. Component pass: residual rows sharing atoms form connected components; the span of all
 //!    rows is the direct sum of the components' spans, so a breach exists iff some component
 //!    contains one (restrict a breach to each component: a non-empty restriction is a 0/1 vector
@@ -70,6 +74,11 @@
 //!    hiding touches them (hiding only shrinks the span, but it can merge rows, so touched
 //!    components are re-checked). The loop ends when every component is breach-free; every
 //!    iteration hides one cell, so it terminates.
+//!
+//!    Monotonicity makes re-checks cheap: hiding a cell only shrinks the span, so the set of
+//!    derivable sets only shrinks. A small atom from which the search found no minimal breach
+//!    (as smallest atom) never starts one later, so it is never searched from again, and a
+//!    component whose small atoms are all such atoms is safe without any elimination.
 //!
 //! Safety: the final check is exact over the whole span (direct sum of components), so the
 //! returned release has no derivable set of 1..k-1 respondents. Hiding the root whole cell is
@@ -374,6 +383,45 @@ pub struct Breach {
     pub combination: Vec<(CellKey, BigRational)>,
 }
 
+/// Respondents per cell (indexed like [`Layout::cells`]) among those with `present[r]`.
+/// Placements must be valid for the layout; invalid ones are skipped.
+pub fn cell_counts(layout: &Layout, placements: &[Placement], present: &[bool]) -> Vec<usize> {
+    let mut counts = vec![0usize; layout.cell_count()];
+    for (p, _) in placements.iter().zip(present).filter(|(_, &here)| here) {
+        let mut unit = Some(p.unit);
+        while let Some(u) = unit {
+            let whole = CellKey { unit: u, cut: None };
+            if let Some(i) = layout.try_cell_index(whole) {
+                counts[i] += 1;
+            }
+            for (a, v) in p.values.iter().enumerate() {
+                if let Some(v) = *v {
+                    let cut = CellKey {
+                        unit: u,
+                        cut: Some((a, v)),
+                    };
+                    if let Some(i) = layout.try_cell_index(cut) {
+                        counts[i] += 1;
+                    }
+                }
+            }
+            unit = layout.tree.parent(u);
+        }
+    }
+    counts
+}
+
+/// The keys of the cells whose status is [`CellStatus::Shown`], in canonical order.
+pub fn shown_cells(layout: &Layout, status: &[CellStatus]) -> Vec<CellKey> {
+    layout
+        .cells()
+        .into_iter()
+        .zip(status)
+        .filter(|(_, &s)| s == CellStatus::Shown)
+        .map(|(c, _)| c)
+        .collect()
+}
+
 /// Checks k, lengths and every placement against the layout.
 fn validate(
     layout: &Layout,
@@ -421,6 +469,7 @@ fn validate(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -7,7 +7,7 @@ use super::{validate, CellStatus, DisclosureError, Layout, Placement};
 use num_rational::BigRational;
 use num_traits::Zero;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 
 const NONE: usize = usize::MAX;
 
@@ -23,7 +23,7 @@ pub fn suppress(
 ) -> Result<Vec<CellStatus>, DisclosureError> {
     validate(layout, placements, present, k)?;
     let mut state = State::new(layout, placements, present, k);
-    state.laminar_pass();
+    state.local_pass();
     state.component_pass();
     Ok(state.status)
 }
@@ -46,6 +46,9 @@ struct State<'a> {
     atom_row: Vec<usize>,
     /// Atoms of each shown cell's residual.
     row_atoms: Vec<Vec<usize>>,
+    /// Small atoms known to be the smallest atom of no breach. Hiding cells only shrinks the
+    /// span, so the set of derivable sets only shrinks and this stays true.
+    seed_clean: Vec<bool>,
 }
 
 impl<'a> State<'a> {
@@ -130,6 +133,7 @@ impl<'a> State<'a> {
                 };
             }
         }
+        let natoms = atom_unit.len();
         let mut atom_row = vec![NONE; atom_fam.len()];
         let mut row_atoms = vec![Vec::new(); ncells];
         for (i, &u) in atom_unit.iter().enumerate() {
@@ -157,6 +161,7 @@ impl<'a> State<'a> {
             atom_weight,
             atom_row,
             row_atoms,
+            seed_clean: vec![false; natoms],
         }
     }
 
@@ -236,26 +241,61 @@ impl<'a> State<'a> {
             })
     }
 
-    /// Bottom-up in every family: a shown cell whose residual holds 1..k-1 respondents is
-    /// derivable as the cell minus its maximal shown descendants.
-    fn laminar_pass(&mut self) {
+    /// Cheap local rules, bottom-up over units (only an optimisation: the component pass is
+    /// exact on its own):
+    /// * laminar: in every family, a shown cell whose residual holds 1..k-1 respondents is
+    ///   derivable as the cell minus its maximal shown descendants;
+    /// * margin: for a shown whole cell and one attribute, the whole cell minus its shown cuts
+    ///   (the respondents with a hidden value or no value) must not hold 1..k-1 respondents.
+    ///
+    /// Hiding a cell only changes residuals of its ancestors and margins of its own unit, so a
+    /// unit that has been processed stays clean while the pass moves up.
+    fn local_pass(&mut self) {
         let order: Vec<usize> = self.layout.tree.top_down().to_vec();
-        for f in 0..self.stride {
-            for &u in order.iter().rev() {
-                let c = u * self.stride + f;
-                while self.shown(c) {
+        let k = self.k;
+        for &u in order.iter().rev() {
+            let base = u * self.stride;
+            loop {
+                let mut changed = false;
+                for f in 0..self.stride {
+                    let c = base + f;
+                    if !self.shown(c) {
+                        continue;
+                    }
                     let w = self.row_weight(c);
-                    if w == 0 || w >= self.k {
-                        break;
+                    if w == 0 || w >= k {
+                        continue;
                     }
                     let mut parts = self.maximal_shown_descendants(c);
                     parts.push(c);
-                    match self.pick_victim(parts.into_iter()) {
-                        Some(v) => {
-                            self.hide(v);
-                        }
-                        None => break,
+                    if let Some(v) = self.pick_victim(parts.into_iter()) {
+                        self.hide(v);
+                        changed = true;
                     }
+                }
+                if self.shown(base) {
+                    let mut first = 1;
+                    for &count in &self.layout.value_counts {
+                        let cuts = base + first..base + first + count;
+                        first += count;
+                        let covered: usize = cuts
+                            .clone()
+                            .filter(|&c| self.shown(c))
+                            .map(|c| self.n[c])
+                            .sum();
+                        let rest = self.n[base] - covered;
+                        if rest == 0 || rest >= k {
+                            continue;
+                        }
+                        let parts = cuts.filter(|&c| self.shown(c)).chain(std::iter::once(base));
+                        if let Some(v) = self.pick_victim(parts) {
+                            self.hide(v);
+                            changed = true;
+                        }
+                    }
+                }
+                if !changed {
+                    break;
                 }
             }
         }
@@ -306,7 +346,10 @@ impl<'a> State<'a> {
                     }
                 }
             }
-            let victim = if atoms.iter().all(|&a| self.atom_weight[a] >= self.k) {
+            let victim = if atoms
+                .iter()
+                .all(|&a| self.atom_weight[a] >= self.k || self.seed_clean[a])
+            {
                 None
             } else {
                 self.check_component(&mut rows, &mut atoms)
@@ -334,7 +377,7 @@ impl<'a> State<'a> {
     }
 
     /// Exact breach search in one component. Returns the cell to hide, if any.
-    fn check_component(&self, rows: &mut [usize], atoms: &mut [usize]) -> Option<usize> {
+    fn check_component(&mut self, rows: &mut [usize], atoms: &mut [usize]) -> Option<usize> {
         let k = self.k;
         rows.sort_unstable();
         atoms.sort_unstable_by_key(|&a| (self.atom_weight[a] < k, a));
@@ -353,17 +396,28 @@ impl<'a> State<'a> {
                 cols
             })
             .collect();
+        let skip: Vec<bool> = atoms.iter().map(|&a| self.seed_clean[a]).collect();
         let problem = Problem {
             ncols: atoms.len(),
             nbig,
             weights: &weights,
             rows: &matrix,
             k,
+            skip: &skip,
         };
-        let breach = match problem.find_breach::<Small>() {
+        let found = match problem.find_breach::<Small>() {
             Some(b) => b,
             None => problem.find_breach::<BigRational>()?,
-        }?;
+        };
+        // Every seed before the breach's smallest atom (or every seed) has been explored.
+        let explored = found
+            .as_ref()
+            .and_then(|b| b.first().copied())
+            .unwrap_or(atoms.len());
+        for &a in &atoms[nbig.min(explored)..explored] {
+            self.seed_clean[a] = true;
+        }
+        let breach = found?;
         let lambda = match problem.solve::<Small>(&breach) {
             Some(l) => l,
             None => problem.solve::<BigRational>(&breach).unwrap_or_default(),
@@ -388,39 +442,87 @@ impl<'a> State<'a> {
 
 type Row<F> = Vec<(usize, F)>;
 
-/// `a - c * b` for sorted sparse rows; `None` on overflow.
-fn axpy<F: Exact>(a: &Row<F>, c: &F, b: &Row<F>) -> Option<Row<F>> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let ca = a.get(i).map_or(usize::MAX, |e| e.0);
-        let cb = b.get(j).map_or(usize::MAX, |e| e.0);
-        if ca < cb {
-            out.push(a[i].clone());
-            i += 1;
-        } else {
-            let prod = c.mul(&b[j].1)?;
-            let v = if ca == cb {
-                let v = a[i].1.sub(&prod)?;
-                i += 1;
-                v
-            } else {
-                F::from_int(0).sub(&prod)?
-            };
-            j += 1;
-            if !v.is_nil() {
-                out.push((cb, v));
-            }
-        }
-    }
-    Some(out)
-}
-
 fn scale<F: Exact>(row: &mut Row<F>, by: &F) -> Option<()> {
     for e in row.iter_mut() {
         e.1 = e.1.div(by)?;
     }
     Some(())
+}
+
+/// A dense accumulator for sparse rows: adds scaled rows in time proportional to their length.
+struct Acc<F> {
+    val: Vec<F>,
+    on: Vec<bool>,
+    cols: Vec<usize>,
+}
+
+impl<F: Exact> Acc<F> {
+    fn new(n: usize) -> Self {
+        Acc {
+            val: vec![F::from_int(0); n],
+            on: vec![false; n],
+            cols: Vec::new(),
+        }
+    }
+
+    /// `self += c * row`; calls `fresh` for every column that becomes touched.
+    fn add_scaled(&mut self, row: &Row<F>, c: &F, mut fresh: impl FnMut(usize)) -> Option<()> {
+        for (col, v) in row {
+            let p = c.mul(v)?;
+            if self.on[*col] {
+                self.val[*col] = self.val[*col].add(&p)?;
+            } else {
+                self.on[*col] = true;
+                self.cols.push(*col);
+                self.val[*col] = p;
+                fresh(*col);
+            }
+        }
+        Some(())
+    }
+
+    /// The non-zero entries, sorted; resets the accumulator.
+    fn drain(&mut self) -> Row<F> {
+        self.cols.sort_unstable();
+        let zero = F::from_int(0);
+        let mut out = Vec::with_capacity(self.cols.len());
+        for &c in &self.cols {
+            self.on[c] = false;
+            let v = std::mem::replace(&mut self.val[c], zero.clone());
+            if !v.is_nil() {
+                out.push((c, v));
+            }
+        }
+        self.cols.clear();
+        out
+    }
+}
+
+/// Reduces `row` by the echelon `basis` until its leading entry has no pivot (or it vanishes).
+/// Records `(basis row, coefficient)` of every subtraction in `used`.
+fn reduce<F: Exact>(
+    acc: &mut Acc<F>,
+    row: &Row<F>,
+    basis: &[Row<F>],
+    pivot_of: &[usize],
+    used: &mut Vec<(usize, F)>,
+) -> Option<Row<F>> {
+    let mut heap = BinaryHeap::new();
+    acc.add_scaled(row, &F::from_int(1), |c| heap.push(Reverse(c)))?;
+    while let Some(Reverse(c)) = heap.pop() {
+        let v = acc.val[c].clone();
+        if v.is_nil() {
+            continue;
+        }
+        let b = pivot_of[c];
+        if b == NONE {
+            break;
+        }
+        let neg = F::from_int(0).sub(&v)?;
+        acc.add_scaled(&basis[b], &neg, |c2| heap.push(Reverse(c2)))?;
+        used.push((b, v));
+    }
+    Some(acc.drain())
 }
 
 /// One component: rows of 0/1 over local columns; columns `0..nbig` are big atoms.
@@ -430,6 +532,8 @@ struct Problem<'p> {
     weights: &'p [usize],
     rows: &'p [Vec<usize>],
     k: usize,
+    /// Seeds known to start no breach.
+    skip: &'p [bool],
 }
 
 impl Problem<'_> {
@@ -437,29 +541,31 @@ impl Problem<'_> {
         cols.iter().map(|&c| (c, F::from_int(1))).collect()
     }
 
-    /// Finds one minimal derivable set of small atoms of weight 1..k-1.
+    /// Finds one minimal derivable set of small atoms of weight 1..k-1 (sorted local columns).
     /// Outer `None`: arithmetic overflow.
     fn find_breach<F: Exact>(&self) -> Option<Option<Vec<usize>>> {
         // Row echelon form (leading entries only).
+        let mut acc = Acc::<F>::new(self.ncols);
         let mut pivot_of = vec![NONE; self.ncols];
         let mut basis: Vec<Row<F>> = Vec::new();
         let mut order: Vec<usize> = (0..self.rows.len()).collect();
         order.sort_by_key(|&i| (self.rows[i].len(), i));
+        let mut used = Vec::new();
         for i in order {
-            let mut row = Self::ones::<F>(&self.rows[i]);
-            loop {
-                let Some((lead, val)) = row.first().cloned() else {
-                    break;
-                };
-                let b = pivot_of[lead];
-                if b == NONE {
-                    scale(&mut row, &val)?;
-                    pivot_of[lead] = basis.len();
-                    basis.push(row);
-                    break;
-                }
-                row = axpy(&row, &val, &basis[b])?;
-            }
+            used.clear();
+            let mut row = reduce(
+                &mut acc,
+                &Self::ones::<F>(&self.rows[i]),
+                &basis,
+                &pivot_of,
+                &mut used,
+            )?;
+            let Some((lead, val)) = row.first().cloned() else {
+                continue;
+            };
+            scale(&mut row, &val)?;
+            pivot_of[lead] = basis.len();
+            basis.push(row);
         }
         // W: rows with a small pivot, brought to reduced form among themselves.
         let mut w: Vec<Row<F>> = basis
@@ -476,6 +582,8 @@ impl Problem<'_> {
                 wpiv[e.0] = i;
             }
         }
+        // Rows with larger pivots are already reduced and are zero on every other pivot
+        // column, so subtracting them never changes this row's entries on pivot columns.
         for i in (0..w.len()).rev() {
             let subs: Vec<(usize, F)> = w[i]
                 .iter()
@@ -483,10 +591,15 @@ impl Problem<'_> {
                 .filter(|e| wpiv[e.0] != NONE)
                 .map(|e| (wpiv[e.0], e.1.clone()))
                 .collect();
-            for (j, c) in subs {
-                let reduced = axpy(&w[i], &c, &w[j])?;
-                w[i] = reduced;
+            if subs.is_empty() {
+                continue;
             }
+            acc.add_scaled(&w[i], &F::from_int(1), |_| {})?;
+            for (j, c) in subs {
+                let neg = F::from_int(0).sub(&c)?;
+                acc.add_scaled(&w[j], &neg, |_| {})?;
+            }
+            w[i] = acc.drain();
         }
         // Constraints: for every free column, the pivots with a non-zero coefficient there.
         let mut col_rows: Vec<Vec<usize>> = vec![Vec::new(); self.ncols];
@@ -503,7 +616,7 @@ impl Problem<'_> {
             col_rows: &col_rows,
         };
         for seed in self.nbig..self.ncols {
-            if self.weights[seed] >= self.k {
+            if self.weights[seed] >= self.k || self.skip[seed] {
                 continue;
             }
             let mut seen = HashSet::new();
@@ -518,42 +631,56 @@ impl Problem<'_> {
     /// Coefficients (per row) of one combination of the rows equal to the indicator of `set`.
     /// `None`: arithmetic overflow. An empty vector if the set is not in the span.
     fn solve<F: Exact>(&self, set: &[usize]) -> Option<Vec<BigRational>> {
+        let mut acc = Acc::<F>::new(self.ncols);
+        let mut combo_acc = Acc::<F>::new(self.rows.len());
         let mut pivot_of = vec![NONE; self.ncols];
-        let mut basis: Vec<(Row<F>, Row<F>)> = Vec::new();
+        let mut basis: Vec<Row<F>> = Vec::new();
+        let mut combos: Vec<Row<F>> = Vec::new();
+        let mut used = Vec::new();
+        let one = F::from_int(1);
         for (i, cols) in self.rows.iter().enumerate() {
-            let mut row = Self::ones::<F>(cols);
-            let mut combo: Row<F> = vec![(i, F::from_int(1))];
-            loop {
-                let Some((lead, val)) = row.first().cloned() else {
-                    break;
-                };
-                let b = pivot_of[lead];
-                if b == NONE {
-                    scale(&mut row, &val)?;
-                    scale(&mut combo, &val)?;
-                    pivot_of[lead] = basis.len();
-                    basis.push((row, combo));
-                    break;
-                }
-                row = axpy(&row, &val, &basis[b].0)?;
-                combo = axpy(&combo, &val, &basis[b].1)?;
+            used.clear();
+            let mut row = reduce(
+                &mut acc,
+                &Self::ones::<F>(cols),
+                &basis,
+                &pivot_of,
+                &mut used,
+            )?;
+            let Some((lead, val)) = row.first().cloned() else {
+                continue;
+            };
+            // row = original - Σ coef * basis[b], so its combination is e_i - Σ coef * combo[b].
+            combo_acc.add_scaled(&vec![(i, one.clone())], &one, |_| {})?;
+            for (b, coef) in &used {
+                let neg = F::from_int(0).sub(coef)?;
+                combo_acc.add_scaled(&combos[*b], &neg, |_| {})?;
             }
+            let mut combo = combo_acc.drain();
+            scale(&mut row, &val)?;
+            scale(&mut combo, &val)?;
+            pivot_of[lead] = basis.len();
+            basis.push(row);
+            combos.push(combo);
         }
         let mut sorted = set.to_vec();
         sorted.sort_unstable();
-        let mut t = Self::ones::<F>(&sorted);
-        let mut lam: Row<F> = Vec::new();
-        while let Some((lead, val)) = t.first().cloned() {
-            let b = pivot_of[lead];
-            if b == NONE {
-                return Some(Vec::new());
-            }
-            t = axpy(&t, &val, &basis[b].0)?;
-            let neg = F::from_int(0).sub(&val)?;
-            lam = axpy(&lam, &neg, &basis[b].1)?;
+        used.clear();
+        let rest = reduce(
+            &mut acc,
+            &Self::ones::<F>(&sorted),
+            &basis,
+            &pivot_of,
+            &mut used,
+        )?;
+        if !rest.is_empty() {
+            return Some(Vec::new());
+        }
+        for (b, coef) in &used {
+            combo_acc.add_scaled(&combos[*b], coef, |_| {})?;
         }
         let mut out = vec![BigRational::zero(); self.rows.len()];
-        for (i, v) in lam {
+        for (i, v) in combo_acc.drain() {
             out[i] = v.to_big();
         }
         Some(out)

@@ -1,0 +1,162 @@
+//! Property tests: on random organisations the suppressed release passes the exact auditor,
+//! primary suppression is exact, the root is kept, and suppression is deterministic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use proptest::prelude::*;
+use survey_engine::disclosure::{
+    audit, cell_counts, shown_cells, suppress, CellStatus, Layout, Placement, UnitTree,
+};
+
+/// A random release, described by a few parameters (so proptest can shrink them) and a seed.
+#[derive(Debug, Clone)]
+struct Params {
+    units: usize,
+    attrs: usize,
+    k: usize,
+    /// Tree shape: 0 = random recursive, 1 = deep (parents close by), 2 = bushy (few inner units).
+    shape: u8,
+    /// Typical unit size factor (in multiples of k / 2).
+    size: usize,
+    seed: u64,
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+struct Release {
+    layout: Layout,
+    people: Vec<Placement>,
+    present: Vec<bool>,
+    k: usize,
+}
+
+fn build(p: &Params) -> Release {
+    let mut rng = Rng(p.seed);
+    let parents: Vec<Option<usize>> = (0..p.units)
+        .map(|u| {
+            if u == 0 {
+                None
+            } else {
+                Some(match p.shape {
+                    0 => rng.next(u),
+                    1 => u - 1 - rng.next(u.min(3)),
+                    _ => rng.next(u.min(1 + u / 8)),
+                })
+            }
+        })
+        .collect();
+    let value_counts: Vec<usize> = (0..p.attrs).map(|_| 2 + rng.next(4)).collect();
+    let tree = UnitTree::new(parents).unwrap();
+    let mut people = Vec::new();
+    for u in 0..p.units {
+        let inner = !tree.children(u).is_empty();
+        // Inner units have direct members less often; sizes vary from 0 to well above k.
+        let size = if inner && rng.next(3) != 0 {
+            0
+        } else {
+            match rng.next(6) {
+                0 => 0,
+                1 => rng.next(p.k),
+                2 | 3 => rng.next(p.size * p.k / 2 + 2),
+                4 => p.k + rng.next(3 * p.k),
+                _ => rng.next(4 * p.k * p.size + 1),
+            }
+        };
+        for _ in 0..size {
+            let values = value_counts
+                .iter()
+                .map(|&c| {
+                    if rng.next(10) == 0 {
+                        None
+                    } else {
+                        // Skewed: value 0 is common, the last value rare.
+                        Some(rng.next(c).min(rng.next(c)))
+                    }
+                })
+                .collect();
+            people.push(Placement { unit: u, values });
+        }
+    }
+    let absent = rng.next(4); // 0..3 in 20: share of respondents missing this measure
+    let present = (0..people.len()).map(|_| rng.next(20) >= absent).collect();
+    Release {
+        layout: Layout::new(tree, value_counts),
+        people,
+        present,
+        k: p.k,
+    }
+}
+
+fn params() -> impl Strategy<Value = Params> {
+    (
+        prop_oneof![6 => 1usize..25, 3 => 25usize..80, 1 => 80usize..=200],
+        1usize..=2,
+        3usize..=6,
+        0u8..3,
+        1usize..=4,
+        any::<u64>(),
+    )
+        .prop_map(|(units, attrs, k, shape, size, seed)| Params {
+            units,
+            attrs,
+            k,
+            shape,
+            size,
+            seed,
+        })
+}
+
+fn check(p: &Params) -> Result<(), TestCaseError> {
+    let r = build(p);
+    let status = suppress(&r.layout, &r.people, &r.present, r.k).unwrap();
+    prop_assert_eq!(status.len(), r.layout.cell_count());
+    let counts = cell_counts(&r.layout, &r.people, &r.present);
+    for (i, (&s, &n)) in status.iter().zip(&counts).enumerate() {
+        // D3 exactly: BelowMin iff n < k (so no shown cell has n < k).
+        prop_assert_eq!(s == CellStatus::BelowMin, n < r.k, "cell {}", i);
+    }
+    // The root whole cell is shown whenever the root has n >= k.
+    prop_assert_eq!(status[0] == CellStatus::Shown, counts[0] >= r.k);
+    // Deterministic.
+    let again = suppress(&r.layout, &r.people, &r.present, r.k).unwrap();
+    prop_assert_eq!(&again, &status);
+    // D4, checked by the exact auditor.
+    let shown = shown_cells(&r.layout, &status);
+    let breaches = audit(&r.layout, &r.people, &r.present, &shown, r.k).unwrap();
+    prop_assert!(breaches.is_empty(), "breaches: {:?}", breaches);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn suppressed_releases_pass_the_auditor(p in params()) {
+        check(&p)?;
+    }
+}
+
+/// Many small releases, with no shrinking overhead: a wider net for rare patterns.
+#[test]
+fn many_small_releases_pass_the_auditor() {
+    let mut meta = Rng(2024);
+    for i in 0..300 {
+        let p = Params {
+            units: 1 + meta.next(12),
+            attrs: 1 + meta.next(2),
+            k: 3 + meta.next(4),
+            shape: meta.next(3) as u8,
+            size: 1 + meta.next(3),
+            seed: i,
+        };
+        check(&p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    }
+}
