@@ -11,8 +11,16 @@ use survey_engine::{Aggregate, Instrument};
 fn instrument_40() -> Instrument {
     instrument(
         &[
-            "workload", "control", "reward", "community", "fairness", "values", "exhaustion",
-            "cynicism", "efficacy", "recovery",
+            "workload",
+            "control",
+            "reward",
+            "community",
+            "fairness",
+            "values",
+            "exhaustion",
+            "cynicism",
+            "efficacy",
+            "recovery",
         ],
         4,
     )
@@ -24,20 +32,8 @@ fn instrument(scales: &[&str], per_scale: usize) -> Instrument {
         "id = \"bench\"\nversion = 1\ntitle = \"Bench\"\nlanguage = \"en\"\n\
          [response_scale]\nmin = 1\nmax = 5\nlabels = [\"1\", \"2\", \"3\", \"4\", \"5\"]\n",
     );
-    let scales = [
-        "workload",
-        "control",
-        "reward",
-        "community",
-        "fairness",
-        "values",
-        "exhaustion",
-        "cynicism",
-        "efficacy",
-        "recovery",
-    ];
     for s in scales {
-        let worse = matches!(s, "exhaustion" | "cynicism");
+        let worse = matches!(*s, "exhaustion" | "cynicism");
         toml += &format!(
             "[[scales]]\nid = \"{s}\"\nlabel = \"{s}\"\nkind = \"area\"\nhigher_is = \"{}\"\n",
             if worse { "worse" } else { "better" }
@@ -103,8 +99,19 @@ fn score_and_aggregate(c: &mut Criterion) {
 /// teams), 13 scales, one attribute with 5 values, 100,000 answer sheets (target: < 200 ms).
 fn build_release(c: &mut Criterion) {
     let scales = [
-        "workload", "control", "reward", "community", "fairness", "values", "exhaustion",
-        "cynicism", "efficacy", "recovery", "sleep", "growth", "belonging",
+        "workload",
+        "control",
+        "reward",
+        "community",
+        "fairness",
+        "values",
+        "exhaustion",
+        "cynicism",
+        "efficacy",
+        "recovery",
+        "sleep",
+        "growth",
+        "belonging",
     ];
     let instrument = instrument(&scales, 3);
     let mut tree = OrgTree::new("Org").unwrap_or_else(|e| panic!("{e}"));
@@ -113,14 +120,19 @@ fn build_release(c: &mut Criterion) {
         for p in 0..10 {
             let dept = format!("Org/d{d}/p{p}");
             for t in 0..99 {
-                let team = tree.insert(&format!("{dept}/t{t}")).unwrap_or_else(|e| panic!("{e}"));
+                let team = tree
+                    .insert(&format!("{dept}/t{t}"))
+                    .unwrap_or_else(|e| panic!("{e}"));
                 teams.push(team);
             }
         }
     }
     while tree.len() < 10_000 {
         let extra = tree.len();
-        teams.push(tree.insert(&format!("Org/d0/p0/x{extra}")).unwrap_or_else(|e| panic!("{e}")));
+        teams.push(
+            tree.insert(&format!("Org/d0/p0/x{extra}"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
     }
     let data = sheets(100_000, instrument.items.len());
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
@@ -150,8 +162,15 @@ fn build_release(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("build_release_10k_units_13_scales_100k_sheets", |b| {
         b.iter(|| {
-            let release = Release::build(&instrument, tree.clone(), attributes.clone(), &sheets, 5, "W")
-                .unwrap_or_else(|e| panic!("{e}"));
+            let release = Release::build(
+                &instrument,
+                tree.clone(),
+                attributes.clone(),
+                &sheets,
+                5,
+                "W",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
             black_box(release.heat.len())
         })
     });
