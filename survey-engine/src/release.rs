@@ -11,7 +11,7 @@ use crate::format::opt;
 use crate::instrument::Instrument;
 use crate::org::OrgTree;
 use crate::scoring::{Profile, SheetScores};
-use crate::stats::{welch, GroupStats, Moments, ScaleTally};
+use crate::stats::{welch_significant, GroupStats, Moments, ScaleTally};
 
 /// The design's floor for k (D1).
 pub const MIN_K: usize = 3;
@@ -436,11 +436,12 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: &[ScaleTally]) 
             let stats = tally.stats();
             let delta_org = root_tally.and_then(|r| Some(stats.mean? - r.stats().mean?));
             let significant = match root_tally {
-                Some(r) if i != root => rest_of(&r.moments, &tally.moments)
-                    .and_then(|rest| welch(&tally.moments, &rest)),
+                Some(r) if i != root => r
+                    .moments
+                    .without(&tally.moments)
+                    .and_then(|rest| welch_significant(&tally.moments, &rest)),
                 _ => None,
-            }
-            .map(|w| w.significant());
+            };
             HeatCell {
                 status,
                 stats: Some(stats),
@@ -450,11 +451,6 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: &[ScaleTally]) 
             }
         })
         .collect()
-}
-
-/// The moments of `whole` without `part` (`part` must be a subset of `whole`).
-fn rest_of(whole: &Moments, part: &Moments) -> Option<Moments> {
-    whole.without(part)
 }
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {

@@ -264,9 +264,26 @@ impl Welch {
     }
 }
 
-/// Welch's t-test from summary moments; `None` when a group has fewer than two members or
-/// both groups have zero variance.
-pub fn welch(a: &Moments, b: &Moments) -> Option<Welch> {
+/// Whether Welch's test finds a difference at p < 0.05; `None` where [`welch`] has no value.
+/// Same answer as `welch(a, b)?.significant()`, but the p-value (an incomplete beta function)
+/// is only computed when |t| falls between the cached quantiles of the neighbouring whole
+/// degrees of freedom: t(0.975, df) decreases in df, so elsewhere the bracket decides.
+pub fn welch_significant(a: &Moments, b: &Moments) -> Option<bool> {
+    let (t, df) = welch_t_df(a, b)?;
+    let whole = df.floor();
+    if whole >= 1.0 && whole < (T_CACHE - 1) as f64 {
+        let (upper, lower) = (t_975(whole as u64)?, t_975(whole as u64 + 1)?);
+        if t.abs() > upper {
+            return Some(true);
+        }
+        if t.abs() < lower {
+            return Some(false);
+        }
+    }
+    welch(a, b).map(|w| w.significant())
+}
+
+fn welch_t_df(a: &Moments, b: &Moments) -> Option<(f64, f64)> {
     let (ma, mb) = (a.mean()?, b.mean()?);
     let (va, vb) = (a.variance()? / a.n() as f64, b.variance()? / b.n() as f64);
     let se2 = va + vb;
@@ -275,7 +292,14 @@ pub fn welch(a: &Moments, b: &Moments) -> Option<Welch> {
     }
     let t = (ma - mb) / se2.sqrt();
     let df = se2 * se2 / (va * va / (a.n() - 1) as f64 + vb * vb / (b.n() - 1) as f64);
+    (t.is_finite() && df.is_finite()).then_some((t, df))
+}
+
+/// Welch's t-test from summary moments; `None` when a group has fewer than two members or
+/// both groups have zero variance.
+pub fn welch(a: &Moments, b: &Moments) -> Option<Welch> {
+    let (t, df) = welch_t_df(a, b)?;
     let dist = StudentsT::new(0.0, 1.0, df).ok()?;
     let p = (2.0 * dist.sf(t.abs())).clamp(0.0, 1.0);
-    (t.is_finite() && df.is_finite() && p.is_finite()).then_some(Welch { t, df, p })
+    p.is_finite().then_some(Welch { t, df, p })
 }

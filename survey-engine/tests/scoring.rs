@@ -355,3 +355,19 @@ proptest! {
         prop_assert_eq!(i.score(&answers).unwrap(), j.score(&moved).unwrap());
     }
 }
+
+proptest! {
+    #[test]
+    fn fast_significance_agrees_with_the_p_value(
+        a in prop::collection::vec(1.0f64..5.0, 2..40),
+        b in prop::collection::vec(1.0f64..5.0, 2..40),
+        shift in -1.5f64..1.5,
+    ) {
+        let a: Moments = a.into_iter().collect();
+        let b: Moments = b.into_iter().map(|x| x + shift).collect();
+        prop_assert_eq!(
+            survey_engine::stats::welch_significant(&a, &b),
+            welch(&a, &b).map(|w| w.significant())
+        );
+    }
+}
