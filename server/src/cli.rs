@@ -19,9 +19,83 @@ pub struct Cli {
 pub enum Command {
     /// Score a CSV file of answer sheets and write CSV to stdout.
     Score(ScoreArgs),
-    /// Check or show instruments.
+    /// Check, show, import and list instruments.
     #[command(subcommand)]
     Instrument(InstrumentCommand),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Import or export the roster.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Create, open, close and inspect survey waves.
+    #[command(subcommand)]
+    Wave(WaveCommand),
+    /// Run the web service.
+    Serve(ServeArgs),
+    /// Fill an empty database with a demo organisation and survey waves.
+    Demo(DemoArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RosterCommand {
+    /// Import `email,unit[,attribute...]`; the whole file is checked before anything is written.
+    Import {
+        file: PathBuf,
+        /// Report what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Remove people who are not in the file.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Write the roster as CSV to stdout.
+    Export,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WaveCommand {
+    /// Schedule a wave.
+    Create {
+        name: String,
+        /// Instrument id (newest version) or `id@version`.
+        #[arg(long)]
+        instrument: String,
+        #[arg(long)]
+        opens: String,
+        #[arg(long)]
+        closes: String,
+        /// Minimum group size k (3 or more).
+        #[arg(long = "min-group-size", default_value_t = 5)]
+        min_group_size: i32,
+        /// A roster column whose values cut the reports (repeatable).
+        #[arg(long = "attribute")]
+        attributes: Vec<String>,
+    },
+    /// Open a wave now: snapshot the tree and send the invitations.
+    Open { name: String },
+    /// Close a wave: destroy tokens and who-answered records, shuffle the responses.
+    Close { name: String },
+    /// List waves.
+    List,
+    /// Invited, responded and response rate per unit.
+    Status { name: String },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `bind` in the settings); port 0 picks a free port.
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// On an empty database, create the demo organisation first.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Seed for the synthetic organisation and answers.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,4 +140,8 @@ pub enum InstrumentCommand {
     Check { file: PathBuf },
     /// Print a built-in instrument (or a file) as TOML.
     Show { instrument: String },
+    /// Store an instrument file in the database.
+    Import { file: PathBuf },
+    /// List the instruments in the database.
+    List,
 }

@@ -3,21 +3,37 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-
-mod cli;
-mod commands;
-mod input;
+use worklife_server::{cli, commands, error::AppError, input::InputError};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            match err.downcast_ref::<input::InputError>() {
-                // Bad input is the user's to fix: exit 2, like a usage error.
-                Some(_) => ExitCode::from(2),
-                None => ExitCode::FAILURE,
+            // Input the user must fix exits with 2, like a usage error; anything else with 1.
+            let user_error = err.downcast_ref::<InputError>().is_some()
+                || matches!(
+                    err.downcast_ref::<AppError>(),
+                    Some(
+                        AppError::Validation(_)
+                            | AppError::NotFound(_)
+                            | AppError::Conflict(_)
+                            | AppError::Gone(_)
+                    )
+                );
+            match err.downcast_ref::<AppError>() {
+                Some(AppError::Validation(problems)) if problems.len() > 1 => {
+                    eprintln!("error: {} problems:", problems.len());
+                    for p in problems {
+                        eprintln!("  {p}");
+                    }
+                }
+                _ => eprintln!("error: {err:#}"),
+            }
+            if user_error {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }

@@ -1,1 +1,277 @@
-//! End-to-end tests live in tests/tests.
+//! Test harness for the end-to-end tests: fresh databases on both backends, the real
+//! `worklife` binary, and the real app served on a free port.
+//!
+//! PostgreSQL tests need `WORKLIFE_TEST_POSTGRES_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/test`). Without it they are skipped with a printed
+//! reason, unless `WORKLIFE_REQUIRE_ALL=1`, which turns the skip into a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use worklife_server::configuration::{Secret, Settings};
+use worklife_server::db::DbPool;
+use worklife_server::responses::InstrumentCache;
+use worklife_server::web::{self, AppState};
+
+pub const POSTGRES_ENV: &str = "WORKLIFE_TEST_POSTGRES_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether a missing real component must fail the test run.
+pub fn require_all() -> bool {
+    std::env::var("WORKLIFE_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// The backends to test on: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    match std::env::var(POSTGRES_ENV) {
+        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
+        _ if require_all() => {
+            panic!("{POSTGRES_ENV} is not set and WORKLIFE_REQUIRE_ALL=1: PostgreSQL tests cannot be skipped")
+        }
+        _ => {
+            eprintln!("skipping PostgreSQL: {POSTGRES_ENV} is not set");
+            vec![Backend::Sqlite]
+        }
+    }
+}
+
+/// A fresh, migrated database, removed on drop.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let (Some(name), Ok(admin)) = (&self.pg_name, std::env::var(POSTGRES_ENV)) {
+            if let Ok(mut c) = PgConnection::establish(&admin) {
+                let _ =
+                    c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let base = match base.rfind('/') {
+        Some(i) if base[..i].contains("://") && i > base.find("://").unwrap() + 2 => &base[..i],
+        _ => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+/// The PostgreSQL template: migrated once per test process, then copied per test, which is
+/// much faster than migrating every database.
+fn pg_template(admin: &str) -> String {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let name = format!(
+                "wl_tpl_{}_{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            );
+            let mut c = PgConnection::establish(admin).expect("connect to PostgreSQL");
+            c.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .unwrap();
+            let pool = DbPool::connect(&replace_db_name(admin, &name), 1).unwrap();
+            pool.migrate().unwrap();
+            drop(pool);
+            name
+        })
+        .clone()
+}
+
+pub fn fresh_db(backend: Backend) -> TestDb {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = dir
+                .path()
+                .join("worklife.db")
+                .to_string_lossy()
+                .into_owned();
+            DbPool::connect(&url, 1).unwrap().migrate().unwrap();
+            TestDb {
+                backend,
+                url,
+                pg_name: None,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            static CREATE: Mutex<()> = Mutex::new(());
+            let admin = std::env::var(POSTGRES_ENV).expect(POSTGRES_ENV);
+            let template = pg_template(&admin);
+            let name = format!("wl_t_{}", uuid::Uuid::new_v4().simple());
+            {
+                let _one_at_a_time = CREATE.lock().unwrap_or_else(|e| e.into_inner());
+                let mut c = PgConnection::establish(&admin).unwrap();
+                c.batch_execute(&format!(
+                    "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+                ))
+                .unwrap();
+            }
+            TestDb {
+                backend,
+                url: replace_db_name(&admin, &name),
+                pg_name: Some(name),
+                _dir: None,
+            }
+        }
+    }
+}
+
+/// The `worklife` binary of this workspace (built by `cargo test --workspace`).
+pub fn worklife_bin() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let bin = target.join("debug").join("worklife");
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "worklife-server", "--bin", "worklife"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building worklife failed");
+    });
+    bin
+}
+
+/// A working directory with its own outbox, and a database.
+pub struct Workspace {
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(backend: Backend) -> Workspace {
+        Workspace {
+            db: fresh_db(backend),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.dir.path().join("outbox")
+    }
+
+    /// Runs the real binary against this workspace's database and outbox.
+    pub fn worklife(&self, args: &[&str]) -> Output {
+        Command::new(worklife_bin())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("WORKLIFE_DATABASE_URL", &self.db.url)
+            .env("WORKLIFE_OUTBOX_DIR", self.outbox())
+            .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
+            .env_remove("WORKLIFE_CONFIG")
+            .output()
+            .expect("run worklife")
+    }
+
+    /// Like [`Workspace::worklife`], asserting success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.worklife(args);
+        assert!(
+            o.status.success(),
+            "worklife {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    /// Settings pointing at this workspace.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database_url: Secret::new(self.db.url.clone()),
+            outbox_dir: self.outbox(),
+            ..Settings::default()
+        }
+    }
+
+    pub fn pool(&self) -> DbPool {
+        DbPool::connect(&self.db.url, 4).unwrap()
+    }
+
+    /// The invitation links written to the outbox, one per email.
+    pub fn links(&self) -> Vec<String> {
+        let mut links = Vec::new();
+        let Ok(entries) = std::fs::read_dir(self.outbox()) else {
+            return links;
+        };
+        for e in entries.flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            // The text part carries the link unbroken on a line of its own.
+            if let Some(line) = text.lines().find(|l| l.contains("/s/") && !l.contains('<')) {
+                links.push(line.trim().to_string());
+            }
+        }
+        links
+    }
+}
+
+/// The app served in this process on a free port.
+pub struct TestApp {
+    pub address: String,
+    pub workspace: Workspace,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+/// Starts the real app (the same `web::run` as `worklife serve`) on 127.0.0.1:0.
+pub fn spawn_app(workspace: Workspace) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let mut settings = workspace.settings();
+    settings.base_url = address.clone();
+    let state = AppState {
+        pool: DbPool::connect(&workspace.db.url, 8).unwrap(),
+        settings,
+        instruments: InstrumentCache::default(),
+    };
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let _ = web::run(listener, state).unwrap().await;
+        })
+    });
+    TestApp { address, workspace }
+}
+
+/// The token of an invitation link.
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap_or_default().to_string()
+}

@@ -1,15 +1,40 @@
 //! One module per command.
 
+mod demo;
 mod instrument;
+mod roster;
 mod score;
+mod serve;
+mod wave;
 
 use crate::cli::{Cli, Command};
+use crate::configuration::Settings;
+use crate::db::DbPool;
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Score(args) => score::run(&args),
         Command::Instrument(cmd) => instrument::run(cmd),
+        Command::Migrate => {
+            let settings = Settings::load()?;
+            let pool = DbPool::connect(settings.database_url.expose(), 1)?;
+            let ran = pool.migrate()?;
+            println!("{ran} migration(s) applied; the database is current");
+            Ok(())
+        }
+        Command::Roster(cmd) => roster::run(cmd),
+        Command::Wave(cmd) => wave::run(cmd),
+        Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
     }
+}
+
+/// Settings and a migrated database, for every command that needs storage.
+fn storage() -> anyhow::Result<(Settings, DbPool)> {
+    let settings = Settings::load()?;
+    let pool = DbPool::connect(settings.database_url.expose(), settings.pool_size)?;
+    pool.migrate()?;
+    Ok((settings, pool))
 }
 
 /// Writes a finished output in one go, so that a failure leaves stdout empty.

@@ -1,0 +1,12 @@
+DROP TABLE audit_log;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE answers;
+DROP TABLE responses;
+DROP TABLE invitation_tokens;
+DROP TABLE invitations;
+DROP TABLE wave_units;
+DROP TABLE waves;
+DROP TABLE instruments;
+DROP TABLE people;
+DROP TABLE units;

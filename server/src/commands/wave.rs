@@ -1,0 +1,101 @@
+//! `worklife wave create|open|close|list|status`.
+
+use crate::cli::WaveCommand;
+use crate::mail::Mailer;
+use crate::waves::{self, NewWave};
+
+pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
+    let (settings, pool) = super::storage()?;
+    let mut conn = pool.get()?;
+    match cmd {
+        WaveCommand::Create {
+            name,
+            instrument,
+            opens,
+            closes,
+            min_group_size,
+            attributes,
+        } => {
+            let wave = waves::create(
+                &mut conn,
+                &NewWave {
+                    name: &name,
+                    instrument: &instrument,
+                    opens_at: waves::parse_time(&opens)?,
+                    closes_at: waves::parse_time(&closes)?,
+                    min_group_size,
+                    attributes: &attributes,
+                },
+            )?;
+            println!(
+                "wave \"{}\" scheduled: {} from {} to {}, k = {}",
+                wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
+            );
+        }
+        WaveCommand::Open { name } => {
+            let mailer = Mailer::new(&settings)?;
+            let opened = waves::open(
+                &pool,
+                &mailer,
+                &settings.base_url,
+                &settings.organisation,
+                &name,
+            )?;
+            println!(
+                "wave \"{name}\" is open: {} people invited, {} invitation(s) written to {}",
+                opened.invited,
+                opened.emails_written,
+                mailer.outbox.display()
+            );
+        }
+        WaveCommand::Close { name } => {
+            let kept = waves::close(&pool, &name)?;
+            println!(
+                "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
+            );
+        }
+        WaveCommand::List => {
+            println!(
+                "{:<20} {:<8} {:<20} {:<17} {:<17} k",
+                "wave", "status", "instrument", "opens", "closes"
+            );
+            for w in waves::list(&mut conn)? {
+                println!(
+                    "{:<20} {:<8} {:<20} {:<17} {:<17} {}",
+                    w.name,
+                    w.status,
+                    w.instrument,
+                    w.opens_at.format("%Y-%m-%d %H:%M"),
+                    w.closes_at.format("%Y-%m-%d %H:%M"),
+                    w.min_group_size
+                );
+            }
+        }
+        WaveCommand::Status { name } => {
+            let wave = waves::find(&mut conn, &name)?;
+            let k = i64::from(wave.min_group_size);
+            println!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
+            println!(
+                "{:<40} {:>8} {:>10} {:>6}",
+                "unit", "invited", "responded", "rate"
+            );
+            for u in waves::status(&mut conn, &wave)? {
+                let (responded, rate) = if u.responded < k {
+                    (format!("<{k}"), String::new())
+                } else {
+                    let rate = if u.invited > 0 {
+                        format!("{:.0}%", 100.0 * u.responded as f64 / u.invited as f64)
+                    } else {
+                        String::new()
+                    };
+                    (u.responded.to_string(), rate)
+                };
+                println!(
+                    "{:<40} {:>8} {:>10} {:>6}",
+                    u.path, u.invited, responded, rate
+                );
+            }
+        }
+    }
+    Ok(())
+}

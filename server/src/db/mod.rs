@@ -1,0 +1,174 @@
+//! Storage: one binary, two databases. The backend is picked at run time from the URL
+//! (`postgres://` or `postgresql://` for PostgreSQL, anything else is a SQLite file).
+//! Every query is written once and compiled for both backends by [`db_run!`].
+
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// A connection pool of either backend.
+#[derive(Clone)]
+pub enum DbPool {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// A pooled connection of either backend.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// Runs the same diesel code against whichever backend `$conn` holds.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(ref mut pooled) => {
+                let $c: &mut diesel::sqlite::SqliteConnection = &mut *pooled;
+                $body
+            }
+            $crate::db::DbConn::Postgres(ref mut pooled) => {
+                let $c: &mut diesel::pg::PgConnection = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// SQLite per connection: foreign keys enforced, WAL so readers never block the writer,
+/// a busy timeout instead of immediate "database is locked", and secure_delete so that
+/// destroyed token hashes are overwritten on disk, not left in free pages (A3).
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+             PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl DbPool {
+    /// Opens a pool. SQLite gets a small pool (writes are serialised by SQLite anyway).
+    pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+        match Backend::of(url) {
+            Backend::Postgres => {
+                let pool = Pool::builder()
+                    .max_size(max_size)
+                    .connection_timeout(Duration::from_secs(10))
+                    .build(ConnectionManager::<PgConnection>::new(url))
+                    .context("connecting to PostgreSQL")?;
+                Ok(DbPool::Postgres(pool))
+            }
+            Backend::Sqlite => {
+                let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                let pool = Pool::builder()
+                    .max_size(max_size.min(8))
+                    .connection_timeout(Duration::from_secs(10))
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build(ConnectionManager::<SqliteConnection>::new(path))
+                    .with_context(|| format!("opening the SQLite database {path}"))?;
+                Ok(DbPool::Sqlite(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbPool::Sqlite(_) => Backend::Sqlite,
+            DbPool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn get(&self) -> anyhow::Result<DbConn> {
+        Ok(match self {
+            DbPool::Sqlite(p) => DbConn::Sqlite(p.get().context("database connection")?),
+            DbPool::Postgres(p) => DbConn::Postgres(p.get().context("database connection")?),
+        })
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.get()?;
+        let ran = match &mut conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Postgres(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+        };
+        ran.map_err(|e| anyhow::anyhow!("applying migrations: {e}"))
+    }
+
+    /// Whether every migration has been applied.
+    pub fn migrations_current(&self) -> anyhow::Result<bool> {
+        let mut conn = self.get()?;
+        let pending = match &mut conn {
+            DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        };
+        Ok(pending.map_err(|e| anyhow::anyhow!("reading migrations: {e}"))? == 0)
+    }
+
+    /// Reverts every migration (used by CI to check that down.sql files work).
+    pub fn revert_all(&self) -> anyhow::Result<()> {
+        let mut conn = self.get()?;
+        match &mut conn {
+            DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConn::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        }
+        .map_err(|e| anyhow::anyhow!("reverting migrations: {e}"))
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (so a reader never has to
+/// upgrade its lock mid-transaction and fail with SQLITE_BUSY), a plain one on PostgreSQL.
+#[macro_export]
+macro_rules! db_write {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(ref mut pooled) => {
+                let conn: &mut diesel::sqlite::SqliteConnection = &mut *pooled;
+                conn.immediate_transaction(|$c| $body)
+            }
+            $crate::db::DbConn::Postgres(ref mut pooled) => {
+                let conn: &mut diesel::pg::PgConnection = &mut *pooled;
+                diesel::Connection::transaction(conn, |$c| $body)
+            }
+        }
+    };
+}
+
+/// A fresh random id (UUIDv4, 36 characters).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

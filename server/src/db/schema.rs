@@ -1,0 +1,140 @@
+//! The schema, kept by hand, in types both backends share (DESIGN conventions).
+
+diesel::table! {
+    units (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        name -> Text,
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> Text,
+        email -> Text,
+        unit_id -> Text,
+        attributes -> Text,
+    }
+}
+
+diesel::table! {
+    instruments (id) {
+        id -> Text,
+        instrument_id -> Text,
+        version -> Integer,
+        title -> Text,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    waves (id) {
+        id -> Text,
+        name -> Text,
+        instrument -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        min_group_size -> Integer,
+        attributes -> Text,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    wave_units (id) {
+        id -> Text,
+        wave_id -> Text,
+        parent_id -> Nullable<Text>,
+        name -> Text,
+        path -> Text,
+        invited -> Integer,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        wave_id -> Text,
+        person_id -> Nullable<Text>,
+        unit_id -> Text,
+        attributes -> Text,
+        responded -> Bool,
+    }
+}
+
+diesel::table! {
+    invitation_tokens (token_hash) {
+        token_hash -> Text,
+        invitation_id -> Text,
+        wave_id -> Text,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        wave_id -> Text,
+        unit_id -> Text,
+        attributes -> Text,
+    }
+}
+
+diesel::table! {
+    answers (response_id, item_id) {
+        response_id -> Text,
+        item_id -> Text,
+        value -> Integer,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        role -> Text,
+        unit_path -> Nullable<Text>,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(people -> units (unit_id));
+diesel::joinable!(invitations -> waves (wave_id));
+diesel::joinable!(invitations -> wave_units (unit_id));
+diesel::joinable!(invitation_tokens -> invitations (invitation_id));
+diesel::joinable!(wave_units -> waves (wave_id));
+diesel::joinable!(waves -> instruments (instrument));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    people,
+    instruments,
+    waves,
+    wave_units,
+    invitations,
+    invitation_tokens,
+    responses,
+    answers,
+    users,
+    api_tokens,
+    audit_log,
+);

@@ -1,0 +1,43 @@
+//! One error type for the service and the commands: what the user sees is clear, the log
+//! keeps the cause chain.
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Input the user must fix; each entry names the place and the reason.
+    #[error("{}", .0.join("\n"))]
+    Validation(Vec<String>),
+    #[error("{0}")]
+    Conflict(String),
+    /// Something that existed and is no longer usable (a used token, a closed wave).
+    #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn validation(message: impl Into<String>) -> Self {
+        AppError::Validation(vec![message.into()])
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound("no such record".into()),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::Conflict(format!("already exists: {}", info.message()))
+            }
+            other => AppError::Unexpected(anyhow::Error::new(other).context("database")),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

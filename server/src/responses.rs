@@ -1,0 +1,210 @@
+//! Taking an answer sheet (A1, A2, A5): the token is looked up by its hash, consumed and the
+//! response stored in one transaction, so under any number of concurrent submissions of one
+//! token exactly one response is stored. Nothing but the wave, the unit snapshot, the report
+//! attribute values and the answers is written.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use survey_engine::{Instrument, SheetScores};
+
+use crate::db::schema::{answers, invitation_tokens, invitations, responses, waves};
+use crate::db::{new_id, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::waves::WaveStatus;
+use crate::{db_run, db_write, instruments, tokens};
+
+/// Parsed instruments by key; instruments never change once stored, so caching is safe.
+#[derive(Default, Clone)]
+pub struct InstrumentCache(Arc<RwLock<HashMap<String, Arc<Instrument>>>>);
+
+impl InstrumentCache {
+    pub fn get(&self, conn: &mut DbConn, key: &str) -> AppResult<Arc<Instrument>> {
+        if let Some(i) = self.0.read().ok().and_then(|m| m.get(key).cloned()) {
+            return Ok(i);
+        }
+        let parsed = Arc::new(instruments::load(conn, key)?);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(key.to_string(), parsed.clone());
+        }
+        Ok(parsed)
+    }
+}
+
+/// What a valid, unused token opens.
+#[derive(Clone)]
+pub struct Sheet {
+    pub wave_name: String,
+    pub closes_at: NaiveDateTime,
+    pub min_group_size: i32,
+    pub instrument: Arc<Instrument>,
+}
+
+/// The answer to a token that cannot be used, as the respondent should read it.
+pub const UNKNOWN_TOKEN: &str = "This survey link is not valid.";
+pub const USED_TOKEN: &str = "This survey link has been used already: the answers were received.";
+pub const CLOSED_WAVE: &str = "This survey is closed.";
+
+type TokenRow = (String, bool, String, String, NaiveDateTime, i32, String);
+
+fn find_token(conn: &mut DbConn, hash: &str) -> AppResult<Option<TokenRow>> {
+    Ok(db_run!(conn, |c| invitation_tokens::table
+        .inner_join(invitations::table.inner_join(waves::table))
+        .filter(invitation_tokens::token_hash.eq(hash))
+        .select((
+            invitations::id,
+            invitations::responded,
+            waves::name,
+            waves::status,
+            waves::closes_at,
+            waves::min_group_size,
+            waves::instrument,
+        ))
+        .first::<TokenRow>(c)
+        .optional())?)
+}
+
+/// Resolves a token for showing the form: 404 when unknown, 410 when used or closed.
+pub fn open_sheet(
+    conn: &mut DbConn,
+    cache: &InstrumentCache,
+    token: &str,
+    now: NaiveDateTime,
+) -> AppResult<Sheet> {
+    if !tokens::plausible(token) {
+        return Err(AppError::NotFound(UNKNOWN_TOKEN.into()));
+    }
+    let Some((_, responded, wave_name, status, closes_at, k, instrument)) =
+        find_token(conn, &tokens::hash(token))?
+    else {
+        return Err(AppError::NotFound(UNKNOWN_TOKEN.into()));
+    };
+    if WaveStatus::parse(&status) != WaveStatus::Open || now >= closes_at {
+        return Err(AppError::Gone(CLOSED_WAVE.into()));
+    }
+    if responded {
+        return Err(AppError::Gone(USED_TOKEN.into()));
+    }
+    Ok(Sheet {
+        wave_name,
+        closes_at,
+        min_group_size: k,
+        instrument: cache.get(conn, &instrument)?,
+    })
+}
+
+/// Checks submitted answers against the instrument: every key a known item, every value on
+/// the scale or skipped, at least one answer. Returns answers aligned with the items.
+pub fn check_answers(
+    instrument: &Instrument,
+    submitted: &BTreeMap<String, Option<i32>>,
+) -> AppResult<Vec<Option<i32>>> {
+    let mut aligned = vec![None; instrument.items.len()];
+    let mut problems = Vec::new();
+    let rs = &instrument.response_scale;
+    for (item, value) in submitted {
+        match instrument.item_index(item) {
+            None => problems.push(format!("unknown item \"{item}\"")),
+            Some(i) => match value {
+                Some(v) if !rs.contains(*v) => problems.push(format!(
+                    "item \"{item}\": {v} is not on the scale {}..{}",
+                    rs.min, rs.max
+                )),
+                Some(v) => {
+                    if let Some(slot) = aligned.get_mut(i) {
+                        *slot = Some(*v);
+                    }
+                }
+                None => {}
+            },
+        }
+    }
+    if problems.is_empty() && aligned.iter().all(Option::is_none) {
+        problems.push("no question was answered".into());
+    }
+    if problems.is_empty() {
+        Ok(aligned)
+    } else {
+        Err(AppError::Validation(problems))
+    }
+}
+
+/// Stores an answer sheet and consumes the token; returns the respondent's own scores, which
+/// are shown to them and never stored.
+pub fn submit(
+    conn: &mut DbConn,
+    cache: &InstrumentCache,
+    token: &str,
+    submitted: &BTreeMap<String, Option<i32>>,
+    now: NaiveDateTime,
+) -> AppResult<(Sheet, SheetScores)> {
+    let sheet = open_sheet(conn, cache, token, now)?;
+    let aligned = check_answers(&sheet.instrument, submitted)?;
+    let hash = tokens::hash(token);
+    let items = &sheet.instrument.items;
+    db_write!(conn, |c| {
+        let (invitation, wave_id, unit_id, attributes): (String, String, String, String) =
+            invitation_tokens::table
+                .inner_join(invitations::table)
+                .filter(invitation_tokens::token_hash.eq(&hash))
+                .select((
+                    invitations::id,
+                    invitations::wave_id,
+                    invitations::unit_id,
+                    invitations::attributes,
+                ))
+                .first(c)
+                .optional()?
+                .ok_or_else(|| AppError::Gone(CLOSED_WAVE.into()))?;
+        // The consuming update: only one transaction can flip the flag.
+        let consumed = diesel::update(
+            invitations::table
+                .filter(invitations::id.eq(&invitation))
+                .filter(invitations::responded.eq(false)),
+        )
+        .set(invitations::responded.eq(true))
+        .execute(c)?;
+        if consumed != 1 {
+            return Err(AppError::Gone(USED_TOKEN.into()));
+        }
+        let open: i64 = waves::table
+            .filter(waves::id.eq(&wave_id))
+            .filter(waves::status.eq(WaveStatus::Open.as_str()))
+            .filter(waves::closes_at.gt(now))
+            .count()
+            .get_result(c)?;
+        if open != 1 {
+            return Err(AppError::Gone(CLOSED_WAVE.into()));
+        }
+        let id = new_id();
+        diesel::insert_into(responses::table)
+            .values((
+                responses::id.eq(&id),
+                responses::wave_id.eq(&wave_id),
+                responses::unit_id.eq(&unit_id),
+                responses::attributes.eq(&attributes),
+            ))
+            .execute(c)?;
+        let rows: Vec<_> = items
+            .iter()
+            .zip(&aligned)
+            .filter_map(|(item, v)| {
+                v.map(|v| {
+                    (
+                        answers::response_id.eq(id.clone()),
+                        answers::item_id.eq(item.id.clone()),
+                        answers::value.eq(v),
+                    )
+                })
+            })
+            .collect();
+        diesel::insert_into(answers::table)
+            .values(rows)
+            .execute(c)?;
+        Ok::<_, AppError>(())
+    })?;
+    let scores = sheet.instrument.score_unchecked(&aligned);
+    Ok((sheet, scores))
+}

@@ -1,0 +1,473 @@
+//! Quarterly waves: create, open (snapshot the tree, invite everyone), close (A3), status.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand::seq::SliceRandom;
+
+use crate::db::schema::{
+    answers, invitation_tokens, invitations, people, responses, units, wave_units, waves,
+};
+use crate::db::{new_id, DbConn, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::mail::{Invitation, Mailer};
+use crate::{db_run, db_write, instruments, roster, tokens};
+
+pub const DEFAULT_K: i32 = 5;
+pub const MIN_K: i32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaveStatus {
+    Scheduled,
+    Open,
+    Closed,
+}
+
+impl WaveStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaveStatus::Scheduled => "scheduled",
+            WaveStatus::Open => "open",
+            WaveStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> WaveStatus {
+        match s {
+            "open" => WaveStatus::Open,
+            "closed" => WaveStatus::Closed,
+            _ => WaveStatus::Scheduled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct Wave {
+    pub id: String,
+    pub name: String,
+    pub instrument: String,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub min_group_size: i32,
+    pub attributes: String,
+    pub status: String,
+}
+
+impl Wave {
+    pub fn status(&self) -> WaveStatus {
+        WaveStatus::parse(&self.status)
+    }
+
+    pub fn attribute_names(&self) -> Vec<String> {
+        serde_json::from_str(&self.attributes).unwrap_or_default()
+    }
+
+    /// Whether answers are accepted now.
+    pub fn accepting(&self, now: NaiveDateTime) -> bool {
+        self.status() == WaveStatus::Open && now < self.closes_at
+    }
+}
+
+/// Parses `2026-12-01`, `2026-12-01 09:00`, `2026-12-01T09:00:00` or RFC 3339, as UTC.
+pub fn parse_time(s: &str) -> AppResult<NaiveDateTime> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.naive_utc());
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return Ok(t);
+        }
+    }
+    if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        return Ok(t);
+    }
+    Err(AppError::validation(format!(
+        "\"{s}\" is not a time (use 2026-12-01, 2026-12-01 09:00 or RFC 3339)"
+    )))
+}
+
+pub struct NewWave<'a> {
+    pub name: &'a str,
+    pub instrument: &'a str,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub min_group_size: i32,
+    pub attributes: &'a [String],
+}
+
+pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
+    let mut problems = Vec::new();
+    let name = new.name.trim();
+    if name.is_empty() {
+        problems.push("the wave name is empty".to_string());
+    }
+    if new.min_group_size < MIN_K {
+        problems.push(format!(
+            "--min-group-size {} is refused: the minimum group size is at least {MIN_K}",
+            new.min_group_size
+        ));
+    }
+    if new.closes_at <= new.opens_at {
+        problems.push("the wave must close after it opens".to_string());
+    }
+    let known = roster::attribute_names(conn)?;
+    for a in new.attributes {
+        if !known.contains(a) {
+            problems.push(format!(
+                "attribute \"{a}\" is not a roster column (known: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let instrument = instruments::resolve(conn, new.instrument)?;
+    let id = new_id();
+    let attributes =
+        serde_json::to_string(new.attributes).map_err(|e| AppError::Unexpected(e.into()))?;
+    let inserted = db_run!(conn, |c| diesel::insert_into(waves::table)
+        .values((
+            waves::id.eq(&id),
+            waves::name.eq(name),
+            waves::instrument.eq(&instrument),
+            waves::opens_at.eq(new.opens_at),
+            waves::closes_at.eq(new.closes_at),
+            waves::min_group_size.eq(new.min_group_size),
+            waves::attributes.eq(&attributes),
+            waves::status.eq(WaveStatus::Scheduled.as_str()),
+        ))
+        .execute(c));
+    match inserted {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            return Err(AppError::Conflict(format!(
+                "a wave named \"{name}\" exists already"
+            )))
+        }
+        other => other?,
+    };
+    find(conn, name)
+}
+
+pub fn find(conn: &mut DbConn, name: &str) -> AppResult<Wave> {
+    db_run!(conn, |c| waves::table
+        .filter(waves::name.eq(name))
+        .first::<Wave>(c)
+        .optional())?
+    .ok_or_else(|| AppError::NotFound(format!("no wave named \"{name}\"")))
+}
+
+pub fn list(conn: &mut DbConn) -> AppResult<Vec<Wave>> {
+    Ok(db_run!(conn, |c| waves::table
+        .order((waves::opens_at, waves::name))
+        .load::<Wave>(c))?)
+}
+
+/// What opening did.
+#[derive(Debug)]
+pub struct Opened {
+    pub invited: usize,
+    pub emails_written: usize,
+}
+
+/// One invitation to send after the transaction commits: plaintext tokens live only here.
+struct Outgoing {
+    email: String,
+    token: String,
+}
+
+/// Opens a wave: snapshots the unit tree and every person's unit and report attributes,
+/// creates one invitation and token per person, then writes the invitation emails.
+pub fn open(
+    pool: &DbPool,
+    mailer: &Mailer,
+    base_url: &str,
+    organisation: &str,
+    name: &str,
+) -> AppResult<Opened> {
+    let mut conn = pool.get()?;
+    let wave = find(&mut conn, name)?;
+    if wave.status() != WaveStatus::Scheduled {
+        return Err(AppError::Conflict(format!(
+            "wave \"{name}\" is {} already",
+            wave.status().as_str()
+        )));
+    }
+    let attribute_names = wave.attribute_names();
+    let outgoing: Vec<Outgoing> = db_write!(&mut conn, |c| {
+        // The status check again, inside the transaction, so two `open`s cannot both run.
+        let changed = diesel::update(
+            waves::table
+                .filter(waves::id.eq(&wave.id))
+                .filter(waves::status.eq(WaveStatus::Scheduled.as_str())),
+        )
+        .set(waves::status.eq(WaveStatus::Open.as_str()))
+        .execute(c)?;
+        if changed != 1 {
+            return Err(AppError::Conflict(format!(
+                "wave \"{name}\" was opened meanwhile"
+            )));
+        }
+        let tree: Vec<(String, Option<String>, String, String)> = units::table
+            .select((units::id, units::parent_id, units::name, units::path))
+            .order(units::path)
+            .load(c)?;
+        let snapshot: HashMap<String, String> =
+            tree.iter().map(|(id, ..)| (id.clone(), new_id())).collect();
+        let everyone: Vec<(String, String, String, String)> = people::table
+            .select((
+                people::id,
+                people::email,
+                people::unit_id,
+                people::attributes,
+            ))
+            .load(c)?;
+        let mut invited: HashMap<&str, i32> = HashMap::new();
+        for (_, _, unit, _) in &everyone {
+            *invited.entry(unit.as_str()).or_default() += 1;
+        }
+        let rows: Vec<_> = tree
+            .iter()
+            .map(|(id, parent, unit_name, path)| {
+                (
+                    wave_units::id.eq(snapshot.get(id).cloned().unwrap_or_default()),
+                    wave_units::wave_id.eq(&wave.id),
+                    wave_units::parent_id
+                        .eq(parent.as_ref().and_then(|p| snapshot.get(p).cloned())),
+                    wave_units::name.eq(unit_name),
+                    wave_units::path.eq(path),
+                    wave_units::invited.eq(invited.get(id.as_str()).copied().unwrap_or(0)),
+                )
+            })
+            .collect();
+        // Parents before children (paths sort that way), so the self-reference holds.
+        for chunk in rows.chunks(1_000) {
+            diesel::insert_into(wave_units::table)
+                .values(chunk.to_vec())
+                .execute(c)?;
+        }
+        let mut outgoing = Vec::with_capacity(everyone.len());
+        let mut invitation_rows = Vec::with_capacity(everyone.len());
+        let mut token_rows = Vec::with_capacity(everyone.len());
+        for (person, email, unit, attrs) in &everyone {
+            let all: BTreeMap<String, String> = serde_json::from_str(attrs).unwrap_or_default();
+            let kept: BTreeMap<&String, &String> = all
+                .iter()
+                .filter(|(k, _)| attribute_names.contains(k))
+                .collect();
+            let invitation = new_id();
+            let token = tokens::new_token()?;
+            token_rows.push((
+                invitation_tokens::token_hash.eq(tokens::hash(&token)),
+                invitation_tokens::invitation_id.eq(invitation.clone()),
+                invitation_tokens::wave_id.eq(wave.id.clone()),
+            ));
+            invitation_rows.push((
+                invitations::id.eq(invitation),
+                invitations::wave_id.eq(wave.id.clone()),
+                invitations::person_id.eq(Some(person.clone())),
+                invitations::unit_id.eq(snapshot.get(unit).cloned().unwrap_or_default()),
+                invitations::attributes.eq(serde_json::to_string(&kept).unwrap_or_default()),
+                invitations::responded.eq(false),
+            ));
+            outgoing.push(Outgoing {
+                email: email.clone(),
+                token,
+            });
+        }
+        for chunk in invitation_rows.chunks(1_000) {
+            diesel::insert_into(invitations::table)
+                .values(chunk.to_vec())
+                .execute(c)?;
+        }
+        for chunk in token_rows.chunks(2_000) {
+            diesel::insert_into(invitation_tokens::table)
+                .values(chunk.to_vec())
+                .execute(c)?;
+        }
+        Ok::<_, AppError>(outgoing)
+    })?;
+
+    let closes = wave.closes_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let mut written = 0;
+    for o in &outgoing {
+        let link = format!("{}/s/{}", base_url.trim_end_matches('/'), o.token);
+        let message = mailer.invitation(
+            &o.email,
+            &Invitation {
+                organisation,
+                wave: &wave.name,
+                closes: &closes,
+                link: &link,
+                min_group_size: wave.min_group_size,
+            },
+        )?;
+        mailer.send(&message)?;
+        written += 1;
+    }
+    tracing::info!(wave = %wave.name, invited = outgoing.len(), "wave opened");
+    Ok(Opened {
+        invited: outgoing.len(),
+        emails_written: written,
+    })
+}
+
+/// Closes a wave (A3): destroys every token hash and every per-person invitation (with its
+/// "responded" flag) of the wave, and rewrites its responses in random physical order under
+/// new ids, so that nothing in the database leads from a person to an answer sheet.
+pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
+    let mut conn = pool.get()?;
+    let wave = find(&mut conn, name)?;
+    if wave.status() == WaveStatus::Closed {
+        return Err(AppError::Conflict(format!(
+            "wave \"{name}\" is closed already"
+        )));
+    }
+    let kept = db_write!(&mut conn, |c| {
+        diesel::delete(invitation_tokens::table.filter(invitation_tokens::wave_id.eq(&wave.id)))
+            .execute(c)?;
+        diesel::delete(invitations::table.filter(invitations::wave_id.eq(&wave.id))).execute(c)?;
+        let mut sheets: Vec<(String, String, String)> = responses::table
+            .filter(responses::wave_id.eq(&wave.id))
+            .select((responses::id, responses::unit_id, responses::attributes))
+            .load(c)?;
+        let ids: Vec<&String> = sheets.iter().map(|s| &s.0).collect();
+        let mut all_answers: HashMap<String, Vec<(String, i32)>> = HashMap::new();
+        for chunk in ids.chunks(5_000) {
+            let rows: Vec<(String, String, i32)> = answers::table
+                .filter(answers::response_id.eq_any(chunk))
+                .select((answers::response_id, answers::item_id, answers::value))
+                .load(c)?;
+            for (r, item, v) in rows {
+                all_answers.entry(r).or_default().push((item, v));
+            }
+        }
+        for chunk in ids.chunks(5_000) {
+            diesel::delete(answers::table.filter(answers::response_id.eq_any(chunk))).execute(c)?;
+            diesel::delete(responses::table.filter(responses::id.eq_any(chunk))).execute(c)?;
+        }
+        sheets.shuffle(&mut rand::rng());
+        for (old, unit, attrs) in &sheets {
+            let id = new_id();
+            diesel::insert_into(responses::table)
+                .values((
+                    responses::id.eq(&id),
+                    responses::wave_id.eq(&wave.id),
+                    responses::unit_id.eq(unit),
+                    responses::attributes.eq(attrs),
+                ))
+                .execute(c)?;
+            if let Some(list) = all_answers.get(old) {
+                let rows: Vec<_> = list
+                    .iter()
+                    .map(|(item, v)| {
+                        (
+                            answers::response_id.eq(id.clone()),
+                            answers::item_id.eq(item),
+                            answers::value.eq(*v),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(answers::table)
+                    .values(rows)
+                    .execute(c)?;
+            }
+        }
+        diesel::update(waves::table.find(&wave.id))
+            .set(waves::status.eq(WaveStatus::Closed.as_str()))
+            .execute(c)?;
+        Ok::<_, AppError>(sheets.len())
+    })?;
+    compact(&mut conn);
+    tracing::info!(wave = %wave.name, responses = kept, "wave closed");
+    Ok(kept)
+}
+
+/// After a close, let the database reclaim what was deleted: SQLite's secure_delete already
+/// zeroed the pages, a WAL checkpoint moves them out of the log; PostgreSQL's VACUUM frees
+/// the dead row versions.
+fn compact(conn: &mut DbConn) {
+    use diesel::connection::SimpleConnection;
+    let result = match conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
+        DbConn::Postgres(c) => {
+            c.batch_execute("VACUUM responses, answers, invitations, invitation_tokens;")
+        }
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "compacting after close failed");
+    }
+}
+
+/// One unit's line in `wave status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitStatus {
+    pub path: String,
+    /// Invited in the unit's subtree.
+    pub invited: i64,
+    /// Responses from the unit's subtree.
+    pub responded: i64,
+}
+
+/// Invited and responded per unit of the wave's snapshot, rolled up over each subtree.
+pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
+    let tree: Vec<(String, Option<String>, String, i32)> = db_run!(conn, |c| wave_units::table
+        .filter(wave_units::wave_id.eq(&wave.id))
+        .select((
+            wave_units::id,
+            wave_units::parent_id,
+            wave_units::path,
+            wave_units::invited
+        ))
+        .order(wave_units::path)
+        .load(c))?;
+    let counts: Vec<(String, i64)> = db_run!(conn, |c| responses::table
+        .filter(responses::wave_id.eq(&wave.id))
+        .group_by(responses::unit_id)
+        .select((responses::unit_id, diesel::dsl::count_star()))
+        .load(c))?;
+    let counts: HashMap<String, i64> = counts.into_iter().collect();
+    let index: HashMap<&str, usize> = tree
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.0.as_str(), i))
+        .collect();
+    let mut out: Vec<UnitStatus> = tree
+        .iter()
+        .map(|(id, _, path, invited)| UnitStatus {
+            path: path.clone(),
+            invited: i64::from(*invited),
+            responded: counts.get(id).copied().unwrap_or(0),
+        })
+        .collect();
+    // Paths sort parents first, so walking backwards adds every child before its parent.
+    for i in (0..tree.len()).rev() {
+        if let Some(p) = tree[i].1.as_deref().and_then(|p| index.get(p)).copied() {
+            let (inv, resp) = (out[i].invited, out[i].responded);
+            out[p].invited += inv;
+            out[p].responded += resp;
+        }
+    }
+    Ok(out)
+}
+
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}

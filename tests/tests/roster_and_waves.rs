@@ -1,0 +1,247 @@
+//! The command line an HR admin uses: roster import and its errors, the wave lifecycle, on
+//! SQLite and PostgreSQL, through the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use worklife_tests::{backends, Workspace};
+
+const ROSTER: &str = "email,unit,tenure,location\n\
+ann@example.org,Acme/Eng/Platform,<1y,Berlin\n\
+bob@example.org,Acme/Eng/Platform,1-5y,Berlin\n\
+cid@example.org,Acme/Eng,5y+,\n\
+dee@example.org,Acme/Sales,1-5y,Lisbon\n\
+eve@example.org,Acme,5y+,Lisbon\n";
+
+#[test]
+fn roster_import_creates_units_updates_movers_and_prunes_only_when_asked() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let file = ws.write("roster.csv", ROSTER);
+        let dry = ws.ok(&["roster", "import", &file, "--dry-run"]);
+        assert!(dry.contains("5 would be added"), "{backend:?}: {dry}");
+        assert_eq!(
+            ws.ok(&["roster", "export"]),
+            "email,unit\n",
+            "dry run wrote nothing"
+        );
+
+        let out = ws.ok(&["roster", "import", &file]);
+        assert!(
+            out.contains("5 were added") && out.contains("4 unit(s) were created"),
+            "{out}"
+        );
+        let export = ws.ok(&["roster", "export"]);
+        assert!(
+            export.starts_with("email,unit,location,tenure\n"),
+            "{export}"
+        );
+        assert!(export.contains("ann@example.org,Acme/Eng/Platform,Berlin,<1y\n"));
+
+        // Bob moved to Sales, Ann left; Ann stays until --prune.
+        let moved = ws.write(
+            "moved.csv",
+            "email,unit,tenure,location\nBOB@example.org,Acme/Sales,1-5y,Berlin\n\
+             cid@example.org,Acme/Eng,5y+,\ndee@example.org,Acme/Sales,1-5y,Lisbon\n\
+             eve@example.org,Acme,5y+,Lisbon\n",
+        );
+        let out = ws.ok(&["roster", "import", &moved]);
+        assert!(
+            out.contains("1 were updated") && out.contains("3 unchanged"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "1 people not in the file, kept (use --prune to remove them):\n  ann@example.org"
+            ),
+            "{out}"
+        );
+        assert!(ws
+            .ok(&["roster", "export"])
+            .contains("bob@example.org,Acme/Sales,Berlin,1-5y"));
+        let out = ws.ok(&["roster", "import", &moved, "--prune"]);
+        assert!(out.contains("removed:\n  ann@example.org"), "{out}");
+        assert!(!ws.ok(&["roster", "export"]).contains("ann@"));
+    }
+}
+
+#[test]
+fn a_bad_roster_lists_every_bad_row_and_writes_nothing() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let bad = ws.write(
+            "bad.csv",
+            "email,unit,tenure\nok@example.org,Acme/A,1y\nnot-an-email,Acme/B,1y\n\
+             ok@example.org,Acme/C,1y\nx@example.org,Acme//D,1y\ny@example.org,,1y\n\
+             z@example.org,Acme/E\nw@example.org,Other/F,1y\n",
+        );
+        let o = ws.worklife(&["roster", "import", &bad]);
+        assert_eq!(o.status.code(), Some(2), "{backend:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        for e in [
+            "line 3: \"not-an-email\" is not a valid email address",
+            "line 4: duplicate email \"ok@example.org\" (first on line 2)",
+            "line 5: unit: the unit path \"Acme//D\" has an empty segment",
+            "line 6: unit: the unit path is empty",
+            "line 7: wrong number of columns: 2 instead of 3",
+            "line 8: unit \"Other/F\" is not under the organisation root \"Acme\"",
+        ] {
+            assert!(err.contains(e), "{backend:?}: missing {e:?} in {err}");
+        }
+        assert_eq!(
+            ws.ok(&["roster", "export"]),
+            "email,unit\n",
+            "nothing was written"
+        );
+        let o = ws.worklife(&[
+            "roster",
+            "import",
+            &ws.write("nohead.csv", "mail,team\na@b.org,X\n"),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no \"email\" column"));
+    }
+}
+
+#[test]
+fn wave_lifecycle_from_create_to_close() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        ws.ok(&["roster", "import", &ws.write("roster.csv", ROSTER)]);
+        // Refusals: k below 3, an attribute that is not a roster column, closing before opening.
+        for (args, expect) in [
+            (
+                vec!["--min-group-size", "2"],
+                "--min-group-size 2 is refused",
+            ),
+            (
+                vec!["--attribute", "shoe_size"],
+                "attribute \"shoe_size\" is not a roster column",
+            ),
+        ] {
+            let mut all = vec![
+                "wave",
+                "create",
+                "Q1",
+                "--instrument",
+                "worklife-pulse",
+                "--opens",
+                "2026-01-01",
+                "--closes",
+                "2030-01-01",
+            ];
+            all.extend(args);
+            let o = ws.worklife(&all);
+            assert_eq!(o.status.code(), Some(2), "{backend:?} {all:?}");
+            assert!(String::from_utf8_lossy(&o.stderr).contains(expect));
+        }
+        let o = ws.worklife(&[
+            "wave",
+            "create",
+            "Q1",
+            "--instrument",
+            "worklife-pulse",
+            "--opens",
+            "2026-02-01",
+            "--closes",
+            "2026-01-01",
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+
+        let out = ws.ok(&[
+            "wave",
+            "create",
+            "2026-Q4",
+            "--instrument",
+            "worklife-pulse",
+            "--opens",
+            "2026-10-01",
+            "--closes",
+            "2099-12-31 18:00",
+            "--min-group-size",
+            "3",
+            "--attribute",
+            "tenure",
+        ]);
+        assert!(
+            out.contains("worklife-pulse@1") && out.contains("k = 3"),
+            "{out}"
+        );
+        let o = ws.worklife(&[
+            "wave",
+            "create",
+            "2026-Q4",
+            "--instrument",
+            "worklife-pulse",
+            "--opens",
+            "2026-10-01",
+            "--closes",
+            "2099-12-31",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "duplicate name");
+        assert!(ws
+            .ok(&["wave", "list"])
+            .contains("2026-Q4              scheduled"));
+
+        let out = ws.ok(&["wave", "open", "2026-Q4"]);
+        assert!(
+            out.contains("5 people invited, 5 invitation(s) written"),
+            "{out}"
+        );
+        let links = ws.links();
+        assert_eq!(links.len(), 5);
+        assert!(links.iter().all(|l| l.starts_with("http://127.0.0.1:9/s/")));
+        let o = ws.worklife(&["wave", "open", "2026-Q4"]);
+        assert_eq!(o.status.code(), Some(2), "a wave opens once");
+
+        let status = ws.ok(&["wave", "status", "2026-Q4"]);
+        assert!(
+            status.contains("Acme                                            5         <3"),
+            "{status}"
+        );
+        assert!(
+            status.contains("Acme/Eng/Platform                               2         <3"),
+            "{status}"
+        );
+
+        let out = ws.ok(&["wave", "close", "2026-Q4"]);
+        assert!(out.contains("closed: 0 response(s) kept"), "{out}");
+        assert!(ws
+            .ok(&["wave", "list"])
+            .contains("2026-Q4              closed"));
+        let o = ws.worklife(&["wave", "close", "2026-Q4"]);
+        assert_eq!(o.status.code(), Some(2), "a wave closes once");
+        let o = ws.worklife(&["wave", "status", "nope"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("no wave named \"nope\""));
+    }
+}
+
+#[test]
+fn instruments_import_and_list() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let list = ws.ok(&["instrument", "list"]);
+        assert!(list.contains("worklife-core@1") && list.contains("worklife-pulse@1"));
+        let mini = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../server/tests/fixtures/mini.toml"),
+        )
+        .unwrap();
+        let file = ws.write("mini.toml", &mini);
+        assert!(ws.ok(&["instrument", "import", &file]).contains("mini@1"));
+        assert!(
+            ws.ok(&["instrument", "import", &file]).contains("mini@1"),
+            "re-import is a no-op"
+        );
+        let changed = ws.write(
+            "mini2.toml",
+            &mini.replace("title = \"Mini\"", "title = \"Other\""),
+        );
+        let o = ws.worklife(&["instrument", "import", &changed]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("already imported with different content")
+        );
+        assert!(ws.ok(&["instrument", "list"]).contains("mini@1"));
+    }
+}
