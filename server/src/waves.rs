@@ -406,7 +406,7 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
 fn compact(conn: &mut DbConn) {
     use diesel::connection::SimpleConnection;
     let result = match conn {
-        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
+        DbConn::Sqlite(c, _) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
         DbConn::Postgres(c) => {
             c.batch_execute("VACUUM responses, answers, invitations, invitation_tokens;")
         }

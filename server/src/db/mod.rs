@@ -4,6 +4,7 @@
 
 pub mod schema;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -32,16 +33,23 @@ impl Backend {
     }
 }
 
+/// SQLite allows one writer at a time; writers of this process queue on this lock instead of
+/// spinning in SQLite's busy handler, which collapses throughput under load.
+pub type WriteLock = Arc<Mutex<()>>;
+
 /// A connection pool of either backend.
 #[derive(Clone)]
 pub enum DbPool {
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>, WriteLock),
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
 /// A pooled connection of either backend.
 pub enum DbConn {
-    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Sqlite(
+        PooledConnection<ConnectionManager<SqliteConnection>>,
+        WriteLock,
+    ),
     Postgres(PooledConnection<ConnectionManager<PgConnection>>),
 }
 
@@ -50,7 +58,7 @@ pub enum DbConn {
 macro_rules! db_run {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            $crate::db::DbConn::Sqlite(ref mut pooled) => {
+            $crate::db::DbConn::Sqlite(ref mut pooled, _) => {
                 let $c: &mut diesel::sqlite::SqliteConnection = &mut *pooled;
                 $body
             }
@@ -98,21 +106,23 @@ impl DbPool {
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(ConnectionManager::<SqliteConnection>::new(path))
                     .with_context(|| format!("opening the SQLite database {path}"))?;
-                Ok(DbPool::Sqlite(pool))
+                Ok(DbPool::Sqlite(pool, WriteLock::default()))
             }
         }
     }
 
     pub fn backend(&self) -> Backend {
         match self {
-            DbPool::Sqlite(_) => Backend::Sqlite,
+            DbPool::Sqlite(..) => Backend::Sqlite,
             DbPool::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub fn get(&self) -> anyhow::Result<DbConn> {
         Ok(match self {
-            DbPool::Sqlite(p) => DbConn::Sqlite(p.get().context("database connection")?),
+            DbPool::Sqlite(p, lock) => {
+                DbConn::Sqlite(p.get().context("database connection")?, lock.clone())
+            }
             DbPool::Postgres(p) => DbConn::Postgres(p.get().context("database connection")?),
         })
     }
@@ -133,7 +143,7 @@ impl DbPool {
     pub fn migrations_current(&self) -> anyhow::Result<bool> {
         let mut conn = self.get()?;
         let pending = match &mut conn {
-            DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Sqlite(c, _) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
             DbConn::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
         };
         Ok(pending.map_err(|e| anyhow::anyhow!("reading migrations: {e}"))? == 0)
@@ -143,7 +153,7 @@ impl DbPool {
     pub fn revert_all(&self) -> anyhow::Result<()> {
         let mut conn = self.get()?;
         match &mut conn {
-            DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConn::Sqlite(c, _) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
             DbConn::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
         }
         .map_err(|e| anyhow::anyhow!("reverting migrations: {e}"))
@@ -156,7 +166,8 @@ impl DbPool {
 macro_rules! db_write {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            $crate::db::DbConn::Sqlite(ref mut pooled) => {
+            $crate::db::DbConn::Sqlite(ref mut pooled, ref lock) => {
+                let _writer = lock.lock().unwrap_or_else(|e| e.into_inner());
                 let conn: &mut diesel::sqlite::SqliteConnection = &mut *pooled;
                 conn.immediate_transaction(|$c| $body)
             }
