@@ -131,7 +131,7 @@ impl DbPool {
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.get()?;
         let ran = match &mut conn {
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Sqlite(c, _) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
             DbConn::Postgres(c) => c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len()),
