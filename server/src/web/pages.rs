@@ -101,7 +101,7 @@ pub struct GroupView {
 }
 
 #[derive(Template)]
-#[template(path = "survey/form.html")]
+#[template(path = "survey/form.html", whitespace = "minimize")]
 pub struct FormPage {
     pub page: Frame,
     pub heading: String,
@@ -177,7 +177,7 @@ impl SupportView {
 }
 
 #[derive(Template)]
-#[template(path = "survey/thanks.html")]
+#[template(path = "survey/thanks.html", whitespace = "minimize")]
 pub struct ThanksPage {
     pub page: Frame,
     pub not_diagnosis: String,
@@ -190,7 +190,7 @@ pub struct ThanksPage {
 }
 
 #[derive(Template)]
-#[template(path = "survey/error.html")]
+#[template(path = "survey/error.html", whitespace = "minimize")]
 pub struct ErrorPage {
     pub page: Frame,
     pub heading: String,

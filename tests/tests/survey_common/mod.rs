@@ -212,7 +212,7 @@ fn names(conn: &mut DbConn, sql: &str) -> Vec<String> {
 }
 
 pub fn is_sqlite(conn: &DbConn) -> bool {
-    matches!(conn, DbConn::Sqlite(_))
+    matches!(conn, DbConn::Sqlite(..))
 }
 
 /// Every table of the schema (migration bookkeeping included).
