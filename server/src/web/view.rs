@@ -83,9 +83,12 @@ pub fn groups(
     let text = Localised::new(instrument, lang);
     let rs = &instrument.response_scale;
     let mut number = 0;
-    (0..instrument.scales.len())
-        .map(|s| GroupView {
-            id: instrument.scales[s].id.clone(),
+    instrument
+        .scales
+        .iter()
+        .enumerate()
+        .map(|(s, scale)| GroupView {
+            id: scale.id.clone(),
             label: text.scale(s).to_string(),
             items: instrument
                 .scale_items(s)
