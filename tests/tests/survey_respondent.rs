@@ -297,7 +297,7 @@ fn bad_submissions_are_refused_and_store_nothing() {
         let url = format!("{address}/s/{}", tokens[0]);
 
         for (body, message) in [
-            ("p_wl1=9", "Some answers could not be read"),
+            ("p_wl1=987", "Some answers could not be read"),
             ("p_wl1=0&p_ct1=3", "Some answers could not be read"),
             ("p_wl1=4&nope=3", "Some answers could not be read"),
             ("p_wl1=abc", "Some answers could not be read"),
@@ -316,6 +316,10 @@ fn bad_submissions_are_refused_and_store_nothing() {
             assert!(text.contains(message), "{backend:?} {body:?}");
             assert!(text.contains("Your answers were not sent"), "{body:?}");
             assert!(reply.body.contains("<fieldset"), "the form is shown again");
+            assert!(
+                !reply.body.contains("987"),
+                "the refused value is not echoed"
+            );
         }
         // What could be read is offered again (never stored): p_wl1=4 stays selected.
         let kept = post_form(&url, "p_wl1=4&nope=3");
@@ -394,6 +398,10 @@ fn the_json_api_follows_the_same_rules() {
             );
             assert!(reply.content_type.starts_with("application/json"));
             assert!(reply.json()["error"].is_string(), "{}", reply.body);
+            // Error messages quote neither answers nor the token (A4).
+            for secret in ["987", "marker", "4.5", t0.as_str()] {
+                assert!(!reply.body.contains(secret), "{backend:?}: {}", reply.body);
+            }
         }
         assert_eq!(responses(&ws), 0, "{backend:?}: refusals store nothing");
 

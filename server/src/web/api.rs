@@ -54,10 +54,16 @@ pub async fn submit(
             )
         }
         Err(JsonPayloadError::Deserialize(e)) => {
+            // Position only: serde's own message quotes the input, which may be an answer.
             return error(
                 StatusCode::BAD_REQUEST,
-                &format!("the body is not a valid submission: {e}"),
-            )
+                &format!(
+                    "the body is not a valid submission (line {}, column {}); expected \
+                     {{\"token\": \"...\", \"answers\": {{\"item\": 1, \"other\": null}}}}",
+                    e.line(),
+                    e.column()
+                ),
+            );
         }
         Err(_) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
     };
