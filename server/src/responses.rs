@@ -108,8 +108,9 @@ pub fn check_answers(
         match instrument.item_index(item) {
             None => problems.push(format!("unknown item \"{item}\"")),
             Some(i) => match value {
+                // The value itself is not repeated: error messages carry no answers (A4).
                 Some(v) if !rs.contains(*v) => problems.push(format!(
-                    "item \"{item}\": {v} is not on the scale {}..{}",
+                    "item \"{item}\": the answer is not on the scale {}..{}",
                     rs.min, rs.max
                 )),
                 Some(v) => {

@@ -18,8 +18,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let listener = TcpListener::bind(&settings.bind)?;
     let address = listener.local_addr()?;
-    // Tests and scripts read this line to find the port.
-    println!("worklife listening on http://{address}");
+    // Tests and scripts read this line to find the port, so it goes out at once.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "worklife listening on http://{address}")?;
+        out.flush()?;
+    }
+    // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
     let state = AppState {
         pool,
         settings,

@@ -1,12 +1,27 @@
 //! The web service: the anonymous answer form and the JSON API.
+//!
+//! Respondent routes: `GET`/`POST /s/{token}` (the form, [`survey`]) and
+//! `POST /api/v1/responses` ([`api`]). Every request is logged through [`spans`], which
+//! records route templates, never paths, addresses or bodies (A4).
+
+pub mod api;
+pub mod content;
+pub mod i18n;
+pub mod pages;
+pub mod spans;
+pub mod survey;
+pub mod view;
 
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::http::header;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use tracing_actix_web::TracingLogger;
 
 use crate::configuration::Settings;
 use crate::db::DbPool;
+use crate::error::{AppError, AppResult};
 use crate::responses::InstrumentCache;
 
 /// What every handler may use.
@@ -17,14 +32,50 @@ pub struct AppState {
     pub instruments: InstrumentCache,
 }
 
+/// The largest request body accepted on respondent routes. The longest instrument's answers
+/// as a form take a few hundred bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Runs one unit of blocking database work on the blocking pool, inside the request's span.
+pub async fn blocking<T, F>(work: F) -> AppResult<T>
+where
+    F: FnOnce() -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(work))
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task: {e}")))?
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(pages::STYLESHEET)
+}
+
+async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    pages::problem_page(&req, &state.settings, pages::Problem::PageNotFound, None)
+}
+
 /// Builds the server on a bound listener (port 0 in tests).
 pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).route(
-            "/healthz",
-            web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-        )
+        App::new()
+            .wrap(TracingLogger::<spans::RedactedRootSpan>::new())
+            .app_data(data.clone())
+            .route("/healthz", web::get().to(healthz))
+            .route(pages::STYLESHEET_PATH, web::get().to(stylesheet))
+            .configure(survey::routes)
+            .configure(api::routes)
+            .default_service(web::to(not_found))
     })
     .listen(listener)?
     .run();

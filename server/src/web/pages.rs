@@ -1,0 +1,326 @@
+//! The respondent's pages: askama templates, the frame every page shares, and the HTTP
+//! response that carries a page (no caching, no referrer, no framing, no scripts).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::i18n::{self, Ui};
+use crate::configuration::{Settings, Support};
+
+/// The stylesheet of the respondent pages, served at [`STYLESHEET_PATH`].
+pub const STYLESHEET: &str = include_str!("../../templates/survey/survey.css");
+pub const STYLESHEET_PATH: &str = "/static/survey.css";
+
+/// No scripts at all; styles and form posts only from this origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The path part of the public address (`/survey` in `https://x.org/survey/`), so that pages
+/// behind a proxy that serves the app under a prefix still find their stylesheet.
+fn base_path(base_url: &str) -> &str {
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("", |i| &after_scheme[i..])
+        .trim_end_matches('/')
+}
+
+/// One entry of the language switcher.
+pub struct LangLink {
+    pub code: String,
+    pub name: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// What every page shows around its content.
+pub struct Frame {
+    pub lang: String,
+    pub ui: &'static Ui,
+    pub title: String,
+    pub organisation: String,
+    pub footer: String,
+    pub stylesheet: String,
+    /// Empty when there is nothing to switch to.
+    pub languages: Vec<LangLink>,
+}
+
+impl Frame {
+    /// A frame in `lang`, offering a switch to each of `offered` (by `?lang=`) when there are
+    /// several.
+    pub fn new(lang: &str, title: String, settings: &Settings, offered: &[&str]) -> Frame {
+        let ui = i18n::ui(lang);
+        let languages = if offered.len() > 1 {
+            offered
+                .iter()
+                .map(|code| LangLink {
+                    code: (*code).to_string(),
+                    name: i18n::endonym(code),
+                    href: format!("?lang={code}"),
+                    current: *code == lang,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Frame {
+            lang: lang.to_string(),
+            ui,
+            title,
+            organisation: settings.organisation.clone(),
+            footer: i18n::fill(ui.footer, &[("organisation", &settings.organisation)]),
+            stylesheet: format!("{}{STYLESHEET_PATH}", base_path(&settings.base_url)),
+            languages,
+        }
+    }
+}
+
+/// One answer option of an item.
+pub struct OptionView {
+    pub value: i32,
+    pub label: String,
+    pub checked: bool,
+}
+
+pub struct ItemView {
+    pub id: String,
+    pub number: usize,
+    pub text: String,
+    pub options: Vec<OptionView>,
+}
+
+/// The items of one scale, under the scale's heading.
+pub struct GroupView {
+    pub id: String,
+    pub label: String,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "survey/form.html", whitespace = "minimize")]
+pub struct FormPage {
+    pub page: Frame,
+    pub heading: String,
+    pub description: String,
+    pub open_until: String,
+    pub how_to: String,
+    pub privacy: Vec<String>,
+    pub errors: Vec<String>,
+    pub groups: Vec<GroupView>,
+}
+
+/// One scale on the thank-you page.
+pub struct ScoreView {
+    pub id: String,
+    pub label: String,
+    /// "3.5 of 5", or `None` when too few items were answered.
+    pub score: Option<String>,
+    pub value: f64,
+    pub direction: &'static str,
+    pub meaning: Vec<String>,
+    /// `<meter>` hints: the healthy end, and the thirds of the range.
+    pub optimum: i32,
+    pub low: String,
+    pub high: String,
+}
+
+/// A set of suggestions under a heading.
+pub struct IdeaBlock {
+    pub heading: String,
+    pub intro: Option<String>,
+    pub tips: Vec<String>,
+}
+
+/// The organisation's support contacts, as shown.
+pub struct SupportView {
+    pub intro: String,
+    pub eap_url: Option<String>,
+    pub eap_phone: Option<(String, String)>,
+    pub crisis: String,
+}
+
+impl SupportView {
+    pub fn new(support: &Support, organisation: &str, ui: &Ui) -> SupportView {
+        let eap_url = support
+            .eap_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .map(str::to_string);
+        let eap_phone = support
+            .eap_phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let dial: String = p
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                (p.to_string(), dial)
+            });
+        SupportView {
+            intro: i18n::fill(ui.support_intro, &[("organisation", organisation)]),
+            eap_url,
+            eap_phone,
+            crisis: support.crisis.trim().to_string(),
+        }
+    }
+
+    pub fn has_eap(&self) -> bool {
+        self.eap_url.is_some() || self.eap_phone.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "survey/thanks.html", whitespace = "minimize")]
+pub struct ThanksPage {
+    pub page: Frame,
+    pub not_diagnosis: String,
+    pub min: i32,
+    pub max: i32,
+    pub scores: Vec<ScoreView>,
+    pub ideas_intro: Option<String>,
+    pub ideas: Vec<IdeaBlock>,
+    pub support: Option<SupportView>,
+}
+
+#[derive(Template)]
+#[template(path = "survey/error.html", whitespace = "minimize")]
+pub struct ErrorPage {
+    pub page: Frame,
+    pub heading: String,
+    pub body: String,
+    pub next: Option<String>,
+    pub support: Option<SupportView>,
+}
+
+/// A rendered page with the headers every respondent page carries.
+pub fn respond(status: StatusCode, lang: &str, rendered: askama::Result<String>) -> HttpResponse {
+    match rendered {
+        Ok(body) => {
+            let mut response = HttpResponse::build(status);
+            response
+                .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+                .insert_header((header::VARY, "Accept-Language"));
+            if let Ok(lang) = HeaderValue::from_str(lang) {
+                response.insert_header((header::CONTENT_LANGUAGE, lang));
+            }
+            secure(&mut response);
+            response.body(body)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page failed");
+            let mut response = HttpResponse::InternalServerError();
+            secure(&mut response);
+            response
+                .content_type("text/plain; charset=utf-8")
+                .body("Something went wrong. Please try again in a few minutes.")
+        }
+    }
+}
+
+/// Headers that keep a page carrying a token out of caches, referrers and frames.
+pub fn secure(response: &mut actix_web::HttpResponseBuilder) {
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header(("X-Robots-Tag", "noindex, nofollow"));
+}
+
+/// The `?lang=` of a request, parsed by hand: actix-web's `Query` extractor logs the path of
+/// a request it cannot parse, and the path carries the token.
+pub fn query_lang(req: &HttpRequest) -> Option<String> {
+    req.query_string()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() <= 35 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+pub fn accept_language(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The kinds of error page a respondent can meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    UnknownToken,
+    UsedToken,
+    Closed,
+    BadRequest,
+    TooLarge,
+    PageNotFound,
+    ServerError,
+}
+
+impl Problem {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Problem::UnknownToken | Problem::PageNotFound => StatusCode::NOT_FOUND,
+            Problem::UsedToken | Problem::Closed => StatusCode::GONE,
+            Problem::BadRequest => StatusCode::BAD_REQUEST,
+            Problem::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An error page in the respondent's language (English or German, from `?lang=` or
+/// `Accept-Language`, or `lang` when the caller knows it already).
+pub fn problem_page(
+    req: &HttpRequest,
+    settings: &Settings,
+    problem: Problem,
+    lang: Option<&str>,
+) -> HttpResponse {
+    let chosen = lang.map(str::to_string).or_else(|| query_lang(req));
+    let lang = i18n::negotiate(chosen.as_deref(), accept_language(req), &i18n::UI_LANGUAGES);
+    let ui = i18n::ui(lang);
+    let (heading, body, next) = match problem {
+        Problem::UnknownToken => (
+            ui.not_found_title,
+            ui.not_found_body,
+            Some(ui.not_found_next),
+        ),
+        Problem::UsedToken => (ui.used_title, ui.used_body, Some(ui.used_next)),
+        Problem::Closed => (ui.closed_title, ui.closed_body, Some(ui.closed_next)),
+        Problem::BadRequest => (
+            ui.bad_request_title,
+            ui.bad_request_body,
+            Some(ui.bad_request_next),
+        ),
+        Problem::TooLarge => (
+            ui.too_large_title,
+            ui.too_large_body,
+            Some(ui.bad_request_next),
+        ),
+        Problem::PageNotFound => (ui.page_not_found_title, ui.page_not_found_body, None),
+        Problem::ServerError => (
+            ui.server_error_title,
+            ui.server_error_body,
+            Some(ui.server_error_next),
+        ),
+    };
+    // Someone who answered may come back to their link: the support contacts stay in reach.
+    let support = matches!(problem, Problem::UsedToken | Problem::Closed)
+        .then(|| SupportView::new(&settings.support, &settings.organisation, ui));
+    let page = ErrorPage {
+        page: Frame::new(lang, heading.to_string(), settings, &i18n::UI_LANGUAGES),
+        heading: heading.to_string(),
+        body: body.to_string(),
+        next: next.map(str::to_string),
+        support,
+    };
+    respond(problem.status(), lang, page.render())
+}

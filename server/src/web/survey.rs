@@ -1,0 +1,295 @@
+//! The answer form: `GET /s/{token}` shows the wave's instrument, `POST /s/{token}` stores
+//! the answers (one transaction with the token, A2) and shows the respondent their own
+//! results, which are never stored.
+
+use std::collections::BTreeMap;
+
+use actix_web::dev::UrlEncoded;
+use actix_web::error::UrlencodedError;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use survey_engine::SheetScores;
+
+use super::pages::{self, accept_language, query_lang, FormPage, Frame, Problem};
+use super::{blocking, i18n, view, AppState, BODY_LIMIT};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::responses::{self, Sheet};
+use crate::waves;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/s/{token}")
+            .route(web::get().to(show))
+            .route(web::post().to(submit)),
+    );
+}
+
+/// The token from the path, read without the `Path` extractor (see `spans`).
+fn token(req: &HttpRequest) -> String {
+    req.match_info()
+        .get("token")
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The wave's report attributes, named in the privacy statement.
+fn report_groups(conn: &mut DbConn, sheet: &Sheet) -> AppResult<Vec<String>> {
+    Ok(waves::find(conn, &sheet.wave_name)?.attribute_names())
+}
+
+/// What a request that cannot go on shows, by the error behind it.
+pub fn problem_of(error: &AppError) -> Problem {
+    match error {
+        AppError::NotFound(_) => Problem::UnknownToken,
+        AppError::Gone(message) if message == responses::USED_TOKEN => Problem::UsedToken,
+        AppError::Gone(_) => Problem::Closed,
+        AppError::Validation(_) => Problem::BadRequest,
+        other => {
+            // The cause chain goes to the log, never to the respondent; it holds no token.
+            tracing::error!(error = %format!("{other:#}"), "respondent request failed");
+            Problem::ServerError
+        }
+    }
+}
+
+struct FormInput<'a> {
+    sheet: &'a Sheet,
+    report_groups: &'a [String],
+    lang: &'a str,
+    answers: &'a BTreeMap<String, Option<i32>>,
+    errors: Vec<String>,
+}
+
+fn form_page(state: &AppState, input: FormInput<'_>) -> FormPage {
+    let instrument = &input.sheet.instrument;
+    let ui = i18n::ui(input.lang);
+    let text = view::Localised::new(instrument, input.lang);
+    FormPage {
+        page: Frame::new(
+            input.lang,
+            text.title().to_string(),
+            &state.settings,
+            &instrument.languages(),
+        ),
+        heading: text.title().to_string(),
+        description: text.description().to_string(),
+        open_until: i18n::fill(
+            ui.open_until,
+            &[("date", &i18n::datetime(input.sheet.closes_at, input.lang))],
+        ),
+        how_to: ui.how_to.to_string(),
+        privacy: view::privacy(ui, input.sheet.min_group_size, input.report_groups),
+        errors: input.errors,
+        groups: view::groups(instrument, input.lang, input.answers),
+    }
+}
+
+/// `GET /s/{token}`.
+#[tracing::instrument(name = "survey_form", skip_all)]
+pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let token = token(&req);
+    let now = waves::now();
+    let st = state.clone();
+    let opened = blocking(move || {
+        let mut conn = st.pool.get()?;
+        let sheet = responses::open_sheet(&mut conn, &st.instruments, &token, now)?;
+        let groups = report_groups(&mut conn, &sheet)?;
+        Ok((sheet, groups))
+    })
+    .await;
+    match opened {
+        Ok((sheet, groups)) => {
+            let offered = sheet.instrument.languages();
+            let lang =
+                i18n::negotiate(query_lang(&req).as_deref(), accept_language(&req), &offered)
+                    .to_string();
+            let page = form_page(
+                &state,
+                FormInput {
+                    sheet: &sheet,
+                    report_groups: &groups,
+                    lang: &lang,
+                    answers: &BTreeMap::new(),
+                    errors: Vec::new(),
+                },
+            );
+            pages::respond(StatusCode::OK, &lang, page.render())
+        }
+        Err(e) => pages::problem_page(&req, &state.settings, problem_of(&e), None),
+    }
+}
+
+/// A posted form: the chosen language and the answers by item id.
+#[derive(Debug, Default)]
+pub struct Posted {
+    pub lang: Option<String>,
+    pub answers: BTreeMap<String, Option<i32>>,
+    /// A value that is not a whole number, or an item sent twice.
+    pub malformed: bool,
+}
+
+impl Posted {
+    pub fn parse(fields: Vec<(String, String)>) -> Posted {
+        let mut posted = Posted::default();
+        for (name, value) in fields {
+            if name == "lang" {
+                posted.lang = Some(value);
+                continue;
+            }
+            let value = value.trim();
+            let answer = if value.is_empty() {
+                None
+            } else if let Ok(v) = value.parse::<i32>() {
+                Some(v)
+            } else {
+                posted.malformed = true;
+                continue;
+            };
+            if posted.answers.insert(name, answer).is_some() {
+                posted.malformed = true;
+            }
+        }
+        posted
+    }
+}
+
+enum Outcome {
+    Stored(Sheet, SheetScores),
+    /// Nothing stored; the form is shown again.
+    Refused {
+        sheet: Sheet,
+        report_groups: Vec<String>,
+        nothing_answered: bool,
+    },
+}
+
+/// `POST /s/{token}`.
+#[tracing::instrument(name = "survey_submit", skip_all)]
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let mut payload = payload.into_inner();
+    let fields = match UrlEncoded::<Vec<(String, String)>>::new(&req, &mut payload)
+        .limit(BODY_LIMIT)
+        .await
+    {
+        Ok(fields) => fields,
+        Err(UrlencodedError::Overflow { .. }) => {
+            return pages::problem_page(&req, &state.settings, Problem::TooLarge, None)
+        }
+        Err(_) => return pages::problem_page(&req, &state.settings, Problem::BadRequest, None),
+    };
+    let posted = Posted::parse(fields);
+    let token = token(&req);
+    let now = waves::now();
+    let st = state.clone();
+    let answers = posted.answers.clone();
+    let malformed = posted.malformed;
+    let outcome = blocking(move || {
+        let mut conn = st.pool.get()?;
+        let sheet = responses::open_sheet(&mut conn, &st.instruments, &token, now)?;
+        if malformed || responses::check_answers(&sheet.instrument, &answers).is_err() {
+            let nothing_answered = !malformed
+                && answers
+                    .iter()
+                    .all(|(item, v)| v.is_none() && sheet.instrument.item_index(item).is_some());
+            let report_groups = report_groups(&mut conn, &sheet)?;
+            return Ok(Outcome::Refused {
+                sheet,
+                report_groups,
+                nothing_answered,
+            });
+        }
+        let (sheet, scores) = responses::submit(&mut conn, &st.instruments, &token, &answers, now)?;
+        Ok(Outcome::Stored(sheet, scores))
+    })
+    .await;
+
+    let chosen = posted.lang.as_deref();
+    let language = |sheet: &Sheet| {
+        i18n::negotiate(chosen, accept_language(&req), &sheet.instrument.languages()).to_string()
+    };
+    match outcome {
+        Ok(Outcome::Stored(sheet, scores)) => {
+            let lang = language(&sheet);
+            let page = view::thanks(&sheet, &scores, &lang, &state.settings);
+            pages::respond(StatusCode::OK, &lang, page.render())
+        }
+        Ok(Outcome::Refused {
+            sheet,
+            report_groups,
+            nothing_answered,
+        }) => {
+            let lang = language(&sheet);
+            let ui = i18n::ui(&lang);
+            let message = if nothing_answered {
+                ui.error_nothing
+            } else {
+                ui.error_invalid
+            };
+            // Keep what can be kept, so the respondent need not start again; only values on
+            // the scale for known items are shown, and none of it is stored (A5).
+            let kept: BTreeMap<String, Option<i32>> = posted
+                .answers
+                .iter()
+                .filter(|(item, v)| {
+                    sheet.instrument.item_index(item).is_some()
+                        && v.is_some_and(|v| sheet.instrument.response_scale.contains(v))
+                })
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            let page = form_page(
+                &state,
+                FormInput {
+                    sheet: &sheet,
+                    report_groups: &report_groups,
+                    lang: &lang,
+                    answers: &kept,
+                    errors: vec![message.to_string()],
+                },
+            );
+            pages::respond(StatusCode::BAD_REQUEST, &lang, page.render())
+        }
+        Err(e) => pages::problem_page(&req, &state.settings, problem_of(&e), chosen),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_posted_form_reads_skips_and_flags_what_it_cannot_read() {
+        let p = Posted::parse(fields(&[
+            ("lang", "de"),
+            ("a", "4"),
+            ("b", ""),
+            ("c", " 2 "),
+        ]));
+        assert_eq!(p.lang.as_deref(), Some("de"));
+        assert_eq!(
+            p.answers,
+            BTreeMap::from([
+                ("a".to_string(), Some(4)),
+                ("b".to_string(), None),
+                ("c".to_string(), Some(2)),
+            ])
+        );
+        assert!(!p.malformed);
+        assert!(Posted::parse(fields(&[("a", "four")])).malformed);
+        assert!(Posted::parse(fields(&[("a", "4.5")])).malformed);
+        assert!(Posted::parse(fields(&[("a", "4"), ("a", "5")])).malformed);
+        assert!(Posted::parse(fields(&[("a", "99999999999")])).malformed);
+    }
+}

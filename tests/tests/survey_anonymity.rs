@@ -1,0 +1,418 @@
+//! What an auditor would check, on SQLite and PostgreSQL: after a submission the database
+//! holds nothing that leads from a person to an answer sheet (A1, A2, A6), closing a wave
+//! destroys what linked them while the wave was open (A3), and the real server's logs carry
+//! no token, address, user agent or answer (A4).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod survey_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use survey_common::*;
+use worklife_server::tokens;
+use worklife_tests::{backends, worklife_bin};
+
+const FAR: &str = "2099-12-31";
+const PULSE_ANSWERS: &str = "p_wl1=2&p_ct1=4&p_rw1=1&p_cm1=5&p_fr1=3&p_vl1=4&p_ex1=5&p_ex2=4\
+                             &p_cy1=2&p_cy2=&p_rc1=1";
+
+fn is_uuid_v4(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok_and(|u| {
+        u.get_version_num() == 4
+            && u.get_variant() == uuid::Variant::RFC4122
+            && u.hyphenated().to_string() == id
+    })
+}
+
+/// The value of `col` in a dumped row (`a=1|b=2`).
+fn field<'a>(row: &'a str, col: &str) -> &'a str {
+    row.split('|')
+        .find_map(|kv| kv.strip_prefix(&format!("{col}=")))
+        .unwrap_or_default()
+}
+
+/// Rows added and removed per table between two dumps.
+fn changes(
+    before: &BTreeMap<String, Vec<String>>,
+    after: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
+    let mut out = BTreeMap::new();
+    for (table, rows) in after {
+        let old: BTreeSet<&String> = before.get(table).into_iter().flatten().collect();
+        let new: BTreeSet<&String> = rows.iter().collect();
+        let added: Vec<String> = new.difference(&old).map(|r| (*r).clone()).collect();
+        let removed: Vec<String> = old.difference(&new).map(|r| (*r).clone()).collect();
+        if !added.is_empty() || !removed.is_empty() {
+            out.insert(table.clone(), (added, removed));
+        }
+    }
+    out
+}
+
+/// Tables reachable from `start` by following foreign keys.
+fn reachable(edges: &[(String, String)], start: &[&str]) -> BTreeSet<String> {
+    let mut seen: BTreeSet<String> = start.iter().map(|s| (*s).to_string()).collect();
+    loop {
+        let next: Vec<String> = edges
+            .iter()
+            .filter(|(s, t)| seen.contains(s) && !seen.contains(t))
+            .map(|(_, t)| t.clone())
+            .collect();
+        if next.is_empty() {
+            return seen;
+        }
+        seen.extend(next);
+    }
+}
+
+#[test]
+fn a_stored_response_holds_nothing_that_leads_back_to_the_person() {
+    for backend in backends() {
+        let ws = workspace(backend);
+        let tokens = open_wave(&ws, "Q4", "worklife-pulse", "2026-01-01", FAR);
+        let address = serve(&ws);
+        let token = &tokens[0];
+        let hash = tokens::hash(token);
+        let mut conn = ws.pool().get().unwrap();
+
+        // The schema: a response is an id, the wave, the unit snapshot and the report
+        // attributes; its answers are item and value. No person, token, address or time.
+        assert_eq!(
+            columns(&mut conn, "responses"),
+            ["id", "wave_id", "unit_id", "attributes"],
+            "{backend:?}"
+        );
+        assert_eq!(
+            columns(&mut conn, "answers"),
+            ["response_id", "item_id", "value"]
+        );
+        // A6: no chain of foreign keys leads from responses or answers to people, and
+        // nothing but answers refers to responses.
+        let edges = foreign_keys(&mut conn);
+        assert!(!edges.is_empty(), "{backend:?}: foreign keys were read");
+        let from_answers = reachable(&edges, &["responses", "answers"]);
+        for table in [
+            "people",
+            "invitations",
+            "invitation_tokens",
+            "units",
+            "users",
+        ] {
+            assert!(
+                !from_answers.contains(table),
+                "{backend:?}: responses/answers reach {table}: {edges:?}"
+            );
+        }
+        for (source, target) in &edges {
+            if target == "responses" || target == "answers" {
+                assert_eq!(
+                    source, "answers",
+                    "{backend:?}: {source} refers to {target}"
+                );
+            }
+        }
+
+        let before = dump(&mut conn);
+        assert!(
+            mentions(&before, token).is_empty(),
+            "A2: the token is never stored"
+        );
+        assert_eq!(
+            mentions(&before, &hash).len(),
+            1,
+            "A2: only the token's hash, in invitation_tokens"
+        );
+
+        let reply = post_form(&format!("{address}/s/{token}"), PULSE_ANSWERS);
+        assert_eq!(reply.status, 200, "{backend:?}");
+        let after = dump(&mut conn);
+
+        // The submission added one response and its answers, flipped one "responded" flag,
+        // and wrote nothing else anywhere: no time, no token, no address.
+        let changed = changes(&before, &after);
+        assert_eq!(
+            changed.keys().collect::<Vec<_>>(),
+            ["answers", "invitations", "responses"],
+            "{backend:?}: {changed:#?}"
+        );
+        let (added, removed) = &changed["responses"];
+        assert_eq!((added.len(), removed.len()), (1, 0));
+        let response = &added[0];
+        assert_eq!(changed["answers"].0.len(), 10);
+        assert!(changed["answers"].1.is_empty());
+        let (flag_on, flag_off) = &changed["invitations"];
+        assert_eq!((flag_on.len(), flag_off.len()), (1, 1));
+        assert_eq!(
+            flag_on[0].replace("responded=true", "responded=1"),
+            flag_off[0]
+                .replace("responded=false", "responded=1")
+                .replace("responded=0", "responded=1"),
+            "only the flag changed"
+        );
+
+        // A1: a random UUIDv4 id; the unit is the wave's snapshot, not the live roster unit.
+        let id = field(response, "id");
+        assert!(is_uuid_v4(id), "{backend:?}: {id}");
+        let unit = field(response, "unit_id");
+        assert!(after["wave_units"].iter().any(|r| field(r, "id") == unit));
+        assert!(!after["units"].iter().any(|r| field(r, "id") == unit));
+        assert!(field(response, "attributes").contains("\"tenure\""));
+        assert!(mentions(&after, token).is_empty());
+        assert_eq!(mentions(&after, &hash).len(), 1);
+        if is_sqlite(&conn) {
+            // No rowid: nothing in the file orders responses by arrival.
+            assert!(!has_rowid(&mut conn, "responses"));
+            assert!(!has_rowid(&mut conn, "answers"));
+        }
+
+        // A6: removing people from the roster leaves every response as it was.
+        let sheets_before = sheets(&mut conn);
+        let out = ws.ok(&[
+            "roster",
+            "import",
+            &ws.write(
+                "two.csv",
+                "email,unit,tenure\neve@example.org,Acme/Eng,<1y\nfay@example.org,Acme/Eng,5y+\n",
+            ),
+            "--prune",
+        ]);
+        assert!(out.contains("removed:"), "{out}");
+        assert_eq!(count(&mut conn, "people"), 2);
+        assert_eq!(sheets(&mut conn), sheets_before, "{backend:?}");
+        let pruned = dump(&mut conn);
+        assert_eq!(pruned["responses"], after["responses"]);
+        assert_eq!(pruned["answers"], after["answers"]);
+    }
+}
+
+#[test]
+fn closing_a_wave_destroys_every_path_from_person_to_answers() {
+    for backend in backends() {
+        let ws = workspace(backend);
+        let tokens = open_wave(&ws, "Q4", "worklife-pulse", "2026-01-01", FAR);
+        let address = serve(&ws);
+        for (i, token) in tokens.iter().take(4).enumerate() {
+            let reply = post_form(
+                &format!("{address}/s/{token}"),
+                &format!("p_wl1={}&p_ct1={}&p_ex1=3", i + 1, 5 - i),
+            );
+            assert_eq!(reply.status, 200);
+        }
+        let mut conn = ws.pool().get().unwrap();
+        let open_sheets = sheets(&mut conn);
+        assert_eq!(open_sheets.len(), 4);
+        let status_open = ws.ok(&["wave", "status", "Q4"]);
+        let eng = format!("{:<40} {:>8} {:>10} {:>6}", "Acme/Eng", 6, 4, "67%");
+        assert!(status_open.contains(&eng), "{backend:?}: {status_open}");
+        assert_eq!(count(&mut conn, "invitation_tokens"), 6);
+        assert_eq!(count(&mut conn, "invitations WHERE responded = TRUE"), 4);
+
+        let out = ws.ok(&["wave", "close", "Q4"]);
+        assert!(out.contains("closed: 4 response(s) kept"), "{out}");
+
+        // Token hashes and per-person invitations (with their "responded" flags) are gone.
+        assert_eq!(count(&mut conn, "invitation_tokens"), 0, "{backend:?}");
+        assert_eq!(count(&mut conn, "invitations"), 0, "{backend:?}");
+        let closed = dump(&mut conn);
+        for token in &tokens {
+            assert!(mentions(&closed, token).is_empty());
+            assert!(
+                mentions(&closed, &tokens::hash(token)).is_empty(),
+                "{backend:?}: a token hash survived the close"
+            );
+        }
+        // The responses were rewritten under new random ids: same sheets, no old id left.
+        let closed_sheets = sheets(&mut conn);
+        assert_eq!(closed_sheets.len(), 4);
+        let old_ids: BTreeSet<&String> = open_sheets.keys().collect();
+        assert!(closed_sheets
+            .keys()
+            .all(|id| !old_ids.contains(id) && is_uuid_v4(id)));
+        let mut old_answers: Vec<&Vec<String>> = open_sheets.values().collect();
+        let mut new_answers: Vec<&Vec<String>> = closed_sheets.values().collect();
+        old_answers.sort();
+        new_answers.sort();
+        assert_eq!(
+            old_answers, new_answers,
+            "{backend:?}: answers kept as they were"
+        );
+        for old in &old_ids {
+            assert!(
+                mentions(&closed, old).is_empty(),
+                "{backend:?}: old id {old} left"
+            );
+        }
+        // Response rates survive as counts per unit.
+        let status_closed = ws.ok(&["wave", "status", "Q4"]);
+        assert_eq!(
+            status_closed.lines().skip(1).collect::<Vec<_>>(),
+            status_open.lines().skip(1).collect::<Vec<_>>(),
+            "{backend:?}"
+        );
+        assert!(status_closed.contains("(closed)"));
+    }
+}
+
+#[test]
+fn the_real_server_logs_no_token_address_agent_or_answer() {
+    const AGENT: &str = "LeakCheckAgent/7.7";
+    const FORWARDED: &str = "203.0.113.77";
+    const VALUE_MARKER: &str = "987654321";
+    const ITEM_MARKER: &str = "leakcheck_item";
+    for backend in backends() {
+        let ws = workspace(backend);
+        let tokens = open_wave(&ws, "Q4", "worklife-pulse", "2026-01-01", FAR);
+        let log_path = ws.dir.path().join("serve.log");
+        // The server listens on 127.0.0.2; the client connects from 127.0.0.1, so that
+        // address in the log could only be the client's.
+        let mut child = Command::new(worklife_bin())
+            .args(["serve", "--bind", "127.0.0.2:0"])
+            .current_dir(ws.dir.path())
+            .env("WORKLIFE_DATABASE_URL", &ws.db.url)
+            .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
+            .env("RUST_LOG", "debug")
+            .env_remove("WORKLIFE_CONFIG")
+            .env_remove("WORKLIFE_LOG_FORMAT")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("worklife listening on ")
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!(
+                    "no address in {line:?}: {}",
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                )
+            })
+            .to_string();
+
+        let agent = client();
+        let send = |method: &str, path: &str, content_type: &str, body: &str| -> u16 {
+            let url = format!("{address}{path}");
+            let response = if method == "GET" {
+                agent
+                    .get(&url)
+                    .header("User-Agent", AGENT)
+                    .header("X-Forwarded-For", FORWARDED)
+                    .header("Accept-Language", "de")
+                    .call()
+            } else {
+                agent
+                    .post(&url)
+                    .header("User-Agent", AGENT)
+                    .header("X-Forwarded-For", FORWARDED)
+                    .content_type(content_type)
+                    .send(body)
+            };
+            response.unwrap().status().as_u16()
+        };
+        let form = "application/x-www-form-urlencoded";
+        let json = "application/json";
+        let (t0, t1, t2) = (&tokens[0], &tokens[1], &tokens[2]);
+        let unknown = "B".repeat(43);
+        let statuses = [
+            send("GET", &format!("/s/{t0}?lang=de"), "", ""),
+            send("GET", &format!("/s/{t0}?lang=%ZZ&x"), "", ""),
+            send(
+                "POST",
+                &format!("/s/{t0}"),
+                form,
+                &format!("p_wl1={VALUE_MARKER}"),
+            ),
+            send(
+                "POST",
+                &format!("/s/{t0}"),
+                form,
+                &format!("{ITEM_MARKER}=3"),
+            ),
+            send("POST", &format!("/s/{t0}"), form, PULSE_ANSWERS),
+            send("POST", &format!("/s/{t0}"), form, PULSE_ANSWERS),
+            send(
+                "POST",
+                "/api/v1/responses",
+                json,
+                &format!(r#"{{"token":"{t1}","answers":{{"p_wl1":{VALUE_MARKER}}}}}"#),
+            ),
+            send(
+                "POST",
+                "/api/v1/responses",
+                json,
+                &format!(r#"{{"token":"{t1}","answers":{{"p_wl1":"{VALUE_MARKER}"}}}}"#),
+            ),
+            send(
+                "POST",
+                "/api/v1/responses",
+                json,
+                &format!(r#"{{"token":"{t1}","answers":{{"p_wl1":4}}}}"#),
+            ),
+            send(
+                "POST",
+                "/api/v1/responses",
+                json,
+                &format!(r#"{{"token":"{t1}","answers":{{"p_wl1":4}}}}"#),
+            ),
+            send("GET", &format!("/s/{unknown}"), "", ""),
+            send("GET", &format!("/nowhere/{t2}?token={t2}"), "", ""),
+            send(
+                "POST",
+                &format!("/s/{t2}"),
+                "text/plain",
+                &format!("{t2} {VALUE_MARKER}"),
+            ),
+        ];
+        assert_eq!(
+            statuses,
+            [200, 200, 400, 400, 200, 410, 400, 400, 201, 410, 404, 404, 400],
+            "{backend:?}"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        let log = std::fs::read_to_string(&log_path).unwrap();
+
+        // The log is not silent: requests are there, by route template and status.
+        for expected in [
+            "/s/{token}",
+            "/api/v1/responses",
+            "unmatched",
+            "http.status_code=200",
+            "http.status_code=410",
+            "http.status_code=201",
+        ] {
+            assert!(
+                log.contains(expected),
+                "{backend:?}: log lacks {expected:?}:\n{log}"
+            );
+        }
+        let mut secrets: Vec<String> = vec![
+            AGENT.into(),
+            FORWARDED.into(),
+            "127.0.0.1".into(),
+            VALUE_MARKER.into(),
+            ITEM_MARKER.into(),
+            "p_wl1".into(),
+            "p_ex1".into(),
+            unknown.clone(),
+            tokens::hash(&unknown),
+        ];
+        for t in &tokens {
+            secrets.push(t.clone());
+            secrets.push(tokens::hash(t));
+        }
+        for secret in &secrets {
+            assert!(
+                !log.contains(secret.as_str()),
+                "{backend:?}: the log carries {secret:?}:\n{log}"
+            );
+        }
+    }
+}
