@@ -35,7 +35,7 @@ awk -v n="$people" 'BEGIN { print "email,unit"; for (i = 0; i < n; i++) printf "
 "$wl" roster import roster.csv > /dev/null
 "$wl" wave create bench --instrument worklife-pulse --opens 2026-01-01 --closes 2099-01-01 > /dev/null
 "$wl" wave open bench > /dev/null
-grep -h '^http://bench/s/' outbox/*.eml | sed 's#.*/s/##' | tr -d '\r' > tokens.txt
+find outbox -name '*.eml' -exec grep -h '^http://bench/s/' {} + | sed 's#.*/s/##' | tr -d '\r' > tokens.txt
 echo "$(wc -l < tokens.txt) tokens"
 
 "$wl" serve --bind 127.0.0.1:0 > serve.out 2> serve.err &

@@ -47,6 +47,24 @@ pub const UNKNOWN_TOKEN: &str = "This survey link is not valid.";
 pub const USED_TOKEN: &str = "This survey link has been used already: the answers were received.";
 pub const CLOSED_WAVE: &str = "This survey is closed.";
 
+/// A token with no stored hash: "closed" when it carries the tag of a closed wave (whose
+/// hashes were destroyed, A3), else "unknown".
+fn unknown_or_closed(conn: &mut DbConn, token: &str) -> AppResult<AppError> {
+    let Some(tag) = tokens::tag_of(token) else {
+        return Ok(AppError::NotFound(UNKNOWN_TOKEN.into()));
+    };
+    let closed: i64 = db_run!(conn, |c| waves::table
+        .filter(waves::link_tag.eq(tag))
+        .filter(waves::status.eq(WaveStatus::Closed.as_str()))
+        .count()
+        .get_result(c))?;
+    Ok(if closed > 0 {
+        AppError::Gone(CLOSED_WAVE.into())
+    } else {
+        AppError::NotFound(UNKNOWN_TOKEN.into())
+    })
+}
+
 type TokenRow = (String, bool, String, String, NaiveDateTime, i32, String);
 
 fn find_token(conn: &mut DbConn, hash: &str) -> AppResult<Option<TokenRow>> {
@@ -79,7 +97,7 @@ pub fn open_sheet(
     let Some((_, responded, wave_name, status, closes_at, k, instrument)) =
         find_token(conn, &tokens::hash(token))?
     else {
-        return Err(AppError::NotFound(UNKNOWN_TOKEN.into()));
+        return Err(unknown_or_closed(conn, token)?);
     };
     if WaveStatus::parse(&status) != WaveStatus::Open || now >= closes_at {
         return Err(AppError::Gone(CLOSED_WAVE.into()));

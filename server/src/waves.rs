@@ -52,6 +52,7 @@ pub struct Wave {
     pub min_group_size: i32,
     pub attributes: String,
     pub status: String,
+    pub link_tag: String,
 }
 
 impl Wave {
@@ -150,6 +151,7 @@ pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
             waves::min_group_size.eq(new.min_group_size),
             waves::attributes.eq(&attributes),
             waves::status.eq(WaveStatus::Scheduled.as_str()),
+            waves::link_tag.eq(tokens::new_tag()?),
         ))
         .execute(c));
     match inserted {
@@ -273,7 +275,7 @@ pub fn open(
                 .filter(|(k, _)| attribute_names.contains(k))
                 .collect();
             let invitation = new_id();
-            let token = tokens::new_token()?;
+            let token = tokens::new_token(&wave.link_tag)?;
             token_rows.push((
                 invitation_tokens::token_hash.eq(tokens::hash(&token)),
                 invitation_tokens::invitation_id.eq(invitation.clone()),

@@ -319,7 +319,7 @@ fn the_real_server_logs_no_token_address_agent_or_answer() {
         let form = "application/x-www-form-urlencoded";
         let json = "application/json";
         let (t0, t1, t2) = (&tokens[0], &tokens[1], &tokens[2]);
-        let unknown = "B".repeat(43);
+        let unknown = "B".repeat(51);
         let statuses = [
             send("GET", &format!("/s/{t0}?lang=de"), "", ""),
             send("GET", &format!("/s/{t0}?lang=%ZZ&x"), "", ""),

@@ -271,7 +271,7 @@ fn submitting_stores_one_response_and_shows_own_scores_and_support() {
             .contains("Dieser Link wurde bereits verwendet"));
 
         // An unknown link: 404, the same page whatever the link looks like, naming no one.
-        let unknown = get(&format!("{address}/s/{}", "A".repeat(43)), None);
+        let unknown = get(&format!("{address}/s/{}", "A".repeat(51)), None);
         assert_eq!(unknown.status, 404);
         assert!(unknown.text().contains("This link is not valid"));
         assert!(
@@ -457,7 +457,8 @@ fn links_of_a_closed_wave_no_longer_work() {
         assert_eq!(json.status, 410);
         assert_eq!(json.json()["error"], "This survey is closed.");
 
-        // Closed by HR: tokens are destroyed (A3), so a link is as unknown as a made-up one.
+        // Closed by HR: token hashes are destroyed (A3); the wave's public tag in the link
+        // still tells that the survey closed.
         assert_eq!(
             post_form(&format!("{address}/s/{}", current[0]), "p_wl1=3").status,
             200
@@ -465,20 +466,17 @@ fn links_of_a_closed_wave_no_longer_work() {
         ws.ok(&["wave", "close", "current"]);
         for token in [&current[0], &current[1]] {
             let page = get(&format!("{address}/s/{token}"), None);
-            assert_eq!(page.status, 404, "{backend:?}");
-            assert!(
-                page.text().contains("belongs to a survey that has closed"),
-                "the page names closing as a reason"
-            );
+            assert_eq!(page.status, 410, "{backend:?}");
+            assert!(page.text().contains("This survey is closed"));
             assert_eq!(
                 post_form(&format!("{address}/s/{token}"), "p_wl1=3").status,
-                404
+                410
             );
             let json = post_json(
                 &api,
                 &format!(r#"{{"token":"{token}","answers":{{"p_wl1":3}}}}"#),
             );
-            assert_eq!(json.status, 404);
+            assert_eq!(json.status, 410);
         }
         assert_eq!(
             responses(&ws),

@@ -38,6 +38,7 @@ diesel::table! {
         min_group_size -> Integer,
         attributes -> Text,
         status -> Text,
+        link_tag -> Text,
     }
 }
 
