@@ -54,7 +54,8 @@ struct Seat {
     max: usize,
     /// The office most of its people work from.
     home: &'static str,
-    /// Whether it can carry a story (big enough to show up in reports).
+    /// Whether it can carry a story: big enough that even at a 60% response rate it shows
+    /// up in reports (9 * 0.6 rounds to 5 = k).
     story: bool,
 }
 
@@ -64,7 +65,7 @@ const fn team(path: &'static str, min: usize, max: usize, home: &'static str) ->
         min,
         max,
         home,
-        story: min >= 7,
+        story: min >= 9,
     }
 }
 
@@ -84,13 +85,13 @@ const SEATS: &[Seat] = &[
     inner("", 3, "Berlin"),
     inner("Engineering", 1, "Berlin"),
     inner("Engineering/Platform", 1, "Berlin"),
-    team("Engineering/Platform/Infrastructure", 8, 11, "Berlin"),
+    team("Engineering/Platform/Infrastructure", 9, 12, "Berlin"),
     team("Engineering/Platform/Developer Tools", 6, 8, "Berlin"),
     team("Engineering/Platform/Site Reliability", 7, 9, "Berlin"),
     inner("Engineering/Product", 1, "Berlin"),
     team("Engineering/Product/Web", 9, 12, "Berlin"),
-    team("Engineering/Product/Mobile", 7, 9, "Lisbon"),
-    team("Engineering/Product/Payments", 8, 10, "Berlin"),
+    team("Engineering/Product/Mobile", 6, 8, "Lisbon"),
+    team("Engineering/Product/Payments", 9, 11, "Berlin"),
     team("Engineering/Product/Search", 6, 7, "Berlin"),
     team("Engineering/Product/Design", 5, 7, "Lisbon"),
     inner("Engineering/Data", 1, "Berlin"),
@@ -103,7 +104,7 @@ const SEATS: &[Seat] = &[
     inner("Operations/Logistics", 1, "Hamburg"),
     team("Operations/Logistics/Warehouse North", 12, 16, "Hamburg"),
     team("Operations/Logistics/Warehouse South", 11, 15, "Munich"),
-    team("Operations/Logistics/Fleet", 7, 9, "Hamburg"),
+    team("Operations/Logistics/Fleet", 6, 8, "Hamburg"),
     team("Operations/Logistics/Returns", 6, 8, "Munich"),
     inner("Operations/Customer Service", 1, "Lisbon"),
     team(
@@ -127,7 +128,7 @@ const SEATS: &[Seat] = &[
     team("Sales/Sales Operations", 5, 7, "Berlin"),
     inner("Marketing", 1, "Berlin"),
     team("Marketing/Brand", 5, 7, "Berlin"),
-    team("Marketing/Growth", 7, 9, "Berlin"),
+    team("Marketing/Growth", 9, 11, "Berlin"),
     team("Marketing/Product Marketing", 5, 6, "Berlin"),
     team("Marketing/Events", 2, 3, "Berlin"),
     inner("Finance", 1, "Berlin"),
@@ -885,6 +886,16 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
 }
 
+/// Whether `password` matches an argon2 PHC string made by [`hash_password`].
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
 /// A private folder under the system's temporary directory, removed on drop.
 struct CaptureDir(PathBuf);
 
@@ -1092,10 +1103,8 @@ mod tests {
         assert_ne!(a, new_password().unwrap());
         let hash = hash_password(&a).unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        let parsed = PasswordHash::new(&hash).unwrap();
-        assert!(argon2::Argon2::default()
-            .verify_password(a.as_bytes(), &parsed)
-            .is_ok());
+        assert!(verify_password(&hash, &a));
+        assert!(!verify_password(&hash, "wrong"));
+        assert!(!verify_password("not a hash", &a));
     }
 }
