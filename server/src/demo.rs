@@ -23,7 +23,7 @@ use survey_engine::Instrument;
 
 use crate::configuration::Settings;
 use crate::db::schema::{invitation_tokens, invitations, people, units, users, waves as wave_rows};
-use crate::db::{new_id, DbConn, DbPool};
+use crate::db::{new_id, Backend, DbConn, DbPool};
 use crate::mail::Mailer;
 use crate::responses::{self, InstrumentCache};
 use crate::roster::{self, Roster, RosterRow};
@@ -563,6 +563,7 @@ pub fn wave_plan(now: NaiveDateTime) -> [WavePlan; 3] {
 /// Builds the demo on an empty database (no units, people or waves); on any other database
 /// says so and changes nothing.
 pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
+    let _turn = take_turn(settings)?;
     let (unit_count, people_count, wave_count) = {
         let mut conn = pool.get()?;
         db_run!(&mut conn, |c| {
@@ -584,6 +585,24 @@ pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<(
         return Ok(());
     }
     build(pool, settings, seed)
+}
+
+/// On PostgreSQL, replicas started together with `serve --demo` take turns: a session
+/// advisory lock, held on a private connection until the returned value is dropped, so the
+/// first builds the demo and the others then find data and leave it alone. (SQLite serves
+/// from one process.)
+fn take_turn(settings: &Settings) -> anyhow::Result<Option<DbConn>> {
+    let url = settings.database_url.expose();
+    if Backend::of(url) != Backend::Postgres {
+        return Ok(None);
+    }
+    let mut conn = DbPool::connect(url, 1)?.get()?;
+    if let DbConn::Postgres(c) = &mut conn {
+        use diesel::connection::SimpleConnection;
+        // "WORKDEMO"
+        c.batch_execute("SELECT pg_advisory_lock(6291337687681289551)")?;
+    }
+    Ok(Some(conn))
 }
 
 fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {

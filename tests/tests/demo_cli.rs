@@ -572,3 +572,45 @@ fn serve_demo_builds_the_demo_once_and_serves() {
         assert_eq!(statuses, ["closed", "closed", "open"]);
     }
 }
+
+#[test]
+fn demos_started_together_on_postgresql_build_it_once() {
+    for backend in backends() {
+        if backend != worklife_tests::Backend::Postgres {
+            continue; // SQLite is served by one process.
+        }
+        let ws = Workspace::new(backend);
+        let spawn = || {
+            Command::new(worklife_bin())
+                .args(["demo"])
+                .current_dir(ws.dir.path())
+                .env("WORKLIFE_DATABASE_URL", &ws.db.url)
+                .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
+                .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
+                .env_remove("WORKLIFE_CONFIG")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let children: Vec<_> = (0..3).map(|_| spawn()).collect();
+        let outputs: Vec<String> = children
+            .into_iter()
+            .map(|c| {
+                let o = c.wait_with_output().unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                String::from_utf8_lossy(&o.stdout).into_owned()
+            })
+            .collect();
+        let built = outputs
+            .iter()
+            .filter(|o| o.contains("admin login: "))
+            .count();
+        let left = outputs
+            .iter()
+            .filter(|o| o.contains("already holds data"))
+            .count();
+        assert_eq!((built, left), (1, 2), "{outputs:?}");
+        assert_eq!(table_counts(&ws.pool())["waves"], 3);
+    }
+}
