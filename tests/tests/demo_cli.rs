@@ -1,0 +1,616 @@
+//! `worklife demo` and `worklife serve --demo` on SQLite and PostgreSQL, through the real
+//! binary: the organisation, two closed waves and an open one, stored as the real form
+//! stores answers; the printed admin login and answer links; idempotence; determinism.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use worklife_server::db::schema::{
+    answers, invitation_tokens, invitations, people, responses, units, users, wave_units, waves,
+};
+use worklife_server::db::DbPool;
+use worklife_server::db_run;
+use worklife_server::responses::{self as form, InstrumentCache};
+use worklife_tests::{backends, token_of, worklife_bin, Workspace};
+
+/// What `worklife demo` printed.
+struct Printed {
+    admin_email: String,
+    password: String,
+    links: Vec<String>,
+    /// (story, unit path)
+    plot: Vec<(String, String)>,
+}
+
+fn parse(out: &str) -> Printed {
+    let login = out
+        .lines()
+        .find_map(|l| l.strip_prefix("admin login: "))
+        .unwrap_or_else(|| panic!("no admin login in {out}"));
+    let (admin_email, password) = login.split_once(" / ").unwrap();
+    let links = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("/s/"))
+        .map(String::from)
+        .collect();
+    let plot = out
+        .lines()
+        .skip_while(|l| !l.starts_with("what to look for:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let (story, path) = l.trim().split_once(' ').unwrap();
+            (story.to_string(), path.trim().to_string())
+        })
+        .collect();
+    Printed {
+        admin_email: admin_email.to_string(),
+        password: password.to_string(),
+        links,
+        plot,
+    }
+}
+
+/// (name, status, id) of every wave, in `wave list` order.
+fn wave_rows(pool: &DbPool) -> Vec<(String, String, String)> {
+    let mut conn = pool.get().unwrap();
+    db_run!(&mut conn, |c| waves::table
+        .order(waves::opens_at)
+        .select((waves::name, waves::status, waves::id))
+        .load(c))
+    .unwrap()
+}
+
+/// Rows per table.
+fn table_counts(pool: &DbPool) -> BTreeMap<&'static str, i64> {
+    let mut conn = pool.get().unwrap();
+    db_run!(&mut conn, |c| {
+        BTreeMap::from([
+            ("units", units::table.count().get_result(c).unwrap()),
+            ("people", people::table.count().get_result(c).unwrap()),
+            ("waves", waves::table.count().get_result(c).unwrap()),
+            (
+                "wave_units",
+                wave_units::table.count().get_result(c).unwrap(),
+            ),
+            (
+                "invitations",
+                invitations::table.count().get_result(c).unwrap(),
+            ),
+            (
+                "invitation_tokens",
+                invitation_tokens::table.count().get_result(c).unwrap(),
+            ),
+            ("responses", responses::table.count().get_result(c).unwrap()),
+            ("answers", answers::table.count().get_result(c).unwrap()),
+            ("users", users::table.count().get_result(c).unwrap()),
+        ])
+    })
+}
+
+/// Every stored answer sheet: (wave name, unit path, attributes, answers by item).
+type Sheet = (String, String, String, BTreeMap<String, i32>);
+
+fn sheets(pool: &DbPool) -> Vec<Sheet> {
+    let mut conn = pool.get().unwrap();
+    let wave_names: HashMap<String, String> = db_run!(&mut conn, |c| waves::table
+        .select((waves::id, waves::name))
+        .load::<(String, String)>(c))
+    .unwrap()
+    .into_iter()
+    .collect();
+    let paths: HashMap<String, (String, String)> = db_run!(&mut conn, |c| wave_units::table
+        .select((wave_units::id, wave_units::wave_id, wave_units::path))
+        .load::<(String, String, String)>(c))
+    .unwrap()
+    .into_iter()
+    .map(|(id, w, p)| (id, (w, p)))
+    .collect();
+    let rows: Vec<(String, String, String, String)> = db_run!(&mut conn, |c| responses::table
+        .select((
+            responses::id,
+            responses::wave_id,
+            responses::unit_id,
+            responses::attributes
+        ))
+        .load(c))
+    .unwrap();
+    let mut by_response: HashMap<String, BTreeMap<String, i32>> = HashMap::new();
+    let all: Vec<(String, String, i32)> = db_run!(&mut conn, |c| answers::table
+        .select((answers::response_id, answers::item_id, answers::value))
+        .load(c))
+    .unwrap();
+    for (r, item, v) in all {
+        by_response.entry(r).or_default().insert(item, v);
+    }
+    rows.into_iter()
+        .map(|(id, wave, unit, attrs)| {
+            let (unit_wave, path) = paths.get(&unit).cloned().expect("unit in the snapshot");
+            assert_eq!(
+                unit_wave, wave,
+                "a response's unit is in its own wave's snapshot"
+            );
+            (
+                wave_names[&wave].clone(),
+                path,
+                attrs,
+                by_response.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Answers counted per (wave, unit, attributes, item, value): the answer distribution.
+fn distribution(pool: &DbPool) -> BTreeMap<(String, String, String, String, i32), usize> {
+    let mut out = BTreeMap::new();
+    for (wave, unit, attrs, answers) in sheets(pool) {
+        for (item, v) in answers {
+            *out.entry((wave.clone(), unit.clone(), attrs.clone(), item, v))
+                .or_default() += 1;
+        }
+    }
+    out
+}
+
+/// Responded and invited of the root line of `wave status`.
+fn root_status(ws: &Workspace, wave: &str) -> (i64, i64) {
+    let out = ws.ok(&["wave", "status", wave]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Northwind "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    (cols[1].parse().unwrap(), cols[2].parse().unwrap())
+}
+
+#[test]
+fn demo_builds_two_closed_waves_and_an_open_one_as_real_use_would() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let started = std::time::Instant::now();
+        let out = ws.ok(&["demo"]);
+        let took = started.elapsed();
+        eprintln!("{backend:?}: worklife demo took {took:?}");
+        let printed = parse(&out);
+        let pool = ws.pool();
+
+        // wave list: two closed waves, then the open one.
+        let list = ws.ok(&["wave", "list"]);
+        let rows = wave_rows(&pool);
+        let statuses: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(
+            statuses,
+            ["closed", "closed", "open"],
+            "{backend:?}: {list}"
+        );
+        for (name, status, _) in &rows {
+            assert!(
+                list.lines()
+                    .any(|l| l.starts_with(name.as_str()) && l.contains(status.as_str())),
+                "{list}"
+            );
+            assert!(list.contains("worklife-core@1"), "{list}");
+        }
+
+        // wave status: about 300 invited, 60-90% answered in closed waves, fewer so far in
+        // the open one; small teams are shown as "<5".
+        let people: i64 = table_counts(&pool)["people"];
+        assert!((270..=330).contains(&people), "{people} people");
+        for (name, status, _) in &rows {
+            let (invited, responded) = root_status(&ws, name);
+            assert_eq!(invited, people, "{name}");
+            let rate = responded as f64 / invited as f64;
+            if status == "closed" {
+                assert!((0.6..=0.9).contains(&rate), "{name}: {rate}");
+            } else {
+                assert!((0.2..0.6).contains(&rate), "{name}: {rate}");
+            }
+        }
+        let status = ws.ok(&["wave", "status", &rows[1].0]);
+        assert!(status.contains("<5"), "suppression is visible: {status}");
+        assert!(
+            status.lines().count() > 45,
+            "about 40 teams over 3 levels: {status}"
+        );
+        assert!(status.contains("Northwind/Engineering/Platform/Infrastructure"));
+
+        // Closed waves keep no path from a person to an answer sheet (A3); the open one keeps
+        // one invitation and one token hash per person.
+        let mut conn = pool.get().unwrap();
+        for (name, status, id) in &rows {
+            let (inv, tok, resp, flagged): (i64, i64, i64, i64) = db_run!(&mut conn, |c| (
+                invitations::table
+                    .filter(invitations::wave_id.eq(id))
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
+                invitation_tokens::table
+                    .filter(invitation_tokens::wave_id.eq(id))
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
+                responses::table
+                    .filter(responses::wave_id.eq(id))
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
+                invitations::table
+                    .filter(invitations::wave_id.eq(id))
+                    .filter(invitations::responded.eq(true))
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
+            ));
+            if status == "closed" {
+                assert_eq!((inv, tok), (0, 0), "{name}");
+            } else {
+                assert_eq!((inv, tok), (people, people), "{name}");
+                assert_eq!(flagged, resp, "{name}");
+            }
+        }
+        drop(conn);
+
+        // Every response has answers on the instrument's scale, a few items skipped, and
+        // only the wave's report attributes.
+        let instrument = survey_engine::instrument::builtin::load("worklife-core")
+            .unwrap()
+            .unwrap();
+        let all = sheets(&pool);
+        assert!(all.len() > 400, "{}", all.len());
+        let mut skipped = 0;
+        for (_, _, attrs, answers) in &all {
+            assert!(!answers.is_empty());
+            assert!(answers.values().all(|v| (1..=5).contains(v)));
+            assert!(answers.keys().all(|k| instrument.item_index(k).is_some()));
+            skipped += instrument.items.len() - answers.len();
+            let attrs: BTreeMap<String, String> = serde_json::from_str(attrs).unwrap();
+            let keys: Vec<&str> = attrs.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["location", "tenure"]);
+            assert!(["<1y", "1-3y", "3-10y", "10y+"].contains(&attrs["tenure"].as_str()));
+        }
+        let answered: usize = all.iter().map(|s| s.3.len()).sum();
+        let skip_rate = skipped as f64 / (skipped + answered) as f64;
+        assert!(
+            (0.001..0.05).contains(&skip_rate),
+            "occasional skips: {skip_rate}"
+        );
+
+        // Teams differ the way the printed story says, in the engine's own scoring.
+        assert_eq!(printed.plot.len(), 5, "{out}");
+        let workload = instrument.scale_index("workload").unwrap();
+        let exhaustion = instrument.scale_index("exhaustion").unwrap();
+        let mean = |wave: &str, unit: Option<&str>, scale: usize| {
+            let scores: Vec<f64> = all
+                .iter()
+                .filter(|s| s.0 == wave && (unit.is_none() || unit == Some(s.1.as_str())))
+                .filter_map(|s| {
+                    let aligned: Vec<Option<i32>> = instrument
+                        .items
+                        .iter()
+                        .map(|i| s.3.get(&i.id).copied())
+                        .collect();
+                    instrument.score_unchecked(&aligned).score(scale)
+                })
+                .collect();
+            assert!(scores.len() >= 5, "{wave} {unit:?}");
+            scores.iter().sum::<f64>() / scores.len() as f64
+        };
+        let (q1, q2) = (rows[0].0.as_str(), rows[1].0.as_str());
+        for (story, unit) in &printed.plot {
+            let u = Some(unit.as_str());
+            match story.as_str() {
+                "overloaded" => {
+                    for w in [q1, q2] {
+                        assert!(mean(w, u, workload) < mean(w, None, workload) - 0.5);
+                        assert!(mean(w, u, exhaustion) > mean(w, None, exhaustion) + 0.5);
+                    }
+                }
+                "improving" => {
+                    assert!(
+                        mean(q2, u, workload) > mean(q1, u, workload) + 0.3,
+                        "{unit}"
+                    )
+                }
+                "worsening" => {
+                    assert!(
+                        mean(q2, u, exhaustion) > mean(q1, u, exhaustion) + 0.3,
+                        "{unit}"
+                    )
+                }
+                _ => {}
+            }
+        }
+
+        // The stored sheets score through `worklife score` like any export would: a heat
+        // map with the root shown and small groups suppressed.
+        let mut csv = String::from("unit,tenure,location");
+        for item in &instrument.items {
+            csv.push(',');
+            csv.push_str(&item.id);
+        }
+        csv.push('\n');
+        for (wave, unit, attrs, answers) in &all {
+            if wave != q2 {
+                continue;
+            }
+            let attrs: BTreeMap<String, String> = serde_json::from_str(attrs).unwrap();
+            csv.push_str(&format!("{unit},{},{}", attrs["tenure"], attrs["location"]));
+            for item in &instrument.items {
+                csv.push(',');
+                if let Some(v) = answers.get(&item.id) {
+                    csv.push_str(&v.to_string());
+                }
+            }
+            csv.push('\n');
+        }
+        let file = ws.write("q.csv", &csv);
+        let heatmap = ws.ok(&[
+            "score",
+            "--instrument",
+            "worklife-core",
+            "--responses",
+            &file,
+            "--output",
+            "heatmap",
+            "--min-group-size",
+            "5",
+            "--attribute",
+            "tenure",
+            "--wave",
+            q2,
+        ]);
+        assert!(
+            heatmap
+                .lines()
+                .any(|l| l.starts_with(&format!("{q2},Northwind,,workload,shown,"))),
+            "{heatmap}"
+        );
+        assert!(heatmap.contains(",below_min,"), "{heatmap}");
+
+        // The admin login: an argon2id hash of the printed password.
+        assert_eq!(printed.admin_email, "admin@northwind.example");
+        let mut conn = pool.get().unwrap();
+        let (role, hash): (String, String) = db_run!(&mut conn, |c| users::table
+            .filter(users::email.eq(&printed.admin_email))
+            .select((users::role, users::password_hash))
+            .first(c))
+        .unwrap();
+        assert_eq!(role, "admin");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains(&printed.password));
+        assert!(worklife_server::demo::verify_password(
+            &hash,
+            &printed.password
+        ));
+
+        // The printed links are live tokens of the open wave, stored only as hashes, among
+        // the invitations written to the outbox; one of them takes an answer sheet once.
+        let open_id = &rows[2].2;
+        assert!((3..=5).contains(&printed.links.len()), "{out}");
+        let outbox: HashSet<String> = ws.links().into_iter().collect();
+        assert_eq!(
+            outbox.len() as i64,
+            people,
+            "one invitation email per person"
+        );
+        let stored: HashSet<String> = db_run!(&mut conn, |c| invitation_tokens::table
+            .filter(invitation_tokens::wave_id.eq(open_id))
+            .select(invitation_tokens::token_hash)
+            .load::<String>(c))
+        .unwrap()
+        .into_iter()
+        .collect();
+        for link in &printed.links {
+            assert!(link.starts_with("http://127.0.0.1:9/s/"), "{link}");
+            assert!(outbox.contains(link), "{link}");
+            let token = token_of(link);
+            assert!(!stored.contains(&token), "never stored in plain text");
+            assert!(stored.contains(&worklife_server::tokens::hash(&token)));
+        }
+        let cache = InstrumentCache::default();
+        let now = worklife_server::waves::now();
+        for link in &printed.links {
+            form::open_sheet(&mut conn, &cache, &token_of(link), now)
+                .unwrap_or_else(|e| panic!("{link}: {e}"));
+        }
+        let sheet = BTreeMap::from([("wl1".to_string(), Some(4)), ("ex1".to_string(), None)]);
+        let token = token_of(&printed.links[0]);
+        let before = table_counts(&pool)["responses"];
+        form::submit(&mut conn, &cache, &token, &sheet, now).unwrap();
+        assert_eq!(table_counts(&pool)["responses"], before + 1);
+        let again = form::submit(&mut conn, &cache, &token, &sheet, now);
+        assert!(
+            again.is_err_and(|e| e.to_string() == form::USED_TOKEN),
+            "a link works once"
+        );
+    }
+}
+
+#[test]
+fn a_second_demo_or_a_database_with_data_changes_nothing() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        ws.ok(&["demo"]);
+        let pool = ws.pool();
+        let counts = table_counts(&pool);
+        let dist = distribution(&pool);
+        let roster = ws.ok(&["roster", "export"]);
+        let mails = ws.links().len();
+        for args in [vec!["demo"], vec!["demo", "--seed", "99"]] {
+            let out = ws.ok(&args);
+            assert!(
+                out.contains("already holds data") && out.contains("nothing was changed"),
+                "{backend:?}: {out}"
+            );
+            assert!(
+                !out.contains("admin login") && !out.contains("/s/"),
+                "{out}"
+            );
+            assert_eq!(table_counts(&pool), counts);
+            assert_eq!(distribution(&pool), dist);
+            assert_eq!(ws.ok(&["roster", "export"]), roster);
+            assert_eq!(ws.links().len(), mails);
+        }
+
+        // Someone's real roster: the demo leaves it alone.
+        let ws = Workspace::new(backend);
+        ws.ok(&[
+            "roster",
+            "import",
+            &ws.write("r.csv", "email,unit\nann@example.org,Acme/Eng\n"),
+        ]);
+        let out = ws.ok(&["demo"]);
+        assert!(out.contains("already holds data"), "{out}");
+        assert_eq!(
+            ws.ok(&["roster", "export"]),
+            "email,unit\nann@example.org,Acme/Eng\n"
+        );
+        assert_eq!(table_counts(&ws.pool())["users"], 0);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_organisation_and_answers_on_every_backend() {
+    let mut runs = Vec::new();
+    for backend in backends() {
+        for _ in 0..2 {
+            let ws = Workspace::new(backend);
+            let out = ws.ok(&["demo", "--seed", "11"]);
+            let pool = ws.pool();
+            let names: Vec<String> = wave_rows(&pool).into_iter().map(|r| r.0).collect();
+            runs.push((
+                backend,
+                ws.ok(&["roster", "export"]),
+                distribution(&pool),
+                names,
+                parse(&out),
+            ));
+        }
+    }
+    let (_, roster, dist, names, printed) = &runs[0];
+    assert!(roster.lines().count() > 250);
+    assert!(dist.len() > 1_000);
+    for (backend, r, d, n, p) in &runs[1..] {
+        assert_eq!(r, roster, "{backend:?}: same organisation");
+        assert_eq!(n, names, "{backend:?}");
+        assert_eq!(d, dist, "{backend:?}: same answer distribution");
+        assert_eq!(p.plot, printed.plot, "{backend:?}");
+        // Secrets are not derived from the seed.
+        assert_ne!(p.password, printed.password);
+        assert!(p.links.iter().all(|l| !printed.links.contains(l)));
+    }
+
+    let backend = runs[0].0;
+    let ws = Workspace::new(backend);
+    ws.ok(&["demo", "--seed", "12"]);
+    assert_ne!(
+        &ws.ok(&["roster", "export"]),
+        roster,
+        "another seed, another org"
+    );
+    assert_ne!(&distribution(&ws.pool()), dist);
+}
+
+#[test]
+fn serve_demo_builds_the_demo_once_and_serves() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        for round in 0..2 {
+            let mut child = Command::new(worklife_bin())
+                .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+                .current_dir(ws.dir.path())
+                .env("WORKLIFE_DATABASE_URL", &ws.db.url)
+                .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
+                .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
+                .env_remove("WORKLIFE_CONFIG")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let stdout = child.stdout.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut printed = String::new();
+            let address = loop {
+                let line = rx
+                    .recv_timeout(Duration::from_secs(120))
+                    .unwrap_or_else(|_| panic!("{backend:?}: serve did not start: {printed}"));
+                printed.push_str(&line);
+                printed.push('\n');
+                if let Some(a) = line.strip_prefix("worklife listening on ") {
+                    break a.to_string();
+                }
+            };
+            let body = ureq::get(&format!("{address}/healthz"))
+                .call()
+                .map(|mut r| r.body_mut().read_to_string().unwrap());
+            child.kill().unwrap();
+            child.wait().unwrap();
+            assert_eq!(body.unwrap(), "ok");
+            if round == 0 {
+                assert!(printed.contains("admin login: "), "{printed}");
+                assert_eq!(parse(&printed).links.len(), 5);
+            } else {
+                assert!(printed.contains("already holds data"), "{printed}");
+                assert!(!printed.contains("admin login"), "{printed}");
+            }
+        }
+        let statuses: Vec<String> = wave_rows(&ws.pool()).into_iter().map(|r| r.1).collect();
+        assert_eq!(statuses, ["closed", "closed", "open"]);
+    }
+}
+
+#[test]
+fn demos_started_together_on_postgresql_build_it_once() {
+    for backend in backends() {
+        if backend != worklife_tests::Backend::Postgres {
+            continue; // SQLite is served by one process.
+        }
+        let ws = Workspace::new(backend);
+        let spawn = || {
+            Command::new(worklife_bin())
+                .args(["demo"])
+                .current_dir(ws.dir.path())
+                .env("WORKLIFE_DATABASE_URL", &ws.db.url)
+                .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
+                .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
+                .env_remove("WORKLIFE_CONFIG")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let children: Vec<_> = (0..3).map(|_| spawn()).collect();
+        let outputs: Vec<String> = children
+            .into_iter()
+            .map(|c| {
+                let o = c.wait_with_output().unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                String::from_utf8_lossy(&o.stdout).into_owned()
+            })
+            .collect();
+        let built = outputs
+            .iter()
+            .filter(|o| o.contains("admin login: "))
+            .count();
+        let left = outputs
+            .iter()
+            .filter(|o| o.contains("already holds data"))
+            .count();
+        assert_eq!((built, left), (1, 2), "{outputs:?}");
+        assert_eq!(table_counts(&ws.pool())["waves"], 3);
+    }
+}
