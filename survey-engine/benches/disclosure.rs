@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
-use survey_engine::disclosure::{suppress, CellStatus, Layout, Placement, UnitTree};
+use survey_engine::disclosure::{suppress, suppress_many, CellStatus, Layout, Placement, UnitTree};
 use survey_engine::org::OrgTree;
 
 struct Rng(u64);
@@ -163,7 +163,7 @@ fn release_memberships() -> (Layout, Vec<Placement>, Vec<Vec<bool>>) {
             answers ^= answers << 13;
             answers ^= answers >> 7;
             answers ^= answers << 17;
-            answered[item / per_scale] += usize::from(answers % 20 != 0);
+            answered[item / per_scale] += usize::from(!answers.is_multiple_of(20));
         }
         for (s, present) in presents.iter_mut().enumerate() {
             present.push(answered[s] >= 2);
@@ -186,6 +186,14 @@ fn release_memberships() -> (Layout, Vec<Placement>, Vec<Vec<bool>>) {
 fn bench_release_memberships(c: &mut Criterion) {
     let (layout, people, presents) = release_memberships();
     let k = 5;
+    let one_by_one: Vec<Vec<CellStatus>> = presents
+        .iter()
+        .map(|p| suppress(&layout, &people, p, k).unwrap())
+        .collect();
+    assert_eq!(
+        suppress_many(&layout, &people, &presents, k).unwrap(),
+        one_by_one
+    );
     let mut group = c.benchmark_group("disclosure");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
@@ -196,6 +204,9 @@ fn bench_release_memberships(c: &mut Criterion) {
                 .map(|p| suppress(black_box(&layout), black_box(&people), p, k).unwrap())
                 .collect::<Vec<_>>()
         })
+    });
+    group.bench_function("suppress_many_14_release_memberships", |b| {
+        b.iter(|| suppress_many(black_box(&layout), black_box(&people), &presents, k).unwrap())
     });
     group.finish();
 }

@@ -3,7 +3,7 @@
 //! [`crate::disclosure`] for the method and its safety argument.
 
 use super::exact::{Exact, Small};
-use super::{validate, CellStatus, DisclosureError, Layout, Placement};
+use super::{validate, validate_many, CellStatus, DisclosureError, Layout, Placement};
 use num_rational::BigRational;
 use num_traits::Zero;
 use std::cmp::Reverse;
@@ -22,14 +22,155 @@ pub fn suppress(
     k: usize,
 ) -> Result<Vec<CellStatus>, DisclosureError> {
     validate(layout, placements, present, k)?;
-    let mut state = State::new(layout, placements, present, k);
-    state.local_pass();
-    state.component_pass();
-    Ok(state.status)
+    let atoms = Atoms::new(layout, placements);
+    Ok(State::new(layout, &atoms, k).run(present))
 }
 
+/// [`suppress`] for several measures over the same respondents: one status vector per entry of
+/// `presents`, each equal to `suppress(layout, placements, &presents[i], k)`.
+///
+/// The work that does not depend on the membership is done once: validation, and grouping all
+/// respondents into atoms by (unit, attribute values), which needs a sort. Per measure only the
+/// atom weights (present respondents per atom), cell counts, residual rows and the passes are
+/// recomputed, in buffers reused across measures; identical memberships are suppressed once.
+/// Nothing decided for one measure is carried over to another, so each result is exactly the
+/// single-measure result and inherits its safety argument (see the module documentation).
+pub fn suppress_many(
+    layout: &Layout,
+    placements: &[Placement],
+    presents: &[Vec<bool>],
+    k: usize,
+) -> Result<Vec<Vec<CellStatus>>, DisclosureError> {
+    validate_many(layout, placements, presents.iter().map(Vec::as_slice), k)?;
+    let atoms = Atoms::new(layout, placements);
+    let mut state = State::new(layout, &atoms, k);
+    // Identical memberships are suppressed once (compared directly: differing memberships
+    // usually differ early, and hashing 100,000 flags costs more than comparing them).
+    let mut distinct: Vec<usize> = Vec::new();
+    let mut out: Vec<Vec<CellStatus>> = Vec::with_capacity(presents.len());
+    for (i, present) in presents.iter().enumerate() {
+        let status = match distinct.iter().find(|&&j| presents[j] == *present) {
+            Some(&j) => out[j].clone(),
+            None => {
+                distinct.push(i);
+                state.run(present)
+            }
+        };
+        out.push(status);
+    }
+    Ok(out)
+}
+
+/// All respondents (present or not) grouped by (unit, attribute values), in that order. A
+/// measure's atoms are the atoms with at least one present respondent, in the same order.
+struct Atoms {
+    /// Atom of each respondent.
+    of: Vec<usize>,
+    /// Unit of each atom.
+    unit: Vec<usize>,
+    /// Per atom and slot (0: whole family, 1 + a: attribute a): the family (offset of the cell
+    /// within its unit), or `NONE` if the atom has no value for that attribute.
+    fam: Vec<usize>,
+}
+
+impl Atoms {
+    /// Placements must be valid for the layout (see `validate`).
+    fn new(layout: &Layout, placements: &[Placement]) -> Self {
+        let units = layout.tree.len();
+        let slots = 1 + layout.value_counts.len();
+        let mut fam_offset = Vec::with_capacity(layout.value_counts.len());
+        let mut off = 1;
+        for &c in &layout.value_counts {
+            fam_offset.push(off);
+            off += c;
+        }
+        // Counting sort by unit, then each unit's respondents by their values.
+        let mut start = vec![0usize; units + 1];
+        for p in placements {
+            start[p.unit + 1] += 1;
+        }
+        for u in 0..units {
+            start[u + 1] += start[u];
+        }
+        let mut next = start.clone();
+        let mut idx = vec![0usize; placements.len()];
+        for (r, p) in placements.iter().enumerate() {
+            idx[next[p.unit]] = r;
+            next[p.unit] += 1;
+        }
+        // Within a unit, the order of `values` (None < Some(0) < Some(1) ...) is the order of
+        // the mixed-radix number with digits `None -> 0, Some(v) -> v + 1`, when it fits in 64
+        // bits; otherwise the vectors are compared directly.
+        let mut radix_fits = true;
+        let mut span: u64 = 1;
+        for &c in &layout.value_counts {
+            match u64::try_from(c)
+                .ok()
+                .and_then(|c| c.checked_add(1))
+                .and_then(|c| span.checked_mul(c))
+            {
+                Some(next) => span = next,
+                None => radix_fits = false,
+            }
+        }
+        let key = |p: &Placement| -> u64 {
+            p.values
+                .iter()
+                .zip(&layout.value_counts)
+                .fold(0u64, |acc, (v, &c)| {
+                    let digit = v.map_or(0, |v| v as u64 + 1);
+                    acc.wrapping_mul(c as u64 + 1).wrapping_add(digit)
+                })
+        };
+        let keys: Vec<u64> = if radix_fits {
+            placements.iter().map(key).collect()
+        } else {
+            Vec::new()
+        };
+        let mut of = vec![0usize; placements.len()];
+        let mut unit = Vec::new();
+        let mut fam = Vec::new();
+        for u in 0..units {
+            let bucket = &mut idx[start[u]..start[u + 1]];
+            if radix_fits {
+                bucket.sort_unstable_by_key(|&r| (keys[r], r));
+            } else {
+                bucket.sort_unstable_by(|&a, &b| placements[a].values.cmp(&placements[b].values));
+            }
+            let mut last: Option<usize> = None;
+            for &r in bucket.iter() {
+                let values = placements[r].values.as_slice();
+                let same = last.is_some_and(|l| {
+                    if radix_fits {
+                        keys[l] == keys[r]
+                    } else {
+                        placements[l].values == values
+                    }
+                });
+                if !same {
+                    last = Some(r);
+                    unit.push(u);
+                    fam.push(0);
+                    for (a, v) in values.iter().enumerate() {
+                        fam.push(v.map_or(NONE, |v| fam_offset[a] + v));
+                    }
+                }
+                of[r] = unit.len() - 1;
+            }
+        }
+        debug_assert_eq!(fam.len(), unit.len() * slots);
+        Atoms { of, unit, fam }
+    }
+
+    fn len(&self) -> usize {
+        self.unit.len()
+    }
+}
+
+/// The suppressor's state for one measure at a time; buffers are reused across measures.
 struct State<'a> {
     layout: &'a Layout,
+    atoms: &'a Atoms,
     k: usize,
     /// Cells per unit (= number of families).
     stride: usize,
@@ -37,11 +178,13 @@ struct State<'a> {
     slots: usize,
     /// Slot of each family.
     fam_slot: Vec<usize>,
+    /// Present respondents per atom (0: not an atom of this measure).
+    atom_weight: Vec<usize>,
     /// Respondents per cell.
     n: Vec<usize>,
     status: Vec<CellStatus>,
-    atom_unit: Vec<usize>,
-    atom_weight: Vec<usize>,
+    /// Nearest shown ancestor-or-self per cell (scratch for building the residual rows).
+    nsa: Vec<usize>,
     /// Residual row (shown cell) per atom and slot, or `NONE`.
     atom_row: Vec<usize>,
     /// Atoms of each shown cell's residual.
@@ -49,120 +192,135 @@ struct State<'a> {
     /// Small atoms known to be the smallest atom of no breach. Hiding cells only shrinks the
     /// span, so the set of derivable sets only shrinks and this stays true.
     seed_clean: Vec<bool>,
+    /// Scratch for the component pass, indexed by cell / atom.
+    clean: Vec<bool>,
+    row_mark: Vec<u32>,
+    atom_mark: Vec<u32>,
+    epoch: u32,
+    /// Local index of each row of the component being checked.
+    local: Vec<usize>,
+    /// The component's matrix and columns (reused buffers).
+    col_atom: Vec<usize>,
+    col_weight: Vec<usize>,
+    col_skip: Vec<bool>,
+    mat_starts: Vec<usize>,
+    mat_fill: Vec<usize>,
+    mat_cols: Vec<usize>,
+    peel: Peel,
+    scratch: Scratch<Small>,
 }
 
 impl<'a> State<'a> {
-    fn new(layout: &'a Layout, placements: &[Placement], present: &[bool], k: usize) -> Self {
-        let tree = &layout.tree;
+    fn new(layout: &'a Layout, atoms: &'a Atoms, k: usize) -> Self {
         let stride = layout.cells_per_unit();
-        let na = layout.value_counts.len();
-        let slots = 1 + na;
-        let mut fam_offset = Vec::with_capacity(na);
+        let slots = 1 + layout.value_counts.len();
         let mut fam_slot = vec![0usize];
-        let mut off = 1;
         for (a, &c) in layout.value_counts.iter().enumerate() {
-            fam_offset.push(off);
-            off += c;
             fam_slot.extend(std::iter::repeat_n(1 + a, c));
         }
+        let ncells = layout.tree.len() * stride;
+        let natoms = atoms.len();
+        State {
+            layout,
+            atoms,
+            k,
+            stride,
+            slots,
+            fam_slot,
+            atom_weight: vec![0; natoms],
+            n: vec![0; ncells],
+            status: vec![CellStatus::Shown; ncells],
+            nsa: vec![NONE; ncells],
+            atom_row: vec![NONE; natoms * slots],
+            row_atoms: vec![Vec::new(); ncells],
+            seed_clean: vec![false; natoms],
+            clean: vec![false; ncells],
+            row_mark: vec![0; ncells],
+            atom_mark: vec![0; natoms],
+            epoch: 0,
+            local: vec![0; ncells],
+            col_atom: Vec::new(),
+            col_weight: Vec::new(),
+            col_skip: Vec::new(),
+            mat_starts: Vec::new(),
+            mat_fill: Vec::new(),
+            mat_cols: Vec::new(),
+            peel: Peel::default(),
+            scratch: Scratch::new(),
+        }
+    }
 
-        // Atoms: present respondents grouped by (unit, values).
-        let mut idx: Vec<usize> = (0..placements.len()).filter(|&r| present[r]).collect();
-        idx.sort_by(|&a, &b| {
-            let (pa, pb) = (&placements[a], &placements[b]);
-            (pa.unit, &pa.values).cmp(&(pb.unit, &pb.values))
-        });
-        let mut atom_unit = Vec::new();
-        let mut atom_weight: Vec<usize> = Vec::new();
-        let mut atom_fam = Vec::new();
-        let mut last: Option<&Placement> = None;
-        for &r in &idx {
-            let p = &placements[r];
-            if last == Some(p) {
-                if let Some(w) = atom_weight.last_mut() {
-                    *w += 1;
-                }
-                continue;
-            }
-            last = Some(p);
-            atom_unit.push(p.unit);
-            atom_weight.push(1);
-            atom_fam.push(0);
-            for (a, v) in p.values.iter().enumerate() {
-                atom_fam.push(v.map_or(NONE, |v| fam_offset[a] + v));
-            }
+    /// Suppresses one measure; `present` must have one flag per respondent.
+    fn run(&mut self, present: &[bool]) -> Vec<CellStatus> {
+        self.prepare(present);
+        self.local_pass();
+        self.component_pass();
+        self.status.clone()
+    }
+
+    /// Weights, counts, primary suppression and residual rows of one measure.
+    fn prepare(&mut self, present: &[bool]) {
+        let tree = &self.layout.tree;
+        let (stride, slots, k) = (self.stride, self.slots, self.k);
+        self.atom_weight.iter_mut().for_each(|w| *w = 0);
+        for (&a, _) in self.atoms.of.iter().zip(present).filter(|(_, &here)| here) {
+            self.atom_weight[a] += 1;
         }
 
         // Cell counts: direct, then accumulated bottom-up.
-        let ncells = tree.len() * stride;
-        let mut n = vec![0usize; ncells];
-        for (i, (&u, &w)) in atom_unit.iter().zip(&atom_weight).enumerate() {
-            for &f in &atom_fam[i * slots..(i + 1) * slots] {
+        self.n.iter_mut().for_each(|c| *c = 0);
+        for (i, (&u, &w)) in self.atoms.unit.iter().zip(&self.atom_weight).enumerate() {
+            if w == 0 {
+                continue;
+            }
+            for &f in &self.atoms.fam[i * slots..(i + 1) * slots] {
                 if f != NONE {
-                    n[u * stride + f] += w;
+                    self.n[u * stride + f] += w;
                 }
             }
         }
         for &u in tree.top_down().iter().rev() {
             if let Some(p) = tree.parent(u) {
                 for f in 0..stride {
-                    n[p * stride + f] += n[u * stride + f];
+                    self.n[p * stride + f] += self.n[u * stride + f];
                 }
             }
         }
-        let status: Vec<CellStatus> = n
-            .iter()
-            .map(|&c| {
-                if c < k {
-                    CellStatus::BelowMin
-                } else {
-                    CellStatus::Shown
-                }
-            })
-            .collect();
+        for (s, &c) in self.status.iter_mut().zip(&self.n) {
+            *s = if c < k {
+                CellStatus::BelowMin
+            } else {
+                CellStatus::Shown
+            };
+        }
 
         // Nearest shown ancestor-or-self per (unit, family), then residual rows.
-        let mut nsa = vec![NONE; ncells];
         for &u in tree.top_down() {
             for f in 0..stride {
                 let c = u * stride + f;
-                nsa[c] = if status[c] == CellStatus::Shown {
+                self.nsa[c] = if self.status[c] == CellStatus::Shown {
                     c
                 } else {
-                    tree.parent(u).map_or(NONE, |p| nsa[p * stride + f])
+                    tree.parent(u).map_or(NONE, |p| self.nsa[p * stride + f])
                 };
             }
         }
-        let natoms = atom_unit.len();
-        let mut atom_row = vec![NONE; atom_fam.len()];
-        let mut row_atoms = vec![Vec::new(); ncells];
-        for (i, &u) in atom_unit.iter().enumerate() {
+        self.row_atoms.iter_mut().for_each(Vec::clear);
+        for (i, (&u, &w)) in self.atoms.unit.iter().zip(&self.atom_weight).enumerate() {
             for s in 0..slots {
-                let f = atom_fam[i * slots + s];
-                if f == NONE {
-                    continue;
-                }
-                let row = nsa[u * stride + f];
-                atom_row[i * slots + s] = row;
+                let f = self.atoms.fam[i * slots + s];
+                let row = if w == 0 || f == NONE {
+                    NONE
+                } else {
+                    self.nsa[u * stride + f]
+                };
+                self.atom_row[i * slots + s] = row;
                 if row != NONE {
-                    row_atoms[row].push(i);
+                    self.row_atoms[row].push(i);
                 }
             }
         }
-        State {
-            layout,
-            k,
-            stride,
-            slots,
-            fam_slot,
-            n,
-            status,
-            atom_unit,
-            atom_weight,
-            atom_row,
-            row_atoms,
-            seed_clean: vec![false; natoms],
-        }
+        self.seed_clean.iter_mut().for_each(|c| *c = false);
     }
 
     fn shown(&self, cell: usize) -> bool {
@@ -305,42 +463,41 @@ impl<'a> State<'a> {
     /// component contains a derivable small set.
     fn component_pass(&mut self) {
         let ncells = self.status.len();
-        let natoms = self.atom_unit.len();
-        let mut clean = vec![false; ncells];
-        let mut row_mark = vec![0u32; ncells];
-        let mut atom_mark = vec![0u32; natoms];
-        let mut epoch = 0u32;
+        self.clean.iter_mut().for_each(|c| *c = false);
         let mut stack: Vec<usize> = (0..ncells)
             .rev()
             .filter(|&c| self.shown(c) && !self.row_atoms[c].is_empty())
             .collect();
+        let mut rows = Vec::new();
+        let mut atoms = Vec::new();
         while let Some(seed) = stack.pop() {
-            if !self.shown(seed) || clean[seed] || self.row_atoms[seed].is_empty() {
+            if !self.shown(seed) || self.clean[seed] || self.row_atoms[seed].is_empty() {
                 continue;
             }
-            epoch = epoch.wrapping_add(1);
-            if epoch == 0 {
-                row_mark.iter_mut().for_each(|m| *m = 0);
-                atom_mark.iter_mut().for_each(|m| *m = 0);
-                epoch = 1;
+            self.epoch = self.epoch.wrapping_add(1);
+            if self.epoch == 0 {
+                self.row_mark.iter_mut().for_each(|m| *m = 0);
+                self.atom_mark.iter_mut().for_each(|m| *m = 0);
+                self.epoch = 1;
             }
-            let mut rows = vec![seed];
-            row_mark[seed] = epoch;
-            let mut atoms = Vec::new();
+            let epoch = self.epoch;
+            rows.clear();
+            atoms.clear();
+            rows.push(seed);
+            self.row_mark[seed] = epoch;
             let mut i = 0;
             while i < rows.len() {
                 let r = rows[i];
                 i += 1;
                 for &a in &self.row_atoms[r] {
-                    if atom_mark[a] == epoch {
+                    if self.atom_mark[a] == epoch {
                         continue;
                     }
-                    atom_mark[a] = epoch;
+                    self.atom_mark[a] = epoch;
                     atoms.push(a);
-                    for s in 0..self.slots {
-                        let r2 = self.atom_row[a * self.slots + s];
-                        if r2 != NONE && row_mark[r2] != epoch {
-                            row_mark[r2] = epoch;
+                    for &r2 in &self.atom_row[a * self.slots..(a + 1) * self.slots] {
+                        if r2 != NONE && self.row_mark[r2] != epoch {
+                            self.row_mark[r2] = epoch;
                             rows.push(r2);
                         }
                     }
@@ -357,13 +514,13 @@ impl<'a> State<'a> {
             match victim {
                 None => {
                     for &r in &rows {
-                        clean[r] = true;
+                        self.clean[r] = true;
                     }
                 }
                 Some(v) => {
                     let to = self.hide(v);
                     if to != NONE {
-                        clean[to] = false;
+                        self.clean[to] = false;
                         stack.push(to);
                     }
                     for &r in rows.iter().rev() {
@@ -380,34 +537,71 @@ impl<'a> State<'a> {
     fn check_component(&mut self, rows: &mut [usize], atoms: &mut [usize]) -> Option<usize> {
         let k = self.k;
         rows.sort_unstable();
-        atoms.sort_unstable_by_key(|&a| (self.atom_weight[a] < k, a));
-        let nbig = atoms.iter().filter(|&&a| self.atom_weight[a] >= k).count();
-        let weights: Vec<usize> = atoms.iter().map(|&a| self.atom_weight[a]).collect();
-        let local: BTreeMap<usize, usize> =
-            atoms.iter().enumerate().map(|(i, &a)| (a, i)).collect();
-        let matrix: Vec<Vec<usize>> = rows
-            .iter()
-            .map(|&r| {
-                let mut cols: Vec<usize> = self.row_atoms[r]
-                    .iter()
-                    .filter_map(|a| local.get(a).copied())
-                    .collect();
-                cols.sort_unstable();
-                cols
-            })
-            .collect();
-        let skip: Vec<bool> = atoms.iter().map(|&a| self.seed_clean[a]).collect();
+        // Local columns: big atoms, then small atoms, each in increasing order.
+        atoms.sort_unstable();
+        let weight = &self.atom_weight;
+        self.col_atom.clear();
+        self.col_atom
+            .extend(atoms.iter().copied().filter(|&a| weight[a] >= k));
+        let nbig = self.col_atom.len();
+        self.col_atom
+            .extend(atoms.iter().copied().filter(|&a| weight[a] < k));
+        atoms.copy_from_slice(&self.col_atom);
+        for (i, &r) in rows.iter().enumerate() {
+            self.local[r] = i;
+        }
+        // The 0/1 matrix, rows by row: filled column by column, so each row comes out sorted.
+        // Every row of an atom of the component belongs to the component.
+        self.mat_starts.clear();
+        self.mat_starts.resize(rows.len() + 1, 0);
+        for &a in atoms.iter() {
+            for &r in &self.atom_row[a * self.slots..(a + 1) * self.slots] {
+                if r != NONE {
+                    self.mat_starts[self.local[r] + 1] += 1;
+                }
+            }
+        }
+        for i in 0..rows.len() {
+            self.mat_starts[i + 1] += self.mat_starts[i];
+        }
+        self.mat_fill.clear();
+        self.mat_fill
+            .extend_from_slice(&self.mat_starts[..rows.len()]);
+        self.mat_cols.clear();
+        self.mat_cols.resize(self.mat_starts[rows.len()], 0);
+        self.peel.col_rows.clear();
+        for (j, &a) in atoms.iter().enumerate() {
+            for &r in &self.atom_row[a * self.slots..(a + 1) * self.slots] {
+                let i = if r == NONE { NONE } else { self.local[r] };
+                self.peel.col_rows.push(i);
+                if i != NONE {
+                    self.mat_cols[self.mat_fill[i]] = j;
+                    self.mat_fill[i] += 1;
+                }
+            }
+        }
+        self.peel
+            .run(&self.mat_starts, &self.mat_cols, nbig, self.slots);
+        self.col_weight.clear();
+        self.col_weight
+            .extend(atoms.iter().map(|&a| self.atom_weight[a]));
+        self.col_skip.clear();
+        self.col_skip
+            .extend(atoms.iter().map(|&a| self.seed_clean[a]));
         let problem = Problem {
             ncols: atoms.len(),
             nbig,
-            weights: &weights,
-            rows: &matrix,
+            weights: &self.col_weight,
+            starts: &self.mat_starts,
+            cols: &self.mat_cols,
+            core_starts: &self.peel.starts,
+            core_cols: &self.peel.cols,
             k,
-            skip: &skip,
+            skip: &self.col_skip,
         };
-        let found = match problem.find_breach::<Small>() {
+        let found = match problem.find_breach(&mut self.scratch) {
             Some(b) => b,
-            None => problem.find_breach::<BigRational>()?,
+            None => problem.find_breach::<BigRational>(&mut Scratch::new())?,
         };
         // Every seed before the breach's smallest atom (or every seed) has been explored.
         let explored = found
@@ -466,7 +660,12 @@ impl<F: Exact> Acc<F> {
     }
 
     /// `self += c * row`; calls `fresh` for every column that becomes touched.
-    fn add_scaled(&mut self, row: &Row<F>, c: &F, mut fresh: impl FnMut(usize)) -> Option<()> {
+    fn add_scaled(
+        &mut self,
+        row: &[(usize, F)],
+        c: &F,
+        mut fresh: impl FnMut(usize),
+    ) -> Option<()> {
         for (col, v) in row {
             let p = c.mul(v)?;
             if self.on[*col] {
@@ -479,6 +678,44 @@ impl<F: Exact> Acc<F> {
             }
         }
         Some(())
+    }
+
+    /// Makes room for `n` columns (the accumulator must be empty).
+    fn ensure(&mut self, n: usize) {
+        if self.val.len() < n {
+            self.val.resize(n, F::from_int(0));
+            self.on.resize(n, false);
+        }
+    }
+
+    /// `self += row` for a 0/1 row given by its columns.
+    fn add_ones(&mut self, cols: &[usize], mut fresh: impl FnMut(usize)) -> Option<()> {
+        let one = F::from_int(1);
+        for &col in cols {
+            if self.on[col] {
+                self.val[col] = self.val[col].add(&one)?;
+            } else {
+                self.on[col] = true;
+                self.cols.push(col);
+                self.val[col] = one.clone();
+                fresh(col);
+            }
+        }
+        Some(())
+    }
+
+    /// Appends the non-zero entries, sorted, to `out`; resets the accumulator.
+    fn drain_into(&mut self, out: &mut Vec<(usize, F)>) {
+        self.cols.sort_unstable();
+        let zero = F::from_int(0);
+        for &c in &self.cols {
+            self.on[c] = false;
+            let v = std::mem::replace(&mut self.val[c], zero.clone());
+            if !v.is_nil() {
+                out.push((c, v));
+            }
+        }
+        self.cols.clear();
     }
 
     /// The non-zero entries, sorted; resets the accumulator.
@@ -525,12 +762,139 @@ fn reduce<F: Exact>(
     Some(acc.drain())
 }
 
+/// Exact pre-reduction of a component's rows that keeps `W = span(rows) ∩ {x = 0 on big
+/// columns}` unchanged (so its reduced row echelon form, which the search uses, is unchanged):
+///
+/// * a row whose only (remaining) column is a big column `a`: `e_a` is in the span, so the span
+///   is `span(e_a) + span(other rows with column a cleared)`; a vector of W is 0 at `a`, so W is
+///   the span of the other rows with column `a` cleared, intersected with the same condition.
+///   Column `a` is cleared everywhere and the row dropped.
+/// * a big column `a` in exactly one (remaining) row `r`: every vector of the span has
+///   coefficient `x_a` on `r`, and a vector of W has `x_a = 0`, so W lies in the span of the
+///   other rows. Row `r` is dropped.
+///
+/// Both rules repeat until neither applies. Columns keep their indices; rows keep their order.
+#[derive(Default)]
+struct Peel {
+    /// Per column `j`: its rows at `col_rows[j * slots..(j + 1) * slots]` (`NONE` = unused).
+    col_rows: Vec<usize>,
+    row_len: Vec<usize>,
+    row_dead: Vec<bool>,
+    col_dead: Vec<bool>,
+    col_len: Vec<usize>,
+    rows_todo: Vec<usize>,
+    cols_todo: Vec<usize>,
+    /// The remaining rows (compressed, sorted columns without cleared ones).
+    starts: Vec<usize>,
+    cols: Vec<usize>,
+}
+
+impl Peel {
+    fn run(&mut self, starts: &[usize], cols: &[usize], nbig: usize, slots: usize) {
+        let nrows = starts.len().saturating_sub(1);
+        let ncols = self.col_rows.len() / slots.max(1);
+        self.row_len.clear();
+        self.row_len
+            .extend((0..nrows).map(|i| starts[i + 1] - starts[i]));
+        self.row_dead.clear();
+        self.row_dead.resize(nrows, false);
+        self.col_dead.clear();
+        self.col_dead.resize(ncols, false);
+        self.col_len.clear();
+        self.col_len.extend((0..ncols).map(|j| {
+            self.col_rows[j * slots..(j + 1) * slots]
+                .iter()
+                .filter(|&&r| r != NONE)
+                .count()
+        }));
+        self.rows_todo.clear();
+        self.rows_todo
+            .extend((0..nrows).filter(|&i| self.row_len[i] == 1));
+        self.cols_todo.clear();
+        self.cols_todo
+            .extend((0..nbig).filter(|&j| self.col_len[j] == 1));
+        loop {
+            if let Some(i) = self.rows_todo.pop() {
+                if self.row_dead[i] || self.row_len[i] != 1 {
+                    continue;
+                }
+                let Some(&j) = cols[starts[i]..starts[i + 1]]
+                    .iter()
+                    .find(|&&j| !self.col_dead[j])
+                else {
+                    continue;
+                };
+                if j >= nbig {
+                    continue;
+                }
+                // Clear big column j everywhere.
+                self.col_dead[j] = true;
+                for &r in &self.col_rows[j * slots..(j + 1) * slots] {
+                    if r == NONE || self.row_dead[r] {
+                        continue;
+                    }
+                    self.row_len[r] -= 1;
+                    match self.row_len[r] {
+                        0 => self.row_dead[r] = true,
+                        1 => self.rows_todo.push(r),
+                        _ => {}
+                    }
+                }
+            } else if let Some(j) = self.cols_todo.pop() {
+                if self.col_dead[j] || self.col_len[j] != 1 {
+                    continue;
+                }
+                let Some(&i) = self.col_rows[j * slots..(j + 1) * slots]
+                    .iter()
+                    .find(|&&r| r != NONE && !self.row_dead[r])
+                else {
+                    continue;
+                };
+                // Drop row i.
+                self.row_dead[i] = true;
+                for &c in &cols[starts[i]..starts[i + 1]] {
+                    if self.col_dead[c] {
+                        continue;
+                    }
+                    self.col_len[c] -= 1;
+                    if c < nbig && self.col_len[c] == 1 {
+                        self.cols_todo.push(c);
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        self.starts.clear();
+        self.cols.clear();
+        self.starts.push(0);
+        for i in 0..nrows {
+            if self.row_dead[i] {
+                continue;
+            }
+            let col_dead = &self.col_dead;
+            self.cols.extend(
+                cols[starts[i]..starts[i + 1]]
+                    .iter()
+                    .copied()
+                    .filter(|&c| !col_dead[c]),
+            );
+            self.starts.push(self.cols.len());
+        }
+    }
+}
+
 /// One component: rows of 0/1 over local columns; columns `0..nbig` are big atoms.
 struct Problem<'p> {
     ncols: usize,
     nbig: usize,
     weights: &'p [usize],
-    rows: &'p [Vec<usize>],
+    /// Row `i` has ones at `cols[starts[i]..starts[i + 1]]` (sorted).
+    starts: &'p [usize],
+    cols: &'p [usize],
+    /// The same for the rows left by [`Peel`]; they span the same W.
+    core_starts: &'p [usize],
+    core_cols: &'p [usize],
     k: usize,
     /// Seeds known to start no breach.
     skip: &'p [bool],
@@ -541,88 +905,153 @@ impl Problem<'_> {
         cols.iter().map(|&c| (c, F::from_int(1))).collect()
     }
 
+    fn nrows(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    fn row(&self, i: usize) -> &[usize] {
+        &self.cols[self.starts[i]..self.starts[i + 1]]
+    }
+
     /// Finds one minimal derivable set of small atoms of weight 1..k-1 (sorted local columns).
-    /// Outer `None`: arithmetic overflow.
-    fn find_breach<F: Exact>(&self) -> Option<Option<Vec<usize>>> {
-        // Row echelon form (leading entries only).
-        let mut acc = Acc::<F>::new(self.ncols);
-        let mut pivot_of = vec![NONE; self.ncols];
-        let mut basis: Vec<Row<F>> = Vec::new();
-        let mut order: Vec<usize> = (0..self.rows.len()).collect();
-        order.sort_by_key(|&i| (self.rows[i].len(), i));
-        let mut used = Vec::new();
-        for i in order {
-            used.clear();
-            let mut row = reduce(
-                &mut acc,
-                &Self::ones::<F>(&self.rows[i]),
-                &basis,
-                &pivot_of,
-                &mut used,
-            )?;
-            let Some((lead, val)) = row.first().cloned() else {
+    /// Outer `None`: arithmetic overflow (then `sc` is left dirty: use a fresh one).
+    fn find_breach<F: Exact>(&self, sc: &mut Scratch<F>) -> Option<Option<Vec<usize>>> {
+        let ncols = self.ncols;
+        sc.acc.ensure(ncols);
+        sc.pivot_of.clear();
+        sc.pivot_of.resize(ncols, NONE);
+        sc.arena.clear();
+        sc.basis.clear();
+        // Row echelon form (leading entries only) of the peeled rows, short rows first.
+        let (starts, cols) = (self.core_starts, self.core_cols);
+        let ncore = starts.len().saturating_sub(1);
+        sc.order.clear();
+        sc.order.extend(0..ncore);
+        sc.order
+            .sort_unstable_by_key(|&i| (starts[i + 1] - starts[i], i));
+        for oi in 0..sc.order.len() {
+            let i = sc.order[oi];
+            sc.heap.clear();
+            let heap = &mut sc.heap;
+            sc.acc
+                .add_ones(&cols[starts[i]..starts[i + 1]], |c| heap.push(Reverse(c)))?;
+            while let Some(Reverse(c)) = sc.heap.pop() {
+                let v = sc.acc.val[c].clone();
+                if v.is_nil() {
+                    continue;
+                }
+                let b = sc.pivot_of[c];
+                if b == NONE {
+                    break;
+                }
+                let neg = F::from_int(0).sub(&v)?;
+                let (from, to) = sc.basis[b];
+                let heap = &mut sc.heap;
+                sc.acc
+                    .add_scaled(&sc.arena[from..to], &neg, |c2| heap.push(Reverse(c2)))?;
+            }
+            let from = sc.arena.len();
+            sc.acc.drain_into(&mut sc.arena);
+            let Some((lead, val)) = sc.arena.get(from).cloned() else {
                 continue;
             };
-            scale(&mut row, &val)?;
-            pivot_of[lead] = basis.len();
-            basis.push(row);
+            if !val.is_int(1) {
+                for e in &mut sc.arena[from..] {
+                    e.1 = e.1.div(&val)?;
+                }
+            }
+            sc.pivot_of[lead] = sc.basis.len();
+            sc.basis.push((from, sc.arena.len()));
         }
         // W: rows with a small pivot, brought to reduced form among themselves.
-        let mut w: Vec<Row<F>> = basis
-            .into_iter()
-            .filter(|r| r.first().is_some_and(|e| e.0 >= self.nbig))
-            .collect();
-        if w.is_empty() {
+        sc.w.clear();
+        for &(from, to) in &sc.basis {
+            if sc.arena[from].0 >= self.nbig {
+                sc.w.push((from, to));
+            }
+        }
+        if sc.w.is_empty() {
             return Some(None);
         }
-        w.sort_by_key(|r| r.first().map_or(0, |e| e.0));
-        let mut wpiv = vec![NONE; self.ncols];
-        for (i, r) in w.iter().enumerate() {
-            if let Some(e) = r.first() {
-                wpiv[e.0] = i;
-            }
+        let arena = &sc.arena;
+        sc.w.sort_unstable_by_key(|&(from, _)| arena[from].0);
+        sc.wpiv.clear();
+        sc.wpiv.resize(ncols, NONE);
+        for (i, &(from, _)) in sc.w.iter().enumerate() {
+            sc.wpiv[sc.arena[from].0] = i;
         }
         // Rows with larger pivots are already reduced and are zero on every other pivot
         // column, so subtracting them never changes this row's entries on pivot columns.
-        for i in (0..w.len()).rev() {
-            let subs: Vec<(usize, F)> = w[i]
-                .iter()
-                .skip(1)
-                .filter(|e| wpiv[e.0] != NONE)
-                .map(|e| (wpiv[e.0], e.1.clone()))
-                .collect();
-            if subs.is_empty() {
+        for i in (0..sc.w.len()).rev() {
+            let (from, to) = sc.w[i];
+            if !sc.arena[from + 1..to].iter().any(|e| sc.wpiv[e.0] != NONE) {
                 continue;
             }
-            acc.add_scaled(&w[i], &F::from_int(1), |_| {})?;
-            for (j, c) in subs {
-                let neg = F::from_int(0).sub(&c)?;
-                acc.add_scaled(&w[j], &neg, |_| {})?;
+            sc.acc
+                .add_scaled(&sc.arena[from..to], &F::from_int(1), |_| {})?;
+            for e in from + 1..to {
+                let (c, ref coef) = sc.arena[e];
+                let j = sc.wpiv[c];
+                if j == NONE {
+                    continue;
+                }
+                let neg = F::from_int(0).sub(coef)?;
+                let (jf, jt) = sc.w[j];
+                sc.acc.add_scaled(&sc.arena[jf..jt], &neg, |_| {})?;
             }
-            w[i] = acc.drain();
+            let start = sc.arena.len();
+            sc.acc.drain_into(&mut sc.arena);
+            sc.w[i] = (start, sc.arena.len());
         }
-        // Constraints: for every free column, the pivots with a non-zero coefficient there.
-        let mut col_rows: Vec<Vec<usize>> = vec![Vec::new(); self.ncols];
-        for r in &w {
-            let p = r.first().map_or(0, |e| e.0);
-            for e in r.iter().skip(1) {
-                col_rows[e.0].push(p);
+        // Constraints: for every free column, the pivots with a non-zero coefficient there,
+        // in increasing order (compressed rows by column).
+        sc.col_start.clear();
+        sc.col_start.resize(ncols + 1, 0);
+        for &(from, to) in &sc.w {
+            for e in &sc.arena[from + 1..to] {
+                sc.col_start[e.0 + 1] += 1;
             }
         }
-        let search = Search {
+        for c in 0..ncols {
+            sc.col_start[c + 1] += sc.col_start[c];
+        }
+        sc.col_rows.clear();
+        sc.col_rows.resize(sc.col_start[ncols], 0);
+        sc.col_fill.clear();
+        sc.col_fill.extend_from_slice(&sc.col_start[..ncols]);
+        for &(from, to) in &sc.w {
+            let p = sc.arena[from].0;
+            for e in &sc.arena[from + 1..to] {
+                sc.col_rows[sc.col_fill[e.0]] = p;
+                sc.col_fill[e.0] += 1;
+            }
+        }
+        let mut search = Search {
             p: self,
-            w: &w,
-            wpiv: &wpiv,
-            col_rows: &col_rows,
+            arena: &sc.arena,
+            w: &sc.w,
+            wpiv: &sc.wpiv,
+            col_start: &sc.col_start,
+            col_rows: &sc.col_rows,
+            seed: 0,
+            s: &mut sc.search,
         };
-        for seed in self.nbig..self.ncols {
+        search.s.reset(ncols);
+        for seed in self.nbig..ncols {
             if self.weights[seed] >= self.k || self.skip[seed] {
                 continue;
             }
-            let mut seen = HashSet::new();
-            let mut x = vec![seed];
-            if let Some(found) = search.dfs(seed, &mut x, self.weights[seed], &mut seen)? {
-                return Some(Some(found));
+            search.seed = seed;
+            if !search.s.seen.is_empty() {
+                search.s.seen.clear();
+            }
+            search.s.x.clear();
+            search.s.x.push(seed);
+            search.s.in_x[seed] = true;
+            let found = search.dfs(self.weights[seed])?;
+            search.s.in_x[seed] = false;
+            if found {
+                return Some(Some(search.s.x.clone()));
             }
         }
         Some(None)
@@ -632,17 +1061,17 @@ impl Problem<'_> {
     /// `None`: arithmetic overflow. An empty vector if the set is not in the span.
     fn solve<F: Exact>(&self, set: &[usize]) -> Option<Vec<BigRational>> {
         let mut acc = Acc::<F>::new(self.ncols);
-        let mut combo_acc = Acc::<F>::new(self.rows.len());
+        let mut combo_acc = Acc::<F>::new(self.nrows());
         let mut pivot_of = vec![NONE; self.ncols];
         let mut basis: Vec<Row<F>> = Vec::new();
         let mut combos: Vec<Row<F>> = Vec::new();
         let mut used = Vec::new();
         let one = F::from_int(1);
-        for (i, cols) in self.rows.iter().enumerate() {
+        for i in 0..self.nrows() {
             used.clear();
             let mut row = reduce(
                 &mut acc,
-                &Self::ones::<F>(cols),
+                &Self::ones::<F>(self.row(i)),
                 &basis,
                 &pivot_of,
                 &mut used,
@@ -651,7 +1080,7 @@ impl Problem<'_> {
                 continue;
             };
             // row = original - Σ coef * basis[b], so its combination is e_i - Σ coef * combo[b].
-            combo_acc.add_scaled(&vec![(i, one.clone())], &one, |_| {})?;
+            combo_acc.add_scaled(&[(i, one.clone())], &one, |_| {})?;
             for (b, coef) in &used {
                 let neg = F::from_int(0).sub(coef)?;
                 combo_acc.add_scaled(&combos[*b], &neg, |_| {})?;
@@ -679,7 +1108,7 @@ impl Problem<'_> {
         for (b, coef) in &used {
             combo_acc.add_scaled(&combos[*b], coef, |_| {})?;
         }
-        let mut out = vec![BigRational::zero(); self.rows.len()];
+        let mut out = vec![BigRational::zero(); self.nrows()];
         for (i, v) in combo_acc.drain() {
             out[i] = v.to_big();
         }
@@ -687,87 +1116,222 @@ impl Problem<'_> {
     }
 }
 
+/// Buffers for the exact check, reused across components and measures (one set per number
+/// type). Every use starts by resetting what it reads.
+struct Scratch<F> {
+    acc: Acc<F>,
+    heap: BinaryHeap<Reverse<usize>>,
+    order: Vec<usize>,
+    pivot_of: Vec<usize>,
+    /// Echelon rows, then W's reduced rows, as ranges of `arena`.
+    arena: Vec<(usize, F)>,
+    basis: Vec<(usize, usize)>,
+    w: Vec<(usize, usize)>,
+    wpiv: Vec<usize>,
+    col_start: Vec<usize>,
+    col_fill: Vec<usize>,
+    col_rows: Vec<usize>,
+    search: SearchBufs<F>,
+}
+
+impl<F: Exact> Scratch<F> {
+    fn new() -> Self {
+        Scratch {
+            acc: Acc::new(0),
+            heap: BinaryHeap::new(),
+            order: Vec::new(),
+            pivot_of: Vec::new(),
+            arena: Vec::new(),
+            basis: Vec::new(),
+            w: Vec::new(),
+            wpiv: Vec::new(),
+            col_start: Vec::new(),
+            col_fill: Vec::new(),
+            col_rows: Vec::new(),
+            search: SearchBufs {
+                x: Vec::new(),
+                in_x: Vec::new(),
+                val: Vec::new(),
+                on: Vec::new(),
+                touched: Vec::new(),
+                buf: Vec::new(),
+                seen: HashSet::default(),
+            },
+        }
+    }
+}
+
+/// The search's own scratch space.
+struct SearchBufs<F> {
+    /// The current set, sorted.
+    x: Vec<usize>,
+    /// Membership of the current set, per column.
+    in_x: Vec<bool>,
+    /// Implied values on free columns (valid where `on`), listed in `touched`.
+    val: Vec<F>,
+    on: Vec<bool>,
+    touched: Vec<usize>,
+    /// A stack of the violated constraints and candidates of the nodes on the search path.
+    buf: Vec<usize>,
+    /// Sets of two or more atoms already explored from this seed. A set is reached again only
+    /// after its first visit found nothing, so skipping it never changes the result.
+    seen: HashSet<Vec<usize>, BuildFx>,
+}
+
+impl<F: Exact> SearchBufs<F> {
+    fn reset(&mut self, ncols: usize) {
+        self.x.clear();
+        self.in_x.clear();
+        self.in_x.resize(ncols, false);
+        if self.val.len() < ncols {
+            self.val.resize(ncols, F::from_int(0));
+        }
+        self.on.clear();
+        self.on.resize(ncols, false);
+        self.touched.clear();
+        self.buf.clear();
+        self.seen.clear();
+    }
+}
+
+/// The depth-first search for minimal breaches over W's reduced rows. After an overflow
+/// (`None`) the buffers are dirty.
 struct Search<'s, F> {
     p: &'s Problem<'s>,
-    w: &'s [Row<F>],
+    arena: &'s [(usize, F)],
+    w: &'s [(usize, usize)],
     wpiv: &'s [usize],
-    col_rows: &'s [Vec<usize>],
+    col_start: &'s [usize],
+    col_rows: &'s [usize],
+    /// The current seed (the smallest atom of every set searched).
+    seed: usize,
+    s: &'s mut SearchBufs<F>,
 }
 
 impl<F: Exact> Search<'_, F> {
-    /// Grows `x` (which starts at `seed`) towards a minimal breach whose smallest atom is
-    /// `seed`. Outer `None`: overflow.
-    fn dfs(
-        &self,
-        seed: usize,
-        x: &mut Vec<usize>,
-        weight: usize,
-        seen: &mut HashSet<Vec<usize>>,
-    ) -> Option<Option<Vec<usize>>> {
-        let mut key = x.clone();
-        key.sort_unstable();
-        if !seen.insert(key.clone()) {
-            return Some(None);
+    /// Grows the current set `x` (which holds the seed) towards a minimal breach whose smallest
+    /// atom is the seed; `weight` is the weight of `x`. On success `x` is the breach. Outer
+    /// `None`: overflow.
+    fn dfs(&mut self, weight: usize) -> Option<bool> {
+        let s = &mut *self.s;
+        if s.x.len() > 1 && !s.seen.insert(s.x.clone()) {
+            return Some(false);
         }
         // Values implied on free columns by the pivots in x.
-        let mut vals: BTreeMap<usize, F> = BTreeMap::new();
-        for &a in x.iter() {
+        for &a in &s.x {
             let r = self.wpiv[a];
             if r == NONE {
                 continue;
             }
-            for e in self.w[r].iter().skip(1) {
-                let slot = vals.entry(e.0).or_insert_with(|| F::from_int(0));
-                *slot = slot.add(&e.1)?;
+            let (from, to) = self.w[r];
+            for e in &self.arena[from + 1..to] {
+                if s.on[e.0] {
+                    s.val[e.0] = s.val[e.0].add(&e.1)?;
+                } else {
+                    s.on[e.0] = true;
+                    s.val[e.0] = e.1.clone();
+                    s.touched.push(e.0);
+                }
             }
         }
-        let in_x = |c: usize| key.binary_search(&c).is_ok();
-        let mut violated: Vec<usize> = vals
-            .iter()
-            .filter(|(&c, v)| !v.is_int(i64::from(in_x(c))))
-            .map(|(&c, _)| c)
-            .collect();
-        for &a in &key {
-            if self.wpiv[a] == NONE && !vals.contains_key(&a) {
-                violated.push(a);
+        // Violated constraints: touched free columns in order, then the free atoms of x that
+        // no pivot in x touches.
+        let base = s.buf.len();
+        s.touched.sort_unstable();
+        for &c in &s.touched {
+            if !s.val[c].is_int(i64::from(s.in_x[c])) {
+                s.buf.push(c);
             }
         }
-        if violated.is_empty() {
-            return Some(Some(key));
+        for &a in &s.x {
+            if self.wpiv[a] == NONE && !s.on[a] {
+                s.buf.push(a);
+            }
         }
+        for &c in &s.touched {
+            s.on[c] = false;
+        }
+        s.touched.clear();
+        if s.buf.len() == base {
+            return Some(true);
+        }
+        // Branch on the first violated constraint with the fewest candidates.
         let budget = self.p.k - 1 - weight;
-        let eligible = |c: usize| c > seed && !in_x(c) && self.p.weights[c] <= budget;
-        let mut best: Option<Vec<usize>> = None;
-        for &f in &violated {
-            let mut cands: Vec<usize> = Vec::new();
-            if eligible(f) {
-                cands.push(f);
-            }
-            for &p in &self.col_rows[f] {
-                if eligible(p) {
-                    cands.push(p);
-                }
-                if best.as_ref().is_some_and(|b| cands.len() >= b.len()) {
+        let (seed, weights, in_x) = (self.seed, self.p.weights, &s.in_x);
+        let eligible = |c: usize| c > seed && !in_x[c] && weights[c] <= budget;
+        let mut best: Option<(usize, usize)> = None;
+        for &f in &s.buf[base..] {
+            let limit = best.map_or(usize::MAX, |b| b.1);
+            let mut count = usize::from(eligible(f));
+            for &p in &self.col_rows[self.col_start[f]..self.col_start[f + 1]] {
+                if count >= limit {
                     break;
                 }
+                count += usize::from(eligible(p));
             }
-            if best.as_ref().is_none_or(|b| cands.len() < b.len()) {
-                let empty = cands.is_empty();
-                best = Some(cands);
-                if empty {
+            if count < limit {
+                best = Some((f, count));
+                if count == 0 {
                     break;
                 }
             }
         }
-        let cands = best.unwrap_or_default();
-        for c in cands {
-            x.push(c);
-            let found = self.dfs(seed, x, weight + self.p.weights[c], seen)?;
-            x.pop();
-            if found.is_some() {
-                return Some(found);
+        s.buf.truncate(base);
+        let Some((f, _)) = best else {
+            return Some(false);
+        };
+        if eligible(f) {
+            s.buf.push(f);
+        }
+        for &p in &self.col_rows[self.col_start[f]..self.col_start[f + 1]] {
+            if eligible(p) {
+                s.buf.push(p);
             }
         }
-        Some(None)
+        let end = s.buf.len();
+        for i in base..end {
+            let c = self.s.buf[i];
+            let at = self.s.x.partition_point(|&a| a < c);
+            self.s.x.insert(at, c);
+            self.s.in_x[c] = true;
+            if self.dfs(weight + self.p.weights[c])? {
+                return Some(true);
+            }
+            self.s.in_x[c] = false;
+            self.s.x.remove(at);
+        }
+        self.s.buf.truncate(base);
+        Some(false)
+    }
+}
+
+/// A small fast hasher for the search's sets of column indices (no DoS concern: the keys are
+/// computed locally).
+#[derive(Default, Clone, Copy)]
+struct BuildFx;
+
+impl std::hash::BuildHasher for BuildFx {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
     }
 }
