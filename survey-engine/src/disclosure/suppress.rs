@@ -7,7 +7,7 @@ use super::{validate, validate_many, CellStatus, DisclosureError, Layout, Placem
 use num_rational::BigRational;
 use num_traits::Zero;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 const NONE: usize = usize::MAX;
 
@@ -92,70 +92,77 @@ impl Atoms {
         for u in 0..units {
             start[u + 1] += start[u];
         }
-        let mut next = start.clone();
-        let mut idx = vec![0usize; placements.len()];
-        for (r, p) in placements.iter().enumerate() {
-            idx[next[p.unit]] = r;
-            next[p.unit] += 1;
-        }
         // Within a unit, the order of `values` (None < Some(0) < Some(1) ...) is the order of
         // the mixed-radix number with digits `None -> 0, Some(v) -> v + 1`, when it fits in 64
         // bits; otherwise the vectors are compared directly.
-        let mut radix_fits = true;
-        let mut span: u64 = 1;
+        let mut radix: Vec<u64> = Vec::with_capacity(layout.value_counts.len());
+        let mut span: Option<u64> = Some(1);
         for &c in &layout.value_counts {
-            match u64::try_from(c)
-                .ok()
-                .and_then(|c| c.checked_add(1))
-                .and_then(|c| span.checked_mul(c))
-            {
-                Some(next) => span = next,
-                None => radix_fits = false,
-            }
+            let base = u64::try_from(c).ok().and_then(|c| c.checked_add(1));
+            span = span.zip(base).and_then(|(s, b)| s.checked_mul(b));
+            radix.push(base.unwrap_or(1));
         }
-        let key = |p: &Placement| -> u64 {
-            p.values
-                .iter()
-                .zip(&layout.value_counts)
-                .fold(0u64, |acc, (v, &c)| {
-                    let digit = v.map_or(0, |v| v as u64 + 1);
-                    acc.wrapping_mul(c as u64 + 1).wrapping_add(digit)
-                })
-        };
-        let keys: Vec<u64> = if radix_fits {
-            placements.iter().map(key).collect()
-        } else {
-            Vec::new()
-        };
+        let mut next = start.clone();
         let mut of = vec![0usize; placements.len()];
         let mut unit = Vec::new();
         let mut fam = Vec::new();
-        for u in 0..units {
-            let bucket = &mut idx[start[u]..start[u + 1]];
-            if radix_fits {
-                bucket.sort_unstable_by_key(|&r| (keys[r], r));
-            } else {
-                bucket.sort_unstable_by(|&a, &b| placements[a].values.cmp(&placements[b].values));
+        if span.is_some() {
+            // Pairs (key, respondent) bucketed by unit: sorting and grouping them never looks at
+            // a placement again, and an atom's families are decoded from its key.
+            let mut pairs = vec![(0u64, 0usize); placements.len()];
+            for (r, p) in placements.iter().enumerate() {
+                let key = p
+                    .values
+                    .iter()
+                    .zip(&radix)
+                    .fold(0u64, |acc, (v, &b)| acc * b + v.map_or(0, |v| v as u64 + 1));
+                pairs[next[p.unit]] = (key, r);
+                next[p.unit] += 1;
             }
-            let mut last: Option<usize> = None;
-            for &r in bucket.iter() {
-                let values = placements[r].values.as_slice();
-                let same = last.is_some_and(|l| {
-                    if radix_fits {
-                        keys[l] == keys[r]
-                    } else {
-                        placements[l].values == values
+            for u in 0..units {
+                let bucket = &mut pairs[start[u]..start[u + 1]];
+                bucket.sort_unstable();
+                let mut last = None;
+                for &(key, r) in bucket.iter() {
+                    if last != Some(key) {
+                        last = Some(key);
+                        unit.push(u);
+                        fam.push(0);
+                        let at = fam.len();
+                        fam.resize(at + radix.len(), NONE);
+                        let mut rest = key;
+                        for a in (0..radix.len()).rev() {
+                            let digit = rest % radix[a];
+                            rest /= radix[a];
+                            if digit > 0 {
+                                fam[at + a] = fam_offset[a] + digit as usize - 1;
+                            }
+                        }
                     }
-                });
-                if !same {
-                    last = Some(r);
-                    unit.push(u);
-                    fam.push(0);
-                    for (a, v) in values.iter().enumerate() {
-                        fam.push(v.map_or(NONE, |v| fam_offset[a] + v));
-                    }
+                    of[r] = unit.len() - 1;
                 }
-                of[r] = unit.len() - 1;
+            }
+        } else {
+            let mut idx = vec![0usize; placements.len()];
+            for (r, p) in placements.iter().enumerate() {
+                idx[next[p.unit]] = r;
+                next[p.unit] += 1;
+            }
+            for u in 0..units {
+                let bucket = &mut idx[start[u]..start[u + 1]];
+                bucket.sort_unstable_by(|&a, &b| placements[a].values.cmp(&placements[b].values));
+                let mut last: Option<usize> = None;
+                for &r in bucket.iter() {
+                    if last.is_none_or(|l| placements[l].values != placements[r].values) {
+                        last = Some(r);
+                        unit.push(u);
+                        fam.push(0);
+                        for (a, v) in placements[r].values.iter().enumerate() {
+                            fam.push(v.map_or(NONE, |v| fam_offset[a] + v));
+                        }
+                    }
+                    of[r] = unit.len() - 1;
+                }
             }
         }
         debug_assert_eq!(fam.len(), unit.len() * slots);
@@ -189,6 +196,8 @@ struct State<'a> {
     atom_row: Vec<usize>,
     /// Atoms of each shown cell's residual.
     row_atoms: Vec<Vec<usize>>,
+    /// Respondents in each shown cell's residual (the weight of its atoms).
+    row_w: Vec<usize>,
     /// Small atoms known to be the smallest atom of no breach. Hiding cells only shrinks the
     /// span, so the set of derivable sets only shrinks and this stays true.
     seed_clean: Vec<bool>,
@@ -233,6 +242,7 @@ impl<'a> State<'a> {
             nsa: vec![NONE; ncells],
             atom_row: vec![NONE; natoms * slots],
             row_atoms: vec![Vec::new(); ncells],
+            row_w: vec![0; ncells],
             seed_clean: vec![false; natoms],
             clean: vec![false; ncells],
             row_mark: vec![0; ncells],
@@ -306,6 +316,7 @@ impl<'a> State<'a> {
             }
         }
         self.row_atoms.iter_mut().for_each(Vec::clear);
+        self.row_w.iter_mut().for_each(|w| *w = 0);
         for (i, (&u, &w)) in self.atoms.unit.iter().zip(&self.atom_weight).enumerate() {
             for s in 0..slots {
                 let f = self.atoms.fam[i * slots + s];
@@ -317,6 +328,7 @@ impl<'a> State<'a> {
                 self.atom_row[i * slots + s] = row;
                 if row != NONE {
                     self.row_atoms[row].push(i);
+                    self.row_w[row] += w;
                 }
             }
         }
@@ -328,10 +340,7 @@ impl<'a> State<'a> {
     }
 
     fn row_weight(&self, cell: usize) -> usize {
-        self.row_atoms[cell]
-            .iter()
-            .map(|&a| self.atom_weight[a])
-            .sum()
+        self.row_w[cell]
     }
 
     /// Shown cells of the same family strictly below `cell` with no shown cell in between.
@@ -379,8 +388,10 @@ impl<'a> State<'a> {
         for &a in &atoms {
             self.atom_row[a * self.slots + slot] = to;
         }
+        let w = std::mem::take(&mut self.row_w[cell]);
         if to != NONE {
             self.row_atoms[to].extend(atoms);
+            self.row_w[to] += w;
         }
         to
     }
@@ -644,93 +655,161 @@ fn scale<F: Exact>(row: &mut Row<F>, by: &F) -> Option<()> {
 }
 
 /// A dense accumulator for sparse rows: adds scaled rows in time proportional to their length.
+/// Touched columns are kept in a bit set, so the smallest one and the sorted list of entries
+/// are found by scanning words instead of a heap or a sort.
 struct Acc<F> {
     val: Vec<F>,
-    on: Vec<bool>,
-    cols: Vec<usize>,
+    /// Bit `c` is set iff column `c` has been touched since the last drain.
+    bits: Vec<u64>,
+    /// Words of `bits` that may be non-zero: `lo..hi`.
+    lo: usize,
+    hi: usize,
 }
 
 impl<F: Exact> Acc<F> {
     fn new(n: usize) -> Self {
-        Acc {
-            val: vec![F::from_int(0); n],
-            on: vec![false; n],
-            cols: Vec::new(),
+        let mut acc = Acc {
+            val: Vec::new(),
+            bits: Vec::new(),
+            lo: 0,
+            hi: 0,
+        };
+        acc.ensure(n);
+        acc
+    }
+
+    /// Makes room for `n` columns and empties the accumulator (it may be left non-empty by an
+    /// overflow).
+    fn ensure(&mut self, n: usize) {
+        self.drain_each(|_, _| {});
+        if self.val.len() < n {
+            self.val.resize(n, F::from_int(0));
+            self.bits.resize(n.div_ceil(64), 0);
         }
     }
 
-    /// `self += c * row`; calls `fresh` for every column that becomes touched.
-    fn add_scaled(
-        &mut self,
-        row: &[(usize, F)],
-        c: &F,
-        mut fresh: impl FnMut(usize),
-    ) -> Option<()> {
+    fn touched(&self, col: usize) -> bool {
+        self.bits[col / 64] & (1u64 << (col % 64)) != 0
+    }
+
+    fn touch(&mut self, col: usize) {
+        let w = col / 64;
+        if self.lo >= self.hi {
+            (self.lo, self.hi) = (w, w + 1);
+        } else {
+            self.lo = self.lo.min(w);
+            self.hi = self.hi.max(w + 1);
+        }
+        self.bits[w] |= 1u64 << (col % 64);
+    }
+
+    /// `self += c * row`.
+    fn add_scaled(&mut self, row: &[(usize, F)], c: &F) -> Option<()> {
         for (col, v) in row {
             let p = c.mul(v)?;
-            if self.on[*col] {
+            if self.touched(*col) {
                 self.val[*col] = self.val[*col].add(&p)?;
             } else {
-                self.on[*col] = true;
-                self.cols.push(*col);
+                self.touch(*col);
                 self.val[*col] = p;
-                fresh(*col);
             }
         }
         Some(())
     }
 
-    /// Makes room for `n` columns (the accumulator must be empty).
-    fn ensure(&mut self, n: usize) {
-        if self.val.len() < n {
-            self.val.resize(n, F::from_int(0));
-            self.on.resize(n, false);
+    /// `self += row`.
+    fn add_row(&mut self, row: &[(usize, F)]) -> Option<()> {
+        for (col, v) in row {
+            if self.touched(*col) {
+                self.val[*col] = self.val[*col].add(v)?;
+            } else {
+                self.touch(*col);
+                self.val[*col] = v.clone();
+            }
         }
+        Some(())
     }
 
     /// `self += row` for a 0/1 row given by its columns.
-    fn add_ones(&mut self, cols: &[usize], mut fresh: impl FnMut(usize)) -> Option<()> {
+    fn add_ones(&mut self, cols: &[usize]) -> Option<()> {
         let one = F::from_int(1);
         for &col in cols {
-            if self.on[col] {
+            if self.touched(col) {
                 self.val[col] = self.val[col].add(&one)?;
             } else {
-                self.on[col] = true;
-                self.cols.push(col);
+                self.touch(col);
                 self.val[col] = one.clone();
-                fresh(col);
             }
         }
         Some(())
+    }
+
+    /// The smallest touched column `>= from` with a non-zero value.
+    fn lead(&self, from: usize) -> Option<usize> {
+        let hi = self.hi.min(self.bits.len());
+        let mut w = (from / 64).max(self.lo);
+        if w >= hi {
+            return None;
+        }
+        let mut word = self.bits[w];
+        if w == from / 64 {
+            word &= u64::MAX << (from % 64);
+        }
+        loop {
+            while word != 0 {
+                let c = w * 64 + word.trailing_zeros() as usize;
+                if !self.val[c].is_nil() {
+                    return Some(c);
+                }
+                word &= word - 1;
+            }
+            w += 1;
+            if w >= hi {
+                return None;
+            }
+            word = self.bits[w];
+        }
     }
 
     /// Appends the non-zero entries, sorted, to `out`; resets the accumulator.
     fn drain_into(&mut self, out: &mut Vec<(usize, F)>) {
-        self.cols.sort_unstable();
         let zero = F::from_int(0);
-        for &c in &self.cols {
-            self.on[c] = false;
-            let v = std::mem::replace(&mut self.val[c], zero.clone());
-            if !v.is_nil() {
-                out.push((c, v));
+        let (lo, hi) = (self.lo, self.hi.min(self.bits.len()));
+        (self.lo, self.hi) = (0, 0);
+        for (w, bits) in self.bits.iter_mut().enumerate().take(hi).skip(lo) {
+            let mut word = std::mem::take(bits);
+            while word != 0 {
+                let c = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let v = std::mem::replace(&mut self.val[c], zero.clone());
+                if !v.is_nil() {
+                    out.push((c, v));
+                }
             }
         }
-        self.cols.clear();
+    }
+
+    /// Calls `f` for every touched column in increasing order (zero values included); resets
+    /// the accumulator.
+    fn drain_each(&mut self, mut f: impl FnMut(usize, &F)) {
+        let zero = F::from_int(0);
+        let (lo, hi) = (self.lo, self.hi.min(self.bits.len()));
+        (self.lo, self.hi) = (0, 0);
+        for (w, bits) in self.bits.iter_mut().enumerate().take(hi).skip(lo) {
+            let mut word = std::mem::take(bits);
+            while word != 0 {
+                let c = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let v = std::mem::replace(&mut self.val[c], zero.clone());
+                f(c, &v);
+            }
+        }
     }
 
     /// The non-zero entries, sorted; resets the accumulator.
     fn drain(&mut self) -> Row<F> {
-        self.cols.sort_unstable();
-        let zero = F::from_int(0);
-        let mut out = Vec::with_capacity(self.cols.len());
-        for &c in &self.cols {
-            self.on[c] = false;
-            let v = std::mem::replace(&mut self.val[c], zero.clone());
-            if !v.is_nil() {
-                out.push((c, v));
-            }
-        }
-        self.cols.clear();
+        let mut out = Vec::new();
+        self.drain_into(&mut out);
         out
     }
 }
@@ -744,20 +823,18 @@ fn reduce<F: Exact>(
     pivot_of: &[usize],
     used: &mut Vec<(usize, F)>,
 ) -> Option<Row<F>> {
-    let mut heap = BinaryHeap::new();
-    acc.add_scaled(row, &F::from_int(1), |c| heap.push(Reverse(c)))?;
-    while let Some(Reverse(c)) = heap.pop() {
-        let v = acc.val[c].clone();
-        if v.is_nil() {
-            continue;
-        }
+    acc.add_row(row)?;
+    let mut from = 0;
+    while let Some(c) = acc.lead(from) {
         let b = pivot_of[c];
         if b == NONE {
             break;
         }
+        let v = acc.val[c].clone();
         let neg = F::from_int(0).sub(&v)?;
-        acc.add_scaled(&basis[b], &neg, |c2| heap.push(Reverse(c2)))?;
+        acc.add_scaled(&basis[b], &neg)?;
         used.push((b, v));
+        from = c + 1;
     }
     Some(acc.drain())
 }
@@ -931,24 +1008,19 @@ impl Problem<'_> {
             .sort_unstable_by_key(|&i| (starts[i + 1] - starts[i], i));
         for oi in 0..sc.order.len() {
             let i = sc.order[oi];
-            sc.heap.clear();
-            let heap = &mut sc.heap;
-            sc.acc
-                .add_ones(&cols[starts[i]..starts[i + 1]], |c| heap.push(Reverse(c)))?;
-            while let Some(Reverse(c)) = sc.heap.pop() {
-                let v = sc.acc.val[c].clone();
-                if v.is_nil() {
-                    continue;
-                }
+            sc.acc.add_ones(&cols[starts[i]..starts[i + 1]])?;
+            // Subtracting the basis row with pivot c clears column c and touches only
+            // columns after c, so the leading column only moves right.
+            let mut at = 0;
+            while let Some(c) = sc.acc.lead(at) {
                 let b = sc.pivot_of[c];
                 if b == NONE {
                     break;
                 }
-                let neg = F::from_int(0).sub(&v)?;
+                let neg = F::from_int(0).sub(&sc.acc.val[c])?;
                 let (from, to) = sc.basis[b];
-                let heap = &mut sc.heap;
-                sc.acc
-                    .add_scaled(&sc.arena[from..to], &neg, |c2| heap.push(Reverse(c2)))?;
+                sc.acc.add_scaled(&sc.arena[from..to], &neg)?;
+                at = c + 1;
             }
             let from = sc.arena.len();
             sc.acc.drain_into(&mut sc.arena);
@@ -987,8 +1059,7 @@ impl Problem<'_> {
             if !sc.arena[from + 1..to].iter().any(|e| sc.wpiv[e.0] != NONE) {
                 continue;
             }
-            sc.acc
-                .add_scaled(&sc.arena[from..to], &F::from_int(1), |_| {})?;
+            sc.acc.add_row(&sc.arena[from..to])?;
             for e in from + 1..to {
                 let (c, ref coef) = sc.arena[e];
                 let j = sc.wpiv[c];
@@ -997,7 +1068,7 @@ impl Problem<'_> {
                 }
                 let neg = F::from_int(0).sub(coef)?;
                 let (jf, jt) = sc.w[j];
-                sc.acc.add_scaled(&sc.arena[jf..jt], &neg, |_| {})?;
+                sc.acc.add_scaled(&sc.arena[jf..jt], &neg)?;
             }
             let start = sc.arena.len();
             sc.acc.drain_into(&mut sc.arena);
@@ -1080,10 +1151,10 @@ impl Problem<'_> {
                 continue;
             };
             // row = original - Σ coef * basis[b], so its combination is e_i - Σ coef * combo[b].
-            combo_acc.add_scaled(&[(i, one.clone())], &one, |_| {})?;
+            combo_acc.add_scaled(&[(i, one.clone())], &one)?;
             for (b, coef) in &used {
                 let neg = F::from_int(0).sub(coef)?;
-                combo_acc.add_scaled(&combos[*b], &neg, |_| {})?;
+                combo_acc.add_scaled(&combos[*b], &neg)?;
             }
             let mut combo = combo_acc.drain();
             scale(&mut row, &val)?;
@@ -1106,7 +1177,7 @@ impl Problem<'_> {
             return Some(Vec::new());
         }
         for (b, coef) in &used {
-            combo_acc.add_scaled(&combos[*b], coef, |_| {})?;
+            combo_acc.add_scaled(&combos[*b], coef)?;
         }
         let mut out = vec![BigRational::zero(); self.nrows()];
         for (i, v) in combo_acc.drain() {
@@ -1120,7 +1191,6 @@ impl Problem<'_> {
 /// type). Every use starts by resetting what it reads.
 struct Scratch<F> {
     acc: Acc<F>,
-    heap: BinaryHeap<Reverse<usize>>,
     order: Vec<usize>,
     pivot_of: Vec<usize>,
     /// Echelon rows, then W's reduced rows, as ranges of `arena`.
@@ -1138,7 +1208,6 @@ impl<F: Exact> Scratch<F> {
     fn new() -> Self {
         Scratch {
             acc: Acc::new(0),
-            heap: BinaryHeap::new(),
             order: Vec::new(),
             pivot_of: Vec::new(),
             arena: Vec::new(),
@@ -1151,9 +1220,8 @@ impl<F: Exact> Scratch<F> {
             search: SearchBufs {
                 x: Vec::new(),
                 in_x: Vec::new(),
-                val: Vec::new(),
-                on: Vec::new(),
-                touched: Vec::new(),
+                vals: Acc::new(0),
+                untouched: Vec::new(),
                 buf: Vec::new(),
                 seen: HashSet::default(),
             },
@@ -1167,10 +1235,10 @@ struct SearchBufs<F> {
     x: Vec<usize>,
     /// Membership of the current set, per column.
     in_x: Vec<bool>,
-    /// Implied values on free columns (valid where `on`), listed in `touched`.
-    val: Vec<F>,
-    on: Vec<bool>,
-    touched: Vec<usize>,
+    /// Implied values on free columns.
+    vals: Acc<F>,
+    /// Free atoms of the current set that no pivot in it touches.
+    untouched: Vec<usize>,
     /// A stack of the violated constraints and candidates of the nodes on the search path.
     buf: Vec<usize>,
     /// Sets of two or more atoms already explored from this seed. A set is reached again only
@@ -1183,12 +1251,8 @@ impl<F: Exact> SearchBufs<F> {
         self.x.clear();
         self.in_x.clear();
         self.in_x.resize(ncols, false);
-        if self.val.len() < ncols {
-            self.val.resize(ncols, F::from_int(0));
-        }
-        self.on.clear();
-        self.on.resize(ncols, false);
-        self.touched.clear();
+        self.vals.ensure(ncols);
+        self.untouched.clear();
         self.buf.clear();
         self.seen.clear();
     }
@@ -1217,41 +1281,43 @@ impl<F: Exact> Search<'_, F> {
         if s.x.len() > 1 && !s.seen.insert(s.x.clone()) {
             return Some(false);
         }
-        // Values implied on free columns by the pivots in x.
-        for &a in &s.x {
-            let r = self.wpiv[a];
-            if r == NONE {
-                continue;
-            }
-            let (from, to) = self.w[r];
-            for e in &self.arena[from + 1..to] {
-                if s.on[e.0] {
-                    s.val[e.0] = s.val[e.0].add(&e.1)?;
-                } else {
-                    s.on[e.0] = true;
-                    s.val[e.0] = e.1.clone();
-                    s.touched.push(e.0);
+        let base = s.buf.len();
+        if let [a] = s.x[..] {
+            // The seed alone: its pivot row's entries (all non-zero) are exactly the violated
+            // constraints, or the seed itself if it is a free column.
+            match self.wpiv[a] {
+                NONE => s.buf.push(a),
+                r => {
+                    let (from, to) = self.w[r];
+                    s.buf.extend(self.arena[from + 1..to].iter().map(|e| e.0));
                 }
             }
-        }
-        // Violated constraints: touched free columns in order, then the free atoms of x that
-        // no pivot in x touches.
-        let base = s.buf.len();
-        s.touched.sort_unstable();
-        for &c in &s.touched {
-            if !s.val[c].is_int(i64::from(s.in_x[c])) {
-                s.buf.push(c);
+        } else {
+            // Values implied on free columns by the pivots in x.
+            for &a in &s.x {
+                let r = self.wpiv[a];
+                if r == NONE {
+                    continue;
+                }
+                let (from, to) = self.w[r];
+                s.vals.add_row(&self.arena[from + 1..to])?;
             }
-        }
-        for &a in &s.x {
-            if self.wpiv[a] == NONE && !s.on[a] {
-                s.buf.push(a);
+            // Violated constraints: touched free columns in order, then the free atoms of x
+            // that no pivot in x touches.
+            s.untouched.clear();
+            for &a in &s.x {
+                if self.wpiv[a] == NONE && !s.vals.touched(a) {
+                    s.untouched.push(a);
+                }
             }
+            let (buf, in_x) = (&mut s.buf, &s.in_x);
+            s.vals.drain_each(|c, v| {
+                if !v.is_int(i64::from(in_x[c])) {
+                    buf.push(c);
+                }
+            });
+            s.buf.extend_from_slice(&s.untouched);
         }
-        for &c in &s.touched {
-            s.on[c] = false;
-        }
-        s.touched.clear();
         if s.buf.len() == base {
             return Some(true);
         }
