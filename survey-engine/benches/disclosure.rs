@@ -5,7 +5,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
-use survey_engine::disclosure::{suppress, CellStatus, Layout, Placement, UnitTree};
+use survey_engine::disclosure::{suppress, suppress_many, CellStatus, Layout, Placement, UnitTree};
+use survey_engine::org::OrgTree;
 
 struct Rng(u64);
 impl Rng {
@@ -136,5 +137,79 @@ fn bench_suppress(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_suppress);
+/// The memberships of the release benchmark (`benches/engine.rs`, `build_release`): the same
+/// tree (root, 10 divisions, 100 departments of 99 teams), the same 100,000 placements and,
+/// per scale of 3 items with about 5% skipped answers, who has a score (at least 2 answers);
+/// the 14th membership (burnout profiles) is everybody.
+fn release_memberships() -> (Layout, Vec<Placement>, Vec<Vec<bool>>) {
+    let (scales, per_scale) = (13, 3);
+    let mut tree = OrgTree::new("Org").unwrap();
+    let mut teams = Vec::new();
+    for d in 0..10 {
+        for p in 0..10 {
+            for t in 0..99 {
+                teams.push(tree.insert(&format!("Org/d{d}/p{p}/t{t}")).unwrap());
+            }
+        }
+    }
+    let mut answers: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let n = 100_000;
+    let mut people = Vec::with_capacity(n);
+    let mut presents = vec![Vec::with_capacity(n); scales];
+    for _ in 0..n {
+        let mut answered = [0usize; 13];
+        for item in 0..scales * per_scale {
+            answers ^= answers << 13;
+            answers ^= answers >> 7;
+            answers ^= answers << 17;
+            answered[item / per_scale] += usize::from(!answers.is_multiple_of(20));
+        }
+        for (s, present) in presents.iter_mut().enumerate() {
+            present.push(answered[s] >= 2);
+        }
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let r = (state % 1_000_000) as f64 / 1_000_000.0;
+        let team = teams[((r * r) * teams.len() as f64) as usize % teams.len()];
+        people.push(Placement {
+            unit: team,
+            values: vec![Some((state >> 20) as usize % 5)],
+        });
+    }
+    presents.push(vec![true; n]);
+    let layout = Layout::new(tree.unit_tree().unwrap(), vec![5]);
+    (layout, people, presents)
+}
+
+fn bench_release_memberships(c: &mut Criterion) {
+    let (layout, people, presents) = release_memberships();
+    let k = 5;
+    let one_by_one: Vec<Vec<CellStatus>> = presents
+        .iter()
+        .map(|p| suppress(&layout, &people, p, k).unwrap())
+        .collect();
+    assert_eq!(
+        suppress_many(&layout, &people, &presents, k).unwrap(),
+        one_by_one
+    );
+    let mut group = c.benchmark_group("disclosure");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("suppress_each_of_14_release_memberships", |b| {
+        b.iter(|| {
+            presents
+                .iter()
+                .map(|p| suppress(black_box(&layout), black_box(&people), p, k).unwrap())
+                .collect::<Vec<_>>()
+        })
+    });
+    group.bench_function("suppress_many_14_release_memberships", |b| {
+        b.iter(|| suppress_many(black_box(&layout), black_box(&people), &presents, k).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_suppress, bench_release_memberships);
 criterion_main!(benches);

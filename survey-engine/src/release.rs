@@ -3,8 +3,6 @@
 //! suppression decided once over the whole release (D3, D4). Every export is produced from a
 //! [`Release`] only (D6): hidden cells carry no figure at all.
 
-use std::collections::HashMap;
-
 use crate::disclosure::{self, CellKey, CellStatus, Layout, Placement};
 use crate::error::EngineError;
 use crate::format::opt;
@@ -87,13 +85,20 @@ impl Release {
             attributes.iter().map(|a| a.values.len()).collect(),
         );
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
-        let mut suppressor = Suppressor::new(&layout, &placements, k);
+        // Who counts, per scale and then for the profiles; all suppressed in one call.
+        let mut memberships: Vec<Vec<bool>> = (0..instrument.scales.len())
+            .map(|s| sheets.iter().map(|x| x.scores.score(s).is_some()).collect())
+            .collect();
+        if instrument.profiles.is_some() {
+            memberships.push(sheets.iter().map(|x| x.scores.profile.is_some()).collect());
+        }
+        let mut statuses = Suppressor::new(&layout, &placements, k)
+            .statuses(&memberships)?
+            .into_iter();
 
         let heat = (0..instrument.scales.len())
             .map(|s| {
-                let present: Vec<bool> =
-                    sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
-                let status = suppressor.statuses(&present)?;
+                let status = statuses.next().ok_or_else(Suppressor::missing)?;
                 let tallies = roll_up(&layout, sheets, |sheet, t: &mut ScaleTally| {
                     if let Some(score) = sheet.scores.scales.get(s).copied().flatten() {
                         t.add(&score);
@@ -104,8 +109,7 @@ impl Release {
             .collect::<Result<Vec<_>, EngineError>>()?;
 
         let profiles = if instrument.profiles.is_some() {
-            let present: Vec<bool> = sheets.iter().map(|x| x.scores.profile.is_some()).collect();
-            let status = suppressor.statuses(&present)?;
+            let status = statuses.next().ok_or_else(Suppressor::missing)?;
             let counts = roll_up(&layout, sheets, |sheet, c: &mut (u64, [u64; 6])| {
                 if let Some(p) = sheet.scores.profile {
                     c.0 += 1;
@@ -320,13 +324,13 @@ pub fn status_name(status: CellStatus) -> &'static str {
     }
 }
 
-/// Suppression depends only on who counts for a measure; scales without missing scores share
-/// one membership, so each distinct membership is suppressed once.
+/// Suppression depends only on who counts for a measure. All memberships of a release go to
+/// one [`disclosure::suppress_many`] call, which shares the work that does not depend on the
+/// membership and suppresses identical memberships (e.g. scales without missing scores) once.
 struct Suppressor<'a> {
     layout: &'a Layout,
     placements: &'a [Placement],
     k: usize,
-    done: HashMap<Vec<bool>, Vec<CellStatus>>,
 }
 
 impl<'a> Suppressor<'a> {
@@ -335,18 +339,17 @@ impl<'a> Suppressor<'a> {
             layout,
             placements,
             k,
-            done: HashMap::new(),
         }
     }
 
-    fn statuses(&mut self, present: &[bool]) -> Result<Vec<CellStatus>, EngineError> {
-        if let Some(s) = self.done.get(present) {
-            return Ok(s.clone());
-        }
-        let status = disclosure::suppress(self.layout, self.placements, present, self.k)
-            .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-        self.done.insert(present.to_vec(), status.clone());
-        Ok(status)
+    /// One status vector per membership, in order.
+    fn statuses(&self, memberships: &[Vec<bool>]) -> Result<Vec<Vec<CellStatus>>, EngineError> {
+        disclosure::suppress_many(self.layout, self.placements, memberships, self.k)
+            .map_err(|e| EngineError::InvalidInput(e.to_string()))
+    }
+
+    fn missing() -> EngineError {
+        EngineError::InvalidInput("suppression returned too few measures".to_string())
     }
 }
 

@@ -93,12 +93,31 @@ impl Exact for Small {
                 d: 1,
             });
         }
+        // A unit factor keeps the other operand, which is already normalised.
+        if self.d == 1 && self.n.unsigned_abs() == 1 {
+            return Some(Small {
+                n: o.n.checked_mul(self.n)?,
+                d: o.d,
+            });
+        }
+        if o.d == 1 && o.n.unsigned_abs() == 1 {
+            return Some(Small {
+                n: self.n.checked_mul(o.n)?,
+                d: self.d,
+            });
+        }
         Small::make(
             i128::from(self.n) * i128::from(o.n),
             i128::from(self.d) * i128::from(o.d),
         )
     }
     fn div(&self, o: &Self) -> Option<Self> {
+        if o.d == 1 && o.n.unsigned_abs() == 1 {
+            return Some(Small {
+                n: self.n.checked_mul(o.n)?,
+                d: self.d,
+            });
+        }
         Small::make(
             i128::from(self.n) * i128::from(o.d),
             i128::from(self.d) * i128::from(o.n),

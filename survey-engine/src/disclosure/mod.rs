@@ -98,7 +98,7 @@ mod exact;
 mod suppress;
 
 pub use audit::audit;
-pub use suppress::suppress;
+pub use suppress::{suppress, suppress_many};
 
 use num_rational::BigRational;
 
@@ -429,14 +429,26 @@ fn validate(
     present: &[bool],
     k: usize,
 ) -> Result<(), DisclosureError> {
+    validate_many(layout, placements, std::iter::once(present), k)
+}
+
+/// [`validate`] for several memberships: k, then every length, then every placement (once).
+fn validate_many<'p>(
+    layout: &Layout,
+    placements: &[Placement],
+    presents: impl IntoIterator<Item = &'p [bool]>,
+    k: usize,
+) -> Result<(), DisclosureError> {
     if k < 3 {
         return Err(DisclosureError::KTooSmall(k));
     }
-    if placements.len() != present.len() {
-        return Err(DisclosureError::LengthMismatch {
-            placements: placements.len(),
-            present: present.len(),
-        });
+    for present in presents {
+        if placements.len() != present.len() {
+            return Err(DisclosureError::LengthMismatch {
+                placements: placements.len(),
+                present: present.len(),
+            });
+        }
     }
     for (r, p) in placements.iter().enumerate() {
         if p.unit >= layout.tree.len() {
