@@ -96,22 +96,36 @@ impl Release {
             .statuses(&memberships)?
             .into_iter();
 
-        let heat = (0..instrument.scales.len())
+        let scale_count = instrument.scales.len();
+        let all_tallies = roll_up(
+            &layout,
+            sheets,
+            scale_count,
+            |sheet, row: &mut [ScaleTally]| {
+                for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
+                    if let Some(score) = score {
+                        t.add(score);
+                    }
+                }
+            },
+        );
+        let heat = (0..scale_count)
             .map(|s| {
                 let status = statuses.next().ok_or_else(Suppressor::missing)?;
-                let tallies = roll_up(&layout, sheets, |sheet, t: &mut ScaleTally| {
-                    if let Some(score) = sheet.scores.scales.get(s).copied().flatten() {
-                        t.add(&score);
-                    }
-                });
+                let tallies: Vec<ScaleTally> = all_tallies
+                    .iter()
+                    .skip(s)
+                    .step_by(scale_count)
+                    .copied()
+                    .collect();
                 Ok(heat_cells(&layout, &status, &tallies))
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
 
         let profiles = if instrument.profiles.is_some() {
             let status = statuses.next().ok_or_else(Suppressor::missing)?;
-            let counts = roll_up(&layout, sheets, |sheet, c: &mut (u64, [u64; 6])| {
-                if let Some(p) = sheet.scores.profile {
+            let counts = roll_up(&layout, sheets, 1, |sheet, row: &mut [(u64, [u64; 6])]| {
+                if let (Some(p), Some(c)) = (sheet.scores.profile, row.first_mut()) {
                     c.0 += 1;
                     if let Some(slot) = c.1.get_mut(p.index()) {
                         *slot += 1;
@@ -373,44 +387,53 @@ impl Tally for (u64, [u64; 6]) {
     }
 }
 
-/// Per-cell tallies: each sheet is added to its own unit's cells, then children are merged
-/// into parents bottom-up, so each sheet is touched once.
+/// Per-cell tallies, `width` of them per cell (one per scale), in one flat vector: each sheet
+/// is added to its own unit's cells, then children are merged into parents bottom-up, so each
+/// sheet and each cell is visited once for all scales together.
 fn roll_up<T: Tally>(
     layout: &Layout,
     sheets: &[PlacedSheet],
-    add: impl Fn(&PlacedSheet, &mut T),
+    width: usize,
+    add: impl Fn(&PlacedSheet, &mut [T]),
 ) -> Vec<T> {
     let per_unit = layout.cells_per_unit();
-    let mut cells = vec![T::default(); layout.cell_count()];
+    let mut cells = vec![T::default(); layout.cell_count() * width];
+    let mut add_at = |cell: usize, sheet: &PlacedSheet| {
+        if let Some(row) = cells.get_mut(cell * width..(cell + 1) * width) {
+            add(sheet, row);
+        }
+    };
     for sheet in sheets {
         let unit = sheet.placement.unit;
-        if let Some(c) = cells.get_mut(layout.cell_index(CellKey { unit, cut: None })) {
-            add(sheet, c);
-        }
+        add_at(layout.cell_index(CellKey { unit, cut: None }), sheet);
         for (a, v) in sheet.placement.values.iter().enumerate() {
             if let Some(v) = *v {
                 if let Some(i) = layout.try_cell_index(CellKey {
                     unit,
                     cut: Some((a, v)),
                 }) {
-                    if let Some(c) = cells.get_mut(i) {
-                        add(sheet, c);
-                    }
+                    add_at(i, sheet);
                 }
             }
         }
     }
+    let stride = per_unit * width;
     for &unit in layout.tree.top_down().iter().rev() {
         let Some(parent) = layout.tree.parent(unit) else {
             continue;
         };
-        for offset in 0..per_unit {
-            let (child, parent) = (unit * per_unit + offset, parent * per_unit + offset);
-            if let Some(c) = cells.get(child).cloned() {
-                if let Some(p) = cells.get_mut(parent) {
-                    p.merge(&c);
-                }
-            }
+        // Parents come before children in top-down order, so the child's block lies after
+        // the parent's only when unit > parent; split wherever it lies.
+        let (child_at, parent_at) = (unit * stride, parent * stride);
+        let (child, parent) = if child_at > parent_at {
+            let (head, tail) = cells.split_at_mut(child_at);
+            (&tail[..stride], &mut head[parent_at..parent_at + stride])
+        } else {
+            let (head, tail) = cells.split_at_mut(parent_at);
+            (&head[child_at..child_at + stride], &mut tail[..stride])
+        };
+        for (p, c) in parent.iter_mut().zip(child) {
+            p.merge(c);
         }
     }
     cells

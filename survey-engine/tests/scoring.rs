@@ -359,9 +359,9 @@ proptest! {
 proptest! {
     #[test]
     fn fast_significance_agrees_with_the_p_value(
-        a in prop::collection::vec(1.0f64..5.0, 2..40),
-        b in prop::collection::vec(1.0f64..5.0, 2..40),
-        shift in -1.5f64..1.5,
+        a in prop::collection::vec(1.0f64..5.0, 2..1500),
+        b in prop::collection::vec(1.0f64..5.0, 2..1500),
+        shift in -0.3f64..0.3,
     ) {
         let a: Moments = a.into_iter().collect();
         let b: Moments = b.into_iter().map(|x| x + shift).collect();
