@@ -901,10 +901,14 @@ fn reduce<F: Exact>(
 /// weight of its leaving atoms. So the component has no breach iff every such cut has capacity
 /// at least `k` (a cut of capacity 0 cannot occur: the component is connected). For a fixed
 /// root `r`, every cut separates `r` from some vertex `v` one way or the other, so it suffices
-/// that the maximum flow from `r` to every `v` and from every `v` to `r` is at least `k`
-/// (max-flow/min-cut). The flows found are a certificate (capacities and conservation are
-/// respected by construction); if some flow stays below `k`, or the work exceeds a budget, the
-/// answer is "not proven" and the exact search runs as usual.
+/// that `λ(r → v) >= k` and `λ(v → r) >= k` for every vertex `v`, where `λ` is the minimum
+/// capacity of a cut between them (= the maximum flow). [`Flows::reach`] shows this vertex by
+/// vertex: by a local rule (if the arcs from `v` to vertices already shown carry at least `k`,
+/// any cut separating `v` from `r` cuts all of them or separates a shown vertex from `r`; the
+/// same the other way round), and by an augmenting-path maximum flow when the rule stalls (a
+/// flow of value `k` respects capacities and conservation, so it bounds every such cut). If a
+/// flow stays below `k`, or the work exceeds a budget, the answer is "not proven" and the exact
+/// search runs as usual.
 #[derive(Default)]
 struct Flows {
     /// Per atom: tail and head vertex, capacity (`None` = infinite).
