@@ -901,10 +901,14 @@ fn reduce<F: Exact>(
 /// weight of its leaving atoms. So the component has no breach iff every such cut has capacity
 /// at least `k` (a cut of capacity 0 cannot occur: the component is connected). For a fixed
 /// root `r`, every cut separates `r` from some vertex `v` one way or the other, so it suffices
-/// that the maximum flow from `r` to every `v` and from every `v` to `r` is at least `k`
-/// (max-flow/min-cut). The flows found are a certificate (capacities and conservation are
-/// respected by construction); if some flow stays below `k`, or the work exceeds a budget, the
-/// answer is "not proven" and the exact search runs as usual.
+/// that `λ(r → v) >= k` and `λ(v → r) >= k` for every vertex `v`, where `λ` is the minimum
+/// capacity of a cut between them (= the maximum flow). [`Flows::reach`] shows this vertex by
+/// vertex: by a local rule (if the arcs from `v` to vertices already shown carry at least `k`,
+/// any cut separating `v` from `r` cuts all of them or separates a shown vertex from `r`; the
+/// same the other way round), and by an augmenting-path maximum flow when the rule stalls (a
+/// flow of value `k` respects capacities and conservation, so it bounds every such cut). If a
+/// flow stays below `k`, or the work exceeds a budget, the answer is "not proven" and the exact
+/// search runs as usual.
 #[derive(Default)]
 struct Flows {
     /// Per atom: tail and head vertex, capacity (`None` = infinite).
@@ -1729,5 +1733,205 @@ impl std::hash::Hasher for Fx {
     }
     fn write_usize(&mut self, v: usize) {
         self.write_u64(v as u64);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use num_traits::One;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n.max(1)
+        }
+    }
+
+    /// Rank of rational rows.
+    fn rank(rows: &[Vec<BigRational>]) -> usize {
+        let mut m = rows.to_vec();
+        let cols = m.first().map_or(0, Vec::len);
+        let mut rank = 0;
+        for c in 0..cols {
+            let Some(p) = (rank..m.len()).find(|&i| !m[i][c].is_zero()) else {
+                continue;
+            };
+            m.swap(rank, p);
+            let pivot = m[rank].clone();
+            for (i, row) in m.iter_mut().enumerate() {
+                if i != rank && !row[c].is_zero() {
+                    let f = &row[c] / &pivot[c];
+                    for (x, q) in row.iter_mut().zip(&pivot) {
+                        *x -= &f * q;
+                    }
+                }
+            }
+            rank += 1;
+        }
+        rank
+    }
+
+    fn ind(n: usize, set: impl Fn(usize) -> bool) -> Vec<BigRational> {
+        (0..n)
+            .map(|i| {
+                if set(i) {
+                    BigRational::one()
+                } else {
+                    BigRational::zero()
+                }
+            })
+            .collect()
+    }
+
+    /// Whether some non-empty set of small atoms of weight < k is in the span of `rows`.
+    fn brute_breach(rows: &[Vec<BigRational>], weights: &[usize], k: usize) -> bool {
+        let n = weights.len();
+        let base = rank(rows);
+        (1u32..(1 << n)).any(|mask| {
+            let inside = |i: usize| mask & (1 << i) != 0;
+            let w: usize = (0..n).filter(|&i| inside(i)).map(|i| weights[i]).sum();
+            if w >= k || (0..n).any(|i| inside(i) && weights[i] >= k) {
+                return false;
+            }
+            let mut with = rows.to_vec();
+            with.push(ind(n, inside));
+            rank(&with) == base
+        })
+    }
+
+    /// Random connected components with at most one attribute (whole rows, cut rows, ground):
+    /// the certificate holds exactly when brute force finds no breach.
+    #[test]
+    fn flow_certificate_agrees_with_brute_force() {
+        let mut rng = Rng(5);
+        let mut flows = Flows::default();
+        let (mut certified, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let k = 3 + rng.next(4);
+            let whole = 1 + rng.next(3);
+            let cut = rng.next(4);
+            let rowsn = whole + cut;
+            let ground = rowsn;
+            let natoms = 1 + rng.next(11);
+            let mut ends = Vec::new();
+            for _ in 0..natoms {
+                let t = if rng.next(6) == 0 {
+                    ground
+                } else {
+                    rng.next(whole)
+                };
+                let h = if cut == 0 || rng.next(6) == 0 {
+                    ground
+                } else {
+                    whole + rng.next(cut)
+                };
+                if t == ground && h == ground {
+                    continue;
+                }
+                // Mostly small weights, sometimes big.
+                let w = if rng.next(5) == 0 {
+                    k + rng.next(3)
+                } else {
+                    1 + rng.next(k - 1)
+                };
+                ends.push((t, h, w));
+            }
+            // Keep connected cases only (a component is connected by construction).
+            let mut comp: Vec<usize> = (0..=rowsn).collect();
+            fn find(c: &mut [usize], mut v: usize) -> usize {
+                while c[v] != v {
+                    v = c[v];
+                }
+                v
+            }
+            for &(t, h, _) in &ends {
+                let (a, b) = (find(&mut comp, t), find(&mut comp, h));
+                comp[a] = b;
+            }
+            let used: Vec<usize> = (0..=rowsn)
+                .filter(|&v| ends.iter().any(|&(t, h, _)| t == v || h == v))
+                .collect();
+            if ends.is_empty()
+                || used.len() != rowsn + usize::from(used.contains(&ground))
+                || used
+                    .iter()
+                    .any(|&v| find(&mut comp, v) != find(&mut comp, used[0]))
+            {
+                continue;
+            }
+            flows.clear();
+            for &(t, h, w) in &ends {
+                flows.add_atom(t, h, (w < k).then_some(w));
+            }
+            let cert = flows.certify(rowsn + 1, k);
+            let rows: Vec<Vec<BigRational>> = (0..rowsn)
+                .map(|r| ind(ends.len(), |a| ends[a].0 == r || ends[a].1 == r))
+                .collect();
+            let weights: Vec<usize> = ends.iter().map(|e| e.2).collect();
+            let breach = brute_breach(&rows, &weights, k);
+            assert_eq!(cert, !breach, "k {k}, rows {rowsn}, atoms {ends:?}");
+            if cert {
+                certified += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        assert!(certified > 100 && refused > 100, "{certified} / {refused}");
+    }
+
+    fn dense_problem(rng: &mut Rng, n: usize) -> (Vec<usize>, Vec<usize>) {
+        let mut starts = vec![0];
+        let mut cols = Vec::new();
+        for _ in 0..n {
+            cols.extend((0..n).filter(|_| rng.next(2) == 0));
+            starts.push(cols.len());
+        }
+        (starts, cols)
+    }
+
+    /// `Small` overflows on dense problems; the caller then redoes the work with `BigRational`
+    /// and keeps using the same (dirty) `Small` scratch for the next component, which must not
+    /// change any answer.
+    #[test]
+    fn search_survives_overflow_and_dirty_scratch() {
+        let mut rng = Rng(11);
+        let mut shared = Scratch::<Small>::new();
+        let mut overflows = 0;
+        for round in 0..16 {
+            let n = if round % 2 == 0 { 36 } else { 3 + rng.next(10) };
+            let (starts, cols) = dense_problem(&mut rng, n);
+            let k = 3 + rng.next(4);
+            let weights: Vec<usize> = (0..n).map(|_| 1 + rng.next(k)).collect();
+            let nbig = 0;
+            let skip = vec![false; n];
+            let problem = Problem {
+                ncols: n,
+                nbig,
+                weights: &weights,
+                starts: &starts,
+                cols: &cols,
+                core_starts: &starts,
+                core_cols: &cols,
+                k,
+                skip: &skip,
+            };
+            let big = problem
+                .find_breach::<BigRational>(&mut Scratch::new())
+                .expect("BigRational never overflows");
+            let fresh = problem.find_breach::<Small>(&mut Scratch::new());
+            let reused = problem.find_breach::<Small>(&mut shared);
+            assert_eq!(fresh, reused, "round {round}");
+            match fresh {
+                Some(found) => assert_eq!(found, big, "round {round}"),
+                None => overflows += 1,
+            }
+        }
+        assert!(overflows >= 3, "overflow exercised {overflows} times");
     }
 }
