@@ -112,13 +112,12 @@ impl Release {
         let heat = (0..scale_count)
             .map(|s| {
                 let status = statuses.next().ok_or_else(Suppressor::missing)?;
-                let tallies: Vec<ScaleTally> = all_tallies
-                    .iter()
-                    .skip(s)
-                    .step_by(scale_count)
-                    .copied()
-                    .collect();
-                Ok(heat_cells(&layout, &status, &tallies))
+                let tallies = Strided {
+                    all: &all_tallies,
+                    width: scale_count,
+                    offset: s,
+                };
+                Ok(heat_cells(&layout, &status, tallies))
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
 
@@ -439,44 +438,67 @@ fn roll_up<T: Tally>(
     cells
 }
 
-fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: &[ScaleTally]) -> Vec<HeatCell> {
+/// One scale's tallies inside the flat all-scales vector, read in place (no copy per scale).
+#[derive(Clone, Copy)]
+struct Strided<'a> {
+    all: &'a [ScaleTally],
+    width: usize,
+    offset: usize,
+}
+
+impl Strided<'_> {
+    fn get(&self, cell: usize) -> Option<&ScaleTally> {
+        self.all.get(cell * self.width + self.offset)
+    }
+}
+
+fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) -> Vec<HeatCell> {
     let per_unit = layout.cells_per_unit();
-    statuses
-        .iter()
-        .zip(tallies)
-        .enumerate()
-        .map(|(i, (&status, tally))| {
-            if status != CellStatus::Shown {
-                return HeatCell {
-                    status,
-                    stats: None,
-                    delta_org: None,
-                    significant: None,
-                    moments: None,
-                };
-            }
-            // The root's cell of the same cut sits at the same offset in unit 0.
-            let root = i % per_unit;
-            let root_shown = statuses.get(root) == Some(&CellStatus::Shown);
-            let root_tally = tallies.get(root).filter(|_| root_shown);
-            let stats = tally.stats();
-            let delta_org = root_tally.and_then(|r| Some(stats.mean? - r.stats().mean?));
-            let significant = match root_tally {
-                Some(r) if i != root => r
-                    .moments
-                    .without(&tally.moments)
-                    .and_then(|rest| welch_significant(&tally.moments, &rest)),
-                _ => None,
-            };
-            HeatCell {
-                status,
-                stats: Some(stats),
-                delta_org,
-                significant,
-                moments: Some(tally.moments),
-            }
+    // The root's cells (one per cut) are compared with every cell of the same cut: their
+    // means are computed once here, not once per cell.
+    let roots: Vec<Option<(&ScaleTally, Option<f64>)>> = (0..per_unit)
+        .map(|root| {
+            let shown = statuses.get(root) == Some(&CellStatus::Shown);
+            tallies
+                .get(root)
+                .filter(|_| shown)
+                .map(|t| (t, t.moments.mean()))
         })
-        .collect()
+        .collect();
+    let hidden = |status| HeatCell {
+        status,
+        stats: None,
+        delta_org: None,
+        significant: None,
+        moments: None,
+    };
+    let mut cells = Vec::with_capacity(statuses.len());
+    for (i, &status) in statuses.iter().enumerate() {
+        let Some(tally) = tallies.get(i).filter(|_| status == CellStatus::Shown) else {
+            cells.push(hidden(status));
+            continue;
+        };
+        // The root's cell of the same cut sits at the same offset in unit 0.
+        let root = i % per_unit;
+        let root_tally = roots.get(root).copied().flatten();
+        let stats = tally.stats();
+        let delta_org = root_tally.and_then(|(_, root_mean)| Some(stats.mean? - root_mean?));
+        let significant = match root_tally {
+            Some((r, _)) if i != root => r
+                .moments
+                .without(&tally.moments)
+                .and_then(|rest| welch_significant(&tally.moments, &rest)),
+            _ => None,
+        };
+        cells.push(HeatCell {
+            status,
+            stats: Some(stats),
+            delta_org,
+            significant,
+            moments: Some(tally.moments),
+        });
+    }
+    cells
 }
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
