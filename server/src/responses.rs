@@ -65,7 +65,18 @@ fn unknown_or_closed(conn: &mut DbConn, token: &str) -> AppResult<AppError> {
     })
 }
 
-type TokenRow = (String, bool, String, String, NaiveDateTime, i32, String);
+type TokenRow = (
+    String,
+    bool,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    i32,
+    String,
+    String,
+    String,
+);
 
 fn find_token(conn: &mut DbConn, hash: &str) -> AppResult<Option<TokenRow>> {
     Ok(db_run!(conn, |c| invitation_tokens::table
@@ -74,28 +85,50 @@ fn find_token(conn: &mut DbConn, hash: &str) -> AppResult<Option<TokenRow>> {
         .select((
             invitations::id,
             invitations::responded,
+            waves::id,
             waves::name,
             waves::status,
             waves::closes_at,
             waves::min_group_size,
             waves::instrument,
+            invitations::unit_id,
+            invitations::attributes,
         ))
         .first::<TokenRow>(c)
         .optional())?)
 }
 
-/// Resolves a token for showing the form: 404 when unknown, 410 when used or closed.
-pub fn open_sheet(
+/// Where a valid token's answer sheet goes, read once before the write: the write itself
+/// only has to consume the invitation and insert (the floor of a submission).
+pub struct Ticket {
+    invitation: String,
+    wave_id: String,
+    unit_id: String,
+    attributes: String,
+}
+
+/// Resolves a token: 404 when unknown, 410 when used or closed.
+pub fn open_ticket(
     conn: &mut DbConn,
     cache: &InstrumentCache,
     token: &str,
     now: NaiveDateTime,
-) -> AppResult<Sheet> {
+) -> AppResult<(Sheet, Ticket)> {
     if !tokens::plausible(token) {
         return Err(AppError::NotFound(UNKNOWN_TOKEN.into()));
     }
-    let Some((_, responded, wave_name, status, closes_at, k, instrument)) =
-        find_token(conn, &tokens::hash(token))?
+    let Some((
+        invitation,
+        responded,
+        wave_id,
+        wave_name,
+        status,
+        closes_at,
+        k,
+        instrument,
+        unit_id,
+        attributes,
+    )) = find_token(conn, &tokens::hash(token))?
     else {
         return Err(unknown_or_closed(conn, token)?);
     };
@@ -105,12 +138,29 @@ pub fn open_sheet(
     if responded {
         return Err(AppError::Gone(USED_TOKEN.into()));
     }
-    Ok(Sheet {
+    let sheet = Sheet {
         wave_name,
         closes_at,
         min_group_size: k,
         instrument: cache.get(conn, &instrument)?,
-    })
+    };
+    let ticket = Ticket {
+        invitation,
+        wave_id,
+        unit_id,
+        attributes,
+    };
+    Ok((sheet, ticket))
+}
+
+/// Resolves a token for showing the form: 404 when unknown, 410 when used or closed.
+pub fn open_sheet(
+    conn: &mut DbConn,
+    cache: &InstrumentCache,
+    token: &str,
+    now: NaiveDateTime,
+) -> AppResult<Sheet> {
+    open_ticket(conn, cache, token, now).map(|(sheet, _)| sheet)
 }
 
 /// Checks submitted answers against the instrument: every key a known item, every value on
@@ -159,56 +209,62 @@ pub fn submit(
     submitted: &BTreeMap<String, Option<i32>>,
     now: NaiveDateTime,
 ) -> AppResult<(Sheet, SheetScores)> {
-    let sheet = open_sheet(conn, cache, token, now)?;
+    let (sheet, ticket) = open_ticket(conn, cache, token, now)?;
     let aligned = check_answers(&sheet.instrument, submitted)?;
-    let hash = tokens::hash(token);
+    store(conn, &sheet, &ticket, &aligned, now)?;
+    let scores = sheet.instrument.score_unchecked(&aligned);
+    Ok((sheet, scores))
+}
+
+/// The write of a submission: consumes the invitation (all its tokens with it) and stores the
+/// response, in one transaction. Everything read before it is checked again here: the
+/// consuming update only matches an unused invitation of a wave that is still open, so under
+/// any number of concurrent submissions exactly one succeeds, and none after closing (closing
+/// deletes the invitation).
+pub fn store(
+    conn: &mut DbConn,
+    sheet: &Sheet,
+    ticket: &Ticket,
+    aligned: &[Option<i32>],
+    now: NaiveDateTime,
+) -> AppResult<()> {
     let items = &sheet.instrument.items;
     db_write!(conn, |c| {
-        let (invitation, wave_id, unit_id, attributes): (String, String, String, String) =
-            invitation_tokens::table
-                .inner_join(invitations::table)
-                .filter(invitation_tokens::token_hash.eq(&hash))
-                .select((
-                    invitations::id,
-                    invitations::wave_id,
-                    invitations::unit_id,
-                    invitations::attributes,
-                ))
-                .first(c)
-                .optional()?
-                .ok_or_else(|| AppError::Gone(CLOSED_WAVE.into()))?;
-        // The consuming update: only one transaction can flip the flag.
+        let still_open = waves::table
+            .filter(waves::id.eq(&ticket.wave_id))
+            .filter(waves::status.eq(WaveStatus::Open.as_str()))
+            .filter(waves::closes_at.gt(now));
         let consumed = diesel::update(
             invitations::table
-                .filter(invitations::id.eq(&invitation))
-                .filter(invitations::responded.eq(false)),
+                .filter(invitations::id.eq(&ticket.invitation))
+                .filter(invitations::responded.eq(false))
+                .filter(diesel::dsl::exists(still_open)),
         )
         .set(invitations::responded.eq(true))
         .execute(c)?;
         if consumed != 1 {
-            return Err(AppError::Gone(USED_TOKEN.into()));
-        }
-        let open: i64 = waves::table
-            .filter(waves::id.eq(&wave_id))
-            .filter(waves::status.eq(WaveStatus::Open.as_str()))
-            .filter(waves::closes_at.gt(now))
-            .count()
-            .get_result(c)?;
-        if open != 1 {
-            return Err(AppError::Gone(CLOSED_WAVE.into()));
+            // Rare path: tell "used" from "closed meanwhile".
+            let used: i64 = invitations::table
+                .filter(invitations::id.eq(&ticket.invitation))
+                .filter(invitations::responded.eq(true))
+                .count()
+                .get_result(c)?;
+            return Err(AppError::Gone(
+                if used > 0 { USED_TOKEN } else { CLOSED_WAVE }.into(),
+            ));
         }
         let id = new_id();
         diesel::insert_into(responses::table)
             .values((
                 responses::id.eq(&id),
-                responses::wave_id.eq(&wave_id),
-                responses::unit_id.eq(&unit_id),
-                responses::attributes.eq(&attributes),
+                responses::wave_id.eq(&ticket.wave_id),
+                responses::unit_id.eq(&ticket.unit_id),
+                responses::attributes.eq(&ticket.attributes),
             ))
             .execute(c)?;
         let rows: Vec<_> = items
             .iter()
-            .zip(&aligned)
+            .zip(aligned)
             .filter_map(|(item, v)| {
                 v.map(|v| {
                     (
@@ -223,7 +279,5 @@ pub fn submit(
             .values(rows)
             .execute(c)?;
         Ok::<_, AppError>(())
-    })?;
-    let scores = sheet.instrument.score_unchecked(&aligned);
-    Ok((sheet, scores))
+    })
 }

@@ -191,8 +191,9 @@ pub async fn submit(
     let malformed = posted.malformed;
     let outcome = blocking(move || {
         let mut conn = st.pool.get()?;
-        let sheet = responses::open_sheet(&mut conn, &st.instruments, &token, now)?;
-        if malformed || responses::check_answers(&sheet.instrument, &answers).is_err() {
+        let (sheet, ticket) = responses::open_ticket(&mut conn, &st.instruments, &token, now)?;
+        let checked = responses::check_answers(&sheet.instrument, &answers);
+        let Some(aligned) = checked.ok().filter(|_| !malformed) else {
             let nothing_answered = !malformed
                 && answers
                     .iter()
@@ -203,8 +204,9 @@ pub async fn submit(
                 report_groups,
                 nothing_answered,
             });
-        }
-        let (sheet, scores) = responses::submit(&mut conn, &st.instruments, &token, &answers, now)?;
+        };
+        responses::store(&mut conn, &sheet, &ticket, &aligned, now)?;
+        let scores = sheet.instrument.score_unchecked(&aligned);
         Ok(Outcome::Stored(sheet, scores))
     })
     .await;
