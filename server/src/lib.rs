@@ -12,6 +12,7 @@ pub mod instruments;
 pub mod mail;
 pub mod responses;
 pub mod roster;
+pub mod submissions;
 pub mod telemetry;
 pub mod tokens;
 pub mod waves;

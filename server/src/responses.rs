@@ -11,10 +11,10 @@ use diesel::prelude::*;
 use survey_engine::{Instrument, SheetScores};
 
 use crate::db::schema::{answers, invitation_tokens, invitations, responses, waves};
-use crate::db::{new_id, DbConn};
+use crate::db::{self, new_id, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::waves::WaveStatus;
-use crate::{db_run, db_write, instruments, tokens};
+use crate::{db_run, instruments, tokens};
 
 /// Parsed instruments by key; instruments never change once stored, so caching is safe.
 #[derive(Default, Clone)]
@@ -228,56 +228,68 @@ pub fn store(
     aligned: &[Option<i32>],
     now: NaiveDateTime,
 ) -> AppResult<()> {
+    db::write_transaction(conn, |conn| write_sheet(conn, sheet, ticket, aligned, now))
+}
+
+/// The statements of [`store`], for a caller that runs the transaction (see
+/// [`crate::submissions`]).
+pub fn write_sheet(
+    conn: &mut DbConn,
+    sheet: &Sheet,
+    ticket: &Ticket,
+    aligned: &[Option<i32>],
+    now: NaiveDateTime,
+) -> AppResult<()> {
     let items = &sheet.instrument.items;
-    db_write!(conn, |c| {
-        let still_open = waves::table
+    let still_open = || {
+        waves::table
             .filter(waves::id.eq(&ticket.wave_id))
             .filter(waves::status.eq(WaveStatus::Open.as_str()))
-            .filter(waves::closes_at.gt(now));
-        let consumed = diesel::update(
-            invitations::table
-                .filter(invitations::id.eq(&ticket.invitation))
-                .filter(invitations::responded.eq(false))
-                .filter(diesel::dsl::exists(still_open)),
-        )
-        .set(invitations::responded.eq(true))
-        .execute(c)?;
-        if consumed != 1 {
-            // Rare path: tell "used" from "closed meanwhile".
-            let used: i64 = invitations::table
-                .filter(invitations::id.eq(&ticket.invitation))
-                .filter(invitations::responded.eq(true))
-                .count()
-                .get_result(c)?;
-            return Err(AppError::Gone(
-                if used > 0 { USED_TOKEN } else { CLOSED_WAVE }.into(),
-            ));
-        }
-        let id = new_id();
-        diesel::insert_into(responses::table)
-            .values((
-                responses::id.eq(&id),
-                responses::wave_id.eq(&ticket.wave_id),
-                responses::unit_id.eq(&ticket.unit_id),
-                responses::attributes.eq(&ticket.attributes),
-            ))
-            .execute(c)?;
-        let rows: Vec<_> = items
-            .iter()
-            .zip(aligned)
-            .filter_map(|(item, v)| {
-                v.map(|v| {
-                    (
-                        answers::response_id.eq(id.clone()),
-                        answers::item_id.eq(item.id.clone()),
-                        answers::value.eq(v),
-                    )
-                })
+            .filter(waves::closes_at.gt(now))
+    };
+    let consumed = db_run!(conn, |c| diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(&ticket.invitation))
+            .filter(invitations::responded.eq(false))
+            .filter(diesel::dsl::exists(still_open())),
+    )
+    .set(invitations::responded.eq(true))
+    .execute(c))?;
+    if consumed != 1 {
+        // Rare path: tell "used" from "closed meanwhile".
+        let used: i64 = db_run!(conn, |c| invitations::table
+            .filter(invitations::id.eq(&ticket.invitation))
+            .filter(invitations::responded.eq(true))
+            .count()
+            .get_result(c))?;
+        return Err(AppError::Gone(
+            if used > 0 { USED_TOKEN } else { CLOSED_WAVE }.into(),
+        ));
+    }
+    let id = new_id();
+    db_run!(conn, |c| diesel::insert_into(responses::table)
+        .values((
+            responses::id.eq(&id),
+            responses::wave_id.eq(&ticket.wave_id),
+            responses::unit_id.eq(&ticket.unit_id),
+            responses::attributes.eq(&ticket.attributes),
+        ))
+        .execute(c))?;
+    let rows: Vec<_> = items
+        .iter()
+        .zip(aligned)
+        .filter_map(|(item, v)| {
+            v.map(|v| {
+                (
+                    answers::response_id.eq(id.clone()),
+                    answers::item_id.eq(item.id.clone()),
+                    answers::value.eq(v),
+                )
             })
-            .collect();
-        diesel::insert_into(answers::table)
-            .values(rows)
-            .execute(c)?;
-        Ok::<_, AppError>(())
-    })
+        })
+        .collect();
+    db_run!(conn, |c| diesel::insert_into(answers::table)
+        .values(&rows)
+        .execute(c))?;
+    Ok(())
 }

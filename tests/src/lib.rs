@@ -16,7 +16,6 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use worklife_server::configuration::{Secret, Settings};
 use worklife_server::db::DbPool;
-use worklife_server::responses::InstrumentCache;
 use worklife_server::web::{self, AppState};
 
 pub const POSTGRES_ENV: &str = "WORKLIFE_TEST_POSTGRES_URL";
@@ -258,11 +257,7 @@ pub fn spawn_app(workspace: Workspace) -> TestApp {
     let address = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = workspace.settings();
     settings.base_url = address.clone();
-    let state = AppState {
-        pool: DbPool::connect(&workspace.db.url, 8).unwrap(),
-        settings,
-        instruments: InstrumentCache::default(),
-    };
+    let state = AppState::new(DbPool::connect(&workspace.db.url, 8).unwrap(), settings).unwrap();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let _ = web::run(listener, state).unwrap().await;

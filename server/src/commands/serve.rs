@@ -3,7 +3,6 @@
 use std::net::TcpListener;
 
 use crate::cli::ServeArgs;
-use crate::responses::InstrumentCache;
 use crate::web::{self, AppState};
 use crate::{demo, telemetry};
 
@@ -26,11 +25,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         out.flush()?;
     }
     // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
-    let state = AppState {
-        pool,
-        settings,
-        instruments: InstrumentCache::default(),
-    };
+    let state = AppState::new(pool, settings)?;
     actix_web::rt::System::new()
         .block_on(async move { web::run(listener, state)?.await.map_err(Into::into) })
 }

@@ -179,6 +179,46 @@ macro_rules! db_write {
     };
 }
 
+/// Runs `f` in a write transaction over the [`DbConn`] itself, for code that runs queries
+/// through [`db_run!`] and may open savepoints: `BEGIN IMMEDIATE` behind the process writer
+/// lock on SQLite, `BEGIN` on PostgreSQL; committed when `f` succeeds, else rolled back.
+/// `f` must not start diesel transactions of its own.
+pub fn write_transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> crate::error::AppResult<T>,
+) -> crate::error::AppResult<T> {
+    let lock = match conn {
+        DbConn::Sqlite(_, lock) => Some(lock.clone()),
+        DbConn::Postgres(_) => None,
+    };
+    let _writer = lock
+        .as_ref()
+        .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+    execute(
+        conn,
+        if lock.is_some() {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        },
+    )?;
+    let done = f(conn).and_then(|value| execute(conn, "COMMIT").map(|()| value));
+    if done.is_err() {
+        // Nothing to roll back if COMMIT went through or BEGIN failed; the error is `done`'s.
+        let _ = execute(conn, "ROLLBACK");
+    }
+    done
+}
+
+/// Runs plain SQL (transaction control) on either backend.
+pub fn execute(conn: &mut DbConn, sql: &str) -> crate::error::AppResult<()> {
+    match conn {
+        DbConn::Sqlite(c, _) => c.batch_execute(sql)?,
+        DbConn::Postgres(c) => c.batch_execute(sql)?,
+    }
+    Ok(())
+}
+
 /// A fresh random id (UUIDv4, 36 characters).
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -12,9 +12,9 @@ use serde_json::{json, Map, Value};
 
 use super::pages;
 use super::survey::problem_of;
-use super::{blocking, AppState, BODY_LIMIT};
+use super::{AppState, BODY_LIMIT};
 use crate::error::AppError;
-use crate::{responses, waves};
+use crate::waves;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/responses", web::post().to(submit));
@@ -68,18 +68,10 @@ pub async fn submit(
         Err(_) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
     };
     let now = waves::now();
-    let st = state.clone();
-    let stored = blocking(move || {
-        let mut conn = st.pool.get()?;
-        responses::submit(
-            &mut conn,
-            &st.instruments,
-            &submission.token,
-            &submission.answers,
-            now,
-        )
-    })
-    .await;
+    let stored = state
+        .submissions
+        .submit(submission.token, submission.answers, now)
+        .await;
     match stored {
         Ok((sheet, scores)) => {
             let own: Map<String, Value> = sheet

@@ -23,6 +23,7 @@ use crate::configuration::Settings;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 use crate::responses::InstrumentCache;
+use crate::submissions::Submissions;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -30,6 +31,20 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     pub instruments: InstrumentCache,
+    pub submissions: Submissions,
+}
+
+impl AppState {
+    /// The state of a server on `pool` (on SQLite this starts the submission writer).
+    pub fn new(pool: DbPool, settings: Settings) -> anyhow::Result<AppState> {
+        let instruments = InstrumentCache::default();
+        Ok(AppState {
+            submissions: Submissions::new(pool.clone(), instruments.clone())?,
+            pool,
+            settings,
+            instruments,
+        })
+    }
 }
 
 /// The largest request body accepted on respondent routes. The longest instrument's answers

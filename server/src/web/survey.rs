@@ -186,30 +186,39 @@ pub async fn submit(
     let posted = Posted::parse(fields);
     let token = token(&req);
     let now = waves::now();
-    let st = state.clone();
-    let answers = posted.answers.clone();
-    let malformed = posted.malformed;
-    let outcome = blocking(move || {
-        let mut conn = st.pool.get()?;
-        let (sheet, ticket) = responses::open_ticket(&mut conn, &st.instruments, &token, now)?;
-        let checked = responses::check_answers(&sheet.instrument, &answers);
-        let Some(aligned) = checked.ok().filter(|_| !malformed) else {
-            let nothing_answered = !malformed
-                && answers
-                    .iter()
-                    .all(|(item, v)| v.is_none() && sheet.instrument.item_index(item).is_some());
-            let report_groups = report_groups(&mut conn, &sheet)?;
-            return Ok(Outcome::Refused {
-                sheet,
-                report_groups,
-                nothing_answered,
-            });
-        };
-        responses::store(&mut conn, &sheet, &ticket, &aligned, now)?;
-        let scores = sheet.instrument.score_unchecked(&aligned);
-        Ok(Outcome::Stored(sheet, scores))
-    })
-    .await;
+    // Well-formed sheets go to the writer; a refused one is read again to show the form.
+    let stored = if posted.malformed {
+        Err(AppError::Validation(Vec::new()))
+    } else {
+        state
+            .submissions
+            .submit(token.clone(), posted.answers.clone(), now)
+            .await
+    };
+    let outcome = match stored {
+        Ok((sheet, scores)) => Ok(Outcome::Stored(sheet, scores)),
+        Err(AppError::Validation(_)) => {
+            let st = state.clone();
+            let answers = posted.answers.clone();
+            let malformed = posted.malformed;
+            blocking(move || {
+                let mut conn = st.pool.get()?;
+                let sheet = responses::open_sheet(&mut conn, &st.instruments, &token, now)?;
+                let nothing_answered = !malformed
+                    && answers.iter().all(|(item, v)| {
+                        v.is_none() && sheet.instrument.item_index(item).is_some()
+                    });
+                let report_groups = report_groups(&mut conn, &sheet)?;
+                Ok(Outcome::Refused {
+                    sheet,
+                    report_groups,
+                    nothing_answered,
+                })
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
 
     let chosen = posted.lang.as_deref();
     let language = |sheet: &Sheet| {

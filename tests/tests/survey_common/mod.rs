@@ -12,7 +12,6 @@ use diesel::{QueryableByName, RunQueryDsl};
 use worklife_server::configuration::{Settings, Support};
 use worklife_server::db::{DbConn, DbPool};
 use worklife_server::db_run;
-use worklife_server::responses::InstrumentCache;
 use worklife_server::web::{self, AppState};
 use worklife_tests::{token_of, Backend, Workspace};
 
@@ -89,11 +88,7 @@ pub fn serve(ws: &Workspace) -> String {
     let address = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = settings(ws);
     settings.base_url = address.clone();
-    let state = AppState {
-        pool: DbPool::connect(&ws.db.url, 8).unwrap(),
-        settings,
-        instruments: InstrumentCache::default(),
-    };
+    let state = AppState::new(DbPool::connect(&ws.db.url, 8).unwrap(), settings).unwrap();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let _ = web::run(listener, state).unwrap().await;
