@@ -5,6 +5,10 @@ use crate::disclosure::{CellKey, CellStatus};
 use crate::release::{HeatCell, Release};
 use crate::stats::{welch_significant, GroupStats};
 
+/// How many focus areas a plan proposes: the first ones of [`focus_areas`]. More would be no
+/// focus.
+pub const PLAN_FOCUS_AREAS: usize = 3;
+
 /// One proposed focus area of a unit, with the release's figures for it. Only built from
 /// shown cells: every figure here is a figure of the release (or, for the previous wave, the
 /// difference of two shown means).

@@ -4,7 +4,7 @@
 mod focus;
 mod library;
 
-pub use focus::{focus_areas, FocusArea};
+pub use focus::{focus_areas, FocusArea, PLAN_FOCUS_AREAS};
 pub use library::{Library, SuggestedAction};
 
 use std::fmt;
