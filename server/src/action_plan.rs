@@ -14,7 +14,7 @@ use crate::actions::ActionItem;
 /// What the release may say about a unit.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UnitFigures {
-    /// Shown: the most respondents any shown scale of the unit counts.
+    /// Shown: the most respondents any shown area scale of the unit counts.
     Shown { respondents: u64 },
     /// Nothing may be shown; the sentence says why.
     Hidden { why: String },
@@ -32,7 +32,15 @@ pub fn unit_figures(release: &Release, unit_path: &str) -> UnitFigures {
         };
     };
     let key = CellKey { unit, cut: None };
+    // Only the areas' cells count: a plan is about the areas of worklife.
     let cells: Vec<_> = (0..release.scales.len())
+        .filter(|&s| {
+            release
+                .scales
+                .get(s)
+                .and_then(|id| Area::from_id(id))
+                .is_some()
+        })
         .filter_map(|s| release.heat_cell(s, key))
         .collect();
     let respondents = cells
