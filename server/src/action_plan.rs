@@ -363,7 +363,83 @@ pub fn action_plan_md(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use survey_engine::actions::focus_areas;
+    use survey_engine::disclosure::Placement;
+    use survey_engine::instrument::builtin;
+    use survey_engine::org::OrgTree;
+    use survey_engine::release::PlacedSheet;
+
+    /// Siblings of 6, 6 and 2 people with k = 5: the small team is under k, and one big
+    /// team is hidden as well, or the root minus the other two would give the small one away.
+    fn release() -> Release {
+        let instrument = builtin::load("worklife-pulse").unwrap().unwrap();
+        let mut tree = OrgTree::new("Acme").unwrap();
+        let mut sheets = Vec::new();
+        for (team, size, value) in [("A", 6, 2), ("B", 6, 4), ("C", 2, 3)] {
+            let unit = tree.insert(&format!("Acme/{team}")).unwrap();
+            for i in 0..size {
+                let answers = vec![Some(value + i % 2); instrument.items.len()];
+                sheets.push(PlacedSheet {
+                    placement: Placement {
+                        unit,
+                        values: vec![],
+                    },
+                    scores: instrument.score(&answers).unwrap(),
+                });
+            }
+        }
+        Release::build(&instrument, tree, vec![], &sheets, 5, "Q1").unwrap()
+    }
+
+    #[test]
+    fn hidden_units_say_why_and_show_no_figure() {
+        let release = release();
+        let library = Library::builtin().unwrap();
+        let mut complementary = 0;
+        for unit in ["Acme/A", "Acme/B", "Acme/C"] {
+            let figures = unit_figures(&release, unit);
+            let UnitFigures::Hidden { why } = figures else {
+                continue;
+            };
+            if unit == "Acme/C" {
+                assert_eq!(
+                    why,
+                    "Fewer than 5 people in Acme/C answered, and groups that small are never \
+                     reported, so this plan shows no scores."
+                );
+            } else {
+                complementary += 1;
+                assert_eq!(
+                    why,
+                    format!(
+                        "Scores for {unit} are withheld because showing them would let someone \
+                         work out the answers of fewer than 5 people, so this plan shows no \
+                         scores."
+                    )
+                );
+            }
+            // Even focus areas handed in by mistake are left out.
+            let shown_focus = focus_areas(&release, "Acme/A", None);
+            let csv = action_plan_csv(&release, unit, &shown_focus, &[], library).unwrap();
+            let text = String::from_utf8(csv).unwrap();
+            assert!(!text.contains("\nfocus,"), "{text}");
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c.is_ascii_digit() && c != '1' && c != '5'),
+                "{text}"
+            );
+            let md = action_plan_md(&release, unit, &shown_focus, &[], library);
+            assert!(md.contains(&why) && !md.contains("Focus areas"), "{md}");
+        }
+        assert_eq!(complementary, 1);
+        assert_eq!(
+            unit_figures(&release, "Acme"),
+            UnitFigures::Shown { respondents: 14 }
+        );
+    }
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {
