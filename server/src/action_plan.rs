@@ -146,6 +146,47 @@ fn is_plain_number(s: &str) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// One CSV record; empty fields stay empty.
+#[derive(Default)]
+struct PlanRecord {
+    record: &'static str,
+    area: &'static str,
+    id: String,
+    title: String,
+    detail: String,
+    owner: String,
+    due: String,
+    status: &'static str,
+    /// `respondents` to `significant_prev`, in header order.
+    figures: [String; 8],
+}
+
+impl PlanRecord {
+    fn cells(self, wave: &str, unit: &str) -> [String; 18] {
+        let [a, b, c, d, e, f, g, h] = self.figures;
+        [
+            self.record.into(),
+            wave.into(),
+            unit.into(),
+            self.area.into(),
+            self.id,
+            self.title,
+            self.detail,
+            self.owner,
+            self.due,
+            self.status.into(),
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+        ]
+    }
+}
+
 /// The plan as one CSV table (RFC 4180, UTF-8): a `unit` record, then `focus`, `item` and
 /// `suggestion` records. Figures use the heat-map CSV's decimals.
 pub fn action_plan_csv(
@@ -156,51 +197,28 @@ pub fn action_plan_csv(
     library: &Library,
 ) -> anyhow::Result<Vec<u8>> {
     let figures = unit_figures(release, unit_path);
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record(CSV_HEADER)?;
-    let mut record = |cells: [String; 18]| w.write_record(cells.iter().map(|c| neutralise(c)));
-    let wave = release.wave.clone();
-    let unit = unit_path.to_string();
-    let e = String::new;
-    let (respondents, why) = match &figures {
-        UnitFigures::Shown { respondents } => (respondents.to_string(), e()),
-        UnitFigures::Hidden { why } => (e(), why.clone()),
-    };
-    record([
-        "unit".into(),
-        wave.clone(),
-        unit.clone(),
-        e(),
-        e(),
-        e(),
-        why,
-        e(),
-        e(),
-        e(),
-        respondents,
-        e(),
-        e(),
-        e(),
-        e(),
-        e(),
-        e(),
-        e(),
-    ])?;
     let shown = matches!(figures, UnitFigures::Shown { .. });
-    for f in focus.iter().filter(|_| shown) {
-        record([
-            "focus".into(),
-            wave.clone(),
-            unit.clone(),
-            f.area.id().into(),
-            e(),
-            f.area.label().into(),
-            reasons(f),
-            e(),
-            e(),
-            e(),
+    let mut records = vec![match figures {
+        UnitFigures::Shown { respondents } => {
+            let mut unit = PlanRecord {
+                record: "unit",
+                ..PlanRecord::default()
+            };
+            unit.figures[0] = respondents.to_string();
+            unit
+        }
+        UnitFigures::Hidden { why } => PlanRecord {
+            record: "unit",
+            detail: why,
+            ..PlanRecord::default()
+        },
+    }];
+    records.extend(focus.iter().filter(|_| shown).map(|f| PlanRecord {
+        record: "focus",
+        area: f.area.id(),
+        title: f.area.label().into(),
+        detail: reasons(f),
+        figures: [
             f.stats.n.to_string(),
             opt(f.stats.mean, 2),
             opt(f.stats.favorable_pct, 1),
@@ -209,54 +227,40 @@ pub fn action_plan_csv(
             opt(f.previous_mean, 2),
             opt(f.delta_prev, 2),
             yes_no(f.significant_prev),
-        ])?;
+        ],
+        ..PlanRecord::default()
+    }));
+    records.extend(items.iter().map(|i| PlanRecord {
+        record: "item",
+        area: i.area.id(),
+        id: i.id.clone(),
+        title: i.title.clone(),
+        detail: i.notes.clone(),
+        owner: i.owner.clone(),
+        due: i.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        status: i.status.as_str(),
+        ..PlanRecord::default()
+    }));
+    for area in suggested_areas(if shown { focus } else { &[] }) {
+        records.extend(library.for_area(area).map(|a| PlanRecord {
+            record: "suggestion",
+            area: area.id(),
+            id: a.id.clone(),
+            title: a.title.clone(),
+            detail: a.why.clone(),
+            ..PlanRecord::default()
+        }));
     }
-    for i in items {
-        record([
-            "item".into(),
-            wave.clone(),
-            unit.clone(),
-            i.area.id().into(),
-            i.id.clone(),
-            i.title.clone(),
-            i.notes.clone(),
-            i.owner.clone(),
-            i.due_date.map(|d| d.to_string()).unwrap_or_default(),
-            i.status.as_str().into(),
-            e(),
-            e(),
-            e(),
-            e(),
-            e(),
-            e(),
-            e(),
-            e(),
-        ])?;
-    }
-    let areas = suggested_areas(if shown { focus } else { &[] });
-    for area in areas {
-        for a in library.for_area(area) {
-            record([
-                "suggestion".into(),
-                wave.clone(),
-                unit.clone(),
-                area.id().into(),
-                a.id.clone(),
-                a.title.clone(),
-                a.why.clone(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-                e(),
-            ])?;
-        }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(CSV_HEADER)?;
+    for r in records {
+        w.write_record(
+            r.cells(&release.wave, unit_path)
+                .iter()
+                .map(|c| neutralise(c)),
+        )?;
     }
     Ok(w.into_inner()?)
 }
