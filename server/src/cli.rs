@@ -34,6 +34,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Fill an empty database with a demo organisation and survey waves.
     Demo(DemoArgs),
+    /// Reports from a closed wave's suppressed release.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Add, list and update the action items of a unit's action plan.
+    #[command(subcommand)]
+    Action(ActionCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,4 +150,64 @@ pub enum InstrumentCommand {
     Import { file: PathBuf },
     /// List the instruments in the database.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// A unit's action plan: focus areas, action items and suggested actions.
+    ActionPlan {
+        #[arg(long)]
+        wave: String,
+        /// Unit path from the root, e.g. `Acme/Engineering`.
+        #[arg(long)]
+        unit: String,
+        #[arg(long, value_enum)]
+        format: PlanFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    Csv,
+    Md,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActionCommand {
+    /// Add an action item to a unit's plan; prints its id.
+    Add {
+        #[arg(long)]
+        unit: String,
+        /// workload, control, reward, community, fairness or values.
+        #[arg(long)]
+        area: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        owner: String,
+        /// YYYY-MM-DD.
+        #[arg(long, default_value = "")]
+        due: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// not_started (default), in_progress, done or dropped.
+        #[arg(long, default_value = "")]
+        status: String,
+        /// The wave whose results led to the item.
+        #[arg(long)]
+        wave: Option<String>,
+    },
+    /// List a unit's action items (that unit only), oldest first.
+    List {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Change an item's status: not_started, in_progress, done or dropped.
+    SetStatus {
+        id: String,
+        status: String,
+        /// Replace the item's notes.
+        #[arg(long)]
+        notes: Option<String>,
+    },
 }

@@ -1,6 +1,8 @@
 //! The Worklife service and command line: configuration, storage on SQLite or PostgreSQL,
 //! roster, waves, the anonymous answer form, email.
 
+pub mod action_plan;
+pub mod actions;
 pub mod cli;
 pub mod commands;
 pub mod configuration;

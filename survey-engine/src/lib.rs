@@ -2,6 +2,7 @@
 //!
 //! Pure library: no I/O beyond parsing strings handed to it, no HTTP, no SQL.
 
+pub mod actions;
 pub mod aggregate;
 pub mod disclosure;
 pub mod error;

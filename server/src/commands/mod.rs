@@ -1,5 +1,7 @@
 //! One module per command.
 
+mod action;
+pub(crate) mod action_plan;
 mod demo;
 mod instrument;
 mod roster;
@@ -26,6 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Report(cmd) => action_plan::run(cmd),
+        Command::Action(cmd) => action::run(cmd),
     }
 }
 

@@ -118,6 +118,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    action_items (id) {
+        id -> Text,
+        unit_path -> Text,
+        area -> Text,
+        title -> Text,
+        owner -> Text,
+        due_date -> Nullable<Date>,
+        status -> Text,
+        notes -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        created_wave_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(people -> units (unit_id));
 diesel::joinable!(invitations -> waves (wave_id));
 diesel::joinable!(invitations -> wave_units (unit_id));
@@ -138,4 +154,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     api_tokens,
     audit_log,
+    action_items,
 );

@@ -4,6 +4,7 @@
 //! `POST /api/v1/responses` ([`api`]). Every request is logged through [`spans`], which
 //! records route templates, never paths, addresses or bodies (A4).
 
+pub mod action_plan;
 pub mod api;
 pub mod content;
 pub mod i18n;

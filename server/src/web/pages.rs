@@ -19,7 +19,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 
 /// The path part of the public address (`/survey` in `https://x.org/survey/`), so that pages
 /// behind a proxy that serves the app under a prefix still find their stylesheet.
-fn base_path(base_url: &str) -> &str {
+pub fn base_path(base_url: &str) -> &str {
     let after_scheme = base_url
         .split_once("://")
         .map_or(base_url, |(_, rest)| rest);

@@ -1,0 +1,72 @@
+//! `worklife action add|list|set-status`: action items without the web pages.
+
+use crate::actions::{self, NewItem};
+use crate::cli::ActionCommand;
+use crate::waves;
+
+pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
+    let (_, pool) = super::storage()?;
+    let mut conn = pool.get()?;
+    match cmd {
+        ActionCommand::Add {
+            unit,
+            area,
+            title,
+            owner,
+            due,
+            notes,
+            status,
+            wave,
+        } => {
+            let wave_id = match wave {
+                Some(name) => Some(waves::find(&mut conn, &name)?.id),
+                None => None,
+            };
+            let item = actions::create(
+                &mut conn,
+                &NewItem {
+                    unit_path: &unit,
+                    area: &area,
+                    title: &title,
+                    owner: &owner,
+                    due: &due,
+                    notes: &notes,
+                    status: &status,
+                    created_wave_id: wave_id.as_deref(),
+                },
+                waves::now(),
+            )?;
+            println!("{}", item.id);
+        }
+        ActionCommand::List { unit } => {
+            let items = actions::list(&mut conn, &unit)?;
+            println!(
+                "{:<36}  {:<11}  {:<9}  {:<10}  {:<20}  title",
+                "id", "status", "area", "due", "owner"
+            );
+            for i in items {
+                println!(
+                    "{:<36}  {:<11}  {:<9}  {:<10}  {:<20}  {}",
+                    i.id,
+                    i.status.as_str(),
+                    i.area.id(),
+                    i.due_date.map(|d| d.to_string()).unwrap_or_default(),
+                    i.owner,
+                    i.title
+                );
+            }
+        }
+        ActionCommand::SetStatus { id, status, notes } => {
+            let item = actions::set_status(
+                &mut conn,
+                &id,
+                None,
+                &status,
+                notes.as_deref(),
+                waves::now(),
+            )?;
+            println!("{} is {}", item.id, item.status.as_str());
+        }
+    }
+    Ok(())
+}
