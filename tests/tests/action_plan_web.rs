@@ -11,7 +11,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{test, web, App, HttpMessage};
 use worklife_server::actions::{self, ItemStatus};
 use worklife_server::db::DbPool;
-use worklife_server::responses::InstrumentCache;
 use worklife_server::web::action_plan::{self as plan, PlanContext};
 use worklife_server::web::AppState;
 use worklife_tests::backends;
@@ -63,11 +62,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             ])
             .trim()
             .to_string();
-        let state = AppState {
-            pool: DbPool::connect(&ws.db.url, 4).unwrap(),
-            settings: ws.settings(),
-            instruments: InstrumentCache::default(),
-        };
+        let state = AppState::new(DbPool::connect(&ws.db.url, 4).unwrap(), ws.settings()).unwrap();
         let pool = state.pool.clone();
         let app = test::init_service(
             App::new()
