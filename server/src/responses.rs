@@ -224,6 +224,7 @@ pub fn submit(
             .execute(c)?;
         Ok::<_, AppError>(())
     })?;
+    crate::metrics::submission_stored();
     let scores = sheet.instrument.score_unchecked(&aligned);
     Ok((sheet, scores))
 }
