@@ -34,6 +34,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Fill an empty database with a demo organisation and survey waves.
     Demo(DemoArgs),
+    /// Copy the SQLite database to FILE while the service runs (online, consistent).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

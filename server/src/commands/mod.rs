@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod backup;
 mod demo;
 mod instrument;
 mod roster;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Backup { file, force } => backup::run(&file, force),
     }
 }
 
