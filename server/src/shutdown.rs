@@ -105,3 +105,33 @@ impl Shutdown {
         server.stop(true).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn workers_see_the_trigger_and_are_waited_for_until_they_drop_their_receiver() {
+        actix_web::rt::System::new().block_on(async {
+            let shutdown = Shutdown::default();
+            // No worker: nothing to wait for.
+            assert!(shutdown.workers_done(Duration::from_millis(1)).await);
+
+            let mut stop = shutdown.subscribe();
+            let worker = actix_web::rt::spawn(async move {
+                stop.changed().await.unwrap();
+                assert!(*stop.borrow());
+                // The batch in hand takes a while; then the receiver is dropped.
+                actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+            });
+            assert!(!shutdown.is_triggered());
+            assert!(!shutdown.workers_done(Duration::from_millis(20)).await);
+            shutdown.trigger();
+            assert!(shutdown.is_triggered());
+            assert!(shutdown.workers_done(Duration::from_secs(5)).await);
+            worker.await.unwrap();
+        });
+    }
+}
