@@ -28,6 +28,14 @@ steps=$(awk '
     { cont = 0; print line; line = "" }
 ' "$dockerfile")
 
+# The image's toolchain should be the one this check builds with.
+image_rust=$(sed -n 's/^FROM rust:\([0-9.]*\)-.* AS builder$/\1/p' "$dockerfile")
+local_rust=$(rustc --version | awk '{print $2}')
+case "$local_rust" in
+"$image_rust" | "$image_rust".*) ;;
+*) echo "warning: the Dockerfile builds with rust:$image_rust, this check with rustc $local_rust" >&2 ;;
+esac
+
 builder_dir=$(grep -m1 '^WORKDIR ' <<<"$steps" | awk '{print $2}')
 while IFS= read -r step; do
     instruction=${step%% *}
