@@ -80,5 +80,8 @@ relative=${from#"$builder_dir"/}
 [ "$relative" = target/release/worklife ] || { echo "runtime copies $from, expected $builder_dir/target/release/worklife" >&2; exit 1; }
 binary="$cache/release/worklife"
 [ -x "$binary" ] || { echo "the builder stage did not produce $binary" >&2; exit 1; }
-WORKLIFE_DATABASE_URL="$work/check.db" WORKLIFE_CONFIG=/nonexistent "$binary" migrate
+# The real binary, not the dependency layer's empty main: it migrates a fresh database.
+migrated=$(WORKLIFE_DATABASE_URL="$work/check.db" WORKLIFE_CONFIG=/nonexistent "$binary" migrate)
+echo "$migrated"
+[[ $migrated == *"the database is current"* ]] || { echo "$binary is not the worklife service" >&2; exit 1; }
 echo "deploy/Dockerfile: builder stage OK ($binary)"
