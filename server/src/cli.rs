@@ -40,6 +40,13 @@ pub enum Command {
     /// Add, list and update the action items of a unit's action plan.
     #[command(subcommand)]
     Action(ActionCommand),
+    /// Copy the SQLite database to FILE while the service runs (online, consistent).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -27,6 +27,9 @@ pub struct Settings {
     pub organisation: String,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: String,
+    /// On SIGTERM/SIGINT, how long requests in flight and background workers may take to
+    /// finish before the process exits anyway.
+    pub shutdown_timeout_secs: u64,
     pub support: Support,
 }
 
@@ -49,6 +52,7 @@ impl Default for Settings {
             mail_from: "Worklife survey <survey@worklife.invalid>".into(),
             organisation: "Your organisation".into(),
             log_format: "pretty".into(),
+            shutdown_timeout_secs: 30,
             support: Support {
                 eap_url: None,
                 eap_phone: None,

@@ -212,6 +212,7 @@ pub fn submit(
     let (sheet, ticket) = open_ticket(conn, cache, token, now)?;
     let aligned = check_answers(&sheet.instrument, submitted)?;
     store(conn, &sheet, &ticket, &aligned, now)?;
+    crate::metrics::submission_stored();
     let scores = sheet.instrument.score_unchecked(&aligned);
     Ok((sheet, scores))
 }

@@ -121,6 +121,9 @@ fn write_loop(pool: &DbPool, cache: &InstrumentCache, jobs: &Receiver<Job>) {
         match outcomes {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    if outcome.is_ok() {
+                        crate::metrics::submission_stored();
+                    }
                     let _ = job.reply.send(outcome);
                 }
             }

@@ -2,6 +2,7 @@
 
 mod action;
 pub(crate) mod action_plan;
+mod backup;
 mod demo;
 mod instrument;
 mod roster;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Report(cmd) => action_plan::run(cmd),
         Command::Action(cmd) => action::run(cmd),
+        Command::Backup { file, force } => backup::run(&file, force),
     }
 }
 

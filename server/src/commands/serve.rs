@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 
 use crate::cli::ServeArgs;
+use crate::shutdown::Shutdown;
 use crate::web::{self, AppState};
 use crate::{demo, telemetry};
 
@@ -25,7 +26,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         out.flush()?;
     }
     // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
+    let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
+    // Background workers started here take `shutdown.subscribe()` (see `crate::shutdown`).
+    let shutdown = Shutdown::default();
     let state = AppState::new(pool, settings)?;
-    actix_web::rt::System::new()
-        .block_on(async move { web::run(listener, state)?.await.map_err(Into::into) })
+    actix_web::rt::System::new().block_on(async move {
+        let server = web::run(listener, state)?;
+        shutdown.stop_on_signals(server.handle());
+        server.await?;
+        // The server also ends without a signal if it fails; workers must stop either way.
+        shutdown.trigger();
+        if !shutdown.workers_done(timeout).await {
+            tracing::warn!("background workers did not finish within the shutdown timeout");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    })
 }

@@ -8,6 +8,7 @@ pub mod action_plan;
 pub mod api;
 pub mod content;
 pub mod i18n;
+pub mod ops;
 pub mod pages;
 pub mod spans;
 pub mod survey;
@@ -64,10 +65,6 @@ where
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task: {e}")))?
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
-}
-
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
@@ -80,19 +77,25 @@ async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     pages::problem_page(&req, &state.settings, pages::Problem::PageNotFound, None)
 }
 
-/// Builds the server on a bound listener (port 0 in tests).
+/// Builds the server on a bound listener (port 0 in tests). Signals are left to the caller
+/// (`worklife serve` hands them to [`crate::shutdown`]); a graceful stop waits up to
+/// `shutdown_timeout_secs` for requests in flight.
 pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let shutdown_timeout = state.settings.shutdown_timeout_secs;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<spans::RedactedRootSpan>::new())
+            .wrap(actix_web::middleware::from_fn(ops::record))
             .app_data(data.clone())
-            .route("/healthz", web::get().to(healthz))
+            .configure(ops::routes)
             .route(pages::STYLESHEET_PATH, web::get().to(stylesheet))
             .configure(survey::routes)
             .configure(api::routes)
             .default_service(web::to(not_found))
     })
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();
     Ok(server)

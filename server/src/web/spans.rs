@@ -13,14 +13,14 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 /// The route template of a request, or `unmatched`: never the path itself.
-fn route(request: &ServiceRequest) -> String {
+pub(crate) fn route(request: &ServiceRequest) -> String {
     request
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string())
 }
 
 /// Standard methods by name; anything else (a custom method is free text) as `other`.
-fn method(m: &Method) -> &'static str {
+pub(crate) fn method(m: &Method) -> &'static str {
     match *m {
         Method::GET => "GET",
         Method::POST => "POST",

@@ -1,0 +1,83 @@
+//! Operations endpoints: `GET /healthz` (the process is alive), `GET /readyz` (the database
+//! answers and its migrations are current: send traffic here) and `GET /metrics`
+//! (Prometheus), plus the middleware that counts requests by route template.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpResponse};
+
+use super::{spans, AppState};
+use crate::metrics;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(prometheus));
+}
+
+/// Alive: answers as long as the workers run, whatever the database does, so that an
+/// orchestrator restarts a wedged process but not one whose database is briefly away.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+/// Ready: the database answers and every migration is applied. The reason on 503 is a fixed
+/// phrase (never the driver's error, which may quote the connection URL).
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let current = web::block(move || pool.migrations_current()).await;
+    let reason = match current {
+        Ok(Ok(true)) => return plain(HttpResponse::Ok(), "ready"),
+        Ok(Ok(false)) => "migrations pending: run `worklife migrate`",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: database unavailable");
+            "database unavailable"
+        }
+        Err(_) => "database check did not finish",
+    };
+    plain(HttpResponse::ServiceUnavailable(), reason)
+}
+
+async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(metrics::render(&state.pool))
+}
+
+fn plain(mut builder: actix_web::HttpResponseBuilder, text: &'static str) -> HttpResponse {
+    builder
+        .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
+
+/// Counts every request and its latency by route template, method and status (A4: the same
+/// template the request spans log, never the path).
+pub async fn record(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let route = spans::route(&req);
+    let method = spans::method(req.method());
+    let outcome = next.call(req).await;
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    metrics::request_finished(
+        &route,
+        method,
+        status.as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    outcome
+}
