@@ -1,6 +1,7 @@
 //! The Worklife service and command line: configuration, storage on SQLite or PostgreSQL,
 //! roster, waves, the anonymous answer form, email.
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod configuration;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod input;
 pub mod instruments;
 pub mod mail;
+pub mod reports;
 pub mod responses;
 pub mod roster;
 pub mod telemetry;

@@ -1,7 +1,9 @@
 //! One module per command.
 
+mod access;
 mod demo;
 mod instrument;
+mod report;
 mod roster;
 mod score;
 mod serve;
@@ -26,6 +28,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::User(cmd) => access::user(cmd),
+        Command::Token(cmd) => access::token(cmd),
+        Command::Audit(cmd) => access::audit(cmd),
+        Command::Report(cmd) => report::run(cmd),
     }
 }
 
