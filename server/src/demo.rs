@@ -693,6 +693,10 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
         let mut conn = pool.get()?;
         create_admin(&mut conn)?
     };
+    let manager_password = {
+        let mut conn = pool.get()?;
+        create_manager(&mut conn)?
+    };
 
     for (wave, open, answered) in &summaries {
         let invited = org.people.len();
@@ -722,6 +726,13 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
         Some(password) => println!("admin login: {ADMIN_EMAIL} / {password}"),
         None => println!("admin login: {ADMIN_EMAIL} exists already; its password is unchanged"),
     }
+    if let Some(password) = &manager_password {
+        println!("manager login ({MANAGER_UNIT}): {MANAGER_EMAIL} / {password}");
+    }
+    println!(
+        "sign in at {}/login",
+        settings.base_url.trim_end_matches('/')
+    );
     println!(
         "answer links of the open wave (each works once; shown only now, the database keeps \
          only their hashes):"
@@ -849,6 +860,27 @@ fn pick_links(
         }
     }
     links
+}
+
+/// The demo's manager, who reads their unit's subtree.
+pub const MANAGER_EMAIL: &str = "manager@northwind.example";
+pub const MANAGER_UNIT: &str = "Northwind/Sales";
+
+/// Creates the demo manager with a fresh random password; `None` if the user exists already.
+fn create_manager(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
+    let exists = crate::auth::find_by_email(conn, MANAGER_EMAIL)?.is_some();
+    if exists {
+        return Ok(None);
+    }
+    let password = new_password()?;
+    crate::auth::add_user(
+        conn,
+        MANAGER_EMAIL,
+        crate::auth::Role::Manager,
+        Some(MANAGER_UNIT),
+        &password,
+    )?;
+    Ok(Some(password))
 }
 
 /// Creates the demo admin with a fresh random password; `None` if the user exists already.

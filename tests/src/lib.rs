@@ -262,6 +262,7 @@ pub fn spawn_app(workspace: Workspace) -> TestApp {
         pool: DbPool::connect(&workspace.db.url, 8).unwrap(),
         settings,
         instruments: InstrumentCache::default(),
+        access: Default::default(),
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -4,6 +4,7 @@ mod access;
 mod demo;
 mod instrument;
 mod report;
+pub use report::detail as audit_detail;
 mod roster;
 mod score;
 mod serve;

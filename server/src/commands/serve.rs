@@ -30,6 +30,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         pool,
         settings,
         instruments: InstrumentCache::default(),
+        access: Default::default(),
     };
     actix_web::rt::System::new()
         .block_on(async move { web::run(listener, state)?.await.map_err(Into::into) })

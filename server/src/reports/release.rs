@@ -35,7 +35,10 @@ pub struct WaveRelease {
 /// an entry stays valid for the life of the process; the count guards against a reopened or
 /// restored database.
 #[derive(Clone, Default)]
-pub struct ReleaseCache(Arc<Mutex<HashMap<(String, i64), Arc<WaveRelease>>>>);
+pub struct ReleaseCache(Arc<Mutex<CachedReleases>>);
+
+/// Keyed by wave id and response count.
+type CachedReleases = HashMap<(String, i64), Arc<WaveRelease>>;
 
 impl ReleaseCache {
     pub fn get(

@@ -93,6 +93,7 @@ pub fn serve(ws: &Workspace) -> String {
         pool: DbPool::connect(&ws.db.url, 8).unwrap(),
         settings,
         instruments: InstrumentCache::default(),
+        access: Default::default(),
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
