@@ -144,10 +144,14 @@ async fn login_page() -> HttpResponse {
     login_response(StatusCode::OK, "", None).unwrap_or_else(|e| error_page(&e))
 }
 
+/// Fields default to empty so that a missing CSRF token is a 403 like a wrong one.
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -222,6 +226,7 @@ async fn login(
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     pub csrf: String,
 }
 
