@@ -236,13 +236,40 @@ pub fn csrf_of(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_string()
 }
 
+/// A second app process-alike (own caches, own session-key cell) on the same database, as
+/// another replica would be; returns its address.
+pub fn spawn_replica(app: &TestApp) -> String {
+    use worklife_server::db::DbPool;
+    use worklife_server::web::{self, AppState};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState {
+        pool: DbPool::connect(&app.workspace.db.url, 4).unwrap(),
+        settings: app.workspace.settings(),
+        instruments: InstrumentCache::default(),
+        access: Default::default(),
+    };
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let _ = web::run(listener, state).unwrap().await;
+        })
+    });
+    address
+}
+
 /// Signs in through the login page; returns the session cookie pair `wl_session=...`.
 pub fn login(app: &TestApp, email: &str, password: &str) -> Reply {
-    let page = get(&app.url("/login"), &As::Anonymous);
+    login_at(&app.address, email, password)
+}
+
+/// Like [`login`], on an app at `address`.
+pub fn login_at(address: &str, email: &str, password: &str) -> Reply {
+    let url = |p: &str| format!("{address}{p}");
+    let page = get(&url("/login"), &As::Anonymous);
     let (login_cookie, _) = page.cookie("wl_login").unwrap();
     let csrf = csrf_of(&page.body);
     post_form(
-        &app.url("/login"),
+        &url("/login"),
         Some(&format!("wl_login={login_cookie}")),
         &format!(
             "email={}&password={}&csrf={}",
