@@ -111,7 +111,14 @@ impl Browser {
         }}});
         let session = call("POST", &format!("{}/session", driver.base), Some(caps));
         let session = session["sessionId"].as_str().unwrap().to_string();
-        Some(Browser { driver, session })
+        let browser = Browser { driver, session };
+        // Element lookups wait for a page that is still loading after a click.
+        call(
+            "POST",
+            &browser.url("/timeouts"),
+            Some(json!({ "implicit": 10_000 })),
+        );
+        Some(browser)
     }
 
     fn url(&self, path: &str) -> String {
@@ -127,6 +134,21 @@ impl Browser {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// Waits (up to 15 s) for a navigation a click started to land on a URL ending in `suffix`.
+    fn wait_for_url(&self, suffix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.current_url().ends_with(suffix) {
+            if Instant::now() > deadline {
+                self.screenshot("failed-navigation");
+                panic!(
+                    "expected …{suffix}, the browser is at {}",
+                    self.current_url()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn find_all(&self, css: &str) -> Vec<String> {
@@ -270,13 +292,9 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.type_into(&browser.find("#email"), ADMIN);
         browser.type_into(&browser.find("#password"), &f.passwords[ADMIN]);
         browser.click(&browser.find("#sign-in"));
-        assert!(
-            browser.current_url().ends_with("/reports"),
-            "{}",
-            browser.current_url()
-        );
+        browser.wait_for_url("/reports");
         browser.click(&browser.find("a[href=\"/reports/waves/W2\"]"));
-        assert!(browser.current_url().ends_with("/reports/waves/W2"));
+        browser.wait_for_url("/reports/waves/W2");
         let shown = browser.find("tr[data-unit=\"Acme/Sales\"] td[data-status=shown]");
         let value: f64 = browser
             .text(&shown)
@@ -297,6 +315,6 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(browser.text(&browser.find("ul.legend")).contains("hidden"));
         browser.screenshot(&format!("{tag}-3-heatmap"));
         browser.click(&browser.find("button[type=submit]"));
-        assert!(browser.current_url().ends_with("/login"));
+        browser.wait_for_url("/login");
     }
 }
