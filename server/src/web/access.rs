@@ -186,7 +186,11 @@ async fn login(
                 let (value, _) = session::issue(&key, &user.id)?;
                 Ok(Ok(value))
             }
-            _ => {
+            found => {
+                if found.is_none() {
+                    // Same work as a wrong password, so timing does not tell which emails exist.
+                    let _ = password::verify_password(&dummy_hash(), &form.password);
+                }
                 ratelimit::fail(&mut conn, &form.email)?;
                 Ok(Err(StatusCode::UNAUTHORIZED))
             }
@@ -222,6 +226,18 @@ async fn login(
         .unwrap_or_else(|e| error_page(&e)),
         Err(e) => error_page(&e),
     }
+}
+
+/// An argon2id hash of nothing anyone knows, made once per process.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        auth::random_secret()
+            .ok()
+            .and_then(|s| password::hash_password(&s).ok())
+            .unwrap_or_default()
+    })
+    .clone()
 }
 
 #[derive(Deserialize)]
