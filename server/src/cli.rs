@@ -34,9 +34,6 @@ pub enum Command {
     Serve(ServeArgs),
     /// Fill an empty database with a demo organisation and survey waves.
     Demo(DemoArgs),
-    /// Reports from a closed wave's suppressed release.
-    #[command(subcommand)]
-    Report(ReportCommand),
     /// Add, list and update the action items of a unit's action plan.
     #[command(subcommand)]
     Action(ActionCommand),
@@ -46,6 +43,92 @@ pub enum Command {
         /// Replace FILE if it exists.
         #[arg(long)]
         force: bool,
+    },
+    /// Add users who read reports.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for automation.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The audit log of report views and exports.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Reports of a closed wave, from its suppressed release.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from stdin with --password-stdin, else generated
+    /// and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The manager's unit path (managers only).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleArg {
+    Admin,
+    Viewer,
+    Manager,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a bearer token for a user; printed once, stored only as its SHA-256.
+    Create {
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Print the audit log, oldest first.
+    List,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    #[arg(long)]
+    pub wave: String,
+    /// A report attribute of the wave to cut by.
+    #[arg(long)]
+    pub attribute: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The heat map: units x scales.
+    Heatmap(ReportArgs),
+    /// The burnout-profile distribution per unit.
+    Profiles(ReportArgs),
+    /// A unit's action plan: focus areas, action items and suggested actions.
+    ActionPlan {
+        #[arg(long)]
+        wave: String,
+        /// Unit path from the root, e.g. `Acme/Engineering`.
+        #[arg(long)]
+        unit: String,
+        #[arg(long, value_enum)]
+        format: PlanFormat,
     },
 }
 
@@ -157,20 +240,6 @@ pub enum InstrumentCommand {
     Import { file: PathBuf },
     /// List the instruments in the database.
     List,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ReportCommand {
-    /// A unit's action plan: focus areas, action items and suggested actions.
-    ActionPlan {
-        #[arg(long)]
-        wave: String,
-        /// Unit path from the root, e.g. `Acme/Engineering`.
-        #[arg(long)]
-        unit: String,
-        #[arg(long, value_enum)]
-        format: PlanFormat,
-    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

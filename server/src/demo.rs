@@ -21,6 +21,8 @@ use diesel::prelude::*;
 use survey_engine::instrument::Direction;
 use survey_engine::Instrument;
 
+pub use crate::auth::password::verify_password;
+use crate::auth::password::{hash_password, new_password};
 use crate::configuration::Settings;
 use crate::db::schema::{invitation_tokens, invitations, people, units, users, waves as wave_rows};
 use crate::db::{new_id, Backend, DbConn, DbPool};
@@ -691,6 +693,10 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
         let mut conn = pool.get()?;
         create_admin(&mut conn)?
     };
+    let manager_password = {
+        let mut conn = pool.get()?;
+        create_manager(&mut conn)?
+    };
 
     for (wave, open, answered) in &summaries {
         let invited = org.people.len();
@@ -720,6 +726,13 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
         Some(password) => println!("admin login: {ADMIN_EMAIL} / {password}"),
         None => println!("admin login: {ADMIN_EMAIL} exists already; its password is unchanged"),
     }
+    if let Some(password) = &manager_password {
+        println!("manager login ({MANAGER_UNIT}): {MANAGER_EMAIL} / {password}");
+    }
+    println!(
+        "sign in at {}/login",
+        settings.base_url.trim_end_matches('/')
+    );
     println!(
         "answer links of the open wave (each works once; shown only now, the database keeps \
          only their hashes):"
@@ -849,6 +862,27 @@ fn pick_links(
     links
 }
 
+/// The demo's manager, who reads their unit's subtree.
+pub const MANAGER_EMAIL: &str = "manager@northwind.example";
+pub const MANAGER_UNIT: &str = "Northwind/Sales";
+
+/// Creates the demo manager with a fresh random password; `None` if the user exists already.
+fn create_manager(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
+    let exists = crate::auth::find_by_email(conn, MANAGER_EMAIL)?.is_some();
+    if exists {
+        return Ok(None);
+    }
+    let password = new_password()?;
+    crate::auth::add_user(
+        conn,
+        MANAGER_EMAIL,
+        crate::auth::Role::Manager,
+        Some(MANAGER_UNIT),
+        &password,
+    )?;
+    Ok(Some(password))
+}
+
 /// Creates the demo admin with a fresh random password; `None` if the user exists already.
 fn create_admin(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
     let exists: i64 = db_run!(conn, |c| users::table
@@ -871,48 +905,6 @@ fn create_admin(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
         ))
         .execute(c))?;
     Ok(Some(password))
-}
-
-/// 20 characters from the OS CSPRNG over an alphabet without look-alikes (about 112 bits).
-fn new_password() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut out = String::with_capacity(20);
-    while out.len() < 20 {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-        // Rejection sampling keeps every character equally likely.
-        let limit = 256 - 256 % ALPHABET.len();
-        for b in bytes {
-            if usize::from(b) < limit && out.len() < 20 {
-                if let Some(&ch) = ALPHABET.get(usize::from(b) % ALPHABET.len()) {
-                    out.push(char::from(ch));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// An argon2id PHC string (the crate's default parameters) with a random salt.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))
-}
-
-/// Whether `password` matches an argon2 PHC string made by [`hash_password`].
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
 }
 
 /// A private folder under the system's temporary directory, removed on drop.

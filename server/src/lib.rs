@@ -3,6 +3,7 @@
 
 pub mod action_plan;
 pub mod actions;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod configuration;
@@ -13,6 +14,7 @@ pub mod input;
 pub mod instruments;
 pub mod mail;
 pub mod metrics;
+pub mod reports;
 pub mod responses;
 pub mod roster;
 pub mod shutdown;

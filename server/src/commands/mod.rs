@@ -1,10 +1,13 @@
 //! One module per command.
 
+mod access;
 mod action;
 pub(crate) mod action_plan;
 mod backup;
 mod demo;
 mod instrument;
+mod report;
+pub use report::detail as audit_detail;
 mod roster;
 mod score;
 mod serve;
@@ -29,9 +32,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
-        Command::Report(cmd) => action_plan::run(cmd),
         Command::Action(cmd) => action::run(cmd),
         Command::Backup { file, force } => backup::run(&file, force),
+        Command::User(cmd) => access::user(cmd),
+        Command::Token(cmd) => access::token(cmd),
+        Command::Audit(cmd) => access::audit(cmd),
+        Command::Report(cmd) => report::run(cmd),
     }
 }
 

@@ -134,6 +134,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        email -> Text,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> units (unit_id));
 diesel::joinable!(invitations -> waves (wave_id));
 diesel::joinable!(invitations -> wave_units (unit_id));
@@ -155,4 +170,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_log,
     action_items,
+    server_secrets,
+    login_failures,
 );

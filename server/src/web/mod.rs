@@ -4,12 +4,15 @@
 //! `POST /api/v1/responses` ([`api`]). Every request is logged through [`spans`], which
 //! records route templates, never paths, addresses or bodies (A4).
 
+pub mod access;
 pub mod action_plan;
 pub mod api;
 pub mod content;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod reports_api;
+pub mod reports_pages;
 pub mod spans;
 pub mod survey;
 pub mod view;
@@ -33,6 +36,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     pub instruments: InstrumentCache,
+    /// Report readers: session signing key and the cache of closed waves' releases.
+    pub access: access::Access,
     pub submissions: Submissions,
 }
 
@@ -45,6 +50,7 @@ impl AppState {
             pool,
             settings,
             instruments,
+            access: Default::default(),
         })
     }
 }
@@ -92,6 +98,9 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .route(pages::STYLESHEET_PATH, web::get().to(stylesheet))
             .configure(survey::routes)
             .configure(api::routes)
+            .configure(access::routes)
+            .configure(reports_api::routes)
+            .configure(reports_pages::routes)
             .default_service(web::to(not_found))
     })
     .disable_signals()

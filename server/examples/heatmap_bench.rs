@@ -1,0 +1,312 @@
+//! The heat-map benchmark: an organisation of 100,000 people in 8,000 units, 75,000 answer
+//! sheets of 40 items (worklife-core, its first 40 items answered) in one closed wave, k = 5.
+//! Measures, on the given database:
+//! - floor: the plain SQL aggregation the heat map needs (per unit and item: count, sum, sum
+//!   of squares over the wave's answers), loaded into the process;
+//! - cold: building the release from the database (load sheets, score, roll up, suppress);
+//! - warm: `GET /api/v1/waves/bench/heatmap` over HTTP against the running app (the closed
+//!   wave's release comes from the per-process cache).
+//!
+//! cargo run --release -p worklife-server --example heatmap_bench -- DATABASE_URL [RUNS]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use worklife_server::configuration::{Secret, Settings};
+use worklife_server::db::schema::{responses, wave_units, waves as wave_rows};
+use worklife_server::db::{DbConn, DbPool};
+use worklife_server::reports::ReleaseCache;
+use worklife_server::responses::InstrumentCache;
+use worklife_server::web::{self, AppState};
+use worklife_server::{auth, db_run, db_write, waves};
+
+const UNITS: usize = 8_000;
+const PEOPLE: i64 = 100_000;
+const SHEETS: usize = 75_000;
+const ITEMS: usize = 40;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Units: the root, 20 divisions, 400 departments, 7,579 teams.
+fn unit_paths() -> Vec<(String, Option<usize>)> {
+    let mut units = vec![("Org".to_string(), None)];
+    for d in 0..20 {
+        units.push((format!("Org/D{d:02}"), Some(0)));
+    }
+    for p in 0..400 {
+        units.push((format!("Org/D{:02}/P{p:03}", p % 20), Some(1 + p % 20)));
+    }
+    let teams = UNITS - units.len();
+    for t in 0..teams {
+        let dept = t % 400;
+        let parent = 21 + dept;
+        units.push((format!("{}/T{t:04}", units[parent].0), Some(parent)));
+    }
+    units
+}
+
+fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
+    let existing: i64 = db_run!(conn, |c| wave_rows::table
+        .filter(wave_rows::name.eq("bench"))
+        .count()
+        .get_result(c))?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let wave = waves::create(
+        conn,
+        &waves::NewWave {
+            name: "bench",
+            instrument: "worklife-core",
+            opens_at: waves::parse_time("2026-01-01")?,
+            closes_at: waves::parse_time("2026-01-21")?,
+            min_group_size: 5,
+            attributes: &[],
+        },
+    )?;
+    let units = unit_paths();
+    let teams: Vec<usize> = (421..units.len()).collect();
+    // Team sizes vary 2..=24, so some teams fall under k and force complementary hiding.
+    let invited_per_team = |t: usize| 2 + (t * 7) % 23;
+    let total_invited: usize = teams.iter().map(|&t| invited_per_team(t)).sum();
+    let ids: Vec<String> = (0..units.len())
+        .map(|i| format!("bench-unit-{i:05}"))
+        .collect();
+    db_write!(conn, |c| {
+        for chunk in units.iter().enumerate().collect::<Vec<_>>().chunks(1000) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(i, (path, parent))| {
+                    let invited = if *i >= 421 {
+                        // Scale invitations to 100,000 people in all.
+                        (invited_per_team(*i) as i64 * PEOPLE / total_invited as i64) as i32
+                    } else {
+                        0
+                    };
+                    (
+                        wave_units::id.eq(ids[*i].clone()),
+                        wave_units::wave_id.eq(wave.id.clone()),
+                        wave_units::parent_id.eq(parent.map(|p| ids[p].clone())),
+                        wave_units::name.eq(path.rsplit('/').next().unwrap_or("").to_string()),
+                        wave_units::path.eq(path.clone()),
+                        wave_units::invited.eq(invited),
+                    )
+                })
+                .collect();
+            diesel::insert_into(wave_units::table)
+                .values(rows)
+                .execute(c)?;
+        }
+        diesel::result::QueryResult::Ok(())
+    })?;
+    // 75,000 sheets over the teams in proportion to their size.
+    let mut placed = Vec::with_capacity(SHEETS);
+    let mut t = 0usize;
+    while placed.len() < SHEETS {
+        let team = teams[t % teams.len()];
+        if (t / teams.len()) < invited_per_team(team) {
+            placed.push(team);
+        }
+        t += 1;
+    }
+    db_write!(conn, |c| {
+        for (chunk_no, chunk) in placed.chunks(2000).enumerate() {
+            let rows: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, team)| {
+                    let i = chunk_no * 2000 + j;
+                    (
+                        responses::id.eq(format!("{i:06}-{}", uuid::Uuid::new_v4())),
+                        responses::wave_id.eq(wave.id.clone()),
+                        responses::unit_id.eq(ids[*team].clone()),
+                        responses::attributes.eq("{}"),
+                    )
+                })
+                .collect();
+            diesel::insert_into(responses::table)
+                .values(rows)
+                .execute(c)?;
+        }
+        diesel::result::QueryResult::Ok(())
+    })?;
+    // Answers in SQL: 40 items per sheet, values spread over 1..5 by sheet and item.
+    let instrument = InstrumentCache::default().get(conn, &wave.instrument)?;
+    let items: Vec<String> = instrument
+        .items
+        .iter()
+        .take(ITEMS)
+        .map(|i| {
+            format!(
+                "('{}', {})",
+                i.id,
+                i.id.len() * 13 + i.id.bytes().map(usize::from).sum::<usize>()
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO answers (response_id, item_id, value) \
+         SELECT r.id, i.item, 1 + ((CAST(substr(r.id, 1, 6) AS INTEGER) * 31 + i.n * 17 \
+             + CAST(substr(r.id, 1, 6) AS INTEGER) / 997) % 5) \
+         FROM responses r CROSS JOIN (VALUES {}) AS i(item, n) WHERE r.wave_id = '{}'",
+        items.join(", "),
+        wave.id
+    );
+    let sqlite_sql = sql.replace(
+        &format!("(VALUES {}) AS i(item, n)", items.join(", ")),
+        &format!(
+            "(SELECT column1 AS item, column2 AS n FROM (VALUES {})) AS i",
+            items.join(", ")
+        ),
+    );
+    match conn {
+        DbConn::Sqlite(..) => db_write!(conn, |c| diesel::sql_query(&sqlite_sql).execute(c))?,
+        DbConn::Postgres(..) => db_write!(conn, |c| diesel::sql_query(&sql).execute(c))?,
+    };
+    db_write!(conn, |c| diesel::update(
+        wave_rows::table.filter(wave_rows::id.eq(&wave.id))
+    )
+    .set(wave_rows::status.eq("closed"))
+    .execute(c))?;
+    if let DbConn::Postgres(..) = conn {
+        db_run!(conn, |c| diesel::sql_query("ANALYZE").execute(c))?;
+    }
+    eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Agg {
+    #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
+    unit_id: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The floor: per unit and item, count, sum and sum of squares, loaded into the process.
+fn floor(conn: &mut DbConn, wave_id: &str) -> anyhow::Result<f64> {
+    let sql = format!(
+        "SELECT r.unit_id AS unit_id, COUNT(*) AS n, SUM(a.value) AS s, SUM(a.value * a.value) AS q \
+         FROM answers a JOIN responses r ON r.id = a.response_id \
+         WHERE r.wave_id = '{wave_id}' GROUP BY r.unit_id, a.item_id"
+    );
+    let t = Instant::now();
+    let rows: Vec<Agg> = db_run!(conn, |c| diesel::sql_query(&sql).load(c))?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let total: i64 = rows.iter().map(|r| r.n).sum();
+    anyhow::ensure!(
+        total == (SHEETS * ITEMS) as i64,
+        "floor counted {total} answers"
+    );
+    Ok(ms)
+}
+
+fn http_get(addr: &str, path: &str, token: &str) -> anyhow::Result<(f64, usize)> {
+    let t = Instant::now();
+    let mut s = TcpStream::connect(addr)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut body = Vec::new();
+    s.read_to_end(&mut body)?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(
+        body.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&body[..body.len().min(300)])
+    );
+    Ok((ms, body.len()))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let url = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "heatmap-bench.db".into());
+    let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(7);
+    let pool = DbPool::connect(&url, 4)?;
+    pool.migrate()?;
+    let mut conn = pool.get()?;
+    seed(&mut conn)?;
+    let wave = waves::find(&mut conn, "bench")?;
+
+    let floors: Vec<f64> = (0..runs)
+        .map(|_| floor(&mut conn, &wave.id))
+        .collect::<Result<_, _>>()?;
+    let instruments = InstrumentCache::default();
+    let mut colds = Vec::new();
+    for _ in 0..3.min(runs) {
+        let t = Instant::now();
+        let r = ReleaseCache::default().get(&mut conn, &instruments, &wave)?;
+        colds.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(r.sheets.len() == SHEETS);
+    }
+
+    let email = format!("bench-{}@example.org", uuid::Uuid::new_v4().simple());
+    auth::add_user(
+        &mut conn,
+        &email,
+        auth::Role::Admin,
+        None,
+        "bench-password-123",
+    )?;
+    let token = auth::create_token(&mut conn, &email)?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?.to_string();
+    let state = AppState::new(
+        pool.clone(),
+        Settings {
+            database_url: Secret::new(url.clone()),
+            ..Settings::default()
+        },
+    )?;
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            if let Ok(server) = web::run(listener, state) {
+                let _ = server.await;
+            }
+        })
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (first, bytes) = http_get(&addr, "/api/v1/waves/bench/heatmap", &token)?;
+    let mut warm = Vec::new();
+    for _ in 0..runs {
+        warm.push(http_get(&addr, "/api/v1/waves/bench/heatmap", &token)?.0);
+    }
+    let mut warm_csv = Vec::new();
+    for _ in 0..runs {
+        warm_csv.push(http_get(&addr, "/api/v1/waves/bench/heatmap.csv", &token)?.0);
+    }
+    println!("backend: {:?}", pool.backend());
+    println!(
+        "floor SQL aggregation (median of {runs}): {:.0} ms",
+        median(floors)
+    );
+    println!(
+        "release build from the database, cold (median of {}): {:.0} ms",
+        colds.len(),
+        median(colds)
+    );
+    println!(
+        "GET heatmap, first request (builds and caches the release): {first:.0} ms, {bytes} bytes"
+    );
+    println!(
+        "GET heatmap, warm (median of {runs}): {:.0} ms",
+        median(warm)
+    );
+    println!(
+        "GET heatmap.csv, warm (median of {runs}): {:.0} ms",
+        median(warm_csv)
+    );
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! Who may read reports: users with a role (admin, viewer, manager of a unit), their
+//! passwords, API tokens, signed session cookies, login rate limiting and the audit log.
+
+pub mod audit;
+pub mod password;
+pub mod ratelimit;
+pub mod session;
+
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::{api_tokens, units, users};
+use crate::db::{new_id, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::reports::Scope;
+use crate::{db_run, db_write, waves};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Viewer,
+    Manager,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> AppResult<Role> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "viewer" => Ok(Role::Viewer),
+            "manager" => Ok(Role::Manager),
+            other => Err(AppError::validation(format!(
+                "role: \"{other}\" is not a role (admin, viewer or manager)"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+            Role::Manager => "manager",
+        }
+    }
+}
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub unit_path: Option<String>,
+}
+
+impl User {
+    /// What this user may read: managers their unit's subtree, everyone else everything.
+    pub fn scope(&self) -> Scope {
+        match (self.role, &self.unit_path) {
+            (Role::Manager, Some(p)) => Scope::Subtree(p.clone()),
+            // A manager without a unit sees nothing: an empty path matches no unit.
+            (Role::Manager, None) => Scope::Subtree(String::new()),
+            _ => Scope::Everything,
+        }
+    }
+}
+
+type UserRow = (String, String, String, Option<String>, String);
+
+fn user_of(row: UserRow) -> AppResult<(User, String)> {
+    let (id, email, role, unit_path, hash) = row;
+    Ok((
+        User {
+            id,
+            email,
+            role: Role::parse(&role)?,
+            unit_path,
+        },
+        hash,
+    ))
+}
+
+/// The user with this email and their password hash.
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, String)>> {
+    let row: Option<UserRow> = db_run!(conn, |c| users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .select((
+            users::id,
+            users::email,
+            users::role,
+            users::unit_path,
+            users::password_hash
+        ))
+        .first(c)
+        .optional())?;
+    row.map(user_of).transpose()
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> AppResult<Option<User>> {
+    let row: Option<UserRow> = db_run!(conn, |c| users::table
+        .filter(users::id.eq(id))
+        .select((
+            users::id,
+            users::email,
+            users::role,
+            users::unit_path,
+            users::password_hash
+        ))
+        .first(c)
+        .optional())?;
+    Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
+}
+
+/// Creates a user; a manager needs a unit of the current organisation tree.
+pub fn add_user(
+    conn: &mut DbConn,
+    email: &str,
+    role: Role,
+    unit: Option<&str>,
+    password: &str,
+) -> AppResult<User> {
+    let email = email.trim().to_lowercase();
+    let mut problems = Vec::new();
+    if !email_address::EmailAddress::is_valid(&email) {
+        problems.push(format!("--email: \"{email}\" is not an email address"));
+    }
+    if password.chars().count() < 12 {
+        problems.push("password: at least 12 characters are needed".to_string());
+    }
+    let unit = unit.map(|u| u.trim().trim_end_matches('/').to_string());
+    match (role, &unit) {
+        (Role::Manager, None) => problems.push("--unit: a manager needs a unit".to_string()),
+        (Role::Manager, Some(path)) => {
+            let known: i64 = db_run!(conn, |c| units::table
+                .filter(units::path.eq(path))
+                .count()
+                .get_result(c))?;
+            if known == 0 {
+                problems.push(format!("--unit: \"{path}\" is not a unit of the roster"));
+            }
+        }
+        (_, Some(_)) => problems.push("--unit: only managers have a unit".to_string()),
+        (_, None) => {}
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let hash = password::hash_password(password)?;
+    let id = new_id();
+    let inserted = db_write!(conn, |c| diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(&email),
+            users::role.eq(role.as_str()),
+            users::unit_path.eq(unit.as_deref()),
+            users::password_hash.eq(&hash),
+            users::created_at.eq(waves::now()),
+        ))
+        .execute(c));
+    match inserted {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            return Err(AppError::Conflict(format!(
+                "a user \"{email}\" exists already"
+            )))
+        }
+        other => other?,
+    };
+    Ok(User {
+        id,
+        email,
+        role,
+        unit_path: unit,
+    })
+}
+
+/// SHA-256 of a secret, hex.
+pub fn sha256_hex(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 32 bytes from the OS CSPRNG, base64url.
+pub fn random_secret() -> AppResult<String> {
+    use base64::Engine;
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("OS random source: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// A new API token for a user; returned once, stored only as its SHA-256.
+pub fn create_token(conn: &mut DbConn, email: &str) -> AppResult<String> {
+    let (user, _) = find_by_email(conn, email)?
+        .ok_or_else(|| AppError::NotFound(format!("--user: no user \"{email}\"")))?;
+    let token = format!("wlt_{}", random_secret()?);
+    let hash = sha256_hex(&token);
+    db_write!(conn, |c| diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(&hash),
+            api_tokens::user_id.eq(&user.id),
+            api_tokens::created_at.eq(waves::now()),
+        ))
+        .execute(c))?;
+    Ok(token)
+}
+
+/// The user a bearer token belongs to.
+pub fn user_of_token(conn: &mut DbConn, token: &str) -> AppResult<Option<User>> {
+    let hash = sha256_hex(token.trim());
+    let user: Option<String> = db_run!(conn, |c| api_tokens::table
+        .filter(api_tokens::token_hash.eq(&hash))
+        .select(api_tokens::user_id)
+        .first(c)
+        .optional())?;
+    match user {
+        Some(id) => find_by_id(conn, &id),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,154 @@
+//! Signed session cookies: `user.expiry.csrf.mac`, HMAC-SHA256 over the first three parts
+//! with a key every replica reads from the database (generated once). The cookie is
+//! `HttpOnly`, `SameSite=Strict` and expires; the CSRF token inside it is what every form of
+//! the session carries and every state-changing POST checks.
+
+use std::sync::{Arc, OnceLock};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::db::schema::server_secrets;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::{db_run, db_write};
+
+pub const COOKIE: &str = "wl_session";
+/// Sessions last a working day.
+pub const TTL_SECONDS: i64 = 8 * 3600;
+
+const KEY_NAME: &str = "session_key";
+
+/// The signing key, read once per process.
+#[derive(Clone, Default)]
+pub struct SessionKey(Arc<OnceLock<Vec<u8>>>);
+
+impl SessionKey {
+    pub fn get(&self, conn: &mut DbConn) -> AppResult<Vec<u8>> {
+        if let Some(k) = self.0.get() {
+            return Ok(k.clone());
+        }
+        let key = load_or_create(conn)?;
+        Ok(self.0.get_or_init(|| key).clone())
+    }
+}
+
+fn read(conn: &mut DbConn) -> AppResult<Option<String>> {
+    Ok(db_run!(conn, |c| server_secrets::table
+        .filter(server_secrets::name.eq(KEY_NAME))
+        .select(server_secrets::value)
+        .first(c)
+        .optional())?)
+}
+
+fn load_or_create(conn: &mut DbConn) -> AppResult<Vec<u8>> {
+    if read(conn)?.is_none() {
+        let fresh = super::random_secret()?;
+        // Two replicas may race here; the loser's insert fails and both read the winner's.
+        let _ = db_write!(conn, |c| diesel::insert_into(server_secrets::table)
+            .values((
+                server_secrets::name.eq(KEY_NAME),
+                server_secrets::value.eq(&fresh),
+            ))
+            .execute(c));
+    }
+    let stored = read(conn)?
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no session key stored")))?;
+    URL_SAFE_NO_PAD
+        .decode(stored)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session key: {e}")))
+}
+
+fn mac(key: &[u8], body: &str) -> AppResult<Hmac<Sha256>> {
+    let mut m = Hmac::<Sha256>::new_from_slice(key)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session key: {e}")))?;
+    m.update(body.as_bytes());
+    Ok(m)
+}
+
+/// A session as the cookie carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: String,
+    pub expires: i64,
+    pub csrf: String,
+}
+
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A new session's cookie value.
+pub fn issue(key: &[u8], user_id: &str) -> AppResult<(String, Session)> {
+    let session = Session {
+        user_id: user_id.to_string(),
+        expires: now_unix() + TTL_SECONDS,
+        csrf: super::random_secret()?,
+    };
+    let body = format!("{}.{}.{}", session.user_id, session.expires, session.csrf);
+    let tag = URL_SAFE_NO_PAD.encode(mac(key, &body)?.finalize().into_bytes());
+    Ok((format!("{body}.{tag}"), session))
+}
+
+/// The session of a cookie value, if its signature holds and it has not expired.
+pub fn verify(key: &[u8], value: &str) -> Option<Session> {
+    let (body, tag) = value.rsplit_once('.')?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+    mac(key, body).ok()?.verify_slice(&tag).ok()?;
+    let mut parts = body.splitn(3, '.');
+    let user_id = parts.next()?.to_string();
+    let expires: i64 = parts.next()?.parse().ok()?;
+    let csrf = parts.next()?.to_string();
+    (expires > now_unix()).then_some(Session {
+        user_id,
+        expires,
+        csrf,
+    })
+}
+
+/// `Set-Cookie` for a session (or its removal with `None`).
+pub fn set_cookie(value: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match value {
+        Some(v) => format!(
+            "{COOKIE}={v}; Path=/; HttpOnly; SameSite=Strict; Max-Age={TTL_SECONDS}{secure}"
+        ),
+        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    }
+}
+
+/// Constant-time equality for CSRF tokens.
+pub fn same_token(a: &str, b: &str) -> bool {
+    use subtle_eq::eq;
+    eq(a.as_bytes(), b.as_bytes())
+}
+
+mod subtle_eq {
+    /// Compares without an early exit, so timing does not reveal the matching prefix.
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() || a.is_empty() {
+            return false;
+        }
+        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_tampered_or_foreign_cookie_is_refused() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let (value, session) = issue(key, "u1").unwrap();
+        assert_eq!(verify(key, &value), Some(session));
+        let tampered = value.replacen("u1", "u2", 1);
+        assert_eq!(verify(key, &tampered), None);
+        assert_eq!(verify(b"another key of enough length....", &value), None);
+        assert_eq!(verify(key, "garbage"), None);
+    }
+}

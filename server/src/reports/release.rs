@@ -1,0 +1,211 @@
+//! A wave's release from the database: the `wave_units` snapshot becomes the tree, the
+//! responses and their answers become scored, placed sheets, and the engine does the rest.
+//! Only closed waves have a release: the answers of an open wave still change, and two views
+//! of it at different times could be subtracted from each other (D2).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+use survey_engine::disclosure::Placement;
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::Instrument;
+
+use crate::db::schema::{answers, responses, wave_units};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::{AppError, AppResult};
+use crate::responses::InstrumentCache;
+use crate::waves::{Wave, WaveStatus};
+
+/// A release and what it was built from.
+pub struct WaveRelease {
+    pub release: Release,
+    pub instrument: Arc<Instrument>,
+    /// Invited people per unit path (the wave's snapshot).
+    pub invited: HashMap<String, i64>,
+    /// The scored sheets (kept for the item statistics and the auditor; never exported).
+    pub sheets: Vec<PlacedSheet>,
+    /// Raw answers per sheet, aligned with the instrument's items.
+    pub answers: Vec<Vec<Option<i32>>>,
+}
+
+/// Releases of closed waves by wave id and response count. A closed wave never changes, so
+/// an entry stays valid for the life of the process; the count guards against a reopened or
+/// restored database.
+#[derive(Clone, Default)]
+pub struct ReleaseCache(Arc<Mutex<CachedReleases>>);
+
+/// Keyed by wave id and response count.
+type CachedReleases = HashMap<(String, i64), Arc<WaveRelease>>;
+
+impl ReleaseCache {
+    pub fn get(
+        &self,
+        conn: &mut DbConn,
+        instruments: &InstrumentCache,
+        wave: &Wave,
+    ) -> AppResult<Arc<WaveRelease>> {
+        require_closed(wave)?;
+        let count: i64 = db_run!(conn, |c| responses::table
+            .filter(responses::wave_id.eq(&wave.id))
+            .count()
+            .get_result(c))?;
+        let key = (wave.id.clone(), count);
+        if let Some(r) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(r);
+        }
+        let built = Arc::new(load(conn, instruments, wave)?);
+        if let Ok(mut m) = self.0.lock() {
+            m.retain(|(id, _), _| id != &wave.id);
+            m.insert(key, built.clone());
+        }
+        Ok(built)
+    }
+}
+
+fn require_closed(wave: &Wave) -> AppResult<()> {
+    if wave.status() == WaveStatus::Closed {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "wave \"{}\" is {}: reports exist only for closed waves",
+            wave.name,
+            wave.status().as_str()
+        )))
+    }
+}
+
+/// The release of a closed wave, with the wave's report attributes.
+pub fn wave_release(
+    conn: &mut DbConn,
+    instruments: &InstrumentCache,
+    wave: &Wave,
+) -> AppResult<Release> {
+    require_closed(wave)?;
+    Ok(load(conn, instruments, wave)?.release)
+}
+
+type UnitRow = (String, String, i32);
+
+fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppResult<WaveRelease> {
+    let instrument = instruments.get(conn, &wave.instrument)?;
+    let units: Vec<UnitRow> = db_run!(conn, |c| wave_units::table
+        .filter(wave_units::wave_id.eq(&wave.id))
+        .select((wave_units::id, wave_units::path, wave_units::invited))
+        .order(wave_units::path)
+        .load(c))?;
+    if units.is_empty() {
+        return Err(AppError::NotFound(format!(
+            "wave \"{}\" has no organisation snapshot",
+            wave.name
+        )));
+    }
+    let tree = OrgTree::from_paths(units.iter().map(|(_, p, _)| p.as_str()))
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let unit_of: HashMap<&str, usize> = units
+        .iter()
+        .filter_map(|(id, path, _)| tree.find(path).map(|u| (id.as_str(), u)))
+        .collect();
+    // Invited counts roll up the tree like the release does.
+    let mut invited_by_unit = vec![0i64; tree.len()];
+    for (_, path, n) in &units {
+        let mut u = tree.find(path);
+        while let Some(unit) = u {
+            if let Some(slot) = invited_by_unit.get_mut(unit) {
+                *slot += i64::from(*n);
+            }
+            u = tree.parent(unit);
+        }
+    }
+    let invited = (0..tree.len())
+        .map(|u| (tree.path(u), invited_by_unit.get(u).copied().unwrap_or(0)))
+        .collect();
+
+    let sheets_rows: Vec<(String, String, String)> = db_run!(conn, |c| responses::table
+        .filter(responses::wave_id.eq(&wave.id))
+        .select((responses::id, responses::unit_id, responses::attributes))
+        .order(responses::id)
+        .load(c))?;
+    let answer_rows: Vec<(String, String, i32)> = db_run!(conn, |c| answers::table
+        .inner_join(responses::table.on(responses::id.eq(answers::response_id)))
+        .filter(responses::wave_id.eq(&wave.id))
+        .select((answers::response_id, answers::item_id, answers::value))
+        .load(c))?;
+
+    let item_index: HashMap<&str, usize> = instrument
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.id.as_str(), i))
+        .collect();
+    let sheet_index: HashMap<&str, usize> = sheets_rows
+        .iter()
+        .enumerate()
+        .map(|(i, (id, ..))| (id.as_str(), i))
+        .collect();
+    let mut answers_of = vec![vec![None; instrument.items.len()]; sheets_rows.len()];
+    for (response, item, value) in &answer_rows {
+        if let (Some(&s), Some(&i)) = (
+            sheet_index.get(response.as_str()),
+            item_index.get(item.as_str()),
+        ) {
+            if let Some(slot) = answers_of.get_mut(s).and_then(|a| a.get_mut(i)) {
+                *slot = Some(*value);
+            }
+        }
+    }
+
+    let names = wave.attribute_names();
+    let values_of: Vec<BTreeMap<String, String>> = sheets_rows
+        .iter()
+        .map(|(_, _, a)| serde_json::from_str(a).unwrap_or_default())
+        .collect();
+    let attributes: Vec<Attribute> = names
+        .iter()
+        .map(|name| {
+            let values: BTreeSet<String> = values_of
+                .iter()
+                .filter_map(|m| m.get(name))
+                .filter(|v| !v.trim().is_empty())
+                .cloned()
+                .collect();
+            Attribute {
+                name: name.clone(),
+                values: values.into_iter().collect(),
+            }
+        })
+        .collect();
+    let mut sheets = Vec::with_capacity(sheets_rows.len());
+    for (((_, unit_id, _), values), answers) in sheets_rows.iter().zip(&values_of).zip(&answers_of)
+    {
+        let unit = unit_of.get(unit_id.as_str()).copied().ok_or_else(|| {
+            AppError::Unexpected(anyhow::anyhow!("a response names no unit of its wave"))
+        })?;
+        sheets.push(PlacedSheet {
+            placement: Placement {
+                unit,
+                values: attributes
+                    .iter()
+                    .map(|a| {
+                        values
+                            .get(&a.name)
+                            .and_then(|v| a.values.binary_search(v).ok())
+                    })
+                    .collect(),
+            },
+            scores: instrument.score_unchecked(answers),
+        });
+    }
+    let k = usize::try_from(wave.min_group_size).unwrap_or(survey_engine::release::MIN_K);
+    let release = Release::build(&instrument, tree, attributes, &sheets, k, &wave.name)
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(WaveRelease {
+        release,
+        instrument,
+        invited,
+        sheets,
+        answers: answers_of,
+    })
+}

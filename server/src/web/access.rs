@@ -1,0 +1,309 @@
+//! Sign-in for report readers: the login page, login and logout (both CSRF-checked), and the
+//! lookup of who is asking (a bearer token on the API, a signed session cookie on pages).
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{blocking, AppState};
+use crate::auth::session::{self, Session, SessionKey};
+use crate::auth::{self, password, ratelimit, User};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::reports::ReleaseCache;
+
+/// What report routes share besides the pool: the signing key and the release cache.
+#[derive(Clone, Default)]
+pub struct Access {
+    pub session_key: SessionKey,
+    pub releases: ReleaseCache,
+}
+
+const LOGIN_COOKIE: &str = "wl_login";
+
+/// Report pages: styles from this origin only, no scripts.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
+
+pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
+pub const REPORT_CSS_PATH: &str = "/static/reports.css";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route(REPORT_CSS_PATH, web::get().to(stylesheet));
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(REPORT_CSS)
+}
+
+/// Security headers of every report page and API answer.
+pub fn secure(r: &mut actix_web::HttpResponseBuilder) {
+    r.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP));
+}
+
+pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// What a request presents: a bearer token and/or a session cookie.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    pub bearer: Option<String>,
+    pub session: Option<String>,
+}
+
+impl Credentials {
+    pub fn of(req: &HttpRequest) -> Credentials {
+        Credentials {
+            bearer: req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_string()),
+            session: cookie(req, session::COOKIE),
+        }
+    }
+}
+
+/// The signed-in user (and their session, for CSRF), or `None`.
+pub fn authenticate(
+    conn: &mut DbConn,
+    key: &SessionKey,
+    creds: &Credentials,
+) -> AppResult<Option<(User, Option<Session>)>> {
+    if let Some(token) = &creds.bearer {
+        // A wrong token is an error, not a fallback to the cookie.
+        return match auth::user_of_token(conn, token)? {
+            Some(u) => Ok(Some((u, None))),
+            None => Err(AppError::Unauthorized(
+                "the bearer token is not valid".into(),
+            )),
+        };
+    }
+    let Some(value) = &creds.session else {
+        return Ok(None);
+    };
+    let Some(s) = session::verify(&key.get(conn)?, value) else {
+        return Ok(None);
+    };
+    Ok(auth::find_by_id(conn, &s.user_id)?.map(|u| (u, Some(s))))
+}
+
+#[derive(Template)]
+#[template(path = "reports/login.html")]
+struct LoginPage {
+    css: &'static str,
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+fn login_response(
+    status: StatusCode,
+    email: &str,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let csrf = auth::random_secret()?;
+    let body = LoginPage {
+        css: REPORT_CSS_PATH,
+        csrf: csrf.clone(),
+        email: email.to_string(),
+        error,
+    }
+    .render()
+    .map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut r = HttpResponse::build(status);
+    secure(&mut r);
+    r.insert_header((
+        header::SET_COOKIE,
+        format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"),
+    ));
+    Ok(r.content_type("text/html; charset=utf-8").body(body))
+}
+
+async fn login_page() -> HttpResponse {
+    login_response(StatusCode::OK, "", None).unwrap_or_else(|e| error_page(&e))
+}
+
+/// Fields default to empty so that a missing CSRF token is a 403 like a wrong one.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn forbidden_csrf() -> HttpResponse {
+    let mut r = HttpResponse::Forbidden();
+    secure(&mut r);
+    r.content_type("text/plain; charset=utf-8")
+        .body("The form is out of date or was not sent from this site (CSRF check failed). Reload the page and try again.")
+}
+
+async fn login(
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let expected = cookie(&req, LOGIN_COOKIE).unwrap_or_default();
+    if !session::same_token(&expected, &form.csrf) {
+        return forbidden_csrf();
+    }
+    let st = state.clone();
+    let email = form.email.clone();
+    let outcome = blocking(move || {
+        let mut conn = st.pool.get()?;
+        if ratelimit::locked(&mut conn, &form.email)? {
+            return Ok(Err(StatusCode::TOO_MANY_REQUESTS));
+        }
+        match auth::find_by_email(&mut conn, &form.email)? {
+            Some((user, hash)) if password::verify_password(&hash, &form.password) => {
+                ratelimit::clear(&mut conn, &form.email)?;
+                let key = st.access.session_key.get(&mut conn)?;
+                let (value, _) = session::issue(&key, &user.id)?;
+                Ok(Ok(value))
+            }
+            found => {
+                if found.is_none() {
+                    // Same work as a wrong password, so timing does not tell which emails exist.
+                    let _ = password::verify_password(&dummy_hash(), &form.password);
+                }
+                ratelimit::fail(&mut conn, &form.email)?;
+                Ok(Err(StatusCode::UNAUTHORIZED))
+            }
+        }
+    })
+    .await;
+    let secure_cookie = state.settings.base_url.starts_with("https://");
+    match outcome {
+        Ok(Ok(value)) => {
+            let mut r = HttpResponse::SeeOther();
+            secure(&mut r);
+            r.insert_header((header::LOCATION, "/reports"))
+                .insert_header((
+                    header::SET_COOKIE,
+                    session::set_cookie(Some(&value), secure_cookie),
+                ))
+                .finish()
+        }
+        Ok(Err(StatusCode::TOO_MANY_REQUESTS)) => login_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &email,
+            Some(format!(
+                "Too many failed logins for this account. Try again in {} minutes.",
+                ratelimit::WINDOW_MINUTES
+            )),
+        )
+        .unwrap_or_else(|e| error_page(&e)),
+        Ok(Err(_)) => login_response(
+            StatusCode::UNAUTHORIZED,
+            &email,
+            Some("The email or the password is wrong.".into()),
+        )
+        .unwrap_or_else(|e| error_page(&e)),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// An argon2id hash of nothing anyone knows, made once per process.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        auth::random_secret()
+            .ok()
+            .and_then(|s| password::hash_password(&s).ok())
+            .unwrap_or_default()
+    })
+    .clone()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+async fn logout(
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let creds = Credentials::of(&req);
+    let st = state.clone();
+    let who = blocking(move || {
+        let mut conn = st.pool.get()?;
+        authenticate(&mut conn, &st.access.session_key, &creds)
+    })
+    .await;
+    match who {
+        Ok(Some((_, Some(s)))) if session::same_token(&s.csrf, &form.csrf) => {
+            let mut r = HttpResponse::SeeOther();
+            secure(&mut r);
+            r.insert_header((header::LOCATION, "/login"))
+                .insert_header((
+                    header::SET_COOKIE,
+                    session::set_cookie(None, state.settings.base_url.starts_with("https://")),
+                ))
+                .finish()
+        }
+        Ok(_) => forbidden_csrf(),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// A plain error page for report routes; the cause chain goes to the log only.
+pub fn error_page(e: &AppError) -> HttpResponse {
+    let (status, message) = status_of(e);
+    let mut r = HttpResponse::build(status);
+    secure(&mut r);
+    r.content_type("text/plain; charset=utf-8").body(message)
+}
+
+pub fn status_of(e: &AppError) -> (StatusCode, String) {
+    match e {
+        AppError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+        AppError::Validation(p) => (StatusCode::BAD_REQUEST, p.join("; ")),
+        AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+        AppError::Gone(m) => (StatusCode::GONE, m.clone()),
+        AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
+        AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+        AppError::Unexpected(cause) => {
+            tracing::error!(error = %format!("{cause:#}"), "report request failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "something went wrong on the server; try again later".into(),
+            )
+        }
+    }
+}
+
+/// Redirect to the login page (pages without a session).
+pub fn to_login() -> HttpResponse {
+    let mut r = HttpResponse::SeeOther();
+    secure(&mut r);
+    r.insert_header((header::LOCATION, HeaderValue::from_static("/login")))
+        .finish()
+}

@@ -1,0 +1,786 @@
+//! HR report pages (server-rendered, no scripts): the wave list (a manager's landing page),
+//! the heat map with its switches, the trend across waves, and the printable organisation
+//! report. Every figure comes from the release, narrowed to the reader's scope.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use survey_engine::disclosure::{CellKey, CellStatus};
+use survey_engine::instrument::Direction;
+use survey_engine::release::status_name;
+use survey_engine::Aggregate;
+
+use super::access::{self, authenticate, Credentials, REPORT_CSS_PATH};
+use super::reports_api::{read, ReportQuery};
+use super::{blocking, AppState};
+use crate::auth::session::Session;
+use crate::auth::{Role, User};
+use crate::error::{AppError, AppResult};
+use crate::reports::{Context, HeatRecord, Scope};
+use crate::waves::{self, WaveStatus};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/reports", web::get().to(landing))
+        .route("/reports/waves/{wave}", web::get().to(heatmap))
+        .route("/reports/waves/{wave}/print", web::get().to(print))
+        .route("/reports/trend", web::get().to(trend));
+}
+
+async fn home() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/reports"))
+        .finish()
+}
+
+/// Who is reading, shown in the page header (with the logout form's CSRF token).
+pub struct Reader {
+    pub email: String,
+    pub role: &'static str,
+    pub unit: Option<String>,
+    pub csrf: String,
+}
+
+impl Reader {
+    fn of(user: &User, session: Option<&Session>) -> Reader {
+        Reader {
+            email: user.email.clone(),
+            role: user.role.as_str(),
+            unit: user.unit_path.clone(),
+            csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+fn html(body: AppResult<String>) -> HttpResponse {
+    match body {
+        Ok(b) => {
+            let mut r = HttpResponse::Ok();
+            access::secure(&mut r);
+            r.content_type("text/html; charset=utf-8").body(b)
+        }
+        Err(AppError::Unauthorized(_)) => access::to_login(),
+        Err(e) => access::error_page(&e),
+    }
+}
+
+/// Runs page work for a signed-in user; without a session the answer is the login page.
+async fn page<F>(req: &HttpRequest, state: &web::Data<AppState>, work: F) -> HttpResponse
+where
+    F: FnOnce(&mut crate::db::DbConn, &User, Reader, &AppState) -> AppResult<String>
+        + Send
+        + 'static,
+{
+    let creds = Credentials::of(req);
+    let st = state.clone();
+    html(
+        blocking(move || {
+            let mut conn = st.pool.get()?;
+            let (user, session) = authenticate(&mut conn, &st.access.session_key, &creds)?
+                .ok_or_else(|| AppError::Unauthorized("sign in".into()))?;
+            let reader = Reader::of(&user, session.as_ref());
+            work(&mut conn, &user, reader, &st)
+        })
+        .await,
+    )
+}
+
+fn render(t: &impl Template) -> AppResult<String> {
+    t.render().map_err(|e| AppError::Unexpected(e.into()))
+}
+
+/// Percent-encodes a query or path value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub struct WaveLink {
+    pub name: String,
+    pub status: String,
+    pub href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/landing.html")]
+struct Landing {
+    css: &'static str,
+    reader: Reader,
+    waves: Vec<WaveLink>,
+    /// Managers: their unit's action plan (built by the action-planning module).
+    action_plan: Option<String>,
+}
+
+async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    page(&req, &state, |conn, user, reader, _| {
+        let waves = waves::list(conn)?
+            .into_iter()
+            .rev()
+            .map(|w| WaveLink {
+                href: (w.status() == WaveStatus::Closed)
+                    .then(|| format!("/reports/waves/{}", enc(&w.name))),
+                name: w.name,
+                status: w.status,
+            })
+            .collect();
+        let action_plan = match (user.role, &user.unit_path) {
+            (Role::Manager, Some(p)) => Some(format!("/units/{}/action-plan", enc(p))),
+            _ => None,
+        };
+        render(&Landing {
+            css: REPORT_CSS_PATH,
+            reader,
+            waves,
+            action_plan,
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+struct HeatQuery {
+    measure: Option<String>,
+    compare: Option<String>,
+    attribute: Option<String>,
+    unit: Option<String>,
+}
+
+pub struct Switch {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct CellView {
+    pub class: &'static str,
+    pub status: &'static str,
+    pub text: String,
+    pub delta: String,
+    pub title: String,
+}
+
+pub struct RowView {
+    pub label: String,
+    pub path: String,
+    pub trend: Option<String>,
+    pub depth: usize,
+    pub is_cut: bool,
+    pub rate: String,
+    pub cells: Vec<CellView>,
+    pub profiles: Vec<String>,
+    pub profile_status: &'static str,
+}
+
+pub struct GroupView {
+    pub title: String,
+    pub rows: Vec<RowView>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/heatmap.html")]
+struct HeatPage {
+    css: &'static str,
+    reader: Reader,
+    wave: String,
+    k: usize,
+    previous: Option<String>,
+    measures: Vec<Switch>,
+    compares: Vec<Switch>,
+    attributes: Vec<Switch>,
+    legend: Vec<(&'static str, String)>,
+    scales: Vec<String>,
+    profile_names: Vec<&'static str>,
+    groups: Vec<GroupView>,
+    print: String,
+    csv: String,
+}
+
+/// Five colour-blind-safe classes (orange = unhealthy ... blue = healthy, after PuOr) by the
+/// healthy share of the range.
+fn colour(goodness: f64) -> &'static str {
+    match goodness {
+        g if g < 0.35 => "c1",
+        g if g < 0.45 => "c2",
+        g if g < 0.55 => "c3",
+        g if g < 0.65 => "c4",
+        _ => "c5",
+    }
+}
+
+fn cell_view(
+    r: &HeatRecord,
+    favorable: bool,
+    vs_prev: bool,
+    dir: Direction,
+    range: (f64, f64),
+) -> CellView {
+    if r.status != "shown" {
+        let reason = if r.status == "below_min" {
+            "hidden: fewer than k respondents"
+        } else {
+            "hidden: complementary (would reveal a small group by subtraction)"
+        };
+        return CellView {
+            class: "hidden",
+            status: r.status,
+            text: if r.status == "below_min" {
+                "<k".into()
+            } else {
+                "c".into()
+            },
+            delta: String::new(),
+            title: reason.into(),
+        };
+    }
+    let (text, goodness) = if favorable {
+        let p = r.favorable_pct.unwrap_or(0.0);
+        (format!("{p:.0}%"), p / 100.0)
+    } else {
+        let m = r.mean.unwrap_or(range.0);
+        let g = (m - range.0) / (range.1 - range.0).max(1.0);
+        (
+            format!("{m:.2}"),
+            if dir == Direction::HigherIsBetter {
+                g
+            } else {
+                1.0 - g
+            },
+        )
+    };
+    let (delta, sig) = if vs_prev {
+        (r.delta_prev, r.significant_prev)
+    } else {
+        (r.delta_org, r.significant)
+    };
+    let delta = match delta {
+        Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
+            format!(
+                "{}{d:.2}{}",
+                if d >= 0.0 { "+" } else { "" },
+                if sig == Some(true) { "*" } else { "" }
+            )
+        }
+        _ => String::new(),
+    };
+    CellView {
+        class: colour(goodness),
+        status: "shown",
+        title: format!(
+            "n={}, mean {}, 95% CI {}–{}, favorable {}%",
+            r.respondents.unwrap_or(0),
+            r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.favorable_pct
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_default()
+        ),
+        text,
+        delta,
+    }
+}
+
+fn switch(base: &str, q: &[(&str, Option<&str>)], label: &str, current: bool) -> Switch {
+    let query: Vec<String> = q
+        .iter()
+        .filter_map(|(k, v)| {
+            v.filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", enc(v)))
+        })
+        .collect();
+    Switch {
+        label: label.to_string(),
+        href: if query.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", query.join("&"))
+        },
+        current,
+    }
+}
+
+async fn heatmap(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<HeatQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let wave = path.into_inner();
+    let q = q.into_inner();
+    page(&req, &state, move |conn, user, reader, st| {
+        let rq = ReportQuery {
+            attribute: q.attribute.clone(),
+            unit: q.unit.clone(),
+        };
+        let r = read(conn, user, st, &wave, &rq, "view heatmap")?;
+        let ctx = &r.ctx;
+        let rel = ctx.release();
+        let favorable = q.measure.as_deref() == Some("favorable");
+        let vs_prev = q.compare.as_deref() == Some("previous");
+        let base = format!("/reports/waves/{}", enc(&wave));
+        let (m, c, a, u) = (
+            q.measure.as_deref(),
+            q.compare.as_deref(),
+            q.attribute.as_deref(),
+            q.unit.as_deref(),
+        );
+        let measures = vec![
+            switch(
+                &base,
+                &[("compare", c), ("attribute", a), ("unit", u)],
+                "Mean",
+                !favorable,
+            ),
+            switch(
+                &base,
+                &[
+                    ("measure", Some("favorable")),
+                    ("compare", c),
+                    ("attribute", a),
+                    ("unit", u),
+                ],
+                "Favorable %",
+                favorable,
+            ),
+        ];
+        let compares = vec![
+            switch(
+                &base,
+                &[("measure", m), ("attribute", a), ("unit", u)],
+                "Δ to the organisation",
+                !vs_prev,
+            ),
+            switch(
+                &base,
+                &[
+                    ("measure", m),
+                    ("compare", Some("previous")),
+                    ("attribute", a),
+                    ("unit", u),
+                ],
+                "Δ to the previous wave",
+                vs_prev,
+            ),
+        ];
+        let mut attributes = vec![switch(
+            &base,
+            &[("measure", m), ("compare", c), ("unit", u)],
+            "No cut",
+            a.is_none(),
+        )];
+        attributes.extend(rel.attributes.iter().map(|at| {
+            switch(
+                &base,
+                &[
+                    ("measure", m),
+                    ("compare", c),
+                    ("attribute", Some(&at.name)),
+                    ("unit", u),
+                ],
+                &format!("by {}", at.name),
+                a == Some(at.name.as_str()),
+            )
+        }));
+        let inst = &ctx.current.instrument;
+        let range = (
+            f64::from(inst.response_scale.min),
+            f64::from(inst.response_scale.max),
+        );
+        let records = ctx.heat_records(&r.scope, r.attribute);
+        let profiles = ctx.profile_records(&r.scope, r.attribute);
+        let n_scales = rel.scales.len().max(1);
+        let keys = ctx.rows(&r.scope, r.attribute);
+        let mut groups: Vec<GroupView> = Vec::new();
+        let top_depth = keys.first().map(|k| depth(ctx, k.unit)).unwrap_or(0);
+        for (i, key) in keys.iter().enumerate() {
+            let d = depth(ctx, key.unit);
+            let unit_path = rel.tree.path(key.unit);
+            if groups.is_empty() || (key.cut.is_none() && d == top_depth + 1) {
+                groups.push(GroupView {
+                    title: if groups.is_empty() {
+                        unit_path.clone()
+                    } else {
+                        rel.tree.name(key.unit).to_string()
+                    },
+                    rows: Vec::new(),
+                });
+            }
+            let cells = records
+                .iter()
+                .skip(i * n_scales)
+                .take(n_scales)
+                .enumerate()
+                .map(|(s, rec)| {
+                    let dir = inst
+                        .scales
+                        .get(s)
+                        .map_or(Direction::HigherIsBetter, |x| x.direction);
+                    cell_view(rec, favorable, vs_prev, dir, range)
+                })
+                .collect();
+            let shown_unit = key.cut.is_none() && ctx.respondents(key.unit).is_some();
+            let prof = profiles.get(i);
+            let row = RowView {
+                label: if key.cut.is_none() {
+                    rel.tree.name(key.unit).to_string()
+                } else {
+                    rel.cut_label(*key)
+                },
+                trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
+                path: unit_path,
+                depth: d.saturating_sub(top_depth),
+                is_cut: key.cut.is_some(),
+                rate: if key.cut.is_none() {
+                    ctx.response_rate(key.unit)
+                        .map(|p| format!("{p:.0}%"))
+                        .unwrap_or_else(|| "–".into())
+                } else {
+                    String::new()
+                },
+                cells,
+                profiles: prof
+                    .and_then(|p| p.percent.as_ref())
+                    .map(|v| v.iter().map(|(_, x)| format!("{x:.0}%")).collect())
+                    .unwrap_or_default(),
+                profile_status: prof.map_or("shown", |p| p.status),
+            };
+            if let Some(g) = groups.last_mut() {
+                g.rows.push(row);
+            }
+        }
+        let legend = if favorable {
+            vec![
+                ("c1", "under 35% favorable".to_string()),
+                ("c2", "35–45%".into()),
+                ("c3", "45–55%".into()),
+                ("c4", "55–65%".into()),
+                ("c5", "65% or more".into()),
+                (
+                    "hidden",
+                    "hidden (<k: fewer than k; c: complementary)".into(),
+                ),
+            ]
+        } else {
+            vec![
+                ("c1", "least healthy".to_string()),
+                ("c2", "".into()),
+                ("c3", "middle of the scale".into()),
+                ("c4", "".into()),
+                ("c5", "healthiest".into()),
+                (
+                    "hidden",
+                    "hidden (<k: fewer than k; c: complementary)".into(),
+                ),
+            ]
+        };
+        let csv = format!(
+            "/api/v1/waves/{}/heatmap.csv{}",
+            enc(&wave),
+            a.map(|a| format!("?attribute={}", enc(a)))
+                .unwrap_or_default()
+        );
+        render(&HeatPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            wave: rel.wave.clone(),
+            k: rel.k,
+            previous: ctx.previous.as_ref().map(|(w, _)| w.name.clone()),
+            measures,
+            compares,
+            attributes,
+            legend,
+            scales: rel.scales.clone(),
+            profile_names: if rel.profiles.is_empty() {
+                Vec::new()
+            } else {
+                survey_engine::Profile::ALL
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect()
+            },
+            groups,
+            print: format!("{base}/print"),
+            csv,
+        })
+    })
+    .await
+}
+
+fn depth(ctx: &Context, unit: usize) -> usize {
+    let mut d = 0;
+    let mut u = unit;
+    while let Some(p) = ctx.release().tree.parent(u) {
+        d += 1;
+        u = p;
+    }
+    d
+}
+
+/// One scale's line over waves, as SVG coordinates.
+pub struct TrendLine {
+    pub scale: String,
+    pub points: String,
+    pub dots: Vec<(f64, f64, String)>,
+}
+
+pub struct TrendChart {
+    pub waves: Vec<(f64, String)>,
+    pub lines: Vec<TrendLine>,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The means of `unit` (a path) over every closed wave of the instrument, where shown.
+fn trend_chart(
+    conn: &mut crate::db::DbConn,
+    st: &AppState,
+    instrument: &str,
+    unit: &str,
+) -> AppResult<TrendChart> {
+    let closed: Vec<_> = waves::list(conn)?
+        .into_iter()
+        .filter(|w| w.status() == WaveStatus::Closed && w.instrument == instrument)
+        .collect();
+    let (width, height, left, top) = (640.0, 240.0, 40.0, 10.0);
+    let step = if closed.len() > 1 {
+        (width - left - 20.0) / (closed.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let mut lines: Vec<TrendLine> = Vec::new();
+    let mut wave_labels = Vec::new();
+    for (i, w) in closed.iter().enumerate() {
+        let x = left + step * i as f64;
+        wave_labels.push((x, w.name.clone()));
+        let rel = st.access.releases.get(conn, &st.instruments, w)?;
+        let inst = &rel.instrument;
+        let (min, max) = (
+            f64::from(inst.response_scale.min),
+            f64::from(inst.response_scale.max),
+        );
+        let Some(u) = rel.release.tree.find(unit) else {
+            continue;
+        };
+        for (s, scale) in rel.release.scales.iter().enumerate() {
+            if lines.len() <= s {
+                lines.push(TrendLine {
+                    scale: scale.clone(),
+                    points: String::new(),
+                    dots: Vec::new(),
+                });
+            }
+            let mean = rel
+                .release
+                .heat_cell(s, CellKey { unit: u, cut: None })
+                .filter(|c| c.status == CellStatus::Shown)
+                .and_then(|c| c.stats)
+                .and_then(|s| s.mean);
+            if let (Some(m), Some(line)) = (mean, lines.get_mut(s)) {
+                let y = top + (max - m) / (max - min) * (height - top - 30.0);
+                line.points.push_str(&format!("{x:.1},{y:.1} "));
+                line.dots
+                    .push((x, y, format!("{} {}: {m:.2}", w.name, scale)));
+            }
+        }
+    }
+    Ok(TrendChart {
+        waves: wave_labels,
+        lines,
+        width,
+        height,
+    })
+}
+
+#[derive(Deserialize)]
+struct TrendQuery {
+    unit: Option<String>,
+    wave: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/trend.html")]
+struct TrendPage {
+    css: &'static str,
+    reader: Reader,
+    unit: String,
+    chart: TrendChart,
+}
+
+async fn trend(
+    req: HttpRequest,
+    q: web::Query<TrendQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let q = q.into_inner();
+    page(&req, &state, move |conn, user, reader, st| {
+        let all = waves::list(conn)?;
+        let wave = match &q.wave {
+            Some(name) => waves::find(conn, name)?,
+            None => all
+                .into_iter()
+                .filter(|w| w.status() == WaveStatus::Closed)
+                .max_by_key(|w| w.opens_at)
+                .ok_or_else(|| AppError::NotFound("no closed wave yet".into()))?,
+        };
+        let rq = ReportQuery {
+            attribute: None,
+            unit: q.unit.clone(),
+        };
+        let r = read(conn, user, st, &wave.name, &rq, "view trend")?;
+        let unit = match &r.scope {
+            Scope::Subtree(p) => p.clone(),
+            Scope::Everything => r.ctx.release().tree.path(0),
+        };
+        let chart = trend_chart(conn, st, &wave.instrument, &unit)?;
+        render(&TrendPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            unit,
+            chart,
+        })
+    })
+    .await
+}
+
+pub struct ScaleLine {
+    pub scale: String,
+    pub status: &'static str,
+    pub n: String,
+    pub mean: String,
+    pub ci: String,
+    pub favorable: String,
+    pub alpha: String,
+    pub alpha_warning: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports/print.html")]
+struct PrintPage {
+    css: &'static str,
+    reader: Reader,
+    wave: String,
+    unit: String,
+    k: usize,
+    invited: i64,
+    respondents: String,
+    rate: String,
+    scales: Vec<ScaleLine>,
+    profiles: Vec<(&'static str, String)>,
+    chart: TrendChart,
+}
+
+async fn print(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let wave = path.into_inner();
+    page(&req, &state, move |conn, user, reader, st| {
+        let r = read(
+            conn,
+            user,
+            st,
+            &wave,
+            &ReportQuery::default(),
+            "view print report",
+        )?;
+        let ctx = &r.ctx;
+        let rel = ctx.release();
+        // The report is about the reader's top unit: the organisation, or a manager's unit.
+        let unit_path = match &r.scope {
+            Scope::Subtree(p) => p.clone(),
+            Scope::Everything => rel.tree.path(0),
+        };
+        let unit = rel.tree.find(&unit_path).ok_or_else(|| {
+            AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
+        })?;
+        let key = CellKey { unit, cut: None };
+        // Cronbach's alpha over the unit's complete cases, shown only beside a shown scale.
+        let inst = &ctx.current.instrument;
+        let mut agg = Aggregate::new(inst);
+        for (sheet, answers) in ctx.current.sheets.iter().zip(&ctx.current.answers) {
+            if rel
+                .layout
+                .tree
+                .is_ancestor_or_self(unit, sheet.placement.unit)
+            {
+                agg.add(inst, answers, &sheet.scores);
+            }
+        }
+        let alphas = agg.alpha();
+        let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
+        let scales = rel
+            .scales
+            .iter()
+            .enumerate()
+            .map(|(s, id)| {
+                let cell = rel.heat_cell(s, key);
+                let shown = cell.is_some_and(|c| c.status == CellStatus::Shown);
+                let st = cell.and_then(|c| c.stats).filter(|_| shown);
+                let alpha = alphas.get(s).copied().flatten().filter(|_| shown);
+                ScaleLine {
+                    scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
+                    status: cell.map_or("below_min", |c| status_name(c.status)),
+                    n: st.map(|s| s.n.to_string()).unwrap_or_default(),
+                    mean: f2(st.and_then(|s| s.mean)),
+                    ci: match st {
+                        Some(s) => format!("{}–{}", f2(s.ci_low), f2(s.ci_high)),
+                        None => String::new(),
+                    },
+                    favorable: st
+                        .and_then(|s| s.favorable_pct)
+                        .map(|p| format!("{p:.0}%"))
+                        .unwrap_or_default(),
+                    alpha: f2(alpha),
+                    alpha_warning: alpha.is_some_and(|a| a < 0.7),
+                }
+            })
+            .collect();
+        let profiles = match rel.profile_cell(key) {
+            Some(c) if c.status == CellStatus::Shown => c
+                .counts
+                .map(|(n, counts)| {
+                    survey_engine::Profile::ALL
+                        .iter()
+                        .map(|p| {
+                            let v = counts.get(p.index()).copied().unwrap_or(0);
+                            (
+                                p.as_str(),
+                                format!("{:.0}%", 100.0 * v as f64 / n.max(1) as f64),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let chart = trend_chart(conn, st, &ctx.wave.instrument, &unit_path)?;
+        render(&PrintPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            wave: rel.wave.clone(),
+            k: rel.k,
+            invited: ctx.current.invited.get(&unit_path).copied().unwrap_or(0),
+            respondents: ctx
+                .respondents(unit)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "fewer than k".into()),
+            rate: ctx
+                .response_rate(unit)
+                .map(|p| format!("{p:.0}%"))
+                .unwrap_or_else(|| "–".into()),
+            unit: unit_path,
+            scales,
+            profiles,
+            chart,
+        })
+    })
+    .await
+}

@@ -1,0 +1,382 @@
+//! Report access on both databases: the role x scope matrix over every report route and
+//! export, figures equal to the release, formula injection, the audit log.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod reports_common;
+
+use reports_common::*;
+use survey_engine::disclosure::{CellKey, CellStatus};
+use survey_engine::release::status_name;
+use worklife_server::reports::ReleaseCache;
+use worklife_server::responses::InstrumentCache;
+use worklife_server::waves;
+use worklife_tests::backends;
+
+const PAGES: &[&str] = &[
+    "/reports",
+    "/reports/waves/W2",
+    "/reports/waves/W2?measure=favorable&compare=previous&attribute=tenure",
+    "/reports/waves/W2/print",
+    "/reports/trend?unit=Acme/Eng",
+];
+const API: &[&str] = &[
+    "/api/v1/waves",
+    "/api/v1/waves/W2/heatmap",
+    "/api/v1/waves/W2/heatmap?attribute=tenure",
+    "/api/v1/waves/W2/heatmap.csv",
+    "/api/v1/waves/W2/heatmap.csv?attribute=tenure",
+    "/api/v1/waves/W2/profiles",
+    "/api/v1/waves/W2/profiles?attribute=tenure",
+    "/api/v1/waves/W2/items",
+];
+
+fn units_of_csv(body: &str) -> Vec<String> {
+    let mut r = csv::Reader::from_reader(body.as_bytes());
+    r.records().map(|rec| rec.unwrap()[1].to_string()).collect()
+}
+
+#[test]
+fn role_and_scope_matrix_over_every_report_route() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        // Anonymous: pages send to the login page, the API answers 401.
+        for p in PAGES {
+            let r = get(&app.url(p), &As::Anonymous);
+            assert_eq!(r.status, 303, "{backend:?} anonymous {p}");
+            assert_eq!(r.header("location"), Some("/login"));
+        }
+        for p in API {
+            assert_eq!(
+                get(&app.url(p), &As::Anonymous).status,
+                401,
+                "{backend:?} anonymous {p}"
+            );
+            assert_eq!(
+                get(&app.url(p), &As::Bearer("wlt_not-a-token".into())).status,
+                401,
+                "{backend:?} bad token {p}"
+            );
+        }
+        for who in [ADMIN, VIEWER, MANAGER] {
+            let cookie = session(app, who, &f.passwords[who]);
+            for p in PAGES {
+                let r = get(&app.url(p), &As::Cookie(cookie.clone()));
+                assert_eq!(r.status, 200, "{backend:?} {who} {p}: {}", r.body);
+            }
+            for p in API {
+                for how in [
+                    As::Cookie(cookie.clone()),
+                    As::Bearer(f.tokens[who].clone()),
+                ] {
+                    let r = get(&app.url(p), &how);
+                    assert_eq!(r.status, 200, "{backend:?} {who} {p}: {}", r.body);
+                }
+            }
+        }
+        // Admin and viewer see the whole organisation; the manager only Acme/Eng's subtree,
+        // and nothing outside it is even marked hidden.
+        let all = get(
+            &app.url("/api/v1/waves/W2/heatmap.csv"),
+            &As::Bearer(f.tokens[VIEWER].clone()),
+        );
+        let all_units = units_of_csv(&all.body);
+        assert!(all_units.iter().any(|u| u == "Acme/Sales"));
+        assert!(all_units.iter().any(|u| u == "Acme/Tiny"));
+        let mgr_token = As::Bearer(f.tokens[MANAGER].clone());
+        let mine = get(
+            &app.url("/api/v1/waves/W2/heatmap.csv?attribute=tenure"),
+            &mgr_token,
+        );
+        let mine_units = units_of_csv(&mine.body);
+        assert!(!mine_units.is_empty());
+        assert!(
+            mine_units
+                .iter()
+                .all(|u| u == "Acme/Eng" || u.starts_with("Acme/Eng/")),
+            "{backend:?}: {mine_units:?}"
+        );
+        let page = get(
+            &app.url("/reports/waves/W2"),
+            &As::Cookie(session(app, MANAGER, &f.passwords[MANAGER])),
+        );
+        assert!(!page.body.contains("Acme/Sales") && !page.body.contains("Tiny"));
+        for p in [
+            "/api/v1/waves/W2/heatmap?unit=Acme/Sales",
+            "/api/v1/waves/W2/heatmap?unit=Acme",
+            "/api/v1/waves/W2/heatmap.csv?unit=Acme/Sales",
+            "/api/v1/waves/W2/profiles?unit=Acme/Sales",
+            "/api/v1/waves/W2/items?unit=Acme/Sales",
+        ] {
+            assert_eq!(
+                get(&app.url(p), &mgr_token).status,
+                403,
+                "{backend:?} manager {p}"
+            );
+        }
+        let mgr_cookie = As::Cookie(session(app, MANAGER, &f.passwords[MANAGER]));
+        assert_eq!(
+            get(&app.url("/reports/trend?unit=Acme/Sales"), &mgr_cookie).status,
+            403
+        );
+        assert_eq!(
+            get(&app.url("/reports/waves/W2?unit=Acme/Sales"), &mgr_cookie).status,
+            403
+        );
+        // The Sales manager is out of scope for Acme/Eng.
+        let sales = As::Bearer(f.tokens[SALES].clone());
+        assert_eq!(
+            get(&app.url("/api/v1/waves/W2/heatmap?unit=Acme/Eng"), &sales).status,
+            403
+        );
+        let sales_rows = get(&app.url("/api/v1/waves/W2/heatmap"), &sales).json();
+        assert!(sales_rows["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["unit"] == "Acme/Sales"));
+        // An open or unknown wave, an unknown attribute: clear 4xx.
+        assert_eq!(
+            get(&app.url("/api/v1/waves/nope/heatmap"), &mgr_token).status,
+            404
+        );
+        let bad = get(
+            &app.url("/api/v1/waves/W2/heatmap?attribute=shoe"),
+            &mgr_token,
+        );
+        assert_eq!(bad.status, 400);
+        assert!(bad.body.contains("shoe"), "{}", bad.body);
+    }
+}
+
+#[test]
+fn every_figure_comes_from_the_release_and_passes_the_auditor() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let wave = waves::find(&mut conn, "W2").unwrap();
+        let built = ReleaseCache::default()
+            .get(&mut conn, &InstrumentCache::default(), &wave)
+            .unwrap();
+        let rel = &built.release;
+        assert!(rel.audit(&built.sheets).unwrap().is_empty(), "{backend:?}");
+        let direct =
+            worklife_server::reports::wave_release(&mut conn, &InstrumentCache::default(), &wave)
+                .unwrap();
+        assert_eq!(direct.heat, rel.heat);
+        let mut statuses = std::collections::BTreeSet::new();
+        for who in [ADMIN, MANAGER] {
+            let body = get(
+                &app.url("/api/v1/waves/W2/heatmap?attribute=tenure"),
+                &As::Bearer(f.tokens[who].clone()),
+            )
+            .json();
+            let rows = body["rows"].as_array().unwrap();
+            assert!(!rows.is_empty());
+            for row in rows {
+                let unit = rel.tree.find(row["unit"].as_str().unwrap()).unwrap();
+                let cut = row["cut"].as_str().unwrap();
+                let key = rel
+                    .row_order()
+                    .into_iter()
+                    .find(|k| k.unit == unit && rel.cut_label(*k) == cut)
+                    .unwrap_or(CellKey { unit, cut: None });
+                let s = rel
+                    .scales
+                    .iter()
+                    .position(|x| x == row["scale"].as_str().unwrap())
+                    .unwrap();
+                let cell = rel.heat_cell(s, key).unwrap();
+                assert_eq!(row["status"], status_name(cell.status), "{backend:?} {row}");
+                statuses.insert(status_name(cell.status));
+                match cell.status {
+                    CellStatus::Shown => {
+                        let st = cell.stats.unwrap();
+                        assert_eq!(row["respondents"].as_u64(), Some(st.n));
+                        // serde_json parses floats to within one ulp.
+                        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                            (Some(a), Some(b)) => (a - b).abs() < 1e-12,
+                            (a, b) => a == b,
+                        };
+                        assert!(close(row["mean"].as_f64(), st.mean), "{row}");
+                        assert!(
+                            close(row["favorable_pct"].as_f64(), st.favorable_pct),
+                            "{row}"
+                        );
+                    }
+                    _ => {
+                        for field in [
+                            "respondents",
+                            "mean",
+                            "sd",
+                            "ci_low",
+                            "ci_high",
+                            "favorable_pct",
+                            "delta_org",
+                            "delta_prev",
+                        ] {
+                            assert!(
+                                row[field].is_null(),
+                                "{backend:?} hidden cell carries {field}: {row}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            statuses.contains("shown")
+                && statuses.contains("below_min")
+                && statuses.contains("complementary"),
+            "{statuses:?}"
+        );
+    }
+}
+
+#[test]
+fn csv_exports_neutralise_formulas_and_keep_negative_numbers() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let r = get(
+            &f.app.url("/api/v1/waves/W2/heatmap.csv"),
+            &As::Bearer(f.tokens[ADMIN].clone()),
+        );
+        assert_eq!(r.status, 200);
+        assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+        let mut reader = csv::Reader::from_reader(r.body.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header.last().map(String::as_str), Some("delta_prev"));
+        assert_eq!(header.len(), 14);
+        let mut evil = 0;
+        let mut negative = 0;
+        for rec in reader.records() {
+            let rec = rec.unwrap();
+            for (i, field) in rec.iter().enumerate() {
+                let text_column = i < 5;
+                if text_column {
+                    assert!(
+                        !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                        "{backend:?}: unguarded text cell {field:?}"
+                    );
+                } else if field.starts_with('-') {
+                    field.parse::<f64>().unwrap();
+                    negative += 1;
+                }
+            }
+            if rec[1].contains("HYPERLINK") {
+                // Mid-path the formula is inert text: the cell starts with the root's name.
+                assert_eq!(&rec[1], &format!("Acme/{EVIL_UNIT}"));
+                evil += 1;
+            }
+        }
+        assert!(evil > 0, "{backend:?}: the evil unit is in the export");
+        assert!(
+            negative > 0,
+            "{backend:?}: some delta is negative and stays a number"
+        );
+    }
+}
+
+#[test]
+fn a_unit_path_that_starts_like_a_formula_is_quoted_in_exports() {
+    for backend in backends() {
+        let ws = worklife_tests::Workspace::new(backend);
+        let mut roster = String::from("email,unit\n");
+        for i in 0..6 {
+            let unit = if i < 3 { "" } else { "/Team" };
+            roster.push_str(&format!(
+                "q{i}@example.org,\"{}{unit}\"\n",
+                EVIL_UNIT.replace('"', "\"\"")
+            ));
+        }
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
+        run_wave(&ws, "Q", 1, &[]);
+        let out = ws.ok(&["report", "heatmap", "--wave", "Q", "--format", "csv"]);
+        let mut reader = csv::Reader::from_reader(out.as_bytes());
+        let units: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap()[1].to_string())
+            .collect();
+        assert!(
+            units.contains(&format!("'{EVIL_UNIT}")),
+            "{backend:?}: {out}"
+        );
+        assert!(
+            units.contains(&format!("'{EVIL_UNIT}/Team")),
+            "{backend:?}: {out}"
+        );
+        assert!(units.iter().all(|u| u.starts_with('\'')));
+    }
+}
+
+#[test]
+fn every_report_read_is_audited_without_figures() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        get(
+            &app.url("/api/v1/waves/W2/heatmap.csv?attribute=tenure"),
+            &As::Bearer(f.tokens[MANAGER].clone()),
+        );
+        get(
+            &app.url("/reports/waves/W2"),
+            &As::Cookie(session(app, VIEWER, &f.passwords[VIEWER])),
+        );
+        let log = app.workspace.ok(&["audit", "list"]);
+        assert!(
+            log.lines().any(|l| l.contains(MANAGER)
+                && l.contains("export heatmap.csv")
+                && l.contains("wave=W2 unit=Acme/Eng attribute=tenure")),
+            "{backend:?}: {log}"
+        );
+        assert!(
+            log.lines().any(|l| l.contains(VIEWER)
+                && l.contains("view heatmap")
+                && l.contains("wave=W2 unit=*")),
+            "{log}"
+        );
+        // The CLI export is audited too.
+        let csv = app
+            .workspace
+            .ok(&["report", "heatmap", "--wave", "W2", "--format", "csv"]);
+        assert!(csv.starts_with("wave,unit,cut,scale,status,respondents,mean,sd,ci_low,ci_high,favorable_pct,delta_org,significant,delta_prev"));
+        assert!(app
+            .workspace
+            .ok(&["audit", "list"])
+            .contains("cli\texport heatmap.csv"));
+        let json = app.workspace.ok(&[
+            "report",
+            "profiles",
+            "--wave",
+            "W2",
+            "--attribute",
+            "tenure",
+            "--format",
+            "json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(v
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["cut"] == "tenure=long"));
+    }
+}
+
+#[test]
+fn openapi_documents_paths_that_all_answer() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let doc = get(&f.app.url("/api/v1/openapi.json"), &As::Anonymous).json();
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 6);
+        for path in paths.keys() {
+            let url = f.app.url(&path.replace("{wave}", "W2"));
+            let r = get(&url, &As::Bearer(f.tokens[VIEWER].clone()));
+            assert_eq!(r.status, 200, "{backend:?} {path}: {}", r.body);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! A small organisation with two closed waves, report users of every role, and an HTTP
+//! client that keeps headers, for the report tests.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use worklife_server::responses::{self, InstrumentCache};
+use worklife_server::waves;
+use worklife_tests::{spawn_app, token_of, Backend, TestApp, Workspace};
+
+/// k = 3. Tiny (2 people) is under k, so another unit must be hidden with it; the unit named
+/// like a spreadsheet formula checks that exports neutralise it.
+pub const EVIL_UNIT: &str = "=HYPERLINK(\"evil.example\")";
+
+fn roster() -> String {
+    let mut csv = String::from("email,unit,tenure\n");
+    let units: [(&str, usize); 5] = [
+        ("Acme/Eng", 3),
+        ("Acme/Eng/Platform", 4),
+        ("Acme/Sales", 5),
+        ("Acme/=HYPERLINK(\"\"evil.example\"\")", 3),
+        ("Acme/Tiny", 2),
+    ];
+    let mut n = 0;
+    for (unit, count) in units {
+        for _ in 0..count {
+            n += 1;
+            let tenure = if n % 2 == 0 { "short" } else { "long" };
+            csv.push_str(&format!("p{n}@example.org,\"{unit}\",{tenure}\n"));
+        }
+    }
+    csv
+}
+
+pub struct Fixture {
+    pub app: TestApp,
+    /// email -> password, for admin, viewer, manager (Acme/Eng), sales (manager of Acme/Sales)
+    pub passwords: BTreeMap<&'static str, String>,
+    pub tokens: BTreeMap<&'static str, String>,
+}
+
+pub const ADMIN: &str = "admin@example.org";
+pub const VIEWER: &str = "viewer@example.org";
+pub const MANAGER: &str = "manager@example.org";
+pub const SALES: &str = "sales@example.org";
+
+/// Creates, opens, answers (everyone) and closes a wave with k = 3.
+pub fn run_wave(ws: &Workspace, name: &str, shift: i32, attributes: &[&str]) {
+    let before = ws.links();
+    let mut args = vec![
+        "wave",
+        "create",
+        name,
+        "--instrument",
+        "worklife-core",
+        "--opens",
+        "2020-01-01",
+        "--closes",
+        "2099-01-01",
+        "--min-group-size",
+        "3",
+    ];
+    for a in attributes {
+        args.extend(["--attribute", a]);
+    }
+    ws.ok(&args);
+    ws.ok(&["wave", "open", name]);
+    let links: Vec<String> = ws
+        .links()
+        .into_iter()
+        .filter(|l| !before.contains(l))
+        .collect();
+    let pool = ws.pool();
+    let mut conn = pool.get().unwrap();
+    let cache = InstrumentCache::default();
+    let wave = waves::find(&mut conn, name).unwrap();
+    let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
+    for (i, link) in links.iter().enumerate() {
+        let answers: BTreeMap<String, Option<i32>> = instrument
+            .items
+            .iter()
+            .enumerate()
+            .map(|(j, item)| {
+                let v = 1 + ((i as i32) * 7 + (j as i32) * 3 + shift).rem_euclid(5);
+                (item.id.clone(), Some(v))
+            })
+            .collect();
+        responses::submit(&mut conn, &cache, &token_of(link), &answers, waves::now()).unwrap();
+    }
+    ws.ok(&["wave", "close", name]);
+}
+
+fn password_of(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .unwrap()
+        .to_string()
+}
+
+pub fn fixture(backend: Backend) -> Fixture {
+    let ws = Workspace::new(backend);
+    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster())]);
+    run_wave(&ws, "W1", 0, &["tenure"]);
+    run_wave(&ws, "W2", 2, &["tenure"]);
+    let mut passwords = BTreeMap::new();
+    let mut tokens = BTreeMap::new();
+    for (email, role, unit) in [
+        (ADMIN, "admin", None),
+        (VIEWER, "viewer", None),
+        (MANAGER, "manager", Some("Acme/Eng")),
+        (SALES, "manager", Some("Acme/Sales")),
+    ] {
+        let mut args = vec!["user", "add", "--email", email, "--role", role];
+        if let Some(u) = unit {
+            args.extend(["--unit", u]);
+        }
+        passwords.insert(email, password_of(&ws.ok(&args)));
+        tokens.insert(
+            email,
+            ws.ok(&["token", "create", "--user", email])
+                .trim()
+                .to_string(),
+        );
+    }
+    Fixture {
+        app: spawn_app(ws),
+        passwords,
+        tokens,
+    }
+}
+
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    fn from(mut r: ureq::http::Response<ureq::Body>) -> Reply {
+        Reply {
+            status: r.status().as_u16(),
+            headers: r
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect(),
+            body: r
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_string()
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value a `Set-Cookie` gives `name`, and the whole header.
+    pub fn cookie(&self, name: &str) -> Option<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| {
+                let first = v.split(';').next()?;
+                let (k, val) = first.split_once('=')?;
+                (k == name).then(|| (val.to_string(), v.clone()))
+            })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum As {
+    Anonymous,
+    Bearer(String),
+    Cookie(String),
+}
+
+pub fn get(url: &str, who: &As) -> Reply {
+    let mut r = client().get(url);
+    match who {
+        As::Anonymous => {}
+        As::Bearer(t) => r = r.header("Authorization", &format!("Bearer {t}")),
+        As::Cookie(c) => r = r.header("Cookie", c),
+    }
+    Reply::from(r.call().unwrap())
+}
+
+pub fn post_form(url: &str, cookie: Option<&str>, body: &str) -> Reply {
+    let mut r = client().post(url);
+    if let Some(c) = cookie {
+        r = r.header("Cookie", c);
+    }
+    Reply::from(
+        r.content_type("application/x-www-form-urlencoded")
+            .send(body)
+            .unwrap(),
+    )
+}
+
+pub fn form_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The hidden CSRF field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// A second app process-alike (own caches, own session-key cell) on the same database, as
+/// another replica would be; returns its address.
+pub fn spawn_replica(app: &TestApp) -> String {
+    use worklife_server::db::DbPool;
+    use worklife_server::web::{self, AppState};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(
+        DbPool::connect(&app.workspace.db.url, 4).unwrap(),
+        app.workspace.settings(),
+    )
+    .unwrap();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let _ = web::run(listener, state).unwrap().await;
+        })
+    });
+    address
+}
+
+/// Signs in through the login page; returns the session cookie pair `wl_session=...`.
+pub fn login(app: &TestApp, email: &str, password: &str) -> Reply {
+    login_at(&app.address, email, password)
+}
+
+/// Like [`login`], on an app at `address`.
+pub fn login_at(address: &str, email: &str, password: &str) -> Reply {
+    let url = |p: &str| format!("{address}{p}");
+    let page = get(&url("/login"), &As::Anonymous);
+    let (login_cookie, _) = page.cookie("wl_login").unwrap();
+    let csrf = csrf_of(&page.body);
+    post_form(
+        &url("/login"),
+        Some(&format!("wl_login={login_cookie}")),
+        &format!(
+            "email={}&password={}&csrf={}",
+            form_value(email),
+            form_value(password),
+            form_value(&csrf)
+        ),
+    )
+}
+
+pub fn session(app: &TestApp, email: &str, password: &str) -> String {
+    let r = login(app, email, password);
+    assert_eq!(r.status, 303, "login of {email}: {}", r.body);
+    let (value, _) = r.cookie("wl_session").unwrap();
+    format!("wl_session={value}")
+}

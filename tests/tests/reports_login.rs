@@ -1,0 +1,152 @@
+//! Sign-in on both databases: cookie attributes, CSRF on login and logout, tampered and
+//! foreign sessions, and the login rate limit holding across replicas.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod reports_common;
+
+use reports_common::*;
+use worklife_tests::{backends, spawn_app, Workspace};
+
+#[test]
+fn sessions_are_signed_http_only_strict_and_expire() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let r = login(app, ADMIN, &f.passwords[ADMIN]);
+        assert_eq!(r.status, 303, "{backend:?}");
+        let (value, header) = r.cookie("wl_session").unwrap();
+        for attr in ["HttpOnly", "SameSite=Strict", "Max-Age=28800", "Path=/"] {
+            assert!(header.contains(attr), "{header}");
+        }
+        let good = format!("wl_session={value}");
+        assert_eq!(
+            get(&app.url("/reports"), &As::Cookie(good.clone())).status,
+            200
+        );
+        // Swap in another user's id (the viewer's session body) without re-signing.
+        let viewer = session(app, VIEWER, &f.passwords[VIEWER]);
+        let viewer_id = viewer
+            .trim_start_matches("wl_session=")
+            .split('.')
+            .next()
+            .unwrap();
+        let admin_id = value.split('.').next().unwrap();
+        let tampered = good.replacen(admin_id, viewer_id, 1);
+        assert_ne!(tampered, good);
+        let r = get(&app.url("/reports"), &As::Cookie(tampered));
+        assert_eq!(
+            r.status, 303,
+            "{backend:?}: a tampered cookie is no session"
+        );
+        // A later expiry, also unsigned.
+        let mut parts: Vec<&str> = value.split('.').collect();
+        let later = (parts[1].parse::<i64>().unwrap() + 3600).to_string();
+        parts[1] = &later;
+        let r = get(
+            &app.url("/api/v1/waves"),
+            &As::Cookie(format!("wl_session={}", parts.join("."))),
+        );
+        assert_eq!(r.status, 401);
+        // A session signed by another installation's key.
+        let other = spawn_app(Workspace::new(backend));
+        other
+            .workspace
+            .ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let r = get(&other.url("/reports"), &As::Cookie(good.clone()));
+        assert_eq!(
+            r.status, 303,
+            "{backend:?}: a foreign key's cookie is no session"
+        );
+    }
+}
+
+#[test]
+fn forms_without_the_right_csrf_token_are_refused() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let page = get(&app.url("/login"), &As::Anonymous);
+        let (login_cookie, _) = page.cookie("wl_login").unwrap();
+        let jar = format!("wl_login={login_cookie}");
+        let body = |csrf: &str| {
+            format!(
+                "email={}&password={}{csrf}",
+                form_value(ADMIN),
+                form_value(&f.passwords[ADMIN])
+            )
+        };
+        // No token, a wrong token, and the right token without its cookie.
+        assert_eq!(
+            post_form(&app.url("/login"), Some(&jar), &body("")).status,
+            403
+        );
+        assert_eq!(
+            post_form(&app.url("/login"), Some(&jar), &body("&csrf=wrong")).status,
+            403
+        );
+        let right = format!("&csrf={}", form_value(&csrf_of(&page.body)));
+        assert_eq!(
+            post_form(&app.url("/login"), None, &body(&right)).status,
+            403
+        );
+        let ok = post_form(&app.url("/login"), Some(&jar), &body(&right));
+        assert_eq!(ok.status, 303, "{backend:?}: {}", ok.body);
+        let (value, _) = ok.cookie("wl_session").unwrap();
+        let cookie = format!("wl_session={value}");
+        // Logout: the session's token from the page, nothing else.
+        let reports = get(&app.url("/reports"), &As::Cookie(cookie.clone()));
+        let token = csrf_of(&reports.body);
+        assert_eq!(
+            post_form(&app.url("/logout"), Some(&cookie), "").status,
+            403
+        );
+        assert_eq!(
+            post_form(&app.url("/logout"), Some(&cookie), "csrf=wrong").status,
+            403
+        );
+        assert_eq!(
+            post_form(
+                &app.url("/logout"),
+                None,
+                &format!("csrf={}", form_value(&token))
+            )
+            .status,
+            403
+        );
+        let out = post_form(
+            &app.url("/logout"),
+            Some(&cookie),
+            &format!("csrf={}", form_value(&token)),
+        );
+        assert_eq!(out.status, 303);
+        let (cleared, header) = out.cookie("wl_session").unwrap();
+        assert!(
+            cleared.is_empty() && header.contains("Max-Age=0"),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn failed_logins_are_limited_per_account_across_replicas() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let wrong = login(app, VIEWER, "not the password at all");
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("The email or the password is wrong."));
+        for _ in 0..4 {
+            assert_eq!(login(app, VIEWER, "still not the password").status, 401);
+        }
+        // Five failures: even the right password is refused now, on this replica and on
+        // another one over the same database.
+        let locked = login(app, VIEWER, &f.passwords[VIEWER]);
+        assert_eq!(locked.status, 429, "{backend:?}");
+        assert!(locked.body.contains("Too many failed logins"));
+        let replica = spawn_replica(app);
+        assert_eq!(login_at(&replica, VIEWER, &f.passwords[VIEWER]).status, 429);
+        // Other accounts are not affected.
+        assert_eq!(login(app, ADMIN, &f.passwords[ADMIN]).status, 303);
+    }
+}
