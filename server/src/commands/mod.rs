@@ -6,7 +6,7 @@ pub(crate) mod action_plan;
 mod backup;
 mod demo;
 mod instrument;
-mod report;
+pub(crate) mod report;
 pub use report::detail as audit_detail;
 mod roster;
 mod score;

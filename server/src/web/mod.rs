@@ -11,6 +11,7 @@ pub mod content;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod plan_access;
 pub mod reports_api;
 pub mod reports_pages;
 pub mod spans;
@@ -101,6 +102,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(access::routes)
             .configure(reports_api::routes)
             .configure(reports_pages::routes)
+            .configure(plan_access::routes)
             .default_service(web::to(not_found))
     })
     .disable_signals()
