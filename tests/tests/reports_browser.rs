@@ -316,5 +316,22 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.screenshot(&format!("{tag}-3-heatmap"));
         browser.click(&browser.find("button[type=submit]"));
         browser.wait_for_url("/login");
+
+        // A manager opens their unit's action plan from the landing page and adds an item.
+        browser.type_into(&browser.find("#email"), MANAGER);
+        browser.type_into(&browser.find("#password"), &f.passwords[MANAGER]);
+        browser.click(&browser.find("#sign-in"));
+        browser.wait_for_url("/reports");
+        browser.click(&browser.find("a[href=\"/units/Acme%2FEng/action-plan\"]"));
+        browser.wait_for_url("/units/Acme%2FEng/action-plan");
+        assert!(browser.text(&browser.find("h1")).contains("Acme/Eng"));
+        browser.type_into(&browser.find("#title"), "Protect two focus days a week");
+        browser.type_into(&browser.find("#owner"), "Team lead");
+        browser.click(&browser.find("form.add-item button[type=submit]"));
+        browser.wait_for_url("/units/Acme%2FEng/action-plan");
+        let items = browser.text(&browser.find("table.items"));
+        assert!(items.contains("Protect two focus days a week"), "{items}");
+        assert!(items.contains("Team lead"), "{items}");
+        browser.screenshot(&format!("{tag}-4-action-plan"));
     }
 }
