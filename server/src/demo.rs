@@ -24,7 +24,6 @@ use survey_engine::Instrument;
 use crate::configuration::Settings;
 use crate::db::schema::{invitation_tokens, invitations, people, units, users, waves as wave_rows};
 use crate::db::{new_id, Backend, DbConn, DbPool};
-use crate::mail::Mailer;
 use crate::responses::{self, InstrumentCache};
 use crate::roster::{self, Roster, RosterRow};
 use crate::waves::{self, NewWave, Wave};
@@ -741,8 +740,10 @@ fn open_capturing(
 ) -> anyhow::Result<HashMap<String, String>> {
     let mut capture_settings = settings.clone();
     capture_settings.outbox_dir = capture.to_path_buf();
-    let mailer = Mailer::new(&capture_settings)?;
-    let opened = waves::open(pool, &mailer, &settings.base_url, ROOT, &wave.name)?;
+    capture_settings.organisation = ROOT.to_string();
+    capture_settings.mail.transport = "file".into();
+    let opened = waves::open(pool, &wave.name)?;
+    crate::outbox::Worker::new(pool.clone(), &capture_settings)?.drain()?;
     let found = read_tokens(capture)?;
     let by_hash: HashMap<String, String> =
         found.into_iter().map(|t| (tokens::hash(&t), t)).collect();

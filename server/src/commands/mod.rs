@@ -2,6 +2,7 @@
 
 mod demo;
 mod instrument;
+pub(crate) mod mail;
 mod roster;
 mod score;
 mod serve;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wave(cmd) => wave::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Mail(cmd) => mail::run(cmd),
     }
 }
 

@@ -25,6 +25,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(out, "worklife listening on http://{address}")?;
         out.flush()?;
     }
+    if settings.mail.worker {
+        crate::commands::mail::spawn_background(&pool, &settings)?;
+    }
     // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
     let state = AppState {
         pool,
