@@ -98,6 +98,9 @@ struct Ready {
     message: lettre::Message,
 }
 
+/// An email's id, what became of it, and its attempts so far.
+type Settled = (String, Outcome, i32);
+
 enum Outcome {
     Sent,
     Retry(String),
@@ -192,7 +195,7 @@ impl Worker {
         &self,
         conn: &mut DbConn,
         claimed: &[Claimed],
-    ) -> AppResult<(Vec<Ready>, Vec<(String, Outcome, i32)>)> {
+    ) -> AppResult<(Vec<Ready>, Vec<Settled>)> {
         let wave_ids: Vec<&String> = claimed
             .iter()
             .map(|c| &c.wave_id)
@@ -293,7 +296,7 @@ impl Worker {
     }
 
     /// Sends concurrently over `mail.connections` threads (each with a pooled connection).
-    fn send_all(&self, ready: Vec<Ready>) -> Vec<(String, Outcome, i32)> {
+    fn send_all(&self, ready: Vec<Ready>) -> Vec<Settled> {
         let threads = (self.cfg.connections.max(1) as usize).min(ready.len().max(1));
         let per = ready.len().div_ceil(threads).max(1);
         let mailer = &self.mailer;
@@ -330,7 +333,7 @@ impl Worker {
     }
 
     /// Marks a batch in one transaction; only rows this worker still holds are touched.
-    fn mark(&self, conn: &mut DbConn, outcomes: Vec<(String, Outcome, i32)>) -> AppResult<()> {
+    fn mark(&self, conn: &mut DbConn, outcomes: Vec<Settled>) -> AppResult<()> {
         let at = now();
         let mut sent = Vec::new();
         let mut skipped = Vec::new();
