@@ -15,8 +15,10 @@
 //! lease (`mail.lease_secs`) runs out they are claimed and sent once more. So each such
 //! crash can deliver each email of the one batch in flight a second time (with a second,
 //! fresh link: both open the same single answer sheet), never more, and never an email of
-//! another batch. `last_error` never holds a token: the message is built after the error
-//! text is fixed, and any occurrence of the token is redacted.
+//! another batch. The lease must outlast a batch's sending (200 emails take about a second):
+//! a batch still sending when its lease runs out can be claimed and sent by a second worker.
+//! `last_error` and the logs never hold a token or an address: both are redacted from the
+//! server's answer.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -95,6 +97,7 @@ struct Ready {
     id: String,
     attempts: i32,
     token: String,
+    to: String,
     message: lettre::Message,
 }
 
@@ -259,6 +262,7 @@ impl Worker {
                         id: row.id.clone(),
                         attempts: row.attempts,
                         token,
+                        to: row.recipient.clone(),
                         message,
                     });
                 }
@@ -311,7 +315,12 @@ impl Worker {
                                 let outcome = match mailer.send(&r.message) {
                                     Ok(()) => Outcome::Sent,
                                     Err(e) => {
-                                        let text = e.message.replace(&r.token, "[token]");
+                                        // Servers may echo what they got: logs and the
+                                        // outbox keep neither link nor address (A4).
+                                        let text = e
+                                            .message
+                                            .replace(&r.token, "[token]")
+                                            .replace(&r.to, "[recipient]");
                                         if e.permanent {
                                             Outcome::Failed(text)
                                         } else {

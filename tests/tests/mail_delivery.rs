@@ -205,6 +205,14 @@ fn permanent_failures_show_in_wave_status_and_closing_keeps_only_counts() {
             "emails: 7 sent, 1 pending, 2 failed permanently"
         );
         assert_eq!(outbox_rows(&ws), 10);
+        let errors = last_errors(&ws);
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert_eq!(errors.iter().filter(|e| e.contains("550")).count(), 2);
+        assert_eq!(errors.iter().filter(|e| e.contains("451")).count(), 1);
+        assert!(
+            errors.iter().all(|e| !e.contains("example.org")),
+            "{errors:?}"
+        );
         // A3: closing deletes every outbox row (who was mailed, who had not answered) and
         // every token; only the counts stay.
         run(&ws, &sink, &["wave", "close", "Q1"], &[]);
@@ -239,5 +247,18 @@ fn outbox_rows(ws: &Workspace) -> i64 {
         use diesel::prelude::*;
         use worklife_server::db::schema::outbox;
         outbox::table.count().get_result::<i64>(c).unwrap()
+    })
+}
+
+fn last_errors(ws: &Workspace) -> Vec<String> {
+    let mut conn = ws.pool().get().unwrap();
+    worklife_server::db_run!(&mut conn, |c| {
+        use diesel::prelude::*;
+        use worklife_server::db::schema::outbox;
+        outbox::table
+            .filter(outbox::last_error.is_not_null())
+            .select(outbox::last_error.assume_not_null())
+            .load::<String>(c)
+            .unwrap()
     })
 }
