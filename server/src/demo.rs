@@ -3,8 +3,8 @@
 //! `worklife-core` to the end and leaves the current quarter's wave open.
 //!
 //! Everything goes through the same code as real use: the roster through [`roster::import`],
-//! waves through [`waves::create`], [`waves::open`] (which writes the invitation emails) and
-//! [`waves::close`], answers through [`responses::submit`] with the tokens of those emails.
+//! waves through [`waves::create`], [`waves::open`] (which queues the invitation emails; the
+//! outbox worker delivers them into a folder) and [`waves::close`], answers through [`responses::submit`] with the tokens of those emails.
 //! So the stored data is exactly what real respondents would leave (A1-A3): closed waves keep
 //! no invitations and no token hashes, the open wave keeps only hashes.
 //!

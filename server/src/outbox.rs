@@ -221,8 +221,11 @@ impl Worker {
         let mut settled = Vec::new();
         let mut hashes = Vec::with_capacity(claimed.len());
         let invitation_ids: Vec<&String> = claimed.iter().map(|c| &c.invitation_id).collect();
+        // Invitations still there whose person is still on the roster (a person removed
+        // after the wave opened gets no more email).
         let live: HashMap<String, bool> = db_run!(conn, |c| invitations::table
             .filter(invitations::id.eq_any(&invitation_ids))
+            .filter(invitations::person_id.is_not_null())
             .select((invitations::id, invitations::responded))
             .load::<(String, bool)>(c))?
         .into_iter()
