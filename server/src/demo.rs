@@ -4,7 +4,8 @@
 //!
 //! Everything goes through the same code as real use: the roster through [`roster::import`],
 //! waves through [`waves::create`], [`waves::open`] (which queues the invitation emails; the
-//! outbox worker delivers them into a folder) and [`waves::close`], answers through [`responses::submit`] with the tokens of those emails.
+//! outbox worker delivers them into a folder) and [`waves::close`], answers through
+//! [`responses::submit`] with the tokens of those emails.
 //! So the stored data is exactly what real respondents would leave (A1-A3): closed waves keep
 //! no invitations and no token hashes, the open wave keeps only hashes.
 //!
