@@ -11,7 +11,7 @@
 # Environment:
 #   RUNS               runs (default 3)
 #   PEOPLE             invitations per run (default 10000)
-#   CONNECTIONS        SMTP connections / sending threads (default 8, mail.connections)
+#   CONNECTIONS        SMTP connections / sending threads (default 16, mail.connections)
 #   BATCH              emails claimed per database round trip (default 200, mail.batch_size)
 #   DATABASE           "sqlite" (default) or a postgres:// admin URL allowed to CREATE DATABASE
 #   CARGO_TARGET_DIR   where the release binary is built (default ./target)
@@ -23,7 +23,7 @@ set -euo pipefail
 
 RUNS=${RUNS:-3}
 PEOPLE=${PEOPLE:-10000}
-CONNECTIONS=${CONNECTIONS:-8}
+CONNECTIONS=${CONNECTIONS:-16}
 BATCH=${BATCH:-200}
 DATABASE=${DATABASE:-sqlite}
 here=$(cd "$(dirname "$0")/.." && pwd)

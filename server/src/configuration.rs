@@ -81,7 +81,7 @@ impl Default for MailSettings {
             password: None,
             from: None,
             reply_to: None,
-            connections: 8,
+            connections: 16,
             batch_size: 200,
             lease_secs: 300,
             retry_base_secs: 30,
