@@ -262,3 +262,41 @@ fn last_errors(ws: &Workspace) -> Vec<String> {
             .unwrap()
     })
 }
+
+#[test]
+fn emails_claimed_by_a_dead_worker_are_sent_once_its_lease_runs_out() {
+    for backend in backends() {
+        let Some(sink) = SmtpSink::start() else {
+            return;
+        };
+        let ws = workspace(backend, 5, "Q1");
+        run(&ws, &sink, &["wave", "open", "Q1", "--no-send"], &[]);
+        let claim_until = |minutes: i64| {
+            let until = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(minutes);
+            let mut conn = ws.pool().get().unwrap();
+            worklife_server::db_run!(&mut conn, |c| {
+                use diesel::prelude::*;
+                use worklife_server::db::schema::outbox;
+                diesel::update(outbox::table)
+                    .set((
+                        outbox::state.eq("sending"),
+                        outbox::claimed_by.eq(Some("a worker that died")),
+                        outbox::claimed_until.eq(Some(until)),
+                    ))
+                    .execute(c)
+                    .unwrap()
+            })
+        };
+        assert_eq!(claim_until(60), 5);
+        let out = run(&ws, &sink, &["mail", "send"], &[]);
+        assert!(
+            out.contains("0 email(s) sent"),
+            "{backend:?}: lease held: {out}"
+        );
+        assert!(sink.messages().is_empty());
+        claim_until(-1);
+        let out = run(&ws, &sink, &["mail", "send"], &[]);
+        assert!(out.contains("5 email(s) sent"), "{backend:?}: {out}");
+        assert_eq!(sink.messages().len(), 5);
+    }
+}
