@@ -476,3 +476,18 @@ pub fn counts(conn: &mut DbConn, wave_id: &str) -> AppResult<MailCounts> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap() {
+        let cfg = MailSettings::default();
+        let secs: Vec<i64> = [1, 2, 3, 7, 8, 12, 40]
+            .iter()
+            .map(|a| backoff(&cfg, *a).num_seconds())
+            .collect();
+        assert_eq!(secs, vec![30, 60, 120, 1920, 3600, 3600, 3600]);
+    }
+}
