@@ -56,6 +56,9 @@ pub enum Command {
     /// Reports of a closed wave, from its suppressed release.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Email delivery.
+    #[command(subcommand)]
+    Mail(MailCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -133,6 +136,12 @@ pub enum ReportCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Deliver every email that is due, then exit (for cron when no server runs).
+    Send,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum RosterCommand {
     /// Import `email,unit[,attribute...]`; the whole file is checked before anything is written.
     Import {
@@ -166,9 +175,27 @@ pub enum WaveCommand {
         /// A roster column whose values cut the reports (repeatable).
         #[arg(long = "attribute")]
         attributes: Vec<String>,
+        /// Let the server open, remind and close the wave at its times.
+        #[arg(long)]
+        auto: bool,
+        /// Repeat the wave (implies --auto): `quarter` schedules the next wave when one opens.
+        #[arg(long)]
+        every: Option<String>,
+        /// Reminder times (implies --auto): `N%` of the window after opening or `2d`, `12h`,
+        /// `30m`, `45s` before closing, comma-separated, at most three, or `none`
+        /// [default: the `mail.reminders` setting, 50%,2d].
+        #[arg(long)]
+        reminders: Option<String>,
     },
-    /// Open a wave now: snapshot the tree and send the invitations.
-    Open { name: String },
+    /// Open a wave now: snapshot the tree, queue the invitations and send them.
+    Open {
+        name: String,
+        /// Only queue the invitations (the server's worker or `mail send` delivers them).
+        #[arg(long)]
+        no_send: bool,
+    },
+    /// Queue a reminder now to everyone invited who has not answered, and send it.
+    Remind { name: String },
     /// Close a wave: destroy tokens and who-answered records, shuffle the responses.
     Close { name: String },
     /// List waves.

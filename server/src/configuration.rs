@@ -31,6 +31,71 @@ pub struct Settings {
     /// finish before the process exits anyway.
     pub shutdown_timeout_secs: u64,
     pub support: Support,
+    /// Delivery: transport, SMTP server, worker and scheduler (`[mail]`, `WORKLIFE_MAIL__*`).
+    pub mail: MailSettings,
+}
+
+/// How email leaves: `file` (the default, `.eml` files in `outbox_dir`) or `smtp`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// `file` or `smtp`.
+    pub transport: String,
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `implicit` (SMTPS) or `none` (loopback test servers only).
+    pub tls: String,
+    pub username: Option<String>,
+    /// From `WORKLIFE_MAIL__PASSWORD`; never printed.
+    pub password: Option<Secret>,
+    /// Overrides `mail_from` when set.
+    pub from: Option<String>,
+    pub reply_to: Option<String>,
+    /// SMTP connections (and sending threads) per worker.
+    pub connections: u32,
+    /// Emails claimed per round trip to the database.
+    pub batch_size: u32,
+    /// How long a claim holds; a worker that dies is replaced after this.
+    pub lease_secs: u64,
+    /// First retry delay after a temporary failure; doubles per attempt up to the cap.
+    pub retry_base_secs: u64,
+    pub retry_cap_secs: u64,
+    /// Attempts before a temporarily failing email counts as failed.
+    pub max_attempts: i32,
+    /// Whether `serve` runs the delivery worker and the scheduler.
+    pub worker: bool,
+    /// Idle pause of the delivery worker between polls.
+    pub poll_ms: u64,
+    /// Scheduler tick: opens, reminds and closes scheduled waves.
+    pub tick_ms: u64,
+    /// Default reminder times of scheduled waves: `N%` of the window after opening or
+    /// `Nd`/`Nh`/`Nm`/`Ns` before closing; at most three; `none` for none.
+    pub reminders: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            transport: "file".into(),
+            host: "localhost".into(),
+            port: 587,
+            tls: "starttls".into(),
+            username: None,
+            password: None,
+            from: None,
+            reply_to: None,
+            connections: 16,
+            batch_size: 200,
+            lease_secs: 300,
+            retry_base_secs: 30,
+            retry_cap_secs: 3600,
+            max_attempts: 12,
+            worker: true,
+            poll_ms: 2000,
+            tick_ms: 5000,
+            reminders: "50%,2d".into(),
+        }
+    }
 }
 
 /// Support contacts shown to every respondent after submitting.
@@ -53,6 +118,7 @@ impl Default for Settings {
             organisation: "Your organisation".into(),
             log_format: "pretty".into(),
             shutdown_timeout_secs: 30,
+            mail: MailSettings::default(),
             support: Support {
                 eap_url: None,
                 eap_phone: None,

@@ -3,8 +3,9 @@
 //! `worklife-core` to the end and leaves the current quarter's wave open.
 //!
 //! Everything goes through the same code as real use: the roster through [`roster::import`],
-//! waves through [`waves::create`], [`waves::open`] (which writes the invitation emails) and
-//! [`waves::close`], answers through [`responses::submit`] with the tokens of those emails.
+//! waves through [`waves::create`], [`waves::open`] (which queues the invitation emails; the
+//! outbox worker delivers them into a folder) and [`waves::close`], answers through
+//! [`responses::submit`] with the tokens of those emails.
 //! So the stored data is exactly what real respondents would leave (A1-A3): closed waves keep
 //! no invitations and no token hashes, the open wave keeps only hashes.
 //!
@@ -26,7 +27,6 @@ use crate::auth::password::{hash_password, new_password};
 use crate::configuration::Settings;
 use crate::db::schema::{invitation_tokens, invitations, people, units, users, waves as wave_rows};
 use crate::db::{new_id, Backend, DbConn, DbPool};
-use crate::mail::Mailer;
 use crate::responses::{self, InstrumentCache};
 use crate::roster::{self, Roster, RosterRow};
 use crate::waves::{self, NewWave, Wave};
@@ -754,8 +754,10 @@ fn open_capturing(
 ) -> anyhow::Result<HashMap<String, String>> {
     let mut capture_settings = settings.clone();
     capture_settings.outbox_dir = capture.to_path_buf();
-    let mailer = Mailer::new(&capture_settings)?;
-    let opened = waves::open(pool, &mailer, &settings.base_url, ROOT, &wave.name)?;
+    capture_settings.organisation = ROOT.to_string();
+    capture_settings.mail.transport = "file".into();
+    let opened = waves::open(pool, &wave.name)?;
+    crate::outbox::Worker::new(pool.clone(), &capture_settings)?.drain()?;
     let found = read_tokens(capture)?;
     let by_hash: HashMap<String, String> =
         found.into_iter().map(|t| (tokens::hash(&t), t)).collect();

@@ -1,21 +1,56 @@
 //! Email: one `Mailer` over lettre. The embedded default writes each message as an `.eml`
-//! file into the outbox folder (lettre's file transport).
+//! file into the outbox folder (lettre's file transport); production uses SMTP with a
+//! connection pool (STARTTLS, implicit TLS, or plain only for loopback test servers).
+//! Messages are queued and sent by [`crate::outbox`]; this module only builds and sends one.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use askama::Template;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
-use lettre::{FileTransport, Message, Transport};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::PoolConfig;
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
 use crate::configuration::Settings;
 
+enum Sender {
+    File(FileTransport),
+    Smtp(SmtpTransport),
+}
+
 pub struct Mailer {
     from: Mailbox,
-    transport: FileTransport,
+    reply_to: Option<Mailbox>,
+    sender: Sender,
     pub outbox: PathBuf,
 }
 
-/// What an invitation says; rendered as text and HTML.
+/// Invitation or reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Invitation,
+    Reminder,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Invitation => "invitation",
+            Kind::Reminder => "reminder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Kind {
+        if s == "reminder" {
+            Kind::Reminder
+        } else {
+            Kind::Invitation
+        }
+    }
+}
+
+/// What an invitation or reminder says; rendered as text and HTML.
 pub struct Invitation<'a> {
     pub organisation: &'a str,
     pub wave: &'a str,
@@ -36,54 +71,151 @@ struct InvitationHtml<'a> {
     i: &'a Invitation<'a>,
 }
 
+#[derive(Template)]
+#[template(path = "email/reminder.txt")]
+struct ReminderText<'a> {
+    i: &'a Invitation<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/reminder.html")]
+struct ReminderHtml<'a> {
+    i: &'a Invitation<'a>,
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug)]
+pub struct SendError {
+    /// 5xx answers and unusable addresses: retrying cannot help.
+    pub permanent: bool,
+    pub message: String,
+}
+
+fn mailbox(setting: &str, value: &str) -> anyhow::Result<Mailbox> {
+    value
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{setting} \"{value}\": {e}"))
+}
+
 impl Mailer {
     pub fn new(settings: &Settings) -> anyhow::Result<Mailer> {
-        let from: Mailbox = settings
-            .mail_from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("mail_from \"{}\": {e}", settings.mail_from))?;
-        std::fs::create_dir_all(&settings.outbox_dir).map_err(|e| {
-            anyhow::anyhow!("creating the outbox {}: {e}", settings.outbox_dir.display())
-        })?;
+        let mail = &settings.mail;
+        let from = match &mail.from {
+            Some(f) => mailbox("mail.from", f)?,
+            None => mailbox("mail_from", &settings.mail_from)?,
+        };
+        let reply_to = match &mail.reply_to {
+            Some(r) => Some(mailbox("mail.reply_to", r)?),
+            None => None,
+        };
+        let sender = match mail.transport.as_str() {
+            "file" => {
+                std::fs::create_dir_all(&settings.outbox_dir).map_err(|e| {
+                    anyhow::anyhow!("creating the outbox {}: {e}", settings.outbox_dir.display())
+                })?;
+                Sender::File(FileTransport::new(&settings.outbox_dir))
+            }
+            "smtp" => Sender::Smtp(smtp(settings)?),
+            other => anyhow::bail!("mail.transport \"{other}\" is not one of: file, smtp"),
+        };
         Ok(Mailer {
             from,
-            transport: FileTransport::new(&settings.outbox_dir),
+            reply_to,
+            sender,
             outbox: settings.outbox_dir.clone(),
         })
     }
 
+    /// Where emails go, for messages to the operator.
+    pub fn destination(&self) -> String {
+        match &self.sender {
+            Sender::File(_) => self.outbox.display().to_string(),
+            Sender::Smtp(_) => "the SMTP server".into(),
+        }
+    }
+
     pub fn invitation(&self, to: &str, invitation: &Invitation<'_>) -> anyhow::Result<Message> {
-        let text = InvitationText { i: invitation }.render()?;
-        let html = InvitationHtml { i: invitation }.render()?;
+        self.build(Kind::Invitation, to, invitation)
+    }
+
+    pub fn build(&self, kind: Kind, to: &str, i: &Invitation<'_>) -> anyhow::Result<Message> {
+        let (subject, text, html) = match kind {
+            Kind::Invitation => (
+                format!(
+                    "{}: the {} worklife survey (open until {})",
+                    i.organisation, i.wave, i.closes
+                ),
+                InvitationText { i }.render()?,
+                InvitationHtml { i }.render()?,
+            ),
+            Kind::Reminder => (
+                format!(
+                    "Reminder: the {} worklife survey closes {}",
+                    i.wave, i.closes
+                ),
+                ReminderText { i }.render()?,
+                ReminderHtml { i }.render()?,
+            ),
+        };
         let to: Mailbox = to
             .parse()
             .map_err(|e| anyhow::anyhow!("recipient address: {e}"))?;
-        Ok(Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(format!(
-                "{}: the {} worklife survey (open until {})",
-                invitation.organisation, invitation.wave, invitation.closes
-            ))
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(text),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(html),
-                    ),
-            )?)
+        let mut builder = Message::builder().from(self.from.clone()).to(to);
+        if let Some(r) = &self.reply_to {
+            builder = builder.reply_to(r.clone());
+        }
+        Ok(builder.subject(subject).multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
+        )?)
     }
 
-    pub fn send(&self, message: &Message) -> anyhow::Result<()> {
-        self.transport
-            .send(message)
-            .map(|_| ())
-            .map_err(|e| anyhow::anyhow!("writing to the outbox: {e}"))
+    pub fn send(&self, message: &Message) -> Result<(), SendError> {
+        match &self.sender {
+            Sender::File(t) => t.send(message).map(|_| ()).map_err(|e| SendError {
+                permanent: false,
+                message: format!("writing to the outbox: {e}"),
+            }),
+            Sender::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: format!("SMTP: {e}"),
+            }),
+        }
     }
+}
+
+fn smtp(settings: &Settings) -> anyhow::Result<SmtpTransport> {
+    let mail = &settings.mail;
+    let builder = match mail.tls.as_str() {
+        "starttls" => SmtpTransport::starttls_relay(&mail.host)?,
+        "implicit" => SmtpTransport::relay(&mail.host)?,
+        "none" => SmtpTransport::builder_dangerous(&mail.host),
+        other => anyhow::bail!("mail.tls \"{other}\" is not one of: starttls, implicit, none"),
+    };
+    let mut builder = builder
+        .port(mail.port)
+        .timeout(Some(Duration::from_secs(30)))
+        .pool_config(PoolConfig::new().max_size(mail.connections.max(1)));
+    match (&mail.username, &mail.password) {
+        (Some(user), Some(password)) => {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose().to_string(),
+            ));
+        }
+        (Some(_), None) => {
+            anyhow::bail!("mail.username is set but the password is not (WORKLIFE_MAIL__PASSWORD)")
+        }
+        _ => {}
+    }
+    Ok(builder.build())
 }

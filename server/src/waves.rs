@@ -7,11 +7,12 @@ use diesel::prelude::*;
 use rand::seq::SliceRandom;
 
 use crate::db::schema::{
-    answers, invitation_tokens, invitations, people, responses, units, wave_units, waves,
+    answers, invitation_tokens, invitations, outbox, people, responses, units, wave_mail_counts,
+    wave_units, waves,
 };
 use crate::db::{new_id, DbConn, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::mail::{Invitation, Mailer};
+use crate::mail::Kind;
 use crate::{db_run, db_write, instruments, roster, tokens};
 
 pub const DEFAULT_K: i32 = 5;
@@ -186,24 +187,14 @@ pub fn list(conn: &mut DbConn) -> AppResult<Vec<Wave>> {
 #[derive(Debug)]
 pub struct Opened {
     pub invited: usize,
-    pub emails_written: usize,
-}
-
-/// One invitation to send after the transaction commits: plaintext tokens live only here.
-struct Outgoing {
-    email: String,
-    token: String,
+    /// Invitation emails queued in the outbox (sent by [`crate::outbox`]).
+    pub queued: usize,
 }
 
 /// Opens a wave: snapshots the unit tree and every person's unit and report attributes,
-/// creates one invitation and token per person, then writes the invitation emails.
-pub fn open(
-    pool: &DbPool,
-    mailer: &Mailer,
-    base_url: &str,
-    organisation: &str,
-    name: &str,
-) -> AppResult<Opened> {
+/// creates one invitation per person and queues one invitation email each, all in one
+/// transaction. No token exists yet: the delivery worker makes one per email (A2).
+pub fn open(pool: &DbPool, name: &str) -> AppResult<Opened> {
     let mut conn = pool.get()?;
     let wave = find(&mut conn, name)?;
     if wave.status() != WaveStatus::Scheduled {
@@ -213,7 +204,8 @@ pub fn open(
         )));
     }
     let attribute_names = wave.attribute_names();
-    let outgoing: Vec<Outgoing> = db_write!(&mut conn, |c| {
+    let at = now();
+    let invited = db_write!(&mut conn, |c| {
         // The status check again, inside the transaction, so two `open`s cannot both run.
         let changed = diesel::update(
             waves::table
@@ -265,9 +257,8 @@ pub fn open(
                 .values(chunk.to_vec())
                 .execute(c)?;
         }
-        let mut outgoing = Vec::with_capacity(everyone.len());
         let mut invitation_rows = Vec::with_capacity(everyone.len());
-        let mut token_rows = Vec::with_capacity(everyone.len());
+        let mut mail_rows = Vec::with_capacity(everyone.len());
         for (person, email, unit, attrs) in &everyone {
             let all: BTreeMap<String, String> = serde_json::from_str(attrs).unwrap_or_default();
             let kept: BTreeMap<&String, &String> = all
@@ -275,11 +266,14 @@ pub fn open(
                 .filter(|(k, _)| attribute_names.contains(k))
                 .collect();
             let invitation = new_id();
-            let token = tokens::new_token(&wave.link_tag)?;
-            token_rows.push((
-                invitation_tokens::token_hash.eq(tokens::hash(&token)),
-                invitation_tokens::invitation_id.eq(invitation.clone()),
-                invitation_tokens::wave_id.eq(wave.id.clone()),
+            mail_rows.push((
+                outbox::id.eq(new_id()),
+                outbox::wave_id.eq(wave.id.clone()),
+                outbox::invitation_id.eq(invitation.clone()),
+                outbox::kind.eq(Kind::Invitation.as_str()),
+                outbox::recipient.eq(email.clone()),
+                outbox::state.eq(crate::outbox::PENDING),
+                outbox::next_attempt_at.eq(at),
             ));
             invitation_rows.push((
                 invitations::id.eq(invitation),
@@ -289,45 +283,23 @@ pub fn open(
                 invitations::attributes.eq(serde_json::to_string(&kept).unwrap_or_default()),
                 invitations::responded.eq(false),
             ));
-            outgoing.push(Outgoing {
-                email: email.clone(),
-                token,
-            });
         }
         for chunk in invitation_rows.chunks(1_000) {
             diesel::insert_into(invitations::table)
                 .values(chunk.to_vec())
                 .execute(c)?;
         }
-        for chunk in token_rows.chunks(2_000) {
-            diesel::insert_into(invitation_tokens::table)
+        for chunk in mail_rows.chunks(1_000) {
+            diesel::insert_into(outbox::table)
                 .values(chunk.to_vec())
                 .execute(c)?;
         }
-        Ok::<_, AppError>(outgoing)
+        Ok::<_, AppError>(everyone.len())
     })?;
-
-    let closes = wave.closes_at.format("%Y-%m-%d %H:%M UTC").to_string();
-    let mut written = 0;
-    for o in &outgoing {
-        let link = format!("{}/s/{}", base_url.trim_end_matches('/'), o.token);
-        let message = mailer.invitation(
-            &o.email,
-            &Invitation {
-                organisation,
-                wave: &wave.name,
-                closes: &closes,
-                link: &link,
-                min_group_size: wave.min_group_size,
-            },
-        )?;
-        mailer.send(&message)?;
-        written += 1;
-    }
-    tracing::info!(wave = %wave.name, invited = outgoing.len(), "wave opened");
+    tracing::info!(wave = %wave.name, invited, "wave opened; invitations queued");
     Ok(Opened {
-        invited: outgoing.len(),
-        emails_written: written,
+        invited,
+        queued: invited,
     })
 }
 
@@ -343,6 +315,42 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
         )));
     }
     let kept = db_write!(&mut conn, |c| {
+        // Compare-and-set first: it locks the wave row, so concurrent closes (replicas, the
+        // scheduler and an admin) run one after the other and only the first does the work.
+        let changed = diesel::update(
+            waves::table
+                .filter(waves::id.eq(&wave.id))
+                .filter(waves::status.ne(WaveStatus::Closed.as_str())),
+        )
+        .set(waves::status.eq(WaveStatus::Closed.as_str()))
+        .execute(c)?;
+        if changed != 1 {
+            return Err(AppError::Conflict(format!(
+                "wave \"{name}\" is closed already"
+            )));
+        }
+        // The outbox names people and shows who had not answered at reminder time: only
+        // the wave's delivery counts survive (A3).
+        let by_state: Vec<(String, i64)> = outbox::table
+            .filter(outbox::wave_id.eq(&wave.id))
+            .group_by(outbox::state)
+            .select((outbox::state, diesel::dsl::count_star()))
+            .load(c)?;
+        let count = |s: &str| {
+            by_state
+                .iter()
+                .filter(|(state, _)| state == s)
+                .map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX))
+                .sum::<i32>()
+        };
+        diesel::insert_into(wave_mail_counts::table)
+            .values((
+                wave_mail_counts::wave_id.eq(&wave.id),
+                wave_mail_counts::sent.eq(count(crate::outbox::SENT)),
+                wave_mail_counts::failed.eq(count(crate::outbox::FAILED)),
+            ))
+            .execute(c)?;
+        diesel::delete(outbox::table.filter(outbox::wave_id.eq(&wave.id))).execute(c)?;
         diesel::delete(invitation_tokens::table.filter(invitation_tokens::wave_id.eq(&wave.id)))
             .execute(c)?;
         diesel::delete(invitations::table.filter(invitations::wave_id.eq(&wave.id))).execute(c)?;
@@ -392,9 +400,6 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
                     .execute(c)?;
             }
         }
-        diesel::update(waves::table.find(&wave.id))
-            .set(waves::status.eq(WaveStatus::Closed.as_str()))
-            .execute(c)?;
         Ok::<_, AppError>(sheets.len())
     })?;
     compact(&mut conn);

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -187,6 +189,20 @@ impl Workspace {
             .env("WORKLIFE_OUTBOX_DIR", self.outbox())
             .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
             .env_remove("WORKLIFE_CONFIG")
+            .output()
+            .expect("run worklife")
+    }
+
+    /// Like [`Workspace::worklife`] with extra environment variables.
+    pub fn worklife_env(&self, args: &[&str], env: &[(&str, String)]) -> Output {
+        Command::new(worklife_bin())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("WORKLIFE_DATABASE_URL", &self.db.url)
+            .env("WORKLIFE_OUTBOX_DIR", self.outbox())
+            .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
+            .env_remove("WORKLIFE_CONFIG")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
             .expect("run worklife")
     }

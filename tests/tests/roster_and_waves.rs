@@ -184,7 +184,8 @@ fn wave_lifecycle_from_create_to_close() {
 
         let out = ws.ok(&["wave", "open", "2026-Q4"]);
         assert!(
-            out.contains("5 people invited, 5 invitation(s) written"),
+            out.contains("5 people invited, 5 invitation(s) queued")
+                && out.contains("5 email(s) sent to"),
             "{out}"
         );
         let links = ws.links();

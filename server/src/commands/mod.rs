@@ -8,6 +8,7 @@ mod demo;
 mod instrument;
 pub(crate) mod report;
 pub use report::detail as audit_detail;
+pub(crate) mod mail;
 mod roster;
 mod score;
 mod serve;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => access::token(cmd),
         Command::Audit(cmd) => access::audit(cmd),
         Command::Report(cmd) => report::run(cmd),
+        Command::Mail(cmd) => mail::run(cmd),
     }
 }
 

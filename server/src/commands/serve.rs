@@ -27,8 +27,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
     let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
-    // Background workers started here take `shutdown.subscribe()` (see `crate::shutdown`).
+    // Background workers take `shutdown.subscribe()` and finish their round on a signal.
     let shutdown = Shutdown::default();
+    if settings.mail.worker {
+        crate::commands::mail::spawn_background(&pool, &settings, &shutdown)?;
+    }
     let state = AppState::new(pool, settings)?;
     actix_web::rt::System::new().block_on(async move {
         let server = web::run(listener, state)?;

@@ -1,7 +1,6 @@
 //! `worklife wave create|open|close|list|status`.
 
 use crate::cli::WaveCommand;
-use crate::mail::Mailer;
 use crate::waves::{self, NewWave};
 
 pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
@@ -15,7 +14,16 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             closes,
             min_group_size,
             attributes,
+            auto,
+            every,
+            reminders,
         } => {
+            if let Some(e) = &every {
+                crate::schedule::parse_every(e)?;
+            }
+            if let Some(r) = &reminders {
+                crate::schedule::parse_reminders(r)?;
+            }
             let wave = waves::create(
                 &mut conn,
                 &NewWave {
@@ -31,22 +39,42 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
                 "wave \"{}\" scheduled: {} from {} to {}, k = {}",
                 wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
             );
+            if auto || every.is_some() || reminders.is_some() {
+                let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
+                let times = crate::schedule::schedule(&mut conn, &wave, every.as_deref(), &plan)?;
+                let times: Vec<String> = times
+                    .iter()
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .collect();
+                println!(
+                    "the server opens and closes it at these times{}; reminders: {}",
+                    if every.is_some() {
+                        ", and schedules the next wave three months later when it opens"
+                    } else {
+                        ""
+                    },
+                    if times.is_empty() {
+                        "none".to_string()
+                    } else {
+                        times.join(", ")
+                    }
+                );
+            }
         }
-        WaveCommand::Open { name } => {
-            let mailer = Mailer::new(&settings)?;
-            let opened = waves::open(
-                &pool,
-                &mailer,
-                &settings.base_url,
-                &settings.organisation,
-                &name,
-            )?;
+        WaveCommand::Open { name, no_send } => {
+            let opened = waves::open(&pool, &name)?;
             println!(
-                "wave \"{name}\" is open: {} people invited, {} invitation(s) written to {}",
-                opened.invited,
-                opened.emails_written,
-                mailer.outbox.display()
+                "wave \"{name}\" is open: {} people invited, {} invitation(s) queued",
+                opened.invited, opened.queued
             );
+            if !no_send {
+                super::mail::send_due(&pool, &settings)?;
+            }
+        }
+        WaveCommand::Remind { name } => {
+            let queued = crate::schedule::remind_now(&pool, &name)?;
+            println!("wave \"{name}\": {queued} reminder(s) queued");
+            super::mail::send_due(&pool, &settings)?;
         }
         WaveCommand::Close { name } => {
             let kept = waves::close(&pool, &name)?;
@@ -75,6 +103,11 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             let wave = waves::find(&mut conn, &name)?;
             let k = i64::from(wave.min_group_size);
             println!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
+            let mail = crate::outbox::counts(&mut conn, &wave.id)?;
+            println!(
+                "emails: {} sent, {} pending, {} failed permanently",
+                mail.sent, mail.pending, mail.failed
+            );
             println!(
                 "{:<40} {:>8} {:>10} {:>6}",
                 "unit", "invited", "responded", "rate"

@@ -149,12 +149,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        wave_id -> Text,
+        invitation_id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    wave_mail_counts (wave_id) {
+        wave_id -> Text,
+        sent -> Integer,
+        failed -> Integer,
+    }
+}
+
+diesel::table! {
+    wave_schedules (wave_id) {
+        wave_id -> Text,
+        every -> Nullable<Text>,
+        reminders -> Text,
+    }
+}
+
+diesel::table! {
+    wave_reminders (wave_id, due_at) {
+        wave_id -> Text,
+        due_at -> Timestamp,
+        done -> Bool,
+    }
+}
+
 diesel::joinable!(people -> units (unit_id));
 diesel::joinable!(invitations -> waves (wave_id));
 diesel::joinable!(invitations -> wave_units (unit_id));
 diesel::joinable!(invitation_tokens -> invitations (invitation_id));
 diesel::joinable!(wave_units -> waves (wave_id));
 diesel::joinable!(waves -> instruments (instrument));
+
+diesel::joinable!(outbox -> waves (wave_id));
+diesel::joinable!(outbox -> invitations (invitation_id));
+diesel::joinable!(wave_schedules -> waves (wave_id));
+diesel::joinable!(wave_reminders -> waves (wave_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -172,4 +217,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_items,
     server_secrets,
     login_failures,
+    outbox,
+    wave_mail_counts,
+    wave_schedules,
+    wave_reminders,
 );

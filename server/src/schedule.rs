@@ -1,0 +1,424 @@
+//! The wave schedule: the server opens, reminds and closes scheduled waves at their times.
+//!
+//! A wave is scheduled when `wave create` got `--auto`, `--every` or `--reminders` (a row
+//! in `wave_schedules`); other waves are opened and closed by hand only. Every tick
+//! (`mail.tick_ms`) each replica runs [`tick`]; every step is a compare-and-set on a row, so
+//! it happens exactly once however many replicas tick:
+//! - open: `scheduled -> open` on the wave row (inside [`wave_ops::open`]), when `opens_at` has
+//!   passed and `closes_at` has not (a window missed entirely during downtime is closed
+//!   without inviting anyone);
+//! - reminders: the due `wave_reminders` rows flip `done` in the same transaction that
+//!   queues one reminder per invitation not yet answered; several overdue reminders after
+//!   downtime collapse into one; none is sent once the wave is past closing;
+//! - close: `-> closed` on the wave row (inside [`wave_ops::close`]) when `closes_at` passed.
+//!
+//! `--every quarter`: when a repeating wave opens, its follow-up is created (same instrument,
+//! k, attributes, window length and reminder plan, three months later), so there is always
+//! exactly one next wave; the follow-up's name is unique, which makes its creation
+//! idempotent across replicas and crashes (each tick re-checks open repeating waves).
+
+use chrono::{Months, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{invitations, outbox, wave_reminders, wave_schedules, waves};
+use crate::db::{new_id, DbConn, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::mail::Kind;
+use crate::waves::{self as wave_ops, now, NewWave, Wave, WaveStatus};
+use crate::{db_run, db_write};
+
+pub const MAX_REMINDERS: usize = 3;
+
+/// One planned reminder: a share of the window after opening, or a time before closing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReminderAt {
+    ShareOfWindow(f64),
+    BeforeClose(chrono::Duration),
+}
+
+/// Parses `50%,2d` (also `h`, `m`, `s`), or `none`. At most three.
+pub fn parse_reminders(spec: &str) -> AppResult<Vec<ReminderAt>> {
+    let spec = spec.trim();
+    if spec.is_empty() || spec == "none" {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim) {
+        let bad = || {
+            AppError::validation(format!(
+                "--reminders: \"{part}\" is neither N% (of the window, after opening) nor a \
+                 time before closing like 2d, 12h, 30m or 45s"
+            ))
+        };
+        if let Some(p) = part.strip_suffix('%') {
+            let p: f64 = p.trim().parse().map_err(|_| bad())?;
+            if !(p > 0.0 && p < 100.0) {
+                return Err(AppError::validation(format!(
+                    "--reminders: \"{part}\" must lie strictly between 0% and 100%"
+                )));
+            }
+            out.push(ReminderAt::ShareOfWindow(p / 100.0));
+        } else {
+            let (n, unit) = part.split_at(part.len().saturating_sub(1));
+            let n: i64 = n.trim().parse().map_err(|_| bad())?;
+            let d = match unit {
+                "d" => chrono::Duration::days(n),
+                "h" => chrono::Duration::hours(n),
+                "m" => chrono::Duration::minutes(n),
+                "s" => chrono::Duration::seconds(n),
+                _ => return Err(bad()),
+            };
+            if n <= 0 {
+                return Err(bad());
+            }
+            out.push(ReminderAt::BeforeClose(d));
+        }
+    }
+    if out.len() > MAX_REMINDERS {
+        return Err(AppError::validation(format!(
+            "--reminders: {} reminders given, at most {MAX_REMINDERS} are sent",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// The reminder times inside a window; plans falling outside it are dropped.
+pub fn reminder_times(
+    plan: &[ReminderAt],
+    opens: NaiveDateTime,
+    closes: NaiveDateTime,
+) -> Vec<NaiveDateTime> {
+    let window = closes - opens;
+    let mut times: Vec<NaiveDateTime> = plan
+        .iter()
+        .map(|r| match r {
+            ReminderAt::ShareOfWindow(s) => {
+                let ms = (window.num_milliseconds() as f64 * s).round() as i64;
+                opens + chrono::Duration::milliseconds(ms)
+            }
+            ReminderAt::BeforeClose(d) => closes - *d,
+        })
+        .filter(|t| *t > opens && *t < closes)
+        .map(|t| t.with_nanosecond_zeroed())
+        .collect();
+    times.sort();
+    times.dedup();
+    times
+}
+
+trait Whole {
+    fn with_nanosecond_zeroed(self) -> Self;
+}
+
+impl Whole for NaiveDateTime {
+    /// Whole seconds: times are compared as text on SQLite.
+    fn with_nanosecond_zeroed(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+/// How a scheduled wave repeats.
+pub fn parse_every(s: &str) -> AppResult<()> {
+    if s == "quarter" {
+        Ok(())
+    } else {
+        Err(AppError::validation(format!(
+            "--every \"{s}\": the only repetition is \"quarter\""
+        )))
+    }
+}
+
+/// Puts a wave under the schedule with its reminder plan.
+pub fn schedule(
+    conn: &mut DbConn,
+    wave: &Wave,
+    every: Option<&str>,
+    reminders: &str,
+) -> AppResult<Vec<NaiveDateTime>> {
+    let plan = parse_reminders(reminders)?;
+    let times = reminder_times(&plan, wave.opens_at, wave.closes_at);
+    db_write!(conn, |c| {
+        diesel::insert_into(wave_schedules::table)
+            .values((
+                wave_schedules::wave_id.eq(&wave.id),
+                wave_schedules::every.eq(every),
+                wave_schedules::reminders.eq(reminders),
+            ))
+            .execute(c)?;
+        for t in &times {
+            diesel::insert_into(wave_reminders::table)
+                .values((
+                    wave_reminders::wave_id.eq(&wave.id),
+                    wave_reminders::due_at.eq(t),
+                    wave_reminders::done.eq(false),
+                ))
+                .execute(c)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(times)
+}
+
+/// The name of a wave's follow-up: `2026-Q4` becomes `2027-Q1`; any other name gets the
+/// follow-up's opening month (`Pulse` -> `Pulse 2027-03`).
+pub fn follow_up_name(name: &str, next_opens: NaiveDateTime) -> String {
+    if let Some((year, q)) = name
+        .rsplit_once("-Q")
+        .and_then(|(y, q)| Some((y.get(y.len().checked_sub(4)?..)?, q)))
+        .and_then(|(y, q)| Some((y.parse::<i32>().ok()?, q.parse::<u32>().ok()?)))
+        .filter(|(_, q)| (1..=4).contains(q))
+    {
+        let prefix = &name[..name.len() - 4 - 2 - q_len(name)];
+        let (y, q) = if q == 4 { (year + 1, 1) } else { (year, q + 1) };
+        return format!("{prefix}{y}-Q{q}");
+    }
+    let base = match name.rsplit_once(' ') {
+        Some((b, month)) if is_month(month) => b,
+        _ => name,
+    };
+    format!("{base} {}", next_opens.format("%Y-%m"))
+}
+
+fn q_len(name: &str) -> usize {
+    name.rsplit_once("-Q").map(|(_, q)| q.len()).unwrap_or(0)
+}
+
+fn is_month(s: &str) -> bool {
+    s.len() == 7 && chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok()
+}
+
+/// Creates the follow-up of an open repeating wave unless it exists.
+fn ensure_follow_up(pool: &DbPool, wave: &Wave, reminders: &str) -> AppResult<()> {
+    let (Some(opens), Some(closes)) = (
+        wave.opens_at.checked_add_months(Months::new(3)),
+        wave.closes_at.checked_add_months(Months::new(3)),
+    ) else {
+        return Ok(());
+    };
+    let name = follow_up_name(&wave.name, opens);
+    let mut conn = pool.get()?;
+    let instrument: String = db_run!(&mut conn, |c| crate::db::schema::instruments::table
+        .find(&wave.instrument)
+        .select(crate::db::schema::instruments::instrument_id)
+        .first::<String>(c))?;
+    let version: i32 = db_run!(&mut conn, |c| crate::db::schema::instruments::table
+        .find(&wave.instrument)
+        .select(crate::db::schema::instruments::version)
+        .first::<i32>(c))?;
+    let created = wave_ops::create(
+        &mut conn,
+        &NewWave {
+            name: &name,
+            instrument: &format!("{instrument}@{version}"),
+            opens_at: opens,
+            closes_at: closes,
+            min_group_size: wave.min_group_size,
+            attributes: &wave.attribute_names(),
+        },
+    );
+    match created {
+        Ok(next) => {
+            schedule(&mut conn, &next, Some("quarter"), reminders)?;
+            tracing::info!(wave = %wave.name, next = %next.name, "next wave of the series scheduled");
+            Ok(())
+        }
+        Err(AppError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+type Scheduled = (Wave, Option<String>, String);
+
+fn scheduled_waves(conn: &mut DbConn) -> AppResult<Vec<Scheduled>> {
+    let rows: Vec<(Wave, (Option<String>, String))> = db_run!(conn, |c| waves::table
+        .inner_join(wave_schedules::table)
+        .filter(waves::status.ne(WaveStatus::Closed.as_str()))
+        .select((
+            waves::all_columns,
+            (wave_schedules::every, wave_schedules::reminders),
+        ))
+        .load(c))?;
+    Ok(rows.into_iter().map(|(w, (e, r))| (w, e, r)).collect())
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    pub opened: usize,
+    pub reminders: usize,
+    pub closed: usize,
+}
+
+/// One scheduler pass: opens, reminds, closes what is due.
+pub fn tick(pool: &DbPool) -> AppResult<Tick> {
+    let at = now();
+    let mut done = Tick::default();
+    let mut conn = pool.get()?;
+    for (wave, every, reminders) in scheduled_waves(&mut conn)? {
+        let mut status = wave.status();
+        if status == WaveStatus::Scheduled && wave.opens_at <= at && at < wave.closes_at {
+            match wave_ops::open(pool, &wave.name) {
+                Ok(_) => {
+                    done.opened += 1;
+                    status = WaveStatus::Open;
+                }
+                Err(AppError::Conflict(_)) => status = WaveStatus::Open,
+                Err(e) => return Err(e),
+            }
+        }
+        if status == WaveStatus::Open && every.is_some() {
+            ensure_follow_up(pool, &wave, &reminders)?;
+        }
+        if status == WaveStatus::Open && at < wave.closes_at {
+            done.reminders += remind(&mut conn, &wave, at)?;
+        }
+        if wave.closes_at <= at {
+            match wave_ops::close(pool, &wave.name) {
+                Ok(_) => done.closed += 1,
+                Err(AppError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Queues reminders for the due reminder rows of an open wave: claims them (flips `done`)
+/// and queues one reminder per unanswered invitation in one transaction. Returns how many
+/// reminder emails were queued.
+fn remind(conn: &mut DbConn, wave: &Wave, at: NaiveDateTime) -> AppResult<usize> {
+    let wave_id = wave.id.as_str();
+    db_write!(conn, |c| {
+        let claimed = diesel::update(
+            wave_reminders::table
+                .filter(wave_reminders::wave_id.eq(wave_id))
+                .filter(wave_reminders::done.eq(false))
+                .filter(wave_reminders::due_at.le(at)),
+        )
+        .set(wave_reminders::done.eq(true))
+        .execute(c)?;
+        if claimed == 0 {
+            return Ok::<_, AppError>(0);
+        }
+        let pending: Vec<(String, Option<String>)> = invitations::table
+            .filter(invitations::wave_id.eq(wave_id))
+            .filter(invitations::responded.eq(false))
+            .select((invitations::id, invitations::person_id))
+            .load(c)?;
+        let emails: std::collections::HashMap<String, String> = crate::db::schema::people::table
+            .select((
+                crate::db::schema::people::id,
+                crate::db::schema::people::email,
+            ))
+            .load::<(String, String)>(c)?
+            .into_iter()
+            .collect();
+        let rows: Vec<_> = pending
+            .iter()
+            .filter_map(|(inv, person)| {
+                let email = emails.get(person.as_ref()?)?;
+                Some((
+                    outbox::id.eq(new_id()),
+                    outbox::wave_id.eq(wave_id),
+                    outbox::invitation_id.eq(inv.clone()),
+                    outbox::kind.eq(Kind::Reminder.as_str()),
+                    outbox::recipient.eq(email.clone()),
+                    outbox::state.eq(crate::outbox::PENDING),
+                    outbox::next_attempt_at.eq(at),
+                ))
+            })
+            .collect();
+        for chunk in rows.chunks(1_000) {
+            diesel::insert_into(outbox::table)
+                .values(chunk.to_vec())
+                .execute(c)?;
+        }
+        tracing::info!(wave = %wave.name, reminders = rows.len(), "reminders queued");
+        Ok(rows.len())
+    })
+}
+
+/// Queues reminders for a wave now (the `wave remind` command), to those not yet answered.
+pub fn remind_now(pool: &DbPool, name: &str) -> AppResult<usize> {
+    let mut conn = pool.get()?;
+    let wave = wave_ops::find(&mut conn, name)?;
+    let at = now();
+    if !wave.accepting(at) {
+        return Err(AppError::Conflict(format!(
+            "wave \"{name}\" is not open: reminders go out only while a wave is open"
+        )));
+    }
+    db_write!(&mut conn, |c| diesel::insert_into(wave_reminders::table)
+        .values((
+            wave_reminders::wave_id.eq(&wave.id),
+            wave_reminders::due_at.eq(at.with_nanosecond_zeroed()),
+            wave_reminders::done.eq(false),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    remind(&mut conn, &wave, at)
+}
+
+/// Runs forever: a tick, then a pause (the `serve` background thread).
+pub fn run_forever(pool: DbPool, tick_ms: u64, stop: tokio::sync::watch::Receiver<bool>) {
+    let pause = std::time::Duration::from_millis(tick_ms.max(10));
+    while !*stop.borrow() {
+        match tick(&pool) {
+            Ok(t) if t != Tick::default() => tracing::info!(
+                opened = t.opened,
+                reminders = t.reminders,
+                closed = t.closed,
+                "schedule tick"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "schedule tick failed"),
+        }
+        std::thread::sleep(pause);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        wave_ops::parse_time(s).unwrap()
+    }
+
+    #[test]
+    fn default_reminders_are_halfway_and_two_days_before_closing() {
+        let plan = parse_reminders("50%,2d").unwrap();
+        let times = reminder_times(&plan, t("2026-12-01"), t("2026-12-15"));
+        assert_eq!(times, vec![t("2026-12-08"), t("2026-12-13")]);
+        // Outside a one-day window the two-day reminder is dropped.
+        let times = reminder_times(&plan, t("2026-12-01"), t("2026-12-02"));
+        assert_eq!(times, vec![t("2026-12-01 12:00")]);
+    }
+
+    #[test]
+    fn bad_reminder_plans_name_the_problem() {
+        assert!(parse_reminders("none").unwrap().is_empty());
+        let e = parse_reminders("10%,20%,30%,40%").unwrap_err().to_string();
+        assert!(e.contains("at most 3"), "{e}");
+        let e = parse_reminders("2w").unwrap_err().to_string();
+        assert!(e.contains("\"2w\""), "{e}");
+        let e = parse_reminders("120%").unwrap_err().to_string();
+        assert!(e.contains("between 0% and 100%"), "{e}");
+    }
+
+    #[test]
+    fn follow_up_names() {
+        assert_eq!(follow_up_name("2026-Q4", t("2027-03-01")), "2027-Q1");
+        assert_eq!(
+            follow_up_name("Pulse 2026-Q2", t("2026-09-01")),
+            "Pulse 2026-Q3"
+        );
+        assert_eq!(follow_up_name("Pulse", t("2027-03-01")), "Pulse 2027-03");
+        assert_eq!(
+            follow_up_name("Pulse 2027-03", t("2027-06-01")),
+            "Pulse 2027-06"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! Shared by the `mail_*` tests: rosters, HTTP, and `worklife serve` processes with SMTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use worklife_tests::smtp::SmtpSink;
+use worklife_tests::{worklife_bin, Workspace};
+
+/// `n` people spread over ten teams.
+pub fn roster(n: usize) -> String {
+    let mut s = String::from("email,unit\n");
+    for i in 0..n {
+        s.push_str(&format!("p{i:04}@example.org,Acme/T{}\n", i % 10));
+    }
+    s
+}
+
+pub fn email(i: usize) -> String {
+    format!("p{i:04}@example.org")
+}
+
+/// A workspace with `n` people and an open-ended wave `name` created (not opened).
+pub fn workspace(backend: worklife_tests::Backend, n: usize, name: &str) -> Workspace {
+    let ws = Workspace::new(backend);
+    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster(n))]);
+    ws.ok(&[
+        "wave",
+        "create",
+        name,
+        "--instrument",
+        "worklife-pulse",
+        "--opens",
+        "2026-01-01",
+        "--closes",
+        "2099-01-01",
+        "--min-group-size",
+        "3",
+    ]);
+    ws
+}
+
+/// Runs `worklife` with the sink's SMTP settings (and `extra`), asserting success.
+pub fn run(ws: &Workspace, sink: &SmtpSink, args: &[&str], extra: &[(&str, String)]) -> String {
+    let mut env = sink.env();
+    env.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
+    let o = ws.worklife_env(args, &env);
+    assert!(
+        o.status.success(),
+        "worklife {args:?} failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+pub fn get_status(url: &str) -> u16 {
+    client().get(url).call().unwrap().status().as_u16()
+}
+
+/// Submits one answer through the form; returns the status.
+pub fn submit(url: &str) -> u16 {
+    client()
+        .post(url)
+        .content_type("application/x-www-form-urlencoded")
+        .send("lang=en&p_wl1=4")
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A `worklife serve` process, killed on drop.
+pub struct Server {
+    child: Child,
+    pub address: String,
+}
+
+impl Server {
+    pub fn start(ws: &Workspace, env: &[(&str, String)]) -> Server {
+        let mut child = Command::new(worklife_bin())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(ws.dir.path())
+            .env("WORKLIFE_DATABASE_URL", &ws.db.url)
+            .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
+            .env("WORKLIFE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .env_remove("WORKLIFE_CONFIG")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let address = first
+            .strip_prefix("worklife listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Server { child, address }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Settings that make the worker and scheduler quick, for tests.
+pub fn quick() -> Vec<(&'static str, String)> {
+    vec![
+        ("WORKLIFE_MAIL__POLL_MS", "100".into()),
+        ("WORKLIFE_MAIL__TICK_MS", "200".into()),
+        ("WORKLIFE_MAIL__RETRY_BASE_SECS", "1".into()),
+        ("WORKLIFE_MAIL__RETRY_CAP_SECS", "2".into()),
+    ]
+}
+
+/// `emails: ...` line of `wave status`.
+pub fn mail_line(status: &str) -> String {
+    status
+        .lines()
+        .find(|l| l.starts_with("emails:"))
+        .unwrap_or_default()
+        .to_string()
+}
