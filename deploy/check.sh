@@ -18,7 +18,7 @@ need() { # command package
     command -v "$1" >/dev/null 2>&1 && return
     if command -v apt-get >/dev/null 2>&1; then
         echo "installing $2 for $1"
-        apt-get install -y -qq "$2" >/dev/null
+        apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }
     fi
     command -v "$1" >/dev/null 2>&1 || { echo "deploy/check.sh needs $1 (Debian: $2)" >&2; exit 1; }
 }
