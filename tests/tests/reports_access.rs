@@ -380,3 +380,52 @@ fn openapi_documents_paths_that_all_answer() {
         }
     }
 }
+
+#[test]
+fn item_statistics_by_attribute_stay_inside_shown_cells() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Bearer(f.tokens[ADMIN].clone());
+        let heat = get(
+            &app.url("/api/v1/waves/W2/heatmap?attribute=tenure"),
+            &admin,
+        )
+        .json();
+        let items = get(&app.url("/api/v1/waves/W2/items?attribute=tenure"), &admin).json();
+        let cell = |unit: &str, cut: &str, scale: &str| {
+            heat["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["unit"] == unit && r["cut"] == cut && r["scale"] == scale)
+                .cloned()
+                .unwrap()
+        };
+        let rows = items["rows"].as_array().unwrap();
+        let cuts: Vec<&serde_json::Value> = rows.iter().filter(|r| r["cut"] != "").collect();
+        assert!(!cuts.is_empty(), "{backend:?}: cut rows");
+        assert!(cuts
+            .iter()
+            .all(|r| r["cut"].as_str().unwrap().starts_with("tenure=")));
+        let mut shown = 0;
+        for r in rows {
+            let c = cell(
+                r["unit"].as_str().unwrap(),
+                r["cut"].as_str().unwrap(),
+                r["scale"].as_str().unwrap(),
+            );
+            // Only cells the release shows have item rows, and a shown item row counts
+            // exactly the cell's respondents.
+            assert_eq!(c["status"], "shown", "{r}");
+            if r["status"] == "shown" {
+                shown += 1;
+                assert_eq!(r["respondents"], c["respondents"], "{r}");
+            } else {
+                assert_eq!(r["status"], "withheld_skipped");
+                assert!(r["respondents"].is_null() && r["mean"].is_null());
+            }
+        }
+        assert!(shown > 0, "{backend:?}");
+    }
+}

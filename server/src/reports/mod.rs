@@ -225,17 +225,22 @@ impl Context {
         (invited > 0).then(|| 100.0 * n as f64 / invited as f64)
     }
 
-    /// Item statistics of whole units in scope, only for items whose scale is shown for the
-    /// unit, and only when every respondent the shown scale cell counts answered the item:
-    /// then the item's group is exactly the released group.
-    pub fn item_records(&self, scope: &Scope) -> Vec<ItemRecord> {
+    /// Item statistics of the cells in scope (whole units, and their cuts by `attribute`),
+    /// only for items whose scale is shown for the cell, and only when every respondent the
+    /// shown scale cell counts answered the item: then the item's group is exactly the
+    /// released group.
+    pub fn item_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ItemRecord> {
         let r = self.release();
         let inst = &self.current.instrument;
         let min = inst.response_scale.min;
         let points = inst.response_scale.points().count();
         let mut out = Vec::new();
-        for key in self.rows(scope, None) {
+        for key in self.rows(scope, attribute) {
             let unit = key.unit;
+            let in_cut = |values: &[Option<usize>]| match key.cut {
+                None => true,
+                Some((a, v)) => values.get(a) == Some(&Some(v)),
+            };
             for (s, scale) in r.scales.iter().enumerate() {
                 if r.heat_cell(s, key)
                     .is_none_or(|c| c.status != CellStatus::Shown)
@@ -250,6 +255,7 @@ impl Context {
                     .filter(|(_, sh)| {
                         sh.scores.score(s).is_some()
                             && r.layout.tree.is_ancestor_or_self(unit, sh.placement.unit)
+                            && in_cut(&sh.placement.values)
                     })
                     .map(|(i, _)| i)
                     .collect();
@@ -274,6 +280,7 @@ impl Context {
                     out.push(ItemRecord {
                         wave: r.wave.clone(),
                         unit: r.tree.path(unit),
+                        cut: r.cut_label(key),
                         scale: scale.clone(),
                         item: inst
                             .items
@@ -343,6 +350,8 @@ pub struct ProfileRecord {
 pub struct ItemRecord {
     pub wave: String,
     pub unit: String,
+    /// Empty for the whole unit, else `attribute=value`.
+    pub cut: String,
     pub scale: String,
     pub item: String,
     pub status: &'static str,

@@ -285,7 +285,7 @@ async fn items(
         Ok(json!({
             "wave": r.ctx.release().wave,
             "scope": scope_label(&r.scope),
-            "rows": r.ctx.item_records(&r.scope),
+            "rows": r.ctx.item_records(&r.scope, r.attribute),
         }))
     })
     .await;
