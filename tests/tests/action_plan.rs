@@ -389,7 +389,7 @@ fn bad_input_is_refused_with_the_field_named() {
         let out = ws.worklife(&plan_args("Q2", "Acme/Big", "csv"));
         assert_eq!(out.status.code(), Some(2), "{backend:?}");
         assert!(String::from_utf8_lossy(&out.stderr)
-            .contains("wave \"Q2\" is open; its results are released when it closes"));
+            .contains("wave \"Q2\" is open: reports exist only for closed waves"));
         assert!(out.stdout.is_empty());
     }
 }
