@@ -425,13 +425,15 @@ impl Worker {
                     );
                     // A batch full of temporary failures would otherwise spin.
                     if r.sent == 0 {
-                        std::thread::sleep(idle);
+                        crate::shutdown::pause(&stop, idle);
                     }
                 }
-                Ok(_) => std::thread::sleep(idle),
+                Ok(_) => {
+                    crate::shutdown::pause(&stop, idle);
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "email worker round failed");
-                    std::thread::sleep(idle);
+                    crate::shutdown::pause(&stop, idle);
                 }
             }
             if let Ok(pending) = self.pending() {

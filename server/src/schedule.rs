@@ -375,7 +375,7 @@ pub fn run_forever(pool: DbPool, tick_ms: u64, stop: tokio::sync::watch::Receive
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "schedule tick failed"),
         }
-        std::thread::sleep(pause);
+        crate::shutdown::pause(&stop, pause);
     }
 }
 

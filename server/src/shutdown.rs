@@ -106,6 +106,22 @@ impl Shutdown {
     }
 }
 
+/// Sleeps `duration` on a worker thread, waking early once `stop` says so; returns whether
+/// the worker should stop. Sliced, because std threads cannot wait on the watch itself.
+pub fn pause(stop: &watch::Receiver<bool>, duration: Duration) -> bool {
+    let deadline = std::time::Instant::now() + duration;
+    loop {
+        if *stop.borrow() {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -133,5 +149,14 @@ mod tests {
             assert!(shutdown.workers_done(Duration::from_secs(5)).await);
             worker.await.unwrap();
         });
+    }
+
+    #[test]
+    fn a_pause_ends_early_when_told_to_stop() {
+        let shutdown = Shutdown::default();
+        let stop = shutdown.subscribe();
+        assert!(!pause(&stop, Duration::from_millis(1)));
+        shutdown.trigger();
+        assert!(pause(&stop, Duration::from_secs(3600)));
     }
 }

@@ -18,13 +18,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let listener = TcpListener::bind(&settings.bind)?;
     let address = listener.local_addr()?;
-    // Tests and scripts read this line to find the port, so it goes out at once.
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "worklife listening on http://{address}")?;
-        out.flush()?;
-    }
     // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
     let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
     // Background workers take `shutdown.subscribe()` and finish their round on a signal.
@@ -33,9 +26,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         crate::commands::mail::spawn_background(&pool, &settings, &shutdown)?;
     }
     let state = AppState::new(pool, settings)?;
+    state
+        .access
+        .releases
+        .warm_up(state.pool.clone(), state.instruments.clone());
     actix_web::rt::System::new().block_on(async move {
         let server = web::run(listener, state)?;
         shutdown.stop_on_signals(server.handle());
+        // Tests and scripts read this line to find the port; it goes out once signals are
+        // handled, so a SIGTERM right after it is already a graceful stop.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "worklife listening on http://{address}")?;
+            out.flush()?;
+        }
         server.await?;
         // The server also ends without a signal if it fails; workers must stop either way.
         shutdown.trigger();

@@ -13,7 +13,7 @@ use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::Instrument;
 
 use crate::db::schema::{answers, responses, wave_units};
-use crate::db::DbConn;
+use crate::db::{DbConn, DbPool};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
 use crate::responses::InstrumentCache;
@@ -62,6 +62,40 @@ impl ReleaseCache {
             m.insert(key, built.clone());
         }
         Ok(built)
+    }
+}
+
+impl ReleaseCache {
+    /// Builds the releases of the two latest closed waves (a wave and the one its deltas
+    /// compare with) in the background, so that the first report read after a start does
+    /// not pay for building them. Failures are only logged: reads build on demand anyway.
+    pub fn warm_up(&self, pool: DbPool, instruments: InstrumentCache) {
+        let cache = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("release-warm-up".into())
+            .spawn(move || {
+                let warm = || -> AppResult<usize> {
+                    let mut conn = pool.get()?;
+                    let closed: Vec<Wave> = crate::waves::list(&mut conn)?
+                        .into_iter()
+                        .filter(|w| w.status() == WaveStatus::Closed)
+                        .collect();
+                    let latest = closed.iter().rev().take(2);
+                    let mut built = 0;
+                    for wave in latest {
+                        cache.get(&mut conn, &instruments, wave)?;
+                        built += 1;
+                    }
+                    Ok(built)
+                };
+                match warm() {
+                    Ok(n) => tracing::info!(releases = n, "report cache warmed"),
+                    Err(e) => tracing::warn!(error = %e, "warming the report cache failed"),
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start warming the report cache");
+        }
     }
 }
 
