@@ -1,10 +1,8 @@
-//! Browser tests in headless Chromium (Debian `chromium` + `chromium-driver`), driven over the
-//! W3C WebDriver protocol: answer the survey form, sign in as HR, open the heat map and check
-//! that shown and hidden cells are rendered as such. Screenshots go to
-//! `$CARGO_TARGET_DIR/screenshots/` (or `target/screenshots/`).
-//!
-//! The WebDriver client is the protocol's few JSON calls over `ureq`, which the tests use
-//! anyway: no async runtime or second HTTP stack to build for five requests.
+//! Browser tests in headless Chromium (Debian `chromium` + `chromium-driver`), driven over
+//! WebDriver with fantoccini: answer the survey form, sign in as HR, open the heat map and
+//! check that shown and hidden cells are rendered as such, then open a manager's action plan
+//! and add an item. Screenshots go to `$CARGO_TARGET_DIR/screenshots/` (or
+//! `target/screenshots/`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,54 +12,31 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use fantoccini::elements::Element;
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use reports_common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use worklife_tests::{backends, require_all, token_of};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-struct Driver {
-    child: Child,
-    base: String,
-}
+struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
+/// A WebDriver session, with blocking calls: the tests around it are synchronous.
 struct Browser {
-    driver: Driver,
-    session: String,
-}
-
-fn call(method: &str, url: &str, body: Option<Value>) -> Value {
-    let agent = client();
-    let mut r = match (method, body) {
-        ("GET", _) => agent.get(url).call().unwrap(),
-        ("DELETE", _) => agent.delete(url).call().unwrap(),
-        (_, b) => agent
-            .post(url)
-            .content_type("application/json")
-            .send(b.unwrap_or(json!({})).to_string())
-            .unwrap(),
-    };
-    let text = r
-        .body_mut()
-        .with_config()
-        .limit(64 << 20)
-        .read_to_string()
-        .unwrap();
-    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    assert!(
-        v["value"]["error"].is_null(),
-        "WebDriver {method} {url}: {text}"
-    );
-    v["value"].clone()
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    _driver: Driver,
 }
 
 impl Browser {
@@ -77,61 +52,71 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+        let driver = Driver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .unwrap();
-        let driver = Driver {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let ready = client()
-                .get(&format!("{}/status", driver.base))
-                .call()
-                .ok()
-                .and_then(|mut r| r.body_mut().read_to_string().ok())
-                .is_some_and(|t| t.contains("\"ready\":true"));
-            if ready {
-                break;
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
                 "binary": CHROMIUM,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                          "--disable-dev-shm-usage", "--window-size=1400,1000"]
-            }
-        }}});
-        let session = call("POST", &format!("{}/session", driver.base), Some(caps));
-        let session = session["sessionId"].as_str().unwrap().to_string();
-        let browser = Browser { driver, session };
-        // Element lookups wait for a page that is still loading after a click.
-        call(
-            "POST",
-            &browser.url("/timeouts"),
-            Some(json!({ "implicit": 10_000 })),
+            }),
         );
-        Some(browser)
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // chromedriver takes a moment to listen.
+        let client = loop {
+            let connected = runtime.block_on(
+                ClientBuilder::new(HttpConnector::new())
+                    .capabilities(capabilities.clone())
+                    .connect(&url),
+            );
+            match connected {
+                Ok(c) => break c,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(e) => panic!("chromedriver did not start: {e}"),
+            }
+        };
+        // Element lookups wait for a page that is still loading after a click.
+        runtime
+            .block_on(client.update_timeouts(TimeoutConfiguration::new(
+                None,
+                None,
+                Some(Duration::from_secs(10)),
+            )))
+            .unwrap();
+        Some(Browser {
+            runtime,
+            client: Some(client),
+            _driver: driver,
+        })
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/session/{}{path}", self.driver.base, self.session)
+    fn client(&self) -> &Client {
+        self.client.as_ref().unwrap()
     }
 
     fn go(&self, url: &str) {
-        call("POST", &self.url("/url"), Some(json!({ "url": url })));
+        self.runtime.block_on(self.client().goto(url)).unwrap();
     }
 
     fn current_url(&self) -> String {
-        call("GET", &self.url("/url"), None)
-            .as_str()
+        self.runtime
+            .block_on(self.client().current_url())
             .unwrap()
             .to_string()
     }
@@ -151,88 +136,50 @@ impl Browser {
         }
     }
 
-    fn find_all(&self, css: &str) -> Vec<String> {
-        call(
-            "POST",
-            &self.url("/elements"),
-            Some(json!({"using": "css selector", "value": css})),
-        )
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            e.as_object()
-                .unwrap()
-                .values()
-                .next()
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
-    }
-
-    fn find(&self, css: &str) -> String {
-        self.find_all(css)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no element {css} on {}", self.current_url()))
-    }
-
-    fn click(&self, el: &str) {
-        call("POST", &self.url(&format!("/element/{el}/click")), None);
-    }
-
-    fn type_into(&self, el: &str, text: &str) {
-        call(
-            "POST",
-            &self.url(&format!("/element/{el}/value")),
-            Some(json!({ "text": text })),
-        );
-    }
-
-    fn text(&self, el: &str) -> String {
-        call("GET", &self.url(&format!("/element/{el}/text")), None)
-            .as_str()
+    fn find_all(&self, css: &str) -> Vec<Element> {
+        self.runtime
+            .block_on(self.client().find_all(Locator::Css(css)))
             .unwrap()
-            .to_string()
     }
 
-    fn attribute(&self, el: &str, name: &str) -> String {
-        call(
-            "GET",
-            &self.url(&format!("/element/{el}/attribute/{name}")),
-            None,
-        )
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    fn find(&self, css: &str) -> Element {
+        self.runtime
+            .block_on(self.client().find(Locator::Css(css)))
+            .unwrap_or_else(|e| panic!("no element {css} on {}: {e}", self.current_url()))
     }
 
-    fn css(&self, el: &str, property: &str) -> String {
-        call(
-            "GET",
-            &self.url(&format!("/element/{el}/css/{property}")),
-            None,
-        )
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    fn click(&self, el: &Element) {
+        self.runtime.block_on(el.click()).unwrap();
+    }
+
+    fn type_into(&self, el: &Element, text: &str) {
+        self.runtime.block_on(el.send_keys(text)).unwrap();
+    }
+
+    fn text(&self, el: &Element) -> String {
+        self.runtime.block_on(el.text()).unwrap()
+    }
+
+    fn attribute(&self, el: &Element, name: &str) -> String {
+        self.runtime
+            .block_on(el.attr(name))
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    fn css(&self, el: &Element, property: &str) -> String {
+        self.runtime.block_on(el.css_value(property)).unwrap()
     }
 
     fn screenshot(&self, name: &str) -> PathBuf {
-        let png = call("GET", &self.url("/screenshot"), None);
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap())
-            .unwrap();
+        let png = self.runtime.block_on(self.client().screenshot()).unwrap();
         let dir = std::env::var("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
             .join("screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, bytes).unwrap();
+        std::fs::write(&path, png).unwrap();
         println!("screenshot: {}", path.display());
         path
     }
@@ -240,7 +187,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = client().delete(&self.url("")).call();
+        if let Some(c) = self.client.take() {
+            let _ = self.runtime.block_on(c.close());
+        }
     }
 }
 
