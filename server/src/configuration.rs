@@ -45,6 +45,9 @@ pub struct MailSettings {
     pub port: u16,
     /// `starttls`, `implicit` (SMTPS) or `none` (loopback test servers only).
     pub tls: String,
+    /// PEM file of extra CA certificates to trust for the SMTP server (an internal relay's
+    /// own CA); the public web roots are trusted either way.
+    pub ca_file: Option<PathBuf>,
     pub username: Option<String>,
     /// From `WORKLIFE_MAIL__PASSWORD`; never printed.
     pub password: Option<Secret>,
@@ -80,6 +83,7 @@ impl Default for MailSettings {
             host: "localhost".into(),
             port: 587,
             tls: "starttls".into(),
+            ca_file: None,
             username: None,
             password: None,
             from: None,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use askama::Template;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
@@ -186,19 +187,48 @@ impl Mailer {
                 message: format!("writing to the outbox: {e}"),
             }),
             Sender::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| SendError {
-                permanent: e.is_permanent(),
+                permanent: e.is_permanent() && !is_login_refused(&e),
                 message: format!("SMTP: {e}"),
             }),
         }
     }
 }
 
+/// A refused login (530, 534, 535, 538) is about our settings, not the recipient: the email
+/// stays pending and is retried once the credentials are fixed, instead of counting as
+/// permanently failed.
+fn is_login_refused(e: &lettre::transport::smtp::Error) -> bool {
+    e.status()
+        .is_some_and(|code| matches!(code.to_string().as_str(), "530" | "534" | "535" | "538"))
+}
+
+/// The server's certificate must chain to the public web roots or to `mail.ca_file`, and
+/// name `mail.host`.
+fn tls_parameters(mail: &crate::configuration::MailSettings) -> anyhow::Result<TlsParameters> {
+    let mut builder = TlsParameters::builder(mail.host.clone());
+    if let Some(path) = &mail.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("mail.ca_file {}: {e}", path.display()))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            anyhow::bail!("mail.ca_file {}: no PEM certificate in it", path.display());
+        }
+        let certificates = Certificate::from_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("mail.ca_file {}: {e}", path.display()))?;
+        builder = builder.add_root_certificate(certificates);
+    }
+    builder
+        .build()
+        .map_err(|e| anyhow::anyhow!("TLS settings for {}: {e}", mail.host))
+}
+
 fn smtp(settings: &Settings) -> anyhow::Result<SmtpTransport> {
     let mail = &settings.mail;
+    let builder = SmtpTransport::builder_dangerous(&mail.host);
     let builder = match mail.tls.as_str() {
-        "starttls" => SmtpTransport::starttls_relay(&mail.host)?,
-        "implicit" => SmtpTransport::relay(&mail.host)?,
-        "none" => SmtpTransport::builder_dangerous(&mail.host),
+        // STARTTLS is required: without it nothing (no login, no email) is sent.
+        "starttls" => builder.tls(Tls::Required(tls_parameters(mail)?)),
+        "implicit" => builder.tls(Tls::Wrapper(tls_parameters(mail)?)),
+        "none" => builder,
         other => anyhow::bail!("mail.tls \"{other}\" is not one of: starttls, implicit, none"),
     };
     let mut builder = builder

@@ -1,8 +1,10 @@
 //! A real SMTP server on loopback for the mail tests: `tests/smtp_sink.py` (Debian's
 //! python3-aiosmtpd) on a free port, storing each message as a file. It can be told to
 //! answer 550 or 451 for given addresses, and stopped and started again on the same port.
-//! Without python3-aiosmtpd the tests are skipped with a printed reason, unless
-//! `WORKLIFE_REQUIRE_ALL=1`, which fails them.
+//! It can also speak STARTTLS or implicit TLS with a certificate from a throwaway CA (made
+//! with the `openssl` command) and require a login.
+//! Without python3-aiosmtpd (or openssl, for TLS) the tests are skipped with a printed
+//! reason, unless `WORKLIFE_REQUIRE_ALL=1`, which fails them.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -19,6 +21,10 @@ pub struct Received {
     pub to: String,
     /// The raw message with quoted-printable soft line breaks undone.
     pub text: String,
+    /// Whether it came over an encrypted connection.
+    pub encrypted: bool,
+    /// The SMTP login it was sent under (empty without one).
+    pub login: String,
 }
 
 impl Received {
@@ -42,10 +48,20 @@ impl Received {
     }
 }
 
+/// How the sink talks to its clients.
+#[derive(Clone, Debug, Default)]
+pub struct SinkOptions {
+    /// `Some("starttls")` or `Some("implicit")`; plain SMTP when `None`.
+    pub tls: Option<&'static str>,
+    /// A login every client must give before sending: (user, password).
+    pub login: Option<(String, String)>,
+}
+
 pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
     python: String,
+    options: SinkOptions,
     child: Option<Child>,
 }
 
@@ -68,8 +84,15 @@ fn script() -> PathBuf {
 }
 
 impl SmtpSink {
-    /// Starts a sink, or `None` (with a printed reason) when python3-aiosmtpd is missing.
+    /// Starts a plain sink, or `None` (with a printed reason) when python3-aiosmtpd is
+    /// missing.
     pub fn start() -> Option<SmtpSink> {
+        SmtpSink::start_with(SinkOptions::default())
+    }
+
+    /// Starts a sink with TLS and/or a login, or `None` (with a printed reason) when
+    /// python3-aiosmtpd or, for TLS, openssl is missing.
+    pub fn start_with(options: SinkOptions) -> Option<SmtpSink> {
         let Some(python) = python_with_aiosmtpd() else {
             assert!(
                 !require_all(),
@@ -87,10 +110,88 @@ impl SmtpSink {
             port,
             dir: tempfile::tempdir().unwrap(),
             python,
+            options,
             child: None,
         };
+        if sink.options.tls.is_some() && !sink.make_certificates() {
+            return None;
+        }
         sink.up();
         Some(sink)
+    }
+
+    /// The throwaway CA's certificate, for `mail.ca_file`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// A CA, and a server certificate for 127.0.0.1 signed by it (webpki refuses a
+    /// self-signed CA certificate used as the server's own).
+    fn make_certificates(&self) -> bool {
+        let dir = self.dir.path();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let steps: [Vec<&str>; 3] = [
+            [
+                &["req", "-x509"][..],
+                &ec,
+                &["-keyout", "ca.key", "-out", "ca.pem"],
+            ]
+            .concat(),
+            [
+                &["req"][..],
+                &ec,
+                &["-keyout", "key.pem", "-out", "req.csr"],
+            ]
+            .concat(),
+            vec![
+                "x509",
+                "-req",
+                "-in",
+                "req.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "cert.pem",
+                "-extfile",
+                "ext.cnf",
+            ],
+        ];
+        let subjects = ["/CN=Worklife test CA", "/CN=127.0.0.1", ""];
+        for (step, subject) in steps.iter().zip(subjects) {
+            let mut cmd = Command::new("openssl");
+            cmd.args(step).args(["-days", "2"]).current_dir(dir);
+            if !subject.is_empty() {
+                cmd.args(["-subj", subject]);
+            }
+            let ok = cmd
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                assert!(
+                    !require_all(),
+                    "openssl failed or is missing and WORKLIFE_REQUIRE_ALL=1: TLS tests cannot be skipped (apt-get install -y openssl)"
+                );
+                eprintln!("skipping SMTP TLS tests: the openssl command failed or is missing");
+                return false;
+            }
+        }
+        true
     }
 
     fn mail_dir(&self) -> PathBuf {
@@ -111,6 +212,7 @@ impl SmtpSink {
                 .arg(self.port.to_string())
                 .arg(self.mail_dir())
                 .arg(self.control_dir())
+                .args(self.script_options())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -127,6 +229,20 @@ impl SmtpSink {
             assert!(Instant::now() < deadline, "the SMTP sink did not start");
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    fn script_options(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(mode) = self.options.tls {
+            let file = |name: &str| self.dir.path().join(name).display().to_string();
+            out.push(format!("tls={mode}"));
+            out.push(format!("cert={}", file("cert.pem")));
+            out.push(format!("key={}", file("key.pem")));
+        }
+        if let Some((user, password)) = &self.options.login {
+            out.push(format!("auth={user}:{password}"));
+        }
+        out
     }
 
     /// Stops the server: connections are refused until [`SmtpSink::up`].
@@ -167,15 +283,24 @@ impl SmtpSink {
         for e in entries.flatten() {
             if e.path().extension().is_some_and(|x| x == "eml") {
                 let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                let to = raw
-                    .lines()
-                    .next()
-                    .and_then(|l| l.strip_prefix("X-Sink-To: "))
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
+                let sink_line = |name: &str| {
+                    raw.lines()
+                        .take(3)
+                        .find_map(|l| l.strip_prefix(name))
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string()
+                };
+                let to = sink_line("X-Sink-To: ");
+                let encrypted = sink_line("X-Sink-TLS: ") == "yes";
+                let login = sink_line("X-Sink-Login: ");
                 let text = raw.replace("=\r\n", "").replace("=\n", "");
-                out.push(Received { to, text });
+                out.push(Received {
+                    to,
+                    text,
+                    encrypted,
+                    login,
+                });
             }
         }
         out
@@ -208,7 +333,10 @@ impl SmtpSink {
             ("WORKLIFE_MAIL__TRANSPORT", "smtp".into()),
             ("WORKLIFE_MAIL__HOST", "127.0.0.1".into()),
             ("WORKLIFE_MAIL__PORT", self.port.to_string()),
-            ("WORKLIFE_MAIL__TLS", "none".into()),
+            (
+                "WORKLIFE_MAIL__TLS",
+                self.options.tls.unwrap_or("none").into(),
+            ),
         ]
     }
 }

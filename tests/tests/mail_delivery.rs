@@ -250,19 +250,6 @@ fn outbox_rows(ws: &Workspace) -> i64 {
     })
 }
 
-fn last_errors(ws: &Workspace) -> Vec<String> {
-    let mut conn = ws.pool().get().unwrap();
-    worklife_server::db_run!(&mut conn, |c| {
-        use diesel::prelude::*;
-        use worklife_server::db::schema::outbox;
-        outbox::table
-            .filter(outbox::last_error.is_not_null())
-            .select(outbox::last_error.assume_not_null())
-            .load::<String>(c)
-            .unwrap()
-    })
-}
-
 #[test]
 fn emails_claimed_by_a_dead_worker_are_sent_once_its_lease_runs_out() {
     for backend in backends() {

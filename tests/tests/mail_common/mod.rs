@@ -138,3 +138,17 @@ pub fn mail_line(status: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// The last error of every outbox row that has one.
+pub fn last_errors(ws: &Workspace) -> Vec<String> {
+    let mut conn = ws.pool().get().unwrap();
+    worklife_server::db_run!(&mut conn, |c| {
+        use diesel::prelude::*;
+        use worklife_server::db::schema::outbox;
+        outbox::table
+            .filter(outbox::last_error.is_not_null())
+            .select(outbox::last_error.assume_not_null())
+            .load::<String>(c)
+            .unwrap()
+    })
+}
