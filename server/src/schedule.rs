@@ -5,12 +5,13 @@
 //! (`mail.tick_ms`) each replica runs [`tick`]; every step is a compare-and-set on a row, so
 //! it happens exactly once however many replicas tick:
 //! - open: `scheduled -> open` on the wave row (inside [`wave_ops::open`]), when `opens_at` has
-//!   passed and `closes_at` has not (a window missed entirely during downtime is closed
+//!   passed and `closes_at` has not (a window missed entirely during downtime is cancelled
 //!   without inviting anyone);
 //! - reminders: the due `wave_reminders` rows flip `done` in the same transaction that
 //!   queues one reminder per invitation not yet answered; several overdue reminders after
 //!   downtime collapse into one; none is sent once the wave is past closing;
-//! - close: `-> closed` on the wave row (inside [`wave_ops::close`]) when `closes_at` passed.
+//! - close: `-> closed` on the wave row (inside [`wave_ops::close`]) when `closes_at` passed;
+//!   a wave that never opened becomes `cancelled` instead (no report, no comparison).
 //!
 //! `--every quarter`: when a repeating wave opens, its follow-up is created (same instrument,
 //! k, attributes, window length and reminder plan, three months later), so there is always
@@ -28,6 +29,7 @@ use crate::waves::{self as wave_ops, now, NewWave, Wave, WaveStatus};
 use crate::{db_run, db_write};
 
 pub const MAX_REMINDERS: usize = 3;
+const MAX_REMINDER_LEAD_DAYS: i64 = 366;
 
 /// One planned reminder: a share of the window after opening, or a time before closing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,18 +61,27 @@ pub fn parse_reminders(spec: &str) -> AppResult<Vec<ReminderAt>> {
             }
             out.push(ReminderAt::ShareOfWindow(p / 100.0));
         } else {
-            let (n, unit) = part.split_at(part.len().saturating_sub(1));
-            let n: i64 = n.trim().parse().map_err(|_| bad())?;
-            let d = match unit {
-                "d" => chrono::Duration::days(n),
-                "h" => chrono::Duration::hours(n),
-                "m" => chrono::Duration::minutes(n),
-                "s" => chrono::Duration::seconds(n),
+            let mut chars = part.chars();
+            let unit = chars.next_back().ok_or_else(bad)?;
+            let n: i64 = chars.as_str().trim().parse().map_err(|_| bad())?;
+            let seconds = match unit {
+                'd' => n.checked_mul(86_400),
+                'h' => n.checked_mul(3_600),
+                'm' => n.checked_mul(60),
+                's' => Some(n),
                 _ => return Err(bad()),
             };
-            if n <= 0 {
-                return Err(bad());
-            }
+            // Longer than any survey window would be dropped anyway; refusing it keeps the
+            // date arithmetic in range.
+            let d = seconds
+                .filter(|s| (1..=MAX_REMINDER_LEAD_DAYS * 86_400).contains(s))
+                .map(chrono::Duration::seconds)
+                .ok_or_else(|| {
+                    AppError::validation(format!(
+                        "--reminders: \"{part}\" must be more than nothing and at most \
+                         {MAX_REMINDER_LEAD_DAYS} days before closing"
+                    ))
+                })?;
             out.push(ReminderAt::BeforeClose(d));
         }
     }
@@ -97,7 +108,7 @@ pub fn reminder_times(
                 let ms = (window.num_milliseconds() as f64 * s).round() as i64;
                 opens + chrono::Duration::milliseconds(ms)
             }
-            ReminderAt::BeforeClose(d) => closes - *d,
+            ReminderAt::BeforeClose(d) => closes.checked_sub_signed(*d).unwrap_or(opens),
         })
         .filter(|t| *t > opens && *t < closes)
         .map(|t| t.with_nanosecond_zeroed())
@@ -234,7 +245,7 @@ type Scheduled = (Wave, Option<String>, String);
 fn scheduled_waves(conn: &mut DbConn) -> AppResult<Vec<Scheduled>> {
     let rows: Vec<(Wave, (Option<String>, String))> = db_run!(conn, |c| waves::table
         .inner_join(wave_schedules::table)
-        .filter(waves::status.ne(WaveStatus::Closed.as_str()))
+        .filter(waves::status.eq_any([WaveStatus::Scheduled.as_str(), WaveStatus::Open.as_str(),]))
         .select((
             waves::all_columns,
             (wave_schedules::every, wave_schedules::reminders),
@@ -249,40 +260,73 @@ pub struct Tick {
     pub opened: usize,
     pub reminders: usize,
     pub closed: usize,
+    /// Steps that failed (logged with the wave's name); retried next tick.
+    pub failed: usize,
 }
 
-/// One scheduler pass: opens, reminds, closes what is due.
+/// One scheduler pass: opens, reminds, closes what is due. A wave whose step fails is
+/// logged and counted in `failed`; the pass goes on with the other waves, so one broken
+/// wave never holds up another's reminders or its close (A3).
 pub fn tick(pool: &DbPool) -> AppResult<Tick> {
     let at = now();
     let mut done = Tick::default();
     let mut conn = pool.get()?;
     for (wave, every, reminders) in scheduled_waves(&mut conn)? {
-        let mut status = wave.status();
-        if status == WaveStatus::Scheduled && wave.opens_at <= at && at < wave.closes_at {
-            match wave_ops::open(pool, &wave.name) {
-                Ok(_) => {
-                    done.opened += 1;
-                    status = WaveStatus::Open;
-                }
-                Err(AppError::Conflict(_)) => status = WaveStatus::Open,
-                Err(e) => return Err(e),
-            }
-        }
-        if status == WaveStatus::Open && every.is_some() {
-            ensure_follow_up(pool, &wave, &reminders)?;
-        }
-        if status == WaveStatus::Open && at < wave.closes_at {
-            done.reminders += remind(&mut conn, &wave, at)?;
-        }
-        if wave.closes_at <= at {
-            match wave_ops::close(pool, &wave.name) {
-                Ok(_) => done.closed += 1,
-                Err(AppError::Conflict(_)) => {}
-                Err(e) => return Err(e),
-            }
+        if let Err(e) = step(
+            pool,
+            &mut conn,
+            &wave,
+            every.is_some(),
+            &reminders,
+            at,
+            &mut done,
+        ) {
+            tracing::error!(wave = %wave.name, error = %e, "schedule step failed");
+            done.failed += 1;
         }
     }
     Ok(done)
+}
+
+fn step(
+    pool: &DbPool,
+    conn: &mut DbConn,
+    wave: &Wave,
+    repeats: bool,
+    reminders: &str,
+    at: NaiveDateTime,
+    done: &mut Tick,
+) -> AppResult<()> {
+    let mut status = wave.status();
+    if status == WaveStatus::Scheduled && wave.opens_at <= at && at < wave.closes_at {
+        match wave_ops::open(pool, &wave.name) {
+            Ok(_) => {
+                done.opened += 1;
+                status = WaveStatus::Open;
+            }
+            Err(AppError::Conflict(_)) => status = WaveStatus::Open,
+            Err(e) => return Err(e),
+        }
+    }
+    if status == WaveStatus::Open && repeats {
+        // The follow-up can fail on its own (a report attribute dropped from the roster);
+        // this wave's reminders and close go ahead regardless.
+        if let Err(e) = ensure_follow_up(pool, wave, reminders) {
+            tracing::error!(wave = %wave.name, error = %e, "the next wave of the series could not be created");
+            done.failed += 1;
+        }
+    }
+    if status == WaveStatus::Open && at < wave.closes_at {
+        done.reminders += remind(conn, wave, at)?;
+    }
+    if wave.closes_at <= at {
+        match wave_ops::close(pool, &wave.name) {
+            Ok(_) => done.closed += 1,
+            Err(AppError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Queues reminders for the due reminder rows of an open wave: claims them (flips `done`)
@@ -370,6 +414,7 @@ pub fn run_forever(pool: DbPool, tick_ms: u64, stop: tokio::sync::watch::Receive
                 opened = t.opened,
                 reminders = t.reminders,
                 closed = t.closed,
+                failed = t.failed,
                 "schedule tick"
             ),
             Ok(_) => {}
@@ -406,6 +451,17 @@ mod tests {
         assert!(e.contains("\"2w\""), "{e}");
         let e = parse_reminders("120%").unwrap_err().to_string();
         assert!(e.contains("between 0% and 100%"), "{e}");
+        for huge in ["1000000000d", "99999999999999999d", "0h", "-2d"] {
+            let e = parse_reminders(huge).unwrap_err().to_string();
+            assert!(e.contains(&format!("\"{huge}\"")), "{e}");
+        }
+        // A multi-byte last character is an error, not a panic.
+        let e = parse_reminders("5€").unwrap_err().to_string();
+        assert!(e.contains("\"5€\""), "{e}");
+        assert_eq!(
+            parse_reminders("366d").unwrap(),
+            vec![ReminderAt::BeforeClose(chrono::Duration::days(366))]
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum WaveStatus {
     Scheduled,
     Open,
     Closed,
+    /// Closed without ever opening: no invitations, no answers, no report.
+    Cancelled,
 }
 
 impl WaveStatus {
@@ -31,6 +33,7 @@ impl WaveStatus {
             WaveStatus::Scheduled => "scheduled",
             WaveStatus::Open => "open",
             WaveStatus::Closed => "closed",
+            WaveStatus::Cancelled => "cancelled",
         }
     }
 
@@ -38,6 +41,7 @@ impl WaveStatus {
         match s {
             "open" => WaveStatus::Open,
             "closed" => WaveStatus::Closed,
+            "cancelled" => WaveStatus::Cancelled,
             _ => WaveStatus::Scheduled,
         }
     }
@@ -303,16 +307,32 @@ pub fn open(pool: &DbPool, name: &str) -> AppResult<Opened> {
     })
 }
 
+/// What [`close`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// An open wave closed, keeping this many responses.
+    Closed { kept: usize },
+    /// A wave that never opened (an admin's cancellation, or a window the server missed
+    /// entirely): it becomes `cancelled`, which no report or comparison ever looks at,
+    /// because it has no organisation snapshot and no answers.
+    Cancelled,
+}
+
 /// Closes a wave (A3): destroys every token hash and every per-person invitation (with its
 /// "responded" flag) of the wave, and rewrites its responses in random physical order under
 /// new ids, so that nothing in the database leads from a person to an answer sheet.
-pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
+pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
     let mut conn = pool.get()?;
     let wave = find(&mut conn, name)?;
-    if wave.status() == WaveStatus::Closed {
-        return Err(AppError::Conflict(format!(
-            "wave \"{name}\" is closed already"
-        )));
+    match wave.status() {
+        WaveStatus::Closed | WaveStatus::Cancelled => {
+            return Err(AppError::Conflict(format!(
+                "wave \"{name}\" is {} already",
+                wave.status().as_str()
+            )))
+        }
+        WaveStatus::Scheduled => return cancel(&mut conn, &wave),
+        WaveStatus::Open => {}
     }
     let kept = db_write!(&mut conn, |c| {
         // Compare-and-set first: it locks the wave row, so concurrent closes (replicas, the
@@ -320,7 +340,7 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
         let changed = diesel::update(
             waves::table
                 .filter(waves::id.eq(&wave.id))
-                .filter(waves::status.ne(WaveStatus::Closed.as_str())),
+                .filter(waves::status.eq(WaveStatus::Open.as_str())),
         )
         .set(waves::status.eq(WaveStatus::Closed.as_str()))
         .execute(c)?;
@@ -404,7 +424,27 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<usize> {
     })?;
     compact(&mut conn);
     tracing::info!(wave = %wave.name, responses = kept, "wave closed");
-    Ok(kept)
+    Ok(Closing::Closed { kept })
+}
+
+/// `scheduled -> cancelled`, a compare-and-set like every other step. If the wave was opened
+/// meanwhile, the caller is told to close it again.
+fn cancel(conn: &mut DbConn, wave: &Wave) -> AppResult<Closing> {
+    let changed = db_write!(conn, |c| diesel::update(
+        waves::table
+            .filter(waves::id.eq(&wave.id))
+            .filter(waves::status.eq(WaveStatus::Scheduled.as_str())),
+    )
+    .set(waves::status.eq(WaveStatus::Cancelled.as_str()))
+    .execute(c))?;
+    if changed != 1 {
+        return Err(AppError::Conflict(format!(
+            "wave \"{}\" changed meanwhile; look at `wave status` and close it again",
+            wave.name
+        )));
+    }
+    tracing::info!(wave = %wave.name, "wave cancelled: it never opened");
+    Ok(Closing::Cancelled)
 }
 
 /// After a close, let the database reclaim what was deleted: SQLite's secure_delete already

@@ -106,3 +106,59 @@ fn the_server_opens_reminds_and_closes_a_scheduled_wave_exactly_once() {
         drop(servers);
     }
 }
+
+#[test]
+fn a_follow_up_that_cannot_be_made_holds_up_neither_reminders_nor_the_close() {
+    // Step isolation does not depend on the database: SQLite only.
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let ws = Workspace::new(Backend::Sqlite);
+    let with_tenure: String = roster(10)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},tenure\n"),
+            _ => format!("{l},{}\n", if i % 2 == 0 { "short" } else { "long" }),
+        })
+        .collect();
+    ws.ok(&["roster", "import", &ws.write("tenure.csv", &with_tenure)]);
+    let opens = Utc::now() + chrono::Duration::seconds(4);
+    let closes = opens + chrono::Duration::seconds(8);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    ws.ok(&[
+        "wave",
+        "create",
+        "Pulse",
+        "--instrument",
+        "worklife-pulse",
+        "--opens",
+        &fmt(opens),
+        "--closes",
+        &fmt(closes),
+        "--min-group-size",
+        "3",
+        "--attribute",
+        "tenure",
+        "--every",
+        "quarter",
+        "--reminders",
+        "50%",
+    ]);
+    // HR drops the column: the follow-up (same attributes) can no longer be created.
+    ws.ok(&["roster", "import", &ws.write("plain.csv", &roster(10))]);
+    let _server = Server::start(&ws, &[sink.env(), quick()].concat());
+
+    wait_until(closes + chrono::Duration::seconds(3));
+    let all = sink.messages();
+    assert_eq!(all.iter().filter(|m| !m.is_reminder()).count(), 10);
+    assert_eq!(
+        all.iter().filter(|m| m.is_reminder()).count(),
+        10,
+        "the reminder went out"
+    );
+    let status = ws.ok(&["wave", "status", "Pulse"]);
+    assert!(status.contains("wave \"Pulse\" (closed)"), "{status}");
+    let list = ws.ok(&["wave", "list"]);
+    assert_eq!(list.lines().count(), 2, "no follow-up: {list}");
+}

@@ -21,8 +21,15 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             if let Some(e) = &every {
                 crate::schedule::parse_every(e)?;
             }
-            if let Some(r) = &reminders {
-                crate::schedule::parse_reminders(r)?;
+            let scheduled = auto || every.is_some() || reminders.is_some();
+            // The plan is checked before anything is written, the configured default too.
+            let from_setting = reminders.is_none();
+            let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
+            if scheduled {
+                crate::schedule::parse_reminders(&plan).map_err(|e| {
+                    let source = if from_setting { " (the mail.reminders setting)" } else { "" };
+                    anyhow::anyhow!("{e}{source}")
+                })?;
             }
             let wave = waves::create(
                 &mut conn,
@@ -39,8 +46,7 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
                 "wave \"{}\" scheduled: {} from {} to {}, k = {}",
                 wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
             );
-            if auto || every.is_some() || reminders.is_some() {
-                let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
+            if scheduled {
                 let times = crate::schedule::schedule(&mut conn, &wave, every.as_deref(), &plan)?;
                 let times: Vec<String> = times
                     .iter()
@@ -77,19 +83,23 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             super::mail::send_due(&pool, &settings)?;
         }
         WaveCommand::Close { name } => {
-            let kept = waves::close(&pool, &name)?;
-            println!(
-                "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
-            );
+            match waves::close(&pool, &name)? {
+                waves::Closing::Closed { kept } => println!(
+                    "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
+                ),
+                waves::Closing::Cancelled => println!(
+                    "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
+                ),
+            }
         }
         WaveCommand::List => {
             println!(
-                "{:<20} {:<8} {:<20} {:<17} {:<17} k",
+                "{:<20} {:<9} {:<20} {:<17} {:<17} k",
                 "wave", "status", "instrument", "opens", "closes"
             );
             for w in waves::list(&mut conn)? {
                 println!(
-                    "{:<20} {:<8} {:<20} {:<17} {:<17} {}",
+                    "{:<20} {:<9} {:<20} {:<17} {:<17} {}",
                     w.name,
                     w.status,
                     w.instrument,

@@ -123,7 +123,7 @@ fn plan_page(
     problems: Vec<String>,
     draft: Draft,
 ) -> PlanPage {
-    let (respondents, hidden_why) = match unit_figures(&plan.release, &plan.unit_path) {
+    let (respondents, hidden_why) = match unit_figures(plan.release(), &plan.unit_path) {
         UnitFigures::Shown { respondents } => (Some(respondents), None),
         UnitFigures::Hidden { why } => (None, Some(why)),
     };
@@ -161,7 +161,7 @@ fn plan_page(
     PlanPage {
         unit: plan.unit_path.clone(),
         wave: plan.wave.name.clone(),
-        k: plan.release.k,
+        k: plan.release().k,
         stylesheet: format!(
             "{}{}",
             pages::base_path(&state.settings.base_url),
@@ -223,9 +223,10 @@ fn error_response(e: &AppError) -> HttpResponse {
 
 async fn load(state: &web::Data<AppState>, ctx: &PlanContext) -> Result<PlanData, AppError> {
     let (pool, wave, unit) = (state.pool.clone(), ctx.wave.clone(), ctx.unit_path.clone());
+    let (releases, instruments) = (state.access.releases.clone(), state.instruments.clone());
     blocking(move || {
         let mut conn = pool.get()?;
-        plan_data(&mut conn, &wave, &unit)
+        plan_data(&mut conn, &releases, &instruments, &wave, &unit)
     })
     .await
 }

@@ -14,7 +14,7 @@ use worklife_tests::{spawn_app, token_of, Backend, TestApp, Workspace};
 /// like a spreadsheet formula checks that exports neutralise it.
 pub const EVIL_UNIT: &str = "=HYPERLINK(\"evil.example\")";
 
-fn roster() -> String {
+pub fn roster() -> String {
     let mut csv = String::from("email,unit,tenure\n");
     let units: [(&str, usize); 5] = [
         ("Acme/Eng", 3),
@@ -48,6 +48,11 @@ pub const SALES: &str = "sales@example.org";
 
 /// Creates, opens, answers (everyone) and closes a wave with k = 3.
 pub fn run_wave(ws: &Workspace, name: &str, shift: i32, attributes: &[&str]) {
+    run_wave_from(ws, name, "2020-01-01", shift, attributes);
+}
+
+/// [`run_wave`] with the wave opening at `opens`.
+pub fn run_wave_from(ws: &Workspace, name: &str, opens: &str, shift: i32, attributes: &[&str]) {
     let before = ws.links();
     let mut args = vec![
         "wave",
@@ -56,7 +61,7 @@ pub fn run_wave(ws: &Workspace, name: &str, shift: i32, attributes: &[&str]) {
         "--instrument",
         "worklife-core",
         "--opens",
-        "2020-01-01",
+        opens,
         "--closes",
         "2099-01-01",
         "--min-group-size",

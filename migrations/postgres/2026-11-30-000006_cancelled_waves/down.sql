@@ -1,0 +1,1 @@
+UPDATE waves SET status = 'closed' WHERE status = 'cancelled';
