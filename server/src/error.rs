@@ -35,6 +35,11 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 AppError::Conflict(format!("already exists: {}", info.message()))
             }
+            // PostgreSQL refuses NUL in text ("invalid byte sequence ... 0x00"); SQLite
+            // stores it. Either way it is the client's input, not a server fault.
+            Error::DatabaseError(_, info) if info.message().contains("0x00") => {
+                AppError::validation("text must not contain NUL characters")
+            }
             other => AppError::Unexpected(anyhow::Error::new(other).context("database")),
         }
     }

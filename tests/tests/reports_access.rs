@@ -429,3 +429,38 @@ fn item_statistics_by_attribute_stay_inside_shown_cells() {
         assert!(shown > 0, "{backend:?}");
     }
 }
+
+/// PostgreSQL refuses NUL in text, SQLite stores it: on both, a NUL in a path, query or form
+/// is the client's mistake (4xx), never a server error.
+#[test]
+fn nul_characters_in_input_get_a_client_error_not_a_500() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let bearer = As::Bearer(f.tokens[ADMIN].clone());
+        let r = login(app, "a\0b@example.org", "x");
+        assert!(
+            (400..500).contains(&r.status),
+            "{backend:?} login: {}",
+            r.status
+        );
+        for (path, who) in [
+            ("/api/v1/waves/W%00/heatmap", &bearer),
+            ("/api/v1/waves/W2/heatmap?attribute=te%00nure", &bearer),
+            ("/api/v1/waves/W2/heatmap?unit=Acme%00", &bearer),
+            ("/reports/waves/W%00", &cookie),
+            ("/reports/trend?unit=Acme%00", &cookie),
+            ("/units/Acme/action-plan?wave=W%00", &cookie),
+            ("/units/Acme%00/action-plan", &cookie),
+        ] {
+            let r = get(&app.url(path), who);
+            assert!(
+                (400..500).contains(&r.status),
+                "{backend:?} {path}: {} {}",
+                r.status,
+                r.body
+            );
+        }
+    }
+}
