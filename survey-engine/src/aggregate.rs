@@ -81,6 +81,11 @@ impl Aggregate {
         self.alpha.iter().map(AlphaTally::alpha).collect()
     }
 
+    /// Complete cases behind each scale's alpha, in instrument order.
+    pub fn alpha_cases(&self) -> Vec<u64> {
+        self.alpha.iter().map(AlphaTally::cases).collect()
+    }
+
     /// S5 per item, in instrument order.
     pub fn item_stats(&self, instrument: &Instrument) -> Vec<ItemStats> {
         debug_assert_eq!(self.points, instrument.response_scale.points().count());

@@ -240,6 +240,11 @@ impl AlphaTally {
         self.total.add(keyed.iter().sum());
     }
 
+    /// Complete cases added so far.
+    pub fn cases(&self) -> u64 {
+        self.total.n
+    }
+
     pub fn merge(&mut self, other: &AlphaTally) {
         for (a, b) in self.items.iter_mut().zip(&other.items) {
             a.merge(b);

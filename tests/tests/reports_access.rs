@@ -464,3 +464,82 @@ fn nul_characters_in_input_get_a_client_error_not_a_500() {
         }
     }
 }
+
+/// Cronbach's alpha is computed on complete cases only (S6); the print report shows it only
+/// when those complete cases are at least k people, even where the scale itself is shown.
+#[test]
+fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
+    use std::collections::BTreeMap;
+    use worklife_server::responses::{self, InstrumentCache};
+    use worklife_tests::{spawn_app, token_of, Workspace};
+
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let roster: String = std::iter::once("email,unit\n".to_string())
+            .chain((0..6).map(|i| format!("p{i}@example.org,Acme/Team\n")))
+            .collect();
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
+        ws.ok(&[
+            "wave",
+            "create",
+            "W",
+            "--instrument",
+            "worklife-core",
+            "--opens",
+            "2020-01-01",
+            "--closes",
+            "2099-01-01",
+            "--min-group-size",
+            "3",
+        ]);
+        ws.ok(&["wave", "open", "W"]);
+        let pool = ws.pool();
+        let mut conn = pool.get().unwrap();
+        let cache = InstrumentCache::default();
+        let wave = waves::find(&mut conn, "W").unwrap();
+        let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
+        let first_of_scale_0 = instrument.items.iter().position(|i| i.scale == 0).unwrap();
+        for (i, link) in ws.links().iter().enumerate() {
+            let answers: BTreeMap<String, Option<i32>> = instrument
+                .items
+                .iter()
+                .enumerate()
+                .map(|(j, item)| {
+                    // Four of six skip one item of the first scale: their scale score still
+                    // exists (S3), but only two complete cases remain for its alpha.
+                    let skip = j == first_of_scale_0 && i < 4;
+                    let v = 1 + ((i as i32) * 7 + (j as i32) * 3).rem_euclid(5);
+                    (item.id.clone(), (!skip).then_some(v))
+                })
+                .collect();
+            responses::submit(&mut conn, &cache, &token_of(link), &answers, waves::now()).unwrap();
+        }
+        ws.ok(&["wave", "close", "W"]);
+        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = spawn_app(ws);
+        let page = get(&app.url("/reports/waves/W/print"), &As::Bearer(token));
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        let row = |label: &str| {
+            page.body
+                .lines()
+                .find(|l| l.contains(&format!("<th scope=\"row\">{label}</th>")))
+                .unwrap_or_else(|| panic!("no row {label}"))
+                .to_string()
+        };
+        let first = row(&instrument.scales[0].label);
+        assert!(
+            first.contains("fewer than 3 complete answer sheets"),
+            "{first}"
+        );
+        let second = row(&instrument.scales[1].label);
+        assert!(!second.contains("fewer than"), "{second}");
+        assert!(
+            second.contains("<td>0.") || second.contains("<td>-"),
+            "{second}"
+        );
+    }
+}

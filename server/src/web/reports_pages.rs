@@ -702,7 +702,9 @@ async fn print(
             AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
         })?;
         let key = CellKey { unit, cut: None };
-        // Cronbach's alpha over the unit's complete cases, shown only beside a shown scale.
+        // Cronbach's alpha over the unit's complete cases, shown only beside a shown scale
+        // and only when those complete cases are themselves at least k people (D6: a scale
+        // cell can be shown while few of its respondents answered every item).
         let inst = &ctx.current.instrument;
         let mut agg = Aggregate::new(inst);
         for (sheet, answers) in ctx.current.sheets.iter().zip(&ctx.current.answers) {
@@ -715,6 +717,8 @@ async fn print(
             }
         }
         let alphas = agg.alpha();
+        let cases = agg.alpha_cases();
+        let k = u64::try_from(rel.k).unwrap_or(u64::MAX);
         let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
         let scales = rel
             .scales
@@ -724,7 +728,8 @@ async fn print(
                 let cell = rel.heat_cell(s, key);
                 let shown = cell.is_some_and(|c| c.status == CellStatus::Shown);
                 let st = cell.and_then(|c| c.stats).filter(|_| shown);
-                let alpha = alphas.get(s).copied().flatten().filter(|_| shown);
+                let enough = cases.get(s).is_some_and(|c| *c >= k);
+                let alpha = alphas.get(s).copied().flatten().filter(|_| shown && enough);
                 ScaleLine {
                     scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
                     status: cell.map_or("below_min", |c| status_name(c.status)),
@@ -738,7 +743,11 @@ async fn print(
                         .and_then(|s| s.favorable_pct)
                         .map(|p| format!("{p:.0}%"))
                         .unwrap_or_default(),
-                    alpha: f2(alpha),
+                    alpha: if shown && !enough {
+                        format!("fewer than {k} complete answer sheets")
+                    } else {
+                        f2(alpha)
+                    },
                     alpha_warning: alpha.is_some_and(|a| a < 0.7),
                 }
             })
