@@ -471,10 +471,15 @@ pub struct UnitStatus {
     pub invited: i64,
     /// Responses from the unit's subtree.
     pub responded: i64,
+    /// Whether `responded` may be shown: decided by the heat map's own suppressor, so a
+    /// count under k is hidden and so is any count it could be subtracted from (D3, D4).
+    pub shown: bool,
 }
 
 /// Invited and responded per unit of the wave's snapshot, rolled up over each subtree.
 pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
+    use survey_engine::disclosure::{suppress, CellKey, CellStatus, Layout, Placement, UnitTree};
+
     let tree: Vec<(String, Option<String>, String, i32)> = db_run!(conn, |c| wave_units::table
         .filter(wave_units::wave_id.eq(&wave.id))
         .select((
@@ -485,6 +490,9 @@ pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
         ))
         .order(wave_units::path)
         .load(c))?;
+    if tree.is_empty() {
+        return Ok(Vec::new());
+    }
     let counts: Vec<(String, i64)> = db_run!(conn, |c| responses::table
         .filter(responses::wave_id.eq(&wave.id))
         .group_by(responses::unit_id)
@@ -496,21 +504,48 @@ pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
         .enumerate()
         .map(|(i, t)| (t.0.as_str(), i))
         .collect();
+    // Paths sort parents first, so the root is unit 0 and every parent precedes its children.
+    let parents: Vec<Option<usize>> = tree
+        .iter()
+        .map(|t| t.1.as_deref().and_then(|p| index.get(p)).copied())
+        .collect();
     let mut out: Vec<UnitStatus> = tree
         .iter()
         .map(|(id, _, path, invited)| UnitStatus {
             path: path.clone(),
             invited: i64::from(*invited),
             responded: counts.get(id).copied().unwrap_or(0),
+            shown: false,
         })
         .collect();
-    // Paths sort parents first, so walking backwards adds every child before its parent.
+    let placements: Vec<Placement> = out
+        .iter()
+        .enumerate()
+        .flat_map(|(unit, u)| {
+            let n = usize::try_from(u.responded).unwrap_or(0);
+            std::iter::repeat_with(move || Placement {
+                unit,
+                values: Vec::new(),
+            })
+            .take(n)
+        })
+        .collect();
     for i in (0..tree.len()).rev() {
-        if let Some(p) = tree[i].1.as_deref().and_then(|p| index.get(p)).copied() {
+        if let Some(p) = parents[i] {
             let (inv, resp) = (out[i].invited, out[i].responded);
             out[p].invited += inv;
             out[p].responded += resp;
         }
+    }
+    let problem = |e: survey_engine::disclosure::DisclosureError| {
+        AppError::Unexpected(anyhow::anyhow!("wave \"{}\" snapshot: {e}", wave.name))
+    };
+    let layout = Layout::new(UnitTree::new(parents).map_err(problem)?, Vec::new());
+    let k = usize::try_from(wave.min_group_size).unwrap_or(usize::MAX);
+    let statuses =
+        suppress(&layout, &placements, &vec![true; placements.len()], k).map_err(problem)?;
+    for (unit, line) in out.iter_mut().enumerate() {
+        line.shown = statuses[layout.cell_index(CellKey { unit, cut: None })] == CellStatus::Shown;
     }
     Ok(out)
 }

@@ -125,6 +125,9 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             for u in waves::status(&mut conn, &wave)? {
                 let (responded, rate) = if u.responded < k {
                     (format!("<{k}"), String::new())
+                } else if !u.shown {
+                    // At least k, but it would give away a smaller group by subtraction.
+                    ("hidden".to_string(), String::new())
                 } else {
                     let rate = if u.invited > 0 {
                         format!("{:.0}%", 100.0 * u.responded as f64 / u.invited as f64)
