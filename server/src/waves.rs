@@ -448,14 +448,16 @@ fn cancel(conn: &mut DbConn, wave: &Wave) -> AppResult<Closing> {
 }
 
 /// After a close, let the database reclaim what was deleted: SQLite's secure_delete already
-/// zeroed the pages, a WAL checkpoint moves them out of the log; PostgreSQL's VACUUM frees
-/// the dead row versions.
+/// zeroed the pages, a WAL checkpoint moves them out of the log. On PostgreSQL a plain VACUUM
+/// would only mark the dead row versions (old response ids, invitations with their
+/// transaction ids) as free space, still readable in the data files; VACUUM FULL writes the
+/// tables anew without them. It locks these tables for its duration, once per wave.
 fn compact(conn: &mut DbConn) {
     use diesel::connection::SimpleConnection;
     let result = match conn {
         DbConn::Sqlite(c, _) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
         DbConn::Postgres(c) => {
-            c.batch_execute("VACUUM responses, answers, invitations, invitation_tokens;")
+            c.batch_execute("VACUUM FULL responses, answers, invitations, invitation_tokens;")
         }
     };
     if let Err(e) = result {

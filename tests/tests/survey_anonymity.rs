@@ -53,6 +53,28 @@ fn changes(
 }
 
 /// Tables reachable from `start` by following foreign keys.
+/// The data file of each table that held per-person or per-sheet rows (PostgreSQL only;
+/// SQLite zeroes deleted content in place with secure_delete).
+fn data_files(conn: &mut worklife_server::db::DbConn) -> Vec<(&'static str, i64)> {
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct Node {
+        #[diesel(sql_type = BigInt)]
+        node: i64,
+    }
+    let worklife_server::db::DbConn::Postgres(c) = conn else {
+        return Vec::new();
+    };
+    ["responses", "answers", "invitations", "invitation_tokens"]
+        .into_iter()
+        .map(|t| {
+            let q = format!("SELECT pg_relation_filenode('{t}')::bigint AS node");
+            (t, diesel::sql_query(q).get_result::<Node>(c).unwrap().node)
+        })
+        .collect()
+}
+
 fn reachable(edges: &[(String, String)], start: &[&str]) -> BTreeSet<String> {
     let mut seen: BTreeSet<String> = start.iter().map(|s| (*s).to_string()).collect();
     loop {
@@ -210,8 +232,16 @@ fn closing_a_wave_destroys_every_path_from_person_to_answers() {
         assert_eq!(count(&mut conn, "invitation_tokens"), 6);
         assert_eq!(count(&mut conn, "invitations WHERE responded = TRUE"), 4);
 
+        let files_open = data_files(&mut conn);
         let out = ws.ok(&["wave", "close", "Q4"]);
         assert!(out.contains("closed: 4 response(s) kept"), "{out}");
+        // On PostgreSQL the tables are written anew, so the dead row versions (old ids, the
+        // invitations' transaction ids) are not left in their data files.
+        let files_closed = data_files(&mut conn);
+        for ((table, before), (_, after)) in files_open.iter().zip(&files_closed) {
+            assert_ne!(before, after, "{table}: not rewritten");
+        }
+        assert_eq!(files_closed.len(), files_open.len());
 
         // Token hashes and per-person invitations (with their "responded" flags) are gone.
         assert_eq!(count(&mut conn, "invitation_tokens"), 0, "{backend:?}");
