@@ -40,9 +40,10 @@ fn sessions_are_signed_http_only_strict_and_expire() {
             "{backend:?}: a tampered cookie is no session"
         );
         // A later expiry, also unsigned.
+        // The cookie is user.session.expiry.csrf.mac.
         let mut parts: Vec<&str> = value.split('.').collect();
-        let later = (parts[1].parse::<i64>().unwrap() + 3600).to_string();
-        parts[1] = &later;
+        let later = (parts[2].parse::<i64>().unwrap() + 3600).to_string();
+        parts[2] = &later;
         let r = get(
             &app.url("/api/v1/waves"),
             &As::Cookie(format!("wl_session={}", parts.join("."))),
@@ -58,6 +59,32 @@ fn sessions_are_signed_http_only_strict_and_expire() {
             r.status, 303,
             "{backend:?}: a foreign key's cookie is no session"
         );
+    }
+}
+
+#[test]
+fn logging_out_ends_the_session_on_the_server_and_only_that_one() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let laptop = session(app, ADMIN, &f.passwords[ADMIN]);
+        let phone = session(app, ADMIN, &f.passwords[ADMIN]);
+        let reports = get(&app.url("/reports"), &As::Cookie(laptop.clone()));
+        assert_eq!(reports.status, 200);
+        let out = post_form(
+            &app.url("/logout"),
+            Some(&laptop),
+            &format!("csrf={}", form_value(&csrf_of(&reports.body))),
+        );
+        assert_eq!(out.status, 303, "{backend:?}");
+        // A copy of the logged-out cookie (still signed, not expired) opens nothing.
+        let r = get(&app.url("/reports"), &As::Cookie(laptop.clone()));
+        assert_eq!(r.status, 303, "{backend:?}: back to the login page");
+        let r = get(&app.url("/api/v1/waves"), &As::Cookie(laptop.clone()));
+        assert_eq!(r.status, 401, "{backend:?}");
+        // The same user's other session goes on.
+        let r = get(&app.url("/reports"), &As::Cookie(phone.clone()));
+        assert_eq!(r.status, 200, "{backend:?}");
     }
 }
 

@@ -1,7 +1,9 @@
-//! Signed session cookies: `user.expiry.csrf.mac`, HMAC-SHA256 over the first three parts
-//! with a key every replica reads from the database (generated once). The cookie is
+//! Signed session cookies: `user.session.expiry.csrf.mac`, HMAC-SHA256 over the first four
+//! parts with a key every replica reads from the database (generated once). The cookie is
 //! `HttpOnly`, `SameSite=Strict` and expires; the CSRF token inside it is what every form of
-//! the session carries and every state-changing POST checks.
+//! the session carries and every state-changing POST checks. Each session is also a row
+//! (`sessions`, keyed by the SHA-256 of its id), so logging out ends it on the server: a
+//! copied cookie stops working then, not only at its expiry.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,7 +13,7 @@ use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::db::schema::server_secrets;
+use crate::db::schema::{server_secrets, sessions};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
@@ -73,6 +75,8 @@ fn mac(key: &[u8], body: &str) -> AppResult<Hmac<Sha256>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub user_id: String,
+    /// Random; the database keeps only its SHA-256.
+    pub id: String,
     pub expires: i64,
     pub csrf: String,
 }
@@ -85,28 +89,72 @@ pub fn now_unix() -> i64 {
 pub fn issue(key: &[u8], user_id: &str) -> AppResult<(String, Session)> {
     let session = Session {
         user_id: user_id.to_string(),
+        id: super::random_secret()?,
         expires: now_unix() + TTL_SECONDS,
         csrf: super::random_secret()?,
     };
-    let body = format!("{}.{}.{}", session.user_id, session.expires, session.csrf);
+    let body = format!(
+        "{}.{}.{}.{}",
+        session.user_id, session.id, session.expires, session.csrf
+    );
     let tag = URL_SAFE_NO_PAD.encode(mac(key, &body)?.finalize().into_bytes());
     Ok((format!("{body}.{tag}"), session))
 }
 
-/// The session of a cookie value, if its signature holds and it has not expired.
+/// The session of a cookie value, if its signature holds and it has not expired. Whether it
+/// was ended meanwhile is [`is_live`]'s question.
 pub fn verify(key: &[u8], value: &str) -> Option<Session> {
     let (body, tag) = value.rsplit_once('.')?;
     let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
     mac(key, body).ok()?.verify_slice(&tag).ok()?;
-    let mut parts = body.splitn(3, '.');
+    let mut parts = body.splitn(4, '.');
     let user_id = parts.next()?.to_string();
+    let id = parts.next()?.to_string();
     let expires: i64 = parts.next()?.parse().ok()?;
     let csrf = parts.next()?.to_string();
     (expires > now_unix()).then_some(Session {
         user_id,
+        id,
         expires,
         csrf,
     })
+}
+
+/// Records a new session (and sweeps expired ones).
+pub fn start(conn: &mut DbConn, session: &Session) -> AppResult<()> {
+    let now = now_unix();
+    db_write!(conn, |c| {
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?;
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id_hash.eq(super::sha256_hex(&session.id)),
+                sessions::user_id.eq(&session.user_id),
+                sessions::expires_at.eq(session.expires),
+            ))
+            .execute(c)
+    })?;
+    Ok(())
+}
+
+/// Whether a verified session is still on record for its user (not logged out).
+pub fn is_live(conn: &mut DbConn, session: &Session) -> AppResult<bool> {
+    let now = now_unix();
+    let found: i64 = db_run!(conn, |c| sessions::table
+        .filter(sessions::id_hash.eq(super::sha256_hex(&session.id)))
+        .filter(sessions::user_id.eq(&session.user_id))
+        .filter(sessions::expires_at.gt(now))
+        .count()
+        .get_result(c))?;
+    Ok(found > 0)
+}
+
+/// Ends a session: its cookie no longer signs anyone in, wherever it was copied to.
+pub fn end(conn: &mut DbConn, session: &Session) -> AppResult<()> {
+    db_write!(conn, |c| diesel::delete(
+        sessions::table.filter(sessions::id_hash.eq(super::sha256_hex(&session.id)))
+    )
+    .execute(c))?;
+    Ok(())
 }
 
 /// `Set-Cookie` for a session (or its removal with `None`).

@@ -101,6 +101,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     api_tokens (token_hash) {
         token_hash -> Text,
         user_id -> Text,
@@ -197,6 +205,7 @@ diesel::joinable!(wave_units -> waves (wave_id));
 diesel::joinable!(waves -> instruments (instrument));
 
 diesel::joinable!(outbox -> waves (wave_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(wave_schedules -> waves (wave_id));
 diesel::joinable!(wave_reminders -> waves (wave_id));
@@ -221,4 +230,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     wave_mail_counts,
     wave_schedules,
     wave_reminders,
+    sessions,
 );

@@ -105,6 +105,9 @@ pub fn authenticate(
     let Some(s) = session::verify(&key.get(conn)?, value) else {
         return Ok(None);
     };
+    if !session::is_live(conn, &s)? {
+        return Ok(None);
+    }
     Ok(auth::find_by_id(conn, &s.user_id)?.map(|u| (u, Some(s))))
 }
 
@@ -183,7 +186,8 @@ async fn login(
             Some((user, hash)) if password::verify_password(&hash, &form.password) => {
                 ratelimit::clear(&mut conn, &form.email)?;
                 let key = st.access.session_key.get(&mut conn)?;
-                let (value, _) = session::issue(&key, &user.id)?;
+                let (value, started) = session::issue(&key, &user.id)?;
+                session::start(&mut conn, &started)?;
                 Ok(Ok(value))
             }
             found => {
@@ -253,9 +257,16 @@ async fn logout(
 ) -> HttpResponse {
     let creds = Credentials::of(&req);
     let st = state.clone();
+    let csrf = form.csrf.clone();
     let who = blocking(move || {
         let mut conn = st.pool.get()?;
-        authenticate(&mut conn, &st.access.session_key, &creds)
+        let who = authenticate(&mut conn, &st.access.session_key, &creds)?;
+        if let Some((_, Some(s))) = &who {
+            if session::same_token(&s.csrf, &csrf) {
+                session::end(&mut conn, s)?;
+            }
+        }
+        Ok::<_, AppError>(who)
     })
     .await;
     match who {
