@@ -76,6 +76,13 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// List users: email, role and a manager's unit.
+    List,
+    /// Remove a user: their sessions and API tokens stop working at once.
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

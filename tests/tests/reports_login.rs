@@ -177,3 +177,45 @@ fn failed_logins_are_limited_per_account_across_replicas() {
         assert_eq!(login(app, ADMIN, &f.passwords[ADMIN]).status, 303);
     }
 }
+
+#[test]
+fn removing_a_user_ends_their_sessions_and_tokens_at_once() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let ws = &app.workspace;
+        let cookie = As::Cookie(session(app, MANAGER, &f.passwords[MANAGER]));
+        let bearer = As::Bearer(f.tokens[MANAGER].clone());
+        assert_eq!(get(&app.url("/api/v1/waves"), &cookie).status, 200);
+        assert_eq!(get(&app.url("/api/v1/waves"), &bearer).status, 200);
+        let list = ws.ok(&["user", "list"]);
+        assert!(
+            list.contains(&format!("{MANAGER}\tmanager\tAcme/Eng")),
+            "{list}"
+        );
+
+        let out = ws.ok(&["user", "remove", "--email", MANAGER]);
+        assert!(out.contains("removed"), "{out}");
+        assert_eq!(
+            get(&app.url("/api/v1/waves"), &cookie).status,
+            401,
+            "{backend:?}"
+        );
+        assert_eq!(
+            get(&app.url("/api/v1/waves"), &bearer).status,
+            401,
+            "{backend:?}"
+        );
+        assert_eq!(login(app, MANAGER, &f.passwords[MANAGER]).status, 401);
+        assert!(!ws.ok(&["user", "list"]).contains(MANAGER));
+        // Others are untouched; removing twice is an error that says why.
+        let viewer = As::Bearer(f.tokens[VIEWER].clone());
+        assert_eq!(get(&app.url("/api/v1/waves"), &viewer).status, 200);
+        let again = ws.worklife(&["user", "remove", "--email", MANAGER]);
+        assert_eq!(again.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&again.stderr).contains("no user"));
+        assert!(ws
+            .ok(&["audit", "list"])
+            .contains(&format!("remove user\t{MANAGER}")));
+    }
+}

@@ -175,6 +175,43 @@ pub fn add_user(
     })
 }
 
+/// Every user, by email.
+pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<User>> {
+    let rows: Vec<UserRow> = db_run!(conn, |c| users::table
+        .select((
+            users::id,
+            users::email,
+            users::role,
+            users::unit_path,
+            users::password_hash
+        ))
+        .order(users::email)
+        .load(c))?;
+    rows.into_iter()
+        .map(|r| user_of(r).map(|(u, _)| u))
+        .collect()
+}
+
+/// Removes a user with their API tokens and sessions, in one transaction: whatever they
+/// held stops working at the next request.
+pub fn remove_user(conn: &mut DbConn, email: &str) -> AppResult<()> {
+    use crate::db::schema::sessions;
+    let email = email.trim().to_lowercase();
+    let removed = db_write!(conn, |c| {
+        let ids: Vec<String> = users::table
+            .filter(users::email.eq(&email))
+            .select(users::id)
+            .load(c)?;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq_any(&ids))).execute(c)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq_any(&ids))).execute(c)?;
+        diesel::delete(users::table.filter(users::id.eq_any(&ids))).execute(c)
+    })?;
+    if removed == 0 {
+        return Err(AppError::NotFound(format!("no user \"{email}\"")));
+    }
+    Ok(())
+}
+
 /// SHA-256 of a secret, hex.
 pub fn sha256_hex(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())

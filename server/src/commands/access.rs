@@ -1,4 +1,4 @@
-//! `worklife user add`, `worklife token create`, `worklife audit list`.
+//! `worklife user add|list|remove`, `worklife token create`, `worklife audit list`.
 
 use std::io::BufRead;
 
@@ -6,14 +6,38 @@ use crate::auth::{self, audit, password, Role};
 use crate::cli::{AuditCommand, RoleArg, TokenCommand, UserCommand};
 
 pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Add {
-        email,
-        role,
-        unit,
-        password_stdin,
-    } = cmd;
     let (_, pool) = super::storage()?;
     let mut conn = pool.get()?;
+    let (email, role, unit, password_stdin) = match cmd {
+        UserCommand::Add {
+            email,
+            role,
+            unit,
+            password_stdin,
+        } => (email, role, unit, password_stdin),
+        UserCommand::List => {
+            for u in auth::list_users(&mut conn)? {
+                println!(
+                    "{}\t{}\t{}",
+                    u.email,
+                    u.role.as_str(),
+                    u.unit_path.as_deref().unwrap_or("")
+                );
+            }
+            return Ok(());
+        }
+        UserCommand::Remove { email } => {
+            auth::remove_user(&mut conn, &email)?;
+            audit::record(
+                &mut conn,
+                "cli",
+                "remove user",
+                &email.trim().to_lowercase(),
+            )?;
+            println!("user {email} removed; their sessions and API tokens no longer work");
+            return Ok(());
+        }
+    };
     let role = match role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Viewer => Role::Viewer,
