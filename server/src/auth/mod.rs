@@ -79,17 +79,26 @@ fn user_of(row: UserRow) -> AppResult<(User, String)> {
     ))
 }
 
+/// The columns a [`UserRow`] is read from.
+const USER_COLUMNS: (
+    users::id,
+    users::email,
+    users::role,
+    users::unit_path,
+    users::password_hash,
+) = (
+    users::id,
+    users::email,
+    users::role,
+    users::unit_path,
+    users::password_hash,
+);
+
 /// The user with this email and their password hash.
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, String)>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
-        .select((
-            users::id,
-            users::email,
-            users::role,
-            users::unit_path,
-            users::password_hash
-        ))
+        .select(USER_COLUMNS)
         .first(c)
         .optional())?;
     row.map(user_of).transpose()
@@ -98,13 +107,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, 
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> AppResult<Option<User>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::id.eq(id))
-        .select((
-            users::id,
-            users::email,
-            users::role,
-            users::unit_path,
-            users::password_hash
-        ))
+        .select(USER_COLUMNS)
         .first(c)
         .optional())?;
     Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
@@ -178,13 +181,7 @@ pub fn add_user(
 /// Every user, by email.
 pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<User>> {
     let rows: Vec<UserRow> = db_run!(conn, |c| users::table
-        .select((
-            users::id,
-            users::email,
-            users::role,
-            users::unit_path,
-            users::password_hash
-        ))
+        .select(USER_COLUMNS)
         .order(users::email)
         .load(c))?;
     rows.into_iter()
