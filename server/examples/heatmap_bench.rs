@@ -287,6 +287,13 @@ fn main() -> anyhow::Result<()> {
     for _ in 0..runs {
         warm_csv.push(http_get(&addr, "/api/v1/waves/bench/heatmap.csv", &token)?.0);
     }
+    let mut items = Vec::new();
+    let mut items_bytes = 0;
+    for _ in 0..runs.min(3) {
+        let (ms, bytes) = http_get(&addr, "/api/v1/waves/bench/items", &token)?;
+        items.push(ms);
+        items_bytes = bytes;
+    }
     println!("backend: {:?}", pool.backend());
     println!(
         "floor SQL aggregation (median of {runs}): {:.0} ms",
@@ -307,6 +314,11 @@ fn main() -> anyhow::Result<()> {
     println!(
         "GET heatmap.csv, warm (median of {runs}): {:.0} ms",
         median(warm_csv)
+    );
+    println!(
+        "GET items (item statistics of every shown cell), warm (median of {}): {:.0} ms, {items_bytes} bytes",
+        items.len(),
+        median(items)
     );
     Ok(())
 }
