@@ -77,7 +77,37 @@ impl OrgTree {
         Ok(unit)
     }
 
-    /// Builds a tree from paths; the first path's first segment is the root.
+    /// The same tree numbered in tree order (depth first, children by name), whatever order
+    /// its paths were inserted in. Disclosure control walks units and breaks ties between
+    /// equally good cells by their numbers, so two releases of the same answers must number
+    /// units alike: otherwise each could hide a different cell, and the two together would
+    /// give away the small group both protect (D2).
+    pub fn canonical(&self) -> OrgTree {
+        let order = self.tree_order();
+        let mut new_of = vec![0; self.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_of[old] = new;
+        }
+        OrgTree {
+            names: order.iter().map(|&o| self.names[o].clone()).collect(),
+            parents: order
+                .iter()
+                .map(|&o| self.parents[o].map(|p| new_of[p]))
+                .collect(),
+            children: order
+                .iter()
+                .map(|&o| self.children[o].iter().map(|&c| new_of[c]).collect())
+                .collect(),
+            by_path: self
+                .by_path
+                .iter()
+                .map(|(path, &u)| (path.clone(), new_of[u]))
+                .collect(),
+        }
+    }
+
+    /// Builds a tree from paths, numbered canonically (see [`OrgTree::canonical`]); the first
+    /// path's first segment is the root.
     pub fn from_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> Result<Self, EngineError> {
         let mut paths = paths.into_iter().peekable();
         let first = paths.peek().copied().unwrap_or_default();
@@ -91,7 +121,7 @@ impl OrgTree {
         for p in paths {
             tree.insert(p).map_err(EngineError::InvalidInput)?;
         }
-        Ok(tree)
+        Ok(tree.canonical())
     }
 
     pub fn len(&self) -> usize {

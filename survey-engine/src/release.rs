@@ -482,7 +482,7 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
         let root = i % per_unit;
         let root_tally = roots.get(root).copied().flatten();
         let stats = tally.stats();
-        let delta_org = root_tally.and_then(|(_, root_mean)| Some(stats.mean? - root_mean?));
+        let delta_org = root_tally.and_then(|(r, _)| tally.moments.mean_minus(&r.moments));
         let significant = match root_tally {
             Some((r, _)) if i != root => r
                 .moments

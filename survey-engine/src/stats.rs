@@ -5,51 +5,45 @@ use std::sync::OnceLock;
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// Count, mean and sum of squared deviations, mergeable (Chan et al.) so that groups can be
-/// rolled up the unit tree without revisiting answer sheets.
+/// Count, sum and sum of squares of a group, on a grid of 1/[`GRID`], so that groups roll up
+/// the unit tree (and a unit is taken out of the organisation for Welch's test) by adding
+/// and subtracting. Every scale score (the mean of at most 16 whole answers) and every value
+/// with one decimal lies on the grid, so `sum` holds a whole number below 2^53 and is exact;
+/// a value off the grid is rounded to it (by less than 7e-7). The mean is then the exact sum
+/// divided by n, rounded once, whatever order the sheets came in: a running mean is not, and
+/// printed 23/8 as 2.87. `sum_sq` is exact up to 2^53 and only feeds the variance.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Moments {
     n: u64,
-    mean: f64,
-    m2: f64,
+    /// Sum of x * GRID: a whole number.
+    sum: f64,
+    /// Sum of (x * GRID)^2.
+    sum_sq: f64,
 }
+
+/// lcm(1..=16): the grid of [`Moments`].
+pub const GRID: f64 = 720_720.0;
 
 impl Moments {
     pub fn add(&mut self, x: f64) {
+        let r = (x * GRID).round();
         self.n += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.n as f64;
-        self.m2 += delta * (x - self.mean);
+        self.sum += r;
+        self.sum_sq += r * r;
     }
 
     pub fn merge(&mut self, other: &Moments) {
-        if other.n == 0 {
-            return;
-        }
-        if self.n == 0 {
-            *self = *other;
-            return;
-        }
-        let n = self.n + other.n;
-        let delta = other.mean - self.mean;
-        self.mean += delta * other.n as f64 / n as f64;
-        self.m2 += other.m2 + delta * delta * (self.n as f64) * (other.n as f64) / n as f64;
-        self.n = n;
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
     }
 
     /// These moments without those of `part`, a subset of them (the rest of a group).
     pub fn without(&self, part: &Moments) -> Option<Moments> {
-        let n = self.n.checked_sub(part.n)?;
-        if n == 0 {
-            return Some(Moments::default());
-        }
-        let mean = (self.mean * self.n as f64 - part.mean * part.n as f64) / n as f64;
-        let delta = mean - part.mean;
-        let m2 = self.m2 - part.m2 - delta * delta * (part.n as f64) * (n as f64) / self.n as f64;
         Some(Moments {
-            n,
-            mean,
-            m2: m2.max(0.0),
+            n: self.n.checked_sub(part.n)?,
+            sum: self.sum - part.sum,
+            sum_sq: (self.sum_sq - part.sum_sq).max(0.0),
         })
     }
 
@@ -58,16 +52,85 @@ impl Moments {
     }
 
     pub fn mean(&self) -> Option<f64> {
-        (self.n > 0).then_some(self.mean)
+        (self.n > 0).then(|| self.sum / (self.n as f64 * GRID))
+    }
+
+    /// This group's mean minus `other`'s, computed exactly and rounded once.
+    pub fn mean_minus(&self, other: &Moments) -> Option<f64> {
+        if self.n == 0 || other.n == 0 {
+            return None;
+        }
+        let (n, m) = (i128::from(self.n), i128::from(other.n));
+        let (a, b) = (self.sum as i128, other.sum as i128);
+        let q = n.checked_mul(m).and_then(|nm| nm.checked_mul(GRID as i128));
+        let p = a
+            .checked_mul(m)
+            .zip(b.checked_mul(n))
+            .and_then(|(x, y)| x.checked_sub(y));
+        match p.zip(q) {
+            Some((p, q)) => Some(ratio(p, q)),
+            None => Some(self.mean()? - other.mean()?),
+        }
     }
 
     /// Sample variance (n - 1), from n = 2 on.
     pub fn variance(&self) -> Option<f64> {
-        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).max(0.0))
+        if self.n < 2 {
+            return None;
+        }
+        let n = self.n as f64;
+        // n * sum_sq - sum^2 without cancellation: in whole numbers where they fit.
+        let approximate = n * self.sum_sq - self.sum * self.sum;
+        let spread = if self.sum_sq < 9.0e15 {
+            let (ni, s, s2) = (i128::from(self.n), self.sum as i128, self.sum_sq as i128);
+            ni.checked_mul(s2)
+                .zip(s.checked_mul(s))
+                .and_then(|(x, y)| x.checked_sub(y))
+                .map_or(approximate, float)
+        } else {
+            approximate
+        };
+        Some((spread / (n * (n - 1.0) * GRID * GRID)).max(0.0))
     }
 
     pub fn sd(&self) -> Option<f64> {
         self.variance().map(f64::sqrt)
+    }
+}
+
+/// The nearest f64, through i64 when it fits (one instruction; i128 -> f64 is a library call).
+fn float(x: i128) -> f64 {
+    i64::try_from(x).map_or(x as f64, |v| v as f64)
+}
+
+/// p / q as the nearest f64: one rounding when both fit in 53 bits (after dividing out
+/// their greatest common divisor if they do not at first).
+fn ratio(p: i128, q: i128) -> f64 {
+    const EXACT: u128 = 1 << 53;
+    let fits = |p: i128, q: i128| p.unsigned_abs() <= EXACT && q.unsigned_abs() <= EXACT;
+    if fits(p, q) {
+        return float(p) / float(q);
+    }
+    let g = gcd(p.unsigned_abs(), q.unsigned_abs()).max(1) as i128;
+    float(p / g) / float(q / g)
+}
+
+/// Binary GCD (Stein): no 128-bit divisions.
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
     }
 }
 
@@ -206,14 +269,14 @@ impl ItemStats {
 
 /// Exact moments of a discrete distribution given as counts per point.
 fn counts_moments(min: i32, counts: &[u64]) -> Moments {
-    let n: u64 = counts.iter().sum();
-    if n == 0 {
-        return Moments::default();
+    let mut m = Moments::default();
+    for (v, &c) in (min..).zip(counts) {
+        let r = f64::from(v) * GRID;
+        m.n += c;
+        m.sum += r * c as f64;
+        m.sum_sq += r * r * c as f64;
     }
-    let points = || (min..).map(f64::from).zip(counts.iter().map(|&c| c as f64));
-    let mean = points().map(|(v, c)| v * c).sum::<f64>() / n as f64;
-    let m2 = points().map(|(v, c)| c * (v - mean) * (v - mean)).sum();
-    Moments { n, mean, m2 }
+    m
 }
 
 /// S6 Cronbach's alpha, accumulated over complete cases (respondents who answered every item
@@ -284,12 +347,19 @@ impl Welch {
     }
 }
 
-/// Whether Welch's test finds a difference at p < 0.05; `None` where [`welch`] has no value.
+/// Whether Welch's test finds a difference at p < 0.05; `None` where a group has fewer than
+/// two members. Two groups with no spread differ significantly exactly when their means do.
 /// Same answer as `welch(a, b)?.significant()`, but the p-value (an incomplete beta function)
 /// is only computed when |t| falls between the cached quantiles of the neighbouring whole
 /// degrees of freedom: t(0.975, df) decreases in df, so elsewhere the bracket decides.
 pub fn welch_significant(a: &Moments, b: &Moments) -> Option<bool> {
-    let (t, df) = welch_t_df(a, b)?;
+    let (va, vb) = (a.variance()?, b.variance()?);
+    // Both groups without any spread: t is infinite (p = 0) when their means differ, and
+    // there is no difference at all when they are equal.
+    if va == 0.0 && vb == 0.0 {
+        return Some(a.mean_minus(b)? != 0.0);
+    }
+    let (t, df) = t_df(a, b, va, vb)?;
     let whole = df.floor();
     let bracket = if whole >= 1.0 && whole < (T_CACHE - 1) as f64 {
         Some((t_975(whole as u64)?, t_975(whole as u64 + 1)?))
@@ -311,8 +381,13 @@ pub fn welch_significant(a: &Moments, b: &Moments) -> Option<bool> {
 }
 
 fn welch_t_df(a: &Moments, b: &Moments) -> Option<(f64, f64)> {
+    t_df(a, b, a.variance()?, b.variance()?)
+}
+
+/// Welch's t and degrees of freedom from the groups and their sample variances.
+fn t_df(a: &Moments, b: &Moments, var_a: f64, var_b: f64) -> Option<(f64, f64)> {
     let (ma, mb) = (a.mean()?, b.mean()?);
-    let (va, vb) = (a.variance()? / a.n() as f64, b.variance()? / b.n() as f64);
+    let (va, vb) = (var_a / a.n() as f64, var_b / b.n() as f64);
     let se2 = va + vb;
     if se2 <= 0.0 {
         return None;

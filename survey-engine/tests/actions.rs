@@ -61,8 +61,9 @@ fn lowest_areas_against_the_organisation_with_exact_figures() {
     let now = release([3; 5], "Q2");
     let found = focus_areas(&now, "Acme/A", None);
     let areas: Vec<Area> = found.iter().map(|f| f.area).collect();
-    // Workload 2.0 vs 3.0 is significant (t = 6.32, df = 4); control 3.0 vs 3.5 has no
-    // variance on either side, so no test: workload first.
+    // Workload 2.0 vs 3.0 is significant (t = 6.32, df = 4); control 3.0 against the rest's
+    // 4.0 has no variance on either side, so t is infinite and it is significant too (as in
+    // scipy: p = 0); workload's larger gap comes first.
     assert_eq!(areas, [Area::Workload, Area::Control]);
     let wl = &found[0];
     assert_eq!(wl.stats.n, 5);
@@ -74,7 +75,7 @@ fn lowest_areas_against_the_organisation_with_exact_figures() {
     let ct = &found[1];
     assert_eq!(ct.stats.mean, Some(3.0));
     assert_eq!(ct.delta_org, Some(-0.5));
-    assert_eq!(ct.significant_org, None);
+    assert_eq!(ct.significant_org, Some(true));
     assert_eq!((ct.previous_mean, ct.delta_prev), (None, None));
     // Team B is above the organisation everywhere; the root is the organisation.
     assert!(focus_areas(&now, "Acme/B", None).is_empty());

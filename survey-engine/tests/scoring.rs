@@ -6,7 +6,9 @@ use proptest::prelude::*;
 use survey_engine::format::fixed;
 use survey_engine::instrument::ResponseScale;
 use survey_engine::scoring::{classify, Profile};
-use survey_engine::stats::{t_975, welch, AlphaTally, ItemStats, Moments, ScaleTally};
+use survey_engine::stats::{
+    t_975, welch, welch_significant, AlphaTally, ItemStats, Moments, ScaleTally,
+};
 use survey_engine::{Aggregate, Instrument};
 
 const MINI: &str = include_str!("../../server/tests/fixtures/mini.toml");
@@ -255,6 +257,41 @@ fn welch_exact_figures() {
     let a: Moments = (0..40).map(|i| f64::from(i % 3)).collect();
     let b: Moments = (0..40).map(|i| f64::from(i % 3) + 1.0).collect();
     assert!(welch(&a, &b).unwrap().significant());
+}
+
+#[test]
+fn groups_without_spread_differ_exactly_when_their_means_do() {
+    // scipy: t = inf, p = 0 for [5, 5, 5] against [1, 1, 1]; nan for equal groups.
+    let fives: Moments = [5.0, 5.0, 5.0].into_iter().collect();
+    let ones: Moments = [1.0, 1.0, 1.0].into_iter().collect();
+    assert_eq!(welch_significant(&fives, &ones), Some(true));
+    assert_eq!(welch_significant(&fives, &fives), Some(false));
+    let one: Moments = [5.0].into_iter().collect();
+    assert_eq!(
+        welch_significant(&one, &ones),
+        None,
+        "n = 1 has no variance"
+    );
+}
+
+#[test]
+fn means_and_differences_are_exact_whatever_the_order() {
+    let xs = [1.0, 2.0, 5.0, 2.0, 2.0, 2.0, 5.0, 4.0];
+    let forward: Moments = xs.into_iter().collect();
+    let backward: Moments = xs.into_iter().rev().collect();
+    assert_eq!(forward.mean(), Some(2.875));
+    assert_eq!(forward, backward);
+    // Scale scores with thirds and quarters stay exact too: (7/3 + 8/3 + 3) / 3 = 8/3.
+    let thirds: Moments = [7.0 / 3.0, 8.0 / 3.0, 3.0].into_iter().collect();
+    assert_eq!(thirds.mean(), Some(8.0 / 3.0));
+    let threes: Moments = [3.0, 3.0].into_iter().collect();
+    assert_eq!(threes.mean_minus(&forward), Some(0.125));
+    assert_eq!(forward.mean_minus(&threes), Some(-0.125));
+    // Taking a part out leaves exactly the rest.
+    let mut all = forward;
+    all.merge(&threes);
+    assert_eq!(all.without(&threes), Some(forward));
+    assert!(close(forward.variance().unwrap(), 2.410714285714286));
 }
 
 #[test]

@@ -177,8 +177,19 @@ fn release(
             .passthrough_headers
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| InputError::one(format!("the responses file has no column \"{name}\"")))
+            .ok_or_else(|| {
+                let what = if instrument.items.iter().any(|i| i.id == name) {
+                    format!("\"{name}\" is an item of the instrument, not an attribute column")
+                } else {
+                    format!("the responses file has no column \"{name}\"")
+                };
+                InputError::one(what)
+            })
     };
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = args.attributes.iter().find(|a| !seen.insert(a.as_str())) {
+        return Err(InputError::one(format!("--attribute {twice} is given twice")).into());
+    }
     let unit_col = column("unit")?;
     let attr_cols = args
         .attributes
@@ -193,34 +204,47 @@ fn release(
             .trim()
             .to_string()
     };
-    let root = table
-        .rows
-        .first()
-        .and_then(|r| {
-            OrgTree::segments(&cell(r, unit_col))
-                .ok()?
-                .first()
-                .map(|s| s.to_string())
-        })
-        .unwrap_or_default();
-    let mut tree = OrgTree::new(if root.is_empty() { "-" } else { &root })?;
-    let mut units = Vec::with_capacity(table.rows.len());
-    for (i, row) in table.rows.iter().enumerate() {
-        let path = cell(row, unit_col);
-        match tree.insert(&path) {
-            Ok(u) => units.push(u),
-            Err(reason) => {
+    let paths: Vec<String> = table.rows.iter().map(|r| cell(r, unit_col)).collect();
+    // The root is the first segment of the first usable path; every row is checked against
+    // it, and every bad row is listed.
+    let Some(root) = paths
+        .iter()
+        .find_map(|p| OrgTree::segments(p).ok()?.first().map(|s| s.to_string()))
+    else {
+        if paths.is_empty() {
+            return Err(InputError::one(
+                "the responses file has no answer sheets: there is nothing to release",
+            )
+            .into());
+        }
+        for (i, path) in paths.iter().enumerate() {
+            if let Err(reason) = OrgTree::segments(path) {
                 problems.push(format!(
                     "row {}, column \"unit\": value \"{path}\": {reason}",
                     i + 1
                 ));
-                units.push(0);
             }
+        }
+        return Err(InputError(problems).into());
+    };
+    let mut tree = OrgTree::new(&root)?;
+    for (i, path) in paths.iter().enumerate() {
+        if let Err(reason) = tree.insert(path) {
+            problems.push(format!(
+                "row {}, column \"unit\": value \"{path}\": {reason}",
+                i + 1
+            ));
         }
     }
     if !problems.is_empty() {
         return Err(InputError(problems).into());
     }
+    // Numbered in tree order, so the release does not depend on the order of the rows.
+    let tree = tree.canonical();
+    let units: Vec<usize> = paths
+        .iter()
+        .map(|p| tree.find(p).unwrap_or_default())
+        .collect();
     let attributes: Vec<Attribute> = args
         .attributes
         .iter()

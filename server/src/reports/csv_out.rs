@@ -16,8 +16,9 @@ pub fn guard(text: &str) -> String {
     }
 }
 
+/// Figures as the engine's own CSV writes them (no `-0.00`, nothing for a non-finite value).
 fn num(x: Option<f64>, decimals: usize) -> String {
-    x.map(|v| format!("{v:.decimals$}")).unwrap_or_default()
+    survey_engine::format::opt(x, decimals)
 }
 
 fn writer() -> csv::Writer<Vec<u8>> {

@@ -164,7 +164,7 @@ impl Context {
                     favorable_pct: st.and_then(|s| s.favorable_pct),
                     delta_org: st.and(cell.delta_org),
                     significant: st.and(cell.significant),
-                    delta_prev: before.and_then(|(now, then)| Some(now.mean()? - then.mean()?)),
+                    delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
                     significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
                 });
             }
