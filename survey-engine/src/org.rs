@@ -177,3 +177,39 @@ impl OrgTree {
         UnitTree::new(self.parents.clone()).map_err(|e| EngineError::InvalidInput(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn units_are_numbered_in_tree_order_whatever_order_the_paths_come_in() {
+        let paths = [
+            "Acme/Sales/North",
+            "Acme/Eng",
+            "Acme",
+            "Acme/Eng/Data",
+            "Acme/B",
+        ];
+        let a = OrgTree::from_paths(paths).unwrap();
+        let b = OrgTree::from_paths(paths.iter().rev().copied()).unwrap();
+        let numbered = |t: &OrgTree| (0..t.len()).map(|u| t.path(u)).collect::<Vec<_>>();
+        assert_eq!(
+            numbered(&a),
+            [
+                "Acme",
+                "Acme/B",
+                "Acme/Eng",
+                "Acme/Eng/Data",
+                "Acme/Sales",
+                "Acme/Sales/North"
+            ]
+        );
+        assert_eq!(numbered(&a), numbered(&b));
+        assert_eq!(a.tree_order(), (0..a.len()).collect::<Vec<_>>());
+        assert_eq!(b.find("Acme/Eng/Data"), Some(3));
+        assert_eq!(b.parent(3), Some(2));
+        assert_eq!(b.children(4), [5]);
+    }
+}
