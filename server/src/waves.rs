@@ -482,16 +482,19 @@ pub struct UnitStatus {
 pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
     use survey_engine::disclosure::{suppress, CellKey, CellStatus, Layout, Placement, UnitTree};
 
-    let tree: Vec<(String, Option<String>, String, i32)> = db_run!(conn, |c| wave_units::table
-        .filter(wave_units::wave_id.eq(&wave.id))
-        .select((
-            wave_units::id,
-            wave_units::parent_id,
-            wave_units::path,
-            wave_units::invited
-        ))
-        .order(wave_units::path)
-        .load(c))?;
+    let mut tree: Vec<(String, Option<String>, String, i32)> =
+        db_run!(conn, |c| wave_units::table
+            .filter(wave_units::wave_id.eq(&wave.id))
+            .select((
+                wave_units::id,
+                wave_units::parent_id,
+                wave_units::path,
+                wave_units::invited
+            ))
+            .load(c))?;
+    // Byte order of the paths, not the database's collation: every backend numbers units
+    // alike, so the suppressor decides alike.
+    tree.sort_by(|a, b| a.2.cmp(&b.2));
     if tree.is_empty() {
         return Ok(Vec::new());
     }
