@@ -7,7 +7,8 @@ Usage: smtp_sink.py PORT OUT_DIR CONTROL_DIR [tls=starttls|implicit cert=PEM key
 Stores every accepted message as OUT_DIR/<random>.eml, with a first line
 "X-Sink-To: <recipients>". Answers RCPT with 550 for addresses listed (one a line) in
 CONTROL_DIR/reject550 and 451 for those in CONTROL_DIR/defer451; the files are read on every
-RCPT, so a test can change them while the sink runs. Prints "ready" once listening.
+RCPT, so a test can change them while the sink runs; CONTROL_DIR/delay_ms (read on every
+DATA) makes it wait that long before accepting a message. Prints "ready" once listening.
 
 With tls=starttls the server offers STARTTLS and refuses mail (and login) before it; with
 tls=implicit every connection is TLS from the first byte (SMTPS). With auth=USER:PASSWORD
@@ -46,6 +47,12 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        # A slow server: CONTROL_DIR/delay_ms holds how long to think before accepting.
+        try:
+            with open(os.path.join(self.control, "delay_ms")) as f:
+                await asyncio.sleep(int(f.read().strip() or 0) / 1000)
+        except FileNotFoundError:
+            pass
         name = uuid.uuid4().hex
         tmp = os.path.join(self.out, name + ".tmp")
         with open(tmp, "wb") as f:

@@ -15,8 +15,11 @@
 //! lease (`mail.lease_secs`) runs out they are claimed and sent once more. So each such
 //! crash can deliver each email of the one batch in flight a second time (with a second,
 //! fresh link: both open the same single answer sheet), never more, and never an email of
-//! another batch. The lease must outlast a batch's sending (200 emails take about a second):
-//! a batch still sending when its lease runs out can be claimed and sent by a second worker.
+//! another batch. A worker stops sending its batch when half its lease has passed (or
+//! the server is stopping) and hands the unsent rest back at once, so a slow SMTP server
+//! never lets a second worker claim an email the first is still sending; marking is retried
+//! a few times before the batch is left to its lease. Nothing goes out once the wave's
+//! closing time has passed, nor to someone who has already answered.
 //! `last_error` and the logs never hold a token or an address: both are redacted from the
 //! server's answer.
 
@@ -95,6 +98,7 @@ fn claim(conn: &mut DbConn, worker: &str, cfg: &MailSettings) -> AppResult<Vec<C
 /// One claimed email, built and ready to go.
 struct Ready {
     id: String,
+    invitation_id: String,
     attempts: i32,
     token: String,
     to: String,
@@ -104,11 +108,15 @@ struct Ready {
 /// An email's id, what became of it, and its attempts so far.
 type Settled = (String, Outcome, i32);
 
+#[derive(Clone)]
 enum Outcome {
     Sent,
     Retry(String),
     Failed(String),
     Skipped,
+    /// Not tried: the batch ran out of time or the server is stopping. Back to pending at
+    /// once, not counted as an attempt.
+    Released,
 }
 
 /// Delivers due emails: one claim, build, send, mark round per call.
@@ -150,13 +158,22 @@ impl Worker {
 
     /// Claims, sends and marks one batch.
     pub fn round(&self) -> AppResult<Round> {
+        self.round_until(&|| false)
+    }
+
+    /// [`Worker::round`] that stops sending (and hands the rest back) once `stop` says so.
+    fn round_until(&self, stop: &(dyn Fn() -> bool + Sync)) -> AppResult<Round> {
         let mut conn = self.pool.get()?;
+        // Half the lease for sending: the rest is margin for marking, so no other worker
+        // can claim an email of this batch while it may still be sent.
+        let deadline = std::time::Instant::now() + Duration::from_secs(self.cfg.lease_secs) / 2;
         let claimed = claim(&mut conn, &self.id, &self.cfg)?;
         if claimed.is_empty() {
             return Ok(Round::default());
         }
         let (ready, mut outcomes) = self.prepare(&mut conn, &claimed)?;
-        outcomes.extend(self.send_all(ready));
+        let go_on = || std::time::Instant::now() < deadline && !stop();
+        outcomes.extend(self.send_all(ready, &go_on));
         let round = Round {
             claimed: claimed.len(),
             sent: outcomes
@@ -172,8 +189,28 @@ impl Worker {
                 .filter(|o| matches!(o.1, Outcome::Failed(_)))
                 .count(),
         };
-        self.mark(&mut conn, outcomes)?;
+        self.mark_with_retries(&mut conn, outcomes)?;
         Ok(round)
+    }
+
+    /// A failed mark would leave the batch to its lease and send it again: retried a few
+    /// times first (about six seconds in all).
+    fn mark_with_retries(&self, conn: &mut DbConn, outcomes: Vec<Settled>) -> AppResult<()> {
+        let mut wait = Duration::from_millis(200);
+        for _ in 0..5 {
+            match self.mark(conn, outcomes.clone()) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "marking sent emails failed; trying again");
+                    std::thread::sleep(wait);
+                    wait *= 2;
+                    if let Ok(fresh) = self.pool.get() {
+                        *conn = fresh;
+                    }
+                }
+            }
+        }
+        self.mark(conn, outcomes)
     }
 
     /// Sends until nothing is due; returns the totals.
@@ -230,6 +267,7 @@ impl Worker {
             .load::<(String, bool)>(c))?
         .into_iter()
         .collect();
+        let at = now();
         for row in claimed {
             let kind = Kind::parse(&row.kind);
             let wave = infos.get(row.wave_id.as_str());
@@ -238,9 +276,9 @@ impl Worker {
                 settled.push((row.id.clone(), Outcome::Skipped, row.attempts));
                 continue;
             };
-            if WaveStatus::parse(&wave.5) != WaveStatus::Open
-                || (kind == Kind::Reminder && *responded)
-            {
+            // Past closing, or answered already (a retried or repeated invitation too):
+            // the link would only say so.
+            if WaveStatus::parse(&wave.5) != WaveStatus::Open || wave.2 <= at || *responded {
                 settled.push((row.id.clone(), Outcome::Skipped, row.attempts));
                 continue;
             }
@@ -263,6 +301,7 @@ impl Worker {
                     hashes.push((tokens::hash(&token), &row.invitation_id, &row.wave_id));
                     ready.push(Ready {
                         id: row.id.clone(),
+                        invitation_id: row.invitation_id.clone(),
                         attempts: row.attempts,
                         token,
                         to: row.recipient.clone(),
@@ -273,8 +312,9 @@ impl Worker {
                 Err(e) => settled.push((row.id.clone(), Outcome::Failed(e.to_string()), 0)),
             }
         }
-        db_write!(conn, |c| {
-            // Invitations of a wave closing right now may be gone: their emails are settled.
+        let still = db_write!(conn, |c| {
+            // Invitations of a wave closing right now may be gone: their emails are settled
+            // without sending (their link was never stored).
             let still: HashSet<String> = invitations::table
                 .filter(invitations::id.eq_any(&invitation_ids))
                 .select(invitations::id)
@@ -297,13 +337,20 @@ impl Worker {
                     .values(chunk.to_vec())
                     .execute(c)?;
             }
-            Ok::<_, diesel::result::Error>(())
+            Ok::<_, diesel::result::Error>(still)
         })?;
+        let (ready, gone): (Vec<Ready>, Vec<Ready>) = ready
+            .into_iter()
+            .partition(|r| still.contains(&r.invitation_id));
+        settled.extend(
+            gone.into_iter()
+                .map(|r| (r.id, Outcome::Skipped, r.attempts)),
+        );
         Ok((ready, settled))
     }
 
     /// Sends concurrently over `mail.connections` threads (each with a pooled connection).
-    fn send_all(&self, ready: Vec<Ready>) -> Vec<Settled> {
+    fn send_all(&self, ready: Vec<Ready>, go_on: &(dyn Fn() -> bool + Sync)) -> Vec<Settled> {
         let threads = (self.cfg.connections.max(1) as usize).min(ready.len().max(1));
         let per = ready.len().div_ceil(threads).max(1);
         let mailer = &self.mailer;
@@ -315,15 +362,19 @@ impl Worker {
                         chunk
                             .iter()
                             .map(|r| {
+                                if !go_on() {
+                                    return (r.id.clone(), Outcome::Released, r.attempts);
+                                }
                                 let outcome = match mailer.send(&r.message) {
                                     Ok(()) => Outcome::Sent,
                                     Err(e) => {
                                         // Servers may echo what they got: logs and the
                                         // outbox keep neither link nor address (A4).
-                                        let text = e
-                                            .message
-                                            .replace(&r.token, "[token]")
-                                            .replace(&r.to, "[recipient]");
+                                        let text = redact(
+                                            &e.message.replace(&r.token, "[token]"),
+                                            &r.to,
+                                            "[recipient]",
+                                        );
                                         if e.permanent {
                                             Outcome::Failed(text)
                                         } else {
@@ -350,10 +401,12 @@ impl Worker {
         let mut sent = Vec::new();
         let mut skipped = Vec::new();
         let mut others = Vec::new();
+        let mut released = Vec::new();
         for (id, outcome, attempts) in outcomes {
             match outcome {
                 Outcome::Sent => sent.push(id),
                 Outcome::Skipped => skipped.push(id),
+                Outcome::Released => released.push(id),
                 Outcome::Retry(e) if attempts < self.cfg.max_attempts => {
                     let delay = backoff(&self.cfg, attempts);
                     tracing::warn!(error = %e, attempts, "email delivery failed; will retry");
@@ -382,6 +435,21 @@ impl Worker {
                     ))
                     .execute(c)?;
                 }
+            }
+            for chunk in released.chunks(1_000) {
+                diesel::update(
+                    outbox::table
+                        .filter(outbox::id.eq_any(chunk))
+                        .filter(outbox::claimed_by.eq(me)),
+                )
+                .set((
+                    outbox::state.eq(PENDING),
+                    outbox::next_attempt_at.eq(at),
+                    outbox::attempts.eq(outbox::attempts - 1),
+                    outbox::claimed_by.eq(None::<String>),
+                    outbox::claimed_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(c)?;
             }
             for (id, state, next, error) in &others {
                 diesel::update(
@@ -412,10 +480,14 @@ impl Worker {
     /// Runs forever: a round, or a pause when nothing was due (the `serve` background thread).
     pub fn run_forever(self, stop: tokio::sync::watch::Receiver<bool>) {
         let idle = Duration::from_millis(self.cfg.poll_ms.max(10));
-        // Checked between rounds only: a round settles every email it claimed before the
-        // worker stops, so a graceful shutdown leaves no claim behind.
+        // A stop ends the batch in flight after the email being sent: the rest is handed back
+        // and the batch marked, so a graceful shutdown leaves no claim behind.
+        let stopping = {
+            let stop = stop.clone();
+            move || *stop.borrow()
+        };
         while !*stop.borrow() {
-            match self.round() {
+            match self.round_until(&stopping) {
                 Ok(r) if r.claimed > 0 => {
                     tracing::info!(
                         sent = r.sent,
@@ -452,6 +524,24 @@ impl Worker {
             .get_result(c))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+}
+
+/// `text` with every occurrence of `needle` replaced, ignoring ASCII case: servers may echo
+/// an address lower-cased.
+fn redact(text: &str, needle: &str, with: &str) -> String {
+    if needle.is_empty() {
+        return text.to_string();
+    }
+    let (lower, low_needle) = (text.to_ascii_lowercase(), needle.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&low_needle) {
+        out.push_str(&text[from..from + at]);
+        out.push_str(with);
+        from += at + low_needle.len();
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// Delay before the next attempt: base * 2^(attempts-1), capped.
@@ -504,6 +594,19 @@ pub fn counts(conn: &mut DbConn, wave_id: &str) -> AppResult<MailCounts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_redacted_whatever_their_case() {
+        assert_eq!(
+            redact(
+                "550 <alice.smith@example.org> unknown; Alice.Smith@Example.org",
+                "Alice.Smith@Example.org",
+                "[recipient]"
+            ),
+            "550 <[recipient]> unknown; [recipient]"
+        );
+        assert_eq!(redact("no address here", "a@b.c", "[r]"), "no address here");
+    }
 
     #[test]
     fn backoff_doubles_from_the_base_up_to_the_cap() {

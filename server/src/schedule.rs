@@ -235,7 +235,31 @@ fn ensure_follow_up(pool: &DbPool, wave: &Wave, reminders: &str) -> AppResult<()
             tracing::info!(wave = %wave.name, next = %next.name, "next wave of the series scheduled");
             Ok(())
         }
-        Err(AppError::Conflict(_)) => Ok(()),
+        Err(AppError::Conflict(_)) => finish_follow_up(&mut conn, &name, wave, reminders),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creating the follow-up and scheduling it are two transactions: after a crash between
+/// them, the follow-up exists without a schedule and would never open. It is scheduled
+/// here if it is exactly the follow-up (same instrument and window, still scheduled); a wave
+/// of that name made by hand is left alone.
+fn finish_follow_up(conn: &mut DbConn, name: &str, wave: &Wave, reminders: &str) -> AppResult<()> {
+    let existing = wave_ops::find(conn, name)?;
+    let has_schedule: i64 = db_run!(conn, |c| wave_schedules::table
+        .filter(wave_schedules::wave_id.eq(&existing.id))
+        .count()
+        .get_result(c))?;
+    let is_follow_up = existing.instrument == wave.instrument
+        && Some(existing.opens_at) == wave.opens_at.checked_add_months(Months::new(3))
+        && Some(existing.closes_at) == wave.closes_at.checked_add_months(Months::new(3))
+        && existing.status() == WaveStatus::Scheduled;
+    if has_schedule > 0 || !is_follow_up {
+        return Ok(());
+    }
+    match schedule(conn, &existing, Some("quarter"), reminders) {
+        // Another replica finished it first.
+        Ok(_) | Err(AppError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),
     }
 }

@@ -269,6 +269,12 @@ impl SmtpSink {
         self.list("reject550", address);
     }
 
+    /// Waits this long before accepting each message from now on (a slow server).
+    pub fn slow_down(&self, millis: u64) {
+        std::fs::create_dir_all(self.control_dir()).unwrap();
+        std::fs::write(self.control_dir().join("delay_ms"), millis.to_string()).unwrap();
+    }
+
     /// Answers 451 (temporary) for this recipient from now on.
     pub fn defer(&self, address: &str) {
         self.list("defer451", address);

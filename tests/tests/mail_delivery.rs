@@ -144,6 +144,51 @@ fn two_servers_on_one_postgresql_send_no_email_twice() {
 }
 
 #[test]
+fn a_batch_slower_than_its_lease_is_not_sent_twice_by_another_server() {
+    // A slow relay (300 ms a message, one connection) and a two-second lease: a worker's
+    // batch of 20 would take six seconds. It sends for half its lease, hands the rest back,
+    // and another server never claims an email the first may still be sending.
+    if !backends().contains(&Backend::Postgres) {
+        return;
+    }
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    sink.slow_down(300);
+    let ws = workspace(Backend::Postgres, 30, "Q1");
+    run(&ws, &sink, &["wave", "open", "Q1", "--no-send"], &[]);
+    let env = [
+        sink.env(),
+        quick(),
+        vec![
+            ("WORKLIFE_MAIL__BATCH_SIZE", "20".to_string()),
+            ("WORKLIFE_MAIL__CONNECTIONS", "1".to_string()),
+            ("WORKLIFE_MAIL__LEASE_SECS", "2".to_string()),
+        ],
+    ]
+    .concat();
+    let a = Server::start(&ws, &env);
+    let b = Server::start(&ws, &env);
+    let got = sink.wait_for(30, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(3));
+    drop((a, b));
+    assert_eq!(got.len(), 30);
+    let by_to = sink.by_recipient();
+    let twice: Vec<&String> = by_to
+        .iter()
+        .filter(|(_, m)| m.len() > 1)
+        .map(|(t, _)| t)
+        .collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    assert_eq!(sink.messages().len(), 30);
+    let status = run(&ws, &sink, &["wave", "status", "Q1"], &[]);
+    assert_eq!(
+        mail_line(&status),
+        "emails: 30 sent, 0 pending, 0 failed permanently"
+    );
+}
+
+#[test]
 fn reminders_reach_only_those_who_have_not_answered() {
     for backend in backends() {
         let Some(sink) = SmtpSink::start() else {
@@ -286,4 +331,40 @@ fn emails_claimed_by_a_dead_worker_are_sent_once_its_lease_runs_out() {
         assert!(out.contains("5 email(s) sent"), "{backend:?}: {out}");
         assert_eq!(sink.messages().len(), 5);
     }
+}
+
+#[test]
+fn nothing_goes_out_once_the_wave_closing_time_has_passed() {
+    // A wave closed by hand only: its time passed but nobody ran `wave close` yet. Queued
+    // invitations would carry links that already say "closed".
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let ws = Workspace::new(Backend::Sqlite);
+    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster(5))]);
+    let closes = chrono::Utc::now() + chrono::Duration::seconds(3);
+    ws.ok(&[
+        "wave",
+        "create",
+        "Late",
+        "--instrument",
+        "worklife-pulse",
+        "--opens",
+        "2026-01-01",
+        "--closes",
+        &closes.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "--min-group-size",
+        "3",
+    ]);
+    run(&ws, &sink, &["wave", "open", "Late", "--no-send"], &[]);
+    let left = (closes - chrono::Utc::now()).num_milliseconds().max(0) as u64;
+    std::thread::sleep(Duration::from_millis(left + 1_000));
+    let out = run(&ws, &sink, &["mail", "send"], &[]);
+    assert!(out.contains("0 email(s) sent"), "{out}");
+    assert!(sink.messages().is_empty());
+    let status = run(&ws, &sink, &["wave", "status", "Late"], &[]);
+    assert_eq!(
+        mail_line(&status),
+        "emails: 0 sent, 0 pending, 0 failed permanently"
+    );
 }

@@ -162,3 +162,62 @@ fn a_follow_up_that_cannot_be_made_holds_up_neither_reminders_nor_the_close() {
     let list = ws.ok(&["wave", "list"]);
     assert_eq!(list.lines().count(), 2, "no follow-up: {list}");
 }
+
+#[test]
+fn a_follow_up_left_without_its_schedule_by_a_crash_is_scheduled() {
+    // A crash between creating the next wave of a series and scheduling it leaves the next
+    // wave unscheduled; the next tick finishes the job instead of leaving it closed forever.
+    let ws = Workspace::new(Backend::Sqlite);
+    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster(6))]);
+    let opens = Utc::now() + chrono::Duration::seconds(2);
+    let closes = opens + chrono::Duration::days(10);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let create =
+        |name: &str, opens: chrono::DateTime<Utc>, closes: chrono::DateTime<Utc>, every: bool| {
+            let (o, c) = (fmt(opens), fmt(closes));
+            let mut args = vec![
+                "wave",
+                "create",
+                name,
+                "--instrument",
+                "worklife-pulse",
+                "--opens",
+                &o,
+                "--closes",
+                &c,
+                "--min-group-size",
+                "3",
+            ];
+            if every {
+                args.extend(["--every", "quarter"]);
+            }
+            ws.ok(&args);
+        };
+    create("Pulse", opens, closes, true);
+    // The follow-up as the crashed replica left it: created, not scheduled.
+    let (next_opens, next_closes) = (
+        opens.checked_add_months(chrono::Months::new(3)).unwrap(),
+        closes.checked_add_months(chrono::Months::new(3)).unwrap(),
+    );
+    let next = format!("Pulse {}", next_opens.format("%Y-%m"));
+    create(&next, next_opens, next_closes, false);
+    let schedules = |ws: &Workspace| -> i64 {
+        let mut conn = ws.pool().get().unwrap();
+        worklife_server::db_run!(&mut conn, |c| {
+            use diesel::prelude::*;
+            use worklife_server::db::schema::wave_schedules;
+            wave_schedules::table.count().get_result::<i64>(c).unwrap()
+        })
+    };
+    assert_eq!(schedules(&ws), 1);
+    let _server = Server::start(&ws, &quick());
+    wait_until(opens + chrono::Duration::seconds(3));
+    let list = ws.ok(&["wave", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("Pulse ") && l.contains("open")),
+        "{list}"
+    );
+    assert_eq!(schedules(&ws), 2, "the follow-up is scheduled now: {list}");
+    assert_eq!(list.lines().count(), 3, "and not created twice: {list}");
+}
