@@ -757,7 +757,9 @@ fn open_capturing(
     capture_settings.organisation = ROOT.to_string();
     capture_settings.mail.transport = "file".into();
     let opened = waves::open(pool, &wave.name)?;
-    crate::outbox::Worker::new(pool.clone(), &capture_settings)?.drain()?;
+    crate::outbox::Worker::new(pool.clone(), &capture_settings)?
+        .replaying_history()
+        .drain()?;
     let found = read_tokens(capture)?;
     let by_hash: HashMap<String, String> =
         found.into_iter().map(|t| (tokens::hash(&t), t)).collect();
