@@ -436,9 +436,19 @@ fn the_json_api_follows_the_same_rules() {
 fn links_of_a_closed_wave_no_longer_work() {
     for backend in backends() {
         let ws = workspace(backend);
-        // Past its closing time but not yet closed by HR: the links answer "closed".
-        let late = open_wave(&ws, "late", "worklife-pulse", "2020-01-01", "2020-03-31");
+        // Past its closing time but not yet closed by HR: the links answer "closed". (The
+        // invitations go out while it is open; nothing is sent after its closing time.)
+        let closes = chrono::Utc::now() + chrono::Duration::seconds(2);
+        let late = open_wave(
+            &ws,
+            "late",
+            "worklife-pulse",
+            "2020-01-01",
+            &closes.format("%Y-%m-%d %H:%M:%S").to_string(),
+        );
         let current = open_wave(&ws, "current", "worklife-pulse", "2026-01-01", FAR);
+        let left = (closes - chrono::Utc::now()).num_milliseconds().max(0) as u64;
+        std::thread::sleep(std::time::Duration::from_millis(left + 500));
         let address = serve(&ws);
         let api = format!("{address}/api/v1/responses");
 
