@@ -239,6 +239,16 @@ fn backup_while_submissions_run_is_consistent_and_holds_what_was_committed_befor
     );
     let out = ws.ok(&["backup", "--force", file.to_str().unwrap()]);
     assert!(out.starts_with("backed up the database to "), "{out}");
+    // Readable by its owner only (it holds answers and the roster).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+    // --force never replaces the live database with a copy of itself.
+    let onto_itself = ws.worklife(&["backup", "--force", &ws.db.url]);
+    assert_eq!(onto_itself.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&onto_itself.stderr).contains("is the database itself"));
     let mut copy = SqliteConnection::establish(file.to_str().unwrap()).unwrap();
     assert_eq!(
         count_in(&mut copy, "SELECT COUNT(*) AS n FROM responses"),

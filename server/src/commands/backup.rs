@@ -50,11 +50,29 @@ pub fn run(file: &Path, force: bool) -> anyhow::Result<()> {
         ))
         .into());
     }
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(Path::new(source), file) {
+        return Err(AppError::validation(format!(
+            "{} is the database itself; back it up to another file",
+            file.display()
+        ))
+        .into());
+    }
     let temporary = temporary_beside(file)?;
     let copied = copy(&settings, &temporary).and_then(|()| verify(&temporary));
     if let Err(e) = copied {
         let _ = std::fs::remove_file(&temporary);
         return Err(e);
+    }
+    // The copy holds answers and the roster: readable by its owner only, whatever the umask.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", temporary.display()))?;
     }
     std::fs::rename(&temporary, file)
         .with_context(|| format!("moving the backup into place at {}", file.display()))?;

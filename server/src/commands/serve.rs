@@ -22,9 +22,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
     // Background workers take `shutdown.subscribe()` and finish their round on a signal.
     let shutdown = Shutdown::default();
-    if settings.mail.worker {
-        crate::commands::mail::spawn_background(&pool, &settings, &shutdown)?;
-    }
+    let background = settings
+        .mail
+        .worker
+        .then(|| (pool.clone(), settings.clone()));
     let state = AppState::new(pool, settings)?;
     state
         .access
@@ -33,6 +34,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let server = web::run(listener, state)?;
         shutdown.stop_on_signals(server.handle());
+        // Started once signals are handled, so a SIGTERM never cuts a batch short.
+        if let Some((pool, settings)) = background {
+            crate::commands::mail::spawn_background(&pool, &settings, &shutdown)?;
+        }
         // Tests and scripts read this line to find the port; it goes out once signals are
         // handled, so a SIGTERM right after it is already a graceful stop.
         {
