@@ -235,7 +235,9 @@ fn ensure_follow_up(pool: &DbPool, wave: &Wave, reminders: &str) -> AppResult<()
             tracing::info!(wave = %wave.name, next = %next.name, "next wave of the series scheduled");
             Ok(())
         }
-        Err(AppError::Conflict(_)) => finish_follow_up(&mut conn, &name, wave, reminders),
+        Err(AppError::Conflict(_)) => {
+            finish_follow_up(&mut conn, &name, wave, (opens, closes), reminders)
+        }
         Err(e) => Err(e),
     }
 }
@@ -244,15 +246,21 @@ fn ensure_follow_up(pool: &DbPool, wave: &Wave, reminders: &str) -> AppResult<()
 /// them, the follow-up exists without a schedule and would never open. It is scheduled
 /// here if it is exactly the follow-up (same instrument and window, still scheduled); a wave
 /// of that name made by hand is left alone.
-fn finish_follow_up(conn: &mut DbConn, name: &str, wave: &Wave, reminders: &str) -> AppResult<()> {
+fn finish_follow_up(
+    conn: &mut DbConn,
+    name: &str,
+    wave: &Wave,
+    (opens, closes): (NaiveDateTime, NaiveDateTime),
+    reminders: &str,
+) -> AppResult<()> {
     let existing = wave_ops::find(conn, name)?;
     let has_schedule: i64 = db_run!(conn, |c| wave_schedules::table
         .filter(wave_schedules::wave_id.eq(&existing.id))
         .count()
         .get_result(c))?;
     let is_follow_up = existing.instrument == wave.instrument
-        && Some(existing.opens_at) == wave.opens_at.checked_add_months(Months::new(3))
-        && Some(existing.closes_at) == wave.closes_at.checked_add_months(Months::new(3))
+        && existing.opens_at == opens
+        && existing.closes_at == closes
         && existing.status() == WaveStatus::Scheduled;
     if has_schedule > 0 || !is_follow_up {
         return Ok(());
@@ -269,7 +277,7 @@ type Scheduled = (Wave, Option<String>, String);
 fn scheduled_waves(conn: &mut DbConn) -> AppResult<Vec<Scheduled>> {
     let rows: Vec<(Wave, (Option<String>, String))> = db_run!(conn, |c| waves::table
         .inner_join(wave_schedules::table)
-        .filter(waves::status.eq_any([WaveStatus::Scheduled.as_str(), WaveStatus::Open.as_str(),]))
+        .filter(waves::status.eq_any([WaveStatus::Scheduled.as_str(), WaveStatus::Open.as_str()]))
         .select((
             waves::all_columns,
             (wave_schedules::every, wave_schedules::reminders),

@@ -454,15 +454,11 @@ impl Strided<'_> {
 
 fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) -> Vec<HeatCell> {
     let per_unit = layout.cells_per_unit();
-    // The root's cells (one per cut) are compared with every cell of the same cut: their
-    // means are computed once here, not once per cell.
-    let roots: Vec<Option<(&ScaleTally, Option<f64>)>> = (0..per_unit)
+    // The root's cells (one per cut) are compared with every cell of the same cut.
+    let roots: Vec<Option<&ScaleTally>> = (0..per_unit)
         .map(|root| {
             let shown = statuses.get(root) == Some(&CellStatus::Shown);
-            tallies
-                .get(root)
-                .filter(|_| shown)
-                .map(|t| (t, t.moments.mean()))
+            tallies.get(root).filter(|_| shown)
         })
         .collect();
     let hidden = |status| HeatCell {
@@ -482,9 +478,9 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
         let root = i % per_unit;
         let root_tally = roots.get(root).copied().flatten();
         let stats = tally.stats();
-        let delta_org = root_tally.and_then(|(r, _)| tally.moments.mean_minus(&r.moments));
+        let delta_org = root_tally.and_then(|r| tally.moments.mean_minus(&r.moments));
         let significant = match root_tally {
-            Some((r, _)) if i != root => r
+            Some(r) if i != root => r
                 .moments
                 .without(&tally.moments)
                 .and_then(|rest| welch_significant(&tally.moments, &rest)),

@@ -178,6 +178,22 @@ pub fn add_user(
     })
 }
 
+/// The user of a verified session that is still on record (not logged out, not expired):
+/// one query, on every signed-in request.
+pub fn find_by_session(conn: &mut DbConn, session: &session::Session) -> AppResult<Option<User>> {
+    use crate::db::schema::sessions;
+    let (id_hash, now) = (sha256_hex(&session.id), session::now_unix());
+    let row: Option<UserRow> = db_run!(conn, |c| users::table
+        .inner_join(sessions::table)
+        .filter(sessions::id_hash.eq(&id_hash))
+        .filter(sessions::user_id.eq(&session.user_id))
+        .filter(sessions::expires_at.gt(now))
+        .select(USER_COLUMNS)
+        .first(c)
+        .optional())?;
+    Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
+}
+
 /// Every user, by email.
 pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<User>> {
     let rows: Vec<UserRow> = db_run!(conn, |c| users::table

@@ -102,7 +102,7 @@ pub fn issue(key: &[u8], user_id: &str) -> AppResult<(String, Session)> {
 }
 
 /// The session of a cookie value, if its signature holds and it has not expired. Whether it
-/// was ended meanwhile is [`is_live`]'s question.
+/// was ended meanwhile is [`super::find_by_session`]'s question.
 pub fn verify(key: &[u8], value: &str) -> Option<Session> {
     let (body, tag) = value.rsplit_once('.')?;
     let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
@@ -134,18 +134,6 @@ pub fn start(conn: &mut DbConn, session: &Session) -> AppResult<()> {
             .execute(c)
     })?;
     Ok(())
-}
-
-/// Whether a verified session is still on record for its user (not logged out).
-pub fn is_live(conn: &mut DbConn, session: &Session) -> AppResult<bool> {
-    let now = now_unix();
-    let found: i64 = db_run!(conn, |c| sessions::table
-        .filter(sessions::id_hash.eq(super::sha256_hex(&session.id)))
-        .filter(sessions::user_id.eq(&session.user_id))
-        .filter(sessions::expires_at.gt(now))
-        .count()
-        .get_result(c))?;
-    Ok(found > 0)
 }
 
 /// Ends a session: its cookie no longer signs anyone in, wherever it was copied to.

@@ -205,28 +205,19 @@ fn release(
             .to_string()
     };
     let paths: Vec<String> = table.rows.iter().map(|r| cell(r, unit_col)).collect();
+    if paths.is_empty() {
+        return Err(InputError::one(
+            "the responses file has no answer sheets: there is nothing to release",
+        )
+        .into());
+    }
     // The root is the first segment of the first usable path; every row is checked against
-    // it, and every bad row is listed.
-    let Some(root) = paths
+    // it, and every bad row is listed. Without a usable path every row fails on its own
+    // segments first, so the stand-in root is never named.
+    let root = paths
         .iter()
         .find_map(|p| OrgTree::segments(p).ok()?.first().map(|s| s.to_string()))
-    else {
-        if paths.is_empty() {
-            return Err(InputError::one(
-                "the responses file has no answer sheets: there is nothing to release",
-            )
-            .into());
-        }
-        for (i, path) in paths.iter().enumerate() {
-            if let Err(reason) = OrgTree::segments(path) {
-                problems.push(format!(
-                    "row {}, column \"unit\": value \"{path}\": {reason}",
-                    i + 1
-                ));
-            }
-        }
-        return Err(InputError(problems).into());
-    };
+        .unwrap_or_else(|| "-".to_string());
     let mut tree = OrgTree::new(&root)?;
     for (i, path) in paths.iter().enumerate() {
         if let Err(reason) = tree.insert(path) {

@@ -105,10 +105,7 @@ pub fn authenticate(
     let Some(s) = session::verify(&key.get(conn)?, value) else {
         return Ok(None);
     };
-    if !session::is_live(conn, &s)? {
-        return Ok(None);
-    }
-    Ok(auth::find_by_id(conn, &s.user_id)?.map(|u| (u, Some(s))))
+    Ok(auth::find_by_session(conn, &s)?.map(|u| (u, Some(s))))
 }
 
 #[derive(Template)]
