@@ -7,17 +7,7 @@ use std::hint::black_box;
 use std::time::Duration;
 use survey_engine::disclosure::{suppress, suppress_many, CellStatus, Layout, Placement, UnitTree};
 use survey_engine::org::OrgTree;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
+use survey_engine::testing::Rng;
 
 /// Root, 10 divisions, 100 departments (unevenly spread), 9,889 teams (unevenly spread);
 /// 100,000 respondents: a few managers directly in divisions and departments, the rest in teams

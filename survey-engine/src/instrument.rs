@@ -1,4 +1,4 @@
-//! Instruments (DESIGN S1): a versioned TOML questionnaire, parsed leniently and then
+//! Instruments (docs/scoring.md S1): a versioned TOML questionnaire, parsed leniently and then
 //! validated as a whole so that every problem is reported with its place, not just the first.
 
 use std::collections::{BTreeMap, HashMap};

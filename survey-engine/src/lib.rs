@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod aggregate;
+pub mod csv_out;
 pub mod disclosure;
 pub mod error;
 pub mod format;
@@ -12,6 +13,7 @@ pub mod org;
 pub mod release;
 pub mod scoring;
 pub mod stats;
+pub mod testing;
 
 pub use aggregate::Aggregate;
 pub use error::{EngineError, Problem};

@@ -1,8 +1,9 @@
-//! A wave's release (DESIGN D2): every unit of the tree rolled up over its subtree and every
+//! A wave's release (docs/privacy.md D2): every unit of the tree rolled up over its subtree and every
 //! unit x value of each report attribute, for every scale and for the burnout profiles, with
 //! suppression decided once over the whole release (D3, D4). Every export is produced from a
 //! [`Release`] only (D6): hidden cells carry no figure at all.
 
+use crate::csv_out::CsvWriter;
 use crate::disclosure::{self, CellKey, CellStatus, Layout, Placement};
 use crate::error::EngineError;
 use crate::format::opt;
@@ -497,16 +498,16 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
     cells
 }
 
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::Writer::from_writer(Vec::new())
+fn csv_writer() -> CsvWriter {
+    CsvWriter::lf()
 }
 
-fn write<S: AsRef<[u8]>>(w: &mut csv::Writer<Vec<u8>>, record: &[S]) -> Result<(), EngineError> {
-    w.write_record(record)
+fn write<S: AsRef<str>>(w: &mut CsvWriter, record: &[S]) -> Result<(), EngineError> {
+    w.record(record)
         .map_err(|e| EngineError::InvalidInput(e.to_string()))
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, EngineError> {
-    w.into_inner()
+fn finish(w: CsvWriter) -> Result<Vec<u8>, EngineError> {
+    w.finish()
         .map_err(|e| EngineError::InvalidInput(e.to_string()))
 }

@@ -1,4 +1,4 @@
-//! Scoring one answer sheet (DESIGN S2, S3, S7).
+//! Scoring one answer sheet (docs/scoring.md S2, S3, S7).
 
 use crate::error::EngineError;
 use crate::instrument::{Direction, Instrument};

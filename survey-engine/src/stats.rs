@@ -1,4 +1,4 @@
-//! Group statistics (DESIGN S4-S6, S8). Everything that can be undefined (empty groups,
+//! Group statistics (docs/scoring.md S4-S6, S8). Everything that can be undefined (empty groups,
 //! n = 1, zero variance) is an `Option`: no NaN ever leaves this module.
 
 use std::sync::OnceLock;

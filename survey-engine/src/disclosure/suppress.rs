@@ -1740,18 +1740,8 @@ impl std::hash::Hasher for Fx {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::testing::Rng;
     use num_traits::One;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self, n: usize) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % n.max(1)
-        }
-    }
 
     /// Rank of rational rows.
     fn rank(rows: &[Vec<BigRational>]) -> usize {

@@ -9,7 +9,7 @@ use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::Instrument;
 
-const MINI: &str = include_str!("../../server/tests/fixtures/mini.toml");
+const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 #[derive(Debug, Clone)]
 struct Org {

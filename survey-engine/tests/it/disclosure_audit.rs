@@ -5,6 +5,7 @@
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 use survey_engine::disclosure::{audit, Breach, CellKey, Layout, Placement, UnitTree};
+use survey_engine::testing::Rng;
 
 fn whole(unit: usize) -> CellKey {
     CellKey { unit, cut: None }
@@ -357,21 +358,9 @@ fn brute_force(
     out
 }
 
-/// Small deterministic generator (no external crates needed).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
-
 #[test]
 fn agrees_with_brute_force_on_small_releases() {
-    let mut rng = Lcg(7);
+    let mut rng = Rng(7);
     for case in 0..150 {
         let units = 1 + rng.next(5);
         let parents: Vec<Option<usize>> = (0..units)

@@ -12,17 +12,7 @@ use survey_engine::disclosure::{
     audit, cell_counts, shown_cells, suppress, suppress_many, CellStatus, DisclosureError, Layout,
     Placement, UnitTree,
 };
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
+use survey_engine::testing::Rng;
 
 #[derive(Debug, Clone)]
 struct Params {

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use survey_engine::disclosure::{
     audit, cell_counts, shown_cells, suppress, CellStatus, Layout, Placement, UnitTree,
 };
+use survey_engine::testing::Rng;
 
 /// A random release, described by a few parameters (so proptest can shrink them) and a seed.
 #[derive(Debug, Clone)]
@@ -18,17 +19,6 @@ struct Params {
     /// Typical unit size factor (in multiples of k / 2).
     size: usize,
     seed: u64,
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
 }
 
 struct Release {

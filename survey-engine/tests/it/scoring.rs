@@ -11,7 +11,7 @@ use survey_engine::stats::{
 };
 use survey_engine::{Aggregate, Instrument};
 
-const MINI: &str = include_str!("../../server/tests/fixtures/mini.toml");
+const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 fn mini() -> Instrument {
     Instrument::parse(MINI).unwrap()

@@ -1,0 +1,11 @@
+//! The engine's integration tests, one binary (a binary per file would link the engine once
+//! per file).
+
+mod actions;
+mod disclosure_audit;
+mod disclosure_many;
+mod disclosure_props;
+mod disclosure_suppress;
+mod instruments;
+mod release;
+mod scoring;
