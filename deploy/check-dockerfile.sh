@@ -7,6 +7,10 @@
 # build (a new workspace member, a new include_str! outside the copied folders, ...).
 #
 #   deploy/check-dockerfile.sh    # builds into $CARGO_TARGET_DIR (default ./target), release
+#   DOCKERFILE_CHECK_PROFILE=dev deploy/check-dockerfile.sh
+#                                 # the same steps with `--release` left out: CI checks that
+#                                 # the steps build and run while reusing its debug build
+#                                 # instead of compiling everything a second time
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dockerfile="$root/deploy/Dockerfile"
@@ -17,6 +21,12 @@ cache=${CARGO_TARGET_DIR:-$root/target}
 mkdir -p "$cache"
 ln -s "$cache" "$work/target"
 unset CARGO_TARGET_DIR
+profile=${DOCKERFILE_CHECK_PROFILE:-release}
+case "$profile" in
+release) out_dir=release ;;
+dev) out_dir=debug ;;
+*) echo "DOCKERFILE_CHECK_PROFILE is release or dev, not $profile" >&2; exit 1 ;;
+esac
 
 # Builder-stage instructions with continuation lines joined, one per line.
 steps=$(awk '
@@ -66,6 +76,10 @@ while IFS= read -r step; do
             done
             echo "== (checked packages) $args"
         else
+            if [ "$profile" = dev ]; then
+                args=${args//cargo build --release/cargo build}
+                args=${args//target\/release\//target\/debug\/}
+            fi
             echo "== RUN $args"
             (cd "$work" && bash -euo pipefail -c "$args")
         fi
@@ -78,7 +92,7 @@ done <<<"$steps"
 from=$(sed -n 's/^COPY --from=builder \([^ ]*\) .*/\1/p' "$dockerfile")
 relative=${from#"$builder_dir"/}
 [ "$relative" = target/release/worklife ] || { echo "runtime copies $from, expected $builder_dir/target/release/worklife" >&2; exit 1; }
-binary="$cache/release/worklife"
+binary="$cache/$out_dir/worklife"
 [ -x "$binary" ] || { echo "the builder stage did not produce $binary" >&2; exit 1; }
 # The real binary, not the dependency layer's empty main: it migrates a fresh database.
 migrated=$(WORKLIFE_DATABASE_URL="$work/check.db" WORKLIFE_CONFIG=/nonexistent "$binary" migrate)

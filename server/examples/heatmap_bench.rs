@@ -19,9 +19,10 @@ use worklife_server::configuration::{Secret, Settings};
 use worklife_server::db::schema::{responses, wave_units, waves as wave_rows};
 use worklife_server::db::{DbConn, DbPool};
 use worklife_server::reports::ReleaseCache;
-use worklife_server::responses::InstrumentCache;
+use worklife_server::survey::responses::InstrumentCache;
+use worklife_server::survey::waves;
 use worklife_server::web::{self, AppState};
-use worklife_server::{auth, db_run, db_write, waves};
+use worklife_server::{auth, db_run, db_write};
 
 const UNITS: usize = 8_000;
 const PEOPLE: i64 = 100_000;

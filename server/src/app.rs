@@ -1,14 +1,25 @@
-//! `worklife serve`.
+//! The composition root: the one place that knows both the command line ([`commands`]) and
+//! the web service ([`web`]), which never import each other (docs/architecture.md).
 
 use std::net::TcpListener;
 
-use crate::cli::ServeArgs;
+use crate::cli::{Cli, Command, ServeArgs};
+use crate::commands;
 use crate::shutdown::Shutdown;
 use crate::web::{self, AppState};
 use crate::{demo, telemetry};
 
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let (mut settings, pool) = super::storage()?;
+/// Runs one invocation of the `worklife` binary.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        command => commands::run(command),
+    }
+}
+
+/// `worklife serve`: the web service, and the mail worker and schedule when configured.
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (mut settings, pool) = commands::storage()?;
     telemetry::init(&settings.log_format);
     if let Some(bind) = args.bind {
         settings.bind = bind;
@@ -36,7 +47,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         shutdown.stop_on_signals(server.handle());
         // Started once signals are handled, so a SIGTERM never cuts a batch short.
         if let Some((pool, settings)) = background {
-            crate::commands::mail::spawn_background(&pool, &settings, &shutdown)?;
+            commands::mail::spawn_background(&pool, &settings, &shutdown)?;
         }
         // Tests and scripts read this line to find the port; it goes out once signals are
         // handled, so a SIGTERM right after it is already a graceful stop.

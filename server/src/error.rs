@@ -1,5 +1,11 @@
-//! One error type for the service and the commands: what the user sees is clear, the log
-//! keeps the cause chain.
+//! One error type for the domain, the service and the commands: what the user sees is clear,
+//! the log keeps the cause chain.
+//!
+//! The rule: domain functions return [`AppResult`], naming what went wrong in a variant the
+//! caller can match on (never a compared message). `anyhow` is for failures nobody can act
+//! on ([`AppError::Unexpected`]) and for the command line's top level, which prints the chain.
+//! The web layer renders an `AppError` in one place (`web::error`): a JSON problem on the API,
+//! an HTML page on pages.
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -11,14 +17,33 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     /// Something that existed and is no longer usable (a used token, a closed wave).
-    #[error("{0}")]
-    Gone(String),
+    #[error("{}", .0.message())]
+    Gone(Gone),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// Why a survey link can no longer be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// The link's answers were received.
+    UsedLink,
+    /// The wave closed (or was cancelled) before the link was used.
+    WaveClosed,
+}
+
+impl Gone {
+    /// As the respondent should read it.
+    pub fn message(self) -> &'static str {
+        match self {
+            Gone::UsedLink => "This survey link has been used already: the answers were received.",
+            Gone::WaveClosed => "This survey is closed.",
+        }
+    }
 }
 
 impl AppError {

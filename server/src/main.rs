@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use worklife_server::{cli, commands, error::AppError, input::InputError};
+use worklife_server::{app, cli, error::AppError, input::InputError};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    match app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // Input the user must fix exits with 2, like a usage error; anything else with 1.

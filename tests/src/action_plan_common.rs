@@ -6,9 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use worklife_server::responses::{self, InstrumentCache};
-use worklife_server::waves;
-use worklife_tests::{token_of, Backend, Workspace};
+use crate::{token_of, Backend, Workspace};
+use worklife_server::survey::responses::{self, InstrumentCache};
 
 pub const PULSE_ITEMS: [&str; 13] = [
     "p_wl1", "p_ct1", "p_rw1", "p_cm1", "p_fr1", "p_vl1", "p_ex1", "p_ex2", "p_cy1", "p_cy2",
@@ -160,7 +159,14 @@ pub fn run_wave(ws: &Workspace, name: &str, wave: u32) -> Heat {
             .zip(values)
             .map(|(i, v)| (i.to_string(), Some(v)))
             .collect();
-        responses::submit(&mut conn, &cache, token, &sheet, waves::now()).unwrap();
+        responses::submit(
+            &mut conn,
+            &cache,
+            token,
+            &sheet,
+            worklife_server::clock::now(),
+        )
+        .unwrap();
         let row: Vec<String> = values.iter().map(i32::to_string).collect();
         file.push_str(&format!("{},{}\n", units[email], row.join(",")));
     }

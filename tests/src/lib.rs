@@ -7,7 +7,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod action_plan_common;
+pub mod mail_common;
+pub mod ops_common;
+pub mod reports_common;
 pub mod smtp;
+pub mod survey_common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -140,26 +145,33 @@ pub fn fresh_db(backend: Backend) -> TestDb {
     }
 }
 
-/// The `worklife` binary of this workspace (built by `cargo test --workspace`).
+/// The `worklife` binary that cargo built beside the running test binary: the integration
+/// tests of `worklife-server` live in `target/<profile>/deps/`, its binary in
+/// `target/<profile>/`, and cargo builds a package's binaries before its integration tests
+/// (what `CARGO_BIN_EXE_worklife` names, found at run time since this is a library).
 pub fn worklife_bin() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let bin = exe
         .parent()
-        .unwrap()
-        .to_path_buf();
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    let bin = target.join("debug").join("worklife");
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "worklife-server", "--bin", "worklife"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building worklife failed");
-    });
+        .and_then(Path::parent)
+        .map(|profile| profile.join(format!("worklife{}", std::env::consts::EXE_SUFFIX)))
+        .expect("the test binary sits in target/<profile>/deps");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the end-to-end tests with `cargo test -p worklife-server`",
+        bin.display()
+    );
     bin
+}
+
+/// An HTTP client that keeps statuses and redirects for the test to look at.
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .build()
+        .into()
 }
 
 /// A working directory with its own outbox, and a database.

@@ -4,10 +4,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use worklife_tests::smtp::SmtpSink;
-use worklife_tests::{worklife_bin, Workspace};
+pub use crate::client;
+use crate::smtp::SmtpSink;
+use crate::{worklife_bin, Workspace};
 
 /// `n` people spread over ten teams.
 pub fn roster(n: usize) -> String {
@@ -23,7 +23,7 @@ pub fn email(i: usize) -> String {
 }
 
 /// A workspace with `n` people and an open-ended wave `name` created (not opened).
-pub fn workspace(backend: worklife_tests::Backend, n: usize, name: &str) -> Workspace {
+pub fn workspace(backend: crate::Backend, n: usize, name: &str) -> Workspace {
     let ws = Workspace::new(backend);
     ws.ok(&["roster", "import", &ws.write("roster.csv", &roster(n))]);
     ws.ok(&[
@@ -54,15 +54,6 @@ pub fn run(ws: &Workspace, sink: &SmtpSink, args: &[&str], extra: &[(&str, Strin
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-pub fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 pub fn get_status(url: &str) -> u16 {

@@ -7,10 +7,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+pub use crate::client;
+use crate::{token_of, worklife_bin, Workspace};
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
 use worklife_server::db_run;
-use worklife_tests::{token_of, worklife_bin, Workspace};
 
 /// `worklife serve` running on a free port against a workspace's database.
 pub struct Served {
@@ -140,15 +141,6 @@ pub fn submission(token: &str, items: &[String]) -> String {
         .map(|i| (i.clone(), serde_json::json!(3)))
         .collect();
     serde_json::json!({ "token": token, "answers": answers }).to_string()
-}
-
-pub fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
 }
 
 /// POSTs a submission; the status, or an error when no answer came (refused, reset).

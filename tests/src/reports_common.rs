@@ -4,11 +4,11 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use worklife_server::responses::{self, InstrumentCache};
-use worklife_server::waves;
-use worklife_tests::{spawn_app, token_of, Backend, TestApp, Workspace};
+pub use crate::client;
+use crate::{spawn_app, token_of, Backend, TestApp, Workspace};
+use worklife_server::survey::responses::{self, InstrumentCache};
+use worklife_server::survey::waves;
 
 /// k = 3. Tiny (2 people) is under k, so another unit must be hidden with it; the unit named
 /// like a spreadsheet formula checks that exports neutralise it.
@@ -92,7 +92,14 @@ pub fn run_wave_from(ws: &Workspace, name: &str, opens: &str, shift: i32, attrib
                 (item.id.clone(), Some(v))
             })
             .collect();
-        responses::submit(&mut conn, &cache, &token_of(link), &answers, waves::now()).unwrap();
+        responses::submit(
+            &mut conn,
+            &cache,
+            &token_of(link),
+            &answers,
+            worklife_server::clock::now(),
+        )
+        .unwrap();
     }
     ws.ok(&["wave", "close", name]);
 }
@@ -134,15 +141,6 @@ pub fn fixture(backend: Backend) -> Fixture {
         passwords,
         tokens,
     }
-}
-
-pub fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
 }
 
 #[derive(Debug)]

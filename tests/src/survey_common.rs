@@ -5,15 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::time::Duration;
 
+pub use crate::client;
+use crate::{token_of, Backend, Workspace};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use worklife_server::configuration::{Settings, Support};
 use worklife_server::db::{DbConn, DbPool};
 use worklife_server::db_run;
 use worklife_server::web::{self, AppState};
-use worklife_tests::{token_of, Backend, Workspace};
 
 /// Six people in one team, so that counts of three or more show in `wave status`.
 pub const ROSTER: &str = "email,unit,tenure\n\
@@ -82,7 +82,7 @@ pub fn settings(ws: &Workspace) -> Settings {
 }
 
 /// Serves the real app (`web::run`, as `worklife serve` does) on a free port; returns its
-/// address. Like `worklife_tests::spawn_app`, with support contacts configured.
+/// address. Like `crate::spawn_app`, with support contacts configured.
 pub fn serve(ws: &Workspace) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -95,17 +95,6 @@ pub fn serve(ws: &Workspace) -> String {
         })
     });
     address
-}
-
-/// An HTTP client that reports every status as it is, follows no redirect and gives up
-/// after ten seconds.
-pub fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 /// A response as a test looks at it.

@@ -7,14 +7,14 @@ use diesel::prelude::*;
 use crate::db::schema::audit_log;
 use crate::db::{new_id, DbConn};
 use crate::error::AppResult;
-use crate::{db_run, db_write, waves};
+use crate::{db_run, db_write};
 
 /// Writes one entry; `detail` is e.g. `wave=2026-Q3 unit=Acme/Sales attribute=tenure`.
 pub fn record(conn: &mut DbConn, actor: &str, action: &str, detail: &str) -> AppResult<()> {
     db_write!(conn, |c| diesel::insert_into(audit_log::table)
         .values((
             audit_log::id.eq(new_id()),
-            audit_log::at.eq(waves::now()),
+            audit_log::at.eq(crate::clock::now()),
             audit_log::actor.eq(actor),
             audit_log::action.eq(action),
             audit_log::detail.eq(detail),

@@ -13,7 +13,7 @@ use crate::db::schema::{api_tokens, units, users};
 use crate::db::{new_id, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::reports::Scope;
-use crate::{db_run, db_write, waves};
+use crate::{db_run, db_write};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -156,7 +156,7 @@ pub fn add_user(
             users::role.eq(role.as_str()),
             users::unit_path.eq(unit.as_deref()),
             users::password_hash.eq(&hash),
-            users::created_at.eq(waves::now()),
+            users::created_at.eq(crate::clock::now()),
         ))
         .execute(c));
     match inserted {
@@ -225,6 +225,28 @@ pub fn remove_user(conn: &mut DbConn, email: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Gives a user a new password and ends their sessions, in one transaction. `hash` is the new
+/// password's argon2 hash (made by the caller, off any pool). `NotFound` if there is no
+/// such user.
+pub fn set_password_hash(conn: &mut DbConn, email: &str, hash: &str) -> AppResult<()> {
+    use crate::db::schema::sessions;
+    let email = email.trim().to_lowercase();
+    let changed = db_write!(conn, |c| {
+        let ids: Vec<String> = users::table
+            .filter(users::email.eq(&email))
+            .select(users::id)
+            .load(c)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq_any(&ids))).execute(c)?;
+        diesel::update(users::table.filter(users::id.eq_any(&ids)))
+            .set(users::password_hash.eq(hash))
+            .execute(c)
+    })?;
+    if changed == 0 {
+        return Err(AppError::NotFound(format!("no user \"{email}\"")));
+    }
+    Ok(())
+}
+
 /// SHA-256 of a secret, hex.
 pub fn sha256_hex(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
@@ -252,7 +274,7 @@ pub fn create_token(conn: &mut DbConn, email: &str) -> AppResult<String> {
         .values((
             api_tokens::token_hash.eq(&hash),
             api_tokens::user_id.eq(&user.id),
-            api_tokens::created_at.eq(waves::now()),
+            api_tokens::created_at.eq(crate::clock::now()),
         ))
         .execute(c))?;
     Ok(token)

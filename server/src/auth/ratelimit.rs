@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::login_failures;
 use crate::db::{new_id, DbConn};
 use crate::error::AppResult;
-use crate::{db_run, db_write, waves};
+use crate::{db_run, db_write};
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_MINUTES: i64 = 15;
@@ -19,7 +19,7 @@ fn key(email: &str) -> String {
 
 /// Whether the account is locked out now.
 pub fn locked(conn: &mut DbConn, email: &str) -> AppResult<bool> {
-    let since = waves::now() - Duration::minutes(WINDOW_MINUTES);
+    let since = crate::clock::now() - Duration::minutes(WINDOW_MINUTES);
     let failures: i64 = db_run!(conn, |c| login_failures::table
         .filter(login_failures::email.eq(key(email)))
         .filter(login_failures::at.gt(since))
@@ -29,14 +29,14 @@ pub fn locked(conn: &mut DbConn, email: &str) -> AppResult<bool> {
 }
 
 pub fn fail(conn: &mut DbConn, email: &str) -> AppResult<()> {
-    let old = waves::now() - Duration::minutes(WINDOW_MINUTES);
+    let old = crate::clock::now() - Duration::minutes(WINDOW_MINUTES);
     db_write!(conn, |c| {
         diesel::delete(login_failures::table.filter(login_failures::at.le(old))).execute(c)?;
         diesel::insert_into(login_failures::table)
             .values((
                 login_failures::id.eq(new_id()),
                 login_failures::email.eq(key(email)),
-                login_failures::at.eq(waves::now()),
+                login_failures::at.eq(crate::clock::now()),
             ))
             .execute(c)
     })?;

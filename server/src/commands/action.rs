@@ -1,8 +1,8 @@
 //! `worklife action add|list|set-status`: action items without the web pages.
 
-use crate::actions::{self, NewItem};
 use crate::cli::ActionCommand;
-use crate::waves;
+use crate::plans::items::{self, NewItem};
+use crate::survey::waves;
 
 pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
     let (_, pool) = super::storage()?;
@@ -22,7 +22,7 @@ pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
                 Some(name) => Some(waves::find(&mut conn, &name)?.id),
                 None => None,
             };
-            let item = actions::create(
+            let item = items::create(
                 &mut conn,
                 &NewItem {
                     unit_path: &unit,
@@ -34,12 +34,12 @@ pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
                     status: &status,
                     created_wave_id: wave_id.as_deref(),
                 },
-                waves::now(),
+                crate::clock::now(),
             )?;
             println!("{}", item.id);
         }
         ActionCommand::List { unit } => {
-            let items = actions::list(&mut conn, &unit)?;
+            let items = items::list(&mut conn, &unit)?;
             println!(
                 "{:<36}  {:<11}  {:<9}  {:<10}  {:<20}  title",
                 "id", "status", "area", "due", "owner"
@@ -57,13 +57,13 @@ pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
             }
         }
         ActionCommand::SetStatus { id, status, notes } => {
-            let item = actions::set_status(
+            let item = items::set_status(
                 &mut conn,
                 &id,
                 None,
                 &status,
                 notes.as_deref(),
-                waves::now(),
+                crate::clock::now(),
             )?;
             println!("{} is {}", item.id, item.status.as_str());
         }

@@ -43,15 +43,15 @@ pub fn run(cmd: InstrumentCommand) -> anyhow::Result<()> {
             let source = std::fs::read_to_string(&file)
                 .map_err(|e| InputError::one(format!("{}: {e}", file.display())))?;
             let (_, pool) = super::storage()?;
-            let stored = crate::instruments::import(&mut pool.get()?, &source)?;
+            let stored = crate::survey::instruments::import(&mut pool.get()?, &source)?;
             println!("instrument {} (\"{}\") is stored", stored.key, stored.title);
             Ok(())
         }
         InstrumentCommand::List => {
             let (_, pool) = super::storage()?;
             let mut conn = pool.get()?;
-            crate::instruments::ensure_builtins(&mut conn)?;
-            for i in crate::instruments::list(&mut conn)? {
+            crate::survey::instruments::ensure_builtins(&mut conn)?;
+            for i in crate::survey::instruments::list(&mut conn)? {
                 println!("{:<24} {}", i.key, i.title);
             }
             Ok(())

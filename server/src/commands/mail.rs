@@ -3,8 +3,8 @@
 use crate::cli::MailCommand;
 use crate::configuration::Settings;
 use crate::db::DbPool;
-use crate::outbox::Worker;
-use crate::schedule;
+use crate::mail::outbox::Worker;
+use crate::mail::schedule;
 
 pub fn run(cmd: MailCommand) -> anyhow::Result<()> {
     let (settings, pool) = super::storage()?;

@@ -2,24 +2,23 @@
 
 mod access;
 mod action;
-pub(crate) mod action_plan;
+mod action_plan;
 mod backup;
 mod demo;
 mod instrument;
-pub(crate) mod report;
-pub use report::detail as audit_detail;
 pub(crate) mod mail;
+mod report;
 mod roster;
 mod score;
-mod serve;
 mod wave;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 use crate::configuration::Settings;
 use crate::db::DbPool;
 
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+/// Runs every command but `serve`, which [`crate::app`] starts.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Score(args) => score::run(&args),
         Command::Instrument(cmd) => instrument::run(cmd),
         Command::Migrate => {
@@ -31,7 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Roster(cmd) => roster::run(cmd),
         Command::Wave(cmd) => wave::run(cmd),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(_) => anyhow::bail!("`serve` is started by app::run, not a command"),
         Command::Demo(args) => demo::run(args),
         Command::Action(cmd) => action::run(cmd),
         Command::Backup { file, force } => backup::run(&file, force),
@@ -44,7 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Settings and a migrated database, for every command that needs storage.
-fn storage() -> anyhow::Result<(Settings, DbPool)> {
+pub(crate) fn storage() -> anyhow::Result<(Settings, DbPool)> {
     let settings = Settings::load()?;
     let pool = DbPool::connect(settings.database_url.expose(), settings.pool_size)?;
     pool.migrate()?;

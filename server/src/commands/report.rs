@@ -3,8 +3,8 @@
 
 use crate::auth::audit;
 use crate::cli::{ReportArgs, ReportCommand, ReportFormat};
-use crate::reports::{csv_out, Context, ReleaseCache, Scope};
-use crate::responses::InstrumentCache;
+use crate::reports::{audit_detail, csv_out, Context, ReleaseCache, Scope};
+use crate::survey::responses::InstrumentCache;
 
 pub fn run(cmd: ReportCommand) -> anyhow::Result<()> {
     let (what, args) = match &cmd {
@@ -28,7 +28,7 @@ pub fn run(cmd: ReportCommand) -> anyhow::Result<()> {
         &mut conn,
         "cli",
         &format!("export {what}.{}", ext(args.format)),
-        &detail(&args.wave, None, args.attribute.as_deref()),
+        &audit_detail(&args.wave, None, args.attribute.as_deref()),
     )?;
     super::emit(&bytes)
 }
@@ -38,15 +38,6 @@ fn ext(f: ReportFormat) -> &'static str {
         ReportFormat::Csv => "csv",
         ReportFormat::Json => "json",
     }
-}
-
-/// The audit detail of a report read: wave, unit scope and attribute, never figures.
-pub fn detail(wave: &str, unit: Option<&str>, attribute: Option<&str>) -> String {
-    let mut d = format!("wave={wave} unit={}", unit.unwrap_or("*"));
-    if let Some(a) = attribute {
-        d.push_str(&format!(" attribute={a}"));
-    }
-    d
 }
 
 fn render(

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use crate::cli::RosterCommand;
-use crate::roster;
+use crate::survey::roster;
 
 pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
     let (_, pool) = super::storage()?;

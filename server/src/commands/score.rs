@@ -1,5 +1,6 @@
 //! `worklife score`: scores a responses CSV and writes CSV to stdout.
 
+use survey_engine::csv_out::CsvWriter;
 use survey_engine::disclosure::Placement;
 use survey_engine::format::opt;
 use survey_engine::org::OrgTree;
@@ -41,7 +42,7 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<()> {
         .iter()
         .map(|r| instrument.score_unchecked(&r.answers))
         .collect();
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = CsvWriter::lf();
     match args.output {
         ScoreOutput::Respondents => respondents(&mut out, &instrument, &table, &scores)?,
         ScoreOutput::Items => items(
@@ -64,10 +65,10 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<()> {
             return super::emit(&csv);
         }
     }
-    super::emit(&out.into_inner()?)
+    super::emit(&out.finish()?)
 }
 
-type Out = csv::Writer<Vec<u8>>;
+type Out = CsvWriter;
 
 fn aggregate(instrument: &Instrument, table: &ResponseTable, scores: &[SheetScores]) -> Aggregate {
     let mut agg = Aggregate::new(instrument);
@@ -92,14 +93,14 @@ fn respondents(
     if instrument.profiles.is_some() {
         header.push("profile");
     }
-    out.write_record(&header)?;
+    out.record(&header)?;
     for (row, s) in table.rows.iter().zip(scores) {
         let mut record = row.passthrough.clone();
         record.extend((0..instrument.scales.len()).map(|i| opt(s.score(i), 4)));
         if let Some(p) = s.profile {
             record.push(p.as_str().to_string());
         }
-        out.write_record(&record)?;
+        out.record(&record)?;
     }
     Ok(())
 }
@@ -114,7 +115,7 @@ fn items(out: &mut Out, instrument: &Instrument, agg: &Aggregate) -> anyhow::Res
             .points()
             .map(|v| format!("pct_{v}")),
     );
-    out.write_record(&header)?;
+    out.record(&header)?;
     for (item, st) in instrument.items.iter().zip(agg.item_stats(instrument)) {
         let scale = instrument
             .scales
@@ -128,13 +129,13 @@ fn items(out: &mut Out, instrument: &Instrument, agg: &Aggregate) -> anyhow::Res
             opt(st.sd, 4),
         ];
         record.extend(st.pct.iter().map(|p| opt(*p, 2)));
-        out.write_record(&record)?;
+        out.record(&record)?;
     }
     Ok(())
 }
 
 fn scales(out: &mut Out, instrument: &Instrument, agg: &Aggregate) -> anyhow::Result<()> {
-    out.write_record([
+    out.record([
         "scale",
         "n",
         "mean",
@@ -150,7 +151,7 @@ fn scales(out: &mut Out, instrument: &Instrument, agg: &Aggregate) -> anyhow::Re
         .zip(agg.scale_stats())
         .zip(agg.alpha())
     {
-        out.write_record([
+        out.record([
             scale.id.clone(),
             st.n.to_string(),
             opt(st.mean, 4),

@@ -1,7 +1,7 @@
 //! `worklife wave create|open|close|list|status`.
 
 use crate::cli::WaveCommand;
-use crate::waves::{self, NewWave};
+use crate::survey::waves::{self, NewWave};
 
 pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
     let (settings, pool) = super::storage()?;
@@ -19,14 +19,14 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             reminders,
         } => {
             if let Some(e) = &every {
-                crate::schedule::parse_every(e)?;
+                crate::mail::schedule::parse_every(e)?;
             }
             let scheduled = auto || every.is_some() || reminders.is_some();
             // The plan is checked before anything is written, the configured default too.
             let from_setting = reminders.is_none();
             let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
             if scheduled {
-                crate::schedule::parse_reminders(&plan).map_err(|e| {
+                crate::mail::schedule::parse_reminders(&plan).map_err(|e| {
                     let source = if from_setting { " (the mail.reminders setting)" } else { "" };
                     anyhow::anyhow!("{e}{source}")
                 })?;
@@ -47,7 +47,7 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
                 wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
             );
             if scheduled {
-                let times = crate::schedule::schedule(&mut conn, &wave, every.as_deref(), &plan)?;
+                let times = crate::mail::schedule::schedule(&mut conn, &wave, every.as_deref(), &plan)?;
                 let times: Vec<String> = times
                     .iter()
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -78,7 +78,7 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             }
         }
         WaveCommand::Remind { name } => {
-            let queued = crate::schedule::remind_now(&pool, &name)?;
+            let queued = crate::mail::schedule::remind_now(&pool, &name)?;
             println!("wave \"{name}\": {queued} reminder(s) queued");
             super::mail::send_due(&pool, &settings)?;
         }
@@ -113,7 +113,7 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
             let wave = waves::find(&mut conn, &name)?;
             let k = i64::from(wave.min_group_size);
             println!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
-            let mail = crate::outbox::counts(&mut conn, &wave.id)?;
+            let mail = crate::mail::outbox::counts(&mut conn, &wave.id)?;
             println!(
                 "emails: {} sent, {} pending, {} failed permanently",
                 mail.sent, mail.pending, mail.failed

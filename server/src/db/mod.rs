@@ -223,3 +223,15 @@ pub fn execute(conn: &mut DbConn, sql: &str) -> crate::error::AppResult<()> {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// Runs one unit of blocking database work on the blocking pool, inside the request's span.
+pub async fn blocking<T, F>(work: F) -> crate::error::AppResult<T>
+where
+    F: FnOnce() -> crate::error::AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|e| crate::error::AppError::Unexpected(anyhow::anyhow!("blocking task: {e}")))?
+}

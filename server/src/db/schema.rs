@@ -1,4 +1,4 @@
-//! The schema, kept by hand, in types both backends share (DESIGN conventions).
+//! The schema, kept by hand, in types both backends share (docs/architecture.md, storage).
 
 diesel::table! {
     units (id) {

@@ -27,10 +27,11 @@ use crate::auth::password::{hash_password, new_password};
 use crate::configuration::Settings;
 use crate::db::schema::{invitation_tokens, invitations, people, units, users, waves as wave_rows};
 use crate::db::{new_id, Backend, DbConn, DbPool};
-use crate::responses::{self, InstrumentCache};
-use crate::roster::{self, Roster, RosterRow};
-use crate::waves::{self, NewWave, Wave};
-use crate::{db_run, tokens};
+use crate::db_run;
+use crate::survey::responses::{self, InstrumentCache};
+use crate::survey::roster::{self, Roster, RosterRow};
+use crate::survey::tokens;
+use crate::survey::waves::{self, NewWave, Wave};
 
 pub const DEFAULT_SEED: u64 = 2026;
 
@@ -580,13 +581,60 @@ pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<(
         })?
     };
     if unit_count > 0 || people_count > 0 || wave_count > 0 {
+        let mut conn = pool.get()?;
+        let url = settings.database_url.expose();
+        let is_demo = crate::auth::find_by_email(&mut conn, ADMIN_EMAIL)?.is_some();
+        // SQLite is served by one process: a second `--demo` there is someone who lost the
+        // logins. On PostgreSQL, replicas started together with `--demo` land here too, and
+        // new passwords would void the ones the first replica printed.
+        if is_demo && Backend::of(url) == Backend::Sqlite {
+            return again(&mut conn, settings);
+        }
         println!(
             "the database already holds data ({unit_count} units, {people_count} people, \
              {wave_count} waves): the demo was not created, nothing was changed"
         );
+        if is_demo {
+            println!(
+                "it is the demo: its logins were printed by the run that built it; to start \
+                 over, drop and create the database, then run this command again"
+            );
+        }
         return Ok(());
     }
     build(pool, settings, seed)
+}
+
+/// A second `--demo` on the demo's own SQLite database: new passwords for the demo's logins
+/// (the database keeps only hashes, so the first run's cannot be shown again; their sessions
+/// end), and how to start over. Nothing else changes.
+fn again(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<()> {
+    println!("the demo is already in this database; its logins get new passwords:");
+    let manager = format!("manager login ({MANAGER_UNIT})");
+    for (who, email) in [
+        ("admin login", ADMIN_EMAIL),
+        (manager.as_str(), MANAGER_EMAIL),
+    ] {
+        let password = new_password()?;
+        match crate::auth::set_password_hash(conn, email, &hash_password(&password)?) {
+            Ok(()) => println!("{who}: {email} / {password}"),
+            Err(crate::error::AppError::NotFound(_)) => {
+                println!("{who}: {email} was removed; it stays removed")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "sign in at {}/login",
+        settings.base_url.trim_end_matches('/')
+    );
+    let db = settings.database_url.expose();
+    println!(
+        "the answer links were shown only when the demo was built (the database keeps only \
+         their hashes); to start over with new links, stop the server, delete {db}, \
+         {db}-wal and {db}-shm, then run this command again"
+    );
+    Ok(())
 }
 
 /// On PostgreSQL, replicas started together with `serve --demo` take turns: a session
@@ -610,7 +658,7 @@ fn take_turn(settings: &Settings) -> anyhow::Result<Option<DbConn>> {
 fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let org = Org::generate(seed);
-    let plan = wave_plan(waves::now());
+    let plan = wave_plan(crate::clock::now());
     let cache = InstrumentCache::default();
     // The answers go in through a private connection, closed when the demo is built. On
     // PostgreSQL it doesn't wait for the fsync of each of its hundreds of small commits:
@@ -661,7 +709,7 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
             cache.get(&mut conn, &wave.instrument)?
         };
         let now = if open {
-            waves::now()
+            crate::clock::now()
         } else {
             wave.opens_at + Duration::days(2)
         };
@@ -757,7 +805,7 @@ fn open_capturing(
     capture_settings.organisation = ROOT.to_string();
     capture_settings.mail.transport = "file".into();
     let opened = waves::open(pool, &wave.name)?;
-    crate::outbox::Worker::new(pool.clone(), &capture_settings)?
+    crate::mail::outbox::Worker::new(pool.clone(), &capture_settings)?
         .replaying_history()
         .drain()?;
     let found = read_tokens(capture)?;
@@ -905,7 +953,7 @@ fn create_admin(conn: &mut DbConn) -> anyhow::Result<Option<String>> {
             users::role.eq("admin"),
             users::unit_path.eq(None::<String>),
             users::password_hash.eq(&hash),
-            users::created_at.eq(waves::now()),
+            users::created_at.eq(crate::clock::now()),
         ))
         .execute(c))?;
     Ok(Some(password))

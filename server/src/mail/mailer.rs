@@ -1,7 +1,7 @@
 //! Email: one `Mailer` over lettre. The embedded default writes each message as an `.eml`
 //! file into the outbox folder (lettre's file transport); production uses SMTP with a
 //! connection pool (STARTTLS, implicit TLS, or plain only for loopback test servers).
-//! Messages are queued and sent by [`crate::outbox`]; this module only builds and sends one.
+//! Messages are queued and sent by [`crate::mail::outbox`]; this module only builds and sends one.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -30,20 +30,17 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
+use crate::clock::now;
 use crate::configuration::{MailSettings, Settings};
 use crate::db::schema::{invitation_tokens, invitations, outbox, wave_mail_counts, waves};
 use crate::db::{new_id, DbConn, DbPool};
 use crate::error::AppResult;
 use crate::mail::{Invitation, Kind, Mailer};
-use crate::waves::{now, WaveStatus};
-use crate::{db_run, db_write, tokens};
+use crate::survey::tokens;
+use crate::survey::waves::WaveStatus;
+use crate::{db_run, db_write};
 
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-/// A reminder whose invitee answered between queueing and sending.
-pub const SKIPPED: &str = "skipped";
+pub use super::outbox_state::{FAILED, PENDING, SENDING, SENT, SKIPPED};
 
 #[derive(QueryableByName, Debug)]
 struct Claimed {

@@ -21,11 +21,12 @@
 use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::clock::now;
 use crate::db::schema::{invitations, outbox, wave_reminders, wave_schedules, waves};
 use crate::db::{new_id, DbConn, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::mail::Kind;
-use crate::waves::{self as wave_ops, now, NewWave, Wave, WaveStatus};
+use crate::survey::waves::{self as wave_ops, NewWave, Wave, WaveStatus};
 use crate::{db_run, db_write};
 
 pub const MAX_REMINDERS: usize = 3;
@@ -401,7 +402,7 @@ fn remind(conn: &mut DbConn, wave: &Wave, at: NaiveDateTime) -> AppResult<usize>
                     outbox::invitation_id.eq(inv.clone()),
                     outbox::kind.eq(Kind::Reminder.as_str()),
                     outbox::recipient.eq(email.clone()),
-                    outbox::state.eq(crate::outbox::PENDING),
+                    outbox::state.eq(crate::mail::outbox::PENDING),
                     outbox::next_attempt_at.eq(at),
                 ))
             })

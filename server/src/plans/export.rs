@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 
 use survey_engine::actions::{Area, FocusArea, Library};
+use survey_engine::csv_out::CsvWriter;
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::format::opt;
 use survey_engine::release::Release;
 
-use crate::actions::ActionItem;
+use crate::plans::items::ActionItem;
 
 /// What the release may say about a unit.
 #[derive(Clone, Debug, PartialEq)]
@@ -125,27 +126,6 @@ pub const CSV_HEADER: &[&str] = &[
     "significant_prev",
 ];
 
-/// A cell a spreadsheet could run as a formula gets a leading `'`. Plain numbers (`-0.42`)
-/// are left alone: a spreadsheet reads them as numbers, never as formulas.
-pub fn neutralise(cell: &str) -> String {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && !is_plain_number(cell) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
-fn is_plain_number(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    let mut parts = digits.splitn(2, '.');
-    let whole = parts.next().unwrap_or_default();
-    let frac = parts.next();
-    !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// One CSV record; empty fields stay empty.
 #[derive(Default)]
 struct PlanRecord {
@@ -251,18 +231,12 @@ pub fn action_plan_csv(
             ..PlanRecord::default()
         }));
     }
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record(CSV_HEADER)?;
+    let mut w = CsvWriter::crlf();
+    w.record(CSV_HEADER)?;
     for r in records {
-        w.write_record(
-            r.cells(&release.wave, unit_path)
-                .iter()
-                .map(|c| neutralise(c)),
-        )?;
+        w.record(r.cells(&release.wave, unit_path))?;
     }
-    Ok(w.into_inner()?)
+    Ok(w.finish()?)
 }
 
 pub fn percent(p: Option<f64>) -> String {
@@ -443,26 +417,5 @@ mod tests {
             unit_figures(&release, "Acme"),
             UnitFigures::Shown { respondents: 14 }
         );
-    }
-
-    #[test]
-    fn formulas_are_neutralised_and_numbers_kept() {
-        assert_eq!(
-            neutralise("=HYPERLINK(\"http://x\")"),
-            "'=HYPERLINK(\"http://x\")"
-        );
-        assert_eq!(neutralise("+1"), "'+1");
-        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralise("\tx"), "'\tx");
-        assert_eq!(neutralise("\rx"), "'\rx");
-        assert_eq!(
-            neutralise("-2+3+cmd|' /C calc'!A0"),
-            "'-2+3+cmd|' /C calc'!A0"
-        );
-        assert_eq!(neutralise("-0.42"), "-0.42");
-        assert_eq!(neutralise("-1"), "-1");
-        assert_eq!(neutralise("-1."), "'-1.");
-        assert_eq!(neutralise("-"), "'-");
-        assert_eq!(neutralise("plain"), "plain");
     }
 }

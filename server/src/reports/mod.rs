@@ -14,8 +14,8 @@ use survey_engine::stats::{welch_significant, ItemStats, Moments};
 
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::responses::InstrumentCache;
-use crate::waves::{self, Wave, WaveStatus};
+use crate::survey::responses::InstrumentCache;
+use crate::survey::waves::{self, Wave, WaveStatus};
 pub use release::{wave_release, ReleaseCache, WaveRelease};
 
 /// Which units a reader may see: everything, or one unit's subtree.
@@ -426,4 +426,13 @@ pub struct ItemRecord {
     pub sd: Option<f64>,
     /// % of answers at each scale point from min to max.
     pub pct: Vec<Option<f64>>,
+}
+
+/// The audit detail of a report read: wave, unit scope and attribute, never figures.
+pub fn audit_detail(wave: &str, unit: Option<&str>, attribute: Option<&str>) -> String {
+    let mut d = format!("wave={wave} unit={}", unit.unwrap_or("*"));
+    if let Some(a) = attribute {
+        d.push_str(&format!(" attribute={a}"));
+    }
+    d
 }

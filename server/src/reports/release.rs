@@ -16,8 +16,8 @@ use crate::db::schema::{answers, responses, wave_units};
 use crate::db::{DbConn, DbPool};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
-use crate::responses::InstrumentCache;
-use crate::waves::{Wave, WaveStatus};
+use crate::survey::responses::InstrumentCache;
+use crate::survey::waves::{Wave, WaveStatus};
 
 /// A release and what it was built from.
 pub struct WaveRelease {
@@ -76,7 +76,7 @@ impl ReleaseCache {
             .spawn(move || {
                 let warm = || -> AppResult<usize> {
                     let mut conn = pool.get()?;
-                    let closed: Vec<Wave> = crate::waves::list(&mut conn)?
+                    let closed: Vec<Wave> = crate::survey::waves::list(&mut conn)?
                         .into_iter()
                         .filter(|w| w.status() == WaveStatus::Closed)
                         .collect();

@@ -10,11 +10,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use survey_engine::{Instrument, SheetScores};
 
+use super::{instruments, tokens};
 use crate::db::schema::{answers, invitation_tokens, invitations, responses, waves};
 use crate::db::{self, new_id, DbConn};
-use crate::error::{AppError, AppResult};
-use crate::waves::WaveStatus;
-use crate::{db_run, instruments, tokens};
+use crate::db_run;
+use crate::error::{AppError, AppResult, Gone};
+use crate::survey::waves::WaveStatus;
 
 /// Parsed instruments by key; instruments never change once stored, so caching is safe.
 #[derive(Default, Clone)]
@@ -44,8 +45,6 @@ pub struct Sheet {
 
 /// The answer to a token that cannot be used, as the respondent should read it.
 pub const UNKNOWN_TOKEN: &str = "This survey link is not valid.";
-pub const USED_TOKEN: &str = "This survey link has been used already: the answers were received.";
-pub const CLOSED_WAVE: &str = "This survey is closed.";
 
 /// A token with no stored hash: "closed" when it carries the tag of a closed wave (whose
 /// hashes were destroyed, A3), else "unknown".
@@ -59,7 +58,7 @@ fn unknown_or_closed(conn: &mut DbConn, token: &str) -> AppResult<AppError> {
         .count()
         .get_result(c))?;
     Ok(if closed > 0 {
-        AppError::Gone(CLOSED_WAVE.into())
+        AppError::Gone(Gone::WaveClosed)
     } else {
         AppError::NotFound(UNKNOWN_TOKEN.into())
     })
@@ -133,10 +132,10 @@ pub fn open_ticket(
         return Err(unknown_or_closed(conn, token)?);
     };
     if WaveStatus::parse(&status) != WaveStatus::Open || now >= closes_at {
-        return Err(AppError::Gone(CLOSED_WAVE.into()));
+        return Err(AppError::Gone(Gone::WaveClosed));
     }
     if responded {
-        return Err(AppError::Gone(USED_TOKEN.into()));
+        return Err(AppError::Gone(Gone::UsedLink));
     }
     let sheet = Sheet {
         wave_name,
@@ -233,7 +232,7 @@ pub fn store(
 }
 
 /// The statements of [`store`], for a caller that runs the transaction (see
-/// [`crate::submissions`]).
+/// [`crate::survey::submissions`]).
 pub fn write_sheet(
     conn: &mut DbConn,
     sheet: &Sheet,
@@ -263,9 +262,11 @@ pub fn write_sheet(
             .filter(invitations::responded.eq(true))
             .count()
             .get_result(c))?;
-        return Err(AppError::Gone(
-            if used > 0 { USED_TOKEN } else { CLOSED_WAVE }.into(),
-        ));
+        return Err(AppError::Gone(if used > 0 {
+            Gone::UsedLink
+        } else {
+            Gone::WaveClosed
+        }));
     }
     let id = new_id();
     db_run!(conn, |c| diesel::insert_into(responses::table)

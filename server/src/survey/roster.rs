@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use diesel::prelude::*;
+use survey_engine::csv_out::CsvWriter;
 use survey_engine::org::OrgTree;
 
 use crate::db::schema::{people, units};
@@ -315,10 +316,12 @@ pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
         .into_iter()
         .collect();
     names.retain(|n| n != "email" && n != "unit");
-    let mut w = csv::Writer::from_writer(Vec::new());
+    // Guarded like every CSV the project writes: a value a spreadsheet would run as a formula
+    // comes back with a leading `'`.
+    let mut w = CsvWriter::lf();
     let mut header = vec!["email".to_string(), "unit".to_string()];
     header.extend(names.iter().cloned());
-    w.write_record(&header)
+    w.record(&header)
         .map_err(|e| AppError::Unexpected(e.into()))?;
     for (email, unit, attrs) in parsed {
         let mut record = vec![email, unit];
@@ -327,11 +330,10 @@ pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
                 .iter()
                 .map(|n| attrs.get(n).cloned().unwrap_or_default()),
         );
-        w.write_record(&record)
+        w.record(&record)
             .map_err(|e| AppError::Unexpected(e.into()))?;
     }
-    w.into_inner()
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{e}")))
+    w.finish().map_err(|e| AppError::Unexpected(e.into()))
 }
 
 /// Report attribute names known from the roster.

@@ -18,10 +18,10 @@ use chrono::NaiveDateTime;
 use survey_engine::SheetScores;
 use tokio::sync::oneshot;
 
+use crate::db::blocking;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::responses::{self, InstrumentCache, Sheet};
-use crate::web::blocking;
+use crate::survey::responses::{self, InstrumentCache, Sheet};
 
 /// At most this many submissions share one transaction.
 const BATCH: usize = 128;

@@ -2,18 +2,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rand::seq::SliceRandom;
 
+use super::{instruments, roster, tokens};
+use crate::clock::now;
 use crate::db::schema::{
     answers, invitation_tokens, invitations, outbox, people, responses, units, wave_mail_counts,
     wave_units, waves,
 };
 use crate::db::{new_id, DbConn, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::mail::outbox_state;
 use crate::mail::Kind;
-use crate::{db_run, db_write, instruments, roster, tokens};
+use crate::{db_run, db_write};
 
 pub const DEFAULT_K: i32 = 5;
 pub const MIN_K: i32 = 3;
@@ -191,7 +194,7 @@ pub fn list(conn: &mut DbConn) -> AppResult<Vec<Wave>> {
 #[derive(Debug)]
 pub struct Opened {
     pub invited: usize,
-    /// Invitation emails queued in the outbox (sent by [`crate::outbox`]).
+    /// Invitation emails queued in the outbox (sent by [`crate::mail::outbox`]).
     pub queued: usize,
 }
 
@@ -276,7 +279,7 @@ pub fn open(pool: &DbPool, name: &str) -> AppResult<Opened> {
                 outbox::invitation_id.eq(invitation.clone()),
                 outbox::kind.eq(Kind::Invitation.as_str()),
                 outbox::recipient.eq(email.clone()),
-                outbox::state.eq(crate::outbox::PENDING),
+                outbox::state.eq(outbox_state::PENDING),
                 outbox::next_attempt_at.eq(at),
             ));
             invitation_rows.push((
@@ -366,8 +369,8 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
         diesel::insert_into(wave_mail_counts::table)
             .values((
                 wave_mail_counts::wave_id.eq(&wave.id),
-                wave_mail_counts::sent.eq(count(crate::outbox::SENT)),
-                wave_mail_counts::failed.eq(count(crate::outbox::FAILED)),
+                wave_mail_counts::sent.eq(count(outbox_state::SENT)),
+                wave_mail_counts::failed.eq(count(outbox_state::FAILED)),
             ))
             .execute(c)?;
         diesel::delete(outbox::table.filter(outbox::wave_id.eq(&wave.id))).execute(c)?;
@@ -553,8 +556,4 @@ pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
         line.shown = statuses[layout.cell_index(CellKey { unit, cut: None })] == CellStatus::Shown;
     }
     Ok(out)
-}
-
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
 }

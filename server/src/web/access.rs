@@ -3,13 +3,16 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::ResponseError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{blocking, AppState};
+use super::error::PageError;
+use super::{AppState, REPORT_CSS, REPORT_CSS_PATH};
 use crate::auth::session::{self, Session, SessionKey};
 use crate::auth::{self, password, ratelimit, User};
+use crate::db::blocking;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::reports::ReleaseCache;
@@ -23,13 +26,6 @@ pub struct Access {
 
 const LOGIN_COOKIE: &str = "wl_login";
 
-/// Report pages: styles from this origin only, no scripts.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-     base-uri 'none'; frame-ancestors 'none'";
-
-pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
-pub const REPORT_CSS_PATH: &str = "/static/reports.css";
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
@@ -40,17 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(REPORT_CSS)
-}
-
-/// Security headers of every report page and API answer.
-pub fn secure(r: &mut actix_web::HttpResponseBuilder) {
-    r.insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP));
 }
 
 pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
@@ -132,7 +119,6 @@ fn login_response(
     .render()
     .map_err(|e| AppError::Unexpected(e.into()))?;
     let mut r = HttpResponse::build(status);
-    secure(&mut r);
     r.insert_header((
         header::SET_COOKIE,
         format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"),
@@ -141,7 +127,7 @@ fn login_response(
 }
 
 async fn login_page() -> HttpResponse {
-    login_response(StatusCode::OK, "", None).unwrap_or_else(|e| error_page(&e))
+    login_response(StatusCode::OK, "", None).unwrap_or_else(|e| PageError(e).error_response())
 }
 
 /// Fields default to empty so that a missing CSRF token is a 403 like a wrong one.
@@ -157,7 +143,6 @@ pub struct LoginForm {
 
 fn forbidden_csrf() -> HttpResponse {
     let mut r = HttpResponse::Forbidden();
-    secure(&mut r);
     r.content_type("text/plain; charset=utf-8")
         .body("The form is out of date or was not sent from this site (CSRF check failed). Reload the page and try again.")
 }
@@ -202,7 +187,6 @@ async fn login(
     match outcome {
         Ok(Ok(value)) => {
             let mut r = HttpResponse::SeeOther();
-            secure(&mut r);
             r.insert_header((header::LOCATION, "/reports"))
                 .insert_header((
                     header::SET_COOKIE,
@@ -218,14 +202,14 @@ async fn login(
                 ratelimit::WINDOW_MINUTES
             )),
         )
-        .unwrap_or_else(|e| error_page(&e)),
+        .unwrap_or_else(|e| PageError(e).error_response()),
         Ok(Err(_)) => login_response(
             StatusCode::UNAUTHORIZED,
             &email,
             Some("The email or the password is wrong.".into()),
         )
-        .unwrap_or_else(|e| error_page(&e)),
-        Err(e) => error_page(&e),
+        .unwrap_or_else(|e| PageError(e).error_response()),
+        Err(e) => PageError(e).error_response(),
     }
 }
 
@@ -269,7 +253,6 @@ async fn logout(
     match who {
         Ok(Some((_, Some(s)))) if session::same_token(&s.csrf, &form.csrf) => {
             let mut r = HttpResponse::SeeOther();
-            secure(&mut r);
             r.insert_header((header::LOCATION, "/login"))
                 .insert_header((
                     header::SET_COOKIE,
@@ -278,40 +261,13 @@ async fn logout(
                 .finish()
         }
         Ok(_) => forbidden_csrf(),
-        Err(e) => error_page(&e),
-    }
-}
-
-/// A plain error page for report routes; the cause chain goes to the log only.
-pub fn error_page(e: &AppError) -> HttpResponse {
-    let (status, message) = status_of(e);
-    let mut r = HttpResponse::build(status);
-    secure(&mut r);
-    r.content_type("text/plain; charset=utf-8").body(message)
-}
-
-pub fn status_of(e: &AppError) -> (StatusCode, String) {
-    match e {
-        AppError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
-        AppError::Validation(p) => (StatusCode::BAD_REQUEST, p.join("; ")),
-        AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
-        AppError::Gone(m) => (StatusCode::GONE, m.clone()),
-        AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
-        AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
-        AppError::Unexpected(cause) => {
-            tracing::error!(error = %format!("{cause:#}"), "report request failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on the server; try again later".into(),
-            )
-        }
+        Err(e) => PageError(e).error_response(),
     }
 }
 
 /// Redirect to the login page (pages without a session).
 pub fn to_login() -> HttpResponse {
     let mut r = HttpResponse::SeeOther();
-    secure(&mut r);
     r.insert_header((header::LOCATION, HeaderValue::from_static("/login")))
         .finish()
 }

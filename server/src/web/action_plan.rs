@@ -9,18 +9,21 @@
 //! pages work under any prefix.
 
 use actix_web::http::{header, StatusCode};
+use actix_web::ResponseError;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use survey_engine::actions::Area;
 use survey_engine::format::opt;
 
-use super::{blocking, pages, AppState};
-use crate::action_plan::{percent, reasons, suggested_areas, unit_figures, UnitFigures};
-use crate::actions::{self, ItemStatus, NewItem};
-use crate::commands::action_plan::{plan_data, PlanData};
+use super::error::PageError;
+use super::{pages, AppState};
+use crate::db::blocking;
 use crate::error::AppError;
-use crate::waves;
+use crate::plans::export::{percent, reasons, suggested_areas, unit_figures, UnitFigures};
+use crate::plans::items::{self, ItemStatus, NewItem};
+use crate::plans::{plan_data, PlanData};
+use crate::survey::waves;
 
 /// What access control hands the plan handlers, after checking that the viewer may see
 /// this unit's plan for this wave.
@@ -199,28 +202,6 @@ fn render(status: StatusCode, page: &PlanPage) -> HttpResponse {
     pages::respond(status, "en", page.render())
 }
 
-fn error_response(e: &AppError) -> HttpResponse {
-    let (status, message) = match e {
-        AppError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
-        AppError::Validation(p) => (StatusCode::BAD_REQUEST, p.join("\n")),
-        AppError::Conflict(m) | AppError::Gone(m) => (StatusCode::CONFLICT, m.clone()),
-        AppError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
-        AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
-        AppError::Unexpected(cause) => {
-            tracing::error!(error = ?cause, "action plan");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong. Please try again in a few minutes.".to_string(),
-            )
-        }
-    };
-    let mut response = HttpResponse::build(status);
-    pages::secure(&mut response);
-    response
-        .content_type("text/plain; charset=utf-8")
-        .body(message)
-}
-
 async fn load(state: &web::Data<AppState>, ctx: &PlanContext) -> Result<PlanData, AppError> {
     let (pool, wave, unit) = (state.pool.clone(), ctx.wave.clone(), ctx.unit_path.clone());
     let (releases, instruments) = (state.access.releases.clone(), state.instruments.clone());
@@ -237,7 +218,7 @@ pub async fn page(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse 
             StatusCode::OK,
             &plan_page(&state, &ctx, &plan, Vec::new(), Draft::default()),
         ),
-        Err(e) => error_response(&e),
+        Err(e) => PageError(e).error_response(),
     }
 }
 
@@ -245,7 +226,7 @@ pub async fn page(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse 
 pub async fn csv(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse {
     match load(&state, &ctx).await.and_then(|p| Ok(p.csv()?)) {
         Ok(body) => download(body, "text/csv; charset=utf-8", "csv", &ctx),
-        Err(e) => error_response(&e),
+        Err(e) => PageError(e).error_response(),
     }
 }
 
@@ -258,7 +239,7 @@ pub async fn markdown(state: web::Data<AppState>, ctx: PlanContext) -> HttpRespo
             "md",
             &ctx,
         ),
-        Err(e) => error_response(&e),
+        Err(e) => PageError(e).error_response(),
     }
 }
 
@@ -274,7 +255,6 @@ fn download(body: Vec<u8>, content_type: &str, ext: &str, ctx: &PlanContext) -> 
         })
         .collect();
     let mut response = HttpResponse::Ok();
-    pages::secure(&mut response);
     response
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((
@@ -298,9 +278,10 @@ fn csrf_ok(ctx: &PlanContext, sent: &str) -> bool {
 }
 
 fn forbidden() -> HttpResponse {
-    error_response(&AppError::Forbidden(
+    PageError(AppError::Forbidden(
         "The form has expired. Reload the page and try again.".into(),
     ))
+    .error_response()
 }
 
 /// After a successful POST, back to the plan (POST-redirect-GET); `action-plan` is the
@@ -339,7 +320,7 @@ pub async fn add_item(
     let created = blocking(move || {
         let mut conn = pool.get()?;
         let wave_id = waves::find(&mut conn, &wave)?.id;
-        actions::create(
+        items::create(
             &mut conn,
             &NewItem {
                 unit_path: &unit,
@@ -351,7 +332,7 @@ pub async fn add_item(
                 status: "",
                 created_wave_id: Some(&wave_id),
             },
-            waves::now(),
+            crate::clock::now(),
         )
     })
     .await;
@@ -362,9 +343,9 @@ pub async fn add_item(
                 StatusCode::BAD_REQUEST,
                 &plan_page(&state, &ctx, &plan, problems, draft),
             ),
-            Err(e) => error_response(&e),
+            Err(e) => PageError(e).error_response(),
         },
-        Err(e) => error_response(&e),
+        Err(e) => PageError(e).error_response(),
     }
 }
 
@@ -390,14 +371,14 @@ pub async fn set_status(
     let (pool, unit) = (state.pool.clone(), ctx.unit_path.clone());
     let updated = blocking(move || {
         let mut conn = pool.get()?;
-        let unit = actions::known_unit(&mut conn, &unit)?;
-        actions::set_status(
+        let unit = items::known_unit(&mut conn, &unit)?;
+        items::set_status(
             &mut conn,
             &form.id,
             Some(&unit),
             &form.status,
             None,
-            waves::now(),
+            crate::clock::now(),
         )
     })
     .await;
@@ -408,8 +389,8 @@ pub async fn set_status(
                 StatusCode::BAD_REQUEST,
                 &plan_page(&state, &ctx, &plan, problems, Draft::default()),
             ),
-            Err(e) => error_response(&e),
+            Err(e) => PageError(e).error_response(),
         },
-        Err(e) => error_response(&e),
+        Err(e) => PageError(e).error_response(),
     }
 }

@@ -6,15 +6,12 @@ use std::collections::BTreeMap;
 use actix_web::dev::JsonBody;
 use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
+use actix_web::ResponseError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::pages;
-use super::survey::problem_of;
 use super::{AppState, BODY_LIMIT};
-use crate::error::AppError;
-use crate::waves;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/responses", web::post().to(submit));
@@ -29,7 +26,6 @@ struct Submission {
 
 fn error(status: StatusCode, message: &str) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    pages::secure(&mut response);
     response.json(json!({ "error": message }))
 }
 
@@ -67,7 +63,7 @@ pub async fn submit(
         }
         Err(_) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
     };
-    let now = waves::now();
+    let now = crate::clock::now();
     let stored = state
         .submissions
         .submit(submission.token, submission.answers, now)
@@ -82,16 +78,8 @@ pub async fn submit(
                 .map(|(i, s)| (s.id.clone(), json!(scores.score(i))))
                 .collect();
             let mut response = HttpResponse::Created();
-            pages::secure(&mut response);
             response.json(json!({ "status": "received", "scores": own }))
         }
-        Err(AppError::Validation(problems)) => error(StatusCode::BAD_REQUEST, &problems.join("; ")),
-        Err(e) => {
-            let message = match &e {
-                AppError::NotFound(m) | AppError::Gone(m) => m.clone(),
-                _ => "something went wrong on the server; try again later".to_string(),
-            };
-            error(problem_of(&e).status(), &message)
-        }
+        Err(e) => e.error_response(),
     }
 }

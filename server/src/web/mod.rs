@@ -8,6 +8,8 @@ pub mod access;
 pub mod action_plan;
 pub mod api;
 pub mod content;
+pub mod error;
+pub mod headers;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
@@ -27,9 +29,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::configuration::Settings;
 use crate::db::DbPool;
-use crate::error::{AppError, AppResult};
-use crate::responses::InstrumentCache;
-use crate::submissions::Submissions;
+use crate::survey::responses::InstrumentCache;
+use crate::survey::submissions::Submissions;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -56,27 +57,18 @@ impl AppState {
     }
 }
 
+/// The report pages' stylesheet and where it is served.
+pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
+pub const REPORT_CSS_PATH: &str = "/static/reports.css";
+
 /// The largest request body accepted on respondent routes. The longest instrument's answers
 /// as a form take a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
-
-/// Runs one unit of blocking database work on the blocking pool, inside the request's span.
-pub async fn blocking<T, F>(work: F) -> AppResult<T>
-where
-    F: FnOnce() -> AppResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    let span = tracing::Span::current();
-    web::block(move || span.in_scope(work))
-        .await
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task: {e}")))?
-}
 
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(pages::STYLESHEET)
 }
 
@@ -94,6 +86,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         App::new()
             .wrap(TracingLogger::<spans::RedactedRootSpan>::new())
             .wrap(actix_web::middleware::from_fn(ops::record))
+            .wrap(headers::security())
             .app_data(data.clone())
             .configure(ops::routes)
             .route(pages::STYLESHEET_PATH, web::get().to(stylesheet))

@@ -13,10 +13,6 @@ use crate::configuration::{Settings, Support};
 pub const STYLESHEET: &str = include_str!("../../templates/survey/survey.css");
 pub const STYLESHEET_PATH: &str = "/static/survey.css";
 
-/// No scripts at all; styles and form posts only from this origin.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /// The path part of the public address (`/survey` in `https://x.org/survey/`), so that pages
 /// behind a proxy that serves the app under a prefix still find their stylesheet.
 pub fn base_path(base_url: &str) -> &str {
@@ -210,29 +206,16 @@ pub fn respond(status: StatusCode, lang: &str, rendered: askama::Result<String>)
             if let Ok(lang) = HeaderValue::from_str(lang) {
                 response.insert_header((header::CONTENT_LANGUAGE, lang));
             }
-            secure(&mut response);
             response.body(body)
         }
         Err(e) => {
             tracing::error!(error = %e, "rendering a page failed");
             let mut response = HttpResponse::InternalServerError();
-            secure(&mut response);
             response
                 .content_type("text/plain; charset=utf-8")
                 .body("Something went wrong. Please try again in a few minutes.")
         }
     }
-}
-
-/// Headers that keep a page carrying a token out of caches, referrers and frames.
-pub fn secure(response: &mut actix_web::HttpResponseBuilder) {
-    response
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .insert_header(("X-Robots-Tag", "noindex, nofollow"));
 }
 
 /// The `?lang=` of a request, parsed by hand: actix-web's `Query` extractor logs the path of

@@ -6,14 +6,17 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
+use actix_web::ResponseError;
 use actix_web::{web, HttpMessage, HttpResponse};
 
-use super::access::{authenticate, error_page, to_login, Credentials};
+use super::access::{authenticate, to_login, Credentials};
 use super::action_plan::PlanContext;
-use super::{blocking, AppState};
+use super::error::PageError;
+use super::AppState;
 use crate::auth::{audit, Role};
+use crate::db::blocking;
 use crate::error::AppError;
-use crate::waves::{self, WaveStatus};
+use crate::survey::waves::{self, WaveStatus};
 
 /// Mounts the plan routes under `/units/{unit}` behind the access check.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -106,7 +109,7 @@ async fn authorise(
             &mut conn,
             &user.email,
             &action,
-            &crate::commands::report::detail(&wave, Some(&unit), None),
+            &crate::reports::audit_detail(&wave, Some(&unit), None),
         )?;
         Ok(PlanContext {
             unit_path: unit,
@@ -124,7 +127,7 @@ async fn authorise(
         Err(AppError::Unauthorized(_)) if !creds_is_bearer(&req) => {
             Ok(req.into_response(to_login()))
         }
-        Err(e) => Ok(req.into_response(error_page(&e))),
+        Err(e) => Ok(req.into_response(PageError(e).error_response())),
     }
 }
 

@@ -7,13 +7,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::access::{self, authenticate, Credentials};
-use super::{blocking, AppState};
+use super::access::{authenticate, Credentials};
+use super::AppState;
 use crate::auth::{audit, User};
+use crate::db::blocking;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::reports::{csv_out, Context, Scope};
-use crate::waves;
+use crate::survey::waves;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -37,18 +38,7 @@ pub struct ReportQuery {
 
 async fn openapi() -> HttpResponse {
     let mut r = HttpResponse::Ok();
-    access::secure(&mut r);
     r.content_type("application/json").body(OPENAPI)
-}
-
-fn api_error(e: &AppError) -> HttpResponse {
-    let (status, message) = access::status_of(e);
-    let mut r = HttpResponse::build(status);
-    access::secure(&mut r);
-    if status == actix_web::http::StatusCode::UNAUTHORIZED {
-        r.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-    }
-    r.json(json!({ "error": message }))
 }
 
 /// Runs `work` for a signed-in user on the blocking pool.
@@ -120,7 +110,7 @@ pub fn read(
         conn,
         &user.email,
         action,
-        &crate::commands::audit_detail(wave, scope_label(&scope), q.attribute.as_deref()),
+        &crate::reports::audit_detail(wave, scope_label(&scope), q.attribute.as_deref()),
     )?;
     Ok(Read {
         ctx,
@@ -129,8 +119,8 @@ pub fn read(
     })
 }
 
-async fn list_waves(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let out = as_user(&req, &state, |conn, _, _| {
+async fn list_waves(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let waves = as_user(&req, &state, |conn, _, _| {
         Ok(waves::list(conn)?
             .into_iter()
             .map(|w| {
@@ -147,15 +137,8 @@ async fn list_waves(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
             })
             .collect::<Vec<_>>())
     })
-    .await;
-    match out {
-        Ok(v) => {
-            let mut r = HttpResponse::Ok();
-            access::secure(&mut r);
-            r.json(json!({ "waves": v }))
-        }
-        Err(e) => api_error(&e),
-    }
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "waves": waves })))
 }
 
 fn params(path: web::Path<String>, q: web::Query<ReportQuery>) -> (String, ReportQuery) {
@@ -167,9 +150,9 @@ async fn heatmap(
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let out = as_user(&req, &state, move |conn, user, st| {
+    let bytes = as_user(&req, &state, move |conn, user, st| {
         let r = read(conn, user, st, &wave, &q, "api heatmap")?;
         let rel = r.ctx.release();
         // Serialised straight from the records: a `serde_json::Value` tree of 100,000 rows
@@ -184,15 +167,10 @@ async fn heatmap(
         })
         .map_err(|e| AppError::Unexpected(e.into()))
     })
-    .await;
-    match out {
-        Ok(bytes) => {
-            let mut r = HttpResponse::Ok();
-            access::secure(&mut r);
-            r.content_type("application/json").body(bytes)
-        }
-        Err(e) => api_error(&e),
-    }
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(bytes))
 }
 
 #[derive(serde::Serialize)]
@@ -205,53 +183,36 @@ struct HeatmapBody<'a> {
     rows: &'a [crate::reports::HeatRecord],
 }
 
-fn json_or_error(out: AppResult<serde_json::Value>) -> HttpResponse {
-    match out {
-        Ok(v) => {
-            let mut r = HttpResponse::Ok();
-            access::secure(&mut r);
-            r.json(v)
-        }
-        Err(e) => api_error(&e),
-    }
-}
-
 async fn heatmap_csv(
     req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
     let name = wave.clone();
-    let out = as_user(&req, &state, move |conn, user, st| {
+    let bytes = as_user(&req, &state, move |conn, user, st| {
         let r = read(conn, user, st, &wave, &q, "export heatmap.csv")?;
         csv_out::heatmap(&r.ctx.heat_records(&r.scope, r.attribute))
     })
-    .await;
-    match out {
-        Ok(bytes) => {
-            let mut r = HttpResponse::Ok();
-            access::secure(&mut r);
-            let file: String = name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            r.insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"heatmap-{file}.csv\""),
-            ))
-            .content_type("text/csv; charset=utf-8")
-            .body(bytes)
-        }
-        Err(e) => api_error(&e),
-    }
+    .await?;
+    let file: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"heatmap-{file}.csv\""),
+        ))
+        .content_type("text/csv; charset=utf-8")
+        .body(bytes))
 }
 
 async fn profiles(
@@ -259,9 +220,9 @@ async fn profiles(
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let out = as_user(&req, &state, move |conn, user, st| {
+    let body = as_user(&req, &state, move |conn, user, st| {
         let r = read(conn, user, st, &wave, &q, "api profiles")?;
         Ok(json!({
             "wave": r.ctx.release().wave,
@@ -269,8 +230,8 @@ async fn profiles(
             "rows": r.ctx.profile_records(&r.scope, r.attribute),
         }))
     })
-    .await;
-    json_or_error(out)
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
 }
 
 async fn items(
@@ -278,9 +239,9 @@ async fn items(
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let out = as_user(&req, &state, move |conn, user, st| {
+    let body = as_user(&req, &state, move |conn, user, st| {
         let r = read(conn, user, st, &wave, &q, "api items")?;
         Ok(json!({
             "wave": r.ctx.release().wave,
@@ -288,6 +249,6 @@ async fn items(
             "rows": r.ctx.item_records(&r.scope, r.attribute),
         }))
     })
-    .await;
-    json_or_error(out)
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
 }

@@ -3,6 +3,7 @@
 //! report. Every figure comes from the release, narrowed to the reader's scope.
 
 use actix_web::http::header;
+use actix_web::ResponseError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -11,14 +12,17 @@ use survey_engine::instrument::Direction;
 use survey_engine::release::status_name;
 use survey_engine::Aggregate;
 
-use super::access::{self, authenticate, Credentials, REPORT_CSS_PATH};
+use super::access::{self, authenticate, Credentials};
+use super::error::PageError;
 use super::reports_api::{read, ReportQuery};
-use super::{blocking, AppState};
+use super::AppState;
+use super::REPORT_CSS_PATH;
 use crate::auth::session::Session;
 use crate::auth::{Role, User};
+use crate::db::blocking;
 use crate::error::{AppError, AppResult};
 use crate::reports::{Context, HeatRecord, Scope};
-use crate::waves::{self, WaveStatus};
+use crate::survey::waves::{self, WaveStatus};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -57,11 +61,10 @@ fn html(body: AppResult<String>) -> HttpResponse {
     match body {
         Ok(b) => {
             let mut r = HttpResponse::Ok();
-            access::secure(&mut r);
             r.content_type("text/html; charset=utf-8").body(b)
         }
         Err(AppError::Unauthorized(_)) => access::to_login(),
-        Err(e) => access::error_page(&e),
+        Err(e) => PageError(e).error_response(),
     }
 }
 

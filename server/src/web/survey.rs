@@ -12,11 +12,12 @@ use askama::Template;
 use survey_engine::SheetScores;
 
 use super::pages::{self, accept_language, query_lang, FormPage, Frame, Problem};
-use super::{blocking, i18n, view, AppState, BODY_LIMIT};
+use super::{i18n, view, AppState, BODY_LIMIT};
+use crate::db::blocking;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
-use crate::responses::{self, Sheet};
-use crate::waves;
+use crate::error::{AppError, AppResult, Gone};
+use crate::survey::responses::{self, Sheet};
+use crate::survey::waves;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -43,8 +44,8 @@ fn report_groups(conn: &mut DbConn, sheet: &Sheet) -> AppResult<Vec<String>> {
 pub fn problem_of(error: &AppError) -> Problem {
     match error {
         AppError::NotFound(_) => Problem::UnknownToken,
-        AppError::Gone(message) if message == responses::USED_TOKEN => Problem::UsedToken,
-        AppError::Gone(_) => Problem::Closed,
+        AppError::Gone(Gone::UsedLink) => Problem::UsedToken,
+        AppError::Gone(Gone::WaveClosed) => Problem::Closed,
         AppError::Validation(_) => Problem::BadRequest,
         other => {
             // The cause chain goes to the log, never to the respondent; it holds no token.
@@ -90,7 +91,7 @@ fn form_page(state: &AppState, input: FormInput<'_>) -> FormPage {
 #[tracing::instrument(name = "survey_form", skip_all)]
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let token = token(&req);
-    let now = waves::now();
+    let now = crate::clock::now();
     let st = state.clone();
     let opened = blocking(move || {
         let mut conn = st.pool.get()?;
@@ -185,7 +186,7 @@ pub async fn submit(
     };
     let posted = Posted::parse(fields);
     let token = token(&req);
-    let now = waves::now();
+    let now = crate::clock::now();
     // Well-formed sheets go to the writer; a refused one is read again to show the form.
     let stored = if posted.malformed {
         Err(AppError::Validation(Vec::new()))

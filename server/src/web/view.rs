@@ -12,7 +12,7 @@ use super::pages::{
     Frame, GroupView, IdeaBlock, ItemView, OptionView, ScoreView, SupportView, ThanksPage,
 };
 use crate::configuration::Settings;
-use crate::responses::Sheet;
+use crate::survey::responses::Sheet;
 
 /// The instrument's texts in one of its languages, falling back to its own language for any
 /// text a translation lacks.

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod action_plan_common;
-
-use action_plan_common::*;
+use worklife_tests::action_plan_common::*;
 use worklife_tests::backends;
 
 #[test]

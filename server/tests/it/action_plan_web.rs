@@ -3,16 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod action_plan_common;
-
-use action_plan_common::*;
 use actix_web::dev::Service;
 use actix_web::http::{header, StatusCode};
 use actix_web::{test, web, App, HttpMessage};
-use worklife_server::actions::{self, ItemStatus};
 use worklife_server::db::DbPool;
+use worklife_server::plans::items::{self, ItemStatus};
 use worklife_server::web::action_plan::{self as plan, PlanContext};
 use worklife_server::web::AppState;
+use worklife_tests::action_plan_common::*;
 use worklife_tests::backends;
 
 const CSRF: &str = "csrf-token-of-this-session";
@@ -67,6 +65,8 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         let app = test::init_service(
             App::new()
                 .app_data(web::Data::new(state))
+                // The security headers every answer of the real app carries.
+                .wrap(worklife_server::web::headers::security())
                 .service(
                     web::scope("/m/big")
                         .wrap_fn(|req, srv| {
@@ -137,7 +137,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             assert_eq!(res.status(), StatusCode::FORBIDDEN, "{backend:?} {token:?}");
         }
         let mut conn = pool.get().unwrap();
-        assert!(actions::list(&mut conn, "Acme/Big").unwrap().is_empty());
+        assert!(items::list(&mut conn, "Acme/Big").unwrap().is_empty());
 
         let mut fields = item.to_vec();
         fields.push(("csrf_token", CSRF));
@@ -151,7 +151,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
                 .unwrap(),
             "../action-plan"
         );
-        let items = actions::list(&mut conn, "Acme/Big").unwrap();
+        let items = items::list(&mut conn, "Acme/Big").unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].title, "=HYPERLINK(\"http://x\")");
         assert_eq!(items[0].status, ItemStatus::NotStarted);
@@ -181,7 +181,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             "{page}"
         );
         assert!(page.contains("value=\"Kept Owner\""));
-        assert_eq!(actions::list(&mut conn, "Acme/Big").unwrap().len(), 1);
+        assert_eq!(items::list(&mut conn, "Acme/Big").unwrap().len(), 1);
 
         // The item is listed, escaped.
         let res = test::call_service(&app, get("/m/big/action-plan")).await;
@@ -210,7 +210,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "another unit's item");
         assert_eq!(
-            actions::find(&mut conn, &other).unwrap().status,
+            items::find(&mut conn, &other).unwrap().status,
             ItemStatus::NotStarted
         );
         let res = test::call_service(
@@ -226,7 +226,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(
-            actions::find(&mut conn, &id).unwrap().status,
+            items::find(&mut conn, &id).unwrap().status,
             ItemStatus::Done
         );
 

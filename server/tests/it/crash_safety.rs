@@ -6,14 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod ops_common;
-
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ops_common::{client, count, pulse_items, submission, submit, wave_of, Served};
+use worklife_tests::ops_common::{client, count, pulse_items, submission, submit, wave_of, Served};
 use worklife_tests::{backends, Backend};
 
 const PEOPLE: usize = 300;

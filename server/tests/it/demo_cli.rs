@@ -15,7 +15,7 @@ use worklife_server::db::schema::{
 };
 use worklife_server::db::DbPool;
 use worklife_server::db_run;
-use worklife_server::responses::{self as form, InstrumentCache};
+use worklife_server::survey::responses::{self as form, InstrumentCache};
 use worklife_tests::{backends, token_of, worklife_bin, Workspace};
 
 /// What `worklife demo` printed.
@@ -25,6 +25,27 @@ struct Printed {
     links: Vec<String>,
     /// (story, unit path)
     plot: Vec<(String, String)>,
+}
+
+/// Whether `email` signs in with `password` (checked against the stored argon2 hash).
+fn signs_in(pool: &DbPool, email: &str, password: &str) -> bool {
+    let mut conn = pool.get().unwrap();
+    let hash: String = db_run!(&mut conn, |c| users::table
+        .filter(users::email.eq(email))
+        .select(users::password_hash)
+        .first(c))
+    .unwrap();
+    worklife_server::auth::password::verify_password(&hash, password)
+}
+
+/// The `(email, password)` of each login line a run printed.
+fn logins(out: &str) -> Vec<(String, String)> {
+    out.lines()
+        .filter(|l| l.starts_with("admin login") || l.starts_with("manager login"))
+        .filter_map(|l| l.split_once(": ").map(|(_, rest)| rest))
+        .filter_map(|l| l.split_once(" / "))
+        .map(|(e, p)| (e.to_string(), p.to_string()))
+        .collect()
 }
 
 fn parse(out: &str) -> Printed {
@@ -411,10 +432,10 @@ fn demo_builds_two_closed_waves_and_an_open_one_as_real_use_would() {
             assert!(outbox.contains(link), "{link}");
             let token = token_of(link);
             assert!(!stored.contains(&token), "never stored in plain text");
-            assert!(stored.contains(&worklife_server::tokens::hash(&token)));
+            assert!(stored.contains(&worklife_server::survey::tokens::hash(&token)));
         }
         let cache = InstrumentCache::default();
-        let now = worklife_server::waves::now();
+        let now = worklife_server::clock::now();
         for link in &printed.links {
             form::open_sheet(&mut conn, &cache, &token_of(link), now)
                 .unwrap_or_else(|e| panic!("{link}: {e}"));
@@ -426,32 +447,54 @@ fn demo_builds_two_closed_waves_and_an_open_one_as_real_use_would() {
         assert_eq!(table_counts(&pool)["responses"], before + 1);
         let again = form::submit(&mut conn, &cache, &token, &sheet, now);
         assert!(
-            again.is_err_and(|e| e.to_string() == form::USED_TOKEN),
+            matches!(
+                again,
+                Err(worklife_server::error::AppError::Gone(
+                    worklife_server::error::Gone::UsedLink
+                ))
+            ),
             "a link works once"
         );
     }
 }
 
 #[test]
-fn a_second_demo_or_a_database_with_data_changes_nothing() {
+fn a_second_demo_changes_no_data_and_on_sqlite_prints_working_logins() {
     for backend in backends() {
         let ws = Workspace::new(backend);
-        ws.ok(&["demo"]);
+        let first = ws.ok(&["demo"]);
         let pool = ws.pool();
         let counts = table_counts(&pool);
         let dist = distribution(&pool);
         let roster = ws.ok(&["roster", "export"]);
         let mails = ws.links().len();
+        let mut previous = logins(&first);
+        assert_eq!(previous.len(), 2, "{first}");
         for args in [vec!["demo"], vec!["demo", "--seed", "99"]] {
             let out = ws.ok(&args);
-            assert!(
-                out.contains("already holds data") && out.contains("nothing was changed"),
-                "{backend:?}: {out}"
-            );
-            assert!(
-                !out.contains("admin login") && !out.contains("/s/"),
-                "{out}"
-            );
+            assert!(!out.contains("/s/"), "{out}");
+            if backend == worklife_tests::Backend::Sqlite {
+                // Someone who lost the logins: new passwords that work, the old ones don't.
+                let now = logins(&out);
+                assert_eq!(now.len(), 2, "{out}");
+                for ((email, password), (old_email, old)) in now.iter().zip(&previous) {
+                    assert_eq!(email, old_email);
+                    assert!(signs_in(&pool, email, password), "{out}");
+                    assert!(!signs_in(&pool, email, old), "{out}");
+                }
+                assert!(out.contains("to start over"), "{out}");
+                previous = now;
+            } else {
+                // Replicas started together: the first one's logins stay valid.
+                assert!(
+                    out.contains("already holds data") && out.contains("nothing was changed"),
+                    "{backend:?}: {out}"
+                );
+                assert!(logins(&out).is_empty(), "{out}");
+                for (email, password) in &previous {
+                    assert!(signs_in(&pool, email, password));
+                }
+            }
             assert_eq!(table_counts(&pool), counts);
             assert_eq!(distribution(&pool), dist);
             assert_eq!(ws.ok(&["roster", "export"]), roster);
@@ -563,6 +606,14 @@ fn serve_demo_builds_the_demo_once_and_serves() {
             if round == 0 {
                 assert!(printed.contains("admin login: "), "{printed}");
                 assert_eq!(parse(&printed).links.len(), 5);
+            } else if backend == worklife_tests::Backend::Sqlite {
+                // The second run on the embedded default prints logins that work.
+                let printed_logins = logins(&printed);
+                assert_eq!(printed_logins.len(), 2, "{printed}");
+                for (email, password) in &printed_logins {
+                    assert!(signs_in(&ws.pool(), email, password), "{printed}");
+                }
+                assert!(!printed.contains("/s/"), "{printed}");
             } else {
                 assert!(printed.contains("already holds data"), "{printed}");
                 assert!(!printed.contains("admin login"), "{printed}");

@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mail_common;
-
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use mail_common::*;
+use worklife_tests::mail_common::*;
 use worklife_tests::smtp::SmtpSink;
 use worklife_tests::{backends, spawn_app, Backend, Workspace};
 

@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mail_common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use mail_common::*;
+use worklife_tests::mail_common::*;
 use worklife_tests::smtp::SmtpSink;
 use worklife_tests::{backends, Backend, Workspace};
 

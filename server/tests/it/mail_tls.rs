@@ -7,9 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mail_common;
-
-use mail_common::*;
+use worklife_tests::mail_common::*;
 use worklife_tests::smtp::{SinkOptions, SmtpSink};
 use worklife_tests::{Backend, Workspace};
 

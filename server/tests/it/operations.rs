@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod ops_common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -12,8 +10,10 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
-use ops_common::{client, count, get, pulse_items, submission, submit, wave_of, Served};
 use worklife_server::db_run;
+use worklife_tests::ops_common::{
+    client, count, get, pulse_items, submission, submit, wave_of, Served,
+};
 use worklife_tests::{backends, Backend, Workspace};
 
 #[test]

@@ -3,10 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reports_common;
-
-use reports_common::*;
 use worklife_tests::backends;
+use worklife_tests::reports_common::*;
 
 fn plan(app: &str, unit: &str, tail: &str) -> String {
     format!("{app}/units/{}/action-plan{tail}", form_value(unit))

@@ -1,20 +1,18 @@
-//! Three `worklife serve` replicas on one PostgreSQL (DESIGN §7): the schedule opens, reminds
+//! Three `worklife serve` replicas on one PostgreSQL (docs/architecture.md, scaling out): the schedule opens, reminds
 //! and closes a wave exactly once between them, submissions driven through all three at once
 //! (the same token often sent to two replicas together) are stored exactly once each, and
 //! after closing every replica serves the same heat map.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mail_common;
-
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
 use diesel::prelude::*;
-use mail_common::*;
 use worklife_server::db::schema::{answers, responses, waves};
 use worklife_server::db::DbConn;
+use worklife_tests::mail_common::*;
 use worklife_tests::smtp::SmtpSink;
 use worklife_tests::{backends, Backend, Workspace};
 

@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reports_common;
-
-use reports_common::*;
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::release::status_name;
 use worklife_server::reports::ReleaseCache;
-use worklife_server::responses::InstrumentCache;
-use worklife_server::waves;
+use worklife_server::survey::responses::InstrumentCache;
+use worklife_server::survey::waves;
 use worklife_tests::backends;
+use worklife_tests::reports_common::*;
 
 const PAGES: &[&str] = &[
     "/reports",
@@ -470,7 +468,7 @@ fn nul_characters_in_input_get_a_client_error_not_a_500() {
 #[test]
 fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
     use std::collections::BTreeMap;
-    use worklife_server::responses::{self, InstrumentCache};
+    use worklife_server::survey::responses::{self, InstrumentCache};
     use worklife_tests::{spawn_app, token_of, Workspace};
 
     for backend in backends() {
@@ -512,7 +510,14 @@ fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
                     (item.id.clone(), (!skip).then_some(v))
                 })
                 .collect();
-            responses::submit(&mut conn, &cache, &token_of(link), &answers, waves::now()).unwrap();
+            responses::submit(
+                &mut conn,
+                &cache,
+                &token_of(link),
+                &answers,
+                worklife_server::clock::now(),
+            )
+            .unwrap();
         }
         ws.ok(&["wave", "close", "W"]);
         ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);

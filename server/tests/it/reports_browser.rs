@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reports_common;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,8 +14,8 @@ use fantoccini::elements::Element;
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use reports_common::*;
 use serde_json::json;
+use worklife_tests::reports_common::*;
 use worklife_tests::{backends, require_all, token_of};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reports_common;
-
-use reports_common::*;
+use worklife_tests::reports_common::*;
 use worklife_tests::{backends, spawn_app, Workspace};
 
 #[test]
@@ -217,5 +215,64 @@ fn removing_a_user_ends_their_sessions_and_tokens_at_once() {
         assert!(ws
             .ok(&["audit", "list"])
             .contains(&format!("remove user\t{MANAGER}")));
+    }
+}
+
+/// Every answer of the app carries the security headers, whichever route (or none) made it:
+/// pages, the API, errors, the respondent form, the stylesheets and the health check. They
+/// come from one middleware (`web::headers`).
+#[test]
+fn every_answer_carries_the_security_headers() {
+    let backend = backends()[0];
+    let f = fixture(backend);
+    let app = &f.app;
+    let admin = session(app, ADMIN, &f.passwords[ADMIN]);
+    let bearer = As::Bearer(f.tokens[ADMIN].clone());
+    let answers = [
+        ("/login", As::Anonymous, 200, "no-store"),
+        ("/reports", As::Cookie(admin.clone()), 200, "no-store"),
+        ("/reports", As::Anonymous, 303, "no-store"),
+        ("/api/v1/waves", bearer, 200, "no-store"),
+        ("/api/v1/waves", As::Anonymous, 401, "no-store"),
+        (
+            "/api/v1/waves/nope/heatmap",
+            As::Cookie(admin),
+            404,
+            "no-store",
+        ),
+        ("/s/not-a-token", As::Anonymous, 404, "no-store"),
+        ("/no/such/page", As::Anonymous, 404, "no-store"),
+        ("/healthz", As::Anonymous, 200, "no-store"),
+        (
+            "/static/reports.css",
+            As::Anonymous,
+            200,
+            "public, max-age=3600",
+        ),
+        (
+            "/static/survey.css",
+            As::Anonymous,
+            200,
+            "public, max-age=3600",
+        ),
+    ];
+    for (path, who, status, cache) in answers {
+        let r = get(&app.url(path), &who);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        let expected = [
+            ("x-frame-options", "DENY"),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("x-robots-tag", "noindex, nofollow"),
+            ("cache-control", cache),
+        ];
+        for (name, value) in expected {
+            assert_eq!(r.header(name), Some(value), "{path}: {name}");
+        }
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
     }
 }

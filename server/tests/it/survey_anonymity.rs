@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod survey_common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use survey_common::*;
-use worklife_server::tokens;
+use worklife_server::survey::tokens;
+use worklife_tests::survey_common::*;
 use worklife_tests::{backends, worklife_bin};
 
 const FAR: &str = "2099-12-31";

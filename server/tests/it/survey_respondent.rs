@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod survey_common;
-
 use std::sync::{Arc, Barrier};
 
-use survey_common::*;
 use survey_engine::instrument::builtin;
 use worklife_tests::backends;
+use worklife_tests::survey_common::*;
 
 const FAR: &str = "2099-12-31";
 

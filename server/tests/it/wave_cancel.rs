@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reports_common;
-
-use reports_common::*;
+use worklife_tests::reports_common::*;
 use worklife_tests::{backends, Workspace};
 
 #[test]

@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod reports_common;
-
 use std::collections::BTreeMap;
 
-use reports_common::run_wave_from;
+use worklife_tests::reports_common::run_wave_from;
 use worklife_tests::{backends, Workspace};
 
 /// Unit path -> the `responded` column.

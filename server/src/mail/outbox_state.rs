@@ -1,0 +1,9 @@
+//! The states of an outbox row, shared by the waves that queue emails and the worker that
+//! sends them.
+
+pub const PENDING: &str = "pending";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+/// A reminder whose invitee answered between queueing and sending.
+pub const SKIPPED: &str = "skipped";

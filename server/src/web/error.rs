@@ -1,0 +1,105 @@
+//! The one place where an [`AppError`] becomes an answer: a JSON problem on the API (the
+//! `ResponseError` of `AppError` itself) and an HTML page with a way back on report and plan
+//! pages ([`PageError`]). Respondent pages show the same errors in the respondent's language
+//! (`survey::problem_of`). An unexpected error's cause goes to the log, never to the reader.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde_json::json;
+
+use super::REPORT_CSS_PATH;
+use crate::error::AppError;
+
+/// The status of an error.
+pub fn status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Validation(_) => StatusCode::BAD_REQUEST,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Gone(_) => StatusCode::GONE,
+        AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What the reader may be told. Logs an unexpected error's cause chain (which holds no token:
+/// tokens never reach an error message).
+pub fn message(e: &AppError) -> String {
+    match e {
+        AppError::NotFound(m)
+        | AppError::Conflict(m)
+        | AppError::Unauthorized(m)
+        | AppError::Forbidden(m) => m.clone(),
+        AppError::Gone(reason) => reason.message().into(),
+        AppError::Validation(problems) => problems.join("; "),
+        AppError::Unexpected(cause) => {
+            tracing::error!(error = %format!("{cause:#}"), "request failed");
+            "something went wrong on the server; try again later".into()
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        status(self)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut r = HttpResponse::build(status(self));
+        if matches!(self, AppError::Unauthorized(_)) {
+            r.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        r.json(json!({ "error": message(self) }))
+    }
+}
+
+/// An error on a page a person reads.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub AppError);
+
+#[derive(Template)]
+#[template(path = "reports/error.html")]
+struct ErrorPage {
+    css: &'static str,
+    title: &'static str,
+    message: String,
+    sign_in: bool,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        status(&self.0)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let title = match &self.0 {
+            AppError::NotFound(_) => "Not found",
+            AppError::Validation(_) => "Please check what you entered",
+            AppError::Conflict(_) => "This clashes with what is already there",
+            AppError::Gone(_) => "No longer available",
+            AppError::Unauthorized(_) => "Please sign in",
+            AppError::Forbidden(_) => "Not yours to see",
+            AppError::Unexpected(_) => "Something went wrong",
+        };
+        let page = ErrorPage {
+            css: REPORT_CSS_PATH,
+            title,
+            message: message(&self.0),
+            sign_in: matches!(self.0, AppError::Unauthorized(_)),
+        };
+        match page.render() {
+            Ok(body) => HttpResponse::build(status(&self.0))
+                .content_type("text/html; charset=utf-8")
+                .body(body),
+            Err(e) => {
+                tracing::error!(error = %e, "rendering an error page failed");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("Something went wrong. Please try again in a few minutes.")
+            }
+        }
+    }
+}

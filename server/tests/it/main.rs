@@ -1,0 +1,26 @@
+//! The server's integration tests, one binary: the real `worklife` binary (built by cargo
+//! beside this one), the real app on a loopback port, SQLite and PostgreSQL, a real SMTP
+//! server and headless Chromium. Helpers live in the `worklife-tests` library (`tests/src`).
+
+mod action_plan;
+mod action_plan_web;
+mod crash_safety;
+mod demo_cli;
+mod deploy_files;
+mod layering;
+mod mail_delivery;
+mod mail_schedule;
+mod mail_tls;
+mod migrations;
+mod operations;
+mod plan_access;
+mod replicas;
+mod reports_access;
+mod reports_browser;
+mod reports_login;
+mod roster_and_waves;
+mod score_cli;
+mod survey_anonymity;
+mod survey_respondent;
+mod wave_cancel;
+mod wave_status;
