@@ -5,7 +5,8 @@
 #      worklife.example.toml and with the service's endpoints;
 #   3. systemd-analyze verify on the units (any warning fails) and the unit's
 #      `systemd-analyze security --offline` exposure at most 2.0;
-#   4. check-dockerfile.sh: the Dockerfile's builder stage run here (release build).
+#   4. check-dockerfile.sh: the Dockerfile's builder stage run here (release build, or a dev
+#      build with DOCKERFILE_CHECK_PROFILE=dev, as CI runs it after the tests).
 # Missing tools are installed from Debian when apt-get is there.
 #
 #   deploy/check.sh               # all
