@@ -1,6 +1,7 @@
 //! `worklife mail send`, and the delivery and schedule threads of `serve`.
 
 use crate::cli::MailCommand;
+use crate::clock::Clock;
 use crate::configuration::Settings;
 use crate::db::DbPool;
 use crate::mail::outbox::Worker;
@@ -50,6 +51,6 @@ pub fn spawn_background(
     let stop = shutdown.subscribe();
     std::thread::Builder::new()
         .name("scheduler".into())
-        .spawn(move || schedule::run_forever(pool, tick, stop))?;
+        .spawn(move || schedule::run_forever(pool, Clock::system(), tick, stop))?;
     Ok(())
 }

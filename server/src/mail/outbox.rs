@@ -30,7 +30,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
-use crate::clock::now;
+use crate::clock::Clock;
 use crate::configuration::{MailSettings, Settings};
 use crate::db::schema::{invitation_tokens, invitations, outbox, wave_mail_counts, waves};
 use crate::db::{new_id, DbConn, DbPool};
@@ -71,8 +71,12 @@ const CLAIM_SQLITE: &str = "UPDATE outbox SET state = 'sending', claimed_by = ?,
      claimed_until < ?) ORDER BY next_attempt_at LIMIT ?) \
      RETURNING id, kind, recipient, wave_id, invitation_id, attempts";
 
-fn claim(conn: &mut DbConn, worker: &str, cfg: &MailSettings) -> AppResult<Vec<Claimed>> {
-    let at = now();
+fn claim(
+    conn: &mut DbConn,
+    worker: &str,
+    cfg: &MailSettings,
+    at: NaiveDateTime,
+) -> AppResult<Vec<Claimed>> {
     let until = at + chrono::Duration::seconds(cfg.lease_secs as i64);
     let limit = i64::from(cfg.batch_size.max(1));
     Ok(match conn {
@@ -126,6 +130,7 @@ pub struct Worker {
     cfg: MailSettings,
     /// The demo replays past quarters: their closing times have passed by design.
     replaying_history: bool,
+    clock: Clock,
 }
 
 /// What one round did.
@@ -149,7 +154,14 @@ impl Worker {
             organisation: settings.organisation.clone(),
             cfg: settings.mail.clone(),
             replaying_history: false,
+            clock: Clock::system(),
         })
+    }
+
+    /// The worker reading `clock` for what is due and what may still be sent.
+    pub fn with_clock(mut self, clock: Clock) -> Worker {
+        self.clock = clock;
+        self
     }
 
     /// A worker for the demo, which builds past quarters through the real code paths: it
@@ -174,7 +186,7 @@ impl Worker {
         // Half the lease for sending: the rest is margin for marking, so no other worker
         // can claim an email of this batch while it may still be sent.
         let deadline = std::time::Instant::now() + Duration::from_secs(self.cfg.lease_secs) / 2;
-        let claimed = claim(&mut conn, &self.id, &self.cfg)?;
+        let claimed = claim(&mut conn, &self.id, &self.cfg, self.clock.now())?;
         if claimed.is_empty() {
             return Ok(Round::default());
         }
@@ -274,7 +286,7 @@ impl Worker {
             .load::<(String, bool)>(c))?
         .into_iter()
         .collect();
-        let at = now();
+        let at = self.clock.now();
         for row in claimed {
             let kind = Kind::parse(&row.kind);
             let wave = infos.get(row.wave_id.as_str());
@@ -405,7 +417,7 @@ impl Worker {
 
     /// Marks a batch in one transaction; only rows this worker still holds are touched.
     fn mark(&self, conn: &mut DbConn, outcomes: Vec<Settled>) -> AppResult<()> {
-        let at = now();
+        let at = self.clock.now();
         let mut sent = Vec::new();
         let mut skipped = Vec::new();
         let mut others = Vec::new();

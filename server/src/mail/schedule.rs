@@ -21,7 +21,7 @@
 use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::clock::now;
+use crate::clock::{now, Clock};
 use crate::db::schema::{invitations, outbox, wave_reminders, wave_schedules, waves};
 use crate::db::{new_id, DbConn, DbPool};
 use crate::error::{AppError, AppResult};
@@ -300,8 +300,8 @@ pub struct Tick {
 /// One scheduler pass: opens, reminds, closes what is due. A wave whose step fails is
 /// logged and counted in `failed`; the pass goes on with the other waves, so one broken
 /// wave never holds up another's reminders or its close (A3).
-pub fn tick(pool: &DbPool) -> AppResult<Tick> {
-    let at = now();
+pub fn tick(pool: &DbPool, clock: &Clock) -> AppResult<Tick> {
+    let at = clock.now();
     let mut done = Tick::default();
     let mut conn = pool.get()?;
     for (wave, every, reminders) in scheduled_waves(&mut conn)? {
@@ -439,10 +439,15 @@ pub fn remind_now(pool: &DbPool, name: &str) -> AppResult<usize> {
 }
 
 /// Runs forever: a tick, then a pause (the `serve` background thread).
-pub fn run_forever(pool: DbPool, tick_ms: u64, stop: tokio::sync::watch::Receiver<bool>) {
+pub fn run_forever(
+    pool: DbPool,
+    clock: Clock,
+    tick_ms: u64,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     let pause = std::time::Duration::from_millis(tick_ms.max(10));
     while !*stop.borrow() {
-        match tick(&pool) {
+        match tick(&pool, &clock) {
             Ok(t) if t != Tick::default() => tracing::info!(
                 opened = t.opened,
                 reminders = t.reminders,

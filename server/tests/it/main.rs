@@ -19,6 +19,7 @@ mod reports_access;
 mod reports_browser;
 mod reports_login;
 mod roster_and_waves;
+mod schedule_clock;
 mod score_cli;
 mod survey_anonymity;
 mod survey_respondent;
