@@ -142,7 +142,7 @@ pub struct Round {
     pub failed: usize,
 }
 
-type WaveInfo = (String, String, NaiveDateTime, i32, String, String);
+type WaveInfo = (String, String, NaiveDateTime, i32, String, WaveStatus);
 
 impl Worker {
     pub fn new(pool: DbPool, settings: &Settings) -> anyhow::Result<Worker> {
@@ -298,7 +298,7 @@ impl Worker {
             // Past closing, or answered already (a retried or repeated invitation too):
             // the link would only say so.
             let past_closing = wave.2 <= at && !self.replaying_history;
-            if WaveStatus::parse(&wave.5) != WaveStatus::Open || past_closing || *responded {
+            if wave.5 != WaveStatus::Open || past_closing || *responded {
                 settled.push((row.id.clone(), Outcome::Skipped, row.attempts));
                 continue;
             }

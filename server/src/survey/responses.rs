@@ -69,7 +69,7 @@ type TokenRow = (
     bool,
     String,
     String,
-    String,
+    WaveStatus,
     NaiveDateTime,
     i32,
     String,
@@ -131,7 +131,7 @@ pub fn open_ticket(
     else {
         return Err(unknown_or_closed(conn, token)?);
     };
-    if WaveStatus::parse(&status) != WaveStatus::Open || now >= closes_at {
+    if status != WaveStatus::Open || now >= closes_at {
         return Err(AppError::Gone(Gone::WaveClosed));
     }
     if responded {

@@ -21,7 +21,13 @@ use crate::{db_run, db_write};
 pub const DEFAULT_K: i32 = 5;
 pub const MIN_K: i32 = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A wave's state, stored as text. A value the program does not know fails the query that
+/// reads it, instead of passing for another state.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "lowercase")]
 pub enum WaveStatus {
     Scheduled,
     Open,
@@ -39,14 +45,48 @@ impl WaveStatus {
             WaveStatus::Cancelled => "cancelled",
         }
     }
+}
 
-    pub fn parse(s: &str) -> WaveStatus {
+impl std::fmt::Display for WaveStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::str::FromStr for WaveStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<WaveStatus, String> {
         match s {
-            "open" => WaveStatus::Open,
-            "closed" => WaveStatus::Closed,
-            "cancelled" => WaveStatus::Cancelled,
-            _ => WaveStatus::Scheduled,
+            "scheduled" => Ok(WaveStatus::Scheduled),
+            "open" => Ok(WaveStatus::Open),
+            "closed" => Ok(WaveStatus::Closed),
+            "cancelled" => Ok(WaveStatus::Cancelled),
+            other => Err(format!("unknown wave status \"{other}\" in the database")),
         }
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for WaveStatus
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        Ok(String::from_sql(bytes)?.parse()?)
+    }
+}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for WaveStatus
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        self.as_str().to_sql(out)
     }
 }
 
@@ -59,13 +99,13 @@ pub struct Wave {
     pub closes_at: NaiveDateTime,
     pub min_group_size: i32,
     pub attributes: String,
-    pub status: String,
+    pub status: WaveStatus,
     pub link_tag: String,
 }
 
 impl Wave {
     pub fn status(&self) -> WaveStatus {
-        WaveStatus::parse(&self.status)
+        self.status
     }
 
     pub fn attribute_names(&self) -> Vec<String> {

@@ -107,7 +107,7 @@ pub fn enc(s: &str) -> String {
 
 pub struct WaveLink {
     pub name: String,
-    pub status: String,
+    pub status: &'static str,
     pub href: Option<String>,
 }
 
@@ -130,7 +130,7 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 href: (w.status() == WaveStatus::Closed)
                     .then(|| format!("/reports/waves/{}", enc(&w.name))),
                 name: w.name,
-                status: w.status,
+                status: w.status.as_str(),
             })
             .collect();
         let action_plan = match (user.role, &user.unit_path) {

@@ -246,3 +246,50 @@ fn instruments_import_and_list() {
         assert!(ws.ok(&["instrument", "list"]).contains("mini@1"));
     }
 }
+
+/// A wave status the program does not know (a hand edit, a newer version's value) is an
+/// error that names it, never read as another state: `scheduled` could open the wave again.
+#[test]
+fn an_unknown_wave_status_in_the_database_is_an_error_not_another_state() {
+    use diesel::connection::SimpleConnection;
+    use worklife_server::db::DbConn;
+    use worklife_server::survey::waves::{self, WaveStatus};
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        ws.ok(&["roster", "import", &ws.write("roster.csv", ROSTER)]);
+        ws.ok(&[
+            "wave",
+            "create",
+            "Q1",
+            "--instrument",
+            "worklife-pulse",
+            "--opens",
+            "2030-01-01",
+            "--closes",
+            "2030-02-01",
+        ]);
+        let pool = ws.pool();
+        let mut conn = pool.get().unwrap();
+        assert_eq!(
+            waves::find(&mut conn, "Q1").unwrap().status(),
+            WaveStatus::Scheduled
+        );
+        let sql = "UPDATE waves SET status = 'paused'";
+        match &mut conn {
+            DbConn::Sqlite(c, _) => c.batch_execute(sql).unwrap(),
+            DbConn::Postgres(c) => c.batch_execute(sql).unwrap(),
+        }
+        let err = waves::find(&mut conn, "Q1").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("unknown wave status \"paused\""),
+            "{backend:?}: {err:#}"
+        );
+        let out = ws.worklife(&["wave", "list"]);
+        assert!(!out.status.success(), "{backend:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("unknown wave status \"paused\""),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
