@@ -2,7 +2,10 @@
 //! (`postgres://` or `postgresql://` for PostgreSQL, anything else is a SQLite file).
 //! Every query is written once and compiled for both backends by [`db_run!`].
 
+pub mod json;
 pub mod schema;
+
+pub use json::{Attributes, Json};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

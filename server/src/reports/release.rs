@@ -13,7 +13,7 @@ use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::Instrument;
 
 use crate::db::schema::{answers, responses, wave_units};
-use crate::db::{DbConn, DbPool};
+use crate::db::{Attributes, DbConn, DbPool};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
 use crate::survey::responses::InstrumentCache;
@@ -157,7 +157,7 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         .map(|u| (tree.path(u), invited_by_unit.get(u).copied().unwrap_or(0)))
         .collect();
 
-    let sheets_rows: Vec<(String, String, String)> = db_run!(conn, |c| responses::table
+    let sheets_rows: Vec<(String, String, Attributes)> = db_run!(conn, |c| responses::table
         .filter(responses::wave_id.eq(&wave.id))
         .select((responses::id, responses::unit_id, responses::attributes))
         .order(responses::id)
@@ -192,10 +192,8 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
     }
 
     let names = wave.attribute_names();
-    let values_of: Vec<BTreeMap<String, String>> = sheets_rows
-        .iter()
-        .map(|(_, _, a)| serde_json::from_str(a).unwrap_or_default())
-        .collect();
+    let values_of: Vec<BTreeMap<String, String>> =
+        sheets_rows.iter().map(|(_, _, a)| a.0.clone()).collect();
     let attributes: Vec<Attribute> = names
         .iter()
         .map(|name| {

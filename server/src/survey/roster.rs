@@ -9,7 +9,7 @@ use survey_engine::csv_out::CsvWriter;
 use survey_engine::org::OrgTree;
 
 use crate::db::schema::{people, units};
-use crate::db::{new_id, DbConn};
+use crate::db::{new_id, Attributes, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
 
@@ -300,15 +300,13 @@ pub fn import(
 
 /// The roster as CSV, in the import format: `email,unit,<attributes...>`.
 pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
-    let rows: Vec<(String, String, String)> = db_run!(conn, |c| people::table
+    let rows: Vec<(String, String, Attributes)> = db_run!(conn, |c| people::table
         .inner_join(units::table)
         .select((people::email, units::path, people::attributes))
         .order(people::email)
         .load(c))?;
-    let parsed: Vec<(String, String, BTreeMap<String, String>)> = rows
-        .into_iter()
-        .map(|(e, u, a)| (e, u, serde_json::from_str(&a).unwrap_or_default()))
-        .collect();
+    let parsed: Vec<(String, String, BTreeMap<String, String>)> =
+        rows.into_iter().map(|(e, u, a)| (e, u, a.0)).collect();
     let mut names: Vec<String> = parsed
         .iter()
         .flat_map(|(_, _, a)| a.keys().cloned())
@@ -338,11 +336,11 @@ pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
 
 /// Report attribute names known from the roster.
 pub fn attribute_names(conn: &mut DbConn) -> AppResult<Vec<String>> {
-    let rows: Vec<String> = db_run!(conn, |c| people::table.select(people::attributes).load(c))?;
+    let rows: Vec<Attributes> =
+        db_run!(conn, |c| people::table.select(people::attributes).load(c))?;
     let mut names = std::collections::BTreeSet::new();
     for a in rows {
-        let map: BTreeMap<String, String> = serde_json::from_str(&a).unwrap_or_default();
-        names.extend(map.into_keys());
+        names.extend(a.0.into_keys());
     }
     Ok(names.into_iter().collect())
 }

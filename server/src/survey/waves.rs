@@ -12,7 +12,7 @@ use crate::db::schema::{
     answers, invitation_tokens, invitations, outbox, people, responses, units, wave_mail_counts,
     wave_units, waves,
 };
-use crate::db::{new_id, DbConn, DbPool};
+use crate::db::{new_id, Attributes, DbConn, DbPool, Json};
 use crate::error::{AppError, AppResult};
 use crate::mail::outbox_state;
 use crate::mail::Kind;
@@ -98,7 +98,7 @@ pub struct Wave {
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
     pub min_group_size: i32,
-    pub attributes: String,
+    pub attributes: Json<Vec<String>>,
     pub status: WaveStatus,
     pub link_tag: String,
 }
@@ -109,7 +109,7 @@ impl Wave {
     }
 
     pub fn attribute_names(&self) -> Vec<String> {
-        serde_json::from_str(&self.attributes).unwrap_or_default()
+        self.attributes.0.clone()
     }
 
     /// Whether answers are accepted now.
@@ -272,7 +272,7 @@ pub fn open(pool: &DbPool, name: &str) -> AppResult<Opened> {
             .load(c)?;
         let snapshot: HashMap<String, String> =
             tree.iter().map(|(id, ..)| (id.clone(), new_id())).collect();
-        let everyone: Vec<(String, String, String, String)> = people::table
+        let everyone: Vec<(String, String, String, Attributes)> = people::table
             .select((
                 people::id,
                 people::email,
@@ -307,8 +307,8 @@ pub fn open(pool: &DbPool, name: &str) -> AppResult<Opened> {
         let mut invitation_rows = Vec::with_capacity(everyone.len());
         let mut mail_rows = Vec::with_capacity(everyone.len());
         for (person, email, unit, attrs) in &everyone {
-            let all: BTreeMap<String, String> = serde_json::from_str(attrs).unwrap_or_default();
-            let kept: BTreeMap<&String, &String> = all
+            let kept: BTreeMap<&String, &String> = attrs
+                .0
                 .iter()
                 .filter(|(k, _)| attribute_names.contains(k))
                 .collect();

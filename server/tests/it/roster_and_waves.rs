@@ -249,8 +249,9 @@ fn instruments_import_and_list() {
 
 /// A wave status the program does not know (a hand edit, a newer version's value) is an
 /// error that names it, never read as another state: `scheduled` could open the wave again.
+/// The same for a JSON column.
 #[test]
-fn an_unknown_wave_status_in_the_database_is_an_error_not_another_state() {
+fn unknown_values_in_the_database_are_errors_not_defaults() {
     use diesel::connection::SimpleConnection;
     use worklife_server::db::DbConn;
     use worklife_server::survey::waves::{self, WaveStatus};
@@ -291,5 +292,18 @@ fn an_unknown_wave_status_in_the_database_is_an_error_not_another_state() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+
+        // Likewise a JSON column that does not hold the JSON expected: an error, not "no
+        // attributes" (which would export a roster without them).
+        let sql = "UPDATE people SET attributes = 'tenure=<1y' WHERE email = 'ann@example.org'";
+        match &mut conn {
+            DbConn::Sqlite(c, _) => c.batch_execute(sql).unwrap(),
+            DbConn::Postgres(c) => c.batch_execute(sql).unwrap(),
+        }
+        let out = ws.worklife(&["roster", "export"]);
+        assert!(!out.status.success(), "{backend:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("a JSON column holds something else"), "{err}");
+        assert!(out.stdout.is_empty(), "no half export");
     }
 }
