@@ -45,24 +45,8 @@ fn a_scheduled_wave_opens_reminds_and_closes_on_time_once_as_the_clock_moves() {
             .and_hms_opt(9, 0, 0)
             .unwrap();
         let closes = opens + Duration::days(14);
-        let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
-        ws.ok(&[
-            "wave",
-            "create",
-            "Pulse",
-            "--instrument",
-            "worklife-pulse",
-            "--opens",
-            &fmt(opens),
-            "--closes",
-            &fmt(closes),
-            "--min-group-size",
-            "3",
-            "--every",
-            "quarter",
-            "--reminders",
-            "50%",
-        ]);
+        let extra = ["--every", "quarter", "--reminders", "50%"];
+        create(&ws, "Pulse", opens, closes, &extra);
         let reminder = opens + Duration::days(7);
 
         let clock = Clock::manual(start);
