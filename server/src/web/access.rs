@@ -127,7 +127,7 @@ fn login_response(
 }
 
 async fn login_page() -> HttpResponse {
-    login_response(StatusCode::OK, "", None).unwrap_or_else(|e| PageError(e).error_response())
+    login_response(StatusCode::OK, "", None).unwrap_or_else(|e| PageError::from(e).error_response())
 }
 
 /// Fields default to empty so that a missing CSRF token is a 403 like a wrong one.
@@ -142,9 +142,15 @@ pub struct LoginForm {
 }
 
 fn forbidden_csrf() -> HttpResponse {
-    let mut r = HttpResponse::Forbidden();
-    r.content_type("text/plain; charset=utf-8")
-        .body("The form is out of date or was not sent from this site (CSRF check failed). Reload the page and try again.")
+    PageError::titled(
+        AppError::Forbidden(
+            "The form is out of date or was not sent from this site. Reload the page and try \
+             again."
+                .into(),
+        ),
+        "The form has expired",
+    )
+    .error_response()
 }
 
 async fn login(
@@ -202,14 +208,14 @@ async fn login(
                 ratelimit::WINDOW_MINUTES
             )),
         )
-        .unwrap_or_else(|e| PageError(e).error_response()),
+        .unwrap_or_else(|e| PageError::from(e).error_response()),
         Ok(Err(_)) => login_response(
             StatusCode::UNAUTHORIZED,
             &email,
             Some("The email or the password is wrong.".into()),
         )
-        .unwrap_or_else(|e| PageError(e).error_response()),
-        Err(e) => PageError(e).error_response(),
+        .unwrap_or_else(|e| PageError::from(e).error_response()),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 
@@ -261,7 +267,7 @@ async fn logout(
                 .finish()
         }
         Ok(_) => forbidden_csrf(),
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 

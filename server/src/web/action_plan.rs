@@ -218,7 +218,7 @@ pub async fn page(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse 
             StatusCode::OK,
             &plan_page(&state, &ctx, &plan, Vec::new(), Draft::default()),
         ),
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 
@@ -226,7 +226,7 @@ pub async fn page(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse 
 pub async fn csv(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse {
     match load(&state, &ctx).await.and_then(|p| Ok(p.csv()?)) {
         Ok(body) => download(body, "text/csv; charset=utf-8", "csv", &ctx),
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 
@@ -239,7 +239,7 @@ pub async fn markdown(state: web::Data<AppState>, ctx: PlanContext) -> HttpRespo
             "md",
             &ctx,
         ),
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 
@@ -278,9 +278,10 @@ fn csrf_ok(ctx: &PlanContext, sent: &str) -> bool {
 }
 
 fn forbidden() -> HttpResponse {
-    PageError(AppError::Forbidden(
-        "The form has expired. Reload the page and try again.".into(),
-    ))
+    PageError::titled(
+        AppError::Forbidden("Reload the page and try again.".into()),
+        "The form has expired",
+    )
     .error_response()
 }
 
@@ -343,9 +344,9 @@ pub async fn add_item(
                 StatusCode::BAD_REQUEST,
                 &plan_page(&state, &ctx, &plan, problems, draft),
             ),
-            Err(e) => PageError(e).error_response(),
+            Err(e) => PageError::from(e).error_response(),
         },
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 
@@ -389,8 +390,8 @@ pub async fn set_status(
                 StatusCode::BAD_REQUEST,
                 &plan_page(&state, &ctx, &plan, problems, Draft::default()),
             ),
-            Err(e) => PageError(e).error_response(),
+            Err(e) => PageError::from(e).error_response(),
         },
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }

@@ -55,10 +55,38 @@ impl ResponseError for AppError {
     }
 }
 
-/// An error on a page a person reads.
+/// An error on a page a person reads: a title saying what happened, the message, a way back.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct PageError(#[from] pub AppError);
+#[error("{error}")]
+pub struct PageError {
+    error: AppError,
+    title: Option<&'static str>,
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> PageError {
+        PageError { error, title: None }
+    }
+}
+
+impl PageError {
+    /// The page with a title of its own instead of the one its kind of error gets.
+    pub fn titled(error: AppError, title: &'static str) -> PageError {
+        PageError {
+            error,
+            title: Some(title),
+        }
+    }
+}
+
+/// A message as a sentence on a page: capital first letter.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
 
 #[derive(Template)]
 #[template(path = "reports/error.html")]
@@ -71,27 +99,27 @@ struct ErrorPage {
 
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
-        status(&self.0)
+        status(&self.error)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let title = match &self.0 {
+        let title = self.title.unwrap_or(match &self.error {
             AppError::NotFound(_) => "Not found",
             AppError::Validation(_) => "Please check what you entered",
-            AppError::Conflict(_) => "This clashes with what is already there",
+            AppError::Conflict(_) => "This cannot be done now",
             AppError::Gone(_) => "No longer available",
             AppError::Unauthorized(_) => "Please sign in",
-            AppError::Forbidden(_) => "Not yours to see",
+            AppError::Forbidden(_) => "You do not have access to this",
             AppError::Unexpected(_) => "Something went wrong",
-        };
+        });
         let page = ErrorPage {
             css: REPORT_CSS_PATH,
             title,
-            message: message(&self.0),
-            sign_in: matches!(self.0, AppError::Unauthorized(_)),
+            message: sentence(&message(&self.error)),
+            sign_in: matches!(self.error, AppError::Unauthorized(_)),
         };
         match page.render() {
-            Ok(body) => HttpResponse::build(status(&self.0))
+            Ok(body) => HttpResponse::build(status(&self.error))
                 .content_type("text/html; charset=utf-8")
                 .body(body),
             Err(e) => {

@@ -127,7 +127,7 @@ async fn authorise(
         Err(AppError::Unauthorized(_)) if !creds_is_bearer(&req) => {
             Ok(req.into_response(to_login()))
         }
-        Err(e) => Ok(req.into_response(PageError(e).error_response())),
+        Err(e) => Ok(req.into_response(PageError::from(e).error_response())),
     }
 }
 

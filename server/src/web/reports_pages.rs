@@ -64,7 +64,7 @@ fn html(body: AppResult<String>) -> HttpResponse {
             r.content_type("text/html; charset=utf-8").body(b)
         }
         Err(AppError::Unauthorized(_)) => access::to_login(),
-        Err(e) => PageError(e).error_response(),
+        Err(e) => PageError::from(e).error_response(),
     }
 }
 

@@ -276,3 +276,44 @@ fn every_answer_carries_the_security_headers() {
         );
     }
 }
+
+/// A report page that cannot be shown says so on a page of its own: what happened as a title,
+/// the reason as a sentence, and a way back; the API says the same as JSON.
+#[test]
+fn errors_on_report_pages_are_pages_with_a_way_back() {
+    let backend = backends()[0];
+    let f = fixture(backend);
+    let app = &f.app;
+    let admin = session(app, ADMIN, &f.passwords[ADMIN]);
+    let page = get(&app.url("/reports/waves/nope"), &As::Cookie(admin.clone()));
+    assert_eq!(page.status, 404);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.body.contains("<h1>Not found</h1>"), "{}", page.body);
+    assert!(page.body.contains("No wave named"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<a href=\"/reports\">Back to the reports</a>"),
+        "{}",
+        page.body
+    );
+    let api = get(&app.url("/api/v1/waves/nope/heatmap"), &As::Cookie(admin));
+    assert_eq!(api.status, 404);
+    assert_eq!(api.json()["error"], "no wave named \"nope\"");
+    // A manager outside their subtree.
+    let manager = session(app, MANAGER, &f.passwords[MANAGER]);
+    let refused = get(
+        &app.url("/reports/waves/W1?unit=Acme%2FSales"),
+        &As::Cookie(manager),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("<h1>You do not have access to this</h1>"),
+        "{}",
+        refused.body
+    );
+}
