@@ -14,10 +14,12 @@ pub mod reports_common;
 pub mod smtp;
 pub mod survey_common;
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -95,6 +97,7 @@ fn pg_template(admin: &str) -> String {
                 uuid::Uuid::new_v4().simple()
             );
             let mut c = PgConnection::establish(admin).expect("connect to PostgreSQL");
+            sweep_stale_templates(&mut c, admin);
             c.batch_execute(&format!("CREATE DATABASE \"{name}\""))
                 .unwrap();
             let pool = DbPool::connect(&replace_db_name(admin, &name), 1).unwrap();
@@ -103,6 +106,45 @@ fn pg_template(admin: &str) -> String {
             name
         })
         .clone()
+}
+
+/// Drops the templates of test processes that are gone (`wl_tpl_<pid>_<id>`, the pid no longer
+/// running), so that they do not pile up run after run. A live process's template, and
+/// whatever else is on the server, is left alone. Only on a server on this machine: the pids
+/// are this machine's.
+fn sweep_stale_templates(c: &mut PgConnection, admin: &str) {
+    use diesel::RunQueryDsl;
+    let host = admin
+        .split_once("://")
+        .map(|(_, rest)| rest.rsplit_once('@').map_or(rest, |(_, h)| h))
+        .unwrap_or_default();
+    if !["127.0.0.1", "localhost", "[::1]", "/"]
+        .iter()
+        .any(|h| host.starts_with(h))
+    {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'wl\\_tpl\\_%'")
+            .load(c)
+            .unwrap_or_default();
+    for Name { datname } in names {
+        let pid = datname
+            .split('_')
+            .nth(2)
+            .and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if pid.is_some() && !alive {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"
+            ));
+        }
+    }
 }
 
 pub fn fresh_db(backend: Backend) -> TestDb {
@@ -162,6 +204,76 @@ pub fn worklife_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// An answer as a test looks at it: status, headers and the body as text.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn from(mut r: ureq::http::Response<ureq::Body>) -> Reply {
+        Reply {
+            status: r.status().as_u16(),
+            headers: r
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect(),
+            body: r
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_string()
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or_default()
+    }
+
+    /// The value a `Set-Cookie` gives `name`, and the whole header.
+    pub fn cookie(&self, name: &str) -> Option<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| {
+                let first = v.split(';').next()?;
+                let (k, val) = first.split_once('=')?;
+                (k == name).then(|| (val.to_string(), v.clone()))
+            })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The body with HTML character references undone, for comparing with plain text.
+    pub fn text(&self) -> String {
+        unescape(&self.body)
+    }
+}
+
+/// Text with HTML character references undone.
+pub fn unescape(html: &str) -> String {
+    html.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// An HTTP client that keeps statuses and redirects for the test to look at.
@@ -292,6 +404,89 @@ pub fn spawn_app(workspace: Workspace) -> TestApp {
         })
     });
     TestApp { address, workspace }
+}
+
+/// A real `worklife serve` process on a free port against a workspace's database, its log in
+/// the workspace's `serve.log`; killed on drop.
+pub struct Served {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Served {
+    pub fn start(ws: &Workspace) -> Served {
+        Served::start_with(ws, &[])
+    }
+
+    /// [`Served::start`] with more environment variables (settings) for the server.
+    pub fn start_with(ws: &Workspace, env: &[(&str, String)]) -> Served {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(ws.dir.path().join("serve.log"))
+            .unwrap();
+        let mut command = Command::new(worklife_bin());
+        command
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(ws.dir.path())
+            .env("WORKLIFE_DATABASE_URL", &ws.db.url)
+            .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
+            .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
+            .env_remove("WORKLIFE_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(log);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start worklife serve");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("worklife listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Served { child, address }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with the `kill` command.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// The exit status, waiting at most `limit`.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The token of an invitation link.

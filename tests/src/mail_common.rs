@@ -2,12 +2,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-pub use crate::client;
 use crate::smtp::SmtpSink;
-use crate::{worklife_bin, Workspace};
+use crate::Workspace;
+pub use crate::{client, Served};
 
 /// `n` people spread over ten teams.
 pub fn roster(n: usize) -> String {
@@ -71,44 +68,14 @@ pub fn submit(url: &str) -> u16 {
         .as_u16()
 }
 
-/// A `worklife serve` process, killed on drop.
-pub struct Server {
-    child: Child,
-    pub address: String,
-}
-
-impl Server {
-    pub fn start(ws: &Workspace, env: &[(&str, String)]) -> Server {
-        let mut child = Command::new(worklife_bin())
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .current_dir(ws.dir.path())
-            .env("WORKLIFE_DATABASE_URL", &ws.db.url)
-            .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
-            .env("WORKLIFE_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .env_remove("WORKLIFE_CONFIG")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let address = first
-            .strip_prefix("worklife listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .to_string();
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.by_ref() {});
-        Server { child, address }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A `worklife serve` process with the mail tests' settings (`env`) and a quiet JSON log.
+pub fn serve(ws: &Workspace, env: &[(&str, String)]) -> Served {
+    let mut all = vec![
+        ("WORKLIFE_LOG_FORMAT", "json".to_string()),
+        ("RUST_LOG", "warn".to_string()),
+    ];
+    all.extend(env.iter().cloned());
+    Served::start_with(ws, &all)
 }
 
 /// Settings that make the worker and scheduler quick, for tests.

@@ -3,99 +3,11 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
-
-pub use crate::client;
-use crate::{token_of, worklife_bin, Workspace};
+pub use crate::{client, Served};
+use crate::{token_of, Workspace};
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
 use worklife_server::db_run;
-
-/// `worklife serve` running on a free port against a workspace's database.
-pub struct Served {
-    pub child: Child,
-    pub address: String,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Served {
-    pub fn start(ws: &Workspace) -> Served {
-        Served::start_with(ws, &[])
-    }
-
-    pub fn start_with(ws: &Workspace, env: &[(&str, &str)]) -> Served {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(ws.dir.path().join("serve.log"))
-            .unwrap();
-        let mut command = Command::new(worklife_bin());
-        command
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .current_dir(ws.dir.path())
-            .env("WORKLIFE_DATABASE_URL", &ws.db.url)
-            .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
-            .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
-            .env_remove("WORKLIFE_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(log);
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().expect("start worklife serve");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let address = line
-            .trim()
-            .strip_prefix("worklife listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Served {
-            child,
-            address,
-            _stdout: stdout,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Sends a signal by name (`TERM`, `INT`) with the `kill` command.
-    pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -{name} failed");
-    }
-
-    /// The exit status, waiting at most `limit`.
-    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Imports `people` people over five teams, opens a pulse wave (k = 3); returns its tokens.
 pub fn wave_of(ws: &Workspace, people: usize) -> Vec<String> {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::client;
+pub use crate::{client, Reply};
 use crate::{spawn_app, token_of, Backend, TestApp, Workspace};
 use worklife_server::survey::responses::{self, InstrumentCache};
 use worklife_server::survey::waves;
@@ -140,55 +140,6 @@ pub fn fixture(backend: Backend) -> Fixture {
         app: spawn_app(ws),
         passwords,
         tokens,
-    }
-}
-
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Reply {
-    fn from(mut r: ureq::http::Response<ureq::Body>) -> Reply {
-        Reply {
-            status: r.status().as_u16(),
-            headers: r
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-                .collect(),
-            body: r
-                .body_mut()
-                .with_config()
-                .limit(64 * 1024 * 1024)
-                .read_to_string()
-                .unwrap_or_default(),
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The value a `Set-Cookie` gives `name`, and the whole header.
-    pub fn cookie(&self, name: &str) -> Option<(String, String)> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .find_map(|(_, v)| {
-                let first = v.split(';').next()?;
-                let (k, val) = first.split_once('=')?;
-                (k == name).then(|| (val.to_string(), v.clone()))
-            })
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 
-pub use crate::client;
+pub use crate::{client, unescape, Reply};
 use crate::{token_of, Backend, Workspace};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
@@ -95,49 +95,6 @@ pub fn serve(ws: &Workspace) -> String {
         })
     });
     address
-}
-
-/// A response as a test looks at it.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub content_type: String,
-    pub body: String,
-}
-
-impl Reply {
-    fn from(mut r: ureq::http::Response<ureq::Body>) -> Reply {
-        let content_type = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        Reply {
-            status: r.status().as_u16(),
-            content_type,
-            body: r.body_mut().read_to_string().unwrap_or_default(),
-        }
-    }
-
-    /// The body with HTML character references undone, for comparing with plain text.
-    pub fn text(&self) -> String {
-        unescape(&self.body)
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-pub fn unescape(html: &str) -> String {
-    html.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 pub fn get(url: &str, accept_language: Option<&str>) -> Reply {

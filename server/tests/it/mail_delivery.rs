@@ -99,7 +99,7 @@ fn an_smtp_outage_during_the_send_delays_but_loses_and_repeats_nothing() {
         );
         sink.up();
         // The server's worker retries after the backoff (one second here).
-        let _server = Server::start(&ws, &[sink.env(), quick()].concat());
+        let _server = serve(&ws, &[sink.env(), quick()].concat());
         let got = sink.wait_for(before + 40, Duration::from_secs(30));
         std::thread::sleep(Duration::from_millis(1_500));
         let got_after = sink.messages();
@@ -129,8 +129,8 @@ fn two_servers_on_one_postgresql_send_no_email_twice() {
         vec![("WORKLIFE_MAIL__BATCH_SIZE", "20".to_string())],
     ]
     .concat();
-    let a = Server::start(&ws, &env);
-    let b = Server::start(&ws, &env);
+    let a = serve(&ws, &env);
+    let b = serve(&ws, &env);
     let got = sink.wait_for(500, Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(2));
     drop((a, b));
@@ -165,8 +165,8 @@ fn a_batch_slower_than_its_lease_is_not_sent_twice_by_another_server() {
         ],
     ]
     .concat();
-    let a = Server::start(&ws, &env);
-    let b = Server::start(&ws, &env);
+    let a = serve(&ws, &env);
+    let b = serve(&ws, &env);
     let got = sink.wait_for(30, Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(3));
     drop((a, b));

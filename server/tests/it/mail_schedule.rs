@@ -56,9 +56,9 @@ fn the_server_opens_reminds_and_closes_a_scheduled_wave_exactly_once() {
             "{out}"
         );
         let env = [sink.env(), quick()].concat();
-        let servers: Vec<Server> = match backend {
-            Backend::Postgres => vec![Server::start(&ws, &env), Server::start(&ws, &env)],
-            Backend::Sqlite => vec![Server::start(&ws, &env)],
+        let servers: Vec<Served> = match backend {
+            Backend::Postgres => vec![serve(&ws, &env), serve(&ws, &env)],
+            Backend::Sqlite => vec![serve(&ws, &env)],
         };
         assert!(sink.messages().is_empty(), "nothing before opening");
 

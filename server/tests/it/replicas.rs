@@ -83,7 +83,7 @@ fn three_replicas_share_the_schedule_the_submissions_and_the_heat_map() {
         .trim()
         .to_string();
     let env = [sink.env(), quick()].concat();
-    let replicas: Vec<Server> = (0..3).map(|_| Server::start(&ws, &env)).collect();
+    let replicas: Vec<Served> = (0..3).map(|_| serve(&ws, &env)).collect();
 
     // The schedule opens the wave once: one invitation per person.
     let invitations = sink.wait_for(PEOPLE, Duration::from_secs(30));

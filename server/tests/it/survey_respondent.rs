@@ -55,7 +55,7 @@ fn the_form_renders_every_language_of_both_instruments() {
                 let page = get(&format!("{url}?lang={lang}"), Some("fr"));
                 let ctx = format!("{backend:?} {id} {lang}");
                 assert_eq!(page.status, 200, "{ctx}: {}", page.body);
-                assert!(page.content_type.starts_with("text/html"), "{ctx}");
+                assert!(page.content_type().starts_with("text/html"), "{ctx}");
                 let html = &page.body;
                 let text = page.text();
                 assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{ctx}");
@@ -161,7 +161,7 @@ fn the_form_renders_every_language_of_both_instruments() {
 
         let css = get(&format!("{address}/static/survey.css"), None);
         assert_eq!(css.status, 200);
-        assert!(css.content_type.starts_with("text/css"));
+        assert!(css.content_type().starts_with("text/css"));
         assert!(css.body.contains(":focus-visible") && css.body.contains("@media"));
         assert_eq!(responses(&ws), 0, "showing the form stores nothing");
     }
@@ -394,7 +394,7 @@ fn the_json_api_follows_the_same_rules() {
                 "{backend:?} {:.80}: {}",
                 body, reply.body
             );
-            assert!(reply.content_type.starts_with("application/json"));
+            assert!(reply.content_type().starts_with("application/json"));
             assert!(reply.json()["error"].is_string(), "{}", reply.body);
             // Error messages quote neither answers nor the token (A4).
             for secret in ["987", "marker", "4.5", t0.as_str()] {
