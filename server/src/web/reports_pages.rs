@@ -10,7 +10,7 @@ use serde::Deserialize;
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::instrument::Direction;
 use survey_engine::release::status_name;
-use survey_engine::Aggregate;
+use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
 use super::access::{self, authenticate, Credentials};
 use super::error::PageError;
@@ -705,23 +705,11 @@ async fn print(
             AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
         })?;
         let key = CellKey { unit, cut: None };
-        // Cronbach's alpha over the unit's complete cases, shown only beside a shown scale
-        // and only when those complete cases are themselves at least k people (D6: a scale
-        // cell can be shown while few of its respondents answered every item).
+        // Cronbach's alpha as the release may show it (D6: only beside a shown scale, over at
+        // least k complete answer sheets).
         let inst = &ctx.current.instrument;
-        let mut agg = Aggregate::new(inst);
-        for (sheet, answers) in ctx.current.sheets.iter().zip(&ctx.current.answers) {
-            if rel
-                .layout
-                .tree
-                .is_ancestor_or_self(unit, sheet.placement.unit)
-            {
-                agg.add(inst, answers, &sheet.scores);
-            }
-        }
-        let alphas = agg.alpha();
-        let cases = agg.alpha_cases();
-        let k = u64::try_from(rel.k).unwrap_or(u64::MAX);
+        let alphas = unit_alphas(rel, inst, &ctx.current.sheets, &ctx.current.answers, unit);
+        let k = rel.k;
         let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
         let scales = rel
             .scales
@@ -731,8 +719,7 @@ async fn print(
                 let cell = rel.heat_cell(s, key);
                 let shown = cell.is_some_and(|c| c.status == CellStatus::Shown);
                 let st = cell.and_then(|c| c.stats).filter(|_| shown);
-                let enough = cases.get(s).is_some_and(|c| *c >= k);
-                let alpha = alphas.get(s).copied().flatten().filter(|_| shown && enough);
+                let alpha = alphas.get(s).copied().unwrap_or(ReleasedAlpha::Hidden);
                 ScaleLine {
                     scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
                     status: cell.map_or("below_min", |c| status_name(c.status)),
@@ -746,12 +733,14 @@ async fn print(
                         .and_then(|s| s.favorable_pct)
                         .map(|p| format!("{p:.0}%"))
                         .unwrap_or_default(),
-                    alpha: if shown && !enough {
-                        format!("fewer than {k} complete answer sheets")
-                    } else {
-                        f2(alpha)
+                    alpha: match alpha {
+                        ReleasedAlpha::Shown(a) => f2(a),
+                        ReleasedAlpha::TooFewCompleteSheets => {
+                            format!("fewer than {k} complete answer sheets")
+                        }
+                        ReleasedAlpha::Hidden => String::new(),
                     },
-                    alpha_warning: alpha.is_some_and(|a| a < 0.7),
+                    alpha_warning: matches!(alpha, ReleasedAlpha::Shown(Some(a)) if a < 0.7),
                 }
             })
             .collect();

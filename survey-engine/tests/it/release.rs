@@ -37,12 +37,16 @@ fn org() -> impl Strategy<Value = Org> {
     })
 }
 
+/// A generated organisation: its tree, attributes, scored sheets and their raw answers.
+type Generated = (
+    OrgTree,
+    Vec<Attribute>,
+    Vec<PlacedSheet>,
+    Vec<Vec<Option<i32>>>,
+);
+
 /// Deterministic pseudo-random answers from a seed.
-fn sheets(
-    instrument: &Instrument,
-    org: &Org,
-    seed: u64,
-) -> (OrgTree, Vec<Attribute>, Vec<PlacedSheet>) {
+fn sheets(instrument: &Instrument, org: &Org, seed: u64) -> Generated {
     let mut tree = OrgTree::new("Org").unwrap();
     let mut paths = vec!["Org".to_string()];
     let mut units = vec![0];
@@ -67,6 +71,7 @@ fn sheets(
         values: vec!["x".into(), "y".into()],
     };
     let mut out = Vec::new();
+    let mut raw = Vec::new();
     for (u, &size) in org.sizes.iter().enumerate() {
         for _ in 0..size {
             let answers: Vec<Option<i32>> = (0..instrument.items.len())
@@ -80,9 +85,10 @@ fn sheets(
                 },
                 scores: instrument.score(&answers).unwrap(),
             });
+            raw.push(answers);
         }
     }
-    (tree, vec![tenure, site], out)
+    (tree, vec![tenure, site], out, raw)
 }
 
 proptest! {
@@ -91,7 +97,7 @@ proptest! {
     #[test]
     fn no_release_lets_the_attacker_isolate_a_small_group(org in org(), seed in any::<u64>(), k in 3usize..6) {
         let instrument = Instrument::parse(MINI).unwrap();
-        let (tree, attributes, sheets) = sheets(&instrument, &org, seed);
+        let (tree, attributes, sheets, _) = sheets(&instrument, &org, seed);
         let release = Release::build(&instrument, tree, attributes, &sheets, k, "W").unwrap();
         let breaches = release.audit(&sheets).unwrap();
         prop_assert!(breaches.is_empty(), "breaches: {:?}", breaches);
@@ -115,6 +121,44 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Alpha is said only beside a shown scale cell and only over at least k complete answer
+    /// sheets (D6); where it is said, it is the alpha of those sheets.
+    #[test]
+    fn alpha_is_shown_only_for_shown_scales_over_k_complete_sheets(org in org(), seed in any::<u64>(), k in 3usize..6) {
+        use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
+        let instrument = Instrument::parse(MINI).unwrap();
+        let (tree, attributes, sheets, raw) = sheets(&instrument, &org, seed);
+        let release = Release::build(&instrument, tree, attributes, &sheets, k, "W").unwrap();
+        let layout_tree = &release.layout.tree;
+        for unit in 0..layout_tree.len() {
+            let alphas = unit_alphas(&release, &instrument, &sheets, &raw, unit);
+            prop_assert_eq!(alphas.len(), release.scales.len());
+            for (s, alpha) in alphas.iter().enumerate() {
+                let items = instrument.scale_items(s);
+                let complete = sheets
+                    .iter()
+                    .zip(&raw)
+                    .filter(|(sh, a)| {
+                        layout_tree.is_ancestor_or_self(unit, sh.placement.unit)
+                            && items.iter().all(|&i| a[i].is_some())
+                    })
+                    .count();
+                let shown = release
+                    .heat_cell(s, CellKey { unit, cut: None })
+                    .is_some_and(|c| c.status == CellStatus::Shown);
+                match alpha {
+                    ReleasedAlpha::Hidden => prop_assert!(!shown),
+                    ReleasedAlpha::TooFewCompleteSheets => prop_assert!(shown && complete < k),
+                    ReleasedAlpha::Shown(_) => prop_assert!(shown && complete >= k),
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_auditor_catches_a_release_with_only_primary_suppression() {
     // Root with children of 6, 6 and 2 people, k = 5: if the parent and the two big children
@@ -125,7 +169,7 @@ fn the_auditor_catches_a_release_with_only_primary_suppression() {
         parents: vec![0, 0, 0],
         sizes: vec![0, 6, 6, 2],
     };
-    let (tree, _, sheets) = sheets(&instrument, &org, 42);
+    let (tree, _, sheets, _) = sheets(&instrument, &org, 42);
     let sheets: Vec<PlacedSheet> = sheets
         .into_iter()
         .map(|mut s| {

@@ -1,0 +1,54 @@
+//! Cronbach's alpha of a unit's scales as a release may show it (docs/privacy.md D6). Alpha
+//! is computed over complete cases (respondents who answered every item of the scale),
+//! which can be a smaller group than the shown scale cell: it is shown only beside a shown
+//! scale cell and only when those complete cases are themselves at least k people.
+
+use crate::aggregate::Aggregate;
+use crate::disclosure::{CellKey, CellStatus};
+use crate::instrument::Instrument;
+use crate::release::{PlacedSheet, Release};
+
+/// What a release may say about one scale's alpha in one unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReleasedAlpha {
+    /// The scale is shown and at least k people answered all its items; `None` where alpha
+    /// is undefined (no variance).
+    Shown(Option<f64>),
+    /// The scale is shown, but fewer than k people answered all its items.
+    TooFewCompleteSheets,
+    /// The scale is hidden for the unit: nothing is said.
+    Hidden,
+}
+
+/// The alpha of each of `release`'s scales for `unit` (its whole subtree), in scale order.
+/// `answers` are the raw answers of `sheets`, aligned with the instrument's items.
+pub fn unit_alphas(
+    release: &Release,
+    instrument: &Instrument,
+    sheets: &[PlacedSheet],
+    answers: &[Vec<Option<i32>>],
+    unit: usize,
+) -> Vec<ReleasedAlpha> {
+    let tree = &release.layout.tree;
+    let mut agg = Aggregate::new(instrument);
+    for (sheet, answers) in sheets.iter().zip(answers) {
+        if tree.is_ancestor_or_self(unit, sheet.placement.unit) {
+            agg.add(instrument, answers, &sheet.scores);
+        }
+    }
+    let (alphas, cases) = (agg.alpha(), agg.alpha_cases());
+    let k = u64::try_from(release.k).unwrap_or(u64::MAX);
+    let key = CellKey { unit, cut: None };
+    (0..release.scales.len())
+        .map(|s| {
+            let shown = release
+                .heat_cell(s, key)
+                .is_some_and(|c| c.status == CellStatus::Shown);
+            match (shown, cases.get(s).is_some_and(|c| *c >= k)) {
+                (false, _) => ReleasedAlpha::Hidden,
+                (true, false) => ReleasedAlpha::TooFewCompleteSheets,
+                (true, true) => ReleasedAlpha::Shown(alphas.get(s).copied().flatten()),
+            }
+        })
+        .collect()
+}
