@@ -167,33 +167,7 @@ pub enum RosterCommand {
 #[derive(Subcommand, Debug)]
 pub enum WaveCommand {
     /// Schedule a wave.
-    Create {
-        name: String,
-        /// Instrument id (newest version) or `id@version`.
-        #[arg(long)]
-        instrument: String,
-        #[arg(long)]
-        opens: String,
-        #[arg(long)]
-        closes: String,
-        /// Minimum group size k (3 or more).
-        #[arg(long = "min-group-size", default_value_t = 5)]
-        min_group_size: i32,
-        /// A roster column whose values cut the reports (repeatable).
-        #[arg(long = "attribute")]
-        attributes: Vec<String>,
-        /// Let the server open, remind and close the wave at its times.
-        #[arg(long)]
-        auto: bool,
-        /// Repeat the wave (implies --auto): `quarter` schedules the next wave when one opens.
-        #[arg(long)]
-        every: Option<String>,
-        /// Reminder times (implies --auto): `N%` of the window after opening or `2d`, `12h`,
-        /// `30m`, `45s` before closing, comma-separated, at most three, or `none`
-        /// [default: the `mail.reminders` setting, 50%,2d].
-        #[arg(long)]
-        reminders: Option<String>,
-    },
+    Create(WaveCreateArgs),
     /// Open a wave now: snapshot the tree, queue the invitations and send them.
     Open {
         name: String,
@@ -209,6 +183,35 @@ pub enum WaveCommand {
     List,
     /// Invited, responded and response rate per unit.
     Status { name: String },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WaveCreateArgs {
+    pub name: String,
+    /// Instrument id (newest version) or `id@version`.
+    #[arg(long)]
+    pub instrument: String,
+    #[arg(long)]
+    pub opens: String,
+    #[arg(long)]
+    pub closes: String,
+    /// Minimum group size k (3 or more).
+    #[arg(long = "min-group-size", default_value_t = 5)]
+    pub min_group_size: i32,
+    /// A roster column whose values cut the reports (repeatable).
+    #[arg(long = "attribute")]
+    pub attributes: Vec<String>,
+    /// Let the server open, remind and close the wave at its times.
+    #[arg(long)]
+    pub auto: bool,
+    /// Repeat the wave (implies --auto): `quarter` schedules the next wave when one opens.
+    #[arg(long)]
+    pub every: Option<String>,
+    /// Reminder times (implies --auto): `N%` of the window after opening or `2d`, `12h`,
+    /// `30m`, `45s` before closing, comma-separated, at most three, or `none`
+    /// [default: the `mail.reminders` setting, 50%,2d].
+    #[arg(long)]
+    pub reminders: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -1,147 +1,170 @@
-//! `worklife wave create|open|close|list|status`.
+//! `worklife wave create|open|remind|close|list|status`, one function each.
 
-use crate::cli::WaveCommand;
+use crate::cli::{WaveCommand, WaveCreateArgs};
+use crate::configuration::Settings;
+use crate::db::{DbConn, DbPool};
 use crate::survey::waves::{self, NewWave};
 
 pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
     let (settings, pool) = super::storage()?;
-    let mut conn = pool.get()?;
     match cmd {
-        WaveCommand::Create {
-            name,
-            instrument,
-            opens,
-            closes,
+        WaveCommand::Create(args) => create(&settings, &mut pool.get()?, args),
+        WaveCommand::Open { name, no_send } => open(&settings, &pool, &name, no_send),
+        WaveCommand::Remind { name } => remind(&settings, &pool, &name),
+        WaveCommand::Close { name } => close(&pool, &name),
+        WaveCommand::List => list(&mut pool.get()?),
+        WaveCommand::Status { name } => status(&mut pool.get()?, &name),
+    }
+}
+
+fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyhow::Result<()> {
+    let WaveCreateArgs {
+        name,
+        instrument,
+        opens,
+        closes,
+        min_group_size,
+        attributes,
+        auto,
+        every,
+        reminders,
+    } = args;
+    if let Some(e) = &every {
+        crate::mail::schedule::parse_every(e)?;
+    }
+    let scheduled = auto || every.is_some() || reminders.is_some();
+    // The plan is checked before anything is written, the configured default too.
+    let from_setting = reminders.is_none();
+    let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
+    if scheduled {
+        crate::mail::schedule::parse_reminders(&plan).map_err(|e| {
+            let source = if from_setting {
+                " (the mail.reminders setting)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("{e}{source}")
+        })?;
+    }
+    let wave = waves::create(
+        conn,
+        &NewWave {
+            name: &name,
+            instrument: &instrument,
+            opens_at: waves::parse_time(&opens)?,
+            closes_at: waves::parse_time(&closes)?,
             min_group_size,
-            attributes,
-            auto,
-            every,
-            reminders,
-        } => {
-            if let Some(e) = &every {
-                crate::mail::schedule::parse_every(e)?;
+            attributes: &attributes,
+        },
+    )?;
+    println!(
+        "wave \"{}\" scheduled: {} from {} to {}, k = {}",
+        wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
+    );
+    if scheduled {
+        let times = crate::mail::schedule::schedule(conn, &wave, every.as_deref(), &plan)?;
+        let times: Vec<String> = times
+            .iter()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .collect();
+        println!(
+            "the server opens and closes it at these times{}; reminders: {}",
+            if every.is_some() {
+                ", and schedules the next wave three months later when it opens"
+            } else {
+                ""
+            },
+            if times.is_empty() {
+                "none".to_string()
+            } else {
+                times.join(", ")
             }
-            let scheduled = auto || every.is_some() || reminders.is_some();
-            // The plan is checked before anything is written, the configured default too.
-            let from_setting = reminders.is_none();
-            let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
-            if scheduled {
-                crate::mail::schedule::parse_reminders(&plan).map_err(|e| {
-                    let source = if from_setting { " (the mail.reminders setting)" } else { "" };
-                    anyhow::anyhow!("{e}{source}")
-                })?;
-            }
-            let wave = waves::create(
-                &mut conn,
-                &NewWave {
-                    name: &name,
-                    instrument: &instrument,
-                    opens_at: waves::parse_time(&opens)?,
-                    closes_at: waves::parse_time(&closes)?,
-                    min_group_size,
-                    attributes: &attributes,
-                },
-            )?;
-            println!(
-                "wave \"{}\" scheduled: {} from {} to {}, k = {}",
-                wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
-            );
-            if scheduled {
-                let times = crate::mail::schedule::schedule(&mut conn, &wave, every.as_deref(), &plan)?;
-                let times: Vec<String> = times
-                    .iter()
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                    .collect();
-                println!(
-                    "the server opens and closes it at these times{}; reminders: {}",
-                    if every.is_some() {
-                        ", and schedules the next wave three months later when it opens"
-                    } else {
-                        ""
-                    },
-                    if times.is_empty() {
-                        "none".to_string()
-                    } else {
-                        times.join(", ")
-                    }
-                );
-            }
-        }
-        WaveCommand::Open { name, no_send } => {
-            let opened = waves::open(&pool, &name)?;
-            println!(
-                "wave \"{name}\" is open: {} people invited, {} invitation(s) queued",
-                opened.invited, opened.queued
-            );
-            if !no_send {
-                super::mail::send_due(&pool, &settings)?;
-            }
-        }
-        WaveCommand::Remind { name } => {
-            let queued = crate::mail::schedule::remind_now(&pool, &name)?;
-            println!("wave \"{name}\": {queued} reminder(s) queued");
-            super::mail::send_due(&pool, &settings)?;
-        }
-        WaveCommand::Close { name } => {
-            match waves::close(&pool, &name)? {
-                waves::Closing::Closed { kept } => println!(
-                    "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
-                ),
-                waves::Closing::Cancelled => println!(
-                    "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
-                ),
-            }
-        }
-        WaveCommand::List => {
-            println!(
-                "{:<20} {:<9} {:<20} {:<17} {:<17} k",
-                "wave", "status", "instrument", "opens", "closes"
-            );
-            for w in waves::list(&mut conn)? {
-                println!(
-                    "{:<20} {:<9} {:<20} {:<17} {:<17} {}",
-                    w.name,
-                    w.status,
-                    w.instrument,
-                    w.opens_at.format("%Y-%m-%d %H:%M"),
-                    w.closes_at.format("%Y-%m-%d %H:%M"),
-                    w.min_group_size
-                );
-            }
-        }
-        WaveCommand::Status { name } => {
-            let wave = waves::find(&mut conn, &name)?;
-            let k = i64::from(wave.min_group_size);
-            println!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
-            let mail = crate::mail::outbox::counts(&mut conn, &wave.id)?;
-            println!(
-                "emails: {} sent, {} pending, {} failed permanently",
-                mail.sent, mail.pending, mail.failed
-            );
-            println!(
-                "{:<40} {:>8} {:>10} {:>6}",
-                "unit", "invited", "responded", "rate"
-            );
-            for u in waves::status(&mut conn, &wave)? {
-                let (responded, rate) = if u.responded < k {
-                    (format!("<{k}"), String::new())
-                } else if !u.shown {
-                    // At least k, but it would give away a smaller group by subtraction.
-                    ("hidden".to_string(), String::new())
-                } else {
-                    let rate = if u.invited > 0 {
-                        format!("{:.0}%", 100.0 * u.responded as f64 / u.invited as f64)
-                    } else {
-                        String::new()
-                    };
-                    (u.responded.to_string(), rate)
-                };
-                println!(
-                    "{:<40} {:>8} {:>10} {:>6}",
-                    u.path, u.invited, responded, rate
-                );
-            }
-        }
+        );
+    }
+    Ok(())
+}
+
+fn open(settings: &Settings, pool: &DbPool, name: &str, no_send: bool) -> anyhow::Result<()> {
+    let opened = waves::open(pool, name)?;
+    println!(
+        "wave \"{name}\" is open: {} people invited, {} invitation(s) queued",
+        opened.invited, opened.queued
+    );
+    if !no_send {
+        super::mail::send_due(pool, settings)?;
+    }
+    Ok(())
+}
+
+fn remind(settings: &Settings, pool: &DbPool, name: &str) -> anyhow::Result<()> {
+    let queued = crate::mail::schedule::remind_now(pool, name)?;
+    println!("wave \"{name}\": {queued} reminder(s) queued");
+    super::mail::send_due(pool, settings)?;
+    Ok(())
+}
+
+fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
+    match waves::close(pool, name)? {
+        waves::Closing::Closed { kept } => println!(
+            "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
+        ),
+        waves::Closing::Cancelled => println!(
+            "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
+        ),
+    }
+    Ok(())
+}
+
+fn list(conn: &mut DbConn) -> anyhow::Result<()> {
+    println!(
+        "{:<20} {:<9} {:<20} {:<17} {:<17} k",
+        "wave", "status", "instrument", "opens", "closes"
+    );
+    for w in waves::list(conn)? {
+        println!(
+            "{:<20} {:<9} {:<20} {:<17} {:<17} {}",
+            w.name,
+            w.status,
+            w.instrument,
+            w.opens_at.format("%Y-%m-%d %H:%M"),
+            w.closes_at.format("%Y-%m-%d %H:%M"),
+            w.min_group_size
+        );
+    }
+    Ok(())
+}
+
+fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
+    let wave = waves::find(conn, name)?;
+    let k = i64::from(wave.min_group_size);
+    println!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
+    let mail = crate::mail::outbox::counts(conn, &wave.id)?;
+    println!(
+        "emails: {} sent, {} pending, {} failed permanently",
+        mail.sent, mail.pending, mail.failed
+    );
+    println!(
+        "{:<40} {:>8} {:>10} {:>6}",
+        "unit", "invited", "responded", "rate"
+    );
+    for u in waves::status(conn, &wave)? {
+        let (responded, rate) = if u.responded < k {
+            (format!("<{k}"), String::new())
+        } else if !u.shown {
+            // At least k, but it would give away a smaller group by subtraction.
+            ("hidden".to_string(), String::new())
+        } else {
+            let rate = if u.invited > 0 {
+                format!("{:.0}%", 100.0 * u.responded as f64 / u.invited as f64)
+            } else {
+                String::new()
+            };
+            (u.responded.to_string(), rate)
+        };
+        println!(
+            "{:<40} {:>8} {:>10} {:>6}",
+            u.path, u.invited, responded, rate
+        );
     }
     Ok(())
 }
