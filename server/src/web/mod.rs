@@ -10,6 +10,7 @@ pub mod api;
 pub mod content;
 pub mod error;
 pub mod headers;
+pub mod heatmap_view;
 pub mod i18n;
 pub mod ops;
 pub mod pages;

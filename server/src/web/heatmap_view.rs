@@ -1,0 +1,376 @@
+//! The heat map page's view model: from a reader's cut of the release to the rows, cells,
+//! switches and legend the template shows.
+
+use askama::Template;
+use serde::Deserialize;
+use survey_engine::instrument::Direction;
+
+use super::reports_api::Read;
+use super::reports_pages::{enc, Reader};
+use super::REPORT_CSS_PATH;
+use crate::reports::{Context, HeatRecord};
+
+#[derive(Deserialize, Default)]
+pub struct HeatQuery {
+    pub measure: Option<String>,
+    pub compare: Option<String>,
+    pub attribute: Option<String>,
+    pub unit: Option<String>,
+}
+
+pub struct Switch {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct CellView {
+    pub class: &'static str,
+    pub status: &'static str,
+    pub text: String,
+    pub delta: String,
+    pub title: String,
+}
+
+pub struct RowView {
+    pub label: String,
+    pub path: String,
+    pub trend: Option<String>,
+    pub depth: usize,
+    pub is_cut: bool,
+    pub rate: String,
+    pub cells: Vec<CellView>,
+    pub profiles: Vec<String>,
+    pub profile_status: &'static str,
+}
+
+pub struct GroupView {
+    pub title: String,
+    pub rows: Vec<RowView>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/heatmap.html")]
+pub struct HeatPage {
+    css: &'static str,
+    reader: Reader,
+    wave: String,
+    k: usize,
+    previous: Option<String>,
+    measures: Vec<Switch>,
+    compares: Vec<Switch>,
+    attributes: Vec<Switch>,
+    legend: Vec<(&'static str, String)>,
+    scales: Vec<String>,
+    profile_names: Vec<&'static str>,
+    groups: Vec<GroupView>,
+    print: String,
+    csv: String,
+}
+
+/// Five colour-blind-safe classes (orange = unhealthy ... blue = healthy, after PuOr) by the
+/// healthy share of the range.
+fn colour(goodness: f64) -> &'static str {
+    match goodness {
+        g if g < 0.35 => "c1",
+        g if g < 0.45 => "c2",
+        g if g < 0.55 => "c3",
+        g if g < 0.65 => "c4",
+        _ => "c5",
+    }
+}
+
+fn cell_view(
+    r: &HeatRecord,
+    favorable: bool,
+    vs_prev: bool,
+    dir: Direction,
+    range: (f64, f64),
+) -> CellView {
+    if r.status != "shown" {
+        let reason = if r.status == "below_min" {
+            "hidden: fewer than k respondents"
+        } else {
+            "hidden: complementary (would reveal a small group by subtraction)"
+        };
+        return CellView {
+            class: "hidden",
+            status: r.status,
+            text: if r.status == "below_min" {
+                "<k".into()
+            } else {
+                "c".into()
+            },
+            delta: String::new(),
+            title: reason.into(),
+        };
+    }
+    let (text, goodness) = if favorable {
+        let p = r.favorable_pct.unwrap_or(0.0);
+        (format!("{p:.0}%"), p / 100.0)
+    } else {
+        let m = r.mean.unwrap_or(range.0);
+        let g = (m - range.0) / (range.1 - range.0).max(1.0);
+        (
+            format!("{m:.2}"),
+            if dir == Direction::HigherIsBetter {
+                g
+            } else {
+                1.0 - g
+            },
+        )
+    };
+    let (delta, sig) = if vs_prev {
+        (r.delta_prev, r.significant_prev)
+    } else {
+        (r.delta_org, r.significant)
+    };
+    let delta = match delta {
+        Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
+            format!(
+                "{}{d:.2}{}",
+                if d >= 0.0 { "+" } else { "" },
+                if sig == Some(true) { "*" } else { "" }
+            )
+        }
+        _ => String::new(),
+    };
+    CellView {
+        class: colour(goodness),
+        status: "shown",
+        title: format!(
+            "n={}, mean {}, 95% CI {}–{}, favorable {}%",
+            r.respondents.unwrap_or(0),
+            r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.favorable_pct
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_default()
+        ),
+        text,
+        delta,
+    }
+}
+
+fn switch(base: &str, q: &[(&str, Option<&str>)], label: &str, current: bool) -> Switch {
+    let query: Vec<String> = q
+        .iter()
+        .filter_map(|(k, v)| {
+            v.filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", enc(v)))
+        })
+        .collect();
+    Switch {
+        label: label.to_string(),
+        href: if query.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", query.join("&"))
+        },
+        current,
+    }
+}
+
+/// The heat map of one read (wave, scope, cut) as the page shows it.
+pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPage {
+    let ctx = &r.ctx;
+    let rel = ctx.release();
+    let favorable = q.measure.as_deref() == Some("favorable");
+    let vs_prev = q.compare.as_deref() == Some("previous");
+    let base = format!("/reports/waves/{}", enc(wave));
+    let (m, c, a, u) = (
+        q.measure.as_deref(),
+        q.compare.as_deref(),
+        q.attribute.as_deref(),
+        q.unit.as_deref(),
+    );
+    let measures = vec![
+        switch(
+            &base,
+            &[("compare", c), ("attribute", a), ("unit", u)],
+            "Mean",
+            !favorable,
+        ),
+        switch(
+            &base,
+            &[
+                ("measure", Some("favorable")),
+                ("compare", c),
+                ("attribute", a),
+                ("unit", u),
+            ],
+            "Favorable %",
+            favorable,
+        ),
+    ];
+    let compares = vec![
+        switch(
+            &base,
+            &[("measure", m), ("attribute", a), ("unit", u)],
+            "Δ to the organisation",
+            !vs_prev,
+        ),
+        switch(
+            &base,
+            &[
+                ("measure", m),
+                ("compare", Some("previous")),
+                ("attribute", a),
+                ("unit", u),
+            ],
+            "Δ to the previous wave",
+            vs_prev,
+        ),
+    ];
+    let mut attributes = vec![switch(
+        &base,
+        &[("measure", m), ("compare", c), ("unit", u)],
+        "No cut",
+        a.is_none(),
+    )];
+    attributes.extend(rel.attributes.iter().map(|at| {
+        switch(
+            &base,
+            &[
+                ("measure", m),
+                ("compare", c),
+                ("attribute", Some(&at.name)),
+                ("unit", u),
+            ],
+            &format!("by {}", at.name),
+            a == Some(at.name.as_str()),
+        )
+    }));
+    let inst = &ctx.current.instrument;
+    let range = (
+        f64::from(inst.response_scale.min),
+        f64::from(inst.response_scale.max),
+    );
+    let records = ctx.heat_records(&r.scope, r.attribute);
+    let profiles = ctx.profile_records(&r.scope, r.attribute);
+    let n_scales = rel.scales.len().max(1);
+    let keys = ctx.rows(&r.scope, r.attribute);
+    let mut groups: Vec<GroupView> = Vec::new();
+    let top_depth = keys.first().map(|k| depth(ctx, k.unit)).unwrap_or(0);
+    for (i, key) in keys.iter().enumerate() {
+        let d = depth(ctx, key.unit);
+        let unit_path = rel.tree.path(key.unit);
+        if groups.is_empty() || (key.cut.is_none() && d == top_depth + 1) {
+            groups.push(GroupView {
+                title: if groups.is_empty() {
+                    unit_path.clone()
+                } else {
+                    rel.tree.name(key.unit).to_string()
+                },
+                rows: Vec::new(),
+            });
+        }
+        let cells = records
+            .iter()
+            .skip(i * n_scales)
+            .take(n_scales)
+            .enumerate()
+            .map(|(s, rec)| {
+                let dir = inst
+                    .scales
+                    .get(s)
+                    .map_or(Direction::HigherIsBetter, |x| x.direction);
+                cell_view(rec, favorable, vs_prev, dir, range)
+            })
+            .collect();
+        let shown_unit = key.cut.is_none() && ctx.respondents(key.unit).is_some();
+        let prof = profiles.get(i);
+        let row = RowView {
+            label: if key.cut.is_none() {
+                rel.tree.name(key.unit).to_string()
+            } else {
+                rel.cut_label(*key)
+            },
+            trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
+            path: unit_path,
+            depth: d.saturating_sub(top_depth),
+            is_cut: key.cut.is_some(),
+            rate: if key.cut.is_none() {
+                ctx.response_rate(key.unit)
+                    .map(|p| format!("{p:.0}%"))
+                    .unwrap_or_else(|| "–".into())
+            } else {
+                String::new()
+            },
+            cells,
+            profiles: prof
+                .and_then(|p| p.percent.as_ref())
+                .map(|v| v.iter().map(|(_, x)| format!("{x:.0}%")).collect())
+                .unwrap_or_default(),
+            profile_status: prof.map_or("shown", |p| p.status),
+        };
+        if let Some(g) = groups.last_mut() {
+            g.rows.push(row);
+        }
+    }
+    let legend = if favorable {
+        vec![
+            ("c1", "under 35% favorable".to_string()),
+            ("c2", "35–45%".into()),
+            ("c3", "45–55%".into()),
+            ("c4", "55–65%".into()),
+            ("c5", "65% or more".into()),
+            (
+                "hidden",
+                "hidden (<k: fewer than k; c: complementary)".into(),
+            ),
+        ]
+    } else {
+        vec![
+            ("c1", "least healthy".to_string()),
+            ("c2", "".into()),
+            ("c3", "middle of the scale".into()),
+            ("c4", "".into()),
+            ("c5", "healthiest".into()),
+            (
+                "hidden",
+                "hidden (<k: fewer than k; c: complementary)".into(),
+            ),
+        ]
+    };
+    let csv = format!(
+        "/api/v1/waves/{}/heatmap.csv{}",
+        enc(wave),
+        a.map(|a| format!("?attribute={}", enc(a)))
+            .unwrap_or_default()
+    );
+    HeatPage {
+        css: REPORT_CSS_PATH,
+        reader,
+        wave: rel.wave.clone(),
+        k: rel.k,
+        previous: ctx.previous.as_ref().map(|(w, _)| w.name.clone()),
+        measures,
+        compares,
+        attributes,
+        legend,
+        scales: rel.scales.clone(),
+        profile_names: if rel.profiles.is_empty() {
+            Vec::new()
+        } else {
+            survey_engine::Profile::ALL
+                .iter()
+                .map(|p| p.as_str())
+                .collect()
+        },
+        groups,
+        print: format!("{base}/print"),
+        csv,
+    }
+}
+
+fn depth(ctx: &Context, unit: usize) -> usize {
+    let mut d = 0;
+    let mut u = unit;
+    while let Some(p) = ctx.release().tree.parent(u) {
+        d += 1;
+        u = p;
+    }
+    d
+}
