@@ -277,3 +277,22 @@ pub fn to_login() -> HttpResponse {
     r.insert_header((header::LOCATION, HeaderValue::from_static("/login")))
         .finish()
 }
+
+/// Who is reading, shown in the page header (with the logout form's CSRF token).
+pub struct Reader {
+    pub email: String,
+    pub role: &'static str,
+    pub unit: Option<String>,
+    pub csrf: String,
+}
+
+impl Reader {
+    pub fn of(user: &User, session: Option<&Session>) -> Reader {
+        Reader {
+            email: user.email.clone(),
+            role: user.role.as_str(),
+            unit: user.unit_path.clone(),
+            csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+        }
+    }
+}

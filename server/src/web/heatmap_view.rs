@@ -5,8 +5,9 @@ use askama::Template;
 use serde::Deserialize;
 use survey_engine::instrument::Direction;
 
+use super::access::Reader;
+use super::enc;
 use super::reports_api::Read;
-use super::reports_pages::{enc, Reader};
 use super::REPORT_CSS_PATH;
 use crate::reports::{Context, HeatRecord};
 

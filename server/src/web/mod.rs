@@ -62,6 +62,18 @@ impl AppState {
 pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
 pub const REPORT_CSS_PATH: &str = "/static/reports.css";
 
+/// Percent-encodes a query or path value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The largest request body accepted on respondent routes. The longest instrument's answers
 /// as a form take a few hundred bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -11,13 +11,13 @@ use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::release::status_name;
 use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
-use super::access::{self, authenticate, Credentials};
+use super::access::{self, authenticate, Credentials, Reader};
+use super::enc;
 use super::error::PageError;
 use super::heatmap_view::{heat_page, HeatQuery};
 use super::reports_api::{read, ReportQuery};
 use super::AppState;
 use super::REPORT_CSS_PATH;
-use crate::auth::session::Session;
 use crate::auth::{Role, User};
 use crate::db::blocking;
 use crate::error::{AppError, AppResult};
@@ -36,25 +36,6 @@ async fn home() -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/reports"))
         .finish()
-}
-
-/// Who is reading, shown in the page header (with the logout form's CSRF token).
-pub struct Reader {
-    pub email: String,
-    pub role: &'static str,
-    pub unit: Option<String>,
-    pub csrf: String,
-}
-
-impl Reader {
-    fn of(user: &User, session: Option<&Session>) -> Reader {
-        Reader {
-            email: user.email.clone(),
-            role: user.role.as_str(),
-            unit: user.unit_path.clone(),
-            csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
-        }
-    }
 }
 
 fn html(body: AppResult<String>) -> HttpResponse {
@@ -91,18 +72,6 @@ where
 
 fn render(t: &impl Template) -> AppResult<String> {
     t.render().map_err(|e| AppError::Unexpected(e.into()))
-}
-
-/// Percent-encodes a query or path value.
-pub fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub struct WaveLink {
