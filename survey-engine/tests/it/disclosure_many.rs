@@ -14,55 +14,13 @@ use survey_engine::disclosure::{
 };
 use survey_engine::testing::Rng;
 
-#[derive(Debug, Clone)]
-struct Params {
-    units: usize,
-    /// 0 attributes is allowed: then only whole-unit cells exist.
-    attrs: usize,
-    k: usize,
-    /// 0 = random recursive, 1 = deep, 2 = bushy.
-    shape: u8,
-    size: usize,
-    seed: u64,
-}
+use super::random_org::{organisation, Params};
 
 /// A random organisation and several memberships over the same respondents: random ones with
 /// different shares of absent respondents, one nested inside another, a duplicate, everybody.
 fn build(p: &Params) -> (Layout, Vec<Placement>, Vec<Vec<bool>>) {
     let mut rng = Rng(p.seed);
-    let parents: Vec<Option<usize>> = (0..p.units)
-        .map(|u| {
-            (u > 0).then(|| match p.shape {
-                0 => rng.next(u),
-                1 => u - 1 - rng.next(u.min(3)),
-                _ => rng.next(u.min(1 + u / 8)),
-            })
-        })
-        .collect();
-    let value_counts: Vec<usize> = (0..p.attrs).map(|_| 2 + rng.next(4)).collect();
-    let tree = UnitTree::new(parents).unwrap();
-    let mut people = Vec::new();
-    for u in 0..p.units {
-        let inner = !tree.children(u).is_empty();
-        let size = if inner && rng.next(3) != 0 {
-            0
-        } else {
-            match rng.next(6) {
-                0 => 0,
-                1 => rng.next(p.k),
-                2 | 3 => rng.next(p.size * p.k / 2 + 2),
-                4 => p.k + rng.next(3 * p.k),
-                _ => rng.next(4 * p.k * p.size + 1),
-            }
-        };
-        for _ in 0..size {
-            let values = value_counts
-                .iter()
-                .map(|&c| (rng.next(10) != 0).then(|| rng.next(c).min(rng.next(c))))
-                .collect();
-            people.push(Placement { unit: u, values });
-        }
-    }
+    let (tree, value_counts, people) = organisation(p, &mut rng);
     let n = people.len();
     let mut presents: Vec<Vec<bool>> = (0..3)
         .map(|_| {

@@ -4,22 +4,11 @@
 
 use proptest::prelude::*;
 use survey_engine::disclosure::{
-    audit, cell_counts, shown_cells, suppress, CellStatus, Layout, Placement, UnitTree,
+    audit, cell_counts, shown_cells, suppress, CellStatus, Layout, Placement,
 };
 use survey_engine::testing::Rng;
 
-/// A random release, described by a few parameters (so proptest can shrink them) and a seed.
-#[derive(Debug, Clone)]
-struct Params {
-    units: usize,
-    attrs: usize,
-    k: usize,
-    /// Tree shape: 0 = random recursive, 1 = deep (parents close by), 2 = bushy (few inner units).
-    shape: u8,
-    /// Typical unit size factor (in multiples of k / 2).
-    size: usize,
-    seed: u64,
-}
+use super::random_org::{organisation, Params};
 
 struct Release {
     layout: Layout,
@@ -30,51 +19,7 @@ struct Release {
 
 fn build(p: &Params) -> Release {
     let mut rng = Rng(p.seed);
-    let parents: Vec<Option<usize>> = (0..p.units)
-        .map(|u| {
-            if u == 0 {
-                None
-            } else {
-                Some(match p.shape {
-                    0 => rng.next(u),
-                    1 => u - 1 - rng.next(u.min(3)),
-                    _ => rng.next(u.min(1 + u / 8)),
-                })
-            }
-        })
-        .collect();
-    let value_counts: Vec<usize> = (0..p.attrs).map(|_| 2 + rng.next(4)).collect();
-    let tree = UnitTree::new(parents).unwrap();
-    let mut people = Vec::new();
-    for u in 0..p.units {
-        let inner = !tree.children(u).is_empty();
-        // Inner units have direct members less often; sizes vary from 0 to well above k.
-        let size = if inner && rng.next(3) != 0 {
-            0
-        } else {
-            match rng.next(6) {
-                0 => 0,
-                1 => rng.next(p.k),
-                2 | 3 => rng.next(p.size * p.k / 2 + 2),
-                4 => p.k + rng.next(3 * p.k),
-                _ => rng.next(4 * p.k * p.size + 1),
-            }
-        };
-        for _ in 0..size {
-            let values = value_counts
-                .iter()
-                .map(|&c| {
-                    if rng.next(10) == 0 {
-                        None
-                    } else {
-                        // Skewed: value 0 is common, the last value rare.
-                        Some(rng.next(c).min(rng.next(c)))
-                    }
-                })
-                .collect();
-            people.push(Placement { unit: u, values });
-        }
-    }
+    let (tree, value_counts, people) = organisation(p, &mut rng);
     let absent = rng.next(4); // 0..3 in 20: share of respondents missing this measure
     let present = (0..people.len()).map(|_| rng.next(20) >= absent).collect();
     Release {

@@ -7,5 +7,6 @@ mod disclosure_many;
 mod disclosure_props;
 mod disclosure_suppress;
 mod instruments;
+mod random_org;
 mod release;
 mod scoring;
