@@ -13,6 +13,7 @@ pub mod items;
 pub mod org;
 pub mod release;
 pub mod reliability;
+pub mod report;
 pub mod scoring;
 pub mod stats;
 pub mod testing;

@@ -6,10 +6,9 @@
 use crate::csv_out::CsvWriter;
 use crate::disclosure::{self, CellKey, CellStatus, Layout, Placement};
 use crate::error::EngineError;
-use crate::format::opt;
 use crate::instrument::Instrument;
 use crate::org::OrgTree;
-use crate::scoring::{Profile, SheetScores};
+use crate::scoring::SheetScores;
 use crate::stats::{welch_significant, GroupStats, Moments, ScaleTally};
 
 /// The design's floor for k (D1).
@@ -47,7 +46,7 @@ pub struct HeatCell {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ProfileCell {
     pub status: CellStatus,
-    /// Respondents and their count per [`Profile`] (indexed by `Profile::index`); only shown.
+    /// Respondents and their count per [`crate::Profile`] (indexed by `Profile::index`); only shown.
     pub counts: Option<(u64, [u64; 6])>,
 }
 
@@ -197,65 +196,14 @@ impl Release {
 
     /// The heat-map CSV (the contract other tools read).
     pub fn heatmap_csv(&self) -> Result<Vec<u8>, EngineError> {
-        let mut w = csv_writer();
-        write(&mut w, HEATMAP_HEADER)?;
-        for key in self.row_order() {
-            let (unit, cut) = (self.tree.path(key.unit), self.cut_label(key));
-            for (s, scale) in self.scales.iter().enumerate() {
-                let Some(cell) = self.heat_cell(s, key) else {
-                    continue;
-                };
-                let st = cell.stats.filter(|_| cell.status == CellStatus::Shown);
-                let record = [
-                    self.wave.clone(),
-                    unit.clone(),
-                    cut.clone(),
-                    scale.clone(),
-                    status_name(cell.status).to_string(),
-                    st.map(|s| s.n.to_string()).unwrap_or_default(),
-                    opt(st.and_then(|s| s.mean), 2),
-                    opt(st.and_then(|s| s.sd), 2),
-                    opt(st.and_then(|s| s.ci_low), 2),
-                    opt(st.and_then(|s| s.ci_high), 2),
-                    opt(st.and_then(|s| s.favorable_pct), 1),
-                    opt(st.and(cell.delta_org), 2),
-                    st.and(cell.significant)
-                        .map(|b| b.to_string())
-                        .unwrap_or_default(),
-                ];
-                write(&mut w, &record)?;
-            }
-        }
-        finish(w)
+        let rows = crate::report::heat_rows(self, &self.row_order(), None);
+        crate::report::heatmap_csv(CsvWriter::lf(), &rows, false)
     }
 
     /// The profiles CSV: the burnout-profile distribution per unit and cut.
     pub fn profiles_csv(&self) -> Result<Vec<u8>, EngineError> {
-        let mut w = csv_writer();
-        write(&mut w, PROFILES_HEADER)?;
-        for key in self.row_order() {
-            let Some(cell) = self.profile_cell(key) else {
-                continue;
-            };
-            let mut record = vec![
-                self.wave.clone(),
-                self.tree.path(key.unit),
-                self.cut_label(key),
-                status_name(cell.status).to_string(),
-            ];
-            match cell.counts.filter(|_| cell.status == CellStatus::Shown) {
-                Some((n, counts)) => {
-                    record.push(n.to_string());
-                    record.extend(Profile::ALL.iter().map(|p| {
-                        let c = counts.get(p.index()).copied().unwrap_or(0);
-                        opt((n > 0).then(|| 100.0 * c as f64 / n as f64), 1)
-                    }));
-                }
-                None => record.extend(std::iter::repeat_n(String::new(), 7)),
-            }
-            write(&mut w, &record)?;
-        }
-        finish(w)
+        let rows = crate::report::profile_rows(self, &self.row_order());
+        crate::report::profiles_csv(CsvWriter::lf(), &rows)
     }
 
     /// Runs the auditor (D5) over every measure of the release against the true placements
@@ -329,14 +277,6 @@ pub const PROFILES_HEADER: &[&str] = &[
     "engaged_pct",
     "unclassified_pct",
 ];
-
-pub fn status_name(status: CellStatus) -> &'static str {
-    match status {
-        CellStatus::Shown => "shown",
-        CellStatus::BelowMin => "below_min",
-        CellStatus::Complementary => "complementary",
-    }
-}
 
 /// Suppression depends only on who counts for a measure. All memberships of a release go to
 /// one [`disclosure::suppress_many`] call, which shares the work that does not depend on the
@@ -496,18 +436,4 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
         });
     }
     cells
-}
-
-fn csv_writer() -> CsvWriter {
-    CsvWriter::lf()
-}
-
-fn write<S: AsRef<str>>(w: &mut CsvWriter, record: &[S]) -> Result<(), EngineError> {
-    w.record(record)
-        .map_err(|e| EngineError::InvalidInput(e.to_string()))
-}
-
-fn finish(w: CsvWriter) -> Result<Vec<u8>, EngineError> {
-    w.finish()
-        .map_err(|e| EngineError::InvalidInput(e.to_string()))
 }

@@ -4,14 +4,11 @@
 pub mod csv_out;
 pub mod release;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Serialize;
 use survey_engine::disclosure::{CellKey, CellStatus};
-use survey_engine::items::ItemTally;
-use survey_engine::release::{status_name, Release};
-use survey_engine::stats::{welch_significant, ItemStats, Moments};
+use survey_engine::release::Release;
+use survey_engine::report::{self, HeatRow, ItemRow, ProfileRow};
 
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -114,97 +111,14 @@ impl Context {
             .collect()
     }
 
-    /// Previous wave's shown moments by (unit path, cut label, scale id).
-    fn previous_moments(&self) -> HashMap<(String, String, String), Moments> {
-        let mut out = HashMap::new();
-        let Some((_, prev)) = &self.previous else {
-            return out;
-        };
-        let r = &prev.release;
-        for key in r.row_order() {
-            for (s, scale) in r.scales.iter().enumerate() {
-                if let Some(m) = r
-                    .heat_cell(s, key)
-                    .filter(|c| c.status == CellStatus::Shown)
-                    .and_then(|c| c.moments)
-                {
-                    out.insert((r.tree.path(key.unit), r.cut_label(key), scale.clone()), m);
-                }
-            }
-        }
-        out
+    /// One row per cell in scope and scale, with changes against the previous wave.
+    pub fn heat_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<HeatRow> {
+        let previous = self.previous.as_ref().map(|(_, p)| &p.release);
+        report::heat_rows(self.release(), &self.rows(scope, attribute), previous)
     }
 
-    /// One record per row and scale.
-    pub fn heat_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<HeatRecord> {
-        let r = self.release();
-        let prev = self.previous_moments();
-        let mut out = Vec::new();
-        for key in self.rows(scope, attribute) {
-            let (unit, cut) = (r.tree.path(key.unit), r.cut_label(key));
-            for (s, scale) in r.scales.iter().enumerate() {
-                let Some(cell) = r.heat_cell(s, key) else {
-                    continue;
-                };
-                let shown = cell.status == CellStatus::Shown;
-                let st = cell.stats.filter(|_| shown);
-                let before = cell.moments.filter(|_| shown).and_then(|m| {
-                    Some((m, *prev.get(&(unit.clone(), cut.clone(), scale.clone()))?))
-                });
-                out.push(HeatRecord {
-                    wave: r.wave.clone(),
-                    unit: unit.clone(),
-                    cut: cut.clone(),
-                    scale: scale.clone(),
-                    status: status_name(cell.status),
-                    respondents: st.map(|s| s.n),
-                    mean: st.and_then(|s| s.mean),
-                    sd: st.and_then(|s| s.sd),
-                    ci_low: st.and_then(|s| s.ci_low),
-                    ci_high: st.and_then(|s| s.ci_high),
-                    favorable_pct: st.and_then(|s| s.favorable_pct),
-                    delta_org: st.and(cell.delta_org),
-                    significant: st.and(cell.significant),
-                    delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
-                    significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
-                });
-            }
-        }
-        out
-    }
-
-    pub fn profile_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ProfileRecord> {
-        let r = self.release();
-        self.rows(scope, attribute)
-            .into_iter()
-            .filter_map(|key| {
-                let cell = r.profile_cell(key)?;
-                let counts = cell.counts.filter(|_| cell.status == CellStatus::Shown);
-                Some(ProfileRecord {
-                    wave: r.wave.clone(),
-                    unit: r.tree.path(key.unit),
-                    cut: r.cut_label(key),
-                    status: status_name(cell.status),
-                    respondents: counts.map(|(n, _)| n),
-                    percent: counts.map(|(n, c)| {
-                        survey_engine::Profile::ALL
-                            .iter()
-                            .map(|p| {
-                                let count = c.get(p.index()).copied().unwrap_or(0);
-                                (
-                                    p.as_str().to_string(),
-                                    if n > 0 {
-                                        100.0 * count as f64 / n as f64
-                                    } else {
-                                        0.0
-                                    },
-                                )
-                            })
-                            .collect()
-                    }),
-                })
-            })
-            .collect()
+    pub fn profile_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ProfileRow> {
+        report::profile_rows(self.release(), &self.rows(scope, attribute))
     }
 
     /// Respondents of a whole unit: the largest shown count over its scales (a published
@@ -226,58 +140,17 @@ impl Context {
         (invited > 0).then(|| 100.0 * n as f64 / invited as f64)
     }
 
-    /// Item statistics of the cells in scope (whole units, and their cuts by `attribute`),
-    /// only for items whose scale is shown for the cell, and only when every respondent the
-    /// shown scale cell counts answered the item: then the item's group is exactly the
-    /// released group.
-    pub fn item_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ItemRecord> {
-        let r = self.release();
-        let inst = &self.current.instrument;
-        let min = inst.response_scale.min;
+    /// Item rows of the cells in scope (whole units, and their cuts by `attribute`).
+    pub fn item_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ItemRow> {
         let w = &self.current;
-        let tally = ItemTally::build(r, inst, &w.sheets, &w.answers, attribute);
-        let mut out = Vec::new();
-        for key in self.rows(scope, attribute) {
-            let unit = key.unit;
-            for (s, scale) in r.scales.iter().enumerate() {
-                if r.heat_cell(s, key)
-                    .is_none_or(|c| c.status != CellStatus::Shown)
-                {
-                    continue;
-                }
-                let Some(cell) = tally.cell(unit, key.cut) else {
-                    continue;
-                };
-                let members = tally.members(cell, s);
-                for &item in inst.scale_items(s) {
-                    let st = ItemStats::from_counts(min, tally.counts(cell, item));
-                    // Where someone skipped the item its answerers are a group the release
-                    // does not hold, so nothing of it is shown.
-                    let complete = st.n == members;
-                    out.push(ItemRecord {
-                        wave: r.wave.clone(),
-                        unit: r.tree.path(unit),
-                        cut: r.cut_label(key),
-                        scale: scale.clone(),
-                        item: inst
-                            .items
-                            .get(item)
-                            .map(|i| i.id.clone())
-                            .unwrap_or_default(),
-                        status: if complete {
-                            "shown"
-                        } else {
-                            "withheld_skipped"
-                        },
-                        respondents: complete.then_some(st.n),
-                        mean: st.mean.filter(|_| complete),
-                        sd: st.sd.filter(|_| complete),
-                        pct: if complete { st.pct } else { Vec::new() },
-                    });
-                }
-            }
-        }
-        out
+        report::item_rows(
+            &w.release,
+            &w.instrument,
+            &w.sheets,
+            &w.answers,
+            &self.rows(scope, attribute),
+            attribute,
+        )
     }
 }
 
@@ -291,52 +164,6 @@ pub fn previous_wave(conn: &mut DbConn, wave: &Wave) -> AppResult<Option<Wave>> 
                 && w.opens_at < wave.opens_at
         })
         .max_by_key(|w| w.opens_at))
-}
-
-#[derive(Serialize, Clone, Debug)]
-pub struct HeatRecord {
-    pub wave: String,
-    pub unit: String,
-    pub cut: String,
-    pub scale: String,
-    pub status: &'static str,
-    pub respondents: Option<u64>,
-    pub mean: Option<f64>,
-    pub sd: Option<f64>,
-    pub ci_low: Option<f64>,
-    pub ci_high: Option<f64>,
-    pub favorable_pct: Option<f64>,
-    pub delta_org: Option<f64>,
-    pub significant: Option<bool>,
-    /// Mean minus the previous wave's (same unit path, cut and scale); only when both shown.
-    pub delta_prev: Option<f64>,
-    pub significant_prev: Option<bool>,
-}
-
-#[derive(Serialize, Clone, Debug)]
-pub struct ProfileRecord {
-    pub wave: String,
-    pub unit: String,
-    pub cut: String,
-    pub status: &'static str,
-    pub respondents: Option<u64>,
-    pub percent: Option<Vec<(String, f64)>>,
-}
-
-#[derive(Serialize, Clone, Debug)]
-pub struct ItemRecord {
-    pub wave: String,
-    pub unit: String,
-    /// Empty for the whole unit, else `attribute=value`.
-    pub cut: String,
-    pub scale: String,
-    pub item: String,
-    pub status: &'static str,
-    pub respondents: Option<u64>,
-    pub mean: Option<f64>,
-    pub sd: Option<f64>,
-    /// % of answers at each scale point from min to max.
-    pub pct: Vec<Option<f64>>,
 }
 
 /// The audit detail of a report read: wave, unit scope and attribute, never figures.

@@ -9,7 +9,9 @@ use super::access::Reader;
 use super::enc;
 use super::reports_api::Read;
 use super::REPORT_CSS_PATH;
-use crate::reports::{Context, HeatRecord};
+use crate::reports::Context;
+use survey_engine::disclosure::CellStatus;
+use survey_engine::report::HeatRow;
 
 #[derive(Deserialize, Default)]
 pub struct HeatQuery {
@@ -82,22 +84,22 @@ fn colour(goodness: f64) -> &'static str {
 }
 
 fn cell_view(
-    r: &HeatRecord,
+    r: &HeatRow,
     favorable: bool,
     vs_prev: bool,
     dir: Direction,
     range: (f64, f64),
 ) -> CellView {
-    if r.status != "shown" {
-        let reason = if r.status == "below_min" {
+    if r.status != CellStatus::Shown {
+        let reason = if r.status == CellStatus::BelowMin {
             "hidden: fewer than k respondents"
         } else {
             "hidden: complementary (would reveal a small group by subtraction)"
         };
         return CellView {
             class: "hidden",
-            status: r.status,
-            text: if r.status == "below_min" {
+            status: r.status.as_str(),
+            text: if r.status == CellStatus::BelowMin {
                 "<k".into()
             } else {
                 "c".into()
@@ -304,7 +306,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 .and_then(|p| p.percent.as_ref())
                 .map(|v| v.iter().map(|(_, x)| format!("{x:.0}%")).collect())
                 .unwrap_or_default(),
-            profile_status: prof.map_or("shown", |p| p.status),
+            profile_status: prof.map_or("shown", |p| p.status.as_str()),
         };
         if let Some(g) = groups.last_mut() {
             g.rows.push(row);

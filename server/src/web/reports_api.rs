@@ -180,7 +180,7 @@ struct HeatmapBody<'a> {
     previous_wave: Option<&'a str>,
     scope: Option<&'a str>,
     scales: &'a [String],
-    rows: &'a [crate::reports::HeatRecord],
+    rows: &'a [survey_engine::report::HeatRow],
 }
 
 async fn heatmap_csv(

@@ -8,7 +8,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use survey_engine::disclosure::{CellKey, CellStatus};
-use survey_engine::release::status_name;
 use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
 use super::access::{self, authenticate, Credentials, Reader};
@@ -331,7 +330,7 @@ async fn print(
                 let alpha = alphas.get(s).copied().unwrap_or(ReleasedAlpha::Hidden);
                 ScaleLine {
                     scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
-                    status: cell.map_or("below_min", |c| status_name(c.status)),
+                    status: cell.map_or("below_min", |c| c.status.as_str()),
                     n: st.map(|s| s.n.to_string()).unwrap_or_default(),
                     mean: f2(st.and_then(|s| s.mean)),
                     ci: match st {
@@ -353,24 +352,15 @@ async fn print(
                 }
             })
             .collect();
-        let profiles = match rel.profile_cell(key) {
-            Some(c) if c.status == CellStatus::Shown => c
-                .counts
-                .map(|(n, counts)| {
-                    survey_engine::Profile::ALL
-                        .iter()
-                        .map(|p| {
-                            let v = counts.get(p.index()).copied().unwrap_or(0);
-                            (
-                                p.as_str(),
-                                format!("{:.0}%", 100.0 * v as f64 / n.max(1) as f64),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
+        let profiles = rel
+            .profile_cell(key)
+            .and_then(|c| c.percentages())
+            .map(|(_, pct)| {
+                pct.into_iter()
+                    .map(|(p, v)| (p.as_str(), format!("{v:.0}%")))
+                    .collect()
+            })
+            .unwrap_or_default();
         let chart = trend_chart(conn, st, &ctx.wave.instrument, &unit_path)?;
         render(&PrintPage {
             css: REPORT_CSS_PATH,

@@ -408,8 +408,10 @@ pub struct Placement {
     pub values: Vec<Option<usize>>,
 }
 
-/// The decision for one cell and one measure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The decision for one cell and one measure; written in snake_case (`below_min`) in every
+/// export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CellStatus {
     /// The cell is published.
     Shown,
@@ -417,6 +419,17 @@ pub enum CellStatus {
     BelowMin,
     /// Hidden to protect another cell (D4).
     Complementary,
+}
+
+impl CellStatus {
+    /// The name every export uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellStatus::Shown => "shown",
+            CellStatus::BelowMin => "below_min",
+            CellStatus::Complementary => "complementary",
+        }
+    }
 }
 
 /// A derivable set of 1..k-1 respondents.

@@ -9,4 +9,5 @@ mod disclosure_suppress;
 mod instruments;
 mod random_org;
 mod release;
+mod report_rows;
 mod scoring;

@@ -1,0 +1,340 @@
+//! Report rows: what every view of a release shows (the API, the pages, the CLI and the
+//! CSVs), one row per cell and scale, per cell for profiles, per cell and item for items.
+//! The rows are cut from a [`Release`] only (docs/privacy.md D6): a hidden cell's row carries
+//! its status and no figure. The server chooses which cells a reader may see; it computes
+//! nothing of its own.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::csv_out::CsvWriter;
+use crate::disclosure::{CellKey, CellStatus};
+use crate::error::EngineError;
+use crate::format::opt;
+use crate::instrument::Instrument;
+use crate::items::ItemTally;
+use crate::release::{PlacedSheet, ProfileCell, Release, HEATMAP_HEADER, PROFILES_HEADER};
+use crate::scoring::Profile;
+use crate::stats::{welch_significant, ItemStats, Moments};
+
+/// One cell of one scale.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct HeatRow {
+    pub wave: String,
+    pub unit: String,
+    /// Empty for the whole unit, else `attribute=value`.
+    pub cut: String,
+    pub scale: String,
+    pub status: CellStatus,
+    pub respondents: Option<u64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub favorable_pct: Option<f64>,
+    pub delta_org: Option<f64>,
+    pub significant: Option<bool>,
+    /// Mean minus the previous wave's (same unit path, cut and scale); only when both shown.
+    pub delta_prev: Option<f64>,
+    pub significant_prev: Option<bool>,
+}
+
+/// The burnout-profile distribution of one cell.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct ProfileRow {
+    pub wave: String,
+    pub unit: String,
+    pub cut: String,
+    pub status: CellStatus,
+    pub respondents: Option<u64>,
+    /// % of respondents per profile, in [`Profile::ALL`] order; only for shown cells.
+    pub percent: Option<Vec<(String, f64)>>,
+}
+
+/// Whether an item's statistics are shown in a cell whose scale is shown.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Shown,
+    /// Someone the shown scale cell counts skipped the item: its answerers are a group the
+    /// release does not hold, so nothing of the item is shown.
+    WithheldSkipped,
+}
+
+impl ItemStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Shown => "shown",
+            ItemStatus::WithheldSkipped => "withheld_skipped",
+        }
+    }
+}
+
+/// One item in one cell.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct ItemRow {
+    pub wave: String,
+    pub unit: String,
+    /// Empty for the whole unit, else `attribute=value`.
+    pub cut: String,
+    pub scale: String,
+    pub item: String,
+    pub status: ItemStatus,
+    pub respondents: Option<u64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    /// % of answers at each scale point from min to max.
+    pub pct: Vec<Option<f64>>,
+}
+
+impl ProfileCell {
+    /// Respondents and the % of them in each profile ([`Profile::ALL`] order), for a shown
+    /// cell only. A shown cell has at least k >= 3 respondents, so there is no n = 0 case.
+    pub fn percentages(&self) -> Option<(u64, Vec<(Profile, f64)>)> {
+        let (n, counts) = self.counts.filter(|_| self.status == CellStatus::Shown)?;
+        if n == 0 {
+            return None;
+        }
+        let pct = Profile::ALL
+            .iter()
+            .map(|p| {
+                let c = counts.get(p.index()).copied().unwrap_or(0);
+                (*p, 100.0 * c as f64 / n as f64)
+            })
+            .collect();
+        Some((n, pct))
+    }
+}
+
+/// Shown moments of a release by (unit path, cut label, scale id): what the next wave's
+/// `delta_prev` compares with. Units are matched by path, since ids change between waves.
+fn shown_moments(r: &Release) -> HashMap<(String, String, String), Moments> {
+    let mut out = HashMap::new();
+    for key in r.row_order() {
+        for (s, scale) in r.scales.iter().enumerate() {
+            if let Some(m) = r
+                .heat_cell(s, key)
+                .filter(|c| c.status == CellStatus::Shown)
+                .and_then(|c| c.moments)
+            {
+                out.insert((r.tree.path(key.unit), r.cut_label(key), scale.clone()), m);
+            }
+        }
+    }
+    out
+}
+
+/// Heat-map rows of `keys`, each key once per scale, with changes against `previous` (the
+/// previous closed wave of the same instrument) where both waves show the cell.
+pub fn heat_rows(r: &Release, keys: &[CellKey], previous: Option<&Release>) -> Vec<HeatRow> {
+    let prev = previous.map(shown_moments).unwrap_or_default();
+    let mut out = Vec::with_capacity(keys.len() * r.scales.len());
+    for &key in keys {
+        let (unit, cut) = (r.tree.path(key.unit), r.cut_label(key));
+        for (s, scale) in r.scales.iter().enumerate() {
+            let Some(cell) = r.heat_cell(s, key) else {
+                continue;
+            };
+            let shown = cell.status == CellStatus::Shown;
+            let st = cell.stats.filter(|_| shown);
+            let before = cell
+                .moments
+                .filter(|_| shown)
+                .and_then(|m| Some((m, *prev.get(&(unit.clone(), cut.clone(), scale.clone()))?)));
+            out.push(HeatRow {
+                wave: r.wave.clone(),
+                unit: unit.clone(),
+                cut: cut.clone(),
+                scale: scale.clone(),
+                status: cell.status,
+                respondents: st.map(|s| s.n),
+                mean: st.and_then(|s| s.mean),
+                sd: st.and_then(|s| s.sd),
+                ci_low: st.and_then(|s| s.ci_low),
+                ci_high: st.and_then(|s| s.ci_high),
+                favorable_pct: st.and_then(|s| s.favorable_pct),
+                delta_org: st.and(cell.delta_org),
+                significant: st.and(cell.significant),
+                delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
+                significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
+            });
+        }
+    }
+    out
+}
+
+/// Profile rows of `keys`; none when the instrument has no profile settings.
+pub fn profile_rows(r: &Release, keys: &[CellKey]) -> Vec<ProfileRow> {
+    keys.iter()
+        .filter_map(|&key| {
+            let cell = r.profile_cell(key)?;
+            let pct = cell.percentages();
+            Some(ProfileRow {
+                wave: r.wave.clone(),
+                unit: r.tree.path(key.unit),
+                cut: r.cut_label(key),
+                status: cell.status,
+                respondents: pct.as_ref().map(|(n, _)| *n),
+                percent: pct.map(|(_, p)| {
+                    p.into_iter()
+                        .map(|(profile, v)| (profile.as_str().to_string(), v))
+                        .collect()
+                }),
+            })
+        })
+        .collect()
+}
+
+/// Item rows of `keys` (whole units, and cuts by `attribute`), only for items whose scale is
+/// shown for the cell. An item is shown only when every respondent the shown scale cell
+/// counts answered it: then the item's group is exactly the released group.
+pub fn item_rows(
+    r: &Release,
+    inst: &Instrument,
+    sheets: &[PlacedSheet],
+    answers: &[Vec<Option<i32>>],
+    keys: &[CellKey],
+    attribute: Option<usize>,
+) -> Vec<ItemRow> {
+    let min = inst.response_scale.min;
+    let tally = ItemTally::build(r, inst, sheets, answers, attribute);
+    let mut out = Vec::new();
+    for &key in keys {
+        for (s, scale) in r.scales.iter().enumerate() {
+            if r.heat_cell(s, key)
+                .is_none_or(|c| c.status != CellStatus::Shown)
+            {
+                continue;
+            }
+            let Some(cell) = tally.cell(key.unit, key.cut) else {
+                continue;
+            };
+            let members = tally.members(cell, s);
+            for &item in inst.scale_items(s) {
+                let st = ItemStats::from_counts(min, tally.counts(cell, item));
+                let complete = st.n == members;
+                out.push(ItemRow {
+                    wave: r.wave.clone(),
+                    unit: r.tree.path(key.unit),
+                    cut: r.cut_label(key),
+                    scale: scale.clone(),
+                    item: inst
+                        .items
+                        .get(item)
+                        .map(|i| i.id.clone())
+                        .unwrap_or_default(),
+                    status: if complete {
+                        ItemStatus::Shown
+                    } else {
+                        ItemStatus::WithheldSkipped
+                    },
+                    respondents: complete.then_some(st.n),
+                    mean: st.mean.filter(|_| complete),
+                    sd: st.sd.filter(|_| complete),
+                    pct: if complete { st.pct } else { Vec::new() },
+                });
+            }
+        }
+    }
+    out
+}
+
+fn csv_error(e: csv::Error) -> EngineError {
+    EngineError::InvalidInput(format!("writing CSV: {e}"))
+}
+
+fn count(n: Option<u64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// The heat-map CSV: the contract other tools read ([`HEATMAP_HEADER`]), plus a
+/// `delta_prev` column when `with_previous`.
+pub fn heatmap_csv(
+    mut w: CsvWriter,
+    rows: &[HeatRow],
+    with_previous: bool,
+) -> Result<Vec<u8>, EngineError> {
+    let mut header = HEATMAP_HEADER.to_vec();
+    if with_previous {
+        header.push("delta_prev");
+    }
+    w.record(&header).map_err(csv_error)?;
+    for r in rows {
+        let mut record = vec![
+            r.wave.clone(),
+            r.unit.clone(),
+            r.cut.clone(),
+            r.scale.clone(),
+            r.status.as_str().to_string(),
+            count(r.respondents),
+            opt(r.mean, 2),
+            opt(r.sd, 2),
+            opt(r.ci_low, 2),
+            opt(r.ci_high, 2),
+            opt(r.favorable_pct, 1),
+            opt(r.delta_org, 2),
+            r.significant.map(|b| b.to_string()).unwrap_or_default(),
+        ];
+        if with_previous {
+            record.push(opt(r.delta_prev, 2));
+        }
+        w.record(&record).map_err(csv_error)?;
+    }
+    w.finish().map_err(csv_error)
+}
+
+/// The profiles CSV ([`PROFILES_HEADER`]).
+pub fn profiles_csv(mut w: CsvWriter, rows: &[ProfileRow]) -> Result<Vec<u8>, EngineError> {
+    w.record(PROFILES_HEADER).map_err(csv_error)?;
+    for r in rows {
+        let mut record = vec![
+            r.wave.clone(),
+            r.unit.clone(),
+            r.cut.clone(),
+            r.status.as_str().to_string(),
+            count(r.respondents),
+        ];
+        match &r.percent {
+            Some(p) => record.extend(p.iter().map(|(_, v)| opt(Some(*v), 1))),
+            None => record.extend(std::iter::repeat_n(String::new(), Profile::ALL.len())),
+        }
+        w.record(&record).map_err(csv_error)?;
+    }
+    w.finish().map_err(csv_error)
+}
+
+pub const ITEMS_HEADER: &[&str] = &[
+    "wave",
+    "unit",
+    "cut",
+    "scale",
+    "item",
+    "status",
+    "respondents",
+    "mean",
+    "sd",
+    "pct",
+];
+
+/// The items CSV ([`ITEMS_HEADER`]); `pct` holds the % per scale point, space-separated.
+pub fn items_csv(mut w: CsvWriter, rows: &[ItemRow]) -> Result<Vec<u8>, EngineError> {
+    w.record(ITEMS_HEADER).map_err(csv_error)?;
+    for r in rows {
+        let pct: Vec<String> = r.pct.iter().map(|p| opt(*p, 1)).collect();
+        w.record([
+            r.wave.clone(),
+            r.unit.clone(),
+            r.cut.clone(),
+            r.scale.clone(),
+            r.item.clone(),
+            r.status.as_str().to_string(),
+            count(r.respondents),
+            opt(r.mean, 2),
+            opt(r.sd, 2),
+            pct.join(" "),
+        ])
+        .map_err(csv_error)?;
+    }
+    w.finish().map_err(csv_error)
+}

@@ -1,0 +1,142 @@
+//! Report rows and their CSVs, as a reader sees them: exact figures for a hand-made
+//! organisation, snake_case statuses, cuts in the items CSV, changes against a previous wave.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use survey_engine::csv_out::CsvWriter;
+use survey_engine::disclosure::{CellKey, CellStatus, Placement};
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::report::{self, ItemStatus};
+use survey_engine::Instrument;
+
+const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
+
+/// Acme with teams A and B of six each, half on site x and half on site y. Everyone in A
+/// answers 3 to every item; everyone in B answers `b`.
+fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>, Vec<Vec<Option<i32>>>) {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Acme").unwrap();
+    let a = tree.insert("Acme/A").unwrap();
+    let bu = tree.insert("Acme/B").unwrap();
+    let site = Attribute {
+        name: "site".into(),
+        values: vec!["x".into(), "y".into()],
+    };
+    let mut sheets = Vec::new();
+    let mut answers = Vec::new();
+    for (unit, value) in [(a, 3), (bu, b)] {
+        for i in 0..6 {
+            let raw = vec![Some(value); instrument.items.len()];
+            sheets.push(PlacedSheet {
+                placement: Placement {
+                    unit,
+                    values: vec![Some(i % 2)],
+                },
+                scores: instrument.score(&raw).unwrap(),
+            });
+            answers.push(raw);
+        }
+    }
+    let release = Release::build(&instrument, tree, vec![site], &sheets, 5, "W").unwrap();
+    (instrument, release, sheets, answers)
+}
+
+#[test]
+fn heat_rows_carry_exact_figures_changes_and_snake_case_statuses() {
+    let (_, now, ..) = release(5);
+    let (_, before, ..) = release(3);
+    let rows = report::heat_rows(&now, &now.row_order(), Some(&before));
+    let root = rows
+        .iter()
+        .find(|r| r.unit == "Acme" && r.cut.is_empty() && r.scale == "workload")
+        .unwrap();
+    // B's workload is (5 + reversed 5 = 1 + 5) / 3 = 11/3; A's is 3; the root's is 10/3.
+    assert_eq!(root.respondents, Some(12));
+    assert!((root.mean.unwrap() - 10.0 / 3.0).abs() < 1e-9);
+    // The previous wave answered 3 everywhere.
+    assert!((root.delta_prev.unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    // A team of six split three and three on a site: each site cell is under k = 5.
+    let small = rows
+        .iter()
+        .find(|r| r.unit == "Acme/A" && r.cut == "site=x")
+        .unwrap();
+    assert_eq!(small.status, CellStatus::BelowMin);
+    assert_eq!((small.respondents, small.mean), (None, None));
+    let json = serde_json::to_value(small).unwrap();
+    assert_eq!(json["status"], "below_min");
+    assert!(json["mean"].is_null());
+    // The CSV with the previous wave ends in delta_prev; the engine's own contract does not.
+    let csv =
+        String::from_utf8(report::heatmap_csv(CsvWriter::lf(), &rows, true).unwrap()).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",significant,delta_prev"));
+    assert!(csv.contains("W,Acme,,workload,shown,12,3.33,"));
+    assert_eq!(
+        String::from_utf8(now.heatmap_csv().unwrap()).unwrap(),
+        String::from_utf8(
+            report::heatmap_csv(
+                CsvWriter::lf(),
+                &report::heat_rows(&now, &now.row_order(), None),
+                false
+            )
+            .unwrap()
+        )
+        .unwrap()
+    );
+}
+
+#[test]
+fn item_rows_show_question_figures_per_cut_and_the_csv_names_the_cut() {
+    let (instrument, r, sheets, answers) = release(5);
+    let keys: Vec<CellKey> = r.row_order();
+    let rows = report::item_rows(&r, &instrument, &sheets, &answers, &keys, Some(0));
+    let wl1 = rows
+        .iter()
+        .find(|x| x.unit == "Acme" && x.cut.is_empty() && x.item == "wl1")
+        .unwrap();
+    assert_eq!(wl1.status, ItemStatus::Shown);
+    assert_eq!(wl1.respondents, Some(12));
+    assert_eq!(wl1.mean, Some(4.0));
+    // Half answered 3, half 5.
+    assert_eq!(
+        wl1.pct,
+        vec![Some(0.0), Some(0.0), Some(50.0), Some(0.0), Some(50.0)]
+    );
+    // Site x of the whole organisation: three from A and three from B.
+    let cut = rows
+        .iter()
+        .find(|x| x.unit == "Acme" && x.cut == "site=x" && x.item == "wl1")
+        .unwrap();
+    assert_eq!(cut.respondents, Some(6));
+    // No row for a cell whose scale is hidden.
+    assert!(!rows.iter().any(|x| x.unit == "Acme/A" && x.cut == "site=x"));
+    let csv = String::from_utf8(report::items_csv(CsvWriter::lf(), &rows).unwrap()).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "wave,unit,cut,scale,item,status,respondents,mean,sd,pct"
+    );
+    assert!(csv.contains("\nW,Acme,site=x,workload,wl1,shown,6,4.00,"));
+}
+
+#[test]
+fn profile_percentages_of_a_shown_cell_add_up_to_a_hundred() {
+    let (_, r, ..) = release(5);
+    let rows = report::profile_rows(&r, &r.row_order());
+    let shown: Vec<_> = rows
+        .iter()
+        .filter(|p| p.status == CellStatus::Shown)
+        .collect();
+    assert!(!shown.is_empty());
+    for row in shown {
+        let total: f64 = row.percent.as_ref().unwrap().iter().map(|(_, v)| v).sum();
+        assert!((total - 100.0).abs() < 1e-9, "{row:?}");
+        assert_eq!(row.percent.as_ref().unwrap().len(), 6);
+    }
+    for row in rows.iter().filter(|p| p.status != CellStatus::Shown) {
+        assert_eq!((row.respondents, &row.percent), (None, &None));
+    }
+}
