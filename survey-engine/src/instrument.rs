@@ -254,223 +254,299 @@ impl Problems {
 const MAX_SCALE_POINTS: i64 = 11;
 
 impl RawInstrument {
+    /// Validates section by section, collecting every problem; problems are reported in this
+    /// order.
     fn validate(self) -> Result<Instrument, EngineError> {
         let mut p = Problems::default();
-        let id = p.required("id", self.id);
-        let version = match self.version {
-            Some(v) if (1..=i64::from(u32::MAX)).contains(&v) => v as u32,
-            Some(v) => {
-                p.add(
-                    "version",
-                    format!("must be a positive whole number, got {v}"),
-                );
-                0
-            }
-            None => {
-                p.add("version", "is missing");
-                0
-            }
-        };
-        let title = p.required("title", self.title);
-        let language = p.required("language", self.language);
-
+        let header = validate_header(&mut p, self.id, self.version, self.title, self.language);
         let response_scale = validate_response_scale(&mut p, self.response_scale);
-
-        let mut scales = Vec::with_capacity(self.scales.len());
-        let mut scale_ids: HashMap<String, usize> = HashMap::new();
-        if self.scales.is_empty() {
-            p.add("scales", "the instrument has no scales");
-        }
-        for (i, raw) in self.scales.into_iter().enumerate() {
-            let place = match &raw.id {
-                Some(id) => format!("scales[{i}] (id \"{id}\")"),
-                None => format!("scales[{i}]"),
-            };
-            let sid = p.required(&format!("{place}.id"), raw.id);
-            let label = p.required(&format!("{place}.label"), raw.label);
-            let kind = match raw.kind.as_deref() {
-                Some("area") => ScaleKind::Area,
-                Some("burnout") => ScaleKind::Burnout,
-                Some("outcome") => ScaleKind::Outcome,
-                Some(other) => {
-                    p.add(
-                        format!("{place}.kind"),
-                        format!("unknown kind \"{other}\" (expected area, burnout or outcome)"),
-                    );
-                    ScaleKind::Area
-                }
-                None => {
-                    p.add(format!("{place}.kind"), "is missing");
-                    ScaleKind::Area
-                }
-            };
-            let direction = match raw.higher_is.as_deref() {
-                Some("better") => Direction::HigherIsBetter,
-                Some("worse") => Direction::HigherIsWorse,
-                Some(other) => {
-                    p.add(
-                        format!("{place}.higher_is"),
-                        format!("unknown value \"{other}\" (expected better or worse)"),
-                    );
-                    Direction::HigherIsBetter
-                }
-                None => {
-                    p.add(format!("{place}.higher_is"), "is missing");
-                    Direction::HigherIsBetter
-                }
-            };
-            if !sid.is_empty() && scale_ids.insert(sid.clone(), i).is_some() {
-                p.add(
-                    format!("{place}.id"),
-                    format!("duplicate scale id \"{sid}\""),
-                );
-            }
-            scales.push(Scale {
-                id: sid,
-                label,
-                description: raw.description,
-                kind,
-                direction,
-            });
-        }
-
-        let mut items = Vec::with_capacity(self.items.len());
-        let mut item_index: HashMap<String, usize> = HashMap::new();
-        let mut scale_items = vec![Vec::new(); scales.len()];
-        if self.items.is_empty() {
-            p.add("items", "the instrument has no items");
-        }
-        for (i, raw) in self.items.into_iter().enumerate() {
-            let place = match &raw.id {
-                Some(id) => format!("items[{i}] (id \"{id}\")"),
-                None => format!("items[{i}]"),
-            };
-            let iid = p.required(&format!("{place}.id"), raw.id);
-            let text = p.required(&format!("{place}.text"), raw.text);
-            let scale_ref = p.required(&format!("{place}.scale"), raw.scale);
-            let scale = match scale_ids.get(&scale_ref) {
-                Some(&s) => s,
-                None => {
-                    if !scale_ref.is_empty() {
-                        p.add(
-                            format!("{place}.scale"),
-                            format!("unknown scale \"{scale_ref}\""),
-                        );
-                    }
-                    usize::MAX
-                }
-            };
-            if !iid.is_empty() {
-                if scale_ids.contains_key(&iid) {
-                    // Item ids become CSV column headers beside scale columns.
-                    p.add(
-                        format!("{place}.id"),
-                        format!("item id \"{iid}\" is also a scale id"),
-                    );
-                }
-                if item_index.insert(iid.clone(), items.len()).is_some() {
-                    p.add(
-                        format!("{place}.id"),
-                        format!("duplicate item id \"{iid}\""),
-                    );
-                }
-            }
-            if let Some(list) = scale_items.get_mut(scale) {
-                list.push(items.len());
-            }
-            items.push(Item {
-                id: iid,
-                scale,
-                text,
-                reverse: raw.reverse,
-            });
-        }
-        for (s, scale) in scales.iter().enumerate() {
-            if scale_items.get(s).is_some_and(Vec::is_empty) {
-                p.add(
-                    format!("scales[{s}] (id \"{}\")", scale.id),
-                    "empty scale: no item belongs to it",
-                );
-            }
-        }
-
+        let scales = validate_scales(&mut p, self.scales);
+        let items = validate_items(&mut p, self.items, &scales);
         let profiles = self
             .profiles
-            .and_then(|raw| validate_profiles(&mut p, raw, &scale_ids, response_scale.as_ref()));
-
-        let expected_labels = response_scale.as_ref().map(|r| r.labels.len());
-        let mut translations = BTreeMap::new();
-        for (lang, raw) in self.translations {
-            let place = format!("translations.{lang}");
-            if lang == language {
-                p.add(&place, "translates into the instrument's own language");
-            }
-            if let (Some(labels), Some(expected)) = (&raw.labels, expected_labels) {
-                if labels.len() != expected {
-                    p.add(
-                        format!("{place}.labels"),
-                        format!(
-                            "has {} labels, the response scale has {expected} points",
-                            labels.len()
-                        ),
-                    );
-                }
-            }
-            for scale in &scales {
-                if !scale.id.is_empty() && !raw.scales.contains_key(&scale.id) {
-                    p.add(
-                        format!("{place}.scales"),
-                        format!("missing scale \"{}\"", scale.id),
-                    );
-                }
-            }
-            for key in raw.scales.keys().filter(|k| !scale_ids.contains_key(*k)) {
-                p.add(
-                    format!("{place}.scales"),
-                    format!("unknown scale \"{key}\""),
-                );
-            }
-            for item in &items {
-                if !item.id.is_empty() && !raw.items.contains_key(&item.id) {
-                    p.add(
-                        format!("{place}.items"),
-                        format!("missing item \"{}\"", item.id),
-                    );
-                }
-            }
-            for key in raw.items.keys().filter(|k| !item_index.contains_key(*k)) {
-                p.add(format!("{place}.items"), format!("unknown item \"{key}\""));
-            }
-            translations.insert(
-                lang,
-                Translation {
-                    title: raw.title,
-                    description: raw.description,
-                    labels: raw.labels,
-                    scales: raw.scales,
-                    items: raw.items,
-                },
-            );
-        }
+            .and_then(|raw| validate_profiles(&mut p, raw, &scales.ids, response_scale.as_ref()));
+        let translations = validate_translations(
+            &mut p,
+            self.translations,
+            &header.language,
+            response_scale.as_ref(),
+            &scales,
+            &items,
+        );
 
         match response_scale {
             Some(response_scale) if p.0.is_empty() => Ok(Instrument {
-                id,
-                version,
-                title,
+                id: header.id,
+                version: header.version,
+                title: header.title,
                 description: self.description,
-                language,
+                language: header.language,
                 response_scale,
-                scales,
-                items,
+                scales: scales.scales,
+                items: items.items,
                 profiles,
                 translations,
-                scale_items,
-                item_index,
+                scale_items: items.scale_items,
+                item_index: items.index,
             }),
             _ => Err(EngineError::InvalidInstrument(p.0)),
         }
     }
+}
+
+/// The validated top-level fields.
+struct Header {
+    id: String,
+    version: u32,
+    title: String,
+    language: String,
+}
+
+fn validate_header(
+    p: &mut Problems,
+    id: Option<String>,
+    version: Option<i64>,
+    title: Option<String>,
+    language: Option<String>,
+) -> Header {
+    let id = p.required("id", id);
+    let version = match version {
+        Some(v) if (1..=i64::from(u32::MAX)).contains(&v) => v as u32,
+        Some(v) => {
+            p.add(
+                "version",
+                format!("must be a positive whole number, got {v}"),
+            );
+            0
+        }
+        None => {
+            p.add("version", "is missing");
+            0
+        }
+    };
+    let title = p.required("title", title);
+    let language = p.required("language", language);
+    Header {
+        id,
+        version,
+        title,
+        language,
+    }
+}
+
+/// The validated `[[scales]]`.
+struct Scales {
+    scales: Vec<Scale>,
+    /// Index of each scale id in `scales`.
+    ids: HashMap<String, usize>,
+}
+
+fn validate_scales(p: &mut Problems, raw_scales: Vec<RawScale>) -> Scales {
+    let mut scales = Vec::with_capacity(raw_scales.len());
+    let mut scale_ids: HashMap<String, usize> = HashMap::new();
+    if raw_scales.is_empty() {
+        p.add("scales", "the instrument has no scales");
+    }
+    for (i, raw) in raw_scales.into_iter().enumerate() {
+        let place = match &raw.id {
+            Some(id) => format!("scales[{i}] (id \"{id}\")"),
+            None => format!("scales[{i}]"),
+        };
+        let sid = p.required(&format!("{place}.id"), raw.id);
+        let label = p.required(&format!("{place}.label"), raw.label);
+        let kind = match raw.kind.as_deref() {
+            Some("area") => ScaleKind::Area,
+            Some("burnout") => ScaleKind::Burnout,
+            Some("outcome") => ScaleKind::Outcome,
+            Some(other) => {
+                p.add(
+                    format!("{place}.kind"),
+                    format!("unknown kind \"{other}\" (expected area, burnout or outcome)"),
+                );
+                ScaleKind::Area
+            }
+            None => {
+                p.add(format!("{place}.kind"), "is missing");
+                ScaleKind::Area
+            }
+        };
+        let direction = match raw.higher_is.as_deref() {
+            Some("better") => Direction::HigherIsBetter,
+            Some("worse") => Direction::HigherIsWorse,
+            Some(other) => {
+                p.add(
+                    format!("{place}.higher_is"),
+                    format!("unknown value \"{other}\" (expected better or worse)"),
+                );
+                Direction::HigherIsBetter
+            }
+            None => {
+                p.add(format!("{place}.higher_is"), "is missing");
+                Direction::HigherIsBetter
+            }
+        };
+        if !sid.is_empty() && scale_ids.insert(sid.clone(), i).is_some() {
+            p.add(
+                format!("{place}.id"),
+                format!("duplicate scale id \"{sid}\""),
+            );
+        }
+        scales.push(Scale {
+            id: sid,
+            label,
+            description: raw.description,
+            kind,
+            direction,
+        });
+    }
+    Scales {
+        scales,
+        ids: scale_ids,
+    }
+}
+
+/// The validated `[[items]]`.
+struct Items {
+    items: Vec<Item>,
+    /// Index of each item id in `items`.
+    index: HashMap<String, usize>,
+    /// For each scale, the indices of its items in instrument order.
+    scale_items: Vec<Vec<usize>>,
+}
+
+/// Validates the items against the scales, then reports every scale without items.
+fn validate_items(p: &mut Problems, raw_items: Vec<RawItem>, scales: &Scales) -> Items {
+    let scale_ids = &scales.ids;
+    let mut items = Vec::with_capacity(raw_items.len());
+    let mut item_index: HashMap<String, usize> = HashMap::new();
+    let mut scale_items = vec![Vec::new(); scales.scales.len()];
+    if raw_items.is_empty() {
+        p.add("items", "the instrument has no items");
+    }
+    for (i, raw) in raw_items.into_iter().enumerate() {
+        let place = match &raw.id {
+            Some(id) => format!("items[{i}] (id \"{id}\")"),
+            None => format!("items[{i}]"),
+        };
+        let iid = p.required(&format!("{place}.id"), raw.id);
+        let text = p.required(&format!("{place}.text"), raw.text);
+        let scale_ref = p.required(&format!("{place}.scale"), raw.scale);
+        let scale = match scale_ids.get(&scale_ref) {
+            Some(&s) => s,
+            None => {
+                if !scale_ref.is_empty() {
+                    p.add(
+                        format!("{place}.scale"),
+                        format!("unknown scale \"{scale_ref}\""),
+                    );
+                }
+                usize::MAX
+            }
+        };
+        if !iid.is_empty() {
+            if scale_ids.contains_key(&iid) {
+                // Item ids become CSV column headers beside scale columns.
+                p.add(
+                    format!("{place}.id"),
+                    format!("item id \"{iid}\" is also a scale id"),
+                );
+            }
+            if item_index.insert(iid.clone(), items.len()).is_some() {
+                p.add(
+                    format!("{place}.id"),
+                    format!("duplicate item id \"{iid}\""),
+                );
+            }
+        }
+        if let Some(list) = scale_items.get_mut(scale) {
+            list.push(items.len());
+        }
+        items.push(Item {
+            id: iid,
+            scale,
+            text,
+            reverse: raw.reverse,
+        });
+    }
+    for (s, scale) in scales.scales.iter().enumerate() {
+        if scale_items.get(s).is_some_and(Vec::is_empty) {
+            p.add(
+                format!("scales[{s}] (id \"{}\")", scale.id),
+                "empty scale: no item belongs to it",
+            );
+        }
+    }
+    Items {
+        items,
+        index: item_index,
+        scale_items,
+    }
+}
+
+/// Validates `[translations.*]` against the language, response scale, scales and items.
+fn validate_translations(
+    p: &mut Problems,
+    raw_translations: BTreeMap<String, RawTranslation>,
+    language: &str,
+    response_scale: Option<&ResponseScale>,
+    scales: &Scales,
+    items: &Items,
+) -> BTreeMap<String, Translation> {
+    let expected_labels = response_scale.map(|r| r.labels.len());
+    let mut translations = BTreeMap::new();
+    for (lang, raw) in raw_translations {
+        let place = format!("translations.{lang}");
+        if lang == language {
+            p.add(&place, "translates into the instrument's own language");
+        }
+        if let (Some(labels), Some(expected)) = (&raw.labels, expected_labels) {
+            if labels.len() != expected {
+                p.add(
+                    format!("{place}.labels"),
+                    format!(
+                        "has {} labels, the response scale has {expected} points",
+                        labels.len()
+                    ),
+                );
+            }
+        }
+        for scale in &scales.scales {
+            if !scale.id.is_empty() && !raw.scales.contains_key(&scale.id) {
+                p.add(
+                    format!("{place}.scales"),
+                    format!("missing scale \"{}\"", scale.id),
+                );
+            }
+        }
+        for key in raw.scales.keys().filter(|k| !scales.ids.contains_key(*k)) {
+            p.add(
+                format!("{place}.scales"),
+                format!("unknown scale \"{key}\""),
+            );
+        }
+        for item in &items.items {
+            if !item.id.is_empty() && !raw.items.contains_key(&item.id) {
+                p.add(
+                    format!("{place}.items"),
+                    format!("missing item \"{}\"", item.id),
+                );
+            }
+        }
+        for key in raw.items.keys().filter(|k| !items.index.contains_key(*k)) {
+            p.add(format!("{place}.items"), format!("unknown item \"{key}\""));
+        }
+        translations.insert(
+            lang,
+            Translation {
+                title: raw.title,
+                description: raw.description,
+                labels: raw.labels,
+                scales: raw.scales,
+                items: raw.items,
+            },
+        );
+    }
+    translations
 }
 
 fn validate_response_scale(

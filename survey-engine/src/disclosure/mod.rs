@@ -94,11 +94,11 @@
 //!      made of small atoms of total weight `< k`. Giving small atoms their weight as capacity,
 //!      big atoms infinite capacity and every atom infinite capacity backwards, "no breach" is
 //!      "every cut has capacity `>= k`", which flows from and to one root vertex prove (see
-//!      `Flows` in `suppress.rs` for the argument). A component with such a certificate is clean,
-//!      exactly what the search would conclude (and the same seeds are recorded as explored);
-//!      without one the search runs as before, so it still finds the same breach and hides the
-//!      same cell. Debug builds run the search on certified components too and assert that it
-//!      finds nothing.
+//!      `Flows` in `suppress/flows.rs` for the argument). A component with such a certificate is
+//!      clean, exactly what the search would conclude (and the same seeds are recorded as
+//!      explored); without one the search runs as before, so it still finds the same breach and
+//!      hides the same cell. Debug builds run the search on certified components too and assert
+//!      that it finds nothing.
 //!
 //! Safety: the final check is exact over the whole span (direct sum of components), so the
 //! returned release has no derivable set of 1..k-1 respondents. Hiding the root whole cell is
