@@ -19,40 +19,60 @@ use crate::scoring::Profile;
 use crate::stats::{welch_significant, ItemStats, Moments};
 
 /// One cell of one scale.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct HeatRow {
+    /// The wave's name.
     pub wave: String,
+    /// The unit's path, e.g. `Acme/Engineering`; its figures cover its whole subtree.
     pub unit: String,
     /// Empty for the whole unit, else `attribute=value`.
     pub cut: String,
+    /// The scale's id.
     pub scale: String,
     pub status: CellStatus,
+    /// Respondents with a score on this scale; only for shown cells.
     pub respondents: Option<u64>,
+    /// Mean score on the answer scale; only for shown cells.
     pub mean: Option<f64>,
+    /// Standard deviation; only for shown cells.
     pub sd: Option<f64>,
+    /// 95% confidence interval of the mean, lower end.
     pub ci_low: Option<f64>,
+    /// 95% confidence interval of the mean, upper end.
     pub ci_high: Option<f64>,
+    /// % of respondents whose score is on the healthy side of the scale.
     pub favorable_pct: Option<f64>,
+    /// Mean minus the organisation's (same cut); only when both are shown.
     pub delta_org: Option<f64>,
+    /// Whether the difference from the rest of the organisation is significant (Welch's t-test).
     pub significant: Option<bool>,
     /// Mean minus the previous wave's (same unit path, cut and scale); only when both shown.
     pub delta_prev: Option<f64>,
+    /// Whether the change from the previous wave is significant (Welch's t-test).
     pub significant_prev: Option<bool>,
 }
 
 /// The burnout-profile distribution of one cell.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct ProfileRow {
+    /// The wave's name.
     pub wave: String,
+    /// The unit's path.
     pub unit: String,
+    /// Empty for the whole unit, else `attribute=value`.
     pub cut: String,
     pub status: CellStatus,
+    /// Respondents with a profile; only for shown cells.
     pub respondents: Option<u64>,
-    /// % of respondents per profile, in [`Profile::ALL`] order; only for shown cells.
+    /// % of respondents per profile (burnout, overextended, disengaged, ineffective, engaged,
+    /// unclassified, in that order), as `[profile, %]` pairs; only for shown cells.
     pub percent: Option<Vec<(String, f64)>>,
 }
 
 /// Whether an item's statistics are shown in a cell whose scale is shown.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
@@ -72,17 +92,25 @@ impl ItemStatus {
 }
 
 /// One item in one cell.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct ItemRow {
+    /// The wave's name.
     pub wave: String,
+    /// The unit's path.
     pub unit: String,
     /// Empty for the whole unit, else `attribute=value`.
     pub cut: String,
+    /// The id of the item's scale.
     pub scale: String,
+    /// The item's id in the instrument.
     pub item: String,
     pub status: ItemStatus,
+    /// Respondents who answered the item; only when shown.
     pub respondents: Option<u64>,
+    /// Mean answer; only when shown.
     pub mean: Option<f64>,
+    /// Standard deviation of the answers; only when shown.
     pub sd: Option<f64>,
     /// % of answers at each scale point from min to max.
     pub pct: Vec<Option<f64>>,

@@ -6,7 +6,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
-use serde_json::json;
 
 use super::REPORT_CSS_PATH;
 use crate::error::AppError;
@@ -51,8 +50,17 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthorized(_)) {
             r.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        r.json(json!({ "error": message(self) }))
+        r.json(Problem {
+            error: message(self),
+        })
     }
+}
+
+/// The body of every API error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// What went wrong, in words a person can act on.
+    pub error: String,
 }
 
 /// An error on a page a person reads: a title saying what happened, the message, a way back.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod headers;
 pub mod heatmap_view;
 pub mod i18n;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod plan_access;
@@ -107,6 +108,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(api::routes)
             .configure(access::routes)
             .configure(reports_api::routes)
+            .configure(openapi::routes)
             .configure(reports_pages::routes)
             .configure(plan_access::routes)
             .default_service(web::to(not_found))

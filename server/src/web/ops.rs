@@ -21,13 +21,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Alive: answers as long as the workers run, whatever the database does, so that an
 /// orchestrator restarts a wedged process but not one whose database is briefly away.
-async fn healthz() -> HttpResponse {
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "`ok`: the process answers", content_type = "text/plain", body = String)))]
+pub(super) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().body("ok")
 }
 
 /// Ready: the database answers and every migration is applied. The reason on 503 is a fixed
 /// phrase (never the driver's error, which may quote the connection URL).
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "`ready`: the database answers and its migrations are current", content_type = "text/plain", body = String),
+        (status = 503, description = "Not ready, with the reason in a fixed phrase", content_type = "text/plain", body = String),
+    ))]
+pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
     let current = web::block(move || pool.migrations_current()).await;
     let reason = match current {
@@ -42,7 +49,10 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     plain(HttpResponse::ServiceUnavailable(), reason)
 }
 
-async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus metrics: requests by route template, the database pool, the outbox.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
+pub(super) async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,

@@ -1,13 +1,16 @@
 //! `/api/v1` report routes (bearer token or session): waves, heat map (JSON and CSV),
-//! profiles, item statistics, and the OpenAPI document. Every figure comes from the wave's
-//! release, narrowed to the reader's scope; every read is written to the audit log.
+//! profiles and item statistics. Every figure comes from the wave's release, narrowed to
+//! the reader's scope; every read is written to the audit log. The `#[utoipa::path]`
+//! annotations are the OpenAPI document ([`super::openapi`]).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use survey_engine::report::{HeatRow, ItemRow, ProfileRow};
+use utoipa::{IntoParams, ToSchema};
 
 use super::access::{authenticate, Credentials};
+use super::error::Problem;
 use super::AppState;
 use crate::auth::{audit, User};
 use crate::db::blocking;
@@ -16,11 +19,8 @@ use crate::error::{AppError, AppResult};
 use crate::reports::{csv_out, Context, Scope};
 use crate::survey::waves;
 
-pub const OPENAPI: &str = include_str!("openapi.json");
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/openapi.json", web::get().to(openapi))
-        .route("/api/v1/waves", web::get().to(list_waves))
+    cfg.route("/api/v1/waves", web::get().to(list_waves))
         .route("/api/v1/waves/{wave}/heatmap", web::get().to(heatmap))
         .route(
             "/api/v1/waves/{wave}/heatmap.csv",
@@ -30,15 +30,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/waves/{wave}/items", web::get().to(items));
 }
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// A report attribute of the wave (e.g. `tenure`): adds its cuts below each unit.
     pub attribute: Option<String>,
+    /// Narrows the answer to this unit's subtree (a path such as `Acme/Engineering`); it must
+    /// be within what the caller may read.
     pub unit: Option<String>,
-}
-
-async fn openapi() -> HttpResponse {
-    let mut r = HttpResponse::Ok();
-    r.content_type("application/json").body(OPENAPI)
 }
 
 /// Runs `work` for a signed-in user on the blocking pool.
@@ -119,33 +118,88 @@ pub fn read(
     })
 }
 
-async fn list_waves(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+/// A wave as the list shows it.
+#[derive(Serialize, ToSchema)]
+pub struct WaveSummary {
+    name: String,
+    /// `scheduled`, `open`, `closed` or `cancelled`.
+    status: String,
+    /// The instrument's id.
+    instrument: String,
+    /// When answering opens (UTC).
+    opens_at: chrono::NaiveDateTime,
+    /// When answering closes (UTC).
+    closes_at: chrono::NaiveDateTime,
+    /// k: no group under this many respondents is shown.
+    min_group_size: i32,
+    /// Report attributes: the cuts `?attribute=` accepts.
+    attributes: Vec<String>,
+    /// Whether reports exist: only for closed waves.
+    reports: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WaveList {
+    waves: Vec<WaveSummary>,
+}
+
+/// The waves, oldest first; reports exist for closed ones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves",
+    tag = "reports",
+    responses(
+        (status = 200, description = "The waves", body = WaveList),
+        (status = 401, description = "No valid token or session", body = Problem),
+    )
+)]
+pub(super) async fn list_waves(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let waves = as_user(&req, &state, |conn, _, _| {
         Ok(waves::list(conn)?
             .into_iter()
-            .map(|w| {
-                json!({
-                    "name": w.name,
-                    "status": w.status,
-                    "instrument": w.instrument,
-                    "opens_at": w.opens_at,
-                    "closes_at": w.closes_at,
-                    "min_group_size": w.min_group_size,
-                    "attributes": w.attribute_names(),
-                    "reports": w.status() == waves::WaveStatus::Closed,
-                })
+            .map(|w| WaveSummary {
+                status: w.status.to_string(),
+                reports: w.status() == waves::WaveStatus::Closed,
+                attributes: w.attribute_names(),
+                name: w.name,
+                instrument: w.instrument,
+                opens_at: w.opens_at,
+                closes_at: w.closes_at,
+                min_group_size: w.min_group_size,
             })
             .collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "waves": waves })))
+    Ok(HttpResponse::Ok().json(WaveList { waves }))
 }
 
 fn params(path: web::Path<String>, q: web::Query<ReportQuery>) -> (String, ReportQuery) {
     (path.into_inner(), q.into_inner())
 }
 
-async fn heatmap(
+/// Heat-map rows: every unit in scope (and its cuts) by scale, from the suppressed
+/// release, with the change against the organisation and the previous wave.
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves/{wave}/heatmap",
+    tag = "reports",
+    params(
+        ("wave" = String, Path, description = "The wave's name, e.g. `2026-Q3`"),
+        ReportQuery
+    ),
+    responses(
+        (status = 200, description = "Rows in tree order; a hidden cell carries its status and no figure", body = HeatmapBody),
+        (status = 400, description = "The wave has no such report attribute", body = Problem),
+        (status = 401, description = "No valid token or session", body = Problem),
+        (status = 403, description = "The unit is outside what the caller may read", body = Problem),
+        (status = 404, description = "No such wave, or the wave has no such unit", body = Problem),
+        (status = 409, description = "The wave is not closed: reports exist only for closed waves", body = Problem),
+    )
+)]
+pub(super) async fn heatmap(
     req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
@@ -173,17 +227,50 @@ async fn heatmap(
         .body(bytes))
 }
 
-#[derive(serde::Serialize)]
-struct HeatmapBody<'a> {
+#[derive(Serialize, ToSchema)]
+pub struct HeatmapBody<'a> {
+    /// The wave's name.
     wave: &'a str,
+    /// k: no group under this many respondents is shown.
     min_group_size: usize,
+    /// The closed wave `delta_prev` compares with, if any.
     previous_wave: Option<&'a str>,
+    /// The subtree the rows are narrowed to; null for everything the caller may read.
     scope: Option<&'a str>,
+    /// Scale ids in instrument order.
     scales: &'a [String],
-    rows: &'a [survey_engine::report::HeatRow],
+    rows: &'a [HeatRow],
 }
 
-async fn heatmap_csv(
+/// Profile or item rows of a wave.
+#[derive(Serialize, ToSchema)]
+pub struct RowsBody<T: ToSchema> {
+    /// The wave's name.
+    wave: String,
+    /// The subtree the rows are narrowed to; null for everything the caller may read.
+    scope: Option<String>,
+    rows: Vec<T>,
+}
+
+/// The heat-map CSV: the same rows as the JSON, with `delta_prev` as the last column.
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves/{wave}/heatmap.csv",
+    tag = "reports",
+    params(
+        ("wave" = String, Path, description = "The wave's name, e.g. `2026-Q3`"),
+        ReportQuery
+    ),
+    responses(
+        (status = 200, description = "RFC 4180 CSV, UTF-8, CRLF line ends; a cell that starts like a spreadsheet formula gets a leading apostrophe", content_type = "text/csv", body = String),
+        (status = 400, description = "The wave has no such report attribute", body = Problem),
+        (status = 401, description = "No valid token or session", body = Problem),
+        (status = 403, description = "The unit is outside what the caller may read", body = Problem),
+        (status = 404, description = "No such wave, or the wave has no such unit", body = Problem),
+        (status = 409, description = "The wave is not closed: reports exist only for closed waves", body = Problem),
+    )
+)]
+pub(super) async fn heatmap_csv(
     req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
@@ -215,7 +302,25 @@ async fn heatmap_csv(
         .body(bytes))
 }
 
-async fn profiles(
+/// The burnout-profile distribution per unit in scope (and its cuts).
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves/{wave}/profiles",
+    tag = "reports",
+    params(
+        ("wave" = String, Path, description = "The wave's name, e.g. `2026-Q3`"),
+        ReportQuery
+    ),
+    responses(
+        (status = 200, description = "Rows in tree order; a hidden cell carries its status and no figure", body = RowsBody<ProfileRow>),
+        (status = 400, description = "The wave has no such report attribute", body = Problem),
+        (status = 401, description = "No valid token or session", body = Problem),
+        (status = 403, description = "The unit is outside what the caller may read", body = Problem),
+        (status = 404, description = "No such wave, or the wave has no such unit", body = Problem),
+        (status = 409, description = "The wave is not closed: reports exist only for closed waves", body = Problem),
+    )
+)]
+pub(super) async fn profiles(
     req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
@@ -224,17 +329,35 @@ async fn profiles(
     let (wave, q) = params(path, q);
     let body = as_user(&req, &state, move |conn, user, st| {
         let r = read(conn, user, st, &wave, &q, "api profiles")?;
-        Ok(json!({
-            "wave": r.ctx.release().wave,
-            "scope": scope_label(&r.scope),
-            "rows": r.ctx.profile_records(&r.scope, r.attribute),
-        }))
+        Ok(RowsBody {
+            wave: r.ctx.release().wave.clone(),
+            scope: scope_label(&r.scope).map(str::to_string),
+            rows: r.ctx.profile_records(&r.scope, r.attribute),
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn items(
+/// Item statistics for the cells whose scale is shown.
+#[utoipa::path(
+    get,
+    path = "/api/v1/waves/{wave}/items",
+    tag = "reports",
+    params(
+        ("wave" = String, Path, description = "The wave's name, e.g. `2026-Q3`"),
+        ReportQuery
+    ),
+    responses(
+        (status = 200, description = "Rows in tree order, per cell and item", body = RowsBody<ItemRow>),
+        (status = 400, description = "The wave has no such report attribute", body = Problem),
+        (status = 401, description = "No valid token or session", body = Problem),
+        (status = 403, description = "The unit is outside what the caller may read", body = Problem),
+        (status = 404, description = "No such wave, or the wave has no such unit", body = Problem),
+        (status = 409, description = "The wave is not closed: reports exist only for closed waves", body = Problem),
+    )
+)]
+pub(super) async fn items(
     req: HttpRequest,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
@@ -243,11 +366,11 @@ async fn items(
     let (wave, q) = params(path, q);
     let body = as_user(&req, &state, move |conn, user, st| {
         let r = read(conn, user, st, &wave, &q, "api items")?;
-        Ok(json!({
-            "wave": r.ctx.release().wave,
-            "scope": scope_label(&r.scope),
-            "rows": r.ctx.item_records(&r.scope, r.attribute),
-        }))
+        Ok(RowsBody {
+            wave: r.ctx.release().wave.clone(),
+            scope: scope_label(&r.scope).map(str::to_string),
+            rows: r.ctx.item_records(&r.scope, r.attribute),
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))

@@ -364,18 +364,130 @@ fn every_report_read_is_audited_without_figures() {
     }
 }
 
+/// The schema a `$ref` names, or the schema itself.
+fn resolve<'a>(doc: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    }
+}
+
+/// Every field of `value` is a property of `schema`, every required property is there, and
+/// arrays of objects hold valid items: a check that the document describes what is sent.
+fn conforms(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+) {
+    let schema = resolve(doc, schema);
+    match value {
+        serde_json::Value::Object(fields) => {
+            let props = schema["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: an object where the schema says {schema}"));
+            for (name, v) in fields {
+                let p = props
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{at}: field {name} is not in the document"));
+                conforms(doc, p, v, &format!("{at}.{name}"));
+            }
+            for r in schema["required"].as_array().into_iter().flatten() {
+                assert!(
+                    fields.contains_key(r.as_str().unwrap()),
+                    "{at}: {r} missing"
+                );
+            }
+        }
+        serde_json::Value::Array(items) => {
+            if let Some(first) = items.first().filter(|x| x.is_object()) {
+                conforms(doc, &schema["items"], first, &format!("{at}[0]"));
+            }
+        }
+        serde_json::Value::String(s) => {
+            if let Some(allowed) = schema["enum"].as_array() {
+                assert!(
+                    allowed.iter().any(|a| a == s),
+                    "{at}: {s} not in {allowed:?}"
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
-fn openapi_documents_paths_that_all_answer() {
+fn openapi_documents_every_api_route_and_what_it_sends() {
+    // Every route the web layer registers under /api/v1 or for operations is in the document.
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let mut registered = Vec::new();
+    for entry in std::fs::read_dir(&web).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        // String literals given to `route(` or `resource(`, or named as a `..._PATH` const.
+        let parts: Vec<&str> = text.split('"').collect();
+        for (i, part) in parts.iter().enumerate().skip(1).step_by(2) {
+            let before = parts[i - 1].trim_end();
+            let is_route = before.ends_with("route(")
+                || before.ends_with("resource(")
+                || (before.ends_with("&str =") && before.contains("_PATH"));
+            let api =
+                part.starts_with("/api/") || ["/healthz", "/readyz", "/metrics"].contains(part);
+            if is_route && api && !part.starts_with("/api/docs") {
+                registered.push(part.to_string());
+            }
+        }
+    }
+    assert!(registered.len() >= 8, "{registered:?}");
     for backend in backends() {
         let f = fixture(backend);
         let doc = get(&f.app.url("/api/v1/openapi.json"), &As::Anonymous).json();
         let paths = doc["paths"].as_object().unwrap();
-        assert!(paths.len() >= 6);
-        for path in paths.keys() {
-            let url = f.app.url(&path.replace("{wave}", "W2"));
-            let r = get(&url, &As::Bearer(f.tokens[VIEWER].clone()));
-            assert_eq!(r.status, 200, "{backend:?} {path}: {}", r.body);
+        for route in &registered {
+            assert!(
+                paths.contains_key(route),
+                "{route} is served but not documented"
+            );
         }
+        let viewer = As::Bearer(f.tokens[VIEWER].clone());
+        for (path, item) in paths {
+            let Some(op) = item.get("get") else {
+                continue;
+            };
+            let url = f.app.url(&path.replace("{wave}", "W2"));
+            let r = get(&format!("{url}?attribute=tenure"), &viewer);
+            assert_eq!(r.status, 200, "{backend:?} {path}: {}", r.body);
+            let content = &op["responses"]["200"]["content"];
+            let schema = content.get("application/json").map(|c| &c["schema"]);
+            if let Some(schema) = schema.filter(|s| !s.is_null()) {
+                conforms(&doc, schema, &r.json(), path);
+            }
+            // Errors are documented problems too.
+            if path.contains("{wave}") {
+                let missing = get(&f.app.url(&path.replace("{wave}", "nope")), &viewer);
+                assert_eq!(missing.status, 404, "{path}");
+                conforms(
+                    &doc,
+                    &op["responses"]["404"]["content"]["application/json"]["schema"],
+                    &missing.json(),
+                    path,
+                );
+            }
+        }
+        // The answer route documents its body and its answers.
+        let submit = &paths["/api/v1/responses"]["post"];
+        assert!(submit["requestBody"].is_object());
+        assert!(submit["responses"]["201"].is_object());
+        assert!(submit["responses"]["410"].is_object());
+        // The reference page for people lists every route, from the binary's own assets.
+        let page = get(&f.app.url("/api/docs"), &As::Anonymous);
+        assert_eq!(page.status, 200);
+        for route in &registered {
+            assert!(
+                page.body.contains(route.as_str()),
+                "{route} not on the page"
+            );
+        }
+        assert!(!page.body.contains("<script"));
     }
 }
 

@@ -411,6 +411,7 @@ pub struct Placement {
 /// The decision for one cell and one measure; written in snake_case (`below_min`) in every
 /// export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CellStatus {
     /// The cell is published.
