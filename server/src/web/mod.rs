@@ -18,6 +18,7 @@ pub mod pages;
 pub mod plan_access;
 pub mod reports_api;
 pub mod reports_pages;
+pub mod signed_in;
 pub mod spans;
 pub mod survey;
 pub mod view;

@@ -4,13 +4,13 @@
 //! annotations are the OpenAPI document ([`super::openapi`]).
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use survey_engine::report::{HeatRow, ItemRow, ProfileRow};
 use utoipa::{IntoParams, ToSchema};
 
-use super::access::{authenticate, Credentials};
 use super::error::Problem;
+use super::signed_in::SignedIn;
 use super::AppState;
 use crate::auth::{audit, User};
 use crate::db::blocking;
@@ -40,19 +40,16 @@ pub struct ReportQuery {
     pub unit: Option<String>,
 }
 
-/// Runs `work` for a signed-in user on the blocking pool.
-async fn as_user<T, F>(req: &HttpRequest, state: &web::Data<AppState>, work: F) -> AppResult<T>
+/// Runs `work` on the blocking pool with a database connection.
+async fn on_pool<T, F>(state: &web::Data<AppState>, work: F) -> AppResult<T>
 where
-    F: FnOnce(&mut DbConn, &User, &AppState) -> AppResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConn, &AppState) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    let creds = Credentials::of(req);
     let st = state.clone();
     blocking(move || {
         let mut conn = st.pool.get()?;
-        let (user, _) = authenticate(&mut conn, &st.access.session_key, &creds)?
-            .ok_or_else(|| AppError::Unauthorized("sign in or send a bearer token".into()))?;
-        work(&mut conn, &user, &st)
+        work(&mut conn, &st)
     })
     .await
 }
@@ -153,11 +150,8 @@ pub struct WaveList {
         (status = 401, description = "No valid token or session", body = Problem),
     )
 )]
-pub(super) async fn list_waves(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> AppResult<HttpResponse> {
-    let waves = as_user(&req, &state, |conn, _, _| {
+pub(super) async fn list_waves(_: SignedIn, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let waves = on_pool(&state, |conn, _| {
         Ok(waves::list(conn)?
             .into_iter()
             .map(|w| WaveSummary {
@@ -200,14 +194,14 @@ fn params(path: web::Path<String>, q: web::Query<ReportQuery>) -> (String, Repor
     )
 )]
 pub(super) async fn heatmap(
-    req: HttpRequest,
+    who: SignedIn,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let bytes = as_user(&req, &state, move |conn, user, st| {
-        let r = read(conn, user, st, &wave, &q, "api heatmap")?;
+    let bytes = on_pool(&state, move |conn, st| {
+        let r = read(conn, &who.user, st, &wave, &q, "api heatmap")?;
         let rel = r.ctx.release();
         // Serialised straight from the records: a `serde_json::Value` tree of 100,000 rows
         // costs more than the rows themselves.
@@ -271,15 +265,15 @@ pub struct RowsBody<T: ToSchema> {
     )
 )]
 pub(super) async fn heatmap_csv(
-    req: HttpRequest,
+    who: SignedIn,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
     let name = wave.clone();
-    let bytes = as_user(&req, &state, move |conn, user, st| {
-        let r = read(conn, user, st, &wave, &q, "export heatmap.csv")?;
+    let bytes = on_pool(&state, move |conn, st| {
+        let r = read(conn, &who.user, st, &wave, &q, "export heatmap.csv")?;
         csv_out::heatmap(&r.ctx.heat_records(&r.scope, r.attribute))
     })
     .await?;
@@ -321,14 +315,14 @@ pub(super) async fn heatmap_csv(
     )
 )]
 pub(super) async fn profiles(
-    req: HttpRequest,
+    who: SignedIn,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let body = as_user(&req, &state, move |conn, user, st| {
-        let r = read(conn, user, st, &wave, &q, "api profiles")?;
+    let body = on_pool(&state, move |conn, st| {
+        let r = read(conn, &who.user, st, &wave, &q, "api profiles")?;
         Ok(RowsBody {
             wave: r.ctx.release().wave.clone(),
             scope: scope_label(&r.scope).map(str::to_string),
@@ -358,14 +352,14 @@ pub(super) async fn profiles(
     )
 )]
 pub(super) async fn items(
-    req: HttpRequest,
+    who: SignedIn,
     path: web::Path<String>,
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let body = as_user(&req, &state, move |conn, user, st| {
-        let r = read(conn, user, st, &wave, &q, "api items")?;
+    let body = on_pool(&state, move |conn, st| {
+        let r = read(conn, &who.user, st, &wave, &q, "api items")?;
         Ok(RowsBody {
             wave: r.ctx.release().wave.clone(),
             scope: scope_label(&r.scope).map(str::to_string),

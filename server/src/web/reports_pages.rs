@@ -3,18 +3,19 @@
 //! report. Every figure comes from the release, narrowed to the reader's scope.
 
 use actix_web::http::header;
-use actix_web::ResponseError;
-use actix_web::{web, HttpRequest, HttpResponse};
+
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
-use super::access::{self, authenticate, Credentials, Reader};
+use super::access::Reader;
 use super::enc;
 use super::error::PageError;
 use super::heatmap_view::{heat_page, HeatQuery};
 use super::reports_api::{read, ReportQuery};
+use super::signed_in::PageReader;
 use super::AppState;
 use super::REPORT_CSS_PATH;
 use crate::auth::{Role, User};
@@ -37,36 +38,28 @@ async fn home() -> HttpResponse {
         .finish()
 }
 
-fn html(body: AppResult<String>) -> HttpResponse {
-    match body {
-        Ok(b) => {
-            let mut r = HttpResponse::Ok();
-            r.content_type("text/html; charset=utf-8").body(b)
-        }
-        Err(AppError::Unauthorized(_)) => access::to_login(),
-        Err(e) => PageError::from(e).error_response(),
-    }
-}
-
-/// Runs page work for a signed-in user; without a session the answer is the login page.
-async fn page<F>(req: &HttpRequest, state: &web::Data<AppState>, work: F) -> HttpResponse
+/// Runs page work for the signed-in reader on the blocking pool; the page, or an error
+/// page with a way back.
+async fn page<F>(
+    who: PageReader,
+    state: &web::Data<AppState>,
+    work: F,
+) -> Result<HttpResponse, PageError>
 where
     F: FnOnce(&mut crate::db::DbConn, &User, Reader, &AppState) -> AppResult<String>
         + Send
         + 'static,
 {
-    let creds = Credentials::of(req);
     let st = state.clone();
-    html(
-        blocking(move || {
-            let mut conn = st.pool.get()?;
-            let (user, session) = authenticate(&mut conn, &st.access.session_key, &creds)?
-                .ok_or_else(|| AppError::Unauthorized("sign in".into()))?;
-            let reader = Reader::of(&user, session.as_ref());
-            work(&mut conn, &user, reader, &st)
-        })
-        .await,
-    )
+    let PageReader(who) = who;
+    let body = blocking(move || {
+        let mut conn = st.pool.get()?;
+        work(&mut conn, &who.user, who.reader(), &st)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 fn render(t: &impl Template) -> AppResult<String> {
@@ -89,8 +82,8 @@ struct Landing {
     action_plan: Option<String>,
 }
 
-async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    page(&req, &state, |conn, user, reader, _| {
+async fn landing(who: PageReader, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    page(who, &state, |conn, user, reader, _| {
         let waves = waves::list(conn)?
             .into_iter()
             .rev()
@@ -116,14 +109,14 @@ async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn heatmap(
-    req: HttpRequest,
+    who: PageReader,
     path: web::Path<String>,
     q: web::Query<HeatQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
     let q = q.into_inner();
-    page(&req, &state, move |conn, user, reader, st| {
+    page(who, &state, move |conn, user, reader, st| {
         let rq = ReportQuery {
             attribute: q.attribute.clone(),
             unit: q.unit.clone(),
@@ -225,12 +218,12 @@ struct TrendPage {
 }
 
 async fn trend(
-    req: HttpRequest,
+    who: PageReader,
     q: web::Query<TrendQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, PageError> {
     let q = q.into_inner();
-    page(&req, &state, move |conn, user, reader, st| {
+    page(who, &state, move |conn, user, reader, st| {
         let all = waves::list(conn)?;
         let wave = match &q.wave {
             Some(name) => waves::find(conn, name)?,
@@ -288,12 +281,12 @@ struct PrintPage {
 }
 
 async fn print(
-    req: HttpRequest,
+    who: PageReader,
     path: web::Path<String>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
-    page(&req, &state, move |conn, user, reader, st| {
+    page(who, &state, move |conn, user, reader, st| {
         let r = read(
             conn,
             user,
