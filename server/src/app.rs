@@ -25,7 +25,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings.bind = bind;
     }
     if args.demo {
-        demo::ensure(&pool, &settings, demo::DEFAULT_SEED)?;
+        commands::demo::ensure(&pool, &settings, demo::DEFAULT_SEED)?;
     }
     let listener = TcpListener::bind(&settings.bind)?;
     let address = listener.local_addr()?;

@@ -4,7 +4,7 @@ mod access;
 mod action;
 mod action_plan;
 mod backup;
-mod demo;
+pub mod demo;
 mod instrument;
 pub(crate) mod mail;
 mod report;

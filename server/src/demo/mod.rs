@@ -53,9 +53,50 @@ pub use plan::{wave_plan, WavePlan};
 
 // ---------------------------------------------------------------- building it
 
+/// What [`ensure`] did, for the command to print.
+pub enum Outcome {
+    /// The demo was built on an empty database.
+    Built(Built),
+    /// The demo's own SQLite database: its logins got new passwords.
+    NewPasswords(Vec<Login>),
+    /// The database holds other data, or the demo on PostgreSQL: nothing changed.
+    LeftAlone {
+        units: i64,
+        people: i64,
+        waves: i64,
+        is_demo: bool,
+    },
+}
+
+/// A demo login and what became of it.
+pub struct Login {
+    /// "admin login", "manager login (Northwind/Sales)".
+    pub who: String,
+    pub email: &'static str,
+    /// The new password; `None` when the user was removed (it stays removed).
+    pub password: Option<String>,
+}
+
+/// What the build made.
+pub struct Built {
+    pub seed: u64,
+    pub people: usize,
+    pub units: usize,
+    /// Each wave, whether it is the open one, and how many answered.
+    pub waves: Vec<(Wave, bool, usize)>,
+    /// The units with a story, and the story.
+    pub plot: Vec<(Story, String)>,
+    /// `None` when the admin existed already (its password is unchanged).
+    pub admin_password: Option<String>,
+    pub manager_password: Option<String>,
+    /// A few answer links of the open wave (shown only now: the database keeps hashes).
+    pub links: Vec<String>,
+    pub seconds: f64,
+}
+
 /// Builds the demo on an empty database (no units, people or waves); on any other database
 /// says so and changes nothing.
-pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
+pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<Outcome> {
     let _turn = take_turn(settings)?;
     let (unit_count, people_count, wave_count) = {
         let mut conn = pool.get()?;
@@ -78,53 +119,41 @@ pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<(
         // logins. On PostgreSQL, replicas started together with `--demo` land here too, and
         // new passwords would void the ones the first replica printed.
         if is_demo && Backend::of(url) == Backend::Sqlite {
-            return again(&mut conn, settings);
+            return Ok(Outcome::NewPasswords(again(&mut conn)?));
         }
-        println!(
-            "the database already holds data ({unit_count} units, {people_count} people, \
-             {wave_count} waves): the demo was not created, nothing was changed"
-        );
-        if is_demo {
-            println!(
-                "it is the demo: its logins were printed by the run that built it; to start \
-                 over, drop and create the database, then run this command again"
-            );
-        }
-        return Ok(());
+        return Ok(Outcome::LeftAlone {
+            units: unit_count,
+            people: people_count,
+            waves: wave_count,
+            is_demo,
+        });
     }
-    build(pool, settings, seed)
+    Ok(Outcome::Built(build(pool, settings, seed)?))
 }
 
 /// A second `--demo` on the demo's own SQLite database: new passwords for the demo's logins
 /// (the database keeps only hashes, so the first run's cannot be shown again; their sessions
-/// end), and how to start over. Nothing else changes.
-fn again(conn: &mut DbConn, settings: &Settings) -> anyhow::Result<()> {
-    println!("the demo is already in this database; its logins get new passwords:");
-    let manager = format!("manager login ({MANAGER_UNIT})");
+/// end). Nothing else changes.
+fn again(conn: &mut DbConn) -> anyhow::Result<Vec<Login>> {
+    let mut logins = Vec::new();
     for (who, email) in [
-        ("admin login", ADMIN_EMAIL),
-        (manager.as_str(), MANAGER_EMAIL),
+        ("admin login".to_string(), ADMIN_EMAIL),
+        (format!("manager login ({MANAGER_UNIT})"), MANAGER_EMAIL),
     ] {
         let password = new_password()?;
-        match crate::auth::set_password_hash(conn, email, &hash_password(&password)?) {
-            Ok(()) => println!("{who}: {email} / {password}"),
-            Err(crate::error::AppError::NotFound(_)) => {
-                println!("{who}: {email} was removed; it stays removed")
-            }
+        let password = match crate::auth::set_password_hash(conn, email, &hash_password(&password)?)
+        {
+            Ok(()) => Some(password),
+            Err(crate::error::AppError::NotFound(_)) => None,
             Err(e) => return Err(e.into()),
-        }
+        };
+        logins.push(Login {
+            who,
+            email,
+            password,
+        });
     }
-    println!(
-        "sign in at {}/login",
-        settings.base_url.trim_end_matches('/')
-    );
-    let db = settings.database_url.expose();
-    println!(
-        "the answer links were shown only when the demo was built (the database keeps only \
-         their hashes); to start over with new links, stop the server, delete {db}, \
-         {db}-wal and {db}-shm, then run this command again"
-    );
-    Ok(())
+    Ok(logins)
 }
 
 /// On PostgreSQL, replicas started together with `serve --demo` take turns: a session
@@ -145,7 +174,7 @@ fn take_turn(settings: &Settings) -> anyhow::Result<Option<DbConn>> {
     Ok(Some(conn))
 }
 
-fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
+fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<Built> {
     let started = std::time::Instant::now();
     let org = Org::generate(seed);
     let plan = wave_plan(crate::clock::now());
@@ -164,11 +193,6 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
         let mut conn = pool.get()?;
         roster::import(&mut conn, &org.roster(), false, false)?
     };
-    println!(
-        "demo organisation \"{ROOT}\" (seed {seed}): {} people in {} units",
-        org.people.len(),
-        imported.units_created
-    );
 
     let mut summaries = Vec::new();
     let mut links = Vec::new();
@@ -236,50 +260,21 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<()> {
         create_manager(&mut conn)?
     };
 
-    for (wave, open, answered) in &summaries {
-        let invited = org.people.len();
-        let pct = 100.0 * *answered as f64 / invited.max(1) as f64;
-        if !open {
-            println!(
-                "wave {} ({} to {}), closed: {answered} of {invited} answered ({pct:.0}%)",
-                wave.name,
-                wave.opens_at.format("%Y-%m-%d"),
-                wave.closes_at.format("%Y-%m-%d"),
-            );
-        } else {
-            println!(
-                "wave {} open until {} UTC: {answered} of {invited} answered so far ({pct:.0}%); \
-                 the invitations are in {}",
-                wave.name,
-                wave.closes_at.format("%Y-%m-%d %H:%M"),
-                settings.outbox_dir.display()
-            );
-        }
-    }
-    println!("what to look for:");
-    for g in org.plot() {
-        println!("  {:<11} {}", g.story.as_str(), g.path);
-    }
-    match &admin_password {
-        Some(password) => println!("admin login: {ADMIN_EMAIL} / {password}"),
-        None => println!("admin login: {ADMIN_EMAIL} exists already; its password is unchanged"),
-    }
-    if let Some(password) = &manager_password {
-        println!("manager login ({MANAGER_UNIT}): {MANAGER_EMAIL} / {password}");
-    }
-    println!(
-        "sign in at {}/login",
-        settings.base_url.trim_end_matches('/')
-    );
-    println!(
-        "answer links of the open wave (each works once; shown only now, the database keeps \
-         only their hashes):"
-    );
-    for link in &links {
-        println!("  {link}");
-    }
-    println!("demo built in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
+    Ok(Built {
+        seed,
+        people: org.people.len(),
+        units: imported.units_created,
+        waves: summaries,
+        plot: org
+            .plot()
+            .into_iter()
+            .map(|g| (g.story, g.path.clone()))
+            .collect(),
+        admin_password,
+        manager_password,
+        links,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Opens a wave with its invitations written to `capture`; returns each invitee's token by
