@@ -330,39 +330,3 @@ fn emails_claimed_by_a_dead_worker_are_sent_once_its_lease_runs_out() {
         assert_eq!(sink.messages().len(), 5);
     }
 }
-
-#[test]
-fn nothing_goes_out_once_the_wave_closing_time_has_passed() {
-    // A wave closed by hand only: its time passed but nobody ran `wave close` yet. Queued
-    // invitations would carry links that already say "closed".
-    let Some(sink) = SmtpSink::start() else {
-        return;
-    };
-    let ws = Workspace::new(Backend::Sqlite);
-    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster(5))]);
-    let closes = chrono::Utc::now() + chrono::Duration::seconds(3);
-    ws.ok(&[
-        "wave",
-        "create",
-        "Late",
-        "--instrument",
-        "worklife-pulse",
-        "--opens",
-        "2026-01-01",
-        "--closes",
-        &closes.format("%Y-%m-%d %H:%M:%S").to_string(),
-        "--min-group-size",
-        "3",
-    ]);
-    run(&ws, &sink, &["wave", "open", "Late", "--no-send"], &[]);
-    let left = (closes - chrono::Utc::now()).num_milliseconds().max(0) as u64;
-    std::thread::sleep(Duration::from_millis(left + 1_000));
-    let out = run(&ws, &sink, &["mail", "send"], &[]);
-    assert!(out.contains("0 email(s) sent"), "{out}");
-    assert!(sink.messages().is_empty());
-    let status = run(&ws, &sink, &["wave", "status", "Late"], &[]);
-    assert_eq!(
-        mail_line(&status),
-        "emails: 0 sent, 0 pending, 0 failed permanently"
-    );
-}

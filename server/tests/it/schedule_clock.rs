@@ -1,7 +1,7 @@
 //! The schedule and the outbox on a manual clock, moved instead of waited for: a scheduled
 //! wave opens at its opening time (not before), reminds only those who have not answered at
 //! the reminder time, closes at its closing time, schedules its quarterly follow-up, and
-//! sends nothing once closed. Each step happens once even when two servers tick at the same
+//! sends nothing once closed, nor past a closing time nobody acted on yet. Each step happens once even when two servers tick at the same
 //! moment. (The real `serve` processes run the same schedule in `mail_schedule`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -277,4 +277,31 @@ fn a_follow_up_left_without_its_schedule_by_a_crash_is_scheduled() {
     );
     assert_eq!(schedules(), 2, "the follow-up is scheduled now: {list}");
     assert_eq!(list.lines().count(), 3, "and not created twice: {list}");
+}
+
+#[test]
+fn nothing_goes_out_once_the_wave_closing_time_has_passed() {
+    // A wave whose closing time passed but that nobody closed yet: queued invitations would
+    // carry links that already say "closed", so the worker settles them unsent.
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster(5))]);
+        let now = worklife_server::clock::now();
+        let opens = now - Duration::days(1);
+        let closes = now + Duration::hours(1);
+        create(&ws, "Late", opens, closes, &[]);
+        ws.ok(&["wave", "open", "Late", "--no-send"]);
+        let clock = Clock::manual(closes + Duration::seconds(1));
+        let worker = Worker::new(ws.pool(), &ws.settings())
+            .unwrap()
+            .with_clock(clock);
+        let round = worker.drain().unwrap();
+        assert_eq!((round.claimed, round.sent), (5, 0), "{backend:?}");
+        assert!(recipients(&ws).is_empty());
+        let status = ws.ok(&["wave", "status", "Late"]);
+        assert!(
+            status.contains("emails: 0 sent, 0 pending, 0 failed permanently"),
+            "{backend:?}: {status}"
+        );
+    }
 }
