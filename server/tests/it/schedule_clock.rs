@@ -1,8 +1,9 @@
 //! The schedule and the outbox on a manual clock, moved instead of waited for: a scheduled
 //! wave opens at its opening time (not before), reminds only those who have not answered at
 //! the reminder time, closes at its closing time, schedules its quarterly follow-up, and
-//! sends nothing once closed, nor past a closing time nobody acted on yet. Each step happens once even when two servers tick at the same
-//! moment. (The real `serve` processes run the same schedule in `mail_schedule`.)
+//! sends nothing once closed, nor past a closing time nobody acted on yet. Each step happens
+//! once even when two servers tick at the same moment. (The real `serve` processes run the
+//! same schedule in `mail_schedule`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
