@@ -38,10 +38,10 @@ awk -v n="$people" 'BEGIN { print "email,unit"; for (i = 0; i < n; i++) printf "
 find outbox -name '*.eml' -exec grep -h '^http://bench/s/' {} + | sed 's#.*/s/##' | tr -d '\r' > tokens.txt
 echo "$(wc -l < tokens.txt) tokens"
 
-"$wl" serve --bind 127.0.0.1:0 > serve.out 2> serve.err &
+WORKLIFE_METRICS_BIND= "$wl" serve --bind 127.0.0.1:0 > serve.out 2> serve.err &
 server=$!
 for _ in $(seq 50); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
-address=$(grep -o 'http://[0-9.:]*' serve.out)
+address=$(grep -o 'listening on http://[0-9.:]*' serve.out | grep -o 'http://.*')
 TOKENS_FILE="$work/tokens.txt" WRK_THREADS=2 wrk -t2 -c"$connections" -d"${seconds}s" \
   -s "$root/bench/submit.lua" "$address" | grep -E "stored|Requests/sec"
 kill "$server"; wait "$server" 2>/dev/null || true

@@ -29,6 +29,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let listener = TcpListener::bind(&settings.bind)?;
     let address = listener.local_addr()?;
+    let metrics_listener = match settings.metrics_bind.trim() {
+        "" => None,
+        bind => Some(TcpListener::bind(bind).map_err(|e| {
+            anyhow::anyhow!(
+                "metrics_bind {bind}: {e} (set WORKLIFE_METRICS_BIND, or \"\" for none)"
+            )
+        })?),
+    };
     // Requests are logged by `web::spans` (route templates only, A4), set up in `web::run`.
     let timeout = std::time::Duration::from_secs(settings.shutdown_timeout_secs);
     // Background workers take `shutdown.subscribe()` and finish their round on a signal.
@@ -43,6 +51,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .releases
         .warm_up(state.pool.clone(), state.instruments.clone());
     actix_web::rt::System::new().block_on(async move {
+        let metrics = match metrics_listener {
+            Some(l) => {
+                let at = l.local_addr()?;
+                let server = web::run_metrics(l, &state)?;
+                let handle = server.handle();
+                actix_web::rt::spawn(server);
+                Some((at, handle))
+            }
+            None => None,
+        };
         let server = web::run(listener, state)?;
         shutdown.stop_on_signals(server.handle());
         // Started once signals are handled, so a SIGTERM never cuts a batch short.
@@ -55,9 +73,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             writeln!(out, "worklife listening on http://{address}")?;
+            if let Some((at, _)) = &metrics {
+                writeln!(out, "metrics on http://{at}/metrics")?;
+            }
             out.flush()?;
         }
         server.await?;
+        if let Some((_, handle)) = metrics {
+            handle.stop(true).await;
+        }
         // The server also ends without a signal if it fails; workers must stop either way.
         shutdown.trigger();
         if !shutdown.workers_done(timeout).await {

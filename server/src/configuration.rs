@@ -17,6 +17,10 @@ pub struct Settings {
     pub pool_size: u32,
     /// Where `serve` listens.
     pub bind: String,
+    /// Where `serve` answers `GET /metrics` for monitoring: its own listener, on loopback by
+    /// default, so the application port never shows live submission or failed-login counts.
+    /// Empty: no metrics listener.
+    pub metrics_bind: String,
     /// The public address respondents reach, used in invitation links.
     pub base_url: String,
     /// The folder emails are written to by the file transport.
@@ -116,6 +120,7 @@ impl Default for Settings {
             database_url: Secret("worklife.db".into()),
             pool_size: 8,
             bind: "127.0.0.1:8080".into(),
+            metrics_bind: "127.0.0.1:9464".into(),
             base_url: "http://127.0.0.1:8080".into(),
             outbox_dir: PathBuf::from("outbox"),
             mail_from: "Worklife survey <survey@worklife.invalid>".into(),

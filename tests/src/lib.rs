@@ -411,6 +411,8 @@ pub fn spawn_app(workspace: Workspace) -> TestApp {
 pub struct Served {
     pub child: Child,
     pub address: String,
+    /// The metrics listener (`metrics_bind`, a free loopback port here).
+    pub metrics_address: String,
 }
 
 impl Served {
@@ -429,6 +431,7 @@ impl Served {
         command
             .args(["serve", "--bind", "127.0.0.1:0"])
             .current_dir(ws.dir.path())
+            .env("WORKLIFE_METRICS_BIND", "127.0.0.1:0")
             .env("WORKLIFE_DATABASE_URL", &ws.db.url)
             .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
             .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
@@ -447,9 +450,21 @@ impl Served {
             .strip_prefix("worklife listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_string();
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+        let metrics_address = line
+            .trim()
+            .strip_prefix("metrics on ")
+            .and_then(|m| m.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("unexpected second line: {line:?}"))
+            .to_string();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Served { child, address }
+        Served {
+            child,
+            address,
+            metrics_address,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -120,3 +120,27 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     .run();
     Ok(server)
 }
+
+/// The metrics server on its own listener (`metrics_bind`): `GET /metrics` and nothing
+/// else, one worker, stopped by the caller when the application server stops.
+pub fn run_metrics(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
+    let data = web::Data::new(MetricsState {
+        pool: state.pool.clone(),
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(headers::security())
+            .app_data(data.clone())
+            .configure(ops::metrics_routes)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// What the metrics listener reads: the pool, for its gauges.
+pub struct MetricsState {
+    pub pool: DbPool,
+}

@@ -42,7 +42,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         api::submit,
         ops::healthz,
         ops::readyz,
-        ops::prometheus,
         json,
     ),
     components(schemas(super::error::Problem)),
@@ -51,7 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     tags(
         (name = "reports", description = "Figures of closed waves, within the reader's scope"),
         (name = "answers", description = "Submitting an answer sheet"),
-        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "operations", description = "Health and readiness (metrics are on their own listener, `metrics_bind`)"),
     )
 )]
 pub struct ApiDoc;

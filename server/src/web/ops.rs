@@ -1,6 +1,7 @@
-//! Operations endpoints: `GET /healthz` (the process is alive), `GET /readyz` (the database
-//! answers and its migrations are current: send traffic here) and `GET /metrics`
-//! (Prometheus), plus the middleware that counts requests by route template.
+//! Operations endpoints: `GET /healthz` (the process is alive) and `GET /readyz` (the
+//! database answers and its migrations are current: send traffic here) on the application
+//! port, `GET /metrics` (Prometheus) on the metrics listener only (`metrics_bind`), plus the
+//! middleware that counts requests by route template.
 
 use std::time::Instant;
 
@@ -15,9 +16,15 @@ use crate::metrics;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(prometheus));
+        .route("/readyz", web::get().to(readyz));
 }
+
+/// The metrics listener's one route (`metrics_bind`), kept off the application port.
+pub fn metrics_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(METRICS_PATH, web::get().to(prometheus));
+}
+
+pub const METRICS_PATH: &str = "/metrics";
 
 /// Alive: answers as long as the workers run, whatever the database does, so that an
 /// orchestrator restarts a wedged process but not one whose database is briefly away.
@@ -50,9 +57,7 @@ pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics: requests by route template, the database pool, the outbox.
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
-pub(super) async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
+pub(super) async fn prometheus(state: web::Data<super::MetricsState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,

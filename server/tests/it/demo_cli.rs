@@ -568,6 +568,7 @@ fn serve_demo_builds_the_demo_once_and_serves() {
             let mut child = Command::new(worklife_bin())
                 .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
                 .current_dir(ws.dir.path())
+                .env("WORKLIFE_METRICS_BIND", "")
                 .env("WORKLIFE_DATABASE_URL", &ws.db.url)
                 .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
                 .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")

@@ -42,7 +42,7 @@ fn readyz_answers_503_while_a_migration_is_pending_and_healthz_stays_alive() {
 }
 
 #[test]
-fn metrics_count_submissions_by_route_template_and_never_show_the_token() {
+fn metrics_count_submissions_by_route_template_on_their_own_listener_and_never_show_the_token() {
     for backend in backends() {
         let ws = Workspace::new(backend);
         let tokens = wave_of(&ws, 3);
@@ -59,7 +59,10 @@ fn metrics_count_submissions_by_route_template_and_never_show_the_token() {
         );
         assert_eq!(get(&served.address, &format!("/s/{}", tokens[1])).0, 200);
 
-        let (status, body) = get(&served.address, "/metrics");
+        // Not on the application port: live counts of submissions and failed logins are for
+        // monitoring only.
+        assert_eq!(get(&served.address, "/metrics").0, 404, "{backend:?}");
+        let (status, body) = get(&served.metrics_address, "/metrics");
         assert_eq!(status, 200);
         for line in [
             "worklife_submissions_total 1",

@@ -299,6 +299,7 @@ fn the_real_server_logs_no_token_address_agent_or_answer() {
         let mut child = Command::new(worklife_bin())
             .args(["serve", "--bind", "127.0.0.2:0"])
             .current_dir(ws.dir.path())
+            .env("WORKLIFE_METRICS_BIND", "")
             .env("WORKLIFE_DATABASE_URL", &ws.db.url)
             .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
             .env("RUST_LOG", "debug")
