@@ -114,6 +114,16 @@ pub struct Support {
     pub crisis: String,
 }
 
+impl Settings {
+    /// Whether the service is reached over https: cookies get `Secure`, answers HSTS.
+    pub fn is_https(&self) -> bool {
+        self.base_url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("https://")
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

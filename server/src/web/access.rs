@@ -12,6 +12,7 @@ use super::error::PageError;
 use super::{AppState, REPORT_CSS, REPORT_CSS_PATH};
 use crate::auth::session::{self, Session, SessionKey};
 use crate::auth::{self, password, ratelimit, User};
+use crate::configuration::Settings;
 use crate::db::blocking;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -105,6 +106,7 @@ struct LoginPage {
 }
 
 fn login_response(
+    settings: &Settings,
     status: StatusCode,
     email: &str,
     error: Option<String>,
@@ -121,13 +123,17 @@ fn login_response(
     let mut r = HttpResponse::build(status);
     r.insert_header((
         header::SET_COOKIE,
-        format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"),
+        format!(
+            "{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+            if settings.is_https() { "; Secure" } else { "" }
+        ),
     ));
     Ok(r.content_type("text/html; charset=utf-8").body(body))
 }
 
-async fn login_page() -> HttpResponse {
-    login_response(StatusCode::OK, "", None).unwrap_or_else(|e| PageError::from(e).error_response())
+async fn login_page(state: web::Data<AppState>) -> HttpResponse {
+    login_response(&state.settings, StatusCode::OK, "", None)
+        .unwrap_or_else(|e| PageError::from(e).error_response())
 }
 
 /// Fields default to empty so that a missing CSRF token is a 403 like a wrong one.
@@ -189,7 +195,7 @@ async fn login(
         }
     })
     .await;
-    let secure_cookie = state.settings.base_url.starts_with("https://");
+    let secure_cookie = state.settings.is_https();
     match outcome {
         Ok(Ok(value)) => {
             let mut r = HttpResponse::SeeOther();
@@ -201,6 +207,7 @@ async fn login(
                 .finish()
         }
         Ok(Err(StatusCode::TOO_MANY_REQUESTS)) => login_response(
+            &state.settings,
             StatusCode::TOO_MANY_REQUESTS,
             &email,
             Some(format!(
@@ -210,6 +217,7 @@ async fn login(
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Ok(Err(_)) => login_response(
+            &state.settings,
             StatusCode::UNAUTHORIZED,
             &email,
             Some("The email or the password is wrong.".into()),
@@ -262,7 +270,7 @@ async fn logout(
             r.insert_header((header::LOCATION, "/login"))
                 .insert_header((
                     header::SET_COOKIE,
-                    session::set_cookie(None, state.settings.base_url.starts_with("https://")),
+                    session::set_cookie(None, state.settings.is_https()),
                 ))
                 .finish()
         }

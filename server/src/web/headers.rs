@@ -9,9 +9,17 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Keeps answers (an answer form carries its token in the address, a report carries figures)
-/// out of caches, referrers, frames and search engines.
-pub fn security() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// out of caches, referrers, frames and search engines; under an https `base_url`, browsers
+/// are told to use https only (HSTS), so a token never travels in clear text after a first
+/// visit.
+pub fn security(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new();
+    let headers = if https {
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        headers
+    };
+    headers
         .add((header::CACHE_CONTROL, "no-store"))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

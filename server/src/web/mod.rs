@@ -96,12 +96,13 @@ async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 /// `shutdown_timeout_secs` for requests in flight.
 pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let shutdown_timeout = state.settings.shutdown_timeout_secs;
+    let https = state.settings.is_https();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::<spans::RedactedRootSpan>::new())
             .wrap(actix_web::middleware::from_fn(ops::record))
-            .wrap(headers::security())
+            .wrap(headers::security(https))
             .app_data(data.clone())
             .configure(ops::routes)
             .route(pages::STYLESHEET_PATH, web::get().to(stylesheet))
@@ -129,7 +130,7 @@ pub fn run_metrics(listener: TcpListener, state: &AppState) -> anyhow::Result<Se
     });
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(headers::security())
+            .wrap(headers::security(false))
             .app_data(data.clone())
             .configure(ops::metrics_routes)
     })

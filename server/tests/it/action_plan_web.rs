@@ -66,7 +66,7 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             App::new()
                 .app_data(web::Data::new(state))
                 // The security headers every answer of the real app carries.
-                .wrap(worklife_server::web::headers::security())
+                .wrap(worklife_server::web::headers::security(false))
                 .service(
                     web::scope("/m/big")
                         .wrap_fn(|req, srv| {

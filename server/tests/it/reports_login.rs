@@ -277,6 +277,51 @@ fn every_answer_carries_the_security_headers() {
     }
 }
 
+/// Behind https (the public `base_url`), every cookie is `Secure` and every answer tells
+/// the browser to use https only; on a plain-http install neither is set, or sign-in would
+/// not work at all.
+#[test]
+fn under_https_every_cookie_is_secure_and_answers_carry_hsts() {
+    let backend = backends()[0];
+    let f = fixture(backend);
+    let https = spawn_replica_at(&f.app, Some("https://survey.example.org"));
+    for (address, secure) in [(https.as_str(), true), (f.app.address.as_str(), false)] {
+        let page = get(&format!("{address}/login"), &As::Anonymous);
+        let signed_in = login_at(address, ADMIN, &f.passwords[ADMIN]);
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        let (value, _) = signed_in.cookie("wl_session").unwrap();
+        let reports = get(
+            &format!("{address}/reports"),
+            &As::Cookie(format!("wl_session={value}")),
+        );
+        let logout = post_form(
+            &format!("{address}/logout"),
+            Some(&format!("wl_session={value}")),
+            &format!("csrf={}", csrf_of(&reports.body)),
+        );
+        assert_eq!(logout.status, 303, "{}", logout.body);
+        for (what, reply, name) in [
+            ("login page", &page, "wl_login"),
+            ("sign-in", &signed_in, "wl_session"),
+            ("sign-out", &logout, "wl_session"),
+        ] {
+            let (_, cookie) = reply.cookie(name).unwrap();
+            assert_eq!(
+                cookie.contains("; Secure"),
+                secure,
+                "{address} {what}: {cookie}"
+            );
+        }
+        for reply in [&page, &signed_in, &reports, &logout] {
+            let hsts = reply.header("strict-transport-security");
+            assert_eq!(hsts.is_some(), secure, "{address}: {hsts:?}");
+            if secure {
+                assert_eq!(hsts, Some("max-age=31536000"));
+            }
+        }
+    }
+}
+
 /// A report page that cannot be shown says so on a page of its own: what happened as a title,
 /// the reason as a sentence, and a way back; the API says the same as JSON.
 #[test]
