@@ -24,8 +24,51 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub(super) struct Submission {
     /// The token of the respondent's single-use answer link (the part after `/s/`).
     token: String,
-    /// Answers by item id, each a point of the response scale or null for no answer.
-    answers: BTreeMap<String, Option<i32>>,
+    /// Answers by item id, each a point of the response scale or null for no answer. An
+    /// item may appear once.
+    #[schema(value_type = BTreeMap<String, Option<i32>>)]
+    answers: Answers,
+}
+
+/// The answers object in the order sent, duplicates kept: JSON allows a key twice, and a
+/// map would silently keep the last, where the form refuses an item sent twice.
+struct Answers(Vec<(String, Option<i32>)>);
+
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Answers, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = Answers;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of answers by item id")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Answers, M::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Answers(pairs))
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
+
+impl Answers {
+    /// The answers by item id, or the first item sent twice.
+    fn by_item(self) -> Result<BTreeMap<String, Option<i32>>, String> {
+        let mut out = BTreeMap::new();
+        for (item, answer) in self.0 {
+            if out.contains_key(&item) {
+                return Err(item);
+            }
+            out.insert(item, answer);
+        }
+        Ok(out)
+    }
 }
 
 /// The answer to a stored sheet: the respondent's own scores, shown to them once.
@@ -93,10 +136,23 @@ pub async fn submit(
         }
         Err(_) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
     };
+    let answers = match submission.answers.by_item() {
+        Ok(a) => a,
+        Err(item) => {
+            // An item id, never an answer: nothing the respondent chose is echoed.
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "answers: item \"{}\" is answered twice; send each item once",
+                    item.escape_default()
+                ),
+            );
+        }
+    };
     let now = crate::clock::now();
     let stored = state
         .submissions
-        .submit(submission.token, submission.answers, now)
+        .submit(submission.token, answers, now)
         .await;
     match stored {
         Ok((sheet, scores)) => {

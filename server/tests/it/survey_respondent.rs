@@ -403,6 +403,19 @@ fn the_json_api_follows_the_same_rules() {
         }
         assert_eq!(responses(&ws), 0, "{backend:?}: refusals store nothing");
 
+        // An item sent twice is refused as the form refuses it, naming the item (never the
+        // answers), and the link still works.
+        let twice = post_json(
+            &api,
+            &format!(r#"{{"token":"{t0}","answers":{{"p_wl1":4,"p_ex1":5,"p_wl1":2}}}}"#),
+        );
+        assert_eq!(twice.status, 400, "{backend:?}: {}", twice.body);
+        assert_eq!(
+            twice.json()["error"],
+            "answers: item \"p_wl1\" is answered twice; send each item once"
+        );
+        assert_eq!(responses(&ws), 0, "{backend:?}");
+
         let ok = post_json(
             &api,
             &format!(r#"{{"token":"{t0}","answers":{{"p_wl1":4,"p_ex1":5,"p_ex2":null}}}}"#),
