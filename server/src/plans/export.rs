@@ -246,12 +246,39 @@ pub fn percent(p: Option<f64>) -> String {
     }
 }
 
-/// Text for a Markdown table cell: one line, pipes escaped.
+/// Text for a Markdown table cell: one line, pipes escaped, no HTML, and links only to
+/// http(s) and mailto.
 fn md_cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
-        .replace('<', "&lt;")
+    safe_links(
+        &s.replace('\\', "\\\\")
+            .replace('|', "\\|")
+            .replace(['\r', '\n'], " ")
+            .replace('<', "&lt;"),
+    )
+}
+
+/// Breaks every inline link `[text](target)` whose target is not http(s) or mailto (a
+/// `javascript:` or `data:` link would run in whatever renders the plan) by escaping its
+/// parenthesis, so it shows as the text it is. Autolinks need `<`, which is escaped already.
+fn safe_links(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find("](") {
+        let (before, after) = rest.split_at(at + 2);
+        let target = after.trim_start().to_ascii_lowercase();
+        let allowed = ["http://", "https://", "mailto:"]
+            .iter()
+            .any(|scheme| target.starts_with(scheme));
+        if allowed {
+            out.push_str(before);
+        } else {
+            out.push_str(&before[..before.len() - 1]);
+            out.push_str("\\(");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The plan as one page of Markdown a manager can share with the team.

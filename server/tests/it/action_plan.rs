@@ -150,6 +150,42 @@ fn a_unit_under_k_gets_no_figure_only_its_items_and_the_library() {
 }
 
 #[test]
+fn the_markdown_plan_keeps_only_web_and_mail_links() {
+    for backend in backends() {
+        let ws = org(backend);
+        run_wave(&ws, "Q1", 1);
+        ws.ok(&[
+            "action",
+            "add",
+            "--unit",
+            "Acme/Big",
+            "--area",
+            "workload",
+            "--title",
+            "[click](javascript:alert(1)) and [also](  JavaScript:x) and [data](data:text/html,x)",
+            "--owner",
+            "[me](mailto:lead@example.org)",
+            "--notes",
+            "[guide](https://example.org/guide) [<x>](<javascript:y>)",
+        ]);
+        let md = ws.ok(&plan_args("Q1", "Acme/Big", "md"));
+        // A link that is not http(s) or mailto shows as its text: `](` is broken.
+        for bad in [
+            "](javascript:",
+            "](  JavaScript:",
+            "](data:",
+            "](&lt;javascript:",
+        ] {
+            assert!(!md.contains(bad), "{backend:?}: {bad} in\n{md}");
+        }
+        assert!(md.contains("[click]\\(javascript:alert(1))"), "{md}");
+        assert!(md.contains("[me](mailto:lead@example.org)"), "{md}");
+        assert!(md.contains("[guide](https://example.org/guide)"), "{md}");
+        assert!(!md.contains("<x>") && !md.contains("<javascript"), "{md}");
+    }
+}
+
+#[test]
 fn formulas_in_items_are_neutralised_in_the_csv() {
     for backend in backends() {
         let ws = org(backend);
