@@ -6,6 +6,7 @@ use clap::Parser;
 use worklife_server::{app, cli, error::AppError, input::InputError};
 
 fn main() -> ExitCode {
+    owner_only_files();
     let cli = cli::Cli::parse();
     match app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,4 +38,12 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Every file and folder this process creates is its owner's alone (0600, 0700), whatever
+/// the umask it was started with: the SQLite database and its WAL and shm files hold
+/// answers, the outbox's `.eml` files live answer links, backups both (docs/privacy.md A3).
+fn owner_only_files() {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
 }

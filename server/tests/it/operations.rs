@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::process::Command;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -275,4 +276,61 @@ fn backup_on_postgresql_points_to_pg_dump() {
     );
     assert!(!err.contains(&ws.db.url), "the database URL leaked: {err}");
     assert!(!file.exists());
+}
+
+#[test]
+fn the_database_its_wal_the_outbox_and_backups_are_created_for_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    // The workspace only lends its folder: the database here is new, made by the binary.
+    let ws = Workspace::new(Backend::Sqlite);
+    let dir = &ws.dir;
+    let db = dir.path().join("fresh.db");
+    let outbox = dir.path().join("outbox");
+    // Started with the usual umask 022, which would leave every file readable by all.
+    let run = |args: &str| {
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                &format!("umask 022; exec \"$0\" {args}"),
+                worklife_tests::worklife_bin().to_str().unwrap(),
+            ])
+            .current_dir(dir.path())
+            .env("WORKLIFE_DATABASE_URL", &db)
+            .env("WORKLIFE_OUTBOX_DIR", &outbox)
+            .env_remove("WORKLIFE_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.path().join("roster.csv"),
+        worklife_tests::mail_common::roster(3),
+    )
+    .unwrap();
+    run("roster import roster.csv");
+    run("wave create Q1 --instrument worklife-pulse --opens 2026-01-01 --closes 2099-01-01 --min-group-size 3");
+    run("wave open Q1");
+    run("backup copy.db");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let emails: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(emails.len(), 3, "one invitation each");
+    let mut files = vec![db.clone(), dir.path().join("copy.db")];
+    for suffix in ["-wal", "-shm"] {
+        let p = dir.path().join(format!("fresh.db{suffix}"));
+        if p.exists() {
+            files.push(p);
+        }
+    }
+    files.extend(emails);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    assert_eq!(mode(&outbox), 0o700);
 }
