@@ -37,6 +37,36 @@ pub struct Settings {
     pub support: Support,
     /// Delivery: transport, SMTP server, worker and scheduler (`[mail]`, `WORKLIFE_MAIL__*`).
     pub mail: MailSettings,
+    /// Sign-in limits (`[login]`, `WORKLIFE_LOGIN__*`).
+    pub login: LoginSettings,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (e.g.
+    /// `["10.0.0.5", "127.0.0.1"]`). From anyone else the header is ignored, so a client
+    /// cannot pick its own address to escape the per-client sign-in limit.
+    pub trusted_proxies: Vec<String>,
+}
+
+/// How fast sign-in attempts are taken. Each attempt that gets as far as a password check
+/// also counts against the account (at most five failures in 15 minutes per account, or per
+/// browser that signed in to the account before).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoginSettings {
+    /// Attempts one client (IP address) may make per minute, over all accounts.
+    pub per_client_per_minute: u32,
+    /// Attempts the process takes per second from everyone together.
+    pub global_per_second: u32,
+    /// Password checks that may wait for a free core; more are refused with 503 at once.
+    pub queue: u32,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        LoginSettings {
+            per_client_per_minute: 10,
+            global_per_second: 30,
+            queue: 16,
+        }
+    }
 }
 
 /// How email leaves: `file` (the default, `.eml` files in `outbox_dir`) or `smtp`.
@@ -138,6 +168,8 @@ impl Default for Settings {
             log_format: "pretty".into(),
             shutdown_timeout_secs: 30,
             mail: MailSettings::default(),
+            login: LoginSettings::default(),
+            trusted_proxies: Vec::new(),
             support: Support {
                 eap_url: None,
                 eap_phone: None,

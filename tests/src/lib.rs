@@ -351,11 +351,15 @@ impl Workspace {
 
     /// Settings pointing at this workspace.
     pub fn settings(&self) -> Settings {
-        Settings {
+        let mut settings = Settings {
             database_url: Secret::new(self.db.url.clone()),
             outbox_dir: self.outbox(),
             ..Settings::default()
-        }
+        };
+        // Every test signs in from 127.0.0.1; the sign-in limits have tests of their own.
+        settings.login.per_client_per_minute = 100_000;
+        settings.login.global_per_second = 100_000;
+        settings
     }
 
     pub fn pool(&self) -> DbPool {
@@ -432,6 +436,8 @@ impl Served {
             .args(["serve", "--bind", "127.0.0.1:0"])
             .current_dir(ws.dir.path())
             .env("WORKLIFE_METRICS_BIND", "127.0.0.1:0")
+            .env("WORKLIFE_LOGIN__PER_CLIENT_PER_MINUTE", "100000")
+            .env("WORKLIFE_LOGIN__GLOBAL_PER_SECOND", "100000")
             .env("WORKLIFE_DATABASE_URL", &ws.db.url)
             .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
             .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")

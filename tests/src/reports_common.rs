@@ -193,20 +193,30 @@ pub fn csrf_of(html: &str) -> String {
 /// A second app process-alike (own caches, own session-key cell) on the same database, as
 /// another replica would be; returns its address.
 pub fn spawn_replica(app: &TestApp) -> String {
-    spawn_replica_at(app, None)
+    spawn_replica_with(app, |_| {})
 }
 
 /// [`spawn_replica`] whose public address (`base_url`) is `base_url`, e.g. an https one
 /// behind a proxy.
 pub fn spawn_replica_at(app: &TestApp, base_url: Option<&str>) -> String {
+    spawn_replica_with(app, |s| {
+        if let Some(url) = base_url {
+            s.base_url = url.to_string();
+        }
+    })
+}
+
+/// [`spawn_replica`] with its settings changed by `change`.
+pub fn spawn_replica_with(
+    app: &TestApp,
+    change: impl FnOnce(&mut worklife_server::configuration::Settings),
+) -> String {
     use worklife_server::db::DbPool;
     use worklife_server::web::{self, AppState};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = app.workspace.settings();
-    if let Some(url) = base_url {
-        settings.base_url = url.to_string();
-    }
+    change(&mut settings);
     let state =
         AppState::new(DbPool::connect(&app.workspace.db.url, 4).unwrap(), settings).unwrap();
     std::thread::spawn(move || {

@@ -2,9 +2,11 @@
 //! passwords, API tokens, signed session cookies, login rate limiting and the audit log.
 
 pub mod audit;
+pub mod device;
 pub mod password;
 pub mod ratelimit;
 pub mod session;
+pub mod throttle;
 
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};

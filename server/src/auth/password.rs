@@ -41,3 +41,55 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
             .is_ok()
     })
 }
+
+/// Password checks behind a bounded queue: at most one per core runs at a time, on the
+/// blocking pool and never while holding a database connection; at most `queue` more wait.
+/// Under a flood the rest are refused at once instead of piling up (argon2 is meant to be
+/// slow: a check takes tens of milliseconds of one core).
+#[derive(Clone)]
+pub struct PasswordChecks {
+    running: std::sync::Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    queue: usize,
+}
+
+/// The queue is full: try again in a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// A place in the queue: held from before the account's attempt is recorded until the
+/// password is checked, so an attempt that cannot be checked is never counted.
+pub struct Slot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl PasswordChecks {
+    pub fn new(queue: usize) -> PasswordChecks {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        PasswordChecks {
+            running: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+            waiting: Default::default(),
+            queue,
+        }
+    }
+
+    /// Waits for a free core, or refuses at once when `queue` checks are waiting already.
+    pub async fn slot(&self) -> Result<Slot, Busy> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = self.running.clone().try_acquire_owned() {
+            return Ok(Slot(permit));
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy);
+        }
+        let permit = self.running.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        permit.map(Slot).map_err(|_| Busy)
+    }
+
+    /// Checks `password` against `hash` on the blocking pool, in the slot taken.
+    pub async fn verify(&self, _slot: &Slot, hash: String, password: String) -> bool {
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .unwrap_or(false)
+    }
+}

@@ -8,21 +8,42 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use std::sync::Arc;
+
+use super::client::TrustedProxies;
 use super::error::PageError;
 use super::{AppState, REPORT_CSS, REPORT_CSS_PATH};
+use crate::auth::password::PasswordChecks;
 use crate::auth::session::{self, Session, SessionKey};
-use crate::auth::{self, password, ratelimit, User};
+use crate::auth::throttle::{LoginThrottle, Refused};
+use crate::auth::{self, device, password, ratelimit, User};
 use crate::configuration::Settings;
 use crate::db::blocking;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::reports::ReleaseCache;
 
-/// What report routes share besides the pool: the signing key and the release cache.
-#[derive(Clone, Default)]
+/// What report routes share besides the pool: the signing key, the release cache, and what
+/// paces sign-in attempts.
+#[derive(Clone)]
 pub struct Access {
     pub session_key: SessionKey,
     pub releases: ReleaseCache,
+    pub throttle: Arc<LoginThrottle>,
+    pub passwords: PasswordChecks,
+    pub proxies: TrustedProxies,
+}
+
+impl Access {
+    pub fn new(settings: &Settings) -> anyhow::Result<Access> {
+        Ok(Access {
+            session_key: SessionKey::default(),
+            releases: ReleaseCache::default(),
+            throttle: Arc::new(LoginThrottle::new(&settings.login)),
+            passwords: PasswordChecks::new(settings.login.queue as usize),
+            proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
+        })
+    }
 }
 
 const LOGIN_COOKIE: &str = "wl_login";
@@ -159,6 +180,22 @@ fn forbidden_csrf() -> HttpResponse {
     .error_response()
 }
 
+/// How a sign-in attempt ended.
+enum SignIn {
+    /// The session cookie, and the browser's device cookie.
+    Started {
+        session: String,
+        device: String,
+    },
+    WrongPassword,
+    /// The account's (or this browser's) bucket is full.
+    AccountLimited,
+}
+
+/// `POST /login`. In order: the CSRF check; the per-client and global limits (in memory, no
+/// database); a place in the password-check queue; the attempt recorded against the account
+/// in one atomic step with the count that allows it (a database connection held only for
+/// that); the argon2 check on the blocking pool without a connection; then the session.
 async fn login(
     req: HttpRequest,
     form: web::Form<LoginForm>,
@@ -169,55 +206,69 @@ async fn login(
     if !session::same_token(&expected, &form.csrf) {
         return forbidden_csrf();
     }
-    let st = state.clone();
+    let settings = &state.settings;
+    let client = state.access.proxies.client_of(&req);
+    if let Err(refused) = state.access.throttle.attempt(client) {
+        let (who, wait) = match refused {
+            Refused::Client(d) => ("from your network", d),
+            Refused::Everyone(d) => ("right now", d),
+        };
+        let seconds = wait.as_secs().max(1);
+        return with_retry_after(
+            login_response(
+                settings,
+                StatusCode::TOO_MANY_REQUESTS,
+                &form.email,
+                Some(format!(
+                    "Too many sign-in attempts {who}. Try again in {seconds} second{}.",
+                    if seconds == 1 { "" } else { "s" }
+                )),
+            ),
+            seconds,
+        );
+    }
+    let Ok(slot) = state.access.passwords.slot().await else {
+        return with_retry_after(
+            login_response(
+                settings,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &form.email,
+                Some("Sign-in is busy. Try again in a moment.".into()),
+            ),
+            1,
+        );
+    };
     let email = form.email.clone();
-    let outcome = blocking(move || {
-        let mut conn = st.pool.get()?;
-        if ratelimit::locked(&mut conn, &form.email)? {
-            return Ok(Err(StatusCode::TOO_MANY_REQUESTS));
-        }
-        match auth::find_by_email(&mut conn, &form.email)? {
-            Some((user, hash)) if password::verify_password(&hash, &form.password) => {
-                ratelimit::clear(&mut conn, &form.email)?;
-                let key = st.access.session_key.get(&mut conn)?;
-                let (value, started) = session::issue(&key, &user.id)?;
-                session::start(&mut conn, &started)?;
-                Ok(Ok(value))
-            }
-            found => {
-                if found.is_none() {
-                    // Same work as a wrong password, so timing does not tell which emails exist.
-                    let _ = password::verify_password(&dummy_hash(), &form.password);
-                }
-                ratelimit::fail(&mut conn, &form.email)?;
-                Ok(Err(StatusCode::UNAUTHORIZED))
-            }
-        }
-    })
-    .await;
-    let secure_cookie = state.settings.is_https();
+    let outcome = sign_in(&state, &req, &slot, form).await;
+    drop(slot);
+    let secure_cookie = settings.is_https();
     match outcome {
-        Ok(Ok(value)) => {
+        Ok(SignIn::Started { session, device }) => {
             let mut r = HttpResponse::SeeOther();
             r.insert_header((header::LOCATION, "/reports"))
-                .insert_header((
+                .append_header((
                     header::SET_COOKIE,
-                    session::set_cookie(Some(&value), secure_cookie),
+                    session::set_cookie(Some(&session), secure_cookie),
+                ))
+                .append_header((
+                    header::SET_COOKIE,
+                    device::set_cookie(&device, secure_cookie),
                 ))
                 .finish()
         }
-        Ok(Err(StatusCode::TOO_MANY_REQUESTS)) => login_response(
-            &state.settings,
+        Ok(SignIn::AccountLimited) => login_response(
+            settings,
             StatusCode::TOO_MANY_REQUESTS,
             &email,
             Some(format!(
-                "Too many failed logins for this account. Try again in {} minutes.",
+                "Too many failed sign-ins for this account. Try again in {} minutes, or from \
+                 a browser you signed in with before.",
                 ratelimit::WINDOW_MINUTES
             )),
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
-        Ok(Err(_)) => login_response(
-            &state.settings,
+        Ok(SignIn::WrongPassword) => login_response(
+            settings,
             StatusCode::UNAUTHORIZED,
             &email,
             Some("The email or the password is wrong.".into()),
@@ -225,6 +276,72 @@ async fn login(
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Err(e) => PageError::from(e).error_response(),
     }
+}
+
+fn with_retry_after(page: AppResult<HttpResponse>, seconds: u64) -> HttpResponse {
+    match page {
+        Ok(mut r) => {
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+        Err(e) => PageError::from(e).error_response(),
+    }
+}
+
+async fn sign_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    slot: &password::Slot,
+    form: LoginForm,
+) -> AppResult<SignIn> {
+    let device_cookie = cookie(req, device::COOKIE);
+    let st = state.clone();
+    let email = form.email.clone();
+    // The attempt is recorded before the check (and cleared if the password is right), in
+    // the browser's own bucket when it signed in to this account before.
+    let reserved = blocking(move || {
+        let mut conn = st.pool.get()?;
+        let key = st.access.session_key.get(&mut conn)?;
+        let bucket = match device_cookie.and_then(|v| device::verify(&key, &v, &email)) {
+            Some(id) => ratelimit::device(&id),
+            None => ratelimit::account(&email),
+        };
+        if !ratelimit::reserve(&mut conn, &bucket)? {
+            return Ok(None);
+        }
+        let found = auth::find_by_email(&mut conn, &email)?;
+        Ok::<_, AppError>(Some((bucket, found, key)))
+    })
+    .await?;
+    let Some((bucket, found, key)) = reserved else {
+        return Ok(SignIn::AccountLimited);
+    };
+    // Same work for an unknown email as for a wrong password, so timing does not tell
+    // which emails exist.
+    let hash = found.as_ref().map_or_else(dummy_hash, |(_, h)| h.clone());
+    let right = state
+        .access
+        .passwords
+        .verify(slot, hash, form.password)
+        .await;
+    let user = match found {
+        Some((user, _)) if right => user,
+        _ => return Ok(SignIn::WrongPassword),
+    };
+    let st = state.clone();
+    blocking(move || {
+        let mut conn = st.pool.get()?;
+        ratelimit::clear(&mut conn, &bucket)?;
+        let (session, started) = session::issue(&key, &user.id)?;
+        session::start(&mut conn, &started)?;
+        Ok(SignIn::Started {
+            session,
+            device: device::issue(&key, &user.email)?,
+        })
+    })
+    .await
 }
 
 /// An argon2id hash of nothing anyone knows, made once per process.

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod action_plan;
 pub mod api;
+pub mod client;
 pub mod content;
 pub mod error;
 pub mod headers;
@@ -50,12 +51,13 @@ impl AppState {
     /// The state of a server on `pool` (on SQLite this starts the submission writer).
     pub fn new(pool: DbPool, settings: Settings) -> anyhow::Result<AppState> {
         let instruments = InstrumentCache::default();
+        let access = access::Access::new(&settings)?;
         Ok(AppState {
+            access,
             submissions: Submissions::new(pool.clone(), instruments.clone())?,
             pool,
             settings,
             instruments,
-            access: Default::default(),
         })
     }
 }

@@ -8,6 +8,7 @@ mod crash_safety;
 mod demo_cli;
 mod deploy_files;
 mod layering;
+mod login_limits;
 mod mail_delivery;
 mod mail_schedule;
 mod mail_tls;

@@ -168,7 +168,9 @@ fn failed_logins_are_limited_per_account_across_replicas() {
         // another one over the same database.
         let locked = login(app, VIEWER, &f.passwords[VIEWER]);
         assert_eq!(locked.status, 429, "{backend:?}");
-        assert!(locked.body.contains("Too many failed logins"));
+        assert!(locked
+            .body
+            .contains("Too many failed sign-ins for this account"));
         let replica = spawn_replica(app);
         assert_eq!(login_at(&replica, VIEWER, &f.passwords[VIEWER]).status, 429);
         // Other accounts are not affected.
