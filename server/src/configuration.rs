@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     /// `postgres://...` for PostgreSQL; otherwise a SQLite file path.
     pub database_url: Secret,
-    /// Database connections per process.
+    /// Database connections per process for everything but respondents.
     pub pool_size: u32,
+    /// Database connections per process kept for respondents (the answer form, the answer
+    /// API, readiness checks), on top of `pool_size`, so that no other route (a login flood,
+    /// a heavy report) can make them wait.
+    pub respondent_pool_size: u32,
     /// Where `serve` listens.
     pub bind: String,
     /// Where `serve` answers `GET /metrics` for monitoring: its own listener, on loopback by
@@ -159,6 +163,7 @@ impl Default for Settings {
         Settings {
             database_url: Secret("worklife.db".into()),
             pool_size: 8,
+            respondent_pool_size: 4,
             bind: "127.0.0.1:8080".into(),
             metrics_bind: "127.0.0.1:9464".into(),
             base_url: "http://127.0.0.1:8080".into(),

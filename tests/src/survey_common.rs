@@ -84,11 +84,17 @@ pub fn settings(ws: &Workspace) -> Settings {
 /// Serves the real app (`web::run`, as `worklife serve` does) on a free port; returns its
 /// address. Like `crate::spawn_app`, with support contacts configured.
 pub fn serve(ws: &Workspace) -> String {
+    serve_on(ws, DbPool::connect(&ws.db.url, 8).unwrap())
+}
+
+/// [`serve`] with its main pool (everything but respondents) given, e.g. to hold its
+/// connections from outside.
+pub fn serve_on(ws: &Workspace, pool: DbPool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = settings(ws);
     settings.base_url = address.clone();
-    let state = AppState::new(DbPool::connect(&ws.db.url, 8).unwrap(), settings).unwrap();
+    let state = AppState::new(pool, settings).unwrap();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let _ = web::run(listener, state).unwrap().await;

@@ -114,6 +114,18 @@ impl DbPool {
         }
     }
 
+    /// A second pool of `max_size` connections to the same database, for routes that must
+    /// never wait behind the others (the answer form: [`crate::web::AppState`]). On SQLite it
+    /// shares this pool's writer lock, so writes stay one at a time across both.
+    pub fn sibling(&self, url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+        Ok(match (DbPool::connect(url, max_size)?, self) {
+            (DbPool::Sqlite(pool, _), DbPool::Sqlite(_, lock)) => {
+                DbPool::Sqlite(pool, lock.clone())
+            }
+            (other, _) => other,
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             DbPool::Sqlite(..) => Backend::Sqlite,

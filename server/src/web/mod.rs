@@ -39,7 +39,11 @@ use crate::survey::submissions::Submissions;
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
+    /// Connections for report readers, sign-in and plans.
     pub pool: DbPool,
+    /// Connections kept for respondents: the answer form, the answer API and readiness
+    /// (`respondent_pool_size`), so no other route can make them wait.
+    pub respondent_pool: DbPool,
     pub settings: Settings,
     pub instruments: InstrumentCache,
     /// Report readers: session signing key and the cache of closed waves' releases.
@@ -52,9 +56,14 @@ impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> anyhow::Result<AppState> {
         let instruments = InstrumentCache::default();
         let access = access::Access::new(&settings)?;
+        let respondent_pool = pool.sibling(
+            settings.database_url.expose(),
+            settings.respondent_pool_size.max(1),
+        )?;
         Ok(AppState {
             access,
-            submissions: Submissions::new(pool.clone(), instruments.clone())?,
+            submissions: Submissions::new(respondent_pool.clone(), instruments.clone())?,
+            respondent_pool,
             pool,
             settings,
             instruments,

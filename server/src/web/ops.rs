@@ -42,7 +42,7 @@ pub(super) async fn healthz() -> HttpResponse {
         (status = 503, description = "Not ready, with the reason in a fixed phrase", content_type = "text/plain", body = String),
     ))]
 pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
+    let pool = state.respondent_pool.clone();
     let current = web::block(move || pool.migrations_current()).await;
     let reason = match current {
         Ok(Ok(true)) => return plain(HttpResponse::Ok(), "ready"),

@@ -94,7 +94,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let now = crate::clock::now();
     let st = state.clone();
     let opened = blocking(move || {
-        let mut conn = st.pool.get()?;
+        let mut conn = st.respondent_pool.get()?;
         let sheet = responses::open_sheet(&mut conn, &st.instruments, &token, now)?;
         let groups = report_groups(&mut conn, &sheet)?;
         Ok((sheet, groups))
@@ -203,7 +203,7 @@ pub async fn submit(
             let answers = posted.answers.clone();
             let malformed = posted.malformed;
             blocking(move || {
-                let mut conn = st.pool.get()?;
+                let mut conn = st.respondent_pool.get()?;
                 let sheet = responses::open_sheet(&mut conn, &st.instruments, &token, now)?;
                 let nothing_answered = !malformed
                     && answers.iter().all(|(item, v)| {

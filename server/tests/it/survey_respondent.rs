@@ -444,6 +444,27 @@ fn the_json_api_follows_the_same_rules() {
 }
 
 #[test]
+fn respondents_keep_their_own_connections_when_every_other_one_is_taken() {
+    for backend in backends() {
+        let ws = workspace(backend);
+        let tokens = open_wave(&ws, "Q4", "worklife-pulse", "2026-01-01", FAR);
+        // Every connection of the main pool is held, as a login flood or slow reports would.
+        let main = worklife_server::db::DbPool::connect(&ws.db.url, 2).unwrap();
+        let address = serve_on(&ws, main.clone());
+        let held: Vec<_> = (0..2).map(|_| main.get().unwrap()).collect();
+        assert_eq!(get(&format!("{address}/s/{}", tokens[0]), None).status, 200);
+        let stored = post_json(
+            &format!("{address}/api/v1/responses"),
+            &format!(r#"{{"token":"{}","answers":{{"p_wl1":4}}}}"#, tokens[0]),
+        );
+        assert_eq!(stored.status, 201, "{backend:?}: {}", stored.body);
+        assert_eq!(get(&format!("{address}/readyz"), None).status, 200);
+        assert_eq!(responses(&ws), 1);
+        drop(held);
+    }
+}
+
+#[test]
 fn links_of_a_closed_wave_no_longer_work() {
     for backend in backends() {
         let ws = workspace(backend);
