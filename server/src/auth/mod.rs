@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::{api_tokens, units, users};
-use crate::db::{new_id, DbConn};
+use crate::db::{DbConn, UserId};
 use crate::error::{AppError, AppResult};
 use crate::reports::Scope;
 use crate::{db_run, db_write};
@@ -46,7 +46,7 @@ impl Role {
 /// A signed-in user.
 #[derive(Clone, Debug)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub role: Role,
     pub unit_path: Option<String>,
@@ -64,7 +64,7 @@ impl User {
     }
 }
 
-type UserRow = (String, String, String, Option<String>, String);
+type UserRow = (UserId, String, String, Option<String>, String);
 
 fn user_of(row: UserRow) -> AppResult<(User, String)> {
     let (id, email, role, unit_path, hash) = row;
@@ -104,7 +104,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, 
     row.map(user_of).transpose()
 }
 
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> AppResult<Option<User>> {
+pub fn find_by_id(conn: &mut DbConn, id: &UserId) -> AppResult<Option<User>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::id.eq(id))
         .select(USER_COLUMNS)
@@ -148,7 +148,7 @@ pub fn add_user(
         return Err(AppError::Validation(problems));
     }
     let hash = password::hash_password(password)?;
-    let id = new_id();
+    let id = UserId::new();
     let inserted = db_write!(conn, |c| diesel::insert_into(users::table)
         .values((
             users::id.eq(&id),
@@ -211,7 +211,7 @@ pub fn remove_user(conn: &mut DbConn, email: &str) -> AppResult<()> {
     use crate::db::schema::sessions;
     let email = email.trim().to_lowercase();
     let removed = db_write!(conn, |c| {
-        let ids: Vec<String> = users::table
+        let ids: Vec<UserId> = users::table
             .filter(users::email.eq(&email))
             .select(users::id)
             .load(c)?;
@@ -232,7 +232,7 @@ pub fn set_password_hash(conn: &mut DbConn, email: &str, hash: &str) -> AppResul
     use crate::db::schema::sessions;
     let email = email.trim().to_lowercase();
     let changed = db_write!(conn, |c| {
-        let ids: Vec<String> = users::table
+        let ids: Vec<UserId> = users::table
             .filter(users::email.eq(&email))
             .select(users::id)
             .load(c)?;
@@ -283,7 +283,7 @@ pub fn create_token(conn: &mut DbConn, email: &str) -> AppResult<String> {
 /// The user a bearer token belongs to.
 pub fn user_of_token(conn: &mut DbConn, token: &str) -> AppResult<Option<User>> {
     let hash = sha256_hex(token.trim());
-    let user: Option<String> = db_run!(conn, |c| api_tokens::table
+    let user: Option<UserId> = db_run!(conn, |c| api_tokens::table
         .filter(api_tokens::token_hash.eq(&hash))
         .select(api_tokens::user_id)
         .first(c)

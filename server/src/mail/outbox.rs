@@ -33,7 +33,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use crate::clock::Clock;
 use crate::configuration::{MailSettings, Settings};
 use crate::db::schema::{invitation_tokens, invitations, outbox, wave_mail_counts, waves};
-use crate::db::{new_id, DbConn, DbPool};
+use crate::db::{new_id, DbConn, DbPool, WaveId};
 use crate::error::AppResult;
 use crate::mail::{Invitation, Kind, Mailer};
 use crate::survey::tokens;
@@ -584,7 +584,7 @@ pub struct MailCounts {
 
 /// Counts of a wave's emails: from its outbox rows while open, from the kept aggregate
 /// once closed (the rows are gone then, A3).
-pub fn counts(conn: &mut DbConn, wave_id: &str) -> AppResult<MailCounts> {
+pub fn counts(conn: &mut DbConn, wave_id: &WaveId) -> AppResult<MailCounts> {
     let kept: Option<(i32, i32)> = db_run!(conn, |c| wave_mail_counts::table
         .find(wave_id)
         .select((wave_mail_counts::sent, wave_mail_counts::failed))

@@ -366,7 +366,7 @@ fn step(
 /// and queues one reminder per unanswered invitation in one transaction. Returns how many
 /// reminder emails were queued.
 fn remind(conn: &mut DbConn, wave: &Wave, at: NaiveDateTime) -> AppResult<usize> {
-    let wave_id = wave.id.as_str();
+    let wave_id = &wave.id;
     db_write!(conn, |c| {
         let claimed = diesel::update(
             wave_reminders::table

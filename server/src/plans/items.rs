@@ -8,7 +8,7 @@ use survey_engine::actions::Area;
 use survey_engine::org::OrgTree;
 
 use crate::db::schema::{action_items, units, wave_units};
-use crate::db::{new_id, DbConn};
+use crate::db::{new_id, DbConn, WaveId};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
 
@@ -77,7 +77,7 @@ pub struct ActionItem {
     pub notes: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub created_wave_id: Option<String>,
+    pub created_wave_id: Option<WaveId>,
 }
 
 type Row = (
@@ -91,7 +91,7 @@ type Row = (
     String,
     NaiveDateTime,
     NaiveDateTime,
-    Option<String>,
+    Option<WaveId>,
 );
 
 fn from_row(r: Row) -> AppResult<ActionItem> {
@@ -124,7 +124,7 @@ pub struct NewItem<'a> {
     /// Empty for `not_started`.
     pub status: &'a str,
     /// The id of the wave whose plan the item was added from.
-    pub created_wave_id: Option<&'a str>,
+    pub created_wave_id: Option<&'a WaveId>,
 }
 
 /// Checks a new item; every problem names its field.

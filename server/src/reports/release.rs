@@ -13,7 +13,7 @@ use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::Instrument;
 
 use crate::db::schema::{answers, responses, wave_units};
-use crate::db::{Attributes, DbConn, DbPool};
+use crate::db::{Attributes, DbConn, DbPool, WaveId};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
 use crate::survey::responses::InstrumentCache;
@@ -38,7 +38,7 @@ pub struct WaveRelease {
 pub struct ReleaseCache(Arc<Mutex<CachedReleases>>);
 
 /// Keyed by wave id and response count.
-type CachedReleases = HashMap<(String, i64), Arc<WaveRelease>>;
+type CachedReleases = HashMap<(WaveId, i64), Arc<WaveRelease>>;
 
 impl ReleaseCache {
     pub fn get(

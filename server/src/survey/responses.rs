@@ -12,7 +12,7 @@ use survey_engine::{Instrument, SheetScores};
 
 use super::{instruments, tokens};
 use crate::db::schema::{answers, invitation_tokens, invitations, responses, waves};
-use crate::db::{self, new_id, DbConn};
+use crate::db::{self, DbConn, InvitationId, ResponseId, WaveId, WaveUnitId};
 use crate::db_run;
 use crate::error::{AppError, AppResult, Gone};
 use crate::survey::waves::WaveStatus;
@@ -65,15 +65,15 @@ fn unknown_or_closed(conn: &mut DbConn, token: &str) -> AppResult<AppError> {
 }
 
 type TokenRow = (
-    String,
+    InvitationId,
     bool,
-    String,
+    WaveId,
     String,
     WaveStatus,
     NaiveDateTime,
     i32,
     String,
-    String,
+    WaveUnitId,
     String,
 );
 
@@ -100,9 +100,9 @@ fn find_token(conn: &mut DbConn, hash: &str) -> AppResult<Option<TokenRow>> {
 /// Where a valid token's answer sheet goes, read once before the write: the write itself
 /// only has to consume the invitation and insert (the floor of a submission).
 pub struct Ticket {
-    invitation: String,
-    wave_id: String,
-    unit_id: String,
+    invitation: InvitationId,
+    wave_id: WaveId,
+    unit_id: WaveUnitId,
     attributes: String,
 }
 
@@ -268,7 +268,7 @@ pub fn write_sheet(
             Gone::WaveClosed
         }));
     }
-    let id = new_id();
+    let id = ResponseId::new();
     db_run!(conn, |c| diesel::insert_into(responses::table)
         .values((
             responses::id.eq(&id),

@@ -12,7 +12,7 @@ use crate::db::schema::{
     answers, invitation_tokens, invitations, outbox, people, responses, units, wave_mail_counts,
     wave_units, waves,
 };
-use crate::db::{new_id, Attributes, DbConn, DbPool, Json};
+use crate::db::{new_id, Attributes, DbConn, DbPool, Json, WaveId};
 use crate::error::{AppError, AppResult};
 use crate::mail::outbox_state;
 use crate::mail::Kind;
@@ -92,7 +92,7 @@ where
 
 #[derive(Debug, Clone, Queryable)]
 pub struct Wave {
-    pub id: String,
+    pub id: WaveId,
     pub name: String,
     pub instrument: String,
     pub opens_at: NaiveDateTime,
@@ -186,7 +186,7 @@ pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
         return Err(AppError::Validation(problems));
     }
     let instrument = instruments::resolve(conn, new.instrument)?;
-    let id = new_id();
+    let id = WaveId::new();
     let attributes =
         serde_json::to_string(new.attributes).map_err(|e| AppError::Unexpected(e.into()))?;
     let inserted = db_run!(conn, |c| diesel::insert_into(waves::table)
