@@ -64,41 +64,35 @@ impl User {
     }
 }
 
-type UserRow = (UserId, String, String, Option<String>, String);
-
-fn user_of(row: UserRow) -> AppResult<(User, String)> {
-    let (id, email, role, unit_path, hash) = row;
-    Ok((
-        User {
-            id,
-            email,
-            role: Role::parse(&role)?,
-            unit_path,
-        },
-        hash,
-    ))
+/// A user as stored, with the password hash that [`User`] leaves out.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct UserRow {
+    id: UserId,
+    email: String,
+    role: String,
+    unit_path: Option<String>,
+    password_hash: String,
 }
 
-/// The columns a [`UserRow`] is read from.
-const USER_COLUMNS: (
-    users::id,
-    users::email,
-    users::role,
-    users::unit_path,
-    users::password_hash,
-) = (
-    users::id,
-    users::email,
-    users::role,
-    users::unit_path,
-    users::password_hash,
-);
+fn user_of(row: UserRow) -> AppResult<(User, String)> {
+    Ok((
+        User {
+            id: row.id,
+            email: row.email,
+            role: Role::parse(&row.role)?,
+            unit_path: row.unit_path,
+        },
+        row.password_hash,
+    ))
+}
 
 /// The user with this email and their password hash.
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, String)>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(c)
         .optional())?;
     row.map(user_of).transpose()
@@ -107,7 +101,7 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, 
 pub fn find_by_id(conn: &mut DbConn, id: &UserId) -> AppResult<Option<User>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::id.eq(id))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(c)
         .optional())?;
     Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
@@ -188,7 +182,7 @@ pub fn find_by_session(conn: &mut DbConn, session: &session::Session) -> AppResu
         .filter(sessions::id_hash.eq(&id_hash))
         .filter(sessions::user_id.eq(&session.user_id))
         .filter(sessions::expires_at.gt(now))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(c)
         .optional())?;
     Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
@@ -197,7 +191,7 @@ pub fn find_by_session(conn: &mut DbConn, session: &session::Session) -> AppResu
 /// Every user, by email.
 pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<User>> {
     let rows: Vec<UserRow> = db_run!(conn, |c| users::table
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .order(users::email)
         .load(c))?;
     rows.into_iter()
