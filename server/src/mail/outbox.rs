@@ -590,7 +590,7 @@ pub fn counts(conn: &mut DbConn, wave_id: &WaveId) -> AppResult<MailCounts> {
         .select((wave_mail_counts::sent, wave_mail_counts::failed))
         .first(c)
         .optional())?;
-    let rows: Vec<(String, i64)> = db_run!(conn, |c| outbox::table
+    let rows: Vec<super::outbox_state::StateCount> = db_run!(conn, |c| outbox::table
         .filter(outbox::wave_id.eq(wave_id))
         .group_by(outbox::state)
         .select((outbox::state, diesel::dsl::count_star()))
