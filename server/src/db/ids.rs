@@ -42,10 +42,6 @@ macro_rules! text_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
-
-            pub fn into_string(self) -> String {
-                self.0
-            }
         }
 
         impl std::fmt::Display for $name {
@@ -125,6 +121,5 @@ mod tests {
         assert_eq!(known.to_string(), "u-1");
         assert_eq!(format!("[{known:>5}]"), "[  u-1]");
         assert_eq!(serde_json::to_string(&known).unwrap(), "\"u-1\"");
-        assert_eq!(known.into_string(), "u-1");
     }
 }
