@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use worklife_server::configuration::{Secret, Settings};
 use worklife_server::db::schema::{responses, wave_units, waves as wave_rows};
-use worklife_server::db::{DbConn, DbPool};
+use worklife_server::db::{DbConn, DbPool, WaveId};
 use worklife_server::reports::ReleaseCache;
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
@@ -193,7 +193,7 @@ struct Agg {
 }
 
 /// The floor: per unit and item, count, sum and sum of squares, loaded into the process.
-fn floor(conn: &mut DbConn, wave_id: &str) -> anyhow::Result<f64> {
+fn floor(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<f64> {
     let sql = format!(
         "SELECT r.unit_id AS unit_id, COUNT(*) AS n, SUM(a.value) AS s, SUM(a.value * a.value) AS q \
          FROM answers a JOIN responses r ON r.id = a.response_id \

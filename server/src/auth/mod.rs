@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::{api_tokens, units, users};
-use crate::db::{new_id, DbConn};
+use crate::db::{DbConn, UserId};
 use crate::error::{AppError, AppResult};
 use crate::reports::Scope;
 use crate::{db_run, db_write};
@@ -48,7 +48,7 @@ impl Role {
 /// A signed-in user.
 #[derive(Clone, Debug)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub role: Role,
     pub unit_path: Option<String>,
@@ -66,50 +66,44 @@ impl User {
     }
 }
 
-type UserRow = (String, String, String, Option<String>, String);
-
-fn user_of(row: UserRow) -> AppResult<(User, String)> {
-    let (id, email, role, unit_path, hash) = row;
-    Ok((
-        User {
-            id,
-            email,
-            role: Role::parse(&role)?,
-            unit_path,
-        },
-        hash,
-    ))
+/// A user as stored, with the password hash that [`User`] leaves out.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct UserRow {
+    id: UserId,
+    email: String,
+    role: String,
+    unit_path: Option<String>,
+    password_hash: String,
 }
 
-/// The columns a [`UserRow`] is read from.
-const USER_COLUMNS: (
-    users::id,
-    users::email,
-    users::role,
-    users::unit_path,
-    users::password_hash,
-) = (
-    users::id,
-    users::email,
-    users::role,
-    users::unit_path,
-    users::password_hash,
-);
+fn user_of(row: UserRow) -> AppResult<(User, String)> {
+    Ok((
+        User {
+            id: row.id,
+            email: row.email,
+            role: Role::parse(&row.role)?,
+            unit_path: row.unit_path,
+        },
+        row.password_hash,
+    ))
+}
 
 /// The user with this email and their password hash.
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> AppResult<Option<(User, String)>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(c)
         .optional())?;
     row.map(user_of).transpose()
 }
 
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> AppResult<Option<User>> {
+pub fn find_by_id(conn: &mut DbConn, id: &UserId) -> AppResult<Option<User>> {
     let row: Option<UserRow> = db_run!(conn, |c| users::table
         .filter(users::id.eq(id))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(c)
         .optional())?;
     Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
@@ -150,7 +144,7 @@ pub fn add_user(
         return Err(AppError::Validation(problems));
     }
     let hash = password::hash_password(password)?;
-    let id = new_id();
+    let id = UserId::new();
     let inserted = db_write!(conn, |c| diesel::insert_into(users::table)
         .values((
             users::id.eq(&id),
@@ -190,7 +184,7 @@ pub fn find_by_session(conn: &mut DbConn, session: &session::Session) -> AppResu
         .filter(sessions::id_hash.eq(&id_hash))
         .filter(sessions::user_id.eq(&session.user_id))
         .filter(sessions::expires_at.gt(now))
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .first(c)
         .optional())?;
     Ok(row.map(user_of).transpose()?.map(|(u, _)| u))
@@ -199,7 +193,7 @@ pub fn find_by_session(conn: &mut DbConn, session: &session::Session) -> AppResu
 /// Every user, by email.
 pub fn list_users(conn: &mut DbConn) -> AppResult<Vec<User>> {
     let rows: Vec<UserRow> = db_run!(conn, |c| users::table
-        .select(USER_COLUMNS)
+        .select(UserRow::as_select())
         .order(users::email)
         .load(c))?;
     rows.into_iter()
@@ -213,7 +207,7 @@ pub fn remove_user(conn: &mut DbConn, email: &str) -> AppResult<()> {
     use crate::db::schema::sessions;
     let email = email.trim().to_lowercase();
     let removed = db_write!(conn, |c| {
-        let ids: Vec<String> = users::table
+        let ids: Vec<UserId> = users::table
             .filter(users::email.eq(&email))
             .select(users::id)
             .load(c)?;
@@ -234,7 +228,7 @@ pub fn set_password_hash(conn: &mut DbConn, email: &str, hash: &str) -> AppResul
     use crate::db::schema::sessions;
     let email = email.trim().to_lowercase();
     let changed = db_write!(conn, |c| {
-        let ids: Vec<String> = users::table
+        let ids: Vec<UserId> = users::table
             .filter(users::email.eq(&email))
             .select(users::id)
             .load(c)?;
@@ -285,7 +279,7 @@ pub fn create_token(conn: &mut DbConn, email: &str) -> AppResult<String> {
 /// The user a bearer token belongs to.
 pub fn user_of_token(conn: &mut DbConn, token: &str) -> AppResult<Option<User>> {
     let hash = sha256_hex(token.trim());
-    let user: Option<String> = db_run!(conn, |c| api_tokens::table
+    let user: Option<UserId> = db_run!(conn, |c| api_tokens::table
         .filter(api_tokens::token_hash.eq(&hash))
         .select(api_tokens::user_id)
         .first(c)

@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::schema::{server_secrets, sessions};
-use crate::db::DbConn;
+use crate::db::{DbConn, UserId};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
 
@@ -74,7 +74,7 @@ fn mac(key: &[u8], body: &str) -> AppResult<Hmac<Sha256>> {
 /// A session as the cookie carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub user_id: String,
+    pub user_id: UserId,
     /// Random; the database keeps only its SHA-256.
     pub id: String,
     pub expires: i64,
@@ -86,9 +86,9 @@ pub fn now_unix() -> i64 {
 }
 
 /// A new session's cookie value.
-pub fn issue(key: &[u8], user_id: &str) -> AppResult<(String, Session)> {
+pub fn issue(key: &[u8], user_id: &UserId) -> AppResult<(String, Session)> {
     let session = Session {
-        user_id: user_id.to_string(),
+        user_id: user_id.clone(),
         id: super::random_secret()?,
         expires: now_unix() + TTL_SECONDS,
         csrf: super::random_secret()?,
@@ -108,7 +108,7 @@ pub fn verify(key: &[u8], value: &str) -> Option<Session> {
     let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
     mac(key, body).ok()?.verify_slice(&tag).ok()?;
     let mut parts = body.splitn(4, '.');
-    let user_id = parts.next()?.to_string();
+    let user_id = UserId::from_string(parts.next()?.to_string());
     let id = parts.next()?.to_string();
     let expires: i64 = parts.next()?.parse().ok()?;
     let csrf = parts.next()?.to_string();
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn a_tampered_or_foreign_cookie_is_refused() {
         let key = b"0123456789abcdef0123456789abcdef";
-        let (value, session) = issue(key, "u1").unwrap();
+        let (value, session) = issue(key, &UserId::from_string("u1".into())).unwrap();
         assert_eq!(verify(key, &value), Some(session));
         let tampered = value.replacen("u1", "u2", 1);
         assert_eq!(verify(key, &tampered), None);

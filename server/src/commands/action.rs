@@ -32,7 +32,7 @@ pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
                     due: &due,
                     notes: &notes,
                     status: &status,
-                    created_wave_id: wave_id.as_deref(),
+                    created_wave_id: wave_id.as_ref(),
                 },
                 crate::clock::now(),
             )?;

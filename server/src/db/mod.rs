@@ -2,9 +2,11 @@
 //! (`postgres://` or `postgresql://` for PostgreSQL, anything else is a SQLite file).
 //! Every query is written once and compiled for both backends by [`db_run!`].
 
+pub mod ids;
 pub mod json;
 pub mod schema;
 
+pub use ids::{InvitationId, PersonId, ResponseId, UnitId, UserId, WaveId, WaveUnitId};
 pub use json::{Attributes, Json};
 
 use std::sync::{Arc, Mutex};

@@ -33,7 +33,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use crate::clock::Clock;
 use crate::configuration::{MailSettings, Settings};
 use crate::db::schema::{invitation_tokens, invitations, outbox, wave_mail_counts, waves};
-use crate::db::{new_id, DbConn, DbPool};
+use crate::db::{new_id, DbConn, DbPool, WaveId};
 use crate::error::AppResult;
 use crate::mail::{Invitation, Kind, Mailer};
 use crate::survey::tokens;
@@ -584,13 +584,13 @@ pub struct MailCounts {
 
 /// Counts of a wave's emails: from its outbox rows while open, from the kept aggregate
 /// once closed (the rows are gone then, A3).
-pub fn counts(conn: &mut DbConn, wave_id: &str) -> AppResult<MailCounts> {
+pub fn counts(conn: &mut DbConn, wave_id: &WaveId) -> AppResult<MailCounts> {
     let kept: Option<(i32, i32)> = db_run!(conn, |c| wave_mail_counts::table
         .find(wave_id)
         .select((wave_mail_counts::sent, wave_mail_counts::failed))
         .first(c)
         .optional())?;
-    let rows: Vec<(String, i64)> = db_run!(conn, |c| outbox::table
+    let rows: Vec<super::outbox_state::StateCount> = db_run!(conn, |c| outbox::table
         .filter(outbox::wave_id.eq(wave_id))
         .group_by(outbox::state)
         .select((outbox::state, diesel::dsl::count_star()))

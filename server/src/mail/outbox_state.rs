@@ -7,3 +7,6 @@ pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 /// A reminder whose invitee answered between queueing and sending.
 pub const SKIPPED: &str = "skipped";
+
+/// A state and how many of a wave's outbox rows are in it (a group-by count).
+pub type StateCount = (String, i64);

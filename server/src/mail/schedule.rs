@@ -22,8 +22,8 @@ use chrono::{Months, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::clock::{now, Clock};
-use crate::db::schema::{invitations, outbox, wave_reminders, wave_schedules, waves};
-use crate::db::{new_id, DbConn, DbPool};
+use crate::db::schema::{invitations, outbox, people, wave_reminders, wave_schedules, waves};
+use crate::db::{new_id, DbConn, DbPool, InvitationId, PersonId};
 use crate::error::{AppError, AppResult};
 use crate::mail::Kind;
 use crate::survey::waves::{self as wave_ops, NewWave, Wave, WaveStatus};
@@ -273,18 +273,23 @@ fn finish_follow_up(
     }
 }
 
-type Scheduled = (Wave, Option<String>, String);
+/// A wave under the schedule, with how it repeats and its reminder plan.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = wave_schedules)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct Scheduled {
+    #[diesel(embed)]
+    wave: Wave,
+    every: Option<String>,
+    reminders: String,
+}
 
 fn scheduled_waves(conn: &mut DbConn) -> AppResult<Vec<Scheduled>> {
-    let rows: Vec<(Wave, (Option<String>, String))> = db_run!(conn, |c| waves::table
+    Ok(db_run!(conn, |c| waves::table
         .inner_join(wave_schedules::table)
         .filter(waves::status.eq_any([WaveStatus::Scheduled.as_str(), WaveStatus::Open.as_str()]))
-        .select((
-            waves::all_columns,
-            (wave_schedules::every, wave_schedules::reminders),
-        ))
-        .load(c))?;
-    Ok(rows.into_iter().map(|(w, (e, r))| (w, e, r)).collect())
+        .select(Scheduled::as_select())
+        .load(c))?)
 }
 
 /// What one tick did.
@@ -304,17 +309,17 @@ pub fn tick(pool: &DbPool, clock: &Clock) -> AppResult<Tick> {
     let at = clock.now();
     let mut done = Tick::default();
     let mut conn = pool.get()?;
-    for (wave, every, reminders) in scheduled_waves(&mut conn)? {
+    for s in scheduled_waves(&mut conn)? {
         if let Err(e) = step(
             pool,
             &mut conn,
-            &wave,
-            every.is_some(),
-            &reminders,
+            &s.wave,
+            s.every.is_some(),
+            &s.reminders,
             at,
             &mut done,
         ) {
-            tracing::error!(wave = %wave.name, error = %e, "schedule step failed");
+            tracing::error!(wave = %s.wave.name, error = %e, "schedule step failed");
             done.failed += 1;
         }
     }
@@ -362,11 +367,23 @@ fn step(
     Ok(())
 }
 
+/// An invitation not answered yet, and its person (none once they left the roster).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = invitations)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct Unanswered {
+    id: InvitationId,
+    person_id: Option<PersonId>,
+}
+
+/// A person and their email address: a lookup table's pair.
+type Address = (PersonId, String);
+
 /// Queues reminders for the due reminder rows of an open wave: claims them (flips `done`)
 /// and queues one reminder per unanswered invitation in one transaction. Returns how many
 /// reminder emails were queued.
 fn remind(conn: &mut DbConn, wave: &Wave, at: NaiveDateTime) -> AppResult<usize> {
-    let wave_id = wave.id.as_str();
+    let wave_id = &wave.id;
     db_write!(conn, |c| {
         let claimed = diesel::update(
             wave_reminders::table
@@ -379,27 +396,24 @@ fn remind(conn: &mut DbConn, wave: &Wave, at: NaiveDateTime) -> AppResult<usize>
         if claimed == 0 {
             return Ok::<_, AppError>(0);
         }
-        let pending: Vec<(String, Option<String>)> = invitations::table
+        let pending: Vec<Unanswered> = invitations::table
             .filter(invitations::wave_id.eq(wave_id))
             .filter(invitations::responded.eq(false))
-            .select((invitations::id, invitations::person_id))
+            .select(Unanswered::as_select())
             .load(c)?;
-        let emails: std::collections::HashMap<String, String> = crate::db::schema::people::table
-            .select((
-                crate::db::schema::people::id,
-                crate::db::schema::people::email,
-            ))
-            .load::<(String, String)>(c)?
+        let emails: std::collections::HashMap<PersonId, String> = people::table
+            .select((people::id, people::email))
+            .load::<Address>(c)?
             .into_iter()
             .collect();
         let rows: Vec<_> = pending
             .iter()
-            .filter_map(|(inv, person)| {
-                let email = emails.get(person.as_ref()?)?;
+            .filter_map(|invitation| {
+                let email = emails.get(invitation.person_id.as_ref()?)?;
                 Some((
                     outbox::id.eq(new_id()),
                     outbox::wave_id.eq(wave_id),
-                    outbox::invitation_id.eq(inv.clone()),
+                    outbox::invitation_id.eq(invitation.id.clone()),
                     outbox::kind.eq(Kind::Reminder.as_str()),
                     outbox::recipient.eq(email.clone()),
                     outbox::state.eq(crate::mail::outbox::PENDING),

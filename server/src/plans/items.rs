@@ -8,7 +8,7 @@ use survey_engine::actions::Area;
 use survey_engine::org::OrgTree;
 
 use crate::db::schema::{action_items, units, wave_units};
-use crate::db::{new_id, DbConn};
+use crate::db::{new_id, DbConn, WaveId};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
 
@@ -77,38 +77,46 @@ pub struct ActionItem {
     pub notes: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub created_wave_id: Option<String>,
+    pub created_wave_id: Option<WaveId>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<NaiveDate>,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<String>,
-);
+/// An action item as stored: area and status as text, checked by [`ActionItemRow::item`].
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = action_items)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ActionItemRow {
+    id: String,
+    unit_path: String,
+    area: String,
+    title: String,
+    owner: String,
+    due_date: Option<NaiveDate>,
+    status: String,
+    notes: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    created_wave_id: Option<WaveId>,
+}
 
-fn from_row(r: Row) -> AppResult<ActionItem> {
-    let bad = |what: &str| AppError::Unexpected(anyhow::anyhow!("action item {}: {what}", r.0));
-    Ok(ActionItem {
-        area: Area::from_id(&r.2).ok_or_else(|| bad("unknown area"))?,
-        status: ItemStatus::parse(&r.6).map_err(|e| bad(&e))?,
-        id: r.0,
-        unit_path: r.1,
-        title: r.3,
-        owner: r.4,
-        due_date: r.5,
-        notes: r.7,
-        created_at: r.8,
-        updated_at: r.9,
-        created_wave_id: r.10,
-    })
+impl ActionItemRow {
+    /// The item; an area or status the program does not know is an error, not a default.
+    fn item(self) -> AppResult<ActionItem> {
+        let bad =
+            |what: &str| AppError::Unexpected(anyhow::anyhow!("action item {}: {what}", self.id));
+        Ok(ActionItem {
+            area: Area::from_id(&self.area).ok_or_else(|| bad("unknown area"))?,
+            status: ItemStatus::parse(&self.status).map_err(|e| bad(&e))?,
+            id: self.id,
+            unit_path: self.unit_path,
+            title: self.title,
+            owner: self.owner,
+            due_date: self.due_date,
+            notes: self.notes,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            created_wave_id: self.created_wave_id,
+        })
+    }
 }
 
 /// A new item as typed by a manager; everything is checked by [`create`].
@@ -124,7 +132,7 @@ pub struct NewItem<'a> {
     /// Empty for `not_started`.
     pub status: &'a str,
     /// The id of the wave whose plan the item was added from.
-    pub created_wave_id: Option<&'a str>,
+    pub created_wave_id: Option<&'a WaveId>,
 }
 
 /// Checks a new item; every problem names its field.
@@ -237,11 +245,13 @@ pub fn create(conn: &mut DbConn, new: &NewItem<'_>, now: NaiveDateTime) -> AppRe
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> AppResult<ActionItem> {
-    let row: Option<Row> = db_run!(conn, |c| action_items::table
+    let row: Option<ActionItemRow> = db_run!(conn, |c| action_items::table
         .find(id.trim())
-        .first::<Row>(c)
+        .select(ActionItemRow::as_select())
+        .first(c)
         .optional())?;
-    from_row(row.ok_or_else(|| AppError::NotFound(format!("no action item \"{id}\"")))?)
+    row.ok_or_else(|| AppError::NotFound(format!("no action item \"{id}\"")))?
+        .item()
 }
 
 /// Sets an item's status (and replaces its notes when given). With `unit_path`, the item
@@ -286,11 +296,12 @@ pub fn list(conn: &mut DbConn, unit_path: &str) -> AppResult<Vec<ActionItem>> {
     let canonical = OrgTree::segments(unit_path)
         .map_err(|e| AppError::validation(format!("unit: {e}")))?
         .join("/");
-    let rows: Vec<Row> = db_run!(conn, |c| action_items::table
+    let rows: Vec<ActionItemRow> = db_run!(conn, |c| action_items::table
         .filter(action_items::unit_path.eq(&canonical))
         .order((action_items::created_at, action_items::id))
-        .load::<Row>(c))?;
-    rows.into_iter().map(from_row).collect()
+        .select(ActionItemRow::as_select())
+        .load(c))?;
+    rows.into_iter().map(ActionItemRow::item).collect()
 }
 
 #[cfg(test)]

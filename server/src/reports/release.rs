@@ -13,11 +13,11 @@ use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::Instrument;
 
 use crate::db::schema::{answers, responses, wave_units};
-use crate::db::{Attributes, DbConn, DbPool};
+use crate::db::{Attributes, DbConn, DbPool, ResponseId, WaveId, WaveUnitId};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
 use crate::survey::responses::InstrumentCache;
-use crate::survey::waves::{Wave, WaveStatus};
+use crate::survey::waves::{AnswerRow, Wave, WaveStatus, WaveUnitRow};
 
 /// A release and what it was built from.
 pub struct WaveRelease {
@@ -38,7 +38,7 @@ pub struct WaveRelease {
 pub struct ReleaseCache(Arc<Mutex<CachedReleases>>);
 
 /// Keyed by wave id and response count.
-type CachedReleases = HashMap<(String, i64), Arc<WaveRelease>>;
+type CachedReleases = HashMap<(WaveId, i64), Arc<WaveRelease>>;
 
 impl ReleaseCache {
     pub fn get(
@@ -121,13 +121,21 @@ pub fn wave_release(
     Ok(load(conn, instruments, wave)?.release)
 }
 
-type UnitRow = (String, String, i32);
+/// A response as the release reads it: where it was given, and its report attributes.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = responses)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct SheetRow {
+    id: ResponseId,
+    unit_id: WaveUnitId,
+    attributes: Attributes,
+}
 
 fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppResult<WaveRelease> {
     let instrument = instruments.get(conn, &wave.instrument)?;
-    let units: Vec<UnitRow> = db_run!(conn, |c| wave_units::table
+    let units: Vec<WaveUnitRow> = db_run!(conn, |c| wave_units::table
         .filter(wave_units::wave_id.eq(&wave.id))
-        .select((wave_units::id, wave_units::path, wave_units::invited))
+        .select(WaveUnitRow::as_select())
         .order(wave_units::path)
         .load(c))?;
     if units.is_empty() {
@@ -136,19 +144,19 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
             wave.name
         )));
     }
-    let tree = OrgTree::from_paths(units.iter().map(|(_, p, _)| p.as_str()))
+    let tree = OrgTree::from_paths(units.iter().map(|u| u.path.as_str()))
         .map_err(|e| AppError::Unexpected(e.into()))?;
-    let unit_of: HashMap<&str, usize> = units
+    let unit_of: HashMap<&WaveUnitId, usize> = units
         .iter()
-        .filter_map(|(id, path, _)| tree.find(path).map(|u| (id.as_str(), u)))
+        .filter_map(|unit| tree.find(&unit.path).map(|u| (&unit.id, u)))
         .collect();
     // Invited counts roll up the tree like the release does.
     let mut invited_by_unit = vec![0i64; tree.len()];
-    for (_, path, n) in &units {
-        let mut u = tree.find(path);
+    for row in &units {
+        let mut u = tree.find(&row.path);
         while let Some(unit) = u {
             if let Some(slot) = invited_by_unit.get_mut(unit) {
-                *slot += i64::from(*n);
+                *slot += i64::from(row.invited);
             }
             u = tree.parent(unit);
         }
@@ -157,15 +165,15 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         .map(|u| (tree.path(u), invited_by_unit.get(u).copied().unwrap_or(0)))
         .collect();
 
-    let sheets_rows: Vec<(String, String, Attributes)> = db_run!(conn, |c| responses::table
+    let sheets_rows: Vec<SheetRow> = db_run!(conn, |c| responses::table
         .filter(responses::wave_id.eq(&wave.id))
-        .select((responses::id, responses::unit_id, responses::attributes))
+        .select(SheetRow::as_select())
         .order(responses::id)
         .load(c))?;
-    let answer_rows: Vec<(String, String, i32)> = db_run!(conn, |c| answers::table
+    let answer_rows: Vec<AnswerRow> = db_run!(conn, |c| answers::table
         .inner_join(responses::table.on(responses::id.eq(answers::response_id)))
         .filter(responses::wave_id.eq(&wave.id))
-        .select((answers::response_id, answers::item_id, answers::value))
+        .select(AnswerRow::as_select())
         .load(c))?;
 
     let item_index: HashMap<&str, usize> = instrument
@@ -174,26 +182,28 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         .enumerate()
         .map(|(i, it)| (it.id.as_str(), i))
         .collect();
-    let sheet_index: HashMap<&str, usize> = sheets_rows
+    let sheet_index: HashMap<&ResponseId, usize> = sheets_rows
         .iter()
         .enumerate()
-        .map(|(i, (id, ..))| (id.as_str(), i))
+        .map(|(i, sheet)| (&sheet.id, i))
         .collect();
     let mut answers_of = vec![vec![None; instrument.items.len()]; sheets_rows.len()];
-    for (response, item, value) in &answer_rows {
+    for answer in &answer_rows {
         if let (Some(&s), Some(&i)) = (
-            sheet_index.get(response.as_str()),
-            item_index.get(item.as_str()),
+            sheet_index.get(&answer.response_id),
+            item_index.get(answer.item_id.as_str()),
         ) {
             if let Some(slot) = answers_of.get_mut(s).and_then(|a| a.get_mut(i)) {
-                *slot = Some(*value);
+                *slot = Some(answer.value);
             }
         }
     }
 
     let names = wave.attribute_names();
-    let values_of: Vec<BTreeMap<String, String>> =
-        sheets_rows.iter().map(|(_, _, a)| a.0.clone()).collect();
+    let values_of: Vec<&BTreeMap<String, String>> = sheets_rows
+        .iter()
+        .map(|sheet| &sheet.attributes.0)
+        .collect();
     let attributes: Vec<Attribute> = names
         .iter()
         .map(|name| {
@@ -210,9 +220,8 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         })
         .collect();
     let mut sheets = Vec::with_capacity(sheets_rows.len());
-    for (((_, unit_id, _), values), answers) in sheets_rows.iter().zip(&values_of).zip(&answers_of)
-    {
-        let unit = unit_of.get(unit_id.as_str()).copied().ok_or_else(|| {
+    for ((sheet, values), answers) in sheets_rows.iter().zip(&values_of).zip(&answers_of) {
+        let unit = unit_of.get(&sheet.unit_id).copied().ok_or_else(|| {
             AppError::Unexpected(anyhow::anyhow!("a response names no unit of its wave"))
         })?;
         sheets.push(PlacedSheet {

@@ -10,9 +10,16 @@ use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An instrument as listed: its key and what the key stands for (the source is read only
+/// when the instrument is used).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = instruments)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct StoredInstrument {
+    /// `id@version`, the table's key.
+    #[diesel(column_name = id)]
     pub key: String,
+    #[diesel(column_name = instrument_id)]
     pub id: String,
     pub version: i32,
     pub title: String,
@@ -76,24 +83,10 @@ pub fn ensure_builtins(conn: &mut DbConn) -> AppResult<()> {
 }
 
 pub fn list(conn: &mut DbConn) -> AppResult<Vec<StoredInstrument>> {
-    let rows: Vec<(String, String, i32, String)> = db_run!(conn, |c| instruments::table
-        .select((
-            instruments::id,
-            instruments::instrument_id,
-            instruments::version,
-            instruments::title
-        ))
+    Ok(db_run!(conn, |c| instruments::table
+        .select(StoredInstrument::as_select())
         .order((instruments::instrument_id, instruments::version))
-        .load(c))?;
-    Ok(rows
-        .into_iter()
-        .map(|(key, id, version, title)| StoredInstrument {
-            key,
-            id,
-            version,
-            title,
-        })
-        .collect())
+        .load(c))?)
 }
 
 /// Resolves `id@version`, or a bare id to its newest version.

@@ -12,10 +12,10 @@ use survey_engine::{Instrument, SheetScores};
 
 use super::{instruments, tokens};
 use crate::db::schema::{answers, invitation_tokens, invitations, responses, waves};
-use crate::db::{self, new_id, DbConn};
+use crate::db::{self, DbConn, InvitationId, ResponseId, WaveId, WaveUnitId};
 use crate::db_run;
 use crate::error::{AppError, AppResult, Gone};
-use crate::survey::waves::WaveStatus;
+use crate::survey::waves::{AnswerRow, WaveStatus};
 
 /// Parsed instruments by key; instruments never change once stored, so caching is safe.
 #[derive(Default, Clone)]
@@ -64,45 +64,47 @@ fn unknown_or_closed(conn: &mut DbConn, token: &str) -> AppResult<AppError> {
     })
 }
 
-type TokenRow = (
-    String,
-    bool,
-    String,
-    String,
-    WaveStatus,
-    NaiveDateTime,
-    i32,
-    String,
-    String,
-    String,
-);
+/// What a token's hash leads to: its invitation, and the wave of the invitation.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = invitations)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct TokenRow {
+    #[diesel(column_name = id)]
+    invitation_id: InvitationId,
+    responded: bool,
+    #[diesel(select_expression = waves::id)]
+    wave_id: WaveId,
+    #[diesel(select_expression = waves::name)]
+    wave_name: String,
+    #[diesel(select_expression = waves::status)]
+    status: WaveStatus,
+    #[diesel(select_expression = waves::closes_at)]
+    closes_at: NaiveDateTime,
+    #[diesel(select_expression = waves::min_group_size)]
+    min_group_size: i32,
+    #[diesel(select_expression = waves::instrument)]
+    instrument: String,
+    unit_id: WaveUnitId,
+    /// Copied to the response as stored, byte for byte; never read on the way.
+    attributes: String,
+}
 
 fn find_token(conn: &mut DbConn, hash: &str) -> AppResult<Option<TokenRow>> {
     Ok(db_run!(conn, |c| invitation_tokens::table
         .inner_join(invitations::table.inner_join(waves::table))
         .filter(invitation_tokens::token_hash.eq(hash))
-        .select((
-            invitations::id,
-            invitations::responded,
-            waves::id,
-            waves::name,
-            waves::status,
-            waves::closes_at,
-            waves::min_group_size,
-            waves::instrument,
-            invitations::unit_id,
-            invitations::attributes,
-        ))
-        .first::<TokenRow>(c)
+        .select(TokenRow::as_select())
+        .first(c)
         .optional())?)
 }
 
 /// Where a valid token's answer sheet goes, read once before the write: the write itself
 /// only has to consume the invitation and insert (the floor of a submission).
 pub struct Ticket {
-    invitation: String,
-    wave_id: String,
-    unit_id: String,
+    invitation: InvitationId,
+    wave_id: WaveId,
+    unit_id: WaveUnitId,
+    /// The invitation's report attributes, copied to the response as stored.
     attributes: String,
 }
 
@@ -116,38 +118,26 @@ pub fn open_ticket(
     if !tokens::plausible(token) {
         return Err(AppError::NotFound(UNKNOWN_TOKEN.into()));
     }
-    let Some((
-        invitation,
-        responded,
-        wave_id,
-        wave_name,
-        status,
-        closes_at,
-        k,
-        instrument,
-        unit_id,
-        attributes,
-    )) = find_token(conn, &tokens::hash(token))?
-    else {
+    let Some(row) = find_token(conn, &tokens::hash(token))? else {
         return Err(unknown_or_closed(conn, token)?);
     };
-    if status != WaveStatus::Open || now >= closes_at {
+    if row.status != WaveStatus::Open || now >= row.closes_at {
         return Err(AppError::Gone(Gone::WaveClosed));
     }
-    if responded {
+    if row.responded {
         return Err(AppError::Gone(Gone::UsedLink));
     }
     let sheet = Sheet {
-        wave_name,
-        closes_at,
-        min_group_size: k,
-        instrument: cache.get(conn, &instrument)?,
+        wave_name: row.wave_name,
+        closes_at: row.closes_at,
+        min_group_size: row.min_group_size,
+        instrument: cache.get(conn, &row.instrument)?,
     };
     let ticket = Ticket {
-        invitation,
-        wave_id,
-        unit_id,
-        attributes,
+        invitation: row.invitation_id,
+        wave_id: row.wave_id,
+        unit_id: row.unit_id,
+        attributes: row.attributes,
     };
     Ok((sheet, ticket))
 }
@@ -268,7 +258,7 @@ pub fn write_sheet(
             Gone::WaveClosed
         }));
     }
-    let id = new_id();
+    let id = ResponseId::new();
     db_run!(conn, |c| diesel::insert_into(responses::table)
         .values((
             responses::id.eq(&id),
@@ -277,16 +267,14 @@ pub fn write_sheet(
             responses::attributes.eq(&ticket.attributes),
         ))
         .execute(c))?;
-    let rows: Vec<_> = items
+    let rows: Vec<AnswerRow> = items
         .iter()
         .zip(aligned)
         .filter_map(|(item, v)| {
-            v.map(|v| {
-                (
-                    answers::response_id.eq(id.clone()),
-                    answers::item_id.eq(item.id.clone()),
-                    answers::value.eq(v),
-                )
+            v.map(|value| AnswerRow {
+                response_id: id.clone(),
+                item_id: item.id.clone(),
+                value,
             })
         })
         .collect();

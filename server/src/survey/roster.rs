@@ -9,9 +9,46 @@ use survey_engine::csv_out::CsvWriter;
 use survey_engine::org::OrgTree;
 
 use crate::db::schema::{people, units};
-use crate::db::{new_id, Attributes, DbConn};
+use crate::db::{Attributes, DbConn, PersonId, UnitId};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
+
+/// A unit of the roster's tree, as stored: the organisation as the roster last described it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = units)]
+// Plain values, never DEFAULT: SQLite inserts a batch of them in one statement inside the
+// caller's transaction, instead of row by row in a transaction of diesel's own.
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct UnitRow {
+    pub id: UnitId,
+    pub parent_id: Option<UnitId>,
+    pub name: String,
+    /// `Acme/Eng/Platform`: unique, and sorting parents before their children.
+    pub path: String,
+}
+
+/// A person of the roster, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = people)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct PersonRow {
+    pub id: PersonId,
+    pub email: String,
+    pub unit_id: UnitId,
+    pub attributes: Attributes,
+}
+
+/// One line of the roster export: a person with their unit's path.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = people)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ExportRow {
+    email: String,
+    #[diesel(select_expression = units::path)]
+    unit_path: String,
+    attributes: Attributes,
+}
 
 /// One checked roster row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,9 +203,9 @@ pub fn import(
     prune: bool,
 ) -> AppResult<ImportReport> {
     db_write!(conn, |c| {
-        let existing_units: Vec<(String, String)> =
-            units::table.select((units::path, units::id)).load(c)?;
-        let mut unit_ids: HashMap<String, String> = existing_units.into_iter().collect();
+        let existing_units: Vec<UnitRow> = units::table.select(UnitRow::as_select()).load(c)?;
+        let mut unit_ids: HashMap<String, UnitId> =
+            existing_units.into_iter().map(|u| (u.path, u.id)).collect();
         if let Some(row) = roster.rows.first() {
             let root = row.unit.split('/').next().unwrap_or_default();
             if let Some(existing_root) = unit_ids.keys().find(|p| !p.contains('/')) {
@@ -179,9 +216,9 @@ pub fn import(
                 }
             }
         }
-        let mut new_units: Vec<(String, Option<String>, String, String)> = Vec::new();
+        let mut new_units: Vec<UnitRow> = Vec::new();
         for row in &roster.rows {
-            let mut parent: Option<String> = None;
+            let mut parent: Option<UnitId> = None;
             let mut path = String::new();
             for name in row.unit.split('/') {
                 if !path.is_empty() {
@@ -191,14 +228,14 @@ pub fn import(
                 let id = match unit_ids.get(&path) {
                     Some(id) => id.clone(),
                     None => {
-                        let id = new_id();
+                        let id = UnitId::new();
                         unit_ids.insert(path.clone(), id.clone());
-                        new_units.push((
-                            id.clone(),
-                            parent.clone(),
-                            name.to_string(),
-                            path.clone(),
-                        ));
+                        new_units.push(UnitRow {
+                            id: id.clone(),
+                            parent_id: parent.clone(),
+                            name: name.to_string(),
+                            path: path.clone(),
+                        });
                         id
                     }
                 };
@@ -206,17 +243,11 @@ pub fn import(
             }
         }
 
-        let existing_people: Vec<(String, String, String, String)> = people::table
-            .select((
-                people::id,
-                people::email,
-                people::unit_id,
-                people::attributes,
-            ))
-            .load(c)?;
-        let by_email: HashMap<&str, (&str, &str, &str)> = existing_people
+        let existing_people: Vec<PersonRow> =
+            people::table.select(PersonRow::as_select()).load(c)?;
+        let by_email: HashMap<&str, &PersonRow> = existing_people
             .iter()
-            .map(|(id, e, u, a)| (e.as_str(), (id.as_str(), u.as_str(), a.as_str())))
+            .map(|p| (p.email.as_str(), p))
             .collect();
         let mut report = ImportReport {
             units_created: new_units.len(),
@@ -226,46 +257,35 @@ pub fn import(
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
         for row in &roster.rows {
-            let unit_id = unit_ids.get(&row.unit).cloned().unwrap_or_default();
+            // Every unit of the file is in `unit_ids` by now: known, or created above.
+            let unit_id = unit_ids.get(&row.unit).cloned().ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("unit \"{}\" was not created", row.unit))
+            })?;
             let attributes = serde_json::to_string(&row.attributes)
                 .map_err(|e| AppError::Unexpected(e.into()))?;
             match by_email.get(row.email.as_str()) {
-                None => inserts.push((new_id(), row.email.clone(), unit_id, attributes)),
-                Some((id, u, a)) if *u != unit_id || *a != attributes => {
-                    updates.push((id.to_string(), unit_id, attributes))
+                None => inserts.push((PersonId::new(), row.email.clone(), unit_id, attributes)),
+                Some(p) if p.unit_id != unit_id || p.attributes.0 != row.attributes => {
+                    updates.push((p.id.clone(), unit_id, attributes))
                 }
                 Some(_) => report.unchanged += 1,
             }
         }
         let in_file: HashSet<&str> = roster.rows.iter().map(|r| r.email.as_str()).collect();
-        let mut absent: Vec<(String, String)> = existing_people
+        let mut absent: Vec<&PersonRow> = existing_people
             .iter()
-            .filter(|(_, e, _, _)| !in_file.contains(e.as_str()))
-            .map(|(id, e, _, _)| (id.clone(), e.clone()))
+            .filter(|p| !in_file.contains(p.email.as_str()))
             .collect();
-        absent.sort_by(|a, b| a.1.cmp(&b.1));
+        absent.sort_by(|a, b| a.email.cmp(&b.email));
         report.added = inserts.len();
         report.updated = updates.len();
-        report.absent = absent.iter().map(|(_, e)| e.clone()).collect();
+        report.absent = absent.iter().map(|p| p.email.clone()).collect();
         if dry_run {
             return Ok(report);
         }
 
         for chunk in new_units.chunks(BATCH) {
-            let values: Vec<_> = chunk
-                .iter()
-                .map(|(id, parent, name, path)| {
-                    (
-                        units::id.eq(id),
-                        units::parent_id.eq(parent.as_ref()),
-                        units::name.eq(name),
-                        units::path.eq(path),
-                    )
-                })
-                .collect();
-            diesel::insert_into(units::table)
-                .values(values)
-                .execute(c)?;
+            diesel::insert_into(units::table).values(chunk).execute(c)?;
         }
         for chunk in inserts.chunks(BATCH) {
             let values: Vec<_> = chunk
@@ -290,7 +310,7 @@ pub fn import(
         }
         if prune {
             for chunk in absent.chunks(BATCH) {
-                let ids: Vec<&String> = chunk.iter().map(|(id, _)| id).collect();
+                let ids: Vec<&PersonId> = chunk.iter().map(|p| &p.id).collect();
                 diesel::delete(people::table.filter(people::id.eq_any(ids))).execute(c)?;
             }
         }
@@ -300,16 +320,14 @@ pub fn import(
 
 /// The roster as CSV, in the import format: `email,unit,<attributes...>`.
 pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
-    let rows: Vec<(String, String, Attributes)> = db_run!(conn, |c| people::table
+    let rows: Vec<ExportRow> = db_run!(conn, |c| people::table
         .inner_join(units::table)
-        .select((people::email, units::path, people::attributes))
+        .select(ExportRow::as_select())
         .order(people::email)
         .load(c))?;
-    let parsed: Vec<(String, String, BTreeMap<String, String>)> =
-        rows.into_iter().map(|(e, u, a)| (e, u, a.0)).collect();
-    let mut names: Vec<String> = parsed
+    let mut names: Vec<String> = rows
         .iter()
-        .flat_map(|(_, _, a)| a.keys().cloned())
+        .flat_map(|r| r.attributes.0.keys().cloned())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -321,12 +339,13 @@ pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
     header.extend(names.iter().cloned());
     w.record(&header)
         .map_err(|e| AppError::Unexpected(e.into()))?;
-    for (email, unit, attrs) in parsed {
-        let mut record = vec![email, unit];
+    for row in rows {
+        let attributes = row.attributes.0;
+        let mut record = vec![row.email, row.unit_path];
         record.extend(
             names
                 .iter()
-                .map(|n| attrs.get(n).cloned().unwrap_or_default()),
+                .map(|n| attributes.get(n).cloned().unwrap_or_default()),
         );
         w.record(&record)
             .map_err(|e| AppError::Unexpected(e.into()))?;

@@ -6,15 +6,18 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rand::seq::SliceRandom;
 
+use super::roster::{PersonRow, UnitRow};
 use super::{instruments, roster, tokens};
 use crate::clock::now;
 use crate::db::schema::{
     answers, invitation_tokens, invitations, outbox, people, responses, units, wave_mail_counts,
     wave_units, waves,
 };
-use crate::db::{new_id, Attributes, DbConn, DbPool, Json};
+use crate::db::{
+    new_id, DbConn, DbPool, InvitationId, Json, ResponseId, UnitId, WaveId, WaveUnitId,
+};
 use crate::error::{AppError, AppResult};
-use crate::mail::outbox_state;
+use crate::mail::outbox_state::{self, StateCount};
 use crate::mail::Kind;
 use crate::{db_run, db_write};
 
@@ -90,9 +93,11 @@ where
     }
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = waves)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Wave {
-    pub id: String,
+    pub id: WaveId,
     pub name: String,
     pub instrument: String,
     pub opens_at: NaiveDateTime,
@@ -102,6 +107,51 @@ pub struct Wave {
     pub status: WaveStatus,
     pub link_tag: String,
 }
+
+/// A unit of a wave's snapshot of the tree, as stored: written when the wave opens, with the
+/// number of people invited from it; the organisation as that wave saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = wave_units)]
+// Plain values, never DEFAULT: SQLite inserts a batch of them in one statement inside the
+// caller's transaction, instead of row by row in a transaction of diesel's own.
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct WaveUnitRow {
+    pub id: WaveUnitId,
+    pub wave_id: WaveId,
+    pub parent_id: Option<WaveUnitId>,
+    pub name: String,
+    pub path: String,
+    pub invited: i32,
+}
+
+/// A response as closing moves it to a new id (A3). Its attributes are copied as stored,
+/// byte for byte: closing never reads them, so it cannot fail on them either.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = responses)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct MovedResponse {
+    id: ResponseId,
+    unit_id: WaveUnitId,
+    attributes: String,
+}
+
+/// One stored answer: a response's value for one item. A submission writes it
+/// ([`super::responses`]), closing moves it to the response's new id, the release reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = answers)]
+// Plain values, never DEFAULT: SQLite inserts a batch of them in one statement inside the
+// caller's transaction, instead of row by row in a transaction of diesel's own.
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct AnswerRow {
+    pub response_id: ResponseId,
+    pub item_id: String,
+    pub value: i32,
+}
+
+/// A snapshot unit and its number of responses (a group-by count).
+type UnitCount = (WaveUnitId, i64);
 
 impl Wave {
     pub fn status(&self) -> WaveStatus {
@@ -186,7 +236,7 @@ pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
         return Err(AppError::Validation(problems));
     }
     let instrument = instruments::resolve(conn, new.instrument)?;
-    let id = new_id();
+    let id = WaveId::new();
     let attributes =
         serde_json::to_string(new.attributes).map_err(|e| AppError::Unexpected(e.into()))?;
     let inserted = db_run!(conn, |c| diesel::insert_into(waves::table)
@@ -219,7 +269,8 @@ pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
 pub fn find(conn: &mut DbConn, name: &str) -> AppResult<Wave> {
     db_run!(conn, |c| waves::table
         .filter(waves::name.eq(name))
-        .first::<Wave>(c)
+        .select(Wave::as_select())
+        .first(c)
         .optional())?
     .ok_or_else(|| AppError::NotFound(format!("no wave named \"{name}\"")))
 }
@@ -227,7 +278,8 @@ pub fn find(conn: &mut DbConn, name: &str) -> AppResult<Wave> {
 pub fn list(conn: &mut DbConn) -> AppResult<Vec<Wave>> {
     Ok(db_run!(conn, |c| waves::table
         .order((waves::opens_at, waves::name))
-        .load::<Wave>(c))?)
+        .select(Wave::as_select())
+        .load(c))?)
 }
 
 /// What opening did.
@@ -266,67 +318,68 @@ pub fn open(pool: &DbPool, name: &str) -> AppResult<Opened> {
                 "wave \"{name}\" was opened meanwhile"
             )));
         }
-        let tree: Vec<(String, Option<String>, String, String)> = units::table
-            .select((units::id, units::parent_id, units::name, units::path))
+        let tree: Vec<UnitRow> = units::table
+            .select(UnitRow::as_select())
             .order(units::path)
             .load(c)?;
-        let snapshot: HashMap<String, String> =
-            tree.iter().map(|(id, ..)| (id.clone(), new_id())).collect();
-        let everyone: Vec<(String, String, String, Attributes)> = people::table
-            .select((
-                people::id,
-                people::email,
-                people::unit_id,
-                people::attributes,
-            ))
-            .load(c)?;
-        let mut invited: HashMap<&str, i32> = HashMap::new();
-        for (_, _, unit, _) in &everyone {
-            *invited.entry(unit.as_str()).or_default() += 1;
+        let fresh: Vec<WaveUnitId> = tree.iter().map(|_| WaveUnitId::new()).collect();
+        let snapshot: HashMap<&UnitId, &WaveUnitId> =
+            tree.iter().map(|u| &u.id).zip(&fresh).collect();
+        let everyone: Vec<PersonRow> = people::table.select(PersonRow::as_select()).load(c)?;
+        let mut invited: HashMap<&UnitId, i32> = HashMap::new();
+        for person in &everyone {
+            *invited.entry(&person.unit_id).or_default() += 1;
         }
-        let rows: Vec<_> = tree
+        let rows: Vec<WaveUnitRow> = tree
             .iter()
-            .map(|(id, parent, unit_name, path)| {
-                (
-                    wave_units::id.eq(snapshot.get(id).cloned().unwrap_or_default()),
-                    wave_units::wave_id.eq(&wave.id),
-                    wave_units::parent_id
-                        .eq(parent.as_ref().and_then(|p| snapshot.get(p).cloned())),
-                    wave_units::name.eq(unit_name),
-                    wave_units::path.eq(path),
-                    wave_units::invited.eq(invited.get(id.as_str()).copied().unwrap_or(0)),
-                )
+            .zip(&fresh)
+            .map(|(unit, id)| WaveUnitRow {
+                id: id.clone(),
+                wave_id: wave.id.clone(),
+                parent_id: unit
+                    .parent_id
+                    .as_ref()
+                    .and_then(|p| snapshot.get(p).copied())
+                    .cloned(),
+                name: unit.name.clone(),
+                path: unit.path.clone(),
+                invited: invited.get(&unit.id).copied().unwrap_or(0),
             })
             .collect();
         // Parents before children (paths sort that way), so the self-reference holds.
         for chunk in rows.chunks(1_000) {
             diesel::insert_into(wave_units::table)
-                .values(chunk.to_vec())
+                .values(chunk)
                 .execute(c)?;
         }
         let mut invitation_rows = Vec::with_capacity(everyone.len());
         let mut mail_rows = Vec::with_capacity(everyone.len());
-        for (person, email, unit, attrs) in &everyone {
-            let kept: BTreeMap<&String, &String> = attrs
+        for person in &everyone {
+            // A person's unit is a roster unit (a foreign key), so it is in the snapshot.
+            let unit = *snapshot.get(&person.unit_id).ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("a person's unit is not in the tree"))
+            })?;
+            let kept: BTreeMap<&String, &String> = person
+                .attributes
                 .0
                 .iter()
                 .filter(|(k, _)| attribute_names.contains(k))
                 .collect();
-            let invitation = new_id();
+            let invitation = InvitationId::new();
             mail_rows.push((
                 outbox::id.eq(new_id()),
                 outbox::wave_id.eq(wave.id.clone()),
                 outbox::invitation_id.eq(invitation.clone()),
                 outbox::kind.eq(Kind::Invitation.as_str()),
-                outbox::recipient.eq(email.clone()),
+                outbox::recipient.eq(person.email.clone()),
                 outbox::state.eq(outbox_state::PENDING),
                 outbox::next_attempt_at.eq(at),
             ));
             invitation_rows.push((
                 invitations::id.eq(invitation),
                 invitations::wave_id.eq(wave.id.clone()),
-                invitations::person_id.eq(Some(person.clone())),
-                invitations::unit_id.eq(snapshot.get(unit).cloned().unwrap_or_default()),
+                invitations::person_id.eq(Some(person.id.clone())),
+                invitations::unit_id.eq(unit.clone()),
                 invitations::attributes.eq(serde_json::to_string(&kept).unwrap_or_default()),
                 invitations::responded.eq(false),
             ));
@@ -394,7 +447,7 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
         }
         // The outbox names people and shows who had not answered at reminder time: only
         // the wave's delivery counts survive (A3).
-        let by_state: Vec<(String, i64)> = outbox::table
+        let by_state: Vec<StateCount> = outbox::table
             .filter(outbox::wave_id.eq(&wave.id))
             .group_by(outbox::state)
             .select((outbox::state, diesel::dsl::count_star()))
@@ -417,19 +470,22 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
         diesel::delete(invitation_tokens::table.filter(invitation_tokens::wave_id.eq(&wave.id)))
             .execute(c)?;
         diesel::delete(invitations::table.filter(invitations::wave_id.eq(&wave.id))).execute(c)?;
-        let mut sheets: Vec<(String, String, String)> = responses::table
+        let mut sheets: Vec<MovedResponse> = responses::table
             .filter(responses::wave_id.eq(&wave.id))
-            .select((responses::id, responses::unit_id, responses::attributes))
+            .select(MovedResponse::as_select())
             .load(c)?;
-        let ids: Vec<&String> = sheets.iter().map(|s| &s.0).collect();
-        let mut all_answers: HashMap<String, Vec<(String, i32)>> = HashMap::new();
+        let ids: Vec<&ResponseId> = sheets.iter().map(|s| &s.id).collect();
+        let mut all_answers: HashMap<ResponseId, Vec<AnswerRow>> = HashMap::new();
         for chunk in ids.chunks(5_000) {
-            let rows: Vec<(String, String, i32)> = answers::table
+            let rows: Vec<AnswerRow> = answers::table
                 .filter(answers::response_id.eq_any(chunk))
-                .select((answers::response_id, answers::item_id, answers::value))
+                .select(AnswerRow::as_select())
                 .load(c)?;
-            for (r, item, v) in rows {
-                all_answers.entry(r).or_default().push((item, v));
+            for answer in rows {
+                all_answers
+                    .entry(answer.response_id.clone())
+                    .or_default()
+                    .push(answer);
             }
         }
         for chunk in ids.chunks(5_000) {
@@ -437,29 +493,22 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
             diesel::delete(responses::table.filter(responses::id.eq_any(chunk))).execute(c)?;
         }
         sheets.shuffle(&mut rand::rng());
-        for (old, unit, attrs) in &sheets {
-            let id = new_id();
+        for sheet in &sheets {
+            let id = ResponseId::new();
             diesel::insert_into(responses::table)
                 .values((
                     responses::id.eq(&id),
                     responses::wave_id.eq(&wave.id),
-                    responses::unit_id.eq(unit),
-                    responses::attributes.eq(attrs),
+                    responses::unit_id.eq(&sheet.unit_id),
+                    responses::attributes.eq(&sheet.attributes),
                 ))
                 .execute(c)?;
-            if let Some(list) = all_answers.get(old) {
-                let rows: Vec<_> = list
-                    .iter()
-                    .map(|(item, v)| {
-                        (
-                            answers::response_id.eq(id.clone()),
-                            answers::item_id.eq(item),
-                            answers::value.eq(*v),
-                        )
-                    })
-                    .collect();
+            if let Some(mut moved) = all_answers.remove(&sheet.id) {
+                for answer in &mut moved {
+                    answer.response_id = id.clone();
+                }
                 diesel::insert_into(answers::table)
-                    .values(rows)
+                    .values(&moved)
                     .execute(c)?;
             }
         }
@@ -525,44 +574,35 @@ pub struct UnitStatus {
 pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
     use survey_engine::disclosure::{suppress, CellKey, CellStatus, Layout, Placement, UnitTree};
 
-    let mut tree: Vec<(String, Option<String>, String, i32)> =
-        db_run!(conn, |c| wave_units::table
-            .filter(wave_units::wave_id.eq(&wave.id))
-            .select((
-                wave_units::id,
-                wave_units::parent_id,
-                wave_units::path,
-                wave_units::invited
-            ))
-            .load(c))?;
+    let mut tree: Vec<WaveUnitRow> = db_run!(conn, |c| wave_units::table
+        .filter(wave_units::wave_id.eq(&wave.id))
+        .select(WaveUnitRow::as_select())
+        .load(c))?;
     // Byte order of the paths, not the database's collation: every backend numbers units
     // alike, so the suppressor decides alike.
-    tree.sort_by(|a, b| a.2.cmp(&b.2));
+    tree.sort_by(|a, b| a.path.cmp(&b.path));
     if tree.is_empty() {
         return Ok(Vec::new());
     }
-    let counts: Vec<(String, i64)> = db_run!(conn, |c| responses::table
+    let counts: Vec<UnitCount> = db_run!(conn, |c| responses::table
         .filter(responses::wave_id.eq(&wave.id))
         .group_by(responses::unit_id)
         .select((responses::unit_id, diesel::dsl::count_star()))
         .load(c))?;
-    let counts: HashMap<String, i64> = counts.into_iter().collect();
-    let index: HashMap<&str, usize> = tree
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.0.as_str(), i))
-        .collect();
+    let counts: HashMap<WaveUnitId, i64> = counts.into_iter().collect();
+    let index: HashMap<&WaveUnitId, usize> =
+        tree.iter().enumerate().map(|(i, t)| (&t.id, i)).collect();
     // Paths sort parents first, so the root is unit 0 and every parent precedes its children.
     let parents: Vec<Option<usize>> = tree
         .iter()
-        .map(|t| t.1.as_deref().and_then(|p| index.get(p)).copied())
+        .map(|t| t.parent_id.as_ref().and_then(|p| index.get(p)).copied())
         .collect();
     let mut out: Vec<UnitStatus> = tree
         .iter()
-        .map(|(id, _, path, invited)| UnitStatus {
-            path: path.clone(),
-            invited: i64::from(*invited),
-            responded: counts.get(id).copied().unwrap_or(0),
+        .map(|unit| UnitStatus {
+            path: unit.path.clone(),
+            invited: i64::from(unit.invited),
+            responded: counts.get(&unit.id).copied().unwrap_or(0),
             shown: false,
         })
         .collect();
