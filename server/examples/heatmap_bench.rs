@@ -261,7 +261,7 @@ fn main() -> anyhow::Result<()> {
         None,
         "bench-password-123",
     )?;
-    let token = auth::create_token(&mut conn, &email)?;
+    let (token, _) = auth::create_token(&mut conn, &email, "heat-map benchmark", None)?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?.to_string();
     let state = AppState::new(

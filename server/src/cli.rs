@@ -98,7 +98,18 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         user: String,
+        /// What the token is for, shown by `token list` (e.g. "BI export").
+        #[arg(long, default_value = "")]
+        name: String,
+        /// When it stops working: `90d` (days from now, the default), a date
+        /// (`2027-03-31`, the end of that day UTC), or `never`.
+        #[arg(long, default_value = "90d")]
+        expires: String,
     },
+    /// List API tokens: id, owner, name, created, last used, expiry (never the token).
+    List,
+    /// Revoke a token by the id `token list` shows: it gets 401 from the next request on.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Debug)]

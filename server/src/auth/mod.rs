@@ -8,6 +8,7 @@ pub mod ratelimit;
 pub mod session;
 pub mod throttle;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -260,32 +261,162 @@ pub fn random_secret() -> AppResult<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
-/// A new API token for a user; returned once, stored only as its SHA-256.
-pub fn create_token(conn: &mut DbConn, email: &str) -> AppResult<String> {
+/// Characters of a token's hash that name it in `token list` and `token revoke`.
+pub const TOKEN_ID_LEN: usize = 12;
+
+/// An API token as `token list` shows it: never the token, only an id from its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: String,
+    pub owner: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+struct TokenRow {
+    token_hash: String,
+    user_id: UserId,
+    name: String,
+    created_at: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
+    last_used_at: Option<NaiveDateTime>,
+}
+
+/// When a token made now stops working: `90d` (days), a date (the end of that day, UTC)
+/// or `never`. A time in the past is refused.
+pub fn token_expiry(spec: &str, now: NaiveDateTime) -> AppResult<Option<NaiveDateTime>> {
+    let spec = spec.trim();
+    if spec.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    let bad = || {
+        AppError::validation(format!(
+            "--expires: \"{spec}\" is not a number of days (90d), a date (2027-03-31) or never"
+        ))
+    };
+    let at = if let Some(days) = spec.strip_suffix('d') {
+        let days: i64 = days.parse().map_err(|_| bad())?;
+        if !(1..=3650).contains(&days) {
+            return Err(AppError::validation(format!(
+                "--expires: {days}d is refused: give 1d to 3650d, or never"
+            )));
+        }
+        now + chrono::Duration::days(days)
+    } else {
+        chrono::NaiveDate::parse_from_str(spec, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .ok_or_else(bad)?
+    };
+    if at <= now {
+        return Err(AppError::validation(format!(
+            "--expires: {spec} has passed already"
+        )));
+    }
+    Ok(Some(at))
+}
+
+/// A new API token for a user; returned once, stored only as its SHA-256. Its id (for
+/// `token list` and `token revoke`) is returned with it.
+pub fn create_token(
+    conn: &mut DbConn,
+    email: &str,
+    name: &str,
+    expires_at: Option<NaiveDateTime>,
+) -> AppResult<(String, TokenInfo)> {
     let (user, _) = find_by_email(conn, email)?
         .ok_or_else(|| AppError::NotFound(format!("--user: no user \"{email}\"")))?;
     let token = format!("wlt_{}", random_secret()?);
     let hash = sha256_hex(&token);
+    let now = crate::clock::now();
+    let name = name.trim();
     db_write!(conn, |c| diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::token_hash.eq(&hash),
             api_tokens::user_id.eq(&user.id),
-            api_tokens::created_at.eq(crate::clock::now()),
+            api_tokens::created_at.eq(now),
+            api_tokens::name.eq(name),
+            api_tokens::expires_at.eq(expires_at),
         ))
         .execute(c))?;
+    let info = TokenInfo {
+        id: hash.chars().take(TOKEN_ID_LEN).collect(),
+        owner: user.email,
+        name: name.to_string(),
+        created_at: now,
+        last_used_at: None,
+        expires_at,
+    };
+    Ok((token, info))
+}
+
+/// Every API token, oldest first.
+pub fn list_tokens(conn: &mut DbConn) -> AppResult<Vec<TokenInfo>> {
+    let rows: Vec<(TokenRow, String)> = db_run!(conn, |c| api_tokens::table
+        .inner_join(users::table.on(users::id.eq(api_tokens::user_id)))
+        .select((TokenRow::as_select(), users::email))
+        .order((api_tokens::created_at, api_tokens::token_hash))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(t, owner)| TokenInfo {
+            id: t.token_hash.chars().take(TOKEN_ID_LEN).collect(),
+            owner,
+            name: t.name,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            expires_at: t.expires_at,
+        })
+        .collect())
+}
+
+/// Revokes the token `id` names (`token list`): deleted, so the next request with it gets
+/// 401. Returns what it was.
+pub fn revoke_token(conn: &mut DbConn, id: &str) -> AppResult<TokenInfo> {
+    let id = id.trim().to_ascii_lowercase();
+    let found = list_tokens(conn)?.into_iter().find(|t| t.id == id);
+    let Some(token) = found.filter(|_| id.len() == TOKEN_ID_LEN) else {
+        return Err(AppError::NotFound(format!(
+            "no token with id \"{id}\" (see `worklife token list`)"
+        )));
+    };
+    let pattern = format!("{id}%");
+    db_write!(conn, |c| diesel::delete(
+        api_tokens::table.filter(api_tokens::token_hash.like(&pattern))
+    )
+    .execute(c))?;
     Ok(token)
 }
 
-/// The user a bearer token belongs to.
+/// The user a bearer token belongs to, if it exists and has not expired. Its last use is
+/// recorded to the minute (so a busy client does not write on every request).
 pub fn user_of_token(conn: &mut DbConn, token: &str) -> AppResult<Option<User>> {
     let hash = sha256_hex(token.trim());
-    let user: Option<UserId> = db_run!(conn, |c| api_tokens::table
+    let row: Option<TokenRow> = db_run!(conn, |c| api_tokens::table
         .filter(api_tokens::token_hash.eq(&hash))
-        .select(api_tokens::user_id)
+        .select(TokenRow::as_select())
         .first(c)
         .optional())?;
-    match user {
-        Some(id) => find_by_id(conn, &id),
-        None => Ok(None),
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let now = crate::clock::now();
+    if row.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
     }
+    if row
+        .last_used_at
+        .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
+    {
+        db_write!(conn, |c| diesel::update(
+            api_tokens::table.filter(api_tokens::token_hash.eq(&hash))
+        )
+        .set(api_tokens::last_used_at.eq(Some(now)))
+        .execute(c))?;
+    }
+    find_by_id(conn, &row.user_id)
 }

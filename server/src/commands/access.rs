@@ -67,12 +67,63 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
 }
 
 pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Create { user } = cmd;
     let (_, pool) = super::storage()?;
     let mut conn = pool.get()?;
-    let token = auth::create_token(&mut conn, &user)?;
-    println!("{token}");
-    eprintln!("this token is shown once; send it as `Authorization: Bearer <token>`");
+    let day = |t: Option<chrono::NaiveDateTime>, none: &str| {
+        t.map_or(none.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    };
+    match cmd {
+        TokenCommand::Create {
+            user,
+            name,
+            expires,
+        } => {
+            let expires_at = auth::token_expiry(&expires, crate::clock::now())?;
+            let (token, info) = auth::create_token(&mut conn, &user, &name, expires_at)?;
+            audit::record(
+                &mut conn,
+                "cli",
+                "create token",
+                &format!("id={} user={}", info.id, info.owner),
+            )?;
+            // The token alone on stdout, for scripts; what to know about it on stderr.
+            println!("{token}");
+            eprintln!(
+                "token {} for {}, expires {} UTC; it is shown once: send it as \
+                 `Authorization: Bearer <token>`, revoke it with `worklife token revoke {}`",
+                info.id,
+                info.owner,
+                day(info.expires_at, "never"),
+                info.id
+            );
+        }
+        TokenCommand::List => {
+            println!("id\towner\tname\tcreated\tlast used\texpires");
+            for t in auth::list_tokens(&mut conn)? {
+                let expired = t.expires_at.is_some_and(|at| at <= crate::clock::now());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}{}",
+                    t.id,
+                    t.owner,
+                    t.name,
+                    day(Some(t.created_at), ""),
+                    day(t.last_used_at, "never"),
+                    day(t.expires_at, "never"),
+                    if expired { " (expired)" } else { "" }
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let t = auth::revoke_token(&mut conn, &id)?;
+            audit::record(
+                &mut conn,
+                "cli",
+                "revoke token",
+                &format!("id={} user={}", t.id, t.owner),
+            )?;
+            println!("token {} of {} revoked", t.id, t.owner);
+        }
+    }
     Ok(())
 }
 

@@ -113,6 +113,9 @@ diesel::table! {
         token_hash -> Text,
         user_id -> Text,
         created_at -> Timestamp,
+        name -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 

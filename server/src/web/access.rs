@@ -104,7 +104,7 @@ pub fn authenticate(
         return match auth::user_of_token(conn, token)? {
             Some(u) => Ok(Some((u, None))),
             None => Err(AppError::Unauthorized(
-                "the bearer token is not valid".into(),
+                "the bearer token is not valid (unknown, revoked or expired)".into(),
             )),
         };
     }
