@@ -307,3 +307,31 @@ fn unknown_values_in_the_database_are_errors_not_defaults() {
         assert!(out.stdout.is_empty(), "no half export");
     }
 }
+
+#[test]
+fn roster_export_guards_cells_that_a_spreadsheet_would_run() {
+    let ws = Workspace::new(worklife_tests::Backend::Sqlite);
+    let roster = "email,unit,tenure,site\n\
+                  a@x.org,Acme/=HYPERLINK(1),@SUM(1),+cmd\n\
+                  b@x.org,Acme/-2+3,-1,\"=1+1\"\n";
+    ws.ok(&["roster", "import", &ws.write("roster.csv", roster)]);
+    let out = ws.ok(&["roster", "export"]);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(out.as_bytes());
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let cells: Vec<&String> = rows.iter().flatten().collect();
+    // Guarded with a leading apostrophe; a plain negative number stays a number.
+    for guarded in ["'@SUM(1)", "'+cmd", "'=1+1"] {
+        assert!(cells.iter().any(|c| *c == guarded), "{guarded} in {out}");
+    }
+    assert!(cells.iter().any(|c| *c == "-1"), "{out}");
+    for cell in cells {
+        let risky = cell.starts_with(['=', '+', '@', '\t', '\r'])
+            || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+        assert!(!risky, "{cell:?} in {out}");
+    }
+}

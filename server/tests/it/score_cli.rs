@@ -579,3 +579,82 @@ fn an_empty_file_or_a_repeated_attribute_is_refused() {
         stderr(&o)
     );
 }
+
+/// Every cell of a CSV the project writes that a spreadsheet would run as a formula.
+fn risky_cells(csv: &str) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .filter(|cell| {
+            cell.starts_with(['=', '+', '@', '\t', '\r'])
+                || (cell.starts_with('-') && cell.parse::<f64>().is_err())
+        })
+        .collect()
+}
+
+#[test]
+fn every_score_output_guards_cells_that_a_spreadsheet_would_run() {
+    // Passthrough columns, unit paths, attribute values and the wave name that start like
+    // formulas, in every output of `worklife score`.
+    let dir = std::env::temp_dir().join(format!("wl-score-guard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("answers.csv");
+    let mut csv = String::from("id,unit,tenure,wl1,wl2,wl3,ex1,ex2,cy1,cy2,ef1,ef2\n");
+    for i in 0..12 {
+        let unit = if i % 2 == 0 {
+            "=HYPERLINK(1)/@SUM(1)"
+        } else {
+            "=HYPERLINK(1)/+cmd"
+        };
+        csv.push_str(&format!("-{i}+1,{unit},@risky,4,2,5,2,4,1,2,4,5\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    for output in ["respondents", "items", "scales", "heatmap", "profiles"] {
+        let mut args = vec![
+            "--instrument",
+            &*fixture_path_mini(),
+            "--responses",
+            &file,
+            "--output",
+            output,
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+        if ["heatmap", "profiles"].contains(&output) {
+            args.extend(
+                [
+                    "--min-group-size",
+                    "3",
+                    "--attribute",
+                    "tenure",
+                    "--wave",
+                    "=cmd|' /C calc'!A0",
+                ]
+                .map(str::to_string),
+            );
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = score(&args);
+        assert!(o.status.success(), "{output}: {}", stderr(&o));
+        let out = stdout(&o);
+        // Items and scales hold only the instrument's ids and figures: nothing of the file.
+        if !["items", "scales"].contains(&output) {
+            assert!(
+                out.contains("'="),
+                "{output}: nothing to guard was written:\n{out}"
+            );
+        }
+        assert_eq!(risky_cells(&out), Vec::<String>::new(), "{output}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn fixture_path_mini() -> String {
+    fixture("fixtures/mini.toml")
+}
