@@ -5,10 +5,11 @@
 # limit stand in the way). Reports the submissions' p50/p99 in both runs and how the flood
 # was answered.
 #
-#   bench/login_flood.sh [SECONDS] [CLIENTS]
+#   bench/login_flood.sh [SECONDS] [CLIENTS] [PEOPLE: answer links, half for each run]
 set -euo pipefail
 seconds=${1:-20}
 clients=${2:-300}
+people=${3:-100000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 (cd "$root" && cargo build --release -q -p worklife-server --bin worklife)
 wl="${CARGO_TARGET_DIR:-$root/target}/release/worklife"
@@ -18,7 +19,7 @@ cd "$work"
 
 export WORKLIFE_DATABASE_URL="$work/flood.db" WORKLIFE_OUTBOX_DIR="$work/outbox"
 export WORKLIFE_BASE_URL="http://bench" RUST_LOG=error WORKLIFE_METRICS_BIND=
-awk 'BEGIN { print "email,unit"; for (i = 0; i < 40000; i++) printf "p%d@example.org,Bench/d%d/t%d\n", i, i % 10, i % 400 }' > roster.csv
+awk -v people="$people" 'BEGIN { print "email,unit"; for (i = 0; i < people; i++) printf "p%d@example.org,Bench/d%d/t%d\n", i, i % 10, i % 400 }' > roster.csv
 "$wl" roster import roster.csv > /dev/null
 "$wl" wave create bench --instrument worklife-pulse --opens 2026-01-01 --closes 2099-01-01 > /dev/null
 "$wl" wave open bench > /dev/null

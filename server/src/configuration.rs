@@ -59,7 +59,7 @@ pub struct LoginSettings {
     pub per_client_per_minute: u32,
     /// Attempts the process takes per second from everyone together.
     pub global_per_second: u32,
-    /// Password checks that may wait for a free core; more are refused with 503 at once.
+    /// Password checks that may wait for a free core; more are refused with 429 at once.
     pub queue: u32,
 }
 

@@ -208,35 +208,22 @@ async fn login(
     }
     let settings = &state.settings;
     let client = state.access.proxies.client_of(&req);
-    if let Err(refused) = state.access.throttle.attempt(client) {
-        let (who, wait) = match refused {
+    if let Err(limit) = state.access.throttle.attempt(client) {
+        let (who, wait) = match limit {
             Refused::Client(d) => ("from your network", d),
             Refused::Everyone(d) => ("right now", d),
         };
         let seconds = wait.as_secs().max(1);
-        return with_retry_after(
-            login_response(
-                settings,
-                StatusCode::TOO_MANY_REQUESTS,
-                &form.email,
-                Some(format!(
-                    "Too many sign-in attempts {who}. Try again in {seconds} second{}.",
-                    if seconds == 1 { "" } else { "s" }
-                )),
+        return refused(
+            &format!(
+                "Too many sign-in attempts {who}. Try again in {seconds} second{}.",
+                if seconds == 1 { "" } else { "s" }
             ),
             seconds,
         );
     }
     let Ok(slot) = state.access.passwords.slot().await else {
-        return with_retry_after(
-            login_response(
-                settings,
-                StatusCode::SERVICE_UNAVAILABLE,
-                &form.email,
-                Some("Sign-in is busy. Try again in a moment.".into()),
-            ),
-            1,
-        );
+        return refused("Sign-in is busy. Try again in a moment.", 1);
     };
     let email = form.email.clone();
     let outcome = sign_in(&state, &req, &slot, form).await;
@@ -278,16 +265,22 @@ async fn login(
     }
 }
 
-fn with_retry_after(page: AppResult<HttpResponse>, seconds: u64) -> HttpResponse {
-    match page {
-        Ok(mut r) => {
-            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            r
-        }
-        Err(e) => PageError::from(e).error_response(),
-    }
+/// A refused attempt under a flood: 429 with `Retry-After` and a small fixed page with a way
+/// back to the form. No template, no new CSRF token, no cookie: refusing must cost far less
+/// than the attempt would, so that refusals cannot take the service's time.
+fn refused(message: &str, seconds: u64) -> HttpResponse {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Try again shortly – Worklife</title>\
+         <link rel=\"stylesheet\" href=\"{REPORT_CSS_PATH}\"></head><body><main class=\"narrow\">\
+         <h1>Try again shortly</h1><p role=\"alert\">{message}</p>\
+         <p><a href=\"/login\">Back to sign-in</a></p></main></body></html>"
+    );
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, seconds.to_string()))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
 }
 
 async fn sign_in(
