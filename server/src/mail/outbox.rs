@@ -142,7 +142,17 @@ pub struct Round {
     pub failed: usize,
 }
 
-type WaveInfo = (String, String, NaiveDateTime, i32, String, WaveStatus);
+/// What an email needs of its wave.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = waves)]
+struct WaveInfo {
+    id: WaveId,
+    name: String,
+    closes_at: NaiveDateTime,
+    min_group_size: i32,
+    link_tag: String,
+    status: WaveStatus,
+}
 
 impl Worker {
     pub fn new(pool: DbPool, settings: &Settings) -> anyhow::Result<Worker> {
@@ -263,16 +273,9 @@ impl Worker {
             .collect();
         let infos: Vec<WaveInfo> = db_run!(conn, |c| waves::table
             .filter(waves::id.eq_any(&wave_ids))
-            .select((
-                waves::id,
-                waves::name,
-                waves::closes_at,
-                waves::min_group_size,
-                waves::link_tag,
-                waves::status,
-            ))
+            .select(WaveInfo::as_select())
             .load(c))?;
-        let infos: HashMap<&str, &WaveInfo> = infos.iter().map(|w| (w.0.as_str(), w)).collect();
+        let infos: HashMap<&str, &WaveInfo> = infos.iter().map(|w| (w.id.as_str(), w)).collect();
         let mut ready = Vec::with_capacity(claimed.len());
         let mut settled = Vec::new();
         let mut hashes = Vec::with_capacity(claimed.len());
@@ -297,23 +300,23 @@ impl Worker {
             };
             // Past closing, or answered already (a retried or repeated invitation too):
             // the link would only say so.
-            let past_closing = wave.2 <= at && !self.replaying_history;
-            if wave.5 != WaveStatus::Open || past_closing || *responded {
+            let past_closing = wave.closes_at <= at && !self.replaying_history;
+            if wave.status != WaveStatus::Open || past_closing || *responded {
                 settled.push((row.id.clone(), Outcome::Skipped, row.attempts));
                 continue;
             }
-            let token = tokens::new_token(&wave.4)?;
+            let token = tokens::new_token(&wave.link_tag)?;
             let link = format!("{}/s/{token}", self.base_url);
-            let closes = wave.2.format("%Y-%m-%d %H:%M UTC").to_string();
+            let closes = wave.closes_at.format("%Y-%m-%d %H:%M UTC").to_string();
             let built = self.mailer.build(
                 kind,
                 &row.recipient,
                 &Invitation {
                     organisation: &self.organisation,
-                    wave: &wave.1,
+                    wave: &wave.name,
                     closes: &closes,
                     link: &link,
-                    min_group_size: wave.3,
+                    min_group_size: wave.min_group_size,
                 },
             );
             match built {
