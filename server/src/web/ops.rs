@@ -31,7 +31,7 @@ pub const METRICS_PATH: &str = "/metrics";
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
     responses((status = 200, description = "`ok`: the process answers", content_type = "text/plain", body = String)))]
 pub(super) async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().body("ok")
+    plain(HttpResponse::Ok(), "ok")
 }
 
 /// Ready: the database answers and every migration is applied. The reason on 503 is a fixed

@@ -123,10 +123,10 @@ pub struct WaveSummary {
     status: String,
     /// The instrument's id.
     instrument: String,
-    /// When answering opens (UTC).
-    opens_at: chrono::NaiveDateTime,
-    /// When answering closes (UTC).
-    closes_at: chrono::NaiveDateTime,
+    /// When answering opens (RFC 3339, UTC).
+    opens_at: chrono::DateTime<chrono::Utc>,
+    /// When answering closes (RFC 3339, UTC).
+    closes_at: chrono::DateTime<chrono::Utc>,
     /// k: no group under this many respondents is shown.
     min_group_size: i32,
     /// Report attributes: the cuts `?attribute=` accepts.
@@ -160,8 +160,8 @@ pub(super) async fn list_waves(_: SignedIn, state: web::Data<AppState>) -> AppRe
                 attributes: w.attribute_names(),
                 name: w.name,
                 instrument: w.instrument,
-                opens_at: w.opens_at,
-                closes_at: w.closes_at,
+                opens_at: w.opens_at.and_utc(),
+                closes_at: w.closes_at.and_utc(),
                 min_group_size: w.min_group_size,
             })
             .collect::<Vec<_>>())

@@ -411,6 +411,12 @@ fn conforms(
                     "{at}: {s} not in {allowed:?}"
                 );
             }
+            if schema["format"] == "date-time" {
+                assert!(
+                    chrono::DateTime::parse_from_rfc3339(s).is_ok(),
+                    "{at}: {s} is not an RFC 3339 date-time"
+                );
+            }
         }
         _ => {}
     }
