@@ -8,6 +8,7 @@ mod api_tokens;
 mod crash_safety;
 mod demo_cli;
 mod deploy_files;
+mod fuzz_inputs;
 mod layering;
 mod login_limits;
 mod mail_delivery;

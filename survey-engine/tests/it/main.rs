@@ -6,6 +6,7 @@ mod disclosure_audit;
 mod disclosure_many;
 mod disclosure_props;
 mod disclosure_suppress;
+mod fuzz_inputs;
 mod instruments;
 mod random_org;
 mod release;
