@@ -567,7 +567,9 @@ fn validate_response_scale(
         return None;
     };
     // Favorable % takes the two end points of one side, so a scale needs at least three.
-    if max - min < 2 || max - min + 1 > MAX_SCALE_POINTS {
+    // In i128: the bounds are any i64 the file holds, and their difference may not fit.
+    let span = i128::from(max) - i128::from(min);
+    if span < 2 || span + 1 > i128::from(MAX_SCALE_POINTS) {
         p.add(
             "response_scale",
             format!("bad range {min}..{max}: a scale needs 3 to {MAX_SCALE_POINTS} points"),
