@@ -65,14 +65,41 @@ pub struct Roster {
     pub rows: Vec<RosterRow>,
 }
 
+/// The text with every line ending (CRLF from Windows and Excel, a bare CR from old Macs) as
+/// LF: the CSV reader numbers lines by LF, and a problem must name the line as an editor
+/// shows it.
+fn lf_line_ends(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if b == b'\r' {
+            if bytes.peek() == Some(&&b'\n') {
+                bytes.next();
+            }
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Reads and checks a whole roster file. Every bad row is listed with its line number.
 pub fn parse(csv_text: &[u8]) -> AppResult<Roster> {
+    let text = lf_line_ends(csv_text);
+    // The reader skips empty lines before the header.
+    let header_line = 1 + text
+        .split(|&b| b == b'\n')
+        .take_while(|l| l.is_empty())
+        .count();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(csv_text);
+        .from_reader(&text[..]);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| AppError::validation(format!("line 1: cannot read the header: {e}")))?
+        .map_err(|e| {
+            AppError::validation(format!("line {header_line}: cannot read the header: {e}"))
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -80,18 +107,22 @@ pub fn parse(csv_text: &[u8]) -> AppResult<Roster> {
     let mut seen = HashSet::new();
     for h in &headers {
         if h.is_empty() {
-            problems.push("line 1: a column has an empty header".to_string());
+            problems.push(format!("line {header_line}: a column has an empty header"));
         } else if !seen.insert(h.to_ascii_lowercase()) {
-            problems.push(format!("line 1: column \"{h}\" appears twice"));
+            problems.push(format!("line {header_line}: column \"{h}\" appears twice"));
         }
     }
     let email_col = headers.iter().position(|h| h.eq_ignore_ascii_case("email"));
     let unit_col = headers.iter().position(|h| h.eq_ignore_ascii_case("unit"));
     if email_col.is_none() {
-        problems.push("line 1: the header has no \"email\" column".to_string());
+        problems.push(format!(
+            "line {header_line}: the header has no \"email\" column"
+        ));
     }
     if unit_col.is_none() {
-        problems.push("line 1: the header has no \"unit\" column".to_string());
+        problems.push(format!(
+            "line {header_line}: the header has no \"unit\" column"
+        ));
     }
     let (Some(email_col), Some(unit_col)) = (email_col, unit_col) else {
         return Err(AppError::Validation(problems));
