@@ -9,7 +9,7 @@
 set -euo pipefail
 seconds=${1:-20}
 clients=${2:-300}
-people=${3:-100000}
+people=${3:-250000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 (cd "$root" && cargo build --release -q -p worklife-server --bin worklife)
 wl="${CARGO_TARGET_DIR:-$root/target}/release/worklife"
@@ -28,7 +28,7 @@ half=$(( $(wc -l < tokens.txt) / 2 ))
 head -n "$half" tokens.txt > alone.txt
 tail -n "+$((half + 1))" tokens.txt > flooded.txt
 
-WORKLIFE_TRUSTED_PROXIES='["127.0.0.1"]' "$wl" serve --bind 127.0.0.1:0 > serve.out 2> serve.err &
+WORKLIFE_TRUSTED_PROXIES='["127.0.0.1"]' WORKLIFE_LOGIN__GLOBAL_PER_SECOND="${GLOBAL:-10}" "$wl" serve --bind 127.0.0.1:0 > serve.out 2> serve.err &
 server=$!
 for _ in $(seq 50); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
 address=$(grep -o 'listening on http://[0-9.:]*' serve.out | grep -o 'http://.*')
@@ -39,7 +39,9 @@ submit() { # tokens file
 }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo -n "submissions alone:        "; submit alone.txt
-wrk -t1 -c"$clients" -d"$((seconds + 2))s" -s "$root/bench/login_flood.lua" "$address" > flood.out 2>&1 &
+# The flood's own load generator runs at the lowest CPU priority: on this 2-core machine it
+# shares the cores with the server, where a real attacker's machine would not.
+nice -n 19 wrk -t1 -c"$clients" -d"$((seconds + 2))s" -s "$root/bench/login_flood.lua" "$address" > flood.out 2>&1 &
 flood=$!
 sleep 1
 echo -n "submissions during flood: "; submit flooded.txt
