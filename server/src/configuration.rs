@@ -3,7 +3,7 @@
 //! e.g. `WORKLIFE_SUPPORT__EAP_PHONE`). Passed explicitly; no globals.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -190,20 +190,95 @@ impl Default for Settings {
 
 impl Settings {
     pub fn load() -> anyhow::Result<Settings> {
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         let file = std::env::var("WORKLIFE_CONFIG").unwrap_or_else(|_| "worklife.toml".into());
-        if std::path::Path::new(&file).is_file() {
-            figment = figment.merge(Toml::file(&file));
+        let path = Path::new(&file);
+        Settings::from_sources(path.is_file().then_some(path), true)
+    }
+
+    /// Defaults, then the TOML file at `path`: what [`Settings::load`] reads before the
+    /// environment.
+    pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        Settings::from_sources(Some(path), false)
+    }
+
+    fn from_sources(file: Option<&Path>, environment: bool) -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            check_file(path)?;
+            figment = figment.merge(Toml::file(path));
         }
-        let settings: Settings = figment
-            .merge(
+        if environment {
+            figment = figment.merge(
                 Env::prefixed("WORKLIFE_")
                     .split("__")
                     .ignore(&["config", "require_all"]),
-            )
+            );
+        }
+        figment
             .extract()
-            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-        Ok(settings)
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    }
+}
+
+/// The file is UTF-8 and names only settings that exist: a misspelled key would otherwise be
+/// without effect and without a word. (Syntax errors are figment's to report, with line and
+/// column.)
+fn check_file(path: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("configuration: {}: {e}", path.display()))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let line = 1 + bytes
+            .get(..e.valid_up_to())
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        anyhow::anyhow!(
+            "configuration: {}: line {line} is not UTF-8 text",
+            path.display()
+        )
+    })?;
+    let Ok(table) = toml::from_str::<toml::Table>(text) else {
+        return Ok(());
+    };
+    let known = serde_json::to_value(Settings::default())?;
+    let mut unknown = Vec::new();
+    unknown_keys(&table, &known, "", &mut unknown);
+    match unknown.as_slice() {
+        [] => Ok(()),
+        names => anyhow::bail!(
+            "configuration: {}: unknown setting{} {} (every setting is in \
+             deploy/worklife.example.toml)",
+            path.display(),
+            if names.len() == 1 { "" } else { "s" },
+            names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn unknown_keys(
+    table: &toml::Table,
+    known: &serde_json::Value,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    for (key, value) in table {
+        let name = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (known.get(key), value) {
+            (None, _) => out.push(name),
+            (Some(inner @ serde_json::Value::Object(_)), toml::Value::Table(t)) => {
+                unknown_keys(t, inner, &name, out)
+            }
+            _ => {}
+        }
     }
 }
 

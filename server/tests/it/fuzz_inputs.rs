@@ -2,7 +2,7 @@
 //! (`survey::roster::parse`), the responses CSV of `worklife score` (`input::read_responses`),
 //! the answer form's fields (`web::survey::Posted::parse`, and whole form bodies through the
 //! respondent routes), the answer JSON (`POST /api/v1/responses` through an in-process app)
-//! and the configuration file (figment, as `Settings::load` reads it).
+//! and the configuration file (`Settings::from_file`, as `Settings::load` reads it).
 //!
 //! The server has no `proptest`, so the mutations come from the engine's seeded
 //! `testing::Rng`: case `i` of a run uses seed `WORKLIFE_FUZZ_SEED + i`, and a failure prints
@@ -29,8 +29,6 @@ use std::time::Instant;
 use actix_web::http::StatusCode;
 use actix_web::test as app_test;
 use actix_web::{web, App};
-use figment::providers::{Format, Serialized, Toml};
-use figment::Figment;
 use survey_engine::instrument::builtin;
 use survey_engine::testing::Rng;
 use survey_engine::{Aggregate, Instrument};
@@ -80,8 +78,6 @@ fn shown(bytes: &[u8]) -> String {
 enum Verdict {
     Accepted,
     Refused,
-    /// Refused in a way a reported finding describes (allowed so that the suite stays green).
-    KnownFinding,
 }
 
 /// Runs `check` on `cases` generated inputs; every failure (a broken property or a panic) is
@@ -1434,16 +1430,7 @@ reminders = "25%,75%,1d"
 /// Reads a configuration file as `Settings::load` does (defaults, then the file), without
 /// the `WORKLIFE_*` environment, which the test process does not control.
 fn load_config(path: &Path) -> anyhow::Result<Settings> {
-    Figment::from(Serialized::defaults(Settings::default()))
-        .merge(Toml::file(path))
-        .extract()
-        .map_err(|e| anyhow::anyhow!("configuration: {e}"))
-}
-
-/// Finding (see `finding_config_not_in_utf8_is_refused_with_the_line`): a file that is not
-/// UTF-8 is refused naming the file only, not where the bad byte is.
-fn not_utf8(input: &[u8], message: &str) -> bool {
-    std::str::from_utf8(input).is_err() && message.contains("stream did not contain valid UTF-8")
+    Settings::from_file(path)
 }
 
 fn check_config(path: &Path, outbox: &Path, input: &[u8]) -> Result<Verdict, String> {
@@ -1456,11 +1443,11 @@ fn check_config(path: &Path, outbox: &Path, input: &[u8]) -> Result<Verdict, Str
             let text = unquoted(&message);
             // A key (`for key "default.mail.port"`) or a line of the file.
             let names_place = message.contains(" for key \"")
-                || text.contains("line ") && text.contains(", column ");
+                || text.contains("line ") && text.contains(", column ")
+                || text.contains(": line ") && text.ends_with(" is not UTF-8 text")
+                || message.contains(": unknown setting");
             if names_place {
                 Ok(Verdict::Refused)
-            } else if not_utf8(input, &message) {
-                Ok(Verdict::KnownFinding)
             } else {
                 Err(format!(
                     "a configuration error naming no place: {message:?}"
@@ -1524,7 +1511,7 @@ fn configuration_file_survives_mutations_and_names_the_key() {
         load_config(&path).unwrap();
     }
     fuzz(
-        "configuration (figment, as Settings::load)",
+        "configuration (Settings::from_file)",
         cases(),
         |rng| {
             let base = &bases[rng.next(bases.len())];
@@ -1588,10 +1575,7 @@ fn config_from(name: &str, input: &[u8]) -> anyhow::Result<Settings> {
 }
 
 #[test]
-#[ignore = "finding: a configuration file that is not UTF-8 is refused as `stream did not \
-            contain valid UTF-8` + newline + ` in <file> TOML file` (figment, Settings::load), \
-            naming neither the line nor the key"]
-fn finding_config_not_in_utf8_is_refused_with_the_line() {
+fn config_not_in_utf8_is_refused_with_the_line() {
     let e = config_from(
         "finding-utf8",
         b"pool_size = 8\norganisation = \"Acme \xff\"\n",
@@ -1602,9 +1586,7 @@ fn finding_config_not_in_utf8_is_refused_with_the_line() {
 }
 
 #[test]
-#[ignore = "finding: Settings::load ignores keys it does not know, so a misspelled setting \
-            (`pool_sise = 3`) is silently without effect instead of refused by name"]
-fn finding_config_misspelled_key_is_refused_naming_it() {
+fn config_misspelled_key_is_refused_naming_it() {
     match config_from("finding-typo", b"pool_sise = 3\n") {
         Err(e) => assert!(e.to_string().contains("pool_sise"), "{e}"),
         Ok(settings) => panic!("accepted, with pool_size left at {}", settings.pool_size),
@@ -1645,15 +1627,4 @@ async fn finding_form_refusal_names_the_question() {
         errors.contains(question.as_str()),
         "the errors say: {errors}"
     );
-}
-
-/// The findings as they are today, so that the allowances made for them above stay
-/// narrow: when one of these fails, the finding is fixed; drop its allowance and its
-/// `#[ignore]`.
-#[test]
-fn the_findings_hold_as_described() {
-    let input = b"organisation = \"Acme \xff\"\n";
-    let e = config_from("findings", input).unwrap_err().to_string();
-    assert!(not_utf8(input, &e), "{e}");
-    assert!(config_from("findings-typo", b"pool_sise = 3\n").is_ok());
 }
