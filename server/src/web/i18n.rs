@@ -27,6 +27,8 @@ pub struct Ui {
     pub errors_heading: &'static str,
     pub error_nothing: &'static str,
     pub error_invalid: &'static str,
+    /// `{question}` is the question's text.
+    pub error_unreadable: &'static str,
     // the thank-you page
     pub thanks_title: &'static str,
     pub thanks_received: &'static str,
@@ -99,6 +101,7 @@ pub const EN: Ui = Ui {
     errors_heading: "Your answers were not sent",
     error_nothing: "Please answer at least one question before sending.",
     error_invalid: "Some answers could not be read. Please check your choices and send again.",
+    error_unreadable: "The answer to \u{201c}{question}\u{201d} could not be read.",
     thanks_title: "Thank you",
     thanks_received: "Your answers have been received. Your link no longer works, so nobody \
                       can change them.",
@@ -187,6 +190,7 @@ pub const DE: Ui = Ui {
     error_nothing: "Bitte beantworten Sie vor dem Absenden mindestens eine Frage.",
     error_invalid: "Einige Antworten konnten nicht gelesen werden. Bitte prüfen Sie Ihre \
                     Auswahl und senden Sie erneut.",
+    error_unreadable: "Die Antwort auf \u{201e}{question}\u{201c} konnte nicht gelesen werden.",
     thanks_title: "Vielen Dank",
     thanks_received: "Ihre Antworten sind angekommen. Ihr Link funktioniert nicht mehr, \
                       sodass niemand sie ändern kann.",

@@ -129,6 +129,8 @@ pub struct Posted {
     pub answers: BTreeMap<String, Option<i32>>,
     /// A value that is not a whole number, or an item sent twice.
     pub malformed: bool,
+    /// The fields of those, in the order sent, each once.
+    pub unreadable: Vec<String>,
 }
 
 impl Posted {
@@ -146,10 +148,16 @@ impl Posted {
                 Some(v)
             } else {
                 posted.malformed = true;
+                if !posted.unreadable.contains(&name) {
+                    posted.unreadable.push(name);
+                }
                 continue;
             };
-            if posted.answers.insert(name, answer).is_some() {
+            if posted.answers.insert(name.clone(), answer).is_some() {
                 posted.malformed = true;
+                if !posted.unreadable.contains(&name) {
+                    posted.unreadable.push(name);
+                }
             }
         }
         posted
@@ -238,11 +246,22 @@ pub async fn submit(
         }) => {
             let lang = language(&sheet);
             let ui = i18n::ui(&lang);
-            let message = if nothing_answered {
+            let mut errors = vec![if nothing_answered {
                 ui.error_nothing
             } else {
                 ui.error_invalid
-            };
+            }
+            .to_string()];
+            // Each question whose answer could not be read, by its text as the form shows it
+            // (never the value sent).
+            let texts = view::Localised::new(&sheet.instrument, &lang);
+            errors.extend(
+                posted
+                    .unreadable
+                    .iter()
+                    .filter_map(|id| sheet.instrument.item_index(id))
+                    .map(|i| ui.error_unreadable.replace("{question}", texts.item(i))),
+            );
             // Keep what can be kept, so the respondent need not start again; only values on
             // the scale for known items are shown, and none of it is stored (A5).
             let kept: BTreeMap<String, Option<i32>> = posted
@@ -261,7 +280,7 @@ pub async fn submit(
                     report_groups: &report_groups,
                     lang: &lang,
                     answers: &kept,
-                    errors: vec![message.to_string()],
+                    errors,
                 },
             );
             pages::respond(StatusCode::BAD_REQUEST, &lang, page.render())
@@ -302,6 +321,8 @@ mod tests {
         assert!(Posted::parse(fields(&[("a", "four")])).malformed);
         assert!(Posted::parse(fields(&[("a", "4.5")])).malformed);
         assert!(Posted::parse(fields(&[("a", "4"), ("a", "5")])).malformed);
+        let p = Posted::parse(fields(&[("a", "four"), ("b", "4"), ("b", "5"), ("a", "x")]));
+        assert_eq!(p.unreadable, ["a", "b"]);
         assert!(Posted::parse(fields(&[("a", "99999999999")])).malformed);
     }
 }

@@ -1594,9 +1594,7 @@ fn config_misspelled_key_is_refused_naming_it() {
 }
 
 #[actix_web::test]
-#[ignore = "finding: a refused answer form says only `Some answers could not be read` \
-            (web::survey::submit), not which question it could not read"]
-async fn finding_form_refusal_names_the_question() {
+async fn form_refusal_names_the_question() {
     let (ws, tokens) = open_pulse(Backend::Sqlite, 1);
     let pulse = builtin::load("worklife-pulse").unwrap().unwrap();
     let state = AppState::new(DbPool::connect(&ws.db.url, 2).unwrap(), settings(&ws)).unwrap();
