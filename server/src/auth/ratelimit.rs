@@ -15,8 +15,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::login_failures;
 use crate::db::{new_id, DbConn};
+use crate::db_write;
 use crate::error::AppResult;
-use crate::{db_run, db_write};
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_MINUTES: i64 = 15;
@@ -78,17 +78,6 @@ pub fn reserve(conn: &mut DbConn, bucket: &str) -> AppResult<bool> {
         Ok(true)
     })?;
     Ok(reserved)
-}
-
-/// Whether `bucket` is full now (no attempt would be taken).
-pub fn locked(conn: &mut DbConn, bucket: &str) -> AppResult<bool> {
-    let since = crate::clock::now() - Duration::minutes(WINDOW_MINUTES);
-    let recorded: i64 = db_run!(conn, |c| login_failures::table
-        .filter(login_failures::email.eq(bucket))
-        .filter(login_failures::at.gt(since))
-        .count()
-        .get_result(c))?;
-    Ok(recorded >= MAX_FAILURES)
 }
 
 /// A successful sign-in empties its bucket.

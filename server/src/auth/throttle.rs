@@ -34,14 +34,6 @@ pub enum Refused {
     Everyone(Duration),
 }
 
-impl Refused {
-    pub fn retry_after(self) -> Duration {
-        match self {
-            Refused::Client(d) | Refused::Everyone(d) => d,
-        }
-    }
-}
-
 fn at_least_one(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
