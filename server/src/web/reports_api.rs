@@ -296,6 +296,32 @@ pub(super) async fn heatmap_csv(
         .body(bytes))
 }
 
+/// Rows of a wave for the reader, audited as `action`, as a [`RowsBody`].
+async fn rows_reply<T, F>(
+    who: SignedIn,
+    path: web::Path<String>,
+    q: web::Query<ReportQuery>,
+    state: web::Data<AppState>,
+    action: &'static str,
+    rows: F,
+) -> AppResult<HttpResponse>
+where
+    T: Serialize + ToSchema + Send + 'static,
+    F: FnOnce(&Read) -> Vec<T> + Send + 'static,
+{
+    let (wave, q) = params(path, q);
+    let body = on_pool(&state, move |conn, st| {
+        let r = read(conn, &who.user, st, &wave, &q, action)?;
+        Ok(RowsBody {
+            wave: r.ctx.release().wave.clone(),
+            scope: scope_label(&r.scope).map(str::to_string),
+            rows: rows(&r),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
 /// The burnout-profile distribution per unit in scope (and its cuts).
 #[utoipa::path(
     get,
@@ -320,17 +346,10 @@ pub(super) async fn profiles(
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let (wave, q) = params(path, q);
-    let body = on_pool(&state, move |conn, st| {
-        let r = read(conn, &who.user, st, &wave, &q, "api profiles")?;
-        Ok(RowsBody {
-            wave: r.ctx.release().wave.clone(),
-            scope: scope_label(&r.scope).map(str::to_string),
-            rows: r.ctx.profile_records(&r.scope, r.attribute),
-        })
+    rows_reply(who, path, q, state, "api profiles", |r| {
+        r.ctx.profile_records(&r.scope, r.attribute)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
+    .await
 }
 
 /// Item statistics for the cells whose scale is shown.
@@ -357,15 +376,8 @@ pub(super) async fn items(
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let (wave, q) = params(path, q);
-    let body = on_pool(&state, move |conn, st| {
-        let r = read(conn, &who.user, st, &wave, &q, "api items")?;
-        Ok(RowsBody {
-            wave: r.ctx.release().wave.clone(),
-            scope: scope_label(&r.scope).map(str::to_string),
-            rows: r.ctx.item_records(&r.scope, r.attribute),
-        })
+    rows_reply(who, path, q, state, "api items", |r| {
+        r.ctx.item_records(&r.scope, r.attribute)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
+    .await
 }

@@ -30,7 +30,7 @@ use actix_web::http::StatusCode;
 use actix_web::test as app_test;
 use actix_web::{web, App};
 use survey_engine::instrument::builtin;
-use survey_engine::testing::Rng;
+use survey_engine::testing::{debug_dump, unquoted, Rng};
 use survey_engine::{Aggregate, Instrument};
 use worklife_server::configuration::Settings;
 use worklife_server::db::DbPool;
@@ -133,47 +133,6 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
         .unwrap_or_else(|| "(no message)".into())
-}
-
-/// The text with double-quoted parts (echoed input) removed.
-fn unquoted(text: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for c in text.chars() {
-        if c == '"' {
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Whether a message shows Rust's `{:?}` of a value instead of words.
-fn debug_dump(text: &str) -> Option<&'static str> {
-    let text = unquoted(text);
-    for marker in [
-        "Some(", "None,", "Error {", "Err(", "Ok(", "Kind(", "Span {",
-    ] {
-        if text.contains(marker) {
-            return Some(marker);
-        }
-    }
-    // `Name { field: ` struct syntax.
-    let bytes = text.as_bytes();
-    for (i, w) in bytes.windows(3).enumerate() {
-        if w == b" { " && i > 0 && bytes[i - 1].is_ascii_alphanumeric() {
-            let rest = &bytes[i + 3..];
-            let ident = rest
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-                .count();
-            if ident > 0 && rest[ident..].starts_with(b": ") {
-                return Some("struct syntax");
-            }
-        }
-    }
-    None
 }
 
 /// A clear message: not empty, no debug dump.

@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+use survey_engine::testing::debug_dump;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -351,47 +352,6 @@ fn build(base: usize, mutations: &[Mutation]) -> String {
     }
     // The parser takes text: invalid UTF-8 arrives as U+FFFD, as from a lossy read.
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// The text with double-quoted parts (echoed input) removed.
-fn unquoted(text: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for c in text.chars() {
-        if c == '"' {
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Whether a message shows Rust's `{:?}` of a value instead of words.
-fn debug_dump(text: &str) -> Option<&'static str> {
-    let text = unquoted(text);
-    for marker in [
-        "Some(", "None,", "Error {", "Err(", "Ok(", "Kind(", "Span {",
-    ] {
-        if text.contains(marker) {
-            return Some(marker);
-        }
-    }
-    // `Name { field: ` struct syntax.
-    let bytes = text.as_bytes();
-    for (i, w) in bytes.windows(3).enumerate() {
-        if w == b" { " && i > 0 && bytes[i - 1].is_ascii_alphanumeric() {
-            let rest = &bytes[i + 3..];
-            let ident = rest
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-                .count();
-            if ident > 0 && rest[ident..].starts_with(b": ") {
-                return Some("struct syntax");
-            }
-        }
-    }
-    None
 }
 
 /// `line N, column M` with N inside the file (or just past its end) and M at least 1.
