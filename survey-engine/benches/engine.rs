@@ -151,6 +151,7 @@ fn build_release(c: &mut Criterion) {
                     values: vec![Some((state >> 20) as usize % 5)],
                 },
                 scores: instrument.score_unchecked(answers),
+                answers: answers.clone(),
             }
         })
         .collect();

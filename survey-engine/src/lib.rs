@@ -4,12 +4,12 @@
 
 pub mod actions;
 pub mod aggregate;
+pub mod bands;
 pub mod csv_out;
 pub mod disclosure;
 pub mod error;
 pub mod format;
 pub mod instrument;
-pub mod items;
 pub mod org;
 pub mod release;
 pub mod reliability;

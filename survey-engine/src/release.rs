@@ -3,6 +3,7 @@
 //! suppression decided once over the whole release (D3, D4). Every export is produced from a
 //! [`Release`] only (D6): hidden cells carry no figure at all.
 
+use crate::bands::{self, Band, MeanBand};
 use crate::csv_out::CsvWriter;
 use crate::disclosure::{self, CellKey, CellStatus, Layout, Placement};
 use crate::error::EngineError;
@@ -26,6 +27,9 @@ pub struct Attribute {
 pub struct PlacedSheet {
     pub placement: Placement,
     pub scores: SheetScores,
+    /// The raw answers, aligned with the instrument's items (`None`: skipped). Each item is
+    /// a measure of its own (D8); a sheet with no answers here counts for no item.
+    pub answers: Vec<Option<i32>>,
 }
 
 /// One cell of one scale.
@@ -38,6 +42,13 @@ pub struct HeatCell {
     pub delta_org: Option<f64>,
     /// Welch's t-test against the rest of the organisation (same cut); never for the root.
     pub significant: Option<bool>,
+    /// D9: set instead of `stats.favorable_pct` when that figure is within one respondent of
+    /// all or none.
+    pub favorable_band: Option<Band>,
+    /// D9: set when all respondents but at most one scored at one end of the scale; then the
+    /// cell shows only its n (`stats` holds no mean, sd or interval; no comparisons, no
+    /// moments).
+    pub mean_band: Option<MeanBand>,
     /// Mergeable moments, kept for comparisons between releases; only for shown cells.
     pub moments: Option<Moments>,
 }
@@ -48,6 +59,28 @@ pub struct ProfileCell {
     pub status: CellStatus,
     /// Respondents and their count per [`crate::Profile`] (indexed by `Profile::index`); only shown.
     pub counts: Option<(u64, [u64; 6])>,
+}
+
+/// One item of the instrument as a measure of its own (D8): its respondents are those who
+/// answered it, with or without a score on the item's scale.
+#[derive(Clone, Debug)]
+pub struct ItemMeasure {
+    /// The item's id in the instrument.
+    pub id: String,
+    /// Index of the item's scale.
+    pub scale: usize,
+    /// Per cell, indexed like `layout.cells()`.
+    pub status: Vec<CellStatus>,
+    /// Answers per scale point, `[cell * points + point]`; zero for hidden cells (D6).
+    counts: Vec<u64>,
+}
+
+/// What a release shows of one item in one cell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ItemCell<'a> {
+    pub status: CellStatus,
+    /// Answers per scale point from the scale's minimum up; only for shown cells.
+    pub counts: Option<&'a [u64]>,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +96,12 @@ pub struct Release {
     pub heat: Vec<Vec<HeatCell>>,
     /// Per cell; empty when the instrument has no profile settings.
     pub profiles: Vec<ProfileCell>,
+    /// The lowest point of the answer scale; item counts start there.
+    pub scale_min: i32,
+    /// Points of the answer scale.
+    pub points: usize,
+    /// Every item in instrument order.
+    pub items: Vec<ItemMeasure>,
 }
 
 impl Release {
@@ -92,11 +131,20 @@ impl Release {
         if instrument.profiles.is_some() {
             memberships.push(sheets.iter().map(|x| x.scores.profile.is_some()).collect());
         }
+        let item_count = instrument.items.len();
+        memberships.extend((0..item_count).map(|i| {
+            sheets
+                .iter()
+                .map(|x| x.answers.get(i).copied().flatten().is_some())
+                .collect()
+        }));
         let mut statuses = Suppressor::new(&layout, &placements, k)
             .statuses(&memberships)?
             .into_iter();
 
         let scale_count = instrument.scales.len();
+        let lowest = f64::from(instrument.response_scale.min);
+        let highest = f64::from(instrument.response_scale.max);
         let all_tallies = roll_up(
             &layout,
             sheets,
@@ -104,7 +152,7 @@ impl Release {
             |sheet, row: &mut [ScaleTally]| {
                 for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
                     if let Some(score) = score {
-                        t.add(score);
+                        t.add_at(score, lowest, highest);
                     }
                 }
             },
@@ -143,6 +191,45 @@ impl Release {
             Vec::new()
         };
 
+        let scale_min = instrument.response_scale.min;
+        let points = instrument.response_scale.points().count();
+        let width = item_count * points;
+        let mut item_counts = roll_up(&layout, sheets, width, |sheet, row: &mut [u64]| {
+            for (i, answer) in sheet.answers.iter().enumerate().take(item_count) {
+                let point = answer.and_then(|v| usize::try_from(v - scale_min).ok());
+                if let Some(slot) = point
+                    .filter(|p| *p < points)
+                    .and_then(|p| row.get_mut(i * points + p))
+                {
+                    *slot += 1;
+                }
+            }
+        });
+        let mut items = Vec::with_capacity(item_count);
+        for (i, item) in instrument.items.iter().enumerate() {
+            let status = statuses.next().ok_or_else(Suppressor::missing)?;
+            let mut counts = vec![0; status.len() * points];
+            for (cell, st) in status.iter().enumerate() {
+                if *st == CellStatus::Shown {
+                    let from = cell * width + i * points;
+                    if let (Some(to), Some(src)) = (
+                        counts.get_mut(cell * points..(cell + 1) * points),
+                        item_counts.get(from..from + points),
+                    ) {
+                        to.copy_from_slice(src);
+                    }
+                }
+            }
+            items.push(ItemMeasure {
+                id: item.id.clone(),
+                scale: item.scale,
+                status,
+                counts,
+            });
+        }
+        // Nothing of a hidden cell outlives the build (D6).
+        item_counts.clear();
+
         Ok(Release {
             wave: wave.to_string(),
             k,
@@ -152,6 +239,9 @@ impl Release {
             scales: instrument.scales.iter().map(|s| s.id.clone()).collect(),
             heat,
             profiles,
+            scale_min,
+            points,
+            items,
         })
     }
 
@@ -194,6 +284,18 @@ impl Release {
         self.profiles.get(self.layout.try_cell_index(key)?)
     }
 
+    /// Item `item` (instrument order) in the cell `key`.
+    pub fn item_cell(&self, item: usize, key: CellKey) -> Option<ItemCell<'_>> {
+        let cell = self.layout.try_cell_index(key)?;
+        let m = self.items.get(item)?;
+        let status = *m.status.get(cell)?;
+        let counts = m.counts.get(cell * self.points..(cell + 1) * self.points);
+        Some(ItemCell {
+            status,
+            counts: counts.filter(|_| status == CellStatus::Shown),
+        })
+    }
+
     /// The heat-map CSV (the contract other tools read).
     pub fn heatmap_csv(&self) -> Result<Vec<u8>, EngineError> {
         let rows = crate::report::heat_rows(self, &self.row_order(), None);
@@ -232,6 +334,13 @@ impl Release {
                 present,
                 self.profiles.iter().map(|c| c.status).collect(),
             ));
+        }
+        for (i, item) in self.items.iter().enumerate() {
+            let present = sheets
+                .iter()
+                .map(|x| x.answers.get(i).copied().flatten().is_some())
+                .collect();
+            measures.push((format!("item {}", item.id), present, item.status.clone()));
         }
         for (name, present, status) in measures {
             let shown: Vec<CellKey> = cells
@@ -318,6 +427,12 @@ impl Tally for ScaleTally {
     }
 }
 
+impl Tally for u64 {
+    fn merge(&mut self, other: &Self) {
+        *self += other;
+    }
+}
+
 impl Tally for (u64, [u64; 6]) {
     fn merge(&mut self, other: &Self) {
         self.0 += other.0;
@@ -393,13 +508,17 @@ impl Strided<'_> {
     }
 }
 
+/// The heat cells of one scale.
 fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) -> Vec<HeatCell> {
     let per_unit = layout.cells_per_unit();
-    // The root's cells (one per cut) are compared with every cell of the same cut.
+    // The root's cells (one per cut) are compared with every cell of the same cut, unless
+    // the root's mean is banded: a difference from it would give it back.
     let roots: Vec<Option<&ScaleTally>> = (0..per_unit)
         .map(|root| {
             let shown = statuses.get(root) == Some(&CellStatus::Shown);
-            tallies.get(root).filter(|_| shown)
+            tallies
+                .get(root)
+                .filter(|t| shown && bands::mean_band(t).is_none())
         })
         .collect();
     let hidden = |status| HeatCell {
@@ -407,6 +526,8 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
         stats: None,
         delta_org: None,
         significant: None,
+        favorable_band: None,
+        mean_band: None,
         moments: None,
     };
     let mut cells = Vec::with_capacity(statuses.len());
@@ -418,7 +539,25 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
         // The root's cell of the same cut sits at the same offset in unit 0.
         let root = i % per_unit;
         let root_tally = roots.get(root).copied().flatten();
-        let stats = tally.stats();
+        let mut stats = tally.stats();
+        let favorable_band = bands::scale_favorable_band(tally);
+        if favorable_band.is_some() {
+            stats.favorable_pct = None;
+        }
+        if let Some(band) = bands::mean_band(tally) {
+            stats.mean = None;
+            stats.sd = None;
+            stats.ci_low = None;
+            stats.ci_high = None;
+            cells.push(HeatCell {
+                status,
+                stats: Some(stats),
+                favorable_band,
+                mean_band: Some(band),
+                ..hidden(status)
+            });
+            continue;
+        }
         let delta_org = root_tally.and_then(|r| tally.moments.mean_minus(&r.moments));
         let significant = match root_tally {
             Some(r) if i != root => r
@@ -432,6 +571,8 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
             stats: Some(stats),
             delta_org,
             significant,
+            favorable_band,
+            mean_band: None,
             moments: Some(tally.moments),
         });
     }

@@ -21,19 +21,17 @@ pub enum ReleasedAlpha {
 }
 
 /// The alpha of each of `release`'s scales for `unit` (its whole subtree), in scale order.
-/// `answers` are the raw answers of `sheets`, aligned with the instrument's items.
 pub fn unit_alphas(
     release: &Release,
     instrument: &Instrument,
     sheets: &[PlacedSheet],
-    answers: &[Vec<Option<i32>>],
     unit: usize,
 ) -> Vec<ReleasedAlpha> {
     let tree = &release.layout.tree;
     let mut agg = Aggregate::new(instrument);
-    for (sheet, answers) in sheets.iter().zip(answers) {
+    for sheet in sheets {
         if tree.is_ancestor_or_self(unit, sheet.placement.unit) {
-            agg.add(instrument, answers, &sheet.scores);
+            agg.add(instrument, &sheet.answers, &sheet.scores);
         }
     }
     let (alphas, cases) = (agg.alpha(), agg.alpha_cases());

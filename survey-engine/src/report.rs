@@ -8,13 +8,13 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::bands::{self, Band, MeanBand, Share};
 use crate::csv_out::CsvWriter;
 use crate::disclosure::{CellKey, CellStatus};
 use crate::error::EngineError;
 use crate::format::opt;
 use crate::instrument::Instrument;
-use crate::items::ItemTally;
-use crate::release::{PlacedSheet, ProfileCell, Release, HEATMAP_HEADER, PROFILES_HEADER};
+use crate::release::{ProfileCell, Release, HEATMAP_HEADER, PROFILES_HEADER};
 use crate::scoring::Profile;
 use crate::stats::{welch_significant, ItemStats, Moments};
 
@@ -41,8 +41,15 @@ pub struct HeatRow {
     pub ci_low: Option<f64>,
     /// 95% confidence interval of the mean, upper end.
     pub ci_high: Option<f64>,
-    /// % of respondents whose score is on the healthy side of the scale.
+    /// % of the answers to the scale's items on the healthy side of the scale; empty when
+    /// `favorable_band` is given instead.
     pub favorable_pct: Option<f64>,
+    /// Given instead of `favorable_pct` when that figure is within one respondent of all or
+    /// none of the answers (docs/privacy.md D9).
+    pub favorable_band: Option<Band>,
+    /// Given instead of `mean`, `sd`, the interval and every comparison when all respondents
+    /// but at most one scored at one end of the scale (docs/privacy.md D9).
+    pub mean_band: Option<MeanBand>,
     /// Mean minus the organisation's (same cut); only when both are shown.
     pub delta_org: Option<f64>,
     /// Whether the difference from the rest of the organisation is significant (Welch's t-test).
@@ -67,28 +74,12 @@ pub struct ProfileRow {
     /// Respondents with a profile; only for shown cells.
     pub respondents: Option<u64>,
     /// % of respondents per profile (burnout, overextended, disengaged, ineffective, engaged,
-    /// unclassified, in that order), as `[profile, %]` pairs; only for shown cells.
+    /// unclassified, in that order), as `[profile, %]` pairs; only for shown cells whose
+    /// distribution is not banded.
     pub percent: Option<Vec<(String, f64)>>,
-}
-
-/// Whether an item's statistics are shown in a cell whose scale is shown.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
-    Shown,
-    /// Someone the shown scale cell counts skipped the item: its answerers are a group the
-    /// release does not hold, so nothing of the item is shown.
-    WithheldSkipped,
-}
-
-impl ItemStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::Shown => "shown",
-            ItemStatus::WithheldSkipped => "withheld_skipped",
-        }
-    }
+    /// Given instead of `percent` when one profile holds all or all but one of the
+    /// respondents (docs/privacy.md D9): `[profile, band]` pairs in the same order.
+    pub bands: Option<Vec<(String, Band)>>,
 }
 
 /// One item in one cell.
@@ -105,33 +96,42 @@ pub struct ItemRow {
     pub scale: String,
     /// The item's id in the instrument.
     pub item: String,
-    pub status: ItemStatus,
+    /// The item is a measure of its own (its answerers), suppressed like a scale.
+    pub status: CellStatus,
     /// Respondents who answered the item; only when shown.
     pub respondents: Option<u64>,
-    /// Mean answer; only when shown.
+    /// Mean answer; only when shown and not banded.
     pub mean: Option<f64>,
-    /// Standard deviation of the answers; only when shown.
+    /// Standard deviation of the answers; only when shown and not banded.
     pub sd: Option<f64>,
-    /// % of answers at each scale point from min to max.
+    /// % of answers at each scale point from min to max; empty when hidden, `null` entries
+    /// when banded.
     pub pct: Vec<Option<f64>>,
+    /// One band per scale point, given instead of `pct`, `mean` and `sd` when one answer holds
+    /// all or all but one of the respondents (docs/privacy.md D9); empty otherwise.
+    pub pct_band: Vec<Band>,
 }
 
 impl ProfileCell {
-    /// Respondents and the % of them in each profile ([`Profile::ALL`] order), for a shown
-    /// cell only. A shown cell has at least k >= 3 respondents, so there is no n = 0 case.
-    pub fn percentages(&self) -> Option<(u64, Vec<(Profile, f64)>)> {
+    /// Respondents and the share of them in each profile ([`Profile::ALL`] order): a % or,
+    /// when one profile holds all or all but one of them, bands (D9). For a shown cell only;
+    /// a shown cell has at least k >= 3 respondents, so there is no n = 0 case.
+    pub fn percentages(&self) -> Option<(u64, Vec<(Profile, Share)>)> {
         let (n, counts) = self.counts.filter(|_| self.status == CellStatus::Shown)?;
         if n == 0 {
             return None;
         }
-        let pct = Profile::ALL
+        let ordered: Vec<u64> = Profile::ALL
             .iter()
-            .map(|p| {
-                let c = counts.get(p.index()).copied().unwrap_or(0);
-                (*p, 100.0 * c as f64 / n as f64)
-            })
+            .map(|p| counts.get(p.index()).copied().unwrap_or(0))
             .collect();
-        Some((n, pct))
+        Some((
+            n,
+            Profile::ALL
+                .into_iter()
+                .zip(bands::shares(&ordered))
+                .collect(),
+        ))
     }
 }
 
@@ -182,6 +182,8 @@ pub fn heat_rows(r: &Release, keys: &[CellKey], previous: Option<&Release>) -> V
                 ci_low: st.and_then(|s| s.ci_low),
                 ci_high: st.and_then(|s| s.ci_high),
                 favorable_pct: st.and_then(|s| s.favorable_pct),
+                favorable_band: st.and(cell.favorable_band),
+                mean_band: st.and(cell.mean_band),
                 delta_org: st.and(cell.delta_org),
                 significant: st.and(cell.significant),
                 delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
@@ -204,64 +206,63 @@ pub fn profile_rows(r: &Release, keys: &[CellKey]) -> Vec<ProfileRow> {
                 cut: r.cut_label(key),
                 status: cell.status,
                 respondents: pct.as_ref().map(|(n, _)| *n),
-                percent: pct.map(|(_, p)| {
-                    p.into_iter()
-                        .map(|(profile, v)| (profile.as_str().to_string(), v))
-                        .collect()
-                }),
+                percent: pct.as_ref().and_then(|(_, s)| named(s, Share::pct)),
+                bands: pct.as_ref().and_then(|(_, s)| named(s, Share::band)),
             })
         })
         .collect()
 }
 
-/// Item rows of `keys` (whole units, and cuts by `attribute`), only for items whose scale is
-/// shown for the cell. An item is shown only when every respondent the shown scale cell
-/// counts answered it: then the item's group is exactly the released group.
-pub fn item_rows(
-    r: &Release,
-    inst: &Instrument,
-    sheets: &[PlacedSheet],
-    answers: &[Vec<Option<i32>>],
-    keys: &[CellKey],
-    attribute: Option<usize>,
-) -> Vec<ItemRow> {
-    let min = inst.response_scale.min;
-    let tally = ItemTally::build(r, inst, sheets, answers, attribute);
+/// `[profile, value]` pairs when every share has the value `pick` looks for.
+fn named<T>(shares: &[(Profile, Share)], pick: fn(Share) -> Option<T>) -> Option<Vec<(String, T)>> {
+    shares
+        .iter()
+        .map(|(p, s)| Some((p.as_str().to_string(), pick(*s)?)))
+        .collect()
+}
+
+/// Item rows of `keys`: every item of every cell, grouped by scale in instrument order.
+/// Each item is a measure of its own (D8) with its own status; a shown item whose answers
+/// are all or all but one on one point shows bands instead of figures (D9).
+pub fn item_rows(r: &Release, inst: &Instrument, keys: &[CellKey]) -> Vec<ItemRow> {
     let mut out = Vec::new();
     for &key in keys {
+        let (unit, cut) = (r.tree.path(key.unit), r.cut_label(key));
         for (s, scale) in r.scales.iter().enumerate() {
-            if r.heat_cell(s, key)
-                .is_none_or(|c| c.status != CellStatus::Shown)
-            {
-                continue;
-            }
-            let Some(cell) = tally.cell(key.unit, key.cut) else {
-                continue;
-            };
-            let members = tally.members(cell, s);
             for &item in inst.scale_items(s) {
-                let st = ItemStats::from_counts(min, tally.counts(cell, item));
-                let complete = st.n == members;
-                out.push(ItemRow {
+                let (Some(cell), Some(measure)) = (r.item_cell(item, key), r.items.get(item))
+                else {
+                    continue;
+                };
+                let mut row = ItemRow {
                     wave: r.wave.clone(),
-                    unit: r.tree.path(key.unit),
-                    cut: r.cut_label(key),
+                    unit: unit.clone(),
+                    cut: cut.clone(),
                     scale: scale.clone(),
-                    item: inst
-                        .items
-                        .get(item)
-                        .map(|i| i.id.clone())
-                        .unwrap_or_default(),
-                    status: if complete {
-                        ItemStatus::Shown
-                    } else {
-                        ItemStatus::WithheldSkipped
-                    },
-                    respondents: complete.then_some(st.n),
-                    mean: st.mean.filter(|_| complete),
-                    sd: st.sd.filter(|_| complete),
-                    pct: if complete { st.pct } else { Vec::new() },
-                });
+                    item: measure.id.clone(),
+                    status: cell.status,
+                    respondents: None,
+                    mean: None,
+                    sd: None,
+                    pct: Vec::new(),
+                    pct_band: Vec::new(),
+                };
+                if let Some(counts) = cell.counts {
+                    let st = ItemStats::from_counts(r.scale_min, counts);
+                    row.respondents = Some(st.n);
+                    match bands::distribution_bands(counts) {
+                        Some(b) => {
+                            row.pct = vec![None; b.len()];
+                            row.pct_band = b;
+                        }
+                        None => {
+                            row.mean = st.mean;
+                            row.sd = st.sd;
+                            row.pct = st.pct;
+                        }
+                    }
+                }
+                out.push(row);
             }
         }
     }
@@ -296,11 +297,17 @@ pub fn heatmap_csv(
             r.scale.clone(),
             r.status.as_str().to_string(),
             count(r.respondents),
-            opt(r.mean, 2),
+            match r.mean_band {
+                Some(b) => b.as_str().to_string(),
+                None => opt(r.mean, 2),
+            },
             opt(r.sd, 2),
             opt(r.ci_low, 2),
             opt(r.ci_high, 2),
-            opt(r.favorable_pct, 1),
+            match r.favorable_band {
+                Some(b) => b.as_str().to_string(),
+                None => opt(r.favorable_pct, 1),
+            },
             opt(r.delta_org, 2),
             r.significant.map(|b| b.to_string()).unwrap_or_default(),
         ];
@@ -323,9 +330,10 @@ pub fn profiles_csv(mut w: CsvWriter, rows: &[ProfileRow]) -> Result<Vec<u8>, En
             r.status.as_str().to_string(),
             count(r.respondents),
         ];
-        match &r.percent {
-            Some(p) => record.extend(p.iter().map(|(_, v)| opt(Some(*v), 1))),
-            None => record.extend(std::iter::repeat_n(String::new(), Profile::ALL.len())),
+        match (&r.percent, &r.bands) {
+            (Some(p), _) => record.extend(p.iter().map(|(_, v)| opt(Some(*v), 1))),
+            (None, Some(b)) => record.extend(b.iter().map(|(_, b)| b.as_str().to_string())),
+            (None, None) => record.extend(std::iter::repeat_n(String::new(), Profile::ALL.len())),
         }
         w.record(&record).map_err(csv_error)?;
     }
@@ -349,7 +357,11 @@ pub const ITEMS_HEADER: &[&str] = &[
 pub fn items_csv(mut w: CsvWriter, rows: &[ItemRow]) -> Result<Vec<u8>, EngineError> {
     w.record(ITEMS_HEADER).map_err(csv_error)?;
     for r in rows {
-        let pct: Vec<String> = r.pct.iter().map(|p| opt(*p, 1)).collect();
+        let pct: Vec<String> = if r.pct_band.is_empty() {
+            r.pct.iter().map(|p| opt(*p, 1)).collect()
+        } else {
+            r.pct_band.iter().map(|b| b.as_str().to_string()).collect()
+        };
         w.record([
             r.wave.clone(),
             r.unit.clone(),

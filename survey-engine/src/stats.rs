@@ -148,6 +148,14 @@ pub struct ScaleTally {
     pub moments: Moments,
     pub answered: u64,
     pub favorable: u64,
+    /// Respondents with at least one unfavorable answer, and with at least one favorable
+    /// answer (for the D9 bands).
+    pub with_unfavorable: u64,
+    pub with_favorable: u64,
+    /// Respondents whose score is the highest, and the lowest, point of the answer scale:
+    /// every item answered at that end (for the D9 bands; counted by [`ScaleTally::add_at`]).
+    pub at_highest: u64,
+    pub at_lowest: u64,
 }
 
 impl ScaleTally {
@@ -155,12 +163,27 @@ impl ScaleTally {
         self.moments.add(score.score);
         self.answered += u64::from(score.answered);
         self.favorable += u64::from(score.favorable);
+        self.with_unfavorable += u64::from(score.answered > score.favorable);
+        self.with_favorable += u64::from(score.favorable > 0);
+    }
+
+    /// [`ScaleTally::add`], also counting whether the score sits at an end of the answer
+    /// scale `lowest..=highest`.
+    pub fn add_at(&mut self, score: &crate::scoring::ScaleScore, lowest: f64, highest: f64) {
+        self.add(score);
+        // A mean of whole answers equals an end only when every answer is that end: exact.
+        self.at_highest += u64::from(score.score == highest);
+        self.at_lowest += u64::from(score.score == lowest);
     }
 
     pub fn merge(&mut self, other: &ScaleTally) {
         self.moments.merge(&other.moments);
         self.answered += other.answered;
         self.favorable += other.favorable;
+        self.with_unfavorable += other.with_unfavorable;
+        self.with_favorable += other.with_favorable;
+        self.at_highest += other.at_highest;
+        self.at_lowest += other.at_lowest;
     }
 
     pub fn n(&self) -> u64 {

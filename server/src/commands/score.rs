@@ -271,6 +271,7 @@ fn release(
                     .collect(),
             },
             scores,
+            answers: row.answers.clone(),
         })
         .collect();
     let wave = args.wave.clone().unwrap_or_default();

@@ -201,7 +201,10 @@ pub fn action_plan_csv(
         figures: [
             f.stats.n.to_string(),
             opt(f.stats.mean, 2),
-            opt(f.stats.favorable_pct, 1),
+            match f.favorable_band {
+                Some(b) => b.as_str().to_string(),
+                None => opt(f.stats.favorable_pct, 1),
+            },
             opt(f.delta_org, 2),
             yes_no(f.significant_org),
             opt(f.previous_mean, 2),
@@ -237,6 +240,14 @@ pub fn action_plan_csv(
         w.record(r.cells(&release.wave, unit_path))?;
     }
     Ok(w.finish()?)
+}
+
+/// A focus area's favorable %, or its band in words where the release gives one (D9).
+pub fn favorable(f: &FocusArea) -> String {
+    match f.favorable_band {
+        Some(b) => b.label().to_string(),
+        None => percent(f.stats.favorable_pct),
+    }
 }
 
 pub fn percent(p: Option<f64>) -> String {
@@ -321,7 +332,7 @@ pub fn action_plan_md(
                     "| {} | {} | {} | {} | {} | {} |",
                     f.area.label(),
                     opt(f.stats.mean, 2),
-                    percent(f.stats.favorable_pct),
+                    favorable(f),
                     opt(f.delta_org, 2),
                     opt(f.delta_prev, 2),
                     reasons(f),
@@ -392,6 +403,7 @@ mod tests {
                         values: vec![],
                     },
                     scores: instrument.score(&answers).unwrap(),
+                    answers,
                 });
             }
         }

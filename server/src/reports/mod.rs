@@ -143,14 +143,7 @@ impl Context {
     /// Item rows of the cells in scope (whole units, and their cuts by `attribute`).
     pub fn item_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ItemRow> {
         let w = &self.current;
-        report::item_rows(
-            &w.release,
-            &w.instrument,
-            &w.sheets,
-            &w.answers,
-            &self.rows(scope, attribute),
-            attribute,
-        )
+        report::item_rows(&w.release, &w.instrument, &self.rows(scope, attribute))
     }
 }
 

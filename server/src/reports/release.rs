@@ -25,10 +25,9 @@ pub struct WaveRelease {
     pub instrument: Arc<Instrument>,
     /// Invited people per unit path (the wave's snapshot).
     pub invited: HashMap<String, i64>,
-    /// The scored sheets (kept for the item statistics and the auditor; never exported).
+    /// The scored sheets with their answers (kept for reliability and the auditor; never
+    /// exported).
     pub sheets: Vec<PlacedSheet>,
-    /// Raw answers per sheet, aligned with the instrument's items.
-    pub answers: Vec<Vec<Option<i32>>>,
 }
 
 /// Releases of closed waves by wave id and response count. A closed wave never changes, so
@@ -220,7 +219,7 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         })
         .collect();
     let mut sheets = Vec::with_capacity(sheets_rows.len());
-    for ((sheet, values), answers) in sheets_rows.iter().zip(&values_of).zip(&answers_of) {
+    for ((sheet, values), answers) in sheets_rows.iter().zip(&values_of).zip(answers_of) {
         let unit = unit_of.get(&sheet.unit_id).copied().ok_or_else(|| {
             AppError::Unexpected(anyhow::anyhow!("a response names no unit of its wave"))
         })?;
@@ -236,7 +235,8 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
                     })
                     .collect(),
             },
-            scores: instrument.score_unchecked(answers),
+            scores: instrument.score_unchecked(&answers),
+            answers,
         });
     }
     let k = usize::try_from(wave.min_group_size).unwrap_or(survey_engine::release::MIN_K);
@@ -247,6 +247,5 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         instrument,
         invited,
         sheets,
-        answers: answers_of,
     })
 }

@@ -20,7 +20,7 @@ use super::error::PageError;
 use super::{pages, AppState};
 use crate::db::blocking;
 use crate::error::AppError;
-use crate::plans::export::{percent, reasons, suggested_areas, unit_figures, UnitFigures};
+use crate::plans::export::{self, reasons, suggested_areas, unit_figures, UnitFigures};
 use crate::plans::items::{self, ItemStatus, NewItem};
 use crate::plans::{plan_data, PlanData};
 use crate::survey::waves;
@@ -139,7 +139,7 @@ fn plan_page(
                 area: f.area.id(),
                 label: f.area.label(),
                 mean: opt(f.stats.mean, 2),
-                favorable: percent(f.stats.favorable_pct),
+                favorable: export::favorable(f),
                 delta_org: opt(f.delta_org, 2),
                 delta_prev: opt(f.delta_prev, 2),
                 why: reasons(f),

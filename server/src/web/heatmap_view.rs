@@ -10,8 +10,9 @@ use super::enc;
 use super::reports_api::Read;
 use super::REPORT_CSS_PATH;
 use crate::reports::Context;
+use survey_engine::bands::{Band, MeanBand};
 use survey_engine::disclosure::CellStatus;
-use survey_engine::report::HeatRow;
+use survey_engine::report::{HeatRow, ProfileRow};
 
 #[derive(Deserialize, Default)]
 pub struct HeatQuery {
@@ -108,20 +109,35 @@ fn cell_view(
             title: reason.into(),
         };
     }
+    // A banded figure (D9) is shown in words, coloured as the end of the scale it is near.
+    let oriented = |g: f64| {
+        if dir == Direction::HigherIsBetter {
+            g
+        } else {
+            1.0 - g
+        }
+    };
     let (text, goodness) = if favorable {
-        let p = r.favorable_pct.unwrap_or(0.0);
-        (format!("{p:.0}%"), p / 100.0)
+        match r.favorable_band {
+            Some(Band::AllOrNearlyAll) => ("nearly all".to_string(), 1.0),
+            Some(Band::NoneOrNearlyNone) => ("nearly none".to_string(), 0.0),
+            None => {
+                let p = r.favorable_pct.unwrap_or(0.0);
+                (format!("{p:.0}%"), p / 100.0)
+            }
+        }
     } else {
-        let m = r.mean.unwrap_or(range.0);
-        let g = (m - range.0) / (range.1 - range.0).max(1.0);
-        (
-            format!("{m:.2}"),
-            if dir == Direction::HigherIsBetter {
-                g
-            } else {
-                1.0 - g
-            },
-        )
+        match r.mean_band {
+            Some(MeanBand::AllOrNearlyAllHighest) => ("nearly all top".to_string(), oriented(1.0)),
+            Some(MeanBand::AllOrNearlyAllLowest) => {
+                ("nearly all bottom".to_string(), oriented(0.0))
+            }
+            None => {
+                let m = r.mean.unwrap_or(range.0);
+                let g = (m - range.0) / (range.1 - range.0).max(1.0);
+                (format!("{m:.2}"), oriented(g))
+            }
+        }
     };
     let (delta, sig) = if vs_prev {
         (r.delta_prev, r.significant_prev)
@@ -141,16 +157,27 @@ fn cell_view(
     CellView {
         class: colour(goodness),
         status: "shown",
-        title: format!(
-            "n={}, mean {}, 95% CI {}–{}, favorable {}%",
-            r.respondents.unwrap_or(0),
-            r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
-            r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
-            r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
-            r.favorable_pct
-                .map(|m| format!("{m:.0}"))
-                .unwrap_or_default()
-        ),
+        title: match r.mean_band {
+            Some(b) => format!(
+                "n={}: {} (figures withheld so that no one's answers can be told)",
+                r.respondents.unwrap_or(0),
+                b.label()
+            ),
+            None => format!(
+                "n={}, mean {}, 95% CI {}–{}, favorable {}",
+                r.respondents.unwrap_or(0),
+                r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+                r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
+                r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
+                match r.favorable_band {
+                    Some(b) => b.label().to_string(),
+                    None => r
+                        .favorable_pct
+                        .map(|m| format!("{m:.0}%"))
+                        .unwrap_or_default(),
+                }
+            ),
+        },
         text,
         delta,
     }
@@ -302,10 +329,15 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 String::new()
             },
             cells,
-            profiles: prof
-                .and_then(|p| p.percent.as_ref())
-                .map(|v| v.iter().map(|(_, x)| format!("{x:.0}%")).collect())
-                .unwrap_or_default(),
+            profiles: match prof {
+                Some(ProfileRow {
+                    percent: Some(v), ..
+                }) => v.iter().map(|(_, x)| format!("{x:.0}%")).collect(),
+                Some(ProfileRow { bands: Some(b), .. }) => {
+                    b.iter().map(|(_, b)| b.label().to_string()).collect()
+                }
+                _ => Vec::new(),
+            },
             profile_status: prof.map_or("shown", |p| p.status.as_str()),
         };
         if let Some(g) = groups.last_mut() {

@@ -309,7 +309,7 @@ async fn print(
         // Cronbach's alpha as the release may show it (D6: only beside a shown scale, over at
         // least k complete answer sheets).
         let inst = &ctx.current.instrument;
-        let alphas = unit_alphas(rel, inst, &ctx.current.sheets, &ctx.current.answers, unit);
+        let alphas = unit_alphas(rel, inst, &ctx.current.sheets, unit);
         let k = rel.k;
         let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
         let scales = rel
@@ -325,15 +325,23 @@ async fn print(
                     scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
                     status: cell.map_or("below_min", |c| c.status.as_str()),
                     n: st.map(|s| s.n.to_string()).unwrap_or_default(),
-                    mean: f2(st.and_then(|s| s.mean)),
-                    ci: match st {
-                        Some(s) => format!("{}–{}", f2(s.ci_low), f2(s.ci_high)),
-                        None => String::new(),
+                    mean: match cell.and_then(|c| c.mean_band).filter(|_| shown) {
+                        Some(b) => b.label().to_string(),
+                        None => f2(st.and_then(|s| s.mean)),
                     },
-                    favorable: st
-                        .and_then(|s| s.favorable_pct)
-                        .map(|p| format!("{p:.0}%"))
-                        .unwrap_or_default(),
+                    ci: match st {
+                        Some(s) if s.ci_low.is_some() => {
+                            format!("{}–{}", f2(s.ci_low), f2(s.ci_high))
+                        }
+                        _ => String::new(),
+                    },
+                    favorable: match cell.and_then(|c| c.favorable_band).filter(|_| shown) {
+                        Some(b) => b.label().to_string(),
+                        None => st
+                            .and_then(|s| s.favorable_pct)
+                            .map(|p| format!("{p:.0}%"))
+                            .unwrap_or_default(),
+                    },
                     alpha: match alpha {
                         ReleasedAlpha::Shown(a) => f2(a),
                         ReleasedAlpha::TooFewCompleteSheets => {
@@ -350,7 +358,7 @@ async fn print(
             .and_then(|c| c.percentages())
             .map(|(_, pct)| {
                 pct.into_iter()
-                    .map(|(p, v)| (p.as_str(), format!("{v:.0}%")))
+                    .map(|(p, v)| (p.as_str(), v.text()))
                     .collect()
             })
             .unwrap_or_default();

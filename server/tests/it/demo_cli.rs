@@ -666,3 +666,56 @@ fn demos_started_together_on_postgresql_build_it_once() {
         assert_eq!(table_counts(&ws.pool())["waves"], 3);
     }
 }
+
+/// D8: the demo's answer sheets skip a few items here and there. Each item is a measure of
+/// its own, so the organisation as a whole shows every item of both closed waves, each
+/// counting exactly the people who answered it.
+#[test]
+fn the_demo_root_shows_every_item() {
+    use survey_engine::disclosure::{CellKey, CellStatus};
+    use worklife_server::reports::ReleaseCache;
+    use worklife_server::survey::waves;
+    let backend = backends()[0];
+    let ws = Workspace::new(backend);
+    ws.ok(&["demo"]);
+    let pool = ws.pool();
+    let mut conn = pool.get().unwrap();
+    let mut checked = 0;
+    for (name, status, _) in wave_rows(&pool) {
+        if status != "closed" {
+            continue;
+        }
+        let wave = waves::find(&mut conn, &name).unwrap();
+        let built = ReleaseCache::default()
+            .get(&mut conn, &InstrumentCache::default(), &wave)
+            .unwrap();
+        let r = &built.release;
+        let root = CellKey { unit: 0, cut: None };
+        let skipped: usize = built
+            .sheets
+            .iter()
+            .map(|s| s.answers.iter().filter(|a| a.is_none()).count())
+            .sum();
+        assert!(skipped > 0, "{name}: the demo skips some items");
+        let rows = survey_engine::report::item_rows(r, &built.instrument, &[root]);
+        assert_eq!(rows.len(), built.instrument.items.len(), "{name}");
+        for (row, item) in rows.iter().zip(0..) {
+            assert_eq!(row.status, CellStatus::Shown, "{name}: {row:?}");
+            let i = built
+                .instrument
+                .items
+                .iter()
+                .position(|x| x.id == row.item)
+                .unwrap();
+            let answered = built
+                .sheets
+                .iter()
+                .filter(|s| s.answers.get(i).copied().flatten().is_some())
+                .count() as u64;
+            assert_eq!(row.respondents, Some(answered), "{name}: item {item}");
+        }
+        assert!(r.audit(&built.sheets).unwrap().is_empty(), "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}

@@ -339,7 +339,9 @@ fn hand_checked_release_hides_the_complement_of_a_small_group() {
         "W1,Acme/Ops,,workload,below_min,,,,,,,,\n",
         "W1,Acme/Sales,,workload,complementary,,,,,,,,\n",
         // Exhaustion: Ops 1, 3, 4 -> mean 2.67, sd 1.53; Acme mean 3.17 -> delta -0.50.
-        "W1,Acme/Ops,,exhaustion,shown,3,2.67,1.53,-1.13,6.46,50.0,-0.50,false\n",
+        // Two of Ops' four answers are unfavorable, which one person could have given both
+        // of: "all or nearly all" instead of 50% (D9).
+        "W1,Acme/Ops,,exhaustion,shown,3,2.67,1.53,-1.13,6.46,all_or_nearly_all,-0.50,false\n",
     ] {
         assert!(out.contains(row), "missing {row:?} in\n{out}");
     }
@@ -536,7 +538,7 @@ fn means_are_the_exact_sum_over_n_rounded_once() {
 }
 
 #[test]
-fn groups_without_spread_whose_means_differ_are_significant() {
+fn a_group_that_answered_alike_shows_a_band_instead_of_its_mean() {
     let mut csv = String::from("unit,wl1,wl3\n");
     for (unit, v) in [("Acme/X", 5), ("Acme/Y", 1)] {
         for _ in 0..3 {
@@ -546,8 +548,18 @@ fn groups_without_spread_whose_means_differ_are_significant() {
     let o = mini_release(&csv, "heatmap", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
+    // Everyone in X answered 5 and everyone in Y 1: the figures would tell each member's
+    // answers, so only n and bands are shown, and no comparison (D9).
     assert!(
-        out.contains(",Acme/X,,workload,shown,3,5.00,0.00,5.00,5.00,100.0,2.00,true"),
+        out.contains(
+            ",Acme/X,,workload,shown,3,all_or_nearly_all_highest,,,,all_or_nearly_all,,\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            ",Acme/Y,,workload,shown,3,all_or_nearly_all_lowest,,,,none_or_nearly_none,,\n"
+        ),
         "{out}"
     );
 }

@@ -1,6 +1,7 @@
 //! Focus areas: which areas of worklife a unit might work on, proposed from the release.
 
 use super::Area;
+use crate::bands::Band;
 use crate::disclosure::{CellKey, CellStatus};
 use crate::release::{HeatCell, Release};
 use crate::stats::{welch_significant, GroupStats};
@@ -19,6 +20,8 @@ pub struct FocusArea {
     pub scale: usize,
     /// The unit's statistics on the area's scale, as in the release.
     pub stats: GroupStats,
+    /// Given instead of `stats.favorable_pct` near all or none (D9), as in the release.
+    pub favorable_band: Option<Band>,
     /// Unit mean minus organisation mean, as in the release.
     pub delta_org: Option<f64>,
     /// Welch's t-test against the rest of the organisation, as in the release.
@@ -96,6 +99,7 @@ pub fn focus_areas(
                 area,
                 scale,
                 stats,
+                favorable_band: cell.favorable_band,
                 delta_org: cell.delta_org,
                 significant_org: cell.significant,
                 previous_mean,

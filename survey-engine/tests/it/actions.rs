@@ -6,6 +6,7 @@
 
 use proptest::prelude::*;
 use survey_engine::actions::{focus_areas, Area};
+use survey_engine::bands::Band;
 use survey_engine::disclosure::{CellKey, CellStatus, Placement};
 use survey_engine::instrument::builtin;
 use survey_engine::org::OrgTree;
@@ -28,6 +29,7 @@ fn sheet(instrument: &Instrument, unit: usize, workload: i32, control: i32) -> P
             values: vec![],
         },
         scores: instrument.score(&answers).unwrap(),
+        answers,
     }
 }
 
@@ -71,7 +73,9 @@ fn lowest_areas_against_the_organisation_with_exact_figures() {
     assert_eq!(wl.delta_org, Some(-1.0));
     assert_eq!(wl.significant_org, Some(true));
     assert!(wl.significant());
-    assert_eq!(wl.stats.favorable_pct, Some(0.0));
+    // Nobody in A answered workload favorably: shown as a band, not as 0% (D9).
+    assert_eq!(wl.stats.favorable_pct, None);
+    assert_eq!(wl.favorable_band, Some(Band::NoneOrNearlyNone));
     let ct = &found[1];
     assert_eq!(ct.stats.mean, Some(3.0));
     assert_eq!(ct.delta_org, Some(-0.5));
@@ -186,6 +190,7 @@ fn random_release(org: &Org, seed: u64, k: usize) -> (Release, Vec<String>) {
                     values: vec![],
                 },
                 scores: instrument.score(&answers).unwrap(),
+                answers,
             });
         }
     }

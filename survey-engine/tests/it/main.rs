@@ -12,3 +12,4 @@ mod random_org;
 mod release;
 mod report_rows;
 mod scoring;
+mod unanimity;

@@ -84,6 +84,7 @@ fn sheets(instrument: &Instrument, org: &Org, seed: u64) -> Generated {
                     values: vec![(t < 3).then_some(t as usize), Some(next(2) as usize)],
                 },
                 scores: instrument.score(&answers).unwrap(),
+                answers: answers.clone(),
             });
             raw.push(answers);
         }
@@ -134,7 +135,7 @@ proptest! {
         let release = Release::build(&instrument, tree, attributes, &sheets, k, "W").unwrap();
         let layout_tree = &release.layout.tree;
         for unit in 0..layout_tree.len() {
-            let alphas = unit_alphas(&release, &instrument, &sheets, &raw, unit);
+            let alphas = unit_alphas(&release, &instrument, &sheets, unit);
             prop_assert_eq!(alphas.len(), release.scales.len());
             for (s, alpha) in alphas.iter().enumerate() {
                 let items = instrument.scale_items(s);

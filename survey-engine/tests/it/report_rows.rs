@@ -3,18 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use survey_engine::bands::Band;
 use survey_engine::csv_out::CsvWriter;
 use survey_engine::disclosure::{CellKey, CellStatus, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Release};
-use survey_engine::report::{self, ItemStatus};
+use survey_engine::report;
 use survey_engine::Instrument;
 
 const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 /// Acme with teams A and B of six each, half on site x and half on site y. Everyone in A
 /// answers 3 to every item; everyone in B answers `b`.
-fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>, Vec<Vec<Option<i32>>>) {
+fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>) {
     let instrument = Instrument::parse(MINI).unwrap();
     let mut tree = OrgTree::new("Acme").unwrap();
     let a = tree.insert("Acme/A").unwrap();
@@ -24,7 +25,6 @@ fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>, Vec<Vec<Option<i32
         values: vec!["x".into(), "y".into()],
     };
     let mut sheets = Vec::new();
-    let mut answers = Vec::new();
     for (unit, value) in [(a, 3), (bu, b)] {
         for i in 0..6 {
             let raw = vec![Some(value); instrument.items.len()];
@@ -34,12 +34,12 @@ fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>, Vec<Vec<Option<i32
                     values: vec![Some(i % 2)],
                 },
                 scores: instrument.score(&raw).unwrap(),
+                answers: raw,
             });
-            answers.push(raw);
         }
     }
     let release = Release::build(&instrument, tree, vec![site], &sheets, 5, "W").unwrap();
-    (instrument, release, sheets, answers)
+    (instrument, release, sheets)
 }
 
 #[test]
@@ -91,14 +91,14 @@ fn heat_rows_carry_exact_figures_changes_and_snake_case_statuses() {
 
 #[test]
 fn item_rows_show_question_figures_per_cut_and_the_csv_names_the_cut() {
-    let (instrument, r, sheets, answers) = release(5);
+    let (instrument, r, _) = release(5);
     let keys: Vec<CellKey> = r.row_order();
-    let rows = report::item_rows(&r, &instrument, &sheets, &answers, &keys, Some(0));
+    let rows = report::item_rows(&r, &instrument, &keys);
     let wl1 = rows
         .iter()
         .find(|x| x.unit == "Acme" && x.cut.is_empty() && x.item == "wl1")
         .unwrap();
-    assert_eq!(wl1.status, ItemStatus::Shown);
+    assert_eq!(wl1.status, CellStatus::Shown);
     assert_eq!(wl1.respondents, Some(12));
     assert_eq!(wl1.mean, Some(4.0));
     // Half answered 3, half 5.
@@ -106,36 +106,124 @@ fn item_rows_show_question_figures_per_cut_and_the_csv_names_the_cut() {
         wl1.pct,
         vec![Some(0.0), Some(0.0), Some(50.0), Some(0.0), Some(50.0)]
     );
+    assert!(wl1.pct_band.is_empty());
     // Site x of the whole organisation: three from A and three from B.
     let cut = rows
         .iter()
         .find(|x| x.unit == "Acme" && x.cut == "site=x" && x.item == "wl1")
         .unwrap();
     assert_eq!(cut.respondents, Some(6));
-    // No row for a cell whose scale is hidden.
-    assert!(!rows.iter().any(|x| x.unit == "Acme/A" && x.cut == "site=x"));
+    // A cell under k says so and shows nothing.
+    let small = rows
+        .iter()
+        .find(|x| x.unit == "Acme/A" && x.cut == "site=x" && x.item == "wl1")
+        .unwrap();
+    assert_eq!(small.status, CellStatus::BelowMin);
+    assert_eq!((small.respondents, small.mean), (None, None));
+    assert!(small.pct.is_empty() && small.pct_band.is_empty());
+    // Everyone in A answered 3: a band, and no mean or sd that would give it back (D9).
+    let a = rows
+        .iter()
+        .find(|x| x.unit == "Acme/A" && x.cut.is_empty() && x.item == "wl1")
+        .unwrap();
+    assert_eq!(a.status, CellStatus::Shown);
+    assert_eq!(a.respondents, Some(6));
+    assert_eq!((a.mean, a.sd), (None, None));
+    assert_eq!(a.pct, vec![None; 5]);
+    assert_eq!(
+        a.pct_band,
+        vec![
+            Band::NoneOrNearlyNone,
+            Band::NoneOrNearlyNone,
+            Band::AllOrNearlyAll,
+            Band::NoneOrNearlyNone,
+            Band::NoneOrNearlyNone
+        ]
+    );
+    let json = serde_json::to_value(a).unwrap();
+    assert_eq!(json["pct_band"][2], "all_or_nearly_all");
     let csv = String::from_utf8(report::items_csv(CsvWriter::lf(), &rows).unwrap()).unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
         "wave,unit,cut,scale,item,status,respondents,mean,sd,pct"
     );
     assert!(csv.contains("\nW,Acme,site=x,workload,wl1,shown,6,4.00,"));
+    assert!(csv.contains(
+        "\nW,Acme/A,,workload,wl1,shown,6,,,none_or_nearly_none none_or_nearly_none \
+         all_or_nearly_all none_or_nearly_none none_or_nearly_none\n"
+    ));
 }
 
 #[test]
-fn profile_percentages_of_a_shown_cell_add_up_to_a_hundred() {
-    let (_, r, ..) = release(5);
+fn an_item_one_person_skipped_is_still_shown_for_those_who_answered_it() {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Acme").unwrap();
+    let a = tree.insert("Acme/A").unwrap();
+    let b = tree.insert("Acme/B").unwrap();
+    let mut sheets = Vec::new();
+    for (unit, size) in [(a, 8), (b, 8)] {
+        for i in 0..size {
+            let mut raw: Vec<Option<i32>> = (0..instrument.items.len())
+                .map(|j| Some(1 + ((i + j) % 5) as i32))
+                .collect();
+            if unit == a && i == 0 {
+                raw[0] = None;
+            }
+            sheets.push(PlacedSheet {
+                placement: Placement {
+                    unit,
+                    values: vec![],
+                },
+                scores: instrument.score(&raw).unwrap(),
+                answers: raw,
+            });
+        }
+    }
+    let r = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
+    assert!(r.audit(&sheets).unwrap().is_empty());
+    let rows = report::item_rows(&r, &instrument, &r.row_order());
+    let first = instrument.items[0].id.clone();
+    let n = |unit: &str| {
+        rows.iter()
+            .find(|x| x.unit == unit && x.item == first)
+            .map(|x| (x.status, x.respondents))
+            .unwrap()
+    };
+    // Before items were measures of their own, one skip withheld the item everywhere above.
+    assert_eq!(n("Acme"), (CellStatus::Shown, Some(15)));
+    assert_eq!(n("Acme/A"), (CellStatus::Shown, Some(7)));
+    assert_eq!(n("Acme/B"), (CellStatus::Shown, Some(8)));
+    assert!(rows.iter().all(|x| x.status == CellStatus::Shown));
+}
+
+#[test]
+fn profile_percentages_of_a_shown_cell_add_up_to_a_hundred_or_are_banded() {
+    let (_, r, _) = release(5);
     let rows = report::profile_rows(&r, &r.row_order());
     let shown: Vec<_> = rows
         .iter()
         .filter(|p| p.status == CellStatus::Shown)
         .collect();
     assert!(!shown.is_empty());
+    let mut banded = 0;
     for row in shown {
-        let total: f64 = row.percent.as_ref().unwrap().iter().map(|(_, v)| v).sum();
-        assert!((total - 100.0).abs() < 1e-9, "{row:?}");
-        assert_eq!(row.percent.as_ref().unwrap().len(), 6);
+        match (&row.percent, &row.bands) {
+            (Some(p), None) => {
+                let total: f64 = p.iter().map(|(_, v)| v).sum();
+                assert!((total - 100.0).abs() < 1e-9, "{row:?}");
+                assert_eq!(p.len(), 6);
+            }
+            (None, Some(b)) => {
+                banded += 1;
+                assert_eq!(b.len(), 6);
+                let all = b.iter().filter(|(_, b)| *b == Band::AllOrNearlyAll).count();
+                assert_eq!(all, 1, "{row:?}");
+            }
+            _ => panic!("a shown profile row has either percentages or bands: {row:?}"),
+        }
     }
+    // Everyone in A answered alike, so A has one profile: banded.
+    assert!(banded >= 1);
     for row in rows.iter().filter(|p| p.status != CellStatus::Shown) {
         assert_eq!((row.respondents, &row.percent), (None, &None));
     }

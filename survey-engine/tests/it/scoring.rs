@@ -153,6 +153,7 @@ fn group_statistics_exact_figures() {
         moments: m,
         answered: 8,
         favorable: 5,
+        ..ScaleTally::default()
     };
     let s = tally.stats();
     assert_eq!(s.n, 4);
@@ -184,6 +185,7 @@ fn degenerate_groups_have_no_value_and_no_nan() {
         moments: one,
         answered: 1,
         favorable: 0,
+        ..ScaleTally::default()
     }
     .stats();
     assert_eq!(
@@ -195,6 +197,7 @@ fn degenerate_groups_have_no_value_and_no_nan() {
         moments: flat,
         answered: 3,
         favorable: 0,
+        ..ScaleTally::default()
     }
     .stats();
     assert_eq!(

@@ -1,0 +1,252 @@
+//! D9: no shown figure reveals that every respondent of a cell gave the same answer, or that
+//! all but one did. Such a figure is replaced by a band that covers both cases, so a reader
+//! who sees the band cannot tell "all" from "all but one" and so learns no one's answer.
+//!
+//! The rules, applied to every shown cell of a release (docs/privacy.md D9):
+//!
+//! * **Distributions** (an item's answers per scale point, the burnout profiles): when one
+//!   answer holds all or all but one of the cell's respondents, that answer is shown as
+//!   "all or nearly all" and every other answer (0 or 1 respondents each) as "none or nearly
+//!   none". The item's mean and sd are withheld too: with the shown n they would give the
+//!   counts back.
+//! * **Favorable %** of a scale: its answers are counted over answered items. The figure is
+//!   "all or nearly all" when at most one respondent gave an unfavorable answer, or when the
+//!   unfavorable answers are no more than one respondent's worth (the cell's answers divided
+//!   by its respondents, rounded up; none included), which a reader could not tell apart;
+//!   "none or nearly none" likewise for the favorable answers.
+//!
+//! * **Scale means**: when all respondents but at most one scored at one end of the scale
+//!   (every item answered at that end, after reverse keying), the mean, sd and sd-based
+//!   figures could tell it (a mean within two steps of 1 / items of an end does on its own).
+//!   Then the mean, sd, confidence interval, comparisons and tests of the cell are withheld
+//!   and the mean is shown as a band ([`MeanBand`]); where the organisation's own cell is
+//!   banded, no difference from it is shown either (it would give the organisation's mean
+//!   back).
+//!
+//! Not covered (named in docs/privacy.md): a banded cell's exact figures can still follow from
+//! the exact figures of other shown cells (a parent minus its other children).
+
+use serde::Serialize;
+
+use crate::stats::ScaleTally;
+
+/// A scale mean shown as a band: all of the cell's respondents, or all but one, scored at
+/// one end of the answer scale (every item answered at that end).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MeanBand {
+    AllOrNearlyAllHighest,
+    AllOrNearlyAllLowest,
+}
+
+impl MeanBand {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeanBand::AllOrNearlyAllHighest => "all_or_nearly_all_highest",
+            MeanBand::AllOrNearlyAllLowest => "all_or_nearly_all_lowest",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MeanBand::AllOrNearlyAllHighest => "all or nearly all at the top of the scale",
+            MeanBand::AllOrNearlyAllLowest => "all or nearly all at the bottom of the scale",
+        }
+    }
+}
+
+/// A figure shown as a band instead of its value.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// All of the cell's respondents, or all but one.
+    AllOrNearlyAll,
+    /// None of the cell's respondents, or one.
+    NoneOrNearlyNone,
+}
+
+impl Band {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::AllOrNearlyAll => "all_or_nearly_all",
+            Band::NoneOrNearlyNone => "none_or_nearly_none",
+        }
+    }
+
+    /// Plain words for pages and exports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Band::AllOrNearlyAll => "all or nearly all",
+            Band::NoneOrNearlyNone => "none or nearly none",
+        }
+    }
+}
+
+/// The band of every category of a distribution (counts per category) in which one category
+/// holds all or all but one of the respondents; `None` when no category does. Needs at least
+/// three respondents (every shown cell has k >= 3), so at most one category can qualify.
+pub fn distribution_bands(counts: &[u64]) -> Option<Vec<Band>> {
+    let n: u64 = counts.iter().sum();
+    if n < 3 {
+        return None;
+    }
+    let dominant = counts.iter().position(|&c| c + 1 >= n)?;
+    Some(
+        (0..counts.len())
+            .map(|i| {
+                if i == dominant {
+                    Band::AllOrNearlyAll
+                } else {
+                    Band::NoneOrNearlyNone
+                }
+            })
+            .collect(),
+    )
+}
+
+/// One category's share of a distribution: a % or, under D9, a band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Share {
+    Pct(f64),
+    Band(Band),
+}
+
+impl Share {
+    pub fn pct(self) -> Option<f64> {
+        match self {
+            Share::Pct(p) => Some(p),
+            Share::Band(_) => None,
+        }
+    }
+
+    pub fn band(self) -> Option<Band> {
+        match self {
+            Share::Pct(_) => None,
+            Share::Band(b) => Some(b),
+        }
+    }
+
+    /// For pages: the % rounded to whole numbers, or the band's words.
+    pub fn text(self) -> String {
+        match self {
+            Share::Pct(p) => format!("{p:.0}%"),
+            Share::Band(b) => b.label().to_string(),
+        }
+    }
+}
+
+/// The shares of a distribution's categories: bands where [`distribution_bands`] says so,
+/// else percentages; empty when there are no respondents.
+pub fn shares(counts: &[u64]) -> Vec<Share> {
+    let n: u64 = counts.iter().sum();
+    if n == 0 {
+        return Vec::new();
+    }
+    match distribution_bands(counts) {
+        Some(bands) => bands.into_iter().map(Share::Band).collect(),
+        None => counts
+            .iter()
+            .map(|&c| Share::Pct(100.0 * c as f64 / n as f64))
+            .collect(),
+    }
+}
+
+/// The band of a favorable % over `answered` answers of `respondents` people, of which
+/// `favorable` are favorable (the figures a reader sees).
+pub fn favorable_band(favorable: u64, answered: u64, respondents: u64) -> Option<Band> {
+    if answered == 0 || respondents == 0 {
+        return None;
+    }
+    let per_respondent = answered.div_ceil(respondents);
+    if answered.saturating_sub(favorable) <= per_respondent {
+        Some(Band::AllOrNearlyAll)
+    } else if favorable <= per_respondent {
+        Some(Band::NoneOrNearlyNone)
+    } else {
+        None
+    }
+}
+
+/// The band of a cell's favorable %: by the figures ([`favorable_band`]) or by who gave
+/// the answers (at most one respondent on the other side).
+pub fn scale_favorable_band(t: &ScaleTally) -> Option<Band> {
+    let n = t.n();
+    if n == 0 || t.answered == 0 {
+        return None;
+    }
+    favorable_band(t.favorable, t.answered, n).or(if t.with_unfavorable <= 1 {
+        Some(Band::AllOrNearlyAll)
+    } else if t.with_favorable <= 1 {
+        Some(Band::NoneOrNearlyNone)
+    } else {
+        None
+    })
+}
+
+/// The band of a cell's scale mean: all respondents but at most one at one end.
+pub fn mean_band(t: &ScaleTally) -> Option<MeanBand> {
+    let n = t.n();
+    if n == 0 {
+        None
+    } else if t.at_highest + 1 >= n {
+        Some(MeanBand::AllOrNearlyAllHighest)
+    } else if t.at_lowest + 1 >= n {
+        Some(MeanBand::AllOrNearlyAllLowest)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_distribution_is_banded_only_within_one_respondent_of_unanimity() {
+        use Band::*;
+        assert_eq!(
+            distribution_bands(&[0, 0, 7, 0, 0]),
+            Some(vec![
+                NoneOrNearlyNone,
+                NoneOrNearlyNone,
+                AllOrNearlyAll,
+                NoneOrNearlyNone,
+                NoneOrNearlyNone
+            ])
+        );
+        assert_eq!(
+            distribution_bands(&[1, 0, 0, 0, 6]),
+            Some(vec![
+                NoneOrNearlyNone,
+                NoneOrNearlyNone,
+                NoneOrNearlyNone,
+                NoneOrNearlyNone,
+                AllOrNearlyAll
+            ])
+        );
+        assert_eq!(distribution_bands(&[1, 1, 0, 0, 5]), None);
+        assert_eq!(distribution_bands(&[2, 3]), None);
+        assert_eq!(
+            distribution_bands(&[0, 2]),
+            None,
+            "fewer than 3 is never shown"
+        );
+    }
+
+    #[test]
+    fn a_favorable_share_is_banded_within_one_respondents_answers_of_either_end() {
+        // 5 respondents x 4 items = 20 answers: one respondent's worth is 4.
+        assert_eq!(favorable_band(20, 20, 5), Some(Band::AllOrNearlyAll));
+        assert_eq!(favorable_band(16, 20, 5), Some(Band::AllOrNearlyAll));
+        assert_eq!(favorable_band(15, 20, 5), None);
+        assert_eq!(favorable_band(5, 20, 5), None);
+        assert_eq!(favorable_band(4, 20, 5), Some(Band::NoneOrNearlyNone));
+        assert_eq!(favorable_band(0, 20, 5), Some(Band::NoneOrNearlyNone));
+        assert_eq!(favorable_band(0, 0, 5), None);
+        // 3 respondents gave 4 answers (skips): 2 answers is one respondent's worth.
+        assert_eq!(favorable_band(2, 4, 3), Some(Band::AllOrNearlyAll));
+        assert_eq!(favorable_band(4, 9, 3), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! D8 and D9 over whole releases of random organisations whose teams tend to answer alike:
+//! every item is suppressed as a measure of its own (its answerers) and audited, and no shown
+//! figure of an item, a profile distribution, a favorable % or a scale mean tells that all of
+//! a cell's respondents, or all but one, gave the same answer. The truth each release is
+//! checked against is counted here from the sheets, not read from the release.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use proptest::prelude::*;
+use survey_engine::bands::{Band, MeanBand};
+use survey_engine::disclosure::{CellKey, CellStatus, Placement};
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::report;
+use survey_engine::Instrument;
+
+const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
+
+/// Units as parent indices and team sizes; each team leans to one answer with probability
+/// `agree` in 10 per item, and skips an item with probability 1 in `skip`.
+fn release(
+    parents: &[prop::sample::Index],
+    sizes: &[usize],
+    agree: u64,
+    skip: u64,
+    seed: u64,
+) -> (Instrument, Release, Vec<PlacedSheet>) {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Org").unwrap();
+    let mut paths = vec!["Org".to_string()];
+    let mut units = vec![0];
+    for (i, p) in parents.iter().enumerate() {
+        let path = format!("{}/u{}", paths[p.index(i + 1)], i + 1);
+        units.push(tree.insert(&path).unwrap());
+        paths.push(path);
+    }
+    let mut state = seed | 1;
+    let mut next = |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let mut sheets = Vec::new();
+    for (u, &size) in sizes.iter().enumerate() {
+        let lean: Vec<i32> = (0..instrument.items.len())
+            .map(|_| 1 + next(5) as i32)
+            .collect();
+        for _ in 0..size {
+            let answers: Vec<Option<i32>> = lean
+                .iter()
+                .map(|&l| {
+                    if next(skip) == 0 {
+                        None
+                    } else if next(10) < agree {
+                        Some(l)
+                    } else {
+                        Some(1 + next(5) as i32)
+                    }
+                })
+                .collect();
+            if answers.iter().all(Option::is_none) {
+                continue;
+            }
+            sheets.push(PlacedSheet {
+                placement: Placement {
+                    unit: units[u],
+                    values: vec![Some(next(2) as usize)],
+                },
+                scores: instrument.score(&answers).unwrap(),
+                answers,
+            });
+        }
+    }
+    let site = Attribute {
+        name: "site".into(),
+        values: vec!["x".into(), "y".into()],
+    };
+    let release = Release::build(&instrument, tree, vec![site], &sheets, 3, "W").unwrap();
+    (instrument, release, sheets)
+}
+
+fn in_cell(r: &Release, key: CellKey, sheet: &PlacedSheet) -> bool {
+    r.layout
+        .tree
+        .is_ancestor_or_self(key.unit, sheet.placement.unit)
+        && key
+            .cut
+            .is_none_or(|(a, v)| sheet.placement.values.get(a) == Some(&Some(v)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_shown_figure_tells_that_a_cell_answered_alike(
+        (parents, sizes) in (2usize..14).prop_flat_map(|n| (
+            prop::collection::vec(any::<prop::sample::Index>(), n - 1),
+            prop::collection::vec(prop_oneof![1 => 0usize..3, 3 => 3usize..9, 1 => 9usize..20], n),
+        )),
+        agree in 5u64..11,
+        skip in prop_oneof![Just(4u64), Just(12), Just(1000)],
+        seed in any::<u64>(),
+    ) {
+        let (inst, r, sheets) = release(&parents, &sizes, agree, skip, seed);
+        // D8: every item is suppressed as a measure of its own, and the attacker finds no
+        // small group in it or in any other measure.
+        let breaches = r.audit(&sheets).unwrap();
+        prop_assert!(breaches.is_empty(), "{:?}", breaches);
+        let keys = r.row_order();
+        for row in report::item_rows(&r, &inst, &keys) {
+            let key = *keys.iter().find(|k| r.tree.path(k.unit) == row.unit && r.cut_label(**k) == row.cut).unwrap();
+            let item = inst.items.iter().position(|i| i.id == row.item).unwrap();
+            let mut counts = [0u64; 5];
+            for s in sheets.iter().filter(|s| in_cell(&r, key, s)) {
+                if let Some(v) = s.answers[item] {
+                    counts[(v - 1) as usize] += 1;
+                }
+            }
+            let n: u64 = counts.iter().sum();
+            if row.status != CellStatus::Shown {
+                prop_assert!(row.respondents.is_none() && row.mean.is_none() && row.pct.is_empty() && row.pct_band.is_empty());
+                continue;
+            }
+            prop_assert_eq!(row.respondents, Some(n));
+            prop_assert!(n >= 3);
+            let dominant = counts.iter().position(|&c| c + 1 >= n);
+            match dominant {
+                Some(d) => {
+                    // D9: bands, and no mean, sd or % that would give the counts back.
+                    prop_assert_eq!(row.pct_band.len(), 5);
+                    prop_assert_eq!(row.pct_band[d], Band::AllOrNearlyAll);
+                    prop_assert!(row.pct_band.iter().enumerate().all(|(i, b)| i == d || *b == Band::NoneOrNearlyNone));
+                    prop_assert!(row.mean.is_none() && row.sd.is_none() && row.pct.iter().all(Option::is_none));
+                }
+                None => {
+                    prop_assert!(row.pct_band.is_empty());
+                    for (p, c) in row.pct.iter().zip(counts) {
+                        prop_assert!((p.unwrap() - 100.0 * c as f64 / n as f64).abs() < 1e-9);
+                    }
+                }
+            }
+        }
+        for row in report::profile_rows(&r, &keys) {
+            if row.status != CellStatus::Shown {
+                continue;
+            }
+            let key = *keys.iter().find(|k| r.tree.path(k.unit) == row.unit && r.cut_label(**k) == row.cut).unwrap();
+            let mut counts = [0u64; 6];
+            for s in sheets.iter().filter(|s| in_cell(&r, key, s)) {
+                if let Some(p) = s.scores.profile {
+                    counts[p.index()] += 1;
+                }
+            }
+            let n: u64 = counts.iter().sum();
+            let unanimous = counts.iter().any(|&c| c + 1 >= n);
+            prop_assert_eq!(row.bands.is_some(), unanimous, "{:?} {:?}", row, counts);
+            prop_assert_eq!(row.percent.is_none(), unanimous);
+        }
+        for row in report::heat_rows(&r, &keys, None) {
+            if row.status != CellStatus::Shown {
+                continue;
+            }
+            let key = *keys.iter().find(|k| r.tree.path(k.unit) == row.unit && r.cut_label(**k) == row.cut).unwrap();
+            let s = r.scales.iter().position(|x| *x == row.scale).unwrap();
+            let scored: Vec<_> = sheets.iter().filter(|x| in_cell(&r, key, x)).filter_map(|x| x.scores.scales[s]).collect();
+            let n = scored.len() as u64;
+            let answered: u64 = scored.iter().map(|x| u64::from(x.answered)).sum();
+            let favorable: u64 = scored.iter().map(|x| u64::from(x.favorable)).sum();
+            let worth = answered.div_ceil(n);
+            let with_unfavorable = scored.iter().filter(|x| x.answered > x.favorable).count();
+            let with_favorable = scored.iter().filter(|x| x.favorable > 0).count();
+            // D9, favorable %: banded when at most one respondent is on the other side, or
+            // within one respondent's worth of answers of either end.
+            let band = if answered - favorable <= worth || with_unfavorable <= 1 {
+                Some(Band::AllOrNearlyAll)
+            } else if favorable <= worth || with_favorable <= 1 {
+                Some(Band::NoneOrNearlyNone)
+            } else {
+                None
+            };
+            prop_assert_eq!(row.favorable_band, band, "{:?}", row);
+            prop_assert_eq!(row.favorable_pct.is_none(), band.is_some());
+            // D9, means: all but at most one respondent at an end of the scale.
+            let off = |end: f64| scored.iter().filter(|x| (x.score - end).abs() > 1e-9).count();
+            let mean_band = if off(5.0) <= 1 {
+                Some(MeanBand::AllOrNearlyAllHighest)
+            } else if off(1.0) <= 1 {
+                Some(MeanBand::AllOrNearlyAllLowest)
+            } else {
+                None
+            };
+            prop_assert_eq!(row.mean_band, mean_band, "{:?}", row);
+            if mean_band.is_some() {
+                prop_assert!(row.mean.is_none() && row.sd.is_none() && row.ci_low.is_none() && row.delta_org.is_none() && row.significant.is_none());
+            }
+        }
+    }
+}
