@@ -2,7 +2,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
-use survey_engine::disclosure::Placement;
+use survey_engine::disclosure::{CellKey, CellStatus, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::{Aggregate, Instrument};
@@ -159,6 +159,16 @@ fn build_release(c: &mut Criterion) {
         name: "tenure".into(),
         values: ["a", "b", "c", "d", "e"].map(String::from).into(),
     }];
+    let release = Release::build(
+        &instrument,
+        tree.clone(),
+        attributes.clone(),
+        &sheets,
+        5,
+        "W",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    print_shares(&release, &sheets);
     let mut group = c.benchmark_group("release");
     group.sample_size(10);
     group.bench_function("build_release_10k_units_13_scales_100k_sheets", |b| {
@@ -176,6 +186,76 @@ fn build_release(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The share of eligible cells (n >= k for the measure) the release shows, for scales and
+/// for items (BENCHMARKS.md), with n counted here from the sheets.
+fn print_shares(release: &Release, sheets: &[PlacedSheet]) {
+    let layout = &release.layout;
+    let cells = layout.cell_count();
+    let count = |member: &dyn Fn(&PlacedSheet) -> bool| {
+        let mut n = vec![0usize; cells];
+        for sheet in sheets.iter().filter(|s| member(s)) {
+            let mut unit = Some(sheet.placement.unit);
+            while let Some(u) = unit {
+                let mut keys = vec![CellKey { unit: u, cut: None }];
+                for (a, v) in sheet.placement.values.iter().enumerate() {
+                    if let Some(v) = v {
+                        keys.push(CellKey {
+                            unit: u,
+                            cut: Some((a, *v)),
+                        });
+                    }
+                }
+                for key in keys {
+                    if let Some(i) = layout.try_cell_index(key) {
+                        n[i] += 1;
+                    }
+                }
+                unit = layout.tree.parent(u);
+            }
+        }
+        n
+    };
+    let share = |n: &[usize], status: &[CellStatus]| {
+        let eligible = n.iter().filter(|&&x| x >= release.k).count();
+        let shown = status.iter().filter(|s| **s == CellStatus::Shown).count();
+        (shown, eligible)
+    };
+    let (mut shown, mut eligible) = (0, 0);
+    for (s, heat) in release.heat.iter().enumerate() {
+        let n = count(&|x: &PlacedSheet| x.scores.score(s).is_some());
+        let status: Vec<CellStatus> = heat.iter().map(|c| c.status).collect();
+        let (a, b) = share(&n, &status);
+        shown += a;
+        eligible += b;
+    }
+    eprintln!(
+        "scales: {shown} of {eligible} eligible cells shown ({:.1}%)",
+        100.0 * shown as f64 / eligible.max(1) as f64
+    );
+    let (mut shown, mut eligible, mut before) = (0, 0, 0);
+    for (i, item) in release.items.iter().enumerate() {
+        let answered = |x: &PlacedSheet| x.answers.get(i).copied().flatten().is_some();
+        let n = count(&answered);
+        let (a, b) = share(&n, &item.status);
+        shown += a;
+        eligible += b;
+        // Before items were measures: shown only where the scale is shown and every one of
+        // its respondents answered the item.
+        let s = item.scale;
+        let scored = count(&|x: &PlacedSheet| x.scores.score(s).is_some());
+        let both = count(&|x: &PlacedSheet| x.scores.score(s).is_some() && answered(x));
+        before += (0..cells)
+            .filter(|&c| release.heat[s][c].status == CellStatus::Shown && both[c] == scored[c])
+            .count();
+    }
+    eprintln!(
+        "items: {shown} of {eligible} eligible cells shown ({:.1}%); before items were \
+         measures: {before} ({:.1}%)",
+        100.0 * shown as f64 / eligible.max(1) as f64,
+        100.0 * before as f64 / eligible.max(1) as f64
+    );
 }
 
 criterion_group!(benches, score_and_aggregate, build_release);

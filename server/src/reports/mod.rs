@@ -111,14 +111,48 @@ impl Context {
             .collect()
     }
 
+    /// The organisation's own rows (its whole cell, then its cuts by `attribute`) for a
+    /// reader whose rows are narrowed to a subtree below it: the benchmark most tools show
+    /// managers. They are cells of the same release under the same rules (a hidden one
+    /// stays hidden), and every reader may compute them anyway from `delta_org`. Empty when
+    /// the rows hold the organisation already.
+    pub fn comparison(&self, scope: &Scope, attribute: Option<usize>) -> Vec<CellKey> {
+        let r = self.release();
+        let root = r.tree.path(0);
+        if scope.contains(&root) {
+            return Vec::new();
+        }
+        r.row_order()
+            .into_iter()
+            .filter(|k| k.unit == 0)
+            .filter(|k| k.cut.is_none_or(|(a, _)| Some(a) == attribute))
+            .collect()
+    }
+
+    /// The rows an export of `scope` holds: the comparison rows, then the rows in scope.
+    pub fn export_rows(&self, scope: &Scope, attribute: Option<usize>) -> Vec<CellKey> {
+        let mut keys = self.comparison(scope, attribute);
+        keys.extend(self.rows(scope, attribute));
+        keys
+    }
+
     /// One row per cell in scope and scale, with changes against the previous wave.
     pub fn heat_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<HeatRow> {
+        self.heat_rows_of(&self.rows(scope, attribute))
+    }
+
+    /// One row per key and scale, with changes against the previous wave.
+    pub fn heat_rows_of(&self, keys: &[CellKey]) -> Vec<HeatRow> {
         let previous = self.previous.as_ref().map(|(_, p)| &p.release);
-        report::heat_rows(self.release(), &self.rows(scope, attribute), previous)
+        report::heat_rows(self.release(), keys, previous)
     }
 
     pub fn profile_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ProfileRow> {
-        report::profile_rows(self.release(), &self.rows(scope, attribute))
+        self.profile_rows_of(&self.rows(scope, attribute))
+    }
+
+    pub fn profile_rows_of(&self, keys: &[CellKey]) -> Vec<ProfileRow> {
+        report::profile_rows(self.release(), keys)
     }
 
     /// Respondents of a whole unit: the largest shown count over its scales (a published
@@ -142,8 +176,12 @@ impl Context {
 
     /// Item rows of the cells in scope (whole units, and their cuts by `attribute`).
     pub fn item_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ItemRow> {
+        self.item_rows_of(&self.rows(scope, attribute))
+    }
+
+    pub fn item_rows_of(&self, keys: &[CellKey]) -> Vec<ItemRow> {
         let w = &self.current;
-        report::item_rows(&w.release, &w.instrument, &self.rows(scope, attribute))
+        report::item_rows(&w.release, &w.instrument, keys)
     }
 }
 

@@ -277,18 +277,34 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         f64::from(inst.response_scale.min),
         f64::from(inst.response_scale.max),
     );
-    let records = ctx.heat_records(&r.scope, r.attribute);
-    let profiles = ctx.profile_records(&r.scope, r.attribute);
+    // A reader narrowed to a subtree sees the organisation's rows first, for comparison.
+    let comparison = ctx.comparison(&r.scope, r.attribute);
+    let keys = ctx.export_rows(&r.scope, r.attribute);
+    let records = ctx.heat_rows_of(&keys);
+    let profiles = ctx.profile_rows_of(&keys);
     let n_scales = rel.scales.len().max(1);
-    let keys = ctx.rows(&r.scope, r.attribute);
     let mut groups: Vec<GroupView> = Vec::new();
-    let top_depth = keys.first().map(|k| depth(ctx, k.unit)).unwrap_or(0);
+    let top_depth = keys
+        .get(comparison.len())
+        .map(|k| depth(ctx, k.unit))
+        .unwrap_or(0);
     for (i, key) in keys.iter().enumerate() {
-        let d = depth(ctx, key.unit);
+        let compared = i < comparison.len();
+        let d = if compared {
+            top_depth
+        } else {
+            depth(ctx, key.unit)
+        };
         let unit_path = rel.tree.path(key.unit);
-        if groups.is_empty() || (key.cut.is_none() && d == top_depth + 1) {
+        if i == 0 && compared {
             groups.push(GroupView {
-                title: if groups.is_empty() {
+                title: format!("{unit_path}: the whole organisation, for comparison"),
+                rows: Vec::new(),
+            });
+        }
+        if i == comparison.len() || (!compared && key.cut.is_none() && d == top_depth + 1) {
+            groups.push(GroupView {
+                title: if i == comparison.len() {
                     unit_path.clone()
                 } else {
                     rel.tree.name(key.unit).to_string()
@@ -309,7 +325,8 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 cell_view(rec, favorable, vs_prev, dir, range)
             })
             .collect();
-        let shown_unit = key.cut.is_none() && ctx.respondents(key.unit).is_some();
+        // No trend link for the comparison rows: the trend page is per unit in scope.
+        let shown_unit = !compared && key.cut.is_none() && ctx.respondents(key.unit).is_some();
         let prof = profiles.get(i);
         let row = RowView {
             label: if key.cut.is_none() {

@@ -6,6 +6,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use survey_engine::disclosure::CellKey;
 use survey_engine::report::{HeatRow, ItemRow, ProfileRow};
 use utoipa::{IntoParams, ToSchema};
 
@@ -212,6 +213,7 @@ pub(super) async fn heatmap(
             scope: scope_label(&r.scope),
             scales: &rel.scales,
             rows: &r.ctx.heat_records(&r.scope, r.attribute),
+            comparison: &r.ctx.heat_rows_of(&r.ctx.comparison(&r.scope, r.attribute)),
         })
         .map_err(|e| AppError::Unexpected(e.into()))
     })
@@ -234,6 +236,9 @@ pub struct HeatmapBody<'a> {
     /// Scale ids in instrument order.
     scales: &'a [String],
     rows: &'a [HeatRow],
+    /// When the rows are narrowed to a subtree: the whole organisation's rows (and its cuts
+    /// by `attribute`), for comparison, under the same rules as every other row.
+    comparison: &'a [HeatRow],
 }
 
 /// Profile or item rows of a wave.
@@ -244,6 +249,9 @@ pub struct RowsBody<T: ToSchema> {
     /// The subtree the rows are narrowed to; null for everything the caller may read.
     scope: Option<String>,
     rows: Vec<T>,
+    /// When the rows are narrowed to a subtree: the whole organisation's rows (and its cuts
+    /// by `attribute`), for comparison, under the same rules as every other row.
+    comparison: Vec<T>,
 }
 
 /// The heat-map CSV: the same rows as the JSON, with `delta_prev` as the last column.
@@ -274,7 +282,11 @@ pub(super) async fn heatmap_csv(
     let name = wave.clone();
     let bytes = on_pool(&state, move |conn, st| {
         let r = read(conn, &who.user, st, &wave, &q, "export heatmap.csv")?;
-        csv_out::heatmap(&r.ctx.heat_records(&r.scope, r.attribute))
+        // A narrowed export starts with the organisation's rows, for comparison.
+        csv_out::heatmap(
+            &r.ctx
+                .heat_rows_of(&r.ctx.export_rows(&r.scope, r.attribute)),
+        )
     })
     .await?;
     let file: String = name
@@ -307,7 +319,7 @@ async fn rows_reply<T, F>(
 ) -> AppResult<HttpResponse>
 where
     T: Serialize + ToSchema + Send + 'static,
-    F: FnOnce(&Read) -> Vec<T> + Send + 'static,
+    F: Fn(&Read, &[CellKey]) -> Vec<T> + Send + 'static,
 {
     let (wave, q) = params(path, q);
     let body = on_pool(&state, move |conn, st| {
@@ -315,7 +327,8 @@ where
         Ok(RowsBody {
             wave: r.ctx.release().wave.clone(),
             scope: scope_label(&r.scope).map(str::to_string),
-            rows: rows(&r),
+            rows: rows(&r, &r.ctx.rows(&r.scope, r.attribute)),
+            comparison: rows(&r, &r.ctx.comparison(&r.scope, r.attribute)),
         })
     })
     .await?;
@@ -346,8 +359,8 @@ pub(super) async fn profiles(
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    rows_reply(who, path, q, state, "api profiles", |r| {
-        r.ctx.profile_records(&r.scope, r.attribute)
+    rows_reply(who, path, q, state, "api profiles", |r, keys| {
+        r.ctx.profile_rows_of(keys)
     })
     .await
 }
@@ -376,8 +389,8 @@ pub(super) async fn items(
     q: web::Query<ReportQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    rows_reply(who, path, q, state, "api items", |r| {
-        r.ctx.item_records(&r.scope, r.attribute)
+    rows_reply(who, path, q, state, "api items", |r, keys| {
+        r.ctx.item_rows_of(keys)
     })
     .await
 }

@@ -74,7 +74,8 @@ fn role_and_scope_matrix_over_every_report_route() {
             }
         }
         // Admin and viewer see the whole organisation; the manager only Acme/Eng's subtree,
-        // and nothing outside it is even marked hidden.
+        // after the organisation's own rows for comparison, and nothing else outside it is
+        // even marked hidden.
         let all = get(
             &app.url("/api/v1/waves/W2/heatmap.csv"),
             &As::Bearer(f.tokens[VIEWER].clone()),
@@ -89,8 +90,10 @@ fn role_and_scope_matrix_over_every_report_route() {
         );
         let mine_units = units_of_csv(&mine.body);
         assert!(!mine_units.is_empty());
+        let own = mine_units.iter().position(|u| u != "Acme").unwrap();
+        assert!(own > 0, "{backend:?}: the organisation's rows come first");
         assert!(
-            mine_units
+            mine_units[own..]
                 .iter()
                 .all(|u| u == "Acme/Eng" || u.starts_with("Acme/Eng/")),
             "{backend:?}: {mine_units:?}"
@@ -666,5 +669,58 @@ fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
             second.contains("<td>0.") || second.contains("<td>-"),
             "{second}"
         );
+    }
+}
+
+/// A manager's view carries the organisation's rows (whole, and per cut) as an explicit
+/// comparison: exactly the organisation's rows an admin reads, under the same rules; an
+/// unnarrowed view has none, and no other unit outside the manager's subtree appears.
+#[test]
+fn a_managers_view_compares_with_the_organisation_explicitly() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Bearer(f.tokens[ADMIN].clone());
+        let manager = As::Bearer(f.tokens[MANAGER].clone());
+        for route in ["heatmap", "profiles", "items"] {
+            let url = app.url(&format!("/api/v1/waves/W2/{route}?attribute=tenure"));
+            let everything = get(&url, &admin).json();
+            assert_eq!(
+                everything["comparison"].as_array().unwrap().len(),
+                0,
+                "{backend:?} {route}: the admin's rows hold the organisation already"
+            );
+            let org_rows: Vec<&serde_json::Value> = everything["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["unit"] == "Acme")
+                .collect();
+            assert!(!org_rows.is_empty());
+            assert!(
+                org_rows.iter().any(|r| r["cut"] != ""),
+                "{route}: per-cut rows"
+            );
+            let mine = get(&url, &manager).json();
+            let comparison: Vec<&serde_json::Value> =
+                mine["comparison"].as_array().unwrap().iter().collect();
+            assert_eq!(comparison, org_rows, "{backend:?} {route}");
+            assert!(mine["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["unit"].as_str().unwrap().starts_with("Acme/Eng")));
+        }
+        // The page shows the organisation first, labelled as the comparison.
+        let page = get(
+            &app.url("/reports/waves/W2"),
+            &As::Cookie(session(app, MANAGER, &f.passwords[MANAGER])),
+        );
+        assert!(
+            page.body
+                .contains("Acme: the whole organisation, for comparison"),
+            "{backend:?}"
+        );
+        assert!(!page.body.contains("Acme/Sales"));
     }
 }
