@@ -69,6 +69,8 @@ pub struct HeatPage {
     profile_names: Vec<&'static str>,
     groups: Vec<GroupView>,
     print: String,
+    /// The question-by-question page of the unit in view.
+    items: String,
     csv: String,
 }
 
@@ -413,6 +415,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         },
         groups,
         print: format!("{base}/print"),
+        items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,
         csv,
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod headers;
 pub mod heatmap_view;
 pub mod i18n;
+pub mod items_page;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -123,6 +124,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(reports_api::routes)
             .configure(openapi::routes)
             .configure(reports_pages::routes)
+            .configure(items_page::routes)
             .configure(plan_access::routes)
             .default_service(web::to(not_found))
     })

@@ -40,7 +40,7 @@ async fn home() -> HttpResponse {
 
 /// Runs page work for the signed-in reader on the blocking pool; the page, or an error
 /// page with a way back.
-async fn page<F>(
+pub(super) async fn page<F>(
     who: PageReader,
     state: &web::Data<AppState>,
     work: F,
@@ -62,7 +62,7 @@ where
         .body(body))
 }
 
-fn render(t: &impl Template) -> AppResult<String> {
+pub(super) fn render(t: &impl Template) -> AppResult<String> {
     t.render().map_err(|e| AppError::Unexpected(e.into()))
 }
 

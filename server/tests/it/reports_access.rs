@@ -16,6 +16,8 @@ const PAGES: &[&str] = &[
     "/reports/waves/W2",
     "/reports/waves/W2?measure=favorable&compare=previous&attribute=tenure",
     "/reports/waves/W2/print",
+    "/reports/waves/W2/items",
+    "/reports/waves/W2/items?unit=Acme/Eng",
     "/reports/trend?unit=Acme/Eng",
 ];
 const API: &[&str] = &[
@@ -123,6 +125,14 @@ fn role_and_scope_matrix_over_every_report_route() {
         );
         assert_eq!(
             get(&app.url("/reports/waves/W2?unit=Acme/Sales"), &mgr_cookie).status,
+            403
+        );
+        assert_eq!(
+            get(
+                &app.url("/reports/waves/W2/items?unit=Acme/Sales"),
+                &mgr_cookie
+            )
+            .status,
             403
         );
         // The Sales manager is out of scope for Acme/Eng.
@@ -722,5 +732,54 @@ fn a_managers_view_compares_with_the_organisation_explicitly() {
             "{backend:?}"
         );
         assert!(!page.body.contains("Acme/Sales"));
+    }
+}
+
+/// The question-by-question page says, for every item of the reader's unit, what the items
+/// API says: the count and mean of a shown item, the band of a unanimous one, and why a
+/// hidden one is hidden, in words.
+#[test]
+fn the_question_page_shows_each_item_as_the_release_does() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, MANAGER, &f.passwords[MANAGER]));
+        let page = get(&app.url("/reports/waves/W2/items"), &cookie);
+        assert_eq!(page.status, 200, "{backend:?}");
+        assert!(page
+            .body
+            .contains("Question by question: Acme/Eng, wave W2"));
+        let api = get(
+            &app.url("/api/v1/waves/W2/items"),
+            &As::Bearer(f.tokens[MANAGER].clone()),
+        )
+        .json();
+        let rows: Vec<&serde_json::Value> = api["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["unit"] == "Acme/Eng" && r["cut"] == "")
+            .collect();
+        assert!(!rows.is_empty());
+        // Each row of the page's tables in order: the item's figures as the API gives them.
+        let body = &page.body;
+        let mut at = 0;
+        for row in &rows {
+            let found = match row["status"].as_str().unwrap() {
+                "shown" if row["mean"].is_null() => body[at..].find("all or nearly all"),
+                "shown" => {
+                    let mean = format!("{:.2}", row["mean"].as_f64().unwrap());
+                    let n = format!(">{}<", row["respondents"]);
+                    body[at..]
+                        .find(&n)
+                        .filter(|i| body[at + i..].contains(&mean))
+                }
+                "below_min" => body[at..].find("Hidden: fewer than 3 people answered"),
+                _ => body[at..].find("Hidden: together with the other figures"),
+            };
+            let i = found.unwrap_or_else(|| panic!("{backend:?}: {row} not on the page"));
+            at += i + 1;
+        }
+        assert!(!body.contains("Acme/Sales"));
     }
 }

@@ -1,0 +1,174 @@
+//! The question-by-question page of one unit in one closed wave: every item of the
+//! instrument with how its answerers answered, cut from the release (each item is a measure
+//! of its own, docs/privacy.md D8), with bands where a group answered alike (D9) and plain
+//! words for hidden items.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use survey_engine::bands::Band;
+use survey_engine::disclosure::{CellKey, CellStatus};
+
+use super::access::Reader;
+use super::enc;
+use super::error::PageError;
+use super::reports_api::{read, ReportQuery};
+use super::reports_pages::page;
+use super::signed_in::PageReader;
+use super::AppState;
+use super::REPORT_CSS_PATH;
+use crate::error::AppError;
+use crate::reports::Scope;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports/waves/{wave}/items", web::get().to(items));
+}
+
+#[derive(Deserialize)]
+pub struct ItemsQuery {
+    /// A unit path inside the reader's scope; the reader's top unit when absent.
+    pub unit: Option<String>,
+}
+
+/// One answer's share of an item, as the page shows it.
+pub struct ShareView {
+    pub label: String,
+    /// The bar's width in % (0 for a band).
+    pub width: u32,
+    pub text: String,
+}
+
+pub struct ItemView {
+    pub text: String,
+    /// `None`: hidden, with `hidden` saying why.
+    pub answered: Option<u64>,
+    pub hidden: String,
+    pub mean: String,
+    pub shares: Vec<ShareView>,
+    /// The answers are banded: all or nearly all gave one answer.
+    pub banded: bool,
+}
+
+pub struct ScaleView {
+    pub label: String,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/items.html")]
+struct ItemsPage {
+    css: &'static str,
+    reader: Reader,
+    wave: String,
+    unit: String,
+    k: usize,
+    back: String,
+    scales: Vec<ScaleView>,
+}
+
+async fn items(
+    who: PageReader,
+    path: web::Path<String>,
+    q: web::Query<ItemsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let wave = path.into_inner();
+    let q = q.into_inner();
+    page(who, &state, move |conn, user, reader, st| {
+        let rq = ReportQuery {
+            attribute: None,
+            unit: q.unit.clone(),
+        };
+        let r = read(conn, user, st, &wave, &rq, "view items")?;
+        let ctx = &r.ctx;
+        let rel = ctx.release();
+        let unit_path = match &r.scope {
+            Scope::Subtree(p) => p.clone(),
+            Scope::Everything => rel.tree.path(0),
+        };
+        let unit = rel.tree.find(&unit_path).ok_or_else(|| {
+            AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
+        })?;
+        let inst = &ctx.current.instrument;
+        let rows = ctx.item_rows_of(&[CellKey { unit, cut: None }]);
+        let labels = &inst.response_scale.labels;
+        let scales = inst
+            .scales
+            .iter()
+            .enumerate()
+            .map(|(s, scale)| ScaleView {
+                label: scale.label.clone(),
+                items: rows
+                    .iter()
+                    .filter(|row| row.scale == scale.id)
+                    .map(|row| {
+                        let text = inst
+                            .items
+                            .iter()
+                            .find(|i| i.id == row.item && i.scale == s)
+                            .map_or_else(|| row.item.clone(), |i| i.text.clone());
+                        let banded = !row.pct_band.is_empty();
+                        let shares = if banded {
+                            row.pct_band
+                                .iter()
+                                .zip(labels)
+                                .map(|(b, label)| ShareView {
+                                    label: label.clone(),
+                                    width: 0,
+                                    text: b.label().to_string(),
+                                })
+                                .filter(|v| v.text == Band::AllOrNearlyAll.label())
+                                .collect()
+                        } else {
+                            row.pct
+                                .iter()
+                                .zip(labels)
+                                .filter_map(|(p, label)| {
+                                    let p = (*p)?;
+                                    Some(ShareView {
+                                        label: label.clone(),
+                                        width: p.round() as u32,
+                                        text: format!("{p:.0}%"),
+                                    })
+                                })
+                                .collect()
+                        };
+                        ItemView {
+                            text,
+                            answered: row.respondents,
+                            hidden: match row.status {
+                                CellStatus::Shown => String::new(),
+                                CellStatus::BelowMin => format!(
+                                    "Hidden: fewer than {} people answered this question.",
+                                    rel.k
+                                ),
+                                CellStatus::Complementary => format!(
+                                    "Hidden: together with the other figures it would reveal \
+                                     a group of fewer than {} people.",
+                                    rel.k
+                                ),
+                            },
+                            mean: row.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+                            shares,
+                            banded,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let back = match &q.unit {
+            Some(u) => format!("/reports/waves/{}?unit={}", enc(&wave), enc(u)),
+            None => format!("/reports/waves/{}", enc(&wave)),
+        };
+        super::reports_pages::render(&ItemsPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            wave: rel.wave.clone(),
+            unit: unit_path,
+            k: rel.k,
+            back,
+            scales,
+        })
+    })
+    .await
+}
