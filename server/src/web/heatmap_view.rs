@@ -45,7 +45,11 @@ pub struct RowView {
     pub rate: String,
     pub cells: Vec<CellView>,
     pub profiles: Vec<String>,
+    /// A banded profile row in one phrase, e.g. "all or nearly all: engaged" (D9).
+    pub profile_band: Option<String>,
     pub profile_status: &'static str,
+    /// Why a hidden profile row is hidden, in words.
+    pub profile_hidden: String,
 }
 
 pub struct GroupView {
@@ -121,8 +125,8 @@ fn cell_view(
     };
     let (text, goodness) = if favorable {
         match r.favorable_band {
-            Some(Band::AllOrNearlyAll) => ("nearly all".to_string(), 1.0),
-            Some(Band::NoneOrNearlyNone) => ("nearly none".to_string(), 0.0),
+            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), 1.0),
+            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), 0.0),
             None => {
                 let p = r.favorable_pct.unwrap_or(0.0);
                 (format!("{p:.0}%"), p / 100.0)
@@ -130,9 +134,11 @@ fn cell_view(
         }
     } else {
         match r.mean_band {
-            Some(MeanBand::AllOrNearlyAllHighest) => ("nearly all top".to_string(), oriented(1.0)),
+            Some(MeanBand::AllOrNearlyAllHighest) => {
+                ("all or nearly all at the top".to_string(), oriented(1.0))
+            }
             Some(MeanBand::AllOrNearlyAllLowest) => {
-                ("nearly all bottom".to_string(), oriented(0.0))
+                ("all or nearly all at the bottom".to_string(), oriented(0.0))
             }
             None => {
                 let m = r.mean.unwrap_or(range.0);
@@ -352,12 +358,20 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 Some(ProfileRow {
                     percent: Some(v), ..
                 }) => v.iter().map(|(_, x)| format!("{x:.0}%")).collect(),
-                Some(ProfileRow { bands: Some(b), .. }) => {
-                    b.iter().map(|(_, b)| b.label().to_string()).collect()
-                }
                 _ => Vec::new(),
             },
+            profile_band: prof.and_then(|p| p.bands.as_ref()).and_then(|b| {
+                b.iter()
+                    .find(|(_, b)| *b == Band::AllOrNearlyAll)
+                    .map(|(profile, b)| format!("{}: {profile}", b.label()))
+            }),
             profile_status: prof.map_or("shown", |p| p.status.as_str()),
+            profile_hidden: match prof.map(|p| p.status) {
+                Some(CellStatus::Complementary) => {
+                    "hidden: could be worked out from other figures".to_string()
+                }
+                _ => format!("hidden: fewer than {} people", rel.k),
+            },
         };
         if let Some(g) = groups.last_mut() {
             g.rows.push(row);

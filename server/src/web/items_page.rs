@@ -40,6 +40,8 @@ pub struct ShareView {
 
 pub struct ItemView {
     pub text: String,
+    /// Worded the other way round: the scale's score counts its answers reversed.
+    pub reverse: bool,
     /// `None`: hidden, with `hidden` saying why.
     pub answered: Option<u64>,
     pub hidden: String,
@@ -102,11 +104,9 @@ async fn items(
                     .iter()
                     .filter(|row| row.scale == scale.id)
                     .map(|row| {
-                        let text = inst
-                            .items
-                            .iter()
-                            .find(|i| i.id == row.item && i.scale == s)
-                            .map_or_else(|| row.item.clone(), |i| i.text.clone());
+                        let item = inst.items.iter().find(|i| i.id == row.item && i.scale == s);
+                        let text = item.map_or_else(|| row.item.clone(), |i| i.text.clone());
+                        let reverse = item.is_some_and(|i| i.reverse);
                         let banded = !row.pct_band.is_empty();
                         let shares = if banded {
                             row.pct_band
@@ -135,6 +135,7 @@ async fn items(
                         };
                         ItemView {
                             text,
+                            reverse,
                             answered: row.respondents,
                             hidden: match row.status {
                                 CellStatus::Shown => String::new(),
