@@ -365,7 +365,8 @@ pub(super) async fn profiles(
     .await
 }
 
-/// Item statistics for the cells whose scale is shown.
+/// Item statistics per cell in scope: every item is a measure of its own (its answerers), with
+/// its own status; a unanimous item shows bands instead of figures.
 #[utoipa::path(
     get,
     path = "/api/v1/waves/{wave}/items",
