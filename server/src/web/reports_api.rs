@@ -6,7 +6,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use survey_engine::report::{HeatRow, ItemRow, ProfileRow};
+use survey_engine::report::{HeatRow, HeatRows, ItemRow, ProfileRow};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
@@ -203,15 +203,16 @@ pub(super) async fn heatmap(
     let bytes = on_pool(&state, move |conn, st| {
         let r = read(conn, &who.user, st, &wave, &q, "api heatmap")?;
         let rel = r.ctx.release();
-        // Serialised straight from the records: a `serde_json::Value` tree of 100,000 rows
-        // costs more than the rows themselves.
+        // Serialised straight from the release: neither a `serde_json::Value` tree nor a
+        // `HeatRow` (four strings) per row is built for 100,000 rows.
+        let keys = r.ctx.rows(&r.scope, r.attribute);
         serde_json::to_vec(&HeatmapBody {
             wave: &rel.wave,
             min_group_size: rel.k,
             previous_wave: r.ctx.previous.as_ref().map(|(w, _)| w.name.as_str()),
             scope: scope_label(&r.scope),
             scales: &rel.scales,
-            rows: &r.ctx.heat_records(&r.scope, r.attribute),
+            rows: &r.ctx.heat_rows(&keys),
         })
         .map_err(|e| AppError::Unexpected(e.into()))
     })
@@ -233,7 +234,8 @@ pub struct HeatmapBody<'a> {
     scope: Option<&'a str>,
     /// Scale ids in instrument order.
     scales: &'a [String],
-    rows: &'a [HeatRow],
+    #[schema(value_type = Vec<HeatRow>)]
+    rows: &'a HeatRows<'a>,
 }
 
 /// Profile or item rows of a wave.
@@ -274,7 +276,7 @@ pub(super) async fn heatmap_csv(
     let name = wave.clone();
     let bytes = on_pool(&state, move |conn, st| {
         let r = read(conn, &who.user, st, &wave, &q, "export heatmap.csv")?;
-        csv_out::heatmap(&r.ctx.heat_records(&r.scope, r.attribute))
+        csv_out::heatmap(&r.ctx.heat_rows(&r.ctx.rows(&r.scope, r.attribute)))
     })
     .await?;
     let file: String = name
