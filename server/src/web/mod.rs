@@ -13,6 +13,7 @@ pub mod error;
 pub mod headers;
 pub mod heatmap_view;
 pub mod i18n;
+pub mod json_body;
 pub mod openapi;
 pub mod ops;
 pub mod pages;

@@ -10,6 +10,7 @@ use survey_engine::report::{HeatRow, HeatRows, ItemRow, ProfileRow};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
+use super::json_body::JsonBody;
 use super::signed_in::SignedIn;
 use super::AppState;
 use crate::auth::{audit, User};
@@ -200,13 +201,13 @@ pub(super) async fn heatmap(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let bytes = on_pool(&state, move |conn, st| {
+    let body = on_pool(&state, move |conn, st| {
         let r = read(conn, &who.user, st, &wave, &q, "api heatmap")?;
         let rel = r.ctx.release();
-        // Serialised straight from the release: neither a `serde_json::Value` tree nor a
-        // `HeatRow` (four strings) per row is built for 100,000 rows.
+        // Serialised straight from the release into 64 KiB pieces: no `serde_json::Value`
+        // tree, no `HeatRow` (four strings) per row, no single 26 MB buffer ([`JsonBody`]).
         let keys = r.ctx.rows(&r.scope, r.attribute);
-        serde_json::to_vec(&HeatmapBody {
+        JsonBody::of(&HeatmapBody {
             wave: &rel.wave,
             min_group_size: rel.k,
             previous_wave: r.ctx.previous.as_ref().map(|(w, _)| w.name.as_str()),
@@ -219,7 +220,7 @@ pub(super) async fn heatmap(
     .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(bytes))
+        .body(body))
 }
 
 #[derive(Serialize, ToSchema)]
