@@ -12,7 +12,7 @@ use crate::bands::{self, Band, MeanBand, Share};
 use crate::csv_out::CsvWriter;
 use crate::disclosure::{CellKey, CellStatus};
 use crate::error::EngineError;
-use crate::format::opt;
+use crate::format::{opt, push_opt};
 use crate::instrument::Instrument;
 use crate::release::{ProfileCell, Release, HEATMAP_HEADER, PROFILES_HEADER};
 use crate::scoring::Profile;
@@ -58,6 +58,78 @@ pub struct HeatRow {
     pub delta_prev: Option<f64>,
     /// Whether the change from the previous wave is significant (Welch's t-test).
     pub significant_prev: Option<bool>,
+}
+
+/// A [`HeatRow`] whose text is borrowed from the release instead of copied: what
+/// [`HeatRows`] hands out. It serialises exactly as the [`HeatRow`] it stands for.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq)]
+pub struct HeatRowRef<'a> {
+    pub wave: &'a str,
+    pub unit: &'a str,
+    pub cut: &'a str,
+    pub scale: &'a str,
+    pub status: CellStatus,
+    pub respondents: Option<u64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub favorable_pct: Option<f64>,
+    pub favorable_band: Option<Band>,
+    pub mean_band: Option<MeanBand>,
+    pub delta_org: Option<f64>,
+    pub significant: Option<bool>,
+    pub delta_prev: Option<f64>,
+    pub significant_prev: Option<bool>,
+}
+
+impl HeatRowRef<'_> {
+    /// The row with its own copies of the text.
+    pub fn to_row(&self) -> HeatRow {
+        HeatRow {
+            wave: self.wave.to_string(),
+            unit: self.unit.to_string(),
+            cut: self.cut.to_string(),
+            scale: self.scale.to_string(),
+            status: self.status,
+            respondents: self.respondents,
+            mean: self.mean,
+            sd: self.sd,
+            ci_low: self.ci_low,
+            ci_high: self.ci_high,
+            favorable_pct: self.favorable_pct,
+            favorable_band: self.favorable_band,
+            mean_band: self.mean_band,
+            delta_org: self.delta_org,
+            significant: self.significant,
+            delta_prev: self.delta_prev,
+            significant_prev: self.significant_prev,
+        }
+    }
+}
+
+impl<'a> From<&'a HeatRow> for HeatRowRef<'a> {
+    fn from(r: &'a HeatRow) -> HeatRowRef<'a> {
+        HeatRowRef {
+            wave: &r.wave,
+            unit: &r.unit,
+            cut: &r.cut,
+            scale: &r.scale,
+            status: r.status,
+            respondents: r.respondents,
+            mean: r.mean,
+            sd: r.sd,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            favorable_pct: r.favorable_pct,
+            favorable_band: r.favorable_band,
+            mean_band: r.mean_band,
+            delta_org: r.delta_org,
+            significant: r.significant,
+            delta_prev: r.delta_prev,
+            significant_prev: r.significant_prev,
+        }
+    }
 }
 
 /// The burnout-profile distribution of one cell.
@@ -135,10 +207,13 @@ impl ProfileCell {
     }
 }
 
-/// Shown moments of a release by (unit path, cut label, scale id): what the next wave's
+/// Shown moments of a release by unit path, cut label and scale id: what the next wave's
 /// `delta_prev` compares with. Units are matched by path, since ids change between waves.
-fn shown_moments(r: &Release) -> HashMap<(String, String, String), Moments> {
-    let mut out = HashMap::new();
+/// Nested, so that a row looks its cell up by borrowed text.
+type ShownMoments = HashMap<String, HashMap<String, HashMap<String, Moments>>>;
+
+fn shown_moments(r: &Release) -> ShownMoments {
+    let mut out = ShownMoments::new();
     for key in r.row_order() {
         for (s, scale) in r.scales.iter().enumerate() {
             if let Some(m) = r
@@ -146,52 +221,95 @@ fn shown_moments(r: &Release) -> HashMap<(String, String, String), Moments> {
                 .filter(|c| c.status == CellStatus::Shown)
                 .and_then(|c| c.moments)
             {
-                out.insert((r.tree.path(key.unit), r.cut_label(key), scale.clone()), m);
+                out.entry(r.tree.path(key.unit))
+                    .or_default()
+                    .entry(r.cut_label(key))
+                    .or_default()
+                    .insert(scale.clone(), m);
             }
         }
     }
     out
 }
 
+/// The heat-map rows of `keys` in a release, each key once per scale, with changes against
+/// the previous closed wave of the same instrument where both waves show the cell. Nothing is
+/// copied until asked: [`HeatRows::iter`] lends each row ([`HeatRowRef`]), the JSON array of
+/// the rows is written straight from the release (`Serialize`), and [`HeatRows::to_vec`]
+/// makes owned [`HeatRow`]s.
+pub struct HeatRows<'a> {
+    release: &'a Release,
+    /// Each key with its unit's path and its cut label, made once for all its scales.
+    keys: Vec<(CellKey, String, String)>,
+    previous: ShownMoments,
+}
+
+impl<'a> HeatRows<'a> {
+    pub fn new(r: &'a Release, keys: &[CellKey], previous: Option<&Release>) -> HeatRows<'a> {
+        HeatRows {
+            release: r,
+            keys: keys
+                .iter()
+                .map(|&key| (key, r.tree.path(key.unit), r.cut_label(key)))
+                .collect(),
+            previous: previous.map(shown_moments).unwrap_or_default(),
+        }
+    }
+
+    /// The rows in order, borrowed.
+    pub fn iter(&self) -> impl Iterator<Item = HeatRowRef<'_>> {
+        let r = self.release;
+        self.keys.iter().flat_map(move |(key, unit, cut)| {
+            r.scales.iter().enumerate().filter_map(move |(s, scale)| {
+                let cell = r.heat_cell(s, *key)?;
+                let shown = cell.status == CellStatus::Shown;
+                let st = cell.stats.filter(|_| shown);
+                let before = cell.moments.filter(|_| shown).and_then(|m| {
+                    let then = self.previous.get(unit)?.get(cut)?.get(scale)?;
+                    Some((m, *then))
+                });
+                Some(HeatRowRef {
+                    wave: &r.wave,
+                    unit,
+                    cut,
+                    scale,
+                    status: cell.status,
+                    respondents: st.map(|s| s.n),
+                    mean: st.and_then(|s| s.mean),
+                    sd: st.and_then(|s| s.sd),
+                    ci_low: st.and_then(|s| s.ci_low),
+                    ci_high: st.and_then(|s| s.ci_high),
+                    favorable_pct: st.and_then(|s| s.favorable_pct),
+                    favorable_band: st.and(cell.favorable_band),
+                    mean_band: st.and(cell.mean_band),
+                    delta_org: st.and(cell.delta_org),
+                    significant: st.and(cell.significant),
+                    delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
+                    significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
+                })
+            })
+        })
+    }
+
+    /// The rows, each with its own copies of the text.
+    pub fn to_vec(&self) -> Vec<HeatRow> {
+        let mut out = Vec::with_capacity(self.keys.len() * self.release.scales.len());
+        out.extend(self.iter().map(|row| row.to_row()));
+        out
+    }
+}
+
+/// The JSON array of the rows, as a `[HeatRow]` serialises.
+impl Serialize for HeatRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
 /// Heat-map rows of `keys`, each key once per scale, with changes against `previous` (the
 /// previous closed wave of the same instrument) where both waves show the cell.
 pub fn heat_rows(r: &Release, keys: &[CellKey], previous: Option<&Release>) -> Vec<HeatRow> {
-    let prev = previous.map(shown_moments).unwrap_or_default();
-    let mut out = Vec::with_capacity(keys.len() * r.scales.len());
-    for &key in keys {
-        let (unit, cut) = (r.tree.path(key.unit), r.cut_label(key));
-        for (s, scale) in r.scales.iter().enumerate() {
-            let Some(cell) = r.heat_cell(s, key) else {
-                continue;
-            };
-            let shown = cell.status == CellStatus::Shown;
-            let st = cell.stats.filter(|_| shown);
-            let before = cell
-                .moments
-                .filter(|_| shown)
-                .and_then(|m| Some((m, *prev.get(&(unit.clone(), cut.clone(), scale.clone()))?)));
-            out.push(HeatRow {
-                wave: r.wave.clone(),
-                unit: unit.clone(),
-                cut: cut.clone(),
-                scale: scale.clone(),
-                status: cell.status,
-                respondents: st.map(|s| s.n),
-                mean: st.and_then(|s| s.mean),
-                sd: st.and_then(|s| s.sd),
-                ci_low: st.and_then(|s| s.ci_low),
-                ci_high: st.and_then(|s| s.ci_high),
-                favorable_pct: st.and_then(|s| s.favorable_pct),
-                favorable_band: st.and(cell.favorable_band),
-                mean_band: st.and(cell.mean_band),
-                delta_org: st.and(cell.delta_org),
-                significant: st.and(cell.significant),
-                delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
-                significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
-            });
-        }
-    }
-    out
+    HeatRows::new(r, keys, previous).to_vec()
 }
 
 /// Profile rows of `keys`; none when the instrument has no profile settings.
@@ -278,45 +396,85 @@ fn count(n: Option<u64>) -> String {
 }
 
 /// The heat-map CSV: the contract other tools read ([`HEATMAP_HEADER`]), plus a
-/// `delta_prev` column when `with_previous`.
-pub fn heatmap_csv(
+/// `delta_prev` column when `with_previous`. `rows` are [`HeatRow`]s or a [`HeatRows`]'s
+/// borrowed rows; each figure is written into a buffer reused from row to row.
+pub fn heatmap_csv<'r, I>(
     mut w: CsvWriter,
-    rows: &[HeatRow],
+    rows: I,
     with_previous: bool,
-) -> Result<Vec<u8>, EngineError> {
+) -> Result<Vec<u8>, EngineError>
+where
+    I: IntoIterator,
+    I::Item: Into<HeatRowRef<'r>>,
+{
     let mut header = HEATMAP_HEADER.to_vec();
     if with_previous {
         header.push("delta_prev");
     }
     w.record(&header).map_err(csv_error)?;
-    for r in rows {
-        let mut record = vec![
-            r.wave.clone(),
-            r.unit.clone(),
-            r.cut.clone(),
-            r.scale.clone(),
-            r.status.as_str().to_string(),
-            count(r.respondents),
-            match r.mean_band {
-                Some(b) => b.as_str().to_string(),
-                None => opt(r.mean, 2),
-            },
-            opt(r.sd, 2),
-            opt(r.ci_low, 2),
-            opt(r.ci_high, 2),
-            match r.favorable_band {
-                Some(b) => b.as_str().to_string(),
-                None => opt(r.favorable_pct, 1),
-            },
-            opt(r.delta_org, 2),
-            r.significant.map(|b| b.to_string()).unwrap_or_default(),
-        ];
-        if with_previous {
-            record.push(opt(r.delta_prev, 2));
+    let mut figures: [String; 9] = Default::default();
+    for row in rows {
+        let r: HeatRowRef<'r> = row.into();
+        let [n, mean, sd, ci_low, ci_high, favorable, delta_org, significant, delta_prev] =
+            &mut figures;
+        n.clear();
+        if let Some(v) = r.respondents {
+            push_display(n, v);
         }
-        w.record(&record).map_err(csv_error)?;
+        match r.mean_band {
+            Some(b) => set_text(mean, b.as_str()),
+            None => set_opt(mean, r.mean, 2),
+        }
+        set_opt(sd, r.sd, 2);
+        set_opt(ci_low, r.ci_low, 2);
+        set_opt(ci_high, r.ci_high, 2);
+        match r.favorable_band {
+            Some(b) => set_text(favorable, b.as_str()),
+            None => set_opt(favorable, r.favorable_pct, 1),
+        }
+        set_opt(delta_org, r.delta_org, 2);
+        significant.clear();
+        if let Some(b) = r.significant {
+            push_display(significant, b);
+        }
+        set_opt(delta_prev, r.delta_prev, 2);
+        let record: [&str; 14] = [
+            r.wave,
+            r.unit,
+            r.cut,
+            r.scale,
+            r.status.as_str(),
+            n,
+            mean,
+            sd,
+            ci_low,
+            ci_high,
+            favorable,
+            delta_org,
+            significant,
+            delta_prev,
+        ];
+        w.record(record.iter().take(header.len()))
+            .map_err(csv_error)?;
     }
     w.finish().map_err(csv_error)
+}
+
+/// `buf` holding [`opt`]`(value, decimals)`.
+fn set_opt(buf: &mut String, value: Option<f64>, decimals: usize) {
+    buf.clear();
+    push_opt(buf, value, decimals);
+}
+
+fn set_text(buf: &mut String, text: &str) {
+    buf.clear();
+    buf.push_str(text);
+}
+
+fn push_display(buf: &mut String, value: impl std::fmt::Display) {
+    use std::fmt::Write;
+    // Writing into a `String` cannot fail.
+    let _ = write!(buf, "{value}");
 }
 
 /// The profiles CSV ([`PROFILES_HEADER`]).

@@ -48,7 +48,9 @@ fn render(
 ) -> anyhow::Result<Vec<u8>> {
     let scope = Scope::Everything;
     Ok(match (what, args.format) {
-        ("heatmap", ReportFormat::Csv) => csv_out::heatmap(&ctx.heat_records(&scope, attribute))?,
+        ("heatmap", ReportFormat::Csv) => {
+            csv_out::heatmap(&ctx.heat_rows(&ctx.rows(&scope, attribute)))?
+        }
         ("heatmap", ReportFormat::Json) => {
             let mut v = serde_json::to_vec_pretty(&ctx.heat_records(&scope, attribute))?;
             v.push(b'\n');

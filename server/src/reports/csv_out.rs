@@ -3,7 +3,7 @@
 //! against spreadsheet formulas.
 
 use survey_engine::csv_out::CsvWriter;
-use survey_engine::report::{self, HeatRow, ItemRow, ProfileRow};
+use survey_engine::report::{self, HeatRows, ItemRow, ProfileRow};
 
 use crate::error::{AppError, AppResult};
 
@@ -12,8 +12,8 @@ fn err(e: survey_engine::EngineError) -> AppError {
 }
 
 /// The heat-map CSV contract plus `delta_prev` at the end.
-pub fn heatmap(rows: &[HeatRow]) -> AppResult<Vec<u8>> {
-    report::heatmap_csv(CsvWriter::crlf(), rows, true).map_err(err)
+pub fn heatmap(rows: &HeatRows<'_>) -> AppResult<Vec<u8>> {
+    report::heatmap_csv(CsvWriter::crlf(), rows.iter(), true).map_err(err)
 }
 
 pub fn profiles(rows: &[ProfileRow]) -> AppResult<Vec<u8>> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::release::Release;
-use survey_engine::report::{self, HeatRow, ItemRow, ProfileRow};
+use survey_engine::report::{self, HeatRow, HeatRows, ItemRow, ProfileRow};
 
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -138,13 +138,19 @@ impl Context {
 
     /// One row per cell in scope and scale, with changes against the previous wave.
     pub fn heat_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<HeatRow> {
-        self.heat_rows_of(&self.rows(scope, attribute))
+        self.heat_rows(&self.rows(scope, attribute)).to_vec()
     }
 
-    /// One row per key and scale, with changes against the previous wave.
+    /// One row per key and scale, with changes against the previous wave, copied out.
     pub fn heat_rows_of(&self, keys: &[CellKey]) -> Vec<HeatRow> {
+        self.heat_rows(keys).to_vec()
+    }
+
+    /// The heat-map rows of `keys` (from [`Context::rows`]) against the previous wave, not
+    /// yet copied out of the release: what the API's JSON and CSV are written from.
+    pub fn heat_rows(&self, keys: &[CellKey]) -> HeatRows<'_> {
         let previous = self.previous.as_ref().map(|(_, p)| &p.release);
-        report::heat_rows(self.release(), keys, previous)
+        HeatRows::new(self.release(), keys, previous)
     }
 
     pub fn profile_records(&self, scope: &Scope, attribute: Option<usize>) -> Vec<ProfileRow> {

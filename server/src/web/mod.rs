@@ -14,6 +14,7 @@ pub mod headers;
 pub mod heatmap_view;
 pub mod i18n;
 pub mod items_page;
+pub mod json_body;
 pub mod openapi;
 pub mod ops;
 pub mod pages;

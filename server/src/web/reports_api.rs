@@ -7,10 +7,11 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use survey_engine::disclosure::CellKey;
-use survey_engine::report::{HeatRow, ItemRow, ProfileRow};
+use survey_engine::report::{HeatRow, HeatRows, ItemRow, ProfileRow};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
+use super::json_body::JsonBody;
 use super::signed_in::SignedIn;
 use super::AppState;
 use crate::auth::{audit, User};
@@ -201,26 +202,27 @@ pub(super) async fn heatmap(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let (wave, q) = params(path, q);
-    let bytes = on_pool(&state, move |conn, st| {
+    let body = on_pool(&state, move |conn, st| {
         let r = read(conn, &who.user, st, &wave, &q, "api heatmap")?;
         let rel = r.ctx.release();
-        // Serialised straight from the records: a `serde_json::Value` tree of 100,000 rows
-        // costs more than the rows themselves.
-        serde_json::to_vec(&HeatmapBody {
+        // Serialised straight from the release into 64 KiB pieces: no `serde_json::Value`
+        // tree, no `HeatRow` (four strings) per row, no single 26 MB buffer ([`JsonBody`]).
+        let keys = r.ctx.rows(&r.scope, r.attribute);
+        JsonBody::of(&HeatmapBody {
             wave: &rel.wave,
             min_group_size: rel.k,
             previous_wave: r.ctx.previous.as_ref().map(|(w, _)| w.name.as_str()),
             scope: scope_label(&r.scope),
             scales: &rel.scales,
-            rows: &r.ctx.heat_records(&r.scope, r.attribute),
-            comparison: &r.ctx.heat_rows_of(&r.ctx.comparison(&r.scope, r.attribute)),
+            rows: &r.ctx.heat_rows(&keys),
+            comparison: &r.ctx.heat_rows(&r.ctx.comparison(&r.scope, r.attribute)),
         })
         .map_err(|e| AppError::Unexpected(e.into()))
     })
     .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(bytes))
+        .body(body))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -235,10 +237,12 @@ pub struct HeatmapBody<'a> {
     scope: Option<&'a str>,
     /// Scale ids in instrument order.
     scales: &'a [String],
-    rows: &'a [HeatRow],
+    #[schema(value_type = Vec<HeatRow>)]
+    rows: &'a HeatRows<'a>,
     /// When the rows are narrowed to a subtree: the whole organisation's rows (and its cuts
     /// by `attribute`), for comparison, under the same rules as every other row.
-    comparison: &'a [HeatRow],
+    #[schema(value_type = Vec<HeatRow>)]
+    comparison: &'a HeatRows<'a>,
 }
 
 /// Profile or item rows of a wave.
@@ -283,10 +287,7 @@ pub(super) async fn heatmap_csv(
     let bytes = on_pool(&state, move |conn, st| {
         let r = read(conn, &who.user, st, &wave, &q, "export heatmap.csv")?;
         // A narrowed export starts with the organisation's rows, for comparison.
-        csv_out::heatmap(
-            &r.ctx
-                .heat_rows_of(&r.ctx.export_rows(&r.scope, r.attribute)),
-        )
+        csv_out::heatmap(&r.ctx.heat_rows(&r.ctx.export_rows(&r.scope, r.attribute)))
     })
     .await?;
     let file: String = name

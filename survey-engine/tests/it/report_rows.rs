@@ -89,6 +89,45 @@ fn heat_rows_carry_exact_figures_changes_and_snake_case_statuses() {
     );
 }
 
+/// The rows the API writes straight from the release ([`report::HeatRows`]) are the owned
+/// rows, field for field, in JSON and in the CSV, with and without a previous wave.
+#[test]
+fn borrowed_heat_rows_write_exactly_what_the_owned_rows_write() {
+    let (_, now, ..) = release(5);
+    let (_, before, ..) = release(3);
+    let keys = now.row_order();
+    for previous in [None, Some(&before)] {
+        let borrowed = report::HeatRows::new(&now, &keys, previous);
+        let owned = report::heat_rows(&now, &keys, previous);
+        assert_eq!(borrowed.to_vec(), owned);
+        assert!(owned.iter().any(|r| r.status == CellStatus::Shown));
+        assert!(owned.iter().any(|r| r.status != CellStatus::Shown));
+        assert_eq!(
+            previous.is_some(),
+            owned.iter().any(|r| r.delta_prev.is_some())
+        );
+        assert_eq!(
+            serde_json::to_string(&borrowed).unwrap(),
+            serde_json::to_string(&owned).unwrap()
+        );
+        for (b, o) in borrowed.iter().zip(&owned) {
+            assert_eq!(
+                serde_json::to_value(b).unwrap(),
+                serde_json::to_value(o).unwrap()
+            );
+            assert_eq!(report::HeatRowRef::from(o), b);
+        }
+        for with_previous in [false, true] {
+            assert_eq!(
+                report::heatmap_csv(CsvWriter::crlf(), borrowed.iter(), with_previous).unwrap(),
+                report::heatmap_csv(CsvWriter::crlf(), &owned, with_previous).unwrap()
+            );
+        }
+    }
+    let none = report::HeatRows::new(&now, &[], None);
+    assert_eq!(serde_json::to_string(&none).unwrap(), "[]");
+}
+
 #[test]
 fn item_rows_show_question_figures_per_cut_and_the_csv_names_the_cut() {
     let (instrument, r, _) = release(5);
