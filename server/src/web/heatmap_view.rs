@@ -154,9 +154,11 @@ fn cell_view(
     };
     let delta = match delta {
         Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
+            // A difference that rounds to zero reads "0.00", not "-0.00" or "+0.00".
+            let d = if (d * 100.0).round() == 0.0 { 0.0 } else { d };
             format!(
                 "{}{d:.2}{}",
-                if d >= 0.0 { "+" } else { "" },
+                if d > 0.0 { "+" } else { "" },
                 if sig == Some(true) { "*" } else { "" }
             )
         }
