@@ -261,6 +261,15 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         // The legend explains both.
         assert!(browser.text(&browser.find("ul.legend")).contains("hidden"));
         browser.screenshot(&format!("{tag}-3-heatmap"));
+        // Question by question: every item of the organisation, with a bar per answer.
+        browser.click(&browser.find("a[href=\"/reports/waves/W2/items\"]"));
+        browser.wait_for_url("/reports/waves/W2/items");
+        assert!(browser
+            .text(&browser.find("h1"))
+            .contains("Question by question: Acme, wave W2"));
+        assert!(!browser.find_all("table.items ul.shares li").is_empty());
+        assert!(!browser.find_all("table.items svg.bar rect").is_empty());
+        browser.screenshot(&format!("{tag}-3b-questions"));
         browser.click(&browser.find("button[type=submit]"));
         browser.wait_for_url("/login");
 
