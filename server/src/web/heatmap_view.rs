@@ -73,6 +73,8 @@ pub struct HeatPage {
     profile_names: Vec<&'static str>,
     groups: Vec<GroupView>,
     print: String,
+    /// What the small figure under each cell is.
+    delta_note: String,
     /// The question-by-question page of the unit in view.
     items: String,
     csv: String,
@@ -388,7 +390,10 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             ("c5", "65% or more".into()),
             (
                 "hidden",
-                "hidden (<k: fewer than k; c: complementary)".into(),
+                format!(
+                    "hidden (<k: fewer than {} people; c: could be worked out from other figures)",
+                    rel.k
+                ),
             ),
         ]
     } else {
@@ -400,7 +405,10 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             ("c5", "healthiest".into()),
             (
                 "hidden",
-                "hidden (<k: fewer than k; c: complementary)".into(),
+                format!(
+                    "hidden (<k: fewer than {} people; c: could be worked out from other figures)",
+                    rel.k
+                ),
             ),
         ]
     };
@@ -431,6 +439,19 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         },
         groups,
         print: format!("{base}/print"),
+        delta_note: format!(
+            "small figures: the difference in mean score from {}{}",
+            if vs_prev {
+                "the previous wave"
+            } else {
+                "the whole organisation"
+            },
+            if favorable {
+                " (a mean difference, not percentage points)"
+            } else {
+                ""
+            }
+        ),
         items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,
         csv,
     }
