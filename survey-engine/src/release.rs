@@ -5,7 +5,7 @@
 
 use crate::bands::{self, Band, MeanBand};
 use crate::csv_out::CsvWriter;
-use crate::disclosure::{self, CellKey, CellStatus, Layout, Placement};
+use crate::disclosure::{self, CellKey, CellStatus, CountModel, Invited, Layout, Placement};
 use crate::error::EngineError;
 use crate::instrument::Instrument;
 use crate::org::OrgTree;
@@ -102,15 +102,38 @@ pub struct Release {
     pub points: usize,
     /// Every item in instrument order.
     pub items: Vec<ItemMeasure>,
+    /// The roster's invited counts the release was protected with (P1), if any.
+    pub invited: Option<Invited>,
+    /// Groups under k, summed over measures, whose count a roster-knowing reader can pin
+    /// only because they sit inside shown cells that answered in full (P1's one exception).
+    pub count_exceptions: usize,
 }
 
 impl Release {
-    /// Builds the release of one wave. `k` below [`MIN_K`] is refused.
+    /// Builds the release of one wave without the roster's invited counts, so without P1
+    /// (see [`Release::build_for_roster`]). `k` below [`MIN_K`] is refused.
     pub fn build(
         instrument: &Instrument,
         tree: OrgTree,
         attributes: Vec<Attribute>,
         sheets: &[PlacedSheet],
+        k: usize,
+        wave: &str,
+    ) -> Result<Release, EngineError> {
+        Self::build_for_roster(instrument, tree, attributes, sheets, None, k, wave)
+    }
+
+    /// Builds the release of one wave. With `invited` (how many people were invited per
+    /// roster atom) every measure is also protected against a reader who knows those counts
+    /// (P1, [`disclosure::CountModel`]): no count under k can be pinned, except inside shown
+    /// cells that answered in full, which [`Release::count_exceptions`] counts. `k` below
+    /// [`MIN_K`] is refused.
+    pub fn build_for_roster(
+        instrument: &Instrument,
+        tree: OrgTree,
+        attributes: Vec<Attribute>,
+        sheets: &[PlacedSheet],
+        invited: Option<&Invited>,
         k: usize,
         wave: &str,
     ) -> Result<Release, EngineError> {
@@ -138,9 +161,34 @@ impl Release {
                 .map(|x| x.answers.get(i).copied().flatten().is_some())
                 .collect()
         }));
-        let mut statuses = Suppressor::new(&layout, &placements, k)
-            .statuses(&memberships)?
-            .into_iter();
+        let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
+        let mut count_exceptions = 0;
+        if let Some(invited) = invited {
+            let model = CountModel::new(&layout, invited, &placements, k)
+                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+            // Identical memberships got identical statuses; protect each once.
+            let mut done: Vec<(usize, usize)> = Vec::new();
+            for i in 0..memberships.len() {
+                let twin = done
+                    .iter()
+                    .find(|(j, _)| memberships[*j] == memberships[i])
+                    .copied();
+                let exceptions = match twin {
+                    Some((j, exceptions)) => {
+                        statuses[i] = statuses[j].clone();
+                        exceptions
+                    }
+                    None => {
+                        let exceptions = model.protect(&memberships[i], &mut statuses[i]);
+                        let exceptions = exceptions.complete.len();
+                        done.push((i, exceptions));
+                        exceptions
+                    }
+                };
+                count_exceptions += exceptions;
+            }
+        }
+        let mut statuses = statuses.into_iter();
 
         let scale_count = instrument.scales.len();
         let lowest = f64::from(instrument.response_scale.min);
@@ -242,6 +290,8 @@ impl Release {
             scale_min,
             points,
             items,
+            invited: invited.cloned(),
+            count_exceptions,
         })
     }
 
@@ -317,6 +367,43 @@ impl Release {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         let mut found = Vec::new();
         let cells = self.layout.cells();
+        for (name, present, status) in self.measures(sheets) {
+            let shown: Vec<CellKey> = cells
+                .iter()
+                .zip(&status)
+                .filter(|(_, s)| **s == CellStatus::Shown)
+                .map(|(c, _)| *c)
+                .collect();
+            let breaches = disclosure::audit(&self.layout, &placements, &present, &shown, self.k)
+                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+            found.extend(breaches.into_iter().map(|b| (name.clone(), b)));
+        }
+        Ok(found)
+    }
+
+    /// Runs the count check (P1) over every measure against the true placements: the groups
+    /// under k whose count a reader who knows `invited` can pin, per measure name, and how
+    /// many are excused because they sit inside shown cells that answered in full.
+    pub fn audit_counts(
+        &self,
+        sheets: &[PlacedSheet],
+        invited: &Invited,
+    ) -> Result<(Vec<(String, disclosure::CountGroup)>, usize), EngineError> {
+        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let model = CountModel::new(&self.layout, invited, &placements, self.k)
+            .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let mut pinned = Vec::new();
+        let mut excused = 0;
+        for (name, present, status) in self.measures(sheets) {
+            let check = model.check(&present, &status);
+            excused += check.complete.len();
+            pinned.extend(check.pinned.into_iter().map(|g| (name.clone(), g)));
+        }
+        Ok((pinned, excused))
+    }
+
+    /// Every measure of the release: its name, who counts for it among `sheets`, its statuses.
+    fn measures(&self, sheets: &[PlacedSheet]) -> Vec<(String, Vec<bool>, Vec<CellStatus>)> {
         let mut measures: Vec<(String, Vec<bool>, Vec<CellStatus>)> = Vec::new();
         for (s, scale) in self.scales.iter().enumerate() {
             let present = sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
@@ -342,18 +429,7 @@ impl Release {
                 .collect();
             measures.push((format!("item {}", item.id), present, item.status.clone()));
         }
-        for (name, present, status) in measures {
-            let shown: Vec<CellKey> = cells
-                .iter()
-                .zip(&status)
-                .filter(|(_, s)| **s == CellStatus::Shown)
-                .map(|(c, _)| *c)
-                .collect();
-            let breaches = disclosure::audit(&self.layout, &placements, &present, &shown, self.k)
-                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-            found.extend(breaches.into_iter().map(|b| (name.clone(), b)));
-        }
-        Ok(found)
+        measures
     }
 }
 

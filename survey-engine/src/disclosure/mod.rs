@@ -140,10 +140,12 @@
 //! that yields each breach.
 
 mod audit;
+mod counts;
 mod exact;
 mod suppress;
 
 pub use audit::audit;
+pub use counts::{check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited};
 pub use suppress::{suppress, suppress_many};
 
 use num_rational::BigRational;
@@ -408,30 +410,56 @@ pub struct Placement {
     pub values: Vec<Option<usize>>,
 }
 
-/// The decision for one cell and one measure; written in snake_case (`below_min`) in every
-/// export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
+/// The decision for one cell and one measure. Exports publish only whether a cell is shown:
+/// both hidden statuses are written `hidden` (see [`CellStatus::as_str`]), because the reason
+/// itself would tell a reader whether the cell holds fewer or at least k people (P1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellStatus {
     /// The cell is published.
     Shown,
     /// Hidden: fewer than k respondents (D3).
     BelowMin,
-    /// Hidden to protect another cell (D4).
+    /// Hidden to protect another cell (D4), or a count (P1).
     Complementary,
 }
 
 impl CellStatus {
-    /// The name every export uses.
+    /// The name every export uses: `shown` or `hidden`.
     pub fn as_str(self) -> &'static str {
         match self {
             CellStatus::Shown => "shown",
-            CellStatus::BelowMin => "below_min",
-            CellStatus::Complementary => "complementary",
+            CellStatus::BelowMin | CellStatus::Complementary => "hidden",
         }
     }
+
+    /// Whether the cell is hidden, for whatever reason.
+    pub fn is_hidden(self) -> bool {
+        self != CellStatus::Shown
+    }
 }
+
+impl serde::Serialize for CellStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for CellStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["shown", "hidden"]))
+            .description(Some(
+                "`hidden`: fewer than k people, or the figure would let a reader work out a \
+                 smaller group or pin a count; the two reasons are not told apart.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for CellStatus {}
 
 /// A derivable set of 1..k-1 respondents.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! per file).
 
 mod actions;
+mod counts_p1;
 mod disclosure_audit;
 mod disclosure_many;
 mod disclosure_props;

@@ -64,7 +64,7 @@ fn heat_rows_carry_exact_figures_changes_and_snake_case_statuses() {
     assert_eq!(small.status, CellStatus::BelowMin);
     assert_eq!((small.respondents, small.mean), (None, None));
     let json = serde_json::to_value(small).unwrap();
-    assert_eq!(json["status"], "below_min");
+    assert_eq!(json["status"], "hidden");
     assert!(json["mean"].is_null());
     // The CSV with the previous wave ends in delta_prev; the engine's own contract does not.
     let csv =

@@ -1,0 +1,678 @@
+//! P1 (docs/privacy.md): no count a reader who knows the roster can pin.
+//!
+//! # The reader
+//!
+//! Besides every released figure, the reader knows how many people were invited in every
+//! *roster atom*: a unit's direct members with one combination of attribute values. So for
+//! every atom `a` the number of respondents `n_a` is an integer in `[0, invited_a]`, and every
+//! shown cell `c` says `Σ_{a ∈ c} n_a = n_c`. A hidden cell says nothing: it is published as
+//! "hidden", whatever the reason, so it carries neither `n < k` nor `n >= k`.
+//!
+//! # The promise
+//!
+//! A *group* is a cell (a whole unit or a unit x attribute value, with its subtree) or a unit's
+//! direct members, whole or with one attribute value. For every group `g` with at least one
+//! invited person and fewer than `k` respondents, the smallest and the largest `n_g` consistent
+//! with the release differ.
+//!
+//! One exception is counted, not prevented: a group whose every atom lies in a shown cell where
+//! everybody invited answered (complete response) is pinned by that cell alone; hiding the
+//! group cannot help, only hiding the complete cell can, and that would hide every team that
+//! answered in full. [`CountCheck::complete`] lists these groups.
+//!
+//! # The certificate
+//!
+//! Atoms in exactly the same shown cells form a *class* (computed per family as the nearest
+//! shown ancestor-or-self cell). Moving one respondent between two atoms of a class keeps every
+//! shown count. So `g` is not pinned if some class holds an atom `a` of `g` and an atom `b`
+//! outside `g` such that one respondent can move from `a` to `b` (`n_a >= 1`, `n_b <
+//! invited_b`) or from `b` to `a`: the moved solution is consistent with the release and
+//! differs from the truth in `n_g`. An atom in no shown cell at all is free on its own. That is a
+//! proof, so a group with a certificate is safe.
+//! Without attributes the classes are exactly the residual rows, and the certificate is also
+//! necessary; with attributes a group can be safe without one (a move around a cycle of
+//! classes), so the check is conservative there. The property tests compare it with an
+//! exhaustive integer search.
+//!
+//! # Protection
+//!
+//! [`protect_counts`] runs after complementary suppression (D4). While some eligible group has
+//! neither a certificate nor the complete-response exception, it hides one shown cell per such
+//! group (never the root's whole cell). The candidates are the cells that define the group's
+//! classes and their neighbours: cells that set apart atoms sharing a row with the group, and
+//! shown cells just below one of its rows. It hides the candidate with the fewest respondents
+//! whose hiding gives the group a certificate (tried on the classes as they would merge); if
+//! no single candidate does, the smallest cell defining the group's classes, else the smallest
+//! neighbour, and tries again in the next round. Hiding only
+//! removes equations, so it never pins a count that was free, and never breaks D4.
+
+use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
+use std::collections::HashMap;
+
+/// How many people were invited per roster atom: a unit's direct members with one combination
+/// of attribute values (a `None` value: the attribute is not set). Entries for the same atom
+/// add up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invited {
+    pub atoms: Vec<(Placement, u64)>,
+}
+
+/// A roster group P1 protects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountGroup {
+    pub unit: usize,
+    /// `None`: every value; `Some((a, v))`: value `v` of attribute `a`.
+    pub cut: Option<(usize, usize)>,
+    /// Only the unit's direct members (`false`: the unit's whole subtree, i.e. a cell).
+    pub direct: bool,
+}
+
+/// What the count check found for one measure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountCheck {
+    /// Groups under k whose count has no certificate of being free and no excuse.
+    pub pinned: Vec<CountGroup>,
+    /// Groups under k pinned only because every atom of theirs is in a shown cell that
+    /// answered in full (the documented exception).
+    pub complete: Vec<CountGroup>,
+}
+
+/// The roster side of the check, shared by every measure of a release.
+pub struct CountModel<'a> {
+    layout: &'a Layout,
+    k: usize,
+    /// Atom of every respondent.
+    atom_of: Vec<usize>,
+    atoms: Vec<Placement>,
+    invited: Vec<u64>,
+    /// Every group with at least one invited person, and its atoms.
+    groups: Vec<(CountGroup, Vec<usize>)>,
+    /// Invited per cell.
+    cell_invited: Vec<u64>,
+}
+
+impl<'a> CountModel<'a> {
+    /// Builds the atoms and groups. Placements must be valid for the layout (see
+    /// [`super::suppress`]); a respondent's atom missing from `invited` counts as invited
+    /// once per respondent (nobody answers without an invitation).
+    pub fn new(
+        layout: &'a Layout,
+        invited: &Invited,
+        placements: &[Placement],
+        k: usize,
+    ) -> Result<Self, DisclosureError> {
+        super::validate(layout, placements, &vec![true; placements.len()], k)?;
+        let mut index: HashMap<&Placement, usize> = HashMap::new();
+        let mut atoms: Vec<Placement> = Vec::new();
+        let mut declared: Vec<u64> = Vec::new();
+        for (p, count) in &invited.atoms {
+            if !valid_placement(layout, p) {
+                return Err(DisclosureError::UnknownUnit {
+                    respondent: usize::MAX,
+                    unit: p.unit,
+                });
+            }
+            let i = *index.entry(p).or_insert_with(|| {
+                atoms.push(p.clone());
+                declared.push(0);
+                atoms.len() - 1
+            });
+            declared[i] += count;
+        }
+        let mut atom_of = Vec::with_capacity(placements.len());
+        let mut answered: Vec<u64> = vec![0; atoms.len()];
+        for p in placements {
+            let i = match index.get(p) {
+                Some(&i) => i,
+                None => {
+                    atoms.push(p.clone());
+                    declared.push(0);
+                    answered.push(0);
+                    index.insert(p, atoms.len() - 1);
+                    atoms.len() - 1
+                }
+            };
+            answered[i] += 1;
+            atom_of.push(i);
+        }
+        let invited: Vec<u64> = declared
+            .iter()
+            .zip(&answered)
+            .map(|(&d, &a)| d.max(a))
+            .collect();
+        let groups = groups(layout, &atoms, &invited);
+        let mut model = CountModel {
+            layout,
+            k,
+            atom_of,
+            atoms,
+            invited,
+            groups,
+            cell_invited: Vec::new(),
+        };
+        model.cell_invited = model.cell_counts(&model.invited);
+        Ok(model)
+    }
+
+    /// Respondents per atom among those with `present[r]`.
+    fn answered(&self, present: &[bool]) -> Vec<u64> {
+        let mut n = vec![0u64; self.atoms.len()];
+        for (&a, _) in self.atom_of.iter().zip(present).filter(|(_, &p)| p) {
+            n[a] += 1;
+        }
+        n
+    }
+
+    /// The auditor's view: the groups under k of this measure whose count is pinned (no
+    /// certificate), and those excused by complete response.
+    pub fn check(&self, present: &[bool], status: &[CellStatus]) -> CountCheck {
+        let n = self.answered(present);
+        self.round(&n, status).0
+    }
+
+    /// Hides further cells of `status` until every group under k has a certificate or the
+    /// complete-response excuse (see the module documentation); returns the final check.
+    pub fn protect(&self, present: &[bool], status: &mut [CellStatus]) -> CountCheck {
+        let n = self.answered(present);
+        loop {
+            let (check, hide) = self.round(&n, status);
+            if hide.is_empty() {
+                return check;
+            }
+            for cell in hide {
+                status[cell] = CellStatus::Complementary;
+            }
+        }
+    }
+
+    /// One pass over the groups: the check, and the cells to hide for the failing groups.
+    fn round(&self, n: &[u64], status: &[CellStatus]) -> (CountCheck, Vec<usize>) {
+        let layout = self.layout;
+        let classes = Classes::new(self, n, status);
+        let mut check = CountCheck::default();
+        let mut hide: Vec<usize> = Vec::new();
+        let mut neighbours: Option<Neighbours> = None;
+        for (group, atoms) in &self.groups {
+            let group_n: u64 = if group.direct {
+                atoms.iter().map(|&a| n[a]).sum()
+            } else {
+                classes.cell_n[layout.cell_index(CellKey {
+                    unit: group.unit,
+                    cut: group.cut,
+                })]
+            };
+            if group_n >= self.k as u64 || classes.certified(atoms, None) {
+                continue;
+            }
+            if atoms.iter().all(|&a| classes.forced[a]) {
+                check.complete.push(*group);
+                continue;
+            }
+            check.pinned.push(*group);
+            let around = neighbours.get_or_insert_with(|| Neighbours::new(&classes, status));
+            if let Some(c) = classes.cell_to_hide(atoms, around) {
+                if !hide.contains(&c) {
+                    hide.push(c);
+                }
+            }
+        }
+        (check, hide)
+    }
+
+    /// The cell of each family an atom's unit has for the atom: its whole cell and the cut
+    /// cell of each attribute value it has.
+    fn family_cells(&self, atom: &Placement) -> Vec<usize> {
+        let layout = self.layout;
+        let mut out = vec![layout.cell_index(CellKey {
+            unit: atom.unit,
+            cut: None,
+        })];
+        for (a, v) in atom.values.iter().enumerate() {
+            if let Some(v) = *v {
+                out.push(layout.cell_index(CellKey {
+                    unit: atom.unit,
+                    cut: Some((a, v)),
+                }));
+            }
+        }
+        out
+    }
+
+    /// A per-atom quantity summed per cell (over each cell's subtree).
+    fn cell_counts(&self, per_atom: &[u64]) -> Vec<u64> {
+        let layout = self.layout;
+        let mut out = vec![0u64; layout.cell_count()];
+        for (atom, &x) in self.atoms.iter().zip(per_atom) {
+            let mut unit = Some(atom.unit);
+            while let Some(u) = unit {
+                out[layout.cell_index(CellKey { unit: u, cut: None })] += x;
+                for (a, v) in atom.values.iter().enumerate() {
+                    if let Some(v) = *v {
+                        out[layout.cell_index(CellKey {
+                            unit: u,
+                            cut: Some((a, v)),
+                        })] += x;
+                    }
+                }
+                unit = layout.tree.parent(u);
+            }
+        }
+        out
+    }
+}
+
+/// The classes of one round: atoms grouped by the shown cells they are in.
+struct Classes<'m> {
+    model: &'m CountModel<'m>,
+    n: &'m [u64],
+    cell_n: Vec<u64>,
+    families: usize,
+    /// Per family and unit (indexed like cells): the nearest shown ancestor-or-self cell.
+    nearest: Vec<usize>,
+    /// Per atom: the nearest shown cell of each of its families (`usize::MAX`: none).
+    signatures: Vec<Vec<usize>>,
+    class_of_signature: HashMap<Vec<usize>, usize>,
+    class: Vec<usize>,
+    /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
+    givers: Vec<u64>,
+    takers: Vec<u64>,
+    /// Per atom: lies in no shown cell, so no equation holds its count.
+    unbound: Vec<bool>,
+    /// Per atom: lies in a shown cell that answered in full.
+    forced: Vec<bool>,
+}
+
+impl<'m> Classes<'m> {
+    fn new(model: &'m CountModel<'m>, n: &'m [u64], status: &[CellStatus]) -> Self {
+        let layout = model.layout;
+        let cell_n = model.cell_counts(n);
+        let families = layout.cells_per_unit();
+        let mut nearest = vec![usize::MAX; layout.cell_count()];
+        let mut complete = vec![false; layout.cell_count()];
+        for &u in layout.tree.top_down() {
+            for f in 0..families {
+                let cell = u * families + f;
+                let above = layout.tree.parent(u).map(|p| p * families + f);
+                let shown = status.get(cell) == Some(&CellStatus::Shown);
+                nearest[cell] = if shown {
+                    cell
+                } else {
+                    above.map_or(usize::MAX, |c| nearest[c])
+                };
+                complete[cell] = (shown && cell_n[cell] == model.cell_invited[cell])
+                    || above.is_some_and(|c| complete[c]);
+            }
+        }
+        let atoms = model.atoms.len();
+        let mut classes = Classes {
+            model,
+            n,
+            cell_n,
+            families,
+            nearest,
+            signatures: Vec::with_capacity(atoms),
+            class_of_signature: HashMap::new(),
+            class: Vec::with_capacity(atoms),
+            givers: Vec::new(),
+            takers: Vec::new(),
+            unbound: Vec::with_capacity(atoms),
+            forced: Vec::with_capacity(atoms),
+        };
+        for (a, atom) in model.atoms.iter().enumerate() {
+            let cells = model.family_cells(atom);
+            let signature: Vec<usize> = cells.iter().map(|&c| classes.nearest[c]).collect();
+            classes
+                .unbound
+                .push(signature.iter().all(|&c| c == usize::MAX) && model.invited[a] > 0);
+            classes.forced.push(cells.iter().any(|&c| complete[c]));
+            let next = classes.class_of_signature.len();
+            let id = *classes
+                .class_of_signature
+                .entry(signature.clone())
+                .or_insert(next);
+            if id == classes.givers.len() {
+                classes.givers.push(0);
+                classes.takers.push(0);
+            }
+            let (give, take) = classes.slack(a);
+            classes.givers[id] += give;
+            classes.takers[id] += take;
+            classes.class.push(id);
+            classes.signatures.push(signature);
+        }
+        classes
+    }
+
+    /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
+    fn slack(&self, a: usize) -> (u64, u64) {
+        (
+            u64::from(self.n[a] >= 1),
+            u64::from(self.n[a] < self.model.invited[a]),
+        )
+    }
+
+    /// Whether the group made of `atoms` has a certificate of a free count: now, or with
+    /// `merged = Some((c, moved))`, after cell `c` is hidden and the atoms `moved` (those
+    /// whose class it defines) move to the class above.
+    fn certified(&self, atoms: &[usize], merged: Option<(usize, &[usize])>) -> bool {
+        let renamed = |a: usize| -> Vec<usize> {
+            let mut sig = self.signatures[a].clone();
+            if let Some((c, _)) = merged {
+                let above = self
+                    .model
+                    .layout
+                    .tree
+                    .parent(c / self.families)
+                    .map_or(usize::MAX, |p| {
+                        self.nearest[p * self.families + c % self.families]
+                    });
+                for x in sig.iter_mut().filter(|x| **x == c) {
+                    *x = above;
+                }
+            }
+            sig
+        };
+        // Per class the group lands in: (givers, takers) in all, and within the group.
+        let mut tally: HashMap<Vec<usize>, [u64; 4]> = HashMap::new();
+        for &a in atoms {
+            let sig = renamed(a);
+            if sig.iter().all(|&c| c == usize::MAX) && self.model.invited[a] > 0 {
+                return true;
+            }
+            let (give, take) = self.slack(a);
+            let t = tally.entry(sig).or_insert([0; 4]);
+            t[2] += give;
+            t[3] += take;
+        }
+        let moved = merged.map_or(&[][..], |(_, moved)| moved);
+        for (sig, t) in tally.iter_mut() {
+            if let Some(&id) = self.class_of_signature.get(sig) {
+                // Before a merge every atom keeps its class; after one, the moved atoms
+                // are counted below instead.
+                let gone: (u64, u64) = moved
+                    .iter()
+                    .filter(|&&a| self.class[a] == id)
+                    .map(|&a| self.slack(a))
+                    .fold((0, 0), |s, x| (s.0 + x.0, s.1 + x.1));
+                t[0] += self.givers[id] - gone.0;
+                t[1] += self.takers[id] - gone.1;
+            }
+        }
+        for &a in moved {
+            if let Some(t) = tally.get_mut(&renamed(a)) {
+                let (give, take) = self.slack(a);
+                t[0] += give;
+                t[1] += take;
+            }
+        }
+        tally.values().any(|&[givers, takers, give, take]| {
+            (give > 0 && takers > take) || (take > 0 && givers > give)
+        })
+    }
+
+    /// The shown cell to hide for a group without a certificate: among the cells that
+    /// define its atoms' classes and their neighbours (cells that set apart atoms sharing a
+    /// row with the group, and shown cells just below one of its rows), never the root's
+    /// whole cell, the one with the fewest respondents whose hiding gives the group a
+    /// certificate; if none does, the smallest that defines its classes, else the smallest
+    /// neighbour.
+    fn cell_to_hide(&self, atoms: &[usize], around: &Neighbours) -> Option<usize> {
+        let layout = self.model.layout;
+        let rank = |c: &usize| {
+            (
+                self.cell_n[*c],
+                std::cmp::Reverse(layout.tree.depth(*c / self.families)),
+                *c,
+            )
+        };
+        let usable = |c: &usize| *c != usize::MAX && *c != 0;
+        let mut own: Vec<usize> = atoms
+            .iter()
+            .flat_map(|&a| self.signatures[a].iter().copied())
+            .filter(usable)
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        let rows: Vec<usize> = atoms
+            .iter()
+            .flat_map(|&a| self.signatures[a].iter().copied())
+            .filter(|&c| c != usize::MAX)
+            .collect();
+        let mut near: Vec<usize> = rows
+            .iter()
+            .flat_map(|r| {
+                let sharing = around
+                    .atoms_of_row
+                    .get(r)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|&a| self.signatures[a].iter().copied());
+                sharing.chain(around.below.get(r).into_iter().flatten().copied())
+            })
+            .filter(usable)
+            .collect();
+        near.sort_unstable();
+        near.dedup();
+        let frees = |c: &usize| {
+            let moved = around.atoms_of_row.get(c).map_or(&[][..], Vec::as_slice);
+            self.certified(atoms, Some((*c, moved)))
+        };
+        own.iter()
+            .chain(&near)
+            .filter(|c| frees(c))
+            .min_by_key(|c| rank(c))
+            .or_else(|| own.iter().min_by_key(|c| rank(c)))
+            .or_else(|| near.iter().min_by_key(|c| rank(c)))
+            .copied()
+    }
+}
+
+/// Per shown row cell: the atoms whose class it defines, and the shown cells right below it.
+struct Neighbours {
+    atoms_of_row: HashMap<usize, Vec<usize>>,
+    below: HashMap<usize, Vec<usize>>,
+}
+
+impl Neighbours {
+    fn new(classes: &Classes<'_>, status: &[CellStatus]) -> Self {
+        let layout = classes.model.layout;
+        let families = classes.families;
+        let mut atoms_of_row: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (a, signature) in classes.signatures.iter().enumerate() {
+            for &c in signature.iter().filter(|&&c| c != usize::MAX) {
+                atoms_of_row.entry(c).or_default().push(a);
+            }
+        }
+        let mut below: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (c, st) in status.iter().enumerate() {
+            let parent = layout.tree.parent(c / families);
+            if *st == CellStatus::Shown {
+                if let Some(p) = parent.map(|p| classes.nearest[p * families + c % families]) {
+                    below.entry(p).or_default().push(c);
+                }
+            }
+        }
+        Neighbours {
+            atoms_of_row,
+            below,
+        }
+    }
+}
+
+/// Every cell and every unit's direct members (whole and per attribute value), with its atoms;
+/// groups nobody was invited to are left out.
+fn groups(layout: &Layout, atoms: &[Placement], invited: &[u64]) -> Vec<(CountGroup, Vec<usize>)> {
+    let mut by_unit: Vec<Vec<usize>> = vec![Vec::new(); layout.tree.len()];
+    for (i, a) in atoms.iter().enumerate() {
+        by_unit[a.unit].push(i);
+    }
+    let mut cuts: Vec<Option<(usize, usize)>> = vec![None];
+    for (a, &count) in layout.value_counts.iter().enumerate() {
+        cuts.extend((0..count).map(|v| Some((a, v))));
+    }
+    let matches = |atom: &Placement, cut: Option<(usize, usize)>| match cut {
+        None => true,
+        Some((a, v)) => atom.values.get(a).copied().flatten() == Some(v),
+    };
+    // Subtree atoms per unit, bottom-up.
+    let mut subtree: Vec<Vec<usize>> = vec![Vec::new(); layout.tree.len()];
+    for &u in layout.tree.top_down().iter().rev() {
+        let mut mine = by_unit[u].clone();
+        for &c in layout.tree.children(u) {
+            mine.extend_from_slice(&subtree[c]);
+        }
+        subtree[u] = mine;
+    }
+    let mut out = Vec::new();
+    for unit in 0..layout.tree.len() {
+        for &cut in &cuts {
+            for direct in [false, true] {
+                let pool = if direct {
+                    &by_unit[unit]
+                } else {
+                    &subtree[unit]
+                };
+                let members: Vec<usize> = pool
+                    .iter()
+                    .copied()
+                    .filter(|&a| matches(&atoms[a], cut))
+                    .collect();
+                if members.iter().map(|&a| invited[a]).sum::<u64>() == 0 {
+                    continue;
+                }
+                // A leaf's direct members are its cell: check it once.
+                if direct && layout.tree.children(unit).is_empty() {
+                    continue;
+                }
+                out.push((CountGroup { unit, cut, direct }, members));
+            }
+        }
+    }
+    out
+}
+
+fn valid_placement(layout: &Layout, p: &Placement) -> bool {
+    p.unit < layout.tree.len()
+        && p.values.len() == layout.value_counts.len()
+        && p.values
+            .iter()
+            .zip(&layout.value_counts)
+            .all(|(v, &c)| v.is_none_or(|v| v < c))
+}
+
+/// [`CountModel::protect`] for one measure.
+pub fn protect_counts(
+    layout: &Layout,
+    invited: &Invited,
+    placements: &[Placement],
+    present: &[bool],
+    status: &mut [CellStatus],
+    k: usize,
+) -> Result<CountCheck, DisclosureError> {
+    Ok(CountModel::new(layout, invited, placements, k)?.protect(present, status))
+}
+
+/// [`CountModel::check`] for one measure.
+pub fn check_counts(
+    layout: &Layout,
+    invited: &Invited,
+    placements: &[Placement],
+    present: &[bool],
+    status: &[CellStatus],
+    k: usize,
+) -> Result<CountCheck, DisclosureError> {
+    Ok(CountModel::new(layout, invited, placements, k)?.check(present, status))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::disclosure::{suppress, UnitTree};
+
+    fn at(unit: usize) -> Placement {
+        Placement {
+            unit,
+            values: vec![],
+        }
+    }
+
+    /// The demo's worked case: Data (1 direct member) with Analytics 5/5, Platform 5/5 and
+    /// Machine Learning 4 of 5 invited; k = 5.
+    fn data_team() -> (Layout, Invited, Vec<Placement>) {
+        // 0 Data, 1 Analytics, 2 Platform, 3 ML
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(0), Some(0)]).unwrap(),
+            vec![],
+        );
+        let invited = Invited {
+            atoms: vec![(at(0), 1), (at(1), 6), (at(2), 7), (at(3), 5)],
+        };
+        let mut people = vec![at(0)];
+        people.extend(std::iter::repeat_n(at(1), 5));
+        people.extend(std::iter::repeat_n(at(2), 5));
+        people.extend(std::iter::repeat_n(at(3), 4));
+        (layout, invited, people)
+    }
+
+    #[test]
+    fn one_hidden_label_leaves_the_worked_case_free() {
+        let (layout, invited, people) = data_team();
+        let present = vec![true; people.len()];
+        let status = suppress(&layout, &people, &present, 5).unwrap();
+        assert_eq!(status[3], CellStatus::BelowMin);
+        let check = check_counts(&layout, &invited, &people, &present, &status, 5).unwrap();
+        // ML can be 4 or 5 (the direct member 1 or 0): with one "hidden" label nothing pins.
+        assert_eq!(check, CountCheck::default());
+    }
+
+    #[test]
+    fn a_residual_of_nobody_pins_a_hidden_team_until_a_sibling_is_hidden() {
+        // Data's direct member (1 invited) did not answer, A 5 of 5, B 5 of 9, ML 0 of 2.
+        // Data 10 = A 5 + B 5 + 0: ML and the direct member are pinned at 0.
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(0), Some(0)]).unwrap(),
+            vec![],
+        );
+        let invited = Invited {
+            atoms: vec![(at(0), 1), (at(1), 5), (at(2), 9), (at(3), 2)],
+        };
+        let mut people = vec![at(1); 5];
+        people.extend(std::iter::repeat_n(at(2), 5));
+        let present = vec![true; people.len()];
+        let mut status = suppress(&layout, &people, &present, 5).unwrap();
+        let ml = CountGroup {
+            unit: 3,
+            cut: None,
+            direct: false,
+        };
+        let before = check_counts(&layout, &invited, &people, &present, &status, 5).unwrap();
+        assert!(before.pinned.contains(&ml));
+        let after = protect_counts(&layout, &invited, &people, &present, &mut status, 5).unwrap();
+        assert_eq!(after, CountCheck::default());
+        // One sibling is hidden (the lower index on a tie), so ML may hold up to 2 of the 5
+        // respondents now in Data's residual.
+        assert_eq!(status[1], CellStatus::Complementary);
+        assert_eq!(status[2], CellStatus::Shown);
+    }
+
+    #[test]
+    fn a_team_that_answered_in_full_is_the_counted_exception() {
+        // One team of 6, all answered, with a sub-team of 2 inside.
+        let layout = Layout::new(UnitTree::new(vec![None, Some(0)]).unwrap(), vec![]);
+        let invited = Invited {
+            atoms: vec![(at(0), 4), (at(1), 2)],
+        };
+        let mut people = vec![at(0); 4];
+        people.extend([at(1), at(1)]);
+        let present = vec![true; 6];
+        let mut status = suppress(&layout, &people, &present, 5).unwrap();
+        let check = protect_counts(&layout, &invited, &people, &present, &mut status, 5).unwrap();
+        assert!(check.pinned.is_empty());
+        assert!(check.complete.contains(&CountGroup {
+            unit: 1,
+            cut: None,
+            direct: false
+        }));
+    }
+}
