@@ -148,10 +148,8 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
         "unit", "invited", "responded", "rate"
     );
     for u in waves::status(conn, &wave)? {
-        let (responded, rate) = if u.responded < k {
-            (format!("<{k}"), String::new())
-        } else if !u.shown {
-            // At least k, but it would give away a smaller group by subtraction.
+        // One word for every hidden count: "fewer than k" would itself be a figure (P1).
+        let (responded, rate) = if !u.shown {
             ("hidden".to_string(), String::new())
         } else {
             let rate = if u.invited > 0 {

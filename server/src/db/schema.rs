@@ -177,6 +177,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    wave_invited (wave_id, unit_id, attributes) {
+        wave_id -> Text,
+        unit_id -> Text,
+        attributes -> Text,
+        invited -> Integer,
+    }
+}
+
+diesel::table! {
     wave_mail_counts (wave_id) {
         wave_id -> Text,
         sent -> Integer,
@@ -231,6 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     outbox,
     wave_mail_counts,
+    wave_invited,
     wave_schedules,
     wave_reminders,
     sessions,

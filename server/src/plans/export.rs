@@ -51,19 +51,13 @@ pub fn unit_figures(release: &Release, unit_path: &str) -> UnitFigures {
         .max();
     match respondents {
         Some(respondents) => UnitFigures::Shown { respondents },
-        None if cells.iter().any(|c| c.status == CellStatus::Complementary) => {
-            UnitFigures::Hidden {
-                why: format!(
-                    "Scores for {unit_path} are withheld because showing them would let \
-                     someone work out the answers of fewer than {k} people, so this plan \
-                     shows no scores."
-                ),
-            }
-        }
+        // One wording for both reasons: which one applies would tell the reader whether
+        // fewer or at least k people answered.
         None => UnitFigures::Hidden {
             why: format!(
-                "Fewer than {k} people in {unit_path} answered, and groups that small are \
-                 never reported, so this plan shows no scores."
+                "Scores for {unit_path} are hidden: fewer than {k} people answered, or \
+                 showing them would let someone work out the answers of a smaller group. \
+                 So this plan shows no scores."
             ),
         },
     }
@@ -414,29 +408,22 @@ mod tests {
     fn hidden_units_say_why_and_show_no_figure() {
         let release = release();
         let library = Library::builtin().unwrap();
-        let mut complementary = 0;
+        let mut hidden = 0;
         for unit in ["Acme/A", "Acme/B", "Acme/C"] {
             let figures = unit_figures(&release, unit);
             let UnitFigures::Hidden { why } = figures else {
                 continue;
             };
-            if unit == "Acme/C" {
-                assert_eq!(
-                    why,
-                    "Fewer than 5 people in Acme/C answered, and groups that small are never \
-                     reported, so this plan shows no scores."
-                );
-            } else {
-                complementary += 1;
-                assert_eq!(
-                    why,
-                    format!(
-                        "Scores for {unit} are withheld because showing them would let someone \
-                         work out the answers of fewer than 5 people, so this plan shows no \
-                         scores."
-                    )
-                );
-            }
+            hidden += 1;
+            // The same words whether the unit is small (C) or hidden to protect it (A or B).
+            assert_eq!(
+                why,
+                format!(
+                    "Scores for {unit} are hidden: fewer than 5 people answered, or showing \
+                     them would let someone work out the answers of a smaller group. So this \
+                     plan shows no scores."
+                )
+            );
             // Even focus areas handed in by mistake are left out.
             let shown_focus = focus_areas(&release, "Acme/A", None);
             let csv = action_plan_csv(&release, unit, &shown_focus, &[], library).unwrap();
@@ -451,7 +438,7 @@ mod tests {
             let md = action_plan_md(&release, unit, &shown_focus, &[], library);
             assert!(md.contains(&why) && !md.contains("Focus areas"), "{md}");
         }
-        assert_eq!(complementary, 1);
+        assert_eq!(hidden, 2);
         assert_eq!(
             unit_figures(&release, "Acme"),
             UnitFigures::Shown { respondents: 14 }

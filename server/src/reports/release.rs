@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
-use survey_engine::disclosure::Placement;
+use survey_engine::disclosure::{Invited, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::Instrument;
 
-use crate::db::schema::{answers, responses, wave_units};
+use crate::db::schema::{answers, responses, wave_invited, wave_units};
 use crate::db::{Attributes, DbConn, DbPool, ResponseId, WaveId, WaveUnitId};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
@@ -239,13 +239,79 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
             answers,
         });
     }
+    let roster = roster_counts(conn, wave, &units, &unit_of, &attributes)?;
     let k = usize::try_from(wave.min_group_size).unwrap_or(survey_engine::release::MIN_K);
-    let release = Release::build(&instrument, tree, attributes, &sheets, k, &wave.name)
-        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let release = Release::build_for_roster(
+        &instrument,
+        tree,
+        attributes,
+        &sheets,
+        roster.as_ref(),
+        k,
+        &wave.name,
+    )
+    .map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(WaveRelease {
         release,
         instrument,
         invited,
         sheets,
     })
+}
+
+/// How many people the wave invited per roster atom (unit x attribute values), kept at close,
+/// for P1. A value no response has forms no cell, so it counts as "not set". Waves closed
+/// before these counts were kept have only the invited count per unit: that is every atom
+/// when the wave has no report attributes; with attributes there is nothing exact to protect
+/// with, and the release is built without P1 (docs/privacy.md says so).
+fn roster_counts(
+    conn: &mut DbConn,
+    wave: &Wave,
+    units: &[WaveUnitRow],
+    unit_of: &HashMap<&WaveUnitId, usize>,
+    attributes: &[Attribute],
+) -> AppResult<Option<Invited>> {
+    let rows: Vec<(WaveUnitId, Attributes, i32)> = db_run!(conn, |c| wave_invited::table
+        .filter(wave_invited::wave_id.eq(&wave.id))
+        .select((
+            wave_invited::unit_id,
+            wave_invited::attributes,
+            wave_invited::invited,
+        ))
+        .load(c))?;
+    let placement = |unit: usize, values: &BTreeMap<String, String>| Placement {
+        unit,
+        values: attributes
+            .iter()
+            .map(|a| {
+                values
+                    .get(&a.name)
+                    .and_then(|v| a.values.binary_search(v).ok())
+            })
+            .collect(),
+    };
+    if rows.is_empty() {
+        if !attributes.is_empty() {
+            return Ok(None);
+        }
+        let atoms = units
+            .iter()
+            .filter_map(|u| {
+                let unit = *unit_of.get(&u.id)?;
+                Some((
+                    placement(unit, &BTreeMap::new()),
+                    u64::try_from(u.invited).ok()?,
+                ))
+            })
+            .collect();
+        return Ok(Some(Invited { atoms }));
+    }
+    let atoms = rows
+        .iter()
+        .filter_map(|(unit, values, count)| {
+            let unit = *unit_of.get(unit)?;
+            Some((placement(unit, &values.0), u64::try_from(*count).ok()?))
+        })
+        .collect();
+    Ok(Some(Invited { atoms }))
 }

@@ -10,8 +10,8 @@ use super::roster::{PersonRow, UnitRow};
 use super::{instruments, roster, tokens};
 use crate::clock::now;
 use crate::db::schema::{
-    answers, invitation_tokens, invitations, outbox, people, responses, units, wave_mail_counts,
-    wave_units, waves,
+    answers, invitation_tokens, invitations, outbox, people, responses, units, wave_invited,
+    wave_mail_counts, wave_units, waves,
 };
 use crate::db::{
     new_id, DbConn, DbPool, InvitationId, Json, ResponseId, UnitId, WaveId, WaveUnitId,
@@ -467,6 +467,27 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
             ))
             .execute(c)?;
         diesel::delete(outbox::table.filter(outbox::wave_id.eq(&wave.id))).execute(c)?;
+        // Invited per unit and attribute values outlives the invitations: the release is
+        // protected against a reader who knows these roster counts (P1).
+        let invited: Vec<(WaveUnitId, String, i64)> = invitations::table
+            .filter(invitations::wave_id.eq(&wave.id))
+            .group_by((invitations::unit_id, invitations::attributes))
+            .select((
+                invitations::unit_id,
+                invitations::attributes,
+                diesel::dsl::count_star(),
+            ))
+            .load(c)?;
+        for (unit, attributes, count) in invited {
+            diesel::insert_into(wave_invited::table)
+                .values((
+                    wave_invited::wave_id.eq(&wave.id),
+                    wave_invited::unit_id.eq(&unit),
+                    wave_invited::attributes.eq(&attributes),
+                    wave_invited::invited.eq(i32::try_from(count).unwrap_or(i32::MAX)),
+                ))
+                .execute(c)?;
+        }
         diesel::delete(invitation_tokens::table.filter(invitation_tokens::wave_id.eq(&wave.id)))
             .execute(c)?;
         diesel::delete(invitations::table.filter(invitations::wave_id.eq(&wave.id))).execute(c)?;
@@ -566,13 +587,16 @@ pub struct UnitStatus {
     /// Responses from the unit's subtree.
     pub responded: i64,
     /// Whether `responded` may be shown: decided by the heat map's own suppressor, so a
-    /// count under k is hidden and so is any count it could be subtracted from (D3, D4).
+    /// count under k is hidden and so is any count it could be subtracted from (D3, D4) or
+    /// pinned with the invited counts (P1).
     pub shown: bool,
 }
 
 /// Invited and responded per unit of the wave's snapshot, rolled up over each subtree.
 pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
-    use survey_engine::disclosure::{suppress, CellKey, CellStatus, Layout, Placement, UnitTree};
+    use survey_engine::disclosure::{
+        protect_counts, suppress, CellKey, CellStatus, Invited, Layout, Placement, UnitTree,
+    };
 
     let mut tree: Vec<WaveUnitRow> = db_run!(conn, |c| wave_units::table
         .filter(wave_units::wave_id.eq(&wave.id))
@@ -630,8 +654,23 @@ pub fn status(conn: &mut DbConn, wave: &Wave) -> AppResult<Vec<UnitStatus>> {
     };
     let layout = Layout::new(UnitTree::new(parents).map_err(problem)?, Vec::new());
     let k = usize::try_from(wave.min_group_size).unwrap_or(usize::MAX);
-    let statuses =
-        suppress(&layout, &placements, &vec![true; placements.len()], k).map_err(problem)?;
+    let everyone = vec![true; placements.len()];
+    let mut statuses = suppress(&layout, &placements, &everyone, k).map_err(problem)?;
+    // The reader knows every unit's invited count (P1): no hidden count may follow from it.
+    let invited = Invited {
+        atoms: tree
+            .iter()
+            .enumerate()
+            .map(|(unit, row)| {
+                let placement = Placement {
+                    unit,
+                    values: Vec::new(),
+                };
+                (placement, u64::try_from(row.invited).unwrap_or(0))
+            })
+            .collect(),
+    };
+    protect_counts(&layout, &invited, &placements, &everyone, &mut statuses, k).map_err(problem)?;
     for (unit, line) in out.iter_mut().enumerate() {
         line.shown = statuses[layout.cell_index(CellKey { unit, cut: None })] == CellStatus::Shown;
     }

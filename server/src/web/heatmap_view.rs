@@ -92,6 +92,18 @@ fn colour(goodness: f64) -> &'static str {
     }
 }
 
+/// Why a cell is hidden, in one wording for every reason: telling "fewer than k" from
+/// "hidden to protect another group" would tell a reader which side of k the group is on.
+const HIDDEN_WHY: &str = "hidden: fewer than k people answered, or the figure would let \
+                          someone work out a smaller group";
+
+/// [`HIDDEN_WHY`] with k's value.
+pub fn hidden_why(k: usize) -> String {
+    format!(
+        "fewer than {k} people answered, or the figure would let someone work out a smaller group"
+    )
+}
+
 fn cell_view(
     r: &HeatRow,
     favorable: bool,
@@ -100,21 +112,12 @@ fn cell_view(
     range: (f64, f64),
 ) -> CellView {
     if r.status != CellStatus::Shown {
-        let reason = if r.status == CellStatus::BelowMin {
-            "hidden: fewer than k respondents"
-        } else {
-            "hidden: complementary (would reveal a small group by subtraction)"
-        };
         return CellView {
             class: "hidden",
             status: r.status.as_str(),
-            text: if r.status == CellStatus::BelowMin {
-                "<k".into()
-            } else {
-                "c".into()
-            },
+            text: "hidden".into(),
             delta: String::new(),
-            title: reason.into(),
+            title: HIDDEN_WHY.into(),
         };
     }
     // A banded figure (D9) is shown in words, coloured as the end of the scale it is near.
@@ -370,12 +373,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                     .map(|(profile, b)| format!("{}: {profile}", b.label()))
             }),
             profile_status: prof.map_or("shown", |p| p.status.as_str()),
-            profile_hidden: match prof.map(|p| p.status) {
-                Some(CellStatus::Complementary) => {
-                    "hidden: could be worked out from other figures".to_string()
-                }
-                _ => format!("hidden: fewer than {} people", rel.k),
-            },
+            profile_hidden: format!("hidden: {}", hidden_why(rel.k)),
         };
         if let Some(g) = groups.last_mut() {
             g.rows.push(row);
@@ -388,13 +386,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             ("c3", "45–55%".into()),
             ("c4", "55–65%".into()),
             ("c5", "65% or more".into()),
-            (
-                "hidden",
-                format!(
-                    "hidden (<k: fewer than {} people; c: could be worked out from other figures)",
-                    rel.k
-                ),
-            ),
+            ("hidden", format!("hidden: {}", hidden_why(rel.k))),
         ]
     } else {
         vec![
@@ -403,13 +395,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             ("c3", "middle of the scale".into()),
             ("c4", "".into()),
             ("c5", "healthiest".into()),
-            (
-                "hidden",
-                format!(
-                    "hidden (<k: fewer than {} people; c: could be worked out from other figures)",
-                    rel.k
-                ),
-            ),
+            ("hidden", format!("hidden: {}", hidden_why(rel.k))),
         ]
     };
     let csv = format!(

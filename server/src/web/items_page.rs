@@ -137,17 +137,14 @@ async fn items(
                             text,
                             reverse,
                             answered: row.respondents,
-                            hidden: match row.status {
-                                CellStatus::Shown => String::new(),
-                                CellStatus::BelowMin => format!(
-                                    "Hidden: fewer than {} people answered this question.",
+                            hidden: if row.status == CellStatus::Shown {
+                                String::new()
+                            } else {
+                                format!(
+                                    "Hidden: fewer than {} people answered this question, or \
+                                     its figures would let someone work out a smaller group.",
                                     rel.k
-                                ),
-                                CellStatus::Complementary => format!(
-                                    "Hidden: together with the other figures it would reveal \
-                                     a group of fewer than {} people.",
-                                    rel.k
-                                ),
+                                )
                             },
                             mean: row.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
                             shares,

@@ -323,7 +323,7 @@ async fn print(
                 let alpha = alphas.get(s).copied().unwrap_or(ReleasedAlpha::Hidden);
                 ScaleLine {
                     scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
-                    status: cell.map_or("below_min", |c| c.status.as_str()),
+                    status: cell.map_or("hidden", |c| c.status.as_str()),
                     n: st.map(|s| s.n.to_string()).unwrap_or_default(),
                     mean: match cell.and_then(|c| c.mean_band).filter(|_| shown) {
                         Some(b) => b.label().to_string(),
@@ -372,7 +372,7 @@ async fn print(
             respondents: ctx
                 .respondents(unit)
                 .map(|n| n.to_string())
-                .unwrap_or_else(|| "fewer than k".into()),
+                .unwrap_or_else(|| "hidden".into()),
             rate: ctx
                 .response_rate(unit)
                 .map(|p| format!("{p:.0}%"))

@@ -88,7 +88,7 @@ fn a_unit_under_k_gets_no_figure_only_its_items_and_the_library() {
     for backend in backends() {
         let ws = org(backend);
         let heat = run_wave(&ws, "Q1", 1);
-        assert_eq!(heat.status("Acme/Dept/Small", "workload"), "below_min");
+        assert_eq!(heat.status("Acme/Dept/Small", "workload"), "hidden");
         ws.ok(&[
             "action",
             "add",
@@ -115,8 +115,9 @@ fn a_unit_under_k_gets_no_figure_only_its_items_and_the_library() {
         let unit = rows.iter().find(|r| r[0] == "unit").unwrap();
         assert_eq!(
             unit[6],
-            "Fewer than 5 people in Acme/Dept/Small answered, and groups that small are never \
-             reported, so this plan shows no scores."
+            "Scores for Acme/Dept/Small are hidden: fewer than 5 people answered, or showing \
+             them would let someone work out the answers of a smaller group. So this plan \
+             shows no scores."
         );
         let item = rows.iter().find(|r| r[0] == "item").unwrap();
         assert_eq!(
@@ -136,7 +137,7 @@ fn a_unit_under_k_gets_no_figure_only_its_items_and_the_library() {
         }
 
         let md = ws.ok(&plan_args("Q1", "Acme/Dept/Small", "md"));
-        assert!(md.contains("Fewer than 5 people in Acme/Dept/Small answered"));
+        assert!(md.contains("Scores for Acme/Dept/Small are hidden: fewer than 5 people answered"));
         assert!(!md.contains("Respondents"));
         assert!(!md.contains("## Focus areas"));
         assert!(md.contains("| Weekly coffee | Community | Sam | 2027-01-15 | not started |"));

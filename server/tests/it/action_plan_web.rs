@@ -266,7 +266,10 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         let res = test::call_service(&app, get("/m/small/action-plan")).await;
         assert_eq!(res.status(), StatusCode::OK);
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        assert!(page.contains("Fewer than 5 people in"), "{page}");
+        assert!(
+            page.contains("fewer than 5 people answered, or showing them"),
+            "{page}"
+        );
         assert!(!page.contains("id=\"focus-"));
         assert!(!page.contains("Respondents"));
         assert!(!page.contains("Focus areas"));

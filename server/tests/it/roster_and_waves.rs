@@ -196,11 +196,11 @@ fn wave_lifecycle_from_create_to_close() {
 
         let status = ws.ok(&["wave", "status", "2026-Q4"]);
         assert!(
-            status.contains("Acme                                            5         <3"),
+            status.contains("Acme                                            5     hidden"),
             "{status}"
         );
         assert!(
-            status.contains("Acme/Eng/Platform                               2         <3"),
+            status.contains("Acme/Eng/Platform                               2     hidden"),
             "{status}"
         );
 

@@ -271,7 +271,7 @@ fn heatmap_of_small_teams_matches_the_reference_figures() {
         }
     }
     // Apps has 2 people: below the minimum, not even a count.
-    assert!(out.contains("2026-Q4,Acme/Eng/Apps,,workload,below_min,,,,,,,,\n"));
+    assert!(out.contains("2026-Q4,Acme/Eng/Apps,,workload,hidden,,,,,,,,\n"));
 }
 
 #[test]
@@ -336,8 +336,8 @@ fn hand_checked_release_hides_the_complement_of_a_small_group() {
     let out = stdout(&o);
     for row in [
         "W1,Acme,,workload,shown,5,3.60,1.30,1.99,5.21,64.3,0.00,\n",
-        "W1,Acme/Ops,,workload,below_min,,,,,,,,\n",
-        "W1,Acme/Sales,,workload,complementary,,,,,,,,\n",
+        "W1,Acme/Ops,,workload,hidden,,,,,,,,\n",
+        "W1,Acme/Sales,,workload,hidden,,,,,,,,\n",
         // Exhaustion: Ops 1, 3, 4 -> mean 2.67, sd 1.53; Acme mean 3.17 -> delta -0.50.
         // Two of Ops' four answers are unfavorable, which one person could have given both
         // of: "all or nearly all" instead of 50% (D9).
