@@ -2,7 +2,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
-use survey_engine::disclosure::{CellKey, CellStatus, Placement};
+use survey_engine::disclosure::{CellKey, CellStatus, Invited, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::{Aggregate, Instrument};
@@ -185,6 +185,66 @@ fn build_release(c: &mut Criterion) {
             black_box(release.heat.len())
         })
     });
+    // P1: the reader knows how many were invited per team and tenure band; here the answer
+    // sheets / 0.8, rounded up (BENCHMARKS.md).
+    let mut per_atom: std::collections::BTreeMap<Placement, u64> = Default::default();
+    for sheet in &sheets {
+        *per_atom.entry(sheet.placement.clone()).or_default() += 1;
+    }
+    let invited = Invited {
+        atoms: per_atom
+            .into_iter()
+            .map(|(p, n)| (p, (n * 5).div_ceil(4)))
+            .collect(),
+    };
+    let started = std::time::Instant::now();
+    let protected = Release::build_for_roster(
+        &instrument,
+        tree.clone(),
+        attributes.clone(),
+        &sheets,
+        Some(&invited),
+        5,
+        "W",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "with P1 (invited = sheets / 0.8, rounded up, per team and value), one build {:.2} s:",
+        started.elapsed().as_secs_f64()
+    );
+    print_shares(&protected, &sheets);
+    eprintln!(
+        "P1 exceptions (groups pinned only inside shown cells that answered in full), summed \
+         over measures: {}",
+        protected.count_exceptions
+    );
+    let started = std::time::Instant::now();
+    let (pinned, _) = protected
+        .audit_counts(&sheets, &invited)
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "P1 audit of every measure: {} pinned groups, {:.2} s",
+        pinned.len(),
+        started.elapsed().as_secs_f64()
+    );
+    group.bench_function(
+        "build_release_for_roster_10k_units_13_scales_100k_sheets",
+        |b| {
+            b.iter(|| {
+                let release = Release::build_for_roster(
+                    &instrument,
+                    tree.clone(),
+                    attributes.clone(),
+                    &sheets,
+                    Some(&invited),
+                    5,
+                    "W",
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                black_box(release.heat.len())
+            })
+        },
+    );
     group.finish();
 }
 

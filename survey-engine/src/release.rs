@@ -166,27 +166,7 @@ impl Release {
         if let Some(invited) = invited {
             let model = CountModel::new(&layout, invited, &placements, k)
                 .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-            // Identical memberships got identical statuses; protect each once.
-            let mut done: Vec<(usize, usize)> = Vec::new();
-            for i in 0..memberships.len() {
-                let twin = done
-                    .iter()
-                    .find(|(j, _)| memberships[*j] == memberships[i])
-                    .copied();
-                let exceptions = match twin {
-                    Some((j, exceptions)) => {
-                        statuses[i] = statuses[j].clone();
-                        exceptions
-                    }
-                    None => {
-                        let exceptions = model.protect(&memberships[i], &mut statuses[i]);
-                        let exceptions = exceptions.complete.len();
-                        done.push((i, exceptions));
-                        exceptions
-                    }
-                };
-                count_exceptions += exceptions;
-            }
+            count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
         }
         let mut statuses = statuses.into_iter();
 
@@ -490,6 +470,58 @@ impl<'a> Suppressor<'a> {
     fn missing() -> EngineError {
         EngineError::InvalidInput("suppression returned too few measures".to_string())
     }
+}
+
+/// P1 for every measure: each distinct membership is protected once, on as many threads as
+/// the machine has (the measures are independent); identical memberships got identical
+/// statuses from the suppressor and get the same protection. Returns the number of groups
+/// excused by complete response, summed over measures.
+fn protect_counts_of_all(
+    model: &CountModel<'_>,
+    memberships: &[Vec<bool>],
+    statuses: &mut [Vec<CellStatus>],
+) -> usize {
+    let mut first_of: Vec<usize> = Vec::with_capacity(memberships.len());
+    let mut distinct: Vec<usize> = Vec::new();
+    for (i, m) in memberships.iter().enumerate() {
+        match distinct.iter().find(|&&j| memberships[j] == *m) {
+            Some(&j) => first_of.push(j),
+            None => {
+                distinct.push(i);
+                first_of.push(i);
+            }
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, distinct.len().max(1));
+    let mut work: Vec<(usize, Vec<CellStatus>, usize)> = distinct
+        .iter()
+        .map(|&i| (i, statuses[i].clone(), 0))
+        .collect();
+    let chunk = work.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for part in work.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for (i, status, excused) in part {
+                    *excused = model.protect(&memberships[*i], status).complete.len();
+                }
+            });
+        }
+    });
+    let mut excused_of = vec![0; memberships.len()];
+    for (i, status, excused) in work {
+        statuses[i] = status;
+        excused_of[i] = excused;
+    }
+    let mut total = 0;
+    for (i, &j) in first_of.iter().enumerate() {
+        if i != j {
+            statuses[i] = statuses[j].clone();
+        }
+        total += excused_of[j];
+    }
+    total
 }
 
 /// Something additive per cell, rolled up the tree.

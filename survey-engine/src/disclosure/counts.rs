@@ -30,24 +30,25 @@
 //! differs from the truth in `n_g`. An atom in no shown cell at all is free on its own. That is a
 //! proof, so a group with a certificate is safe.
 //! Without attributes the classes are exactly the residual rows, and the certificate is also
-//! necessary; with attributes a group can be safe without one (a move around a cycle of
-//! classes), so the check is conservative there. The property tests compare it with an
-//! exhaustive integer search.
+//! necessary. With attributes a second certificate, the swap ([`Classes::swapped`]: two people
+//! in different teams exchange some attribute values), covers most moves; a group can still be
+//! free by a longer move, so the check is conservative there. The property tests compare it
+//! with an exhaustive integer search.
 //!
 //! # Protection
 //!
 //! [`protect_counts`] runs after complementary suppression (D4). While some eligible group has
 //! neither a certificate nor the complete-response exception, it hides one shown cell per such
-//! group (never the root's whole cell). The candidates are the cells that define the group's
-//! classes and their neighbours: cells that set apart atoms sharing a row with the group, and
-//! shown cells just below one of its rows. It hides the candidate with the fewest respondents
-//! whose hiding gives the group a certificate (tried on the classes as they would merge); if
-//! no single candidate does, the smallest cell defining the group's classes, else the smallest
-//! neighbour, and tries again in the next round. Hiding only
+//! group (never the root's whole cell), at most one per neighbourhood and round. The
+//! candidates are the cells that define the group's classes and their neighbours: cells that
+//! set apart atoms sharing a row with the group, and shown cells just below one of its rows.
+//! Cut cells come first (for a group of one attribute value, only cut cells while any is
+//! left), then the fewest respondents; a candidate whose hiding gives the group a certificate
+//! (tried on the classes as they would merge) wins. Hiding only
 //! removes equations, so it never pins a count that was free, and never breaks D4.
 
 use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// How many people were invited per roster atom: a unit's direct members with one combination
 /// of attribute values (a `None` value: the attribute is not set). Entries for the same atom
@@ -102,7 +103,7 @@ impl<'a> CountModel<'a> {
         k: usize,
     ) -> Result<Self, DisclosureError> {
         super::validate(layout, placements, &vec![true; placements.len()], k)?;
-        let mut index: HashMap<&Placement, usize> = HashMap::new();
+        let mut index: HashMap<&Placement, usize> = HashMap::default();
         let mut atoms: Vec<Placement> = Vec::new();
         let mut declared: Vec<u64> = Vec::new();
         for (p, count) in &invited.atoms {
@@ -167,32 +168,57 @@ impl<'a> CountModel<'a> {
     /// certificate), and those excused by complete response.
     pub fn check(&self, present: &[bool], status: &[CellStatus]) -> CountCheck {
         let n = self.answered(present);
-        self.round(&n, status).0
+        self.round(&n, &self.cell_counts(&n), status, None).0
     }
 
     /// Hides further cells of `status` until every group under k has a certificate or the
     /// complete-response excuse (see the module documentation); returns the final check.
     pub fn protect(&self, present: &[bool], status: &mut [CellStatus]) -> CountCheck {
         let n = self.answered(present);
+        // Counts never change while cells are hidden: summed once.
+        let cell_n = self.cell_counts(&n);
+        let mut open: Option<Vec<usize>> = None;
         loop {
-            let (check, hide) = self.round(&n, status);
+            let (check, hide, left) = self.round(&n, &cell_n, status, open.as_deref());
             if hide.is_empty() {
                 return check;
             }
             for cell in hide {
                 status[cell] = CellStatus::Complementary;
             }
+            // A certificate is a solution consistent with the release; hiding only removes
+            // equations, so it stays one. Only the groups without one are checked again.
+            open = Some(left);
         }
     }
 
     /// One pass over the groups: the check, and the cells to hide for the failing groups.
-    fn round(&self, n: &[u64], status: &[CellStatus]) -> (CountCheck, Vec<usize>) {
+    /// `only`: the indices of the groups to check (all when `None`). Returns the check, the
+    /// cells to hide, and the groups still without a certificate (pinned or excused).
+    fn round(
+        &self,
+        n: &[u64],
+        cell_n: &[u64],
+        status: &[CellStatus],
+        only: Option<&[usize]>,
+    ) -> (CountCheck, Vec<usize>, Vec<usize>) {
         let layout = self.layout;
-        let classes = Classes::new(self, n, status);
+        let classes = Classes::new(self, n, cell_n, status);
         let mut check = CountCheck::default();
         let mut hide: Vec<usize> = Vec::new();
-        let mut neighbours: Option<Neighbours> = None;
-        for (group, atoms) in &self.groups {
+        let mut touched: HashSet<usize> = HashSet::default();
+        let mut failing = Vec::new();
+        let mut left = Vec::new();
+        let all: Vec<usize>;
+        let indices = match only {
+            Some(only) => only,
+            None => {
+                all = (0..self.groups.len()).collect();
+                &all
+            }
+        };
+        for &i in indices {
+            let (group, atoms) = &self.groups[i];
             let group_n: u64 = if group.direct {
                 atoms.iter().map(|&a| n[a]).sum()
             } else {
@@ -201,41 +227,56 @@ impl<'a> CountModel<'a> {
                     cut: group.cut,
                 })]
             };
-            if group_n >= self.k as u64 || classes.certified(atoms, None) {
+            if group_n >= self.k as u64 || classes.certified(atoms, None) || classes.swapped(atoms)
+            {
                 continue;
             }
+            left.push(i);
             if atoms.iter().all(|&a| classes.forced[a]) {
                 check.complete.push(*group);
                 continue;
             }
             check.pinned.push(*group);
-            let around = neighbours.get_or_insert_with(|| Neighbours::new(&classes, status));
-            if let Some(c) = classes.cell_to_hide(atoms, around) {
+            failing.push(i);
+        }
+        if failing.is_empty() {
+            return (check, hide, left);
+        }
+        let rows_of = |atoms: &[usize]| -> Vec<usize> {
+            atoms
+                .iter()
+                .flat_map(|&a| classes.class_signatures[classes.class[a]].iter().copied())
+                .filter(|&c| c != usize::MAX)
+                .collect()
+        };
+        let wanted: HashSet<usize> = failing
+            .iter()
+            .flat_map(|&i| rows_of(&self.groups[i].1))
+            .collect();
+        let around = Neighbours::new(&classes, status, &wanted);
+        for &i in &failing {
+            let (group, atoms) = &self.groups[i];
+            // One hiding per neighbourhood and round: a hiding frees many groups around it,
+            // so a group whose rows a hiding of this round already touched waits for the
+            // next round, where it may well be free.
+            let rows = rows_of(atoms);
+            if rows.iter().any(|r| touched.contains(r)) {
+                continue;
+            }
+            if let Some(c) = classes.cell_to_hide(atoms, &around, group.cut.is_some()) {
                 if !hide.contains(&c) {
                     hide.push(c);
                 }
+                touched.extend(rows);
+                touched.insert(c);
+                let above = layout
+                    .tree
+                    .parent(c / classes.families)
+                    .map(|p| classes.nearest[p * classes.families + c % classes.families]);
+                touched.extend(above);
             }
         }
-        (check, hide)
-    }
-
-    /// The cell of each family an atom's unit has for the atom: its whole cell and the cut
-    /// cell of each attribute value it has.
-    fn family_cells(&self, atom: &Placement) -> Vec<usize> {
-        let layout = self.layout;
-        let mut out = vec![layout.cell_index(CellKey {
-            unit: atom.unit,
-            cut: None,
-        })];
-        for (a, v) in atom.values.iter().enumerate() {
-            if let Some(v) = *v {
-                out.push(layout.cell_index(CellKey {
-                    unit: atom.unit,
-                    cut: Some((a, v)),
-                }));
-            }
-        }
-        out
+        (check, hide, left)
     }
 
     /// A per-atom quantity summed per cell (over each cell's subtree).
@@ -265,12 +306,10 @@ impl<'a> CountModel<'a> {
 struct Classes<'m> {
     model: &'m CountModel<'m>,
     n: &'m [u64],
-    cell_n: Vec<u64>,
+    cell_n: &'m [u64],
     families: usize,
     /// Per family and unit (indexed like cells): the nearest shown ancestor-or-self cell.
     nearest: Vec<usize>,
-    /// Per atom: the nearest shown cell of each of its families (`usize::MAX`: none).
-    signatures: Vec<Vec<usize>>,
     class_of_signature: HashMap<Vec<usize>, usize>,
     class: Vec<usize>,
     /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
@@ -280,12 +319,28 @@ struct Classes<'m> {
     unbound: Vec<bool>,
     /// Per atom: lies in a shown cell that answered in full.
     forced: Vec<bool>,
+    /// Per class: its signature (whole row first, then the cut rows).
+    class_signatures: Vec<Vec<usize>>,
+    /// Per set of swapped attributes (see [`Classes::swapped`]): classes by their rows
+    /// outside the set, and by their rows inside it. Built on first use.
+    swaps: std::cell::OnceCell<Vec<SwapIndex>>,
+}
+
+/// Classes indexed for one set of swapped attribute positions.
+struct SwapIndex {
+    positions: Vec<usize>,
+    by_rest: HashMap<Vec<usize>, Vec<usize>>,
+    by_swapped: HashMap<Vec<usize>, Vec<usize>>,
 }
 
 impl<'m> Classes<'m> {
-    fn new(model: &'m CountModel<'m>, n: &'m [u64], status: &[CellStatus]) -> Self {
+    fn new(
+        model: &'m CountModel<'m>,
+        n: &'m [u64],
+        cell_n: &'m [u64],
+        status: &[CellStatus],
+    ) -> Self {
         let layout = model.layout;
-        let cell_n = model.cell_counts(n);
         let families = layout.cells_per_unit();
         let mut nearest = vec![usize::MAX; layout.cell_count()];
         let mut complete = vec![false; layout.cell_count()];
@@ -310,35 +365,52 @@ impl<'m> Classes<'m> {
             cell_n,
             families,
             nearest,
-            signatures: Vec::with_capacity(atoms),
-            class_of_signature: HashMap::new(),
+            class_of_signature: HashMap::default(),
             class: Vec::with_capacity(atoms),
             givers: Vec::new(),
             takers: Vec::new(),
             unbound: Vec::with_capacity(atoms),
             forced: Vec::with_capacity(atoms),
+            class_signatures: Vec::new(),
+            swaps: std::cell::OnceCell::new(),
         };
+        // One position per family: the whole row, then one per attribute (no row when the
+        // atom has no value for it), so signatures line up for swaps.
+        let mut signature = vec![usize::MAX; 1 + layout.value_counts.len()];
         for (a, atom) in model.atoms.iter().enumerate() {
-            let cells = model.family_cells(atom);
-            let signature: Vec<usize> = cells.iter().map(|&c| classes.nearest[c]).collect();
+            let whole = layout.cell_index(CellKey {
+                unit: atom.unit,
+                cut: None,
+            });
+            signature.fill(usize::MAX);
+            signature[0] = classes.nearest[whole];
+            let mut forced = complete[whole];
+            for (i, v) in atom.values.iter().enumerate() {
+                if let Some(v) = *v {
+                    let cell = whole + 1 + layout.value_counts[..i].iter().sum::<usize>() + v;
+                    signature[1 + i] = classes.nearest[cell];
+                    forced |= complete[cell];
+                }
+            }
             classes
                 .unbound
                 .push(signature.iter().all(|&c| c == usize::MAX) && model.invited[a] > 0);
-            classes.forced.push(cells.iter().any(|&c| complete[c]));
-            let next = classes.class_of_signature.len();
-            let id = *classes
-                .class_of_signature
-                .entry(signature.clone())
-                .or_insert(next);
-            if id == classes.givers.len() {
-                classes.givers.push(0);
-                classes.takers.push(0);
-            }
+            classes.forced.push(forced);
+            let id = match classes.class_of_signature.get(signature.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    let id = classes.class_signatures.len();
+                    classes.class_of_signature.insert(signature.clone(), id);
+                    classes.class_signatures.push(signature.clone());
+                    classes.givers.push(0);
+                    classes.takers.push(0);
+                    id
+                }
+            };
             let (give, take) = classes.slack(a);
             classes.givers[id] += give;
             classes.takers[id] += take;
             classes.class.push(id);
-            classes.signatures.push(signature);
         }
         classes
     }
@@ -355,8 +427,11 @@ impl<'m> Classes<'m> {
     /// `merged = Some((c, moved))`, after cell `c` is hidden and the atoms `moved` (those
     /// whose class it defines) move to the class above.
     fn certified(&self, atoms: &[usize], merged: Option<(usize, &[usize])>) -> bool {
+        if merged.is_none() {
+            return self.certified_now(atoms);
+        }
         let renamed = |a: usize| -> Vec<usize> {
-            let mut sig = self.signatures[a].clone();
+            let mut sig = self.class_signatures[self.class[a]].clone();
             if let Some((c, _)) = merged {
                 let above = self
                     .model
@@ -373,7 +448,7 @@ impl<'m> Classes<'m> {
             sig
         };
         // Per class the group lands in: (givers, takers) in all, and within the group.
-        let mut tally: HashMap<Vec<usize>, [u64; 4]> = HashMap::new();
+        let mut tally: HashMap<Vec<usize>, [u64; 4]> = HashMap::default();
         for &a in atoms {
             let sig = renamed(a);
             if sig.iter().all(|&c| c == usize::MAX) && self.model.invited[a] > 0 {
@@ -410,16 +485,150 @@ impl<'m> Classes<'m> {
         })
     }
 
+    /// [`Classes::certified`] without a merge, on class ids (the hot path: every group under
+    /// k of every measure goes through it).
+    fn certified_now(&self, atoms: &[usize]) -> bool {
+        // (class, givers, takers) of the group's own atoms; groups are small, so a vector.
+        let mut inside: Vec<(usize, u64, u64)> = Vec::with_capacity(atoms.len());
+        for &a in atoms {
+            if self.unbound[a] {
+                return true;
+            }
+            let (give, take) = self.slack(a);
+            let c = self.class[a];
+            match inside.iter_mut().find(|e| e.0 == c) {
+                Some(e) => {
+                    e.1 += give;
+                    e.2 += take;
+                }
+                None => inside.push((c, give, take)),
+            }
+        }
+        inside.iter().any(|&(c, give, take)| {
+            (give > 0 && self.takers[c] > take) || (take > 0 && self.givers[c] > give)
+        })
+    }
+
+    /// A second certificate, for releases with attributes: a *swap*. Take two classes `p`
+    /// and `s` and a set `S` of attribute positions; `q` is `p` with `s`'s rows at `S`, and
+    /// `t` is `s` with `p`'s rows at `S`. Taking a respondent from `p` and one from `s` and
+    /// giving one to `q` and one to `t` keeps every shown count: in every family the two
+    /// rows that lose one are the two rows that gain one. In words: two people in different
+    /// teams swap some of their attribute values, which no shown figure can tell. With `p` in
+    /// the group and `q`, `s`, `t` outside it, the group's count moves by one (or, the other
+    /// way round, grows by one). Swaps of single values generate all moves of a table whose
+    /// margins are known; here bounds and hidden cells make them a sufficient test only.
+    /// The search stops after a fixed number of tries and then answers "no certificate",
+    /// which only costs extra hiding.
+    fn swapped(&self, atoms: &[usize]) -> bool {
+        const TRIES: usize = 2_000;
+        let width = self.model.layout.value_counts.len();
+        if width == 0 {
+            return false;
+        }
+        let mut inside: HashMap<usize, (u64, u64)> = HashMap::default();
+        for &a in atoms {
+            let (give, take) = self.slack(a);
+            let e = inside.entry(self.class[a]).or_insert((0, 0));
+            e.0 += give;
+            e.1 += take;
+        }
+        let outside = |c: usize| {
+            let (give, take) = inside.get(&c).copied().unwrap_or((0, 0));
+            (self.givers[c] - give, self.takers[c] - take)
+        };
+        let swaps = self.swaps.get_or_init(|| self.swap_indexes(width));
+        let mut tries = 0;
+        let mut t_sig: Vec<usize> = Vec::with_capacity(width + 1);
+        for (&c1, &(give, take)) in &inside {
+            let p = &self.class_signatures[c1];
+            for index in swaps {
+                let (rest, _) = split(p, &index.positions);
+                for &c2 in index.by_rest.get(&rest).into_iter().flatten() {
+                    if c2 == c1 {
+                        continue;
+                    }
+                    let q = &self.class_signatures[c2];
+                    let (_, q_swapped) = split(q, &index.positions);
+                    for &c3 in index.by_swapped.get(&q_swapped).into_iter().flatten() {
+                        tries += 1;
+                        if tries > TRIES {
+                            return false;
+                        }
+                        // t: s's rows outside the positions, p's at them.
+                        let s_sig = &self.class_signatures[c3];
+                        t_sig.clear();
+                        t_sig.extend(s_sig.iter().zip(p.iter()).enumerate().map(
+                            |(i, (&row_s, &row_p))| {
+                                if index.positions.binary_search(&i).is_ok() {
+                                    row_p
+                                } else {
+                                    row_s
+                                }
+                            },
+                        ));
+                        if t_sig == *p {
+                            continue;
+                        }
+                        let Some(&c4) = self.class_of_signature.get(t_sig.as_slice()) else {
+                            continue;
+                        };
+                        let (q, s, t) = (outside(c2), outside(c3), outside(c4));
+                        // Out of the group at p: q and t take, s gives; into it: the reverse.
+                        if (give > 0 && q.1 > 0 && s.0 > 0 && t.1 > 0)
+                            || (take > 0 && q.0 > 0 && s.1 > 0 && t.0 > 0)
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// One index per non-empty set of attribute positions (the whole row never swaps: a
+    /// swap of a set and of its complement is the same move).
+    fn swap_indexes(&self, width: usize) -> Vec<SwapIndex> {
+        (1..(1usize << width))
+            .map(|mask| {
+                let positions: Vec<usize> = (0..width)
+                    .filter(|a| mask & (1 << a) != 0)
+                    .map(|a| a + 1)
+                    .collect();
+                let mut by_rest: HashMap<Vec<usize>, Vec<usize>> = HashMap::default();
+                let mut by_swapped: HashMap<Vec<usize>, Vec<usize>> = HashMap::default();
+                for (c, sig) in self.class_signatures.iter().enumerate() {
+                    let (rest, swapped) = split(sig, &positions);
+                    by_rest.entry(rest).or_default().push(c);
+                    by_swapped.entry(swapped).or_default().push(c);
+                }
+                SwapIndex {
+                    positions,
+                    by_rest,
+                    by_swapped,
+                }
+            })
+            .collect()
+    }
+
     /// The shown cell to hide for a group without a certificate: among the cells that
     /// define its atoms' classes and their neighbours (cells that set apart atoms sharing a
     /// row with the group, and shown cells just below one of its rows), never the root's
     /// whole cell, the one with the fewest respondents whose hiding gives the group a
     /// certificate; if none does, the smallest that defines its classes, else the smallest
     /// neighbour.
-    fn cell_to_hide(&self, atoms: &[usize], around: &Neighbours) -> Option<usize> {
+    ///
+    /// For a group of one attribute value, cut cells come first even when only a whole
+    /// cell would free it at once: hiding cut cells merges cut rows until the group is free
+    /// (once every cut cell of the attribute is hidden, the attribute constrains nothing),
+    /// and the whole-unit rows are what every reader looks at.
+    fn cell_to_hide(&self, atoms: &[usize], around: &Neighbours, cut: bool) -> Option<usize> {
         let layout = self.model.layout;
+        // Cut cells first: the whole-unit rows are what every reader looks at.
         let rank = |c: &usize| {
             (
+                (*c).is_multiple_of(self.families),
                 self.cell_n[*c],
                 std::cmp::Reverse(layout.tree.depth(*c / self.families)),
                 *c,
@@ -428,14 +637,14 @@ impl<'m> Classes<'m> {
         let usable = |c: &usize| *c != usize::MAX && *c != 0;
         let mut own: Vec<usize> = atoms
             .iter()
-            .flat_map(|&a| self.signatures[a].iter().copied())
+            .flat_map(|&a| self.class_signatures[self.class[a]].iter().copied())
             .filter(usable)
             .collect();
         own.sort_unstable();
         own.dedup();
         let rows: Vec<usize> = atoms
             .iter()
-            .flat_map(|&a| self.signatures[a].iter().copied())
+            .flat_map(|&a| self.class_signatures[self.class[a]].iter().copied())
             .filter(|&c| c != usize::MAX)
             .collect();
         let mut near: Vec<usize> = rows
@@ -446,7 +655,7 @@ impl<'m> Classes<'m> {
                     .get(r)
                     .into_iter()
                     .flatten()
-                    .flat_map(|&a| self.signatures[a].iter().copied());
+                    .flat_map(|&a| self.class_signatures[self.class[a]].iter().copied());
                 sharing.chain(around.below.get(r).into_iter().flatten().copied())
             })
             .filter(usable)
@@ -457,14 +666,43 @@ impl<'m> Classes<'m> {
             let moved = around.atoms_of_row.get(c).map_or(&[][..], Vec::as_slice);
             self.certified(atoms, Some((*c, moved)))
         };
-        own.iter()
-            .chain(&near)
-            .filter(|c| frees(c))
-            .min_by_key(|c| rank(c))
+        let is_cut = |c: &&usize| !(**c).is_multiple_of(self.families);
+        let first = if cut {
+            own.iter()
+                .chain(&near)
+                .filter(is_cut)
+                .filter(|c| frees(c))
+                .min_by_key(|c| rank(c))
+                .or_else(|| own.iter().filter(is_cut).min_by_key(|c| rank(c)))
+                .or_else(|| near.iter().filter(is_cut).min_by_key(|c| rank(c)))
+        } else {
+            None
+        };
+        first
+            .or_else(|| {
+                own.iter()
+                    .chain(&near)
+                    .filter(|c| frees(c))
+                    .min_by_key(|c| rank(c))
+            })
             .or_else(|| own.iter().min_by_key(|c| rank(c)))
             .or_else(|| near.iter().min_by_key(|c| rank(c)))
             .copied()
     }
+}
+
+/// A signature split into its rows outside `positions` and at `positions` (sorted).
+fn split(signature: &[usize], positions: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut rest = Vec::with_capacity(signature.len());
+    let mut at = Vec::with_capacity(positions.len());
+    for (i, &row) in signature.iter().enumerate() {
+        if positions.binary_search(&i).is_ok() {
+            at.push(row);
+        } else {
+            rest.push(row);
+        }
+    }
+    (rest, at)
 }
 
 /// Per shown row cell: the atoms whose class it defines, and the shown cells right below it.
@@ -474,21 +712,35 @@ struct Neighbours {
 }
 
 impl Neighbours {
-    fn new(classes: &Classes<'_>, status: &[CellStatus]) -> Self {
+    /// Only around the rows in `rows` (those of the groups that failed this round): their
+    /// atoms, the shown cells just below them, and the atoms of every row those atoms and
+    /// cells could merge through.
+    fn new(classes: &Classes<'_>, status: &[CellStatus], rows: &HashSet<usize>) -> Self {
         let layout = classes.model.layout;
         let families = classes.families;
-        let mut atoms_of_row: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (a, signature) in classes.signatures.iter().enumerate() {
-            for &c in signature.iter().filter(|&&c| c != usize::MAX) {
-                atoms_of_row.entry(c).or_default().push(a);
-            }
-        }
-        let mut below: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut wanted = rows.clone();
+        let mut below: HashMap<usize, Vec<usize>> = HashMap::default();
         for (c, st) in status.iter().enumerate() {
             let parent = layout.tree.parent(c / families);
             if *st == CellStatus::Shown {
                 if let Some(p) = parent.map(|p| classes.nearest[p * families + c % families]) {
-                    below.entry(p).or_default().push(c);
+                    if rows.contains(&p) {
+                        below.entry(p).or_default().push(c);
+                        wanted.insert(c);
+                    }
+                }
+            }
+        }
+        for signature in &classes.class_signatures {
+            if signature.iter().any(|c| rows.contains(c)) {
+                wanted.extend(signature.iter().copied().filter(|&c| c != usize::MAX));
+            }
+        }
+        let mut atoms_of_row: HashMap<usize, Vec<usize>> = HashMap::default();
+        for (a, &class) in classes.class.iter().enumerate() {
+            for &c in &classes.class_signatures[class] {
+                if wanted.contains(&c) {
+                    atoms_of_row.entry(c).or_default().push(a);
                 }
             }
         }
