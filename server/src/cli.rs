@@ -262,6 +262,11 @@ pub struct ScoreArgs {
     /// The wave name written into heatmap and profiles rows.
     #[arg(long)]
     pub wave: Option<String>,
+    /// CSV of how many people were invited: columns `unit`, one per `--attribute`, and
+    /// `invited`, one row per unit and combination of values. With it the release also
+    /// protects counts against a reader who knows these numbers (docs/privacy.md D7, P1).
+    #[arg(long, value_name = "FILE")]
+    pub invited: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

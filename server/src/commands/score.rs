@@ -1,7 +1,7 @@
 //! `worklife score`: scores a responses CSV and writes CSV to stdout.
 
 use survey_engine::csv_out::CsvWriter;
-use survey_engine::disclosure::Placement;
+use survey_engine::disclosure::{Invited, Placement};
 use survey_engine::format::opt;
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Release, MIN_K};
@@ -231,6 +231,22 @@ fn release(
     if !problems.is_empty() {
         return Err(InputError(problems).into());
     }
+    // Units nobody answered from are units too: they come from the invited counts.
+    let invited_rows = match &args.invited {
+        Some(file) => Some(read_invited(file, &args.attributes)?),
+        None => None,
+    };
+    for row in invited_rows.iter().flatten() {
+        if let Err(reason) = tree.insert(&row.unit) {
+            problems.push(format!(
+                "{}, row {}, column \"unit\": value \"{}\": {reason}",
+                row.file, row.line, row.unit
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(InputError(problems).into());
+    }
     // Numbered in tree order, so the release does not depend on the order of the rows.
     let tree = tree.canonical();
     let units: Vec<usize> = paths
@@ -274,8 +290,167 @@ fn release(
             answers: row.answers.clone(),
         })
         .collect();
+    let invited = match invited_rows {
+        Some(rows) => Some(invited_atoms(&rows, &tree, &attributes, &sheets)?),
+        None => None,
+    };
     let wave = args.wave.clone().unwrap_or_default();
-    Ok(Release::build(
-        instrument, tree, attributes, &sheets, k, &wave,
+    Ok(Release::build_for_roster(
+        instrument,
+        tree,
+        attributes,
+        &sheets,
+        invited.as_ref(),
+        k,
+        &wave,
     )?)
+}
+
+/// One row of the `--invited` file.
+struct InvitedRow {
+    file: String,
+    /// Line number in the file (the header is line 1).
+    line: usize,
+    unit: String,
+    values: Vec<String>,
+    invited: u64,
+}
+
+/// Reads `unit,<attributes...>,invited`; every bad row is listed, nothing is half-read.
+fn read_invited(path: &std::path::Path, attributes: &[String]) -> anyhow::Result<Vec<InvitedRow>> {
+    let file = path.display().to_string();
+    let reader = std::fs::File::open(path)
+        .map_err(|e| InputError::one(format!("{file}: cannot open: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(reader);
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::one(format!("{file}: cannot read the header: {e}")))?
+        .clone();
+    let mut expected: Vec<&str> = vec!["unit"];
+    expected.extend(attributes.iter().map(String::as_str));
+    expected.push("invited");
+    let got: Vec<&str> = headers.iter().collect();
+    if got != expected {
+        return Err(InputError::one(format!(
+            "{file}, header: expected the columns {}, found {}",
+            expected.join(","),
+            got.join(",")
+        ))
+        .into());
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    let mut first_line: std::collections::HashMap<(String, Vec<String>), usize> =
+        std::collections::HashMap::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{file}, row {line}: {e}"));
+                continue;
+            }
+        };
+        let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
+        let unit = field(0);
+        let values: Vec<String> = (1..=attributes.len()).map(field).collect();
+        let raw = field(attributes.len() + 1);
+        let invited = match raw.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                problems.push(format!(
+                    "{file}, row {line}, column \"invited\": value \"{raw}\" is not a whole \
+                     number of people (0 or more)"
+                ));
+                continue;
+            }
+        };
+        if let Some(before) = first_line.insert((unit.clone(), values.clone()), line) {
+            problems.push(format!(
+                "{file}, row {line}: the same unit and values as row {before}"
+            ));
+            continue;
+        }
+        rows.push(InvitedRow {
+            file: file.clone(),
+            line,
+            unit,
+            values,
+            invited,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(InputError(problems).into());
+    }
+    Ok(rows)
+}
+
+/// The invited counts as roster atoms of the release's tree. A value no answer sheet has
+/// forms no cell and counts as "not set". Refuses an atom with more answer sheets than
+/// invited people, naming the row.
+fn invited_atoms(
+    rows: &[InvitedRow],
+    tree: &OrgTree,
+    attributes: &[Attribute],
+    sheets: &[PlacedSheet],
+) -> anyhow::Result<Invited> {
+    let mut atoms: Vec<(Placement, u64)> = Vec::with_capacity(rows.len());
+    let mut problems = Vec::new();
+    let mut by_placement: std::collections::HashMap<Placement, (u64, usize)> =
+        std::collections::HashMap::new();
+    for row in rows {
+        let Some(unit) = tree.find(&row.unit) else {
+            continue;
+        };
+        let placement = Placement {
+            unit,
+            values: attributes
+                .iter()
+                .zip(&row.values)
+                .map(|(a, v)| a.values.binary_search(v).ok())
+                .collect(),
+        };
+        let e = by_placement
+            .entry(placement.clone())
+            .or_insert((0, row.line));
+        e.0 += row.invited;
+        atoms.push((placement, row.invited));
+    }
+    let mut answered: std::collections::HashMap<&Placement, u64> = std::collections::HashMap::new();
+    for sheet in sheets {
+        *answered.entry(&sheet.placement).or_default() += 1;
+    }
+    for (placement, n) in answered {
+        let (invited, line) = by_placement.get(placement).copied().unwrap_or((0, 0));
+        if n > invited {
+            let unit = tree.path(placement.unit);
+            let values: Vec<String> = attributes
+                .iter()
+                .zip(&placement.values)
+                .map(|(a, v)| {
+                    let value = v.and_then(|v| a.values.get(v)).map_or("", String::as_str);
+                    format!("{}={value}", a.name)
+                })
+                .collect();
+            let what = if values.is_empty() {
+                format!("unit \"{unit}\"")
+            } else {
+                format!("unit \"{unit}\" with {}", values.join(", "))
+            };
+            let row = if line > 0 {
+                format!("row {line}: ")
+            } else {
+                "no row: ".to_string()
+            };
+            problems.push(format!(
+                "{}, {row}{what} has {n} answer sheet(s) but {invited} invited",
+                rows.first().map_or("--invited", |r| r.file.as_str())
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(InputError(problems).into());
+    }
+    Ok(Invited { atoms })
 }

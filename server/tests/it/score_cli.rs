@@ -670,3 +670,143 @@ fn every_score_output_guards_cells_that_a_spreadsheet_would_run() {
 fn fixture_path_mini() -> String {
     fixture("fixtures/mini.toml")
 }
+
+/// Writes `name` into a fresh temporary directory kept alive by the returned guard.
+fn temp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Answer sheets of the mini instrument, `n` per unit.
+fn mini_sheets(units: &[(&str, usize)]) -> String {
+    let mut csv = String::from("id,unit,wl1,wl2,wl3,ex1,ex2,cy1,cy2,ef1,ef2\n");
+    let mut id = 0;
+    for (unit, n) in units {
+        for _ in 0..*n {
+            id += 1;
+            let a = 1 + id % 5;
+            csv.push_str(&format!(
+                "r{id},{unit},{a},{a},{a},{a},{a},{a},{a},{a},{a}\n"
+            ));
+        }
+    }
+    csv
+}
+
+/// `--invited` (docs/privacy.md D7, P1): nobody in Data's Machine Learning team (2 invited)
+/// nor Data's one direct member answered, Analytics 5 of 5, Platform 5 of 9. Without the
+/// invited counts, Data = Analytics + Platform shows, and a reader who knows the team sizes
+/// reads that nobody in ML answered. With them, one of the two teams is hidden as well, and
+/// ML, which has no answer sheet, is a hidden row of its own.
+#[test]
+fn invited_counts_hide_what_team_sizes_would_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let responses = temp_file(
+        &dir,
+        "responses.csv",
+        &mini_sheets(&[
+            ("Acme/Data/Analytics", 5),
+            ("Acme/Data/Platform", 5),
+            ("Acme/Sales", 8),
+        ]),
+    );
+    let invited = temp_file(
+        &dir,
+        "invited.csv",
+        "unit,invited\nAcme/Data,1\nAcme/Data/Analytics,5\nAcme/Data/Platform,9\n\
+         Acme/Data/ML,2\nAcme/Sales,10\n",
+    );
+    let instrument = fixture("fixtures/mini.toml");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--instrument",
+            &instrument,
+            "--responses",
+            &responses,
+            "--output",
+            "heatmap",
+            "--min-group-size",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        let o = score(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let status = |out: &str, unit: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!(",{unit},,workload,")))
+            .map(|l| l.split(',').nth(4).unwrap().to_string())
+    };
+    let without = run(&[]);
+    assert_eq!(status(&without, "Acme/Data").as_deref(), Some("shown"));
+    assert_eq!(
+        status(&without, "Acme/Data/Analytics").as_deref(),
+        Some("shown")
+    );
+    assert_eq!(
+        status(&without, "Acme/Data/Platform").as_deref(),
+        Some("shown")
+    );
+    assert_eq!(status(&without, "Acme/Data/ML"), None, "no sheet, no unit");
+
+    let with = run(&["--invited", &invited]);
+    assert_eq!(status(&with, "Acme/Data").as_deref(), Some("shown"));
+    assert_eq!(status(&with, "Acme/Data/ML").as_deref(), Some("hidden"));
+    let hidden_teams = ["Acme/Data/Analytics", "Acme/Data/Platform"]
+        .iter()
+        .filter(|u| status(&with, u).as_deref() == Some("hidden"))
+        .count();
+    assert_eq!(hidden_teams, 1, "{with}");
+}
+
+#[test]
+fn a_bad_invited_file_names_the_row_and_the_reason_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let responses = temp_file(
+        &dir,
+        "responses.csv",
+        &mini_sheets(&[("Acme/A", 5), ("Acme/B", 6)]),
+    );
+    let cases = [
+        (
+            "unit,count\nAcme/A,5\n",
+            "header: expected the columns unit,invited, found unit,count",
+        ),
+        (
+            "unit,invited\nAcme/A,five\nAcme/B,6\n",
+            "row 2, column \"invited\": value \"five\" is not a whole number",
+        ),
+        (
+            "unit,invited\nAcme/A,5\nAcme/B,6\nAcme/A,1\n",
+            "row 4: the same unit and values as row 2",
+        ),
+        (
+            "unit,invited\nAcme/A,5\nAcme/B,4\n",
+            "row 3: unit \"Acme/B\" has 6 answer sheet(s) but 4 invited",
+        ),
+        (
+            "unit,invited\nAcme/A,5\nAcme//B,4\n",
+            "row 3, column \"unit\": value \"Acme//B\"",
+        ),
+    ];
+    for (text, expected) in cases {
+        let invited = temp_file(&dir, "invited.csv", text);
+        let o = score(&[
+            "--instrument",
+            &fixture("fixtures/mini.toml"),
+            "--responses",
+            &responses,
+            "--output",
+            "heatmap",
+            "--min-group-size",
+            "5",
+            "--invited",
+            &invited,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{text}: nothing written");
+    }
+}
