@@ -58,6 +58,12 @@ pub struct HeatRow {
     pub delta_prev: Option<f64>,
     /// Whether the change from the previous wave is significant (Welch's t-test).
     pub significant_prev: Option<bool>,
+    /// Favourable % minus the organisation's (same cut), in percentage points; only when both
+    /// are shown and neither figure is banded (D9).
+    pub delta_org_points: Option<f64>,
+    /// Favourable % minus the previous wave's (same unit path, cut and scale), in percentage
+    /// points; only when both are shown and neither figure is banded.
+    pub delta_prev_points: Option<f64>,
 }
 
 /// A [`HeatRow`] whose text is borrowed from the release instead of copied: what
@@ -81,6 +87,8 @@ pub struct HeatRowRef<'a> {
     pub significant: Option<bool>,
     pub delta_prev: Option<f64>,
     pub significant_prev: Option<bool>,
+    pub delta_org_points: Option<f64>,
+    pub delta_prev_points: Option<f64>,
 }
 
 impl HeatRowRef<'_> {
@@ -104,6 +112,8 @@ impl HeatRowRef<'_> {
             significant: self.significant,
             delta_prev: self.delta_prev,
             significant_prev: self.significant_prev,
+            delta_org_points: self.delta_org_points,
+            delta_prev_points: self.delta_prev_points,
         }
     }
 }
@@ -128,6 +138,8 @@ impl<'a> From<&'a HeatRow> for HeatRowRef<'a> {
             significant: r.significant,
             delta_prev: r.delta_prev,
             significant_prev: r.significant_prev,
+            delta_org_points: r.delta_org_points,
+            delta_prev_points: r.delta_prev_points,
         }
     }
 }
@@ -207,25 +219,33 @@ impl ProfileCell {
     }
 }
 
+/// A shown cell's favourable % when the release gives it as a figure: not banded, and no
+/// mean band either (a banded cell shows no comparison at all, D9).
+fn exact_favorable(c: &crate::release::HeatCell) -> Option<f64> {
+    if c.favorable_band.is_some() || c.mean_band.is_some() {
+        return None;
+    }
+    c.stats.and_then(|s| s.favorable_pct)
+}
+
 /// Shown moments of a release by unit path, cut label and scale id: what the next wave's
 /// `delta_prev` compares with. Units are matched by path, since ids change between waves.
 /// Nested, so that a row looks its cell up by borrowed text.
-type ShownMoments = HashMap<String, HashMap<String, HashMap<String, Moments>>>;
+type ShownMoments = HashMap<String, HashMap<String, HashMap<String, (Moments, Option<f64>)>>>;
 
 fn shown_moments(r: &Release) -> ShownMoments {
     let mut out = ShownMoments::new();
     for key in r.row_order() {
         for (s, scale) in r.scales.iter().enumerate() {
-            if let Some(m) = r
+            let shown = r
                 .heat_cell(s, key)
-                .filter(|c| c.status == CellStatus::Shown)
-                .and_then(|c| c.moments)
-            {
+                .filter(|c| c.status == CellStatus::Shown);
+            if let Some((m, c)) = shown.and_then(|c| c.moments.map(|m| (m, c))) {
                 out.entry(r.tree.path(key.unit))
                     .or_default()
                     .entry(r.cut_label(key))
                     .or_default()
-                    .insert(scale.clone(), m);
+                    .insert(scale.clone(), (m, exact_favorable(c)));
             }
         }
     }
@@ -264,10 +284,26 @@ impl<'a> HeatRows<'a> {
                 let cell = r.heat_cell(s, *key)?;
                 let shown = cell.status == CellStatus::Shown;
                 let st = cell.stats.filter(|_| shown);
-                let before = cell.moments.filter(|_| shown).and_then(|m| {
-                    let then = self.previous.get(unit)?.get(cut)?.get(scale)?;
-                    Some((m, *then))
-                });
+                let then = self
+                    .previous
+                    .get(unit)
+                    .and_then(|u| u.get(cut))
+                    .and_then(|c| c.get(scale));
+                let before = cell
+                    .moments
+                    .filter(|_| shown)
+                    .and_then(|m| Some((m, then?.0)));
+                let favorable = if shown { exact_favorable(cell) } else { None };
+                let org = r
+                    .heat_cell(
+                        s,
+                        CellKey {
+                            unit: 0,
+                            cut: key.cut,
+                        },
+                    )
+                    .filter(|c| c.status == CellStatus::Shown)
+                    .and_then(exact_favorable);
                 Some(HeatRowRef {
                     wave: &r.wave,
                     unit,
@@ -286,6 +322,8 @@ impl<'a> HeatRows<'a> {
                     significant: st.and(cell.significant),
                     delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
                     significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
+                    delta_org_points: favorable.zip(org).map(|(a, b)| a - b),
+                    delta_prev_points: favorable.zip(then.and_then(|t| t.1)).map(|(a, b)| a - b),
                 })
             })
         })

@@ -152,12 +152,47 @@ fn cell_view(
             }
         }
     };
+    let delta = if favorable {
+        // The favourable view compares shares: percentage points, no mean test.
+        let points = if vs_prev {
+            r.delta_prev_points
+        } else {
+            r.delta_org_points
+        };
+        match points {
+            Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
+                points_text(d)
+            }
+            _ => String::new(),
+        }
+    } else {
+        mean_delta_text(r, vs_prev)
+    };
+    CellView {
+        class: colour(goodness),
+        status: "shown",
+        title: cell_title(r),
+        text,
+        delta,
+    }
+}
+
+/// A difference in percentage points, whole points: "+5 pts", "-3 pts", and "0 pts" for one
+/// that rounds to zero (never "-0").
+fn points_text(d: f64) -> String {
+    let d = d.round();
+    let d = if d == 0.0 { 0.0 } else { d };
+    format!("{}{d:.0} pts", if d > 0.0 { "+" } else { "" })
+}
+
+/// The mean difference under a cell, with `*` when significant.
+fn mean_delta_text(r: &HeatRow, vs_prev: bool) -> String {
     let (delta, sig) = if vs_prev {
         (r.delta_prev, r.significant_prev)
     } else {
         (r.delta_org, r.significant)
     };
-    let delta = match delta {
+    match delta {
         Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
             // A difference that rounds to zero reads "0.00", not "-0.00" or "+0.00".
             let d = if (d * 100.0).round() == 0.0 { 0.0 } else { d };
@@ -168,33 +203,31 @@ fn cell_view(
             )
         }
         _ => String::new(),
-    };
-    CellView {
-        class: colour(goodness),
-        status: "shown",
-        title: match r.mean_band {
-            Some(b) => format!(
-                "n={}: {} (figures withheld so that no one's answers can be told)",
-                r.respondents.unwrap_or(0),
-                b.label()
-            ),
-            None => format!(
-                "n={}, mean {}, 95% CI {}–{}, favorable {}",
-                r.respondents.unwrap_or(0),
-                r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
-                r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
-                r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
-                match r.favorable_band {
-                    Some(b) => b.label().to_string(),
-                    None => r
-                        .favorable_pct
-                        .map(|m| format!("{m:.0}%"))
-                        .unwrap_or_default(),
-                }
-            ),
-        },
-        text,
-        delta,
+    }
+}
+
+/// The tooltip of a shown cell: n and every figure.
+fn cell_title(r: &HeatRow) -> String {
+    match r.mean_band {
+        Some(b) => format!(
+            "n={}: {} (figures withheld so that no one's answers can be told)",
+            r.respondents.unwrap_or(0),
+            b.label()
+        ),
+        None => format!(
+            "n={}, mean {}, 95% CI {}–{}, favorable {}",
+            r.respondents.unwrap_or(0),
+            r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            match r.favorable_band {
+                Some(b) => b.label().to_string(),
+                None => r
+                    .favorable_pct
+                    .map(|m| format!("{m:.0}%"))
+                    .unwrap_or_default(),
+            }
+        ),
     }
 }
 
@@ -425,19 +458,24 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         },
         groups,
         print: format!("{base}/print"),
-        delta_note: format!(
-            "small figures: the difference in mean score from {}{}",
-            if vs_prev {
+        delta_note: {
+            let from = if vs_prev {
                 "the previous wave"
             } else {
                 "the whole organisation"
-            },
+            };
             if favorable {
-                " (a mean difference, not percentage points)"
+                format!(
+                    "small figures: the difference in favourable share from {from}, in \
+                     percentage points"
+                )
             } else {
-                ""
+                format!(
+                    "small figures: the difference in mean score from {from}; * significant \
+                     difference (Welch's t-test, p < 0.05)"
+                )
             }
-        ),
+        },
         items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,
         csv,
     }

@@ -789,3 +789,50 @@ fn the_question_page_shows_each_item_as_the_release_does() {
         assert!(!body.contains("Acme/Sales"));
     }
 }
+
+/// The favourable view compares shares: its small figures are the API's `delta_org_points`
+/// in whole percentage points, never a mean difference and never "-0 pts". (The fixture's
+/// waves open on the same day, so neither has a previous wave; the engine's
+/// `report_rows::favourable_differences_are_in_percentage_points` covers that comparison.)
+#[test]
+fn the_favourable_view_shows_differences_in_percentage_points() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let api = get(
+            &app.url("/api/v1/waves/W2/heatmap"),
+            &As::Bearer(f.tokens[ADMIN].clone()),
+        )
+        .json();
+        let rows = api["rows"].as_array().unwrap();
+        let page = get(&app.url("/reports/waves/W2?measure=favorable"), &cookie);
+        assert_eq!(page.status, 200, "{backend:?}");
+        assert!(
+            page.body.contains(
+                "small figures: the difference in favourable share from the whole \
+                 organisation, in percentage points"
+            ),
+            "{backend:?}: the legend says what the small figures are"
+        );
+        assert!(!page.body.contains("-0 pts"), "{backend:?}");
+        let expected: Vec<String> = rows
+            .iter()
+            .filter(|r| r["cut"] == "" && r["unit"] != "Acme")
+            .filter_map(|r| r["delta_org_points"].as_f64())
+            .map(|d| {
+                let d = d.round();
+                let d = if d == 0.0 { 0.0 } else { d };
+                format!("{}{d:.0} pts", if d > 0.0 { "+" } else { "" })
+            })
+            .collect();
+        assert!(!expected.is_empty(), "{backend:?}: some difference to show");
+        for text in &expected {
+            assert!(page.body.contains(text.as_str()), "{backend:?}: {text}");
+        }
+        // The mean view keeps mean differences with two decimals, not points.
+        let means = get(&app.url("/reports/waves/W2"), &cookie);
+        assert!(!means.body.contains(" pts"), "{backend:?}");
+        assert!(means.body.contains("in mean score"), "{backend:?}");
+    }
+}

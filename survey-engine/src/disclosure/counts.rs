@@ -365,7 +365,7 @@ impl<'m> Classes<'m> {
             cell_n,
             families,
             nearest,
-            class_of_signature: HashMap::default(),
+            class_of_signature: HashMap::with_capacity_and_hasher(atoms, Default::default()),
             class: Vec::with_capacity(atoms),
             givers: Vec::new(),
             takers: Vec::new(),

@@ -267,3 +267,35 @@ fn profile_percentages_of_a_shown_cell_add_up_to_a_hundred_or_are_banded() {
         assert_eq!((row.respondents, &row.percent), (None, &None));
     }
 }
+
+/// The favourable view compares shares in percentage points: B's favourable share minus the
+/// organisation's, and nothing where either figure is banded (D9) or not shown.
+#[test]
+fn favourable_differences_are_in_percentage_points() {
+    let (_, now, ..) = release(5);
+    let (_, before, ..) = release(4);
+    let rows = report::heat_rows(&now, &now.row_order(), Some(&before));
+    let row = |unit: &str| {
+        rows.iter()
+            .find(|r| r.unit == unit && r.cut.is_empty() && r.scale == "workload")
+            .unwrap()
+    };
+    // Workload has three items, one reverse-keyed: B's answers of 5 are favourable on two
+    // of three, A's answers of 3 on none. The organisation: 12 favourable of 36 answers.
+    let (org, a, b) = (row("Acme"), row("Acme/A"), row("Acme/B"));
+    assert!((b.favorable_pct.unwrap() - 200.0 / 3.0).abs() < 1e-9);
+    assert!((org.favorable_pct.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    assert!((b.delta_org_points.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    assert_eq!(org.delta_org_points, Some(0.0));
+    // A answered alike: "none or nearly none", so no difference is given.
+    assert_eq!(a.favorable_band, Some(Band::NoneOrNearlyNone));
+    assert_eq!(a.delta_org_points, None);
+    // The previous wave answered 4 everywhere: B was favourable on two of three as now.
+    assert_eq!(b.delta_prev_points.map(|d| d.abs() < 1e-9), Some(true));
+    // A hidden cell has none.
+    let hidden = rows.iter().find(|r| r.status != CellStatus::Shown).unwrap();
+    assert_eq!(
+        (hidden.delta_org_points, hidden.delta_prev_points),
+        (None, None)
+    );
+}
