@@ -271,6 +271,24 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(!browser.find_all("table.items ul.shares li").is_empty());
         assert!(!browser.find_all("table.items svg.bar rect").is_empty());
         browser.screenshot(&format!("{tag}-3b-questions"));
+        // The favourable view: shares, and differences from the organisation in points.
+        browser.go(&app.url("/reports/waves/W2?measure=favorable"));
+        let mut with_delta = 0;
+        for cell in browser.find_all("td[data-status=shown]") {
+            let text = browser.text(&cell);
+            let mut lines = text.lines();
+            let first = lines.next().unwrap_or_default();
+            assert!(first.ends_with('%') || first.contains("nearly"), "{text}");
+            if let Some(delta) = lines.next() {
+                assert!(delta.ends_with(" pts"), "{text}");
+                with_delta += 1;
+            }
+        }
+        assert!(with_delta > 0, "some cell shows its difference in points");
+        assert!(browser
+            .text(&browser.find("ul.legend"))
+            .contains("in percentage points"));
+        browser.screenshot(&format!("{tag}-3c-favourable"));
         browser.click(&browser.find("button[type=submit]"));
         browser.wait_for_url("/login");
 
