@@ -44,7 +44,8 @@
 //! set apart atoms sharing a row with the group, and shown cells just below one of its rows.
 //! Cut cells come first (for a group of one attribute value, only cut cells while any is
 //! left), then the fewest respondents; a candidate whose hiding gives the group a certificate
-//! (tried on the classes as they would merge) wins. Hiding only
+//! (tried on the classes as they would merge) wins; before a whole-unit cell is hidden, a few
+//! smaller whole-unit candidates are tried for real, swaps included. Hiding only
 //! removes equations, so it never pins a count that was free, and never breaks D4.
 
 use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
@@ -263,7 +264,7 @@ impl<'a> CountModel<'a> {
             if rows.iter().any(|r| touched.contains(r)) {
                 continue;
             }
-            if let Some(c) = classes.cell_to_hide(atoms, &around, group.cut.is_some()) {
+            if let Some(c) = classes.cell_to_hide(atoms, &around, group.cut.is_some(), status) {
                 if !hide.contains(&c) {
                     hide.push(c);
                 }
@@ -623,7 +624,18 @@ impl<'m> Classes<'m> {
     /// cell would free it at once: hiding cut cells merges cut rows until the group is free
     /// (once every cut cell of the attribute is hidden, the attribute constrains nothing),
     /// and the whole-unit rows are what every reader looks at.
-    fn cell_to_hide(&self, atoms: &[usize], around: &Neighbours, cut: bool) -> Option<usize> {
+    ///
+    /// When that choice is a whole-unit cell and smaller whole-unit candidates exist, up to
+    /// [`TRIALS`] of them, smallest first, are tried for real (the classes rebuilt with the
+    /// cell hidden, both certificates checked): the one-move look-ahead above cannot see a
+    /// swap, and without this a department can be hidden where one of its teams would do.
+    fn cell_to_hide(
+        &self,
+        atoms: &[usize],
+        around: &Neighbours,
+        cut: bool,
+        status: &[CellStatus],
+    ) -> Option<usize> {
         let layout = self.model.layout;
         // Cut cells first: the whole-unit rows are what every reader looks at.
         let rank = |c: &usize| {
@@ -678,7 +690,7 @@ impl<'m> Classes<'m> {
         } else {
             None
         };
-        first
+        let chosen = first
             .or_else(|| {
                 own.iter()
                     .chain(&near)
@@ -687,9 +699,37 @@ impl<'m> Classes<'m> {
             })
             .or_else(|| own.iter().min_by_key(|c| rank(c)))
             .or_else(|| near.iter().min_by_key(|c| rank(c)))
+            .copied()?;
+        if !chosen.is_multiple_of(self.families) {
+            return Some(chosen);
+        }
+        let mut smaller: Vec<usize> = own
+            .iter()
+            .chain(&near)
             .copied()
+            .filter(|c| c.is_multiple_of(self.families) && rank(c) < rank(&chosen))
+            .collect();
+        smaller.sort_unstable_by_key(rank);
+        smaller.dedup();
+        let frees_for_real = |c: usize| {
+            let mut trial = status.to_vec();
+            trial[c] = CellStatus::Complementary;
+            let classes = Classes::new(self.model, self.n, self.cell_n, &trial);
+            classes.certified_now(atoms) || classes.swapped(atoms)
+        };
+        Some(
+            smaller
+                .into_iter()
+                .take(TRIALS)
+                .find(|&c| frees_for_real(c))
+                .unwrap_or(chosen),
+        )
     }
 }
+
+/// How many smaller whole-unit cells [`Classes::cell_to_hide`] tries for real before it hides
+/// a bigger one.
+const TRIALS: usize = 4;
 
 /// A signature split into its rows outside `positions` and at `positions` (sorted).
 fn split(signature: &[usize], positions: &[usize]) -> (Vec<usize>, Vec<usize>) {
