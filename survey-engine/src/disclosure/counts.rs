@@ -109,9 +109,9 @@ impl<'a> CountModel<'a> {
         let mut declared: Vec<u64> = Vec::new();
         for (p, count) in &invited.atoms {
             if !valid_placement(layout, p) {
-                return Err(DisclosureError::UnknownUnit {
-                    respondent: usize::MAX,
+                return Err(DisclosureError::UnknownInvitedAtom {
                     unit: p.unit,
+                    values: p.values.clone(),
                 });
             }
             let i = *index.entry(p).or_insert_with(|| {
@@ -946,6 +946,29 @@ mod tests {
         // respondents now in Data's residual.
         assert_eq!(status[1], CellStatus::Complementary);
         assert_eq!(status[2], CellStatus::Shown);
+    }
+
+    #[test]
+    fn an_invited_count_outside_the_layout_is_refused() {
+        let layout = Layout::new(UnitTree::new(vec![None, Some(0)]).unwrap(), vec![]);
+        let invited = Invited {
+            atoms: vec![(at(0), 4), (at(7), 2)],
+        };
+        let err = check_counts(
+            &layout,
+            &invited,
+            &[at(1)],
+            &[true],
+            &[CellStatus::Shown; 2],
+            3,
+        );
+        assert_eq!(
+            err,
+            Err(DisclosureError::UnknownInvitedAtom {
+                unit: 7,
+                values: vec![]
+            })
+        );
     }
 
     #[test]

@@ -192,6 +192,14 @@ pub enum DisclosureError {
         value: usize,
         count: usize,
     },
+    /// An invited count names a unit or attribute values the layout does not have.
+    #[error(
+        "an invited count names unit {unit} with values {values:?}, which the layout does not have"
+    )]
+    UnknownInvitedAtom {
+        unit: usize,
+        values: Vec<Option<usize>>,
+    },
     /// A cell key does not exist in the layout.
     #[error("cell {0:?} is not part of the layout")]
     UnknownCell(CellKey),
