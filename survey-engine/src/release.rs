@@ -504,7 +504,12 @@ fn protect_counts_of_all(
         for part in work.chunks_mut(chunk) {
             scope.spawn(move || {
                 for (i, status, excused) in part {
-                    *excused = model.protect(&memberships[*i], status).complete.len();
+                    let check = model.protect(&memberships[*i], status);
+                    // Protection ends only when every group is free or excused: hiding
+                    // stops only when nothing but the root is shown, and D3 hides a root
+                    // under k.
+                    debug_assert!(check.pinned.is_empty(), "{:?}", check.pinned);
+                    *excused = check.complete.len();
                 }
             });
         }

@@ -257,11 +257,19 @@ fn release(
         .attributes
         .iter()
         .zip(&attr_cols)
-        .map(|(name, &c)| {
+        .enumerate()
+        .map(|(i, (name, &c))| {
+            // With invited counts, the values come from them too: a value listed only when
+            // someone with it answered would tell who answered (P1).
+            let invited_values = invited_rows
+                .iter()
+                .flatten()
+                .filter_map(move |row| row.values.get(i).cloned());
             let mut values: Vec<String> = table
                 .rows
                 .iter()
                 .map(|r| cell(r, c))
+                .chain(invited_values)
                 .filter(|v| !v.is_empty())
                 .collect();
             values.sort();
@@ -305,6 +313,10 @@ fn release(
         &wave,
     )?)
 }
+
+/// The most people one row of `--invited` may count: more than any organisation, and far
+/// from where sums could overflow.
+const MAX_INVITED: u64 = 10_000_000;
 
 /// One row of the `--invited` file.
 struct InvitedRow {
@@ -356,7 +368,14 @@ fn read_invited(path: &std::path::Path, attributes: &[String]) -> anyhow::Result
         let values: Vec<String> = (1..=attributes.len()).map(field).collect();
         let raw = field(attributes.len() + 1);
         let invited = match raw.parse::<u64>() {
-            Ok(n) => n,
+            Ok(n) if n <= MAX_INVITED => n,
+            Ok(_) => {
+                problems.push(format!(
+                    "{file}, row {line}, column \"invited\": value \"{raw}\" is more than \
+                     {MAX_INVITED} people"
+                ));
+                continue;
+            }
             Err(_) => {
                 problems.push(format!(
                     "{file}, row {line}, column \"invited\": value \"{raw}\" is not a whole \
@@ -385,9 +404,9 @@ fn read_invited(path: &std::path::Path, attributes: &[String]) -> anyhow::Result
     Ok(rows)
 }
 
-/// The invited counts as roster atoms of the release's tree. A value no answer sheet has
-/// forms no cell and counts as "not set". Refuses an atom with more answer sheets than
-/// invited people, naming the row.
+/// The invited counts as roster atoms of the release's tree (every invited value is one of
+/// the attribute's values). Refuses an atom with more answer sheets than invited people,
+/// naming the row.
 fn invited_atoms(
     rows: &[InvitedRow],
     tree: &OrgTree,
@@ -413,7 +432,7 @@ fn invited_atoms(
         let e = by_placement
             .entry(placement.clone())
             .or_insert((0, row.line));
-        e.0 += row.invited;
+        e.0 = e.0.saturating_add(row.invited);
         atoms.push((placement, row.invited));
     }
     let mut answered: std::collections::HashMap<&Placement, u64> = std::collections::HashMap::new();

@@ -203,11 +203,24 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         .iter()
         .map(|sheet| &sheet.attributes.0)
         .collect();
+    let invited_rows: Vec<(WaveUnitId, Attributes, i32)> = db_run!(conn, |c| wave_invited::table
+        .filter(wave_invited::wave_id.eq(&wave.id))
+        .select((
+            wave_invited::unit_id,
+            wave_invited::attributes,
+            wave_invited::invited,
+        ))
+        .load(c))?;
+    // An attribute's values come from the roster where it is kept: a value listed only
+    // because someone with it answered (or missing because nobody did) would tell who
+    // answered (P1). Waves closed before the roster counts were kept list the answered ones.
     let attributes: Vec<Attribute> = names
         .iter()
         .map(|name| {
             let values: BTreeSet<String> = values_of
                 .iter()
+                .copied()
+                .chain(invited_rows.iter().map(|(_, values, _)| &values.0))
                 .filter_map(|m| m.get(name))
                 .filter(|v| !v.trim().is_empty())
                 .cloned()
@@ -239,7 +252,7 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
             answers,
         });
     }
-    let roster = roster_counts(conn, wave, &units, &unit_of, &attributes)?;
+    let roster = roster_counts(&invited_rows, &units, &unit_of, &attributes);
     let k = usize::try_from(wave.min_group_size).unwrap_or(survey_engine::release::MIN_K);
     let release = Release::build_for_roster(
         &instrument,
@@ -260,25 +273,16 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
 }
 
 /// How many people the wave invited per roster atom (unit x attribute values), kept at close,
-/// for P1. A value no response has forms no cell, so it counts as "not set". Waves closed
+/// for P1. Every invited value is one of the attribute's values (see `load`). Waves closed
 /// before these counts were kept have only the invited count per unit: that is every atom
 /// when the wave has no report attributes; with attributes there is nothing exact to protect
 /// with, and the release is built without P1 (docs/privacy.md says so).
 fn roster_counts(
-    conn: &mut DbConn,
-    wave: &Wave,
+    rows: &[(WaveUnitId, Attributes, i32)],
     units: &[WaveUnitRow],
     unit_of: &HashMap<&WaveUnitId, usize>,
     attributes: &[Attribute],
-) -> AppResult<Option<Invited>> {
-    let rows: Vec<(WaveUnitId, Attributes, i32)> = db_run!(conn, |c| wave_invited::table
-        .filter(wave_invited::wave_id.eq(&wave.id))
-        .select((
-            wave_invited::unit_id,
-            wave_invited::attributes,
-            wave_invited::invited,
-        ))
-        .load(c))?;
+) -> Option<Invited> {
     let placement = |unit: usize, values: &BTreeMap<String, String>| Placement {
         unit,
         values: attributes
@@ -292,7 +296,7 @@ fn roster_counts(
     };
     if rows.is_empty() {
         if !attributes.is_empty() {
-            return Ok(None);
+            return None;
         }
         let atoms = units
             .iter()
@@ -304,7 +308,7 @@ fn roster_counts(
                 ))
             })
             .collect();
-        return Ok(Some(Invited { atoms }));
+        return Some(Invited { atoms });
     }
     let atoms = rows
         .iter()
@@ -313,5 +317,5 @@ fn roster_counts(
             Some((placement(unit, &values.0), u64::try_from(*count).ok()?))
         })
         .collect();
-    Ok(Some(Invited { atoms }))
+    Some(Invited { atoms })
 }

@@ -787,6 +787,10 @@ fn a_bad_invited_file_names_the_row_and_the_reason_and_writes_nothing() {
             "row 3: unit \"Acme/B\" has 6 answer sheet(s) but 4 invited",
         ),
         (
+            "unit,invited\nAcme/A,18446744073709551615\nAcme/B,6\n",
+            "row 2, column \"invited\": value \"18446744073709551615\" is more than 10000000 people",
+        ),
+        (
             "unit,invited\nAcme/A,5\nAcme//B,4\n",
             "row 3, column \"unit\": value \"Acme//B\"",
         ),
@@ -808,5 +812,56 @@ fn a_bad_invited_file_names_the_row_and_the_reason_and_writes_nothing() {
         assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
         assert!(stderr(&o).contains(expected), "{text}: {}", stderr(&o));
         assert_eq!(stdout(&o), "", "{text}: nothing written");
+    }
+}
+
+/// With `--invited`, an attribute's values come from the invited counts too: a value listed
+/// only when someone with it answered would tell who answered. Here nobody with tenure
+/// "10y+" answered; the value is still a cut, hidden like any cell under k.
+#[test]
+fn invited_values_are_cuts_even_when_nobody_with_them_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,unit,tenure,wl1,wl2,wl3,ex1,ex2,cy1,cy2,ef1,ef2\n");
+    for i in 0..12 {
+        let tenure = if i % 2 == 0 { "<1y" } else { "1-3y" };
+        let unit = if i < 6 { "Acme/A" } else { "Acme/B" };
+        let a = 1 + i % 5;
+        csv.push_str(&format!(
+            "r{i},{unit},{tenure},{a},{a},{a},{a},{a},{a},{a},{a},{a}\n"
+        ));
+    }
+    let responses = temp_file(&dir, "responses.csv", &csv);
+    let invited = temp_file(
+        &dir,
+        "invited.csv",
+        "unit,tenure,invited\nAcme/A,<1y,3\nAcme/A,1-3y,4\nAcme/A,10y+,1\n\
+         Acme/B,<1y,3\nAcme/B,1-3y,3\nAcme/B,10y+,2\n",
+    );
+    let instrument = fixture("fixtures/mini.toml");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--instrument",
+            &instrument,
+            "--responses",
+            &responses,
+            "--output",
+            "heatmap",
+            "--min-group-size",
+            "3",
+            "--attribute",
+            "tenure",
+        ];
+        args.extend_from_slice(extra);
+        let o = score(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(!run(&[]).contains("tenure=10y+"));
+    let with = run(&["--invited", &invited]);
+    for unit in ["Acme", "Acme/A", "Acme/B"] {
+        assert!(
+            with.contains(&format!(",{unit},tenure=10y+,workload,hidden,")),
+            "{unit}: {with}"
+        );
     }
 }

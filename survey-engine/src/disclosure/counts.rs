@@ -119,8 +119,16 @@ impl<'a> CountModel<'a> {
                 declared.push(0);
                 atoms.len() - 1
             });
-            declared[i] += count;
+            declared[i] = declared[i]
+                .checked_add(*count)
+                .ok_or(DisclosureError::InvitedOverflow)?;
         }
+        // Every cell's sum is at most the total, so no sum below can overflow either.
+        declared
+            .iter()
+            .try_fold(0u64, |total, &d| total.checked_add(d))
+            .and_then(|total| total.checked_add(placements.len() as u64))
+            .ok_or(DisclosureError::InvitedOverflow)?;
         let mut atom_of = Vec::with_capacity(placements.len());
         let mut answered: Vec<u64> = vec![0; atoms.len()];
         for p in placements {
@@ -968,6 +976,23 @@ mod tests {
                 unit: 7,
                 values: vec![]
             })
+        );
+    }
+
+    #[test]
+    fn invited_counts_too_large_to_add_are_refused() {
+        // Found by review: the sum used to overflow (a panic in debug builds, a wrap in
+        // release builds that could excuse a pinned group as "answered in full").
+        let layout = Layout::new(UnitTree::new(vec![None]).unwrap(), vec![]);
+        let invited = Invited {
+            atoms: vec![(at(0), u64::MAX), (at(0), 2)],
+        };
+        let people = vec![at(0); 3];
+        let present = vec![true; 3];
+        let status = suppress(&layout, &people, &present, 3).unwrap();
+        assert_eq!(
+            check_counts(&layout, &invited, &people, &present, &status, 3),
+            Err(DisclosureError::InvitedOverflow)
         );
     }
 

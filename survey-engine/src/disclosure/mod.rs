@@ -200,6 +200,9 @@ pub enum DisclosureError {
         unit: usize,
         values: Vec<Option<usize>>,
     },
+    /// The invited counts add up to more than can be counted.
+    #[error("the invited counts add up to more than {}", u64::MAX)]
+    InvitedOverflow,
     /// A cell key does not exist in the layout.
     #[error("cell {0:?} is not part of the layout")]
     UnknownCell(CellKey),
