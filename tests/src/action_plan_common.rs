@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::{token_of, Backend, Workspace};
+use crate::{Backend, Workspace};
 use worklife_server::survey::responses::{self, InstrumentCache};
 
 pub const PULSE_ITEMS: [&str; 13] = [
@@ -81,32 +81,12 @@ pub fn plan_args<'a>(wave: &'a str, unit: &'a str, format: &'a str) -> Vec<&'a s
     ]
 }
 
-/// Token -> recipient of every invitation in the outbox.
-fn invitations(ws: &Workspace) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for e in std::fs::read_dir(ws.outbox()).unwrap().flatten() {
-        let text = std::fs::read_to_string(e.path()).unwrap();
-        let to = text
-            .lines()
-            .find_map(|l| l.strip_prefix("To: "))
-            .unwrap()
-            .trim()
-            .to_string();
-        let link = text
-            .lines()
-            .find(|l| l.contains("/s/") && !l.contains('<'))
-            .unwrap();
-        out.insert(token_of(link.trim()), to);
-    }
-    out
-}
-
 /// Creates and opens a wave of the pulse survey with k = 5; returns its new tokens.
 pub fn open(ws: &Workspace, name: &str) -> Vec<String> {
     let before: Vec<String> = std::fs::read_dir(ws.outbox())
         .map(|d| d.count())
         .ok()
-        .map(|_| invitations(ws).into_keys().collect())
+        .map(|_| ws.invitations().into_keys().collect())
         .unwrap_or_default();
     let opens = if name == "Q1" {
         "2026-01-01"
@@ -127,7 +107,7 @@ pub fn open(ws: &Workspace, name: &str) -> Vec<String> {
         "5",
     ]);
     ws.ok(&["wave", "open", name]);
-    invitations(ws)
+    ws.invitations()
         .into_keys()
         .filter(|t| !before.contains(t))
         .collect()
@@ -138,7 +118,7 @@ pub fn open(ws: &Workspace, name: &str) -> Vec<String> {
 pub fn run_wave(ws: &Workspace, name: &str, wave: u32) -> Heat {
     let tokens = open(ws, name);
     assert_eq!(tokens.len(), 14);
-    let who = invitations(ws);
+    let who = ws.invitations();
     let units: HashMap<String, String> = roster()
         .lines()
         .skip(1)

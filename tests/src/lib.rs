@@ -381,6 +381,26 @@ impl Workspace {
         }
         links
     }
+
+    /// Token -> recipient address of every invitation in the outbox.
+    pub fn invitations(&self) -> std::collections::HashMap<String, String> {
+        let mut out = std::collections::HashMap::new();
+        for e in std::fs::read_dir(self.outbox()).unwrap().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let to = text
+                .lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap()
+                .trim()
+                .to_string();
+            let link = text
+                .lines()
+                .find(|l| l.contains("/s/") && !l.contains('<'))
+                .unwrap();
+            out.insert(token_of(link.trim()), to);
+        }
+        out
+    }
 }
 
 /// The app served in this process on a free port.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use worklife_server::survey::responses::{self, InstrumentCache};
 use worklife_server::survey::waves;
 use worklife_tests::reports_common::run_wave_from;
-use worklife_tests::{backends, token_of, Workspace};
+use worklife_tests::{backends, Workspace};
 
 /// Unit path -> the `responded` column.
 fn responded(status: &str) -> BTreeMap<String, String> {
@@ -145,31 +145,22 @@ fn team_sizes_pin_nothing(teams: &[(&str, u64, u64)]) {
         ]);
         ws.ok(&["wave", "open", "W"]);
         // Who answers: the first `answered` people of each team, found by the mail's address.
-        let mut answering = Vec::new();
-        for entry in std::fs::read_dir(ws.outbox()).unwrap().flatten() {
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            let to = text
-                .lines()
-                .find_map(|l| l.strip_prefix("To: "))
-                .unwrap()
-                .trim()
-                .to_string();
-            let link = text
-                .lines()
-                .find(|l| l.contains("/s/") && !l.contains('<'))
-                .unwrap()
-                .trim()
-                .to_string();
-            let answers = teams.iter().any(|(unit, _, answered)| {
-                (0..*answered).any(|i| {
-                    // Addresses are stored in lower case.
-                    to.eq_ignore_ascii_case(&format!("{}{i}@example.org", unit.replace('/', ".")))
+        let answering: Vec<String> = ws
+            .invitations()
+            .into_iter()
+            .filter(|(_, to)| {
+                teams.iter().any(|(unit, _, answered)| {
+                    (0..*answered).any(|i| {
+                        // Addresses are stored in lower case.
+                        to.eq_ignore_ascii_case(&format!(
+                            "{}{i}@example.org",
+                            unit.replace('/', ".")
+                        ))
+                    })
                 })
-            });
-            if answers {
-                answering.push(link);
-            }
-        }
+            })
+            .map(|(token, _)| token)
+            .collect();
         let answered: u64 = teams.iter().map(|t| t.2).sum();
         assert_eq!(answering.len() as u64, answered, "{backend:?}");
         let pool = ws.pool();
@@ -182,11 +173,11 @@ fn team_sizes_pin_nothing(teams: &[(&str, u64, u64)]) {
             .iter()
             .map(|item| (item.id.clone(), Some(3)))
             .collect();
-        for link in &answering {
+        for token in &answering {
             responses::submit(
                 &mut conn,
                 &cache,
-                &token_of(link),
+                token,
                 &answers,
                 worklife_server::clock::now(),
             )

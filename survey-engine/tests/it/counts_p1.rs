@@ -156,23 +156,52 @@ fn solutions(layout: &Layout, org: &Org, truth: &[u64], shown: &[CellKey]) -> Ve
     seen
 }
 
-fn run(org: &Org) -> Result<(), TestCaseError> {
-    let layout = Layout::new(
-        UnitTree::new(org.parents.clone()).unwrap(),
-        vec![2; org.attributes],
-    );
-    let invited = Invited {
-        atoms: org.atoms.iter().map(|a| (a.0.clone(), a.1)).collect(),
-    };
-    let mut people = Vec::new();
-    let mut present = Vec::new();
-    for (p, _, answered, skipped) in &org.atoms {
-        for r in 0..*answered {
-            people.push(p.clone());
-            present.push(r >= *skipped);
+/// An organisation as the engine takes it: layout, invited counts, respondents and who counts
+/// for the measure, and the true count per atom.
+struct Case {
+    layout: Layout,
+    invited: Invited,
+    people: Vec<Placement>,
+    present: Vec<bool>,
+    truth: Vec<u64>,
+}
+
+impl Case {
+    fn of(org: &Org) -> Case {
+        let layout = Layout::new(
+            UnitTree::new(org.parents.clone()).unwrap(),
+            vec![2; org.attributes],
+        );
+        let invited = Invited {
+            atoms: org.atoms.iter().map(|a| (a.0.clone(), a.1)).collect(),
+        };
+        let mut people = Vec::new();
+        let mut present = Vec::new();
+        for (p, _, answered, skipped) in &org.atoms {
+            for r in 0..*answered {
+                people.push(p.clone());
+                present.push(r >= *skipped);
+            }
+        }
+        let truth = org.atoms.iter().map(|a| a.2 - a.3).collect();
+        Case {
+            layout,
+            invited,
+            people,
+            present,
+            truth,
         }
     }
-    let truth: Vec<u64> = org.atoms.iter().map(|a| a.2 - a.3).collect();
+}
+
+fn run(org: &Org) -> Result<(), TestCaseError> {
+    let Case {
+        layout,
+        invited,
+        people,
+        present,
+        truth,
+    } = Case::of(org);
     let mut status = suppress(&layout, &people, &present, K).unwrap();
     let groups = groups(&layout, org);
     let eligible: Vec<bool> = groups
@@ -308,22 +337,13 @@ fn the_certificate_flags_almost_only_truly_pinned_groups() {
             continue;
         }
         cases += 1;
-        let layout = Layout::new(
-            UnitTree::new(org.parents.clone()).unwrap(),
-            vec![2; org.attributes],
-        );
-        let invited = Invited {
-            atoms: org.atoms.iter().map(|a| (a.0.clone(), a.1)).collect(),
-        };
-        let mut people = Vec::new();
-        let mut present = Vec::new();
-        for (p, _, answered, skipped) in &org.atoms {
-            for r in 0..*answered {
-                people.push(p.clone());
-                present.push(r >= *skipped);
-            }
-        }
-        let truth: Vec<u64> = org.atoms.iter().map(|a| a.2 - a.3).collect();
+        let Case {
+            layout,
+            invited,
+            people,
+            present,
+            truth,
+        } = Case::of(&org);
         let status = suppress(&layout, &people, &present, K).unwrap();
         let check = check_counts(&layout, &invited, &people, &present, &status, K).unwrap();
         let seen = solutions(&layout, &org, &truth, &shown_cells(&layout, &status));
