@@ -237,17 +237,7 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
             AppError::Unexpected(anyhow::anyhow!("a response names no unit of its wave"))
         })?;
         sheets.push(PlacedSheet {
-            placement: Placement {
-                unit,
-                values: attributes
-                    .iter()
-                    .map(|a| {
-                        values
-                            .get(&a.name)
-                            .and_then(|v| a.values.binary_search(v).ok())
-                    })
-                    .collect(),
-            },
+            placement: placement_of(unit, values, &attributes),
             scores: instrument.score_unchecked(&answers),
             answers,
         });
@@ -272,6 +262,26 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
     })
 }
 
+/// Where a response or an invited count sits: its unit and the index of each report
+/// attribute's value (`None`: not set, or not a value of the attribute).
+fn placement_of(
+    unit: usize,
+    values: &BTreeMap<String, String>,
+    attributes: &[Attribute],
+) -> Placement {
+    Placement {
+        unit,
+        values: attributes
+            .iter()
+            .map(|a| {
+                values
+                    .get(&a.name)
+                    .and_then(|v| a.values.binary_search(v).ok())
+            })
+            .collect(),
+    }
+}
+
 /// How many people the wave invited per roster atom (unit x attribute values), kept at close,
 /// for P1. Every invited value is one of the attribute's values (see `load`). Waves closed
 /// before these counts were kept have only the invited count per unit: that is every atom
@@ -283,17 +293,8 @@ fn roster_counts(
     unit_of: &HashMap<&WaveUnitId, usize>,
     attributes: &[Attribute],
 ) -> Option<Invited> {
-    let placement = |unit: usize, values: &BTreeMap<String, String>| Placement {
-        unit,
-        values: attributes
-            .iter()
-            .map(|a| {
-                values
-                    .get(&a.name)
-                    .and_then(|v| a.values.binary_search(v).ok())
-            })
-            .collect(),
-    };
+    let placement =
+        |unit: usize, values: &BTreeMap<String, String>| placement_of(unit, values, attributes);
     if rows.is_empty() {
         if !attributes.is_empty() {
             return None;

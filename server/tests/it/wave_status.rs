@@ -13,14 +13,9 @@ use worklife_tests::{backends, Workspace};
 
 /// Unit path -> the `responded` column.
 fn responded(status: &str) -> BTreeMap<String, String> {
-    status
-        .lines()
-        .skip_while(|l| !l.starts_with("unit "))
-        .skip(1)
-        .filter_map(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            (cols.len() >= 3).then(|| (cols[0].to_string(), cols[2].to_string()))
-        })
+    lines_of(status)
+        .into_iter()
+        .map(|(unit, (_, responded))| (unit, responded))
         .collect()
 }
 
