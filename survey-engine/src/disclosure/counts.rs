@@ -50,6 +50,8 @@
 
 use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::{OnceCell, RefCell};
+use std::cmp::Ordering;
 
 /// How many people were invited per roster atom: a unit's direct members with one combination
 /// of attribute values (a `None` value: the attribute is not set). Entries for the same atom
@@ -254,7 +256,7 @@ impl<'a> CountModel<'a> {
         let rows_of = |atoms: &[usize]| -> Vec<usize> {
             atoms
                 .iter()
-                .flat_map(|&a| classes.class_signatures[classes.class[a]].iter().copied())
+                .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
                 .filter(|&c| c != usize::MAX)
                 .collect()
         };
@@ -319,7 +321,12 @@ struct Classes<'m> {
     families: usize,
     /// Per family and unit (indexed like cells): the nearest shown ancestor-or-self cell.
     nearest: Vec<usize>,
-    class_of_signature: HashMap<Vec<usize>, usize>,
+    /// Rows per signature: the whole row, then one per attribute.
+    width: usize,
+    /// Every class's signature, `width` rows each; classes are numbered in the order of their
+    /// signatures, so a signature's class is found by binary search (no map of vectors to
+    /// build: this runs for every measure and round).
+    signatures: Vec<usize>,
     class: Vec<usize>,
     /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
     givers: Vec<u64>,
@@ -328,18 +335,31 @@ struct Classes<'m> {
     unbound: Vec<bool>,
     /// Per atom: lies in a shown cell that answered in full.
     forced: Vec<bool>,
-    /// Per class: its signature (whole row first, then the cut rows).
-    class_signatures: Vec<Vec<usize>>,
     /// Per set of swapped attributes (see [`Classes::swapped`]): classes by their rows
     /// outside the set, and by their rows inside it. Built on first use.
-    swaps: std::cell::OnceCell<Vec<SwapIndex>>,
+    swaps: OnceCell<Vec<SwapIndex>>,
+    /// A group's atoms tallied per class (class, givers, takers): reused by every group.
+    scratch: RefCell<Vec<(usize, u64, u64)>>,
 }
 
-/// Classes indexed for one set of swapped attribute positions.
+/// Classes indexed for one set of swapped signature positions.
 struct SwapIndex {
-    positions: Vec<usize>,
-    by_rest: HashMap<Vec<usize>, Vec<usize>>,
-    by_swapped: HashMap<Vec<usize>, Vec<usize>>,
+    /// Bit `i` set: position `i` is swapped.
+    mask: usize,
+    /// Every class, ordered by its rows outside the mask, and by its rows at the mask.
+    by_rest: Vec<usize>,
+    by_swapped: Vec<usize>,
+}
+
+/// Two signatures compared on the positions at the mask (`at`) or outside it.
+fn masked_cmp(a: &[usize], b: &[usize], mask: usize, at: bool) -> Ordering {
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .filter(|(i, _)| (mask >> i) & 1 == usize::from(at))
+        .map(|(_, (x, y))| x.cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
 }
 
 impl<'m> Classes<'m> {
@@ -368,60 +388,116 @@ impl<'m> Classes<'m> {
             }
         }
         let atoms = model.atoms.len();
+        // One position per family: the whole row, then one per attribute (no row when the
+        // atom has no value for it), so signatures line up for swaps.
+        let width = 1 + layout.value_counts.len();
+        let mut of_atom = vec![usize::MAX; atoms * width];
+        let mut unbound = Vec::with_capacity(atoms);
+        let mut forced = Vec::with_capacity(atoms);
+        for ((a, atom), signature) in model
+            .atoms
+            .iter()
+            .enumerate()
+            .zip(of_atom.chunks_exact_mut(width))
+        {
+            let whole = layout.cell_index(CellKey {
+                unit: atom.unit,
+                cut: None,
+            });
+            signature[0] = nearest[whole];
+            let mut in_complete = complete[whole];
+            for (i, v) in atom.values.iter().enumerate() {
+                if let Some(v) = *v {
+                    let cell = whole + 1 + layout.value_counts[..i].iter().sum::<usize>() + v;
+                    signature[1 + i] = nearest[cell];
+                    in_complete |= complete[cell];
+                }
+            }
+            unbound.push(signature.iter().all(|&c| c == usize::MAX) && model.invited[a] > 0);
+            forced.push(in_complete);
+        }
+        let sig = |a: usize| &of_atom[a * width..(a + 1) * width];
+        let mut order: Vec<usize> = (0..atoms).collect();
+        order.sort_unstable_by(|&a, &b| sig(a).cmp(sig(b)));
         let mut classes = Classes {
             model,
             n,
             cell_n,
             families,
             nearest,
-            class_of_signature: HashMap::with_capacity_and_hasher(atoms, Default::default()),
-            class: Vec::with_capacity(atoms),
+            width,
+            signatures: Vec::new(),
+            class: vec![0; atoms],
             givers: Vec::new(),
             takers: Vec::new(),
-            unbound: Vec::with_capacity(atoms),
-            forced: Vec::with_capacity(atoms),
-            class_signatures: Vec::new(),
-            swaps: std::cell::OnceCell::new(),
+            unbound,
+            forced,
+            swaps: OnceCell::new(),
+            scratch: RefCell::new(Vec::new()),
         };
-        // One position per family: the whole row, then one per attribute (no row when the
-        // atom has no value for it), so signatures line up for swaps.
-        let mut signature = vec![usize::MAX; 1 + layout.value_counts.len()];
-        for (a, atom) in model.atoms.iter().enumerate() {
-            let whole = layout.cell_index(CellKey {
-                unit: atom.unit,
-                cut: None,
-            });
-            signature.fill(usize::MAX);
-            signature[0] = classes.nearest[whole];
-            let mut forced = complete[whole];
-            for (i, v) in atom.values.iter().enumerate() {
-                if let Some(v) = *v {
-                    let cell = whole + 1 + layout.value_counts[..i].iter().sum::<usize>() + v;
-                    signature[1 + i] = classes.nearest[cell];
-                    forced |= complete[cell];
-                }
+        for (i, &a) in order.iter().enumerate() {
+            if i == 0 || sig(order[i - 1]) != sig(a) {
+                classes.signatures.extend_from_slice(sig(a));
+                classes.givers.push(0);
+                classes.takers.push(0);
             }
-            classes
-                .unbound
-                .push(signature.iter().all(|&c| c == usize::MAX) && model.invited[a] > 0);
-            classes.forced.push(forced);
-            let id = match classes.class_of_signature.get(signature.as_slice()) {
-                Some(&id) => id,
-                None => {
-                    let id = classes.class_signatures.len();
-                    classes.class_of_signature.insert(signature.clone(), id);
-                    classes.class_signatures.push(signature.clone());
-                    classes.givers.push(0);
-                    classes.takers.push(0);
-                    id
-                }
-            };
+            let id = classes.givers.len() - 1;
             let (give, take) = classes.slack(a);
             classes.givers[id] += give;
             classes.takers[id] += take;
-            classes.class.push(id);
+            classes.class[a] = id;
         }
         classes
+    }
+
+    /// The rows of class `class`.
+    fn signature(&self, class: usize) -> &[usize] {
+        &self.signatures[class * self.width..(class + 1) * self.width]
+    }
+
+    /// The class with this signature, if any atom has it.
+    fn class_of(&self, signature: &[usize]) -> Option<usize> {
+        let (mut low, mut high) = (0, self.givers.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.signature(middle).cmp(signature) {
+                Ordering::Less => low = middle + 1,
+                Ordering::Greater => high = middle,
+                Ordering::Equal => return Some(middle),
+            }
+        }
+        None
+    }
+
+    /// The classes among `sorted` (ordered by [`masked_cmp`] with `mask` and `at`) whose rows
+    /// at the mask (`at`) or outside it equal `key`'s.
+    fn matching<'s>(
+        &self,
+        sorted: &'s [usize],
+        key: &[usize],
+        mask: usize,
+        at: bool,
+    ) -> &'s [usize] {
+        let cmp = |c: &usize| masked_cmp(self.signature(*c), key, mask, at);
+        let low = sorted.partition_point(|c| cmp(c).is_lt());
+        let high = low + sorted[low..].partition_point(|c| cmp(c).is_eq());
+        &sorted[low..high]
+    }
+
+    /// The group's atoms tallied per class into `inside`: (class, givers, takers).
+    fn tally(&self, atoms: &[usize], inside: &mut Vec<(usize, u64, u64)>) {
+        inside.clear();
+        for &a in atoms {
+            let (give, take) = self.slack(a);
+            let c = self.class[a];
+            match inside.iter_mut().find(|e| e.0 == c) {
+                Some(e) => {
+                    e.1 += give;
+                    e.2 += take;
+                }
+                None => inside.push((c, give, take)),
+            }
+        }
     }
 
     /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
@@ -440,7 +516,7 @@ impl<'m> Classes<'m> {
             return self.certified_now(atoms);
         }
         let renamed = |a: usize| -> Vec<usize> {
-            let mut sig = self.class_signatures[self.class[a]].clone();
+            let mut sig = self.signature(self.class[a]).to_vec();
             if let Some((c, _)) = merged {
                 let above = self
                     .model
@@ -470,7 +546,7 @@ impl<'m> Classes<'m> {
         }
         let moved = merged.map_or(&[][..], |(_, moved)| moved);
         for (sig, t) in tally.iter_mut() {
-            if let Some(&id) = self.class_of_signature.get(sig) {
+            if let Some(id) = self.class_of(sig) {
                 // Before a merge every atom keeps its class; after one, the moved atoms
                 // are counted below instead.
                 let gone: (u64, u64) = moved
@@ -497,22 +573,12 @@ impl<'m> Classes<'m> {
     /// [`Classes::certified`] without a merge, on class ids (the hot path: every group under
     /// k of every measure goes through it).
     fn certified_now(&self, atoms: &[usize]) -> bool {
-        // (class, givers, takers) of the group's own atoms; groups are small, so a vector.
-        let mut inside: Vec<(usize, u64, u64)> = Vec::with_capacity(atoms.len());
-        for &a in atoms {
-            if self.unbound[a] {
-                return true;
-            }
-            let (give, take) = self.slack(a);
-            let c = self.class[a];
-            match inside.iter_mut().find(|e| e.0 == c) {
-                Some(e) => {
-                    e.1 += give;
-                    e.2 += take;
-                }
-                None => inside.push((c, give, take)),
-            }
+        if atoms.iter().any(|&a| self.unbound[a]) {
+            return true;
         }
+        // (class, givers, takers) of the group's own atoms; groups are small, so a vector.
+        let mut inside = self.scratch.borrow_mut();
+        self.tally(atoms, &mut inside);
         inside.iter().any(|&(c, give, take)| {
             (give > 0 && self.takers[c] > take) || (take > 0 && self.givers[c] > give)
         })
@@ -531,55 +597,48 @@ impl<'m> Classes<'m> {
     /// which only costs extra hiding.
     fn swapped(&self, atoms: &[usize]) -> bool {
         const TRIES: usize = 2_000;
-        let width = self.model.layout.value_counts.len();
-        if width == 0 {
+        let attributes = self.width - 1;
+        if attributes == 0 {
             return false;
         }
-        let mut inside: HashMap<usize, (u64, u64)> = HashMap::default();
-        for &a in atoms {
-            let (give, take) = self.slack(a);
-            let e = inside.entry(self.class[a]).or_insert((0, 0));
-            e.0 += give;
-            e.1 += take;
-        }
+        let mut inside = self.scratch.borrow_mut();
+        self.tally(atoms, &mut inside);
         let outside = |c: usize| {
-            let (give, take) = inside.get(&c).copied().unwrap_or((0, 0));
+            let (give, take) = inside
+                .iter()
+                .find(|e| e.0 == c)
+                .map_or((0, 0), |e| (e.1, e.2));
             (self.givers[c] - give, self.takers[c] - take)
         };
-        let swaps = self.swaps.get_or_init(|| self.swap_indexes(width));
+        let swaps = self.swaps.get_or_init(|| self.swap_indexes(attributes));
         let mut tries = 0;
-        let mut t_sig: Vec<usize> = Vec::with_capacity(width + 1);
-        for (&c1, &(give, take)) in &inside {
-            let p = &self.class_signatures[c1];
+        let mut t_sig: Vec<usize> = vec![usize::MAX; self.width];
+        for &(c1, give, take) in inside.iter() {
+            let p = self.signature(c1);
             for index in swaps {
-                let (rest, _) = split(p, &index.positions);
-                for &c2 in index.by_rest.get(&rest).into_iter().flatten() {
+                for &c2 in self.matching(&index.by_rest, p, index.mask, false) {
                     if c2 == c1 {
                         continue;
                     }
-                    let q = &self.class_signatures[c2];
-                    let (_, q_swapped) = split(q, &index.positions);
-                    for &c3 in index.by_swapped.get(&q_swapped).into_iter().flatten() {
+                    let q = self.signature(c2);
+                    for &c3 in self.matching(&index.by_swapped, q, index.mask, true) {
                         tries += 1;
                         if tries > TRIES {
                             return false;
                         }
-                        // t: s's rows outside the positions, p's at them.
-                        let s_sig = &self.class_signatures[c3];
-                        t_sig.clear();
-                        t_sig.extend(s_sig.iter().zip(p.iter()).enumerate().map(
-                            |(i, (&row_s, &row_p))| {
-                                if index.positions.binary_search(&i).is_ok() {
-                                    row_p
-                                } else {
-                                    row_s
-                                }
-                            },
-                        ));
-                        if t_sig == *p {
+                        // t: s's rows outside the mask, p's at it.
+                        let s_sig = self.signature(c3);
+                        for (i, row) in t_sig.iter_mut().enumerate() {
+                            *row = if (index.mask >> i) & 1 == 1 {
+                                p[i]
+                            } else {
+                                s_sig[i]
+                            };
+                        }
+                        if t_sig == p {
                             continue;
                         }
-                        let Some(&c4) = self.class_of_signature.get(t_sig.as_slice()) else {
+                        let Some(c4) = self.class_of(&t_sig) else {
                             continue;
                         };
                         let (q, s, t) = (outside(c2), outside(c3), outside(c4));
@@ -598,24 +657,23 @@ impl<'m> Classes<'m> {
 
     /// One index per non-empty set of attribute positions (the whole row never swaps: a
     /// swap of a set and of its complement is the same move).
-    fn swap_indexes(&self, width: usize) -> Vec<SwapIndex> {
-        (1..(1usize << width))
-            .map(|mask| {
-                let positions: Vec<usize> = (0..width)
-                    .filter(|a| mask & (1 << a) != 0)
-                    .map(|a| a + 1)
-                    .collect();
-                let mut by_rest: HashMap<Vec<usize>, Vec<usize>> = HashMap::default();
-                let mut by_swapped: HashMap<Vec<usize>, Vec<usize>> = HashMap::default();
-                for (c, sig) in self.class_signatures.iter().enumerate() {
-                    let (rest, swapped) = split(sig, &positions);
-                    by_rest.entry(rest).or_default().push(c);
-                    by_swapped.entry(swapped).or_default().push(c);
-                }
+    fn swap_indexes(&self, attributes: usize) -> Vec<SwapIndex> {
+        let classes: Vec<usize> = (0..self.givers.len()).collect();
+        (1..(1usize << attributes))
+            .map(|attribute_mask| {
+                // Signature position 0 is the whole row; attribute `a` sits at `a + 1`.
+                let mask = attribute_mask << 1;
+                let sorted = |at: bool| {
+                    let mut order = classes.clone();
+                    order.sort_unstable_by(|&x, &y| {
+                        masked_cmp(self.signature(x), self.signature(y), mask, at)
+                    });
+                    order
+                };
                 SwapIndex {
-                    positions,
-                    by_rest,
-                    by_swapped,
+                    mask,
+                    by_rest: sorted(false),
+                    by_swapped: sorted(true),
                 }
             })
             .collect()
@@ -657,14 +715,14 @@ impl<'m> Classes<'m> {
         let usable = |c: &usize| *c != usize::MAX && *c != 0;
         let mut own: Vec<usize> = atoms
             .iter()
-            .flat_map(|&a| self.class_signatures[self.class[a]].iter().copied())
+            .flat_map(|&a| self.signature(self.class[a]).iter().copied())
             .filter(usable)
             .collect();
         own.sort_unstable();
         own.dedup();
         let rows: Vec<usize> = atoms
             .iter()
-            .flat_map(|&a| self.class_signatures[self.class[a]].iter().copied())
+            .flat_map(|&a| self.signature(self.class[a]).iter().copied())
             .filter(|&c| c != usize::MAX)
             .collect();
         let mut near: Vec<usize> = rows
@@ -675,7 +733,7 @@ impl<'m> Classes<'m> {
                     .get(r)
                     .into_iter()
                     .flatten()
-                    .flat_map(|&a| self.class_signatures[self.class[a]].iter().copied());
+                    .flat_map(|&a| self.signature(self.class[a]).iter().copied());
                 sharing.chain(around.below.get(r).into_iter().flatten().copied())
             })
             .filter(usable)
@@ -739,20 +797,6 @@ impl<'m> Classes<'m> {
 /// a bigger one.
 const TRIALS: usize = 4;
 
-/// A signature split into its rows outside `positions` and at `positions` (sorted).
-fn split(signature: &[usize], positions: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let mut rest = Vec::with_capacity(signature.len());
-    let mut at = Vec::with_capacity(positions.len());
-    for (i, &row) in signature.iter().enumerate() {
-        if positions.binary_search(&i).is_ok() {
-            at.push(row);
-        } else {
-            rest.push(row);
-        }
-    }
-    (rest, at)
-}
-
 /// Per shown row cell: the atoms whose class it defines, and the shown cells right below it.
 struct Neighbours {
     atoms_of_row: HashMap<usize, Vec<usize>>,
@@ -779,14 +823,14 @@ impl Neighbours {
                 }
             }
         }
-        for signature in &classes.class_signatures {
+        for signature in classes.signatures.chunks_exact(classes.width) {
             if signature.iter().any(|c| rows.contains(c)) {
                 wanted.extend(signature.iter().copied().filter(|&c| c != usize::MAX));
             }
         }
         let mut atoms_of_row: HashMap<usize, Vec<usize>> = HashMap::default();
         for (a, &class) in classes.class.iter().enumerate() {
-            for &c in &classes.class_signatures[class] {
+            for &c in classes.signature(class) {
                 if wanted.contains(&c) {
                     atoms_of_row.entry(c).or_default().push(a);
                 }
