@@ -141,20 +141,36 @@ pub struct TrendChart {
     pub height: f64,
 }
 
-/// The means of `unit` (a path) over every closed wave of the instrument, where shown.
+impl TrendChart {
+    /// Whether no wave shows the unit: the page then says so instead of an empty chart.
+    pub fn is_empty(&self) -> bool {
+        self.lines.iter().all(|l| l.dots.is_empty())
+    }
+}
+
+/// The means of `unit` (a path) over the closed waves of `up_to`'s instrument, in the order
+/// they opened, up to `up_to` itself: a report of an earlier wave never shows a later one.
 fn trend_chart(
     conn: &mut crate::db::DbConn,
     st: &AppState,
-    instrument: &str,
+    up_to: &waves::Wave,
     unit: &str,
 ) -> AppResult<TrendChart> {
-    let closed: Vec<_> = waves::list(conn)?
+    // Listed as they opened (then by name), so everything up to `up_to` came before it.
+    let all = waves::list(conn)?;
+    let end = all
+        .iter()
+        .position(|w| w.id == up_to.id)
+        .map_or(all.len(), |i| i + 1);
+    let closed: Vec<_> = all
         .into_iter()
-        .filter(|w| w.status() == WaveStatus::Closed && w.instrument == instrument)
+        .take(end)
+        .filter(|w| w.status() == WaveStatus::Closed && w.instrument == up_to.instrument)
         .collect();
     let (width, height, left, top) = (640.0, 240.0, 40.0, 10.0);
     let step = if closed.len() > 1 {
-        (width - left - 20.0) / (closed.len() - 1) as f64
+        // Room on the right for the last wave's name, centred under its point.
+        (width - left - 50.0) / (closed.len() - 1) as f64
     } else {
         0.0
     };
@@ -242,7 +258,7 @@ async fn trend(
             Scope::Subtree(p) => p.clone(),
             Scope::Everything => r.ctx.release().tree.path(0),
         };
-        let chart = trend_chart(conn, st, &wave.instrument, &unit)?;
+        let chart = trend_chart(conn, st, &wave, &unit)?;
         render(&TrendPage {
             css: REPORT_CSS_PATH,
             reader,
@@ -276,28 +292,34 @@ struct PrintPage {
     respondents: String,
     rate: String,
     scales: Vec<ScaleLine>,
+    /// What a hidden row means, in the heat map's words.
+    hidden_why: String,
     profiles: Vec<(&'static str, String)>,
     chart: TrendChart,
+}
+
+#[derive(Deserialize)]
+struct PrintQuery {
+    unit: Option<String>,
 }
 
 async fn print(
     who: PageReader,
     path: web::Path<String>,
+    q: web::Query<PrintQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
+    let q = ReportQuery {
+        attribute: None,
+        unit: q.into_inner().unit,
+    };
     page(who, &state, move |conn, user, reader, st| {
-        let r = read(
-            conn,
-            user,
-            st,
-            &wave,
-            &ReportQuery::default(),
-            "view print report",
-        )?;
+        let r = read(conn, user, st, &wave, &q, "view print report")?;
         let ctx = &r.ctx;
         let rel = ctx.release();
-        // The report is about the reader's top unit: the organisation, or a manager's unit.
+        // The report is about `?unit=` (checked against the reader's scope), else the
+        // reader's top unit: the organisation, or a manager's unit.
         let unit_path = match &r.scope {
             Scope::Subtree(p) => p.clone(),
             Scope::Everything => rel.tree.path(0),
@@ -349,7 +371,7 @@ async fn print(
                         }
                         ReleasedAlpha::Hidden => String::new(),
                     },
-                    alpha_warning: matches!(alpha, ReleasedAlpha::Shown(Some(a)) if a < 0.7),
+                    alpha_warning: matches!(alpha, ReleasedAlpha::Shown(Some(a)) if alpha_is_low(a)),
                 }
             })
             .collect();
@@ -362,7 +384,7 @@ async fn print(
                     .collect()
             })
             .unwrap_or_default();
-        let chart = trend_chart(conn, st, &ctx.wave.instrument, &unit_path)?;
+        let chart = trend_chart(conn, st, &ctx.wave, &unit_path)?;
         render(&PrintPage {
             css: REPORT_CSS_PATH,
             reader,
@@ -379,9 +401,27 @@ async fn print(
                 .unwrap_or_else(|| "–".into()),
             unit: unit_path,
             scales,
+            hidden_why: super::heatmap_view::hidden_why(rel.k),
             profiles,
             chart,
         })
     })
     .await
+}
+
+/// Whether Cronbach's alpha gets the "below 0.70" warning, judged on the figure as printed
+/// (two decimals): 0.697 prints as 0.70, which is not below 0.70.
+fn alpha_is_low(alpha: f64) -> bool {
+    (alpha * 100.0).round() < 70.0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_alpha_warning_agrees_with_the_printed_figure() {
+        assert!(super::alpha_is_low(0.6949));
+        assert!(!super::alpha_is_low(0.697));
+        assert!(!super::alpha_is_low(0.70));
+        assert!(!super::alpha_is_low(0.85));
+    }
 }

@@ -836,3 +836,59 @@ fn the_favourable_view_shows_differences_in_percentage_points() {
         assert!(means.body.contains("in mean score"), "{backend:?}");
     }
 }
+
+/// The printable report is about the unit asked for (within the reader's scope), its trend
+/// ends at its own wave, and hidden rows say why in the heat map's words; a unit no wave shows
+/// gets a sentence instead of an empty chart.
+#[test]
+fn the_print_report_follows_its_unit_and_ends_its_trend_at_its_wave() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Bearer(f.tokens[ADMIN].clone());
+        let manager = As::Bearer(f.tokens[MANAGER].clone());
+        let print = |wave: &str, unit: Option<&str>, who: &As| {
+            let query = unit.map_or(String::new(), |u| {
+                format!("?unit={}", u.replace('/', "%2F"))
+            });
+            get(
+                &app.url(&format!("/reports/waves/{wave}/print{query}")),
+                who,
+            )
+        };
+        let w1 = print("W1", None, &admin);
+        assert_eq!(w1.status, 200, "{backend:?}: {}", w1.body);
+        assert!(w1.body.contains(">W1</text>"), "{}", w1.body);
+        assert!(
+            !w1.body.contains(">W2</text>"),
+            "{backend:?}: the report of W1 shows the later wave W2 in its trend"
+        );
+        let w2 = print("W2", None, &admin);
+        assert!(w2.body.contains(">W1</text>") && w2.body.contains(">W2</text>"));
+
+        let sales = print("W2", Some("Acme/Sales"), &admin);
+        assert_eq!(sales.status, 200, "{}", sales.body);
+        assert!(sales.body.contains("Sales: wave W2</h1>"), "{}", sales.body);
+        assert!(!sales.body.contains("Acme: wave W2</h1>"));
+        let outside = print("W2", Some("Acme/Sales"), &manager);
+        assert!(
+            matches!(outside.status, 403 | 404),
+            "{backend:?}: a manager of Acme/Eng printed Acme/Sales: {}",
+            outside.status
+        );
+
+        // Tiny has 2 people and k = 3: every scale hidden, in the heat map's words.
+        let tiny = print("W2", Some("Acme/Tiny"), &admin);
+        assert_eq!(tiny.status, 200, "{}", tiny.body);
+        assert!(
+            tiny.body
+                .contains("hidden: fewer than 3 people answered, or the figure would let"),
+            "{}",
+            tiny.body
+        );
+        assert!(!tiny.body.contains("hidden (hidden)"));
+        assert!(!tiny.body.contains("<polyline"));
+        assert!(tiny.body.contains("No closed wave shows this unit"));
+        assert!(!w2.body.contains("No closed wave shows this unit"));
+    }
+}
