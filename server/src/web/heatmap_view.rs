@@ -447,7 +447,17 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         compares,
         attributes,
         legend,
-        scales: rel.scales.clone(),
+        // Labels, as the printable report has them, not ids.
+        scales: rel
+            .scales
+            .iter()
+            .enumerate()
+            .map(|(s, id)| {
+                inst.scales
+                    .get(s)
+                    .map_or_else(|| id.clone(), |x| x.label.clone())
+            })
+            .collect(),
         profile_names: if rel.profiles.is_empty() {
             Vec::new()
         } else {
