@@ -1,6 +1,8 @@
 //! The heat map page's view model: from a reader's cut of the release to the rows, cells,
 //! switches and legend the template shows.
 
+use std::cmp::Ordering;
+
 use askama::Template;
 use serde::Deserialize;
 use survey_engine::instrument::Direction;
@@ -28,11 +30,19 @@ pub struct Switch {
     pub current: bool,
 }
 
+/// The small figure under a cell: a difference, and what it means on the cell's scale.
+pub struct DeltaView {
+    pub text: String,
+    /// "better" or "worse" (the class, and the word shown beside the figure), empty for a
+    /// difference that rounds to zero.
+    pub meaning: &'static str,
+}
+
 pub struct CellView {
     pub class: &'static str,
     pub status: &'static str,
     pub text: String,
-    pub delta: String,
+    pub delta: Option<DeltaView>,
     pub title: String,
 }
 
@@ -75,6 +85,8 @@ pub struct HeatPage {
     print: String,
     /// What the small figure under each cell is.
     delta_note: String,
+    /// How the small figures' colours and words read.
+    delta_meaning: String,
     /// The question-by-question page of the unit in view.
     items: String,
     csv: String,
@@ -104,31 +116,30 @@ pub fn hidden_why(k: usize) -> String {
     )
 }
 
-fn cell_view(
-    r: &HeatRow,
+/// How a cell is read: which figure, against what, on which kind of scale.
+#[derive(Clone, Copy)]
+struct Reading {
     favorable: bool,
     vs_prev: bool,
+    /// The organisation's own rows: no difference from the organisation to show.
+    is_root: bool,
     dir: Direction,
-    range: (f64, f64),
-) -> CellView {
+}
+
+fn cell_view(r: &HeatRow, how: Reading, range: (f64, f64)) -> CellView {
     if r.status != CellStatus::Shown {
         return CellView {
             class: "hidden",
             status: r.status.as_str(),
             text: "hidden".into(),
-            delta: String::new(),
+            delta: None,
             title: HIDDEN_WHY.into(),
         };
     }
+    let higher_is_better = how.dir == Direction::HigherIsBetter;
     // A banded figure (D9) is shown in words, coloured as the end of the scale it is near.
-    let oriented = |g: f64| {
-        if dir == Direction::HigherIsBetter {
-            g
-        } else {
-            1.0 - g
-        }
-    };
-    let (text, goodness) = if favorable {
+    let oriented = |g: f64| if higher_is_better { g } else { 1.0 - g };
+    let (text, goodness) = if how.favorable {
         match r.favorable_band {
             Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), 1.0),
             Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), 0.0),
@@ -152,21 +163,25 @@ fn cell_view(
             }
         }
     };
-    let delta = if favorable {
-        // The favourable view compares shares: percentage points, no mean test.
-        let points = if vs_prev {
+    let delta = if how.is_root && !how.vs_prev {
+        // The organisation against itself: always zero, so nothing to read.
+        None
+    } else if how.favorable {
+        // The favourable view compares shares: percentage points, no mean test. A larger
+        // favourable share is the healthier one on every scale.
+        let points = if how.vs_prev {
             r.delta_prev_points
         } else {
             r.delta_org_points
         };
-        match points {
-            Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
-                points_text(d)
-            }
-            _ => String::new(),
-        }
+        points.map(points_delta)
     } else {
-        mean_delta_text(r, vs_prev)
+        let (d, sig) = if how.vs_prev {
+            (r.delta_prev, r.significant_prev)
+        } else {
+            (r.delta_org, r.significant)
+        };
+        d.map(|d| mean_delta(d, sig == Some(true), higher_is_better))
     };
     CellView {
         class: colour(goodness),
@@ -177,32 +192,44 @@ fn cell_view(
     }
 }
 
-/// A difference in percentage points, whole points: "+5 pts", "-3 pts", and "0 pts" for one
-/// that rounds to zero (never "-0").
-fn points_text(d: f64) -> String {
-    let d = d.round();
-    let d = if d == 0.0 { 0.0 } else { d };
-    format!("{}{d:.0} pts", if d > 0.0 { "+" } else { "" })
+/// "better" or "worse" for a difference of this sign (after rounding), "" for none.
+fn meaning(sign: Ordering, higher_is_better: bool) -> &'static str {
+    match (sign, higher_is_better) {
+        (Ordering::Equal, _) => "",
+        (Ordering::Greater, true) | (Ordering::Less, false) => "better",
+        _ => "worse",
+    }
 }
 
-/// The mean difference under a cell, with `*` when significant.
-fn mean_delta_text(r: &HeatRow, vs_prev: bool) -> String {
-    let (delta, sig) = if vs_prev {
-        (r.delta_prev, r.significant_prev)
-    } else {
-        (r.delta_org, r.significant)
+/// A difference in percentage points, whole points: "+5 pts", "-3 pts", and "0 pts" for one
+/// that rounds to zero (never "-0"). More favourable answers are better.
+fn points_delta(d: f64) -> DeltaView {
+    let points = d.round() as i64;
+    DeltaView {
+        text: format!("{}{points} pts", if points > 0 { "+" } else { "" }),
+        meaning: meaning(points.cmp(&0), true),
+    }
+}
+
+/// A mean difference with two decimals and `*` when significant: "+0.39*", "-0.12", and
+/// "0.00" for one that rounds to zero (never "-0.00" or "+0.00"), better or worse by the
+/// scale's direction.
+fn mean_delta(d: f64, significant: bool, higher_is_better: bool) -> DeltaView {
+    let hundredths = (d * 100.0).round() as i64;
+    let sign = match hundredths.cmp(&0) {
+        Ordering::Greater => "+",
+        Ordering::Less => "-",
+        Ordering::Equal => "",
     };
-    match delta {
-        Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
-            // A difference that rounds to zero reads "0.00", not "-0.00" or "+0.00".
-            let d = if (d * 100.0).round() == 0.0 { 0.0 } else { d };
-            format!(
-                "{}{d:.2}{}",
-                if d > 0.0 { "+" } else { "" },
-                if sig == Some(true) { "*" } else { "" }
-            )
-        }
-        _ => String::new(),
+    let abs = hundredths.unsigned_abs();
+    DeltaView {
+        text: format!(
+            "{sign}{}.{:02}{}",
+            abs / 100,
+            abs % 100,
+            if significant { "*" } else { "" }
+        ),
+        meaning: meaning(hundredths.cmp(&0), higher_is_better),
     }
 }
 
@@ -370,7 +397,13 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                     .scales
                     .get(s)
                     .map_or(Direction::HigherIsBetter, |x| x.direction);
-                cell_view(rec, favorable, vs_prev, dir, range)
+                let how = Reading {
+                    favorable,
+                    vs_prev,
+                    is_root: key.unit == 0,
+                    dir,
+                };
+                cell_view(rec, how, range)
             })
             .collect();
         // No trend link for the comparison rows: the trend page is per unit in scope.
@@ -486,6 +519,26 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 )
             }
         },
+        delta_meaning: {
+            let worse: Vec<&str> = inst
+                .scales
+                .iter()
+                .filter(|s| s.direction == Direction::HigherIsWorse)
+                .map(|s| s.label.as_str())
+                .collect();
+            let which = if favorable || worse.is_empty() {
+                "a larger favourable share is better on every scale".to_string()
+            } else {
+                format!(
+                    "a higher mean is better, except on {} where higher is worse",
+                    list(&worse)
+                )
+            };
+            format!(
+                "“better” and “worse” say what a difference means: {which}; “0.00” or \
+                 “0 pts”: no difference once rounded"
+            )
+        },
         items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,
         csv,
     }
@@ -499,4 +552,51 @@ fn depth(ctx: &Context, unit: usize) -> usize {
         u = p;
     }
     d
+}
+
+/// "a", "a and b", "a, b and c".
+fn list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_difference_reads_better_or_worse_by_the_scales_direction() {
+        let d = mean_delta(0.394, true, false);
+        assert_eq!((d.text.as_str(), d.meaning), ("+0.39*", "worse"));
+        let d = mean_delta(0.394, false, true);
+        assert_eq!((d.text.as_str(), d.meaning), ("+0.39", "better"));
+        let d = mean_delta(-0.126, false, false);
+        assert_eq!((d.text.as_str(), d.meaning), ("-0.13", "better"));
+        let d = mean_delta(-1.5, false, true);
+        assert_eq!((d.text.as_str(), d.meaning), ("-1.50", "worse"));
+        let d = points_delta(-4.6);
+        assert_eq!((d.text.as_str(), d.meaning), ("-5 pts", "worse"));
+        let d = points_delta(12.2);
+        assert_eq!((d.text.as_str(), d.meaning), ("+12 pts", "better"));
+    }
+
+    #[test]
+    fn a_difference_that_rounds_to_zero_is_zero_and_uncoloured() {
+        for d in [-0.004, -0.0, 0.0, 0.004, 1e-12, -1e-12] {
+            let mean = mean_delta(d, false, true);
+            assert_eq!((mean.text.as_str(), mean.meaning), ("0.00", ""), "{d}");
+            let mean = mean_delta(d, false, false);
+            assert_eq!((mean.text.as_str(), mean.meaning), ("0.00", ""), "{d}");
+        }
+        for d in [-0.49, -0.0, 0.0, 0.49] {
+            let points = points_delta(d);
+            assert_eq!((points.text.as_str(), points.meaning), ("0 pts", ""), "{d}");
+        }
+        // Just past the rounding edge there is a difference again.
+        assert_eq!(mean_delta(-0.006, false, true).text, "-0.01");
+        assert_eq!(mean_delta(0.005, false, true).meaning, "better");
+    }
 }

@@ -1,7 +1,12 @@
-//! The heat map page as a reader sees it: scale labels as headings, on both databases.
+//! The heat map page as a reader sees it, on both databases: scale labels as headings,
+//! differences that say whether they are better or worse.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
+
+use worklife_server::survey::responses::InstrumentCache;
+use worklife_server::survey::waves;
 use worklife_tests::backends;
 use worklife_tests::reports_common::*;
 use worklife_tests::unescape;
@@ -40,6 +45,95 @@ fn headings(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// One cell of the heat map as the page shows it.
+#[derive(Debug)]
+struct PageCell {
+    status: String,
+    /// The cell's figure (its first line).
+    figure: String,
+    /// The small figure's class ("delta", "delta better", ...) and text, if any.
+    delta: Option<(String, String)>,
+}
+
+/// One row of the heat map: its unit, its label and its cells in column order.
+#[derive(Debug)]
+struct PageRow {
+    unit: String,
+    label: String,
+    /// A cut of its unit ("tenure=long"), not the whole unit.
+    is_cut: bool,
+    cells: Vec<PageCell>,
+}
+
+/// The value of `name="..."` in a tag's text.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[at..].split('"').next()
+}
+
+/// The heat map's rows in page order, read from the HTML.
+fn heat_rows(body: &str) -> Vec<PageRow> {
+    let mut rows = Vec::new();
+    for table in body.split("<table class=\"heat\"").skip(1) {
+        let table = &table[..table.find("</table>").unwrap()];
+        for tr in table.split("<tr ").skip(1) {
+            let tr = format!("<tr {}", &tr[..tr.find("</tr>").unwrap()]);
+            let tr = tr.as_str();
+            let Some(unit) = attribute(tr, "data-unit") else {
+                continue;
+            };
+            let th = &tr[tr.find("<th").unwrap()..];
+            let label = text_of(&th[..th.find("</th>").unwrap()]);
+            let cells = tr
+                .split("<td ")
+                .skip(1)
+                .map(|td| format!("<td {}", &td[..td.find("</td>").unwrap()]))
+                .filter(|td| attribute(td, "data-status").is_some())
+                .map(|td| {
+                    let inner = &td[td.find('>').unwrap() + 1..];
+                    let (figure, delta) = match inner.find("<small") {
+                        Some(i) => {
+                            let small = &inner[i..];
+                            let class = attribute(small, "class").unwrap_or_default();
+                            (
+                                text_of(&inner[..i]),
+                                Some((class.to_string(), text_of(small))),
+                            )
+                        }
+                        None => (text_of(inner), None),
+                    };
+                    PageCell {
+                        status: attribute(&td, "data-status").unwrap().to_string(),
+                        figure,
+                        delta,
+                    }
+                })
+                .collect();
+            let tag = &tr[..tr.find('>').unwrap()];
+            rows.push(PageRow {
+                unit: unescape(unit),
+                is_cut: attribute(tag, "class").is_some_and(|c| c.split(' ').any(|c| c == "cut")),
+                label,
+                cells,
+            });
+        }
+    }
+    rows
+}
+
+/// The value a row is cut by, from its label ("tenure=long" or "Tenure: long"); "" for a
+/// whole unit's row.
+fn cut_value(row: &PageRow) -> String {
+    if !row.is_cut {
+        return String::new();
+    }
+    row.label
+        .split_once(": ")
+        .or_else(|| row.label.split_once('='))
+        .map_or("", |(_, v)| v)
+        .to_string()
+}
+
 /// The headings are the scales' labels from the instrument, as the printable report has
 /// them, not their ids.
 #[test]
@@ -61,5 +155,142 @@ fn the_heat_map_headings_are_scale_labels() {
             !heads.iter().any(|h| h == "workload" || h == "exhaustion"),
             "{backend:?}: ids in {heads:?}"
         );
+    }
+}
+
+/// Every difference on the page is the API's, rounded, and says in a word and a class
+/// whether it is better or worse: a higher mean is worse on exhaustion and cynicism and
+/// better elsewhere, a larger favourable share is better everywhere. A difference that
+/// rounds to zero reads "0.00" or "0 pts" with neither; the organisation's own rows show
+/// no difference from themselves.
+#[test]
+fn differences_are_better_or_worse_by_the_scales_direction() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let api = get(
+            &app.url("/api/v1/waves/W2/heatmap?attribute=tenure"),
+            &As::Bearer(f.tokens[ADMIN].clone()),
+        )
+        .json();
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let wave = waves::find(&mut conn, "W2").unwrap();
+        let instrument = InstrumentCache::default()
+            .get(&mut conn, &wave.instrument)
+            .unwrap();
+        let worse_when_higher: BTreeMap<String, bool> = instrument
+            .scales
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    s.direction == survey_engine::instrument::Direction::HigherIsWorse,
+                )
+            })
+            .collect();
+        assert!(worse_when_higher["exhaustion"] && !worse_when_higher["workload"]);
+        let scales: Vec<String> = instrument.scales.iter().map(|s| s.id.clone()).collect();
+        // The API's rows by unit, cut value ("" for the whole unit) and scale.
+        let by_row: BTreeMap<(String, String, String), &serde_json::Value> = api["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let cut = r["cut"].as_str().unwrap();
+                (
+                    (
+                        r["unit"].as_str().unwrap().to_string(),
+                        cut.split_once('=').map_or("", |(_, v)| v).to_string(),
+                        r["scale"].as_str().unwrap().to_string(),
+                    ),
+                    r,
+                )
+            })
+            .collect();
+        let mut seen = BTreeMap::new();
+        for (query, field, points) in [
+            ("?attribute=tenure", "delta_org", false),
+            (
+                "?measure=favorable&attribute=tenure",
+                "delta_org_points",
+                true,
+            ),
+        ] {
+            let page = get(&app.url(&format!("/reports/waves/W2{query}")), &cookie);
+            assert_eq!(page.status, 200, "{backend:?}");
+            assert!(!page.body.contains("-0.00") && !page.body.contains("+0.00"));
+            assert!(!page.body.contains("-0 pts") && !page.body.contains("+0 pts"));
+            let rows = heat_rows(&page.body);
+            assert!(!rows.is_empty());
+            assert_eq!(rows.len() * scales.len(), by_row.len(), "{backend:?}");
+            for row in &rows {
+                for (cell, scale) in row.cells.iter().zip(&scales) {
+                    let rec = by_row[&(row.unit.clone(), cut_value(row), scale.clone())];
+                    assert_eq!(rec["status"].as_str(), Some(cell.status.as_str()));
+                    if cell.status != "shown" {
+                        // Hidden cells keep their word and show no difference.
+                        assert_eq!(cell.figure, "hidden", "{backend:?} {row:?}");
+                    }
+                    let is_root = row.unit == "Acme";
+                    let Some(d) = rec[field].as_f64().filter(|_| !is_root) else {
+                        assert!(cell.delta.is_none(), "{backend:?} {row:?}");
+                        continue;
+                    };
+                    let (class, text) = cell.delta.as_ref().unwrap_or_else(|| {
+                        panic!("{backend:?}: no difference in {} {scale}", row.label)
+                    });
+                    let rounded = if points {
+                        d.round()
+                    } else {
+                        (d * 100.0).round() / 100.0
+                    };
+                    // Zero has no sign on the page.
+                    let rounded = if rounded == 0.0 { 0.0 } else { rounded };
+                    let healthier = if worse_when_higher[scale] && !points {
+                        rounded < 0.0
+                    } else {
+                        rounded > 0.0
+                    };
+                    let (expected_class, word) = if rounded == 0.0 {
+                        ("delta", "")
+                    } else if healthier {
+                        ("delta better", "better")
+                    } else {
+                        ("delta worse", "worse")
+                    };
+                    assert_eq!(
+                        class, expected_class,
+                        "{backend:?} {} {scale} {d}",
+                        row.label
+                    );
+                    assert!(text.starts_with(word), "{text}");
+                    let figure = if points {
+                        let p = rounded;
+                        format!("{}{p:.0} pts", if p > 0.0 { "+" } else { "" })
+                    } else {
+                        let m = rounded;
+                        format!("{}{m:.2}", if m > 0.0 { "+" } else { "" })
+                    };
+                    assert!(
+                        text.trim_start_matches(word).trim().starts_with(&figure),
+                        "{backend:?}: {text} is not {figure}"
+                    );
+                    *seen
+                        .entry((worse_when_higher[scale] && !points, word))
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+        // Both meanings on both kinds of scale, so the rule was put to the test.
+        for key in [
+            (false, "better"),
+            (false, "worse"),
+            (true, "better"),
+            (true, "worse"),
+        ] {
+            assert!(seen.contains_key(&key), "{backend:?}: {key:?} in {seen:?}");
+        }
     }
 }
