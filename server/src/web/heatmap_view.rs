@@ -13,7 +13,8 @@ use super::reports_api::Read;
 use super::REPORT_CSS_PATH;
 use crate::reports::Context;
 use survey_engine::bands::{Band, MeanBand};
-use survey_engine::disclosure::CellStatus;
+use survey_engine::disclosure::{CellKey, CellStatus};
+use survey_engine::release::Release;
 use survey_engine::report::{HeatRow, ProfileRow};
 
 #[derive(Deserialize, Default)]
@@ -277,6 +278,115 @@ fn switch(base: &str, q: &[(&str, Option<&str>)], label: &str, current: bool) ->
     }
 }
 
+/// An attribute's name as a label: "tenure" reads "Tenure".
+pub fn attribute_label(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A cut row's label: "Tenure: 1-3y", with the value as the roster gives it.
+fn cut_label(rel: &Release, key: CellKey) -> String {
+    let named = key.cut.and_then(|(a, v)| {
+        let attr = rel.attributes.get(a)?;
+        Some((attr, attr.values.get(v)?))
+    });
+    match named {
+        Some((attr, value)) => format!("{}: {value}", attribute_label(&attr.name)),
+        None => rel.cut_label(key),
+    }
+}
+
+/// Where a value sits among amounts: the first number it names, and whether it means below
+/// it ("<1y", "under 1 year"), the number itself ("1-3y"), or above it ("10y+", "over 10");
+/// `None` for a value without a number.
+fn amount(value: &str) -> Option<(f64, i8)> {
+    let lower = value.to_lowercase();
+    let start = lower.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = lower[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let digits = digits.trim_end_matches('.');
+    let number = digits.parse::<f64>().ok()?;
+    let (before, after) = (&lower[..start], &lower[start + digits.len()..]);
+    let below = ["<", "under", "less than", "below", "fewer than", "up to"];
+    let above = [">", "over", "more than", "above", "at least"];
+    let side = if below.iter().any(|w| before.contains(w)) || after.contains("or less") {
+        -1
+    } else if above.iter().any(|w| before.contains(w))
+        || after.contains('+')
+        || after.contains("or more")
+    {
+        1
+    } else {
+        0
+    };
+    Some((number, side))
+}
+
+/// The order a reader expects an attribute's values in: values that name amounts by the
+/// amount ("<1y", "1-3y", "3-10y", "10y+"), then the others by their text, ignoring case.
+/// The roster declares no order of its own, and the release keeps values sorted as text.
+pub fn natural_order(values: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&values[a], &values[b]);
+        let by_amount = match (amount(x), amount(y)) {
+            (Some((nx, sx)), Some((ny, sy))) => nx.total_cmp(&ny).then(sx.cmp(&sy)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        by_amount
+            .then_with(|| x.to_lowercase().cmp(&y.to_lowercase()))
+            .then_with(|| x.cmp(y))
+    });
+    order
+}
+
+/// `keys` (a unit's row, then its cut rows) with each unit's cut rows in their values'
+/// natural order.
+fn ordered_keys(rel: &Release, keys: Vec<CellKey>) -> Vec<CellKey> {
+    let places: Vec<Vec<usize>> = rel
+        .attributes
+        .iter()
+        .map(|a| {
+            let mut place = vec![0; a.values.len()];
+            for (at, v) in natural_order(&a.values).into_iter().enumerate() {
+                if let Some(p) = place.get_mut(v) {
+                    *p = at;
+                }
+            }
+            place
+        })
+        .collect();
+    let place = |key: &CellKey| {
+        key.cut.map(|(a, v)| {
+            (
+                a,
+                places.get(a).and_then(|p| p.get(v)).copied().unwrap_or(v),
+            )
+        })
+    };
+    let mut out = Vec::with_capacity(keys.len());
+    let mut cuts = Vec::new();
+    for key in keys {
+        if key.cut.is_none() {
+            cuts.sort_by_key(place);
+            out.append(&mut cuts);
+            out.push(key);
+        } else {
+            cuts.push(key);
+        }
+    }
+    cuts.sort_by_key(place);
+    out.append(&mut cuts);
+    out
+}
+
 /// The heat map of one read (wave, scope, cut) as the page shows it.
 pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPage {
     let ctx = &r.ctx;
@@ -343,7 +453,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 ("attribute", Some(&at.name)),
                 ("unit", u),
             ],
-            &format!("by {}", at.name),
+            &attribute_label(&at.name),
             a == Some(at.name.as_str()),
         )
     }));
@@ -354,7 +464,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
     );
     // A reader narrowed to a subtree sees the organisation's rows first, for comparison.
     let comparison = ctx.comparison(&r.scope, r.attribute);
-    let keys = ctx.export_rows(&r.scope, r.attribute);
+    let keys = ordered_keys(rel, ctx.export_rows(&r.scope, r.attribute));
     let records = ctx.heat_rows_of(&keys);
     let profiles = ctx.profile_rows_of(&keys);
     let n_scales = rel.scales.len().max(1);
@@ -413,7 +523,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             label: if key.cut.is_none() {
                 rel.tree.name(key.unit).to_string()
             } else {
-                rel.cut_label(*key)
+                cut_label(rel, *key)
             },
             trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
             path: unit_path,
@@ -566,6 +676,54 @@ fn list(words: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ordered<'a>(values: &[&'a str]) -> Vec<&'a str> {
+        let owned: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        natural_order(&owned)
+            .into_iter()
+            .map(|i| values[i])
+            .collect()
+    }
+
+    #[test]
+    fn values_that_name_amounts_are_ordered_by_the_amount() {
+        // As the release holds them: sorted as text.
+        assert_eq!(
+            ordered(&["1-3y", "10y+", "3-10y", "<1y"]),
+            ["<1y", "1-3y", "3-10y", "10y+"]
+        );
+        assert_eq!(
+            ordered(&[
+                "10 or more years",
+                "2-5 years",
+                "Under 2 years",
+                "5-10 years"
+            ]),
+            [
+                "Under 2 years",
+                "2-5 years",
+                "5-10 years",
+                "10 or more years"
+            ]
+        );
+        assert_eq!(
+            ordered(&["18-29", "30-44", "45+", "5"]),
+            ["5", "18-29", "30-44", "45+"]
+        );
+        // Without numbers: by text, ignoring case; numbered values first.
+        assert_eq!(
+            ordered(&["paris", "Berlin", "unknown", "2nd floor"]),
+            ["2nd floor", "Berlin", "paris", "unknown"]
+        );
+        assert!(ordered(&[]).is_empty());
+    }
+
+    #[test]
+    fn an_attribute_reads_as_a_label() {
+        assert_eq!(attribute_label("tenure"), "Tenure");
+        assert_eq!(attribute_label("ägypten"), "Ägypten");
+        assert_eq!(attribute_label(""), "");
+    }
 
     #[test]
     fn a_difference_reads_better_or_worse_by_the_scales_direction() {

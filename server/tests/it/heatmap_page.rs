@@ -1,5 +1,6 @@
 //! The heat map page as a reader sees it, on both databases: scale labels as headings,
-//! differences that say whether they are better or worse.
+//! differences that say whether they are better or worse, cut rows that read as labels in
+//! their values' order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,9 +8,36 @@ use std::collections::BTreeMap;
 
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
-use worklife_tests::backends;
 use worklife_tests::reports_common::*;
 use worklife_tests::unescape;
+use worklife_tests::{backends, spawn_app, Workspace};
+
+/// Text with HTML character references undone, numeric ones (`&#60;`) included.
+fn decode(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("&#") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let end = tail.find(';').unwrap_or(0);
+        let code = match tail[..end].strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => tail[..end].parse().ok(),
+        };
+        match code.and_then(char::from_u32) {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push_str("&#");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    unescape(&out)
+}
 
 /// The text of an HTML fragment: tags dropped, references undone, spaces collapsed.
 fn text_of(html: &str) -> String {
@@ -26,7 +54,7 @@ fn text_of(html: &str) -> String {
             _ => {}
         }
     }
-    unescape(&out)
+    decode(&out)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -111,7 +139,7 @@ fn heat_rows(body: &str) -> Vec<PageRow> {
                 .collect();
             let tag = &tr[..tr.find('>').unwrap()];
             rows.push(PageRow {
-                unit: unescape(unit),
+                unit: decode(unit),
                 is_cut: attribute(tag, "class").is_some_and(|c| c.split(' ').any(|c| c == "cut")),
                 label,
                 cells,
@@ -292,5 +320,63 @@ fn differences_are_better_or_worse_by_the_scales_direction() {
         ] {
             assert!(seen.contains_key(&key), "{backend:?}: {key:?} in {seen:?}");
         }
+    }
+}
+
+/// Cut rows read "Tenure: 1-3y" (the attribute as a label, the value as the roster gives
+/// it), under each unit in the order of the amounts they name: not "tenure=1-3y", and not
+/// sorted as text (1-3y, 10y+, 3-10y, <1y).
+#[test]
+fn cut_rows_read_as_labels_in_the_values_order() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let tenures = ["1-3y", "10y+", "3-10y", "<1y"];
+        let mut csv = String::from("email,unit,tenure\n");
+        for n in 0..16 {
+            let unit = if n < 8 { "Acme/Eng" } else { "Acme/Ops" };
+            csv.push_str(&format!("p{n}@example.org,{unit},{}\n", tenures[n % 4]));
+        }
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
+        run_wave(&ws, "W", 0, &["tenure"]);
+        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = spawn_app(ws);
+        let page = get(
+            &app.url("/reports/waves/W?attribute=tenure"),
+            &As::Bearer(token),
+        );
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        assert!(!page.body.contains("tenure="), "{backend:?}");
+        let rows = heat_rows(&page.body);
+        let expected = [
+            "Tenure: <1y",
+            "Tenure: 1-3y",
+            "Tenure: 3-10y",
+            "Tenure: 10y+",
+        ];
+        for unit in ["Acme", "Acme/Eng", "Acme/Ops"] {
+            let labels: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.unit == unit && r.is_cut)
+                .map(|r| r.label.as_str())
+                .collect();
+            assert_eq!(labels, expected, "{backend:?} {unit}");
+            // Right under their unit's own row.
+            let at = rows
+                .iter()
+                .position(|r| r.unit == unit && !r.is_cut)
+                .unwrap();
+            assert!(rows[at + 1..=at + 4]
+                .iter()
+                .all(|r| r.unit == unit && r.is_cut));
+        }
+        // The switch names the attribute as a label too.
+        assert!(
+            text_of(&page.body).contains("Cut: No cut Tenure"),
+            "{backend:?}"
+        );
     }
 }
