@@ -53,6 +53,9 @@ pub struct RowView {
     pub trend: Option<String>,
     pub depth: usize,
     pub is_cut: bool,
+    /// Respondents as the release shows them (the largest count of the row's shown cells),
+    /// or "hidden".
+    pub n: String,
     pub rate: String,
     pub cells: Vec<CellView>,
     pub profiles: Vec<String>,
@@ -63,9 +66,18 @@ pub struct RowView {
     pub profile_hidden: String,
 }
 
+/// The rows of one top-level unit, its own row first; or, for a reader narrowed to a
+/// subtree, the organisation's rows with a title saying they are there for comparison.
 pub struct GroupView {
-    pub title: String,
+    pub title: Option<String>,
     pub rows: Vec<RowView>,
+}
+
+impl HeatPage {
+    /// The heat map's columns: unit, n, response rate and the scales.
+    pub fn width(&self) -> usize {
+        self.scales.len() + 3
+    }
 }
 
 #[derive(Template)]
@@ -81,6 +93,8 @@ pub struct HeatPage {
     attributes: Vec<Switch>,
     legend: Vec<(&'static str, String)>,
     scales: Vec<String>,
+    /// What the table holds, said to assistive technology.
+    caption: String,
     profile_names: Vec<&'static str>,
     groups: Vec<GroupView>,
     print: String,
@@ -483,24 +497,27 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         let unit_path = rel.tree.path(key.unit);
         if i == 0 && compared {
             groups.push(GroupView {
-                title: format!("{unit_path}: the whole organisation, for comparison"),
+                title: Some(format!(
+                    "{unit_path}: the whole organisation, for comparison"
+                )),
                 rows: Vec::new(),
             });
         }
         if i == comparison.len() || (!compared && key.cut.is_none() && d == top_depth + 1) {
             groups.push(GroupView {
-                title: if i == comparison.len() {
-                    unit_path.clone()
-                } else {
-                    rel.tree.name(key.unit).to_string()
-                },
+                title: None,
                 rows: Vec::new(),
             });
         }
-        let cells = records
+        let row_records: Vec<&HeatRow> = records.iter().skip(i * n_scales).take(n_scales).collect();
+        // The row's respondents: the largest count its shown cells publish.
+        let n = row_records
             .iter()
-            .skip(i * n_scales)
-            .take(n_scales)
+            .filter(|rec| rec.status == CellStatus::Shown)
+            .filter_map(|rec| rec.respondents)
+            .max();
+        let cells = row_records
+            .iter()
             .enumerate()
             .map(|(s, rec)| {
                 let dir = inst
@@ -527,8 +544,10 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             },
             trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
             path: unit_path,
-            depth: d.saturating_sub(top_depth),
+            // A unit's cut rows are indented under it.
+            depth: d.saturating_sub(top_depth) + usize::from(key.cut.is_some()),
             is_cut: key.cut.is_some(),
+            n: n.map_or_else(|| "hidden".into(), |n| n.to_string()),
             rate: if key.cut.is_none() {
                 ctx.response_rate(key.unit)
                     .map(|p| format!("{p:.0}%"))
@@ -601,6 +620,15 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                     .map_or_else(|| id.clone(), |x| x.label.clone())
             })
             .collect(),
+        caption: format!(
+            "{} per unit and scale, wave {}",
+            if favorable {
+                "Favourable share"
+            } else {
+                "Mean score"
+            },
+            rel.wave
+        ),
         profile_names: if rel.profiles.is_empty() {
             Vec::new()
         } else {

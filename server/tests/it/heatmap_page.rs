@@ -1,6 +1,6 @@
 //! The heat map page as a reader sees it, on both databases: scale labels as headings,
 //! differences that say whether they are better or worse, cut rows that read as labels in
-//! their values' order.
+//! their values' order, one table with an n column.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -66,7 +66,8 @@ fn headings(body: &str) -> Vec<String> {
         .find("<table class=\"heat\"")
         .expect("a heat map table");
     let head = &body[at..];
-    let head = &head[..head.find("</thead>").unwrap()];
+    let head =
+        &head[head.find("<thead>").unwrap() + "<thead>".len()..head.find("</thead>").unwrap()];
     head.split("<th")
         .skip(1)
         .map(|h| text_of(&format!("<th{}", &h[..h.find("</th>").unwrap_or(h.len())])))
@@ -90,6 +91,8 @@ struct PageRow {
     label: String,
     /// A cut of its unit ("tenure=long"), not the whole unit.
     is_cut: bool,
+    /// The "Answered (n)" column.
+    n: String,
     cells: Vec<PageCell>,
 }
 
@@ -138,10 +141,15 @@ fn heat_rows(body: &str) -> Vec<PageRow> {
                 })
                 .collect();
             let tag = &tr[..tr.find('>').unwrap()];
+            let n = tr.find("<td class=\"n\"").map_or(String::new(), |at| {
+                let td = &tr[at..];
+                text_of(&td[..td.find("</td>").unwrap()])
+            });
             rows.push(PageRow {
                 unit: decode(unit),
                 is_cut: attribute(tag, "class").is_some_and(|c| c.split(' ').any(|c| c == "cut")),
                 label,
+                n,
                 cells,
             });
         }
@@ -378,5 +386,60 @@ fn cut_rows_read_as_labels_in_the_values_order() {
             text_of(&page.body).contains("Cut: No cut Tenure"),
             "{backend:?}"
         );
+    }
+}
+
+/// Every unit is a row of one table (aligned columns), with an "Answered (n)" column: the
+/// largest respondents count the API shows among the row's cells, or "hidden" where none is
+/// shown. A narrowed reader's comparison rows are a titled group of the same table.
+#[test]
+fn one_table_with_a_visible_n_column() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        for who in [ADMIN, MANAGER] {
+            let cookie = As::Cookie(session(app, who, &f.passwords[who]));
+            let page = get(&app.url("/reports/waves/W2?attribute=tenure"), &cookie);
+            assert_eq!(page.status, 200, "{backend:?}");
+            assert_eq!(
+                page.body.matches("<table class=\"heat\"").count(),
+                1,
+                "{backend:?} {who}"
+            );
+            assert_eq!(
+                headings(&page.body)[..3],
+                ["Unit", "Answered (n)", "Response rate"]
+            );
+            let api = get(
+                &app.url("/api/v1/waves/W2/heatmap?attribute=tenure"),
+                &As::Bearer(f.tokens[who].clone()),
+            )
+            .json();
+            let mut expected: BTreeMap<(String, String), Option<u64>> = BTreeMap::new();
+            for r in api["comparison"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(api["rows"].as_array().unwrap())
+            {
+                let cut = r["cut"].as_str().unwrap();
+                let key = (
+                    r["unit"].as_str().unwrap().to_string(),
+                    cut.split_once('=').map_or("", |(_, v)| v).to_string(),
+                );
+                let n = r["respondents"].as_u64().filter(|_| r["status"] == "shown");
+                let slot = expected.entry(key).or_insert(None);
+                *slot = (*slot).max(n);
+            }
+            let rows = heat_rows(&page.body);
+            assert_eq!(rows.len(), expected.len(), "{backend:?} {who}");
+            for row in &rows {
+                let n = expected[&(row.unit.clone(), cut_value(row))];
+                let text = n.map_or("hidden".to_string(), |n| n.to_string());
+                assert_eq!(row.n, text, "{backend:?} {who} {row:?}");
+            }
+            assert!(rows.iter().any(|r| r.n == "hidden"), "{backend:?} {who}");
+            assert!(rows.iter().any(|r| r.n.parse::<u64>().is_ok()));
+        }
     }
 }
