@@ -10,7 +10,7 @@ use survey_engine::instrument::Direction;
 use super::access::Reader;
 use super::enc;
 use super::reports_api::Read;
-use super::REPORT_CSS_PATH;
+use super::{HEATMAP_JS_PATH, REPORT_CSS_PATH};
 use crate::reports::Context;
 use survey_engine::bands::{Band, MeanBand};
 use survey_engine::disclosure::{CellKey, CellStatus};
@@ -45,17 +45,31 @@ pub struct CellView {
     pub text: String,
     pub delta: Option<DeltaView>,
     pub title: String,
+    /// What the sorting script orders by: the figure as shown, "+" or "-" for a band at the
+    /// top or the bottom, empty for a hidden cell (always last).
+    pub sort: String,
+}
+
+/// A scale's column heading.
+pub struct ColumnView {
+    pub label: String,
+    /// The first sort of the column puts the least healthy first: "asc" or "desc".
+    pub worst_first: &'static str,
 }
 
 pub struct RowView {
     pub label: String,
     pub path: String,
     pub trend: Option<String>,
+    /// The row's place in tree order, for the sorting script to go back to.
+    pub index: usize,
     pub depth: usize,
     pub is_cut: bool,
     /// Respondents as the release shows them (the largest count of the row's shown cells),
     /// or "hidden".
     pub n: String,
+    /// The response rate in whole percent, for sorting; empty where none is shown.
+    pub rate_sort: String,
     pub rate: String,
     pub cells: Vec<CellView>,
     pub profiles: Vec<String>,
@@ -84,6 +98,8 @@ impl HeatPage {
 #[template(path = "reports/heatmap.html")]
 pub struct HeatPage {
     css: &'static str,
+    /// The sorting script, served by the binary like the stylesheet.
+    script: &'static str,
     reader: Reader,
     wave: String,
     k: usize,
@@ -92,7 +108,7 @@ pub struct HeatPage {
     compares: Vec<Switch>,
     attributes: Vec<Switch>,
     legend: Vec<(&'static str, String)>,
-    scales: Vec<String>,
+    scales: Vec<ColumnView>,
     /// What the table holds, said to assistive technology.
     caption: String,
     profile_names: Vec<&'static str>,
@@ -149,32 +165,37 @@ fn cell_view(r: &HeatRow, how: Reading, range: (f64, f64)) -> CellView {
             text: "hidden".into(),
             delta: None,
             title: HIDDEN_WHY.into(),
+            sort: String::new(),
         };
     }
     let higher_is_better = how.dir == Direction::HigherIsBetter;
     // A banded figure (D9) is shown in words, coloured as the end of the scale it is near.
     let oriented = |g: f64| if higher_is_better { g } else { 1.0 - g };
-    let (text, goodness) = if how.favorable {
+    let (text, goodness, sort) = if how.favorable {
         match r.favorable_band {
-            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), 1.0),
-            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), 0.0),
+            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), 1.0, "+".into()),
+            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), 0.0, "-".into()),
             None => {
                 let p = r.favorable_pct.unwrap_or(0.0);
-                (format!("{p:.0}%"), p / 100.0)
+                (format!("{p:.0}%"), p / 100.0, format!("{p:.0}"))
             }
         }
     } else {
         match r.mean_band {
-            Some(MeanBand::AllOrNearlyAllHighest) => {
-                ("all or nearly all at the top".to_string(), oriented(1.0))
-            }
-            Some(MeanBand::AllOrNearlyAllLowest) => {
-                ("all or nearly all at the bottom".to_string(), oriented(0.0))
-            }
+            Some(MeanBand::AllOrNearlyAllHighest) => (
+                "all or nearly all at the top".to_string(),
+                oriented(1.0),
+                "+".into(),
+            ),
+            Some(MeanBand::AllOrNearlyAllLowest) => (
+                "all or nearly all at the bottom".to_string(),
+                oriented(0.0),
+                "-".into(),
+            ),
             None => {
                 let m = r.mean.unwrap_or(range.0);
                 let g = (m - range.0) / (range.1 - range.0).max(1.0);
-                (format!("{m:.2}"), oriented(g))
+                (format!("{m:.2}"), oriented(g), format!("{m:.2}"))
             }
         }
     };
@@ -204,6 +225,7 @@ fn cell_view(r: &HeatRow, how: Reading, range: (f64, f64)) -> CellView {
         title: cell_title(r),
         text,
         delta,
+        sort,
     }
 }
 
@@ -535,6 +557,11 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             .collect();
         // No trend link for the comparison rows: the trend page is per unit in scope.
         let shown_unit = !compared && key.cut.is_none() && ctx.respondents(key.unit).is_some();
+        let rate = key
+            .cut
+            .is_none()
+            .then(|| ctx.response_rate(key.unit))
+            .flatten();
         let prof = profiles.get(i);
         let row = RowView {
             label: if key.cut.is_none() {
@@ -544,17 +571,17 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             },
             trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
             path: unit_path,
+            index: i,
             // A unit's cut rows are indented under it.
             depth: d.saturating_sub(top_depth) + usize::from(key.cut.is_some()),
             is_cut: key.cut.is_some(),
             n: n.map_or_else(|| "hidden".into(), |n| n.to_string()),
-            rate: if key.cut.is_none() {
-                ctx.response_rate(key.unit)
-                    .map(|p| format!("{p:.0}%"))
-                    .unwrap_or_else(|| "–".into())
-            } else {
-                String::new()
+            rate: match rate {
+                Some(p) => format!("{p:.0}%"),
+                None if key.cut.is_none() => "–".into(),
+                None => String::new(),
             },
+            rate_sort: rate.map(|p| format!("{p:.0}")).unwrap_or_default(),
             cells,
             profiles: match prof {
                 Some(ProfileRow {
@@ -601,6 +628,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
     );
     HeatPage {
         css: REPORT_CSS_PATH,
+        script: HEATMAP_JS_PATH,
         reader,
         wave: rel.wave.clone(),
         k: rel.k,
@@ -615,9 +643,17 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             .iter()
             .enumerate()
             .map(|(s, id)| {
-                inst.scales
-                    .get(s)
-                    .map_or_else(|| id.clone(), |x| x.label.clone())
+                let scale = inst.scales.get(s);
+                let higher_is_worse =
+                    scale.is_some_and(|x| x.direction == Direction::HigherIsWorse);
+                ColumnView {
+                    label: scale.map_or_else(|| id.clone(), |x| x.label.clone()),
+                    worst_first: if higher_is_worse && !favorable {
+                        "desc"
+                    } else {
+                        "asc"
+                    },
+                }
             })
             .collect(),
         caption: format!(

@@ -1,6 +1,6 @@
 //! The heat map page as a reader sees it, on both databases: scale labels as headings,
 //! differences that say whether they are better or worse, cut rows that read as labels in
-//! their values' order, one table with an n column.
+//! their values' order, one table with an n column, sortable by a script of the binary's.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -440,6 +440,71 @@ fn one_table_with_a_visible_n_column() {
             }
             assert!(rows.iter().any(|r| r.n == "hidden"), "{backend:?} {who}");
             assert!(rows.iter().any(|r| r.n.parse::<u64>().is_ok()));
+        }
+    }
+}
+
+/// Sorting is a script the binary serves, allowed by the content security policy as a
+/// script of this origin and nothing else (no inline script); the page names it once.
+/// Headings say which way sorts the least healthy first, and each shown cell carries the
+/// figure it shows for sorting, a hidden one nothing.
+#[test]
+fn the_sorting_script_is_the_binarys_own_and_sorts_by_shown_figures() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let script = get(&app.url("/static/heatmap.js"), &As::Anonymous);
+        assert_eq!(script.status, 200, "{backend:?}");
+        assert_eq!(script.content_type(), "text/javascript; charset=utf-8");
+        assert!(script.body.contains("aria-sort"));
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        for query in ["", "?measure=favorable&attribute=tenure"] {
+            let page = get(&app.url(&format!("/reports/waves/W2{query}")), &cookie);
+            assert_eq!(page.status, 200, "{backend:?}");
+            let csp = page.header("content-security-policy").unwrap();
+            assert!(csp.contains("script-src 'self'"), "{csp}");
+            assert!(!csp.contains("unsafe"), "{csp}");
+            assert_eq!(page.body.matches("<script").count(), 1, "{backend:?}");
+            assert!(page
+                .body
+                .contains("<script src=\"/static/heatmap.js\" defer></script>"));
+            let sorts: Vec<&str> = page
+                .body
+                .split("<th scope=\"col\"")
+                .skip(1)
+                .filter_map(|th| attribute(th, "data-sort"))
+                .collect();
+            let favorable = !query.is_empty();
+            // Unit, n, response rate, then the scales in instrument order: exhaustion and
+            // cynicism (7th and 8th) are least healthy when high, except as favourable shares.
+            let mut expected = vec!["tree", "desc", "asc"];
+            for scale in 0..10 {
+                expected.push(if (6..8).contains(&scale) && !favorable {
+                    "desc"
+                } else {
+                    "asc"
+                });
+            }
+            assert_eq!(sorts, expected, "{backend:?} {query}");
+            let mut shown = 0;
+            let table = &page.body[page.body.find("<table class=\"heat\"").unwrap()..];
+            let table = &table[..table.find("</table>").unwrap()];
+            for td in table.split("<td ").skip(1) {
+                let td = format!("<td {}", &td[..td.find("</td>").unwrap()]);
+                let Some(status) = attribute(&td, "data-status") else {
+                    continue;
+                };
+                let v = attribute(&td, "data-v").unwrap();
+                let figure = text_of(&td[td.find('>').unwrap() + 1..]);
+                if status == "shown" && !figure.contains("nearly") {
+                    shown += 1;
+                    let figure = figure.split(' ').next().unwrap().trim_end_matches('%');
+                    assert_eq!(v, figure, "{backend:?}");
+                } else if status != "shown" {
+                    assert_eq!(v, "", "{backend:?}: a hidden cell sorts by nothing");
+                }
+            }
+            assert!(shown > 0);
         }
     }
 }
