@@ -508,3 +508,60 @@ fn the_sorting_script_is_the_binarys_own_and_sorts_by_shown_figures() {
         }
     }
 }
+
+/// WCAG's contrast ratio of two `#rrggbb` or `#rgb` colours.
+fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |hex: &str| {
+        let hex = hex.trim_start_matches('#');
+        let hex: String = if hex.len() == 3 {
+            hex.chars().flat_map(|c| [c, c]).collect()
+        } else {
+            hex.to_string()
+        };
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// The value of `property` in the stylesheet's one-line rule for `selector`.
+fn css_value<'a>(css: &'a str, selector: &str, property: &str) -> Option<&'a str> {
+    let rule = css
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{selector} {{")))?;
+    let at = rule.find(&format!("{property}:"))? + property.len() + 1;
+    rule[at..].split([';', '}']).next().map(str::trim)
+}
+
+/// Every text on a heat map colour, and every better/worse chip, reads at 4.5:1 or more
+/// (WCAG AA): white on the least healthy orange was 3.46:1 once.
+#[test]
+fn heat_map_text_has_at_least_aa_contrast_on_every_colour() {
+    let backend = backends()[0];
+    let f = fixture(backend);
+    let css = get(&f.app.url("/static/reports.css"), &As::Anonymous).body;
+    let body_text = css_value(&css, "body", "color").unwrap();
+    for class in [".c1", ".c2", ".c3", ".c4", ".c5"] {
+        let background = css_value(&css, class, "background").unwrap();
+        let text = css_value(&css, class, "color").unwrap_or(body_text);
+        let ratio = contrast(background, text);
+        assert!(
+            ratio >= 4.5,
+            "{class}: {text} on {background} is {ratio:.2}:1"
+        );
+    }
+    for chip in ["small.delta.better", "small.delta.worse"] {
+        let text = css_value(&css, chip, "color").unwrap();
+        let ratio = contrast("#fff", text);
+        assert!(ratio >= 4.5, "{chip}: {text} on white is {ratio:.2}:1");
+    }
+    assert!(contrast("#e66101", "#fff") < 4.5, "the check can fail");
+}

@@ -445,3 +445,76 @@ fn sort_the_heat_map_by_a_column() {
         );
     }
 }
+
+/// On a 390 px phone the heat map's page does not scroll sideways: only the table scrolls,
+/// inside its own box, with the headings and the unit names staying in view.
+#[test]
+fn the_heat_map_fits_a_phone() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    for backend in backends() {
+        let tag = format!("{backend:?}").to_lowercase();
+        let f = fixture(backend);
+        let app = &f.app;
+        browser
+            .runtime
+            .block_on(browser.client().set_window_size(390, 844))
+            .unwrap();
+        // A long address in the page header, as real ones are.
+        let email = "hr.analytics.lead@northwindtradingworldwide.example";
+        let added = app
+            .workspace
+            .ok(&["user", "add", "--email", email, "--role", "viewer"]);
+        let password = added
+            .lines()
+            .find_map(|l| l.strip_prefix("password (shown once): "))
+            .unwrap();
+        browser.go(&app.url("/login"));
+        browser.type_into(&browser.find("#email"), email);
+        browser.type_into(&browser.find("#password"), password);
+        browser.click(&browser.find("#sign-in"));
+        browser.wait_for_url("/reports");
+        for query in ["", "?measure=favorable&attribute=tenure"] {
+            browser.go(&app.url(&format!("/reports/waves/W2{query}")));
+            let seen = browser.run(
+                "const box = document.querySelector('.table-scroll');
+                 const unit = () => box.querySelector('tbody th[scope=row]').getBoundingClientRect().left;
+                 const before = unit();
+                 box.scrollLeft = 300;
+                 return { inner: window.innerWidth,
+                          page: document.documentElement.scrollWidth,
+                          width: document.documentElement.clientWidth,
+                          box: box.scrollWidth - box.clientWidth,
+                          scrolled: box.scrollLeft,
+                          moved: unit() - before,
+                          sticky: getComputedStyle(box.querySelector('thead th')).position };",
+            );
+            assert!(seen["inner"].as_u64().unwrap() <= 400, "{seen}");
+            assert!(
+                seen["page"].as_u64() <= seen["width"].as_u64(),
+                "{tag} {query}: the page scrolls sideways: {seen}"
+            );
+            assert!(
+                seen["box"].as_i64().unwrap() > 0,
+                "the table scrolls: {seen}"
+            );
+            assert!(seen["scrolled"].as_f64().unwrap() > 0.0, "{seen}");
+            assert!(
+                seen["moved"].as_f64().unwrap().abs() < 1.0,
+                "unit column sticky: {seen}"
+            );
+            assert_eq!(seen["sticky"], "sticky", "{seen}");
+            let name = if query.is_empty() {
+                ""
+            } else {
+                "-favourable-tenure"
+            };
+            browser.screenshot(&format!("{tag}-6-heatmap-phone{name}"));
+        }
+        browser
+            .runtime
+            .block_on(browser.client().set_window_size(1400, 1000))
+            .unwrap();
+    }
+}
