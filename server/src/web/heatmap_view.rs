@@ -107,7 +107,10 @@ pub struct HeatPage {
     measures: Vec<Switch>,
     compares: Vec<Switch>,
     attributes: Vec<Switch>,
-    legend: Vec<(&'static str, String)>,
+    /// The five colours, each with its name and the thresholds that give it.
+    legend: Vec<LegendEntry>,
+    /// Why a cell is hidden, as the hatched swatch's label.
+    hidden_legend: String,
     scales: Vec<ColumnView>,
     /// What the table holds, said to assistive technology.
     caption: String,
@@ -123,16 +126,43 @@ pub struct HeatPage {
     csv: String,
 }
 
-/// Five colour-blind-safe classes (orange = unhealthy ... blue = healthy, after PuOr) by the
-/// healthy share of the range.
-fn colour(goodness: f64) -> &'static str {
-    match goodness {
-        g if g < 0.35 => "c1",
-        g if g < 0.45 => "c2",
-        g if g < 0.55 => "c3",
-        g if g < 0.65 => "c4",
-        _ => "c5",
-    }
+/// The five colour classes (orange = least healthy ... purple = healthiest, after PuOr,
+/// colour-blind safe) with their names in the legend.
+const CLASSES: [(&str, &str); 5] = [
+    ("c1", "least healthy"),
+    ("c2", "less healthy"),
+    ("c3", "middle"),
+    ("c4", "healthier"),
+    ("c5", "healthiest"),
+];
+
+/// Where the colour changes, in percent of the way from the unhealthy end of the range to
+/// the healthy one: under 35% the first class, from 65% on the last.
+const STEPS: [i64; 4] = [35, 45, 55, 65];
+
+/// [`STEPS`] on the mean's scale, in hundredths of a point from the bottom of the answer
+/// scale up (2.40, 2.80, 3.20, 3.60 on a 1-5 scale).
+fn mean_steps(min: i32, max: i32) -> [i64; 4] {
+    let span = i64::from(max) - i64::from(min);
+    STEPS.map(|p| i64::from(min) * 100 + span * p)
+}
+
+fn class_at(steps_passed: usize) -> &'static str {
+    CLASSES.get(steps_passed).map_or("c3", |c| c.0)
+}
+
+/// The colour of a mean as the page shows it (in hundredths): where higher is better, each
+/// step reached is one class healthier; where higher is worse, each step not reached is.
+fn mean_class(hundredths: i64, steps: &[i64; 4], dir: Direction) -> &'static str {
+    class_at(match dir {
+        Direction::HigherIsBetter => steps.iter().filter(|&&t| hundredths >= t).count(),
+        Direction::HigherIsWorse => steps.iter().filter(|&&t| hundredths < t).count(),
+    })
+}
+
+/// The colour of a favourable share as the page shows it (whole percent).
+fn favorable_class(percent: i64) -> &'static str {
+    class_at(STEPS.iter().filter(|&&t| percent >= t).count())
 }
 
 /// Why a cell is hidden, in one wording for every reason: telling "fewer than k" from
@@ -155,9 +185,11 @@ struct Reading {
     /// The organisation's own rows: no difference from the organisation to show.
     is_root: bool,
     dir: Direction,
+    /// [`mean_steps`] of the answer scale.
+    steps: [i64; 4],
 }
 
-fn cell_view(r: &HeatRow, how: Reading, range: (f64, f64)) -> CellView {
+fn cell_view(r: &HeatRow, how: Reading) -> CellView {
     if r.status != CellStatus::Shown {
         return CellView {
             class: "hidden",
@@ -170,32 +202,41 @@ fn cell_view(r: &HeatRow, how: Reading, range: (f64, f64)) -> CellView {
     }
     let higher_is_better = how.dir == Direction::HigherIsBetter;
     // A banded figure (D9) is shown in words, coloured as the end of the scale it is near.
-    let oriented = |g: f64| if higher_is_better { g } else { 1.0 - g };
-    let (text, goodness, sort) = if how.favorable {
+    let end = |healthy: bool| if healthy { "c5" } else { "c1" };
+    // A figure is coloured as it is shown (rounded), so that the legend's thresholds hold.
+    let (text, class, sort) = if how.favorable {
         match r.favorable_band {
-            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), 1.0, "+".into()),
-            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), 0.0, "-".into()),
+            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), "c5", "+".into()),
+            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), "c1", "-".into()),
             None => {
-                let p = r.favorable_pct.unwrap_or(0.0);
-                (format!("{p:.0}%"), p / 100.0, format!("{p:.0}"))
+                let shown = format!("{:.0}", r.favorable_pct.unwrap_or(0.0));
+                let class = favorable_class(shown.parse().unwrap_or(0));
+                (format!("{shown}%"), class, shown)
             }
         }
     } else {
         match r.mean_band {
             Some(MeanBand::AllOrNearlyAllHighest) => (
                 "all or nearly all at the top".to_string(),
-                oriented(1.0),
+                end(higher_is_better),
                 "+".into(),
             ),
             Some(MeanBand::AllOrNearlyAllLowest) => (
                 "all or nearly all at the bottom".to_string(),
-                oriented(0.0),
+                end(!higher_is_better),
                 "-".into(),
             ),
             None => {
-                let m = r.mean.unwrap_or(range.0);
-                let g = (m - range.0) / (range.1 - range.0).max(1.0);
-                (format!("{m:.2}"), oriented(g), format!("{m:.2}"))
+                let shown = format!("{:.2}", r.mean.unwrap_or(0.0));
+                // Two decimals read back exactly.
+                let hundredths = shown
+                    .parse::<f64>()
+                    .map_or(0, |m| (m * 100.0).round() as i64);
+                (
+                    shown.clone(),
+                    mean_class(hundredths, &how.steps, how.dir),
+                    shown,
+                )
             }
         }
     };
@@ -220,13 +261,24 @@ fn cell_view(r: &HeatRow, how: Reading, range: (f64, f64)) -> CellView {
         d.map(|d| mean_delta(d, sig == Some(true), higher_is_better))
     };
     CellView {
-        class: colour(goodness),
+        class,
         status: "shown",
         title: cell_title(r),
         text,
         delta,
         sort,
     }
+}
+
+/// Hundredths as a figure with two decimals: 240 reads "2.40", -5 reads "-0.05".
+fn hundredths_text(h: i64) -> String {
+    let abs = h.unsigned_abs();
+    format!(
+        "{}{}.{:02}",
+        if h < 0 { "-" } else { "" },
+        abs / 100,
+        abs % 100
+    )
 }
 
 /// "better" or "worse" for a difference of this sign (after rounding), "" for none.
@@ -258,12 +310,10 @@ fn mean_delta(d: f64, significant: bool, higher_is_better: bool) -> DeltaView {
         Ordering::Less => "-",
         Ordering::Equal => "",
     };
-    let abs = hundredths.unsigned_abs();
     DeltaView {
         text: format!(
-            "{sign}{}.{:02}{}",
-            abs / 100,
-            abs % 100,
+            "{sign}{}{}",
+            hundredths_text(hundredths.abs()),
             if significant { "*" } else { "" }
         ),
         meaning: meaning(hundredths.cmp(&0), higher_is_better),
@@ -423,6 +473,75 @@ fn ordered_keys(rel: &Release, keys: Vec<CellKey>) -> Vec<CellKey> {
     out
 }
 
+/// One colour of the legend.
+pub struct LegendEntry {
+    pub class: &'static str,
+    pub name: &'static str,
+    /// The figures that get this colour.
+    pub detail: String,
+}
+
+/// The legend of the five colours, with the thresholds that decide them: favourable shares
+/// in whole percent, means in hundredths on the answer scale, read the other way round on
+/// the scales where higher is worse.
+fn legend(favorable: bool, inst: &survey_engine::instrument::Instrument) -> Vec<LegendEntry> {
+    let entry = |i: usize, detail: String| LegendEntry {
+        class: CLASSES[i].0,
+        name: CLASSES[i].1,
+        detail,
+    };
+    if favorable {
+        let percent = |p: i64| format!("{p}%");
+        return (0..CLASSES.len())
+            .map(|i| {
+                let detail = match i {
+                    0 => format!("under {} favourable", percent(STEPS[0])),
+                    4 => format!("{} favourable or more", percent(STEPS[3])),
+                    _ => format!(
+                        "{}–{} favourable",
+                        percent(STEPS[i - 1]),
+                        percent(STEPS[i] - 1)
+                    ),
+                };
+                entry(i, detail)
+            })
+            .collect();
+    }
+    let steps = mean_steps(inst.response_scale.min, inst.response_scale.max);
+    let f = |h: i64| hundredths_text(h);
+    // The means of each class where higher is better, from the least healthy up.
+    let up: Vec<String> = (0..CLASSES.len())
+        .map(|i| match i {
+            0 => format!("below {}", f(steps[0])),
+            4 => format!("{} or more", f(steps[3])),
+            _ => format!("{}–{}", f(steps[i - 1]), f(steps[i] - 1)),
+        })
+        .collect();
+    let worse: Vec<&str> = inst
+        .scales
+        .iter()
+        .filter(|s| s.direction == Direction::HigherIsWorse)
+        .map(|s| s.label.as_str())
+        .collect();
+    let any_better = inst
+        .scales
+        .iter()
+        .any(|s| s.direction == Direction::HigherIsBetter);
+    (0..CLASSES.len())
+        .map(|i| {
+            let (on_better, on_worse) = (&up[i], &up[CLASSES.len() - 1 - i]);
+            let detail = if worse.is_empty() || on_better == on_worse {
+                format!("mean {on_better}")
+            } else if !any_better {
+                format!("mean {on_worse}")
+            } else {
+                format!("mean {on_better}; on {} {on_worse}", list(&worse))
+            };
+            entry(i, detail)
+        })
+        .collect()
+}
+
 /// The heat map of one read (wave, scope, cut) as the page shows it.
 pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPage {
     let ctx = &r.ctx;
@@ -494,10 +613,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         )
     }));
     let inst = &ctx.current.instrument;
-    let range = (
-        f64::from(inst.response_scale.min),
-        f64::from(inst.response_scale.max),
-    );
+    let steps = mean_steps(inst.response_scale.min, inst.response_scale.max);
     // A reader narrowed to a subtree sees the organisation's rows first, for comparison.
     let comparison = ctx.comparison(&r.scope, r.attribute);
     let keys = ordered_keys(rel, ctx.export_rows(&r.scope, r.attribute));
@@ -551,8 +667,9 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                     vs_prev,
                     is_root: key.unit == 0,
                     dir,
+                    steps,
                 };
-                cell_view(rec, how, range)
+                cell_view(rec, how)
             })
             .collect();
         // No trend link for the comparison rows: the trend page is per unit in scope.
@@ -601,25 +718,6 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             g.rows.push(row);
         }
     }
-    let legend = if favorable {
-        vec![
-            ("c1", "under 35% favorable".to_string()),
-            ("c2", "35–45%".into()),
-            ("c3", "45–55%".into()),
-            ("c4", "55–65%".into()),
-            ("c5", "65% or more".into()),
-            ("hidden", format!("hidden: {}", hidden_why(rel.k))),
-        ]
-    } else {
-        vec![
-            ("c1", "least healthy".to_string()),
-            ("c2", "".into()),
-            ("c3", "middle of the scale".into()),
-            ("c4", "".into()),
-            ("c5", "healthiest".into()),
-            ("hidden", format!("hidden: {}", hidden_why(rel.k))),
-        ]
-    };
     let csv = format!(
         "/api/v1/waves/{}/heatmap.csv{}",
         enc(wave),
@@ -636,7 +734,8 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         measures,
         compares,
         attributes,
-        legend,
+        legend: legend(favorable, inst),
+        hidden_legend: format!("hidden: {}", hidden_why(rel.k)),
         // Labels, as the printable report has them, not ids.
         scales: rel
             .scales
@@ -787,6 +886,41 @@ mod tests {
         assert_eq!(attribute_label("tenure"), "Tenure");
         assert_eq!(attribute_label("ägypten"), "Ägypten");
         assert_eq!(attribute_label(""), "");
+    }
+
+    #[test]
+    fn colours_change_at_the_legends_thresholds() {
+        let steps = mean_steps(1, 5);
+        assert_eq!(steps, [240, 280, 320, 360]);
+        let better = |h| mean_class(h, &steps, Direction::HigherIsBetter);
+        let worse = |h| mean_class(h, &steps, Direction::HigherIsWorse);
+        let cases = [
+            (100, "c1", "c5"),
+            (239, "c1", "c5"),
+            (240, "c2", "c4"),
+            (279, "c2", "c4"),
+            (280, "c3", "c3"),
+            (319, "c3", "c3"),
+            (320, "c4", "c2"),
+            (359, "c4", "c2"),
+            (360, "c5", "c1"),
+            (500, "c5", "c1"),
+        ];
+        for (h, up, down) in cases {
+            assert_eq!((better(h), worse(h)), (up, down), "{h}");
+        }
+        assert_eq!(mean_steps(0, 10), [350, 450, 550, 650]);
+        let shares = [
+            (0, "c1"),
+            (34, "c1"),
+            (35, "c2"),
+            (54, "c3"),
+            (64, "c4"),
+            (65, "c5"),
+        ];
+        for (p, class) in shares {
+            assert_eq!(favorable_class(p), class, "{p}");
+        }
     }
 
     #[test]

@@ -78,6 +78,8 @@ fn headings(body: &str) -> Vec<String> {
 #[derive(Debug)]
 struct PageCell {
     status: String,
+    /// The colour class ("c1" ... "c5", "hidden").
+    class: String,
     /// The cell's figure (its first line).
     figure: String,
     /// The small figure's class ("delta", "delta better", ...) and text, if any.
@@ -135,6 +137,7 @@ fn heat_rows(body: &str) -> Vec<PageRow> {
                     };
                     PageCell {
                         status: attribute(&td, "data-status").unwrap().to_string(),
+                        class: attribute(&td, "class").unwrap_or_default().to_string(),
                         figure,
                         delta,
                     }
@@ -564,4 +567,97 @@ fn heat_map_text_has_at_least_aa_contrast_on_every_colour() {
         assert!(ratio >= 4.5, "{chip}: {text} on white is {ratio:.2}:1");
     }
     assert!(contrast("#e66101", "#fff") < 4.5, "the check can fail");
+}
+
+/// Every colour of the legend is named and says which figures get it, and every shown cell
+/// has the colour its figure and its scale's direction give under those thresholds (means
+/// as shown, on the 1-5 scale: 2.40, 2.80, 3.20, 3.60, the other way round on exhaustion
+/// and cynicism; favourable shares: 35%, 45%, 55%, 65%).
+#[test]
+fn the_legend_gives_every_colour_with_its_thresholds() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        for (query, favorable) in [
+            ("?attribute=tenure", false),
+            ("?measure=favorable&attribute=tenure", true),
+        ] {
+            let page = get(&app.url(&format!("/reports/waves/W2{query}")), &cookie);
+            let legend = &page.body[page.body.find("<ul class=\"legend\"").unwrap()..];
+            let legend = &legend[..legend.find("</ul>").unwrap()];
+            let swatches: Vec<String> = legend
+                .split("<li>")
+                .skip(1)
+                .filter(|li| li.contains("swatch"))
+                .map(|li| text_of(&format!("<li>{li}")).replace(" :", ":"))
+                .collect();
+            let expected: [&str; 6] = if favorable {
+                [
+                    "least healthy: under 35% favourable",
+                    "less healthy: 35%–44% favourable",
+                    "middle: 45%–54% favourable",
+                    "healthier: 55%–64% favourable",
+                    "healthiest: 65% favourable or more",
+                    "hidden: fewer than 3 people answered",
+                ]
+            } else {
+                [
+                    "least healthy: mean below 2.40; on Exhaustion and Cynicism 3.60 or more",
+                    "less healthy: mean 2.40–2.79; on Exhaustion and Cynicism 3.20–3.59",
+                    "middle: mean 2.80–3.19",
+                    "healthier: mean 3.20–3.59; on Exhaustion and Cynicism 2.40–2.79",
+                    "healthiest: mean 3.60 or more; on Exhaustion and Cynicism below 2.40",
+                    "hidden: fewer than 3 people answered",
+                ]
+            };
+            assert_eq!(swatches.len(), expected.len(), "{backend:?}: {swatches:?}");
+            for (got, want) in swatches.iter().zip(expected) {
+                assert!(
+                    got.starts_with(want),
+                    "{backend:?}: {got:?} is not {want:?}"
+                );
+            }
+            // Each shown figure's colour, from the thresholds above.
+            let heads = headings(&page.body);
+            let mut checked = 0;
+            for row in heat_rows(&page.body) {
+                for (cell, heading) in row.cells.iter().zip(&heads[3..]) {
+                    let class = cell.class.as_str();
+                    if cell.status != "shown" {
+                        assert_eq!(class, "hidden");
+                        continue;
+                    }
+                    if cell.figure.contains("nearly") {
+                        assert!(class == "c1" || class == "c5", "{cell:?}");
+                        continue;
+                    }
+                    let steps_reached = if favorable {
+                        let p: i64 = cell.figure.trim_end_matches('%').parse().unwrap();
+                        [35, 45, 55, 65].iter().filter(|&&t| p >= t).count()
+                    } else {
+                        let m: f64 = cell.figure.parse().unwrap();
+                        let h = (m * 100.0).round() as i64;
+                        let up = [240, 280, 320, 360].iter().filter(|&&t| h >= t).count();
+                        let worse =
+                            heading.starts_with("Exhaustion") || heading.starts_with("Cynicism");
+                        if worse {
+                            4 - up
+                        } else {
+                            up
+                        }
+                    };
+                    assert_eq!(
+                        class,
+                        format!("c{}", steps_reached + 1),
+                        "{backend:?} {} {heading}: {}",
+                        row.label,
+                        cell.figure
+                    );
+                    checked += 1;
+                }
+            }
+            assert!(checked > 10, "{backend:?}: {checked}");
+        }
+    }
 }
