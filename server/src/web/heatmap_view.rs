@@ -808,8 +808,9 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 )
             };
             format!(
-                "“better” and “worse” say what a difference means: {which}; “0.00” or \
-                 “0 pts”: no difference once rounded"
+                "“better” and “worse” say what a difference means: {which}; “{}”: no \
+                 difference once rounded",
+                if favorable { "0 pts" } else { "0.00" }
             )
         },
         items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,

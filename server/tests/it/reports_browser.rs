@@ -427,11 +427,15 @@ fn sort_the_heat_map_by_a_column() {
         assert_eq!(browser.attribute(&heading, "aria-sort"), "descending");
         let sorted = rows_by(&browser, "Exhaustion");
         check_sorted(&sorted, true);
-        assert_ne!(sorted, tree, "{tag}: the order changed");
         browser.screenshot(&format!("{tag}-5-heatmap-sorted"));
         browser.click(&button);
         assert_eq!(browser.attribute(&heading, "aria-sort"), "ascending");
-        check_sorted(&rows_by(&browser, "Exhaustion"), false);
+        let reversed = rows_by(&browser, "Exhaustion");
+        check_sorted(&reversed, false);
+        // The fixture's answers go to people in link order, so the tree order may happen to
+        // be sorted one way; it cannot be both.
+        assert!(sorted != tree || reversed != tree, "{tag}: nothing moved");
+        assert_ne!(sorted, reversed, "{tag}");
         // "Answered (n)" sorts the largest first.
         let n = browser.find("table.heat thead th:nth-child(2) button");
         browser.click(&n);
