@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::client::TrustedProxies;
 use super::error::PageError;
-use super::{AppState, REPORT_CSS, REPORT_CSS_PATH};
+use super::{AppState, HEATMAP_JS, HEATMAP_JS_PATH, REPORT_CSS, REPORT_CSS_PATH};
 use crate::auth::password::PasswordChecks;
 use crate::auth::session::{self, Session, SessionKey};
 use crate::auth::throttle::{LoginThrottle, Refused};
@@ -52,7 +52,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
-        .route(REPORT_CSS_PATH, web::get().to(stylesheet));
+        .route(REPORT_CSS_PATH, web::get().to(stylesheet))
+        .route(HEATMAP_JS_PATH, web::get().to(script));
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -60,6 +61,13 @@ async fn stylesheet() -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(REPORT_CSS)
+}
+
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(HEATMAP_JS)
 }
 
 pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {

@@ -1,6 +1,8 @@
 //! The heat map page's view model: from a reader's cut of the release to the rows, cells,
 //! switches and legend the template shows.
 
+use std::cmp::Ordering;
+
 use askama::Template;
 use serde::Deserialize;
 use survey_engine::instrument::Direction;
@@ -8,10 +10,11 @@ use survey_engine::instrument::Direction;
 use super::access::Reader;
 use super::enc;
 use super::reports_api::Read;
-use super::REPORT_CSS_PATH;
+use super::{HEATMAP_JS_PATH, REPORT_CSS_PATH};
 use crate::reports::Context;
 use survey_engine::bands::{Band, MeanBand};
-use survey_engine::disclosure::CellStatus;
+use survey_engine::disclosure::{CellKey, CellStatus};
+use survey_engine::release::Release;
 use survey_engine::report::{HeatRow, ProfileRow};
 
 #[derive(Deserialize, Default)]
@@ -28,20 +31,45 @@ pub struct Switch {
     pub current: bool,
 }
 
+/// The small figure under a cell: a difference, and what it means on the cell's scale.
+pub struct DeltaView {
+    pub text: String,
+    /// "better" or "worse" (the class, and the word shown beside the figure), empty for a
+    /// difference that rounds to zero.
+    pub meaning: &'static str,
+}
+
 pub struct CellView {
     pub class: &'static str,
     pub status: &'static str,
     pub text: String,
-    pub delta: String,
+    pub delta: Option<DeltaView>,
     pub title: String,
+    /// What the sorting script orders by: the figure as shown, "+" or "-" for a band at the
+    /// top or the bottom, empty for a hidden cell (always last).
+    pub sort: String,
+}
+
+/// A scale's column heading.
+pub struct ColumnView {
+    pub label: String,
+    /// The first sort of the column puts the least healthy first: "asc" or "desc".
+    pub worst_first: &'static str,
 }
 
 pub struct RowView {
     pub label: String,
     pub path: String,
     pub trend: Option<String>,
+    /// The row's place in tree order, for the sorting script to go back to.
+    pub index: usize,
     pub depth: usize,
     pub is_cut: bool,
+    /// Respondents as the release shows them (the largest count of the row's shown cells),
+    /// or "hidden".
+    pub n: String,
+    /// The response rate in whole percent, for sorting; empty where none is shown.
+    pub rate_sort: String,
     pub rate: String,
     pub cells: Vec<CellView>,
     pub profiles: Vec<String>,
@@ -52,15 +80,26 @@ pub struct RowView {
     pub profile_hidden: String,
 }
 
+/// The rows of one top-level unit, its own row first; or, for a reader narrowed to a
+/// subtree, the organisation's rows with a title saying they are there for comparison.
 pub struct GroupView {
-    pub title: String,
+    pub title: Option<String>,
     pub rows: Vec<RowView>,
+}
+
+impl HeatPage {
+    /// The heat map's columns: unit, n, response rate and the scales.
+    pub fn width(&self) -> usize {
+        self.scales.len() + 3
+    }
 }
 
 #[derive(Template)]
 #[template(path = "reports/heatmap.html")]
 pub struct HeatPage {
     css: &'static str,
+    /// The sorting script, served by the binary like the stylesheet.
+    script: &'static str,
     reader: Reader,
     wave: String,
     k: usize,
@@ -68,28 +107,62 @@ pub struct HeatPage {
     measures: Vec<Switch>,
     compares: Vec<Switch>,
     attributes: Vec<Switch>,
-    legend: Vec<(&'static str, String)>,
-    scales: Vec<String>,
+    /// The five colours, each with its name and the thresholds that give it.
+    legend: Vec<LegendEntry>,
+    /// Why a cell is hidden, as the hatched swatch's label.
+    hidden_legend: String,
+    scales: Vec<ColumnView>,
+    /// What the table holds, said to assistive technology.
+    caption: String,
     profile_names: Vec<&'static str>,
     groups: Vec<GroupView>,
     print: String,
     /// What the small figure under each cell is.
     delta_note: String,
+    /// How the small figures' colours and words read.
+    delta_meaning: String,
     /// The question-by-question page of the unit in view.
     items: String,
     csv: String,
 }
 
-/// Five colour-blind-safe classes (orange = unhealthy ... blue = healthy, after PuOr) by the
-/// healthy share of the range.
-fn colour(goodness: f64) -> &'static str {
-    match goodness {
-        g if g < 0.35 => "c1",
-        g if g < 0.45 => "c2",
-        g if g < 0.55 => "c3",
-        g if g < 0.65 => "c4",
-        _ => "c5",
-    }
+/// The five colour classes (orange = least healthy ... purple = healthiest, after PuOr,
+/// colour-blind safe) with their names in the legend.
+const CLASSES: [(&str, &str); 5] = [
+    ("c1", "least healthy"),
+    ("c2", "less healthy"),
+    ("c3", "middle"),
+    ("c4", "healthier"),
+    ("c5", "healthiest"),
+];
+
+/// Where the colour changes, in percent of the way from the unhealthy end of the range to
+/// the healthy one: under 35% the first class, from 65% on the last.
+const STEPS: [i64; 4] = [35, 45, 55, 65];
+
+/// [`STEPS`] on the mean's scale, in hundredths of a point from the bottom of the answer
+/// scale up (2.40, 2.80, 3.20, 3.60 on a 1-5 scale).
+fn mean_steps(min: i32, max: i32) -> [i64; 4] {
+    let span = i64::from(max) - i64::from(min);
+    STEPS.map(|p| i64::from(min) * 100 + span * p)
+}
+
+fn class_at(steps_passed: usize) -> &'static str {
+    CLASSES.get(steps_passed).map_or("c3", |c| c.0)
+}
+
+/// The colour of a mean as the page shows it (in hundredths): where higher is better, each
+/// step reached is one class healthier; where higher is worse, each step not reached is.
+fn mean_class(hundredths: i64, steps: &[i64; 4], dir: Direction) -> &'static str {
+    class_at(match dir {
+        Direction::HigherIsBetter => steps.iter().filter(|&&t| hundredths >= t).count(),
+        Direction::HigherIsWorse => steps.iter().filter(|&&t| hundredths < t).count(),
+    })
+}
+
+/// The colour of a favourable share as the page shows it (whole percent).
+fn favorable_class(percent: i64) -> &'static str {
+    class_at(STEPS.iter().filter(|&&t| percent >= t).count())
 }
 
 /// Why a cell is hidden, in one wording for every reason: telling "fewer than k" from
@@ -104,105 +177,146 @@ pub fn hidden_why(k: usize) -> String {
     )
 }
 
-fn cell_view(
-    r: &HeatRow,
+/// How a cell is read: which figure, against what, on which kind of scale.
+#[derive(Clone, Copy)]
+struct Reading {
     favorable: bool,
     vs_prev: bool,
+    /// The organisation's own rows: no difference from the organisation to show.
+    is_root: bool,
     dir: Direction,
-    range: (f64, f64),
-) -> CellView {
+    /// [`mean_steps`] of the answer scale.
+    steps: [i64; 4],
+}
+
+fn cell_view(r: &HeatRow, how: Reading) -> CellView {
     if r.status != CellStatus::Shown {
         return CellView {
             class: "hidden",
             status: r.status.as_str(),
             text: "hidden".into(),
-            delta: String::new(),
+            delta: None,
             title: HIDDEN_WHY.into(),
+            sort: String::new(),
         };
     }
+    let higher_is_better = how.dir == Direction::HigherIsBetter;
     // A banded figure (D9) is shown in words, coloured as the end of the scale it is near.
-    let oriented = |g: f64| {
-        if dir == Direction::HigherIsBetter {
-            g
-        } else {
-            1.0 - g
-        }
-    };
-    let (text, goodness) = if favorable {
+    let end = |healthy: bool| if healthy { "c5" } else { "c1" };
+    // A figure is coloured as it is shown (rounded), so that the legend's thresholds hold.
+    let (text, class, sort) = if how.favorable {
         match r.favorable_band {
-            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), 1.0),
-            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), 0.0),
+            Some(b @ Band::AllOrNearlyAll) => (b.label().to_string(), "c5", "+".into()),
+            Some(b @ Band::NoneOrNearlyNone) => (b.label().to_string(), "c1", "-".into()),
             None => {
-                let p = r.favorable_pct.unwrap_or(0.0);
-                (format!("{p:.0}%"), p / 100.0)
+                let shown = format!("{:.0}", r.favorable_pct.unwrap_or(0.0));
+                let class = favorable_class(shown.parse().unwrap_or(0));
+                (format!("{shown}%"), class, shown)
             }
         }
     } else {
         match r.mean_band {
-            Some(MeanBand::AllOrNearlyAllHighest) => {
-                ("all or nearly all at the top".to_string(), oriented(1.0))
-            }
-            Some(MeanBand::AllOrNearlyAllLowest) => {
-                ("all or nearly all at the bottom".to_string(), oriented(0.0))
-            }
+            Some(MeanBand::AllOrNearlyAllHighest) => (
+                "all or nearly all at the top".to_string(),
+                end(higher_is_better),
+                "+".into(),
+            ),
+            Some(MeanBand::AllOrNearlyAllLowest) => (
+                "all or nearly all at the bottom".to_string(),
+                end(!higher_is_better),
+                "-".into(),
+            ),
             None => {
-                let m = r.mean.unwrap_or(range.0);
-                let g = (m - range.0) / (range.1 - range.0).max(1.0);
-                (format!("{m:.2}"), oriented(g))
+                let shown = format!("{:.2}", r.mean.unwrap_or(0.0));
+                // Two decimals read back exactly.
+                let hundredths = shown
+                    .parse::<f64>()
+                    .map_or(0, |m| (m * 100.0).round() as i64);
+                (
+                    shown.clone(),
+                    mean_class(hundredths, &how.steps, how.dir),
+                    shown,
+                )
             }
         }
     };
-    let delta = if favorable {
-        // The favourable view compares shares: percentage points, no mean test.
-        let points = if vs_prev {
+    let delta = if how.is_root && !how.vs_prev {
+        // The organisation against itself: always zero, so nothing to read.
+        None
+    } else if how.favorable {
+        // The favourable view compares shares: percentage points, no mean test. A larger
+        // favourable share is the healthier one on every scale.
+        let points = if how.vs_prev {
             r.delta_prev_points
         } else {
             r.delta_org_points
         };
-        match points {
-            Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
-                points_text(d)
-            }
-            _ => String::new(),
-        }
+        points.map(points_delta)
     } else {
-        mean_delta_text(r, vs_prev)
+        let (d, sig) = if how.vs_prev {
+            (r.delta_prev, r.significant_prev)
+        } else {
+            (r.delta_org, r.significant)
+        };
+        d.map(|d| mean_delta(d, sig == Some(true), higher_is_better))
     };
     CellView {
-        class: colour(goodness),
+        class,
         status: "shown",
         title: cell_title(r),
         text,
         delta,
+        sort,
+    }
+}
+
+/// Hundredths as a figure with two decimals: 240 reads "2.40", -5 reads "-0.05".
+fn hundredths_text(h: i64) -> String {
+    let abs = h.unsigned_abs();
+    format!(
+        "{}{}.{:02}",
+        if h < 0 { "-" } else { "" },
+        abs / 100,
+        abs % 100
+    )
+}
+
+/// "better" or "worse" for a difference of this sign (after rounding), "" for none.
+fn meaning(sign: Ordering, higher_is_better: bool) -> &'static str {
+    match (sign, higher_is_better) {
+        (Ordering::Equal, _) => "",
+        (Ordering::Greater, true) | (Ordering::Less, false) => "better",
+        _ => "worse",
     }
 }
 
 /// A difference in percentage points, whole points: "+5 pts", "-3 pts", and "0 pts" for one
-/// that rounds to zero (never "-0").
-fn points_text(d: f64) -> String {
-    let d = d.round();
-    let d = if d == 0.0 { 0.0 } else { d };
-    format!("{}{d:.0} pts", if d > 0.0 { "+" } else { "" })
+/// that rounds to zero (never "-0"). More favourable answers are better.
+fn points_delta(d: f64) -> DeltaView {
+    let points = d.round() as i64;
+    DeltaView {
+        text: format!("{}{points} pts", if points > 0 { "+" } else { "" }),
+        meaning: meaning(points.cmp(&0), true),
+    }
 }
 
-/// The mean difference under a cell, with `*` when significant.
-fn mean_delta_text(r: &HeatRow, vs_prev: bool) -> String {
-    let (delta, sig) = if vs_prev {
-        (r.delta_prev, r.significant_prev)
-    } else {
-        (r.delta_org, r.significant)
+/// A mean difference with two decimals and `*` when significant: "+0.39*", "-0.12", and
+/// "0.00" for one that rounds to zero (never "-0.00" or "+0.00"), better or worse by the
+/// scale's direction.
+fn mean_delta(d: f64, significant: bool, higher_is_better: bool) -> DeltaView {
+    let hundredths = (d * 100.0).round() as i64;
+    let sign = match hundredths.cmp(&0) {
+        Ordering::Greater => "+",
+        Ordering::Less => "-",
+        Ordering::Equal => "",
     };
-    match delta {
-        Some(d) if !(r.cut.is_empty() && !vs_prev && d == 0.0 && r.significant.is_none()) => {
-            // A difference that rounds to zero reads "0.00", not "-0.00" or "+0.00".
-            let d = if (d * 100.0).round() == 0.0 { 0.0 } else { d };
-            format!(
-                "{}{d:.2}{}",
-                if d > 0.0 { "+" } else { "" },
-                if sig == Some(true) { "*" } else { "" }
-            )
-        }
-        _ => String::new(),
+    DeltaView {
+        text: format!(
+            "{sign}{}{}",
+            hundredths_text(hundredths.abs()),
+            if significant { "*" } else { "" }
+        ),
+        meaning: meaning(hundredths.cmp(&0), higher_is_better),
     }
 }
 
@@ -248,6 +362,184 @@ fn switch(base: &str, q: &[(&str, Option<&str>)], label: &str, current: bool) ->
         },
         current,
     }
+}
+
+/// An attribute's name as a label: "tenure" reads "Tenure".
+pub fn attribute_label(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A cut row's label: "Tenure: 1-3y", with the value as the roster gives it.
+fn cut_label(rel: &Release, key: CellKey) -> String {
+    let named = key.cut.and_then(|(a, v)| {
+        let attr = rel.attributes.get(a)?;
+        Some((attr, attr.values.get(v)?))
+    });
+    match named {
+        Some((attr, value)) => format!("{}: {value}", attribute_label(&attr.name)),
+        None => rel.cut_label(key),
+    }
+}
+
+/// Where a value sits among amounts: the first number it names, and whether it means below
+/// it ("<1y", "under 1 year"), the number itself ("1-3y"), or above it ("10y+", "over 10");
+/// `None` for a value without a number.
+fn amount(value: &str) -> Option<(f64, i8)> {
+    let lower = value.to_lowercase();
+    let start = lower.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = lower[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let digits = digits.trim_end_matches('.');
+    let number = digits.parse::<f64>().ok()?;
+    let (before, after) = (&lower[..start], &lower[start + digits.len()..]);
+    let below = ["<", "under", "less than", "below", "fewer than", "up to"];
+    let above = [">", "over", "more than", "above", "at least"];
+    let side = if below.iter().any(|w| before.contains(w)) || after.contains("or less") {
+        -1
+    } else if above.iter().any(|w| before.contains(w))
+        || after.contains('+')
+        || after.contains("or more")
+    {
+        1
+    } else {
+        0
+    };
+    Some((number, side))
+}
+
+/// The order a reader expects an attribute's values in: values that name amounts by the
+/// amount ("<1y", "1-3y", "3-10y", "10y+"), then the others by their text, ignoring case.
+/// The roster declares no order of its own, and the release keeps values sorted as text.
+pub fn natural_order(values: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&values[a], &values[b]);
+        let by_amount = match (amount(x), amount(y)) {
+            (Some((nx, sx)), Some((ny, sy))) => nx.total_cmp(&ny).then(sx.cmp(&sy)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        by_amount
+            .then_with(|| x.to_lowercase().cmp(&y.to_lowercase()))
+            .then_with(|| x.cmp(y))
+    });
+    order
+}
+
+/// `keys` (a unit's row, then its cut rows) with each unit's cut rows in their values'
+/// natural order.
+fn ordered_keys(rel: &Release, keys: Vec<CellKey>) -> Vec<CellKey> {
+    let places: Vec<Vec<usize>> = rel
+        .attributes
+        .iter()
+        .map(|a| {
+            let mut place = vec![0; a.values.len()];
+            for (at, v) in natural_order(&a.values).into_iter().enumerate() {
+                if let Some(p) = place.get_mut(v) {
+                    *p = at;
+                }
+            }
+            place
+        })
+        .collect();
+    let place = |key: &CellKey| {
+        key.cut.map(|(a, v)| {
+            (
+                a,
+                places.get(a).and_then(|p| p.get(v)).copied().unwrap_or(v),
+            )
+        })
+    };
+    let mut out = Vec::with_capacity(keys.len());
+    let mut cuts = Vec::new();
+    for key in keys {
+        if key.cut.is_none() {
+            cuts.sort_by_key(place);
+            out.append(&mut cuts);
+            out.push(key);
+        } else {
+            cuts.push(key);
+        }
+    }
+    cuts.sort_by_key(place);
+    out.append(&mut cuts);
+    out
+}
+
+/// One colour of the legend.
+pub struct LegendEntry {
+    pub class: &'static str,
+    pub name: &'static str,
+    /// The figures that get this colour.
+    pub detail: String,
+}
+
+/// The legend of the five colours, with the thresholds that decide them: favourable shares
+/// in whole percent, means in hundredths on the answer scale, read the other way round on
+/// the scales where higher is worse.
+fn legend(favorable: bool, inst: &survey_engine::instrument::Instrument) -> Vec<LegendEntry> {
+    let entry = |i: usize, detail: String| LegendEntry {
+        class: CLASSES[i].0,
+        name: CLASSES[i].1,
+        detail,
+    };
+    if favorable {
+        let percent = |p: i64| format!("{p}%");
+        return (0..CLASSES.len())
+            .map(|i| {
+                let detail = match i {
+                    0 => format!("under {} favourable", percent(STEPS[0])),
+                    4 => format!("{} favourable or more", percent(STEPS[3])),
+                    _ => format!(
+                        "{}–{} favourable",
+                        percent(STEPS[i - 1]),
+                        percent(STEPS[i] - 1)
+                    ),
+                };
+                entry(i, detail)
+            })
+            .collect();
+    }
+    let steps = mean_steps(inst.response_scale.min, inst.response_scale.max);
+    let f = |h: i64| hundredths_text(h);
+    // The means of each class where higher is better, from the least healthy up.
+    let up: Vec<String> = (0..CLASSES.len())
+        .map(|i| match i {
+            0 => format!("below {}", f(steps[0])),
+            4 => format!("{} or more", f(steps[3])),
+            _ => format!("{}–{}", f(steps[i - 1]), f(steps[i] - 1)),
+        })
+        .collect();
+    let worse: Vec<&str> = inst
+        .scales
+        .iter()
+        .filter(|s| s.direction == Direction::HigherIsWorse)
+        .map(|s| s.label.as_str())
+        .collect();
+    let any_better = inst
+        .scales
+        .iter()
+        .any(|s| s.direction == Direction::HigherIsBetter);
+    (0..CLASSES.len())
+        .map(|i| {
+            let (on_better, on_worse) = (&up[i], &up[CLASSES.len() - 1 - i]);
+            let detail = if worse.is_empty() || on_better == on_worse {
+                format!("mean {on_better}")
+            } else if !any_better {
+                format!("mean {on_worse}")
+            } else {
+                format!("mean {on_better}; on {} {on_worse}", list(&worse))
+            };
+            entry(i, detail)
+        })
+        .collect()
 }
 
 /// The heat map of one read (wave, scope, cut) as the page shows it.
@@ -316,18 +608,15 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 ("attribute", Some(&at.name)),
                 ("unit", u),
             ],
-            &format!("by {}", at.name),
+            &attribute_label(&at.name),
             a == Some(at.name.as_str()),
         )
     }));
     let inst = &ctx.current.instrument;
-    let range = (
-        f64::from(inst.response_scale.min),
-        f64::from(inst.response_scale.max),
-    );
+    let steps = mean_steps(inst.response_scale.min, inst.response_scale.max);
     // A reader narrowed to a subtree sees the organisation's rows first, for comparison.
     let comparison = ctx.comparison(&r.scope, r.attribute);
-    let keys = ctx.export_rows(&r.scope, r.attribute);
+    let keys = ordered_keys(rel, ctx.export_rows(&r.scope, r.attribute));
     let records = ctx.heat_rows_of(&keys);
     let profiles = ctx.profile_rows_of(&keys);
     let n_scales = rel.scales.len().max(1);
@@ -346,53 +635,70 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         let unit_path = rel.tree.path(key.unit);
         if i == 0 && compared {
             groups.push(GroupView {
-                title: format!("{unit_path}: the whole organisation, for comparison"),
+                title: Some(format!(
+                    "{unit_path}: the whole organisation, for comparison"
+                )),
                 rows: Vec::new(),
             });
         }
         if i == comparison.len() || (!compared && key.cut.is_none() && d == top_depth + 1) {
             groups.push(GroupView {
-                title: if i == comparison.len() {
-                    unit_path.clone()
-                } else {
-                    rel.tree.name(key.unit).to_string()
-                },
+                title: None,
                 rows: Vec::new(),
             });
         }
-        let cells = records
+        let row_records: Vec<&HeatRow> = records.iter().skip(i * n_scales).take(n_scales).collect();
+        // The row's respondents: the largest count its shown cells publish.
+        let n = row_records
             .iter()
-            .skip(i * n_scales)
-            .take(n_scales)
+            .filter(|rec| rec.status == CellStatus::Shown)
+            .filter_map(|rec| rec.respondents)
+            .max();
+        let cells = row_records
+            .iter()
             .enumerate()
             .map(|(s, rec)| {
                 let dir = inst
                     .scales
                     .get(s)
                     .map_or(Direction::HigherIsBetter, |x| x.direction);
-                cell_view(rec, favorable, vs_prev, dir, range)
+                let how = Reading {
+                    favorable,
+                    vs_prev,
+                    is_root: key.unit == 0,
+                    dir,
+                    steps,
+                };
+                cell_view(rec, how)
             })
             .collect();
         // No trend link for the comparison rows: the trend page is per unit in scope.
         let shown_unit = !compared && key.cut.is_none() && ctx.respondents(key.unit).is_some();
+        let rate = key
+            .cut
+            .is_none()
+            .then(|| ctx.response_rate(key.unit))
+            .flatten();
         let prof = profiles.get(i);
         let row = RowView {
             label: if key.cut.is_none() {
                 rel.tree.name(key.unit).to_string()
             } else {
-                rel.cut_label(*key)
+                cut_label(rel, *key)
             },
             trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
             path: unit_path,
-            depth: d.saturating_sub(top_depth),
+            index: i,
+            // A unit's cut rows are indented under it.
+            depth: d.saturating_sub(top_depth) + usize::from(key.cut.is_some()),
             is_cut: key.cut.is_some(),
-            rate: if key.cut.is_none() {
-                ctx.response_rate(key.unit)
-                    .map(|p| format!("{p:.0}%"))
-                    .unwrap_or_else(|| "–".into())
-            } else {
-                String::new()
+            n: n.map_or_else(|| "hidden".into(), |n| n.to_string()),
+            rate: match rate {
+                Some(p) => format!("{p:.0}%"),
+                None if key.cut.is_none() => "–".into(),
+                None => String::new(),
             },
+            rate_sort: rate.map(|p| format!("{p:.0}")).unwrap_or_default(),
             cells,
             profiles: match prof {
                 Some(ProfileRow {
@@ -412,25 +718,6 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             g.rows.push(row);
         }
     }
-    let legend = if favorable {
-        vec![
-            ("c1", "under 35% favorable".to_string()),
-            ("c2", "35–45%".into()),
-            ("c3", "45–55%".into()),
-            ("c4", "55–65%".into()),
-            ("c5", "65% or more".into()),
-            ("hidden", format!("hidden: {}", hidden_why(rel.k))),
-        ]
-    } else {
-        vec![
-            ("c1", "least healthy".to_string()),
-            ("c2", "".into()),
-            ("c3", "middle of the scale".into()),
-            ("c4", "".into()),
-            ("c5", "healthiest".into()),
-            ("hidden", format!("hidden: {}", hidden_why(rel.k))),
-        ]
-    };
     let csv = format!(
         "/api/v1/waves/{}/heatmap.csv{}",
         enc(wave),
@@ -439,6 +726,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
     );
     HeatPage {
         css: REPORT_CSS_PATH,
+        script: HEATMAP_JS_PATH,
         reader,
         wave: rel.wave.clone(),
         k: rel.k,
@@ -446,8 +734,36 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         measures,
         compares,
         attributes,
-        legend,
-        scales: rel.scales.clone(),
+        legend: legend(favorable, inst),
+        hidden_legend: format!("hidden: {}", hidden_why(rel.k)),
+        // Labels, as the printable report has them, not ids.
+        scales: rel
+            .scales
+            .iter()
+            .enumerate()
+            .map(|(s, id)| {
+                let scale = inst.scales.get(s);
+                let higher_is_worse =
+                    scale.is_some_and(|x| x.direction == Direction::HigherIsWorse);
+                ColumnView {
+                    label: scale.map_or_else(|| id.clone(), |x| x.label.clone()),
+                    worst_first: if higher_is_worse && !favorable {
+                        "desc"
+                    } else {
+                        "asc"
+                    },
+                }
+            })
+            .collect(),
+        caption: format!(
+            "{} per unit and scale, wave {}",
+            if favorable {
+                "Favourable share"
+            } else {
+                "Mean score"
+            },
+            rel.wave
+        ),
         profile_names: if rel.profiles.is_empty() {
             Vec::new()
         } else {
@@ -476,6 +792,27 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 )
             }
         },
+        delta_meaning: {
+            let worse: Vec<&str> = inst
+                .scales
+                .iter()
+                .filter(|s| s.direction == Direction::HigherIsWorse)
+                .map(|s| s.label.as_str())
+                .collect();
+            let which = if favorable || worse.is_empty() {
+                "a larger favourable share is better on every scale".to_string()
+            } else {
+                format!(
+                    "a higher mean is better, except on {} where higher is worse",
+                    list(&worse)
+                )
+            };
+            format!(
+                "“better” and “worse” say what a difference means: {which}; “{}”: no \
+                 difference once rounded",
+                if favorable { "0 pts" } else { "0.00" }
+            )
+        },
         items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,
         csv,
     }
@@ -489,4 +826,134 @@ fn depth(ctx: &Context, unit: usize) -> usize {
         u = p;
     }
     d
+}
+
+/// "a", "a and b", "a, b and c".
+fn list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ordered<'a>(values: &[&'a str]) -> Vec<&'a str> {
+        let owned: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        natural_order(&owned)
+            .into_iter()
+            .map(|i| values[i])
+            .collect()
+    }
+
+    #[test]
+    fn values_that_name_amounts_are_ordered_by_the_amount() {
+        // As the release holds them: sorted as text.
+        assert_eq!(
+            ordered(&["1-3y", "10y+", "3-10y", "<1y"]),
+            ["<1y", "1-3y", "3-10y", "10y+"]
+        );
+        assert_eq!(
+            ordered(&[
+                "10 or more years",
+                "2-5 years",
+                "Under 2 years",
+                "5-10 years"
+            ]),
+            [
+                "Under 2 years",
+                "2-5 years",
+                "5-10 years",
+                "10 or more years"
+            ]
+        );
+        assert_eq!(
+            ordered(&["18-29", "30-44", "45+", "5"]),
+            ["5", "18-29", "30-44", "45+"]
+        );
+        // Without numbers: by text, ignoring case; numbered values first.
+        assert_eq!(
+            ordered(&["paris", "Berlin", "unknown", "2nd floor"]),
+            ["2nd floor", "Berlin", "paris", "unknown"]
+        );
+        assert!(ordered(&[]).is_empty());
+    }
+
+    #[test]
+    fn an_attribute_reads_as_a_label() {
+        assert_eq!(attribute_label("tenure"), "Tenure");
+        assert_eq!(attribute_label("ägypten"), "Ägypten");
+        assert_eq!(attribute_label(""), "");
+    }
+
+    #[test]
+    fn colours_change_at_the_legends_thresholds() {
+        let steps = mean_steps(1, 5);
+        assert_eq!(steps, [240, 280, 320, 360]);
+        let better = |h| mean_class(h, &steps, Direction::HigherIsBetter);
+        let worse = |h| mean_class(h, &steps, Direction::HigherIsWorse);
+        let cases = [
+            (100, "c1", "c5"),
+            (239, "c1", "c5"),
+            (240, "c2", "c4"),
+            (279, "c2", "c4"),
+            (280, "c3", "c3"),
+            (319, "c3", "c3"),
+            (320, "c4", "c2"),
+            (359, "c4", "c2"),
+            (360, "c5", "c1"),
+            (500, "c5", "c1"),
+        ];
+        for (h, up, down) in cases {
+            assert_eq!((better(h), worse(h)), (up, down), "{h}");
+        }
+        assert_eq!(mean_steps(0, 10), [350, 450, 550, 650]);
+        let shares = [
+            (0, "c1"),
+            (34, "c1"),
+            (35, "c2"),
+            (54, "c3"),
+            (64, "c4"),
+            (65, "c5"),
+        ];
+        for (p, class) in shares {
+            assert_eq!(favorable_class(p), class, "{p}");
+        }
+    }
+
+    #[test]
+    fn a_difference_reads_better_or_worse_by_the_scales_direction() {
+        let d = mean_delta(0.394, true, false);
+        assert_eq!((d.text.as_str(), d.meaning), ("+0.39*", "worse"));
+        let d = mean_delta(0.394, false, true);
+        assert_eq!((d.text.as_str(), d.meaning), ("+0.39", "better"));
+        let d = mean_delta(-0.126, false, false);
+        assert_eq!((d.text.as_str(), d.meaning), ("-0.13", "better"));
+        let d = mean_delta(-1.5, false, true);
+        assert_eq!((d.text.as_str(), d.meaning), ("-1.50", "worse"));
+        let d = points_delta(-4.6);
+        assert_eq!((d.text.as_str(), d.meaning), ("-5 pts", "worse"));
+        let d = points_delta(12.2);
+        assert_eq!((d.text.as_str(), d.meaning), ("+12 pts", "better"));
+    }
+
+    #[test]
+    fn a_difference_that_rounds_to_zero_is_zero_and_uncoloured() {
+        for d in [-0.004, -0.0, 0.0, 0.004, 1e-12, -1e-12] {
+            let mean = mean_delta(d, false, true);
+            assert_eq!((mean.text.as_str(), mean.meaning), ("0.00", ""), "{d}");
+            let mean = mean_delta(d, false, false);
+            assert_eq!((mean.text.as_str(), mean.meaning), ("0.00", ""), "{d}");
+        }
+        for d in [-0.49, -0.0, 0.0, 0.49] {
+            let points = points_delta(d);
+            assert_eq!((points.text.as_str(), points.meaning), ("0 pts", ""), "{d}");
+        }
+        // Just past the rounding edge there is a difference again.
+        assert_eq!(mean_delta(-0.006, false, true).text, "-0.01");
+        assert_eq!(mean_delta(0.005, false, true).meaning, "better");
+    }
 }

@@ -77,6 +77,11 @@ impl AppState {
 pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
 pub const REPORT_CSS_PATH: &str = "/static/reports.css";
 
+/// The heat map's sorting script (progressive enhancement: the page works without it) and
+/// where it is served; the content security policy allows scripts from this origin only.
+pub const HEATMAP_JS: &str = include_str!("../../templates/reports/heatmap.js");
+pub const HEATMAP_JS_PATH: &str = "/static/heatmap.js";
+
 /// Percent-encodes a query or path value.
 pub fn enc(s: &str) -> String {
     s.bytes()

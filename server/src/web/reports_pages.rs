@@ -1,4 +1,5 @@
-//! HR report pages (server-rendered, no scripts): the wave list (a manager's landing page),
+//! HR report pages (server-rendered; the heat map's sorting is the only script, served by the
+//! binary): the wave list (a manager's landing page),
 //! the heat map with its switches, the trend across waves, and the printable organisation
 //! report. Every figure comes from the release, narrowed to the reader's scope.
 

@@ -9,6 +9,7 @@ mod crash_safety;
 mod demo_cli;
 mod deploy_files;
 mod fuzz_inputs;
+mod heatmap_page;
 mod layering;
 mod login_limits;
 mod mail_delivery;

@@ -169,6 +169,13 @@ impl Browser {
         self.runtime.block_on(el.css_value(property)).unwrap()
     }
 
+    /// Runs `js` (a function body) in the page and returns what it returns.
+    fn run(&self, js: &str) -> serde_json::Value {
+        self.runtime
+            .block_on(self.client().execute(js, Vec::new()))
+            .unwrap()
+    }
+
     fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.runtime.block_on(self.client().screenshot()).unwrap();
         let dir = std::env::var("CARGO_TARGET_DIR")
@@ -308,5 +315,210 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(items.contains("Protect two focus days a week"), "{items}");
         assert!(items.contains("Team lead"), "{items}");
         browser.screenshot(&format!("{tag}-4-action-plan"));
+    }
+}
+
+/// The heat map's rows as the browser shows them, per group (`<tbody>`): each row's tree
+/// position, whether it is a cut row, and the figure it sorts by in column `col`.
+const ROWS_JS: &str = "const col = [...document.querySelectorAll('table.heat thead th')]
+      .findIndex(h => h.textContent.trim().startsWith(arguments[0]));
+    return [...document.querySelectorAll('table.heat tbody')].map(b =>
+      [...b.querySelectorAll('tr[data-index]')].map(r => [
+        +r.dataset.index, r.classList.contains('cut'), r.cells[col].dataset.v || null]));";
+
+type Shown = Vec<Vec<(u64, bool, Option<f64>)>>;
+
+fn rows_by(browser: &Browser, heading: &str) -> Shown {
+    let js = ROWS_JS.replace("arguments[0]", &format!("{heading:?}"));
+    let groups = browser.run(&js);
+    groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            g.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let v = r[2].as_str().map(|v| match v {
+                        "+" => f64::INFINITY,
+                        "-" => f64::NEG_INFINITY,
+                        v => v.parse().unwrap(),
+                    });
+                    (r[0].as_u64().unwrap(), r[1].as_bool().unwrap(), v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether `values` are in order (`descending` or not) with the hidden ones (`None`) last.
+fn in_order(values: &[Option<f64>], descending: bool) -> bool {
+    values.windows(2).all(|w| match (w[0], w[1]) {
+        (Some(a), Some(b)) => {
+            if descending {
+                a >= b
+            } else {
+                a <= b
+            }
+        }
+        (None, Some(_)) => false,
+        _ => true,
+    })
+}
+
+/// Every group keeps its own unit first and each unit's cut rows under it; the other units,
+/// and the cut rows of each unit, follow the column's order with hidden cells last.
+fn check_sorted(groups: &Shown, descending: bool) {
+    let mut compared = 0;
+    for rows in groups {
+        let first = rows.first().unwrap();
+        assert!(!first.1, "a group starts with its unit: {rows:?}");
+        assert_eq!(first.0, rows.iter().map(|r| r.0).min().unwrap(), "{rows:?}");
+        let units: Vec<Option<f64>> = rows.iter().skip(1).filter(|r| !r.1).map(|r| r.2).collect();
+        assert!(in_order(&units, descending), "{rows:?}");
+        let mut at = 0;
+        while at < rows.len() {
+            let unit = rows[at].0;
+            let cuts: Vec<(u64, bool, Option<f64>)> =
+                rows[at + 1..].iter().take_while(|r| r.1).copied().collect();
+            assert!(
+                cuts.iter().all(|c| c.0 > unit),
+                "cut rows under their unit: {rows:?}"
+            );
+            let values: Vec<Option<f64>> = cuts.iter().map(|c| c.2).collect();
+            assert!(in_order(&values, descending), "{rows:?}");
+            compared += values.iter().flatten().count().saturating_sub(1);
+            at += 1 + cuts.len();
+        }
+        compared += units.iter().flatten().count().saturating_sub(1);
+    }
+    assert!(compared > 0, "something was put in order: {groups:?}");
+}
+
+/// HR sorts the heat map by a column: the least healthy first (a high exhaustion), then
+/// the other way, then back to the tree order.
+#[test]
+fn sort_the_heat_map_by_a_column() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    for backend in backends() {
+        let tag = format!("{backend:?}").to_lowercase();
+        let f = fixture(backend);
+        let app = &f.app;
+        browser.go(&app.url("/login"));
+        browser.type_into(&browser.find("#email"), ADMIN);
+        browser.type_into(&browser.find("#password"), &f.passwords[ADMIN]);
+        browser.click(&browser.find("#sign-in"));
+        browser.wait_for_url("/reports");
+        browser.go(&app.url("/reports/waves/W2?attribute=tenure"));
+        let hint = browser.find("#sort-hint");
+        assert!(browser.text(&hint).contains("least healthy first"));
+        let tree = rows_by(&browser, "Exhaustion");
+        let heading = browser
+            .find_all("table.heat thead th")
+            .into_iter()
+            .find(|th| browser.text(th).starts_with("Exhaustion"))
+            .unwrap();
+        let button = browser.find("table.heat thead th:nth-child(10) button");
+        assert!(browser.text(&button).starts_with("Exhaustion"));
+        browser.click(&button);
+        assert_eq!(browser.attribute(&heading, "aria-sort"), "descending");
+        let sorted = rows_by(&browser, "Exhaustion");
+        check_sorted(&sorted, true);
+        browser.screenshot(&format!("{tag}-5-heatmap-sorted"));
+        browser.click(&button);
+        assert_eq!(browser.attribute(&heading, "aria-sort"), "ascending");
+        let reversed = rows_by(&browser, "Exhaustion");
+        check_sorted(&reversed, false);
+        // The fixture's answers go to people in link order, so the tree order may happen to
+        // be sorted one way; it cannot be both.
+        assert!(sorted != tree || reversed != tree, "{tag}: nothing moved");
+        assert_ne!(sorted, reversed, "{tag}");
+        // "Answered (n)" sorts the largest first.
+        let n = browser.find("table.heat thead th:nth-child(2) button");
+        browser.click(&n);
+        check_sorted(&rows_by(&browser, "Answered"), true);
+        assert_eq!(browser.attribute(&heading, "aria-sort"), "");
+        browser.click(&browser.find("table.heat thead th:first-child button"));
+        assert_eq!(
+            rows_by(&browser, "Exhaustion"),
+            tree,
+            "{tag}: back in tree order"
+        );
+    }
+}
+
+/// On a 390 px phone the heat map's page does not scroll sideways: only the table scrolls,
+/// inside its own box, with the headings and the unit names staying in view.
+#[test]
+fn the_heat_map_fits_a_phone() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    for backend in backends() {
+        let tag = format!("{backend:?}").to_lowercase();
+        let f = fixture(backend);
+        let app = &f.app;
+        browser
+            .runtime
+            .block_on(browser.client().set_window_size(390, 844))
+            .unwrap();
+        // A long address in the page header, as real ones are.
+        let email = "hr.analytics.lead@northwindtradingworldwide.example";
+        let added = app
+            .workspace
+            .ok(&["user", "add", "--email", email, "--role", "viewer"]);
+        let password = added
+            .lines()
+            .find_map(|l| l.strip_prefix("password (shown once): "))
+            .unwrap();
+        browser.go(&app.url("/login"));
+        browser.type_into(&browser.find("#email"), email);
+        browser.type_into(&browser.find("#password"), password);
+        browser.click(&browser.find("#sign-in"));
+        browser.wait_for_url("/reports");
+        for query in ["", "?measure=favorable&attribute=tenure"] {
+            browser.go(&app.url(&format!("/reports/waves/W2{query}")));
+            let seen = browser.run(
+                "const box = document.querySelector('.table-scroll');
+                 const unit = () => box.querySelector('tbody th[scope=row]').getBoundingClientRect().left;
+                 const before = unit();
+                 box.scrollLeft = 300;
+                 return { inner: window.innerWidth,
+                          page: document.documentElement.scrollWidth,
+                          width: document.documentElement.clientWidth,
+                          box: box.scrollWidth - box.clientWidth,
+                          scrolled: box.scrollLeft,
+                          moved: unit() - before,
+                          sticky: getComputedStyle(box.querySelector('thead th')).position };",
+            );
+            assert!(seen["inner"].as_u64().unwrap() <= 400, "{seen}");
+            assert!(
+                seen["page"].as_u64() <= seen["width"].as_u64(),
+                "{tag} {query}: the page scrolls sideways: {seen}"
+            );
+            assert!(
+                seen["box"].as_i64().unwrap() > 0,
+                "the table scrolls: {seen}"
+            );
+            assert!(seen["scrolled"].as_f64().unwrap() > 0.0, "{seen}");
+            assert!(
+                seen["moved"].as_f64().unwrap().abs() < 1.0,
+                "unit column sticky: {seen}"
+            );
+            assert_eq!(seen["sticky"], "sticky", "{seen}");
+            let name = if query.is_empty() {
+                ""
+            } else {
+                "-favourable-tenure"
+            };
+            browser.screenshot(&format!("{tag}-6-heatmap-phone{name}"));
+        }
+        browser
+            .runtime
+            .block_on(browser.client().set_window_size(1400, 1000))
+            .unwrap();
     }
 }

@@ -1,0 +1,663 @@
+//! The heat map page as a reader sees it, on both databases: scale labels as headings,
+//! differences that say whether they are better or worse, cut rows that read as labels in
+//! their values' order, one table with an n column, sortable by a script of the binary's.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use worklife_server::survey::responses::InstrumentCache;
+use worklife_server::survey::waves;
+use worklife_tests::reports_common::*;
+use worklife_tests::unescape;
+use worklife_tests::{backends, spawn_app, Workspace};
+
+/// Text with HTML character references undone, numeric ones (`&#60;`) included.
+fn decode(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("&#") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let end = tail.find(';').unwrap_or(0);
+        let code = match tail[..end].strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => tail[..end].parse().ok(),
+        };
+        match code.and_then(char::from_u32) {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push_str("&#");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    unescape(&out)
+}
+
+/// The text of an HTML fragment: tags dropped, references undone, spaces collapsed.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    decode(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The column headings of the heat map's table(s), as text.
+fn headings(body: &str) -> Vec<String> {
+    let at = body
+        .find("<table class=\"heat\"")
+        .expect("a heat map table");
+    let head = &body[at..];
+    let head =
+        &head[head.find("<thead>").unwrap() + "<thead>".len()..head.find("</thead>").unwrap()];
+    head.split("<th")
+        .skip(1)
+        .map(|h| text_of(&format!("<th{}", &h[..h.find("</th>").unwrap_or(h.len())])))
+        .collect()
+}
+
+/// One cell of the heat map as the page shows it.
+#[derive(Debug)]
+struct PageCell {
+    status: String,
+    /// The colour class ("c1" ... "c5", "hidden").
+    class: String,
+    /// The cell's figure (its first line).
+    figure: String,
+    /// The small figure's class ("delta", "delta better", ...) and text, if any.
+    delta: Option<(String, String)>,
+}
+
+/// One row of the heat map: its unit, its label and its cells in column order.
+#[derive(Debug)]
+struct PageRow {
+    unit: String,
+    label: String,
+    /// A cut of its unit ("tenure=long"), not the whole unit.
+    is_cut: bool,
+    /// The "Answered (n)" column.
+    n: String,
+    cells: Vec<PageCell>,
+}
+
+/// The value of `name="..."` in a tag's text.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[at..].split('"').next()
+}
+
+/// The heat map's rows in page order, read from the HTML.
+fn heat_rows(body: &str) -> Vec<PageRow> {
+    let mut rows = Vec::new();
+    for table in body.split("<table class=\"heat\"").skip(1) {
+        let table = &table[..table.find("</table>").unwrap()];
+        for tr in table.split("<tr ").skip(1) {
+            let tr = format!("<tr {}", &tr[..tr.find("</tr>").unwrap()]);
+            let tr = tr.as_str();
+            let Some(unit) = attribute(tr, "data-unit") else {
+                continue;
+            };
+            let th = &tr[tr.find("<th").unwrap()..];
+            let label = text_of(&th[..th.find("</th>").unwrap()]);
+            let cells = tr
+                .split("<td ")
+                .skip(1)
+                .map(|td| format!("<td {}", &td[..td.find("</td>").unwrap()]))
+                .filter(|td| attribute(td, "data-status").is_some())
+                .map(|td| {
+                    let inner = &td[td.find('>').unwrap() + 1..];
+                    let (figure, delta) = match inner.find("<small") {
+                        Some(i) => {
+                            let small = &inner[i..];
+                            let class = attribute(small, "class").unwrap_or_default();
+                            (
+                                text_of(&inner[..i]),
+                                Some((class.to_string(), text_of(small))),
+                            )
+                        }
+                        None => (text_of(inner), None),
+                    };
+                    PageCell {
+                        status: attribute(&td, "data-status").unwrap().to_string(),
+                        class: attribute(&td, "class").unwrap_or_default().to_string(),
+                        figure,
+                        delta,
+                    }
+                })
+                .collect();
+            let tag = &tr[..tr.find('>').unwrap()];
+            let n = tr.find("<td class=\"n\"").map_or(String::new(), |at| {
+                let td = &tr[at..];
+                text_of(&td[..td.find("</td>").unwrap()])
+            });
+            rows.push(PageRow {
+                unit: decode(unit),
+                is_cut: attribute(tag, "class").is_some_and(|c| c.split(' ').any(|c| c == "cut")),
+                label,
+                n,
+                cells,
+            });
+        }
+    }
+    rows
+}
+
+/// The value a row is cut by, from its label ("tenure=long" or "Tenure: long"); "" for a
+/// whole unit's row.
+fn cut_value(row: &PageRow) -> String {
+    if !row.is_cut {
+        return String::new();
+    }
+    row.label
+        .split_once(": ")
+        .or_else(|| row.label.split_once('='))
+        .map_or("", |(_, v)| v)
+        .to_string()
+}
+
+/// The headings are the scales' labels from the instrument, as the printable report has
+/// them, not their ids.
+#[test]
+fn the_heat_map_headings_are_scale_labels() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let page = get(&app.url("/reports/waves/W2"), &cookie);
+        assert_eq!(page.status, 200, "{backend:?}");
+        let heads = headings(&page.body);
+        for label in ["Workload", "Exhaustion", "Cynicism", "Recovery"] {
+            assert!(
+                heads.iter().any(|h| h.starts_with(label)),
+                "{backend:?}: {label} in {heads:?}"
+            );
+        }
+        assert!(
+            !heads.iter().any(|h| h == "workload" || h == "exhaustion"),
+            "{backend:?}: ids in {heads:?}"
+        );
+    }
+}
+
+/// Every difference on the page is the API's, rounded, and says in a word and a class
+/// whether it is better or worse: a higher mean is worse on exhaustion and cynicism and
+/// better elsewhere, a larger favourable share is better everywhere. A difference that
+/// rounds to zero reads "0.00" or "0 pts" with neither; the organisation's own rows show
+/// no difference from themselves.
+#[test]
+fn differences_are_better_or_worse_by_the_scales_direction() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let api = get(
+            &app.url("/api/v1/waves/W2/heatmap?attribute=tenure"),
+            &As::Bearer(f.tokens[ADMIN].clone()),
+        )
+        .json();
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let wave = waves::find(&mut conn, "W2").unwrap();
+        let instrument = InstrumentCache::default()
+            .get(&mut conn, &wave.instrument)
+            .unwrap();
+        let worse_when_higher: BTreeMap<String, bool> = instrument
+            .scales
+            .iter()
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    s.direction == survey_engine::instrument::Direction::HigherIsWorse,
+                )
+            })
+            .collect();
+        assert!(worse_when_higher["exhaustion"] && !worse_when_higher["workload"]);
+        let scales: Vec<String> = instrument.scales.iter().map(|s| s.id.clone()).collect();
+        // The API's rows by unit, cut value ("" for the whole unit) and scale.
+        let by_row: BTreeMap<(String, String, String), &serde_json::Value> = api["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let cut = r["cut"].as_str().unwrap();
+                (
+                    (
+                        r["unit"].as_str().unwrap().to_string(),
+                        cut.split_once('=').map_or("", |(_, v)| v).to_string(),
+                        r["scale"].as_str().unwrap().to_string(),
+                    ),
+                    r,
+                )
+            })
+            .collect();
+        let mut seen = BTreeMap::new();
+        for (query, field, points) in [
+            ("?attribute=tenure", "delta_org", false),
+            (
+                "?measure=favorable&attribute=tenure",
+                "delta_org_points",
+                true,
+            ),
+        ] {
+            let page = get(&app.url(&format!("/reports/waves/W2{query}")), &cookie);
+            assert_eq!(page.status, 200, "{backend:?}");
+            assert!(!page.body.contains("-0.00") && !page.body.contains("+0.00"));
+            assert!(!page.body.contains("-0 pts") && !page.body.contains("+0 pts"));
+            let rows = heat_rows(&page.body);
+            assert!(!rows.is_empty());
+            assert_eq!(rows.len() * scales.len(), by_row.len(), "{backend:?}");
+            for row in &rows {
+                for (cell, scale) in row.cells.iter().zip(&scales) {
+                    let rec = by_row[&(row.unit.clone(), cut_value(row), scale.clone())];
+                    assert_eq!(rec["status"].as_str(), Some(cell.status.as_str()));
+                    if cell.status != "shown" {
+                        // Hidden cells keep their word and show no difference.
+                        assert_eq!(cell.figure, "hidden", "{backend:?} {row:?}");
+                    }
+                    let is_root = row.unit == "Acme";
+                    let Some(d) = rec[field].as_f64().filter(|_| !is_root) else {
+                        assert!(cell.delta.is_none(), "{backend:?} {row:?}");
+                        continue;
+                    };
+                    let (class, text) = cell.delta.as_ref().unwrap_or_else(|| {
+                        panic!("{backend:?}: no difference in {} {scale}", row.label)
+                    });
+                    let rounded = if points {
+                        d.round()
+                    } else {
+                        (d * 100.0).round() / 100.0
+                    };
+                    // Zero has no sign on the page.
+                    let rounded = if rounded == 0.0 { 0.0 } else { rounded };
+                    let healthier = if worse_when_higher[scale] && !points {
+                        rounded < 0.0
+                    } else {
+                        rounded > 0.0
+                    };
+                    let (expected_class, word) = if rounded == 0.0 {
+                        ("delta", "")
+                    } else if healthier {
+                        ("delta better", "better")
+                    } else {
+                        ("delta worse", "worse")
+                    };
+                    assert_eq!(
+                        class, expected_class,
+                        "{backend:?} {} {scale} {d}",
+                        row.label
+                    );
+                    assert!(text.starts_with(word), "{text}");
+                    let figure = if points {
+                        let p = rounded;
+                        format!("{}{p:.0} pts", if p > 0.0 { "+" } else { "" })
+                    } else {
+                        let m = rounded;
+                        format!("{}{m:.2}", if m > 0.0 { "+" } else { "" })
+                    };
+                    assert!(
+                        text.trim_start_matches(word).trim().starts_with(&figure),
+                        "{backend:?}: {text} is not {figure}"
+                    );
+                    *seen
+                        .entry((worse_when_higher[scale] && !points, word))
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+        // Both meanings on both kinds of scale, so the rule was put to the test.
+        for key in [
+            (false, "better"),
+            (false, "worse"),
+            (true, "better"),
+            (true, "worse"),
+        ] {
+            assert!(seen.contains_key(&key), "{backend:?}: {key:?} in {seen:?}");
+        }
+    }
+}
+
+/// Cut rows read "Tenure: 1-3y" (the attribute as a label, the value as the roster gives
+/// it), under each unit in the order of the amounts they name: not "tenure=1-3y", and not
+/// sorted as text (1-3y, 10y+, 3-10y, <1y).
+#[test]
+fn cut_rows_read_as_labels_in_the_values_order() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let tenures = ["1-3y", "10y+", "3-10y", "<1y"];
+        let mut csv = String::from("email,unit,tenure\n");
+        for n in 0..16 {
+            let unit = if n < 8 { "Acme/Eng" } else { "Acme/Ops" };
+            csv.push_str(&format!("p{n}@example.org,{unit},{}\n", tenures[n % 4]));
+        }
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
+        run_wave(&ws, "W", 0, &["tenure"]);
+        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = spawn_app(ws);
+        let page = get(
+            &app.url("/reports/waves/W?attribute=tenure"),
+            &As::Bearer(token),
+        );
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        assert!(!page.body.contains("tenure="), "{backend:?}");
+        let rows = heat_rows(&page.body);
+        let expected = [
+            "Tenure: <1y",
+            "Tenure: 1-3y",
+            "Tenure: 3-10y",
+            "Tenure: 10y+",
+        ];
+        for unit in ["Acme", "Acme/Eng", "Acme/Ops"] {
+            let labels: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.unit == unit && r.is_cut)
+                .map(|r| r.label.as_str())
+                .collect();
+            assert_eq!(labels, expected, "{backend:?} {unit}");
+            // Right under their unit's own row.
+            let at = rows
+                .iter()
+                .position(|r| r.unit == unit && !r.is_cut)
+                .unwrap();
+            assert!(rows[at + 1..=at + 4]
+                .iter()
+                .all(|r| r.unit == unit && r.is_cut));
+        }
+        // The switch names the attribute as a label too.
+        assert!(
+            text_of(&page.body).contains("Cut: No cut Tenure"),
+            "{backend:?}"
+        );
+    }
+}
+
+/// Every unit is a row of one table (aligned columns), with an "Answered (n)" column: the
+/// largest respondents count the API shows among the row's cells, or "hidden" where none is
+/// shown. A narrowed reader's comparison rows are a titled group of the same table.
+#[test]
+fn one_table_with_a_visible_n_column() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        for who in [ADMIN, MANAGER] {
+            let cookie = As::Cookie(session(app, who, &f.passwords[who]));
+            let page = get(&app.url("/reports/waves/W2?attribute=tenure"), &cookie);
+            assert_eq!(page.status, 200, "{backend:?}");
+            assert_eq!(
+                page.body.matches("<table class=\"heat\"").count(),
+                1,
+                "{backend:?} {who}"
+            );
+            assert_eq!(
+                headings(&page.body)[..3],
+                ["Unit", "Answered (n)", "Response rate"]
+            );
+            let api = get(
+                &app.url("/api/v1/waves/W2/heatmap?attribute=tenure"),
+                &As::Bearer(f.tokens[who].clone()),
+            )
+            .json();
+            let mut expected: BTreeMap<(String, String), Option<u64>> = BTreeMap::new();
+            for r in api["comparison"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(api["rows"].as_array().unwrap())
+            {
+                let cut = r["cut"].as_str().unwrap();
+                let key = (
+                    r["unit"].as_str().unwrap().to_string(),
+                    cut.split_once('=').map_or("", |(_, v)| v).to_string(),
+                );
+                let n = r["respondents"].as_u64().filter(|_| r["status"] == "shown");
+                let slot = expected.entry(key).or_insert(None);
+                *slot = (*slot).max(n);
+            }
+            let rows = heat_rows(&page.body);
+            assert_eq!(rows.len(), expected.len(), "{backend:?} {who}");
+            for row in &rows {
+                let n = expected[&(row.unit.clone(), cut_value(row))];
+                let text = n.map_or("hidden".to_string(), |n| n.to_string());
+                assert_eq!(row.n, text, "{backend:?} {who} {row:?}");
+            }
+            assert!(rows.iter().any(|r| r.n == "hidden"), "{backend:?} {who}");
+            assert!(rows.iter().any(|r| r.n.parse::<u64>().is_ok()));
+        }
+    }
+}
+
+/// Sorting is a script the binary serves, allowed by the content security policy as a
+/// script of this origin and nothing else (no inline script); the page names it once.
+/// Headings say which way sorts the least healthy first, and each shown cell carries the
+/// figure it shows for sorting, a hidden one nothing.
+#[test]
+fn the_sorting_script_is_the_binarys_own_and_sorts_by_shown_figures() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let script = get(&app.url("/static/heatmap.js"), &As::Anonymous);
+        assert_eq!(script.status, 200, "{backend:?}");
+        assert_eq!(script.content_type(), "text/javascript; charset=utf-8");
+        assert!(script.body.contains("aria-sort"));
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        for query in ["", "?measure=favorable&attribute=tenure"] {
+            let page = get(&app.url(&format!("/reports/waves/W2{query}")), &cookie);
+            assert_eq!(page.status, 200, "{backend:?}");
+            let csp = page.header("content-security-policy").unwrap();
+            assert!(csp.contains("script-src 'self'"), "{csp}");
+            assert!(!csp.contains("unsafe"), "{csp}");
+            assert_eq!(page.body.matches("<script").count(), 1, "{backend:?}");
+            assert!(page
+                .body
+                .contains("<script src=\"/static/heatmap.js\" defer></script>"));
+            let sorts: Vec<&str> = page
+                .body
+                .split("<th scope=\"col\"")
+                .skip(1)
+                .filter_map(|th| attribute(th, "data-sort"))
+                .collect();
+            let favorable = !query.is_empty();
+            // Unit, n, response rate, then the scales in instrument order: exhaustion and
+            // cynicism (7th and 8th) are least healthy when high, except as favourable shares.
+            let mut expected = vec!["tree", "desc", "asc"];
+            for scale in 0..10 {
+                expected.push(if (6..8).contains(&scale) && !favorable {
+                    "desc"
+                } else {
+                    "asc"
+                });
+            }
+            assert_eq!(sorts, expected, "{backend:?} {query}");
+            let mut shown = 0;
+            let table = &page.body[page.body.find("<table class=\"heat\"").unwrap()..];
+            let table = &table[..table.find("</table>").unwrap()];
+            for td in table.split("<td ").skip(1) {
+                let td = format!("<td {}", &td[..td.find("</td>").unwrap()]);
+                let Some(status) = attribute(&td, "data-status") else {
+                    continue;
+                };
+                let v = attribute(&td, "data-v").unwrap();
+                let figure = text_of(&td[td.find('>').unwrap() + 1..]);
+                if status == "shown" && !figure.contains("nearly") {
+                    shown += 1;
+                    let figure = figure.split(' ').next().unwrap().trim_end_matches('%');
+                    assert_eq!(v, figure, "{backend:?}");
+                } else if status != "shown" {
+                    assert_eq!(v, "", "{backend:?}: a hidden cell sorts by nothing");
+                }
+            }
+            assert!(shown > 0);
+        }
+    }
+}
+
+/// WCAG's contrast ratio of two `#rrggbb` or `#rgb` colours.
+fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |hex: &str| {
+        let hex = hex.trim_start_matches('#');
+        let hex: String = if hex.len() == 3 {
+            hex.chars().flat_map(|c| [c, c]).collect()
+        } else {
+            hex.to_string()
+        };
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// The value of `property` in the stylesheet's one-line rule for `selector`.
+fn css_value<'a>(css: &'a str, selector: &str, property: &str) -> Option<&'a str> {
+    let rule = css
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{selector} {{")))?;
+    let at = rule.find(&format!("{property}:"))? + property.len() + 1;
+    rule[at..].split([';', '}']).next().map(str::trim)
+}
+
+/// Every text on a heat map colour, and every better/worse chip, reads at 4.5:1 or more
+/// (WCAG AA): white on the least healthy orange was 3.46:1 once.
+#[test]
+fn heat_map_text_has_at_least_aa_contrast_on_every_colour() {
+    let backend = backends()[0];
+    let f = fixture(backend);
+    let css = get(&f.app.url("/static/reports.css"), &As::Anonymous).body;
+    let body_text = css_value(&css, "body", "color").unwrap();
+    for class in [".c1", ".c2", ".c3", ".c4", ".c5"] {
+        let background = css_value(&css, class, "background").unwrap();
+        let text = css_value(&css, class, "color").unwrap_or(body_text);
+        let ratio = contrast(background, text);
+        assert!(
+            ratio >= 4.5,
+            "{class}: {text} on {background} is {ratio:.2}:1"
+        );
+    }
+    for chip in ["small.delta.better", "small.delta.worse"] {
+        let text = css_value(&css, chip, "color").unwrap();
+        let ratio = contrast("#fff", text);
+        assert!(ratio >= 4.5, "{chip}: {text} on white is {ratio:.2}:1");
+    }
+    assert!(contrast("#e66101", "#fff") < 4.5, "the check can fail");
+}
+
+/// Every colour of the legend is named and says which figures get it, and every shown cell
+/// has the colour its figure and its scale's direction give under those thresholds (means
+/// as shown, on the 1-5 scale: 2.40, 2.80, 3.20, 3.60, the other way round on exhaustion
+/// and cynicism; favourable shares: 35%, 45%, 55%, 65%).
+#[test]
+fn the_legend_gives_every_colour_with_its_thresholds() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        for (query, favorable) in [
+            ("?attribute=tenure", false),
+            ("?measure=favorable&attribute=tenure", true),
+        ] {
+            let page = get(&app.url(&format!("/reports/waves/W2{query}")), &cookie);
+            let legend = &page.body[page.body.find("<ul class=\"legend\"").unwrap()..];
+            let legend = &legend[..legend.find("</ul>").unwrap()];
+            let swatches: Vec<String> = legend
+                .split("<li>")
+                .skip(1)
+                .filter(|li| li.contains("swatch"))
+                .map(|li| text_of(&format!("<li>{li}")).replace(" :", ":"))
+                .collect();
+            let expected: [&str; 6] = if favorable {
+                [
+                    "least healthy: under 35% favourable",
+                    "less healthy: 35%–44% favourable",
+                    "middle: 45%–54% favourable",
+                    "healthier: 55%–64% favourable",
+                    "healthiest: 65% favourable or more",
+                    "hidden: fewer than 3 people answered",
+                ]
+            } else {
+                [
+                    "least healthy: mean below 2.40; on Exhaustion and Cynicism 3.60 or more",
+                    "less healthy: mean 2.40–2.79; on Exhaustion and Cynicism 3.20–3.59",
+                    "middle: mean 2.80–3.19",
+                    "healthier: mean 3.20–3.59; on Exhaustion and Cynicism 2.40–2.79",
+                    "healthiest: mean 3.60 or more; on Exhaustion and Cynicism below 2.40",
+                    "hidden: fewer than 3 people answered",
+                ]
+            };
+            assert_eq!(swatches.len(), expected.len(), "{backend:?}: {swatches:?}");
+            for (got, want) in swatches.iter().zip(expected) {
+                assert!(
+                    got.starts_with(want),
+                    "{backend:?}: {got:?} is not {want:?}"
+                );
+            }
+            // Each shown figure's colour, from the thresholds above.
+            let heads = headings(&page.body);
+            let mut checked = 0;
+            for row in heat_rows(&page.body) {
+                for (cell, heading) in row.cells.iter().zip(&heads[3..]) {
+                    let class = cell.class.as_str();
+                    if cell.status != "shown" {
+                        assert_eq!(class, "hidden");
+                        continue;
+                    }
+                    if cell.figure.contains("nearly") {
+                        assert!(class == "c1" || class == "c5", "{cell:?}");
+                        continue;
+                    }
+                    let steps_reached = if favorable {
+                        let p: i64 = cell.figure.trim_end_matches('%').parse().unwrap();
+                        [35, 45, 55, 65].iter().filter(|&&t| p >= t).count()
+                    } else {
+                        let m: f64 = cell.figure.parse().unwrap();
+                        let h = (m * 100.0).round() as i64;
+                        let up = [240, 280, 320, 360].iter().filter(|&&t| h >= t).count();
+                        let worse =
+                            heading.starts_with("Exhaustion") || heading.starts_with("Cynicism");
+                        if worse {
+                            4 - up
+                        } else {
+                            up
+                        }
+                    };
+                    assert_eq!(
+                        class,
+                        format!("c{}", steps_reached + 1),
+                        "{backend:?} {} {heading}: {}",
+                        row.label,
+                        cell.figure
+                    );
+                    checked += 1;
+                }
+            }
+            assert!(checked > 10, "{backend:?}: {checked}");
+        }
+    }
+}
