@@ -1,202 +1,12 @@
-//! Browser tests in headless Chromium (Debian `chromium` + `chromium-driver`), driven over
-//! WebDriver with fantoccini: answer the survey form, sign in as HR, open the heat map and
-//! check that shown and hidden cells are rendered as such, then open a manager's action plan
-//! and add an item. Screenshots go to `$CARGO_TARGET_DIR/screenshots/` (or
-//! `target/screenshots/`).
+//! Browser tests in headless Chromium (see [`crate::browser`]): answer the survey form, sign
+//! in as HR, open the heat map and check that shown and hidden cells are rendered as such,
+//! then open a manager's action plan and add an item.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use fantoccini::elements::Element;
-use fantoccini::wd::TimeoutConfiguration;
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::json;
+use crate::browser::Browser;
 use worklife_tests::reports_common::*;
-use worklife_tests::{backends, require_all, token_of};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A WebDriver session, with blocking calls: the tests around it are synchronous.
-struct Browser {
-    runtime: tokio::runtime::Runtime,
-    client: Option<Client>,
-    _driver: Driver,
-}
-
-impl Browser {
-    fn start() -> Option<Browser> {
-        if !PathBuf::from(CHROMEDRIVER).exists() || !PathBuf::from(CHROMIUM).exists() {
-            let reason = "chromium or chromium-driver is not installed (apt-get install chromium chromium-driver)";
-            assert!(!require_all(), "{reason}, and WORKLIFE_REQUIRE_ALL=1");
-            eprintln!("skipping browser tests: {reason}");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Driver(
-            Command::new(CHROMEDRIVER)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), json!("chrome"));
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1400,1000"]
-            }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        // chromedriver takes a moment to listen.
-        let client = loop {
-            let connected = runtime.block_on(
-                ClientBuilder::new(HttpConnector::new())
-                    .capabilities(capabilities.clone())
-                    .connect(&url),
-            );
-            match connected {
-                Ok(c) => break c,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                Err(e) => panic!("chromedriver did not start: {e}"),
-            }
-        };
-        // Element lookups wait for a page that is still loading after a click.
-        runtime
-            .block_on(client.update_timeouts(TimeoutConfiguration::new(
-                None,
-                None,
-                Some(Duration::from_secs(10)),
-            )))
-            .unwrap();
-        Some(Browser {
-            runtime,
-            client: Some(client),
-            _driver: driver,
-        })
-    }
-
-    fn client(&self) -> &Client {
-        self.client.as_ref().unwrap()
-    }
-
-    fn go(&self, url: &str) {
-        self.runtime.block_on(self.client().goto(url)).unwrap();
-    }
-
-    fn current_url(&self) -> String {
-        self.runtime
-            .block_on(self.client().current_url())
-            .unwrap()
-            .to_string()
-    }
-
-    /// Waits (up to 15 s) for a navigation a click started to land on a URL ending in `suffix`.
-    fn wait_for_url(&self, suffix: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !self.current_url().ends_with(suffix) {
-            if Instant::now() > deadline {
-                self.screenshot("failed-navigation");
-                panic!(
-                    "expected …{suffix}, the browser is at {}",
-                    self.current_url()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn find_all(&self, css: &str) -> Vec<Element> {
-        self.runtime
-            .block_on(self.client().find_all(Locator::Css(css)))
-            .unwrap()
-    }
-
-    fn find(&self, css: &str) -> Element {
-        self.runtime
-            .block_on(self.client().find(Locator::Css(css)))
-            .unwrap_or_else(|e| panic!("no element {css} on {}: {e}", self.current_url()))
-    }
-
-    fn click(&self, el: &Element) {
-        self.runtime.block_on(el.click()).unwrap();
-    }
-
-    fn type_into(&self, el: &Element, text: &str) {
-        self.runtime.block_on(el.send_keys(text)).unwrap();
-    }
-
-    fn text(&self, el: &Element) -> String {
-        self.runtime.block_on(el.text()).unwrap()
-    }
-
-    fn attribute(&self, el: &Element, name: &str) -> String {
-        self.runtime
-            .block_on(el.attr(name))
-            .unwrap()
-            .unwrap_or_default()
-    }
-
-    fn css(&self, el: &Element, property: &str) -> String {
-        self.runtime.block_on(el.css_value(property)).unwrap()
-    }
-
-    /// Runs `js` (a function body) in the page and returns what it returns.
-    fn run(&self, js: &str) -> serde_json::Value {
-        self.runtime
-            .block_on(self.client().execute(js, Vec::new()))
-            .unwrap()
-    }
-
-    fn screenshot(&self, name: &str) -> PathBuf {
-        let png = self.runtime.block_on(self.client().screenshot()).unwrap();
-        let dir = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-            .join("screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap();
-        println!("screenshot: {}", path.display());
-        path
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if let Some(c) = self.client.take() {
-            let _ = self.runtime.block_on(c.close());
-        }
-    }
-}
+use worklife_tests::{backends, token_of};
 
 #[test]
 fn answer_the_form_then_read_the_heat_map_as_hr() {
@@ -236,13 +46,16 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
             browser.click(r);
         }
         browser.screenshot(&format!("{tag}-1-form"));
+        browser.assert_accessible("survey form");
         browser.click(&browser.find("button[type=submit]"));
         let received = browser.text(&browser.find("p.received"));
         assert!(!received.is_empty());
         browser.screenshot(&format!("{tag}-2-thanks"));
+        browser.assert_accessible("thank-you page");
 
         // HR signs in and opens the heat map.
         browser.go(&app.url("/login"));
+        browser.assert_accessible("sign-in page");
         browser.type_into(&browser.find("#email"), ADMIN);
         browser.type_into(&browser.find("#password"), &f.passwords[ADMIN]);
         browser.click(&browser.find("#sign-in"));
@@ -269,6 +82,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         // The legend explains it.
         assert!(browser.text(&browser.find("ul.legend")).contains("hidden"));
         browser.screenshot(&format!("{tag}-3-heatmap"));
+        browser.assert_accessible("heat map");
         // Question by question: every item of the organisation, with a bar per answer.
         browser.click(&browser.find("a[href=\"/reports/waves/W2/items\"]"));
         browser.wait_for_url("/reports/waves/W2/items");
@@ -278,6 +92,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(!browser.find_all("table.items ul.shares li").is_empty());
         assert!(!browser.find_all("table.items svg.bar rect").is_empty());
         browser.screenshot(&format!("{tag}-3b-questions"));
+        browser.assert_accessible("questions page");
         // The favourable view: shares, and differences from the organisation in points.
         browser.go(&app.url("/reports/waves/W2?measure=favorable"));
         let mut with_delta = 0;
@@ -296,6 +111,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
             .text(&browser.find("ul.legend"))
             .contains("in percentage points"));
         browser.screenshot(&format!("{tag}-3c-favourable"));
+        browser.assert_accessible("favourable heat map");
         browser.click(&browser.find("button[type=submit]"));
         browser.wait_for_url("/login");
 
@@ -315,6 +131,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(items.contains("Protect two focus days a week"), "{items}");
         assert!(items.contains("Team lead"), "{items}");
         browser.screenshot(&format!("{tag}-4-action-plan"));
+        browser.assert_accessible("action plan");
     }
 }
 
