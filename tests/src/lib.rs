@@ -368,18 +368,28 @@ impl Workspace {
 
     /// The invitation links written to the outbox, one per email.
     pub fn links(&self) -> Vec<String> {
-        let mut links = Vec::new();
+        let mut links: Vec<(String, String)> = Vec::new();
         let Ok(entries) = std::fs::read_dir(self.outbox()) else {
-            return links;
+            return Vec::new();
         };
         for e in entries.flatten() {
             let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let to = text
+                .lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             // The text part carries the link unbroken on a line of its own.
             if let Some(line) = text.lines().find(|l| l.contains("/s/") && !l.contains('<')) {
-                links.push(line.trim().to_string());
+                links.push((to, line.trim().to_string()));
             }
         }
-        links
+        // In the order of their recipients, not of the outbox's random file names: tests
+        // that give each link its own answers then give each person the same answers on
+        // every run.
+        links.sort();
+        links.into_iter().map(|(_, link)| link).collect()
     }
 
     /// Token -> recipient address of every invitation in the outbox.

@@ -105,6 +105,13 @@ impl Browser {
         self.client.as_ref().unwrap()
     }
 
+    /// The window's size in CSS pixels: 390 x 844 is a phone.
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.runtime
+            .block_on(self.client().set_window_size(width, height))
+            .unwrap();
+    }
+
     pub fn go(&self, url: &str) {
         self.runtime.block_on(self.client().goto(url)).unwrap();
     }

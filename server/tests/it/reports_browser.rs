@@ -278,10 +278,7 @@ fn the_heat_map_fits_a_phone() {
         let tag = format!("{backend:?}").to_lowercase();
         let f = fixture(backend);
         let app = &f.app;
-        browser
-            .runtime
-            .block_on(browser.client().set_window_size(390, 844))
-            .unwrap();
+        browser.set_window_size(390, 844);
         // A long address in the page header, as real ones are.
         let email = "hr.analytics.lead@northwindtradingworldwide.example";
         let added = app
@@ -333,9 +330,6 @@ fn the_heat_map_fits_a_phone() {
             };
             browser.screenshot(&format!("{tag}-6-heatmap-phone{name}"));
         }
-        browser
-            .runtime
-            .block_on(browser.client().set_window_size(1400, 1000))
-            .unwrap();
+        browser.set_window_size(1400, 1000);
     }
 }
