@@ -149,6 +149,17 @@ impl OrgTree {
         self.children.get(unit).map_or(&[], Vec::as_slice)
     }
 
+    /// How many levels below the root `unit` is (the root is 0).
+    pub fn depth(&self, unit: usize) -> usize {
+        let mut depth = 0;
+        let mut u = unit;
+        while let Some(p) = self.parent(u) {
+            depth += 1;
+            u = p;
+        }
+        depth
+    }
+
     /// The full path from the root, names joined by `/`.
     pub fn path(&self, unit: usize) -> String {
         let mut names = vec![self.name(unit)];

@@ -104,7 +104,7 @@ pub fn run_wave_from(ws: &Workspace, name: &str, opens: &str, shift: i32, attrib
     ws.ok(&["wave", "close", name]);
 }
 
-fn password_of(out: &str) -> String {
+pub fn password_of(out: &str) -> String {
     out.lines()
         .find_map(|l| l.strip_prefix("password (shown once): "))
         .unwrap()

@@ -11,9 +11,10 @@ use super::access::Reader;
 use super::enc;
 use super::reports_api::Read;
 use super::{HEATMAP_JS_PATH, REPORT_CSS_PATH};
-use crate::reports::Context;
+use crate::reports::Scope;
 use survey_engine::bands::{Band, MeanBand};
 use survey_engine::disclosure::{CellKey, CellStatus};
+use survey_engine::org::OrgTree;
 use survey_engine::release::Release;
 use survey_engine::report::{HeatRow, ProfileRow};
 
@@ -23,6 +24,73 @@ pub struct HeatQuery {
     pub compare: Option<String>,
     pub attribute: Option<String>,
     pub unit: Option<String>,
+    /// "all": every level of the subtree; else [`LEVELS_SHOWN`] levels below its top.
+    pub levels: Option<String>,
+}
+
+/// Levels shown below the unit in view unless the reader asks for all: an organisation's
+/// divisions and their departments; deeper units are a click (drill-down) away, which keeps
+/// the page of a large organisation short.
+pub const LEVELS_SHOWN: usize = 2;
+
+/// The filters a heat-map page was asked with, for links that keep them.
+#[derive(Clone, Copy, Default)]
+pub struct Filters<'a> {
+    pub measure: Option<&'a str>,
+    pub compare: Option<&'a str>,
+    pub attribute: Option<&'a str>,
+    pub unit: Option<&'a str>,
+    pub levels: Option<&'a str>,
+}
+
+impl<'a> Filters<'a> {
+    pub fn of(q: &'a HeatQuery) -> Filters<'a> {
+        Filters {
+            measure: q.measure.as_deref(),
+            compare: q.compare.as_deref(),
+            attribute: q.attribute.as_deref(),
+            unit: q.unit.as_deref(),
+            levels: q.levels.as_deref(),
+        }
+    }
+
+    /// The filters as query pairs, the empty ones left out.
+    pub fn pairs(&self) -> Vec<(&'static str, &'a str)> {
+        [
+            ("measure", self.measure),
+            ("compare", self.compare),
+            ("attribute", self.attribute),
+            ("unit", self.unit),
+            ("levels", self.levels),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect()
+    }
+
+    /// `base` with the filters as its query.
+    pub fn href(&self, base: &str) -> String {
+        with_query(base, &self.pairs())
+    }
+}
+
+/// `base?k=v&...`, values percent-encoded; `base` alone without pairs.
+pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
+/// One step of the breadcrumb: a unit above the one in view (a link), or the unit in view.
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
 }
 
 pub struct Switch {
@@ -48,6 +116,8 @@ pub struct CellView {
     /// What the sorting script orders by: the figure as shown, "+" or "-" for a band at the
     /// top or the bottom, empty for a hidden cell (always last).
     pub sort: String,
+    /// The questions of the cell's scale for its unit and cut (shown cells only).
+    pub items: Option<String>,
 }
 
 /// A scale's column heading.
@@ -60,7 +130,10 @@ pub struct ColumnView {
 pub struct RowView {
     pub label: String,
     pub path: String,
-    pub trend: Option<String>,
+    /// The unit's own heat map, for the units below the one in view.
+    pub drill: Option<String>,
+    /// "12 units below", where the unit's subtree is collapsed (levels not shown).
+    pub collapsed: Option<String>,
     /// The row's place in tree order, for the sorting script to go back to.
     pub index: usize,
     pub depth: usize,
@@ -107,6 +180,19 @@ pub struct HeatPage {
     measures: Vec<Switch>,
     compares: Vec<Switch>,
     attributes: Vec<Switch>,
+    /// How many levels below the unit in view: empty where the subtree is shallow enough
+    /// to show whole.
+    levels: Vec<Switch>,
+    /// From the top of the reader's scope down to the unit in view.
+    crumbs: Vec<Crumb>,
+    /// The unit picker: every unit the reader may read, the form's action and the filters
+    /// it keeps as hidden fields.
+    units: Vec<String>,
+    picker: String,
+    kept: Vec<(&'static str, String)>,
+    /// The unit in view, as a path, and its trend page.
+    unit_path: String,
+    trend: String,
     /// The five colours, each with its name and the thresholds that give it.
     legend: Vec<LegendEntry>,
     /// Why a cell is hidden, as the hatched swatch's label.
@@ -198,6 +284,7 @@ fn cell_view(r: &HeatRow, how: Reading) -> CellView {
             delta: None,
             title: HIDDEN_WHY.into(),
             sort: String::new(),
+            items: None,
         };
     }
     let higher_is_better = how.dir == Direction::HigherIsBetter;
@@ -267,6 +354,7 @@ fn cell_view(r: &HeatRow, how: Reading) -> CellView {
         text,
         delta,
         sort,
+        items: None,
     }
 }
 
@@ -345,21 +433,10 @@ fn cell_title(r: &HeatRow) -> String {
     }
 }
 
-fn switch(base: &str, q: &[(&str, Option<&str>)], label: &str, current: bool) -> Switch {
-    let query: Vec<String> = q
-        .iter()
-        .filter_map(|(k, v)| {
-            v.filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", enc(v)))
-        })
-        .collect();
+fn switch(href: String, label: &str, current: bool) -> Switch {
     Switch {
         label: label.to_string(),
-        href: if query.is_empty() {
-            base.to_string()
-        } else {
-            format!("{base}?{}", query.join("&"))
-        },
+        href,
         current,
     }
 }
@@ -543,96 +620,121 @@ fn legend(favorable: bool, inst: &survey_engine::instrument::Instrument) -> Vec<
 }
 
 /// The heat map of one read (wave, scope, cut) as the page shows it.
-pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPage {
+pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scope) -> HeatPage {
     let ctx = &r.ctx;
     let rel = ctx.release();
+    let tree = &rel.tree;
     let favorable = q.measure.as_deref() == Some("favorable");
     let vs_prev = q.compare.as_deref() == Some("previous");
+    let all_levels = q.levels.as_deref() == Some("all");
     let base = format!("/reports/waves/{}", enc(wave));
-    let (m, c, a, u) = (
-        q.measure.as_deref(),
-        q.compare.as_deref(),
-        q.attribute.as_deref(),
-        q.unit.as_deref(),
-    );
+    let f = Filters::of(q);
     let measures = vec![
         switch(
-            &base,
-            &[("compare", c), ("attribute", a), ("unit", u)],
+            Filters { measure: None, ..f }.href(&base),
             "Mean",
             !favorable,
         ),
         switch(
-            &base,
-            &[
-                ("measure", Some("favorable")),
-                ("compare", c),
-                ("attribute", a),
-                ("unit", u),
-            ],
+            Filters {
+                measure: Some("favorable"),
+                ..f
+            }
+            .href(&base),
             "Favorable %",
             favorable,
         ),
     ];
     let compares = vec![
         switch(
-            &base,
-            &[("measure", m), ("attribute", a), ("unit", u)],
+            Filters { compare: None, ..f }.href(&base),
             "Δ to the organisation",
             !vs_prev,
         ),
         switch(
-            &base,
-            &[
-                ("measure", m),
-                ("compare", Some("previous")),
-                ("attribute", a),
-                ("unit", u),
-            ],
+            Filters {
+                compare: Some("previous"),
+                ..f
+            }
+            .href(&base),
             "Δ to the previous wave",
             vs_prev,
         ),
     ];
     let mut attributes = vec![switch(
-        &base,
-        &[("measure", m), ("compare", c), ("unit", u)],
+        Filters {
+            attribute: None,
+            ..f
+        }
+        .href(&base),
         "No cut",
-        a.is_none(),
+        f.attribute.is_none(),
     )];
     attributes.extend(rel.attributes.iter().map(|at| {
         switch(
-            &base,
-            &[
-                ("measure", m),
-                ("compare", c),
-                ("attribute", Some(&at.name)),
-                ("unit", u),
-            ],
+            Filters {
+                attribute: Some(&at.name),
+                ..f
+            }
+            .href(&base),
             &attribute_label(&at.name),
-            a == Some(at.name.as_str()),
+            f.attribute == Some(at.name.as_str()),
         )
     }));
+    // The unit in view: `?unit=`, else the top of the reader's scope.
+    let top_path = match &r.scope {
+        Scope::Subtree(p) => p.clone(),
+        Scope::Everything => tree.path(0),
+    };
+    let top = tree.find(&top_path).unwrap_or(0);
+    let top_depth = tree.depth(top);
+    let deepest = subtree(tree, top)
+        .map(|u| tree.depth(u) - top_depth)
+        .max()
+        .unwrap_or(0);
+    let levels = if deepest > LEVELS_SHOWN {
+        vec![
+            switch(
+                Filters { levels: None, ..f }.href(&base),
+                &format!("{LEVELS_SHOWN} below {}", tree.name(top)),
+                !all_levels,
+            ),
+            switch(
+                Filters {
+                    levels: Some("all"),
+                    ..f
+                }
+                .href(&base),
+                &format!("All {deepest}"),
+                all_levels,
+            ),
+        ]
+    } else {
+        Vec::new()
+    };
     let inst = &ctx.current.instrument;
     let steps = mean_steps(inst.response_scale.min, inst.response_scale.max);
     // A reader narrowed to a subtree sees the organisation's rows first, for comparison.
     let comparison = ctx.comparison(&r.scope, r.attribute);
-    let keys = ordered_keys(rel, ctx.export_rows(&r.scope, r.attribute));
+    let shown_depth = |u: usize| all_levels || tree.depth(u) - top_depth <= LEVELS_SHOWN;
+    let keys: Vec<CellKey> = ordered_keys(rel, ctx.export_rows(&r.scope, r.attribute))
+        .into_iter()
+        .enumerate()
+        .filter(|(i, k)| *i < comparison.len() || shown_depth(k.unit))
+        .map(|(_, k)| k)
+        .collect();
     let records = ctx.heat_rows_of(&keys);
     let profiles = ctx.profile_rows_of(&keys);
     let n_scales = rel.scales.len().max(1);
     let mut groups: Vec<GroupView> = Vec::new();
-    let top_depth = keys
-        .get(comparison.len())
-        .map(|k| depth(ctx, k.unit))
-        .unwrap_or(0);
     for (i, key) in keys.iter().enumerate() {
         let compared = i < comparison.len();
         let d = if compared {
             top_depth
         } else {
-            depth(ctx, key.unit)
+            tree.depth(key.unit)
         };
-        let unit_path = rel.tree.path(key.unit);
+        let unit_path = tree.path(key.unit);
         if i == 0 && compared {
             groups.push(GroupView {
                 title: Some(format!(
@@ -654,6 +756,17 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             .filter(|rec| rec.status == CellStatus::Shown)
             .filter_map(|rec| rec.respondents)
             .max();
+        // Each shown cell opens the questions of its scale for its unit and cut, keeping the
+        // page's filters for the way back.
+        let mut cell_pairs = vec![("unit", unit_path.as_str())];
+        cell_pairs.extend(Filters { unit: None, ..f }.pairs());
+        if let Some(value) = key
+            .cut
+            .and_then(|(a, v)| rel.attributes.get(a)?.values.get(v))
+        {
+            cell_pairs.push(("value", value.as_str()));
+        }
+        let cell_items = with_query(&format!("{base}/items"), &cell_pairs);
         let cells = row_records
             .iter()
             .enumerate()
@@ -669,24 +782,43 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                     dir,
                     steps,
                 };
-                cell_view(rec, how)
+                let mut cell = cell_view(rec, how);
+                if rec.status == CellStatus::Shown {
+                    cell.items = Some(format!("{cell_items}#scale-{}", enc(&rec.scale)));
+                }
+                cell
             })
             .collect();
-        // No trend link for the comparison rows: the trend page is per unit in scope.
-        let shown_unit = !compared && key.cut.is_none() && ctx.respondents(key.unit).is_some();
         let rate = key
             .cut
             .is_none()
             .then(|| ctx.response_rate(key.unit))
             .flatten();
         let prof = profiles.get(i);
+        // A unit row below the one in view opens that unit's own heat map (drill-down).
+        let drill = (!compared && key.cut.is_none() && key.unit != top).then(|| {
+            Filters {
+                unit: Some(&unit_path),
+                ..f
+            }
+            .href(&base)
+        });
+        let below = tree.children(key.unit).len();
         let row = RowView {
             label: if key.cut.is_none() {
-                rel.tree.name(key.unit).to_string()
+                tree.name(key.unit).to_string()
             } else {
                 cut_label(rel, *key)
             },
-            trend: shown_unit.then(|| format!("/reports/trend?unit={}", enc(&unit_path))),
+            collapsed: (!compared
+                && key.cut.is_none()
+                && below > 0
+                && !shown_depth(tree.children(key.unit)[0]))
+            .then(|| {
+                let units = subtree(tree, key.unit).count() - 1;
+                format!("{units} unit{} below", if units == 1 { "" } else { "s" })
+            }),
+            drill,
             path: unit_path,
             index: i,
             // A unit's cut rows are indented under it.
@@ -718,12 +850,39 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
             g.rows.push(row);
         }
     }
-    let csv = format!(
-        "/api/v1/waves/{}/heatmap.csv{}",
-        enc(wave),
-        a.map(|a| format!("?attribute={}", enc(a)))
-            .unwrap_or_default()
-    );
+    // The breadcrumb: from the top of the reader's scope down to the unit in view.
+    let own_top = match own {
+        Scope::Subtree(p) => tree.find(p).unwrap_or(top),
+        Scope::Everything => 0,
+    };
+    let mut crumbs = Vec::new();
+    let mut u = Some(top);
+    while let Some(at) = u {
+        crumbs.push(Crumb {
+            label: tree.name(at).to_string(),
+            href: (at != top).then(|| {
+                let path = tree.path(at);
+                Filters {
+                    unit: (at != own_top).then_some(path.as_str()),
+                    ..f
+                }
+                .href(&base)
+            }),
+        });
+        if at == own_top {
+            break;
+        }
+        u = tree.parent(at);
+    }
+    crumbs.reverse();
+    // Every unit the reader may read, for the unit picker.
+    let units: Vec<String> = subtree(tree, own_top).map(|u| tree.path(u)).collect();
+    let kept = Filters { unit: None, ..f }.pairs();
+    let unit_only: Vec<(&str, &str)> = f.unit.map(|u| ("unit", u)).into_iter().collect();
+    let csv_pairs: Vec<(&str, &str)> = [("attribute", f.attribute), ("unit", f.unit)]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect();
     HeatPage {
         css: REPORT_CSS_PATH,
         script: HEATMAP_JS_PATH,
@@ -734,6 +893,13 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
         measures,
         compares,
         attributes,
+        levels,
+        crumbs,
+        units,
+        picker: base.clone(),
+        kept: kept.into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+        unit_path: top_path.clone(),
+        trend: with_query("/reports/trend", &[("unit", top_path.as_str())]),
         legend: legend(favorable, inst),
         hidden_legend: format!("hidden: {}", hidden_why(rel.k)),
         // Labels, as the printable report has them, not ids.
@@ -773,7 +939,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 .collect()
         },
         groups,
-        print: format!("{base}/print"),
+        print: with_query(&format!("{base}/print"), &unit_only),
         delta_note: {
             let from = if vs_prev {
                 "the previous wave"
@@ -813,19 +979,22 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader) -> HeatPag
                 if favorable { "0 pts" } else { "0.00" }
             )
         },
-        items: switch(&format!("{base}/items"), &[("unit", u)], "", false).href,
-        csv,
+        items: f.href(&format!("{base}/items")),
+        csv: with_query(
+            &format!("/api/v1/waves/{}/heatmap.csv", enc(wave)),
+            &csv_pairs,
+        ),
     }
 }
 
-fn depth(ctx: &Context, unit: usize) -> usize {
-    let mut d = 0;
-    let mut u = unit;
-    while let Some(p) = ctx.release().tree.parent(u) {
-        d += 1;
-        u = p;
-    }
-    d
+/// `u` and every unit below it, parents before their children.
+fn subtree(tree: &OrgTree, u: usize) -> impl Iterator<Item = usize> + '_ {
+    let mut stack = vec![u];
+    std::iter::from_fn(move || {
+        let at = stack.pop()?;
+        stack.extend(tree.children(at).iter().rev());
+        Some(at)
+    })
 }
 
 /// "a", "a and b", "a, b and c".

@@ -12,6 +12,7 @@ use survey_engine::disclosure::{CellKey, CellStatus};
 use super::access::Reader;
 use super::enc;
 use super::error::PageError;
+use super::heatmap_view::{attribute_label, Filters, HeatQuery};
 use super::reports_api::{read, ReportQuery};
 use super::reports_pages::page;
 use super::signed_in::PageReader;
@@ -24,10 +25,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/items", web::get().to(items));
 }
 
+/// The unit (`unit`, a path inside the reader's scope; the reader's top unit when absent),
+/// a cut of it (`attribute` and `value`), and the heat map's other filters, which the way
+/// back keeps.
 #[derive(Deserialize)]
 pub struct ItemsQuery {
-    /// A unit path inside the reader's scope; the reader's top unit when absent.
-    pub unit: Option<String>,
+    #[serde(flatten)]
+    pub view: HeatQuery,
+    pub value: Option<String>,
 }
 
 /// One answer's share of an item, as the page shows it.
@@ -53,6 +58,8 @@ pub struct ItemView {
 
 pub struct ScaleView {
     pub label: String,
+    /// The heading's id, which a heat-map cell links to.
+    pub anchor: String,
     pub items: Vec<ItemView>,
 }
 
@@ -78,8 +85,8 @@ async fn items(
     let q = q.into_inner();
     page(who, &state, move |conn, user, reader, st| {
         let rq = ReportQuery {
-            attribute: None,
-            unit: q.unit.clone(),
+            attribute: q.view.attribute.clone(),
+            unit: q.view.unit.clone(),
         };
         let r = read(conn, user, st, &wave, &rq, "view items")?;
         let ctx = &r.ctx;
@@ -91,8 +98,35 @@ async fn items(
         let unit = rel.tree.find(&unit_path).ok_or_else(|| {
             AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
         })?;
+        // A cut needs both its attribute (checked by `read`) and one of its values.
+        let cut = match (r.attribute, q.value.as_deref()) {
+            (Some(a), Some(value)) => {
+                let attr = &rel.attributes[a];
+                let v = attr.values.iter().position(|x| x == value).ok_or_else(|| {
+                    AppError::NotFound(format!(
+                        "value: \"{}\" has no value \"{value}\" in wave \"{wave}\"",
+                        attr.name
+                    ))
+                })?;
+                Some((a, v))
+            }
+            (None, Some(_)) => {
+                return Err(AppError::Validation(vec![
+                    "value: a value needs the attribute it belongs to (attribute=...)".into(),
+                ]))
+            }
+            (_, None) => None,
+        };
+        let title = match cut {
+            Some((a, v)) => format!(
+                "{unit_path}, {}: {}",
+                attribute_label(&rel.attributes[a].name),
+                rel.attributes[a].values[v]
+            ),
+            None => unit_path.clone(),
+        };
         let inst = &ctx.current.instrument;
-        let rows = ctx.item_rows_of(&[CellKey { unit, cut: None }]);
+        let rows = ctx.item_rows_of(&[CellKey { unit, cut }]);
         let labels = &inst.response_scale.labels;
         let scales = inst
             .scales
@@ -100,6 +134,7 @@ async fn items(
             .enumerate()
             .map(|(s, scale)| ScaleView {
                 label: scale.label.clone(),
+                anchor: format!("scale-{}", enc(&scale.id)),
                 items: rows
                     .iter()
                     .filter(|row| row.scale == scale.id)
@@ -154,15 +189,12 @@ async fn items(
                     .collect(),
             })
             .collect();
-        let back = match &q.unit {
-            Some(u) => format!("/reports/waves/{}?unit={}", enc(&wave), enc(u)),
-            None => format!("/reports/waves/{}", enc(&wave)),
-        };
+        let back = Filters::of(&q.view).href(&format!("/reports/waves/{}", enc(&wave)));
         super::reports_pages::render(&ItemsPage {
             css: REPORT_CSS_PATH,
             reader,
             wave: rel.wave.clone(),
-            unit: unit_path,
+            unit: title,
             k: rel.k,
             back,
             scales,

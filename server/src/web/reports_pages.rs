@@ -123,7 +123,7 @@ async fn heatmap(
             unit: q.unit.clone(),
         };
         let r = read(conn, user, st, &wave, &rq, "view heatmap")?;
-        render(&heat_page(&r, &q, &wave, reader))
+        render(&heat_page(&r, &q, &wave, reader, &user.scope()))
     })
     .await
 }

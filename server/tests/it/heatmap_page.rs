@@ -661,3 +661,319 @@ fn the_legend_gives_every_colour_with_its_thresholds() {
         }
     }
 }
+
+/// Every `href` in the part of `body` from `start` to the next `end`, references undone.
+fn hrefs_between(body: &str, start: &str, end: &str) -> Vec<String> {
+    let Some(at) = body.find(start) else {
+        return Vec::new();
+    };
+    let part = &body[at..];
+    let part = &part[..part.find(end).unwrap_or(part.len())];
+    part.split(" href=\"")
+        .skip(1)
+        .map(|h| decode(h.split('"').next().unwrap_or_default()))
+        .collect()
+}
+
+/// The link of the switch, breadcrumb step or link labelled `label`.
+fn link_labelled(body: &str, label: &str) -> String {
+    body.split("<a href=\"")
+        .skip(1)
+        .find(|a| {
+            let text = &a[a.find('>').unwrap() + 1..a.find("</a>").unwrap()];
+            text_of(text) == label
+        })
+        .map(|a| decode(a.split('"').next().unwrap()))
+        .unwrap_or_else(|| panic!("no link \"{label}\""))
+}
+
+/// The units of the page's whole-unit rows, in page order.
+fn unit_rows(body: &str) -> Vec<String> {
+    heat_rows(body)
+        .into_iter()
+        .filter(|r| !r.is_cut)
+        .map(|r| r.unit)
+        .collect()
+}
+
+/// Below the unit in view the heat map shows two levels; deeper units are folded into
+/// their ancestor's row ("2 units below"), whose name opens that unit's own heat map with
+/// the same view, a breadcrumb back up, and the organisation for comparison. "All" shows
+/// every level. A manager's breadcrumb and unit picker start at their own unit.
+#[test]
+fn deep_levels_fold_and_a_unit_name_opens_its_own_heat_map() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let mut csv = String::from("email,unit,tenure\n");
+        let units = ["Acme/A", "Acme/A/B", "Acme/A/B/C", "Acme/A/B/C/D", "Acme/E"];
+        for (i, unit) in units.iter().enumerate() {
+            for p in 0..4 {
+                let tenure = if p % 2 == 0 { "short" } else { "long" };
+                csv.push_str(&format!("p{i}{p}@example.org,{unit},{tenure}\n"));
+            }
+        }
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
+        run_wave(&ws, "W", 0, &["tenure"]);
+        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let manager = password_of(&ws.ok(&[
+            "user", "add", "--email", MANAGER, "--role", "manager", "--unit", "Acme/A/B",
+        ]));
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = spawn_app(ws);
+        let admin = As::Bearer(token);
+
+        let page = get(&app.url("/reports/waves/W?measure=favorable"), &admin);
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        assert_eq!(
+            unit_rows(&page.body),
+            ["Acme", "Acme/A", "Acme/A/B", "Acme/E"],
+            "{backend:?}"
+        );
+        let b = heat_rows(&page.body)
+            .into_iter()
+            .find(|r| r.unit == "Acme/A/B")
+            .unwrap();
+        assert_eq!(b.label, "B 2 units below", "{backend:?}");
+        // No breadcrumb at the top of the reader's scope.
+        assert!(!page.body.contains("class=\"crumbs\""), "{backend:?}");
+        let drill = link_labelled(&page.body, "B");
+        assert_eq!(
+            drill, "/reports/waves/W?measure=favorable&unit=Acme%2FA%2FB",
+            "{backend:?}"
+        );
+
+        let sub = get(&app.url(&drill), &admin);
+        assert_eq!(sub.status, 200, "{backend:?}: {}", sub.body);
+        assert!(text_of(&sub.body).contains("Heat map: Acme/A/B, wave W"));
+        // The organisation first, for comparison, then B and all of its subtree (two
+        // levels below B).
+        assert_eq!(
+            unit_rows(&sub.body),
+            ["Acme", "Acme/A/B", "Acme/A/B/C", "Acme/A/B/C/D"],
+            "{backend:?}"
+        );
+        assert!(sub.body.contains("the whole organisation, for comparison"));
+        assert_eq!(
+            hrefs_between(&sub.body, "<nav class=\"crumbs\"", "</nav>"),
+            [
+                "/reports/waves/W?measure=favorable",
+                "/reports/waves/W?measure=favorable&unit=Acme%2FA"
+            ],
+            "{backend:?}"
+        );
+        assert!(
+            sub.body.contains("<span aria-current=\"page\">B</span>"),
+            "{backend:?}"
+        );
+
+        // Every level on request, and the switch back.
+        let all = get(&app.url("/reports/waves/W?levels=all"), &admin);
+        assert_eq!(
+            unit_rows(&all.body),
+            [
+                "Acme",
+                "Acme/A",
+                "Acme/A/B",
+                "Acme/A/B/C",
+                "Acme/A/B/C/D",
+                "Acme/E"
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(link_labelled(&all.body, "2 below Acme"), "/reports/waves/W");
+
+        // A manager of B starts at B: no breadcrumb above it, and the picker offers B's
+        // subtree only.
+        let cookie = As::Cookie(session(&app, MANAGER, &manager));
+        let mine = get(&app.url("/reports/waves/W"), &cookie);
+        assert_eq!(mine.status, 200, "{backend:?}: {}", mine.body);
+        assert!(!mine.body.contains("class=\"crumbs\""), "{backend:?}");
+        let options: Vec<String> = mine
+            .body
+            .split("<option value=\"")
+            .skip(1)
+            .map(|o| decode(o.split('"').next().unwrap()))
+            .collect();
+        assert_eq!(
+            options,
+            ["Acme/A/B", "Acme/A/B/C", "Acme/A/B/C/D"],
+            "{backend:?}"
+        );
+        // The picker's answer for a unit outside the scope, and for one that does not exist.
+        let outside = get(&app.url("/reports/waves/W?unit=Acme%2FE"), &cookie);
+        assert_eq!(outside.status, 403, "{backend:?}");
+        assert!(outside.body.contains("outside what you may read"));
+        let unknown = get(&app.url("/reports/waves/W?unit=Acme%2FNope"), &admin);
+        assert_eq!(unknown.status, 404, "{backend:?}");
+        assert!(decode(&unknown.body).contains("has no unit \"Acme/Nope\""));
+        assert!(unknown.body.contains("Back to the reports"));
+    }
+}
+
+/// The switches, the unit picker and the links to the questions, the printable report,
+/// the trend and the CSV keep the page's filters, and each answers with what it says.
+#[test]
+fn every_link_on_the_heat_map_keeps_its_filters() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let query = "measure=favorable&compare=previous&attribute=tenure&unit=Acme%2FEng";
+        let page = get(&app.url(&format!("/reports/waves/W2?{query}")), &cookie);
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        let base = "/reports/waves/W2";
+        for (label, expected) in [
+            (
+                "Mean",
+                format!("{base}?compare=previous&attribute=tenure&unit=Acme%2FEng"),
+            ),
+            (
+                "Δ to the organisation",
+                format!("{base}?measure=favorable&attribute=tenure&unit=Acme%2FEng"),
+            ),
+            (
+                "No cut",
+                format!("{base}?measure=favorable&compare=previous&unit=Acme%2FEng"),
+            ),
+            ("Question by question", format!("{base}/items?{query}")),
+            ("Printable report", format!("{base}/print?unit=Acme%2FEng")),
+            ("Trend over waves", "/reports/trend?unit=Acme%2FEng".into()),
+            (
+                "CSV",
+                "/api/v1/waves/W2/heatmap.csv?attribute=tenure&unit=Acme%2FEng".into(),
+            ),
+        ] {
+            assert_eq!(link_labelled(&page.body, label), expected, "{backend:?}");
+        }
+        // The picker sends the other filters along with the unit chosen.
+        let picker = &page.body[page.body.find("<form method=\"get\"").unwrap()..];
+        let picker = &picker[..picker.find("</form>").unwrap()];
+        for (name, value) in [
+            ("measure", "favorable"),
+            ("compare", "previous"),
+            ("attribute", "tenure"),
+        ] {
+            assert!(
+                picker.contains(&format!(
+                    "<input type=\"hidden\" name=\"{name}\" value=\"{value}\">"
+                )),
+                "{backend:?}: {picker}"
+            );
+        }
+        assert!(picker.contains("value=\"Acme/Eng\""), "{backend:?}");
+        // The printable report is Eng's, and the CSV holds Eng's rows with their cuts and
+        // the organisation's for comparison, nothing else.
+        let print = get(&app.url(&format!("{base}/print?unit=Acme%2FEng")), &cookie);
+        assert_eq!(print.status, 200);
+        assert!(text_of(&print.body).contains("Acme/Eng"), "{backend:?}");
+        let csv = get(
+            &app.url("/api/v1/waves/W2/heatmap.csv?attribute=tenure&unit=Acme%2FEng"),
+            &As::Bearer(f.tokens[ADMIN].clone()),
+        );
+        assert_eq!(csv.status, 200, "{backend:?}");
+        let units: std::collections::BTreeSet<&str> = csv
+            .body
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(1))
+            .collect();
+        assert_eq!(
+            units.into_iter().collect::<Vec<_>>(),
+            ["Acme", "Acme/Eng", "Acme/Eng/Platform"],
+            "{backend:?}"
+        );
+        assert!(csv.body.contains("tenure=long"), "{backend:?}");
+    }
+}
+
+/// A shown figure opens the questions of its scale for its unit and cut: the page names
+/// the cut, has the scale's heading as the link's target, and shows each question as the
+/// items API shows that cell. A value without its attribute, or one the wave does not
+/// have, gets an error page.
+#[test]
+fn a_figure_opens_the_questions_of_its_unit_and_cut() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let cookie = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let page = get(&app.url("/reports/waves/W2?attribute=tenure"), &cookie);
+        assert_eq!(page.status, 200, "{backend:?}");
+        let links: Vec<String> = page
+            .body
+            .split(" href=\"")
+            .skip(1)
+            .map(|h| decode(h.split('"').next().unwrap()))
+            .filter(|h| h.contains("/items?"))
+            .collect();
+        let cut = links
+            .iter()
+            .find(|h| h.contains("unit=Acme%2FEng&") && h.contains("value=long"))
+            .unwrap_or_else(|| panic!("{backend:?}: no cut cell of Eng links its questions"));
+        let (url, anchor) = cut.split_once('#').unwrap();
+        assert_eq!(
+            url, "/reports/waves/W2/items?unit=Acme%2FEng&attribute=tenure&value=long",
+            "{backend:?}"
+        );
+        assert!(anchor.starts_with("scale-"), "{anchor}");
+        let items = get(&app.url(url), &cookie);
+        assert_eq!(items.status, 200, "{backend:?}: {}", items.body);
+        assert!(
+            text_of(&items.body).contains("Question by question: Acme/Eng, Tenure: long, wave W2"),
+            "{backend:?}"
+        );
+        assert!(
+            items.body.contains(&format!("id=\"{anchor}\"")),
+            "{backend:?}"
+        );
+        // The way back is the heat map with the cut.
+        assert_eq!(
+            link_labelled(&items.body, "← Back to the heat map"),
+            "/reports/waves/W2?attribute=tenure&unit=Acme%2FEng"
+        );
+        // Each question's answered count is the items API's for that cell.
+        let api = get(
+            &app.url("/api/v1/waves/W2/items?attribute=tenure&unit=Acme%2FEng"),
+            &As::Bearer(f.tokens[ADMIN].clone()),
+        )
+        .json();
+        let mut counts: Vec<String> = api["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["unit"] == "Acme/Eng" && r["cut"] == "tenure=long")
+            .map(|r| {
+                r["respondents"]
+                    .as_u64()
+                    .map_or_else(|| "hidden".into(), |n| n.to_string())
+            })
+            .collect();
+        assert!(!counts.is_empty(), "{backend:?}");
+        let mut shown: Vec<String> = items
+            .body
+            .split("<tr>")
+            .skip(1)
+            .filter(|tr| tr.contains("class=\"question\""))
+            .map(|tr| match tr.find("<td class=\"num\">") {
+                Some(at) => text_of(&tr[at..at + tr[at..].find("</td>").unwrap()]),
+                None => "hidden".into(),
+            })
+            .collect();
+        // The page groups questions by scale; the API lists them by item.
+        counts.sort();
+        shown.sort();
+        assert_eq!(shown, counts, "{backend:?}");
+        // Errors name the field.
+        let no_attribute = get(&app.url("/reports/waves/W2/items?value=long"), &cookie);
+        assert_eq!(no_attribute.status, 400, "{backend:?}");
+        assert!(decode(&no_attribute.body).contains("a value needs the attribute"));
+        let no_value = get(
+            &app.url("/reports/waves/W2/items?attribute=tenure&value=nope"),
+            &cookie,
+        );
+        assert_eq!(no_value.status, 404, "{backend:?}");
+        assert!(decode(&no_value.body).contains("has no value \"nope\""));
+    }
+}
