@@ -288,6 +288,23 @@ fn main() -> anyhow::Result<()> {
     for _ in 0..runs {
         warm_csv.push(http_get(&addr, "/api/v1/waves/bench/heatmap.csv", &token)?.0);
     }
+    // The heat-map page as HR opens it: the organisation and two levels below it (421 of
+    // the 8,000 units; the rest folded), and a division's page after a drill-down.
+    let mut page = Vec::new();
+    let mut page_bytes = 0;
+    for _ in 0..runs {
+        let (ms, bytes) = http_get(&addr, "/reports/waves/bench", &token)?;
+        page.push(ms);
+        page_bytes = bytes;
+    }
+    let mut division = Vec::new();
+    let mut division_bytes = 0;
+    for _ in 0..runs {
+        let (ms, bytes) = http_get(&addr, "/reports/waves/bench?unit=Org%2FD07", &token)?;
+        division.push(ms);
+        division_bytes = bytes;
+    }
+    let (all_ms, all_bytes) = http_get(&addr, "/reports/waves/bench?levels=all", &token)?;
     let mut items = Vec::new();
     let mut items_bytes = 0;
     for _ in 0..runs.min(3) {
@@ -316,6 +333,15 @@ fn main() -> anyhow::Result<()> {
         "GET heatmap.csv, warm (median of {runs}): {:.0} ms",
         median(warm_csv)
     );
+    println!(
+        "GET heat-map page, warm, levels folded (median of {runs}): {:.0} ms, {page_bytes} bytes",
+        median(page)
+    );
+    println!(
+        "GET heat-map page of a division, warm (median of {runs}): {:.0} ms, {division_bytes} bytes",
+        median(division)
+    );
+    println!("GET heat-map page, every level (once): {all_ms:.0} ms, {all_bytes} bytes");
     println!(
         "GET items (item statistics of every shown cell), warm (median of {}): {:.0} ms, {items_bytes} bytes",
         items.len(),

@@ -128,24 +128,52 @@ async fn heatmap(
     .await
 }
 
-/// One scale's line over waves, as SVG coordinates.
-pub struct TrendLine {
-    pub scale: String,
-    pub points: String,
-    pub dots: Vec<(f64, f64, String)>,
+/// One wave's figure on a scale's small chart: where it sits and the value written there.
+pub struct TrendPoint {
+    pub x: f64,
+    pub y: f64,
+    pub value: String,
 }
 
+/// One scale over the waves: a small chart of its own, so that no line hides another and
+/// every point can carry its value.
+pub struct ScaleTrend {
+    pub label: String,
+    /// "higher is better" or "higher is worse", said under the scale's name.
+    pub reading: &'static str,
+    pub points: Vec<TrendPoint>,
+    /// The line, broken where a wave shows no figure: one polyline per run of points.
+    pub segments: Vec<String>,
+    /// Each wave without a figure, and why, as sentences.
+    pub gaps: Vec<String>,
+    /// The chart in words, for assistive technology.
+    pub summary: String,
+}
+
+/// The trend of one unit: a small chart per scale sharing the waves' axis and the answer
+/// scale's range.
 pub struct TrendChart {
+    /// Each wave's x and name.
     pub waves: Vec<(f64, String)>,
-    pub lines: Vec<TrendLine>,
+    /// Gridlines: each whole point of the answer scale, its y and its label.
+    pub ticks: Vec<(f64, String)>,
+    pub scales: Vec<ScaleTrend>,
     pub width: f64,
     pub height: f64,
+    /// Where the plot area starts on the left and ends at the bottom.
+    pub left: f64,
+    pub bottom: f64,
 }
 
 impl TrendChart {
-    /// Whether no wave shows the unit: the page then says so instead of an empty chart.
+    /// Whether no wave shows the unit: the page then says so instead of empty charts.
     pub fn is_empty(&self) -> bool {
-        self.lines.iter().all(|l| l.dots.is_empty())
+        self.scales.iter().all(|s| s.points.is_empty())
+    }
+
+    /// The right end of the plot area, for the gridlines.
+    pub fn right(&self) -> f64 {
+        self.width - 8.0
     }
 }
 
@@ -168,54 +196,120 @@ fn trend_chart(
         .take(end)
         .filter(|w| w.status() == WaveStatus::Closed && w.instrument == up_to.instrument)
         .collect();
-    let (width, height, left, top) = (640.0, 240.0, 40.0, 10.0);
+    let current = st.access.releases.get(conn, &st.instruments, up_to)?;
+    let inst = &current.instrument;
+    let (min, max) = (inst.response_scale.min, inst.response_scale.max);
+    // Room on the left for the axis labels, at the top for a value over the highest point,
+    // at the bottom for the waves' names, and on each side for half a wave's name.
+    let (width, height, left, top, bottom) = (300.0, 170.0, 34.0, 18.0, 140.0);
+    // The first and last points sit in from the plot's edges by half a wave's name, so that
+    // neither the names nor the values over the points run into the axis or off the chart.
+    let (first, last) = (left + 30.0, width - 38.0);
     let step = if closed.len() > 1 {
-        // Room on the right for the last wave's name, centred under its point.
-        (width - left - 50.0) / (closed.len() - 1) as f64
+        (last - first) / (closed.len() - 1) as f64
     } else {
         0.0
     };
-    let mut lines: Vec<TrendLine> = Vec::new();
+    let y_of = |m: f64| top + (f64::from(max) - m) / f64::from((max - min).max(1)) * (bottom - top);
+    let mut scales: Vec<ScaleTrend> = inst
+        .scales
+        .iter()
+        .map(|sc| ScaleTrend {
+            label: sc.label.clone(),
+            reading: match sc.direction {
+                survey_engine::instrument::Direction::HigherIsBetter => "higher is better",
+                survey_engine::instrument::Direction::HigherIsWorse => "higher is worse",
+            },
+            points: Vec::new(),
+            segments: Vec::new(),
+            gaps: Vec::new(),
+            summary: String::new(),
+        })
+        .collect();
     let mut wave_labels = Vec::new();
+    // Whether the previous wave had a point, per scale: a gap starts a new segment.
+    let mut joined = vec![false; scales.len()];
     for (i, w) in closed.iter().enumerate() {
-        let x = left + step * i as f64;
+        let x = if closed.len() > 1 {
+            first + step * i as f64
+        } else {
+            (first + last) / 2.0
+        };
         wave_labels.push((x, w.name.clone()));
         let rel = st.access.releases.get(conn, &st.instruments, w)?;
-        let inst = &rel.instrument;
-        let (min, max) = (
-            f64::from(inst.response_scale.min),
-            f64::from(inst.response_scale.max),
-        );
-        let Some(u) = rel.release.tree.find(unit) else {
-            continue;
-        };
-        for (s, scale) in rel.release.scales.iter().enumerate() {
-            if lines.len() <= s {
-                lines.push(TrendLine {
-                    scale: scale.clone(),
-                    points: String::new(),
-                    dots: Vec::new(),
-                });
-            }
-            let mean = rel
-                .release
-                .heat_cell(s, CellKey { unit: u, cut: None })
-                .filter(|c| c.status == CellStatus::Shown)
-                .and_then(|c| c.stats)
-                .and_then(|s| s.mean);
-            if let (Some(m), Some(line)) = (mean, lines.get_mut(s)) {
-                let y = top + (max - m) / (max - min) * (height - top - 30.0);
-                line.points.push_str(&format!("{x:.1},{y:.1} "));
-                line.dots
-                    .push((x, y, format!("{} {}: {m:.2}", w.name, scale)));
+        let u = rel.release.tree.find(unit);
+        for (s, line) in scales.iter_mut().enumerate() {
+            let id = inst
+                .scales
+                .get(s)
+                .map(|x| x.id.as_str())
+                .unwrap_or_default();
+            let at = rel.release.scales.iter().position(|x| x == id);
+            let mean = u.zip(at).and_then(|(u, at)| {
+                rel.release
+                    .heat_cell(at, CellKey { unit: u, cut: None })
+                    .filter(|c| c.status == CellStatus::Shown)
+                    .and_then(|c| c.stats)
+                    .and_then(|s| s.mean)
+            });
+            match mean {
+                Some(m) => {
+                    let point = TrendPoint {
+                        x,
+                        y: y_of(m),
+                        value: format!("{m:.2}"),
+                    };
+                    let xy = format!("{:.1},{:.1} ", point.x, point.y);
+                    match line.segments.last_mut() {
+                        Some(seg) if joined[s] => seg.push_str(&xy),
+                        _ => line.segments.push(xy),
+                    }
+                    line.points.push(point);
+                    joined[s] = true;
+                }
+                None => {
+                    joined[s] = false;
+                    line.gaps.push(if u.is_none() {
+                        format!("{}: the unit was not in this wave", w.name)
+                    } else if at.is_none() {
+                        format!("{}: this wave did not measure the scale", w.name)
+                    } else {
+                        format!(
+                            "{}: hidden (fewer than {} people answered, or the figure would \
+                             let someone work out a smaller group)",
+                            w.name, rel.release.k
+                        )
+                    });
+                }
             }
         }
     }
+    for line in &mut scales {
+        let said: Vec<String> = wave_labels
+            .iter()
+            .map(|(x, name)| match line.points.iter().find(|pt| pt.x == *x) {
+                Some(pt) => format!("{name} {}", pt.value),
+                None => format!("{name} no figure"),
+            })
+            .collect();
+        line.summary = format!(
+            "{} ({}), mean per wave on a {min} to {max} scale: {}",
+            line.label,
+            line.reading,
+            said.join(", ")
+        );
+    }
+    let ticks = (min..=max)
+        .map(|v| (y_of(f64::from(v)), v.to_string()))
+        .collect();
     Ok(TrendChart {
         waves: wave_labels,
-        lines,
+        ticks,
+        scales,
         width,
         height,
+        left,
+        bottom,
     })
 }
 

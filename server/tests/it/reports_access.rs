@@ -8,8 +8,8 @@ use survey_engine::disclosure::{CellKey, CellStatus};
 use worklife_server::reports::ReleaseCache;
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
-use worklife_tests::backends;
 use worklife_tests::reports_common::*;
+use worklife_tests::{backends, spawn_app, Workspace};
 
 const PAGES: &[&str] = &[
     "/reports",
@@ -890,5 +890,83 @@ fn the_print_report_follows_its_unit_and_ends_its_trend_at_its_wave() {
         assert!(!tiny.body.contains("<polyline"));
         assert!(tiny.body.contains("No closed wave shows this unit"));
         assert!(!w2.body.contains("No closed wave shows this unit"));
+    }
+}
+
+/// The trend draws each scale on a small chart of its own, with the answer scale's range as
+/// its y axis (a gridline per point) and each wave's mean written at its point, equal to the
+/// API's; a wave without a figure for the unit breaks the line and is said in words.
+#[test]
+fn the_trend_gives_each_scale_its_own_chart_with_values_and_says_where_a_wave_is_missing() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let mut csv = String::from("email,unit\n");
+        for p in 0..6 {
+            csv.push_str(&format!("p{p}@example.org,Acme/Eng\n"));
+        }
+        ws.ok(&["roster", "import", &ws.write("before.csv", &csv)]);
+        run_wave_from(&ws, "W1", "2020-01-01", 0, &[]);
+        // A team that joined after the first wave.
+        for p in 0..4 {
+            csv.push_str(&format!("n{p}@example.org,Acme/New\n"));
+        }
+        ws.ok(&["roster", "import", &ws.write("after.csv", &csv)]);
+        run_wave_from(&ws, "W2", "2020-04-01", 1, &[]);
+        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = spawn_app(ws);
+        let admin = As::Bearer(token);
+        let means = |wave: &str, unit: &str| -> Vec<String> {
+            get(&app.url(&format!("/api/v1/waves/{wave}/heatmap")), &admin).json()["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["unit"] == unit && r["cut"] == "")
+                .map(|r| format!("{:.2}", r["mean"].as_f64().unwrap()))
+                .collect()
+        };
+
+        let new = get(&app.url("/reports/trend?unit=Acme%2FNew"), &admin);
+        assert_eq!(new.status, 200, "{backend:?}: {}", new.body);
+        let charts: Vec<&str> = new.body.split("<figure class=\"trend\">").skip(1).collect();
+        let w2 = means("W2", "Acme/New");
+        assert_eq!(charts.len(), w2.len(), "{backend:?}: a chart per scale");
+        for (chart, mean) in charts.iter().zip(&w2) {
+            for tick in 1..=5 {
+                assert!(chart.contains(&format!("class=\"tick\">{tick}</text>")));
+            }
+            // One point, with its value, and the first wave said in words.
+            assert_eq!(chart.matches("<circle").count(), 1, "{backend:?}");
+            assert!(
+                chart.contains(&format!("class=\"value\">{mean}</text>")),
+                "{backend:?}: {mean} in {chart}"
+            );
+            assert!(
+                chart.contains("W1: the unit was not in this wave"),
+                "{chart}"
+            );
+            assert!(chart.contains("W1 no figure, W2 "), "{chart}");
+        }
+
+        let eng = get(&app.url("/reports/trend?unit=Acme%2FEng"), &admin);
+        assert_eq!(eng.status, 200, "{backend:?}");
+        let charts: Vec<&str> = eng.body.split("<figure class=\"trend\">").skip(1).collect();
+        for ((chart, m1), m2) in charts
+            .iter()
+            .zip(means("W1", "Acme/Eng"))
+            .zip(means("W2", "Acme/Eng"))
+        {
+            assert_eq!(chart.matches("<circle").count(), 2, "{backend:?}");
+            assert_eq!(chart.matches("<polyline").count(), 1, "{backend:?}");
+            let first = chart.find(&format!("class=\"value\">{m1}</text>")).unwrap();
+            let second = chart
+                .rfind(&format!("class=\"value\">{m2}</text>"))
+                .unwrap();
+            assert!(first <= second, "{backend:?}: W1's value before W2's");
+            assert!(!chart.contains("class=\"note gap\""), "{chart}");
+        }
     }
 }

@@ -112,6 +112,21 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
             .contains("in percentage points"));
         browser.screenshot(&format!("{tag}-3c-favourable"));
         browser.assert_accessible("favourable heat map");
+        // A unit's trend, a chart per scale, and its printable report.
+        browser.go(&app.url("/reports/trend?unit=Acme%2FEng"));
+        assert!(!browser.find_all("figure.trend svg text.value").is_empty());
+        browser.screenshot(&format!("{tag}-3d-trend"));
+        browser.assert_accessible("trend");
+        browser.go(&app.url("/reports/waves/W2/print?unit=Acme%2FEng"));
+        browser.screenshot(&format!("{tag}-3e-print"));
+        browser.assert_accessible("printable report");
+        // An error page of the reports area: what happened and a way back.
+        browser.go(&app.url("/reports/waves/NoSuchWave"));
+        assert!(browser
+            .text(&browser.find("main"))
+            .contains("Back to the reports"));
+        browser.assert_accessible("error page");
+        browser.go(&app.url("/reports/waves/W2?measure=favorable"));
         browser.click(&browser.find("button[type=submit]"));
         browser.wait_for_url("/login");
 
