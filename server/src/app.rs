@@ -4,8 +4,8 @@
 use std::net::TcpListener;
 
 use crate::cli::{Cli, Command, ServeArgs};
-use crate::configuration::Settings;
 use crate::commands;
+use crate::configuration::Settings;
 use crate::shutdown::Shutdown;
 use crate::web::{self, AppState};
 use crate::{demo, telemetry};

@@ -339,12 +339,15 @@ impl FromStr for TimeZone {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        chrono_tz::Tz::from_str(name.trim()).map(TimeZone).map_err(|_| {
+        let unknown = |_| {
             format!(
-                "timezone \"{name}\" is not a time zone of the IANA database; use a name such as \
-                 \"Europe/Berlin\", \"America/New_York\" or \"UTC\""
+                "timezone \"{name}\" is not a time zone of the IANA database; use a name \
+                 such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\""
             )
-        })
+        };
+        chrono_tz::Tz::from_str(name.trim())
+            .map(TimeZone)
+            .map_err(unknown)
     }
 }
 
@@ -405,19 +408,31 @@ mod tests {
         let berlin: TimeZone = "Europe/Berlin".parse().unwrap();
         // Winter: UTC+1 (CET); summer: UTC+2 (CEST).
         let winter = berlin.local(at("2026-12-21 17:00"));
-        assert_eq!(winter.format("%Y-%m-%d %H:%M %Z").to_string(), "2026-12-21 18:00 CET");
+        assert_eq!(
+            winter.format("%Y-%m-%d %H:%M %Z").to_string(),
+            "2026-12-21 18:00 CET"
+        );
         let summer = berlin.local(at("2026-07-01 16:00"));
-        assert_eq!(summer.format("%Y-%m-%d %H:%M %Z").to_string(), "2026-07-01 18:00 CEST");
+        assert_eq!(
+            summer.format("%Y-%m-%d %H:%M %Z").to_string(),
+            "2026-07-01 18:00 CEST"
+        );
         // Across midnight and the date line.
         let auckland: TimeZone = "Pacific/Auckland".parse().unwrap();
         assert_eq!(
-            auckland.local(at("2026-12-31 12:00")).format("%Y-%m-%d %H:%M").to_string(),
+            auckland
+                .local(at("2026-12-31 12:00"))
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
             "2027-01-01 01:00"
         );
         // The default zone leaves the time as stored.
         let settings = Settings::default();
         assert_eq!(
-            settings.local_time(at("2026-10-21 18:00")).format("%H:%M %Z").to_string(),
+            settings
+                .local_time(at("2026-10-21 18:00"))
+                .format("%H:%M %Z")
+                .to_string(),
             "18:00 UTC"
         );
     }
@@ -449,7 +464,10 @@ mod tests {
              [attribute_labels.en]\ntenure = \"Time with us\"\n",
         )
         .unwrap();
-        assert_eq!(settings.attribute_label("tenure", "de"), "Betriebszugehörigkeit");
+        assert_eq!(
+            settings.attribute_label("tenure", "de"),
+            "Betriebszugehörigkeit"
+        );
         assert_eq!(settings.attribute_label("tenure", "en"), "Time with us");
         assert_eq!(settings.attribute_label("location", "de"), "location");
         assert_eq!(settings.attribute_label("tenure", "fr"), "tenure");
