@@ -67,6 +67,9 @@ fn the_form_renders_every_language_of_both_instruments() {
                     "{ctx}"
                 );
                 assert!(html.contains("<form method=\"post\""), "{ctx}");
+                // The live progress bar is the script's to show: a count without it would
+                // go stale while the respondent answers.
+                assert!(html.contains("<div class=\"progress\" id=\"progress\" hidden"));
                 // The organisation's name, the size of the survey and its closing time on
                 // the organisation's clock (UTC by default).
                 assert!(text.contains(ORGANISATION), "{ctx}");
