@@ -62,7 +62,7 @@ struct FormInput<'a> {
     report_groups: &'a [String],
     lang: &'a str,
     answers: &'a BTreeMap<String, Option<i32>>,
-    /// Why the last send was refused; empty when the form is first shown.
+    /// Why the last send was refused; `None` when the form is first shown.
     refusal: Option<Refusal>,
 }
 
