@@ -5,6 +5,7 @@ use std::net::TcpListener;
 
 use crate::cli::{Cli, Command, ServeArgs};
 use crate::commands;
+use crate::configuration::Settings;
 use crate::shutdown::Shutdown;
 use crate::web::{self, AppState};
 use crate::{demo, telemetry};
@@ -26,6 +27,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if args.demo {
         commands::demo::ensure(&pool, &settings, demo::DEFAULT_SEED)?;
+        // The demo's invitations name its organisation; the form, the error pages and
+        // later reminders should too, unless the operator named one.
+        if settings.organisation == Settings::default().organisation {
+            settings.organisation = demo::ROOT.to_string();
+        }
     }
     let listener = TcpListener::bind(&settings.bind)?;
     let address = listener.local_addr()?;

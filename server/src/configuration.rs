@@ -2,8 +2,12 @@
 //! the working directory), then `WORKLIFE_*` environment variables (nested keys with `__`,
 //! e.g. `WORKLIFE_SUPPORT__EAP_PHONE`). Passed explicitly; no globals.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDateTime};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -33,6 +37,14 @@ pub struct Settings {
     pub mail_from: String,
     /// The organisation's name as shown to respondents.
     pub organisation: String,
+    /// The organisation's time zone, an IANA name ("Europe/Berlin"; default "UTC"): times
+    /// are stored in UTC and shown to people in this zone ([`Settings::local_time`]). A
+    /// name the time zone database does not know stops the process at start.
+    pub timezone: TimeZone,
+    /// Labels of report attributes (roster columns such as `tenure`) per language, where the
+    /// answer form names them: `[attribute_labels.de] tenure = "Betriebszugehörigkeit"`. An
+    /// attribute without a label in the page's language is shown by its column name.
+    pub attribute_labels: BTreeMap<String, BTreeMap<String, String>>,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: String,
     /// On SIGTERM/SIGINT, how long requests in flight and background workers may take to
@@ -151,6 +163,19 @@ pub struct Support {
 }
 
 impl Settings {
+    /// A stored UTC time as the organisation's clock shows it.
+    pub fn local_time(&self, utc: NaiveDateTime) -> DateTime<chrono_tz::Tz> {
+        self.timezone.local(utc)
+    }
+
+    /// The label of report attribute `name` in `lang`, or the name itself.
+    pub fn attribute_label<'a>(&'a self, name: &'a str, lang: &str) -> &'a str {
+        self.attribute_labels
+            .get(lang)
+            .and_then(|labels| labels.get(name))
+            .map_or(name, String::as_str)
+    }
+
     /// Whether the service is reached over https: cookies get `Secure`, answers HSTS.
     pub fn is_https(&self) -> bool {
         self.base_url
@@ -172,6 +197,8 @@ impl Default for Settings {
             outbox_dir: PathBuf::from("outbox"),
             mail_from: "Worklife survey <survey@worklife.invalid>".into(),
             organisation: "Your organisation".into(),
+            timezone: TimeZone::default(),
+            attribute_labels: BTreeMap::new(),
             log_format: "pretty".into(),
             shutdown_timeout_secs: 30,
             mail: MailSettings::default(),
@@ -274,11 +301,67 @@ fn unknown_keys(
         };
         match (known.get(key), value) {
             (None, _) => out.push(name),
+            // A map whose keys are the operator's own (languages, attribute names), such as
+            // `attribute_labels`: nothing below it can be misspelled against a default.
+            (Some(serde_json::Value::Object(map)), _) if map.is_empty() => {}
             (Some(inner @ serde_json::Value::Object(_)), toml::Value::Table(t)) => {
                 unknown_keys(t, inner, &name, out)
             }
             _ => {}
         }
+    }
+}
+
+/// A time zone of the IANA database, parsed from its name when the settings are read, so
+/// a misspelled zone stops the process at start instead of showing wrong times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    /// A UTC time on this zone's clock (daylight saving time included).
+    pub fn local(self, utc: NaiveDateTime) -> DateTime<chrono_tz::Tz> {
+        utc.and_utc().with_timezone(&self.0)
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        TimeZone(chrono_tz::UTC)
+    }
+}
+
+impl FromStr for TimeZone {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let unknown = |_| {
+            format!(
+                "timezone \"{name}\" is not a time zone of the IANA database; use a name \
+                 such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\""
+            )
+        };
+        chrono_tz::Tz::from_str(name.trim())
+            .map(TimeZone)
+            .map_err(unknown)
+    }
+}
+
+impl TryFrom<String> for TimeZone {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
+impl From<TimeZone> for String {
+    fn from(zone: TimeZone) -> String {
+        zone.0.name().to_string()
     }
 }
 
@@ -300,5 +383,98 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn settings_from(toml: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worklife.toml");
+        std::fs::write(&path, toml).unwrap();
+        Settings::from_file(&path)
+    }
+
+    #[test]
+    fn times_are_shown_on_the_organisations_clock_with_daylight_saving() {
+        let berlin: TimeZone = "Europe/Berlin".parse().unwrap();
+        // Winter: UTC+1 (CET); summer: UTC+2 (CEST).
+        let winter = berlin.local(at("2026-12-21 17:00"));
+        assert_eq!(
+            winter.format("%Y-%m-%d %H:%M %Z").to_string(),
+            "2026-12-21 18:00 CET"
+        );
+        let summer = berlin.local(at("2026-07-01 16:00"));
+        assert_eq!(
+            summer.format("%Y-%m-%d %H:%M %Z").to_string(),
+            "2026-07-01 18:00 CEST"
+        );
+        // Across midnight and the date line.
+        let auckland: TimeZone = "Pacific/Auckland".parse().unwrap();
+        assert_eq!(
+            auckland
+                .local(at("2026-12-31 12:00"))
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            "2027-01-01 01:00"
+        );
+        // The default zone leaves the time as stored.
+        let settings = Settings::default();
+        assert_eq!(
+            settings
+                .local_time(at("2026-10-21 18:00"))
+                .format("%H:%M %Z")
+                .to_string(),
+            "18:00 UTC"
+        );
+    }
+
+    #[test]
+    fn the_time_zone_setting_is_read_and_an_unknown_zone_is_refused_naming_the_setting() {
+        assert_eq!(Settings::default().timezone.tz(), chrono_tz::UTC);
+        let read = settings_from("timezone = \"Europe/Berlin\"\n").unwrap();
+        assert_eq!(read.timezone.tz(), chrono_tz::Europe::Berlin);
+        assert_eq!(String::from(read.timezone), "Europe/Berlin");
+
+        for bad in ["Europe/Berln", "CEST+2", ""] {
+            let message = settings_from(&format!("timezone = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains(&format!("timezone \"{bad}\" is not a time zone"))
+                    && message.contains("for key \"default.timezone\"")
+                    && message.contains("Europe/Berlin"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn attribute_labels_are_read_per_language_and_fall_back_to_the_name() {
+        let settings = settings_from(
+            "[attribute_labels.de]\ntenure = \"Betriebszugehörigkeit\"\n\
+             [attribute_labels.en]\ntenure = \"Time with us\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            settings.attribute_label("tenure", "de"),
+            "Betriebszugehörigkeit"
+        );
+        assert_eq!(settings.attribute_label("tenure", "en"), "Time with us");
+        assert_eq!(settings.attribute_label("location", "de"), "location");
+        assert_eq!(settings.attribute_label("tenure", "fr"), "tenure");
+        // A misspelled key beside them is still refused.
+        let message = settings_from("timezon = \"UTC\"\n[attribute_labels.de]\ntenure = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("unknown setting \"timezon\""), "{message}");
     }
 }

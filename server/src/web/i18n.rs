@@ -24,11 +24,26 @@ pub struct Ui {
     pub privacy_partial: &'static str,
     pub privacy_after: &'static str,
     pub privacy_close: &'static str,
+    /// `{total}` questions, about `{minutes}` minutes: under the title, from the server.
+    pub estimate: &'static str,
+    /// The same for a survey of one minute or less.
+    pub estimate_short: &'static str,
+    /// The live progress bar (shown only where the script runs): `{answered}` of `{total}`.
+    pub progress_label: &'static str,
+    pub progress_count: &'static str,
+    /// Time left, `{minutes}` > 1.
+    pub progress_left: &'static str,
+    pub progress_left_one: &'static str,
+    pub progress_done: &'static str,
     pub errors_heading: &'static str,
     pub error_nothing: &'static str,
     pub error_invalid: &'static str,
     /// `{question}` is the question's text.
     pub error_unreadable: &'static str,
+    /// Next to a question whose answer could not be read.
+    pub error_item: &'static str,
+    /// The word screen readers hear before an error next to a question.
+    pub error_prefix: &'static str,
     // the thank-you page
     pub thanks_title: &'static str,
     pub thanks_received: &'static str,
@@ -98,10 +113,19 @@ pub const EN: Ui = Ui {
                     shown only to you and are not stored.",
     privacy_close: "When the survey closes, the links stop working and every record of who \
                     answered is deleted.",
+    estimate: "{total} questions, about {minutes} minutes.",
+    estimate_short: "{total} questions, about a minute.",
+    progress_label: "Your progress",
+    progress_count: "{answered} of {total} answered",
+    progress_left: "about {minutes} minutes left",
+    progress_left_one: "about a minute left",
+    progress_done: "all answered: you can send",
     errors_heading: "Your answers were not sent",
     error_nothing: "Please answer at least one question before sending.",
     error_invalid: "Some answers could not be read. Please check your choices and send again.",
     error_unreadable: "The answer to \u{201c}{question}\u{201d} could not be read.",
+    error_item: "This answer could not be read: please choose again.",
+    error_prefix: "Error:",
     thanks_title: "Thank you",
     thanks_received: "Your answers have been received. Your link no longer works, so nobody \
                       can change them.",
@@ -186,11 +210,20 @@ pub const DE: Ui = Ui {
                     werden nur Ihnen angezeigt und nicht gespeichert.",
     privacy_close: "Wenn die Befragung endet, funktionieren die Links nicht mehr und jede \
                     Aufzeichnung darüber, wer geantwortet hat, wird gelöscht.",
+    estimate: "{total} Fragen, etwa {minutes} Minuten.",
+    estimate_short: "{total} Fragen, etwa eine Minute.",
+    progress_label: "Ihr Fortschritt",
+    progress_count: "{answered} von {total} beantwortet",
+    progress_left: "noch etwa {minutes} Minuten",
+    progress_left_one: "noch etwa eine Minute",
+    progress_done: "alle beantwortet: Sie können absenden",
     errors_heading: "Ihre Antworten wurden nicht gesendet",
     error_nothing: "Bitte beantworten Sie vor dem Absenden mindestens eine Frage.",
     error_invalid: "Einige Antworten konnten nicht gelesen werden. Bitte prüfen Sie Ihre \
                     Auswahl und senden Sie erneut.",
     error_unreadable: "Die Antwort auf \u{201e}{question}\u{201c} konnte nicht gelesen werden.",
+    error_item: "Diese Antwort konnte nicht gelesen werden: Bitte wählen Sie erneut.",
+    error_prefix: "Fehler:",
     thanks_title: "Vielen Dank",
     thanks_received: "Ihre Antworten sind angekommen. Ihr Link funktioniert nicht mehr, \
                       sodass niemand sie ändern kann.",
@@ -352,12 +385,14 @@ pub fn decimal(value: f64, lang: &str) -> String {
     }
 }
 
-/// A UTC time, written the way `lang` writes it.
-pub fn datetime(t: chrono::NaiveDateTime, lang: &str) -> String {
+/// A time on the organisation's clock (see `Settings::local_time`), written the way `lang`
+/// writes it, with the zone's abbreviation ("CET", "UTC") so that nobody in another zone
+/// misreads it.
+pub fn datetime(t: chrono::DateTime<chrono_tz::Tz>, lang: &str) -> String {
     if primary(lang) == "de" {
-        t.format("%d.%m.%Y, %H:%M UTC").to_string()
+        t.format("%d.%m.%Y, %H:%M %Z").to_string()
     } else {
-        t.format("%Y-%m-%d %H:%M UTC").to_string()
+        t.format("%Y-%m-%d %H:%M %Z").to_string()
     }
 }
 
@@ -412,5 +447,17 @@ mod tests {
             join_and(&["A".into(), "B".into(), "C".into()], &DE),
             "A, B und C"
         );
+    }
+
+    #[test]
+    fn times_are_written_on_the_local_clock_with_the_zone() {
+        let utc = chrono::NaiveDate::from_ymd_opt(2026, 12, 21)
+            .and_then(|d| d.and_hms_opt(17, 0, 0))
+            .unwrap_or_default();
+        let berlin = utc.and_utc().with_timezone(&chrono_tz::Europe::Berlin);
+        assert_eq!(datetime(berlin, "en"), "2026-12-21 18:00 CET");
+        assert_eq!(datetime(berlin, "de"), "21.12.2026, 18:00 CET");
+        let utc = utc.and_utc().with_timezone(&chrono_tz::UTC);
+        assert_eq!(datetime(utc, "en"), "2026-12-21 17:00 UTC");
     }
 }

@@ -105,6 +105,14 @@ async fn stylesheet() -> HttpResponse {
         .body(pages::STYLESHEET)
 }
 
+/// The answer form's script (see [`pages::SCRIPT`]).
+async fn survey_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(pages::SCRIPT)
+}
+
 async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     pages::problem_page(&req, &state.settings, pages::Problem::PageNotFound, None)
 }
@@ -124,6 +132,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .configure(ops::routes)
             .route(pages::STYLESHEET_PATH, web::get().to(stylesheet))
+            .route(pages::SCRIPT_PATH, web::get().to(survey_script))
             .configure(survey::routes)
             .configure(api::routes)
             .configure(access::routes)

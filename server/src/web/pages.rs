@@ -1,5 +1,6 @@
 //! The respondent's pages: askama templates, the frame every page shares, and the HTTP
-//! response that carries a page (no caching, no referrer, no framing, no scripts).
+//! response that carries a page (no caching, no referrer, no framing; one script of this
+//! origin on the form, which works without it).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -12,6 +13,21 @@ use crate::configuration::{Settings, Support};
 /// The stylesheet of the respondent pages, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("../../templates/survey/survey.css");
 pub const STYLESHEET_PATH: &str = "/static/survey.css";
+
+/// The answer form's script, served at [`SCRIPT_PATH`]: a progress bar that counts answered
+/// questions and focus on the error summary. Progressive enhancement: the form works the
+/// same without it, and it neither stores nor sends anything (A5).
+pub const SCRIPT: &str = include_str!("../../templates/survey/survey.js");
+pub const SCRIPT_PATH: &str = "/static/survey.js";
+
+/// Seconds one question takes to read and answer, for the time estimate: five-point
+/// agreement items take most people 5-10 s; 42 questions make "about 6 minutes".
+pub const SECONDS_PER_QUESTION: usize = 8;
+
+/// Whole minutes, rounded up, that `questions` questions take.
+pub fn minutes_for(questions: usize) -> usize {
+    (questions * SECONDS_PER_QUESTION).div_ceil(60)
+}
 
 /// The path part of the public address (`/survey` in `https://x.org/survey/`), so that pages
 /// behind a proxy that serves the app under a prefix still find their stylesheet.
@@ -84,9 +100,34 @@ pub struct OptionView {
 
 pub struct ItemView {
     pub id: String,
+    /// The id of the question's fieldset, which the error summary links to.
+    pub anchor: String,
     pub number: usize,
     pub text: String,
     pub options: Vec<OptionView>,
+    /// "No answer" was chosen (when the form is shown again).
+    pub skipped: bool,
+    /// Shown next to the question when its answer was refused.
+    pub error: Option<String>,
+}
+
+/// One line of the error summary; `href` leads to the question it is about.
+pub struct ErrorLink {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+/// The progress bar's texts, filled in by the form's script as the respondent answers
+/// (placeholders `{answered}`, `{total}`, `{minutes}`).
+pub struct ProgressView {
+    pub total: usize,
+    pub answered: usize,
+    pub seconds_per_question: usize,
+    pub label: &'static str,
+    pub count: &'static str,
+    pub left: &'static str,
+    pub left_one: &'static str,
+    pub done: &'static str,
 }
 
 /// The items of one scale, under the scale's heading.
@@ -103,9 +144,13 @@ pub struct FormPage {
     pub heading: String,
     pub description: String,
     pub open_until: String,
+    /// "42 questions, about 6 minutes."
+    pub estimate: String,
     pub how_to: String,
     pub privacy: Vec<String>,
-    pub errors: Vec<String>,
+    pub errors: Vec<ErrorLink>,
+    pub progress: ProgressView,
+    pub script: String,
     pub groups: Vec<GroupView>,
 }
 
@@ -306,4 +351,17 @@ pub fn problem_page(
         support,
     };
     respond(problem.status(), lang, page.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_estimate_rounds_up_to_whole_minutes() {
+        assert_eq!(minutes_for(42), 6, "worklife-core: 336 s");
+        assert_eq!(minutes_for(11), 2, "worklife-pulse: 88 s");
+        assert_eq!(minutes_for(7), 1);
+        assert_eq!(minutes_for(0), 0);
+    }
 }

@@ -11,7 +11,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use survey_engine::SheetScores;
 
-use super::pages::{self, accept_language, query_lang, FormPage, Frame, Problem};
+use super::pages::{
+    self, accept_language, query_lang, ErrorLink, FormPage, Frame, Problem, ProgressView,
+};
 use super::{i18n, view, AppState, BODY_LIMIT};
 use crate::db::blocking;
 use crate::db::DbConn;
@@ -60,30 +62,115 @@ struct FormInput<'a> {
     report_groups: &'a [String],
     lang: &'a str,
     answers: &'a BTreeMap<String, Option<i32>>,
-    errors: Vec<String>,
+    /// Why the last send was refused; `None` when the form is first shown.
+    refusal: Option<Refusal>,
+}
+
+/// Why a send was refused, for the error summary and the marks next to questions.
+struct Refusal {
+    nothing_answered: bool,
+    /// Ids of the items whose answer could not be read or is off the scale.
+    invalid: Vec<String>,
 }
 
 fn form_page(state: &AppState, input: FormInput<'_>) -> FormPage {
     let instrument = &input.sheet.instrument;
+    let settings = &state.settings;
     let ui = i18n::ui(input.lang);
     let text = view::Localised::new(instrument, input.lang);
+    let mut groups = view::groups(instrument, input.lang, input.answers);
+    let total: usize = groups.iter().map(|g| g.items.len()).sum();
+    // Report attributes by their label in this language (`attribute_labels`).
+    let report_groups: Vec<String> = input
+        .report_groups
+        .iter()
+        .map(|name| settings.attribute_label(name, input.lang).to_string())
+        .collect();
+    let errors = match &input.refusal {
+        None => Vec::new(),
+        Some(refusal) => {
+            let first_question = groups
+                .first()
+                .and_then(|g| g.items.first())
+                .map(|i| format!("#{}", i.anchor));
+            let mut errors = vec![if refusal.nothing_answered {
+                ErrorLink {
+                    text: ui.error_nothing.to_string(),
+                    href: first_question,
+                }
+            } else {
+                ErrorLink {
+                    text: ui.error_invalid.to_string(),
+                    href: None,
+                }
+            }];
+            // Each question whose answer could not be read, in the order the form shows
+            // them, by its text (never the value sent), linked to the question, which is
+            // marked too.
+            for item in groups.iter_mut().flat_map(|g| g.items.iter_mut()) {
+                if refusal.invalid.contains(&item.id) {
+                    errors.push(ErrorLink {
+                        text: i18n::fill(ui.error_unreadable, &[("question", &item.text)]),
+                        href: Some(format!("#{}", item.anchor)),
+                    });
+                    item.error = Some(ui.error_item.to_string());
+                }
+            }
+            errors
+        }
+    };
+    let answered = groups
+        .iter()
+        .flat_map(|g| &g.items)
+        .filter(|i| i.skipped || i.options.iter().any(|o| o.checked))
+        .count();
+    let minutes = pages::minutes_for(total);
     FormPage {
         page: Frame::new(
             input.lang,
             text.title().to_string(),
-            &state.settings,
+            settings,
             &instrument.languages(),
         ),
         heading: text.title().to_string(),
         description: text.description().to_string(),
         open_until: i18n::fill(
             ui.open_until,
-            &[("date", &i18n::datetime(input.sheet.closes_at, input.lang))],
+            &[(
+                "date",
+                &i18n::datetime(settings.local_time(input.sheet.closes_at), input.lang),
+            )],
+        ),
+        estimate: i18n::fill(
+            if minutes > 1 {
+                ui.estimate
+            } else {
+                ui.estimate_short
+            },
+            &[
+                ("total", &total.to_string()),
+                ("minutes", &minutes.to_string()),
+            ],
         ),
         how_to: ui.how_to.to_string(),
-        privacy: view::privacy(ui, input.sheet.min_group_size, input.report_groups),
-        errors: input.errors,
-        groups: view::groups(instrument, input.lang, input.answers),
+        privacy: view::privacy(ui, input.sheet.min_group_size, &report_groups),
+        errors,
+        progress: ProgressView {
+            total,
+            answered,
+            seconds_per_question: pages::SECONDS_PER_QUESTION,
+            label: ui.progress_label,
+            count: ui.progress_count,
+            left: ui.progress_left,
+            left_one: ui.progress_left_one,
+            done: ui.progress_done,
+        },
+        script: format!(
+            "{}{}",
+            pages::base_path(&settings.base_url),
+            pages::SCRIPT_PATH
+        ),
+        groups,
     }
 }
 
@@ -113,7 +200,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                     report_groups: &groups,
                     lang: &lang,
                     answers: &BTreeMap::new(),
-                    errors: Vec::new(),
+                    refusal: None,
                 },
             );
             pages::respond(StatusCode::OK, &lang, page.render())
@@ -245,31 +332,26 @@ pub async fn submit(
             nothing_answered,
         }) => {
             let lang = language(&sheet);
-            let ui = i18n::ui(&lang);
-            let mut errors = vec![if nothing_answered {
-                ui.error_nothing
-            } else {
-                ui.error_invalid
-            }
-            .to_string()];
-            // Each question whose answer could not be read, by its text as the form shows it
-            // (never the value sent).
-            let texts = view::Localised::new(&sheet.instrument, &lang);
-            errors.extend(
-                posted
-                    .unreadable
-                    .iter()
-                    .filter_map(|id| sheet.instrument.item_index(id))
-                    .map(|i| ui.error_unreadable.replace("{question}", texts.item(i))),
-            );
-            // Keep what can be kept, so the respondent need not start again; only values on
-            // the scale for known items are shown, and none of it is stored (A5).
+            let instrument = &sheet.instrument;
+            // Questions whose answer could not be read or is off the scale.
+            let invalid: Vec<String> = posted
+                .unreadable
+                .iter()
+                .chain(posted.answers.iter().filter_map(|(id, v)| {
+                    v.is_some_and(|v| !instrument.response_scale.contains(v))
+                        .then_some(id)
+                }))
+                .filter(|id| instrument.item_index(id).is_some())
+                .cloned()
+                .collect();
+            // Keep what can be kept, so the respondent need not start again: values on the
+            // scale, and "no answer", for known items; none of it is stored (A5).
             let kept: BTreeMap<String, Option<i32>> = posted
                 .answers
                 .iter()
                 .filter(|(item, v)| {
                     sheet.instrument.item_index(item).is_some()
-                        && v.is_some_and(|v| sheet.instrument.response_scale.contains(v))
+                        && v.is_none_or(|v| sheet.instrument.response_scale.contains(v))
                 })
                 .map(|(k, v)| (k.clone(), *v))
                 .collect();
@@ -280,7 +362,10 @@ pub async fn submit(
                     report_groups: &report_groups,
                     lang: &lang,
                     answers: &kept,
-                    errors,
+                    refusal: Some(Refusal {
+                        nothing_answered,
+                        invalid,
+                    }),
                 },
             );
             pages::respond(StatusCode::BAD_REQUEST, &lang, page.render())

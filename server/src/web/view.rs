@@ -99,6 +99,7 @@ pub fn groups(
                     let chosen = answers.get(&item.id).copied().flatten();
                     ItemView {
                         id: item.id.clone(),
+                        anchor: format!("q-{}", item.id),
                         number,
                         text: text.item(i).to_string(),
                         options: rs
@@ -110,6 +111,8 @@ pub fn groups(
                                 checked: chosen == Some(value),
                             })
                             .collect(),
+                        skipped: answers.get(&item.id) == Some(&None),
+                        error: None,
                     }
                 })
                 .collect(),

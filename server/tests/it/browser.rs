@@ -29,7 +29,8 @@ impl Drop for Driver {
 
 /// A WebDriver session, with blocking calls: the tests around it are synchronous.
 pub struct Browser {
-    runtime: tokio::runtime::Runtime,
+    /// Public for calls the wrapper does not cover (e.g. `set_window_size`).
+    pub runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     _driver: Driver,
 }

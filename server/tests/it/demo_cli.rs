@@ -604,10 +604,21 @@ fn serve_demo_builds_the_demo_once_and_serves() {
             let body = ureq::get(&format!("{address}/healthz"))
                 .call()
                 .map(|mut r| r.body_mut().read_to_string().unwrap());
+            // The form names the demo's organisation, as its invitations do, not the
+            // placeholder of an unset `organisation`.
+            let first_link = (round == 0).then(|| parse(&printed).links[0].clone());
+            let form = first_link.map(|link| {
+                ureq::get(&format!("{address}/s/{}", token_of(&link)))
+                    .call()
+                    .map(|mut r| r.body_mut().read_to_string().unwrap())
+            });
             child.kill().unwrap();
             child.wait().unwrap();
             assert_eq!(body.unwrap(), "ok");
             if round == 0 {
+                let form = form.unwrap().unwrap();
+                assert!(form.contains("<p class=\"org\">Northwind</p>"), "{form}");
+                assert!(!form.contains("Your organisation"), "{form}");
                 assert!(printed.contains("admin login: "), "{printed}");
                 assert_eq!(parse(&printed).links.len(), 5);
             } else if backend == worklife_tests::Backend::Sqlite {

@@ -27,6 +27,7 @@ mod roster_and_waves;
 mod schedule_clock;
 mod score_cli;
 mod survey_anonymity;
+mod survey_browser;
 mod survey_respondent;
 mod wave_cancel;
 mod wave_status;

@@ -257,6 +257,12 @@ fn every_answer_carries_the_security_headers() {
             200,
             "public, max-age=3600",
         ),
+        (
+            "/static/survey.js",
+            As::Anonymous,
+            200,
+            "public, max-age=3600",
+        ),
     ];
     for (path, who, status, cache) in answers {
         let r = get(&app.url(path), &who);

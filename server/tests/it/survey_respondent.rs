@@ -60,7 +60,31 @@ fn the_form_renders_every_language_of_both_instruments() {
                 let text = page.text();
                 assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{ctx}");
                 assert!(html.contains("<meta name=\"viewport\""), "{ctx}");
-                assert!(!html.contains("<script"), "{ctx}: no JavaScript needed");
+                // One script, from this origin, deferred: the form is a plain POST without it.
+                assert_eq!(html.matches("<script").count(), 1, "{ctx}");
+                assert!(
+                    html.contains("<script src=\"/static/survey.js\" defer></script>"),
+                    "{ctx}"
+                );
+                assert!(html.contains("<form method=\"post\""), "{ctx}");
+                // The live progress bar is the script's to show: a count without it would
+                // go stale while the respondent answers.
+                assert!(html.contains("<div class=\"progress\" id=\"progress\" hidden"));
+                // The organisation's name, the size of the survey and its closing time on
+                // the organisation's clock (UTC by default).
+                assert!(text.contains(ORGANISATION), "{ctx}");
+                let (questions, closes) = match lang {
+                    "de" => (
+                        format!("{} Fragen, etwa", instrument.items.len()),
+                        "Geöffnet bis 31.12.2099, 00:00 UTC.",
+                    ),
+                    _ => (
+                        format!("{} questions, about", instrument.items.len()),
+                        "Open until 2099-12-31 00:00 UTC.",
+                    ),
+                };
+                assert!(text.contains(&questions), "{ctx}: {questions}");
+                assert!(text.contains(closes), "{ctx}: {closes}");
 
                 // One fieldset and legend per item, the item's text in this language.
                 let t = instrument.translations.get(lang);
@@ -165,6 +189,32 @@ fn the_form_renders_every_language_of_both_instruments() {
         assert!(css.body.contains(":focus-visible") && css.body.contains("@media"));
         assert_eq!(responses(&ws), 0, "showing the form stores nothing");
     }
+}
+
+#[test]
+fn the_form_script_reads_the_form_and_stores_and_sends_nothing() {
+    let ws = workspace(worklife_tests::Backend::Sqlite);
+    let address = serve(&ws);
+    let js = get(&format!("{address}/static/survey.js"), None);
+    assert_eq!(js.status, 200);
+    assert!(js.content_type().starts_with("text/javascript"));
+    // Answers are sensitive: the script keeps nothing in the browser and makes no request
+    // of its own; they leave only with the form's own POST (A5).
+    for api in [
+        "localStorage",
+        "sessionStorage",
+        "indexedDB",
+        "document.cookie",
+        "fetch(",
+        "XMLHttpRequest",
+        "sendBeacon",
+        "WebSocket",
+        ".submit(",
+        "caches.",
+    ] {
+        assert!(!js.body.contains(api), "survey.js uses {api}");
+    }
+    assert!(js.body.contains("progress") && js.body.contains("error-summary"));
 }
 
 /// Answers to worklife-pulse: workload 2, control 4, reward 1, community 5, fairness 3,
