@@ -207,6 +207,8 @@ pub struct HeatPage {
     delta_note: String,
     /// How the small figures' colours and words read.
     delta_meaning: String,
+    /// Said where the differences from the previous wave were asked for and there is none.
+    no_previous: Option<String>,
     /// The question-by-question page of the unit in view.
     items: String,
     csv: String,
@@ -958,6 +960,13 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scop
                 )
             }
         },
+        no_previous: (vs_prev && ctx.previous.is_none()).then(|| {
+            format!(
+                "No earlier closed wave of this survey to compare wave {} with, so the \
+                 figures show no differences. Compare with the organisation instead.",
+                rel.wave
+            )
+        }),
         delta_meaning: {
             let worse: Vec<&str> = inst
                 .scales

@@ -814,7 +814,8 @@ fn deep_levels_fold_and_a_unit_name_opens_its_own_heat_map() {
 }
 
 /// The switches, the unit picker and the links to the questions, the printable report,
-/// the trend and the CSV keep the page's filters, and each answers with what it says.
+/// the trend and the CSV keep the page's filters, and each answers with what it says. A
+/// comparison with a previous wave that does not exist says so.
 #[test]
 fn every_link_on_the_heat_map_keeps_its_filters() {
     for backend in backends() {
@@ -886,6 +887,24 @@ fn every_link_on_the_heat_map_keeps_its_filters() {
             "{backend:?}"
         );
         assert!(csv.body.contains("tenure=long"), "{backend:?}");
+        // The first wave has nothing before it: a sentence says so instead of blank cells.
+        let first = get(&app.url("/reports/waves/W1"), &cookie);
+        assert!(!first.body.contains("No earlier closed wave"), "{backend:?}");
+        let first = get(&app.url("/reports/waves/W1?compare=previous"), &cookie);
+        assert_eq!(first.status, 200, "{backend:?}");
+        assert!(
+            text_of(&first.body).contains(
+                "No earlier closed wave of this survey to compare wave W1 with, so the figures \
+                 show no differences."
+            ),
+            "{backend:?}"
+        );
+        assert!(
+            heat_rows(&first.body)
+                .iter()
+                .all(|r| r.cells.iter().all(|c| c.delta.is_none())),
+            "{backend:?}"
+        );
     }
 }
 
