@@ -29,7 +29,8 @@ impl Drop for Driver {
 
 /// A WebDriver session, with blocking calls: the tests around it are synchronous.
 pub struct Browser {
-    runtime: tokio::runtime::Runtime,
+    // Public so that a test can drive what the wrapper does not (e.g. the window size).
+    pub runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     _driver: Driver,
 }
