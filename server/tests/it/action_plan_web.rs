@@ -8,6 +8,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{test, web, App, HttpMessage};
 use worklife_server::db::DbPool;
 use worklife_server::plans::items::{self, ItemStatus};
+use worklife_server::web::access::Reader;
 use worklife_server::web::action_plan::{self as plan, PlanContext};
 use worklife_server::web::AppState;
 use worklife_tests::action_plan_common::*;
@@ -20,6 +21,12 @@ fn context(unit: &str) -> PlanContext {
         unit_path: unit.into(),
         wave: "Q1".into(),
         csrf_token: CSRF.into(),
+        reader: Reader {
+            email: "lee@example.org".into(),
+            role: "manager",
+            unit: Some(unit.into()),
+            csrf: CSRF.into(),
+        },
     }
 }
 
@@ -107,7 +114,13 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             "no-store"
         );
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        assert!(page.contains("<h1>Action plan: Acme/Big</h1>"), "{page}");
+        assert!(page.contains("<h1>Action plan: Acme › Big</h1>"), "{page}");
+        // The reports header: a way back and the sign-out form.
+        assert!(
+            page.contains("<a href=\"/reports\">Worklife reports</a>"),
+            "{page}"
+        );
+        assert!(page.contains("action=\"/logout\""), "{page}");
         assert!(
             page.contains("<tr id=\"focus-workload\"><th scope=\"row\">Workload</th><td>1.83</td>"),
             "{page}"
@@ -143,15 +156,33 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         fields.push(("csrf_token", CSRF));
         let res = test::call_service(&app, post("/m/big/action-plan/items", form(&fields))).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(
-            res.headers()
-                .get(header::LOCATION)
-                .unwrap()
-                .to_str()
-                .unwrap(),
-            "../action-plan"
-        );
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let items = items::list(&mut conn, "Acme/Big").unwrap();
+        // Back to the same wave's plan, which confirms what was saved.
+        assert_eq!(
+            location,
+            format!("../action-plan?wave=Q1&saved={}", items[0].id)
+        );
+        let res = test::call_service(
+            &app,
+            get(&format!("/m/big/action-plan?saved={}", items[0].id)),
+        )
+        .await;
+        let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(
+            page.contains(
+                "role=\"status\"><p>Saved: “=HYPERLINK(&#34;http://x&#34;)” (not started).</p>"
+            ) || page.contains(
+                "role=\"status\"><p>Saved: “=HYPERLINK(&quot;http://x&quot;)” (not started).</p>"
+            ),
+            "{page}"
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].title, "=HYPERLINK(\"http://x\")");
         assert_eq!(items[0].status, ItemStatus::NotStarted);
@@ -169,15 +200,31 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         let res = test::call_service(&app, post("/m/big/action-plan/items", bad)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        assert!(page.contains("<li>title: is required</li>"), "{page}");
+        // A focused summary at the top links to each field; each problem is also next to it.
         assert!(
-            page.contains("area: unknown area &#34;exhaustion&#34;")
-                || page.contains("area: unknown area &quot;exhaustion&quot;"),
+            page.contains("<div class=\"problems\" id=\"problems\" tabindex=\"-1\" autofocus"),
+            "{page}"
+        );
+        assert!(page.find("id=\"problems\"").unwrap() < page.find("id=\"items-heading\"").unwrap());
+        assert!(
+            page.contains("<li><a href=\"#title\">Action: is required</a></li>"),
             "{page}"
         );
         assert!(
-            page.contains("due: &#34;tomorrow&#34; is not a date")
-                || page.contains("due: &quot;tomorrow&quot; is not a date"),
+            page.contains(
+                "<p class=\"field-problem\" id=\"title-problem\">Action: is required</p>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"title-problem\""));
+        assert!(
+            page.contains("Area: unknown area &#34;exhaustion&#34;")
+                || page.contains("Area: unknown area &quot;exhaustion&quot;"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Due date: &#34;tomorrow&#34; is not a date")
+                || page.contains("Due date: &quot;tomorrow&quot; is not a date"),
             "{page}"
         );
         assert!(page.contains("value=\"Kept Owner\""));
