@@ -150,6 +150,9 @@ pub struct PlanPage {
     /// `?wave=...`, kept on every form and link so a plan opened for an earlier wave stays
     /// on it.
     pub wave_query: String,
+    /// What every relative link and form starts with: empty on the plan itself, `../`
+    /// when the page answers a failed POST to `action-plan/items` (one level deeper).
+    pub base: &'static str,
     pub k: usize,
     pub css: String,
     pub reader: Reader,
@@ -262,6 +265,8 @@ pub fn plan_page(
         unit_label: unit_label(&plan.unit_path),
         wave: plan.wave.name.clone(),
         wave_query: format!("?wave={}", enc(&plan.wave.name)),
+        // Problems only come back from a POST below `action-plan/`.
+        base: if problems.is_empty() { "" } else { "../" },
         k: plan.release().k,
         css: format!(
             "{}{}",

@@ -56,6 +56,8 @@ struct OverviewPage {
     reader: Reader,
     wave: Option<String>,
     today: String,
+    /// Status labels as column headings (`Not started`) and in the summary (`not started`).
+    headings: Vec<String>,
     statuses: Vec<&'static str>,
     units: Vec<UnitLine>,
     /// Items in the units shown, per status, and in all.
@@ -64,6 +66,14 @@ struct OverviewPage {
     overdue: Vec<LateItem>,
     without_plan: Vec<UnitLine>,
     csv: &'static str,
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn plan_href(path: &str) -> String {
@@ -121,6 +131,10 @@ fn overview_view(o: &Overview, reader: Reader) -> OverviewPage {
         reader,
         wave: o.wave.clone(),
         today: readable_date(o.today),
+        headings: ItemStatus::ALL
+            .iter()
+            .map(|s| capitalised(s.label()))
+            .collect(),
         statuses: ItemStatus::ALL.iter().map(|s| s.label()).collect(),
         total: totals.iter().sum(),
         totals,

@@ -217,6 +217,13 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             "{page}"
         );
         assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"title-problem\""));
+        // The page answers the POST one level below the plan: its forms still reach it.
+        assert!(
+            page.contains(
+                "<form method=\"post\" action=\"../action-plan/items?wave=Q1\" class=\"add-item\""
+            ),
+            "{page}"
+        );
         assert!(
             page.contains("Area: unknown area &#34;exhaustion&#34;")
                 || page.contains("Area: unknown area &quot;exhaustion&quot;"),
