@@ -428,7 +428,7 @@ impl Reader {
     pub fn plans_href(&self) -> String {
         match (self.role, &self.unit) {
             ("manager", Some(unit)) => format!("/units/{}/action-plan", super::enc(unit)),
-            _ => super::plans_overview::OVERVIEW_PATH.to_string(),
+            _ => super::PLANS_OVERVIEW_PATH.to_string(),
         }
     }
 }

@@ -87,7 +87,14 @@ pub async fn page(
     match load(&state, &ctx).await {
         Ok(plan) => render(
             StatusCode::OK,
-            &plan_page(&state, &ctx, &plan, &query, Vec::new(), Draft::default()),
+            &plan_page(
+                &state,
+                (&ctx.reader, &ctx.csrf_token),
+                &plan,
+                &query,
+                Vec::new(),
+                Draft::default(),
+            ),
         ),
         Err(e) => PageError::from(e).error_response(),
     }
@@ -103,7 +110,14 @@ async fn with_problems(
     match load(state, ctx).await {
         Ok(plan) => render(
             StatusCode::BAD_REQUEST,
-            &plan_page(state, ctx, &plan, &PageQuery::default(), problems, draft),
+            &plan_page(
+                state,
+                (&ctx.reader, &ctx.csrf_token),
+                &plan,
+                &PageQuery::default(),
+                problems,
+                draft,
+            ),
         ),
         Err(e) => PageError::from(e).error_response(),
     }

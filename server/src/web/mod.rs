@@ -84,6 +84,10 @@ impl AppState {
 pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
 pub const REPORT_CSS_PATH: &str = "/static/reports.css";
 
+/// HR's overview of every unit's action plan ([`plans_overview`]); the reports header and
+/// landing page link to it.
+pub const PLANS_OVERVIEW_PATH: &str = "/reports/action-plans";
+
 /// The heat map's sorting script (progressive enhancement: the page works without it) and
 /// where it is served; the content security policy allows scripts from this origin only.
 pub const HEATMAP_JS: &str = include_str!("../../templates/reports/heatmap.js");

@@ -10,7 +10,6 @@ use survey_engine::actions::Area;
 use survey_engine::format::opt;
 
 use super::access::Reader;
-use super::action_plan::PlanContext;
 use super::{enc, pages, AppState, REPORT_CSS_PATH};
 use crate::plans::export::{self, reasons, suggested_areas, unit_figures, UnitFigures};
 use crate::plans::items::{ActionItem, ItemStatus};
@@ -195,9 +194,10 @@ pub struct PageQuery {
     pub edit: String,
 }
 
+/// The page for `reader`, whose forms carry `csrf_token`.
 pub fn plan_page(
     state: &AppState,
-    ctx: &PlanContext,
+    (reader, csrf_token): (&Reader, &str),
     plan: &PlanData,
     query: &PageQuery,
     problems: Vec<String>,
@@ -273,8 +273,8 @@ pub fn plan_page(
             pages::base_path(&state.settings.base_url),
             REPORT_CSS_PATH
         ),
-        can_change: ctx.reader.role != "viewer",
-        reader: ctx.reader.clone(),
+        can_change: reader.role != "viewer",
+        reader: reader.clone(),
         respondents,
         hidden_why,
         focus,
@@ -301,7 +301,7 @@ pub fn plan_page(
             .iter()
             .map(|s| (s.as_str(), s.label()))
             .collect(),
-        csrf_token: ctx.csrf_token.clone(),
+        csrf_token: csrf_token.to_string(),
         saved,
         problems: placed(problems),
         draft,

@@ -21,7 +21,8 @@ use crate::error::{AppError, AppResult};
 use crate::plans::items::ItemStatus;
 use crate::plans::overview::{self, overview_csv, Overview, Scores};
 
-pub const OVERVIEW_PATH: &str = "/reports/action-plans";
+use super::PLANS_OVERVIEW_PATH as OVERVIEW_PATH;
+
 pub const OVERVIEW_CSV_PATH: &str = "/reports/action-plans.csv";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

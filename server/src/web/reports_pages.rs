@@ -98,7 +98,7 @@ async fn landing(who: PageReader, state: web::Data<AppState>) -> Result<HttpResp
         let action_plan = match (user.role, &user.unit_path) {
             (Role::Manager, Some(p)) => Some(format!("/units/{}/action-plan", enc(p))),
             (Role::Manager, None) => None,
-            _ => Some(super::plans_overview::OVERVIEW_PATH.to_string()),
+            _ => Some(super::PLANS_OVERVIEW_PATH.to_string()),
         };
         render(&Landing {
             css: REPORT_CSS_PATH,
