@@ -100,6 +100,13 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
         assert_eq!(browser.find_all("table.plan-items tbody tr").len(), 1);
         browser.screenshot(&format!("plans-{tag}-3-saved"));
         browser.assert_accessible("action plan after saving");
+        // The suggestion just added reads as in the plan; the others keep their button.
+        assert_eq!(
+            browser.text(&browser.find("ul.suggestions p.in-plan")),
+            "In your plan"
+        );
+        browser.run("document.getElementById('suggestions-heading').scrollIntoView();");
+        browser.screenshot(&format!("plans-{tag}-3b-suggestions"));
 
         // Editable afterwards: an owner and a due date.
         browser.click(&browser.find("table.plan-items a[href*=\"edit=\"]"));
@@ -133,6 +140,29 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
         browser.assert_accessible("action plans overview");
         browser.click(&browser.find("tr[data-unit=\"Acme/Eng\"] a"));
         browser.wait_for_url("/units/Acme%2FEng/action-plan");
+        // On a 390 px phone neither page scrolls sideways: wide tables scroll in their box.
+        browser
+            .runtime
+            .block_on(browser.client().set_window_size(390, 844))
+            .unwrap();
+        for (url, name) in [
+            ("/units/Acme%2FEng/action-plan", "5-plan-phone"),
+            ("/reports/action-plans", "6-overview-phone"),
+        ] {
+            browser.go(&app.url(url));
+            browser.screenshot(&format!("plans-{tag}-{name}"));
+            let widths = browser.run(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            );
+            assert!(
+                widths[0].as_u64() <= widths[1].as_u64(),
+                "{url} scrolls sideways: {widths}"
+            );
+        }
+        browser
+            .runtime
+            .block_on(browser.client().set_window_size(1400, 1000))
+            .unwrap();
         browser.click(&browser.find("header.top form.logout button"));
         browser.wait_for_url("/login");
     }
