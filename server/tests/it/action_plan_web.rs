@@ -284,6 +284,87 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             ItemStatus::Done
         );
 
+        // Editing: CSRF checked, only this unit's items, checked like adding, and all or
+        // nothing; the status stays.
+        let edit = |id: &str, title: &str, token: &str| {
+            form(&[
+                ("id", id),
+                ("title", title),
+                ("area", "control"),
+                ("owner", "Lee"),
+                ("due", "2027-01-15"),
+                ("notes", "agreed in the retro"),
+                ("csrf_token", token),
+            ])
+        };
+        let before = items::find(&mut conn, &id).unwrap();
+        let res = test::call_service(
+            &app,
+            post("/m/big/action-plan/edit", edit(&id, "New title", "x")),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = test::call_service(
+            &app,
+            post("/m/big/action-plan/edit", edit(&other, "Not mine", CSRF)),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "another unit's item");
+        assert_eq!(items::find(&mut conn, &other).unwrap().title, "Theirs");
+        let res = test::call_service(
+            &app,
+            post("/m/big/action-plan/edit", edit(&id, &"x".repeat(201), CSRF)),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains("<h3>Edit the action item</h3>"), "{page}");
+        assert!(page.contains(&format!("name=\"id\" value=\"{id}\"")));
+        assert!(page.contains("Action: is 201 characters long, at most 200 are allowed"));
+        assert!(page.contains("value=\"Lee\""), "what was typed is kept");
+        assert_eq!(
+            items::find(&mut conn, &id).unwrap(),
+            before,
+            "nothing written"
+        );
+        let res = test::call_service(
+            &app,
+            post(
+                "/m/big/action-plan/edit",
+                edit(&id, "Review the rota", CSRF),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let edited = items::find(&mut conn, &id).unwrap();
+        assert_eq!(
+            (
+                edited.title.as_str(),
+                edited.area.id(),
+                edited.owner.as_str(),
+                edited.due_date.map(|d| d.to_string()),
+                edited.notes.as_str(),
+                edited.status,
+                edited.created_wave_id.is_some(),
+            ),
+            (
+                "Review the rota",
+                "control",
+                "Lee",
+                Some("2027-01-15".to_string()),
+                "agreed in the retro",
+                ItemStatus::Done,
+                true,
+            )
+        );
+        // `?edit=ID` opens the form filled with the item.
+        let res = test::call_service(&app, get(&format!("/m/big/action-plan?edit={id}"))).await;
+        let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains("<h3>Edit the action item</h3>"));
+        assert!(page.contains("value=\"Review the rota\""));
+        assert!(page.contains("<time datetime=\"2027-01-15\">15 Jan 2027</time>"));
+        assert!(page.contains("<span class=\"wave-tag\">Q1</span>"));
+
         // The exports are the CLI's, byte for byte.
         for (ext, format, content_type) in [
             ("csv", "csv", "text/csv; charset=utf-8"),
