@@ -158,6 +158,12 @@ pub fn validate(new: &NewItem<'_>) -> Result<(Area, Option<NaiveDate>, ItemStatu
     too_long(&mut problems, "title", title, MAX_TITLE);
     too_long(&mut problems, "owner", new.owner.trim(), MAX_OWNER);
     too_long(&mut problems, "notes", new.notes.trim(), MAX_NOTES);
+    // PostgreSQL refuses NUL in text and SQLite would store it: refused alike on both.
+    for (field, text) in [("title", title), ("owner", new.owner), ("notes", new.notes)] {
+        if text.contains('\0') {
+            problems.push(format!("{field}: must not contain a NUL character"));
+        }
+    }
     let area = Area::from_id(new.area.trim().to_lowercase().as_str());
     if area.is_none() {
         problems.push(format!(

@@ -357,6 +357,29 @@ async fn the_plan_pages_add_items_change_status_and_export() {
                 true,
             )
         );
+        // A NUL (refused by PostgreSQL, stored by SQLite) is the sender's mistake on both.
+        for (path, body) in [
+            (
+                "/m/big/action-plan/edit",
+                edit("a\0b", "Review the rota", CSRF),
+            ),
+            (
+                "/m/big/action-plan/edit",
+                edit(&id, "Review\0the rota", CSRF),
+            ),
+            ("/m/big/action-plan/status", status("\0", "done", CSRF)),
+        ] {
+            let res = test::call_service(&app, post(path, body)).await;
+            assert!(
+                res.status().is_client_error(),
+                "{backend:?} {path}: {}",
+                res.status()
+            );
+        }
+        assert_eq!(
+            items::find(&mut conn, &id).unwrap().title,
+            "Review the rota"
+        );
         // `?edit=ID` opens the form filled with the item.
         let res = test::call_service(&app, get(&format!("/m/big/action-plan?edit={id}"))).await;
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
