@@ -6,6 +6,8 @@
 //! ([`unit_figures`]): a unit under k and a unit hidden to protect a smaller one read alike,
 //! and no count of respondents is given (D3, D6).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use survey_engine::csv_out::CsvWriter;
 use survey_engine::release::Release;
@@ -101,6 +103,11 @@ pub fn overview(
     // Tree order: comparing by segments puts a unit before its children, children by name.
     paths.sort_by(|a, b| a.split('/').cmp(b.split('/')));
     paths.dedup();
+    // Grouped once, so that thousands of units do not each scan every item.
+    let mut by_unit: HashMap<&str, Vec<&ActionItem>> = HashMap::new();
+    for item in items {
+        by_unit.entry(&item.unit_path).or_default().push(item);
+    }
     let units = paths
         .into_iter()
         .map(|unit_path| {
@@ -111,7 +118,7 @@ pub fn overview(
                 },
                 _ => Scores::NotInWave,
             };
-            let mine = items.iter().filter(|i| i.unit_path == unit_path);
+            let mine = by_unit.get(unit_path.as_str()).into_iter().flatten();
             let mut by_status = [0; 4];
             let mut overdue = 0;
             for item in mine {
