@@ -39,12 +39,6 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
             "Worklife reports"
         );
         assert!(browser.find_all("header.top form.logout button").len() == 1);
-        // The status labels are for screen readers only, not on screen.
-        let hidden_label = browser.run(
-            "const l = document.querySelector('label.visually-hidden');
-             return l === null ? null : l.getBoundingClientRect().width;",
-        );
-        assert!(hidden_label.is_null() || hidden_label.as_f64().unwrap() <= 1.0);
         // Inputs are styled: a visible border, and wide enough to type in.
         let title = browser.find("#title");
         assert_ne!(browser.css(&title, "border-top-width"), "0px");
@@ -98,6 +92,15 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
         assert!(items.contains(&suggestion), "{items}");
         assert!(items.contains("W2"), "the wave that raised it: {items}");
         assert_eq!(browser.find_all("table.plan-items tbody tr").len(), 1);
+        // The status labels are for screen readers only, not on screen.
+        let hidden_label = browser.run(
+            "const l = document.querySelector('table.plan-items label.visually-hidden');
+             const r = l.getBoundingClientRect();
+             return [r.width, r.height, getComputedStyle(l).position];",
+        );
+        assert!(hidden_label[0].as_f64().unwrap() <= 1.0, "{hidden_label}");
+        assert!(hidden_label[1].as_f64().unwrap() <= 1.0, "{hidden_label}");
+        assert_eq!(hidden_label[2], "absolute");
         browser.screenshot(&format!("plans-{tag}-3-saved"));
         browser.assert_accessible("action plan after saving");
         // The suggestion just added reads as in the plan; the others keep their button.
