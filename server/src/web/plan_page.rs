@@ -165,8 +165,9 @@ pub struct PlanPage {
     pub areas: Vec<(&'static str, &'static str)>,
     pub statuses: Vec<(&'static str, &'static str)>,
     pub csrf_token: String,
-    /// The confirmation after a save.
-    pub saved: Option<String>,
+    /// The confirmation after a save, and the saved item's id (for its "Edit it" link: a
+    /// suggestion added with one click usually wants an owner and a due date next).
+    pub saved: Option<(String, String)>,
     pub problems: Vec<Problem>,
     pub draft: Draft,
 }
@@ -250,11 +251,12 @@ pub fn plan_page(
     })
     .collect();
     let today = state.clock.now().date();
-    let saved = plan
-        .items
-        .iter()
-        .find(|i| i.id == query.saved)
-        .map(|i| format!("Saved: “{}” ({}).", i.title, i.status.label()));
+    let saved = plan.items.iter().find(|i| i.id == query.saved).map(|i| {
+        (
+            format!("Saved: “{}” ({}).", i.title, i.status.label()),
+            i.id.clone(),
+        )
+    });
     // Editing: the item asked for, unless the form came back with problems of its own.
     let draft = match plan.items.iter().find(|i| i.id == query.edit) {
         Some(item) if draft.id.is_empty() && problems.is_empty() => Draft::of(item),

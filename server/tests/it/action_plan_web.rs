@@ -177,9 +177,9 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
         assert!(
             page.contains(
-                "role=\"status\"><p>Saved: “=HYPERLINK(&#34;http://x&#34;)” (not started).</p>"
+                "role=\"status\"><p>Saved: “=HYPERLINK(&#34;http://x&#34;)” (not started). <a"
             ) || page.contains(
-                "role=\"status\"><p>Saved: “=HYPERLINK(&quot;http://x&quot;)” (not started).</p>"
+                "role=\"status\"><p>Saved: “=HYPERLINK(&quot;http://x&quot;)” (not started). <a"
             ),
             "{page}"
         );

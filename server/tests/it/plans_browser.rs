@@ -87,7 +87,10 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
         assert!(!suggestion.is_empty());
         browser.click(&browser.find("form.add-suggestion button"));
         let saved = browser.text(&browser.find("#saved"));
-        assert_eq!(saved, format!("Saved: “{suggestion}” (not started)."));
+        assert_eq!(
+            saved,
+            format!("Saved: “{suggestion}” (not started). Edit it")
+        );
         let items = browser.text(&browser.find("table.plan-items"));
         assert!(items.contains(&suggestion), "{items}");
         assert!(items.contains("W2"), "the wave that raised it: {items}");
@@ -112,7 +115,8 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
         browser.screenshot(&format!("plans-{tag}-3b-suggestions"));
 
         // Editable afterwards: an owner and a due date.
-        browser.click(&browser.find("table.plan-items a[href*=\"edit=\"]"));
+        // From the confirmation's own link.
+        browser.click(&browser.find("#saved a[href*=\"edit=\"]"));
         assert_eq!(
             browser.attribute(&browser.find("#title"), "value"),
             suggestion
