@@ -50,6 +50,11 @@ impl ItemStatus {
         }
     }
 
+    /// Whether the item is still to be done (not done, not dropped).
+    pub fn is_open(self) -> bool {
+        matches!(self, ItemStatus::NotStarted | ItemStatus::InProgress)
+    }
+
     /// Accepts `in_progress`, `in-progress` and `In progress` alike.
     pub fn parse(s: &str) -> Result<ItemStatus, String> {
         let norm = s.trim().to_lowercase().replace([' ', '-'], "_");
@@ -78,6 +83,14 @@ pub struct ActionItem {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub created_wave_id: Option<WaveId>,
+}
+
+impl ActionItem {
+    /// Open and due before `today` (the date of the service's [`crate::clock::Clock`]); an
+    /// item due today is not late yet.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status.is_open() && self.due_date.is_some_and(|d| d < today)
+    }
 }
 
 /// An action item as stored: area and status as text, checked by [`ActionItemRow::item`].
@@ -145,6 +158,12 @@ pub fn validate(new: &NewItem<'_>) -> Result<(Area, Option<NaiveDate>, ItemStatu
     too_long(&mut problems, "title", title, MAX_TITLE);
     too_long(&mut problems, "owner", new.owner.trim(), MAX_OWNER);
     too_long(&mut problems, "notes", new.notes.trim(), MAX_NOTES);
+    // PostgreSQL refuses NUL in text and SQLite would store it: refused alike on both.
+    for (field, text) in [("title", title), ("owner", new.owner), ("notes", new.notes)] {
+        if text.contains('\0') {
+            problems.push(format!("{field}: must not contain a NUL character"));
+        }
+    }
     let area = Area::from_id(new.area.trim().to_lowercase().as_str());
     if area.is_none() {
         problems.push(format!(
@@ -289,6 +308,51 @@ pub fn set_status(
         ))
         .execute(c))?;
     find(conn, &item.id)
+}
+
+/// Replaces an item's title, area, owner, due date and notes (checked as in [`create`]);
+/// its status and the wave that raised it stay. The item must belong to `unit_path`, so a
+/// manager's form cannot reach another unit's items.
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    unit_path: &str,
+    edit: &NewItem<'_>,
+    now: NaiveDateTime,
+) -> AppResult<ActionItem> {
+    let (area, due, _) = validate(&NewItem {
+        status: "",
+        ..edit.clone()
+    })
+    .map_err(AppError::Validation)?;
+    let item = find(conn, id)?;
+    if item.unit_path != unit_path {
+        return Err(AppError::NotFound(format!("no action item \"{id}\"")));
+    }
+    db_write!(conn, |c| diesel::update(action_items::table.find(&item.id))
+        .set((
+            action_items::title.eq(edit.title.trim()),
+            action_items::area.eq(area.id()),
+            action_items::owner.eq(edit.owner.trim()),
+            action_items::due_date.eq(due),
+            action_items::notes.eq(edit.notes.trim()),
+            action_items::updated_at.eq(now),
+        ))
+        .execute(c))?;
+    find(conn, &item.id)
+}
+
+/// Every unit's items, by unit and then oldest first: the HR overview's input.
+pub fn all(conn: &mut DbConn) -> AppResult<Vec<ActionItem>> {
+    let rows: Vec<ActionItemRow> = db_run!(conn, |c| action_items::table
+        .order((
+            action_items::unit_path,
+            action_items::created_at,
+            action_items::id,
+        ))
+        .select(ActionItemRow::as_select())
+        .load(c))?;
+    rows.into_iter().map(ActionItemRow::item).collect()
 }
 
 /// The items of one unit (exactly that unit, not its subtree), oldest first.

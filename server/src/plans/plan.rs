@@ -12,7 +12,7 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::reports::{Context, ReleaseCache, WaveRelease};
 use crate::survey::responses::InstrumentCache;
-use crate::survey::waves::Wave;
+use crate::survey::waves::{self, Wave};
 
 /// Everything a unit's action plan is made of.
 pub struct PlanData {
@@ -22,11 +22,23 @@ pub struct PlanData {
     pub focus: Vec<FocusArea>,
     pub items: Vec<ActionItem>,
     pub library: &'static Library,
+    /// Every wave, to name the one that raised each item.
+    pub waves: Vec<Wave>,
 }
 
 impl PlanData {
     pub fn release(&self) -> &Release {
         &self.current.release
+    }
+
+    /// The name of the wave whose plan an item was added from (none for items added
+    /// without one, e.g. by `worklife action add` without `--wave`).
+    pub fn raised_in(&self, item: &ActionItem) -> Option<&str> {
+        let id = item.created_wave_id.as_ref()?;
+        self.waves
+            .iter()
+            .find(|w| &w.id == id)
+            .map(|w| w.name.as_str())
     }
 
     pub fn csv(&self) -> anyhow::Result<Vec<u8>> {
@@ -74,5 +86,6 @@ pub fn plan_data(
         focus,
         items,
         library,
+        waves: waves::list(conn)?,
     })
 }

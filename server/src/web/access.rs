@@ -405,6 +405,7 @@ pub fn to_login() -> HttpResponse {
 }
 
 /// Who is reading, shown in the page header (with the logout form's CSRF token).
+#[derive(Clone, Debug)]
 pub struct Reader {
     pub email: String,
     pub role: &'static str,
@@ -419,6 +420,15 @@ impl Reader {
             role: user.role.as_str(),
             unit: user.unit_path.clone(),
             csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Where the header's "Action plans" link goes: a manager's own unit's plan, for
+    /// everyone else the overview of every unit's plan.
+    pub fn plans_href(&self) -> String {
+        match (self.role, &self.unit) {
+            ("manager", Some(unit)) => format!("/units/{}/action-plan", super::enc(unit)),
+            _ => super::PLANS_OVERVIEW_PATH.to_string(),
         }
     }
 }

@@ -13,15 +13,14 @@ use actix_web::ResponseError;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use survey_engine::actions::Area;
-use survey_engine::format::opt;
 
+use super::access::Reader;
 use super::error::PageError;
-use super::{pages, AppState};
+use super::plan_page::{plan_page, Draft, PageQuery, PlanPage};
+use super::{enc, pages, AppState};
 use crate::db::blocking;
 use crate::error::AppError;
-use crate::plans::export::{self, reasons, suggested_areas, unit_figures, UnitFigures};
-use crate::plans::items::{self, ItemStatus, NewItem};
+use crate::plans::items::{self, NewItem};
 use crate::plans::{plan_data, PlanData};
 use crate::survey::waves;
 
@@ -35,6 +34,8 @@ pub struct PlanContext {
     pub wave: String,
     /// The session's CSRF token: put into every form and required back on every POST.
     pub csrf_token: String,
+    /// Who is reading, for the reports header (and whether they may change the plan).
+    pub reader: Reader,
 }
 
 impl FromRequest for PlanContext {
@@ -55,147 +56,10 @@ impl FromRequest for PlanContext {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/action-plan", web::get().to(page))
         .route("/action-plan/items", web::post().to(add_item))
+        .route("/action-plan/edit", web::post().to(edit_item))
         .route("/action-plan/status", web::post().to(set_status))
         .route("/action-plan.csv", web::get().to(csv))
         .route("/action-plan.md", web::get().to(markdown));
-}
-
-struct FocusRow {
-    area: &'static str,
-    label: &'static str,
-    mean: String,
-    favorable: String,
-    delta_org: String,
-    delta_prev: String,
-    why: String,
-}
-
-struct ItemRow {
-    id: String,
-    title: String,
-    area: &'static str,
-    owner: String,
-    due: String,
-    status: &'static str,
-    notes: String,
-}
-
-struct SuggestionGroup {
-    label: &'static str,
-    actions: Vec<(String, String)>,
-}
-
-/// What the add form holds, kept when it comes back with problems.
-#[derive(Default, Deserialize)]
-pub struct Draft {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    area: String,
-    #[serde(default)]
-    owner: String,
-    #[serde(default)]
-    due: String,
-    #[serde(default)]
-    notes: String,
-}
-
-#[derive(Template)]
-#[template(path = "plan/action_plan.html", whitespace = "minimize")]
-struct PlanPage {
-    unit: String,
-    wave: String,
-    k: usize,
-    stylesheet: String,
-    respondents: Option<u64>,
-    hidden_why: Option<String>,
-    focus: Vec<FocusRow>,
-    items: Vec<ItemRow>,
-    suggestions: Vec<SuggestionGroup>,
-    areas: Vec<(&'static str, &'static str)>,
-    statuses: Vec<(&'static str, &'static str)>,
-    csrf_token: String,
-    problems: Vec<String>,
-    draft: Draft,
-}
-
-fn plan_page(
-    state: &AppState,
-    ctx: &PlanContext,
-    plan: &PlanData,
-    problems: Vec<String>,
-    draft: Draft,
-) -> PlanPage {
-    let (respondents, hidden_why) = match unit_figures(plan.release(), &plan.unit_path) {
-        UnitFigures::Shown { respondents } => (Some(respondents), None),
-        UnitFigures::Hidden { why } => (None, Some(why)),
-    };
-    let focus = if hidden_why.is_some() {
-        Vec::new()
-    } else {
-        plan.focus
-            .iter()
-            .map(|f| FocusRow {
-                area: f.area.id(),
-                label: f.area.label(),
-                mean: opt(f.stats.mean, 2),
-                favorable: export::favorable(f),
-                delta_org: opt(f.delta_org, 2),
-                delta_prev: opt(f.delta_prev, 2),
-                why: reasons(f),
-            })
-            .collect()
-    };
-    let suggestions = suggested_areas(if hidden_why.is_some() {
-        &[]
-    } else {
-        &plan.focus
-    })
-    .into_iter()
-    .map(|area| SuggestionGroup {
-        label: area.label(),
-        actions: plan
-            .library
-            .for_area(area)
-            .map(|a| (a.title.clone(), a.why.clone()))
-            .collect(),
-    })
-    .collect();
-    PlanPage {
-        unit: plan.unit_path.clone(),
-        wave: plan.wave.name.clone(),
-        k: plan.release().k,
-        stylesheet: format!(
-            "{}{}",
-            pages::base_path(&state.settings.base_url),
-            pages::STYLESHEET_PATH
-        ),
-        respondents,
-        hidden_why,
-        focus,
-        items: plan
-            .items
-            .iter()
-            .map(|i| ItemRow {
-                id: i.id.clone(),
-                title: i.title.clone(),
-                area: i.area.label(),
-                owner: i.owner.clone(),
-                due: i.due_date.map(|d| d.to_string()).unwrap_or_default(),
-                status: i.status.as_str(),
-                notes: i.notes.clone(),
-            })
-            .collect(),
-        suggestions,
-        areas: Area::ALL.iter().map(|a| (a.id(), a.label())).collect(),
-        statuses: ItemStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
-        csrf_token: ctx.csrf_token.clone(),
-        problems,
-        draft,
-    }
 }
 
 fn render(status: StatusCode, page: &PlanPage) -> HttpResponse {
@@ -212,11 +76,48 @@ async fn load(state: &web::Data<AppState>, ctx: &PlanContext) -> Result<PlanData
     .await
 }
 
-pub async fn page(state: web::Data<AppState>, ctx: PlanContext) -> HttpResponse {
+/// The plan; `?saved=ID` after a save adds the confirmation, `?edit=ID` fills the form with
+/// that item. A query that does not parse is read as neither.
+pub async fn page(
+    state: web::Data<AppState>,
+    ctx: PlanContext,
+    query: Result<web::Query<PageQuery>, actix_web::Error>,
+) -> HttpResponse {
+    let query = query.map(web::Query::into_inner).unwrap_or_default();
     match load(&state, &ctx).await {
         Ok(plan) => render(
             StatusCode::OK,
-            &plan_page(&state, &ctx, &plan, Vec::new(), Draft::default()),
+            &plan_page(
+                &state,
+                (&ctx.reader, &ctx.csrf_token),
+                &plan,
+                &query,
+                Vec::new(),
+                Draft::default(),
+            ),
+        ),
+        Err(e) => PageError::from(e).error_response(),
+    }
+}
+
+/// The plan again with what was sent and its problems (400): nothing was written.
+async fn with_problems(
+    state: &web::Data<AppState>,
+    ctx: &PlanContext,
+    problems: Vec<String>,
+    draft: Draft,
+) -> HttpResponse {
+    match load(state, ctx).await {
+        Ok(plan) => render(
+            StatusCode::BAD_REQUEST,
+            &plan_page(
+                state,
+                (&ctx.reader, &ctx.csrf_token),
+                &plan,
+                &PageQuery::default(),
+                problems,
+                draft,
+            ),
         ),
         Err(e) => PageError::from(e).error_response(),
     }
@@ -285,11 +186,16 @@ fn forbidden() -> HttpResponse {
     .error_response()
 }
 
-/// After a successful POST, back to the plan (POST-redirect-GET); `action-plan` is the
-/// sibling of `action-plan/items` and `action-plan/status`.
-fn back_to_plan() -> HttpResponse {
+/// After a successful POST, back to the plan of the same wave (POST-redirect-GET), which
+/// confirms the save of `item`; `action-plan` is the sibling of `action-plan/items`,
+/// `action-plan/edit` and `action-plan/status`. The item's id is no secret: the page
+/// holds it already.
+fn back_to_plan(ctx: &PlanContext, item: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "../action-plan"))
+        .insert_header((
+            header::LOCATION,
+            format!("../action-plan?wave={}&saved={}", enc(&ctx.wave), enc(item)),
+        ))
         .finish()
 }
 
@@ -318,6 +224,7 @@ pub async fn add_item(
         draft.due.clone(),
         draft.notes.clone(),
     );
+    let now = state.clock.now();
     let created = blocking(move || {
         let mut conn = pool.get()?;
         let wave_id = waves::find(&mut conn, &wave)?.id;
@@ -333,19 +240,53 @@ pub async fn add_item(
                 status: "",
                 created_wave_id: Some(&wave_id),
             },
-            crate::clock::now(),
+            now,
         )
     })
     .await;
     match created {
-        Ok(_) => back_to_plan(),
-        Err(AppError::Validation(problems)) => match load(&state, &ctx).await {
-            Ok(plan) => render(
-                StatusCode::BAD_REQUEST,
-                &plan_page(&state, &ctx, &plan, problems, draft),
-            ),
-            Err(e) => PageError::from(e).error_response(),
-        },
+        Ok(item) => back_to_plan(&ctx, &item.id),
+        Err(AppError::Validation(problems)) => with_problems(&state, &ctx, problems, draft).await,
+        Err(e) => PageError::from(e).error_response(),
+    }
+}
+
+/// Changes an item's title, area, owner, due date and notes (a suggestion added with one
+/// click is edited here); its status has its own form.
+pub async fn edit_item(
+    state: web::Data<AppState>,
+    ctx: PlanContext,
+    form: web::Form<AddForm>,
+) -> HttpResponse {
+    let AddForm { csrf_token, draft } = form.into_inner();
+    if !csrf_ok(&ctx, &csrf_token) {
+        return forbidden();
+    }
+    let (pool, unit, edit) = (state.pool.clone(), ctx.unit_path.clone(), draft.clone());
+    let now = state.clock.now();
+    let updated = blocking(move || {
+        let mut conn = pool.get()?;
+        let unit = items::known_unit(&mut conn, &unit)?;
+        items::update(
+            &mut conn,
+            &edit.id,
+            &unit,
+            &NewItem {
+                unit_path: &unit,
+                area: &edit.area,
+                title: &edit.title,
+                owner: &edit.owner,
+                due: &edit.due,
+                notes: &edit.notes,
+                ..NewItem::default()
+            },
+            now,
+        )
+    })
+    .await;
+    match updated {
+        Ok(item) => back_to_plan(&ctx, &item.id),
+        Err(AppError::Validation(problems)) => with_problems(&state, &ctx, problems, draft).await,
         Err(e) => PageError::from(e).error_response(),
     }
 }
@@ -370,28 +311,18 @@ pub async fn set_status(
         return forbidden();
     }
     let (pool, unit) = (state.pool.clone(), ctx.unit_path.clone());
+    let now = state.clock.now();
     let updated = blocking(move || {
         let mut conn = pool.get()?;
         let unit = items::known_unit(&mut conn, &unit)?;
-        items::set_status(
-            &mut conn,
-            &form.id,
-            Some(&unit),
-            &form.status,
-            None,
-            crate::clock::now(),
-        )
+        items::set_status(&mut conn, &form.id, Some(&unit), &form.status, None, now)
     })
     .await;
     match updated {
-        Ok(_) => back_to_plan(),
-        Err(AppError::Validation(problems)) => match load(&state, &ctx).await {
-            Ok(plan) => render(
-                StatusCode::BAD_REQUEST,
-                &plan_page(&state, &ctx, &plan, problems, Draft::default()),
-            ),
-            Err(e) => PageError::from(e).error_response(),
-        },
+        Ok(item) => back_to_plan(&ctx, &item.id),
+        Err(AppError::Validation(problems)) => {
+            with_problems(&state, &ctx, problems, Draft::default()).await
+        }
         Err(e) => PageError::from(e).error_response(),
     }
 }

@@ -19,6 +19,8 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod plan_access;
+pub mod plan_page;
+pub mod plans_overview;
 pub mod reports_api;
 pub mod reports_pages;
 pub mod signed_in;
@@ -33,6 +35,7 @@ use actix_web::http::header;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::clock::Clock;
 use crate::configuration::Settings;
 use crate::db::DbPool;
 use crate::survey::responses::InstrumentCache;
@@ -51,6 +54,9 @@ pub struct AppState {
     /// Report readers: session signing key and the cache of closed waves' releases.
     pub access: access::Access,
     pub submissions: Submissions,
+    /// What "today" is for pages that depend on it (overdue action items): the system clock,
+    /// or a manual one that tests move.
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -69,6 +75,7 @@ impl AppState {
             pool,
             settings,
             instruments,
+            clock: Clock::system(),
         })
     }
 }
@@ -76,6 +83,10 @@ impl AppState {
 /// The report pages' stylesheet and where it is served.
 pub const REPORT_CSS: &str = include_str!("../../templates/reports/reports.css");
 pub const REPORT_CSS_PATH: &str = "/static/reports.css";
+
+/// HR's overview of every unit's action plan ([`plans_overview`]); the reports header and
+/// landing page link to it.
+pub const PLANS_OVERVIEW_PATH: &str = "/reports/action-plans";
 
 /// The heat map's sorting script (progressive enhancement: the page works without it) and
 /// where it is served; the content security policy allows scripts from this origin only.
@@ -141,6 +152,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(reports_pages::routes)
             .configure(items_page::routes)
             .configure(plan_access::routes)
+            .configure(plans_overview::routes)
             .default_service(web::to(not_found))
     })
     .disable_signals()

@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use actix_web::ResponseError;
 use actix_web::{web, HttpMessage, HttpResponse};
 
-use super::access::{authenticate, to_login, Credentials};
+use super::access::{authenticate, to_login, Credentials, Reader};
 use super::action_plan::PlanContext;
 use super::error::PageError;
 use super::AppState;
@@ -112,6 +112,7 @@ async fn authorise(
             &crate::reports::audit_detail(&wave, Some(&unit), None),
         )?;
         Ok(PlanContext {
+            reader: Reader::of(&user, session.as_ref()),
             unit_path: unit,
             wave,
             // Bearer clients have no session, so no form of theirs can pass the CSRF check.

@@ -79,7 +79,7 @@ struct Landing {
     css: &'static str,
     reader: Reader,
     waves: Vec<WaveLink>,
-    /// Managers: their unit's action plan (built by the action-planning module).
+    /// Managers: their unit's action plan; everyone else: the overview of every unit's plan.
     action_plan: Option<String>,
 }
 
@@ -97,7 +97,8 @@ async fn landing(who: PageReader, state: web::Data<AppState>) -> Result<HttpResp
             .collect();
         let action_plan = match (user.role, &user.unit_path) {
             (Role::Manager, Some(p)) => Some(format!("/units/{}/action-plan", enc(p))),
-            _ => None,
+            (Role::Manager, None) => None,
+            _ => Some(super::PLANS_OVERVIEW_PATH.to_string()),
         };
         render(&Landing {
             css: REPORT_CSS_PATH,

@@ -8,6 +8,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{test, web, App, HttpMessage};
 use worklife_server::db::DbPool;
 use worklife_server::plans::items::{self, ItemStatus};
+use worklife_server::web::access::Reader;
 use worklife_server::web::action_plan::{self as plan, PlanContext};
 use worklife_server::web::AppState;
 use worklife_tests::action_plan_common::*;
@@ -20,6 +21,12 @@ fn context(unit: &str) -> PlanContext {
         unit_path: unit.into(),
         wave: "Q1".into(),
         csrf_token: CSRF.into(),
+        reader: Reader {
+            email: "lee@example.org".into(),
+            role: "manager",
+            unit: Some(unit.into()),
+            csrf: CSRF.into(),
+        },
     }
 }
 
@@ -107,7 +114,13 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             "no-store"
         );
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        assert!(page.contains("<h1>Action plan: Acme/Big</h1>"), "{page}");
+        assert!(page.contains("<h1>Action plan: Acme › Big</h1>"), "{page}");
+        // The reports header: a way back and the sign-out form.
+        assert!(
+            page.contains("<a href=\"/reports\">Worklife reports</a>"),
+            "{page}"
+        );
+        assert!(page.contains("action=\"/logout\""), "{page}");
         assert!(
             page.contains("<tr id=\"focus-workload\"><th scope=\"row\">Workload</th><td>1.83</td>"),
             "{page}"
@@ -143,15 +156,33 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         fields.push(("csrf_token", CSRF));
         let res = test::call_service(&app, post("/m/big/action-plan/items", form(&fields))).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(
-            res.headers()
-                .get(header::LOCATION)
-                .unwrap()
-                .to_str()
-                .unwrap(),
-            "../action-plan"
-        );
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let items = items::list(&mut conn, "Acme/Big").unwrap();
+        // Back to the same wave's plan, which confirms what was saved.
+        assert_eq!(
+            location,
+            format!("../action-plan?wave=Q1&saved={}", items[0].id)
+        );
+        let res = test::call_service(
+            &app,
+            get(&format!("/m/big/action-plan?saved={}", items[0].id)),
+        )
+        .await;
+        let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(
+            page.contains(
+                "role=\"status\"><p>Saved: “=HYPERLINK(&#34;http://x&#34;)” (not started). <a"
+            ) || page.contains(
+                "role=\"status\"><p>Saved: “=HYPERLINK(&quot;http://x&quot;)” (not started). <a"
+            ),
+            "{page}"
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].title, "=HYPERLINK(\"http://x\")");
         assert_eq!(items[0].status, ItemStatus::NotStarted);
@@ -169,15 +200,38 @@ async fn the_plan_pages_add_items_change_status_and_export() {
         let res = test::call_service(&app, post("/m/big/action-plan/items", bad)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        assert!(page.contains("<li>title: is required</li>"), "{page}");
+        // A focused summary at the top links to each field; each problem is also next to it.
         assert!(
-            page.contains("area: unknown area &#34;exhaustion&#34;")
-                || page.contains("area: unknown area &quot;exhaustion&quot;"),
+            page.contains("<div class=\"problems\" id=\"problems\" tabindex=\"-1\" autofocus"),
+            "{page}"
+        );
+        assert!(page.find("id=\"problems\"").unwrap() < page.find("id=\"items-heading\"").unwrap());
+        assert!(
+            page.contains("<li><a href=\"#title\">Action: is required</a></li>"),
             "{page}"
         );
         assert!(
-            page.contains("due: &#34;tomorrow&#34; is not a date")
-                || page.contains("due: &quot;tomorrow&quot; is not a date"),
+            page.contains(
+                "<p class=\"field-problem\" id=\"title-problem\">Action: is required</p>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"title-problem\""));
+        // The page answers the POST one level below the plan: its forms still reach it.
+        assert!(
+            page.contains(
+                "<form method=\"post\" action=\"../action-plan/items?wave=Q1\" class=\"add-item\""
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("Area: unknown area &#34;exhaustion&#34;")
+                || page.contains("Area: unknown area &quot;exhaustion&quot;"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Due date: &#34;tomorrow&#34; is not a date")
+                || page.contains("Due date: &quot;tomorrow&quot; is not a date"),
             "{page}"
         );
         assert!(page.contains("value=\"Kept Owner\""));
@@ -229,6 +283,110 @@ async fn the_plan_pages_add_items_change_status_and_export() {
             items::find(&mut conn, &id).unwrap().status,
             ItemStatus::Done
         );
+
+        // Editing: CSRF checked, only this unit's items, checked like adding, and all or
+        // nothing; the status stays.
+        let edit = |id: &str, title: &str, token: &str| {
+            form(&[
+                ("id", id),
+                ("title", title),
+                ("area", "control"),
+                ("owner", "Lee"),
+                ("due", "2027-01-15"),
+                ("notes", "agreed in the retro"),
+                ("csrf_token", token),
+            ])
+        };
+        let before = items::find(&mut conn, &id).unwrap();
+        let res = test::call_service(
+            &app,
+            post("/m/big/action-plan/edit", edit(&id, "New title", "x")),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = test::call_service(
+            &app,
+            post("/m/big/action-plan/edit", edit(&other, "Not mine", CSRF)),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "another unit's item");
+        assert_eq!(items::find(&mut conn, &other).unwrap().title, "Theirs");
+        let res = test::call_service(
+            &app,
+            post("/m/big/action-plan/edit", edit(&id, &"x".repeat(201), CSRF)),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains("<h3>Edit the action item</h3>"), "{page}");
+        assert!(page.contains(&format!("name=\"id\" value=\"{id}\"")));
+        assert!(page.contains("Action: is 201 characters long, at most 200 are allowed"));
+        assert!(page.contains("value=\"Lee\""), "what was typed is kept");
+        assert_eq!(
+            items::find(&mut conn, &id).unwrap(),
+            before,
+            "nothing written"
+        );
+        let res = test::call_service(
+            &app,
+            post(
+                "/m/big/action-plan/edit",
+                edit(&id, "Review the rota", CSRF),
+            ),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let edited = items::find(&mut conn, &id).unwrap();
+        assert_eq!(
+            (
+                edited.title.as_str(),
+                edited.area.id(),
+                edited.owner.as_str(),
+                edited.due_date.map(|d| d.to_string()),
+                edited.notes.as_str(),
+                edited.status,
+                edited.created_wave_id.is_some(),
+            ),
+            (
+                "Review the rota",
+                "control",
+                "Lee",
+                Some("2027-01-15".to_string()),
+                "agreed in the retro",
+                ItemStatus::Done,
+                true,
+            )
+        );
+        // A NUL (refused by PostgreSQL, stored by SQLite) is the sender's mistake on both.
+        for (path, body) in [
+            (
+                "/m/big/action-plan/edit",
+                edit("a\0b", "Review the rota", CSRF),
+            ),
+            (
+                "/m/big/action-plan/edit",
+                edit(&id, "Review\0the rota", CSRF),
+            ),
+            ("/m/big/action-plan/status", status("\0", "done", CSRF)),
+        ] {
+            let res = test::call_service(&app, post(path, body)).await;
+            assert!(
+                res.status().is_client_error(),
+                "{backend:?} {path}: {}",
+                res.status()
+            );
+        }
+        assert_eq!(
+            items::find(&mut conn, &id).unwrap().title,
+            "Review the rota"
+        );
+        // `?edit=ID` opens the form filled with the item.
+        let res = test::call_service(&app, get(&format!("/m/big/action-plan?edit={id}"))).await;
+        let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(page.contains("<h3>Edit the action item</h3>"));
+        assert!(page.contains("value=\"Review the rota\""));
+        assert!(page.contains("<time datetime=\"2027-01-15\">15 Jan 2027</time>"));
+        assert!(page.contains("<span class=\"wave-tag\">Q1</span>"));
 
         // The exports are the CLI's, byte for byte.
         for (ext, format, content_type) in [

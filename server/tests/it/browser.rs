@@ -29,7 +29,7 @@ impl Drop for Driver {
 
 /// A WebDriver session, with blocking calls: the tests around it are synchronous.
 pub struct Browser {
-    /// Public for calls the wrapper does not cover (e.g. `set_window_size`).
+    /// Public for WebDriver calls the wrapper does not cover.
     pub runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     _driver: Driver,

@@ -19,6 +19,8 @@ mod mail_tls;
 mod migrations;
 mod operations;
 mod plan_access;
+mod plans_browser;
+mod plans_overview;
 mod replicas;
 mod reports_access;
 mod reports_browser;

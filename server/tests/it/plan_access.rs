@@ -101,7 +101,12 @@ fn plans_open_by_role_and_scope_and_forms_need_the_session_csrf() {
         let As::Cookie(viewer_cookie) = &viewer else {
             unreachable!()
         };
-        let viewer_csrf = plan_csrf(&get(&plan(app, "Acme/Eng", ""), &viewer).body);
+        // A viewer's page has no forms; the session's token (from the header's sign-out
+        // form) still does not let them change a plan.
+        let viewer_page = get(&plan(app, "Acme/Eng", ""), &viewer).body;
+        assert!(!viewer_page.contains("name=\"csrf_token\""));
+        assert!(!viewer_page.contains("Add to plan"));
+        let viewer_csrf = csrf_of(&viewer_page);
         let by_viewer = post_form(
             &plan(app, "Acme/Eng", "/items"),
             Some(viewer_cookie),

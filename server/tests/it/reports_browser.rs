@@ -137,11 +137,12 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.wait_for_url("/reports");
         browser.click(&browser.find("a[href=\"/units/Acme%2FEng/action-plan\"]"));
         browser.wait_for_url("/units/Acme%2FEng/action-plan");
-        assert!(browser.text(&browser.find("h1")).contains("Acme/Eng"));
+        assert!(browser.text(&browser.find("h1")).contains("Acme › Eng"));
         browser.type_into(&browser.find("#title"), "Protect two focus days a week");
         browser.type_into(&browser.find("#owner"), "Team lead");
         browser.click(&browser.find("form.add-item button[type=submit]"));
-        browser.wait_for_url("/units/Acme%2FEng/action-plan");
+        // Back on the plan, with the confirmation (the URL names the saved item).
+        assert!(browser.text(&browser.find("#saved")).starts_with("Saved:"));
         let items = browser.text(&browser.find("table.items"));
         assert!(items.contains("Protect two focus days a week"), "{items}");
         assert!(items.contains("Team lead"), "{items}");
