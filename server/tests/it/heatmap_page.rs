@@ -889,7 +889,10 @@ fn every_link_on_the_heat_map_keeps_its_filters() {
         assert!(csv.body.contains("tenure=long"), "{backend:?}");
         // The first wave has nothing before it: a sentence says so instead of blank cells.
         let first = get(&app.url("/reports/waves/W1"), &cookie);
-        assert!(!first.body.contains("No earlier closed wave"), "{backend:?}");
+        assert!(
+            !first.body.contains("No earlier closed wave"),
+            "{backend:?}"
+        );
         let first = get(&app.url("/reports/waves/W1?compare=previous"), &cookie);
         assert_eq!(first.status, 200, "{backend:?}");
         assert!(

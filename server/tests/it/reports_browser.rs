@@ -93,6 +93,35 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(!browser.find_all("table.items svg.bar rect").is_empty());
         browser.screenshot(&format!("{tag}-3b-questions"));
         browser.assert_accessible("questions page");
+        // Drill into Eng: a unit's name opens its own heat map, with a breadcrumb back up.
+        browser.go(&app.url("/reports/waves/W2"));
+        browser.click(&browser.find("tr[data-unit=\"Acme/Eng\"]:not(.cut) th a"));
+        browser.wait_for_url("/reports/waves/W2?unit=Acme%2FEng");
+        assert!(browser
+            .text(&browser.find("h1"))
+            .contains("Heat map: Acme/Eng, wave W2"));
+        assert_eq!(browser.text(&browser.find("nav.crumbs")).lines().count(), 2);
+        browser.screenshot(&format!("{tag}-3f-drilled"));
+        browser.assert_accessible("drilled-down heat map");
+        // A figure opens the questions of its scale for its unit, at the scale's heading.
+        let figure = browser.find("tr[data-unit=\"Acme/Eng/Platform\"] td[data-status=shown] a");
+        browser.click(&figure);
+        browser.wait_for_url("#scale-workload");
+        assert!(browser
+            .current_url()
+            .contains("/items?unit=Acme%2FEng%2FPlatform"));
+        assert!(browser
+            .text(&browser.find("h1"))
+            .contains("Question by question: Acme/Eng/Platform, wave W2"));
+        assert_eq!(
+            browser.run("return document.getElementById('scale-workload').getBoundingClientRect().top < 200;"),
+            serde_json::Value::Bool(true),
+            "the page opens at the scale's questions"
+        );
+        browser.screenshot(&format!("{tag}-3g-cell-questions"));
+        // Back to the drilled-down heat map.
+        browser.click(&browser.find("main p a"));
+        browser.wait_for_url("/reports/waves/W2?unit=Acme%2FEng%2FPlatform");
         // The favourable view: shares, and differences from the organisation in points.
         browser.go(&app.url("/reports/waves/W2?measure=favorable"));
         let mut with_delta = 0;
