@@ -43,8 +43,54 @@ pub struct ShareView {
     pub text: String,
 }
 
+/// An item's answers in three: unfavourable, neutral and favourable, each a share of the
+/// shown answers, so that a reader sees at a glance where the question stands.
+pub struct SidesView {
+    /// Whole percent, unfavourable first; they add up to the shares shown (100 give or take
+    /// rounding).
+    pub unfavourable: u32,
+    pub neutral: u32,
+    pub favourable: u32,
+    /// The three widths in the bar, in %, left to right.
+    pub widths: [u32; 3],
+}
+
+/// The answers on the healthy side of the middle are favourable: agreeing, on a positively
+/// worded item of a scale where higher is better; disagreeing where either the item is
+/// worded the other way round or the scale measures something where higher is worse.
+/// `None` where the shares are not shown (hidden or banded).
+fn sides(pct: &[Option<f64>], high_is_favourable: bool) -> Option<SidesView> {
+    let shares: Vec<f64> = pct
+        .iter()
+        .map(|p| p.ok_or(()))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if shares.is_empty() {
+        return None;
+    }
+    let n = shares.len();
+    let low: f64 = shares[..n / 2].iter().sum();
+    let high: f64 = shares[n.div_ceil(2)..].iter().sum();
+    let middle: f64 = if n % 2 == 1 { shares[n / 2] } else { 0.0 };
+    let (unfav, fav) = if high_is_favourable {
+        (low, high)
+    } else {
+        (high, low)
+    };
+    let round = |x: f64| x.round().max(0.0) as u32;
+    let (u, m, f) = (round(unfav), round(middle), round(fav));
+    Some(SidesView {
+        unfavourable: u,
+        neutral: m,
+        favourable: f,
+        widths: [u, m, f],
+    })
+}
+
 pub struct ItemView {
     pub text: String,
+    /// Unfavourable, neutral and favourable shares; `None` where hidden or banded.
+    pub sides: Option<SidesView>,
     /// Worded the other way round: the scale's score counts its answers reversed.
     pub reverse: bool,
     /// `None`: hidden, with `hidden` saying why.
@@ -142,6 +188,8 @@ async fn items(
                         let item = inst.items.iter().find(|i| i.id == row.item && i.scale == s);
                         let text = item.map_or_else(|| row.item.clone(), |i| i.text.clone());
                         let reverse = item.is_some_and(|i| i.reverse);
+                        let higher_is_better =
+                            scale.direction == survey_engine::instrument::Direction::HigherIsBetter;
                         let banded = !row.pct_band.is_empty();
                         let shares = if banded {
                             row.pct_band
@@ -169,6 +217,9 @@ async fn items(
                                 .collect()
                         };
                         ItemView {
+                            sides: (row.status == CellStatus::Shown && !banded)
+                                .then(|| sides(&row.pct, higher_is_better != reverse))
+                                .flatten(),
                             text,
                             reverse,
                             answered: row.respondents,
@@ -201,4 +252,40 @@ async fn items(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shares(pct: &[f64]) -> Vec<Option<f64>> {
+        pct.iter().map(|p| Some(*p)).collect()
+    }
+
+    #[test]
+    fn agreeing_is_favourable_unless_the_item_or_its_scale_runs_the_other_way() {
+        let pct = shares(&[10.0, 15.0, 20.0, 40.0, 15.0]);
+        let agree = sides(&pct, true).unwrap();
+        assert_eq!(
+            (agree.unfavourable, agree.neutral, agree.favourable),
+            (25, 20, 55)
+        );
+        let disagree = sides(&pct, false).unwrap();
+        assert_eq!(
+            (disagree.unfavourable, disagree.neutral, disagree.favourable),
+            (55, 20, 25)
+        );
+        assert_eq!(disagree.widths, [55, 20, 25]);
+    }
+
+    #[test]
+    fn an_even_scale_has_no_middle_and_withheld_shares_give_nothing() {
+        let even = sides(&shares(&[10.0, 20.0, 30.0, 40.0]), true).unwrap();
+        assert_eq!(
+            (even.unfavourable, even.neutral, even.favourable),
+            (30, 0, 70)
+        );
+        assert!(sides(&[Some(50.0), None, Some(50.0)], true).is_none());
+        assert!(sides(&[], true).is_none());
+    }
 }

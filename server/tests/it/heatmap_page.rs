@@ -913,7 +913,7 @@ fn every_link_on_the_heat_map_keeps_its_filters() {
 
 /// A shown figure opens the questions of its scale for its unit and cut: the page names
 /// the cut, has the scale's heading as the link's target, and shows each question as the
-/// items API shows that cell. A value without its attribute, or one the wave does not
+/// items API shows that cell, split into favourable, neutral and unfavourable shares. A value without its attribute, or one the wave does not
 /// have, gets an error page.
 #[test]
 fn a_figure_opens_the_questions_of_its_unit_and_cut() {
@@ -987,6 +987,56 @@ fn a_figure_opens_the_questions_of_its_unit_and_cut() {
         counts.sort();
         shown.sort();
         assert_eq!(shown, counts, "{backend:?}");
+        // Each shown question is split in three; its favourable share is the API's shares
+        // on the side its wording and scale make healthy (agreeing, except on questions worded
+        // the other way round and on scales where higher is worse).
+        let whole = get(&app.url("/reports/waves/W2/items?unit=Acme%2FEng"), &cookie);
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let wave = waves::find(&mut conn, "W2").unwrap();
+        let inst = InstrumentCache::default()
+            .get(&mut conn, &wave.instrument)
+            .unwrap();
+        let page_rows: Vec<String> = whole.body.split("<tr>").map(text_of).collect();
+        let mut checked = [0, 0];
+        for r in api["rows"].as_array().unwrap() {
+            if r["unit"] != "Acme/Eng" || r["cut"] != "" || r["status"] != "shown" {
+                continue;
+            }
+            let item = inst.items.iter().find(|i| i.id == r["item"]).unwrap();
+            let tr = page_rows
+                .iter()
+                .find(|tr| tr.starts_with(&item.text))
+                .unwrap_or_else(|| panic!("{backend:?}: no row for {}", item.text));
+            if !r["pct_band"].as_array().unwrap().is_empty() {
+                assert!(!tr.contains("% favourable"), "{backend:?}: {tr}");
+                continue;
+            }
+            let pct: Vec<f64> = r["pct"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_f64().unwrap())
+                .collect();
+            let higher_is_better = inst.scales[item.scale].direction
+                == survey_engine::instrument::Direction::HigherIsBetter;
+            let high_is_favourable = higher_is_better != item.reverse;
+            let favourable = if high_is_favourable {
+                pct[3] + pct[4]
+            } else {
+                pct[0] + pct[1]
+            };
+            assert!(
+                tr.contains(&format!(
+                    "{}% favourable · {}% neutral",
+                    favourable.round() as i64,
+                    pct[2].round() as i64
+                )),
+                "{backend:?}: {tr}"
+            );
+            checked[usize::from(high_is_favourable)] += 1;
+        }
+        assert!(checked[0] > 0 && checked[1] > 0, "{backend:?}: {checked:?}");
         // Errors name the field.
         let no_attribute = get(&app.url("/reports/waves/W2/items?value=long"), &cookie);
         assert_eq!(no_attribute.status, 400, "{backend:?}");
