@@ -25,6 +25,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(bind) = args.bind {
         settings.bind = bind;
     }
+    let listener = TcpListener::bind(&settings.bind)?;
+    let address = listener.local_addr()?;
+    // Without a base_url of its own, the links this process prints and mails (sign-in,
+    // answer links) point at where it listens, e.g. `serve --demo --bind 127.0.0.1:9000`.
+    if settings.base_url == Settings::default().base_url {
+        let ip = if address.ip().is_unspecified() {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        } else {
+            address.ip()
+        };
+        settings.base_url = format!("http://{}", std::net::SocketAddr::new(ip, address.port()));
+    }
     if args.demo {
         commands::demo::ensure(&pool, &settings, demo::DEFAULT_SEED)?;
         // The demo's invitations name its organisation; the form, the error pages and
@@ -33,8 +45,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             settings.organisation = demo::ROOT.to_string();
         }
     }
-    let listener = TcpListener::bind(&settings.bind)?;
-    let address = listener.local_addr()?;
     let metrics_listener = match settings.metrics_bind.trim() {
         "" => None,
         bind => Some(TcpListener::bind(bind).map_err(|e| {

@@ -568,14 +568,20 @@ fn serve_demo_builds_the_demo_once_and_serves() {
     for backend in backends() {
         let ws = Workspace::new(backend);
         for round in 0..2 {
-            let mut child = Command::new(worklife_bin())
+            let mut serve = Command::new(worklife_bin());
+            serve
                 .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
                 .current_dir(ws.dir.path())
                 .env("WORKLIFE_METRICS_BIND", "")
                 .env("WORKLIFE_DATABASE_URL", &ws.db.url)
                 .env("WORKLIFE_OUTBOX_DIR", ws.outbox())
-                .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
                 .env_remove("WORKLIFE_CONFIG")
+                .env_remove("WORKLIFE_BASE_URL");
+            // The first run names a base URL of its own; the second leaves it unset.
+            if round == 0 {
+                serve.env("WORKLIFE_BASE_URL", "http://127.0.0.1:9");
+            }
+            let mut child = serve
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -629,6 +635,11 @@ fn serve_demo_builds_the_demo_once_and_serves() {
                     assert!(signs_in(&ws.pool(), email, password), "{printed}");
                 }
                 assert!(!printed.contains("/s/"), "{printed}");
+                // Without a base URL, the sign-in link is where the process listens.
+                assert!(
+                    printed.contains(&format!("sign in at {address}/login")),
+                    "{printed}"
+                );
             } else {
                 assert!(printed.contains("already holds data"), "{printed}");
                 assert!(!printed.contains("admin login"), "{printed}");
