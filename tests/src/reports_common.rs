@@ -53,6 +53,20 @@ pub fn run_wave(ws: &Workspace, name: &str, shift: i32, attributes: &[&str]) {
 
 /// [`run_wave`] with the wave opening at `opens`.
 pub fn run_wave_from(ws: &Workspace, name: &str, opens: &str, shift: i32, attributes: &[&str]) {
+    open_and_answer(ws, name, opens, shift, attributes, usize::MAX);
+    ws.ok(&["wave", "close", name]);
+}
+
+/// Creates and opens wave `name` (closing in 2099), then answers the first `answered` of
+/// its invitations (in the order of their recipients) and leaves it open.
+pub fn open_and_answer(
+    ws: &Workspace,
+    name: &str,
+    opens: &str,
+    shift: i32,
+    attributes: &[&str],
+    answered: usize,
+) {
     let before = ws.links();
     let mut args = vec![
         "wave",
@@ -82,7 +96,7 @@ pub fn run_wave_from(ws: &Workspace, name: &str, opens: &str, shift: i32, attrib
     let cache = InstrumentCache::default();
     let wave = waves::find(&mut conn, name).unwrap();
     let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
-    for (i, link) in links.iter().enumerate() {
+    for (i, link) in links.iter().take(answered).enumerate() {
         let answers: BTreeMap<String, Option<i32>> = instrument
             .items
             .iter()
@@ -101,7 +115,6 @@ pub fn run_wave_from(ws: &Workspace, name: &str, opens: &str, shift: i32, attrib
         )
         .unwrap();
     }
-    ws.ok(&["wave", "close", name]);
 }
 
 pub fn password_of(out: &str) -> String {

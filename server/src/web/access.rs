@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use super::client::TrustedProxies;
 use super::error::PageError;
-use super::{AppState, HEATMAP_JS, HEATMAP_JS_PATH, REPORT_CSS, REPORT_CSS_PATH};
+use super::{
+    AppState, HEATMAP_JS, HEATMAP_JS_PATH, PARTICIPATION_JS_PATH, REPORT_CSS, REPORT_CSS_PATH,
+};
 use crate::auth::password::PasswordChecks;
 use crate::auth::session::{self, Session, SessionKey};
 use crate::auth::throttle::{LoginThrottle, Refused};
@@ -53,7 +55,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
         .route(REPORT_CSS_PATH, web::get().to(stylesheet))
-        .route(HEATMAP_JS_PATH, web::get().to(script));
+        .route(HEATMAP_JS_PATH, web::get().to(script))
+        .route(PARTICIPATION_JS_PATH, web::get().to(participation_script));
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -63,11 +66,19 @@ async fn stylesheet() -> HttpResponse {
         .body(REPORT_CSS)
 }
 
-async fn script() -> HttpResponse {
+fn javascript(body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(HEATMAP_JS)
+        .body(body)
+}
+
+async fn script() -> HttpResponse {
+    javascript(HEATMAP_JS)
+}
+
+async fn participation_script() -> HttpResponse {
+    javascript(super::PARTICIPATION_JS)
 }
 
 pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {

@@ -69,11 +69,17 @@ pub struct Problem {
 pub struct PageError {
     error: AppError,
     title: Option<&'static str>,
+    /// A page that helps instead, as (address, words).
+    see: Option<(String, String)>,
 }
 
 impl From<AppError> for PageError {
     fn from(error: AppError) -> PageError {
-        PageError { error, title: None }
+        PageError {
+            error,
+            title: None,
+            see: None,
+        }
     }
 }
 
@@ -83,7 +89,20 @@ impl PageError {
         PageError {
             error,
             title: Some(title),
+            see: None,
         }
+    }
+
+    /// A report of a wave that is not closed yet (a conflict) links to its participation
+    /// page: what there is to see while it is open.
+    pub fn see_participation(mut self, wave: &str) -> PageError {
+        if matches!(self.error, AppError::Conflict(_)) {
+            self.see = Some((
+                format!("/reports/waves/{}/participation", super::enc(wave)),
+                "See how many have answered so far".into(),
+            ));
+        }
+        self
     }
 }
 
@@ -103,6 +122,7 @@ struct ErrorPage {
     title: &'static str,
     message: String,
     sign_in: bool,
+    see: Option<(String, String)>,
 }
 
 impl ResponseError for PageError {
@@ -125,6 +145,7 @@ impl ResponseError for PageError {
             title,
             message: sentence(&message(&self.error)),
             sign_in: matches!(self.error, AppError::Unauthorized(_)),
+            see: self.see.clone(),
         };
         match page.render() {
             Ok(body) => HttpResponse::build(status(&self.error))

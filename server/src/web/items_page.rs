@@ -128,6 +128,7 @@ async fn items(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
+    let for_errors = wave.clone();
     let q = q.into_inner();
     page(who, &state, move |conn, user, reader, st| {
         let rq = ReportQuery {
@@ -252,6 +253,7 @@ async fn items(
         })
     })
     .await
+    .map_err(|e| e.see_participation(&for_errors))
 }
 
 #[cfg(test)]

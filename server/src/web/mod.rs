@@ -18,6 +18,7 @@ pub mod json_body;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod participation;
 pub mod plan_access;
 pub mod plan_page;
 pub mod plans_overview;
@@ -93,6 +94,10 @@ pub const PLANS_OVERVIEW_PATH: &str = "/reports/action-plans";
 pub const HEATMAP_JS: &str = include_str!("../../templates/reports/heatmap.js");
 pub const HEATMAP_JS_PATH: &str = "/static/heatmap.js";
 
+/// The participation page's refresh script (progressive enhancement, same origin only).
+pub const PARTICIPATION_JS: &str = include_str!("../../templates/reports/participation.js");
+pub const PARTICIPATION_JS_PATH: &str = "/static/participation.js";
+
 /// Percent-encodes a query or path value.
 pub fn enc(s: &str) -> String {
     s.bytes()
@@ -151,6 +156,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(openapi::routes)
             .configure(reports_pages::routes)
             .configure(items_page::routes)
+            .configure(participation::routes)
             .configure(plan_access::routes)
             .configure(plans_overview::routes)
             .default_service(web::to(not_found))

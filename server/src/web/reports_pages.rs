@@ -71,6 +71,8 @@ pub struct WaveLink {
     pub name: String,
     pub status: &'static str,
     pub href: Option<String>,
+    /// An open wave's participation so far.
+    pub participation: Option<String>,
 }
 
 #[derive(Template)]
@@ -91,6 +93,8 @@ async fn landing(who: PageReader, state: web::Data<AppState>) -> Result<HttpResp
             .map(|w| WaveLink {
                 href: (w.status() == WaveStatus::Closed)
                     .then(|| format!("/reports/waves/{}", enc(&w.name))),
+                participation: (w.status() == WaveStatus::Open)
+                    .then(|| format!("/reports/waves/{}/participation", enc(&w.name))),
                 name: w.name,
                 status: w.status.as_str(),
             })
@@ -117,16 +121,18 @@ async fn heatmap(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
+    let wave_name = wave.clone();
     let q = q.into_inner();
     page(who, &state, move |conn, user, reader, st| {
         let rq = ReportQuery {
             attribute: q.attribute.clone(),
             unit: q.unit.clone(),
         };
-        let r = read(conn, user, st, &wave, &rq, "view heatmap")?;
-        render(&heat_page(&r, &q, &wave, reader, &user.scope()))
+        let r = read(conn, user, st, &wave_name, &rq, "view heatmap")?;
+        render(&heat_page(&r, &q, &wave_name, reader, &user.scope()))
     })
     .await
+    .map_err(|e| e.see_participation(&wave))
 }
 
 /// One wave's figure on a scale's small chart: where it sits and the value written there.

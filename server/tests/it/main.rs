@@ -18,6 +18,7 @@ mod mail_schedule;
 mod mail_tls;
 mod migrations;
 mod operations;
+mod participation_page;
 mod plan_access;
 mod plans_browser;
 mod plans_overview;

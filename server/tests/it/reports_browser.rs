@@ -60,6 +60,13 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.type_into(&browser.find("#password"), &f.passwords[ADMIN]);
         browser.click(&browser.find("#sign-in"));
         browser.wait_for_url("/reports");
+        // The open wave: participation so far, from the landing page.
+        browser.click(&browser.find("a[href=\"/reports/waves/W3/participation\"]"));
+        browser.wait_for_url("/reports/waves/W3/participation");
+        assert!(!browser.find_all("table.participation tbody tr").is_empty());
+        browser.screenshot(&format!("{tag}-2b-participation"));
+        browser.assert_accessible("participation page");
+        browser.go(&app.url("/reports"));
         browser.click(&browser.find("a[href=\"/reports/waves/W2\"]"));
         browser.wait_for_url("/reports/waves/W2");
         let shown = browser.find("tr[data-unit=\"Acme/Sales\"] td[data-status=shown]");
