@@ -6,7 +6,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use survey_engine::bands::Band;
+use survey_engine::bands::{favorable_band, Band};
 use survey_engine::disclosure::{CellKey, CellStatus};
 
 use super::access::Reader;
@@ -46,26 +46,29 @@ pub struct ShareView {
 /// An item's answers in three: unfavourable, neutral and favourable, each a share of the
 /// shown answers, so that a reader sees at a glance where the question stands.
 pub struct SidesView {
-    /// Whole percent, unfavourable first; they add up to the shares shown (100 give or take
-    /// rounding).
-    pub unfavourable: u32,
-    pub neutral: u32,
-    pub favourable: u32,
-    /// The three widths in the bar, in %, left to right.
-    pub widths: [u32; 3],
+    /// The favourable and unfavourable shares in words: whole percent, or a band where one
+    /// side holds all or all but one of the answerers, or at most one of them (D9, the rule
+    /// of the heat map's favourable %).
+    pub favourable: String,
+    pub unfavourable: String,
+    /// Whole percent; only where neither side is banded (else it would give a band's figure
+    /// away by subtraction).
+    pub neutral: Option<u32>,
+    /// The three widths in the bar, in %, left to right; only where no side is banded.
+    pub widths: Option<[u32; 3]>,
 }
 
 /// The answers on the healthy side of the middle are favourable: agreeing, on a positively
 /// worded item of a scale where higher is better; disagreeing where either the item is
 /// worded the other way round or the scale measures something where higher is worse.
-/// `None` where the shares are not shown (hidden or banded).
-fn sides(pct: &[Option<f64>], high_is_favourable: bool) -> Option<SidesView> {
+/// `None` where the shares are not shown (hidden or banded) or `answered` is zero.
+fn sides(pct: &[Option<f64>], answered: u64, high_is_favourable: bool) -> Option<SidesView> {
     let shares: Vec<f64> = pct
         .iter()
         .map(|p| p.ok_or(()))
         .collect::<Result<_, _>>()
         .ok()?;
-    if shares.is_empty() {
+    if shares.is_empty() || answered == 0 {
         return None;
     }
     let n = shares.len();
@@ -77,13 +80,21 @@ fn sides(pct: &[Option<f64>], high_is_favourable: bool) -> Option<SidesView> {
     } else {
         (high, low)
     };
+    // Each answerer gave one answer: the shares are counts over `answered`, exactly.
+    let count = |share: f64| (share * answered as f64 / 100.0).round() as u64;
+    let band = |share: f64| favorable_band(count(share), answered, answered);
+    let (fav_band, unfav_band) = (band(fav), band(unfav));
     let round = |x: f64| x.round().max(0.0) as u32;
-    let (u, m, f) = (round(unfav), round(middle), round(fav));
+    let words = |share: f64, b: Option<Band>| match b {
+        Some(b) => b.label().to_string(),
+        None => format!("{}%", round(share)),
+    };
+    let open = fav_band.is_none() && unfav_band.is_none();
     Some(SidesView {
-        unfavourable: u,
-        neutral: m,
-        favourable: f,
-        widths: [u, m, f],
+        favourable: words(fav, fav_band),
+        unfavourable: words(unfav, unfav_band),
+        neutral: open.then(|| round(middle)),
+        widths: open.then(|| [round(unfav), round(middle), round(fav)]),
     })
 }
 
@@ -219,7 +230,13 @@ async fn items(
                         };
                         ItemView {
                             sides: (row.status == CellStatus::Shown && !banded)
-                                .then(|| sides(&row.pct, higher_is_better != reverse))
+                                .then(|| {
+                                    sides(
+                                        &row.pct,
+                                        row.respondents.unwrap_or(0),
+                                        higher_is_better != reverse,
+                                    )
+                                })
                                 .flatten(),
                             text,
                             reverse,
@@ -266,28 +283,55 @@ mod tests {
 
     #[test]
     fn agreeing_is_favourable_unless_the_item_or_its_scale_runs_the_other_way() {
+        // 20 answerers: 2, 3, 4, 8, 3.
         let pct = shares(&[10.0, 15.0, 20.0, 40.0, 15.0]);
-        let agree = sides(&pct, true).unwrap();
+        let agree = sides(&pct, 20, true).unwrap();
         assert_eq!(
-            (agree.unfavourable, agree.neutral, agree.favourable),
-            (25, 20, 55)
+            (
+                agree.unfavourable.as_str(),
+                agree.neutral,
+                agree.favourable.as_str()
+            ),
+            ("25%", Some(20), "55%")
         );
-        let disagree = sides(&pct, false).unwrap();
+        let disagree = sides(&pct, 20, false).unwrap();
         assert_eq!(
-            (disagree.unfavourable, disagree.neutral, disagree.favourable),
-            (55, 20, 25)
+            (disagree.unfavourable.as_str(), disagree.favourable.as_str()),
+            ("55%", "25%")
         );
-        assert_eq!(disagree.widths, [55, 20, 25]);
+        assert_eq!(disagree.widths, Some([55, 20, 25]));
+    }
+
+    #[test]
+    fn a_side_that_holds_all_or_all_but_one_or_at_most_one_is_a_band() {
+        // 5 answerers, all on the agreeing side but in two answers: no answer is banded,
+        // the side is.
+        let all = sides(&shares(&[0.0, 0.0, 0.0, 60.0, 40.0]), 5, true).unwrap();
+        assert_eq!(all.favourable, Band::AllOrNearlyAll.label());
+        assert_eq!(all.unfavourable, Band::NoneOrNearlyNone.label());
+        assert_eq!((all.neutral, all.widths), (None, None));
+        // One of ten unfavourable: at most one respondent's worth.
+        let one = sides(&shares(&[10.0, 0.0, 30.0, 30.0, 30.0]), 10, true).unwrap();
+        assert_eq!(one.unfavourable, Band::NoneOrNearlyNone.label());
+        assert_eq!(one.favourable, "60%");
+        assert_eq!(
+            one.neutral, None,
+            "the neutral share would give the band away"
+        );
     }
 
     #[test]
     fn an_even_scale_has_no_middle_and_withheld_shares_give_nothing() {
-        let even = sides(&shares(&[10.0, 20.0, 30.0, 40.0]), true).unwrap();
+        let even = sides(&shares(&[10.0, 20.0, 30.0, 40.0]), 10, true).unwrap();
         assert_eq!(
-            (even.unfavourable, even.neutral, even.favourable),
-            (30, 0, 70)
+            (
+                even.unfavourable.as_str(),
+                even.neutral,
+                even.favourable.as_str()
+            ),
+            ("30%", Some(0), "70%")
         );
-        assert!(sides(&[Some(50.0), None, Some(50.0)], true).is_none());
-        assert!(sides(&[], true).is_none());
+        assert!(sides(&[Some(50.0), None, Some(50.0)], 10, true).is_none());
+        assert!(sides(&[], 10, true).is_none());
     }
 }
