@@ -64,12 +64,36 @@ pub fn scope_of(ctx: &Context, user: &User, unit: Option<&str>) -> AppResult<Sco
         return Ok(own);
     };
     let tree = &ctx.release().tree;
-    let u = tree.find(unit).ok_or_else(|| {
-        AppError::NotFound(format!(
-            "unit: wave \"{}\" has no unit \"{unit}\"",
-            ctx.wave.name
-        ))
-    })?;
+    // A path, or a unit's own name where exactly one unit the reader may read has it (what
+    // a person types into the unit picker).
+    let named = |pred: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        (0..tree.len())
+            .filter(|&u| pred(tree.name(u)) && own.contains(&tree.path(u)))
+            .collect()
+    };
+    let wanted = unit.to_lowercase();
+    let u = match tree.find(unit) {
+        Some(u) => u,
+        None => match named(&|name| name.to_lowercase() == wanted)[..] {
+            [only] => only,
+            _ => {
+                let like: Vec<String> = named(&|name| name.to_lowercase().contains(&wanted))
+                    .into_iter()
+                    .take(5)
+                    .map(|u| tree.path(u))
+                    .collect();
+                return Err(AppError::NotFound(format!(
+                    "unit: wave \"{}\" has no unit \"{unit}\"{}",
+                    ctx.wave.name,
+                    if like.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; did you mean {}?", like.join(" or "))
+                    }
+                )));
+            }
+        },
+    };
     let path = tree.path(u);
     if !own.contains(&path) {
         return Err(AppError::Forbidden(format!(

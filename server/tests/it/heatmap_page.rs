@@ -814,8 +814,9 @@ fn deep_levels_fold_and_a_unit_name_opens_its_own_heat_map() {
 }
 
 /// The switches, the unit picker and the links to the questions, the printable report,
-/// the trend and the CSV keep the page's filters, and each answers with what it says. A
-/// comparison with a previous wave that does not exist says so.
+/// the trend and the CSV keep the page's filters, and each answers with what it says; the
+/// picker takes a unit's own name, or suggests paths. A comparison with a previous wave
+/// that does not exist says so.
 #[test]
 fn every_link_on_the_heat_map_keeps_its_filters() {
     for backend in backends() {
@@ -887,6 +888,18 @@ fn every_link_on_the_heat_map_keeps_its_filters() {
             "{backend:?}"
         );
         assert!(csv.body.contains("tenure=long"), "{backend:?}");
+        // The picker takes a unit's own name where one unit has it, and suggests paths for
+        // part of a name.
+        let by_name = get(&app.url("/reports/waves/W2?unit=platform"), &cookie);
+        assert_eq!(by_name.status, 200, "{backend:?}: {}", by_name.body);
+        assert!(text_of(&by_name.body).contains("Heat map: Acme/Eng/Platform, wave W2"));
+        let part = get(&app.url("/reports/waves/W2?unit=plat"), &cookie);
+        assert_eq!(part.status, 404, "{backend:?}");
+        assert!(
+            decode(&part.body).contains("has no unit \"plat\"; did you mean Acme/Eng/Platform?"),
+            "{backend:?}: {}",
+            part.body
+        );
         // The first wave has nothing before it: a sentence says so instead of blank cells.
         let first = get(&app.url("/reports/waves/W1"), &cookie);
         assert!(
