@@ -951,12 +951,14 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scop
             if favorable {
                 format!(
                     "small figures: the difference in favourable share from {from}, in \
-                     percentage points"
+                     percentage points; none where the figure compared with is hidden or does \
+                     not exist"
                 )
             } else {
                 format!(
                     "small figures: the difference in mean score from {from}; * significant \
-                     difference (Welch's t-test, p < 0.05)"
+                     difference (Welch's t-test, p < 0.05); none where the figure compared \
+                     with is hidden or does not exist"
                 )
             }
         },

@@ -333,6 +333,9 @@ struct TrendPage {
     reader: Reader,
     unit: String,
     chart: TrendChart,
+    /// The unit's heat map in the trend's last wave: the way back.
+    back: String,
+    wave: String,
 }
 
 async fn trend(
@@ -364,6 +367,8 @@ async fn trend(
         render(&TrendPage {
             css: REPORT_CSS_PATH,
             reader,
+            back: format!("/reports/waves/{}?unit={}", enc(&wave.name), enc(&unit)),
+            wave: wave.name.clone(),
             unit,
             chart,
         })

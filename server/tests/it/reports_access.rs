@@ -931,6 +931,14 @@ fn the_trend_gives_each_scale_its_own_chart_with_values_and_says_where_a_wave_is
 
         let new = get(&app.url("/reports/trend?unit=Acme%2FNew"), &admin);
         assert_eq!(new.status, 200, "{backend:?}: {}", new.body);
+        // The way back is the unit's heat map in the trend's last wave.
+        assert!(
+            new.body.contains(
+                "<a href=\"/reports/waves/W2?unit=Acme%2FNew\">← Back to the heat map of \
+                 Acme/New, wave W2</a>"
+            ),
+            "{backend:?}"
+        );
         let charts: Vec<&str> = new.body.split("<figure class=\"trend\">").skip(1).collect();
         let w2 = means("W2", "Acme/New");
         assert_eq!(charts.len(), w2.len(), "{backend:?}: a chart per scale");
