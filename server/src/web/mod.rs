@@ -7,6 +7,7 @@
 pub mod access;
 pub mod action_plan;
 pub mod api;
+pub mod audit_page;
 pub mod client;
 pub mod content;
 pub mod error;
@@ -157,6 +158,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(reports_pages::routes)
             .configure(items_page::routes)
             .configure(participation::routes)
+            .configure(audit_page::routes)
             .configure(plan_access::routes)
             .configure(plans_overview::routes)
             .default_service(web::to(not_found))

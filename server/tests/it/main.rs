@@ -5,6 +5,7 @@
 mod action_plan;
 mod action_plan_web;
 mod api_tokens;
+mod audit_page;
 mod browser;
 mod crash_safety;
 mod demo_cli;
