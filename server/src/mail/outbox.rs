@@ -127,6 +127,8 @@ pub struct Worker {
     mailer: Mailer,
     base_url: String,
     organisation: String,
+    /// Closing times are written on the organisation's clock, as the answer form shows them.
+    timezone: crate::configuration::TimeZone,
     cfg: MailSettings,
     /// The demo replays past quarters: their closing times have passed by design.
     replaying_history: bool,
@@ -162,6 +164,7 @@ impl Worker {
             mailer: Mailer::new(settings)?,
             base_url: settings.base_url.trim_end_matches('/').to_string(),
             organisation: settings.organisation.clone(),
+            timezone: settings.timezone,
             cfg: settings.mail.clone(),
             replaying_history: false,
             clock: Clock::system(),
@@ -307,7 +310,11 @@ impl Worker {
             }
             let token = tokens::new_token(&wave.link_tag)?;
             let link = format!("{}/s/{token}", self.base_url);
-            let closes = wave.closes_at.format("%Y-%m-%d %H:%M UTC").to_string();
+            let closes = self
+                .timezone
+                .local(wave.closes_at)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string();
             let built = self.mailer.build(
                 kind,
                 &row.recipient,

@@ -335,3 +335,46 @@ fn roster_export_guards_cells_that_a_spreadsheet_would_run() {
         assert!(!risky, "{cell:?} in {out}");
     }
 }
+
+/// Invitations give the closing time on the organisation's clock (`timezone`), as the answer
+/// form does: a wave closing at midnight UTC on 1 July closes at 02:00 summer time in Berlin.
+#[test]
+fn invitations_give_the_closing_time_in_the_organisations_time_zone() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let roster =
+            "email,unit\na@example.org,Acme/Eng\nb@example.org,Acme/Eng\nc@example.org,Acme/Eng\n";
+        ws.ok(&["roster", "import", &ws.write("roster.csv", roster)]);
+        ws.ok(&[
+            "wave",
+            "create",
+            "Summer",
+            "--instrument",
+            "worklife-core",
+            "--opens",
+            "2020-01-01",
+            "--closes",
+            "2099-07-01",
+            "--min-group-size",
+            "3",
+        ]);
+        let opened = ws.worklife_env(
+            &["wave", "open", "Summer"],
+            &[("WORKLIFE_TIMEZONE", "Europe/Berlin".to_string())],
+        );
+        assert!(opened.status.success(), "{backend:?}: {opened:?}");
+        let mails: Vec<String> = std::fs::read_dir(ws.outbox())
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        assert_eq!(mails.len(), 3, "{backend:?}");
+        for mail in &mails {
+            assert!(
+                mail.contains("2099-07-01 02:00 CEST"),
+                "{backend:?}: {mail}"
+            );
+            assert!(!mail.contains("UTC"), "{backend:?}");
+        }
+    }
+}
