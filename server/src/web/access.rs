@@ -143,6 +143,8 @@ struct LoginPage {
     csrf: String,
     email: String,
     error: Option<String>,
+    /// Where to go after signing in, kept through a failed attempt.
+    next: String,
 }
 
 fn login_response(
@@ -150,6 +152,7 @@ fn login_response(
     status: StatusCode,
     email: &str,
     error: Option<String>,
+    next: &str,
 ) -> AppResult<HttpResponse> {
     let csrf = auth::random_secret()?;
     let body = LoginPage {
@@ -157,6 +160,7 @@ fn login_response(
         csrf: csrf.clone(),
         email: email.to_string(),
         error,
+        next: safe_next(next).unwrap_or_default(),
     }
     .render()
     .map_err(|e| AppError::Unexpected(e.into()))?;
@@ -171,8 +175,9 @@ fn login_response(
     Ok(r.content_type("text/html; charset=utf-8").body(body))
 }
 
-async fn login_page(state: web::Data<AppState>) -> HttpResponse {
-    login_response(&state.settings, StatusCode::OK, "", None)
+async fn login_page(state: web::Data<AppState>, q: web::Query<NextQuery>) -> HttpResponse {
+    let next = q.into_inner().next.unwrap_or_default();
+    login_response(&state.settings, StatusCode::OK, "", None, &next)
         .unwrap_or_else(|e| PageError::from(e).error_response())
 }
 
@@ -185,6 +190,8 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    next: String,
 }
 
 fn forbidden_csrf() -> HttpResponse {
@@ -245,13 +252,16 @@ async fn login(
         return refused("Sign-in is busy. Try again in a moment.", 1);
     };
     let email = form.email.clone();
+    let next = form.next.clone();
     let outcome = sign_in(&state, &req, &slot, form).await;
     drop(slot);
     let secure_cookie = settings.is_https();
     match outcome {
         Ok(SignIn::Started { session, device }) => {
             let mut r = HttpResponse::SeeOther();
-            r.insert_header((header::LOCATION, "/reports"))
+            let to = safe_next(&next).unwrap_or_else(|| "/reports".into());
+            let to = HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/reports"));
+            r.insert_header((header::LOCATION, to))
                 .append_header((
                     header::SET_COOKIE,
                     session::set_cookie(Some(&session), secure_cookie),
@@ -271,6 +281,7 @@ async fn login(
                  a browser you signed in with before.",
                 ratelimit::WINDOW_MINUTES
             )),
+            &next,
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Ok(SignIn::WrongPassword) => login_response(
@@ -278,6 +289,7 @@ async fn login(
             StatusCode::UNAUTHORIZED,
             &email,
             Some("The email or the password is wrong.".into()),
+            &next,
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Err(e) => PageError::from(e).error_response(),
@@ -409,10 +421,39 @@ async fn logout(
 }
 
 /// Redirect to the login page (pages without a session).
-pub fn to_login() -> HttpResponse {
+/// The sign-in page, coming back to `next` (a GET's path and query) after signing in: a
+/// link from an email to a team's results works after the sign-in it first needs.
+pub fn to_login(next: Option<&str>) -> HttpResponse {
+    let location = match next.and_then(safe_next) {
+        Some(next) => format!("/login?next={}", super::enc(&next)),
+        None => "/login".to_string(),
+    };
     let mut r = HttpResponse::SeeOther();
-    r.insert_header((header::LOCATION, HeaderValue::from_static("/login")))
-        .finish()
+    match HeaderValue::from_str(&location) {
+        Ok(v) => r.insert_header((header::LOCATION, v)),
+        Err(_) => r.insert_header((header::LOCATION, HeaderValue::from_static("/login"))),
+    };
+    r.finish()
+}
+
+/// Where sign-in may send a reader back to: a path of this site only (`/...`, never
+/// `//host` or `/\host`, which browsers read as another site), not the sign-in itself,
+/// without control characters.
+pub fn safe_next(next: &str) -> Option<String> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout")
+        && next.len() <= 2000
+        && !next.chars().any(char::is_control);
+    ok.then(|| next.to_string())
+}
+
+/// `?next=` of the sign-in page.
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    pub next: Option<String>,
 }
 
 /// Who is reading, shown in the page header (with the logout form's CSRF token).

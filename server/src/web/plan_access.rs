@@ -126,7 +126,10 @@ async fn authorise(
             Ok(next.call(req).await?.map_into_boxed_body())
         }
         Err(AppError::Unauthorized(_)) if !creds_is_bearer(&req) => {
-            Ok(req.into_response(to_login()))
+            let next = (req.method() == Method::GET)
+                .then(|| req.uri().path_and_query().map(|p| p.as_str().to_string()))
+                .flatten();
+            Ok(req.into_response(to_login(next.as_deref())))
         }
         Err(e) => Ok(req.into_response(PageError::from(e).error_response())),
     }

@@ -68,11 +68,17 @@ impl FromRequest for PageReader {
         let bearer = Credentials::of(req).bearer.is_some();
         let req = req.clone();
         Box::pin(async move {
+            // Where sign-in should come back to, for a page that was asked for (GET).
+            let next = (req.method() == actix_web::http::Method::GET)
+                .then(|| req.uri().path_and_query().map(|p| p.as_str().to_string()))
+                .flatten();
             match signed_in(req).await {
                 Ok(who) => Ok(PageReader(who)),
-                Err(e @ AppError::Unauthorized(_)) if !bearer => {
-                    Err(InternalError::from_response(PageError::from(e), to_login()).into())
-                }
+                Err(e @ AppError::Unauthorized(_)) if !bearer => Err(InternalError::from_response(
+                    PageError::from(e),
+                    to_login(next.as_deref()),
+                )
+                .into()),
                 Err(e) => Err(PageError::from(e).into()),
             }
         })

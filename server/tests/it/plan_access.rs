@@ -28,7 +28,11 @@ fn plans_open_by_role_and_scope_and_forms_need_the_session_csrf() {
         // Anonymous readers are sent to the login page; a wrong bearer token is refused.
         let anonymous = get(&plan(app, "Acme/Eng", ""), &As::Anonymous);
         assert_eq!(anonymous.status, 303, "{backend:?}");
-        assert_eq!(anonymous.header("location"), Some("/login"));
+        // ... and come back to the plan after signing in.
+        assert_eq!(
+            anonymous.header("location"),
+            Some("/login?next=%2Funits%2FAcme%252FEng%2Faction-plan")
+        );
         let forged = get(
             &plan(app, "Acme/Eng", ".csv"),
             &As::Bearer("not-a-token".into()),

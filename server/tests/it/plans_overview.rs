@@ -106,7 +106,11 @@ fn the_overview_and_its_csv_by_role_and_scope() {
         for url in [overview(app), overview_csv(app)] {
             let anonymous = get(&url, &As::Anonymous);
             assert_eq!(anonymous.status, 303, "{backend:?} {url}");
-            assert_eq!(anonymous.header("location"), Some("/login"));
+            let path = url.strip_prefix(app.as_str()).unwrap();
+            assert_eq!(
+                anonymous.header("location"),
+                Some(format!("/login?next={}", worklife_server::web::enc(path)).as_str())
+            );
             assert!(!anonymous.body.contains("Acme"));
             assert_eq!(get(&url, &As::Bearer("nope".into())).status, 401);
         }

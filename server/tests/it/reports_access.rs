@@ -45,7 +45,12 @@ fn role_and_scope_matrix_over_every_report_route() {
         for p in PAGES {
             let r = get(&app.url(p), &As::Anonymous);
             assert_eq!(r.status, 303, "{backend:?} anonymous {p}");
-            assert_eq!(r.header("location"), Some("/login"));
+            // ... and come back to the page asked for after signing in.
+            assert_eq!(
+                r.header("location"),
+                Some(format!("/login?next={}", worklife_server::web::enc(p)).as_str()),
+                "{backend:?} anonymous {p}"
+            );
         }
         for p in API {
             assert_eq!(
@@ -975,6 +980,73 @@ fn the_trend_gives_each_scale_its_own_chart_with_values_and_says_where_a_wave_is
                 .unwrap();
             assert!(first <= second, "{backend:?}: W1's value before W2's");
             assert!(!chart.contains("class=\"note gap\""), "{chart}");
+        }
+    }
+}
+
+/// A reader sent to sign in from a page (a link in an email, a bookmark) comes back to that
+/// page after signing in, through a failed attempt too; a `next` that leads off the site, or
+/// back to the sign-in, goes to the reports instead.
+#[test]
+fn signing_in_from_a_page_comes_back_to_it() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let page = "/reports/waves/W2?attribute=tenure&unit=Acme%2FEng";
+        let sent = get(&app.url(page), &As::Anonymous);
+        assert_eq!(sent.status, 303, "{backend:?}");
+        let login_page = sent.header("location").unwrap().to_string();
+        let sign_in = |next: &str, password: &str| {
+            let form = get(
+                &app.url(&format!("/login?next={}", worklife_server::web::enc(next))),
+                &As::Anonymous,
+            );
+            let (cookie, _) = form.cookie("wl_login").unwrap();
+            let csrf = csrf_of(&form.body);
+            (
+                form.body.clone(),
+                post_form(
+                    &app.url("/login"),
+                    Some(&format!("wl_login={cookie}")),
+                    &format!(
+                        "email={}&password={}&csrf={}&next={}",
+                        form_value(ADMIN),
+                        form_value(password),
+                        form_value(&csrf),
+                        form_value(next)
+                    ),
+                ),
+            )
+        };
+        assert_eq!(
+            login_page,
+            format!("/login?next={}", worklife_server::web::enc(page))
+        );
+        let (form, back) = sign_in(page, &f.passwords[ADMIN]);
+        assert!(
+            form.contains("<input type=\"hidden\" name=\"next\""),
+            "{form}"
+        );
+        assert_eq!(back.status, 303, "{backend:?}: {}", back.body);
+        assert_eq!(back.header("location"), Some(page), "{backend:?}");
+        // A wrong password keeps where to come back to.
+        let (_, wrong) = sign_in(page, "not the password");
+        assert_eq!(wrong.status, 401, "{backend:?}");
+        assert!(wrong.body.contains("name=\"next\""), "{backend:?}");
+        // Never off the site, nor back to the sign-in.
+        for off in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "https://evil.example",
+            "/login",
+        ] {
+            let (_, signed) = sign_in(off, &f.passwords[ADMIN]);
+            assert_eq!(signed.status, 303, "{backend:?} {off}");
+            assert_eq!(
+                signed.header("location"),
+                Some("/reports"),
+                "{backend:?} {off}"
+            );
         }
     }
 }
