@@ -118,6 +118,8 @@ pub struct CellView {
     pub sort: String,
     /// The questions of the cell's scale for its unit and cut (shown cells only).
     pub items: Option<String>,
+    /// "n=11": the cell's own count, where it differs from its row's "Answered (n)".
+    pub own_n: Option<String>,
 }
 
 /// A scale's column heading.
@@ -287,6 +289,7 @@ fn cell_view(r: &HeatRow, how: Reading) -> CellView {
             title: HIDDEN_WHY.into(),
             sort: String::new(),
             items: None,
+            own_n: None,
         };
     }
     let higher_is_better = how.dir == Direction::HigherIsBetter;
@@ -357,6 +360,7 @@ fn cell_view(r: &HeatRow, how: Reading) -> CellView {
         delta,
         sort,
         items: None,
+        own_n: None,
     }
 }
 
@@ -787,6 +791,12 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scop
                 let mut cell = cell_view(rec, how);
                 if rec.status == CellStatus::Shown {
                     cell.items = Some(format!("{cell_items}#scale-{}", enc(&rec.scale)));
+                    // Where fewer answered this scale than the row's n (skipped questions),
+                    // the cell says its own count.
+                    cell.own_n = rec
+                        .respondents
+                        .filter(|&own| Some(own) != n)
+                        .map(|own| format!("n={own}"));
                 }
                 cell
             })

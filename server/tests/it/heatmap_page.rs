@@ -1084,3 +1084,92 @@ fn a_figure_opens_the_questions_of_its_unit_and_cut() {
         assert!(decode(&no_value.body).contains("has no value \"nope\""));
     }
 }
+
+/// A cell where fewer people answered its scale than its row's "Answered (n)" (they skipped
+/// its questions) says its own count; the others do not repeat the row's.
+#[test]
+fn a_cell_with_fewer_answers_than_its_row_says_its_own_n() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let mut csv = String::from("email,unit\n");
+        for n in 0..16 {
+            let unit = if n < 8 { "Acme/Eng" } else { "Acme/Ops" };
+            csv.push_str(&format!("p{n:02}@example.org,{unit}\n"));
+        }
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
+        open_and_answer(&ws, "W", "2020-01-01", 0, &[], 0);
+        let pool = ws.pool();
+        let mut conn = pool.get().unwrap();
+        let cache = InstrumentCache::default();
+        let wave = waves::find(&mut conn, "W").unwrap();
+        let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
+        let workload = instrument
+            .scales
+            .iter()
+            .position(|s| s.id == "workload")
+            .unwrap();
+        let invitations = ws.invitations();
+        for (i, (token, to)) in invitations.iter().enumerate() {
+            // Three people of Ops skip every workload question.
+            let skips = to >= &"p08".to_string() && to < &"p11".to_string();
+            let answers: BTreeMap<String, Option<i32>> = instrument
+                .items
+                .iter()
+                .enumerate()
+                .map(|(j, item)| {
+                    let v = 1 + ((i * 7 + j * 3) % 5) as i32;
+                    let skipped = skips && item.scale == workload;
+                    (item.id.clone(), (!skipped).then_some(v))
+                })
+                .collect();
+            worklife_server::survey::responses::submit(
+                &mut conn,
+                &cache,
+                token,
+                &answers,
+                worklife_server::clock::now(),
+            )
+            .unwrap();
+        }
+        ws.ok(&["wave", "close", "W"]);
+        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = spawn_app(ws);
+        let page = get(&app.url("/reports/waves/W"), &As::Bearer(token));
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        let ops = page
+            .body
+            .split("<tr data-unit=\"Acme/Ops\"")
+            .nth(1)
+            .map(|tr| &tr[..tr.find("</tr>").unwrap()])
+            .unwrap();
+        let row = heat_rows(&page.body)
+            .into_iter()
+            .find(|r| r.unit == "Acme/Ops" && !r.is_cut)
+            .unwrap();
+        assert_eq!(row.n, "8", "{backend:?}");
+        // Only the workload cell (the first scale) says its own n.
+        assert_eq!(
+            ops.matches("<small class=\"own-n\">").count(),
+            1,
+            "{backend:?}: {ops}"
+        );
+        let first_cell = &ops[ops.find("<td class=\"c").unwrap()..];
+        let first_cell = &first_cell[..first_cell.find("</td>").unwrap()];
+        assert!(
+            first_cell.contains("<small class=\"own-n\">n=5</small>"),
+            "{backend:?}: {first_cell}"
+        );
+        // Eng answered everything: no cell repeats its row's n.
+        let eng = page
+            .body
+            .split("<tr data-unit=\"Acme/Eng\"")
+            .nth(1)
+            .map(|tr| &tr[..tr.find("</tr>").unwrap()])
+            .unwrap();
+        assert!(!eng.contains("own-n"), "{backend:?}");
+    }
+}
