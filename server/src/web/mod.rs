@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod participation;
+pub mod pdf_layout;
 pub mod plan_access;
 pub mod plan_page;
 pub mod plans_overview;
