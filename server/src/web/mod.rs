@@ -29,6 +29,8 @@ pub mod reports_pages;
 pub mod signed_in;
 pub mod spans;
 pub mod survey;
+pub mod unit_pdf;
+pub mod unit_report;
 pub mod view;
 
 use std::net::TcpListener;
@@ -160,6 +162,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(items_page::routes)
             .configure(participation::routes)
             .configure(audit_page::routes)
+            .configure(unit_pdf::routes)
             .configure(plan_access::routes)
             .configure(plans_overview::routes)
             .default_service(web::to(not_found))

@@ -1,0 +1,261 @@
+//! A unit's report as a PDF file, `GET /reports/waves/{wave}/report.pdf?unit=PATH`: the
+//! printable report's view model ([`UnitReport`]) set in pages by the server, so what the
+//! file says is what the page says (no figure the page would not show, D6), under the same
+//! scope check and audit as the page.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use super::enc;
+use super::error::PageError;
+use super::pdf_layout::{Cell, Face, Layout, Table};
+use super::reports_api::{read, ReportQuery};
+use super::reports_pages::PrintQuery;
+use super::signed_in::PageReader;
+use super::unit_report::UnitReport;
+use super::AppState;
+use crate::db::blocking;
+use crate::error::AppResult;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/reports/waves/{wave}/report.pdf",
+        web::get().to(report_pdf),
+    );
+}
+
+/// Where the PDF of `wave`'s report on `unit` (the reader's top unit when `None`) is.
+pub fn href(wave: &str, unit: Option<&str>) -> String {
+    let base = format!("/reports/waves/{}/report.pdf", enc(wave));
+    match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => format!("{base}?unit={}", enc(u)),
+        None => base,
+    }
+}
+
+async fn report_pdf(
+    who: PageReader,
+    path: web::Path<String>,
+    q: web::Query<PrintQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let wave = path.into_inner();
+    let q = ReportQuery {
+        attribute: None,
+        unit: q.into_inner().unit,
+    };
+    let st = state.clone();
+    let PageReader(who) = who;
+    let (name, pdf) = blocking(move || {
+        let mut conn = st.pool.get()?;
+        let r = read(&mut conn, &who.user, &st, &wave, &q, "export report.pdf")?;
+        let report = UnitReport::of(&mut conn, &st, &r)?;
+        Ok((file_name(&report.wave, &report.unit), pdf_of(&report)?))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(pdf))
+}
+
+/// `worklife-<wave>-<unit>.pdf` in characters every file system and the header's quoted
+/// string take: ASCII letters, digits, `.`, `_` and `-`; `/` between units becomes `-`, any
+/// other character `_`.
+pub fn file_name(wave: &str, unit: &str) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                'A'..='Z' | 'a'..='z' | '0'..='9' | '.' | '_' | '-' => c,
+                '/' => '-',
+                _ => '_',
+            })
+            .take(80)
+            .collect()
+    };
+    format!("worklife-{}-{}.pdf", safe(wave), safe(unit))
+}
+
+/// The report's pages: the printable page's sections in its order and its words.
+pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
+    let mut l = Layout::new()?;
+    let body = l.size;
+    let title = format!("{}: wave {}", r.unit, r.wave);
+    l.heading(&title, 16.0);
+    l.paragraph(
+        &format!(
+            "Invited {}, respondents {}, response rate {}. Minimum group size k = {}.",
+            r.invited, r.respondents, r.rate, r.k
+        ),
+        Face::Regular,
+        body,
+        0,
+    );
+
+    l.heading("Scales", 12.0);
+    l.table(&Table {
+        widths: vec![0.22, 0.07, 0.14, 0.14, 0.13, 0.30],
+        header: ["Scale", "n", "Mean", "95% CI", "Favorable", "Cronbach's α"]
+            .map(Cell::bold)
+            .into(),
+        rows: r
+            .scales
+            .iter()
+            .map(|s| {
+                let name = Cell::bold(s.scale.as_str());
+                if !s.shown() {
+                    return vec![name, Cell::new(r.hidden_row()).spanning(5).shaded()];
+                }
+                let alpha = match s.warning() {
+                    Some(w) => format!("{} ({w})", s.alpha),
+                    None => s.alpha.clone(),
+                };
+                vec![
+                    name,
+                    Cell::new(s.n.as_str()),
+                    Cell::new(s.mean.as_str()),
+                    Cell::new(s.ci.as_str()),
+                    Cell::new(s.favorable.as_str()),
+                    Cell::new(alpha),
+                ]
+            })
+            .collect(),
+    });
+
+    if !r.profiles.is_empty() {
+        l.heading("Burnout profiles", 12.0);
+        l.table(&Table {
+            widths: vec![0.4, 0.6],
+            header: vec![Cell::bold("Profile"), Cell::bold("Share")],
+            rows: r
+                .profiles
+                .iter()
+                .map(|(p, v)| vec![Cell::new(*p), Cell::new(v.as_str())])
+                .collect(),
+        });
+    }
+
+    l.heading("Trend", 12.0);
+    let chart = &r.chart;
+    if chart.is_empty() {
+        l.paragraph(chart.empty_note(), Face::Regular, body, 60);
+    } else {
+        let waves = chart.waves.len().max(1) as f32;
+        let mut widths = vec![0.34];
+        widths.extend(chart.waves.iter().map(|_| 0.66 / waves));
+        let mut header = vec![Cell::bold("Mean per wave")];
+        header.extend(chart.waves.iter().map(|(_, w)| Cell::bold(w.as_str())));
+        l.table(&Table {
+            widths,
+            header,
+            rows: chart
+                .scales
+                .iter()
+                .map(|s| {
+                    let mut row = vec![Cell::new(format!("{} ({})", s.label, s.reading))];
+                    row.extend(chart.values(s).into_iter().map(|v| match v {
+                        Some(v) => Cell::new(v),
+                        None => Cell::new("no figure").shaded(),
+                    }));
+                    row
+                })
+                .collect(),
+        });
+        for s in &chart.scales {
+            for gap in &s.gaps {
+                l.paragraph(&format!("{}: {gap}", s.label), Face::Regular, body, 60);
+            }
+        }
+    }
+
+    l.heading("Question by question", 12.0);
+    l.paragraph(&r.questions_note(), Face::Regular, body, 60);
+    for s in &r.questions {
+        l.heading(&s.label, 10.5);
+        l.table(&Table {
+            widths: vec![0.44, 0.1, 0.34, 0.12],
+            header: ["Question", "Answered", "Answers", "Mean"]
+                .map(Cell::bold)
+                .into(),
+            rows: s
+                .items
+                .iter()
+                .map(|i| {
+                    let question = Cell::new(if i.reverse {
+                        format!("{} (reverse-scored)", i.text)
+                    } else {
+                        i.text.clone()
+                    });
+                    let Some(n) = i.answered else {
+                        return vec![question, Cell::new(i.hidden.as_str()).spanning(3).shaded()];
+                    };
+                    let answers: Vec<String> = i
+                        .shares
+                        .iter()
+                        .map(|sh| {
+                            if i.banded {
+                                format!("{} answered “{}”", sh.text, sh.label)
+                            } else {
+                                format!("{}: {}", sh.label, sh.text)
+                            }
+                        })
+                        .collect();
+                    vec![
+                        question,
+                        Cell::new(n.to_string()),
+                        Cell::new(answers.join("\n")),
+                        Cell::new(if i.banded { "not shown" } else { i.mean.as_str() }),
+                    ]
+                })
+                .collect(),
+        });
+    }
+
+    l.heading("Action plan", 12.0);
+    if r.actions.is_empty() {
+        l.paragraph(r.no_actions(), Face::Regular, body, 0);
+    } else {
+        l.table(&Table {
+            widths: vec![0.46, 0.24, 0.15, 0.15],
+            header: ["Action", "Owner", "Status", "Due"].map(Cell::bold).into(),
+            rows: r
+                .actions
+                .iter()
+                .map(|a| {
+                    vec![
+                        Cell::new(a.title.as_str()),
+                        Cell::new(a.owner.as_str()),
+                        Cell::new(a.status),
+                        Cell::new(a.due.as_str()),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    l.paragraph(r.disclaimer(), Face::Regular, body, 60);
+    l.finish(&format!("Worklife report, {title}"))
+        .write(&format!("Worklife report: {title}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(
+            super::file_name("2026-Q3", "Acme/Eng"),
+            "worklife-2026-Q3-Acme-Eng.pdf"
+        );
+        assert_eq!(
+            super::file_name("W 1", "Acme/=HYPERLINK(\"evil\")/Zürich;\r\n"),
+            "worklife-W_1-Acme-_HYPERLINK__evil__-Z_rich___.pdf"
+        );
+        assert_eq!(
+            super::href("W 1", Some("Acme/Eng")),
+            "/reports/waves/W%201/report.pdf?unit=Acme%2FEng"
+        );
+        assert_eq!(super::href("W1", None), "/reports/waves/W1/report.pdf");
+    }
+}
