@@ -15,9 +15,9 @@ use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::Document;
+use skrifa::charmap::Charmap;
 use skrifa::instance::{LocationRef, Size};
 use skrifa::metrics::GlyphMetrics;
-use skrifa::charmap::Charmap;
 use skrifa::{FontRef, MetadataProvider};
 
 use crate::error::{AppError, AppResult};
@@ -337,7 +337,9 @@ impl Layout {
                 self.draw_row(&header, 0, header.lines(), lh, true);
             }
             loop {
-                let fit = ((Self::bottom() - self.y - 2.0 * PAD) / lh).floor().max(1.0) as usize;
+                let fit = ((Self::bottom() - self.y - 2.0 * PAD) / lh)
+                    .floor()
+                    .max(1.0) as usize;
                 let to = all.min(from + fit);
                 self.draw_row(&laid, from, to, lh, false);
                 from = to;
@@ -411,7 +413,8 @@ impl Layout {
         let y = PAGE_HEIGHT - MARGIN;
         for i in 0..n {
             let number = format!("page {} of {n}", i + 1);
-            let room = Self::text_width() - self.faces.get(Face::Regular).width(&number, size) - 12.0;
+            let room =
+                Self::text_width() - self.faces.get(Face::Regular).width(&number, size) - 12.0;
             let left = self.shortened(footer, size, room);
             if let Some(page) = self.pages.get_mut(i) {
                 page.push(Op::Text {
@@ -631,8 +634,16 @@ mod tests {
     #[test]
     fn long_text_wraps_inside_the_page_and_breaks_onto_several_pages() {
         let mut l = Layout::new().unwrap();
-        l.heading(&format!("Acme/{}: wave 2026-Q3", "Engineering/".repeat(30)), 16.0);
-        l.paragraph(&"A long paragraph that must wrap. ".repeat(200), Face::Regular, 9.5, 0);
+        l.heading(
+            &format!("Acme/{}: wave 2026-Q3", "Engineering/".repeat(30)),
+            16.0,
+        );
+        l.paragraph(
+            &"A long paragraph that must wrap. ".repeat(200),
+            Face::Regular,
+            9.5,
+            0,
+        );
         l.table(&long_table(120));
         // One cell taller than a whole page: it is cut between lines, never runs off.
         l.table(&Table {
@@ -693,7 +704,9 @@ mod tests {
                 .count();
             let ends = ops
                 .iter()
-                .filter(|op| matches!(op, Op::Text { text, .. } if text.starts_with("Strongly agree")))
+                .filter(
+                    |op| matches!(op, Op::Text { text, .. } if text.starts_with("Strongly agree")),
+                )
                 .count();
             assert_eq!(starts, ends);
         }

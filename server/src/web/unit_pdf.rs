@@ -207,7 +207,11 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
                         question,
                         Cell::new(n.to_string()),
                         Cell::new(answers.join("\n")),
-                        Cell::new(if i.banded { "not shown" } else { i.mean.as_str() }),
+                        Cell::new(if i.banded {
+                            "not shown"
+                        } else {
+                            i.mean.as_str()
+                        }),
                     ]
                 })
                 .collect(),

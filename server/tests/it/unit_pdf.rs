@@ -136,8 +136,9 @@ fn a_unit_report_downloads_as_a_pdf_with_the_pages_figures_and_words() {
         );
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
         assert!(
-            page.body
-                .contains("href=\"/reports/waves/W2/report.pdf?unit=Acme%2FEng\">Download as PDF</a>"),
+            page.body.contains(
+                "href=\"/reports/waves/W2/report.pdf?unit=Acme%2FEng\">Download as PDF</a>"
+            ),
             "{backend:?}: {}",
             page.body
         );
@@ -158,7 +159,10 @@ fn a_unit_report_downloads_as_a_pdf_with_the_pages_figures_and_words() {
         let text = pdf_text(&pdf.body);
         assert!(text.contains("Acme/Eng: wave W2"), "{backend:?}: {text}");
         assert!(text.contains(question), "{backend:?}: {question} in {text}");
-        assert!(text.contains("Move the release review to Tuesdays"), "{text}");
+        assert!(
+            text.contains("Move the release review to Tuesdays"),
+            "{text}"
+        );
         assert!(text.contains("Team lead") && text.contains("in progress"));
         assert!(text.contains("2027-01-31"), "{text}");
 
@@ -175,7 +179,13 @@ fn a_unit_report_downloads_as_a_pdf_with_the_pages_figures_and_words() {
             .filter(|r| r["unit"] == "Acme/Eng" && r["cut"] == "" && r["mean"].is_f64())
             .map(|r| {
                 let id = r["scale"].as_str().unwrap();
-                let label = inst.scales.iter().find(|s| s.id == id).unwrap().label.clone();
+                let label = inst
+                    .scales
+                    .iter()
+                    .find(|s| s.id == id)
+                    .unwrap()
+                    .label
+                    .clone();
                 (label, format!("{:.2}", r["mean"].as_f64().unwrap()))
             })
             .collect();
@@ -193,10 +203,7 @@ fn a_unit_report_downloads_as_a_pdf_with_the_pages_figures_and_words() {
         }
 
         // The manager's own report, without `unit`: their unit.
-        let own = download(
-            &app.url("/reports/waves/W2/report.pdf"),
-            &f.tokens[MANAGER],
-        );
+        let own = download(&app.url("/reports/waves/W2/report.pdf"), &f.tokens[MANAGER]);
         assert_eq!(own.status, 200, "{backend:?}");
         assert!(own.disposition.contains("worklife-W2-Acme-Eng.pdf"));
         assert!(pdf_text(&own.body).contains("Acme/Eng: wave W2"));
@@ -275,7 +282,11 @@ fn a_hidden_unit_s_pdf_has_words_and_no_figure_and_scope_holds() {
             "/reports/waves/W2/report.pdf?unit=Acme&unit=Acme",
         ] {
             let r = download(&app.url(url), admin);
-            assert!((400..500).contains(&r.status), "{backend:?} {url}: {}", r.status);
+            assert!(
+                (400..500).contains(&r.status),
+                "{backend:?} {url}: {}",
+                r.status
+            );
         }
         // Anonymous readers are sent to sign in.
         let anonymous = get(
