@@ -162,6 +162,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(items_page::routes)
             .configure(participation::routes)
             .configure(audit_page::routes)
+            .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)
             .configure(plans_overview::routes)

@@ -1,7 +1,8 @@
 //! HR report pages (server-rendered; the heat map's sorting is the only script, served by the
 //! binary): the wave list (a manager's landing page),
-//! the heat map with its switches, the trend across waves, and the printable organisation
-//! report. Every figure comes from the release, narrowed to the reader's scope.
+//! the heat map with its switches and the trend across waves (the printable report is
+//! [`super::unit_report`]). Every figure comes from the release, narrowed to the reader's
+//! scope.
 
 use actix_web::http::header;
 
@@ -16,7 +17,6 @@ use super::error::PageError;
 use super::heatmap_view::{heat_page, HeatQuery};
 use super::reports_api::{read, ReportQuery};
 use super::signed_in::PageReader;
-use super::unit_report::UnitReport;
 use super::AppState;
 use super::REPORT_CSS_PATH;
 use crate::auth::{Role, User};
@@ -29,7 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/reports", web::get().to(landing))
         .route("/reports/waves/{wave}", web::get().to(heatmap))
-        .route("/reports/waves/{wave}/print", web::get().to(print))
         .route("/reports/trend", web::get().to(trend));
 }
 
@@ -392,48 +391,6 @@ async fn trend(
             wave: wave.name.clone(),
             unit,
             chart,
-        })
-    })
-    .await
-}
-
-#[derive(Template)]
-#[template(path = "reports/print.html")]
-struct PrintPage<'a> {
-    css: &'static str,
-    reader: Reader,
-    /// The same report as a PDF file.
-    pdf: String,
-    r: &'a UnitReport,
-    /// The report's trend, named as the shared chart template expects.
-    chart: &'a TrendChart,
-}
-
-#[derive(Deserialize)]
-pub(super) struct PrintQuery {
-    pub unit: Option<String>,
-}
-
-async fn print(
-    who: PageReader,
-    path: web::Path<String>,
-    q: web::Query<PrintQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, PageError> {
-    let wave = path.into_inner();
-    let q = ReportQuery {
-        attribute: None,
-        unit: q.into_inner().unit,
-    };
-    page(who, &state, move |conn, user, reader, st| {
-        let r = read(conn, user, st, &wave, &q, "view print report")?;
-        let report = UnitReport::of(conn, st, &r)?;
-        render(&PrintPage {
-            css: REPORT_CSS_PATH,
-            reader,
-            pdf: super::unit_pdf::href(&wave, q.unit.as_deref()),
-            r: &report,
-            chart: &report.chart,
         })
     })
     .await

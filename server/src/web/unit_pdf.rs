@@ -6,13 +6,11 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use super::enc;
 use super::error::PageError;
 use super::pdf_layout::{Cell, Face, Layout, Table};
 use super::reports_api::{read, ReportQuery};
-use super::reports_pages::PrintQuery;
 use super::signed_in::PageReader;
-use super::unit_report::UnitReport;
+use super::unit_report::{UnitQuery, UnitReport};
 use super::AppState;
 use crate::db::blocking;
 use crate::error::AppResult;
@@ -24,19 +22,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Where the PDF of `wave`'s report on `unit` (the reader's top unit when `None`) is.
-pub fn href(wave: &str, unit: Option<&str>) -> String {
-    let base = format!("/reports/waves/{}/report.pdf", enc(wave));
-    match unit.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) => format!("{base}?unit={}", enc(u)),
-        None => base,
-    }
-}
-
 async fn report_pdf(
     who: PageReader,
     path: web::Path<String>,
-    q: web::Query<PrintQuery>,
+    q: web::Query<UnitQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
@@ -192,16 +181,22 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
                     let Some(n) = i.answered else {
                         return vec![question, Cell::new(i.hidden.as_str()).spanning(3).shaded()];
                     };
-                    let answers: Vec<String> = i
-                        .shares
-                        .iter()
-                        .map(|sh| {
+                    // The page's three-way split first (shown, unbanded questions only),
+                    // then each answer's share, or the band in words.
+                    let sides = i.sides.iter().map(|sd| {
+                        format!(
+                            "{}% favourable · {}% neutral · {}% unfavourable",
+                            sd.favourable, sd.neutral, sd.unfavourable
+                        )
+                    });
+                    let answers: Vec<String> = sides
+                        .chain(i.shares.iter().map(|sh| {
                             if i.banded {
                                 format!("{} answered “{}”", sh.text, sh.label)
                             } else {
                                 format!("{}: {}", sh.label, sh.text)
                             }
-                        })
+                        }))
                         .collect();
                     vec![
                         question,
@@ -257,9 +252,12 @@ mod tests {
             "worklife-W_1-Acme-_HYPERLINK__evil__-Z_rich___.pdf"
         );
         assert_eq!(
-            super::href("W 1", Some("Acme/Eng")),
+            super::super::unit_report::pdf_href("W 1", Some("Acme/Eng")),
             "/reports/waves/W%201/report.pdf?unit=Acme%2FEng"
         );
-        assert_eq!(super::href("W1", None), "/reports/waves/W1/report.pdf");
+        assert_eq!(
+            super::super::unit_report::pdf_href("W1", None),
+            "/reports/waves/W1/report.pdf"
+        );
     }
 }

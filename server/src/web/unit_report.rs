@@ -1,19 +1,32 @@
-//! The report of one unit in one closed wave: response rate, scales, burnout profiles, the
-//! trend, every question and the unit's action items. One view model for the printable page
-//! and its PDF, so the two can never differ in a figure or a word: every figure is cut from
-//! the release exactly once, here (D6), and formatted here.
+//! The report of one unit in one closed wave, `GET /reports/waves/{wave}/print?unit=PATH`:
+//! response rate, scales, burnout profiles, the trend, every question and the unit's action
+//! items. One view model for the printable page and its PDF ([`super::unit_pdf`]), so the
+//! two can never differ in a figure or a word: every figure is cut from the release exactly
+//! once, here (D6), and formatted here.
 
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
+use super::access::Reader;
+use super::enc;
+use super::error::PageError;
 use super::items_page::{item_views, ScaleView};
-use super::reports_api::Read;
-use super::reports_pages::{trend_chart, TrendChart};
+use super::reports_api::{read, Read, ReportQuery};
+use super::reports_pages::{page, render, trend_chart, TrendChart};
+use super::signed_in::PageReader;
 use super::AppState;
+use super::REPORT_CSS_PATH;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::plans::items;
 use crate::reports::Scope;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports/waves/{wave}/print", web::get().to(print));
+}
 
 /// One scale's row of the report. A hidden row carries no figure at all, only its status.
 pub struct ScaleLine {
@@ -201,6 +214,60 @@ impl UnitReport {
 
     pub fn disclaimer(&self) -> &'static str {
         "Screening and team-climate figures, not clinical diagnoses."
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/print.html")]
+struct PrintPage<'a> {
+    css: &'static str,
+    reader: Reader,
+    /// The same report as a PDF file.
+    pdf: String,
+    r: &'a UnitReport,
+    /// The report's trend, named as the shared chart template expects.
+    chart: &'a TrendChart,
+}
+
+/// The unit a report is about (a path inside the reader's scope; the reader's top unit when
+/// absent).
+#[derive(Deserialize)]
+pub(super) struct UnitQuery {
+    pub unit: Option<String>,
+}
+
+async fn print(
+    who: PageReader,
+    path: web::Path<String>,
+    q: web::Query<UnitQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let wave = path.into_inner();
+    let q = ReportQuery {
+        attribute: None,
+        unit: q.into_inner().unit,
+    };
+    page(who, &state, move |conn, user, reader, st| {
+        let r = read(conn, user, st, &wave, &q, "view print report")?;
+        let report = UnitReport::of(conn, st, &r)?;
+        render(&PrintPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            pdf: pdf_href(&wave, q.unit.as_deref()),
+            r: &report,
+            chart: &report.chart,
+        })
+    })
+    .await
+}
+
+/// Where the PDF of `wave`'s report on `unit` (the reader's top unit when `None`) is
+/// ([`super::unit_pdf`]).
+pub fn pdf_href(wave: &str, unit: Option<&str>) -> String {
+    let base = format!("/reports/waves/{}/report.pdf", enc(wave));
+    match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => format!("{base}?unit={}", enc(u)),
+        None => base,
     }
 }
 
