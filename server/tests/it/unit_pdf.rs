@@ -12,7 +12,7 @@ use worklife_tests::{backends, client, require_all};
 
 /// Whether poppler's `pdftotext` is here; without it the test fails under
 /// `WORKLIFE_REQUIRE_ALL=1` (CI installs `poppler-utils`) and is skipped otherwise.
-fn have_pdftotext() -> bool {
+pub fn have_pdftotext() -> bool {
     let found = Command::new("pdftotext")
         .arg("-v")
         .output()
@@ -58,7 +58,7 @@ fn download(url: &str, token: &str) -> Download {
 
 /// The PDF's text as `pdftotext -layout` reads it (a table row on one line), with runs of white space made one space (a
 /// wrapped question or a column gap reads as one space).
-fn pdf_text(pdf: &[u8]) -> String {
+pub fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.pdf");
     std::fs::write(&file, pdf).unwrap();
