@@ -124,6 +124,56 @@ pub enum Op {
     },
     /// A horizontal rule.
     Rule { x: f32, y: f32, w: f32 },
+    /// A stroked line through `points`.
+    Line {
+        points: Vec<(f32, f32)>,
+        width: f32,
+        gray: u8,
+    },
+    /// A filled circle.
+    Dot { x: f32, y: f32, r: f32, gray: u8 },
+}
+
+/// Where a [`Mark::Label`] sits against its `x`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    Start,
+    Middle,
+    End,
+}
+
+/// Something drawn in a [`Figure`], in the figure's own coordinates.
+#[derive(Clone, Debug)]
+pub enum Mark {
+    Line {
+        points: Vec<(f32, f32)>,
+        width: f32,
+        gray: u8,
+    },
+    Dot {
+        x: f32,
+        y: f32,
+        r: f32,
+    },
+    /// Text with its baseline at `y`; `size` in points (labels are not scaled with the
+    /// drawing, so they stay readable).
+    Label {
+        x: f32,
+        y: f32,
+        size: f32,
+        anchor: Anchor,
+        text: String,
+    },
+}
+
+/// A small drawing (`width` x `height` in its own units, scaled to the width it gets), with
+/// a caption above and notes below, both wrapped.
+pub struct Figure {
+    pub caption: String,
+    pub width: f32,
+    pub height: f32,
+    pub marks: Vec<Mark>,
+    pub notes: Vec<String>,
 }
 
 /// A table cell: its text (`\n` starts a new line), how many columns it spans, its face.
@@ -406,6 +456,118 @@ impl Layout {
         self.y = top + h;
     }
 
+    /// Figures side by side, `per_row` to a row; a row never splits across pages, and every
+    /// mark is kept inside its figure's box.
+    pub fn figures(&mut self, figures: &[Figure], per_row: usize) {
+        let per_row = per_row.max(1);
+        let gap = 14.0;
+        let cell = (Self::text_width() - gap * (per_row - 1) as f32) / per_row as f32;
+        let (caption_size, note_size) = (8.5, 7.0);
+        for row in figures.chunks(per_row) {
+            let laid: Vec<(Vec<String>, f32, Vec<String>)> = row
+                .iter()
+                .map(|f| {
+                    let caption = self.wrap(&f.caption, Face::Bold, caption_size, cell);
+                    let scale = cell / f.width.max(1.0);
+                    let notes: Vec<String> = f
+                        .notes
+                        .iter()
+                        .flat_map(|n| self.wrap(n, Face::Regular, note_size, cell))
+                        .collect();
+                    (caption, scale, notes)
+                })
+                .collect();
+            let height = row
+                .iter()
+                .zip(&laid)
+                .map(|(f, (caption, scale, notes))| {
+                    caption.len() as f32 * Self::line_height(caption_size)
+                        + f.height * scale
+                        + notes.len() as f32 * Self::line_height(note_size)
+                })
+                .fold(0.0, f32::max);
+            self.make_room(height);
+            let top = self.y;
+            for (i, (f, (caption, scale, notes))) in row.iter().zip(laid).enumerate() {
+                let x0 = MARGIN + i as f32 * (cell + gap);
+                let mut y = top;
+                let base = self.baseline(Face::Bold, caption_size);
+                for line in caption {
+                    self.push(Op::Text {
+                        x: x0,
+                        y: y + base,
+                        size: caption_size,
+                        face: Face::Bold,
+                        gray: 0,
+                        text: line,
+                    });
+                    y += Self::line_height(caption_size);
+                }
+                let at = |x: f32, yy: f32| (x0 + x * scale, y + yy * scale);
+                for mark in &f.marks {
+                    let op = match mark {
+                        Mark::Line {
+                            points,
+                            width,
+                            gray,
+                        } => Op::Line {
+                            points: points.iter().map(|(x, yy)| at(*x, *yy)).collect(),
+                            width: *width,
+                            gray: *gray,
+                        },
+                        Mark::Dot { x, y: yy, r } => {
+                            let (x, yy) = at(*x, *yy);
+                            Op::Dot {
+                                x,
+                                y: yy,
+                                r: *r,
+                                gray: 0,
+                            }
+                        }
+                        Mark::Label {
+                            x,
+                            y: yy,
+                            size,
+                            anchor,
+                            text,
+                        } => {
+                            let (x, yy) = at(*x, *yy);
+                            let w = self.faces.get(Face::Regular).width(text, *size);
+                            let left = match anchor {
+                                Anchor::Start => x,
+                                Anchor::Middle => x - w / 2.0,
+                                Anchor::End => x - w,
+                            };
+                            Op::Text {
+                                x: left.clamp(x0, (x0 + cell - w).max(x0)),
+                                y: yy,
+                                size: *size,
+                                face: Face::Regular,
+                                gray: 0,
+                                text: self.shortened(text, *size, cell),
+                            }
+                        }
+                    };
+                    self.push(op);
+                }
+                y += f.height * scale;
+                let base = self.baseline(Face::Regular, note_size);
+                for line in notes {
+                    self.push(Op::Text {
+                        x: x0,
+                        y: y + base,
+                        size: note_size,
+                        face: Face::Regular,
+                        gray: 60,
+                        text: line,
+                    });
+                    y += Self::line_height(note_size);
+                }
+            }
+            self.y = top + height + 8.0;
+        }
+    }
+
     /// Adds `footer` and "page i of n" to every page.
     pub fn finish(mut self, footer: &str) -> Pages {
         let size = 7.5;
@@ -510,6 +672,11 @@ impl Pages {
             }
             Op::Rect { x, y, w, h, .. } => (*x, *y, x + w, y + h),
             Op::Rule { x, y, w } => (*x, *y, x + w, *y),
+            Op::Line { points, .. } => points.iter().fold(
+                (f32::MAX, f32::MAX, f32::MIN, f32::MIN),
+                |(l, t, r, b), (x, y)| (l.min(*x), t.min(*y), r.max(*x), b.max(*y)),
+            ),
+            Op::Dot { x, y, r, .. } => (x - r, y - r, x + r, y + r),
         }
     }
 
@@ -577,6 +744,36 @@ impl Pages {
                             }
                         }
                     }
+                    Op::Line {
+                        points,
+                        width,
+                        gray,
+                    } => {
+                        let mut pb = PathBuilder::new();
+                        for (i, (x, y)) in points.iter().enumerate() {
+                            if i == 0 {
+                                pb.move_to(*x, *y);
+                            } else {
+                                pb.line_to(*x, *y);
+                            }
+                        }
+                        if let Some(path) = pb.finish() {
+                            surface.set_fill(None);
+                            surface.set_stroke(Some(Stroke {
+                                paint: luma::Color::new(*gray).into(),
+                                width: *width,
+                                ..Stroke::default()
+                            }));
+                            surface.draw_path(&path);
+                        }
+                    }
+                    Op::Dot { x, y, r, gray } => {
+                        if let Some(path) = circle(*x, *y, *r) {
+                            surface.set_stroke(None);
+                            surface.set_fill(Some(fill(*gray)));
+                            surface.draw_path(&path);
+                        }
+                    }
                     Op::Rule { x, y, w } => {
                         let mut pb = PathBuilder::new();
                         pb.move_to(*x, *y);
@@ -598,6 +795,20 @@ impl Pages {
         }
         doc.finish().map_err(|e| fail(&format!("{e:?}")))
     }
+}
+
+/// A circle as four Bézier curves.
+fn circle(x: f32, y: f32, r: f32) -> Option<krilla::geom::Path> {
+    // The control points' distance that makes a quarter circle of a cubic curve.
+    let k = 0.552_284_8 * r;
+    let mut pb = PathBuilder::new();
+    pb.move_to(x + r, y);
+    pb.cubic_to(x + r, y + k, x + k, y + r, x, y + r);
+    pb.cubic_to(x - k, y + r, x - r, y + k, x - r, y);
+    pb.cubic_to(x - r, y - k, x - k, y - r, x, y - r);
+    pb.cubic_to(x + k, y - r, x + r, y - k, x + r, y);
+    pb.close();
+    pb.finish()
 }
 
 fn fill(gray: u8) -> Fill {
@@ -651,6 +862,40 @@ mod tests {
             header: vec![Cell::bold("Notes")],
             rows: vec![vec![Cell::new("line\n".repeat(150))]],
         });
+        // Small charts in rows of three, with labels that would stick out of their box.
+        let figure = |i: usize| Figure {
+            caption: format!("Scale {i} with a caption long enough to wrap onto a second line"),
+            width: 300.0,
+            height: 170.0,
+            marks: vec![
+                Mark::Line {
+                    points: vec![(34.0, 18.0), (292.0, 140.0)],
+                    width: 1.2,
+                    gray: 30,
+                },
+                Mark::Dot {
+                    x: 292.0,
+                    y: 140.0,
+                    r: 1.8,
+                },
+                Mark::Label {
+                    x: 299.0,
+                    y: 10.0,
+                    size: 6.5,
+                    anchor: Anchor::Start,
+                    text: "a label far too long to fit at the right edge".into(),
+                },
+                Mark::Label {
+                    x: 0.0,
+                    y: 160.0,
+                    size: 6.5,
+                    anchor: Anchor::End,
+                    text: "2026-Q1".into(),
+                },
+            ],
+            notes: vec!["2026-Q2: hidden (fewer than 5 people answered)".into()],
+        };
+        l.figures(&(0..20).map(figure).collect::<Vec<_>>(), 3);
         // A word longer than the line is cut too.
         l.paragraph(&"x".repeat(500), Face::Bold, 12.0, 0);
         let pages = l.finish(&format!("Worklife report, {}", "Acme/Eng/".repeat(40)));

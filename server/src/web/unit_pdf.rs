@@ -7,8 +7,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::error::PageError;
-use super::pdf_layout::{Cell, Face, Layout, Table};
+use super::pdf_layout::{Anchor, Cell, Face, Figure, Layout, Mark, Table};
 use super::reports_api::{read, ReportQuery};
+use super::reports_pages::TrendChart;
 use super::signed_in::PageReader;
 use super::unit_report::{UnitQuery, UnitReport};
 use super::AppState;
@@ -132,6 +133,7 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
     if chart.is_empty() {
         l.paragraph(chart.empty_note(), Face::Regular, body, 60);
     } else {
+        l.figures(&trend_figures(chart), 3);
         let waves = chart.waves.len().max(1) as f32;
         let mut widths = vec![0.34];
         widths.extend(chart.waves.iter().map(|_| 0.66 / waves));
@@ -153,11 +155,6 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
                 })
                 .collect(),
         });
-        for s in &chart.scales {
-            for gap in &s.gaps {
-                l.paragraph(&format!("{}: {gap}", s.label), Face::Regular, body, 60);
-            }
-        }
     }
 
     l.heading("Question by question", 12.0);
@@ -237,6 +234,86 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
     l.paragraph(r.disclaimer(), Face::Regular, body, 60);
     l.finish(&format!("Worklife report, {title}"))
         .write(&format!("Worklife report: {title}"))
+}
+
+/// The trend page's small charts, one per scale, from the same geometry as the page's SVG:
+/// the answer scale's range with a gridline per point, each wave's mean written at its
+/// point, the line broken where a wave shows no figure, and why under the chart.
+fn trend_figures(chart: &TrendChart) -> Vec<Figure> {
+    let grid = chart.ticks.iter().flat_map(|(y, label)| {
+        [
+            Mark::Line {
+                points: vec![
+                    (chart.left as f32, *y as f32),
+                    (chart.right() as f32, *y as f32),
+                ],
+                width: 0.3,
+                gray: 190,
+            },
+            Mark::Label {
+                x: chart.left as f32 - 6.0,
+                y: *y as f32 + 4.0,
+                size: 6.0,
+                anchor: Anchor::End,
+                text: label.clone(),
+            },
+        ]
+    });
+    let waves = chart.waves.iter().map(|(x, name)| Mark::Label {
+        x: *x as f32,
+        y: chart.height as f32 - 6.0,
+        size: 6.0,
+        anchor: Anchor::Middle,
+        text: name.clone(),
+    });
+    let axes: Vec<Mark> = grid.chain(waves).collect();
+    chart
+        .scales
+        .iter()
+        .map(|s| {
+            let mut marks: Vec<Mark> = axes.clone();
+            // Runs of waves that show a figure, each drawn as one line.
+            let mut run: Vec<(f32, f32)> = Vec::new();
+            let mut runs = Vec::new();
+            for (x, _) in &chart.waves {
+                match s.points.iter().find(|p| p.x == *x) {
+                    Some(p) => run.push((p.x as f32, p.y as f32)),
+                    None => runs.push(std::mem::take(&mut run)),
+                }
+            }
+            runs.push(run);
+            marks.extend(
+                runs.into_iter()
+                    .filter(|r| r.len() > 1)
+                    .map(|points| Mark::Line {
+                        points,
+                        width: 1.2,
+                        gray: 30,
+                    }),
+            );
+            for p in &s.points {
+                marks.push(Mark::Dot {
+                    x: p.x as f32,
+                    y: p.y as f32,
+                    r: 1.8,
+                });
+                marks.push(Mark::Label {
+                    x: p.x as f32,
+                    y: p.y as f32 - 8.0,
+                    size: 6.5,
+                    anchor: Anchor::Middle,
+                    text: p.value.clone(),
+                });
+            }
+            Figure {
+                caption: format!("{} ({})", s.label, s.reading),
+                width: chart.width as f32,
+                height: chart.height as f32,
+                marks,
+                notes: s.gaps.clone(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
