@@ -75,15 +75,7 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
     let body = l.size;
     let title = format!("{}: wave {}", r.unit, r.wave);
     l.heading(&title, 16.0);
-    l.paragraph(
-        &format!(
-            "Invited {}, respondents {}, response rate {}. Minimum group size k = {}.",
-            r.invited, r.respondents, r.rate, r.k
-        ),
-        Face::Regular,
-        body,
-        0,
-    );
+    l.paragraph(&r.summary(), Face::Regular, body, 0);
 
     l.heading("Scales", 12.0);
     l.table(&Table {

@@ -192,6 +192,14 @@ impl UnitReport {
 }
 
 impl UnitReport {
+    /// Who was asked and who answered, as the report's first line.
+    pub fn summary(&self) -> String {
+        format!(
+            "Invited {}, respondents {}, response rate {}. Minimum group size k = {}.",
+            self.invited, self.respondents, self.rate, self.k
+        )
+    }
+
     /// What a hidden scale row says instead of its figures.
     pub fn hidden_row(&self) -> String {
         format!("hidden: {}", self.hidden_why)
