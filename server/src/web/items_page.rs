@@ -206,8 +206,7 @@ pub fn item_views(ctx: &Context, key: CellKey) -> Vec<ScaleView> {
     let inst = &ctx.current.instrument;
     let rows = ctx.item_rows_of(&[key]);
     let labels = &inst.response_scale.labels;
-    inst
-        .scales
+    inst.scales
         .iter()
         .enumerate()
         .map(|(s, scale)| ScaleView {

@@ -36,13 +36,15 @@ async fn report_pdf(
     };
     let st = state.clone();
     let PageReader(who) = who;
+    let for_errors = wave.clone();
     let (name, pdf) = blocking(move || {
         let mut conn = st.pool.get()?;
         let r = read(&mut conn, &who.user, &st, &wave, &q, "export report.pdf")?;
         let report = UnitReport::of(&mut conn, &st, &r)?;
         Ok((file_name(&report.wave, &report.unit), pdf_of(&report)?))
     })
-    .await?;
+    .await
+    .map_err(|e| PageError::from(e).see_participation(&for_errors))?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((
@@ -172,11 +174,15 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
                     };
                     // The page's three-way split first (shown, unbanded questions only),
                     // then each answer's share, or the band in words.
-                    let sides = i.sides.iter().map(|sd| {
-                        format!(
-                            "{}% favourable · {}% neutral · {}% unfavourable",
-                            sd.favourable, sd.neutral, sd.unfavourable
-                        )
+                    let sides = i.sides.iter().map(|sd| match sd.neutral {
+                        Some(m) => format!(
+                            "favourable: {} · neutral: {m}% · unfavourable: {}",
+                            sd.favourable, sd.unfavourable
+                        ),
+                        None => format!(
+                            "favourable: {} · unfavourable: {}",
+                            sd.favourable, sd.unfavourable
+                        ),
                     });
                     let answers: Vec<String> = sides
                         .chain(i.shares.iter().map(|sh| {

@@ -255,6 +255,7 @@ async fn print(
         attribute: None,
         unit: q.into_inner().unit,
     };
+    let for_errors = wave.clone();
     page(who, &state, move |conn, user, reader, st| {
         let r = read(conn, user, st, &wave, &q, "view print report")?;
         let report = UnitReport::of(conn, st, &r)?;
@@ -267,6 +268,7 @@ async fn print(
         })
     })
     .await
+    .map_err(|e| e.see_participation(&for_errors))
 }
 
 /// Where the PDF of `wave`'s report on `unit` (the reader's top unit when `None`) is
