@@ -288,13 +288,14 @@ fn a_hidden_unit_s_pdf_has_words_and_no_figure_and_scope_holds() {
                 r.status
             );
         }
-        // Anonymous readers are sent to sign in.
-        let anonymous = get(
-            &app.url("/reports/waves/W2/report.pdf?unit=Acme%2FEng"),
-            &As::Anonymous,
-        );
+        // Anonymous readers are sent to sign in, and back to the file after.
+        let path = "/reports/waves/W2/report.pdf?unit=Acme%2FEng";
+        let anonymous = get(&app.url(path), &As::Anonymous);
         assert_eq!(anonymous.status, 303, "{backend:?}");
-        assert_eq!(anonymous.header("location"), Some("/login"));
+        assert_eq!(
+            anonymous.header("location"),
+            Some(format!("/login?next={}", worklife_server::web::enc(path)).as_str())
+        );
     }
 }
 
