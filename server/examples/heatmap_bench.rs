@@ -5,7 +5,8 @@
 //!   of squares over the wave's answers), loaded into the process;
 //! - cold: building the release from the database (load sheets, score, roll up, suppress);
 //! - warm: `GET /api/v1/waves/bench/heatmap` over HTTP against the running app (the closed
-//!   wave's release comes from the per-process cache).
+//!   wave's release comes from the per-process cache), and the pages, items and a
+//!   department's report as PDF the same way.
 //!
 //! cargo run --release -p worklife-server --example heatmap_bench -- DATABASE_URL [RUNS]
 
@@ -312,6 +313,18 @@ fn main() -> anyhow::Result<()> {
         items.push(ms);
         items_bytes = bytes;
     }
+    // A department's unit report as a PDF file (under 1 s, issue 13).
+    let mut pdf = Vec::new();
+    let mut pdf_bytes = 0;
+    for _ in 0..runs {
+        let (ms, bytes) = http_get(
+            &addr,
+            "/reports/waves/bench/report.pdf?unit=Org%2FD07%2FP007",
+            &token,
+        )?;
+        pdf.push(ms);
+        pdf_bytes = bytes;
+    }
     println!("backend: {:?}", pool.backend());
     println!(
         "floor SQL aggregation (median of {runs}): {:.0} ms",
@@ -346,6 +359,10 @@ fn main() -> anyhow::Result<()> {
         "GET items (item statistics of every shown cell), warm (median of {}): {:.0} ms, {items_bytes} bytes",
         items.len(),
         median(items)
+    );
+    println!(
+        "GET a department's report as PDF, warm (median of {runs}): {:.0} ms, {pdf_bytes} bytes",
+        median(pdf)
     );
     Ok(())
 }

@@ -19,7 +19,7 @@ use super::signed_in::PageReader;
 use super::AppState;
 use super::REPORT_CSS_PATH;
 use crate::error::AppError;
-use crate::reports::Scope;
+use crate::reports::{Context, Scope};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/items", web::get().to(items));
@@ -183,81 +183,7 @@ async fn items(
             ),
             None => unit_path.clone(),
         };
-        let inst = &ctx.current.instrument;
-        let rows = ctx.item_rows_of(&[CellKey { unit, cut }]);
-        let labels = &inst.response_scale.labels;
-        let scales = inst
-            .scales
-            .iter()
-            .enumerate()
-            .map(|(s, scale)| ScaleView {
-                label: scale.label.clone(),
-                anchor: format!("scale-{}", enc(&scale.id)),
-                items: rows
-                    .iter()
-                    .filter(|row| row.scale == scale.id)
-                    .map(|row| {
-                        let item = inst.items.iter().find(|i| i.id == row.item && i.scale == s);
-                        let text = item.map_or_else(|| row.item.clone(), |i| i.text.clone());
-                        let reverse = item.is_some_and(|i| i.reverse);
-                        let higher_is_better =
-                            scale.direction == survey_engine::instrument::Direction::HigherIsBetter;
-                        let banded = !row.pct_band.is_empty();
-                        let shares = if banded {
-                            row.pct_band
-                                .iter()
-                                .zip(labels)
-                                .map(|(b, label)| ShareView {
-                                    label: label.clone(),
-                                    width: 0,
-                                    text: b.label().to_string(),
-                                })
-                                .filter(|v| v.text == Band::AllOrNearlyAll.label())
-                                .collect()
-                        } else {
-                            row.pct
-                                .iter()
-                                .zip(labels)
-                                .filter_map(|(p, label)| {
-                                    let p = (*p)?;
-                                    Some(ShareView {
-                                        label: label.clone(),
-                                        width: p.round() as u32,
-                                        text: format!("{p:.0}%"),
-                                    })
-                                })
-                                .collect()
-                        };
-                        ItemView {
-                            sides: (row.status == CellStatus::Shown && !banded)
-                                .then(|| {
-                                    sides(
-                                        &row.pct,
-                                        row.respondents.unwrap_or(0),
-                                        higher_is_better != reverse,
-                                    )
-                                })
-                                .flatten(),
-                            text,
-                            reverse,
-                            answered: row.respondents,
-                            hidden: if row.status == CellStatus::Shown {
-                                String::new()
-                            } else {
-                                format!(
-                                    "Hidden: fewer than {} people answered this question, or \
-                                     its figures would let someone work out a smaller group.",
-                                    rel.k
-                                )
-                            },
-                            mean: row.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
-                            shares,
-                            banded,
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
+        let scales = item_views(ctx, CellKey { unit, cut });
         let back = Filters::of(&q.view).href(&format!("/reports/waves/{}", enc(&wave)));
         super::reports_pages::render(&ItemsPage {
             css: REPORT_CSS_PATH,
@@ -271,6 +197,86 @@ async fn items(
     })
     .await
     .map_err(|e| e.see_participation(&for_errors))
+}
+
+/// Every question of one cell (a unit, or a cut of it) by scale, as the items page and the
+/// unit report show it: from the release's item rows (each item a measure of its own, D8),
+/// bands in words where a group answered alike (D9), and why a hidden item is hidden.
+pub fn item_views(ctx: &Context, key: CellKey) -> Vec<ScaleView> {
+    let inst = &ctx.current.instrument;
+    let rows = ctx.item_rows_of(&[key]);
+    let labels = &inst.response_scale.labels;
+    inst.scales
+        .iter()
+        .enumerate()
+        .map(|(s, scale)| ScaleView {
+            label: scale.label.clone(),
+            anchor: format!("scale-{}", enc(&scale.id)),
+            items: rows
+                .iter()
+                .filter(|row| row.scale == scale.id)
+                .map(|row| {
+                    let item = inst.items.iter().find(|i| i.id == row.item && i.scale == s);
+                    let text = item.map_or_else(|| row.item.clone(), |i| i.text.clone());
+                    let reverse = item.is_some_and(|i| i.reverse);
+                    let higher_is_better =
+                        scale.direction == survey_engine::instrument::Direction::HigherIsBetter;
+                    let banded = !row.pct_band.is_empty();
+                    let shares = if banded {
+                        row.pct_band
+                            .iter()
+                            .zip(labels)
+                            .map(|(b, label)| ShareView {
+                                label: label.clone(),
+                                width: 0,
+                                text: b.label().to_string(),
+                            })
+                            .filter(|v| v.text == Band::AllOrNearlyAll.label())
+                            .collect()
+                    } else {
+                        row.pct
+                            .iter()
+                            .zip(labels)
+                            .filter_map(|(p, label)| {
+                                let p = (*p)?;
+                                Some(ShareView {
+                                    label: label.clone(),
+                                    width: p.round() as u32,
+                                    text: format!("{p:.0}%"),
+                                })
+                            })
+                            .collect()
+                    };
+                    ItemView {
+                        sides: (row.status == CellStatus::Shown && !banded)
+                            .then(|| {
+                                sides(
+                                    &row.pct,
+                                    row.respondents.unwrap_or(0),
+                                    higher_is_better != reverse,
+                                )
+                            })
+                            .flatten(),
+                        text,
+                        reverse,
+                        answered: row.respondents,
+                        hidden: if row.status == CellStatus::Shown {
+                            String::new()
+                        } else {
+                            format!(
+                                "Hidden: fewer than {} people answered this question, or \
+                                 its figures would let someone work out a smaller group.",
+                                ctx.release().k
+                            )
+                        },
+                        mean: row.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
+                        shares,
+                        banded,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod participation;
+pub mod pdf_layout;
 pub mod plan_access;
 pub mod plan_page;
 pub mod plans_overview;
@@ -28,6 +29,8 @@ pub mod reports_pages;
 pub mod signed_in;
 pub mod spans;
 pub mod survey;
+pub mod unit_pdf;
+pub mod unit_report;
 pub mod view;
 
 use std::net::TcpListener;
@@ -159,6 +162,8 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(items_page::routes)
             .configure(participation::routes)
             .configure(audit_page::routes)
+            .configure(unit_report::routes)
+            .configure(unit_pdf::routes)
             .configure(plan_access::routes)
             .configure(plans_overview::routes)
             .default_service(web::to(not_found))

@@ -1,7 +1,8 @@
 //! HR report pages (server-rendered; the heat map's sorting is the only script, served by the
 //! binary): the wave list (a manager's landing page),
-//! the heat map with its switches, the trend across waves, and the printable organisation
-//! report. Every figure comes from the release, narrowed to the reader's scope.
+//! the heat map with its switches and the trend across waves (the printable report is
+//! [`super::unit_report`]). Every figure comes from the release, narrowed to the reader's
+//! scope.
 
 use actix_web::http::header;
 
@@ -9,7 +10,6 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use survey_engine::disclosure::{CellKey, CellStatus};
-use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
 use super::access::Reader;
 use super::enc;
@@ -29,7 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/reports", web::get().to(landing))
         .route("/reports/waves/{wave}", web::get().to(heatmap))
-        .route("/reports/waves/{wave}/print", web::get().to(print))
         .route("/reports/trend", web::get().to(trend));
 }
 
@@ -178,6 +177,27 @@ impl TrendChart {
         self.scales.iter().all(|s| s.points.is_empty())
     }
 
+    /// What the report says instead of charts where no wave shows the unit.
+    pub fn empty_note(&self) -> &'static str {
+        "No closed wave shows this unit's figures yet: in each one it was hidden (fewer people \
+         answered than the minimum group size, or its figures would let someone work out a \
+         smaller group), or it had no answers."
+    }
+
+    /// Each wave's figure of one scale in the waves' order: the mean as written at its point,
+    /// or `None` where the wave shows none (said in `gaps`).
+    pub fn values<'a>(&self, line: &'a ScaleTrend) -> Vec<Option<&'a str>> {
+        self.waves
+            .iter()
+            .map(|(x, _)| {
+                line.points
+                    .iter()
+                    .find(|pt| pt.x == *x)
+                    .map(|pt| pt.value.as_str())
+            })
+            .collect()
+    }
+
     /// The right end of the plot area, for the gridlines.
     pub fn right(&self) -> f64 {
         self.width - 8.0
@@ -186,7 +206,7 @@ impl TrendChart {
 
 /// The means of `unit` (a path) over the closed waves of `up_to`'s instrument, in the order
 /// they opened, up to `up_to` itself: a report of an earlier wave never shows a later one.
-fn trend_chart(
+pub(super) fn trend_chart(
     conn: &mut crate::db::DbConn,
     st: &AppState,
     up_to: &waves::Wave,
@@ -374,161 +394,4 @@ async fn trend(
         })
     })
     .await
-}
-
-pub struct ScaleLine {
-    pub scale: String,
-    pub status: &'static str,
-    pub n: String,
-    pub mean: String,
-    pub ci: String,
-    pub favorable: String,
-    pub alpha: String,
-    pub alpha_warning: bool,
-}
-
-#[derive(Template)]
-#[template(path = "reports/print.html")]
-struct PrintPage {
-    css: &'static str,
-    reader: Reader,
-    wave: String,
-    unit: String,
-    k: usize,
-    invited: i64,
-    respondents: String,
-    rate: String,
-    scales: Vec<ScaleLine>,
-    /// What a hidden row means, in the heat map's words.
-    hidden_why: String,
-    profiles: Vec<(&'static str, String)>,
-    chart: TrendChart,
-}
-
-#[derive(Deserialize)]
-struct PrintQuery {
-    unit: Option<String>,
-}
-
-async fn print(
-    who: PageReader,
-    path: web::Path<String>,
-    q: web::Query<PrintQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, PageError> {
-    let wave = path.into_inner();
-    let q = ReportQuery {
-        attribute: None,
-        unit: q.into_inner().unit,
-    };
-    page(who, &state, move |conn, user, reader, st| {
-        let r = read(conn, user, st, &wave, &q, "view print report")?;
-        let ctx = &r.ctx;
-        let rel = ctx.release();
-        // The report is about `?unit=` (checked against the reader's scope), else the
-        // reader's top unit: the organisation, or a manager's unit.
-        let unit_path = match &r.scope {
-            Scope::Subtree(p) => p.clone(),
-            Scope::Everything => rel.tree.path(0),
-        };
-        let unit = rel.tree.find(&unit_path).ok_or_else(|| {
-            AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
-        })?;
-        let key = CellKey { unit, cut: None };
-        // Cronbach's alpha as the release may show it (D6: only beside a shown scale, over at
-        // least k complete answer sheets).
-        let inst = &ctx.current.instrument;
-        let alphas = unit_alphas(rel, inst, &ctx.current.sheets, unit);
-        let k = rel.k;
-        let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
-        let scales = rel
-            .scales
-            .iter()
-            .enumerate()
-            .map(|(s, id)| {
-                let cell = rel.heat_cell(s, key);
-                let shown = cell.is_some_and(|c| c.status == CellStatus::Shown);
-                let st = cell.and_then(|c| c.stats).filter(|_| shown);
-                let alpha = alphas.get(s).copied().unwrap_or(ReleasedAlpha::Hidden);
-                ScaleLine {
-                    scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
-                    status: cell.map_or("hidden", |c| c.status.as_str()),
-                    n: st.map(|s| s.n.to_string()).unwrap_or_default(),
-                    mean: match cell.and_then(|c| c.mean_band).filter(|_| shown) {
-                        Some(b) => b.label().to_string(),
-                        None => f2(st.and_then(|s| s.mean)),
-                    },
-                    ci: match st {
-                        Some(s) if s.ci_low.is_some() => {
-                            format!("{}–{}", f2(s.ci_low), f2(s.ci_high))
-                        }
-                        _ => String::new(),
-                    },
-                    favorable: match cell.and_then(|c| c.favorable_band).filter(|_| shown) {
-                        Some(b) => b.label().to_string(),
-                        None => st
-                            .and_then(|s| s.favorable_pct)
-                            .map(|p| format!("{p:.0}%"))
-                            .unwrap_or_default(),
-                    },
-                    alpha: match alpha {
-                        ReleasedAlpha::Shown(a) => f2(a),
-                        ReleasedAlpha::TooFewCompleteSheets => {
-                            format!("fewer than {k} complete answer sheets")
-                        }
-                        ReleasedAlpha::Hidden => String::new(),
-                    },
-                    alpha_warning: matches!(alpha, ReleasedAlpha::Shown(Some(a)) if alpha_is_low(a)),
-                }
-            })
-            .collect();
-        let profiles = rel
-            .profile_cell(key)
-            .and_then(|c| c.percentages())
-            .map(|(_, pct)| {
-                pct.into_iter()
-                    .map(|(p, v)| (p.as_str(), v.text()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let chart = trend_chart(conn, st, &ctx.wave, &unit_path)?;
-        render(&PrintPage {
-            css: REPORT_CSS_PATH,
-            reader,
-            wave: rel.wave.clone(),
-            k: rel.k,
-            invited: ctx.current.invited.get(&unit_path).copied().unwrap_or(0),
-            respondents: ctx
-                .respondents(unit)
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "hidden".into()),
-            rate: ctx
-                .response_rate(unit)
-                .map(|p| format!("{p:.0}%"))
-                .unwrap_or_else(|| "–".into()),
-            unit: unit_path,
-            scales,
-            hidden_why: super::heatmap_view::hidden_why(rel.k),
-            profiles,
-            chart,
-        })
-    })
-    .await
-}
-
-/// Whether Cronbach's alpha gets the "below 0.70" warning, judged on the figure as printed
-/// (two decimals): 0.697 prints as 0.70, which is not below 0.70.
-fn alpha_is_low(alpha: f64) -> bool {
-    (alpha * 100.0).round() < 70.0
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_alpha_warning_agrees_with_the_printed_figure() {
-        assert!(super::alpha_is_low(0.6949));
-        assert!(!super::alpha_is_low(0.697));
-        assert!(!super::alpha_is_low(0.70));
-        assert!(!super::alpha_is_low(0.85));
-    }
 }

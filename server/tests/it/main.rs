@@ -33,5 +33,6 @@ mod score_cli;
 mod survey_anonymity;
 mod survey_browser;
 mod survey_respondent;
+mod unit_pdf;
 mod wave_cancel;
 mod wave_status;

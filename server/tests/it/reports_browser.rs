@@ -1,6 +1,7 @@
 //! Browser tests in headless Chromium (see [`crate::browser`]): answer the survey form, sign
 //! in as HR, open the heat map and check that shown and hidden cells are rendered as such,
-//! then open a manager's action plan and add an item.
+//! open a unit's printable report and download its PDF, then open a manager's action plan
+//! and add an item.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -160,6 +161,56 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.go(&app.url("/reports/waves/W2/print?unit=Acme%2FEng"));
         browser.screenshot(&format!("{tag}-3e-print"));
         browser.assert_accessible("printable report");
+        // ... and downloads it as a PDF file the server made, read back with pdftotext.
+        let link = browser.find("a[href*=\"report.pdf\"]");
+        assert_eq!(browser.text(&link), "Download as PDF");
+        let href = browser.attribute(&link, "href");
+        assert_eq!(href, "/reports/waves/W2/report.pdf?unit=Acme%2FEng");
+        if crate::unit_pdf::have_pdftotext() {
+            // The file as the signed-in browser gets it: its session cookie (read through
+            // WebDriver; the page's content security policy allows no script requests).
+            let session = browser
+                .runtime
+                .block_on(browser.client().get_named_cookie("wl_session"))
+                .unwrap();
+            let mut r = worklife_tests::client()
+                .get(&app.url(&href))
+                .header("Cookie", &format!("wl_session={}", session.value()))
+                .call()
+                .unwrap();
+            assert_eq!(r.status(), 200, "{backend:?}");
+            assert_eq!(r.headers()["content-type"], "application/pdf");
+            let pdf = r.body_mut().read_to_vec().unwrap();
+            let text = crate::unit_pdf::pdf_text(&pdf);
+            assert!(text.contains("Acme/Eng: wave W2"), "{backend:?}: {text}");
+            let api = get(
+                &app.url("/api/v1/waves/W2/heatmap?unit=Acme%2FEng"),
+                &As::Bearer(f.tokens[ADMIN].clone()),
+            )
+            .json();
+            let shown = api["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["unit"] == "Acme/Eng" && r["cut"] == "" && r["mean"].is_f64())
+                .unwrap();
+            let inst = survey_engine::instrument::builtin::load("worklife-core")
+                .unwrap()
+                .unwrap();
+            let label = &inst
+                .scales
+                .iter()
+                .find(|s| s.id == shown["scale"].as_str().unwrap())
+                .unwrap()
+                .label;
+            // The scales table's row: name, n, mean with two decimals.
+            let row = format!(
+                "{label} {} {:.2}",
+                shown["respondents"],
+                shown["mean"].as_f64().unwrap()
+            );
+            assert!(text.contains(&row), "{backend:?}: {row} in {text}");
+        }
         // An error page of the reports area: what happened and a way back.
         browser.go(&app.url("/reports/waves/NoSuchWave"));
         assert!(browser

@@ -1,0 +1,299 @@
+//! The report of one unit in one closed wave, `GET /reports/waves/{wave}/print?unit=PATH`:
+//! response rate, scales, burnout profiles, the trend, every question and the unit's action
+//! items. One view model for the printable page and its PDF ([`super::unit_pdf`]), so the
+//! two can never differ in a figure or a word: every figure is cut from the release exactly
+//! once, here (D6), and formatted here.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use survey_engine::disclosure::{CellKey, CellStatus};
+use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
+
+use super::access::Reader;
+use super::enc;
+use super::error::PageError;
+use super::items_page::{item_views, ScaleView};
+use super::reports_api::{read, Read, ReportQuery};
+use super::reports_pages::{page, render, trend_chart, TrendChart};
+use super::signed_in::PageReader;
+use super::AppState;
+use super::REPORT_CSS_PATH;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::plans::items;
+use crate::reports::Scope;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports/waves/{wave}/print", web::get().to(print));
+}
+
+/// One scale's row of the report. A hidden row carries no figure at all, only its status.
+pub struct ScaleLine {
+    pub scale: String,
+    pub status: &'static str,
+    pub n: String,
+    pub mean: String,
+    pub ci: String,
+    pub favorable: String,
+    pub alpha: String,
+    pub alpha_warning: bool,
+}
+
+impl ScaleLine {
+    pub fn shown(&self) -> bool {
+        self.status == CellStatus::Shown.as_str()
+    }
+
+    /// The words beside a low Cronbach's alpha.
+    pub fn warning(&self) -> Option<&'static str> {
+        self.alpha_warning.then_some(ALPHA_WARNING)
+    }
+}
+
+/// An action item of the unit's plan as the report lists it.
+pub struct ActionLine {
+    pub title: String,
+    pub owner: String,
+    pub status: &'static str,
+    /// `YYYY-MM-DD`, or empty.
+    pub due: String,
+}
+
+/// What the printable report and its PDF show.
+pub struct UnitReport {
+    pub wave: String,
+    pub unit: String,
+    pub k: usize,
+    pub invited: i64,
+    /// A count, or "hidden".
+    pub respondents: String,
+    pub rate: String,
+    pub scales: Vec<ScaleLine>,
+    /// What a hidden row means, in the heat map's words.
+    pub hidden_why: String,
+    /// Each profile and its share (a % or a band in words); empty when hidden.
+    pub profiles: Vec<(&'static str, String)>,
+    pub chart: TrendChart,
+    /// Every question by scale, as the items page shows it.
+    pub questions: Vec<ScaleView>,
+    pub actions: Vec<ActionLine>,
+}
+
+/// The words under a low Cronbach's alpha, on the page and in the PDF.
+pub const ALPHA_WARNING: &str = "below 0.70: read with care";
+
+impl UnitReport {
+    /// The report of the unit `r` was narrowed to (`?unit=`, checked against the reader's
+    /// scope by [`super::reports_api::read`]), else of the reader's top unit: the
+    /// organisation, or a manager's unit.
+    pub fn of(conn: &mut DbConn, st: &AppState, r: &Read) -> AppResult<UnitReport> {
+        let ctx = &r.ctx;
+        let rel = ctx.release();
+        let unit_path = match &r.scope {
+            Scope::Subtree(p) => p.clone(),
+            Scope::Everything => rel.tree.path(0),
+        };
+        let unit = rel.tree.find(&unit_path).ok_or_else(|| {
+            AppError::NotFound(format!(
+                "wave \"{}\" has no unit \"{unit_path}\"",
+                ctx.wave.name
+            ))
+        })?;
+        let key = CellKey { unit, cut: None };
+        // Cronbach's alpha as the release may show it (D6: only beside a shown scale, over at
+        // least k complete answer sheets).
+        let inst = &ctx.current.instrument;
+        let alphas = unit_alphas(rel, inst, &ctx.current.sheets, unit);
+        let k = rel.k;
+        let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
+        let scales = rel
+            .scales
+            .iter()
+            .enumerate()
+            .map(|(s, id)| {
+                let cell = rel.heat_cell(s, key);
+                let shown = cell.is_some_and(|c| c.status == CellStatus::Shown);
+                let st = cell.and_then(|c| c.stats).filter(|_| shown);
+                let alpha = alphas.get(s).copied().unwrap_or(ReleasedAlpha::Hidden);
+                ScaleLine {
+                    scale: inst.scales.get(s).map_or(id.clone(), |x| x.label.clone()),
+                    status: cell.map_or("hidden", |c| c.status.as_str()),
+                    n: st.map(|s| s.n.to_string()).unwrap_or_default(),
+                    mean: match cell.and_then(|c| c.mean_band).filter(|_| shown) {
+                        Some(b) => b.label().to_string(),
+                        None => f2(st.and_then(|s| s.mean)),
+                    },
+                    ci: match st {
+                        Some(s) if s.ci_low.is_some() => {
+                            format!("{}–{}", f2(s.ci_low), f2(s.ci_high))
+                        }
+                        _ => String::new(),
+                    },
+                    favorable: match cell.and_then(|c| c.favorable_band).filter(|_| shown) {
+                        Some(b) => b.label().to_string(),
+                        None => st
+                            .and_then(|s| s.favorable_pct)
+                            .map(|p| format!("{p:.0}%"))
+                            .unwrap_or_default(),
+                    },
+                    alpha: match alpha {
+                        ReleasedAlpha::Shown(a) => f2(a),
+                        ReleasedAlpha::TooFewCompleteSheets => {
+                            format!("fewer than {k} complete answer sheets")
+                        }
+                        ReleasedAlpha::Hidden => String::new(),
+                    },
+                    alpha_warning: matches!(alpha, ReleasedAlpha::Shown(Some(a)) if alpha_is_low(a)),
+                }
+            })
+            .collect();
+        let profiles = rel
+            .profile_cell(key)
+            .and_then(|c| c.percentages())
+            .map(|(_, pct)| {
+                pct.into_iter()
+                    .map(|(p, v)| (p.as_str(), v.text()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let chart = trend_chart(conn, st, &ctx.wave, &unit_path)?;
+        // Read through the plans module only: the items as the plan pages keep them.
+        let actions = items::list(conn, &unit_path)?
+            .into_iter()
+            .map(|i| ActionLine {
+                title: i.title,
+                owner: i.owner,
+                status: i.status.label(),
+                due: i.due_date.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect();
+        Ok(UnitReport {
+            wave: rel.wave.clone(),
+            k,
+            invited: ctx.current.invited.get(&unit_path).copied().unwrap_or(0),
+            respondents: ctx
+                .respondents(unit)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "hidden".into()),
+            rate: ctx
+                .response_rate(unit)
+                .map(|p| format!("{p:.0}%"))
+                .unwrap_or_else(|| "–".into()),
+            scales,
+            hidden_why: super::heatmap_view::hidden_why(k),
+            profiles,
+            chart,
+            questions: item_views(ctx, key),
+            actions,
+            unit: unit_path,
+        })
+    }
+}
+
+impl UnitReport {
+    /// Who was asked and who answered, as the report's first line.
+    pub fn summary(&self) -> String {
+        format!(
+            "Invited {}, respondents {}, response rate {}. Minimum group size k = {}.",
+            self.invited, self.respondents, self.rate, self.k
+        )
+    }
+
+    /// What a hidden scale row says instead of its figures.
+    pub fn hidden_row(&self) -> String {
+        format!("hidden: {}", self.hidden_why)
+    }
+
+    /// How to read the questions.
+    pub fn questions_note(&self) -> String {
+        format!(
+            "Each question counts those who answered it. A question fewer than k = {} people \
+             answered is hidden, and so is one whose figures would reveal a smaller group; \
+             where everyone, or everyone but one, gave the same answer, only that is said. \
+             Reverse-scored questions are worded the other way round.",
+            self.k
+        )
+    }
+
+    pub fn no_actions(&self) -> &'static str {
+        "No action items for this unit yet."
+    }
+
+    pub fn disclaimer(&self) -> &'static str {
+        "Screening and team-climate figures, not clinical diagnoses."
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/print.html")]
+struct PrintPage<'a> {
+    css: &'static str,
+    reader: Reader,
+    /// The same report as a PDF file.
+    pdf: String,
+    r: &'a UnitReport,
+    /// The report's trend, named as the shared chart template expects.
+    chart: &'a TrendChart,
+}
+
+/// The unit a report is about (a path inside the reader's scope; the reader's top unit when
+/// absent).
+#[derive(Deserialize)]
+pub(super) struct UnitQuery {
+    pub unit: Option<String>,
+}
+
+async fn print(
+    who: PageReader,
+    path: web::Path<String>,
+    q: web::Query<UnitQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let wave = path.into_inner();
+    let q = ReportQuery {
+        attribute: None,
+        unit: q.into_inner().unit,
+    };
+    let for_errors = wave.clone();
+    page(who, &state, move |conn, user, reader, st| {
+        let r = read(conn, user, st, &wave, &q, "view print report")?;
+        let report = UnitReport::of(conn, st, &r)?;
+        render(&PrintPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            pdf: pdf_href(&wave, q.unit.as_deref()),
+            r: &report,
+            chart: &report.chart,
+        })
+    })
+    .await
+    .map_err(|e| e.see_participation(&for_errors))
+}
+
+/// Where the PDF of `wave`'s report on `unit` (the reader's top unit when `None`) is
+/// ([`super::unit_pdf`]).
+pub fn pdf_href(wave: &str, unit: Option<&str>) -> String {
+    let base = format!("/reports/waves/{}/report.pdf", enc(wave));
+    match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => format!("{base}?unit={}", enc(u)),
+        None => base,
+    }
+}
+
+/// Whether Cronbach's alpha gets the "below 0.70" warning, judged on the figure as printed
+/// (two decimals): 0.697 prints as 0.70, which is not below 0.70.
+fn alpha_is_low(alpha: f64) -> bool {
+    (alpha * 100.0).round() < 70.0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_alpha_warning_agrees_with_the_printed_figure() {
+        assert!(super::alpha_is_low(0.6949));
+        assert!(!super::alpha_is_low(0.697));
+        assert!(!super::alpha_is_low(0.70));
+        assert!(!super::alpha_is_low(0.85));
+    }
+}
