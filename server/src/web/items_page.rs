@@ -19,7 +19,7 @@ use super::signed_in::PageReader;
 use super::AppState;
 use super::REPORT_CSS_PATH;
 use crate::error::AppError;
-use crate::reports::{Context, Scope};
+use crate::reports::Context;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/items", web::get().to(items));
@@ -149,13 +149,7 @@ async fn items(
         let r = read(conn, user, st, &wave, &rq, "view items")?;
         let ctx = &r.ctx;
         let rel = ctx.release();
-        let unit_path = match &r.scope {
-            Scope::Subtree(p) => p.clone(),
-            Scope::Everything => rel.tree.path(0),
-        };
-        let unit = rel.tree.find(&unit_path).ok_or_else(|| {
-            AppError::NotFound(format!("wave \"{wave}\" has no unit \"{unit_path}\""))
-        })?;
+        let (unit, unit_path) = r.unit()?;
         // A cut needs both its attribute (checked by `read`) and one of its values.
         let cut = match (r.attribute, q.value.as_deref()) {
             (Some(a), Some(value)) => {

@@ -116,6 +116,26 @@ pub struct Read {
     pub attribute: Option<usize>,
 }
 
+impl Read {
+    /// The unit the read is about, as its place in the release's tree and its path:
+    /// `?unit=` (checked against the reader's scope by [`read`]), else the reader's top unit
+    /// (the organisation, or a manager's unit).
+    pub fn unit(&self) -> AppResult<(usize, String)> {
+        let rel = self.ctx.release();
+        let path = match &self.scope {
+            Scope::Subtree(p) => p.clone(),
+            Scope::Everything => rel.tree.path(0),
+        };
+        let unit = rel.tree.find(&path).ok_or_else(|| {
+            AppError::NotFound(format!(
+                "wave \"{}\" has no unit \"{path}\"",
+                self.ctx.wave.name
+            ))
+        })?;
+        Ok((unit, path))
+    }
+}
+
 /// Loads a wave's context for a user, checks the query and writes the audit entry.
 pub fn read(
     conn: &mut DbConn,

@@ -20,9 +20,8 @@ use super::signed_in::PageReader;
 use super::AppState;
 use super::REPORT_CSS_PATH;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::plans::items;
-use crate::reports::Scope;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/print", web::get().to(print));
@@ -90,16 +89,7 @@ impl UnitReport {
     pub fn of(conn: &mut DbConn, st: &AppState, r: &Read) -> AppResult<UnitReport> {
         let ctx = &r.ctx;
         let rel = ctx.release();
-        let unit_path = match &r.scope {
-            Scope::Subtree(p) => p.clone(),
-            Scope::Everything => rel.tree.path(0),
-        };
-        let unit = rel.tree.find(&unit_path).ok_or_else(|| {
-            AppError::NotFound(format!(
-                "wave \"{}\" has no unit \"{unit_path}\"",
-                ctx.wave.name
-            ))
-        })?;
+        let (unit, unit_path) = r.unit()?;
         let key = CellKey { unit, cut: None };
         // Cronbach's alpha as the release may show it (D6: only beside a shown scale, over at
         // least k complete answer sheets).
