@@ -115,6 +115,13 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert_eq!(browser.text(&browser.find("nav.crumbs")).lines().count(), 2);
         browser.screenshot(&format!("{tag}-3f-drilled"));
         browser.assert_accessible("drilled-down heat map");
+        // The other views: a cut, and the comparison with the previous wave.
+        browser.go(&app.url("/reports/waves/W2?attribute=tenure&unit=Acme%2FEng"));
+        assert!(!browser.find_all("tr.cut").is_empty());
+        browser.assert_accessible("heat map with a cut");
+        browser.go(&app.url("/reports/waves/W2?compare=previous&levels=all"));
+        browser.assert_accessible("heat map against the previous wave");
+        browser.go(&app.url("/reports/waves/W2?unit=Acme%2FEng"));
         // A figure opens the questions of its scale for its unit, at the scale's heading.
         let figure = browser.find("tr[data-unit=\"Acme/Eng/Platform\"] td[data-status=shown] a");
         browser.click(&figure);
