@@ -702,7 +702,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scop
         vec![
             switch(
                 Filters { levels: None, ..f }.href(&base),
-                &format!("{LEVELS_SHOWN} below {}", tree.name(top)),
+                &format!("{LEVELS_SHOWN} levels below {}", tree.name(top)),
                 !all_levels,
             ),
             switch(
@@ -711,7 +711,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scop
                     ..f
                 }
                 .href(&base),
-                &format!("All {deepest}"),
+                &format!("all {deepest} levels"),
                 all_levels,
             ),
         ]

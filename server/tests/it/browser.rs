@@ -106,6 +106,14 @@ impl Browser {
         self.client.as_ref().unwrap()
     }
 
+    /// Fills in and sends the sign-in form the browser is on, and waits for the reports.
+    pub fn sign_in(&self, email: &str, password: &str) {
+        self.type_into(&self.find("#email"), email);
+        self.type_into(&self.find("#password"), password);
+        self.click(&self.find("#sign-in"));
+        self.wait_for_url("/reports");
+    }
+
     /// The window's size in CSS pixels: 390 x 844 is a phone.
     pub fn set_window_size(&self, width: u32, height: u32) {
         self.runtime

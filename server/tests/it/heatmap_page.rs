@@ -783,7 +783,10 @@ fn deep_levels_fold_and_a_unit_name_opens_its_own_heat_map() {
             ],
             "{backend:?}"
         );
-        assert_eq!(link_labelled(&all.body, "2 below Acme"), "/reports/waves/W");
+        assert_eq!(
+            link_labelled(&all.body, "2 levels below Acme"),
+            "/reports/waves/W"
+        );
 
         // A manager of B starts at B: no breadcrumb above it, and the picker offers B's
         // subtree only.

@@ -10,13 +10,6 @@ use crate::browser::Browser;
 use worklife_tests::backends;
 use worklife_tests::reports_common::*;
 
-fn sign_in(browser: &Browser, email: &str, password: &str) {
-    browser.type_into(&browser.find("#email"), email);
-    browser.type_into(&browser.find("#password"), password);
-    browser.click(&browser.find("#sign-in"));
-    browser.wait_for_url("/reports");
-}
-
 #[test]
 fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
     let Some(browser) = Browser::start() else {
@@ -29,7 +22,7 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
 
         // The manager opens their plan from the landing page.
         browser.go(&app.url("/login"));
-        sign_in(&browser, MANAGER, &f.passwords[MANAGER]);
+        browser.sign_in(MANAGER, &f.passwords[MANAGER]);
         browser.click(&browser.find("a#action-plan"));
         browser.wait_for_url("/units/Acme%2FEng/action-plan");
         assert_eq!(browser.text(&browser.find("h1")), "Action plan: Acme › Eng");
@@ -132,7 +125,7 @@ fn a_manager_adds_a_suggested_action_with_one_click_and_hr_sees_it_counted() {
         browser.wait_for_url("/login");
 
         // HR finds the overview from the header and sees the item counted for Acme/Eng.
-        sign_in(&browser, ADMIN, &f.passwords[ADMIN]);
+        browser.sign_in(ADMIN, &f.passwords[ADMIN]);
         browser.click(&browser.find("header.top a.plans-link"));
         browser.wait_for_url("/reports/action-plans");
         let cells: Vec<String> = browser

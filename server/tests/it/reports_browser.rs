@@ -57,10 +57,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         // HR signs in and opens the heat map.
         browser.go(&app.url("/login"));
         browser.assert_accessible("sign-in page");
-        browser.type_into(&browser.find("#email"), ADMIN);
-        browser.type_into(&browser.find("#password"), &f.passwords[ADMIN]);
-        browser.click(&browser.find("#sign-in"));
-        browser.wait_for_url("/reports");
+        browser.sign_in(ADMIN, &f.passwords[ADMIN]);
         // The open wave: participation so far, from the landing page.
         browser.click(&browser.find("a[href=\"/reports/waves/W3/participation\"]"));
         browser.wait_for_url("/reports/waves/W3/participation");
@@ -229,10 +226,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.wait_for_url("/login");
 
         // A manager opens their unit's action plan from the landing page and adds an item.
-        browser.type_into(&browser.find("#email"), MANAGER);
-        browser.type_into(&browser.find("#password"), &f.passwords[MANAGER]);
-        browser.click(&browser.find("#sign-in"));
-        browser.wait_for_url("/reports");
+        browser.sign_in(MANAGER, &f.passwords[MANAGER]);
         browser.click(&browser.find("a[href=\"/units/Acme%2FEng/action-plan\"]"));
         browser.wait_for_url("/units/Acme%2FEng/action-plan");
         assert!(browser.text(&browser.find("h1")).contains("Acme › Eng"));
@@ -339,10 +333,7 @@ fn sort_the_heat_map_by_a_column() {
         let f = fixture(backend);
         let app = &f.app;
         browser.go(&app.url("/login"));
-        browser.type_into(&browser.find("#email"), ADMIN);
-        browser.type_into(&browser.find("#password"), &f.passwords[ADMIN]);
-        browser.click(&browser.find("#sign-in"));
-        browser.wait_for_url("/reports");
+        browser.sign_in(ADMIN, &f.passwords[ADMIN]);
         browser.go(&app.url("/reports/waves/W2?attribute=tenure"));
         let hint = browser.find("#sort-hint");
         assert!(browser.text(&hint).contains("least healthy first"));
@@ -403,10 +394,7 @@ fn the_heat_map_fits_a_phone() {
             .find_map(|l| l.strip_prefix("password (shown once): "))
             .unwrap();
         browser.go(&app.url("/login"));
-        browser.type_into(&browser.find("#email"), email);
-        browser.type_into(&browser.find("#password"), password);
-        browser.click(&browser.find("#sign-in"));
-        browser.wait_for_url("/reports");
+        browser.sign_in(email, password);
         for query in ["", "?measure=favorable&attribute=tenure"] {
             browser.go(&app.url(&format!("/reports/waves/W2{query}")));
             let seen = browser.run(
