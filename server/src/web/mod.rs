@@ -26,6 +26,7 @@ pub mod plan_page;
 pub mod plans_overview;
 pub mod reports_api;
 pub mod reports_pages;
+pub mod settings_page;
 pub mod signed_in;
 pub mod spans;
 pub mod survey;
@@ -162,6 +163,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(items_page::routes)
             .configure(participation::routes)
             .configure(audit_page::routes)
+            .configure(settings_page::routes)
             .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)

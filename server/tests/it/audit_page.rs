@@ -1,6 +1,6 @@
-//! The audit log page: admins only, newest first, filters by user, action and wave (a wave
-//! named like another's prefix or with LIKE wildcards matches only itself), pages of a
-//! hundred, and bad input as a clear 400.
+//! The admins' pages. The audit log: admins only, newest first, filters by user, action and
+//! wave (a wave named like another's prefix or with LIKE wildcards matches only itself), pages
+//! of a hundred, and bad input as a clear 400. The settings, without secrets.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -125,5 +125,39 @@ fn the_audit_log_comes_in_pages_of_a_hundred() {
         assert_eq!(rows(&second.body).len(), 5, "{backend:?}");
         assert!(second.body.contains("Newer entries"));
         assert!(!second.body.contains("Older entries"));
+    }
+}
+
+/// The settings page: admins only, the settings in words with where each is set, and no
+/// secret (the database address is not shown).
+#[test]
+fn admins_read_the_settings_without_secrets() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let page = get(&app.url("/reports/settings"), &admin);
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        let text = worklife_tests::unescape(&page.body);
+        for shown in [
+            "Time zone",
+            "UTC",
+            "Address in links",
+            "written as files into",
+        ] {
+            assert!(text.contains(shown), "{backend:?}: {shown}");
+        }
+        assert!(
+            !text.contains(&app.workspace.db.url),
+            "{backend:?}: the database URL"
+        );
+        let manager = As::Cookie(session(app, MANAGER, &f.passwords[MANAGER]));
+        assert_eq!(get(&app.url("/reports/settings"), &manager).status, 403);
+        let viewer = As::Cookie(session(app, VIEWER, &f.passwords[VIEWER]));
+        assert_eq!(get(&app.url("/reports/settings"), &viewer).status, 403);
+        assert_eq!(
+            get(&app.url("/reports/settings"), &As::Anonymous).status,
+            303
+        );
     }
 }

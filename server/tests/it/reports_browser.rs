@@ -68,6 +68,9 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         assert!(!browser.find_all("table.audit tbody tr").is_empty());
         browser.screenshot(&format!("{tag}-2c-audit-log"));
         browser.assert_accessible("audit log");
+        browser.go(&app.url("/reports/settings"));
+        browser.screenshot(&format!("{tag}-2d-settings"));
+        browser.assert_accessible("settings");
         browser.go(&app.url("/reports"));
         browser.click(&browser.find("a[href=\"/reports/waves/W2\"]"));
         browser.wait_for_url("/reports/waves/W2");

@@ -1,0 +1,184 @@
+//! The settings as an admin sees them, read-only: the organisation, its clock, where links
+//! point, how email leaves and when reminders go. Settings change in the configuration file
+//! or the environment and take effect at the next start; nothing secret is shown (no
+//! database URL, no SMTP password: only whether one is set).
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::access::Reader;
+use super::error::PageError;
+use super::reports_pages::{page, render};
+use super::signed_in::PageReader;
+use super::{AppState, REPORT_CSS_PATH};
+use crate::auth::Role;
+use crate::configuration::Settings;
+use crate::db::Backend;
+use crate::error::AppError;
+
+pub const SETTINGS_PATH: &str = "/reports/settings";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(SETTINGS_PATH, web::get().to(settings));
+}
+
+#[derive(Template)]
+#[template(path = "reports/settings.html")]
+struct SettingsPage {
+    css: &'static str,
+    reader: Reader,
+    /// (what, value, the setting's name and environment variable)
+    rows: Vec<(&'static str, String, &'static str)>,
+}
+
+/// The settings worth knowing, in words, each with where it is set.
+fn rows(s: &Settings, backend: Backend) -> Vec<(&'static str, String, &'static str)> {
+    let mail = if s.mail.transport == "smtp" {
+        format!(
+            "SMTP server {}:{} ({}), {}",
+            s.mail.host,
+            s.mail.port,
+            match s.mail.tls.as_str() {
+                "starttls" => "STARTTLS required",
+                "implicit" => "TLS from the start",
+                _ => "no encryption: loopback test servers only",
+            },
+            match (&s.mail.username, &s.mail.password) {
+                (Some(u), Some(_)) => format!("signing in as {u} (password set)"),
+                (Some(u), None) => format!("signing in as {u} (no password set)"),
+                _ => "no sign-in".to_string(),
+            }
+        )
+    } else {
+        format!(
+            "written as files into {} (no email leaves this machine)",
+            s.outbox_dir.display()
+        )
+    };
+    vec![
+        (
+            "Organisation",
+            s.organisation.clone(),
+            "organisation / WORKLIFE_ORGANISATION",
+        ),
+        (
+            "Time zone",
+            s.timezone.tz().name().to_string(),
+            "timezone / WORKLIFE_TIMEZONE",
+        ),
+        (
+            "Address in links",
+            s.base_url.clone(),
+            "base_url / WORKLIFE_BASE_URL",
+        ),
+        (
+            "Email",
+            mail,
+            "mail.transport, mail.host, ... / WORKLIFE_MAIL__*",
+        ),
+        (
+            "Emails come from",
+            s.mail.from.clone().unwrap_or_else(|| s.mail_from.clone()),
+            "mail.from or mail_from",
+        ),
+        (
+            "Email delivery",
+            if s.mail.worker {
+                format!(
+                    "this server sends, up to {} attempts a message",
+                    s.mail.max_attempts
+                )
+            } else {
+                "another process sends (mail.worker = false)".to_string()
+            },
+            "mail.worker / WORKLIFE_MAIL__WORKER",
+        ),
+        (
+            "Reminders",
+            reminders_in_words(&s.mail.reminders),
+            "mail.reminders / WORKLIFE_MAIL__REMINDERS",
+        ),
+        (
+            "Database",
+            match backend {
+                Backend::Sqlite => "SQLite (embedded)".to_string(),
+                Backend::Postgres => "PostgreSQL".to_string(),
+            },
+            "database_url / WORKLIFE_DATABASE_URL",
+        ),
+    ]
+}
+
+/// `50%,2d` as "when 50% of the answering window has passed; 2d before closing".
+fn reminders_in_words(spec: &str) -> String {
+    use crate::mail::schedule::{parse_reminders, ReminderAt};
+    match parse_reminders(spec) {
+        Ok(at) if at.is_empty() => "none by default".to_string(),
+        Ok(at) => {
+            let words: Vec<String> = at
+                .iter()
+                .zip(spec.split(','))
+                .map(|(when, text)| match when {
+                    ReminderAt::ShareOfWindow(_) => {
+                        format!("when {} of the answering window has passed", text.trim())
+                    }
+                    ReminderAt::BeforeClose(_) => format!("{} before closing", text.trim()),
+                })
+                .collect();
+            format!(
+                "to those who have not answered: {} ({spec})",
+                words.join("; ")
+            )
+        }
+        Err(_) => spec.to_string(),
+    }
+}
+
+async fn settings(who: PageReader, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    page(who, &state, move |_conn, user, reader, st| {
+        if user.role != Role::Admin {
+            return Err(AppError::Forbidden("the settings are for admins".into()));
+        }
+        render(&SettingsPage {
+            css: REPORT_CSS_PATH,
+            reader,
+            rows: rows(&st.settings, st.pool.backend()),
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::configuration::Secret;
+
+    #[test]
+    fn no_secret_is_shown() {
+        let mut s = Settings {
+            database_url: Secret::new("postgres://wl:db-secret@db.example/wl"),
+            ..Settings::default()
+        };
+        s.mail.transport = "smtp".into();
+        s.mail.host = "smtp.example".into();
+        s.mail.username = Some("mailer".into());
+        s.mail.password = Some(Secret::new("smtp-secret"));
+        let shown: String = rows(&s, Backend::Postgres)
+            .iter()
+            .map(|(a, b, c)| format!("{a} {b} {c}\n"))
+            .collect();
+        assert!(
+            !shown.contains("db-secret") && !shown.contains("smtp-secret"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("signing in as mailer (password set)"),
+            "{shown}"
+        );
+        assert!(shown.contains("PostgreSQL"), "{shown}");
+        assert!(
+            shown.contains("when 50% of the answering window has passed; 2d before closing"),
+            "{shown}"
+        );
+    }
+}
