@@ -394,3 +394,12 @@ pub fn attribute_names(conn: &mut DbConn) -> AppResult<Vec<String>> {
     }
     Ok(names.into_iter().collect())
 }
+
+/// How many people the roster holds, in how many units that have people of their own.
+pub fn size(conn: &mut DbConn) -> AppResult<(i64, i64)> {
+    let people: i64 = db_run!(conn, |c| people::table.count().get_result(c))?;
+    let units: i64 = db_run!(conn, |c| people::table
+        .select(diesel::dsl::count(people::unit_id).aggregate_distinct())
+        .first(c))?;
+    Ok((people, units))
+}

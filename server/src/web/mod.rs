@@ -26,6 +26,7 @@ pub mod plan_page;
 pub mod plans_overview;
 pub mod reports_api;
 pub mod reports_pages;
+pub mod roster_page;
 pub mod settings_page;
 pub mod signed_in;
 pub mod spans;
@@ -164,6 +165,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(participation::routes)
             .configure(audit_page::routes)
             .configure(settings_page::routes)
+            .configure(roster_page::routes)
             .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)

@@ -1,6 +1,7 @@
 //! The admins' pages. The audit log: admins only, newest first, filters by user, action and
 //! wave (a wave named like another's prefix or with LIKE wildcards matches only itself), pages
-//! of a hundred, and bad input as a clear 400. The settings, without secrets.
+//! of a hundred, and bad input as a clear 400. The settings, without secrets. The roster and
+//! its download.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -157,6 +158,51 @@ fn admins_read_the_settings_without_secrets() {
         assert_eq!(get(&app.url("/reports/settings"), &viewer).status, 403);
         assert_eq!(
             get(&app.url("/reports/settings"), &As::Anonymous).status,
+            303
+        );
+    }
+}
+
+/// The roster page: admins only, its size and attributes, and a download that is the CLI's
+/// `roster export` byte for byte (through the one, formula-guarding CSV writer), audited.
+#[test]
+fn admins_see_the_roster_and_download_it_as_the_cli_exports_it() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let page = get(&app.url("/reports/roster"), &admin);
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        assert!(
+            page.body
+                .contains("<strong>17</strong> people in <strong>5</strong> units"),
+            "{backend:?}: {}",
+            page.body
+        );
+        assert!(page.body.contains("<strong>tenure</strong>"), "{backend:?}");
+        let csv = get(&app.url("/reports/roster.csv"), &admin);
+        assert_eq!(csv.status, 200, "{backend:?}");
+        assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+        assert_eq!(
+            csv.header("content-disposition"),
+            Some("attachment; filename=\"worklife-roster.csv\"")
+        );
+        assert_eq!(
+            csv.body,
+            app.workspace.ok(&["roster", "export"]),
+            "{backend:?}"
+        );
+        assert!(app
+            .workspace
+            .ok(&["audit", "list"])
+            .contains("export roster"));
+        for who in [MANAGER, VIEWER] {
+            let cookie = As::Cookie(session(app, who, &f.passwords[who]));
+            assert_eq!(get(&app.url("/reports/roster"), &cookie).status, 403);
+            assert_eq!(get(&app.url("/reports/roster.csv"), &cookie).status, 403);
+        }
+        assert_eq!(
+            get(&app.url("/reports/roster.csv"), &As::Anonymous).status,
             303
         );
     }

@@ -71,6 +71,8 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.go(&app.url("/reports/settings"));
         browser.screenshot(&format!("{tag}-2d-settings"));
         browser.assert_accessible("settings");
+        browser.go(&app.url("/reports/roster"));
+        browser.assert_accessible("roster");
         browser.go(&app.url("/reports"));
         browser.click(&browser.find("a[href=\"/reports/waves/W2\"]"));
         browser.wait_for_url("/reports/waves/W2");
