@@ -72,6 +72,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         browser.screenshot(&format!("{tag}-2d-settings"));
         browser.assert_accessible("settings");
         browser.go(&app.url("/reports/roster"));
+        browser.screenshot(&format!("{tag}-2e-roster"));
         browser.assert_accessible("roster");
         browser.go(&app.url("/reports"));
         browser.click(&browser.find("a[href=\"/reports/waves/W2\"]"));
