@@ -263,6 +263,16 @@ pub fn login_at(address: &str, email: &str, password: &str) -> Reply {
     )
 }
 
+/// Adds the admin to `ws` and serves it: the app, and the admin's bearer token.
+pub fn serve_as_admin(ws: Workspace) -> (TestApp, As) {
+    ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+    let token = ws
+        .ok(&["token", "create", "--user", ADMIN])
+        .trim()
+        .to_string();
+    (spawn_app(ws), As::Bearer(token))
+}
+
 pub fn session(app: &TestApp, email: &str, password: &str) -> String {
     let r = login(app, email, password);
     assert_eq!(r.status, 303, "login of {email}: {}", r.body);

@@ -10,7 +10,7 @@ use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
 use worklife_tests::reports_common::*;
 use worklife_tests::unescape;
-use worklife_tests::{backends, spawn_app, Workspace};
+use worklife_tests::{backends, Workspace};
 
 /// Text with HTML character references undone, numeric ones (`&#60;`) included.
 fn decode(html: &str) -> String {
@@ -349,16 +349,8 @@ fn cut_rows_read_as_labels_in_the_values_order() {
         }
         ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
         run_wave(&ws, "W", 0, &["tenure"]);
-        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
-        let token = ws
-            .ok(&["token", "create", "--user", ADMIN])
-            .trim()
-            .to_string();
-        let app = spawn_app(ws);
-        let page = get(
-            &app.url("/reports/waves/W?attribute=tenure"),
-            &As::Bearer(token),
-        );
+        let (app, admin) = serve_as_admin(ws);
+        let page = get(&app.url("/reports/waves/W?attribute=tenure"), &admin);
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
         assert!(!page.body.contains("tenure="), "{backend:?}");
         let rows = heat_rows(&page.body);
@@ -714,16 +706,10 @@ fn deep_levels_fold_and_a_unit_name_opens_its_own_heat_map() {
         }
         ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
         run_wave(&ws, "W", 0, &["tenure"]);
-        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
         let manager = password_of(&ws.ok(&[
             "user", "add", "--email", MANAGER, "--role", "manager", "--unit", "Acme/A/B",
         ]));
-        let token = ws
-            .ok(&["token", "create", "--user", ADMIN])
-            .trim()
-            .to_string();
-        let app = spawn_app(ws);
-        let admin = As::Bearer(token);
+        let (app, admin) = serve_as_admin(ws);
 
         let page = get(&app.url("/reports/waves/W?measure=favorable"), &admin);
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
@@ -1135,13 +1121,8 @@ fn a_cell_with_fewer_answers_than_its_row_says_its_own_n() {
             .unwrap();
         }
         ws.ok(&["wave", "close", "W"]);
-        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
-        let token = ws
-            .ok(&["token", "create", "--user", ADMIN])
-            .trim()
-            .to_string();
-        let app = spawn_app(ws);
-        let page = get(&app.url("/reports/waves/W"), &As::Bearer(token));
+        let (app, admin) = serve_as_admin(ws);
+        let page = get(&app.url("/reports/waves/W"), &admin);
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
         let ops = page
             .body

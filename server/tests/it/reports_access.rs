@@ -9,7 +9,7 @@ use worklife_server::reports::ReleaseCache;
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
 use worklife_tests::reports_common::*;
-use worklife_tests::{backends, spawn_app, Workspace};
+use worklife_tests::{backends, Workspace};
 
 const PAGES: &[&str] = &[
     "/reports",
@@ -611,7 +611,7 @@ fn nul_characters_in_input_get_a_client_error_not_a_500() {
 fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
     use std::collections::BTreeMap;
     use worklife_server::survey::responses::{self, InstrumentCache};
-    use worklife_tests::{spawn_app, token_of, Workspace};
+    use worklife_tests::{token_of, Workspace};
 
     for backend in backends() {
         let ws = Workspace::new(backend);
@@ -662,13 +662,8 @@ fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
             .unwrap();
         }
         ws.ok(&["wave", "close", "W"]);
-        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
-        let token = ws
-            .ok(&["token", "create", "--user", ADMIN])
-            .trim()
-            .to_string();
-        let app = spawn_app(ws);
-        let page = get(&app.url("/reports/waves/W/print"), &As::Bearer(token));
+        let (app, admin) = serve_as_admin(ws);
+        let page = get(&app.url("/reports/waves/W/print"), &admin);
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
         let row = |label: &str| {
             page.body
@@ -917,13 +912,7 @@ fn the_trend_gives_each_scale_its_own_chart_with_values_and_says_where_a_wave_is
         }
         ws.ok(&["roster", "import", &ws.write("after.csv", &csv)]);
         run_wave_from(&ws, "W2", "2020-04-01", 1, &[]);
-        ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
-        let token = ws
-            .ok(&["token", "create", "--user", ADMIN])
-            .trim()
-            .to_string();
-        let app = spawn_app(ws);
-        let admin = As::Bearer(token);
+        let (app, admin) = serve_as_admin(ws);
         let means = |wave: &str, unit: &str| -> Vec<String> {
             get(&app.url(&format!("/api/v1/waves/{wave}/heatmap")), &admin).json()["rows"]
                 .as_array()
