@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 
 use super::error::PageError;
 use super::pdf_layout::{Anchor, Cell, Face, Figure, Layout, Mark, Table};
-use super::reports_api::{read, ReportQuery};
+use super::reports_api::read;
 use super::reports_pages::TrendChart;
 use super::signed_in::PageReader;
 use super::unit_report::{UnitQuery, UnitReport};
@@ -30,10 +30,7 @@ async fn report_pdf(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
-    let q = ReportQuery {
-        attribute: None,
-        unit: q.into_inner().unit,
-    };
+    let q = q.into_inner().report();
     let st = state.clone();
     let PageReader(who) = who;
     let for_errors = wave.clone();

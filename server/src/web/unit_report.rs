@@ -234,6 +234,16 @@ pub(super) struct UnitQuery {
     pub unit: Option<String>,
 }
 
+impl UnitQuery {
+    /// The read a unit report makes: the unit, no cut.
+    pub(super) fn report(self) -> ReportQuery {
+        ReportQuery {
+            attribute: None,
+            unit: self.unit,
+        }
+    }
+}
+
 async fn print(
     who: PageReader,
     path: web::Path<String>,
@@ -241,10 +251,7 @@ async fn print(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let wave = path.into_inner();
-    let q = ReportQuery {
-        attribute: None,
-        unit: q.into_inner().unit,
-    };
+    let q = q.into_inner().report();
     let for_errors = wave.clone();
     page(who, &state, move |conn, user, reader, st| {
         let r = read(conn, user, st, &wave, &q, "view print report")?;
