@@ -13,7 +13,6 @@ use super::reports_pages::{page, render};
 use super::signed_in::PageReader;
 use super::{AppState, REPORT_CSS_PATH};
 use crate::auth::audit::{self, Entry, Filter};
-use crate::auth::Role;
 use crate::error::AppError;
 
 pub const AUDIT_PATH: &str = "/reports/audit";
@@ -62,9 +61,7 @@ async fn audit_log(
 ) -> Result<HttpResponse, PageError> {
     let q = q.into_inner();
     page(who, &state, move |conn, user, reader, st| {
-        if user.role != Role::Admin {
-            return Err(AppError::Forbidden("the audit log is for admins".into()));
-        }
+        super::console::admins_only(user)?;
         let trimmed = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
         let filter = Filter {
             actor: trimmed(&q.user),

@@ -9,6 +9,7 @@ pub mod action_plan;
 pub mod api;
 pub mod audit_page;
 pub mod client;
+pub mod console;
 pub mod content;
 pub mod error;
 pub mod headers;

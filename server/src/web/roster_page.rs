@@ -8,13 +8,13 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::access::Reader;
+use super::console::admins_only;
 use super::error::PageError;
 use super::reports_pages::{page, render};
 use super::signed_in::PageReader;
 use super::{AppState, REPORT_CSS_PATH};
-use crate::auth::{audit, Role, User};
+use crate::auth::audit;
 use crate::db::blocking;
-use crate::error::{AppError, AppResult};
 use crate::survey::roster;
 
 pub const ROSTER_PATH: &str = "/reports/roster";
@@ -22,14 +22,6 @@ pub const ROSTER_PATH: &str = "/reports/roster";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(ROSTER_PATH, web::get().to(roster_page))
         .route("/reports/roster.csv", web::get().to(roster_csv));
-}
-
-fn admins_only(user: &User) -> AppResult<()> {
-    if user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("the roster is for admins".into()))
-    }
 }
 
 #[derive(Template)]

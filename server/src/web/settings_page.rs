@@ -11,10 +11,8 @@ use super::error::PageError;
 use super::reports_pages::{page, render};
 use super::signed_in::PageReader;
 use super::{AppState, REPORT_CSS_PATH};
-use crate::auth::Role;
 use crate::configuration::Settings;
 use crate::db::Backend;
-use crate::error::AppError;
 
 pub const SETTINGS_PATH: &str = "/reports/settings";
 
@@ -136,9 +134,7 @@ fn reminders_in_words(spec: &str) -> String {
 
 async fn settings(who: PageReader, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     page(who, &state, move |_conn, user, reader, st| {
-        if user.role != Role::Admin {
-            return Err(AppError::Forbidden("the settings are for admins".into()));
-        }
+        super::console::admins_only(user)?;
         render(&SettingsPage {
             css: REPORT_CSS_PATH,
             reader,
