@@ -126,6 +126,9 @@ pub struct MailSettings {
     /// Default reminder times of scheduled waves: `N%` of the window after opening or
     /// `Nd`/`Nh`/`Nm`/`Ns` before closing; at most three; `none` for none.
     pub reminders: String,
+    /// Days between the nudges a manager gets while their action plan stays empty after the
+    /// results came out (at least 7, for four weeks); 0 sends none.
+    pub nudge_every_days: u32,
 }
 
 impl Default for MailSettings {
@@ -150,6 +153,7 @@ impl Default for MailSettings {
             poll_ms: 2000,
             tick_ms: 5000,
             reminders: "50%,2d".into(),
+            nudge_every_days: 7,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod configuration;
 pub mod db;
 pub mod demo;
+pub mod display;
 pub mod error;
 pub mod input;
 pub mod mail;

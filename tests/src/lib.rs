@@ -403,11 +403,10 @@ impl Workspace {
                 .unwrap()
                 .trim()
                 .to_string();
-            let link = text
-                .lines()
-                .find(|l| l.contains("/s/") && !l.contains('<'))
-                .unwrap();
-            out.insert(token_of(link.trim()), to);
+            // Staff notices (results released, nudges) carry no answer link.
+            if let Some(link) = text.lines().find(|l| l.contains("/s/") && !l.contains('<')) {
+                out.insert(token_of(link.trim()), to);
+            }
         }
         out
     }

@@ -47,10 +47,13 @@ pub fn spawn_background(
     std::thread::Builder::new()
         .name("mail-worker".into())
         .spawn(move || worker.run_forever(stop))?;
-    let (pool, tick) = (pool.clone(), settings.mail.tick_ms);
+    let (pool, every) = (
+        pool.clone(),
+        (settings.mail.tick_ms, settings.mail.nudge_every_days),
+    );
     let stop = shutdown.subscribe();
     std::thread::Builder::new()
         .name("scheduler".into())
-        .spawn(move || schedule::run_forever(pool, Clock::system(), tick, stop))?;
+        .spawn(move || schedule::run_forever(pool, Clock::system(), every, stop))?;
     Ok(())
 }

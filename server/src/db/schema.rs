@@ -97,6 +97,7 @@ diesel::table! {
         unit_path -> Nullable<Text>,
         password_hash -> Text,
         created_at -> Timestamp,
+        nudges -> Bool,
     }
 }
 
@@ -177,6 +178,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    notices (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        user_id -> Nullable<Text>,
+        wave_id -> Nullable<Text>,
+        unit_path -> Nullable<Text>,
+        link_hash -> Nullable<Text>,
+        state -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     wave_invited (wave_id, unit_id, attributes) {
         wave_id -> Text,
         unit_id -> Text,
@@ -218,6 +238,7 @@ diesel::joinable!(waves -> instruments (instrument));
 
 diesel::joinable!(outbox -> waves (wave_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(notices -> users (user_id));
 diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(wave_schedules -> waves (wave_id));
 diesel::joinable!(wave_reminders -> waves (wave_id));
@@ -239,6 +260,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     login_failures,
     outbox,
+    notices,
     wave_mail_counts,
     wave_invited,
     wave_schedules,

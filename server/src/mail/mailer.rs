@@ -14,6 +14,8 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
 use crate::configuration::Settings;
+use crate::display::unit_label;
+use crate::mail::notices::{Letter, NoticeKind};
 
 enum Sender {
     File(FileTransport),
@@ -82,6 +84,20 @@ struct ReminderText<'a> {
 #[template(path = "email/reminder.html")]
 struct ReminderHtml<'a> {
     i: &'a Invitation<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.txt")]
+struct NoticeText<'a> {
+    n: &'a Letter,
+    unit: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.html")]
+struct NoticeHtml<'a> {
+    n: &'a Letter,
+    unit: &'a str,
 }
 
 /// Why a send failed, and whether trying again can help.
@@ -158,6 +174,36 @@ impl Mailer {
                 ReminderHtml { i }.render()?,
             ),
         };
+        self.compose(to, subject, text, html)
+    }
+
+    /// A staff notice (results released, nudge, test email) as text and HTML.
+    pub fn notice(&self, to: &str, n: &Letter) -> anyhow::Result<Message> {
+        // The unit's path as stored (`Acme/Eng`): a subject stays plain ASCII where it can.
+        let subject = match n.kind {
+            NoticeKind::Results => format!(
+                "{}: the {} results for {} are ready",
+                n.organisation, n.wave, n.unit
+            ),
+            NoticeKind::Nudge => format!(
+                "{}: what will {} change after the {} survey?",
+                n.organisation, n.unit, n.wave
+            ),
+            NoticeKind::Test => format!("{}: a test email from Worklife", n.organisation),
+        };
+        let unit = unit_label(&n.unit);
+        let text = NoticeText { n, unit: &unit }.render()?;
+        let html = NoticeHtml { n, unit: &unit }.render()?;
+        self.compose(to, subject, text, html)
+    }
+
+    fn compose(
+        &self,
+        to: &str,
+        subject: String,
+        text: String,
+        html: String,
+    ) -> anyhow::Result<Message> {
         let to: Mailbox = to
             .parse()
             .map_err(|e| anyhow::anyhow!("recipient address: {e}"))?;

@@ -2,6 +2,7 @@
 //! reminds and closes waves.
 
 pub mod mailer;
+pub mod notices;
 pub mod outbox;
 pub mod outbox_state;
 pub mod schedule;

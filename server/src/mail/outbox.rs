@@ -35,6 +35,7 @@ use crate::configuration::{MailSettings, Settings};
 use crate::db::schema::{invitation_tokens, invitations, outbox, wave_mail_counts, waves};
 use crate::db::{new_id, DbConn, DbPool, WaveId};
 use crate::error::AppResult;
+use crate::mail::notices::{self, Settle};
 use crate::mail::{Invitation, Kind, Mailer};
 use crate::survey::tokens;
 use crate::survey::waves::WaveStatus;
@@ -144,6 +145,17 @@ pub struct Round {
     pub failed: usize,
 }
 
+impl Round {
+    fn plus(self, other: Round) -> Round {
+        Round {
+            claimed: self.claimed + other.claimed,
+            sent: self.sent + other.sent,
+            retried: self.retried + other.retried,
+            failed: self.failed + other.failed,
+        }
+    }
+}
+
 /// What an email needs of its wave.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = waves)]
@@ -199,9 +211,11 @@ impl Worker {
         // Half the lease for sending: the rest is margin for marking, so no other worker
         // can claim an email of this batch while it may still be sent.
         let deadline = std::time::Instant::now() + Duration::from_secs(self.cfg.lease_secs) / 2;
+        // Staff notices first: a handful at most, and never held up by a large wave.
+        let notices = self.notice_round(&mut conn)?;
         let claimed = claim(&mut conn, &self.id, &self.cfg, self.clock.now())?;
         if claimed.is_empty() {
-            return Ok(Round::default());
+            return Ok(notices);
         }
         let (ready, mut outcomes) = self.prepare(&mut conn, &claimed)?;
         let go_on = || std::time::Instant::now() < deadline && !stop();
@@ -222,6 +236,59 @@ impl Worker {
                 .count(),
         };
         self.mark_with_retries(&mut conn, outcomes)?;
+        Ok(round.plus(notices))
+    }
+
+    /// Claims, sends and marks due staff notices ([`notices`]), one at a time.
+    fn notice_round(&self, conn: &mut DbConn) -> AppResult<Round> {
+        let at = self.clock.now();
+        let claimed = notices::claim(conn, &self.id, &self.cfg, at)?;
+        let mut round = Round {
+            claimed: claimed.len(),
+            ..Round::default()
+        };
+        for row in &claimed {
+            let letter = notices::letter(conn, row, &self.base_url, &self.organisation)?;
+            let settle = match letter {
+                None => Settle::Failed("its wave no longer exists".into()),
+                Some(letter) => match self.mailer.notice(&row.recipient, &letter) {
+                    // Only the address can be wrong here; retrying cannot help.
+                    Err(e) => Settle::Failed(redact(&e.to_string(), &row.recipient, "[recipient]")),
+                    Ok(message) => match self.mailer.send(&message) {
+                        Ok(()) => Settle::Sent,
+                        Err(e) => {
+                            let text = redact(
+                                &redact(&e.message, &letter.unsubscribe_link, "[link]"),
+                                &row.recipient,
+                                "[recipient]",
+                            );
+                            if e.permanent || row.attempts >= self.cfg.max_attempts {
+                                Settle::Failed(text)
+                            } else {
+                                Settle::Retry(at + backoff(&self.cfg, row.attempts), text)
+                            }
+                        }
+                    },
+                },
+            };
+            match &settle {
+                Settle::Sent => {
+                    round.sent += 1;
+                    crate::metrics::mail_sent();
+                }
+                Settle::Retry(_, e) => {
+                    round.retried += 1;
+                    tracing::warn!(error = %e, attempts = row.attempts, "notice delivery failed; will retry");
+                    crate::metrics::mail_failed(false);
+                }
+                Settle::Failed(e) => {
+                    round.failed += 1;
+                    tracing::warn!(error = %e, attempts = row.attempts, "notice delivery failed permanently");
+                    crate::metrics::mail_failed(true);
+                }
+            }
+            notices::mark(conn, &self.id, &row.id, settle)?;
+        }
         Ok(round)
     }
 
@@ -253,10 +320,7 @@ impl Worker {
             if r.claimed == 0 {
                 return Ok(total);
             }
-            total.claimed += r.claimed;
-            total.sent += r.sent;
-            total.retried += r.retried;
-            total.failed += r.failed;
+            total = total.plus(r);
         }
     }
 

@@ -453,14 +453,25 @@ pub fn remind_now(pool: &DbPool, name: &str) -> AppResult<usize> {
 }
 
 /// Runs forever: a tick, then a pause (the `serve` background thread).
+/// Each tick also queues the managers' nudges that are due (`nudge_every_days`, see
+/// [`super::notices::queue_nudges`]).
 pub fn run_forever(
     pool: DbPool,
     clock: Clock,
-    tick_ms: u64,
+    (tick_ms, nudge_every_days): (u64, u32),
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let pause = std::time::Duration::from_millis(tick_ms.max(10));
     while !*stop.borrow() {
+        let nudged = (|| -> AppResult<usize> {
+            let mut conn = pool.get()?;
+            super::notices::queue_nudges(&mut conn, clock.now(), nudge_every_days)
+        })();
+        match nudged {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(nudges = n, "action plan nudges queued"),
+            Err(e) => tracing::error!(error = %e, "queueing nudges failed"),
+        }
         match tick(&pool, &clock) {
             Ok(t) if t != Tick::default() => tracing::info!(
                 opened = t.opened,

@@ -10,15 +10,15 @@ use super::roster::{PersonRow, UnitRow};
 use super::{instruments, roster, tokens};
 use crate::clock::now;
 use crate::db::schema::{
-    answers, invitation_tokens, invitations, outbox, people, responses, units, wave_invited,
-    wave_mail_counts, wave_units, waves,
+    answers, invitation_tokens, invitations, notices as notices_table, outbox, people, responses,
+    units, users, wave_invited, wave_mail_counts, wave_units, waves,
 };
 use crate::db::{
     new_id, DbConn, DbPool, InvitationId, Json, ResponseId, UnitId, WaveId, WaveUnitId,
 };
 use crate::error::{AppError, AppResult};
 use crate::mail::outbox_state::{self, StateCount};
-use crate::mail::Kind;
+use crate::mail::{notices, Kind};
 use crate::{db_run, db_write};
 
 pub const DEFAULT_K: i32 = 5;
@@ -445,6 +445,22 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                 "wave \"{name}\" is closed already"
             )));
         }
+        // Each manager of a unit in the wave hears that their results are out, in this
+        // transaction so a close never loses the notices (no respondent is named in them).
+        let managers: Vec<notices::ManagerRow> = users::table
+            .filter(users::role.eq(notices::MANAGER.as_str()))
+            .select((users::id, users::email, users::unit_path))
+            .load(c)?;
+        let paths: std::collections::HashSet<String> = wave_units::table
+            .filter(wave_units::wave_id.eq(&wave.id))
+            .select(wave_units::path)
+            .load::<String>(c)?
+            .into_iter()
+            .collect();
+        let released = notices::results_released(wave.id.as_str(), managers, &paths, now());
+        diesel::insert_into(notices_table::table)
+            .values(&released)
+            .execute(c)?;
         // The outbox names people and shows who had not answered at reminder time: only
         // the wave's delivery counts survive (A3).
         let by_state: Vec<StateCount> = outbox::table

@@ -34,6 +34,7 @@ pub mod spans;
 pub mod survey;
 pub mod unit_pdf;
 pub mod unit_report;
+pub mod unsubscribe;
 pub mod view;
 
 use std::net::TcpListener;
@@ -105,17 +106,7 @@ pub const HEATMAP_JS_PATH: &str = "/static/heatmap.js";
 pub const PARTICIPATION_JS: &str = include_str!("../../templates/reports/participation.js");
 pub const PARTICIPATION_JS_PATH: &str = "/static/participation.js";
 
-/// Percent-encodes a query or path value.
-pub fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use crate::display::enc;
 
 /// The largest request body accepted on respondent routes. The longest instrument's answers
 /// as a form take a few hundred bytes.
@@ -171,6 +162,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)
             .configure(plans_overview::routes)
+            .configure(unsubscribe::routes)
             .default_service(web::to(not_found))
     })
     .disable_signals()

@@ -15,10 +15,7 @@ use crate::plans::export::{self, reasons, suggested_areas, unit_figures, UnitFig
 use crate::plans::items::{ActionItem, ItemStatus};
 use crate::plans::PlanData;
 
-/// A unit path for people: `Northwind/Sales` reads `Northwind › Sales`.
-pub fn unit_label(path: &str) -> String {
-    path.split('/').collect::<Vec<_>>().join(" › ")
-}
+pub use crate::display::unit_label;
 
 /// A date for people: `5 Dec 2026`.
 pub fn readable_date(d: NaiveDate) -> String {

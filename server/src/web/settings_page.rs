@@ -7,17 +7,24 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::access::Reader;
+use super::console::{admin_form, see_other};
 use super::error::PageError;
 use super::reports_pages::{page, render};
 use super::signed_in::PageReader;
 use super::{AppState, REPORT_CSS_PATH};
+use crate::auth::audit;
 use crate::configuration::Settings;
-use crate::db::Backend;
+use crate::db::{blocking, Backend};
+use crate::mail::notices::{self, NoticeState};
+use crate::mail::outbox::{FAILED, SENT};
+use serde::Deserialize;
 
 pub const SETTINGS_PATH: &str = "/reports/settings";
+pub const TEST_EMAIL_PATH: &str = "/reports/settings/test-email";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(SETTINGS_PATH, web::get().to(settings));
+    cfg.route(SETTINGS_PATH, web::get().to(settings))
+        .route(TEST_EMAIL_PATH, web::post().to(send_test_email));
 }
 
 #[derive(Template)]
@@ -27,6 +34,8 @@ struct SettingsPage {
     reader: Reader,
     /// (what, value, the setting's name and environment variable)
     rows: Vec<(&'static str, String, &'static str)>,
+    /// What became of the admin's newest test email, and whether that is a problem.
+    test_email: Option<(String, bool)>,
 }
 
 /// The settings worth knowing, in words, each with where it is set.
@@ -132,16 +141,89 @@ fn reminders_in_words(spec: &str) -> String {
     }
 }
 
+/// The newest test email's state in words: (what, whether it is a problem).
+fn test_email_words(n: &NoticeState, s: &Settings) -> (String, bool) {
+    let when = |t| s.local_time(t);
+    match n.state.as_str() {
+        SENT => (
+            format!(
+                "The test email queued at {} was handed to {}. If it has not arrived, look in the spam folder.",
+                when(n.created_at),
+                if s.mail.transport == "smtp" { "the mail server" } else { "the outbox folder" }
+            ),
+            false,
+        ),
+        FAILED => (
+            format!(
+                "The test email queued at {} could not be sent: {}. Check the email settings below, then try again.",
+                when(n.created_at),
+                n.last_error.as_deref().unwrap_or("no reason given")
+            ),
+            true,
+        ),
+        _ if n.attempts > 0 => (
+            format!(
+                "The test email queued at {} has not gone out yet: attempt {} failed ({}); the next try is at {}.",
+                when(n.created_at),
+                n.attempts,
+                n.last_error.as_deref().unwrap_or("no reason given"),
+                when(n.next_attempt_at)
+            ),
+            true,
+        ),
+        _ => (
+            format!(
+                "The test email queued at {} is waiting to be sent{}. Reload this page to see what happened.",
+                when(n.created_at),
+                if s.mail.worker { "" } else { " by the process that sends email (mail.worker is off here)" }
+            ),
+            false,
+        ),
+    }
+}
+
 async fn settings(who: PageReader, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    page(who, &state, move |_conn, user, reader, st| {
+    page(who, &state, move |conn, user, reader, st| {
         super::console::admins_only(user)?;
+        let test_email = notices::latest_test(conn, user.id.as_str())?
+            .map(|n| test_email_words(&n, &st.settings));
         render(&SettingsPage {
             css: REPORT_CSS_PATH,
             reader,
             rows: rows(&st.settings, st.pool.backend()),
+            test_email,
         })
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// "Send a test email": queued in the outbox for the admin's own address; the settings page
+/// then says what became of it.
+async fn send_test_email(
+    PageReader(who): PageReader,
+    form: web::Form<CsrfOnly>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    admin_form(&who, &form.csrf)?;
+    let st = state.clone();
+    blocking(move || {
+        let mut conn = st.pool.get()?;
+        notices::queue_test(
+            &mut conn,
+            who.user.id.as_str(),
+            &who.user.email,
+            st.clock.now(),
+        )?;
+        audit::record(&mut conn, &who.user.email, "send test email", "")
+    })
+    .await?;
+    Ok(see_other(&format!("{SETTINGS_PATH}#test-email")))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod login_limits;
 mod mail_delivery;
 mod mail_schedule;
 mod mail_tls;
+mod manager_mail;
 mod migrations;
 mod operations;
 mod participation_page;

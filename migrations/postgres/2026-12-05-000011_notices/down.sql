@@ -1,0 +1,2 @@
+DROP TABLE notices;
+ALTER TABLE users DROP COLUMN nudges;
