@@ -106,6 +106,17 @@ fn rows(s: &Settings, backend: Backend) -> Vec<(&'static str, String, &'static s
             "mail.reminders / WORKLIFE_MAIL__REMINDERS",
         ),
         (
+            "Reminders to managers",
+            match s.mail.nudge_every_days {
+                0 => "none: managers get the results email only".to_string(),
+                d => format!(
+                    "while a manager's action plan is empty after the results: every {} days, four weeks at most",
+                    d.max(crate::mail::notices::NUDGE_MIN_DAYS)
+                ),
+            },
+            "mail.nudge_every_days / WORKLIFE_MAIL__NUDGE_EVERY_DAYS",
+        ),
+        (
             "Database",
             match backend {
                 Backend::Sqlite => "SQLite (embedded)".to_string(),
@@ -143,7 +154,7 @@ fn reminders_in_words(spec: &str) -> String {
 
 /// The newest test email's state in words: (what, whether it is a problem).
 fn test_email_words(n: &NoticeState, s: &Settings) -> (String, bool) {
-    let when = |t| s.local_time(t);
+    let when = |t| s.local_time(t).format("%-d %b %Y, %H:%M:%S %Z").to_string();
     match n.state.as_str() {
         SENT => (
             format!(

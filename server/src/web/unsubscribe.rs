@@ -47,7 +47,7 @@ async fn show(
     .await?;
     let Some((email, on)) = found else {
         return Err(PageError::from(crate::error::AppError::NotFound(
-            "this link is not known: it may be mistyped, or belong to a user who was removed"
+            "this link is not known: it may be mistyped, or belong to a user who was removed."
                 .into(),
         )));
     };
