@@ -1,7 +1,8 @@
 //! The roster for admins: how many people in how many units, the attributes reports can cut
 //! by, and the roster as CSV in the import format (`roster export`'s file, formula-guarded by
-//! the one CSV writer). Every download is audited. Changing the roster is still
-//! `worklife roster import` (with `--dry-run` to preview).
+//! the one CSV writer). Every download is audited. The upload form changes the roster
+//! ([`super::roster_import`]: a preview first, then the import), as `worklife roster import`
+//! does on the server.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -11,6 +12,7 @@ use super::access::Reader;
 use super::console::admins_only;
 use super::error::PageError;
 use super::reports_pages::{page, render};
+use super::roster_import::{megabytes, Counts, UPLOAD_LIMIT, UPLOAD_PATH};
 use super::signed_in::PageReader;
 use super::{AppState, REPORT_CSS_PATH};
 use crate::auth::audit;
@@ -32,22 +34,64 @@ struct RosterPage {
     people: i64,
     units: i64,
     attributes: Vec<String>,
+    upload_path: &'static str,
+    limit: String,
+    /// Problems with the upload, shown next to the file field.
+    file_problems: Vec<String>,
+    prune: bool,
+    /// After an import: what it changed.
+    imported: Option<Counts>,
+}
+
+/// The roster page with its upload form (showing `problems` about the file, if any).
+pub fn roster_form_page(
+    conn: &mut crate::db::DbConn,
+    reader: Reader,
+    problems: Vec<String>,
+    prune: bool,
+    imported: Option<Counts>,
+) -> crate::error::AppResult<String> {
+    let (people, units) = roster::size(conn)?;
+    render(&RosterPage {
+        css: REPORT_CSS_PATH,
+        reader,
+        people,
+        units,
+        attributes: roster::attribute_names(conn)?,
+        upload_path: UPLOAD_PATH,
+        limit: megabytes(UPLOAD_LIMIT),
+        file_problems: problems
+            .iter()
+            .map(|p| {
+                let p = p.strip_prefix("file: ").unwrap_or(p);
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        prune,
+        imported,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct RosterQuery {
+    imported: Option<String>,
 }
 
 async fn roster_page(
     who: PageReader,
+    q: Result<web::Query<RosterQuery>, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
+    let imported = q
+        .ok()
+        .and_then(|q| q.into_inner().imported)
+        .and_then(|i| Counts::of_query(&i));
     page(who, &state, move |conn, user, reader, _| {
         admins_only(user)?;
-        let (people, units) = roster::size(conn)?;
-        render(&RosterPage {
-            css: REPORT_CSS_PATH,
-            reader,
-            people,
-            units,
-            attributes: roster::attribute_names(conn)?,
-        })
+        roster_form_page(conn, reader, Vec::new(), false, imported)
     })
     .await
 }
