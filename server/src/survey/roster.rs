@@ -99,14 +99,18 @@ pub fn utf8_text(bytes: &[u8]) -> AppResult<&[u8]> {
         || (bytes.len() >= 4 && bytes.iter().take(512).filter(|&&b| b == 0).count() * 4 >= bytes.len().min(512));
     if utf16 {
         return Err(AppError::validation(format!(
-            "the file is UTF-16 text, not UTF-8; {SAVE_AS_UTF8}"
+            "line 1: the file is UTF-16 text, not UTF-8; {SAVE_AS_UTF8}"
         )));
     }
     match std::str::from_utf8(bytes) {
         Ok(_) => Ok(bytes),
         Err(e) => {
             let at = e.valid_up_to();
-            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            // Lines as an editor counts them: CRLF, CR or LF each end one.
+            let line = 1 + lf_line_ends(&bytes[..at])
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             let byte = bytes.get(at).copied().unwrap_or_default();
             Err(AppError::validation(format!(
                 "line {line}: the file is not UTF-8 (byte 0x{byte:02X} is not UTF-8; the file was probably saved as Latin-1 or Windows-1252, Excel's plain \"CSV\"); {SAVE_AS_UTF8}"

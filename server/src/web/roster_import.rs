@@ -7,7 +7,8 @@
 //! with its SHA-256 checked on confirm), so the server keeps nothing between the two steps
 //! and the import is exactly the file that was previewed. Uploads are limited to
 //! [`UPLOAD_LIMIT`]; a larger file is read to its end (so the browser gets the answer
-//! instead of a broken connection) and answered with a page saying how large it was.
+//! instead of a broken connection) and answered with a page saying how large it was. The
+//! roster page ([`super::roster_page`]) hosts the form and says what an import changed.
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::StatusCode;
@@ -22,19 +23,14 @@ use super::access::Reader;
 use super::console::{admin_form, admins_only, see_other};
 use super::error::PageError;
 use super::reports_pages::render;
-use super::roster_page::{roster_form_page, ROSTER_PATH};
+use super::roster_page::{
+    megabytes, roster_form_page, Counts, IMPORT_PATH, ROSTER_PATH, UPLOAD_LIMIT, UPLOAD_PATH,
+};
 use super::signed_in::PageReader;
 use super::{AppState, REPORT_CSS_PATH};
 use crate::db::blocking;
 use crate::error::{AppError, AppResult};
-use crate::survey::roster::{self, ImportReport};
-
-pub const UPLOAD_PATH: &str = "/reports/roster/upload";
-pub const IMPORT_PATH: &str = "/reports/roster/import";
-
-/// The largest roster file accepted: 10 MB (10 × 1024 × 1024 bytes), about 150,000 people
-/// with a few attributes each.
-pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+use crate::survey::roster;
 
 /// How much of a too-large upload is still read (and thrown away) so that the browser
 /// receives the "too large" page: beyond this the connection is closed instead.
@@ -47,26 +43,29 @@ const CONFIRM_BODY_LIMIT: usize = UPLOAD_LIMIT / 3 * 4 + 64 * 1024;
 const SMALL_FIELD_LIMIT: usize = 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(UPLOAD_PATH, web::post().to(upload)).service(
-        web::resource(IMPORT_PATH)
-            .app_data(
-                web::FormConfig::default()
-                    .limit(CONFIRM_BODY_LIMIT)
-                    .error_handler(|e, _| {
-                        PageError::from(AppError::validation(format!(
-                            "the confirmation could not be read ({e}); upload the file again"
-                        )))
-                        .into()
-                    }),
-            )
-            .route(web::post().to(confirm)),
-    );
+    // Both addresses answer forms only; opened from the history or a bookmark, they lead
+    // back to the roster page.
+    cfg.route(UPLOAD_PATH, web::post().to(upload))
+        .route(UPLOAD_PATH, web::get().to(back_to_roster))
+        .service(
+            web::resource(IMPORT_PATH)
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(CONFIRM_BODY_LIMIT)
+                        .error_handler(|e, _| {
+                            PageError::from(AppError::validation(format!(
+                                "the confirmation could not be read ({e}); upload the file again"
+                            )))
+                            .into()
+                        }),
+                )
+                .route(web::post().to(confirm))
+                .route(web::get().to(back_to_roster)),
+        );
 }
 
-/// A size in megabytes, as people read it: "12.3 MB".
-pub fn megabytes(bytes: usize) -> String {
-    let mb = format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
-    format!("{} MB", mb.strip_suffix(".0").unwrap_or(&mb))
+async fn back_to_roster() -> HttpResponse {
+    see_other(ROSTER_PATH)
 }
 
 /// What the upload form sent.
@@ -151,108 +150,6 @@ async fn read_upload(mut m: Multipart) -> AppResult<Upload> {
         }
     }
     Ok(upload)
-}
-
-/// What an import changes (or changed): the counts of an [`ImportReport`], without emails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    pub added: usize,
-    pub moved: usize,
-    pub changed: usize,
-    pub unchanged: usize,
-    /// People in the roster but not in the file.
-    pub absent: usize,
-    /// Whether those were (or will be) removed.
-    pub pruned: bool,
-    pub units_created: usize,
-}
-
-impl From<&ImportReport> for Counts {
-    fn from(r: &ImportReport) -> Counts {
-        Counts {
-            added: r.added,
-            moved: r.moved,
-            changed: r.changed,
-            unchanged: r.unchanged,
-            absent: r.absent.len(),
-            pruned: r.pruned,
-            units_created: r.units_created,
-        }
-    }
-}
-
-impl Counts {
-    /// The roster page's address after the import, carrying these counts.
-    fn confirmation_path(&self) -> String {
-        format!(
-            "{ROSTER_PATH}?imported={}.{}.{}.{}.{}.{}.{}",
-            self.added,
-            self.moved,
-            self.changed,
-            self.unchanged,
-            self.absent,
-            u8::from(self.pruned),
-            self.units_created
-        )
-    }
-
-    /// `?imported=` of the roster page after an import.
-    pub fn of_query(q: &str) -> Option<Counts> {
-        let n = q
-            .split('.')
-            .map(|p| p.parse().ok())
-            .collect::<Option<Vec<usize>>>()?;
-        let [added, moved, changed, unchanged, absent, pruned, units_created] = n[..] else {
-            return None;
-        };
-        Some(Counts {
-            added,
-            moved,
-            changed,
-            unchanged,
-            absent,
-            pruned: pruned == 1,
-            units_created,
-        })
-    }
-
-    /// The preview's table: (what, how many), in the future tense.
-    pub fn rows(&self) -> Vec<(&'static str, usize)> {
-        vec![
-            ("New people, to be added", self.added),
-            ("People moving to another unit", self.moved),
-            (
-                "People staying in their unit with other attribute values",
-                self.changed,
-            ),
-            ("People unchanged", self.unchanged),
-            (
-                if self.pruned {
-                    "People not in the file, to be removed"
-                } else {
-                    "People not in the file, kept (they would be removed only with the box ticked)"
-                },
-                self.absent,
-            ),
-            ("New units, to be created", self.units_created),
-        ]
-    }
-
-    /// What an import did, in one sentence.
-    pub fn done(&self) -> String {
-        let people = |n: usize| format!("{n} {}", if n == 1 { "person" } else { "people" });
-        format!(
-            "{} added, {} moved to another unit, {} with other attribute values, {} unchanged; {} not in the file {}; {} new {} created.",
-            people(self.added),
-            self.moved,
-            self.changed,
-            self.unchanged,
-            people(self.absent),
-            if self.pruned { "removed" } else { "kept" },
-            self.units_created,
-            if self.units_created == 1 { "unit" } else { "units" }
-        )
-    }
 }
 
 #[derive(Template)]
@@ -495,40 +392,5 @@ async fn confirm(
     match outcome {
         Ok(r) => Ok(see_other(&Counts::from(&r).confirmation_path())),
         Err((status, body)) => Ok(html(status, body)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_as_people_say_them() {
-        assert_eq!(megabytes(UPLOAD_LIMIT), "10 MB");
-        assert_eq!(megabytes(12_897_485), "12.3 MB");
-        assert_eq!(megabytes(1_300_000), "1.2 MB");
-        assert_eq!(megabytes(1024 * 1024), "1 MB");
-    }
-
-    #[test]
-    fn the_confirmation_comes_back_from_its_address() {
-        let c = Counts {
-            added: 3,
-            moved: 1,
-            changed: 2,
-            unchanged: 5,
-            absent: 4,
-            pruned: true,
-            units_created: 1,
-        };
-        let path = c.confirmation_path();
-        let q = path.split_once("?imported=").unwrap().1;
-        assert_eq!(Counts::of_query(q), Some(c));
-        assert_eq!(
-            c.done(),
-            "3 people added, 1 moved to another unit, 2 with other attribute values, 5 unchanged; 4 people not in the file removed; 1 new unit created."
-        );
-        assert!(Counts::of_query("3.1").is_none());
-        assert!(Counts::of_query("x.1.2.5.4.1.2").is_none());
     }
 }

@@ -399,6 +399,12 @@ fn only_admins_with_their_session_change_the_roster() {
         assert_eq!(preview.status, 200, "{backend:?}");
         let confirm = confirm_body(&preview.body, &csrf);
 
+        // The forms' addresses, opened as pages, lead back to the roster page.
+        for path in [UPLOAD, IMPORT] {
+            let r = get(&app.url(path), &admin);
+            assert_eq!(r.status, 303, "{path}");
+            assert_eq!(r.header("location"), Some(ROSTER));
+        }
         // Anonymous: the page sends to sign-in, the forms are refused.
         let r = get(&app.url(ROSTER), &As::Anonymous);
         assert_eq!(r.status, 303);
@@ -518,5 +524,38 @@ fn upload_a_roster_in_the_browser() {
         browser.screenshot(&format!("{tag}-roster-3-imported"));
         browser.assert_accessible("roster after the import");
         assert_eq!(people(&export(ws)), people(&fixed_file()));
+    }
+}
+
+/// A file just under the limit: its preview carries it back whole, and the confirmation
+/// (base64, a third larger than the file) is accepted and imports it.
+#[test]
+fn a_file_near_the_limit_is_previewed_and_imported_whole() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let ws = &app.workspace;
+        let admin = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let csrf = csrf_of(&get(&app.url(ROSTER), &admin).body);
+        let notes = "n".repeat(4_400);
+        let mut file = String::from("email,unit,notes\n");
+        for n in 0..2_300 {
+            file.push_str(&format!("big{n}@example.org,Acme/Big,{notes}\n"));
+        }
+        assert!(file.len() > 10_000_000 && file.len() < 10 * 1024 * 1024);
+        let preview = upload(app, &admin, &csrf, Some(("big.csv", file.as_bytes())), true);
+        assert_eq!(preview.status, 200, "{backend:?}");
+        assert_eq!(count(&preview.body, "New people, to be added"), 2_300);
+        let done = post_form(
+            &app.url(IMPORT),
+            cookie(&admin),
+            &confirm_body(&preview.body, &csrf),
+        );
+        assert_eq!(done.status, 303, "{backend:?}: {}", done.body);
+        assert_eq!(
+            done.header("location"),
+            Some("/reports/roster?imported=2300.0.0.0.17.1.1")
+        );
+        assert_eq!(people(&export(ws)), people(&file), "{backend:?}");
     }
 }
