@@ -293,7 +293,7 @@ impl ImportReport {
         let absent = if self.pruned {
             "removed"
         } else {
-            "not in the file, kept"
+            "kept_not_in_file"
         };
         format!(
             "added={} moved={} changed={} unchanged={} {absent}={} units_created={}",

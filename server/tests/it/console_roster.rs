@@ -245,7 +245,7 @@ fn a_bad_line_is_named_and_nothing_changes_then_the_fixed_file_imports_exactly()
             .unwrap_or_else(|| panic!("{backend:?}: no audit entry in {audit}"));
         assert!(
             entry.contains(
-                "added=1 moved=1 changed=1 unchanged=9 not in the file, kept=7 units_created=1"
+                "added=1 moved=1 changed=1 unchanged=9 kept_not_in_file=7 units_created=1"
             ),
             "{entry}"
         );
@@ -288,6 +288,9 @@ fn with_the_box_ticked_the_roster_becomes_the_file() {
         assert_eq!(people(&export(ws)), people(&file), "{backend:?}");
         let page = get(&app.url(done.header("location").unwrap()), &admin);
         assert!(page.body.contains("7 people not in the file removed"));
+        assert!(ws
+            .ok(&["audit", "list"])
+            .contains("added=2 moved=1 changed=1 unchanged=8 removed=7 units_created=1"));
         assert!(page
             .body
             .contains("<strong>12</strong> people in <strong>4</strong> units"));
