@@ -497,9 +497,17 @@ fn upload_a_roster_in_the_browser() {
         browser.go(&app.url("/login"));
         browser.sign_in(ADMIN, &f.passwords[ADMIN]);
         browser.go(&app.url(ROSTER));
-        browser.type_into(&browser.find("input#file"), &bad);
+        // Sent without a file: the problem at the field.
         browser.click(&browser.find("#upload-form button[type=submit]"));
         browser.wait_for_url(UPLOAD);
+        let problem = browser.text(&browser.find("#file-problem-1"));
+        assert_eq!(problem, "Choose the roster file (CSV) to upload");
+        browser.screenshot(&format!("{tag}-roster-0-no-file"));
+        browser.assert_accessible("roster page with a problem at the file field");
+        browser.type_into(&browser.find("input#file"), &bad);
+        browser.click(&browser.find("#upload-form button[type=submit]"));
+        // Still at the upload address: wait for the preview's heading.
+        browser.find("#again-heading");
         let problems = browser.text(&browser.find("#problems"));
         assert!(
             problems.contains("Line 14: \"bob@\" is not a valid email address"),
