@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use survey_engine::csv_out::CsvWriter;
 use survey_engine::org::OrgTree;
 
-use crate::db::schema::{people, units};
-use crate::db::{Attributes, DbConn, PersonId, UnitId};
+use crate::db::schema::{audit_log, people, units};
+use crate::db::{new_id, Attributes, DbConn, PersonId, UnitId};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
 
@@ -84,9 +84,44 @@ fn lf_line_ends(text: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How to save a spreadsheet as the CSV the import reads.
+const SAVE_AS_UTF8: &str = "save it as UTF-8: in Excel, \"Save As\" and choose \"CSV UTF-8 (Comma delimited)\"; in LibreOffice, \"Save As\", \"Text CSV\", then \"Character set: Unicode (UTF-8)\"; in Numbers or Google Sheets, export as CSV (always UTF-8)";
+
+/// The file's text without a UTF-8 byte order mark (Excel's "CSV UTF-8" writes one), or why
+/// it is not UTF-8: a UTF-16 file (Excel's "Unicode Text", PowerShell's default) or a legacy
+/// 8-bit one (Excel's plain "CSV" is Windows-1252 / Latin-1), named with the line of the
+/// first byte that is not UTF-8.
+pub fn utf8_text(bytes: &[u8]) -> AppResult<&[u8]> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let utf16 = bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        // Without a byte order mark: ASCII text in UTF-16 has a zero byte in every pair.
+        || (bytes.len() >= 4 && bytes.iter().take(512).filter(|&&b| b == 0).count() * 4 >= bytes.len().min(512));
+    if utf16 {
+        return Err(AppError::validation(format!(
+            "line 1: the file is UTF-16 text, not UTF-8; {SAVE_AS_UTF8}"
+        )));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) => {
+            let at = e.valid_up_to();
+            // Lines as an editor counts them: CRLF, CR or LF each end one.
+            let line = 1 + lf_line_ends(&bytes[..at])
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            let byte = bytes.get(at).copied().unwrap_or_default();
+            Err(AppError::validation(format!(
+                "line {line}: the file is not UTF-8 (byte 0x{byte:02X} is not UTF-8; the file was probably saved as Latin-1 or Windows-1252, Excel's plain \"CSV\"); {SAVE_AS_UTF8}"
+            )))
+        }
+    }
+}
+
 /// Reads and checks a whole roster file. Every bad row is listed with its line number.
 pub fn parse(csv_text: &[u8]) -> AppResult<Roster> {
-    let text = lf_line_ends(csv_text);
+    let text = lf_line_ends(utf8_text(csv_text)?);
     // The reader skips empty lines before the header.
     let header_line = 1 + text
         .split(|&b| b == b'\n')
@@ -215,7 +250,12 @@ pub fn parse(csv_text: &[u8]) -> AppResult<Roster> {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportReport {
     pub added: usize,
+    /// People whose unit or attributes change: `moved + changed`.
     pub updated: usize,
+    /// People whose unit changes (their attributes may change too).
+    pub moved: usize,
+    /// People who stay in their unit but whose attributes change.
+    pub changed: usize,
     pub unchanged: usize,
     pub units_created: usize,
     /// People in the database but not in the file.
@@ -232,6 +272,47 @@ pub fn import(
     roster: &Roster,
     dry_run: bool,
     prune: bool,
+) -> AppResult<ImportReport> {
+    apply(conn, roster, dry_run, prune, None)
+}
+
+/// Imports a checked roster for `actor` and records an "import roster" audit entry with its
+/// counts (no emails) in the same transaction: there is no import without its entry.
+pub fn import_audited(
+    conn: &mut DbConn,
+    roster: &Roster,
+    prune: bool,
+    actor: &str,
+) -> AppResult<ImportReport> {
+    apply(conn, roster, false, prune, Some(actor))
+}
+
+impl ImportReport {
+    /// The counts in words, for the audit log.
+    pub fn audit_detail(&self) -> String {
+        let absent = if self.pruned {
+            "removed"
+        } else {
+            "kept_not_in_file"
+        };
+        format!(
+            "added={} moved={} changed={} unchanged={} {absent}={} units_created={}",
+            self.added,
+            self.moved,
+            self.changed,
+            self.unchanged,
+            self.absent.len(),
+            self.units_created
+        )
+    }
+}
+
+fn apply(
+    conn: &mut DbConn,
+    roster: &Roster,
+    dry_run: bool,
+    prune: bool,
+    audit_actor: Option<&str>,
 ) -> AppResult<ImportReport> {
     db_write!(conn, |c| {
         let existing_units: Vec<UnitRow> = units::table.select(UnitRow::as_select()).load(c)?;
@@ -296,7 +377,12 @@ pub fn import(
                 .map_err(|e| AppError::Unexpected(e.into()))?;
             match by_email.get(row.email.as_str()) {
                 None => inserts.push((PersonId::new(), row.email.clone(), unit_id, attributes)),
-                Some(p) if p.unit_id != unit_id || p.attributes.0 != row.attributes => {
+                Some(p) if p.unit_id != unit_id => {
+                    report.moved += 1;
+                    updates.push((p.id.clone(), unit_id, attributes))
+                }
+                Some(p) if p.attributes.0 != row.attributes => {
+                    report.changed += 1;
                     updates.push((p.id.clone(), unit_id, attributes))
                 }
                 Some(_) => report.unchanged += 1,
@@ -344,6 +430,17 @@ pub fn import(
                 let ids: Vec<&PersonId> = chunk.iter().map(|p| &p.id).collect();
                 diesel::delete(people::table.filter(people::id.eq_any(ids))).execute(c)?;
             }
+        }
+        if let Some(actor) = audit_actor {
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::id.eq(new_id()),
+                    audit_log::at.eq(crate::clock::now()),
+                    audit_log::actor.eq(actor),
+                    audit_log::action.eq("import roster"),
+                    audit_log::detail.eq(report.audit_detail()),
+                ))
+                .execute(c)?;
         }
         Ok(report)
     })
@@ -402,4 +499,45 @@ pub fn size(conn: &mut DbConn) -> AppResult<(i64, i64)> {
         .select(diesel::dsl::count(people::unit_id).aggregate_distinct())
         .first(c))?;
     Ok((people, units))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(bytes: &[u8]) -> String {
+        match utf8_text(bytes) {
+            Err(AppError::Validation(p)) => p.join("; "),
+            other => panic!("expected a problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn utf8_with_or_without_a_byte_order_mark_is_read() {
+        assert_eq!(utf8_text(b"email,unit\n").unwrap(), b"email,unit\n");
+        assert_eq!(
+            utf8_text("\u{feff}email,unit\nä@x.org,A\n".as_bytes()).unwrap(),
+            "email,unit\nä@x.org,A\n".as_bytes()
+        );
+        let parsed = parse("\u{feff}email,unit\nann@x.org,Acme\n".as_bytes()).unwrap();
+        assert_eq!(parsed.rows[0].email, "ann@x.org");
+    }
+
+    #[test]
+    fn latin1_and_utf16_are_named_with_how_to_save_as_utf8() {
+        let latin1 = problem(b"email,unit\nann@x.org,M\xfcnchen\n");
+        assert!(
+            latin1.starts_with("line 2: the file is not UTF-8"),
+            "{latin1}"
+        );
+        assert!(latin1.contains("Latin-1") && latin1.contains("CSV UTF-8"));
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend("email,unit\n".encode_utf16().flat_map(u16::to_le_bytes));
+        assert!(problem(&utf16).contains("UTF-16"));
+        let no_bom: Vec<u8> = "email,unit\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert!(problem(&no_bom).contains("UTF-16"));
+    }
 }

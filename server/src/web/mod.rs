@@ -27,6 +27,7 @@ pub mod plan_page;
 pub mod plans_overview;
 pub mod reports_api;
 pub mod reports_pages;
+pub mod roster_import;
 pub mod roster_page;
 pub mod settings_page;
 pub mod signed_in;
@@ -158,6 +159,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(audit_page::routes)
             .configure(settings_page::routes)
             .configure(roster_page::routes)
+            .configure(roster_import::routes)
             .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)

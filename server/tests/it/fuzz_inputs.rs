@@ -600,6 +600,11 @@ fn csv_records(bytes: &[u8]) -> usize {
 }
 
 /// Problems of the header row; every other problem is about a data line.
+/// The whole file is in another encoding than UTF-8 (`roster::utf8_text`).
+fn encoding_problem(message: &str) -> bool {
+    message.starts_with("the file is not UTF-8") || message.starts_with("the file is UTF-16")
+}
+
 fn header_problem(message: &str) -> bool {
     [
         "cannot read the header",
@@ -650,7 +655,8 @@ fn check_roster(input: &[u8]) -> Result<Verdict, String> {
             }
             // Lines as an editor numbers them; data starts after the header.
             let lines = editor_lines(input).len();
-            let header = header_line(input);
+            // An editor does not show a UTF-8 byte order mark, and the import drops it.
+            let header = header_line(input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input));
             for p in &problems {
                 // Every problem starts with the line it is on.
                 let Some((line, rest)) = number_after(p, "line ") else {
@@ -662,6 +668,9 @@ fn check_roster(input: &[u8]) -> Result<Verdict, String> {
                 clear(message)?;
                 let right = if header_problem(message) {
                     line == header
+                } else if encoding_problem(message) {
+                    // A file that is not UTF-8 is named once, at its first bad byte: any line.
+                    (1..=lines.max(1)).contains(&line)
                 } else {
                     (header + 1..=lines).contains(&line)
                 };
