@@ -7,6 +7,8 @@ mod action_plan_web;
 mod api_tokens;
 mod audit_page;
 mod browser;
+mod console_users;
+mod console_users_browser;
 mod crash_safety;
 mod demo_cli;
 mod deploy_files;
