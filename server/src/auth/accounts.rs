@@ -152,6 +152,23 @@ pub fn create_invitation(
     Ok((token, expires))
 }
 
+/// A new invitation link for an existing user (their previous unused links stop working):
+/// for someone whose link expired, or who lost their password. Using it replaces their
+/// password and ends their sessions.
+pub fn reinvite(
+    conn: &mut DbConn,
+    user: &UserId,
+    now: NaiveDateTime,
+) -> AppResult<(String, NaiveDateTime)> {
+    db_write!(conn, |c| diesel::delete(
+        user_invitations::table
+            .filter(user_invitations::user_id.eq(user))
+            .filter(user_invitations::used_at.is_null())
+    )
+    .execute(c))?;
+    create_invitation(conn, user, now)
+}
+
 /// What an invitation link is worth now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invitation {
@@ -479,6 +496,17 @@ mod tests {
             list_accounts(&mut conn, now).unwrap()[0].1,
             Access::OwnPassword
         );
+        // A new link replaces an unused one.
+        let (first, _) = reinvite(&mut conn, &bob.id, now).unwrap();
+        let (second, _) = reinvite(&mut conn, &bob.id, now).unwrap();
+        assert_eq!(
+            invitation(&mut conn, &first, now).unwrap(),
+            Invitation::Unknown
+        );
+        assert!(matches!(
+            invitation(&mut conn, &second, now).unwrap(),
+            Invitation::Open(..)
+        ));
     }
 
     #[test]

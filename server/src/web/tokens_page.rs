@@ -184,11 +184,11 @@ fn no_store(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// The owner and expiry a valid form asks for.
+type Checked = (User, Option<chrono::NaiveDateTime>);
+
 /// The form's problems, or the owner and expiry it asks for.
-fn check(
-    conn: &mut DbConn,
-    f: &CreateForm,
-) -> AppResult<Result<(User, Option<chrono::NaiveDateTime>), Vec<String>>> {
+fn check(conn: &mut DbConn, f: &CreateForm) -> AppResult<Result<Checked, Vec<String>>> {
     let mut problems = Vec::new();
     let owner = if f.owner.trim().is_empty() {
         problems.push("owner: choose whose access the token carries".to_string());

@@ -28,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(USERS_PATH, web::post().to(add))
         .route("/admin/users/{id}", web::get().to(edit_page))
         .route("/admin/users/{id}", web::post().to(edit))
+        .route("/admin/users/{id}/invite", web::post().to(invite))
         .route("/admin/users/{id}/remove", web::get().to(remove_page))
         .route("/admin/users/{id}/remove", web::post().to(remove))
         .route("/welcome/{token}", web::get().to(welcome_page))
@@ -108,7 +109,8 @@ fn access_words(a: &Access) -> String {
             readable_date(until.date())
         ),
         Access::InvitationExpired => {
-            "Invitation expired unused: no password yet (remove and add them again)".into()
+            "Invitation expired unused: no password yet (make a new link on their Change page)"
+                .into()
         }
     }
 }
@@ -153,6 +155,8 @@ impl Default for AddForm {
 /// A secret shown once, on the response to the POST that made it.
 pub struct Shown {
     pub email: String,
+    /// Just added (or a new link for an existing user).
+    pub added: bool,
     /// The invitation link, or `None` for a generated password.
     pub link: Option<String>,
     pub password: Option<String>,
@@ -166,6 +170,8 @@ struct UsersPage {
     reader: Reader,
     rows: Vec<UserRow>,
     units: Vec<(String, String)>,
+    /// A unit below the top, as the example in the unit field's hint.
+    example_unit: String,
     roles: [(&'static str, &'static str, &'static str); 3],
     problems: Vec<Problem>,
     draft: AddForm,
@@ -218,11 +224,19 @@ fn users_body(
             access: access_words(&a),
         })
         .collect();
+    let units = units_for_list(conn)?;
+    let example_unit = units
+        .iter()
+        .filter(|(p, _)| p.contains('/'))
+        .min_by_key(|(p, _)| p.len())
+        .or(units.first())
+        .map_or_else(|| "Acme/Sales".to_string(), |(p, _)| p.clone());
     render(&UsersPage {
         css: REPORT_CSS_PATH,
         reader,
         rows,
-        units: units_for_list(conn)?,
+        units,
+        example_unit,
         roles: ROLES,
         problems: placed(problems, &ADD_FIELDS),
         draft,
@@ -344,6 +358,7 @@ async fn add(
                 accounts::create_invitation(&mut conn, &user.id, st.clock.now())?;
             Shown {
                 email: user.email.clone(),
+                added: true,
                 link: Some(format!(
                     "{}/welcome/{token}",
                     st.settings.base_url.trim_end_matches('/')
@@ -354,6 +369,7 @@ async fn add(
         } else {
             Shown {
                 email: user.email.clone(),
+                added: true,
                 link: None,
                 password: Some(secret),
                 expires: String::new(),
@@ -519,6 +535,52 @@ async fn edit(
             .content_type("text/html; charset=utf-8")
             .body(body),
     })
+}
+
+/// A new invitation link for a user (an expired one, a lost password), shown once.
+async fn invite(
+    PageReader(who): PageReader,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    admin_form(&who, &form.csrf)?;
+    let id = path.into_inner();
+    let st = state.clone();
+    let (me, reader) = (who.user.clone(), who.reader());
+    let body = blocking(move || {
+        let mut conn = st.pool.get()?;
+        let user = target(&mut conn, &id)?;
+        let (token, expires) = accounts::reinvite(&mut conn, &user.id, st.clock.now())?;
+        audit::record(
+            &mut conn,
+            &me.email,
+            "invite user",
+            &format!("user={} access=invitation link", user.email),
+        )?;
+        let shown = Shown {
+            email: user.email.clone(),
+            added: false,
+            link: Some(format!(
+                "{}/welcome/{token}",
+                st.settings.base_url.trim_end_matches('/')
+            )),
+            password: None,
+            expires: format!("{} UTC", expires.format("%-d %b %Y %H:%M")),
+        };
+        users_body(
+            &mut conn,
+            &st,
+            &me,
+            reader,
+            Vec::new(),
+            AddForm::default(),
+            Some(shown),
+            None,
+        )
+    })
+    .await?;
+    Ok(no_store(StatusCode::OK, body))
 }
 
 /// A confirmation before something that cannot be undone.

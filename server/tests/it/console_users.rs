@@ -213,6 +213,25 @@ fn an_invited_manager_sets_a_password_once_and_signs_in_to_their_unit_only() {
         assert!(get(&app.url("/admin/users"), &As::Cookie(admin.clone()))
             .body
             .contains("Invitation expired unused"));
+        // A new link from their Change page works; the expired one is gone.
+        let late_id = user_id(app, &admin, "late@example.org");
+        let fresh = post_form(
+            &app.url(&format!("/admin/users/{late_id}/invite")),
+            Some(&admin),
+            &format!("csrf={}", form_value(&csrf_for(app, &admin))),
+        );
+        assert_eq!(fresh.status, 200, "{}", fresh.body);
+        assert_eq!(fresh.header("cache-control"), Some("no-store"));
+        assert!(fresh
+            .body
+            .contains("A new invitation link for late@example.org"));
+        let fresh = secret_of(&fresh.body);
+        assert_eq!(get(&late, &As::Anonymous).status, 404);
+        assert_eq!(
+            set_password(&fresh, "late but here now", "late but here now").status,
+            303
+        );
+        session(app, "late@example.org", "late but here now");
 
         // A generated password, shown once, signs in.
         let added = add_user(
@@ -241,7 +260,8 @@ fn an_invited_manager_sets_a_password_once_and_signs_in_to_their_unit_only() {
         );
         assert!(log.contains("access=generated password"));
         assert!(log.contains("set password"));
-        for secret in [&token, &password, &late] {
+        assert!(log.contains("invite user"));
+        for secret in [&token, &password, &late, &fresh] {
             assert!(!log.contains(secret.as_str()), "{secret} in the audit log");
         }
     }
@@ -645,6 +665,7 @@ fn console_user_routes_are_for_admins_and_every_form_needs_the_sessions_csrf_tok
                 "role=admin&unit=".to_string(),
             ),
             (format!("/admin/users/{viewer_id}/remove"), String::new()),
+            (format!("/admin/users/{viewer_id}/invite"), String::new()),
             (
                 "/admin/tokens".to_string(),
                 format!("owner={}&name=t&expires=30d", form_value(VIEWER)),
