@@ -26,6 +26,8 @@ fn an_admin_invites_a_manager_who_sets_a_password_and_signs_in() {
         assert_eq!(browser.text(&browser.find("h1")), "Users");
         browser.screenshot(&format!("users-{tag}-1-users"));
         browser.assert_accessible("users");
+        browser.run("document.getElementById('add').scrollIntoView(); return 0;");
+        browser.screenshot(&format!("users-{tag}-1b-add-form"));
 
         // A manager without a unit: the problem is next to the unit field.
         browser.type_into(&browser.find("#email"), "nora@example.org");
