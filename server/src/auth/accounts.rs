@@ -322,6 +322,10 @@ pub fn update_user(
             "role: you cannot change your own role; ask another admin".to_string(),
         ]));
     }
+    if role == target.role && unit == target.unit_path {
+        // Nothing changes: their sessions stay.
+        return Ok(target);
+    }
     let demoting = target.role == Role::Admin && role != Role::Admin;
     let changed = db_write!(conn, |c| {
         if demoting {

@@ -751,11 +751,20 @@ async fn lookup(state: &web::Data<AppState>, token: &str) -> AppResult<Invitatio
     .await
 }
 
+/// The link's token, read from the route without the `Path` extractor (which would log the
+/// path on a failure, A4).
+fn token_of(req: &HttpRequest) -> String {
+    req.match_info()
+        .get("token")
+        .unwrap_or_default()
+        .to_string()
+}
+
 async fn welcome_page(
-    path: web::Path<String>,
+    req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let token = path.into_inner();
+    let token = token_of(&req);
     let found = lookup(&state, &token).await?;
     Ok(match &found {
         Invitation::Open(email, _) => welcome_response(
@@ -789,11 +798,10 @@ pub struct WelcomeForm {
 
 async fn welcome(
     req: HttpRequest,
-    path: web::Path<String>,
     form: web::Form<WelcomeForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let token = path.into_inner();
+    let token = token_of(&req);
     let form = form.into_inner();
     let expected = cookie(&req, WELCOME_COOKIE).unwrap_or_default();
     if !session::same_token(&expected, &form.csrf) {

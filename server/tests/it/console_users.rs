@@ -458,6 +458,17 @@ fn a_changed_role_applies_at_once_and_a_removed_user_is_locked_out() {
             &format!("csrf={}&role=viewer&unit=", form_value(&csrf)),
         );
         assert_eq!(demote.status, 400);
+        // Saving their own page unchanged keeps them signed in.
+        let same = post_form(
+            &app.url(&format!("/admin/users/{me}")),
+            Some(&admin),
+            &format!("csrf={}&role=admin&unit=", form_value(&csrf)),
+        );
+        assert_eq!(same.status, 303);
+        assert_eq!(
+            get(&app.url("/admin/users"), &As::Cookie(admin.clone())).status,
+            200
+        );
         assert!(
             demote.body.contains("you cannot change your own role"),
             "{}",
