@@ -264,7 +264,7 @@ async fn users(
         admins_only(user)?;
         let notice = if !q.removed.is_empty() {
             Some("The user was removed: their sessions and API tokens no longer work.".into())
-        } else if q.changed.is_empty() {
+        } else if q.changed.is_empty() || q.changed.contains('\0') {
             None
         } else {
             auth::find_by_id(conn, &UserId::from_string(q.changed.clone()))?.map(|u| {
@@ -441,8 +441,11 @@ impl EditPage {
 }
 
 fn target(conn: &mut DbConn, id: &str) -> AppResult<User> {
-    auth::find_by_id(conn, &UserId::from_string(id.to_string()))?
-        .ok_or_else(|| AppError::NotFound("no such user (removed meanwhile?)".into()))
+    let no_such = || AppError::NotFound("no such user (removed meanwhile?)".into());
+    if id.contains('\0') {
+        return Err(no_such());
+    }
+    auth::find_by_id(conn, &UserId::from_string(id.to_string()))?.ok_or_else(no_such)
 }
 
 fn edit_body(

@@ -350,6 +350,51 @@ fn problems_are_shown_next_to_their_fields_and_nothing_is_written() {
                 r.body
             );
         }
+        // Odd input: a clear answer, never a server error.
+        let long = "x".repeat(5000);
+        for fields in [
+            vec![
+                ("email", format!("{long}@example.org")),
+                ("role", "viewer".into()),
+            ],
+            vec![
+                ("email", "a@example.org".into()),
+                ("role", "manager".into()),
+                ("unit", long.clone()),
+            ],
+            vec![
+                ("email", "a@example.org".into()),
+                ("role", "viewer".into()),
+                ("access", "carrier pigeon".into()),
+            ],
+            vec![
+                ("email", "a\u{0}b@example.org".into()),
+                ("role", "viewer\u{0}".into()),
+            ],
+        ] {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = add_user(app, &admin, &fields);
+            assert_eq!(r.status, 400, "{backend:?}: {}", r.body);
+        }
+        for path in [
+            "/admin/users/nobody".to_string(),
+            "/admin/users/%00/remove".to_string(),
+            "/admin/tokens/zzzz/revoke".to_string(),
+            format!("/welcome/{long}"),
+            "/welcome/%FF%FE".to_string(),
+            "/welcome/%00".to_string(),
+        ] {
+            let r = get(&app.url(&path), &As::Cookie(admin.clone()));
+            assert_eq!(r.status, 404, "{backend:?} {path}: {}", r.body);
+        }
+        assert_eq!(
+            get(
+                &app.url("/admin/users?changed=%00"),
+                &As::Cookie(admin.clone())
+            )
+            .status,
+            200
+        );
         assert_eq!(
             (user_count(app), audit(app)),
             before,
