@@ -1,6 +1,7 @@
 //! Who may read reports: users with a role (admin, viewer, manager of a unit), their
 //! passwords, API tokens, signed session cookies, login rate limiting and the audit log.
 
+pub mod accounts;
 pub mod audit;
 pub mod device;
 pub mod password;
@@ -123,8 +124,8 @@ pub fn add_user(
     if !email_address::EmailAddress::is_valid(&email) {
         problems.push(format!("--email: \"{email}\" is not an email address"));
     }
-    if password.chars().count() < 12 {
-        problems.push("password: at least 12 characters are needed".to_string());
+    if let Some(p) = password::problem(password) {
+        problems.push(format!("password: {p}"));
     }
     let unit = unit.map(|u| u.trim().trim_end_matches('/').to_string());
     match (role, &unit) {

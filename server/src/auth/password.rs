@@ -20,6 +20,19 @@ pub fn new_password() -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// What is wrong with a password someone chose, or `None`: the one rule for every new
+/// password (the command line's and the browser's): 12 to 1000 characters.
+pub fn problem(password: &str) -> Option<&'static str> {
+    let n = password.chars().count();
+    if n < 12 {
+        Some("at least 12 characters are needed")
+    } else if n > 1000 {
+        Some("at most 1000 characters, please")
+    } else {
+        None
+    }
+}
+
 /// An argon2id PHC string (the crate's default parameters) with a random salt.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     use argon2::password_hash::{PasswordHasher, SaltString};

@@ -121,6 +121,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_invitations (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Text,
         at -> Timestamp,
@@ -239,6 +249,7 @@ diesel::joinable!(waves -> instruments (instrument));
 diesel::joinable!(outbox -> waves (wave_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(notices -> users (user_id));
+diesel::joinable!(user_invitations -> users (user_id));
 diesel::joinable!(outbox -> invitations (invitation_id));
 diesel::joinable!(wave_schedules -> waves (wave_id));
 diesel::joinable!(wave_reminders -> waves (wave_id));
@@ -266,4 +277,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     wave_schedules,
     wave_reminders,
     sessions,
+    user_invitations,
 );

@@ -145,6 +145,8 @@ struct LoginPage {
     error: Option<String>,
     /// Where to go after signing in, kept through a failed attempt.
     next: String,
+    /// Coming from an invitation link whose password was just set.
+    welcome: bool,
 }
 
 fn login_response(
@@ -153,6 +155,7 @@ fn login_response(
     email: &str,
     error: Option<String>,
     next: &str,
+    welcome: bool,
 ) -> AppResult<HttpResponse> {
     let csrf = auth::random_secret()?;
     let body = LoginPage {
@@ -161,6 +164,7 @@ fn login_response(
         email: email.to_string(),
         error,
         next: safe_next(next).unwrap_or_default(),
+        welcome,
     }
     .render()
     .map_err(|e| AppError::Unexpected(e.into()))?;
@@ -176,8 +180,10 @@ fn login_response(
 }
 
 async fn login_page(state: web::Data<AppState>, q: web::Query<NextQuery>) -> HttpResponse {
-    let next = q.into_inner().next.unwrap_or_default();
-    login_response(&state.settings, StatusCode::OK, "", None, &next)
+    let q = q.into_inner();
+    let next = q.next.unwrap_or_default();
+    let welcome = q.welcome.is_some();
+    login_response(&state.settings, StatusCode::OK, "", None, &next, welcome)
         .unwrap_or_else(|e| PageError::from(e).error_response())
 }
 
@@ -282,6 +288,7 @@ async fn login(
                 ratelimit::WINDOW_MINUTES
             )),
             &next,
+            false,
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Ok(SignIn::WrongPassword) => login_response(
@@ -290,6 +297,7 @@ async fn login(
             &email,
             Some("The email or the password is wrong.".into()),
             &next,
+            false,
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Err(e) => PageError::from(e).error_response(),
@@ -454,6 +462,8 @@ pub fn safe_next(next: &str) -> Option<String> {
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
     pub next: Option<String>,
+    /// `?welcome=1`: a password was just set with an invitation link.
+    pub welcome: Option<String>,
 }
 
 /// Who is reading, shown in the page header (with the logout form's CSRF token).

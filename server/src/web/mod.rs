@@ -33,9 +33,11 @@ pub mod settings_page;
 pub mod signed_in;
 pub mod spans;
 pub mod survey;
+pub mod tokens_page;
 pub mod unit_pdf;
 pub mod unit_report;
 pub mod unsubscribe;
+pub mod users_page;
 pub mod view;
 
 use std::net::TcpListener;
@@ -160,6 +162,8 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(settings_page::routes)
             .configure(roster_page::routes)
             .configure(roster_import::routes)
+            .configure(users_page::routes)
+            .configure(tokens_page::routes)
             .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)

@@ -8,6 +8,8 @@ mod api_tokens;
 mod audit_page;
 mod browser;
 mod console_roster;
+mod console_users;
+mod console_users_browser;
 mod crash_safety;
 mod demo_cli;
 mod deploy_files;
