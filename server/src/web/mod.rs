@@ -35,6 +35,7 @@ pub mod survey;
 pub mod unit_pdf;
 pub mod unit_report;
 pub mod view;
+pub mod waves_console;
 
 use std::net::TcpListener;
 
@@ -167,6 +168,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(audit_page::routes)
             .configure(settings_page::routes)
             .configure(roster_page::routes)
+            .configure(waves_console::routes)
             .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)

@@ -7,6 +7,7 @@ mod action_plan_web;
 mod api_tokens;
 mod audit_page;
 mod browser;
+mod console_waves;
 mod crash_safety;
 mod demo_cli;
 mod deploy_files;
