@@ -618,6 +618,8 @@ struct WavePage {
     schedule: Vec<String>,
     next: String,
     mail: crate::mail::outbox::MailCounts,
+    /// Whether this server's delivery worker sends queued emails (`mail.worker`).
+    worker: bool,
     actions: Vec<ActionLink>,
     participation: Option<String>,
     results: Option<String>,
@@ -679,6 +681,7 @@ async fn wave_page(
             schedule,
             next: next_step(s, &wave, plan.as_ref()),
             mail: crate::mail::outbox::counts(conn, &wave.id)?,
+            worker: s.mail.worker,
             actions: Action::of(wave.status())
                 .iter()
                 .map(|a| ActionLink {
