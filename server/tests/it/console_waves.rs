@@ -650,3 +650,44 @@ fn an_admin_creates_and_opens_a_wave_in_the_browser() {
         browser.assert_accessible("opened wave");
     }
 }
+
+/// The CLI reads the same field-tagged problems as the form, all at once.
+#[test]
+fn the_cli_tells_every_problem_of_a_new_wave_at_once_with_its_field() {
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster())]);
+        let o = ws.worklife(&[
+            "wave",
+            "create",
+            "Q1",
+            "--instrument",
+            "worklife-core",
+            "--opens",
+            "someday",
+            "--closes",
+            "2030-01-01",
+            "--min-group-size",
+            "2",
+            "--attribute",
+            "shoe_size",
+            "--reminders",
+            "2w",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{backend:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        for expect in [
+            "4 problems:",
+            "opens: \"someday\" is not a time",
+            "min-group-size: 2 is refused",
+            "attribute: \"shoe_size\" is not a roster column",
+            "reminders: \"2w\" is neither",
+        ] {
+            assert!(err.contains(expect), "{backend:?}: {expect} in {err}");
+        }
+        assert!(
+            ws.ok(&["wave", "list"]).lines().count() == 1,
+            "nothing written"
+        );
+    }
+}
