@@ -401,6 +401,10 @@ fn create_wave(conn: &mut DbConn, settings: &Settings, actor: &str, d: &Draft) -
         attributes: &d.attributes,
     };
     problems.extend(waves::problems(conn, &new)?);
+    // `/admin/waves/new` is this form: a wave of that name would have no page of its own.
+    if d.name.trim().eq_ignore_ascii_case("new") {
+        problems.push("name: \"new\" is taken by this form's address; choose another name".into());
+    }
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }

@@ -207,6 +207,10 @@ fn each_problem_is_told_next_to_its_field_and_nothing_is_written() {
                 vec![("closes_date", "2027-10-31"), ("closes_time", "02:30")],
                 vec![("closes-problem", "Closes: 31 Oct 2027, 02:30 happens twice in Europe/Berlin")],
             ),
+            (
+                vec![("name", "new")],
+                vec![("name-problem", "Name: \"new\" is taken by this form's address")],
+            ),
         ] {
             let r = post_form(&url("/admin/waves/new"), Some(&admin), &wave_form(&csrf, &fields));
             assert_eq!(r.status, 400, "{backend:?} {fields:?}: {}", r.body);
