@@ -331,6 +331,29 @@ impl TimeZone {
     pub fn local(self, utc: NaiveDateTime) -> DateTime<chrono_tz::Tz> {
         utc.and_utc().with_timezone(&self.0)
     }
+
+    /// A time read on this zone's clock, as UTC. A time the clock skips when it goes forward,
+    /// or shows twice when it goes back, is refused with the reason: guessing would move a
+    /// wave's opening or closing by an hour.
+    pub fn utc_of(self, local: NaiveDateTime) -> Result<NaiveDateTime, String> {
+        use chrono::offset::LocalResult;
+        use chrono::TimeZone as _;
+        let when = local.format("%-d %b %Y, %H:%M");
+        let zone = self.0.name();
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(t) => Ok(t.naive_utc()),
+            LocalResult::Ambiguous(first, second) => Err(format!(
+                "{when} happens twice in {zone} (the clocks go back that night, from {} to {}); \
+                 pick a time outside that hour",
+                first.format("%Z"),
+                second.format("%Z")
+            )),
+            LocalResult::None => Err(format!(
+                "{when} does not exist in {zone} (the clocks go forward that night and skip \
+                 it); pick a time outside that hour"
+            )),
+        }
+    }
 }
 
 impl Default for TimeZone {
@@ -446,6 +469,22 @@ mod tests {
         assert_eq!(Settings::default().timezone.tz(), chrono_tz::UTC);
         let read = settings_from("timezone = \"Europe/Berlin\"\n").unwrap();
         assert_eq!(read.timezone.tz(), chrono_tz::Europe::Berlin);
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(
+            read.timezone.utc_of(at("2027-01-05 09:00")),
+            Ok(at("2027-01-05 08:00"))
+        );
+        assert_eq!(
+            read.timezone.utc_of(at("2027-07-05 09:00")),
+            Ok(at("2027-07-05 07:00"))
+        );
+        let skipped = read.timezone.utc_of(at("2027-03-28 02:30")).unwrap_err();
+        assert!(
+            skipped.contains("does not exist in Europe/Berlin"),
+            "{skipped}"
+        );
+        let twice = read.timezone.utc_of(at("2027-10-31 02:30")).unwrap_err();
+        assert!(twice.contains("happens twice in Europe/Berlin"), "{twice}");
         assert_eq!(String::from(read.timezone), "Europe/Berlin");
 
         for bad in ["Europe/Berln", "CEST+2", ""] {

@@ -3,6 +3,9 @@
 use crate::cli::{WaveCommand, WaveCreateArgs};
 use crate::configuration::Settings;
 use crate::db::{DbConn, DbPool};
+use chrono::NaiveDateTime;
+
+use crate::error::AppError;
 use crate::survey::waves::{self, NewWave};
 
 pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
@@ -29,34 +32,50 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
         every,
         reminders,
     } = args;
-    if let Some(e) = &every {
-        crate::mail::schedule::parse_every(e)?;
-    }
     let scheduled = auto || every.is_some() || reminders.is_some();
-    // The plan is checked before anything is written, the configured default too.
+    // Everything is checked before anything is written, the configured plan too, and every
+    // problem is told at once.
     let from_setting = reminders.is_none();
     let plan = reminders.unwrap_or_else(|| settings.mail.reminders.clone());
+    let mut problems = Vec::new();
+    if let Some(Err(AppError::Validation(found))) =
+        every.as_deref().map(crate::mail::schedule::parse_every)
+    {
+        problems.extend(found);
+    }
     if scheduled {
-        crate::mail::schedule::parse_reminders(&plan).map_err(|e| {
+        if let Err(AppError::Validation(found)) = crate::mail::schedule::parse_reminders(&plan) {
             let source = if from_setting {
                 " (the mail.reminders setting)"
             } else {
                 ""
             };
-            anyhow::anyhow!("{e}{source}")
-        })?;
+            problems.extend(found.into_iter().map(|p| format!("{p}{source}")));
+        }
     }
-    let wave = waves::create(
-        conn,
-        &NewWave {
-            name: &name,
-            instrument: &instrument,
-            opens_at: waves::parse_time(&opens)?,
-            closes_at: waves::parse_time(&closes)?,
-            min_group_size,
-            attributes: &attributes,
-        },
-    )?;
+    let mut time = |field: &str, s: &str| match waves::parse_time(s) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(format!("{field}: {e}"));
+            None
+        }
+    };
+    let (opens_at, closes_at) = (time("opens", &opens), time("closes", &closes));
+    let new = NewWave {
+        name: &name,
+        instrument: &instrument,
+        // A time that could not be read is told above; these stand-ins keep the order check
+        // from adding a second problem about it.
+        opens_at: opens_at.unwrap_or(NaiveDateTime::MIN),
+        closes_at: closes_at.unwrap_or(NaiveDateTime::MAX),
+        min_group_size,
+        attributes: &attributes,
+    };
+    problems.extend(waves::problems(conn, &new)?);
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems).into());
+    }
+    let wave = waves::create(conn, &new)?;
     println!(
         "wave \"{}\" scheduled: {} from {} to {}, k = {}",
         wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size

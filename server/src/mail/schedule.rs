@@ -23,7 +23,7 @@ use diesel::prelude::*;
 
 use crate::clock::{now, Clock};
 use crate::db::schema::{invitations, outbox, people, wave_reminders, wave_schedules, waves};
-use crate::db::{new_id, DbConn, DbPool, InvitationId, PersonId};
+use crate::db::{new_id, DbConn, DbPool, InvitationId, PersonId, WaveId};
 use crate::error::{AppError, AppResult};
 use crate::mail::Kind;
 use crate::survey::waves::{self as wave_ops, NewWave, Wave, WaveStatus};
@@ -49,7 +49,7 @@ pub fn parse_reminders(spec: &str) -> AppResult<Vec<ReminderAt>> {
     for part in spec.split(',').map(str::trim) {
         let bad = || {
             AppError::validation(format!(
-                "--reminders: \"{part}\" is neither N% (of the window, after opening) nor a \
+                "reminders: \"{part}\" is neither N% (of the window, after opening) nor a \
                  time before closing like 2d, 12h, 30m or 45s"
             ))
         };
@@ -57,7 +57,7 @@ pub fn parse_reminders(spec: &str) -> AppResult<Vec<ReminderAt>> {
             let p: f64 = p.trim().parse().map_err(|_| bad())?;
             if !(p > 0.0 && p < 100.0) {
                 return Err(AppError::validation(format!(
-                    "--reminders: \"{part}\" must lie strictly between 0% and 100%"
+                    "reminders: \"{part}\" must lie strictly between 0% and 100%"
                 )));
             }
             out.push(ReminderAt::ShareOfWindow(p / 100.0));
@@ -79,7 +79,7 @@ pub fn parse_reminders(spec: &str) -> AppResult<Vec<ReminderAt>> {
                 .map(chrono::Duration::seconds)
                 .ok_or_else(|| {
                     AppError::validation(format!(
-                        "--reminders: \"{part}\" must be more than nothing and at most \
+                        "reminders: \"{part}\" must be more than nothing and at most \
                          {MAX_REMINDER_LEAD_DAYS} days before closing"
                     ))
                 })?;
@@ -88,7 +88,7 @@ pub fn parse_reminders(spec: &str) -> AppResult<Vec<ReminderAt>> {
     }
     if out.len() > MAX_REMINDERS {
         return Err(AppError::validation(format!(
-            "--reminders: {} reminders given, at most {MAX_REMINDERS} are sent",
+            "reminders: {} reminders given, at most {MAX_REMINDERS} are sent",
             out.len()
         )));
     }
@@ -137,7 +137,7 @@ pub fn parse_every(s: &str) -> AppResult<()> {
         Ok(())
     } else {
         Err(AppError::validation(format!(
-            "--every \"{s}\": the only repetition is \"quarter\""
+            "every: \"{s}\" is refused: the only repetition is \"quarter\""
         )))
     }
 }
@@ -452,6 +452,91 @@ pub fn remind_now(pool: &DbPool, name: &str) -> AppResult<usize> {
     remind(&mut conn, &wave, at)
 }
 
+/// A wave's place in the schedule, as the admin console shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// How it repeats (`quarter`), if it does.
+    pub every: Option<String>,
+    /// The reminder plan as given (`50%,2d`).
+    pub reminders: String,
+    /// The reminders not sent yet, earliest first.
+    pub due_reminders: Vec<NaiveDateTime>,
+}
+
+/// The plan of every wave under the schedule (a wave opened and closed by hand has none).
+pub fn plans(conn: &mut DbConn) -> AppResult<std::collections::HashMap<WaveId, Plan>> {
+    let rows: Vec<(WaveId, Option<String>, String)> = db_run!(conn, |c| wave_schedules::table
+        .select((
+            wave_schedules::wave_id,
+            wave_schedules::every,
+            wave_schedules::reminders
+        ))
+        .load(c))?;
+    let due: Vec<(WaveId, NaiveDateTime)> = db_run!(conn, |c| wave_reminders::table
+        .filter(wave_reminders::done.eq(false))
+        .order(wave_reminders::due_at)
+        .select((wave_reminders::wave_id, wave_reminders::due_at))
+        .load(c))?;
+    let mut out: std::collections::HashMap<WaveId, Plan> = rows
+        .into_iter()
+        .map(|(id, every, reminders)| {
+            (
+                id,
+                Plan {
+                    every,
+                    reminders,
+                    due_reminders: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for (id, at) in due {
+        if let Some(plan) = out.get_mut(&id) {
+            plan.due_reminders.push(at);
+        }
+    }
+    Ok(out)
+}
+
+/// A reminder plan in words: `50%,2d` reads "halfway through the window, and 2 days before
+/// it closes".
+pub fn reminders_in_words(plan: &[ReminderAt]) -> String {
+    if plan.is_empty() {
+        return "no reminders".to_string();
+    }
+    let each: Vec<String> = plan
+        .iter()
+        .map(|r| match r {
+            ReminderAt::ShareOfWindow(s) if (*s - 0.5).abs() < 1e-9 => {
+                "halfway through the window".to_string()
+            }
+            ReminderAt::ShareOfWindow(s) => format!("{}% of the way through the window", s * 100.0),
+            ReminderAt::BeforeClose(d) => {
+                let secs = d.num_seconds();
+                let (n, unit) = if secs % 86_400 == 0 {
+                    (secs / 86_400, "day")
+                } else if secs % 3_600 == 0 {
+                    (secs / 3_600, "hour")
+                } else if secs % 60 == 0 {
+                    (secs / 60, "minute")
+                } else {
+                    (secs, "second")
+                };
+                format!(
+                    "{n} {unit}{} before it closes",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+        })
+        .collect();
+    match each.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("one reminder {}, and one {last}", rest.join(", one "))
+        }
+        _ => format!("one reminder {}", each.join("")),
+    }
+}
+
 /// Runs forever: a tick, then a pause (the `serve` background thread).
 /// Each tick also queues the managers' nudges that are due (`nudge_every_days`, see
 /// [`super::notices::queue_nudges`]).
@@ -525,6 +610,17 @@ mod tests {
             parse_reminders("366d").unwrap(),
             vec![ReminderAt::BeforeClose(chrono::Duration::days(366))]
         );
+    }
+
+    #[test]
+    fn reminder_plans_in_words() {
+        let words = |s: &str| reminders_in_words(&parse_reminders(s).unwrap());
+        assert_eq!(
+            words("50%,2d"),
+            "one reminder halfway through the window, and one 2 days before it closes"
+        );
+        assert_eq!(words("12h"), "one reminder 12 hours before it closes");
+        assert_eq!(words("none"), "no reminders");
     }
 
     #[test]

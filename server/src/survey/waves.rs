@@ -204,26 +204,31 @@ pub struct NewWave<'a> {
     pub attributes: &'a [String],
 }
 
-pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
+/// Everything wrong with a new wave, all at once, each problem tagged with the field it is
+/// about as `field: message` (the `wave create` options' names: `name`, `instrument`,
+/// `closes`, `min-group-size`, `attribute`), so a form can place it next to that field.
+pub fn problems(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Vec<String>> {
     let mut problems = Vec::new();
-    let name = new.name.trim();
-    if name.is_empty() {
-        problems.push("the wave name is empty".to_string());
+    if new.name.trim().is_empty() {
+        problems.push("name: the wave name is empty".to_string());
+    }
+    if let Err(AppError::Validation(found)) = instruments::resolve(conn, new.instrument) {
+        problems.extend(found.into_iter().map(|p| format!("instrument: {p}")));
     }
     if new.min_group_size < MIN_K {
         problems.push(format!(
-            "--min-group-size {} is refused: the minimum group size is at least {MIN_K}",
+            "min-group-size: {} is refused: the minimum group size is at least {MIN_K}",
             new.min_group_size
         ));
     }
     if new.closes_at <= new.opens_at {
-        problems.push("the wave must close after it opens".to_string());
+        problems.push("closes: the wave must close after it opens".to_string());
     }
     let known = roster::attribute_names(conn)?;
     for a in new.attributes {
         if !known.contains(a) {
             problems.push(format!(
-                "attribute \"{a}\" is not a roster column (known: {})",
+                "attribute: \"{a}\" is not a roster column (known: {})",
                 if known.is_empty() {
                     "none".to_string()
                 } else {
@@ -232,9 +237,15 @@ pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
             ));
         }
     }
+    Ok(problems)
+}
+
+pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
+    let problems = problems(conn, new)?;
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
+    let name = new.name.trim();
     let instrument = instruments::resolve(conn, new.instrument)?;
     let id = WaveId::new();
     let attributes =
@@ -554,6 +565,24 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
     compact(&mut conn);
     tracing::info!(wave = %wave.name, responses = kept, "wave closed");
     Ok(Closing::Closed { kept })
+}
+
+/// Cancels a wave that never opened (the admin console's "cancel"): nobody was invited, so
+/// nothing but the wave's schedule goes. An open wave is refused: closing it is what ends it
+/// (and keeps its answers).
+pub fn cancel_scheduled(pool: &DbPool, name: &str) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    let wave = find(&mut conn, name)?;
+    match wave.status() {
+        WaveStatus::Scheduled => cancel(&mut conn, &wave).map(|_| ()),
+        WaveStatus::Open => Err(AppError::Conflict(format!(
+            "wave \"{name}\" is open already: people were invited, so it can only be closed"
+        ))),
+        other => Err(AppError::Conflict(format!(
+            "wave \"{name}\" is {} already",
+            other.as_str()
+        ))),
+    }
 }
 
 /// `scheduled -> cancelled`, a compare-and-set like every other step. If the wave was opened

@@ -93,6 +93,17 @@ impl PageError {
         }
     }
 
+    /// The page links to `href` as the way back, in `words` (besides the reports).
+    pub fn see(mut self, href: &str, words: &str) -> PageError {
+        self.see = Some((href.to_string(), words.to_string()));
+        self
+    }
+
+    /// What went wrong.
+    pub fn error(&self) -> &AppError {
+        &self.error
+    }
+
     /// A report of a wave that is not closed yet (a conflict) links to its participation
     /// page: what there is to see while it is open.
     pub fn see_participation(mut self, wave: &str) -> PageError {

@@ -39,6 +39,7 @@ pub mod unit_report;
 pub mod unsubscribe;
 pub mod users_page;
 pub mod view;
+pub mod waves_console;
 
 use std::net::TcpListener;
 
@@ -164,6 +165,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(roster_import::routes)
             .configure(users_page::routes)
             .configure(tokens_page::routes)
+            .configure(waves_console::routes)
             .configure(unit_report::routes)
             .configure(unit_pdf::routes)
             .configure(plan_access::routes)

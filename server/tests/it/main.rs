@@ -10,6 +10,7 @@ mod browser;
 mod console_roster;
 mod console_users;
 mod console_users_browser;
+mod console_waves;
 mod crash_safety;
 mod demo_cli;
 mod deploy_files;

@@ -111,11 +111,11 @@ fn wave_lifecycle_from_create_to_close() {
         for (args, expect) in [
             (
                 vec!["--min-group-size", "2"],
-                "--min-group-size 2 is refused",
+                "min-group-size: 2 is refused",
             ),
             (
                 vec!["--attribute", "shoe_size"],
-                "attribute \"shoe_size\" is not a roster column",
+                "attribute: \"shoe_size\" is not a roster column",
             ),
         ] {
             let mut all = vec![
