@@ -25,32 +25,15 @@ use worklife_server::survey::waves;
 use worklife_server::web::{self, AppState};
 use worklife_server::{auth, db_run, db_write};
 
-const UNITS: usize = 8_000;
-const PEOPLE: i64 = 100_000;
+mod common;
+use common::{invited_per_unit, team_size, unit_paths, FIRST_TEAM};
+
 const SHEETS: usize = 75_000;
 const ITEMS: usize = 40;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// Units: the root, 20 divisions, 400 departments, 7,579 teams.
-fn unit_paths() -> Vec<(String, Option<usize>)> {
-    let mut units = vec![("Org".to_string(), None)];
-    for d in 0..20 {
-        units.push((format!("Org/D{d:02}"), Some(0)));
-    }
-    for p in 0..400 {
-        units.push((format!("Org/D{:02}/P{p:03}", p % 20), Some(1 + p % 20)));
-    }
-    let teams = UNITS - units.len();
-    for t in 0..teams {
-        let dept = t % 400;
-        let parent = 21 + dept;
-        units.push((format!("{}/T{t:04}", units[parent].0), Some(parent)));
-    }
-    units
 }
 
 fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
@@ -74,10 +57,10 @@ fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
         },
     )?;
     let units = unit_paths();
-    let teams: Vec<usize> = (421..units.len()).collect();
-    // Team sizes vary 2..=24, so some teams fall under k and force complementary hiding.
-    let invited_per_team = |t: usize| 2 + (t * 7) % 23;
-    let total_invited: usize = teams.iter().map(|&t| invited_per_team(t)).sum();
+    let teams: Vec<usize> = (FIRST_TEAM..units.len()).collect();
+    // Team sizes vary 2..=24, so some teams fall under k and force complementary hiding;
+    // invitations are scaled to 100,000 people in all.
+    let invited = invited_per_unit(units.len());
     let ids: Vec<String> = (0..units.len())
         .map(|i| format!("bench-unit-{i:05}"))
         .collect();
@@ -86,19 +69,13 @@ fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
             let rows: Vec<_> = chunk
                 .iter()
                 .map(|(i, (path, parent))| {
-                    let invited = if *i >= 421 {
-                        // Scale invitations to 100,000 people in all.
-                        (invited_per_team(*i) as i64 * PEOPLE / total_invited as i64) as i32
-                    } else {
-                        0
-                    };
                     (
                         wave_units::id.eq(ids[*i].clone()),
                         wave_units::wave_id.eq(wave.id.clone()),
                         wave_units::parent_id.eq(parent.map(|p| ids[p].clone())),
                         wave_units::name.eq(path.rsplit('/').next().unwrap_or("").to_string()),
                         wave_units::path.eq(path.clone()),
-                        wave_units::invited.eq(invited),
+                        wave_units::invited.eq(invited[*i] as i32),
                     )
                 })
                 .collect();
@@ -113,7 +90,7 @@ fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
     let mut t = 0usize;
     while placed.len() < SHEETS {
         let team = teams[t % teams.len()];
-        if (t / teams.len()) < invited_per_team(team) {
+        if (t / teams.len()) < team_size(team) {
             placed.push(team);
         }
         t += 1;
