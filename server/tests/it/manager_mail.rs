@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::browser::Browser;
 use chrono::Duration;
 use worklife_server::clock::Clock;
 use worklife_server::mail::notices;
@@ -309,4 +310,56 @@ fn an_admin_sends_a_test_email_through_the_outbox() {
             "{audit}"
         );
     }
+}
+
+/// The two pages these emails lead to, in headless Chromium with axe-core: the settings
+/// page after "Send a test email", and a nudge's unsubscribe page before and after.
+#[test]
+fn the_test_email_and_unsubscribe_pages_in_the_browser() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let (ws, passwords) = org(worklife_tests::Backend::Sqlite);
+    run_wave(&ws, "W1", 0, &[]);
+    let t0 = worklife_server::clock::now();
+    let pool = ws.pool();
+    let at = t0 + Duration::days(7) + Duration::minutes(1);
+    notices::queue_nudges(&mut pool.get().unwrap(), at, 7).unwrap();
+    Worker::new(pool.clone(), &ws.settings())
+        .unwrap()
+        .with_clock(Clock::manual(at))
+        .drain()
+        .unwrap();
+    let (_, text) = staff_mail(&ws, "what will")
+        .into_iter()
+        .find(|(to, _)| to == MANAGER)
+        .unwrap();
+    let link = line_with(&text, "/unsubscribe/");
+    let path = &link[link.find("/unsubscribe/").unwrap()..];
+    let app = spawn_app(ws);
+
+    browser.go(&app.url("/login"));
+    browser.sign_in(ADMIN, &passwords[ADMIN]);
+    browser.go(&app.url("/reports/settings"));
+    browser.click(&browser.find("#send-test-email"));
+    browser.wait_for_url("/reports/settings#test-email");
+    let said = browser.text(&browser.find("#test-email-state"));
+    assert!(said.contains("is waiting to be sent"), "{said}");
+    browser.screenshot("notices-1-settings-test-email");
+    browser.assert_accessible("settings with a test email queued");
+    browser.click(&browser.find("header.top form.logout button"));
+
+    browser.go(&app.url(path));
+    assert!(browser.text(&browser.find("main")).contains(MANAGER));
+    browser.screenshot("notices-2-unsubscribe");
+    browser.assert_accessible("the unsubscribe page");
+    browser.click(&browser.find("#nudges-off"));
+    let done = browser.text(&browser.find("p.saved"));
+    assert_eq!(
+        done,
+        "Done: you will get no more reminders about your action plan."
+    );
+    browser.screenshot("notices-3-unsubscribed");
+    browser.assert_accessible("the unsubscribe page after stopping");
+    assert!(browser.find_all("#nudges-on").len() == 1);
 }
