@@ -12,6 +12,7 @@ pub mod client;
 pub mod console;
 pub mod content;
 pub mod error;
+pub mod form_problems;
 pub mod headers;
 pub mod heatmap_view;
 pub mod i18n;

@@ -10,6 +10,8 @@ use survey_engine::actions::Area;
 use survey_engine::format::opt;
 
 use super::access::Reader;
+pub use super::form_problems::{placed, Problem};
+use super::form_problems::{problem_for, Field};
 use super::{enc, pages, AppState, REPORT_CSS_PATH};
 use crate::plans::export::{self, reasons, suggested_areas, unit_figures, UnitFigures};
 use crate::plans::items::{ActionItem, ItemStatus};
@@ -94,48 +96,16 @@ impl Draft {
     }
 }
 
-/// A problem with what was sent, placed next to the field it is about (and listed in the
-/// summary at the top of the page, which links to that field).
-pub struct Problem {
-    /// The id of the field, or empty when the problem is about no single field.
-    pub field: &'static str,
-    pub message: String,
-}
-
-/// The form's fields: what the domain's messages start with, their ids and labels.
-const FIELDS: [(&str, &str); 6] = [
-    ("title", "Action"),
-    ("area", "Area"),
-    ("owner", "Owner"),
-    ("due", "Due date"),
-    ("notes", "Notes"),
-    ("status", "Status"),
+/// The form's fields: what the domain's messages start with, their ids and labels (status
+/// problems come from the per-item forms, so they go to the summary only).
+const FIELDS: [Field; 6] = [
+    ("title", "title", "Action"),
+    ("area", "area", "Area"),
+    ("owner", "owner", "Owner"),
+    ("due", "due", "Due date"),
+    ("notes", "notes", "Notes"),
+    ("status", "", "Status"),
 ];
-
-/// The domain's problems (`title: is required`) as the page words them (`Action: is
-/// required`), each tied to its field.
-pub fn placed(problems: Vec<String>) -> Vec<Problem> {
-    problems
-        .into_iter()
-        .map(|p| {
-            let found = p.split_once(": ").and_then(|(name, rest)| {
-                FIELDS
-                    .iter()
-                    .find(|(id, _)| *id == name)
-                    .map(|(id, label)| (*id, format!("{label}: {rest}")))
-            });
-            match found {
-                // The status problems come from the per-item forms, not from one field.
-                Some(("status", message)) => Problem { field: "", message },
-                Some((field, message)) => Problem { field, message },
-                None => Problem {
-                    field: "",
-                    message: p,
-                },
-            }
-        })
-        .collect()
-}
 
 #[derive(Template)]
 #[template(path = "plan/action_plan.html", whitespace = "minimize")]
@@ -172,10 +142,7 @@ pub struct PlanPage {
 impl PlanPage {
     /// The problem about `field`, shown under its label.
     pub fn problem_for(&self, field: &str) -> Option<&str> {
-        self.problems
-            .iter()
-            .find(|p| p.field == field)
-            .map(|p| p.message.as_str())
+        problem_for(&self.problems, field)
     }
 
     pub fn editing(&self) -> bool {
@@ -302,7 +269,7 @@ pub fn plan_page(
             .collect(),
         csrf_token: csrf_token.to_string(),
         saved,
-        problems: placed(problems),
+        problems: placed(problems, &FIELDS),
         draft,
     }
 }
@@ -313,12 +280,15 @@ mod tests {
 
     #[test]
     fn problems_are_worded_for_people_and_tied_to_their_fields() {
-        let placed = placed(vec![
-            "title: is required".into(),
-            "due: \"x\" is not a date (use YYYY-MM-DD)".into(),
-            "status: unknown status \"y\"".into(),
-            "something else".into(),
-        ]);
+        let placed = placed(
+            vec![
+                "title: is required".into(),
+                "due: \"x\" is not a date (use YYYY-MM-DD)".into(),
+                "status: unknown status \"y\"".into(),
+                "something else".into(),
+            ],
+            &FIELDS,
+        );
         let seen: Vec<(&str, &str)> = placed
             .iter()
             .map(|p| (p.field, p.message.as_str()))

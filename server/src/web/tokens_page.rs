@@ -13,9 +13,10 @@ use serde::Deserialize;
 use super::access::{CsrfForm, Reader};
 use super::console::{admin_form, admins_only, see_other, TOKENS_PATH};
 use super::error::PageError;
+use super::form_problems::{placed, problem_for, Problem};
 use super::reports_pages::{page, render};
 use super::signed_in::PageReader;
-use super::users_page::{placed, problem_for, ConfirmPage, Problem};
+use super::users_page::ConfirmPage;
 use super::{AppState, REPORT_CSS_PATH};
 use crate::auth::{self, audit, TokenInfo, User};
 use crate::db::{blocking, DbConn};
@@ -138,7 +139,11 @@ fn tokens_body(
         expiries: EXPIRIES,
         problems: placed(
             problems,
-            &[("owner", "Owner"), ("name", "Name"), ("expires", "Expires")],
+            &[
+                ("owner", "owner", "Owner"),
+                ("name", "name", "Name"),
+                ("expires", "expires", "Expires"),
+            ],
         ),
         draft,
         shown,

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::access::{cookie, CsrfForm, Reader};
 use super::console::{admin_form, admins_only, see_other, USERS_PATH};
 use super::error::PageError;
+pub use super::form_problems::{placed, problem_for, Field, Problem};
 use super::plan_page::{readable_date, unit_label};
 use super::reports_pages::{page, render};
 use super::signed_in::{PageReader, SignedIn};
@@ -33,44 +34,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}/remove", web::post().to(remove))
         .route("/welcome/{token}", web::get().to(welcome_page))
         .route("/welcome/{token}", web::post().to(welcome));
-}
-
-/// A problem with what was sent, next to its field (and in the summary at the top).
-pub struct Problem {
-    /// The field's id, or empty.
-    pub field: &'static str,
-    pub message: String,
-}
-
-/// The domain's problems (`email: ...`) tied to the form's fields, worded with their labels.
-pub fn placed(problems: Vec<String>, fields: &[(&'static str, &'static str)]) -> Vec<Problem> {
-    problems
-        .into_iter()
-        .map(|p| {
-            let found = p.split_once(": ").and_then(|(name, rest)| {
-                let name = name.trim_start_matches('-');
-                fields
-                    .iter()
-                    .find(|(id, _)| *id == name)
-                    .map(|(id, label)| Problem {
-                        field: id,
-                        message: format!("{label}: {rest}"),
-                    })
-            });
-            found.unwrap_or(Problem {
-                field: "",
-                message: p,
-            })
-        })
-        .collect()
-}
-
-/// The problem about `field` in `problems`.
-pub fn problem_for<'a>(problems: &'a [Problem], field: &str) -> Option<&'a str> {
-    problems
-        .iter()
-        .find(|p| p.field == field)
-        .map(|p| p.message.as_str())
 }
 
 /// The roles, with what each may do, in the order the form offers them.
@@ -185,11 +148,11 @@ impl UsersPage {
     }
 }
 
-const ADD_FIELDS: [(&str, &str); 4] = [
-    ("email", "Email"),
-    ("role", "Role"),
-    ("unit", "Unit"),
-    ("access", "How they sign in"),
+const ADD_FIELDS: [Field; 4] = [
+    ("email", "email", "Email"),
+    ("role", "role", "Role"),
+    ("unit", "unit", "Unit"),
+    ("access", "access", "How they sign in"),
 ];
 
 fn units_for_list(conn: &mut DbConn) -> AppResult<Vec<(String, String)>> {
@@ -464,7 +427,10 @@ fn edit_body(
         me: user.id == me.id,
         units: units_for_list(conn)?,
         roles: ROLES,
-        problems: placed(problems, &[("role", "Role"), ("unit", "Unit")]),
+        problems: placed(
+            problems,
+            &[("role", "role", "Role"), ("unit", "unit", "Unit")],
+        ),
         draft: draft.unwrap_or_else(|| EditForm {
             csrf: String::new(),
             role: user.role.as_str().into(),
@@ -844,8 +810,8 @@ async fn welcome(
             placed(
                 problems,
                 &[
-                    ("password", "New password"),
-                    ("again", "The password again"),
+                    ("password", "password", "New password"),
+                    ("again", "again", "The password again"),
                 ],
             ),
         )?);

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::access::Reader;
 use super::console::{admin_form, admins_only, see_other, WAVES_PATH};
 use super::error::PageError;
+use super::form_problems::{placed, problem_for, Field, Problem};
 use super::reports_pages::{page, render};
 use super::signed_in::PageReader;
 use super::{enc, AppState, REPORT_CSS_PATH};
@@ -213,14 +214,8 @@ impl Draft {
     }
 }
 
-/// A problem placed next to its field (`field` empty: about no single field).
-pub struct Problem {
-    pub field: &'static str,
-    pub message: String,
-}
-
 /// The domain's field tags (the `wave create` options), the form's field ids and labels.
-const FIELDS: [(&str, &str, &str); 9] = [
+const FIELDS: [Field; 9] = [
     ("name", "name", "Name"),
     ("instrument", "instrument", "Questionnaire"),
     ("opens", "opens_date", "Opens"),
@@ -231,28 +226,6 @@ const FIELDS: [(&str, &str, &str); 9] = [
     ("every", "quarterly", "Repeat every quarter"),
     ("auto", "auto", "Open and close automatically"),
 ];
-
-/// The domain's `field: message` problems as the page words them, each tied to its field.
-pub fn placed(problems: Vec<String>) -> Vec<Problem> {
-    problems
-        .into_iter()
-        .map(|p| {
-            let found = p.split_once(": ").and_then(|(tag, rest)| {
-                FIELDS
-                    .iter()
-                    .find(|(t, _, _)| *t == tag)
-                    .map(|(_, id, label)| (*id, format!("{label}: {rest}")))
-            });
-            match found {
-                Some((field, message)) => Problem { field, message },
-                None => Problem {
-                    field: "",
-                    message: p,
-                },
-            }
-        })
-        .collect()
-}
 
 #[derive(Template)]
 #[template(path = "console/wave_new.html")]
@@ -273,10 +246,7 @@ struct NewPage {
 
 impl NewPage {
     pub fn problem_for(&self, field: &str) -> Option<&str> {
-        self.problems
-            .iter()
-            .find(|p| p.field == field)
-            .map(|p| p.message.as_str())
+        problem_for(&self.problems, field)
     }
 
     pub fn checked(&self, attribute: &str) -> bool {
@@ -309,7 +279,7 @@ fn new_page(
         min_k: waves::MIN_K,
         default_reminders,
         default_reminders_words,
-        problems: placed(problems),
+        problems: placed(problems, &FIELDS),
         draft,
     })
 }
@@ -899,11 +869,14 @@ mod tests {
 
     #[test]
     fn problems_are_placed_next_to_their_fields() {
-        let placed = placed(vec![
-            "min-group-size: 2 is refused".into(),
-            "closes: the wave must close after it opens".into(),
-            "something else".into(),
-        ]);
+        let placed = placed(
+            vec![
+                "min-group-size: 2 is refused".into(),
+                "closes: the wave must close after it opens".into(),
+                "something else".into(),
+            ],
+            &FIELDS,
+        );
         let seen: Vec<(&str, &str)> = placed
             .iter()
             .map(|p| (p.field, p.message.as_str()))

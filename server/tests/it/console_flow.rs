@@ -137,6 +137,7 @@ fn an_admin_runs_a_quarter_from_the_browser_and_the_manager_gets_the_results_ema
             "{backend:?}: 18:00 in Berlin in winter is 17:00 UTC"
         );
         browser.click(&browser.find("#action-open"));
+        browser.wait_for_url("/admin/waves/2027-Q1/open");
         browser.screenshot(&format!("{tag}-4-confirm-open"));
         browser.click(&browser.find("#confirm"));
         browser.wait_for_url("did=open&n=12&q=12");
@@ -179,6 +180,7 @@ fn an_admin_runs_a_quarter_from_the_browser_and_the_manager_gets_the_results_ema
         // 5. Close it, behind its confirmation.
         browser.go(&url("/admin/waves/2027-Q1"));
         browser.click(&browser.find("#action-close"));
+        browser.wait_for_url("/admin/waves/2027-Q1/close");
         let said = browser.text(&browser.find("main"));
         assert!(
             said.contains("destroys every answer link and who-answered record"),
@@ -209,6 +211,8 @@ fn an_admin_runs_a_quarter_from_the_browser_and_the_manager_gets_the_results_ema
         let path = &link[link.find("/reports/").unwrap()..];
         assert_eq!(path, "/reports/waves/2027-Q1?unit=Acme%2FEngineering");
         browser.click(&browser.find("header.top form.logout button"));
+        // Signed out (the sign-in page) before the link is opened.
+        browser.wait_for_url("/login");
         browser.go(&url(path));
         // The sign-in page, which comes back to the link afterwards.
         browser.type_into(&browser.find("#email"), MANAGER);

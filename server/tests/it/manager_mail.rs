@@ -348,6 +348,7 @@ fn the_test_email_and_unsubscribe_pages_in_the_browser() {
     browser.screenshot("notices-1-settings-test-email");
     browser.assert_accessible("settings with a test email queued");
     browser.click(&browser.find("header.top form.logout button"));
+    browser.wait_for_url("/login");
 
     browser.go(&app.url(path));
     assert!(browser.text(&browser.find("main")).contains(MANAGER));
