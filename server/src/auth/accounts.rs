@@ -312,6 +312,12 @@ pub fn update_user(
     let target = find_by_id(conn, id)?
         .ok_or_else(|| AppError::NotFound("no such user (removed meanwhile?)".into()))?;
     let mut problems = Vec::new();
+    // A manager made viewer or admin leaves their unit behind: the form still holds it.
+    let unit = if role.trim().eq_ignore_ascii_case(Role::Manager.as_str()) {
+        unit
+    } else {
+        ""
+    };
     let checked = check_role_unit(conn, role, unit, &mut problems)?;
     let (role, unit) = match checked {
         Some(ok) if problems.is_empty() => ok,

@@ -23,6 +23,41 @@ pub fn record(conn: &mut DbConn, actor: &str, action: &str, detail: &str) -> App
     Ok(())
 }
 
+/// [`record`], unless the same actor recorded the same action and detail in the last
+/// `window`: a page that refreshes itself (participation, every 30 s) is one reading, not
+/// one entry per refresh.
+pub fn record_once_within(
+    conn: &mut DbConn,
+    actor: &str,
+    action: &str,
+    detail: &str,
+    window: chrono::Duration,
+) -> AppResult<()> {
+    let since = crate::clock::now() - window;
+    db_write!(conn, |c| {
+        let recent: i64 = audit_log::table
+            .filter(audit_log::actor.eq(actor))
+            .filter(audit_log::action.eq(action))
+            .filter(audit_log::detail.eq(detail))
+            .filter(audit_log::at.ge(since))
+            .count()
+            .get_result(c)?;
+        if recent == 0 {
+            diesel::insert_into(audit_log::table)
+                .values((
+                    audit_log::id.eq(new_id()),
+                    audit_log::at.eq(crate::clock::now()),
+                    audit_log::actor.eq(actor),
+                    audit_log::action.eq(action),
+                    audit_log::detail.eq(detail),
+                ))
+                .execute(c)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
 /// Entries, oldest first.
 pub fn list(conn: &mut DbConn) -> AppResult<Vec<(NaiveDateTime, String, String, String)>> {
     Ok(db_run!(conn, |c| audit_log::table

@@ -5,9 +5,11 @@ use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 
 /// Pages: styles, images and scripts (the heat map's sorting) from this origin only, no
-/// inline script or style, no framing.
+/// inline script or style, no framing; scripts may fetch from this origin only (the
+/// participation page fetches itself to refresh its figures).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
 /// Keeps answers (an answer form carries its token in the address, a report carries figures)
 /// out of caches, referrers, frames and search engines; under an https `base_url`, browsers

@@ -68,7 +68,8 @@ async fn participation(
     page(who, &state, move |conn, user, reader, st| {
         let wave = waves::find(conn, &name)?;
         let scope = user.scope();
-        audit::record(
+        // The page refreshes itself every 30 s: one entry per reader and view per 10 minutes.
+        audit::record_once_within(
             conn,
             &user.email,
             "view participation",
@@ -80,6 +81,7 @@ async fn participation(
                 },
                 None,
             ),
+            chrono::Duration::minutes(10),
         )?;
         let status = wave.status();
         // A scheduled wave has no snapshot yet: the table is empty and the page says so.

@@ -163,6 +163,8 @@ struct PreviewPage {
     /// Bad lines and other problems with the file: nothing can be imported.
     problems: Vec<String>,
     counts: Option<Counts>,
+    /// Who is in the roster but not in the file (removed with prune, or kept).
+    absent: Vec<String>,
     prune: bool,
     /// The file for the confirm form (URL-safe base64) and its SHA-256 (hex).
     file: String,
@@ -211,6 +213,7 @@ fn preview(
         rows: 0,
         problems: Vec::new(),
         counts: None,
+        absent: Vec::new(),
         prune,
         file: String::new(),
         sha256: String::new(),
@@ -224,6 +227,7 @@ fn preview(
         Ok((rows, report)) => {
             page.rows = rows;
             page.counts = Some(Counts::from(&report));
+            page.absent = report.absent;
             page.file = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
             page.sha256 = sha256_hex(bytes);
             StatusCode::OK

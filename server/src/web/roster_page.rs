@@ -46,6 +46,15 @@ pub struct Counts {
     pub units_created: usize,
 }
 
+impl Counts {
+    /// The import would remove more than a tenth of the roster: a mistake is likely (a
+    /// partial file with the box ticked), so the page warns in red.
+    pub fn removes_many(&self) -> bool {
+        let now = self.unchanged + self.moved + self.changed + self.absent;
+        self.pruned && self.absent > 0 && self.absent * 10 > now
+    }
+}
+
 impl From<&ImportReport> for Counts {
     fn from(r: &ImportReport) -> Counts {
         Counts {

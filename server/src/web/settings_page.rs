@@ -156,11 +156,18 @@ fn reminders_in_words(spec: &str) -> String {
 fn test_email_words(n: &NoticeState, s: &Settings) -> (String, bool) {
     let when = |t| s.local_time(t).format("%-d %b %Y, %H:%M:%S %Z").to_string();
     match n.state.as_str() {
+        SENT if s.mail.transport == "smtp" => (
+            format!(
+                "The test email queued at {} was accepted by the mail server. If it has not arrived, look in the spam folder.",
+                when(n.created_at)
+            ),
+            false,
+        ),
         SENT => (
             format!(
-                "The test email queued at {} was handed to {}. If it has not arrived, look in the spam folder.",
+                "The test email queued at {} was written as a file into {} on the server: with the file transport no email leaves this machine.",
                 when(n.created_at),
-                if s.mail.transport == "smtp" { "the mail server" } else { "the outbox folder" }
+                s.outbox_dir.display()
             ),
             false,
         ),

@@ -651,7 +651,7 @@ fn closed_words(i: &Invitation) -> (&'static str, &'static str) {
     match i {
         Invitation::Used => (
             "This link has been used already",
-            "A password was set with this link; it works once. Sign in with that password, or ask your organisation's Worklife admin for a new account if you have lost it.",
+            "A password was set with this link; it works once. Sign in with that password, or, if you have lost it, ask your organisation's Worklife admin for a new invitation link.",
         ),
         Invitation::Expired => (
             "This link has expired",

@@ -334,7 +334,12 @@ fn utc_of(
 }
 
 /// Everything wrong with the form, all at once; or the wave, created (and scheduled).
-fn create_wave(conn: &mut DbConn, settings: &Settings, actor: &str, d: &Draft) -> AppResult<Wave> {
+fn create_wave(
+    conn: &mut DbConn,
+    (settings, now): (&Settings, NaiveDateTime),
+    actor: &str,
+    d: &Draft,
+) -> AppResult<Wave> {
     let mut problems = Vec::new();
     let opens = utc_of(settings, "opens", &d.opens_date, &d.opens_time)
         .map_err(|p| problems.push(p))
@@ -359,6 +364,19 @@ fn create_wave(conn: &mut DbConn, settings: &Settings, actor: &str, d: &Draft) -
         if let Err(AppError::Validation(found)) = schedule::parse_reminders(&d.reminders) {
             problems.extend(found);
         }
+        // The server would open it (and invite everyone) at its next step, a minute from
+        // now, with no confirmation: opening by hand asks first.
+        if opens.is_some_and(|o| o <= now) {
+            problems.push(
+                "opens: this time has passed, so the server would open the wave and invite everyone within a minute. Choose a later time, or untick “Open and close automatically” and open it by hand from its page (which asks you to confirm first)".into(),
+            );
+        }
+    }
+    let (people, _) = roster::size(conn)?;
+    if people > 0 && i64::from(k) > people {
+        problems.push(format!(
+            "min-group-size: k = {k} is more than the {people} people in the roster: every report would be hidden"
+        ));
     }
     let new = NewWave {
         name: &d.name,
@@ -422,8 +440,12 @@ async fn create(
     let created = blocking(move || {
         admin_form(&who, &draft.csrf)?;
         let mut conn = st.pool.get()?;
-        let (status, problems) = match create_wave(&mut conn, &st.settings, &who.user.email, &draft)
-        {
+        let (status, problems) = match create_wave(
+            &mut conn,
+            (&st.settings, st.clock.now()),
+            &who.user.email,
+            &draft,
+        ) {
             Ok(wave) => return Ok(Created::Wave(wave.name)),
             Err(AppError::Validation(problems)) => (StatusCode::BAD_REQUEST, problems),
             // The only conflict: a wave of that name exists.
@@ -614,9 +636,15 @@ async fn wave_page(
         let titles = instrument_titles(conn)?;
         let plan = schedule::plans(conn)?.remove(&wave.id);
         let s = &st.settings;
-        let schedule = match &plan {
-            None => vec!["Opened and closed by hand: nothing happens to it on its own.".into()],
-            Some(p) => {
+        let schedule = match (&plan, wave.status()) {
+            (_, WaveStatus::Cancelled) => {
+                vec!["Cancelled: it never opened, and nothing more happens to it.".into()]
+            }
+            (_, WaveStatus::Closed) => vec!["Closed: nothing more happens to it.".into()],
+            (None, _) => {
+                vec!["Opened and closed by hand: nothing happens to it on its own.".into()]
+            }
+            (Some(p), _) => {
                 let mut lines = vec![
                     "The server opens and closes it automatically at these times.".to_string(),
                 ];
@@ -692,6 +720,7 @@ struct ConfirmPage {
 /// What an action on `wave` will do, in plain words.
 fn consequences(
     conn: &mut DbConn,
+    (settings, now): (&Settings, NaiveDateTime),
     wave: &Wave,
     action: Action,
 ) -> AppResult<(String, Vec<String>)> {
@@ -704,18 +733,30 @@ fn consequences(
                     "the roster is empty: opening wave \"{name}\" would invite nobody. Import the roster first (worklife roster import FILE)"
                 )));
             }
-            (
-                format!("Open wave “{name}” now?"),
-                vec![
+            let mut said = vec![
+                format!(
+                    "{people} {} in the roster ({units} {}) will be invited: each gets an email with their own answer link.",
+                    if people == 1 { "person" } else { "people" },
+                    if units == 1 { "unit" } else { "units" },
+                ),
+                "The wave takes its units and people from the roster as it is now; later roster changes do not touch it.".into(),
+                "The emails are sent by the server in the next minutes. Opening cannot be undone: an open wave can only be closed.".into(),
+            ];
+            // Two open waves mean two surveys in everyone's inbox.
+            for other in waves::list(conn)?
+                .into_iter()
+                .filter(|w| w.status() == WaveStatus::Open && w.name != *name)
+            {
+                said.insert(
+                    0,
                     format!(
-                        "{people} {} in the roster ({units} {}) will be invited: each gets an email with their own answer link.",
-                        if people == 1 { "person" } else { "people" },
-                        if units == 1 { "unit" } else { "units" },
+                        "Wave “{}” is still open, until {}: everyone invited to both would have two surveys to answer. Close it first, or open this one later.",
+                        other.name,
+                        local_named(settings, other.closes_at)
                     ),
-                    "The wave takes its units and people from the roster as it is now; later roster changes do not touch it.".into(),
-                    "The emails are sent by the server in the next minutes. Opening cannot be undone: an open wave can only be closed.".into(),
-                ],
-            )
+                );
+            }
+            (format!("Open wave “{name}” now?"), said)
         }
         Action::Remind => (
             format!("Send a reminder for wave “{name}” now?"),
@@ -724,13 +765,45 @@ fn consequences(
                 "Who has or has not answered is never shown, here or anywhere else.".into(),
             ],
         ),
-        Action::Close => (
-            format!("Close wave “{name}” now?"),
-            vec![
-                "Closing destroys every answer link and who-answered record; the answers are kept anonymously and reports appear.".into(),
-                "Links in emails stop working at once, and nobody can answer any more. Closing cannot be undone.".into(),
-            ],
-        ),
+        Action::Close => {
+            let k = wave.min_group_size;
+            // The organisation's own count, under the same protection as the participation
+            // page: shown only where it is.
+            let whole = waves::status(conn, wave)?
+                .into_iter()
+                .find(|u| !u.path.contains('/'));
+            let so_far = match whole {
+                Some(u) if u.shown && u.invited > 0 => format!(
+                    "So far {} of the {} people invited have answered ({:.0}%).",
+                    u.responded,
+                    u.invited,
+                    100.0 * u.responded as f64 / u.invited as f64
+                ),
+                _ => format!(
+                    "So far too few have answered for the count to be shown. If fewer than k = {k} answered in all, its reports will show no figures and the managers' action plans will have no scores for it."
+                ),
+            };
+            let planned = if wave.closes_at > now {
+                format!(
+                    "It is planned to close on {}; closing now ends it early.",
+                    local_named(settings, wave.closes_at)
+                )
+            } else {
+                format!(
+                    "Its closing time, {}, has passed; the server closes it at its next step if you do not.",
+                    local_named(settings, wave.closes_at)
+                )
+            };
+            (
+                format!("Close wave “{name}” now?"),
+                vec![
+                    so_far,
+                    planned,
+                    "Closing destroys every answer link and who-answered record; the answers are kept anonymously and reports appear.".into(),
+                    "Links in emails stop working at once, and nobody can answer any more. Closing cannot be undone.".into(),
+                ],
+            )
+        }
         Action::Cancel => (
             format!("Cancel wave “{name}”?"),
             vec![
@@ -759,10 +832,11 @@ async fn confirm(
 ) -> Result<HttpResponse, PageError> {
     let (name, action) = path.into_inner();
     let back = wave_href(&name);
-    page(who, &state, move |conn, user, reader, _| {
+    page(who, &state, move |conn, user, reader, st| {
         admins_only(user)?;
         let (wave, action) = wave_and_action(conn, &name, &action)?;
-        let (title, consequences) = consequences(conn, &wave, action)?;
+        let (title, consequences) =
+            consequences(conn, (&st.settings, st.clock.now()), &wave, action)?;
         render(&ConfirmPage {
             css: REPORT_CSS_PATH,
             reader,
@@ -812,7 +886,7 @@ async fn act(
         let location = match action {
             Action::Open => {
                 // Refused on an empty roster here as on the confirmation page.
-                consequences(&mut conn, &wave, action)?;
+                consequences(&mut conn, (&st.settings, st.clock.now()), &wave, action)?;
                 let opened = waves::open(&st.pool, &wave.name)?;
                 audit::record(
                     &mut conn,

@@ -570,3 +570,34 @@ fn a_file_near_the_limit_is_previewed_and_imported_whole() {
         assert_eq!(people(&export(ws)), people(&file), "{backend:?}");
     }
 }
+
+/// A file that would remove most of the roster with the box ticked: a red warning with the
+/// numbers, the list of who would go, and a red button that says what it does.
+#[test]
+fn removing_most_of_the_roster_is_said_in_red_with_the_names() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+        let csrf = csrf_of(&get(&app.url(ROSTER), &admin).body);
+        let two =
+            "email,unit,tenure\np1@example.org,Acme/Eng,long\np2@example.org,Acme/Eng,short\n";
+        let preview = upload(app, &admin, &csrf, Some(("two.csv", two.as_bytes())), true);
+        assert_eq!(preview.status, 200, "{backend:?}: {}", preview.body);
+        let body = unescape(&preview.body);
+        assert!(
+            body.contains("<strong>This removes 15 of the 17 people in the roster.</strong>"),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body.contains("Who would be removed (15)") && body.contains("<li>p17@example.org</li>")
+        );
+        assert!(body.contains("Remove 15 people and import"), "{body}");
+        assert!(!body.contains("Import these changes"));
+        // Without the box: nobody is removed, no warning, the usual button.
+        let kept =
+            unescape(&upload(app, &admin, &csrf, Some(("two.csv", two.as_bytes())), false).body);
+        assert!(!kept.contains("This removes") && kept.contains("Import these changes"));
+        assert!(kept.contains("Who is not in the file (kept) (15)"));
+    }
+}

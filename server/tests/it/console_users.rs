@@ -762,3 +762,32 @@ fn console_user_routes_are_for_admins_and_every_form_needs_the_sessions_csrf_tok
         assert_eq!(before, after, "{backend:?}: nothing changed");
     }
 }
+
+/// A manager made viewer leaves their unit behind, although the form still holds it.
+#[test]
+fn a_manager_made_viewer_leaves_their_unit_behind() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = session(app, ADMIN, &f.passwords[ADMIN]);
+        let id = user_id(app, &admin, MANAGER);
+        let csrf = csrf_for(app, &admin);
+        let r = post_form(
+            &app.url(&format!("/admin/users/{id}")),
+            Some(&admin),
+            &format!("csrf={}&role=viewer&unit=Acme%2FEng", form_value(&csrf)),
+        );
+        assert_eq!(r.status, 303, "{backend:?}: {}", r.body);
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let (user, _) = worklife_server::auth::find_by_email(&mut conn, MANAGER)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            user.role,
+            worklife_server::auth::Role::Viewer,
+            "{backend:?}"
+        );
+        assert_eq!(user.unit_path, None, "{backend:?}");
+    }
+}

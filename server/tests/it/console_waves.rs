@@ -695,3 +695,108 @@ fn the_cli_tells_every_problem_of_a_new_wave_at_once_with_its_field() {
         );
     }
 }
+
+/// What the reviewers found could surprise an admin is said before it happens: a form that
+/// would open a wave at once (a past opening time with the automatic schedule), a k larger
+/// than the organisation, opening a second wave while one is open, and closing a wave (how
+/// many answered so far, and that it ends early). Participation that refreshes itself is one
+/// audit entry, not one per refresh.
+#[test]
+fn the_console_says_what_would_surprise_before_it_happens() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = session(app, ADMIN, &f.passwords[ADMIN]);
+        let csrf = csrf_of(&get(&app.url("/admin/waves/new"), &As::Cookie(admin.clone())).body);
+        let before = wave_names(app);
+        let past = post_form(
+            &app.url("/admin/waves/new"),
+            Some(&admin),
+            &wave_form(&csrf, &[("opens_date", "2026-01-01"), ("auto", "yes")]),
+        );
+        assert_eq!(past.status, 400, "{backend:?}");
+        let body = unescape(&past.body);
+        assert!(
+            body.contains("id=\"opens-problem\">Opens: this time has passed, so the server would open the wave and invite everyone within a minute."),
+            "{backend:?}: {body}"
+        );
+        let big_k = unescape(
+            &post_form(
+                &app.url("/admin/waves/new"),
+                Some(&admin),
+                &wave_form(&csrf, &[("k", "50")]),
+            )
+            .body,
+        );
+        assert!(
+            big_k.contains("Minimum group size (k): k = 50 is more than the 17 people in the roster: every report would be hidden"),
+            "{backend:?}: {big_k}"
+        );
+        assert_eq!(wave_names(app), before, "{backend:?}: nothing written");
+
+        // A wave open (everyone answered), and another one about to be opened.
+        open_and_answer(&app.workspace, "W3", "2020-01-01", 0, &[], usize::MAX);
+        let next = post_form(
+            &app.url("/admin/waves/new"),
+            Some(&admin),
+            &wave_form(
+                &csrf,
+                &[
+                    ("name", "W4"),
+                    ("opens_date", "2026-01-01"),
+                    ("closes_date", "2099-01-01"),
+                ],
+            ),
+        );
+        assert_eq!(next.status, 303, "{backend:?}: {}", next.body);
+        let open =
+            unescape(&get(&app.url("/admin/waves/W4/open"), &As::Cookie(admin.clone())).body);
+        assert!(
+            open.contains("Wave “W3” is still open, until 1 Jan 2099, 00:00 UTC: everyone invited to both would have two surveys to answer."),
+            "{backend:?}: {open}"
+        );
+        let close = unescape(
+            &get(
+                &app.url("/admin/waves/W3/close"),
+                &As::Cookie(admin.clone()),
+            )
+            .body,
+        );
+        assert!(
+            close.contains("So far 17 of the 17 people invited have answered (100%).")
+                && close.contains(
+                    "It is planned to close on 1 Jan 2099, 00:00 UTC; closing now ends it early."
+                ),
+            "{backend:?}: {close}"
+        );
+        // Nothing answered yet in W4 once open: the count is not shown.
+        app.workspace.ok(&["wave", "close", "W3"]);
+        app.workspace.ok(&["wave", "open", "W4"]);
+        let close = unescape(
+            &get(
+                &app.url("/admin/waves/W4/close"),
+                &As::Cookie(admin.clone()),
+            )
+            .body,
+        );
+        assert!(
+            close.contains("So far too few have answered for the count to be shown. If fewer than k = 3 answered in all, its reports will show no figures"),
+            "{backend:?}: {close}"
+        );
+
+        // Three refreshes of participation, one audit entry.
+        for _ in 0..3 {
+            let p = get(
+                &app.url("/reports/waves/W4/participation"),
+                &As::Cookie(admin.clone()),
+            );
+            assert_eq!(p.status, 200);
+        }
+        let audit = app.workspace.ok(&["audit", "list"]);
+        let views = audit
+            .lines()
+            .filter(|l| l.contains("view participation") && l.contains("wave=W4"))
+            .count();
+        assert_eq!(views, 1, "{backend:?}: {audit}");
+    }
+}

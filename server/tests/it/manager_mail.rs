@@ -300,7 +300,7 @@ fn an_admin_sends_a_test_email_through_the_outbox() {
         assert_eq!(sent[0].0, ADMIN);
         let page = get(&app.url("/reports/settings"), &As::Cookie(cookie));
         assert!(
-            page.body.contains("was handed to the outbox folder"),
+            page.body.contains("was written as a file into"),
             "{}",
             page.body
         );
