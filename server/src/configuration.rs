@@ -172,6 +172,14 @@ impl Settings {
         self.timezone.local(utc)
     }
 
+    /// A UTC time for people, on the organisation's clock with its zone: `12 Dec 2026, 04:51
+    /// CET`.
+    pub fn local_words(&self, utc: NaiveDateTime) -> String {
+        self.local_time(utc)
+            .format("%-d %b %Y, %H:%M %Z")
+            .to_string()
+    }
+
     /// The label of report attribute `name` in `lang`, or the name itself.
     pub fn attribute_label<'a>(&'a self, name: &'a str, lang: &str) -> &'a str {
         self.attribute_labels

@@ -19,6 +19,7 @@ use super::signed_in::PageReader;
 use super::users_page::ConfirmPage;
 use super::{AppState, REPORT_CSS_PATH};
 use crate::auth::{self, audit, TokenInfo, User};
+use crate::configuration::Settings;
 use crate::db::{blocking, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -97,21 +98,20 @@ impl TokensPage {
     }
 }
 
-fn when(t: Option<chrono::NaiveDateTime>, none: &str) -> String {
-    t.map_or(none.to_string(), |t| {
-        t.format("%-d %b %Y %H:%M UTC").to_string()
-    })
+/// A time on the organisation's clock, or `none`.
+fn when(s: &Settings, t: Option<chrono::NaiveDateTime>, none: &str) -> String {
+    t.map_or(none.to_string(), |t| s.local_words(t))
 }
 
-fn row(t: TokenInfo, now: chrono::NaiveDateTime) -> TokenRow {
+fn row(s: &Settings, t: TokenInfo, now: chrono::NaiveDateTime) -> TokenRow {
     TokenRow {
         expired: t.expires_at.is_some_and(|at| at <= now),
         id: t.id,
         name: t.name,
         owner: t.owner,
-        created: when(Some(t.created_at), ""),
-        last_used: when(t.last_used_at, "never"),
-        expires: when(t.expires_at, "never"),
+        created: when(s, Some(t.created_at), ""),
+        last_used: when(s, t.last_used_at, "never"),
+        expires: when(s, t.expires_at, "never"),
     }
 }
 
@@ -130,7 +130,7 @@ fn tokens_body(
         reader,
         rows: auth::list_tokens(conn)?
             .into_iter()
-            .map(|t| row(t, now))
+            .map(|t| row(&st.settings, t, now))
             .collect(),
         owners: auth::list_users(conn)?
             .into_iter()
@@ -253,7 +253,7 @@ async fn create(
         )?;
         let shown = Shown {
             token,
-            info: row(info, crate::clock::now()),
+            info: row(&st.settings, info, crate::clock::now()),
         };
         let body = tokens_body(
             &mut conn,
@@ -284,7 +284,7 @@ async fn revoke_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let id = path.into_inner();
-    page(who, &state, move |conn, me, reader, _| {
+    page(who, &state, move |conn, me, reader, st| {
         admins_only(me)?;
         let t = find(conn, &id)?;
         render(&ConfirmPage {
@@ -297,8 +297,8 @@ async fn revoke_page(
                      whatever sends it gets “401 Unauthorized” from then on.",
                     t.name,
                     t.owner,
-                    when(Some(t.created_at), ""),
-                    when(t.last_used_at, "never")
+                    when(&st.settings, Some(t.created_at), ""),
+                    when(&st.settings, t.last_used_at, "never")
                 ),
                 "This cannot be undone; create a new token if it is needed again.".into(),
             ],

@@ -327,7 +327,7 @@ async fn add(
                     st.settings.base_url.trim_end_matches('/')
                 )),
                 password: None,
-                expires: format!("{} UTC", expires.format("%-d %b %Y %H:%M")),
+                expires: st.settings.local_words(expires),
             }
         } else {
             Shown {
@@ -535,7 +535,7 @@ async fn invite(
                 st.settings.base_url.trim_end_matches('/')
             )),
             password: None,
-            expires: format!("{} UTC", expires.format("%-d %b %Y %H:%M")),
+            expires: st.settings.local_words(expires),
         };
         users_body(
             &mut conn,
@@ -585,7 +585,7 @@ async fn remove_page(
         )];
         lines.push(
             "Their sessions end and their API tokens stop working at once; an unused \
-             invitation link stops working too. This cannot be undone (you can add them again)."
+             invitation link stops working too. This cannot be undone, though they can be added again later as a new user."
                 .into(),
         );
         if user.id == me.id {
