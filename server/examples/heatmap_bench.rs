@@ -10,31 +10,22 @@
 //!
 //! cargo run --release -p worklife-server --example heatmap_bench -- DATABASE_URL [RUNS]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Instant;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use worklife_server::configuration::{Secret, Settings};
 use worklife_server::db::schema::{responses, wave_units, waves as wave_rows};
 use worklife_server::db::{DbConn, DbPool, WaveId};
 use worklife_server::reports::ReleaseCache;
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
-use worklife_server::web::{self, AppState};
-use worklife_server::{auth, db_run, db_write};
+use worklife_server::{db_run, db_write};
 
 mod common;
-use common::{invited_per_unit, team_size, unit_paths, FIRST_TEAM};
+use common::{invited_per_unit, median, serve_as_admin, team_size, unit_paths, FIRST_TEAM};
 
 const SHEETS: usize = 75_000;
 const ITEMS: usize = 40;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
 
 fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
     let existing: i64 = db_run!(conn, |c| wave_rows::table
@@ -188,22 +179,9 @@ fn floor(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<f64> {
     Ok(ms)
 }
 
+/// [`common::http_get`], with the answer's size.
 fn http_get(addr: &str, path: &str, token: &str) -> anyhow::Result<(f64, usize)> {
-    let t = Instant::now();
-    let mut s = TcpStream::connect(addr)?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut body = Vec::new();
-    s.read_to_end(&mut body)?;
-    let ms = t.elapsed().as_secs_f64() * 1000.0;
-    anyhow::ensure!(
-        body.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&body[..body.len().min(300)])
-    );
-    Ok((ms, body.len()))
+    common::http_get(addr, path, token).map(|(ms, body)| (ms, body.len()))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -231,32 +209,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::ensure!(r.sheets.len() == SHEETS);
     }
 
-    let email = format!("bench-{}@example.org", uuid::Uuid::new_v4().simple());
-    auth::add_user(
-        &mut conn,
-        &email,
-        auth::Role::Admin,
-        None,
-        "bench-password-123",
-    )?;
-    let (token, _) = auth::create_token(&mut conn, &email, "heat-map benchmark", None)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?.to_string();
-    let state = AppState::new(
-        pool.clone(),
-        Settings {
-            database_url: Secret::new(url.clone()),
-            ..Settings::default()
-        },
-    )?;
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            if let Ok(server) = web::run(listener, state) {
-                let _ = server.await;
-            }
-        })
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (addr, token) = serve_as_admin(&pool, &url, &mut conn, "heat-map benchmark")?;
     let (first, bytes) = http_get(&addr, "/api/v1/waves/bench/heatmap", &token)?;
     let mut warm = Vec::new();
     for _ in 0..runs {

@@ -15,31 +15,24 @@
 //! cargo run --release -p worklife-server --example participation_bench -- DATABASE_URL [RUNS]
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Instant;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use worklife_server::configuration::{Secret, Settings};
 use worklife_server::db::schema::{invitations, outbox, responses, wave_units};
 use worklife_server::db::{DbConn, DbPool, InvitationId, ResponseId, WaveId, WaveUnitId};
 use worklife_server::mail::outbox_state;
 use worklife_server::mail::Kind;
 use worklife_server::survey::{roster, waves};
-use worklife_server::web::{self, AppState};
-use worklife_server::{auth, db_run, db_write};
+use worklife_server::{db_run, db_write};
 
 mod common;
-use common::{invited_per_unit, unit_paths, FIRST_TEAM, PEOPLE, UNITS};
+use common::{
+    http_get, invited_per_unit, median, serve_as_admin, unit_paths, FIRST_TEAM, PEOPLE, UNITS,
+};
 
 const WAVE: &str = "bench-open";
 const PAGE: &str = "/reports/waves/bench-open/participation";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
 
 /// The roster: every team's scaled size, the remainder of 100,000 spread one each over the
 /// first teams; nobody sits directly on an inner unit.
@@ -280,24 +273,6 @@ fn floor(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<(f64, i64)> {
     Ok((ms, rows.iter().map(|r| r.r).sum()))
 }
 
-fn http_get(addr: &str, path: &str, token: &str) -> anyhow::Result<(f64, Vec<u8>)> {
-    let t = Instant::now();
-    let mut s = TcpStream::connect(addr)?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut body = Vec::new();
-    s.read_to_end(&mut body)?;
-    let ms = t.elapsed().as_secs_f64() * 1000.0;
-    anyhow::ensure!(
-        body.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&body[..body.len().min(300)])
-    );
-    Ok((ms, body))
-}
-
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let url = args
@@ -339,32 +314,7 @@ fn main() -> anyhow::Result<()> {
         mail_counts.push(t.elapsed().as_secs_f64() * 1000.0);
     }
 
-    let email = format!("bench-{}@example.org", uuid::Uuid::new_v4().simple());
-    auth::add_user(
-        &mut conn,
-        &email,
-        auth::Role::Admin,
-        None,
-        "bench-password-123",
-    )?;
-    let (token, _) = auth::create_token(&mut conn, &email, "participation benchmark", None)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?.to_string();
-    let state = AppState::new(
-        pool.clone(),
-        Settings {
-            database_url: Secret::new(url.clone()),
-            ..Settings::default()
-        },
-    )?;
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            if let Ok(server) = web::run(listener, state) {
-                let _ = server.await;
-            }
-        })
-    });
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (addr, token) = serve_as_admin(&pool, &url, &mut conn, "participation benchmark")?;
     let (first, body) = http_get(&addr, PAGE, &token)?;
     let text = String::from_utf8_lossy(&body);
     let rows = text.matches("<tr data-unit=").count();

@@ -1,6 +1,16 @@
 //! The benchmark organisation shared by the examples: 100,000 people in 8,000 units (the
 //! root, 20 divisions, 400 departments, 7,579 teams of 2..=24 before scaling), so that some
-//! teams fall under k = 5 and force complementary hiding.
+//! teams fall under k = 5 and force complementary hiding. Also what both benchmarks measure
+//! with: the median, a timed GET, the app served with an admin's token.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use worklife_server::auth;
+use worklife_server::configuration::{Secret, Settings};
+use worklife_server::db::{DbConn, DbPool};
+use worklife_server::web::{self, AppState};
 
 pub const UNITS: usize = 8_000;
 pub const PEOPLE: i64 = 100_000;
@@ -44,4 +54,61 @@ pub fn invited_per_unit(units: usize) -> Vec<i64> {
             }
         })
         .collect()
+}
+
+/// The median of `v` (NaN for none).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// `GET path` with a bearer token over a fresh connection: milliseconds and the whole
+/// answer (status line and headers included); anything but 200 is an error.
+pub fn http_get(addr: &str, path: &str, token: &str) -> anyhow::Result<(f64, Vec<u8>)> {
+    let t = Instant::now();
+    let mut s = TcpStream::connect(addr)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut body = Vec::new();
+    s.read_to_end(&mut body)?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(
+        body.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&body[..body.len().min(300)])
+    );
+    Ok((ms, body))
+}
+
+/// Serves the app on `pool` on a loopback port, with a new admin and their bearer token
+/// (named `purpose`): the address and the token.
+pub fn serve_as_admin(
+    pool: &DbPool,
+    url: &str,
+    conn: &mut DbConn,
+    purpose: &str,
+) -> anyhow::Result<(String, String)> {
+    let email = format!("bench-{}@example.org", uuid::Uuid::new_v4().simple());
+    auth::add_user(conn, &email, auth::Role::Admin, None, "bench-password-123")?;
+    let (token, _) = auth::create_token(conn, &email, purpose, None)?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?.to_string();
+    let state = AppState::new(
+        pool.clone(),
+        Settings {
+            database_url: Secret::new(url.to_string()),
+            ..Settings::default()
+        },
+    )?;
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            if let Ok(server) = web::run(listener, state) {
+                let _ = server.await;
+            }
+        })
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Ok((addr, token))
 }
