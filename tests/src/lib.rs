@@ -9,6 +9,7 @@
 
 pub mod action_plan_common;
 pub mod mail_common;
+pub mod oidc;
 pub mod ops_common;
 pub mod reports_common;
 pub mod smtp;
