@@ -24,6 +24,7 @@ mod mail_schedule;
 mod mail_tls;
 mod manager_mail;
 mod migrations;
+mod oidc_provider;
 mod operations;
 mod participation_page;
 mod plan_access;
