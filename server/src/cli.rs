@@ -75,6 +75,10 @@ pub enum UserCommand {
         unit: Option<String>,
         #[arg(long)]
         password_stdin: bool,
+        /// An emergency admin who may sign in with a password while password sign-in is off
+        /// (`auth.password = false`, single sign-on only). Admins only.
+        #[arg(long)]
+        break_glass: bool,
     },
     /// List users: email, role and a manager's unit.
     List,

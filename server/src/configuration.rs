@@ -59,6 +59,129 @@ pub struct Settings {
     /// `["10.0.0.5", "127.0.0.1"]`). From anyone else the header is ignored, so a client
     /// cannot pick its own address to escape the per-client sign-in limit.
     pub trusted_proxies: Vec<String>,
+    /// How people sign in (`[auth]`, `WORKLIFE_AUTH__*`).
+    pub auth: AuthSettings,
+    /// Single sign-on with the organisation's identity provider (`[oidc]`,
+    /// `WORKLIFE_OIDC__*`); off while `issuer` is empty. See docs/sso.md.
+    pub oidc: OidcSettings,
+}
+
+/// How people sign in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Whether the sign-in page takes passwords. Turn it off once single sign-on works:
+    /// then only break-glass admins (`worklife user add --role admin --break-glass`) can
+    /// sign in with a password, from the page's "Emergency sign-in".
+    pub password: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings { password: true }
+    }
+}
+
+/// Single sign-on with OpenID Connect (authorization code flow with PKCE).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OidcSettings {
+    /// The provider's issuer URL, exactly as its discovery document gives it
+    /// (`https://login.microsoftonline.com/<tenant>/v2.0`). Empty: single sign-on is off.
+    pub issuer: String,
+    pub client_id: String,
+    /// From `WORKLIFE_OIDC__CLIENT_SECRET`; never printed.
+    pub client_secret: Option<Secret>,
+    /// Scopes to ask for besides `openid` (default `email` and `profile`).
+    pub scopes: Vec<String>,
+    /// The path of the redirect URI to register at the provider, under `base_url`
+    /// (default `/auth/oidc/callback`).
+    pub redirect_path: String,
+    /// The provider's name on the sign-in button: "Sign in with <label>" (default
+    /// "your organisation's account").
+    pub label: String,
+    /// The ID token claim that lists a user's groups (default `groups`).
+    pub groups_claim: String,
+    /// Members of this group are admins. With any group setting, roles come from groups at
+    /// every sign-in, and someone in none of them loses access.
+    pub admin_group: String,
+    /// Members of this group are viewers (they read every unit's results).
+    pub viewer_group: String,
+    /// Groups named this prefix and a unit path make managers of that unit:
+    /// `worklife-manager:Acme/Engineering`.
+    pub manager_group_prefix: String,
+    /// Or: members of this group are managers of the unit named by `manager_unit_claim`.
+    pub manager_group: String,
+    /// The claim naming a manager's unit path, with `manager_group`.
+    pub manager_unit_claim: String,
+    /// Create a user at their first sign-in from their groups; otherwise an admin adds them
+    /// first (by email) and single sign-on only signs them in.
+    pub create_users: bool,
+    /// Accept an `email` claim without `email_verified = true`. Only for providers that do not
+    /// send `email_verified` and whose emails users cannot choose themselves (docs/sso.md).
+    pub trust_unverified_email: bool,
+}
+
+impl OidcSettings {
+    pub fn enabled(&self) -> bool {
+        !self.issuer.trim().is_empty()
+    }
+
+    /// Whether roles come from groups.
+    pub fn maps_groups(&self) -> bool {
+        [
+            &self.admin_group,
+            &self.viewer_group,
+            &self.manager_group_prefix,
+            &self.manager_group,
+        ]
+        .iter()
+        .any(|g| !g.trim().is_empty())
+    }
+
+    pub fn redirect_path(&self) -> &str {
+        match self.redirect_path.trim() {
+            "" => "/auth/oidc/callback",
+            p => p,
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self.label.trim() {
+            "" => "your organisation's account",
+            l => l,
+        }
+    }
+
+    pub fn groups_claim(&self) -> &str {
+        match self.groups_claim.trim() {
+            "" => "groups",
+            c => c,
+        }
+    }
+
+    /// Settings that cannot work together, found at start rather than at the first sign-in.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        if self.client_id.trim().is_empty() {
+            anyhow::bail!("oidc.client_id: set it to the client id registered at the provider");
+        }
+        if !self.redirect_path().starts_with('/') {
+            anyhow::bail!("oidc.redirect_path: a path starting with \"/\"");
+        }
+        if self.create_users && !self.maps_groups() {
+            anyhow::bail!(
+                "oidc.create_users: needs a group setting (admin_group, viewer_group, \
+                 manager_group_prefix or manager_group) to give new users a role"
+            );
+        }
+        if self.manager_group.trim().is_empty() != self.manager_unit_claim.trim().is_empty() {
+            anyhow::bail!("oidc.manager_group and oidc.manager_unit_claim: set both or neither");
+        }
+        Ok(())
+    }
 }
 
 /// How fast sign-in attempts are taken. Each attempt that gets as far as a password check
@@ -216,6 +339,8 @@ impl Default for Settings {
             mail: MailSettings::default(),
             login: LoginSettings::default(),
             trusted_proxies: Vec::new(),
+            auth: AuthSettings::default(),
+            oidc: OidcSettings::default(),
             support: Support {
                 eap_url: None,
                 eap_phone: None,

@@ -7,6 +7,7 @@ pub mod device;
 pub mod password;
 pub mod ratelimit;
 pub mod session;
+pub mod sso;
 pub mod throttle;
 
 use chrono::NaiveDateTime;

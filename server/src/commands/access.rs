@@ -8,13 +8,14 @@ use crate::cli::{AuditCommand, RoleArg, TokenCommand, UserCommand};
 pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
     let (_, pool) = super::storage()?;
     let mut conn = pool.get()?;
-    let (email, role, unit, password_stdin) = match cmd {
+    let (email, role, unit, password_stdin, break_glass) = match cmd {
         UserCommand::Add {
             email,
             role,
             unit,
             password_stdin,
-        } => (email, role, unit, password_stdin),
+            break_glass,
+        } => (email, role, unit, password_stdin, break_glass),
         UserCommand::List => {
             for u in auth::list_users(&mut conn)? {
                 println!(
@@ -43,6 +44,11 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
         RoleArg::Viewer => Role::Viewer,
         RoleArg::Manager => Role::Manager,
     };
+    if break_glass && role != Role::Admin {
+        anyhow::bail!(
+            "--break-glass: only an admin can be a break-glass account (use --role admin)"
+        );
+    }
     let (secret, generated) = if password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -51,6 +57,10 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
         (password::new_password()?, true)
     };
     let user = auth::add_user(&mut conn, &email, role, unit.as_deref(), &secret)?;
+    if break_glass {
+        auth::sso::set_break_glass(&mut conn, &user.id)?;
+        audit::record(&mut conn, "cli", "add break-glass admin", &user.email)?;
+    }
     println!(
         "user {} added as {}{}",
         user.email,
@@ -60,6 +70,9 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
             .map(|u| format!(" of {u}"))
             .unwrap_or_default()
     );
+    if break_glass {
+        println!("break-glass: may sign in with a password while password sign-in is off");
+    }
     if generated {
         println!("password (shown once): {secret}");
     }

@@ -98,6 +98,18 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         nudges -> Bool,
+        sso_subject -> Nullable<Text>,
+        break_glass -> Bool,
+    }
+}
+
+diesel::table! {
+    sso_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Text,
+        expires_at -> Timestamp,
     }
 }
 
@@ -265,6 +277,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     answers,
     users,
+    sso_logins,
     api_tokens,
     audit_log,
     action_items,

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::auth::password::PasswordChecks;
 use crate::auth::session::{self, Session, SessionKey};
+use crate::auth::sso::Discovery;
 use crate::auth::throttle::{LoginThrottle, Refused};
 use crate::auth::{self, device, password, ratelimit, User};
 use crate::configuration::Settings;
@@ -34,16 +35,26 @@ pub struct Access {
     pub throttle: Arc<LoginThrottle>,
     pub passwords: PasswordChecks,
     pub proxies: TrustedProxies,
+    /// The identity provider's discovery, when single sign-on is on.
+    pub sso: Discovery,
 }
 
 impl Access {
     pub fn new(settings: &Settings) -> anyhow::Result<Access> {
+        settings.oidc.check()?;
+        if !settings.auth.password && !settings.oidc.enabled() {
+            anyhow::bail!(
+                "auth.password = false needs single sign-on (oidc.issuer), or nobody but \
+                 break-glass admins could sign in"
+            );
+        }
         Ok(Access {
             session_key: SessionKey::default(),
             releases: ReleaseCache::default(),
             throttle: Arc::new(LoginThrottle::new(&settings.login)),
             passwords: PasswordChecks::new(settings.login.queue as usize),
             proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
+            sso: Discovery::default(),
         })
     }
 }
@@ -147,6 +158,13 @@ struct LoginPage {
     next: String,
     /// Coming from an invitation link whose password was just set.
     welcome: bool,
+    /// Just signed out (back from the identity provider's sign-out).
+    signed_out: bool,
+    /// "Sign in with <label>" when single sign-on is on, and where it starts.
+    sso_label: Option<String>,
+    sso_href: String,
+    /// Whether password sign-in is on for everyone (else only break-glass admins).
+    passwords: bool,
 }
 
 fn login_response(
@@ -155,16 +173,29 @@ fn login_response(
     email: &str,
     error: Option<String>,
     next: &str,
-    welcome: bool,
+    welcome: Notice,
 ) -> AppResult<HttpResponse> {
     let csrf = auth::random_secret()?;
+    let next = safe_next(next).unwrap_or_default();
+    let sso_href = if next.is_empty() {
+        super::SSO_START_PATH.to_string()
+    } else {
+        format!("{}?next={}", super::SSO_START_PATH, super::enc(&next))
+    };
     let body = LoginPage {
         css: REPORT_CSS_PATH,
         csrf: csrf.clone(),
         email: email.to_string(),
         error,
-        next: safe_next(next).unwrap_or_default(),
-        welcome,
+        next,
+        welcome: welcome == Notice::Welcome,
+        signed_out: welcome == Notice::SignedOut,
+        sso_label: settings
+            .oidc
+            .enabled()
+            .then(|| settings.oidc.label().to_string()),
+        sso_href,
+        passwords: settings.auth.password,
     }
     .render()
     .map_err(|e| AppError::Unexpected(e.into()))?;
@@ -179,10 +210,26 @@ fn login_response(
     Ok(r.content_type("text/html; charset=utf-8").body(body))
 }
 
+/// A line at the top of the sign-in page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    None,
+    /// A password was just set with an invitation link.
+    Welcome,
+    /// Back from signing out at the identity provider.
+    SignedOut,
+}
+
 async fn login_page(state: web::Data<AppState>, q: web::Query<NextQuery>) -> HttpResponse {
     let q = q.into_inner();
     let next = q.next.unwrap_or_default();
-    let welcome = q.welcome.is_some();
+    let welcome = if q.welcome.is_some() {
+        Notice::Welcome
+    } else if q.signed_out.is_some() {
+        Notice::SignedOut
+    } else {
+        Notice::None
+    };
     login_response(&state.settings, StatusCode::OK, "", None, &next, welcome)
         .unwrap_or_else(|e| PageError::from(e).error_response())
 }
@@ -220,6 +267,8 @@ enum SignIn {
         device: String,
     },
     WrongPassword,
+    /// The password is right, but password sign-in is off and this is no break-glass admin.
+    PasswordOff,
     /// The account's (or this browser's) bucket is full.
     AccountLimited,
 }
@@ -288,7 +337,19 @@ async fn login(
                 ratelimit::WINDOW_MINUTES
             )),
             &next,
-            false,
+            Notice::None,
+        )
+        .unwrap_or_else(|e| PageError::from(e).error_response()),
+        Ok(SignIn::PasswordOff) => login_response(
+            settings,
+            StatusCode::FORBIDDEN,
+            &email,
+            Some(format!(
+                "Password sign-in is turned off here. Use “Sign in with {}” above.",
+                settings.oidc.label()
+            )),
+            &next,
+            Notice::None,
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Ok(SignIn::WrongPassword) => login_response(
@@ -297,7 +358,7 @@ async fn login(
             &email,
             Some("The email or the password is wrong.".into()),
             &next,
-            false,
+            Notice::None,
         )
         .unwrap_or_else(|e| PageError::from(e).error_response()),
         Err(e) => PageError::from(e).error_response(),
@@ -366,6 +427,9 @@ async fn sign_in(
     blocking(move || {
         let mut conn = st.pool.get()?;
         ratelimit::clear(&mut conn, &bucket)?;
+        if !st.settings.auth.password && !auth::sso::is_break_glass(&mut conn, &user.id)? {
+            return Ok(SignIn::PasswordOff);
+        }
         let (session, started) = session::issue(&key, &user.id)?;
         session::start(&mut conn, &started)?;
         Ok(SignIn::Started {
@@ -394,6 +458,18 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
+/// The page that sends someone on to the identity provider's sign-out.
+#[derive(Template)]
+#[template(path = "reports/signing_out.html")]
+struct SigningOut {
+    css: &'static str,
+    label: String,
+    provider_url: String,
+}
+
+/// `POST /logout`: ends the session. Someone who signed in with the identity provider is
+/// then sent on to its sign-out (RP-initiated logout) when it has one, and comes back to the
+/// sign-in page; otherwise straight to the sign-in page.
 async fn logout(
     req: HttpRequest,
     form: web::Form<CsrfForm>,
@@ -402,28 +478,60 @@ async fn logout(
     let creds = Credentials::of(&req);
     let st = state.clone();
     let csrf = form.csrf.clone();
-    let who = blocking(move || {
+    let out = blocking(move || {
         let mut conn = st.pool.get()?;
         let who = authenticate(&mut conn, &st.access.session_key, &creds)?;
-        if let Some((_, Some(s))) = &who {
-            if session::same_token(&s.csrf, &csrf) {
-                session::end(&mut conn, s)?;
-            }
+        let Some((user, Some(s))) = who else {
+            return Ok(None);
+        };
+        if !session::same_token(&s.csrf, &csrf) {
+            return Ok(None);
         }
-        Ok::<_, AppError>(who)
+        session::end(&mut conn, &s)?;
+        let sso = st.settings.oidc.enabled() && auth::sso::uses_sso(&mut conn, &user.id)?;
+        drop(conn);
+        let back = format!(
+            "{}/login?signed_out=1",
+            st.settings.base_url.trim_end_matches('/')
+        );
+        // The provider's sign-out is a courtesy: when it cannot be reached, the local
+        // session has ended all the same.
+        let provider_out = if sso {
+            st.access
+                .sso
+                .provider(&st.settings.oidc, &st.settings.base_url)
+                .ok()
+                .and_then(|p| p.sign_out_url(&back))
+        } else {
+            None
+        };
+        Ok::<_, AppError>(Some(provider_out))
     })
     .await;
-    match who {
-        Ok(Some((_, Some(s)))) if session::same_token(&s.csrf, &form.csrf) => {
-            let mut r = HttpResponse::SeeOther();
-            r.insert_header((header::LOCATION, "/login"))
-                .insert_header((
-                    header::SET_COOKIE,
-                    session::set_cookie(None, state.settings.is_https()),
-                ))
-                .finish()
+    let secure = state.settings.is_https();
+    match out {
+        // A page rather than a redirect: the content security policy lets forms go to this
+        // site only (`form-action 'self'`), and browsers apply that to a form's redirects.
+        Ok(Some(Some(provider_url))) => {
+            let page = SigningOut {
+                css: REPORT_CSS_PATH,
+                label: state.settings.oidc.label().to_string(),
+                provider_url,
+            };
+            match page.render() {
+                Ok(body) => HttpResponse::Ok()
+                    .insert_header((header::SET_COOKIE, session::set_cookie(None, secure)))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .content_type("text/html; charset=utf-8")
+                    .body(body),
+                Err(e) => PageError::from(AppError::Unexpected(e.into())).error_response(),
+            }
         }
-        Ok(_) => forbidden_csrf(),
+        Ok(Some(None)) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/login"))
+            .insert_header((header::SET_COOKIE, session::set_cookie(None, secure)))
+            .finish(),
+        Ok(None) => forbidden_csrf(),
         Err(e) => PageError::from(e).error_response(),
     }
 }
@@ -464,6 +572,8 @@ pub struct NextQuery {
     pub next: Option<String>,
     /// `?welcome=1`: a password was just set with an invitation link.
     pub welcome: Option<String>,
+    /// `?signed_out=1`: back from the identity provider's sign-out.
+    pub signed_out: Option<String>,
 }
 
 /// Who is reading, shown in the page header (with the logout form's CSRF token).

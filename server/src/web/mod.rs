@@ -33,6 +33,7 @@ pub mod roster_page;
 pub mod settings_page;
 pub mod signed_in;
 pub mod spans;
+pub mod sso;
 pub mod survey;
 pub mod tokens_page;
 pub mod unit_pdf;
@@ -111,6 +112,9 @@ pub const HEATMAP_JS_PATH: &str = "/static/heatmap.js";
 pub const PARTICIPATION_JS: &str = include_str!("../../templates/reports/participation.js");
 pub const PARTICIPATION_JS_PATH: &str = "/static/participation.js";
 
+/// Where "Sign in with <provider>" starts ([`sso`]); the sign-in page links to it.
+pub const SSO_START_PATH: &str = "/auth/oidc/start";
+
 pub use crate::display::enc;
 
 /// The largest request body accepted on respondent routes. The longest instrument's answers
@@ -142,6 +146,7 @@ async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let shutdown_timeout = state.settings.shutdown_timeout_secs;
     let https = state.settings.is_https();
+    let redirect_path = state.settings.oidc.redirect_path().to_string();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -155,6 +160,7 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(survey::routes)
             .configure(api::routes)
             .configure(access::routes)
+            .configure(|cfg| sso::routes(cfg, &redirect_path))
             .configure(reports_api::routes)
             .configure(openapi::routes)
             .configure(reports_pages::routes)

@@ -134,8 +134,20 @@ impl Browser {
 
     /// Waits (up to 15 s) for a navigation a click started to land on a URL ending in `suffix`.
     pub fn wait_for_url(&self, suffix: &str) {
+        self.wait_for(suffix, |url| url.ends_with(suffix));
+    }
+
+    /// Waits (up to 15 s) for a navigation to land on a URL whose path is `path`, whatever
+    /// its query.
+    pub fn wait_for_path(&self, path: &str) {
+        self.wait_for(path, |url| {
+            url.split('?').next().is_some_and(|u| u.ends_with(path))
+        });
+    }
+
+    fn wait_for(&self, suffix: &str, landed: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
-        while !self.current_url().ends_with(suffix) {
+        while !landed(&self.current_url()) {
             if Instant::now() > deadline {
                 self.screenshot("failed-navigation");
                 panic!(

@@ -37,6 +37,8 @@ mod reports_login;
 mod roster_and_waves;
 mod schedule_clock;
 mod score_cli;
+mod sso;
+mod sso_browser;
 mod survey_anonymity;
 mod survey_browser;
 mod survey_respondent;
