@@ -260,11 +260,28 @@ pub enum Access {
     Invited(NaiveDateTime),
     /// Invited, but the link expired before they used it: no password yet.
     InvitationExpired,
+    /// Bound to an identity at the identity provider (they signed in with it); `true` when
+    /// they may also use a break-glass password.
+    SingleSignOn { break_glass: bool },
+    /// Added for single sign-on, without a password, and not signed in yet.
+    SingleSignOnPending,
 }
+
+/// Added for single sign-on only: the stored "hash" no password matches.
+pub const NO_PASSWORD: &str = "!sso";
 
 /// Every user with how they get in, by email.
 pub fn list_accounts(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<Vec<(User, Access)>> {
     let users = super::list_users(conn)?;
+    // Per user: bound to the provider, break-glass, added without a password.
+    let sso: Vec<(UserId, Option<String>, bool, bool)> = db_run!(conn, |c| users::table
+        .select((
+            users::id,
+            users::sso_subject,
+            users::break_glass,
+            users::password_hash.eq(NO_PASSWORD)
+        ))
+        .load(c))?;
     let invitations: Vec<InvitationRow> = db_run!(conn, |c| user_invitations::table
         .select((
             user_invitations::user_id,
@@ -279,7 +296,15 @@ pub fn list_accounts(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<Vec<(Us
                 .iter()
                 .filter(|(id, _, _)| *id == u.id)
                 .collect();
-            let access = if theirs.is_empty() {
+            let (bound, break_glass, no_password) = sso
+                .iter()
+                .find(|(id, ..)| *id == u.id)
+                .map_or((false, false, false), |(_, s, b, n)| (s.is_some(), *b, *n));
+            let access = if bound {
+                Access::SingleSignOn { break_glass }
+            } else if no_password {
+                Access::SingleSignOnPending
+            } else if theirs.is_empty() {
                 Access::Password
             } else if theirs.iter().any(|(_, _, used)| used.is_some()) {
                 Access::OwnPassword

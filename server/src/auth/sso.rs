@@ -672,8 +672,7 @@ pub fn admit(
                     users::email.eq(&email),
                     users::role.eq(role.as_str()),
                     users::unit_path.eq(unit.as_deref()),
-                    // Not a password hash: no password signs this user in.
-                    users::password_hash.eq("!sso"),
+                    users::password_hash.eq(super::accounts::NO_PASSWORD),
                     users::created_at.eq(crate::clock::now()),
                     users::sso_subject.eq(&claims.subject),
                 ))

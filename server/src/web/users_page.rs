@@ -75,6 +75,11 @@ fn access_words(a: &Access) -> String {
             "Invitation expired unused: no password yet (make a new link on their Change page)"
                 .into()
         }
+        Access::SingleSignOn { break_glass: false } => "Single sign-on".into(),
+        Access::SingleSignOn { break_glass: true } => {
+            "Single sign-on, and a break-glass password".into()
+        }
+        Access::SingleSignOnPending => "Single sign-on (has not signed in yet)".into(),
     }
 }
 
@@ -98,7 +103,8 @@ pub struct AddForm {
     role: String,
     #[serde(default)]
     unit: String,
-    /// `link` (an invitation link, the default) or `password` (a generated one).
+    /// `link` (an invitation link, the default), `password` (a generated one) or `sso`
+    /// (single sign-on only, no password).
     #[serde(default)]
     access: String,
 }
@@ -110,7 +116,8 @@ impl Default for AddForm {
             email: String::new(),
             role: "viewer".into(),
             unit: String::new(),
-            access: "link".into(),
+            // The form picks: single sign-on when it is on, else an invitation link.
+            access: String::new(),
         }
     }
 }
@@ -124,6 +131,8 @@ pub struct Shown {
     pub link: Option<String>,
     pub password: Option<String>,
     pub expires: String,
+    /// Added for single sign-on: the provider's name on the sign-in button.
+    pub sso: Option<String>,
 }
 
 #[derive(Template)]
@@ -140,6 +149,10 @@ struct UsersPage {
     draft: AddForm,
     shown: Option<Shown>,
     notice: Option<String>,
+    /// "Sign in with <label>" is on offer when single sign-on is on.
+    sso_label: Option<String>,
+    /// Whether password sign-in is on (else new users get single sign-on only).
+    passwords: bool,
 }
 
 impl UsersPage {
@@ -205,6 +218,12 @@ fn users_body(
         draft,
         shown,
         notice,
+        sso_label: st
+            .settings
+            .oidc
+            .enabled()
+            .then(|| st.settings.oidc.label().to_string()),
+        passwords: st.settings.auth.password,
     })
 }
 
@@ -275,15 +294,26 @@ async fn add(
 ) -> Result<HttpResponse, PageError> {
     admin_form(&who, &form.csrf)?;
     let form = form.into_inner();
-    let by_link = form.access != "password";
+    let sso_only =
+        form.access == "sso" || (!state.settings.auth.password && form.access.is_empty());
+    let by_link = !sso_only && form.access != "password";
     let st = state.clone();
     let (f, me) = (form.clone(), who.user.clone());
     let reader = who.reader();
     let checked = blocking(move || {
         let mut conn = st.pool.get()?;
         let mut problems: Vec<String> = Vec::new();
-        if !matches!(f.access.as_str(), "" | "link" | "password") {
-            problems.push("access: choose an invitation link or a generated password".into());
+        let sso_on = st.settings.oidc.enabled();
+        match f.access.as_str() {
+            "sso" if !sso_on => {
+                problems.push("access: single sign-on is not set up here (oidc.issuer)".into())
+            }
+            "link" | "password" if !st.settings.auth.password => problems.push(format!(
+                "access: password sign-in is turned off; they sign in with {}",
+                st.settings.oidc.label()
+            )),
+            "" | "link" | "password" | "sso" => {}
+            _ => problems.push("access: choose how they get in".into()),
         }
         match accounts::check_new_user(&mut conn, &f.email, &f.role, &f.unit) {
             Ok(new) if problems.is_empty() => Ok(Ok(new)),
@@ -311,12 +341,29 @@ async fn add(
     // With a link, the account's password is random and never shown: nobody can sign in
     // until the link sets one.
     let secret = password::new_password().map_err(AppError::Unexpected)?;
-    let hash = hash_off_pool(secret.clone()).await?;
+    let hash = if sso_only {
+        String::new()
+    } else {
+        hash_off_pool(secret.clone()).await?
+    };
     let st = state.clone();
     let body = blocking(move || {
         let mut conn = st.pool.get()?;
-        let user = accounts::insert_user(&mut conn, &new, &hash)?;
-        let shown = if by_link {
+        let user = if sso_only {
+            accounts::insert_user(&mut conn, &new, accounts::NO_PASSWORD)?
+        } else {
+            accounts::insert_user(&mut conn, &new, &hash)?
+        };
+        let shown = if sso_only {
+            Shown {
+                email: user.email.clone(),
+                added: true,
+                link: None,
+                password: None,
+                expires: String::new(),
+                sso: Some(st.settings.oidc.label().to_string()),
+            }
+        } else if by_link {
             let (token, expires) =
                 accounts::create_invitation(&mut conn, &user.id, st.clock.now())?;
             Shown {
@@ -328,6 +375,7 @@ async fn add(
                 )),
                 password: None,
                 expires: st.settings.local_words(expires),
+                sso: None,
             }
         } else {
             Shown {
@@ -336,6 +384,7 @@ async fn add(
                 link: None,
                 password: Some(secret),
                 expires: String::new(),
+                sso: None,
             }
         };
         audit::record(
@@ -350,7 +399,9 @@ async fn add(
                     .as_deref()
                     .map(|u| format!(" unit={u}"))
                     .unwrap_or_default(),
-                if by_link {
+                if sso_only {
+                    "single sign-on"
+                } else if by_link {
                     "invitation link"
                 } else {
                     "generated password"
@@ -536,6 +587,7 @@ async fn invite(
             )),
             password: None,
             expires: st.settings.local_words(expires),
+            sso: None,
         };
         users_body(
             &mut conn,

@@ -523,3 +523,79 @@ fn the_role_and_route_matrix_holds_for_single_sign_on_users() {
         });
     }
 }
+
+#[test]
+fn the_users_console_adds_single_sign_on_users_without_a_password() {
+    let Some(provider) = OidcProvider::start() else {
+        return;
+    };
+    let f = fixture(worklife_tests::Backend::Sqlite);
+    let app = &f.app;
+    // Roles managed in Worklife (no group settings), password sign-in off.
+    let (base, _) = sso_app(app, |s| {
+        s.oidc = OidcSettings {
+            issuer: provider.issuer.clone(),
+            client_id: OidcProvider::CLIENT_ID.into(),
+            client_secret: Some(Secret::new(OidcProvider::CLIENT_SECRET)),
+            label: "Acme ID".into(),
+            ..OidcSettings::default()
+        };
+        s.auth.password = false;
+    });
+    provider.set_account(ADMIN, account(ADMIN, json!([])));
+    let admin = session_of(&sign_in(&provider, &base, ADMIN));
+    let page = get(&format!("{base}/admin/users"), &As::Cookie(admin.clone()));
+    assert_eq!(page.status, 200);
+    // Only single sign-on is offered, and chosen.
+    assert!(page
+        .body
+        .contains("value=\"sso\" checked> <strong>Sign in with Acme ID</strong>"));
+    assert!(!page.body.contains("value=\"link\""));
+    assert!(
+        page.body.contains("<td>Single sign-on</td>"),
+        "the admin signed in with it"
+    );
+    let csrf = form_value(&csrf_of(&page.body));
+    // A password way in is refused at its field, and nobody is added.
+    let r = post_form(
+        &format!("{base}/admin/users"),
+        Some(&admin),
+        &format!("csrf={csrf}&email=nia%40example.org&role=viewer&unit=&access=link"),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("password sign-in is turned off"),
+        "{}",
+        r.body
+    );
+    assert!(role_of(app, "nia@example.org").is_none());
+    // Added for single sign-on: no password or link shown, what to tell them instead.
+    let r = post_form(
+        &format!("{base}/admin/users"),
+        Some(&admin),
+        &format!("csrf={csrf}&email=nia%40example.org&role=viewer&unit=&access=sso"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("nia@example.org was added"));
+    assert!(r.body.contains("Tell them to use “Sign in with Acme ID”"));
+    assert!(!r.body.contains("id=\"secret\""), "no password, no link");
+    assert!(r.body.contains("Single sign-on (has not signed in yet)"));
+    assert!(audit_of(app).contains("access=single sign-on"));
+    // No password signs them in; the provider does, as the viewer the admin made them.
+    let r = login_at(&base, "nia@example.org", "");
+    assert_ne!(r.status, 303);
+    provider.set_account("nia", account("nia@example.org", json!([])));
+    let nia = session_of(&sign_in(&provider, &base, "nia"));
+    assert_eq!(
+        get(&format!("{base}/reports/waves/W2"), &As::Cookie(nia)).status,
+        200
+    );
+    assert_eq!(role_of(app, "nia@example.org").unwrap().0, "viewer");
+    let page = get(&format!("{base}/admin/users"), &As::Cookie(admin));
+    let row = page
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("nia@example.org"))
+        .unwrap();
+    assert!(row.contains("<td>Single sign-on</td>"), "{row}");
+}

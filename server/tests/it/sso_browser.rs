@@ -98,4 +98,20 @@ fn a_manager_signs_in_with_the_identity_provider_and_lands_on_the_heat_map() {
     assert_eq!(browser.run(hidden), serde_json::json!(false));
     browser.screenshot("sso-6-password-off");
     browser.assert_accessible("sign-in with password sign-in off");
+
+    // An admin from the provider adds a user for single sign-on only.
+    provider.set_account(
+        "ada",
+        json!({ "email": "ada@example.org", "email_verified": true, "groups": ["wl-admins"] }),
+    );
+    provider.next_login(Some("ada"));
+    browser.click(&browser.find("#sso"));
+    browser.wait_for_url("/reports");
+    browser.go(&format!("{only_sso}/admin/users"));
+    browser.type_into(&browser.find("#email"), "nia@example.org");
+    browser.click(&browser.find("form#add button[type=submit]"));
+    let shown = browser.text(&browser.find("#shown"));
+    assert!(shown.contains("Sign in with Acme ID"), "{shown}");
+    browser.screenshot("sso-7-user-added-for-sso");
+    browser.assert_accessible("users with single sign-on");
 }
