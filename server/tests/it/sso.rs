@@ -599,3 +599,76 @@ fn the_users_console_adds_single_sign_on_users_without_a_password() {
         .unwrap();
     assert!(row.contains("<td>Single sign-on</td>"), "{row}");
 }
+
+/// The real `worklife serve`, configured from the environment (the client secret as the mail
+/// password is), at debug level: a sign-in works, and its log holds no code, state, secret
+/// or token.
+#[test]
+fn the_served_binary_takes_its_client_secret_from_the_environment_and_logs_no_token() {
+    let Some(provider) = OidcProvider::start() else {
+        return;
+    };
+    let f = fixture(worklife_tests::Backend::Sqlite);
+    let ws = &f.app.workspace;
+    let served = worklife_tests::Served::start_with(
+        ws,
+        &[
+            ("RUST_LOG", "debug".to_string()),
+            ("WORKLIFE_OIDC__ISSUER", provider.issuer.clone()),
+            (
+                "WORKLIFE_OIDC__CLIENT_ID",
+                OidcProvider::CLIENT_ID.to_string(),
+            ),
+            (
+                "WORKLIFE_OIDC__CLIENT_SECRET",
+                OidcProvider::CLIENT_SECRET.to_string(),
+            ),
+            ("WORKLIFE_OIDC__ADMIN_GROUP", "wl-admins".to_string()),
+            ("WORKLIFE_OIDC__CREATE_USERS", "true".to_string()),
+        ],
+    );
+    provider.set_account("ada", account("ada@example.org", json!(["wl-admins"])));
+    provider.next_login(Some("ada"));
+    // The served binary's public address (`base_url`) is http://127.0.0.1:9, so the provider
+    // sends the browser there; it is taken to where the binary listens instead.
+    let mut jar = Jar::default();
+    let (_, reply) = follow(
+        &mut jar,
+        &served.url("/auth/oidc/start"),
+        Some(&format!("http://127.0.0.1:9{CALLBACK}")),
+    );
+    let callback = reply
+        .header("location")
+        .unwrap()
+        .replace("http://127.0.0.1:9", &served.address);
+    let r = get_with(&jar, &callback);
+    let cookie = session_of(&r);
+    assert_eq!(
+        get(&served.url("/admin/users"), &As::Cookie(cookie)).status,
+        200
+    );
+    // A forged answer too, for the log to have a refusal in it.
+    let forged = get_with(&jar, &callback.replacen("state=", "state=x", 1));
+    assert_eq!(forged.status, 400);
+    drop(served);
+    let log = std::fs::read_to_string(ws.dir.path().join("serve.log")).unwrap();
+    assert!(
+        log.contains("/auth/oidc/callback"),
+        "the log has the route: {log}"
+    );
+    let param = |name: &str| {
+        callback
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_string()
+    };
+    for secret in [
+        param("code"),
+        param("state"),
+        OidcProvider::CLIENT_SECRET.to_string(),
+    ] {
+        assert!(!log.contains(&secret), "the log holds {secret}");
+    }
+    assert!(!log.contains("eyJ"), "the log holds a JWT");
+}
