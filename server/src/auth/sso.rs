@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Role, User};
 use crate::configuration::OidcSettings;
-use crate::db::schema::{api_tokens, sessions, sso_logins, units, user_invitations, users};
+use crate::db::schema::{sessions, sso_logins, units, users};
 use crate::db::{DbConn, UserId};
 use crate::error::{AppError, AppResult};
 use crate::{db_run, db_write};
@@ -618,8 +618,10 @@ pub fn admit(
     }
     let Some((role, unit)) = role_of(settings, claims) else {
         let removed = match existing {
+            // Someone who left every Worklife group: their account goes, with its sessions
+            // and API tokens, in one transaction.
             Some(user) => {
-                remove(conn, &user.id)?;
+                super::remove_user(conn, &user.email)?;
                 Some(user.email)
             }
             None => None,
@@ -696,19 +698,6 @@ fn bind(conn: &mut DbConn, id: &UserId, subject: &str) -> AppResult<()> {
     )
     .set(users::sso_subject.eq(subject))
     .execute(c))?;
-    Ok(())
-}
-
-/// Someone who left every Worklife group: their account goes with its sessions, API tokens
-/// and invitations, in one transaction.
-fn remove(conn: &mut DbConn, id: &UserId) -> AppResult<()> {
-    db_write!(conn, |c| {
-        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id))).execute(c)?;
-        diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(c)?;
-        diesel::delete(user_invitations::table.filter(user_invitations::user_id.eq(id)))
-            .execute(c)?;
-        diesel::delete(users::table.filter(users::id.eq(id))).execute(c)
-    })?;
     Ok(())
 }
 

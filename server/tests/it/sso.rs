@@ -320,6 +320,23 @@ fn a_forged_replayed_or_untrustworthy_answer_signs_nobody_in() {
         "does not belong to a sign-in",
     );
 
+    // A code from another sign-in (its PKCE verifier is not this one's): the provider
+    // refuses to exchange it, as it does an expired code.
+    let (first, _) = to_callback(&base, None);
+    let (second, jar) = to_callback(&base, None);
+    let code_of = |url: &str| {
+        url.split(['?', '&'])
+            .find_map(|p| p.strip_prefix("code="))
+            .unwrap()
+            .to_string()
+    };
+    let swapped = second.replace(&code_of(&second), &code_of(&first));
+    refused(
+        &get_with(&jar, &swapped),
+        400,
+        "did not accept the sign-in back",
+    );
+
     // A sign-in left at the provider for more than ten minutes.
     let (callback, jar) = to_callback(&base, None);
     clock.advance(chrono::Duration::minutes(11));
@@ -363,6 +380,7 @@ fn a_forged_replayed_or_untrustworthy_answer_signs_nobody_in() {
     let audit = audit_of(app);
     for reason in [
         "wrong state",
+        "code rejected",
         "sign-in expired",
         "ID token rejected",
         "email not verified",
