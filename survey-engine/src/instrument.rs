@@ -63,6 +63,20 @@ pub struct Item {
     pub reverse: bool,
 }
 
+/// An open question (`kind = "text"` in the instrument file): the answer is a comment of at
+/// most [`COMMENT_MAX_CHARS`] characters, never scored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub id: String,
+    pub text: String,
+    /// The area (scale) the question is about, for filtering comments; `None` for a general
+    /// question.
+    pub area: Option<usize>,
+}
+
+/// The longest comment an open question takes, in characters.
+pub const COMMENT_MAX_CHARS: usize = 2000;
+
 /// A profile scale reference with its inclusive cut-off.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CutOff {
@@ -102,6 +116,8 @@ pub struct Instrument {
     pub response_scale: ResponseScale,
     pub scales: Vec<Scale>,
     pub items: Vec<Item>,
+    /// Open questions, after the scored items on the form.
+    pub prompts: Vec<Prompt>,
     pub profiles: Option<ProfileSettings>,
     pub translations: BTreeMap<String, Translation>,
     /// For each scale, the indices of its items in instrument order.
@@ -127,6 +143,10 @@ impl Instrument {
 
     pub fn item_index(&self, id: &str) -> Option<usize> {
         self.item_index.get(id).copied()
+    }
+
+    pub fn prompt_index(&self, id: &str) -> Option<usize> {
+        self.prompts.iter().position(|p| p.id == id)
     }
 
     pub fn scale_index(&self, id: &str) -> Option<usize> {
@@ -194,6 +214,8 @@ struct RawScale {
 #[derive(Deserialize)]
 struct RawItem {
     id: Option<String>,
+    /// `likert` (the default) or `text`.
+    kind: Option<String>,
     scale: Option<String>,
     text: Option<String>,
     #[serde(default)]
@@ -284,6 +306,7 @@ impl RawInstrument {
                 response_scale,
                 scales: scales.scales,
                 items: items.items,
+                prompts: items.prompts,
                 profiles,
                 translations,
                 scale_items: items.scale_items,
@@ -412,6 +435,8 @@ struct Items {
     index: HashMap<String, usize>,
     /// For each scale, the indices of its items in instrument order.
     scale_items: Vec<Vec<usize>>,
+    /// The open questions.
+    prompts: Vec<Prompt>,
 }
 
 /// Validates the items against the scales, then reports every scale without items.
@@ -423,11 +448,29 @@ fn validate_items(p: &mut Problems, raw_items: Vec<RawItem>, scales: &Scales) ->
     if raw_items.is_empty() {
         p.add("items", "the instrument has no items");
     }
+    let mut prompts: Vec<Prompt> = Vec::new();
     for (i, raw) in raw_items.into_iter().enumerate() {
         let place = match &raw.id {
             Some(id) => format!("items[{i}] (id \"{id}\")"),
             None => format!("items[{i}]"),
         };
+        match raw.kind.as_deref() {
+            None | Some("likert") => {}
+            Some("text") => {
+                if let Some(prompt) = validate_prompt(p, &place, raw, scales, &item_index, &prompts)
+                {
+                    prompts.push(prompt);
+                }
+                continue;
+            }
+            Some(other) => {
+                p.add(
+                    format!("{place}.kind"),
+                    format!("unknown kind \"{other}\" (expected likert or text)"),
+                );
+                continue;
+            }
+        }
         let iid = p.required(&format!("{place}.id"), raw.id);
         let text = p.required(&format!("{place}.text"), raw.text);
         let scale_ref = p.required(&format!("{place}.scale"), raw.scale);
@@ -451,7 +494,9 @@ fn validate_items(p: &mut Problems, raw_items: Vec<RawItem>, scales: &Scales) ->
                     format!("item id \"{iid}\" is also a scale id"),
                 );
             }
-            if item_index.insert(iid.clone(), items.len()).is_some() {
+            if item_index.insert(iid.clone(), items.len()).is_some()
+                || prompts.iter().any(|q| q.id == iid)
+            {
                 p.add(
                     format!("{place}.id"),
                     format!("duplicate item id \"{iid}\""),
@@ -476,11 +521,56 @@ fn validate_items(p: &mut Problems, raw_items: Vec<RawItem>, scales: &Scales) ->
             );
         }
     }
+    if items.is_empty() && !prompts.is_empty() {
+        p.add("items", "the instrument has only open questions and nothing to score");
+    }
     Items {
         items,
         index: item_index,
         scale_items,
+        prompts,
     }
+}
+
+/// An open question (`kind = "text"`): an id and a text; a scale, when given, is the area it
+/// asks about. `reverse` means nothing for it.
+fn validate_prompt(
+    p: &mut Problems,
+    place: &str,
+    raw: RawItem,
+    scales: &Scales,
+    item_index: &HashMap<String, usize>,
+    prompts: &[Prompt],
+) -> Option<Prompt> {
+    let id = p.required(&format!("{place}.id"), raw.id);
+    let text = p.required(&format!("{place}.text"), raw.text);
+    if raw.reverse {
+        p.add(
+            format!("{place}.reverse"),
+            "an open question is not scored, so it cannot be reversed",
+        );
+    }
+    let area = match raw.scale {
+        None => None,
+        Some(s) => match scales.ids.get(&s) {
+            Some(&i) => Some(i),
+            None => {
+                p.add(format!("{place}.scale"), format!("unknown scale \"{s}\""));
+                None
+            }
+        },
+    };
+    if id.is_empty() {
+        return None;
+    }
+    if scales.ids.contains_key(&id)
+        || item_index.contains_key(&id)
+        || prompts.iter().any(|q| q.id == id)
+    {
+        p.add(format!("{place}.id"), format!("duplicate id \"{id}\""));
+        return None;
+    }
+    Some(Prompt { id, text, area })
 }
 
 /// Validates `[translations.*]` against the language, response scale, scales and items.
@@ -524,15 +614,20 @@ fn validate_translations(
                 format!("unknown scale \"{key}\""),
             );
         }
-        for item in &items.items {
-            if !item.id.is_empty() && !raw.items.contains_key(&item.id) {
-                p.add(
-                    format!("{place}.items"),
-                    format!("missing item \"{}\"", item.id),
-                );
+        let ids = items
+            .items
+            .iter()
+            .map(|i| &i.id)
+            .chain(items.prompts.iter().map(|q| &q.id));
+        for id in ids {
+            if !id.is_empty() && !raw.items.contains_key(id) {
+                p.add(format!("{place}.items"), format!("missing item \"{id}\""));
             }
         }
-        for key in raw.items.keys().filter(|k| !items.index.contains_key(*k)) {
+        let known = |k: &String| {
+            items.index.contains_key(k) || items.prompts.iter().any(|q| q.id == *k)
+        };
+        for key in raw.items.keys().filter(|k| !known(k)) {
             p.add(format!("{place}.items"), format!("unknown item \"{key}\""));
         }
         translations.insert(

@@ -216,7 +216,7 @@ fn demo_builds_two_closed_waves_and_an_open_one_as_real_use_would() {
                     .any(|l| l.starts_with(name.as_str()) && l.contains(status.as_str())),
                 "{list}"
             );
-            assert!(list.contains("worklife-core@1"), "{list}");
+            assert!(list.contains("worklife-core@2"), "{list}");
         }
 
         // wave status: about 300 invited, 60-90% answered in closed waves, fewer so far in

@@ -163,7 +163,7 @@ fn wave_lifecycle_from_create_to_close() {
             "tenure",
         ]);
         assert!(
-            out.contains("worklife-pulse@1") && out.contains("k = 3"),
+            out.contains("worklife-pulse@2") && out.contains("k = 3"),
             "{out}"
         );
         let o = ws.worklife(&[
@@ -222,7 +222,7 @@ fn instruments_import_and_list() {
     for backend in backends() {
         let ws = Workspace::new(backend);
         let list = ws.ok(&["instrument", "list"]);
-        assert!(list.contains("worklife-core@1") && list.contains("worklife-pulse@1"));
+        assert!(list.contains("worklife-core@2") && list.contains("worklife-pulse@2"));
         let mini = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../server/tests/fixtures/mini.toml"),

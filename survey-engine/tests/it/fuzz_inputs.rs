@@ -448,7 +448,17 @@ fn check_accepted(i: &Instrument) -> Result<(), TestCaseError> {
         }
     }
     let scale_ids: BTreeSet<&str> = i.scales.iter().map(|s| s.id.as_str()).collect();
-    let item_ids: BTreeSet<&str> = i.items.iter().map(|s| s.id.as_str()).collect();
+    // Translations name every scored item and every open question.
+    let item_ids: BTreeSet<&str> = i
+        .items
+        .iter()
+        .map(|s| s.id.as_str())
+        .chain(i.prompts.iter().map(|q| q.id.as_str()))
+        .collect();
+    for q in &i.prompts {
+        prop_assert!(!q.text.trim().is_empty());
+        prop_assert!(q.area.is_none_or(|a| a < i.scales.len()));
+    }
     for (lang, t) in &i.translations {
         prop_assert!(lang != &i.language);
         if let Some(labels) = &t.labels {

@@ -198,3 +198,52 @@ fn builtin_instruments_are_valid_and_complete() {
     assert_eq!(counts, [1, 1, 1, 1, 1, 1, 2, 2, 2, 1]);
     assert!(builtin::load("nope").is_none());
 }
+
+#[test]
+fn open_questions_are_prompts_beside_the_scored_items() {
+    let source = format!(
+        "{MINIMAL}[[items]]\nid = \"c_change\"\nkind = \"text\"\ntext = \"What one change would help?\"\n\
+         [[items]]\nid = \"c_wl\"\nkind = \"text\"\nscale = \"workload\"\ntext = \"What makes it hard?\"\n"
+    );
+    let i = Instrument::parse(&source).unwrap();
+    // Scoring sees the three items only; the prompts come in file order with their area.
+    assert_eq!(i.items.len(), 3);
+    let prompts: Vec<(&str, Option<usize>)> =
+        i.prompts.iter().map(|q| (q.id.as_str(), q.area)).collect();
+    assert_eq!(prompts, [("c_change", None), ("c_wl", Some(0))]);
+    assert_eq!(i.prompt_index("c_wl"), Some(1));
+    assert_eq!(i.item_index("c_wl"), None);
+}
+
+#[test]
+fn a_bad_open_question_is_named_with_its_field() {
+    let source = format!(
+        "{MINIMAL}[[items]]\nid = \"wl1\"\nkind = \"text\"\ntext = \"Same id as an item\"\n\
+         [[items]]\nid = \"c2\"\nkind = \"text\"\nscale = \"pay\"\nreverse = true\n\
+         [[items]]\nid = \"c3\"\nkind = \"essay\"\ntext = \"?\"\n"
+    );
+    assert_eq!(
+        problems(&source),
+        [
+            "items[3] (id \"wl1\").id: duplicate id \"wl1\"",
+            "items[4] (id \"c2\").text: is missing",
+            "items[4] (id \"c2\").reverse: an open question is not scored, so it cannot be reversed",
+            "items[4] (id \"c2\").scale: unknown scale \"pay\"",
+            "items[5] (id \"c3\").kind: unknown kind \"essay\" (expected likert or text)",
+        ]
+    );
+}
+
+#[test]
+fn the_builtin_instruments_ask_open_questions_in_english_and_german() {
+    for id in builtin::IDS {
+        let i = builtin::load(id).unwrap().unwrap();
+        assert_eq!(i.version, 2, "{id}: version 2 adds the open questions");
+        assert!(!i.prompts.is_empty(), "{id}");
+        for q in &i.prompts {
+            assert!(q.text.ends_with('?'), "{id} {}", q.id);
+            let de = &i.translations["de"].items[&q.id];
+            assert!(de.ends_with('?'), "{id} {}: {de}", q.id);
+        }
+    }
+}
