@@ -140,6 +140,7 @@
 //! that yields each breach.
 
 mod audit;
+pub mod comments;
 mod counts;
 mod exact;
 mod suppress;
