@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod aggregate;
 pub mod bands;
+pub mod comments;
 pub mod csv_out;
 pub mod disclosure;
 pub mod error;
