@@ -388,6 +388,24 @@ mod tests {
         }
     }
 
+    /// Word lists cannot tell a quote or a joke from the real thing: these are held back on
+    /// purpose, for an admin to release.
+    #[test]
+    fn harmless_text_with_listed_words_is_still_flagged() {
+        assert_eq!(
+            concerns("We watched Suicide Squad at the team event"),
+            vec![Concern::SelfHarm]
+        );
+        assert_eq!(
+            concerns("I'll kill this bug tomorrow"),
+            vec![Concern::Threat]
+        );
+        assert_eq!(
+            concerns("Die Schulung zu Mobbing war gut"),
+            vec![Concern::Harassment]
+        );
+    }
+
     #[test]
     fn extra_phrases_join_a_concern() {
         let list = ReviewList::builtin()
