@@ -283,9 +283,11 @@ mod tests {
 
     #[test]
     fn list_sizes_are_modest() {
-        for list in [SELF_HARM, THREAT, HARASSMENT] {
-            assert!((14..=40).contains(&list.len()), "{}", list.len());
-        }
+        let sizes: Vec<usize> = [SELF_HARM, THREAT, HARASSMENT]
+            .iter()
+            .map(|l| l.len())
+            .collect();
+        assert_eq!(sizes, [30, 36, 33]);
     }
 
     #[test]
