@@ -340,11 +340,19 @@ fn chain_span(text: &str, chars: &[(usize, char)], chain: &[Group]) -> Option<(u
         first.start
     };
     let mut end = last.end;
-    // An ID glued to letters ("ID12345678", "12345678abc") goes as a whole word.
-    while !prefixed && start > 0 && char_at(start - 1).is_some_and(char::is_alphanumeric) {
+    // An ID glued to letters ("ID12345678", "12345678abc") goes as a whole word, and a
+    // number joined by dots ("030.1234567") as a whole number.
+    let glued = |i: usize, toward: usize| {
+        char_at(i).is_some_and(|c| {
+            c.is_alphanumeric()
+                || (matches!(c, '.' | ':' | ',')
+                    && char_at(toward).is_some_and(|n| n.is_ascii_digit()))
+        })
+    };
+    while !prefixed && start > 0 && glued(start - 1, start.wrapping_sub(2)) {
         start -= 1;
     }
-    while char_at(end).is_some_and(char::is_alphanumeric) {
+    while glued(end, end + 1) {
         end += 1;
     }
     let byte = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);

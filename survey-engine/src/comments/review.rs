@@ -283,9 +283,11 @@ mod tests {
 
     #[test]
     fn list_sizes_are_modest() {
-        for list in [SELF_HARM, THREAT, HARASSMENT] {
-            assert!((14..=40).contains(&list.len()), "{}", list.len());
-        }
+        let sizes: Vec<usize> = [SELF_HARM, THREAT, HARASSMENT]
+            .iter()
+            .map(|l| l.len())
+            .collect();
+        assert_eq!(sizes, [30, 36, 33]);
     }
 
     #[test]
@@ -386,6 +388,24 @@ mod tests {
         ] {
             assert_eq!(concerns(text), Vec::<Concern>::new(), "{text}");
         }
+    }
+
+    /// Word lists cannot tell a quote or a joke from the real thing: these are held back on
+    /// purpose, for an admin to release.
+    #[test]
+    fn harmless_text_with_listed_words_is_still_flagged() {
+        assert_eq!(
+            concerns("We watched Suicide Squad at the team event"),
+            vec![Concern::SelfHarm]
+        );
+        assert_eq!(
+            concerns("I'll kill this bug tomorrow"),
+            vec![Concern::Threat]
+        );
+        assert_eq!(
+            concerns("Die Schulung zu Mobbing war gut"),
+            vec![Concern::Harassment]
+        );
     }
 
     #[test]

@@ -499,6 +499,8 @@ mod tests {
                 &["remote_work"],
             ),
             ("The weather was nice.", &[]),
+            // Negation is not understood: the comment is still about workload.
+            ("No overtime here at all.", &["workload"]),
         ];
         for (text, expected) in cases {
             assert_eq!(themes_of(text), *expected, "{text}");
