@@ -23,4 +23,5 @@ pub mod reports;
 pub mod shutdown;
 pub mod survey;
 pub mod telemetry;
+pub mod timed;
 pub mod web;

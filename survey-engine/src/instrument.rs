@@ -522,7 +522,10 @@ fn validate_items(p: &mut Problems, raw_items: Vec<RawItem>, scales: &Scales) ->
         }
     }
     if items.is_empty() && !prompts.is_empty() {
-        p.add("items", "the instrument has only open questions and nothing to score");
+        p.add(
+            "items",
+            "the instrument has only open questions and nothing to score",
+        );
     }
     Items {
         items,
@@ -624,9 +627,8 @@ fn validate_translations(
                 p.add(format!("{place}.items"), format!("missing item \"{id}\""));
             }
         }
-        let known = |k: &String| {
-            items.index.contains_key(k) || items.prompts.iter().any(|q| q.id == *k)
-        };
+        let known =
+            |k: &String| items.index.contains_key(k) || items.prompts.iter().any(|q| q.id == *k);
         for key in raw.items.keys().filter(|k| !known(k)) {
             p.add(format!("{place}.items"), format!("unknown item \"{key}\""));
         }

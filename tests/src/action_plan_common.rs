@@ -142,8 +142,12 @@ pub fn run_wave(ws: &Workspace, name: &str, wave: u32) -> Heat {
         responses::submit(
             &mut conn,
             &cache,
+            &Default::default(),
             token,
-            &sheet,
+            &responses::Submitted {
+                answers: sheet,
+                comments: Default::default(),
+            },
             worklife_server::clock::now(),
         )
         .unwrap();

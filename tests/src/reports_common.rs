@@ -109,8 +109,12 @@ pub fn open_and_answer(
         responses::submit(
             &mut conn,
             &cache,
+            &Default::default(),
             &token_of(link),
-            &answers,
+            &responses::Submitted {
+                answers,
+                comments: Default::default(),
+            },
             worklife_server::clock::now(),
         )
         .unwrap();

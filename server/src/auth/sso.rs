@@ -9,8 +9,8 @@
 //! from groups when configured) and refuses, updates or creates them. No token the provider
 //! issues is stored or logged; the ID token is read and dropped.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -33,6 +33,7 @@ use crate::configuration::OidcSettings;
 use crate::db::schema::{sessions, sso_logins, units, users};
 use crate::db::{DbConn, UserId};
 use crate::error::{AppError, AppResult};
+use crate::timed::Timed;
 use crate::{db_run, db_write};
 
 /// How long a sign-in may stay at the provider.
@@ -217,13 +218,14 @@ fn http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpRespon
 pub struct HttpFailure(String);
 
 /// The provider's discovery, read at most every [`DISCOVERY_TTL`] (and again after a failure).
-#[derive(Clone, Default)]
-pub struct Discovery {
-    cached: Arc<Mutex<Option<Discovered>>>,
-}
+#[derive(Clone)]
+pub struct Discovery(Timed<Provider>);
 
-/// When the provider was discovered, and what was found.
-type Discovered = (Instant, Arc<Provider>);
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery(Timed::new(DISCOVERY_TTL))
+    }
+}
 
 impl Discovery {
     /// The provider; blocking (HTTP). Call it on the blocking pool.
@@ -231,20 +233,7 @@ impl Discovery {
         if !settings.enabled() {
             return Err(Refusal::Off);
         }
-        if let Some((at, p)) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            if at.elapsed() < DISCOVERY_TTL {
-                return Ok(p.clone());
-            }
-        }
-        let provider = Arc::new(Provider::discover(settings, base_url)?);
-        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((Instant::now(), provider.clone()));
-        Ok(provider)
+        self.0.get(|| Provider::discover(settings, base_url))
     }
 }
 

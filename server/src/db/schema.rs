@@ -15,6 +15,7 @@ diesel::table! {
         email -> Text,
         unit_id -> Text,
         attributes -> Text,
+        name -> Nullable<Text>,
     }
 }
 
@@ -39,6 +40,7 @@ diesel::table! {
         attributes -> Text,
         status -> Text,
         link_tag -> Text,
+        comment_min -> Integer,
     }
 }
 
@@ -78,6 +80,16 @@ diesel::table! {
         wave_id -> Text,
         unit_id -> Text,
         attributes -> Text,
+    }
+}
+
+diesel::table! {
+    comments (response_id, prompt_id) {
+        response_id -> Text,
+        prompt_id -> Text,
+        body -> Text,
+        review -> Text,
+        concerns -> Text,
     }
 }
 
@@ -260,6 +272,8 @@ diesel::joinable!(waves -> instruments (instrument));
 
 diesel::joinable!(outbox -> waves (wave_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(comments -> responses (response_id));
+diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(notices -> users (user_id));
 diesel::joinable!(user_invitations -> users (user_id));
 diesel::joinable!(outbox -> invitations (invitation_id));
@@ -278,6 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     users,
     sso_logins,
+    comments,
     api_tokens,
     audit_log,
     action_items,

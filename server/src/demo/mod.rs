@@ -227,6 +227,7 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<Built>
         } else {
             wave.opens_at + Duration::days(2)
         };
+        let rules = crate::survey::comments::CommentRules::default();
         let answered = org.respondents(index);
         let answered_set: HashSet<usize> = answered.iter().copied().collect();
         {
@@ -238,8 +239,11 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<Built>
                 let token = tokens_by_email
                     .get(&p.email)
                     .with_context(|| format!("no invitation was written to {}", p.email))?;
-                let sheet = org.answers(&instrument, index, person);
-                responses::submit(&mut conn, &cache, token, &sheet, now)?;
+                let submitted = responses::Submitted {
+                    answers: org.answers(&instrument, index, person),
+                    comments: Default::default(),
+                };
+                responses::submit(&mut conn, &cache, &rules, token, &submitted, now)?;
             }
         }
         if open {

@@ -299,6 +299,7 @@ impl Org {
                         ("tenure".to_string(), p.tenure.to_string()),
                         ("location".to_string(), p.location.to_string()),
                     ]),
+                    name: None,
                 })
                 .collect(),
         }

@@ -1,6 +1,7 @@
 //! HR reports: every figure comes from a wave's suppressed release (D2, D6). A viewer's scope
 //! selects rows of the release; it never computes anything new.
 
+pub mod comments;
 pub mod csv_out;
 pub mod release;
 

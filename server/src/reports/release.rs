@@ -28,6 +28,8 @@ pub struct WaveRelease {
     /// The scored sheets with their answers (kept for reliability and the auditor; never
     /// exported).
     pub sheets: Vec<PlacedSheet>,
+    /// The response id of each sheet, aligned with `sheets` (for the comments' writers).
+    pub response_ids: Vec<ResponseId>,
 }
 
 /// Releases of closed waves by wave id and response count. A closed wave never changes, so
@@ -255,6 +257,7 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
     )
     .map_err(|e| AppError::Unexpected(e.into()))?;
     Ok(WaveRelease {
+        response_ids: sheets_rows.iter().map(|s| s.id.clone()).collect(),
         release,
         instrument,
         invited,

@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use survey_engine::{Instrument, SheetScores};
 
+use super::comments::{self, CommentRules, Prepared};
 use super::{instruments, tokens};
 use crate::db::schema::{answers, invitation_tokens, invitations, responses, waves};
 use crate::db::{self, DbConn, InvitationId, ResponseId, WaveId, WaveUnitId};
@@ -189,21 +190,92 @@ pub fn check_answers(
     }
 }
 
-/// Stores an answer sheet and consumes the token; returns the respondent's own scores, which
-/// are shown to them and never stored.
+/// What a respondent sends: answers by item id, comments by open question id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Submitted {
+    pub answers: BTreeMap<String, Option<i32>>,
+    pub comments: BTreeMap<String, String>,
+}
+
+/// What a stored sheet gives back to its respondent: their own scores (shown, never stored),
+/// and whether a comment of theirs matched the self-harm list, so that the thank-you page
+/// puts the support contacts first. Nobody else is told.
+pub struct Receipt {
+    pub sheet: Sheet,
+    pub scores: SheetScores,
+    pub support_first: bool,
+}
+
+/// Stores an answer sheet and consumes the token.
 pub fn submit(
     conn: &mut DbConn,
     cache: &InstrumentCache,
+    rules: &CommentRules,
     token: &str,
-    submitted: &BTreeMap<String, Option<i32>>,
+    submitted: &Submitted,
     now: NaiveDateTime,
-) -> AppResult<(Sheet, SheetScores)> {
+) -> AppResult<Receipt> {
     let (sheet, ticket) = open_ticket(conn, cache, token, now)?;
-    let aligned = check_answers(&sheet.instrument, submitted)?;
-    store(conn, &sheet, &ticket, &aligned, now)?;
+    let (aligned, comments) = check_sheet(conn, rules, &sheet, submitted)?;
+    store(conn, &sheet, &ticket, &aligned, &comments, now)?;
     crate::metrics::submission_stored();
-    let scores = sheet.instrument.score_unchecked(&aligned);
-    Ok((sheet, scores))
+    Ok(receipt(sheet, &aligned, &comments))
+}
+
+/// [`submit`] of answers without comments (the demo, the CLI's tools and the tests).
+pub fn submit_answers(
+    conn: &mut DbConn,
+    cache: &InstrumentCache,
+    token: &str,
+    answers: &BTreeMap<String, Option<i32>>,
+    now: NaiveDateTime,
+) -> AppResult<Receipt> {
+    let submitted = Submitted {
+        answers: answers.clone(),
+        comments: BTreeMap::new(),
+    };
+    submit(
+        conn,
+        cache,
+        &CommentRules::default(),
+        token,
+        &submitted,
+        now,
+    )
+}
+
+/// The answers aligned with the items, and the comments redacted and screened: every problem
+/// of both at once.
+pub fn check_sheet(
+    conn: &mut DbConn,
+    rules: &CommentRules,
+    sheet: &Sheet,
+    submitted: &Submitted,
+) -> AppResult<(Vec<Option<i32>>, Vec<Prepared>)> {
+    let answers = check_answers(&sheet.instrument, &submitted.answers);
+    let comments = rules.prepare_sheet(conn, &sheet.instrument, &submitted.comments);
+    match (answers, comments) {
+        (Ok(a), Ok(c)) => Ok((a, c)),
+        (Err(AppError::Validation(mut a)), Err(AppError::Validation(c))) => {
+            a.extend(c);
+            Err(AppError::Validation(a))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// The respondent's receipt for a stored sheet.
+pub fn receipt(sheet: Sheet, aligned: &[Option<i32>], comments: &[Prepared]) -> Receipt {
+    let scores = sheet.instrument.score_unchecked(aligned);
+    let support_first = comments.iter().any(|c| {
+        c.concerns
+            .contains(&survey_engine::comments::review::Concern::SelfHarm)
+    });
+    Receipt {
+        sheet,
+        scores,
+        support_first,
+    }
 }
 
 /// The write of a submission: consumes the invitation (all its tokens with it) and stores the
@@ -216,9 +288,12 @@ pub fn store(
     sheet: &Sheet,
     ticket: &Ticket,
     aligned: &[Option<i32>],
+    comments: &[Prepared],
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    db::write_transaction(conn, |conn| write_sheet(conn, sheet, ticket, aligned, now))
+    db::write_transaction(conn, |conn| {
+        write_sheet(conn, sheet, ticket, aligned, comments, now)
+    })
 }
 
 /// The statements of [`store`], for a caller that runs the transaction (see
@@ -228,6 +303,7 @@ pub fn write_sheet(
     sheet: &Sheet,
     ticket: &Ticket,
     aligned: &[Option<i32>],
+    comments: &[Prepared],
     now: NaiveDateTime,
 ) -> AppResult<()> {
     let items = &sheet.instrument.items;
@@ -281,5 +357,6 @@ pub fn write_sheet(
     db_run!(conn, |c| diesel::insert_into(answers::table)
         .values(&rows)
         .execute(c))?;
+    comments::insert(conn, &id, comments)?;
     Ok(())
 }

@@ -56,6 +56,8 @@ pub struct RosterRow {
     pub email: String,
     pub unit: String,
     pub attributes: BTreeMap<String, String>,
+    /// The optional `name` column: used only to remove colleagues' names from comments.
+    pub name: Option<String>,
 }
 
 /// A checked roster file.
@@ -165,10 +167,12 @@ pub fn parse(csv_text: &[u8]) -> AppResult<Roster> {
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
+    // `name` is no report attribute: it only serves the redaction of comments.
+    let name_col = headers.iter().position(|h| h.eq_ignore_ascii_case("name"));
     let attribute_cols: Vec<(usize, String)> = headers
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i != email_col && *i != unit_col)
+        .filter(|(i, _)| *i != email_col && *i != unit_col && Some(*i) != name_col)
         .map(|(i, h)| (i, h.clone()))
         .collect();
 
@@ -228,10 +232,16 @@ pub fn parse(csv_text: &[u8]) -> AppResult<Roster> {
                         (!v.is_empty()).then(|| (name.clone(), v.to_string()))
                     })
                     .collect();
+                let name = name_col
+                    .and_then(|i| record.get(i))
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string);
                 rows.push(RosterRow {
                     email,
                     unit: canonical,
                     attributes,
+                    name,
                 });
             }
             Err(reason) => problems.push(format!("line {line}: unit: {reason}")),
@@ -425,6 +435,13 @@ fn apply(
                 .set((people::unit_id.eq(unit), people::attributes.eq(attrs)))
                 .execute(c)?;
         }
+        // Names (the optional column) for the redaction of comments; a file without the
+        // column leaves the stored names alone.
+        for row in roster.rows.iter().filter(|r| r.name.is_some()) {
+            diesel::update(people::table.filter(people::email.eq(&row.email)))
+                .set(people::name.eq(&row.name))
+                .execute(c)?;
+        }
         if prune {
             for chunk in absent.chunks(BATCH) {
                 let ids: Vec<&PersonId> = chunk.iter().map(|p| &p.id).collect();
@@ -499,6 +516,15 @@ pub fn size(conn: &mut DbConn) -> AppResult<(i64, i64)> {
         .select(diesel::dsl::count(people::unit_id).aggregate_distinct())
         .first(c))?;
     Ok((people, units))
+}
+
+/// Every name of the roster (its optional `name` column), for the redaction of comments.
+pub fn names(conn: &mut DbConn) -> AppResult<Vec<String>> {
+    let names: Vec<Option<String>> = db_run!(conn, |c| people::table
+        .filter(people::name.is_not_null())
+        .select(people::name)
+        .load(c))?;
+    Ok(names.into_iter().flatten().collect())
 }
 
 #[cfg(test)]

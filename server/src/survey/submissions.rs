@@ -11,28 +11,27 @@
 //! PostgreSQL takes many writers at once: there each submission is its own transaction on
 //! the blocking pool ([`responses::submit`]).
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 
 use chrono::NaiveDateTime;
-use survey_engine::SheetScores;
 use tokio::sync::oneshot;
 
 use crate::db::blocking;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::survey::responses::{self, InstrumentCache, Sheet};
+use crate::survey::comments::CommentRules;
+use crate::survey::responses::{self, InstrumentCache, Receipt, Submitted};
 
 /// At most this many submissions share one transaction.
 const BATCH: usize = 128;
 /// Submissions waiting for the writer; beyond this, requests wait for room (backpressure).
 const QUEUE: usize = 4096;
 
-type Outcome = AppResult<(Sheet, SheetScores)>;
+type Outcome = AppResult<Receipt>;
 
 struct Job {
     token: String,
-    answers: BTreeMap<String, Option<i32>>,
+    submitted: Submitted,
     now: NaiveDateTime,
     reply: oneshot::Sender<Outcome>,
 }
@@ -42,19 +41,24 @@ struct Job {
 pub struct Submissions {
     pool: DbPool,
     instruments: InstrumentCache,
+    rules: CommentRules,
     writer: Option<SyncSender<Job>>,
 }
 
 impl Submissions {
     /// On SQLite, starts the writer thread; it ends when the last `Submissions` is dropped.
-    pub fn new(pool: DbPool, instruments: InstrumentCache) -> anyhow::Result<Submissions> {
+    pub fn new(
+        pool: DbPool,
+        instruments: InstrumentCache,
+        rules: CommentRules,
+    ) -> anyhow::Result<Submissions> {
         let writer = match pool {
             DbPool::Sqlite(..) => {
                 let (tx, rx) = sync_channel(QUEUE);
-                let (p, cache) = (pool.clone(), instruments.clone());
+                let (p, cache, r) = (pool.clone(), instruments.clone(), rules.clone());
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
-                    .spawn(move || write_loop(&p, &cache, &rx))?;
+                    .spawn(move || write_loop(&p, &cache, &r, &rx))?;
                 Some(tx)
             }
             DbPool::Postgres(_) => None,
@@ -62,29 +66,29 @@ impl Submissions {
         Ok(Submissions {
             pool,
             instruments,
+            rules,
             writer,
         })
     }
 
     /// Stores one answer sheet (see [`responses::submit`] for the checks and errors).
-    pub async fn submit(
-        &self,
-        token: String,
-        answers: BTreeMap<String, Option<i32>>,
-        now: NaiveDateTime,
-    ) -> Outcome {
+    pub async fn submit(&self, token: String, submitted: Submitted, now: NaiveDateTime) -> Outcome {
         let Some(writer) = &self.writer else {
-            let (pool, cache) = (self.pool.clone(), self.instruments.clone());
+            let (pool, cache, rules) = (
+                self.pool.clone(),
+                self.instruments.clone(),
+                self.rules.clone(),
+            );
             return blocking(move || {
                 let mut conn = pool.get()?;
-                responses::submit(&mut conn, &cache, &token, &answers, now)
+                responses::submit(&mut conn, &cache, &rules, &token, &submitted, now)
             })
             .await;
         };
         let (reply, answer) = oneshot::channel();
         let job = Job {
             token,
-            answers,
+            submitted,
             now,
             reply,
         };
@@ -105,7 +109,7 @@ fn stopped() -> AppError {
     AppError::Unexpected(anyhow::anyhow!("the submission writer stopped"))
 }
 
-fn write_loop(pool: &DbPool, cache: &InstrumentCache, jobs: &Receiver<Job>) {
+fn write_loop(pool: &DbPool, cache: &InstrumentCache, rules: &CommentRules, jobs: &Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -115,7 +119,7 @@ fn write_loop(pool: &DbPool, cache: &InstrumentCache, jobs: &Receiver<Job>) {
             }
         }
         let outcomes = match pool.get() {
-            Ok(mut conn) => store_batch(&mut conn, cache, &batch),
+            Ok(mut conn) => store_batch(&mut conn, cache, rules, &batch),
             Err(e) => Err(AppError::Unexpected(e)),
         };
         match outcomes {
@@ -143,13 +147,14 @@ fn write_loop(pool: &DbPool, cache: &InstrumentCache, jobs: &Receiver<Job>) {
 fn store_batch(
     conn: &mut DbConn,
     cache: &InstrumentCache,
+    rules: &CommentRules,
     batch: &[Job],
 ) -> AppResult<Vec<Outcome>> {
     db::write_transaction(conn, |conn| {
         let mut outcomes = Vec::with_capacity(batch.len());
         for job in batch {
             db::execute(conn, "SAVEPOINT submission")?;
-            let outcome = submit_unlocked(conn, cache, job);
+            let outcome = submit_unlocked(conn, cache, rules, job);
             db::execute(
                 conn,
                 if outcome.is_ok() {
@@ -164,10 +169,14 @@ fn store_batch(
     })
 }
 
-fn submit_unlocked(conn: &mut DbConn, cache: &InstrumentCache, job: &Job) -> Outcome {
+fn submit_unlocked(
+    conn: &mut DbConn,
+    cache: &InstrumentCache,
+    rules: &CommentRules,
+    job: &Job,
+) -> Outcome {
     let (sheet, ticket) = responses::open_ticket(conn, cache, &job.token, job.now)?;
-    let aligned = responses::check_answers(&sheet.instrument, &job.answers)?;
-    responses::write_sheet(conn, &sheet, &ticket, &aligned, job.now)?;
-    let scores = sheet.instrument.score_unchecked(&aligned);
-    Ok((sheet, scores))
+    let (aligned, comments) = responses::check_sheet(conn, rules, &sheet, &job.submitted)?;
+    responses::write_sheet(conn, &sheet, &ticket, &aligned, &comments, job.now)?;
+    Ok(responses::receipt(sheet, &aligned, &comments))
 }

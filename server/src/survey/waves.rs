@@ -10,8 +10,8 @@ use super::roster::{PersonRow, UnitRow};
 use super::{instruments, roster, tokens};
 use crate::clock::now;
 use crate::db::schema::{
-    answers, invitation_tokens, invitations, notices as notices_table, outbox, people, responses,
-    units, users, wave_invited, wave_mail_counts, wave_units, waves,
+    answers, comments, invitation_tokens, invitations, notices as notices_table, outbox, people,
+    responses, units, users, wave_invited, wave_mail_counts, wave_units, waves,
 };
 use crate::db::{
     new_id, DbConn, DbPool, InvitationId, Json, ResponseId, UnitId, WaveId, WaveUnitId,
@@ -148,6 +148,19 @@ pub struct AnswerRow {
     pub response_id: ResponseId,
     pub item_id: String,
     pub value: i32,
+}
+
+/// A comment as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = comments)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct CommentRow {
+    pub response_id: ResponseId,
+    pub prompt_id: String,
+    pub body: String,
+    pub review: String,
+    pub concerns: String,
 }
 
 /// A snapshot unit and its number of responses (a group-by count).
@@ -536,7 +549,23 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                     .push(answer);
             }
         }
+        // Comments move with their sheets, like the answers.
+        let mut all_comments: HashMap<ResponseId, Vec<CommentRow>> = HashMap::new();
         for chunk in ids.chunks(5_000) {
+            let rows: Vec<CommentRow> = comments::table
+                .filter(comments::response_id.eq_any(chunk))
+                .select(CommentRow::as_select())
+                .load(c)?;
+            for comment in rows {
+                all_comments
+                    .entry(comment.response_id.clone())
+                    .or_default()
+                    .push(comment);
+            }
+        }
+        for chunk in ids.chunks(5_000) {
+            diesel::delete(comments::table.filter(comments::response_id.eq_any(chunk)))
+                .execute(c)?;
             diesel::delete(answers::table.filter(answers::response_id.eq_any(chunk))).execute(c)?;
             diesel::delete(responses::table.filter(responses::id.eq_any(chunk))).execute(c)?;
         }
@@ -556,6 +585,14 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                     answer.response_id = id.clone();
                 }
                 diesel::insert_into(answers::table)
+                    .values(&moved)
+                    .execute(c)?;
+            }
+            if let Some(mut moved) = all_comments.remove(&sheet.id) {
+                for comment in &mut moved {
+                    comment.response_id = id.clone();
+                }
+                diesel::insert_into(comments::table)
                     .values(&moved)
                     .execute(c)?;
             }

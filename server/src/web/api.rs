@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::{AppState, BODY_LIMIT};
+use crate::survey::responses::{Receipt, Submitted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/responses", web::post().to(submit));
@@ -28,6 +29,10 @@ pub(super) struct Submission {
     /// item may appear once.
     #[schema(value_type = BTreeMap<String, Option<i32>>)]
     answers: Answers,
+    /// Comments by open question id (the instrument's `kind = "text"` items), at most 2,000
+    /// characters each; redacted before they are stored.
+    #[serde(default)]
+    comments: BTreeMap<String, String>,
 }
 
 /// The answers object in the order sent, duplicates kept: JSON allows a key twice, and a
@@ -152,10 +157,17 @@ pub async fn submit(
     let now = crate::clock::now();
     let stored = state
         .submissions
-        .submit(submission.token, answers, now)
+        .submit(
+            submission.token,
+            Submitted {
+                answers,
+                comments: submission.comments,
+            },
+            now,
+        )
         .await;
     match stored {
-        Ok((sheet, scores)) => {
+        Ok(Receipt { sheet, scores, .. }) => {
             let scores = sheet
                 .instrument
                 .scales

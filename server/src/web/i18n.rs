@@ -16,6 +16,8 @@ pub struct Ui {
     pub no_answer: &'static str,
     pub submit: &'static str,
     pub submit_note: &'static str,
+    pub comments_heading: &'static str,
+    pub comments_hint: &'static str,
     pub privacy_heading: &'static str,
     pub privacy_stored: &'static str,
     pub privacy_stored_groups: &'static str,
@@ -96,6 +98,10 @@ pub const EN: Ui = Ui {
     no_answer: "No answer",
     submit: "Send my answers",
     submit_note: "Nothing is saved until you press the button. Your link works once.",
+    comments_heading: "In your own words (optional)",
+    comments_hint: "At most 2,000 characters. Please name no one: names, e-mail addresses, phone \
+                    numbers and links are removed before anything is stored, and comments are \
+                    only shown where at least 10 people wrote one.",
     privacy_heading: "Your privacy",
     privacy_stored: "What is stored: your answers and the team you belonged to when you were \
                      invited.",
@@ -191,6 +197,10 @@ pub const DE: Ui = Ui {
     submit: "Antworten absenden",
     submit_note: "Erst mit dem Klick auf die Schaltfläche wird etwas gespeichert. Ihr Link \
                   funktioniert nur einmal.",
+    comments_heading: "In Ihren eigenen Worten (freiwillig)",
+    comments_hint: "Höchstens 2.000 Zeichen. Bitte nennen Sie niemanden: Namen, E-Mail-Adressen, \
+                    Telefonnummern und Links werden vor dem Speichern entfernt, und Kommentare \
+                    werden nur dort gezeigt, wo mindestens 10 Personen einen geschrieben haben.",
     privacy_heading: "Ihre Privatsphäre",
     privacy_stored: "Was gespeichert wird: Ihre Antworten und das Team, zu dem Sie zum \
                      Zeitpunkt der Einladung gehörten.",

@@ -9,6 +9,8 @@ pub mod action_plan;
 pub mod api;
 pub mod audit_page;
 pub mod client;
+pub mod comments_page;
+pub mod comments_review;
 pub mod console;
 pub mod content;
 pub mod error;
@@ -85,7 +87,11 @@ impl AppState {
         )?;
         Ok(AppState {
             access,
-            submissions: Submissions::new(respondent_pool.clone(), instruments.clone())?,
+            submissions: Submissions::new(
+                respondent_pool.clone(),
+                instruments.clone(),
+                crate::survey::comments::CommentRules::default(),
+            )?,
             respondent_pool,
             pool,
             settings,
@@ -165,6 +171,8 @@ pub fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(openapi::routes)
             .configure(reports_pages::routes)
             .configure(items_page::routes)
+            .configure(comments_page::routes)
+            .configure(comments_review::routes)
             .configure(participation::routes)
             .configure(audit_page::routes)
             .configure(settings_page::routes)

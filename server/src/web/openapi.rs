@@ -12,7 +12,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, ops, reports_api, REPORT_CSS_PATH};
+use super::{api, comments_page, ops, reports_api, REPORT_CSS_PATH};
 use crate::error::AppError;
 
 pub const JSON_PATH: &str = "/api/v1/openapi.json";
@@ -39,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         reports_api::heatmap_csv,
         reports_api::profiles,
         reports_api::items,
+        comments_page::comments_api,
+        comments_page::comments_csv,
         api::submit,
         ops::healthz,
         ops::readyz,

@@ -152,6 +152,18 @@ pub struct FormPage {
     pub progress: ProgressView,
     pub script: String,
     pub groups: Vec<GroupView>,
+    /// The open questions, after the scored ones.
+    pub prompts: Vec<PromptView>,
+}
+
+/// An open question on the form.
+pub struct PromptView {
+    /// The form field: `comment.<id>`.
+    pub field: String,
+    pub anchor: String,
+    pub text: String,
+    /// What was written before a refused send (never stored).
+    pub value: String,
 }
 
 /// One scale on the thank-you page.
@@ -228,6 +240,8 @@ pub struct ThanksPage {
     pub ideas_intro: Option<String>,
     pub ideas: Vec<IdeaBlock>,
     pub support: Option<SupportView>,
+    /// A comment matched the self-harm list: the support contacts come first.
+    pub support_first: bool,
 }
 
 #[derive(Template)]

@@ -43,7 +43,7 @@ pub struct ReportQuery {
 }
 
 /// Runs `work` on the blocking pool with a database connection.
-async fn on_pool<T, F>(state: &web::Data<AppState>, work: F) -> AppResult<T>
+pub(super) async fn on_pool<T, F>(state: &web::Data<AppState>, work: F) -> AppResult<T>
 where
     F: FnOnce(&mut DbConn, &AppState) -> AppResult<T> + Send + 'static,
     T: Send + 'static,

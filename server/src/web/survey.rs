@@ -9,16 +9,16 @@ use actix_web::error::UrlencodedError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use survey_engine::SheetScores;
 
 use super::pages::{
     self, accept_language, query_lang, ErrorLink, FormPage, Frame, Problem, ProgressView,
+    PromptView,
 };
 use super::{i18n, view, AppState, BODY_LIMIT};
 use crate::db::blocking;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, Gone};
-use crate::survey::responses::{self, Sheet};
+use crate::survey::responses::{self, Receipt, Sheet, Submitted};
 use crate::survey::waves;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -62,6 +62,8 @@ struct FormInput<'a> {
     report_groups: &'a [String],
     lang: &'a str,
     answers: &'a BTreeMap<String, Option<i32>>,
+    /// Comments written before a refused send, by open question id.
+    comments: &'a BTreeMap<String, String>,
     /// Why the last send was refused; `None` when the form is first shown.
     refusal: Option<Refusal>,
 }
@@ -125,7 +127,18 @@ fn form_page(state: &AppState, input: FormInput<'_>) -> FormPage {
         .filter(|i| i.skipped || i.options.iter().any(|o| o.checked))
         .count();
     let minutes = pages::minutes_for(total);
+    let prompts = instrument
+        .prompts
+        .iter()
+        .map(|q| PromptView {
+            field: format!("{COMMENT_FIELD}{}", q.id),
+            anchor: format!("c-{}", q.id),
+            text: text.prompt(&q.id, &q.text).to_string(),
+            value: input.comments.get(&q.id).cloned().unwrap_or_default(),
+        })
+        .collect();
     FormPage {
+        prompts,
         page: Frame::new(
             input.lang,
             text.title().to_string(),
@@ -200,6 +213,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                     report_groups: &groups,
                     lang: &lang,
                     answers: &BTreeMap::new(),
+                    comments: &BTreeMap::new(),
                     refusal: None,
                 },
             );
@@ -209,11 +223,15 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
-/// A posted form: the chosen language and the answers by item id.
+/// The form field of an open question: this and its id.
+pub const COMMENT_FIELD: &str = "comment.";
+
+/// A posted form: the chosen language, the answers by item id, the comments by open question.
 #[derive(Debug, Default)]
 pub struct Posted {
     pub lang: Option<String>,
     pub answers: BTreeMap<String, Option<i32>>,
+    pub comments: BTreeMap<String, String>,
     /// A value that is not a whole number, or an item sent twice.
     pub malformed: bool,
     /// The fields of those, in the order sent, each once.
@@ -226,6 +244,12 @@ impl Posted {
         for (name, value) in fields {
             if name == "lang" {
                 posted.lang = Some(value);
+                continue;
+            }
+            if let Some(prompt) = name.strip_prefix(COMMENT_FIELD) {
+                if posted.comments.insert(prompt.to_string(), value).is_some() {
+                    posted.malformed = true;
+                }
                 continue;
             }
             let value = value.trim();
@@ -252,7 +276,7 @@ impl Posted {
 }
 
 enum Outcome {
-    Stored(Sheet, SheetScores),
+    Stored(Receipt),
     /// Nothing stored; the form is shown again.
     Refused {
         sheet: Sheet,
@@ -288,11 +312,18 @@ pub async fn submit(
     } else {
         state
             .submissions
-            .submit(token.clone(), posted.answers.clone(), now)
+            .submit(
+                token.clone(),
+                Submitted {
+                    answers: posted.answers.clone(),
+                    comments: posted.comments.clone(),
+                },
+                now,
+            )
             .await
     };
     let outcome = match stored {
-        Ok((sheet, scores)) => Ok(Outcome::Stored(sheet, scores)),
+        Ok(receipt) => Ok(Outcome::Stored(receipt)),
         Err(AppError::Validation(_)) => {
             let st = state.clone();
             let answers = posted.answers.clone();
@@ -321,9 +352,9 @@ pub async fn submit(
         i18n::negotiate(chosen, accept_language(&req), &sheet.instrument.languages()).to_string()
     };
     match outcome {
-        Ok(Outcome::Stored(sheet, scores)) => {
-            let lang = language(&sheet);
-            let page = view::thanks(&sheet, &scores, &lang, &state.settings);
+        Ok(Outcome::Stored(receipt)) => {
+            let lang = language(&receipt.sheet);
+            let page = view::thanks(&receipt, &lang, &state.settings);
             pages::respond(StatusCode::OK, &lang, page.render())
         }
         Ok(Outcome::Refused {
@@ -362,6 +393,7 @@ pub async fn submit(
                     report_groups: &report_groups,
                     lang: &lang,
                     answers: &kept,
+                    comments: &posted.comments,
                     refusal: Some(Refusal {
                         nothing_answered,
                         invalid,

@@ -12,7 +12,7 @@ use super::pages::{
     Frame, GroupView, IdeaBlock, ItemView, OptionView, ScoreView, SupportView, ThanksPage,
 };
 use crate::configuration::Settings;
-use crate::survey::responses::Sheet;
+use crate::survey::responses::Receipt;
 
 /// The instrument's texts in one of its languages, falling back to its own language for any
 /// text a translation lacks.
@@ -61,6 +61,13 @@ impl<'a> Localised<'a> {
         self.translation
             .and_then(|t| t.scales.get(&s.id))
             .unwrap_or(&s.label)
+    }
+
+    /// An open question's text in this language (its own text where no translation has it).
+    pub fn prompt(&self, id: &str, own: &'a str) -> &'a str {
+        self.translation
+            .and_then(|t| t.items.get(id))
+            .map_or(own, String::as_str)
     }
 
     pub fn item(&self, item: usize) -> &'a str {
@@ -184,7 +191,8 @@ pub fn strained(instrument: &Instrument, scores: &SheetScores) -> Vec<usize> {
 
 /// The thank-you page: the respondent's own scores, suggestions for their weakest areas and
 /// any strain, and the organisation's support contacts.
-pub fn thanks(sheet: &Sheet, scores: &SheetScores, lang: &str, settings: &Settings) -> ThanksPage {
+pub fn thanks(receipt: &Receipt, lang: &str, settings: &Settings) -> ThanksPage {
+    let (sheet, scores) = (&receipt.sheet, &receipt.scores);
     let instrument = &sheet.instrument;
     let ui = i18n::ui(lang);
     let text = Localised::new(instrument, lang);
@@ -279,6 +287,7 @@ pub fn thanks(sheet: &Sheet, scores: &SheetScores, lang: &str, settings: &Settin
             &settings.organisation,
             ui,
         )),
+        support_first: receipt.support_first,
     }
 }
 

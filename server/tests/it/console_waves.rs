@@ -139,7 +139,7 @@ fn admins_create_a_wave_in_the_organisations_time_zone() {
             "5 Jan 2027, 09:00",
             "5 Jul 2027, 17:00",
             "opens automatically on 5 Jan 2027, 09:00 Europe/Berlin",
-            "Worklife core survey (version 1)",
+            "Worklife core survey (version 2)",
             "closed: reports available",
             "href=\"/reports/waves/W1\"",
             "href=\"/admin/waves/new\"",
@@ -319,14 +319,14 @@ fn admins_open_remind_close_and_cancel_waves_through_confirmations() {
         let instrument = cache.get(&mut conn, &w.instrument).unwrap();
         let mut answered = 0;
         for link in &links {
-            let answers = instrument
+            let answers: std::collections::BTreeMap<String, Option<i32>> = instrument
                 .items
                 .iter()
                 .map(|i| (i.id.clone(), Some(3)))
                 .collect();
             let token = worklife_tests::token_of(link);
             if answered < 5
-                && worklife_server::survey::responses::submit(
+                && worklife_server::survey::responses::submit_answers(
                     &mut conn,
                     &cache,
                     &token,

@@ -446,9 +446,9 @@ fn demo_builds_two_closed_waves_and_an_open_one_as_real_use_would() {
         let sheet = BTreeMap::from([("wl1".to_string(), Some(4)), ("ex1".to_string(), None)]);
         let token = token_of(&printed.links[0]);
         let before = table_counts(&pool)["responses"];
-        form::submit(&mut conn, &cache, &token, &sheet, now).unwrap();
+        form::submit_answers(&mut conn, &cache, &token, &sheet, now).unwrap();
         assert_eq!(table_counts(&pool)["responses"], before + 1);
-        let again = form::submit(&mut conn, &cache, &token, &sheet, now);
+        let again = form::submit_answers(&mut conn, &cache, &token, &sheet, now);
         assert!(
             matches!(
                 again,

@@ -1111,7 +1111,7 @@ fn a_cell_with_fewer_answers_than_its_row_says_its_own_n() {
                     (item.id.clone(), (!skipped).then_some(v))
                 })
                 .collect();
-            worklife_server::survey::responses::submit(
+            worklife_server::survey::responses::submit_answers(
                 &mut conn,
                 &cache,
                 token,

@@ -668,7 +668,7 @@ fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
                     (item.id.clone(), (!skip).then_some(v))
                 })
                 .collect();
-            responses::submit(
+            responses::submit_answers(
                 &mut conn,
                 &cache,
                 &token_of(link),

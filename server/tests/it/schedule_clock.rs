@@ -100,7 +100,7 @@ fn a_scheduled_wave_opens_reminds_and_closes_on_time_once_as_the_clock_moves() {
         let links: BTreeMap<String, String> = invitation_links(&ws);
         for who in everyone.iter().take(3) {
             let token = token_of(&links[who]);
-            responses::submit(&mut conn, &cache, &token, &answers, clock.now()).unwrap();
+            responses::submit_answers(&mut conn, &cache, &token, &answers, clock.now()).unwrap();
         }
 
         // Just before the reminder time nothing more; at it, the seven others, once.

@@ -109,11 +109,17 @@ fn a_stored_response_holds_nothing_that_leads_back_to_the_person() {
             columns(&mut conn, "answers"),
             ["response_id", "item_id", "value"]
         );
-        // A6: no chain of foreign keys leads from responses or answers to people, and
-        // nothing but answers refers to responses.
+        // A comment is its sheet's, its question's, its (redacted) text and its review
+        // state: no person, time or order either.
+        assert_eq!(
+            columns(&mut conn, "comments"),
+            ["response_id", "prompt_id", "body", "review", "concerns"]
+        );
+        // A6: no chain of foreign keys leads from responses, answers or comments to people,
+        // and nothing but answers and comments refers to responses.
         let edges = foreign_keys(&mut conn);
         assert!(!edges.is_empty(), "{backend:?}: foreign keys were read");
-        let from_answers = reachable(&edges, &["responses", "answers"]);
+        let from_answers = reachable(&edges, &["responses", "answers", "comments"]);
         for table in [
             "people",
             "invitations",
@@ -127,9 +133,10 @@ fn a_stored_response_holds_nothing_that_leads_back_to_the_person() {
             );
         }
         for (source, target) in &edges {
+            // A sheet's answers and comments refer to it; nothing else does.
             if target == "responses" || target == "answers" {
-                assert_eq!(
-                    source, "answers",
+                assert!(
+                    source == "answers" || source == "comments",
                     "{backend:?}: {source} refers to {target}"
                 );
             }

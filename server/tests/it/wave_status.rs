@@ -169,7 +169,7 @@ fn team_sizes_pin_nothing(teams: &[(&str, u64, u64)]) {
             .map(|item| (item.id.clone(), Some(3)))
             .collect();
         for token in &answering {
-            responses::submit(
+            responses::submit_answers(
                 &mut conn,
                 &cache,
                 token,

@@ -1,0 +1,177 @@
+//! A closed wave's comments as readers may see them. Comment writers are a measure of their
+//! own: a cell (a unit's subtree, or unit x attribute value, as on the heat map) shows its
+//! comments only when at least the comment threshold of people wrote one there, and only when
+//! no group of fewer writers can be isolated by intersecting or subtracting shown cells
+//! (`survey_engine::disclosure::comments`). Held comments (the review list) are not shown
+//! until an admin releases them; withheld ones never are.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::prelude::*;
+use survey_engine::comments::themes::themes_of;
+use survey_engine::disclosure::comments::comment_statuses;
+use survey_engine::disclosure::{CellKey, CellStatus, Layout, Placement};
+
+use super::release::WaveRelease;
+use crate::db::schema::{comments, responses, waves};
+use crate::db::{DbConn, ResponseId};
+use crate::db_run;
+use crate::error::AppResult;
+use crate::survey::comments::{CLEAR, HELD, RELEASED};
+use crate::survey::waves::Wave;
+
+/// The default comment threshold; a wave's is never below its k.
+pub const DEFAULT_THRESHOLD: usize = 10;
+
+/// One comment a reader may see (in a shown cell).
+#[derive(Clone, Debug)]
+pub struct Visible {
+    /// The writer, as an index into the wave's writers.
+    writer: usize,
+    pub prompt: String,
+    pub body: String,
+    /// Theme ids the comment touches.
+    pub themes: Vec<&'static str>,
+}
+
+/// The wave's comments with the cells that may show them.
+pub struct CommentRelease {
+    pub threshold: usize,
+    layout: Layout,
+    writers: Vec<Placement>,
+    /// One status per cell of the layout.
+    status: Vec<CellStatus>,
+    comments: Vec<Visible>,
+    /// Comments held for an admin (the whole wave; never per cell).
+    pub held: usize,
+}
+
+/// A wave's comment threshold: its own setting (default 10), never below its k.
+pub fn threshold(conn: &mut DbConn, wave: &Wave) -> AppResult<usize> {
+    let own: Option<i32> = db_run!(conn, |c| waves::table
+        .filter(waves::id.eq(&wave.id))
+        .select(waves::comment_min)
+        .first(c)
+        .optional())?;
+    let own = own
+        .and_then(|t| usize::try_from(t).ok())
+        .unwrap_or(DEFAULT_THRESHOLD);
+    let k = usize::try_from(wave.min_group_size).unwrap_or(DEFAULT_THRESHOLD);
+    Ok(own.max(k))
+}
+
+impl CommentRelease {
+    /// Builds the comment release of a closed wave from its score release (the same tree,
+    /// attributes and placements).
+    pub fn build(conn: &mut DbConn, built: &WaveRelease, wave: &Wave) -> AppResult<Self> {
+        let t = threshold(conn, wave)?;
+        let rows: Vec<(ResponseId, String, String, String)> = db_run!(conn, |c| comments::table
+            .inner_join(responses::table)
+            .filter(responses::wave_id.eq(&wave.id))
+            .select((
+                comments::response_id,
+                comments::prompt_id,
+                comments::body,
+                comments::review,
+            ))
+            // Response ids are random (rewritten at close): a stable order that says nothing
+            // about when anything was written.
+            .order((comments::response_id, comments::prompt_id))
+            .load(c))?;
+        let sheet_of: HashMap<&ResponseId, usize> = built
+            .response_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id, i))
+            .collect();
+        let mut writer_of_sheet: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut writers = Vec::new();
+        let mut visible = Vec::new();
+        let mut held = 0;
+        for (response, prompt, body, review) in &rows {
+            if review == HELD {
+                held += 1;
+            }
+            if review != CLEAR && review != RELEASED {
+                continue;
+            }
+            let Some(&sheet) = sheet_of.get(response) else {
+                continue;
+            };
+            let Some(placed) = built.sheets.get(sheet) else {
+                continue;
+            };
+            let writer = *writer_of_sheet.entry(sheet).or_insert_with(|| {
+                writers.push(placed.placement.clone());
+                writers.len() - 1
+            });
+            visible.push(Visible {
+                writer,
+                prompt: prompt.clone(),
+                body: body.clone(),
+                themes: themes_of(body),
+            });
+        }
+        let layout = built.release.layout.clone();
+        let status = comment_statuses(&layout, &writers, t);
+        Ok(CommentRelease {
+            threshold: t,
+            layout,
+            writers,
+            status,
+            comments: visible,
+            held,
+        })
+    }
+
+    /// Whether a cell shows its comments.
+    pub fn status(&self, key: CellKey) -> CellStatus {
+        self.layout
+            .try_cell_index(key)
+            .and_then(|i| self.status.get(i).copied())
+            .unwrap_or(CellStatus::BelowMin)
+    }
+
+    fn writer_in(&self, writer: usize, key: CellKey) -> bool {
+        let Some(p) = self.writers.get(writer) else {
+            return false;
+        };
+        self.layout.tree.is_ancestor_or_self(key.unit, p.unit)
+            && match key.cut {
+                None => true,
+                Some((a, v)) => p.values.get(a).copied().flatten() == Some(v),
+            }
+    }
+
+    /// The comments of a shown cell, in a stable order that tells nothing; none for a hidden
+    /// cell.
+    pub fn in_cell(&self, key: CellKey) -> Vec<&Visible> {
+        if self.status(key) != CellStatus::Shown {
+            return Vec::new();
+        }
+        self.comments
+            .iter()
+            .filter(|c| self.writer_in(c.writer, key))
+            .collect()
+    }
+
+    /// Themes of a shown cell that at least the threshold of its writers touched, with how
+    /// many writers did; a theme fewer wrote about is not shown at all.
+    pub fn themes_in_cell(&self, key: CellKey) -> Vec<(&'static str, usize)> {
+        let mut writers: BTreeMap<&'static str, std::collections::BTreeSet<usize>> =
+            BTreeMap::new();
+        for c in self.in_cell(key) {
+            for t in &c.themes {
+                writers.entry(t).or_default().insert(c.writer);
+            }
+        }
+        let order = survey_engine::comments::themes::themes();
+        let mut out: Vec<(&'static str, usize)> = writers
+            .into_iter()
+            .map(|(t, w)| (t, w.len()))
+            .filter(|(_, n)| *n >= self.threshold)
+            .collect();
+        out.sort_by_key(|(t, _)| order.iter().position(|x| x.id == *t));
+        out
+    }
+}
