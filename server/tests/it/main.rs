@@ -7,6 +7,7 @@ mod action_plan_web;
 mod api_tokens;
 mod audit_page;
 mod browser;
+mod comments;
 mod console_flow;
 mod console_roster;
 mod console_users;

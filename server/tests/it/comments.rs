@@ -1,0 +1,364 @@
+//! Comments end to end, on both databases: redaction read back from the database, the
+//! comment threshold and the intersection rule as a reader of every view sees them, held
+//! comments and the review queue, the support contacts first after a self-harm match.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use diesel::prelude::*;
+use serde_json::json;
+use survey_engine::instrument::builtin;
+
+use worklife_server::db::schema::comments;
+use worklife_tests::reports_common::*;
+use worklife_tests::{backends, client, spawn_app, Backend, Reply, TestApp, Workspace};
+
+/// Units of the comment roster: (path, people).
+const UNITS: [(&str, usize); 3] = [("Acme/Big", 12), ("Acme/Other", 11), ("Acme/Small", 4)];
+
+/// A roster with names, a wave of the core instrument (k = 3) open, the app served; the
+/// answer links by the email they went to.
+fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, String) {
+    let ws = Workspace::new(backend);
+    let mut csv = String::from("email,unit,name\n");
+    let mut n = 0;
+    for (unit, people) in UNITS {
+        for _ in 0..people {
+            n += 1;
+            csv.push_str(&format!("p{n}@example.org,{unit},Person{n} Surname{n}\n"));
+        }
+    }
+    csv.push_str("peter@example.org,Acme/Big,Peter Müller\n");
+    ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
+    ws.ok(&[
+        "wave",
+        "create",
+        "C1",
+        "--instrument",
+        "worklife-core",
+        "--opens",
+        "2020-01-01",
+        "--closes",
+        "2099-01-01",
+        "--min-group-size",
+        "3",
+    ]);
+    ws.ok(&["wave", "open", "C1"]);
+    let links: BTreeMap<String, String> = ws
+        .invitations()
+        .into_iter()
+        .map(|(token, email)| (email, token))
+        .collect();
+    let password = password_of(&ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]));
+    (spawn_app(ws), links, password)
+}
+
+/// The numbered roster people (`p1@...`), not Peter.
+fn numbered(email: &str) -> bool {
+    email
+        .strip_prefix('p')
+        .and_then(|rest| rest.strip_suffix("@example.org"))
+        .is_some_and(|n| n.parse::<usize>().is_ok())
+}
+
+/// Every scored item answered 3, and `comment` for the open question `c_change`.
+fn form_body(comment: &str) -> String {
+    let core = builtin::load("worklife-core").unwrap().unwrap();
+    let mut body: Vec<String> = core.items.iter().map(|i| format!("{}=3", i.id)).collect();
+    body.push(format!("comment.c_change={}", form_value(comment)));
+    body.join("&")
+}
+
+fn answer(app: &TestApp, token: &str, comment: &str) -> Reply {
+    post_form(&app.url(&format!("/s/{token}")), None, &form_body(comment))
+}
+
+fn stored_comments(app: &TestApp) -> Vec<(String, String)> {
+    let pool = app.workspace.pool();
+    let mut conn = pool.get().unwrap();
+    let rows: Vec<(String, String)> = worklife_server::db_run!(&mut conn, |c| comments::table
+        .select((comments::body, comments::review))
+        .load(c))
+    .unwrap();
+    rows
+}
+
+fn token_for(app: &TestApp) -> As {
+    As::Bearer(
+        app.workspace
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string(),
+    )
+}
+
+#[test]
+fn comments_are_redacted_before_anything_is_stored() {
+    for backend in backends() {
+        let (app, links, password) = comment_wave(backend);
+        let r = answer(
+            &app,
+            &links["p1@example.org"],
+            "Ask Peter Müller (peter.mueller@acme.test) or Person2 about it, call \
+             +49 30 1234567 or see https://intranet.acme.test/overtime. Peters idea was good.",
+        );
+        assert_eq!(r.status, 200, "{backend:?}: {}", r.body);
+        let stored = stored_comments(&app);
+        assert_eq!(stored.len(), 1, "{backend:?}");
+        let (body, review) = &stored[0];
+        assert_eq!(review, "clear");
+        for gone in [
+            "Peter",
+            "Müller",
+            "peter.mueller",
+            "acme.test",
+            "Person2",
+            "1234567",
+            "intranet",
+        ] {
+            assert!(
+                !body.contains(gone),
+                "{backend:?}: {gone} was stored: {body}"
+            );
+        }
+        assert!(
+            body.contains("[removed]") && body.contains("idea was good"),
+            "{body}"
+        );
+
+        // Through the API too; a comment over 2,000 characters or for an unknown question is
+        // refused with the question's name, and nothing is stored.
+        let core = builtin::load("worklife-core").unwrap().unwrap();
+        let answers: serde_json::Map<String, serde_json::Value> = core
+            .items
+            .iter()
+            .map(|i| (i.id.clone(), json!(4)))
+            .collect();
+        let api = |token: &str, comments: serde_json::Value| {
+            Reply::from(
+                client()
+                    .post(&app.url("/api/v1/responses"))
+                    .send_json(json!({ "token": token, "answers": answers, "comments": comments }))
+                    .unwrap(),
+            )
+        };
+        let long = "x".repeat(2001);
+        let r = api(&links["p2@example.org"], json!({ "c_change": long }));
+        assert_eq!(r.status, 400, "{backend:?}: {}", r.body);
+        assert!(
+            r.body.contains("c_change") && r.body.contains("2000"),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("xxxx"), "the text is not echoed");
+        let r = api(&links["p2@example.org"], json!({ "nope": "hello" }));
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("nope"), "{}", r.body);
+        assert_eq!(
+            stored_comments(&app).len(),
+            1,
+            "{backend:?}: nothing more stored"
+        );
+        let r = api(
+            &links["p2@example.org"],
+            json!({ "c_change": "Mail me: p2@example.org" }),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let stored = stored_comments(&app);
+        assert!(stored.iter().all(|(b, _)| !b.contains("p2@example.org")));
+    }
+}
+
+/// Every writer's comment text, unique, by email.
+fn text_of(email: &str) -> String {
+    format!(
+        "My workload note, writer {}",
+        email.trim_end_matches("@example.org")
+    )
+}
+
+#[test]
+fn comments_show_only_where_no_group_under_the_threshold_can_be_picked_out() {
+    for backend in backends() {
+        let (app, links, password) = comment_wave(backend);
+        let writers: Vec<&String> = links.keys().filter(|e| numbered(e)).collect();
+        for email in &writers {
+            let r = answer(&app, &links[*email], &text_of(email));
+            assert_eq!(r.status, 200, "{backend:?} {email}: {}", r.body);
+        }
+        app.workspace.ok(&["wave", "close", "C1"]);
+        let admin = token_for(&app);
+        let cells = ["Acme", "Acme/Big", "Acme/Other", "Acme/Small"];
+        let mut shown: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for unit in cells {
+            let r = get(
+                &app.url(&format!("/api/v1/waves/C1/comments?unit={unit}")),
+                &admin,
+            );
+            assert_eq!(r.status, 200, "{backend:?} {unit}: {}", r.body);
+            let body = r.json();
+            assert_eq!(body["threshold"], 10);
+            let texts: BTreeSet<String> = body["comments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["text"].as_str().unwrap().to_string())
+                .collect();
+            match body["status"].as_str().unwrap() {
+                "shown" => assert!(texts.len() >= 10, "{backend:?} {unit}: {texts:?}"),
+                "hidden" => assert!(texts.is_empty(), "{backend:?} {unit}"),
+                other => panic!("{other}"),
+            }
+            shown.insert(unit, texts);
+        }
+        // A unit of 12 writers shows its comments, one of 4 never does.
+        assert_eq!(shown["Acme/Big"].len(), 12, "{backend:?}");
+        assert!(shown["Acme/Small"].is_empty());
+        // The reader matches texts across views: writers grouped by the exact set of shown
+        // views their comment is in; every group that is shown anywhere is at least 10.
+        let mut groups: BTreeMap<Vec<&str>, usize> = BTreeMap::new();
+        for email in &writers {
+            let text = text_of(email);
+            let signature: Vec<&str> = cells
+                .iter()
+                .copied()
+                .filter(|c| shown[c].contains(&text))
+                .collect();
+            if !signature.is_empty() {
+                *groups.entry(signature).or_default() += 1;
+            }
+        }
+        assert!(!groups.is_empty());
+        for (signature, n) in &groups {
+            assert!(
+                *n >= 10,
+                "{backend:?}: {n} writers picked out by {signature:?}"
+            );
+        }
+        // The page says the same in words; the CSV goes through the guarded writer.
+        let cookie = As::Cookie(session(&app, ADMIN, &password));
+        let page = get(
+            &app.url("/reports/waves/C1/comments?unit=Acme/Small"),
+            &cookie,
+        );
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("<strong>Hidden.</strong>"));
+        assert!(!page.body.contains("My workload note"));
+        let page = get(
+            &app.url("/reports/waves/C1/comments?unit=Acme/Big"),
+            &cookie,
+        );
+        assert!(page.body.contains("12 comments"), "{}", page.body);
+        let csv = get(
+            &app.url("/api/v1/waves/C1/comments.csv?unit=Acme/Big"),
+            &admin,
+        );
+        assert_eq!(csv.status, 200);
+        assert_eq!(csv.body.lines().count(), 13, "{}", csv.body);
+    }
+}
+
+#[test]
+fn a_held_comment_waits_for_an_admin_and_its_writer_sees_support_first() {
+    for backend in backends() {
+        let (app, links, password) = comment_wave(backend);
+        let writers: Vec<&String> = links
+            .keys()
+            .filter(|e| numbered(e) && unit_of(e) == "Acme/Big")
+            .collect();
+        // One of them writes of self-harm: their thank-you page puts support first.
+        let (first, rest) = writers.split_first().unwrap();
+        let r = answer(&app, &links[*first], "Some days I want to kill myself.");
+        assert_eq!(r.status, 200);
+        let support = r.body.find("support-heading").unwrap();
+        let results = r.body.find("results-heading").unwrap();
+        assert!(support < results, "{backend:?}: support first");
+        for email in rest {
+            let r = answer(&app, &links[*email], &text_of(email));
+            assert!(r.body.find("results-heading") < r.body.find("support-heading"));
+        }
+        for email in links
+            .keys()
+            .filter(|e| numbered(e) && unit_of(e) == "Acme/Other")
+        {
+            answer(&app, &links[email], &text_of(email));
+        }
+        assert_eq!(
+            stored_comments(&app)
+                .iter()
+                .filter(|(_, review)| review == "held")
+                .count(),
+            1
+        );
+        // While the wave is open, the queue lists nothing (it would tell who just sent it).
+        let cookie = As::Cookie(session(&app, ADMIN, &password));
+        let queue = get(&app.url("/admin/comments"), &cookie);
+        assert!(!queue.body.contains("kill myself"), "{backend:?}");
+        app.workspace.ok(&["wave", "close", "C1"]);
+        let admin = token_for(&app);
+        let big = |who: &As| get(&app.url("/api/v1/waves/C1/comments?unit=Acme/Big"), who).json();
+        let before = big(&admin);
+        assert!(
+            !before.to_string().contains("kill myself"),
+            "{backend:?}: held"
+        );
+        let queue = get(&app.url("/admin/comments"), &cookie);
+        assert!(queue.body.contains("Some days I want to kill myself."));
+        assert!(queue.body.contains("held for: self-harm"));
+        assert!(!queue.body.contains("Acme/Big"), "no unit in the queue");
+        // A viewer or a manager cannot see the queue.
+        app.workspace
+            .ok(&["user", "add", "--email", VIEWER, "--role", "viewer"]);
+        let viewer = As::Bearer(
+            app.workspace
+                .ok(&["token", "create", "--user", VIEWER])
+                .trim()
+                .to_string(),
+        );
+        assert_eq!(get(&app.url("/admin/comments"), &viewer).status, 403);
+        // Released, it is shown under the same rules.
+        let response = queue
+            .body
+            .split("name=\"response\" value=\"")
+            .nth(1)
+            .unwrap();
+        let response = response.split('"').next().unwrap();
+        let r = post_form(
+            &app.url("/admin/comments"),
+            Some(match &cookie {
+                As::Cookie(c) => c,
+                _ => unreachable!(),
+            }),
+            &format!(
+                "csrf={}&response={}&prompt=c_change&action=release&part=",
+                form_value(&csrf_of(&queue.body)),
+                form_value(response)
+            ),
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert!(
+            big(&admin).to_string().contains("kill myself"),
+            "{backend:?}"
+        );
+        let audit = app.workspace.ok(&["audit", "list"]);
+        assert!(audit.contains("release comment"), "{audit}");
+        assert!(!audit.contains("kill myself"), "no text in the audit log");
+    }
+}
+
+fn unit_of(email: &str) -> &'static str {
+    let n: usize = email
+        .trim_start_matches('p')
+        .trim_end_matches("@example.org")
+        .parse()
+        .unwrap_or(0);
+    let mut upto = 0;
+    for (unit, people) in UNITS {
+        upto += people;
+        if n <= upto {
+            return unit;
+        }
+    }
+    "Acme/Big"
+}
