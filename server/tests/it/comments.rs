@@ -96,7 +96,7 @@ fn token_for(app: &TestApp) -> As {
 #[test]
 fn comments_are_redacted_before_anything_is_stored() {
     for backend in backends() {
-        let (app, links, password) = comment_wave(backend);
+        let (app, links, _) = comment_wave(backend);
         let r = answer(
             &app,
             &links["p1@example.org"],
