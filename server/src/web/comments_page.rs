@@ -244,9 +244,11 @@ async fn comments_page(
         areas.dedup();
         let rel = r.ctx.release();
         let base = format!("/reports/waves/{}/comments", enc(&wave));
+        // Every unit the reader may read, not only below the one in view.
+        let all = super::reports_api::scope_of(&r.ctx, user, None)?;
         let others = r
             .ctx
-            .rows(&r.scope, None)
+            .rows(&all, None)
             .into_iter()
             .map(|k| {
                 let p = rel.tree.path(k.unit);

@@ -213,6 +213,8 @@ pub struct HeatPage {
     no_previous: Option<String>,
     /// The question-by-question page of the unit in view.
     items: String,
+    /// The comments page of the unit in view.
+    comments: String,
     csv: String,
 }
 
@@ -1001,6 +1003,7 @@ pub fn heat_page(r: &Read, q: &HeatQuery, wave: &str, reader: Reader, own: &Scop
             )
         },
         items: f.href(&format!("{base}/items")),
+        comments: f.href(&format!("{base}/comments")),
         csv: with_query(
             &format!("/api/v1/waves/{}/heatmap.csv", enc(wave)),
             &csv_pairs,

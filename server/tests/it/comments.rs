@@ -15,11 +15,11 @@ use worklife_tests::reports_common::*;
 use worklife_tests::{backends, client, spawn_app, Backend, Reply, TestApp, Workspace};
 
 /// Units of the comment roster: (path, people).
-const UNITS: [(&str, usize); 3] = [("Acme/Big", 12), ("Acme/Other", 11), ("Acme/Small", 4)];
+pub const UNITS: [(&str, usize); 3] = [("Acme/Big", 12), ("Acme/Other", 11), ("Acme/Small", 4)];
 
 /// A roster with names, a wave of the core instrument (k = 3) open, the app served; the
 /// answer links by the email they went to.
-fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, String) {
+pub fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, String) {
     let ws = Workspace::new(backend);
     let mut csv = String::from("email,unit,name\n");
     let mut n = 0;
@@ -55,7 +55,7 @@ fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, String)
 }
 
 /// The numbered roster people (`p1@...`), not Peter.
-fn numbered(email: &str) -> bool {
+pub fn numbered(email: &str) -> bool {
     email
         .strip_prefix('p')
         .and_then(|rest| rest.strip_suffix("@example.org"))
@@ -63,14 +63,14 @@ fn numbered(email: &str) -> bool {
 }
 
 /// Every scored item answered 3, and `comment` for the open question `c_change`.
-fn form_body(comment: &str) -> String {
+pub fn form_body(comment: &str) -> String {
     let core = builtin::load("worklife-core").unwrap().unwrap();
     let mut body: Vec<String> = core.items.iter().map(|i| format!("{}=3", i.id)).collect();
     body.push(format!("comment.c_change={}", form_value(comment)));
     body.join("&")
 }
 
-fn answer(app: &TestApp, token: &str, comment: &str) -> Reply {
+pub fn answer(app: &TestApp, token: &str, comment: &str) -> Reply {
     post_form(&app.url(&format!("/s/{token}")), None, &form_body(comment))
 }
 
@@ -347,7 +347,7 @@ fn a_held_comment_waits_for_an_admin_and_its_writer_sees_support_first() {
     }
 }
 
-fn unit_of(email: &str) -> &'static str {
+pub fn unit_of(email: &str) -> &'static str {
     let n: usize = email
         .trim_start_matches('p')
         .trim_end_matches("@example.org")

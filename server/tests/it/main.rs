@@ -8,6 +8,7 @@ mod api_tokens;
 mod audit_page;
 mod browser;
 mod comments;
+mod comments_browser;
 mod console_flow;
 mod console_roster;
 mod console_users;
