@@ -241,7 +241,7 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<Built>
                     .with_context(|| format!("no invitation was written to {}", p.email))?;
                 let submitted = responses::Submitted {
                     answers: org.answers(&instrument, index, person),
-                    comments: Default::default(),
+                    comments: org.comments(&instrument, index, person),
                 };
                 responses::submit(&mut conn, &cache, &rules, token, &submitted, now)?;
             }

@@ -353,6 +353,39 @@ impl Org {
 
     /// Person `person`'s answer sheet in wave `wave`, as the form would submit it: every item
     /// of the instrument, skipped ones as `None`.
+    /// About four in ten people of a wave write a comment to the first open question, from a
+    /// small pool of plausible ones (the demo's comments page has something to show).
+    pub fn comments(
+        &self,
+        instrument: &Instrument,
+        wave: usize,
+        person: usize,
+    ) -> BTreeMap<String, String> {
+        const POOL: [&str; 12] = [
+            "Too much overtime before every release; we need one more person in the team.",
+            "Deadlines are set without asking us how long the work takes.",
+            "More say in how we plan our own work would help a lot.",
+            "Recognition for the work behind the scenes, not only for launches.",
+            "Fewer meetings, so that there is time to actually do the work.",
+            "Clearer priorities from management; everything is urgent at once.",
+            "The pay has not kept up with what the job asks of us.",
+            "Better tools: the build takes forever and the laptops are old.",
+            "More flexibility to work from home on focused days.",
+            "The team is great; keep the weekly retrospective.",
+            "Promotions should follow clear and fair criteria.",
+            "Time to recover after on-call weeks.",
+        ];
+        let Some(prompt) = instrument.prompts.first() else {
+            return BTreeMap::new();
+        };
+        let mut rng = Rng::derive(self.seed, &[9, wave as u64, person as u64]);
+        if rng.next_u64() % 10 >= 4 {
+            return BTreeMap::new();
+        }
+        let pick = (rng.next_u64() % POOL.len() as u64) as usize;
+        BTreeMap::from([(prompt.id.clone(), POOL[pick].to_string())])
+    }
+
     pub fn answers(
         &self,
         instrument: &Instrument,
