@@ -91,6 +91,7 @@ fn seed(pool: &DbPool, conn: &mut DbConn) -> anyhow::Result<()> {
                     closes_at: opens_at + chrono::Duration::days(3650),
                     min_group_size: 5,
                     attributes: &[],
+                    comment_min: None,
                 },
             )?
         }

@@ -213,6 +213,10 @@ pub struct WaveCreateArgs {
     /// Minimum group size k (3 or more).
     #[arg(long = "min-group-size", default_value_t = 5)]
     pub min_group_size: i32,
+    /// Comments show only where at least this many people wrote one (default 10, or k where
+    /// k is larger; never below k).
+    #[arg(long = "comment-min")]
+    pub comment_min: Option<i32>,
     /// A roster column whose values cut the reports (repeatable).
     #[arg(long = "attribute")]
     pub attributes: Vec<String>,

@@ -27,6 +27,7 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
         opens,
         closes,
         min_group_size,
+        comment_min,
         attributes,
         auto,
         every,
@@ -70,6 +71,7 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
         closes_at: closes_at.unwrap_or(NaiveDateTime::MAX),
         min_group_size,
         attributes: &attributes,
+        comment_min,
     };
     problems.extend(waves::problems(conn, &new)?);
     if !problems.is_empty() {
@@ -77,8 +79,13 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
     }
     let wave = waves::create(conn, &new)?;
     println!(
-        "wave \"{}\" scheduled: {} from {} to {}, k = {}",
-        wave.name, wave.instrument, wave.opens_at, wave.closes_at, wave.min_group_size
+        "wave \"{}\" scheduled: {} from {} to {}, k = {}, comments where at least {} wrote one",
+        wave.name,
+        wave.instrument,
+        wave.opens_at,
+        wave.closes_at,
+        wave.min_group_size,
+        new.comment_min()
     );
     if scheduled {
         let times = crate::mail::schedule::schedule(conn, &wave, every.as_deref(), &plan)?;

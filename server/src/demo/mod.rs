@@ -210,6 +210,7 @@ fn build(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<Built>
                     closes_at: wave_plan.closes,
                     min_group_size: waves::DEFAULT_K,
                     attributes: &attributes,
+                    comment_min: None,
                 },
             )?
         };

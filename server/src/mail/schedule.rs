@@ -219,6 +219,11 @@ fn ensure_follow_up(pool: &DbPool, wave: &Wave, reminders: &str) -> AppResult<()
         .find(&wave.instrument)
         .select(crate::db::schema::instruments::version)
         .first::<i32>(c))?;
+    // The next quarter keeps the comment threshold too.
+    let comment_min: i32 = db_run!(&mut conn, |c| crate::db::schema::waves::table
+        .find(&wave.id)
+        .select(crate::db::schema::waves::comment_min)
+        .first::<i32>(c))?;
     let created = wave_ops::create(
         &mut conn,
         &NewWave {
@@ -228,6 +233,7 @@ fn ensure_follow_up(pool: &DbPool, wave: &Wave, reminders: &str) -> AppResult<()
             closes_at: closes,
             min_group_size: wave.min_group_size,
             attributes: &wave.attribute_names(),
+            comment_min: Some(comment_min),
         },
     );
     match created {

@@ -215,6 +215,20 @@ pub struct NewWave<'a> {
     pub closes_at: NaiveDateTime,
     pub min_group_size: i32,
     pub attributes: &'a [String],
+    /// Comments show only where at least this many people wrote one; `None`: the default
+    /// ([`DEFAULT_COMMENT_MIN`], or k where k is larger).
+    pub comment_min: Option<i32>,
+}
+
+/// The default comment threshold.
+pub const DEFAULT_COMMENT_MIN: i32 = 10;
+
+impl NewWave<'_> {
+    /// The comment threshold the wave gets.
+    pub fn comment_min(&self) -> i32 {
+        self.comment_min
+            .unwrap_or(DEFAULT_COMMENT_MIN.max(self.min_group_size))
+    }
 }
 
 /// Everything wrong with a new wave, all at once, each problem tagged with the field it is
@@ -227,6 +241,13 @@ pub fn problems(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Vec<String>> 
     }
     if let Err(AppError::Validation(found)) = instruments::resolve(conn, new.instrument) {
         problems.extend(found.into_iter().map(|p| format!("instrument: {p}")));
+    }
+    if new.comment_min() < new.min_group_size {
+        problems.push(format!(
+            "comment-min: {} is below k = {}: comments need at least as many writers as figures need people",
+            new.comment_min(),
+            new.min_group_size
+        ));
     }
     if new.min_group_size < MIN_K {
         problems.push(format!(
@@ -271,6 +292,7 @@ pub fn create(conn: &mut DbConn, new: &NewWave<'_>) -> AppResult<Wave> {
             waves::opens_at.eq(new.opens_at),
             waves::closes_at.eq(new.closes_at),
             waves::min_group_size.eq(new.min_group_size),
+            waves::comment_min.eq(new.comment_min()),
             waves::attributes.eq(&attributes),
             waves::status.eq(WaveStatus::Scheduled.as_str()),
             waves::link_tag.eq(tokens::new_tag()?),

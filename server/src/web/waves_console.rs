@@ -182,6 +182,8 @@ pub struct Draft {
     pub closes_date: String,
     pub closes_time: String,
     pub k: String,
+    /// Empty: the default (10, or k where k is larger).
+    pub comment_min: String,
     pub attributes: Vec<String>,
     pub reminders: String,
     pub auto: bool,
@@ -202,6 +204,7 @@ impl Draft {
                 "closes_date" => d.closes_date = value,
                 "closes_time" => d.closes_time = value,
                 "k" => d.k = value,
+                "comment_min" => d.comment_min = value,
                 "attribute" => d.attributes.push(value),
                 "reminders" => d.reminders = value,
                 "auto" => d.auto = true,
@@ -215,12 +218,13 @@ impl Draft {
 }
 
 /// The domain's field tags (the `wave create` options), the form's field ids and labels.
-const FIELDS: [Field; 9] = [
+const FIELDS: [Field; 10] = [
     ("name", "name", "Name"),
     ("instrument", "instrument", "Questionnaire"),
     ("opens", "opens_date", "Opens"),
     ("closes", "closes_date", "Closes"),
     ("min-group-size", "k", "Minimum group size (k)"),
+    ("comment-min", "comment_min", "Comment threshold"),
     ("attribute", "attributes", "Report attributes"),
     ("reminders", "reminders", "Reminders"),
     ("every", "quarterly", "Repeat every quarter"),
@@ -372,6 +376,18 @@ fn create_wave(
             );
         }
     }
+    let comment_min = match d.comment_min.trim() {
+        "" => None,
+        typed => match typed.parse::<i32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(format!(
+                    "comment-min: \"{typed}\" is not a whole number (leave it empty for 10)"
+                ));
+                None
+            }
+        },
+    };
     let (people, _) = roster::size(conn)?;
     if people > 0 && i64::from(k) > people {
         problems.push(format!(
@@ -387,6 +403,7 @@ fn create_wave(
         closes_at: closes.unwrap_or(NaiveDateTime::MAX),
         min_group_size: k,
         attributes: &d.attributes,
+        comment_min,
     };
     problems.extend(waves::problems(conn, &new)?);
     // `/admin/waves/new` is this form: a wave of that name would have no page of its own.

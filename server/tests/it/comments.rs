@@ -362,3 +362,35 @@ pub fn unit_of(email: &str) -> &'static str {
     }
     "Acme/Big"
 }
+
+#[test]
+fn a_wave_sets_its_comment_threshold_never_below_k() {
+    let ws = Workspace::new(Backend::Sqlite);
+    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster())]);
+    let create = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "wave",
+            "create",
+            name,
+            "--instrument",
+            "worklife-core",
+            "--opens",
+            "2020-01-01",
+            "--closes",
+            "2099-01-01",
+            "--min-group-size",
+            "5",
+        ];
+        args.extend(extra);
+        ws.worklife(&args)
+    };
+    let out = create("T1", &["--comment-min", "4"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("comment-min: 4 is below k = 5"), "{err}");
+    let out = create("T2", &["--comment-min", "12"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("comments where at least 12 wrote one"));
+    let out = create("T3", &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("comments where at least 10 wrote one"));
+}
