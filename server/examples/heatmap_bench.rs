@@ -45,6 +45,7 @@ fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
             closes_at: waves::parse_time("2026-01-21")?,
             min_group_size: 5,
             attributes: &[],
+            comment_min: None,
         },
     )?;
     let units = unit_paths();
