@@ -61,9 +61,22 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
     /// How people sign in (`[auth]`, `WORKLIFE_AUTH__*`).
     pub auth: AuthSettings,
+    /// Comments (`[comments]`): phrases, besides the built-in English and German ones, that
+    /// hold a comment for an admin's review.
+    pub comments: CommentSettings,
     /// Single sign-on with the organisation's identity provider (`[oidc]`,
     /// `WORKLIFE_OIDC__*`); off while `issuer` is empty. See docs/sso.md.
     pub oidc: OidcSettings,
+}
+
+/// Extra phrases of the review list, per concern (matched like the built-in ones: whole
+/// words, any case).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommentSettings {
+    pub review_self_harm: Vec<String>,
+    pub review_threat: Vec<String>,
+    pub review_harassment: Vec<String>,
 }
 
 /// How people sign in.
@@ -340,6 +353,7 @@ impl Default for Settings {
             login: LoginSettings::default(),
             trusted_proxies: Vec::new(),
             auth: AuthSettings::default(),
+            comments: CommentSettings::default(),
             oidc: OidcSettings::default(),
             support: Support {
                 eap_url: None,

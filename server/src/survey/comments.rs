@@ -164,6 +164,18 @@ impl Default for CommentRules {
 }
 
 impl CommentRules {
+    /// The built-in review list with the configured extra phrases.
+    pub fn from_settings(settings: &crate::configuration::CommentSettings) -> CommentRules {
+        let review = ReviewList::builtin()
+            .with_extra(Concern::SelfHarm, &settings.review_self_harm)
+            .with_extra(Concern::Threat, &settings.review_threat)
+            .with_extra(Concern::Harassment, &settings.review_harassment);
+        CommentRules {
+            names: NameCache::default(),
+            review: Arc::new(review),
+        }
+    }
+
     /// Checks, redacts and screens a sheet's comments; problems as the form shows them.
     pub fn prepare_sheet(
         &self,

@@ -90,7 +90,7 @@ impl AppState {
             submissions: Submissions::new(
                 respondent_pool.clone(),
                 instruments.clone(),
-                crate::survey::comments::CommentRules::default(),
+                crate::survey::comments::CommentRules::from_settings(&settings.comments),
             )?,
             respondent_pool,
             pool,

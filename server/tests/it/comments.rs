@@ -394,3 +394,30 @@ fn a_wave_sets_its_comment_threshold_never_below_k() {
     let out = create("T3", &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("comments where at least 10 wrote one"));
 }
+
+#[test]
+fn configured_phrases_hold_a_comment_too() {
+    let (app, links, _) = comment_wave(Backend::Sqlite);
+    let replica = spawn_replica_with(&app, |s| {
+        s.comments.review_harassment = vec!["stupid questions".into()];
+    });
+    let body = form_body("Our lead calls them Stupid Questions in every meeting.");
+    let r = post_form(
+        &format!("{replica}/s/{}", links["p1@example.org"]),
+        None,
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = answer(
+        &app,
+        &links["p2@example.org"],
+        "Nothing to add about stupid things.",
+    );
+    assert_eq!(r.status, 200);
+    let reviews: Vec<String> = stored_comments(&app).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        reviews.iter().filter(|r| *r == "held").count(),
+        1,
+        "{reviews:?}"
+    );
+}
