@@ -6,6 +6,7 @@
 //! until an admin releases them; withheld ones never are.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
 use survey_engine::comments::themes::themes_of;
@@ -14,7 +15,7 @@ use survey_engine::disclosure::{CellKey, CellStatus, Layout, Placement};
 
 use super::release::WaveRelease;
 use crate::db::schema::{comments, responses, waves};
-use crate::db::{DbConn, ResponseId};
+use crate::db::{DbConn, ResponseId, WaveId};
 use crate::db_run;
 use crate::error::AppResult;
 use crate::survey::comments::{CLEAR, HELD, RELEASED};
@@ -173,5 +174,43 @@ impl CommentRelease {
             .collect();
         out.sort_by_key(|(t, _)| order.iter().position(|x| x.id == *t));
         out
+    }
+}
+
+/// What a wave's comment release depends on besides the closed wave itself: how many of its
+/// comments are in each review state (a release or a withholding changes it).
+type Version = Vec<(String, i64)>;
+
+/// Comment releases of closed waves, per process, rebuilt when a review decision changed
+/// what may be shown. Building one themes and places every comment of the wave; a page view
+/// should not pay that each time.
+#[derive(Clone, Default)]
+pub struct CommentCache(Arc<Mutex<HashMap<WaveId, (Version, Arc<CommentRelease>)>>>);
+
+impl CommentCache {
+    pub fn get(
+        &self,
+        conn: &mut DbConn,
+        built: &WaveRelease,
+        wave: &Wave,
+    ) -> AppResult<Arc<CommentRelease>> {
+        let version: Version = db_run!(conn, |c| comments::table
+            .inner_join(responses::table)
+            .filter(responses::wave_id.eq(&wave.id))
+            .group_by(comments::review)
+            .select((comments::review, diesel::dsl::count_star()))
+            .order(comments::review)
+            .load(c))?;
+        if let Some((v, release)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&wave.id) {
+            if *v == version {
+                return Ok(release.clone());
+            }
+        }
+        let release = Arc::new(CommentRelease::build(conn, built, wave)?);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(wave.id.clone(), (version, release.clone()));
+        Ok(release)
     }
 }

@@ -24,6 +24,7 @@ use crate::configuration::Settings;
 use crate::db::blocking;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::reports::comments::CommentCache;
 use crate::reports::ReleaseCache;
 
 /// What report routes share besides the pool: the signing key, the release cache, and what
@@ -32,6 +33,8 @@ use crate::reports::ReleaseCache;
 pub struct Access {
     pub session_key: SessionKey,
     pub releases: ReleaseCache,
+    /// The closed waves' comment releases.
+    pub comments: CommentCache,
     pub throttle: Arc<LoginThrottle>,
     pub passwords: PasswordChecks,
     pub proxies: TrustedProxies,
@@ -51,6 +54,7 @@ impl Access {
         Ok(Access {
             session_key: SessionKey::default(),
             releases: ReleaseCache::default(),
+            comments: CommentCache::default(),
             throttle: Arc::new(LoginThrottle::new(&settings.login)),
             passwords: PasswordChecks::new(settings.login.queue as usize),
             proxies: TrustedProxies::parse(&settings.trusted_proxies)?,

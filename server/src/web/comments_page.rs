@@ -24,7 +24,6 @@ use super::REPORT_CSS_PATH;
 use crate::auth::Role;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::reports::comments::CommentRelease;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -133,9 +132,14 @@ fn cell_of(r: &Read, q: &CommentsQuery) -> AppResult<(CellKey, String, Option<St
 }
 
 /// The reply for one cell.
-fn reply(conn: &mut DbConn, r: &Read, q: &CommentsQuery) -> AppResult<(CommentsReply, usize)> {
+fn reply(
+    conn: &mut DbConn,
+    st: &AppState,
+    r: &Read,
+    q: &CommentsQuery,
+) -> AppResult<(CommentsReply, usize)> {
     let (key, title, cut) = cell_of(r, q)?;
-    let built = CommentRelease::build(conn, &r.ctx.current, &r.ctx.wave)?;
+    let built = st.access.comments.get(conn, &r.ctx.current, &r.ctx.wave)?;
     let inst = &r.ctx.current.instrument;
     let comments = built
         .in_cell(key)
@@ -221,7 +225,7 @@ async fn comments_page(
             unit: q.unit.clone(),
         };
         let r = read(conn, user, st, &wave, &rq, "view comments")?;
-        let (reply, held) = reply(conn, &r, &q)?;
+        let (reply, held) = reply(conn, st, &r, &q)?;
         let inst = &r.ctx.current.instrument;
         let total = reply.comments.len();
         let words = q.q.as_deref().unwrap_or_default().trim().to_lowercase();
@@ -322,7 +326,7 @@ pub(super) async fn comments_api(
             unit: q.unit.clone(),
         };
         let r = read(conn, &who.user, st, &wave, &rq, "api comments")?;
-        Ok(reply(conn, &r, &q)?.0)
+        Ok(reply(conn, st, &r, &q)?.0)
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -360,7 +364,7 @@ pub(super) async fn comments_csv(
             unit: q.unit.clone(),
         };
         let r = read(conn, &who.user, st, &wave, &rq, "export comments")?;
-        let (reply, _) = reply(conn, &r, &q)?;
+        let (reply, _) = reply(conn, st, &r, &q)?;
         let csv_err = |e: csv::Error| AppError::Unexpected(e.into());
         let mut w = CsvWriter::crlf();
         w.record([
