@@ -185,7 +185,10 @@ type Version = Vec<(String, i64)>;
 /// what may be shown. Building one themes and places every comment of the wave; a page view
 /// should not pay that each time.
 #[derive(Clone, Default)]
-pub struct CommentCache(Arc<Mutex<HashMap<WaveId, (Version, Arc<CommentRelease>)>>>);
+pub struct CommentCache(Arc<Mutex<HashMap<WaveId, Cached>>>);
+
+/// A cached release and the review counts it was built at.
+type Cached = (Version, Arc<CommentRelease>);
 
 impl CommentCache {
     pub fn get(
