@@ -125,6 +125,14 @@ impl CommentRelease {
         })
     }
 
+    /// How many cells show their comments.
+    pub fn shown_cells(&self) -> usize {
+        self.status
+            .iter()
+            .filter(|s| **s == CellStatus::Shown)
+            .count()
+    }
+
     /// Whether a cell shows its comments.
     pub fn status(&self, key: CellKey) -> CellStatus {
         self.layout
@@ -204,7 +212,12 @@ impl CommentCache {
             .select((comments::review, diesel::dsl::count_star()))
             .order(comments::review)
             .load(c))?;
-        if let Some((v, release)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&wave.id) {
+        if let Some((v, release)) = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&wave.id)
+        {
             if *v == version {
                 return Ok(release.clone());
             }
