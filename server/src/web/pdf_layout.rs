@@ -32,6 +32,8 @@ const FOOTER_ROOM: f32 = 18.0;
 const LEADING: f32 = 1.3;
 /// Space between a table cell's border and its text.
 const PAD: f32 = 3.0;
+/// How far a quotation's text sits right of the bar at its left.
+const QUOTE_INDENT: f32 = 10.0;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/Lato-Regular.ttf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/Lato-Bold.ttf");
@@ -359,6 +361,56 @@ impl Layout {
             self.y += size * 0.6;
         }
         self.paragraph(text, Face::Bold, size, 0);
+    }
+
+    /// A quotation under its label (a comment under its question): the label in small grey
+    /// bold type, the text indented behind a bar, both wrapped. The label never ends a page
+    /// alone: it moves on with the quote's first lines; a long quote then breaks between its
+    /// lines, its bar continued on the next page.
+    pub fn quote(&mut self, label: &str, text: &str) {
+        let size = self.size;
+        let label_size = size * 0.9;
+        let width = Self::text_width() - QUOTE_INDENT;
+        let x = MARGIN + QUOTE_INDENT;
+        let labels = self.wrap(label, Face::Bold, label_size, width);
+        let lines = self.wrap(text, Face::Regular, size, width);
+        let (llh, lh) = (Self::line_height(label_size), Self::line_height(size));
+        self.make_room(labels.len() as f32 * llh + lines.len().min(2) as f32 * lh);
+        let base = self.baseline(Face::Bold, label_size);
+        for line in labels {
+            self.make_room(llh);
+            self.push(Op::Text {
+                x,
+                y: self.y + base,
+                size: label_size,
+                face: Face::Bold,
+                gray: 90,
+                text: line,
+            });
+            self.y += llh;
+        }
+        let base = self.baseline(Face::Regular, size);
+        for line in lines {
+            self.make_room(lh);
+            // The bar, one line's height at a time, so it follows the text across a break.
+            self.push(Op::Rect {
+                x: MARGIN,
+                y: self.y,
+                w: 2.0,
+                h: lh,
+                gray: 170,
+            });
+            self.push(Op::Text {
+                x,
+                y: self.y + base,
+                size,
+                face: Face::Regular,
+                gray: 0,
+                text: line,
+            });
+            self.y += lh;
+        }
+        self.y += size * 0.8;
     }
 
     /// A table; a row taller than the rest of the page goes to the next page, and one taller
@@ -934,6 +986,72 @@ mod tests {
         assert!(texts > 1000);
         let pdf = pages.write("test").unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn long_quotes_wrap_inside_the_page_and_keep_their_label_with_their_text() {
+        let mut l = Layout::new().unwrap();
+        l.paragraph(&"Some text before. ".repeat(300), Face::Regular, 9.5, 0);
+        // Comments of 2,000 characters, one of them a single word.
+        let long = format!("{}the very last words", "a long comment ".repeat(132));
+        assert_eq!(long.chars().count(), 1999);
+        for i in 0..12 {
+            let text = if i == 5 {
+                "y".repeat(2000)
+            } else {
+                long.clone()
+            };
+            l.quote(&format!("Question {i}: what would you change?"), &text);
+        }
+        let pages = l.finish("footer");
+        assert!(pages.pages.len() >= 4, "{} pages", pages.pages.len());
+        for (p, ops) in pages.pages.iter().enumerate() {
+            for op in ops {
+                let (l, t, r, b) = pages.bounds(op);
+                assert!(
+                    l >= MARGIN - 0.01
+                        && r <= PAGE_WIDTH - MARGIN + 0.01
+                        && t >= MARGIN - 4.0
+                        && b <= PAGE_HEIGHT - MARGIN + 4.0,
+                    "page {p}: {op:?} leaves the text box"
+                );
+            }
+            // A label is never a page's last text line (besides the footer).
+            let texts: Vec<&str> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    Op::Text { text, size, .. } if *size > 8.0 => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            assert!(
+                !texts.last().is_some_and(|t| t.starts_with("Question ")),
+                "page {p} ends with a label"
+            );
+        }
+        let all: Vec<String> = pages
+            .pages
+            .iter()
+            .flatten()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            all.iter()
+                .filter(|t| t.ends_with("the very last words"))
+                .count(),
+            11
+        );
+        // The one-word comment is cut into lines, none of its 2,000 letters lost.
+        let ys: usize = all
+            .iter()
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c == 'y'))
+            .map(|t| t.chars().count())
+            .sum();
+        assert_eq!(ys, 2000);
+        assert!(pages.write("test").unwrap().starts_with(b"%PDF-"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::pdf_layout::{Anchor, Cell, Face, Figure, Layout, Mark, Table};
 use super::reports_api::read;
 use super::reports_pages::TrendChart;
 use super::signed_in::PageReader;
-use super::unit_report::{UnitQuery, UnitReport};
+use super::unit_report::{CommentsSection, UnitQuery, UnitReport};
 use super::AppState;
 use crate::db::blocking;
 use crate::error::AppResult;
@@ -205,6 +205,10 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
         });
     }
 
+    if let Some(c) = &r.comments {
+        comments(&mut l, c);
+    }
+
     l.heading("Action plan", 12.0);
     if r.actions.is_empty() {
         l.paragraph(r.no_actions(), Face::Regular, body, 0);
@@ -229,6 +233,24 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
     l.paragraph(r.disclaimer(), Face::Regular, body, 60);
     l.finish(&format!("Worklife report, {title}"))
         .write(&format!("Worklife report: {title}"))
+}
+
+/// The comments section as the page has it: what people wrote with each comment's question
+/// (each wrapped, a long one across pages), or only why nothing is shown.
+fn comments(l: &mut Layout, c: &CommentsSection) {
+    let body = l.size;
+    l.heading("Comments", 12.0);
+    if !c.shown {
+        l.paragraph(&c.lead, Face::Regular, body, 60);
+        return;
+    }
+    l.paragraph(&c.lead, Face::Regular, body, 0);
+    if let Some(t) = &c.themes {
+        l.paragraph(t, Face::Regular, body, 60);
+    }
+    for m in &c.comments {
+        l.quote(&m.question, &m.text);
+    }
 }
 
 /// The trend page's small charts, one per scale, from the same geometry as the page's SVG:

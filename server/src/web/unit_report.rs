@@ -7,6 +7,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
+use survey_engine::comments::themes::themes;
 use survey_engine::disclosure::{CellKey, CellStatus};
 use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
 
@@ -22,6 +23,7 @@ use super::REPORT_CSS_PATH;
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::plans::items;
+use crate::reports::comments::CommentRelease;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/print", web::get().to(print));
@@ -77,6 +79,105 @@ pub struct UnitReport {
     /// Every question by scale, as the items page shows it.
     pub questions: Vec<ScaleView>,
     pub actions: Vec<ActionLine>,
+    /// What people wrote in the unit; `None` when the wave asked no open question.
+    pub comments: Option<CommentsSection>,
+}
+
+/// One comment as the report prints it.
+pub struct CommentLine {
+    /// The open question as asked.
+    pub question: String,
+    /// The comment, redacted when it was stored.
+    pub text: String,
+}
+
+/// The report's comments: the unit's whole cell, from the comment release only, so the
+/// report shows exactly what the comments page shows for the unit.
+pub struct CommentsSection {
+    /// Whether the cell shows its comments.
+    pub shown: bool,
+    /// A shown cell's comments, in the release's order (which tells nothing); empty when
+    /// hidden.
+    pub comments: Vec<CommentLine>,
+    /// "What people wrote (…)" for a shown cell, else why nothing is shown.
+    pub lead: String,
+    /// The themes at least the threshold of writers touched, in one line; `None` if none.
+    pub themes: Option<String>,
+}
+
+impl CommentsSection {
+    /// The section for the unit at `key` (its path `unit`), or `None` when the wave asked no
+    /// open question.
+    fn of(
+        conn: &mut DbConn,
+        ctx: &crate::reports::Context,
+        key: CellKey,
+        unit: &str,
+    ) -> AppResult<Option<CommentsSection>> {
+        let inst = &ctx.current.instrument;
+        if inst.prompts.is_empty() {
+            return Ok(None);
+        }
+        let built = CommentRelease::build(conn, &ctx.current, &ctx.wave)?;
+        let t = built.threshold;
+        let shown = built.status(key) == CellStatus::Shown;
+        let comments: Vec<CommentLine> = built
+            .in_cell(key)
+            .into_iter()
+            .map(|c| CommentLine {
+                question: inst
+                    .prompts
+                    .iter()
+                    .find(|p| p.id == c.prompt)
+                    .map_or_else(|| c.prompt.clone(), |p| p.text.clone()),
+                text: c.body.clone(),
+            })
+            .collect();
+        let themes = themes_line(&built.themes_in_cell(key), t);
+        Ok(Some(CommentsSection {
+            lead: if shown {
+                shown_lead(comments.len())
+            } else {
+                hidden_lead(unit, t)
+            },
+            shown,
+            comments,
+            themes,
+        }))
+    }
+}
+
+/// The line above a shown cell's comments.
+fn shown_lead(n: usize) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("What people wrote ({n} comment{s}, in no particular order)")
+}
+
+/// Why a hidden cell shows no comments, in words a reader needs no rule for.
+fn hidden_lead(unit: &str, threshold: usize) -> String {
+    format!(
+        "No comments are shown for {unit}: fewer than {threshold} people wrote one, or \
+         showing them would let someone pick out what a smaller group wrote."
+    )
+}
+
+/// "Themes at least T people wrote about: Workload (12), …", or `None` without any.
+fn themes_line(found: &[(&'static str, usize)], threshold: usize) -> Option<String> {
+    if found.is_empty() {
+        return None;
+    }
+    let all = themes();
+    let named: Vec<String> = found
+        .iter()
+        .map(|(id, n)| {
+            let label = all.iter().find(|t| t.id == *id).map_or(*id, |t| t.label_en);
+            format!("{label} ({n})")
+        })
+        .collect();
+    Some(format!(
+        "Themes at least {threshold} people wrote about: {}",
+        named.join(", ")
+    ))
 }
 
 /// The words under a low Cronbach's alpha, on the page and in the PDF.
@@ -148,6 +249,7 @@ impl UnitReport {
             })
             .unwrap_or_default();
         let chart = trend_chart(conn, st, &ctx.wave, &unit_path)?;
+        let comments = CommentsSection::of(conn, ctx, key, &unit_path)?;
         // Read through the plans module only: the items as the plan pages keep them.
         let actions = items::list(conn, &unit_path)?
             .into_iter()
@@ -176,6 +278,7 @@ impl UnitReport {
             chart,
             questions: item_views(ctx, key),
             actions,
+            comments,
             unit: unit_path,
         })
     }
@@ -292,5 +395,27 @@ mod tests {
         assert!(!super::alpha_is_low(0.697));
         assert!(!super::alpha_is_low(0.70));
         assert!(!super::alpha_is_low(0.85));
+    }
+
+    #[test]
+    fn the_comments_section_says_what_it_shows_in_words() {
+        assert_eq!(
+            super::shown_lead(12),
+            "What people wrote (12 comments, in no particular order)"
+        );
+        assert_eq!(
+            super::shown_lead(1),
+            "What people wrote (1 comment, in no particular order)"
+        );
+        assert_eq!(
+            super::hidden_lead("Acme/Small", 10),
+            "No comments are shown for Acme/Small: fewer than 10 people wrote one, or showing \
+             them would let someone pick out what a smaller group wrote."
+        );
+        assert_eq!(super::themes_line(&[], 10), None);
+        assert_eq!(
+            super::themes_line(&[("workload", 12), ("control", 10)], 10).as_deref(),
+            Some("Themes at least 10 people wrote about: Workload (12), Control (10)")
+        );
     }
 }

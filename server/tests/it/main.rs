@@ -9,6 +9,7 @@ mod audit_page;
 mod browser;
 mod comments;
 mod comments_browser;
+mod comments_report;
 mod console_flow;
 mod console_roster;
 mod console_users;
