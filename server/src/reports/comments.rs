@@ -21,12 +21,24 @@ use crate::error::AppResult;
 use crate::survey::comments::{CLEAR, HELD, RELEASED};
 use crate::survey::waves::Wave;
 
+/// Where a comment stands in every list: the SHA-256 of its sheet's id and its question.
+fn order_key(rows: &[(ResponseId, String, String, String)], c: &Visible) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let (response, prompt) = rows
+        .get(c.row)
+        .map(|r| (r.0.as_str(), r.1.as_str()))
+        .unwrap_or_default();
+    Sha256::digest(format!("{response}|{prompt}").as_bytes()).into()
+}
+
 /// The default comment threshold; a wave's is never below its k.
 pub const DEFAULT_THRESHOLD: usize = 10;
 
 /// One comment a reader may see (in a shown cell).
 #[derive(Clone, Debug)]
 pub struct Visible {
+    /// The comment's row as loaded (for its order key).
+    row: usize,
     /// The writer, as an index into the wave's writers.
     writer: usize,
     pub prompt: String,
@@ -75,8 +87,6 @@ impl CommentRelease {
                 comments::body,
                 comments::review,
             ))
-            // Response ids are random (rewritten at close): a stable order that says nothing
-            // about when anything was written.
             .order((comments::response_id, comments::prompt_id))
             .load(c))?;
         let sheet_of: HashMap<&ResponseId, usize> = built
@@ -89,7 +99,7 @@ impl CommentRelease {
         let mut writers = Vec::new();
         let mut visible = Vec::new();
         let mut held = 0;
-        for (response, prompt, body, review) in &rows {
+        for (row, (response, prompt, body, review)) in rows.iter().enumerate() {
             if review == HELD {
                 held += 1;
             }
@@ -107,12 +117,17 @@ impl CommentRelease {
                 writers.len() - 1
             });
             visible.push(Visible {
+                row,
                 writer,
                 prompt: prompt.clone(),
                 body: body.clone(),
                 themes: themes_of(body),
             });
         }
+        // A stable order that says nothing: not when anything was written (response ids are
+        // random after close anyway), and not which comments share a writer, whose two
+        // answers would otherwise stand next to each other.
+        visible.sort_by_cached_key(|c| order_key(&rows, c));
         let layout = built.release.layout.clone();
         let status = comment_statuses(&layout, &writers, t);
         Ok(CommentRelease {

@@ -23,7 +23,6 @@ use super::REPORT_CSS_PATH;
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::plans::items;
-use crate::reports::comments::CommentRelease;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/print", web::get().to(print));
@@ -110,6 +109,7 @@ impl CommentsSection {
     /// open question.
     fn of(
         conn: &mut DbConn,
+        st: &AppState,
         ctx: &crate::reports::Context,
         key: CellKey,
         unit: &str,
@@ -118,7 +118,7 @@ impl CommentsSection {
         if inst.prompts.is_empty() {
             return Ok(None);
         }
-        let built = CommentRelease::build(conn, &ctx.current, &ctx.wave)?;
+        let built = st.access.comments.get(conn, &ctx.current, &ctx.wave)?;
         let t = built.threshold;
         let shown = built.status(key) == CellStatus::Shown;
         let comments: Vec<CommentLine> = built
@@ -249,7 +249,7 @@ impl UnitReport {
             })
             .unwrap_or_default();
         let chart = trend_chart(conn, st, &ctx.wave, &unit_path)?;
-        let comments = CommentsSection::of(conn, ctx, key, &unit_path)?;
+        let comments = CommentsSection::of(conn, st, ctx, key, &unit_path)?;
         // Read through the plans module only: the items as the plan pages keep them.
         let actions = items::list(conn, &unit_path)?
             .into_iter()

@@ -236,6 +236,34 @@ fn comments_show_only_where_no_group_under_the_threshold_can_be_picked_out() {
                 "{backend:?}: {n} writers picked out by {signature:?}"
             );
         }
+        // A manager reads their subtree only, under the same threshold.
+        app.workspace.ok(&[
+            "user",
+            "add",
+            "--email",
+            SALES,
+            "--role",
+            "manager",
+            "--unit",
+            "Acme/Small",
+        ]);
+        let manager = As::Bearer(
+            app.workspace
+                .ok(&["token", "create", "--user", SALES])
+                .trim()
+                .to_string(),
+        );
+        let own = get(&app.url("/api/v1/waves/C1/comments"), &manager).json();
+        assert_eq!(own["unit"], "Acme/Small");
+        assert_eq!(own["status"], "hidden", "{backend:?}");
+        assert_eq!(
+            get(
+                &app.url("/api/v1/waves/C1/comments?unit=Acme/Big"),
+                &manager
+            )
+            .status,
+            403
+        );
         // The page says the same in words; the CSV goes through the guarded writer.
         let cookie = As::Cookie(session(&app, ADMIN, &password));
         let page = get(
