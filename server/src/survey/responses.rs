@@ -41,6 +41,8 @@ pub struct Sheet {
     pub wave_name: String,
     pub closes_at: NaiveDateTime,
     pub min_group_size: i32,
+    /// Comments show only where at least this many people wrote one.
+    pub comment_min: i32,
     pub instrument: Arc<Instrument>,
 }
 
@@ -83,6 +85,8 @@ struct TokenRow {
     closes_at: NaiveDateTime,
     #[diesel(select_expression = waves::min_group_size)]
     min_group_size: i32,
+    #[diesel(select_expression = waves::comment_min)]
+    comment_min: i32,
     #[diesel(select_expression = waves::instrument)]
     instrument: String,
     unit_id: WaveUnitId,
@@ -132,6 +136,7 @@ pub fn open_ticket(
         wave_name: row.wave_name,
         closes_at: row.closes_at,
         min_group_size: row.min_group_size,
+        comment_min: row.comment_min,
         instrument: cache.get(conn, &row.instrument)?,
     };
     let ticket = Ticket {

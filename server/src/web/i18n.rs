@@ -101,7 +101,7 @@ pub const EN: Ui = Ui {
     comments_heading: "In your own words (optional)",
     comments_hint: "At most 2,000 characters. Please name no one: names, e-mail addresses, phone \
                     numbers and links are removed before anything is stored, and comments are \
-                    only shown where at least 10 people wrote one.",
+                    only shown where at least {n} people wrote one.",
     privacy_heading: "Your privacy",
     privacy_stored: "What is stored: your answers and the team you belonged to when you were \
                      invited.",
@@ -200,7 +200,7 @@ pub const DE: Ui = Ui {
     comments_heading: "In Ihren eigenen Worten (freiwillig)",
     comments_hint: "Höchstens 2.000 Zeichen. Bitte nennen Sie niemanden: Namen, E-Mail-Adressen, \
                     Telefonnummern und Links werden vor dem Speichern entfernt, und Kommentare \
-                    werden nur dort gezeigt, wo mindestens 10 Personen einen geschrieben haben.",
+                    werden nur dort gezeigt, wo mindestens {n} Personen einen geschrieben haben.",
     privacy_heading: "Ihre Privatsphäre",
     privacy_stored: "Was gespeichert wird: Ihre Antworten und das Team, zu dem Sie zum \
                      Zeitpunkt der Einladung gehörten.",

@@ -154,6 +154,8 @@ pub struct FormPage {
     pub groups: Vec<GroupView>,
     /// The open questions, after the scored ones.
     pub prompts: Vec<PromptView>,
+    /// What the open questions' hint says (with the wave's comment threshold).
+    pub comments_hint: String,
 }
 
 /// An open question on the form.

@@ -139,6 +139,10 @@ fn form_page(state: &AppState, input: FormInput<'_>) -> FormPage {
         .collect();
     FormPage {
         prompts,
+        comments_hint: i18n::fill(
+            ui.comments_hint,
+            &[("n", &input.sheet.comment_min.to_string())],
+        ),
         page: Frame::new(
             input.lang,
             text.title().to_string(),

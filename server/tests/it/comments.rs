@@ -97,6 +97,17 @@ fn token_for(app: &TestApp) -> As {
 fn comments_are_redacted_before_anything_is_stored() {
     for backend in backends() {
         let (app, links, _) = comment_wave(backend);
+        // The form says where comments will show: the wave's threshold.
+        let form = get(
+            &app.url(&format!("/s/{}", links["p1@example.org"])),
+            &As::Anonymous,
+        );
+        assert!(
+            form.body
+                .contains("only shown where at least 10 people wrote one"),
+            "{backend:?}"
+        );
+        assert!(form.body.contains("name=\"comment.c_change\""));
         let r = answer(
             &app,
             &links["p1@example.org"],
