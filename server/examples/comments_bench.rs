@@ -18,7 +18,7 @@ use std::time::Instant;
 use diesel::prelude::*;
 use survey_engine::comments::redact::Names;
 use survey_engine::comments::review::ReviewList;
-use worklife_server::db::schema::{comments, responses, wave_units, waves as wave_rows};
+use worklife_server::db::schema::{comments, responses, waves as wave_rows};
 use worklife_server::db::{DbConn, DbPool};
 use worklife_server::reports::comments::CommentRelease;
 use worklife_server::reports::ReleaseCache;
@@ -28,9 +28,7 @@ use worklife_server::survey::waves;
 use worklife_server::{db_run, db_write};
 
 mod common;
-use common::{
-    http_get, invited_per_unit, median, serve_as_admin, team_size, unit_paths, FIRST_TEAM,
-};
+use common::{http_get, median, seed_units, serve_as_admin, team_of_sheets, unit_paths};
 
 const SHEETS: usize = 75_000;
 const WAVE: &str = "comments-bench";
@@ -89,42 +87,8 @@ fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
             comment_min: None,
         },
     )?;
-    let units = unit_paths();
-    let teams: Vec<usize> = (FIRST_TEAM..units.len()).collect();
-    let invited = invited_per_unit(units.len());
-    let ids: Vec<String> = (0..units.len())
-        .map(|i| format!("cb-unit-{i:05}"))
-        .collect();
-    db_write!(conn, |c| {
-        for chunk in units.iter().enumerate().collect::<Vec<_>>().chunks(1000) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|(i, (path, parent))| {
-                    (
-                        wave_units::id.eq(ids[*i].clone()),
-                        wave_units::wave_id.eq(wave.id.clone()),
-                        wave_units::parent_id.eq(parent.map(|p| ids[p].clone())),
-                        wave_units::name.eq(path.rsplit('/').next().unwrap_or("").to_string()),
-                        wave_units::path.eq(path.clone()),
-                        wave_units::invited.eq(invited[*i] as i32),
-                    )
-                })
-                .collect();
-            diesel::insert_into(wave_units::table)
-                .values(rows)
-                .execute(c)?;
-        }
-        diesel::result::QueryResult::Ok(())
-    })?;
-    let mut placed = Vec::with_capacity(SHEETS);
-    let mut t = 0usize;
-    while placed.len() < SHEETS {
-        let team = teams[t % teams.len()];
-        if (t / teams.len()) < team_size(team) {
-            placed.push(team);
-        }
-        t += 1;
-    }
+    let ids = seed_units(conn, &wave.id, "cb-unit")?;
+    let placed = team_of_sheets(SHEETS);
     db_write!(conn, |c| {
         for (chunk_no, chunk) in placed.chunks(2000).enumerate() {
             let mut sheets = Vec::new();

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use worklife_server::db::schema::{responses, wave_units, waves as wave_rows};
+use worklife_server::db::schema::{responses, waves as wave_rows};
 use worklife_server::db::{DbConn, DbPool, WaveId};
 use worklife_server::reports::ReleaseCache;
 use worklife_server::survey::responses::InstrumentCache;
@@ -22,7 +22,7 @@ use worklife_server::survey::waves;
 use worklife_server::{db_run, db_write};
 
 mod common;
-use common::{invited_per_unit, median, serve_as_admin, team_size, unit_paths, FIRST_TEAM};
+use common::{median, seed_units, serve_as_admin, team_of_sheets};
 
 const SHEETS: usize = 75_000;
 const ITEMS: usize = 40;
@@ -48,45 +48,8 @@ fn seed(conn: &mut DbConn) -> anyhow::Result<()> {
             comment_min: None,
         },
     )?;
-    let units = unit_paths();
-    let teams: Vec<usize> = (FIRST_TEAM..units.len()).collect();
-    // Team sizes vary 2..=24, so some teams fall under k and force complementary hiding;
-    // invitations are scaled to 100,000 people in all.
-    let invited = invited_per_unit(units.len());
-    let ids: Vec<String> = (0..units.len())
-        .map(|i| format!("bench-unit-{i:05}"))
-        .collect();
-    db_write!(conn, |c| {
-        for chunk in units.iter().enumerate().collect::<Vec<_>>().chunks(1000) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|(i, (path, parent))| {
-                    (
-                        wave_units::id.eq(ids[*i].clone()),
-                        wave_units::wave_id.eq(wave.id.clone()),
-                        wave_units::parent_id.eq(parent.map(|p| ids[p].clone())),
-                        wave_units::name.eq(path.rsplit('/').next().unwrap_or("").to_string()),
-                        wave_units::path.eq(path.clone()),
-                        wave_units::invited.eq(invited[*i] as i32),
-                    )
-                })
-                .collect();
-            diesel::insert_into(wave_units::table)
-                .values(rows)
-                .execute(c)?;
-        }
-        diesel::result::QueryResult::Ok(())
-    })?;
-    // 75,000 sheets over the teams in proportion to their size.
-    let mut placed = Vec::with_capacity(SHEETS);
-    let mut t = 0usize;
-    while placed.len() < SHEETS {
-        let team = teams[t % teams.len()];
-        if (t / teams.len()) < team_size(team) {
-            placed.push(team);
-        }
-        t += 1;
-    }
+    let ids = seed_units(conn, &wave.id, "bench-unit")?;
+    let placed = team_of_sheets(SHEETS);
     db_write!(conn, |c| {
         for (chunk_no, chunk) in placed.chunks(2000).enumerate() {
             let rows: Vec<_> = chunk

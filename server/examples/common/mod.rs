@@ -3,13 +3,19 @@
 //! teams fall under k = 5 and force complementary hiding. Also what both benchmarks measure
 //! with: the median, a timed GET, the app served with an admin's token.
 
+// Each benchmark program uses part of this module.
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
+use diesel::prelude::*;
 use worklife_server::auth;
 use worklife_server::configuration::{Secret, Settings};
-use worklife_server::db::{DbConn, DbPool};
+use worklife_server::db::schema::wave_units;
+use worklife_server::db::{DbConn, DbPool, WaveId};
+use worklife_server::db_write;
 use worklife_server::web::{self, AppState};
 
 pub const UNITS: usize = 8_000;
@@ -111,4 +117,51 @@ pub fn serve_as_admin(
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
     Ok((addr, token))
+}
+
+/// Writes the benchmark organisation as `wave`'s unit snapshot (ids `{prefix}-00000`...) with
+/// its invited counts; returns the ids by unit index.
+pub fn seed_units(conn: &mut DbConn, wave: &WaveId, prefix: &str) -> anyhow::Result<Vec<String>> {
+    let units = unit_paths();
+    let invited = invited_per_unit(units.len());
+    let ids: Vec<String> = (0..units.len())
+        .map(|i| format!("{prefix}-{i:05}"))
+        .collect();
+    db_write!(conn, |c| {
+        for chunk in units.iter().enumerate().collect::<Vec<_>>().chunks(1000) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(i, (path, parent))| {
+                    (
+                        wave_units::id.eq(ids[*i].clone()),
+                        wave_units::wave_id.eq(wave.clone()),
+                        wave_units::parent_id.eq(parent.map(|p| ids[p].clone())),
+                        wave_units::name.eq(path.rsplit('/').next().unwrap_or("").to_string()),
+                        wave_units::path.eq(path.clone()),
+                        wave_units::invited.eq(invited[*i] as i32),
+                    )
+                })
+                .collect();
+            diesel::insert_into(wave_units::table)
+                .values(rows)
+                .execute(c)?;
+        }
+        diesel::result::QueryResult::Ok(())
+    })?;
+    Ok(ids)
+}
+
+/// The team of each of `sheets` answer sheets, over the teams in proportion to their size.
+pub fn team_of_sheets(sheets: usize) -> Vec<usize> {
+    let teams: Vec<usize> = (FIRST_TEAM..UNITS).collect();
+    let mut placed = Vec::with_capacity(sheets);
+    let mut t = 0usize;
+    while placed.len() < sheets {
+        let team = teams[t % teams.len()];
+        if (t / teams.len()) < team_size(team) {
+            placed.push(team);
+        }
+        t += 1;
+    }
+    placed
 }

@@ -100,24 +100,7 @@ pub struct CommentsReply {
 fn cell_of(r: &Read, q: &CommentsQuery) -> AppResult<(CellKey, String, Option<String>)> {
     let rel = r.ctx.release();
     let (unit, path) = r.unit()?;
-    let cut = match (r.attribute, q.value.as_deref()) {
-        (Some(a), Some(value)) => {
-            let attr = &rel.attributes[a];
-            let v = attr.values.iter().position(|x| x == value).ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "value: \"{}\" has no value \"{value}\" in wave \"{}\"",
-                    attr.name, rel.wave
-                ))
-            })?;
-            Some((a, v))
-        }
-        (None, Some(_)) => {
-            return Err(AppError::Validation(vec![
-                "value: a value needs the attribute it belongs to (attribute=...)".into(),
-            ]))
-        }
-        (_, None) => None,
-    };
+    let cut = r.cut(q.value.as_deref())?;
     let (title, cut_words) = match cut {
         Some((a, v)) => {
             let (name, value) = (&rel.attributes[a].name, &rel.attributes[a].values[v]);
@@ -295,6 +278,26 @@ async fn comments_page(
     .map_err(|e| e.see_participation(&for_errors))
 }
 
+/// One cell's reply for a reader of the API (a bearer token or a session), audited as
+/// `action`.
+async fn api_reply(
+    who: SignedIn,
+    state: &web::Data<AppState>,
+    wave: String,
+    q: CommentsQuery,
+    action: &'static str,
+) -> AppResult<CommentsReply> {
+    super::reports_api::on_pool(state, move |conn, st| {
+        let rq = ReportQuery {
+            attribute: q.attribute.clone(),
+            unit: q.unit.clone(),
+        };
+        let r = read(conn, &who.user, st, &wave, &rq, action)?;
+        Ok(reply(conn, st, &r, &q)?.0)
+    })
+    .await
+}
+
 /// `GET /api/v1/waves/{wave}/comments`: one cell's comments and themes, under the same rules
 /// as the page.
 #[utoipa::path(
@@ -318,16 +321,13 @@ pub(super) async fn comments_api(
     q: web::Query<CommentsQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let wave = path.into_inner();
-    let q = q.into_inner();
-    let body = super::reports_api::on_pool(&state, move |conn, st| {
-        let rq = ReportQuery {
-            attribute: q.attribute.clone(),
-            unit: q.unit.clone(),
-        };
-        let r = read(conn, &who.user, st, &wave, &rq, "api comments")?;
-        Ok(reply(conn, st, &r, &q)?.0)
-    })
+    let body = api_reply(
+        who,
+        &state,
+        path.into_inner(),
+        q.into_inner(),
+        "api comments",
+    )
     .await?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -355,16 +355,9 @@ pub(super) async fn comments_csv(
     q: web::Query<CommentsQuery>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let wave = path.into_inner();
-    let q = q.into_inner();
-    let name = wave.clone();
-    let bytes = super::reports_api::on_pool(&state, move |conn, st| {
-        let rq = ReportQuery {
-            attribute: q.attribute.clone(),
-            unit: q.unit.clone(),
-        };
-        let r = read(conn, &who.user, st, &wave, &rq, "export comments")?;
-        let (reply, _) = reply(conn, st, &r, &q)?;
+    let name = path.into_inner();
+    let reply = api_reply(who, &state, name.clone(), q.into_inner(), "export comments").await?;
+    let bytes = {
         let csv_err = |e: csv::Error| AppError::Unexpected(e.into());
         let mut w = CsvWriter::crlf();
         w.record([
@@ -384,9 +377,8 @@ pub(super) async fn comments_csv(
             ])
             .map_err(csv_err)?;
         }
-        w.finish().map_err(csv_err)
-    })
-    .await?;
+        w.finish().map_err(csv_err)?
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((

@@ -18,7 +18,6 @@ use super::reports_pages::page;
 use super::signed_in::PageReader;
 use super::AppState;
 use super::REPORT_CSS_PATH;
-use crate::error::AppError;
 use crate::reports::Context;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -151,24 +150,7 @@ async fn items(
         let rel = ctx.release();
         let (unit, unit_path) = r.unit()?;
         // A cut needs both its attribute (checked by `read`) and one of its values.
-        let cut = match (r.attribute, q.value.as_deref()) {
-            (Some(a), Some(value)) => {
-                let attr = &rel.attributes[a];
-                let v = attr.values.iter().position(|x| x == value).ok_or_else(|| {
-                    AppError::NotFound(format!(
-                        "value: \"{}\" has no value \"{value}\" in wave \"{wave}\"",
-                        attr.name
-                    ))
-                })?;
-                Some((a, v))
-            }
-            (None, Some(_)) => {
-                return Err(AppError::Validation(vec![
-                    "value: a value needs the attribute it belongs to (attribute=...)".into(),
-                ]))
-            }
-            (_, None) => None,
-        };
+        let cut = r.cut(q.value.as_deref())?;
         let title = match cut {
             Some((a, v)) => format!(
                 "{unit_path}, {}: {}",

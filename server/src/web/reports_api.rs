@@ -120,6 +120,28 @@ impl Read {
     /// The unit the read is about, as its place in the release's tree and its path:
     /// `?unit=` (checked against the reader's scope by [`read`]), else the reader's top unit
     /// (the organisation, or a manager's unit).
+    /// The cut `?attribute=` and `?value=` ask for: `None` for the whole unit; a value needs
+    /// its attribute, and must be one of its values in this wave.
+    pub fn cut(&self, value: Option<&str>) -> AppResult<Option<(usize, usize)>> {
+        let rel = self.ctx.release();
+        match (self.attribute, value) {
+            (Some(a), Some(value)) => {
+                let attr = &rel.attributes[a];
+                let v = attr.values.iter().position(|x| x == value).ok_or_else(|| {
+                    AppError::NotFound(format!(
+                        "value: \"{}\" has no value \"{value}\" in wave \"{}\"",
+                        attr.name, rel.wave
+                    ))
+                })?;
+                Ok(Some((a, v)))
+            }
+            (None, Some(_)) => Err(AppError::Validation(vec![
+                "value: a value needs the attribute it belongs to (attribute=...)".into(),
+            ])),
+            (_, None) => Ok(None),
+        }
+    }
+
     pub fn unit(&self) -> AppResult<(usize, String)> {
         let rel = self.ctx.release();
         let path = match &self.scope {
