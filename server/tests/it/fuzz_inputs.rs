@@ -1426,15 +1426,19 @@ fn check_config(path: &Path, outbox: &Path, input: &[u8]) -> Result<Verdict, Str
 }
 
 /// An accepted configuration goes through what the service checks when it starts: the
-/// trusted proxies (`web::access::Access::new`), the mailer's addresses and transport
+/// trusted proxies, single sign-on and password sign-in (`web::access::Access::new`), the mailer's addresses and transport
 /// (`Mailer::new`, with the outbox moved to a scratch folder and no CA file) and the
 /// default reminder plan, each refusal naming its setting.
 fn config_sane(mut settings: Settings, outbox: &Path) -> Result<(), String> {
     if let Err(e) = wl_web::access::Access::new(&settings) {
         let message = e.to_string();
         clear(&message)?;
-        if !message.starts_with("trusted_proxies: ") {
-            return Err(format!("a proxy refusal naming no setting: {message:?}"));
+        // Trusted proxies, single sign-on and password sign-in are checked at start.
+        let named = ["trusted_proxies: ", "oidc.", "auth.password "]
+            .iter()
+            .any(|s| message.starts_with(s));
+        if !named {
+            return Err(format!("a start-up refusal naming no setting: {message:?}"));
         }
     }
     if let Err(e) = worklife_server::mail::schedule::parse_reminders(&settings.mail.reminders) {
