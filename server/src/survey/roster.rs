@@ -48,6 +48,7 @@ struct ExportRow {
     #[diesel(select_expression = units::path)]
     unit_path: String,
     attributes: Attributes,
+    name: Option<String>,
 }
 
 /// One checked roster row.
@@ -463,7 +464,8 @@ fn apply(
     })
 }
 
-/// The roster as CSV, in the import format: `email,unit,<attributes...>`.
+/// The roster as CSV, in the import format: `email,unit,<attributes...>`, and `name` last when
+/// any person has one (so an export imported again keeps the names).
 pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
     let rows: Vec<ExportRow> = db_run!(conn, |c| people::table
         .inner_join(units::table)
@@ -476,12 +478,16 @@ pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    names.retain(|n| n != "email" && n != "unit");
+    names.retain(|n| n != "email" && n != "unit" && n != "name");
+    let with_names = rows.iter().any(|r| r.name.is_some());
     // Guarded like every CSV the project writes: a value a spreadsheet would run as a formula
     // comes back with a leading `'`.
     let mut w = CsvWriter::lf();
     let mut header = vec!["email".to_string(), "unit".to_string()];
     header.extend(names.iter().cloned());
+    if with_names {
+        header.push("name".to_string());
+    }
     w.record(&header)
         .map_err(|e| AppError::Unexpected(e.into()))?;
     for row in rows {
@@ -492,6 +498,9 @@ pub fn export(conn: &mut DbConn) -> AppResult<Vec<u8>> {
                 .iter()
                 .map(|n| attributes.get(n).cloned().unwrap_or_default()),
         );
+        if with_names {
+            record.push(row.name.unwrap_or_default());
+        }
         w.record(&record)
             .map_err(|e| AppError::Unexpected(e.into()))?;
     }

@@ -460,3 +460,21 @@ fn configured_phrases_hold_a_comment_too() {
         "{reviews:?}"
     );
 }
+
+#[test]
+fn the_roster_export_keeps_the_names_for_the_next_import() {
+    let ws = Workspace::new(Backend::Sqlite);
+    let csv = "email,unit,tenure,name\na@example.org,Acme/A,long,Peter Müller\nb@example.org,Acme/A,short,\n";
+    ws.ok(&["roster", "import", &ws.write("roster.csv", csv)]);
+    let out = ws.ok(&["roster", "export"]);
+    assert_eq!(
+        out,
+        "email,unit,tenure,name\na@example.org,Acme/A,long,Peter Müller\nb@example.org,Acme/A,short,\n"
+    );
+    // `name` is no report attribute.
+    assert!(!ws
+        .ok(&["roster", "import", &ws.write("again.csv", &out)])
+        .contains("error"));
+    let out = ws.ok(&["roster", "export"]);
+    assert!(out.contains("Peter Müller"));
+}
