@@ -41,11 +41,6 @@ impl<T> Timed<T> {
             Some((Instant::now(), value.clone()));
         Ok(value)
     }
-
-    /// Forgets the value: the next [`Timed::get`] reads it again.
-    pub fn clear(&self) {
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
 }
 
 #[cfg(test)]
@@ -53,7 +48,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_value_is_read_once_within_its_time_and_again_after_a_failure_or_a_clear() {
+    fn a_value_is_read_once_within_its_time_and_again_after_it_or_a_failure() {
         let t: Timed<u32> = Timed::new(Duration::from_secs(60));
         let mut reads = 0;
         let mut read = |v: u32| {
@@ -63,9 +58,11 @@ mod tests {
         assert_eq!(*t.get(|| read(1)).unwrap(), 1);
         assert_eq!(*t.get(|| read(2)).unwrap(), 1, "kept within the TTL");
         assert_eq!(t.clone().get(|| Err::<u32, _>("x")).map(|v| *v), Ok(1));
-        t.clear();
-        assert_eq!(t.get(|| Err::<u32, _>("down")), Err("down"));
-        assert_eq!(*t.get(|| read(3)).unwrap(), 3, "a failure is not kept");
-        assert_eq!(reads, 2);
+        assert_eq!(reads, 1);
+        // With no time to live, every get reads again; a failure is not kept.
+        let expired: Timed<u32> = Timed::new(Duration::ZERO);
+        assert_eq!(*expired.get(|| Ok::<_, ()>(1)).unwrap(), 1);
+        assert_eq!(expired.get(|| Err::<u32, _>("down")), Err("down"));
+        assert_eq!(*expired.get(|| Ok::<_, ()>(3)).unwrap(), 3);
     }
 }

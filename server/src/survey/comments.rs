@@ -77,7 +77,8 @@ pub fn prepare(
         .into_iter()
         .map(|(prompt, text)| {
             let body = redact(&text, names).text;
-            // Screened after redaction too, so a held comment's stored text is what matched.
+            // Screened on what was written, before redaction: a threat against a colleague
+            // is held even though their name is removed from the stored text.
             let mut concerns = review.concerns(&text);
             concerns.sort();
             concerns.dedup();
@@ -124,8 +125,8 @@ pub fn insert(conn: &mut DbConn, response: &ResponseId, prepared: &[Prepared]) -
     Ok(())
 }
 
-/// Roster names for redaction, per process, read again after a few minutes so a roster
-/// import is picked up.
+/// Roster names for redaction, per process, read again after five minutes: a roster import
+/// is picked up within that time (a wave's roster rarely changes while it is open).
 #[derive(Clone)]
 pub struct NameCache(Timed<Names>);
 
@@ -139,11 +140,6 @@ impl NameCache {
     pub fn get(&self, conn: &mut DbConn) -> AppResult<Arc<Names>> {
         self.0
             .get(|| Ok(Names::new(crate::survey::roster::names(conn)?)))
-    }
-
-    /// Forgets the names (after a roster import in this process).
-    pub fn clear(&self) {
-        self.0.clear();
     }
 }
 
