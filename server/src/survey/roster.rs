@@ -37,6 +37,7 @@ pub struct PersonRow {
     pub email: String,
     pub unit_id: UnitId,
     pub attributes: Attributes,
+    pub name: Option<String>,
 }
 
 /// One line of the roster export: a person with their unit's path.
@@ -392,7 +393,11 @@ fn apply(
                     report.moved += 1;
                     updates.push((p.id.clone(), unit_id, attributes))
                 }
-                Some(p) if p.attributes.0 != row.attributes => {
+                // A new name counts as a change (a file without the column keeps the names).
+                Some(p)
+                    if p.attributes.0 != row.attributes
+                        || (row.name.is_some() && p.name != row.name) =>
+                {
                     report.changed += 1;
                     updates.push((p.id.clone(), unit_id, attributes))
                 }

@@ -477,4 +477,11 @@ fn the_roster_export_keeps_the_names_for_the_next_import() {
         .contains("error"));
     let out = ws.ok(&["roster", "export"]);
     assert!(out.contains("Peter Müller"));
+    // A new name alone is a change, and is kept.
+    let renamed = out.replace("Peter Müller", "Peter Mueller-Schmidt");
+    let said = ws.ok(&["roster", "import", &ws.write("renamed.csv", &renamed)]);
+    assert!(said.contains("1 were updated, 1 unchanged"), "{said}");
+    assert!(ws
+        .ok(&["roster", "export"])
+        .contains("Peter Mueller-Schmidt"));
 }
