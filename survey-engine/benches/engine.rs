@@ -4,7 +4,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use survey_engine::disclosure::{CellKey, CellStatus, Invited, Placement};
 use survey_engine::org::OrgTree;
-use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::{Aggregate, Instrument};
 
 /// 10 scales x 4 items, every fourth item reverse-keyed, with profile settings.
@@ -169,6 +169,49 @@ fn build_release(c: &mut Criterion) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     print_shares(&release, &sheets);
+    // P2 protects releases without report attributes (docs/privacy.md D7): the same sheets
+    // without the tenure band, P2 off and on.
+    let untagged: Vec<PlacedSheet> = sheets
+        .iter()
+        .map(|s| PlacedSheet {
+            placement: Placement {
+                unit: s.placement.unit,
+                values: vec![],
+            },
+            ..s.clone()
+        })
+        .collect();
+    for share in [0.0, survey_engine::release::DEFAULT_MEAN_PROTECTION] {
+        let started = std::time::Instant::now();
+        let release = Release::build_for_roster(
+            &instrument,
+            tree.clone(),
+            vec![],
+            &untagged,
+            Protection {
+                invited: None,
+                mean_share: share,
+            },
+            5,
+            "W",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "without attributes, P2 share {share}: one build {:.2} s, P2 exceptions {:?}:",
+            started.elapsed().as_secs_f64(),
+            release.mean_exceptions
+        );
+        print_shares(&release, &untagged);
+        if share > 0.0 {
+            let started = std::time::Instant::now();
+            let narrow = release.audit_means(&untagged);
+            eprintln!(
+                "P2 audit of every scale and item: {} narrow groups, {:.2} s",
+                narrow.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
     let mut group = c.benchmark_group("release");
     group.sample_size(10);
     group.bench_function("build_release_10k_units_13_scales_100k_sheets", |b| {
@@ -203,7 +246,10 @@ fn build_release(c: &mut Criterion) {
         tree.clone(),
         attributes.clone(),
         &sheets,
-        Some(&invited),
+        Protection {
+            invited: Some(&invited),
+            ..Protection::default()
+        },
         5,
         "W",
     )
@@ -236,7 +282,10 @@ fn build_release(c: &mut Criterion) {
                     tree.clone(),
                     attributes.clone(),
                     &sheets,
-                    Some(&invited),
+                    Protection {
+                        invited: Some(&invited),
+                        ..Protection::default()
+                    },
                     5,
                     "W",
                 )

@@ -5,7 +5,9 @@
 
 use crate::bands::{self, Band, MeanBand};
 use crate::csv_out::CsvWriter;
-use crate::disclosure::{self, CellKey, CellStatus, CountModel, Invited, Layout, Placement};
+use crate::disclosure::{
+    self, CellKey, CellStatus, CountModel, Invited, Layout, MeanAnswers, MeanBounds, Placement,
+};
 use crate::error::EngineError;
 use crate::instrument::Instrument;
 use crate::org::OrgTree;
@@ -14,6 +16,28 @@ use crate::stats::{welch_significant, GroupStats, Moments, ScaleTally};
 
 /// The design's floor for k (D1).
 pub const MIN_K: usize = 3;
+
+/// P2's default protection level: a small group's possible means span at least half the
+/// scale's range (docs/privacy.md D7).
+pub const DEFAULT_MEAN_PROTECTION: f64 = 0.5;
+
+/// What a release protects against beyond D3 and D4 (docs/privacy.md D7).
+#[derive(Clone, Copy, Debug)]
+pub struct Protection<'a> {
+    /// How many people were invited per roster atom: with it, P1 protects every count.
+    pub invited: Option<&'a Invited>,
+    /// P2's protection level as a share of the scale's range, from 0 (P2 off) to 1.
+    pub mean_share: f64,
+}
+
+impl Default for Protection<'_> {
+    fn default() -> Self {
+        Protection {
+            invited: None,
+            mean_share: DEFAULT_MEAN_PROTECTION,
+        }
+    }
+}
 
 /// A report attribute (e.g. tenure band) and its values, sorted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,11 +131,19 @@ pub struct Release {
     /// Groups under k, summed over measures, whose count a roster-knowing reader can pin
     /// only because they sit inside shown cells that answered in full (P1's one exception).
     pub count_exceptions: usize,
+    /// P2's protection level as a share of the scale's range.
+    pub mean_share: f64,
+    /// Groups under k, summed over scales and items, whose possible means stay narrower than
+    /// P2 asks because only hiding the root's whole figure would widen them (P2's one
+    /// exception). `None`: the release has report attributes, which P2 does not protect yet
+    /// ([`disclosure::protect_means`]); [`Release::audit_means`] still checks it.
+    pub mean_exceptions: Option<usize>,
 }
 
 impl Release {
-    /// Builds the release of one wave without the roster's invited counts, so without P1
-    /// (see [`Release::build_for_roster`]). `k` below [`MIN_K`] is refused.
+    /// Builds the release of one wave without the roster's invited counts, so without P1,
+    /// with P2 at its default level (see [`Release::build_for_roster`]). `k` below [`MIN_K`]
+    /// is refused.
     pub fn build(
         instrument: &Instrument,
         tree: OrgTree,
@@ -120,20 +152,24 @@ impl Release {
         k: usize,
         wave: &str,
     ) -> Result<Release, EngineError> {
-        Self::build_for_roster(instrument, tree, attributes, sheets, None, k, wave)
+        let protection = Protection::default();
+        Self::build_for_roster(instrument, tree, attributes, sheets, protection, k, wave)
     }
 
-    /// Builds the release of one wave. With `invited` (how many people were invited per
-    /// roster atom) every measure is also protected against a reader who knows those counts
-    /// (P1, [`disclosure::CountModel`]): no count under k can be pinned, except inside shown
-    /// cells that answered in full, which [`Release::count_exceptions`] counts. `k` below
-    /// [`MIN_K`] is refused.
+    /// Builds the release of one wave. With `protection.invited` (how many people were
+    /// invited per roster atom) every measure is also protected against a reader who knows
+    /// those counts (P1, [`disclosure::CountModel`]): no count under k can be pinned, except
+    /// inside shown cells that answered in full, which [`Release::count_exceptions`] counts.
+    /// Then every scale and item keeps the possible means of each group under k at least
+    /// `protection.mean_share` of the scale's range wide (P2, [`disclosure::protect_means`]),
+    /// except where only the root's whole figure is left to hide, which
+    /// [`Release::mean_exceptions`] counts. `k` below [`MIN_K`] is refused.
     pub fn build_for_roster(
         instrument: &Instrument,
         tree: OrgTree,
         attributes: Vec<Attribute>,
         sheets: &[PlacedSheet],
-        invited: Option<&Invited>,
+        protection: Protection<'_>,
         k: usize,
         wave: &str,
     ) -> Result<Release, EngineError> {
@@ -142,6 +178,13 @@ impl Release {
                 "the minimum group size must be at least {MIN_K}, got {k}"
             )));
         }
+        if !(0.0..=1.0).contains(&protection.mean_share) {
+            return Err(EngineError::InvalidInput(format!(
+                "the mean protection level must be a share of the scale's range from 0 to 1, got {}",
+                protection.mean_share
+            )));
+        }
+        let invited = protection.invited;
         let layout = Layout::new(
             tree.unit_tree()?,
             attributes.iter().map(|a| a.values.len()).collect(),
@@ -168,6 +211,15 @@ impl Release {
                 .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
             count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
         }
+        let mean_exceptions = protect_means_of_all(
+            instrument,
+            &layout,
+            &placements,
+            sheets,
+            protection.mean_share,
+            k,
+            &mut statuses,
+        );
         let mut statuses = statuses.into_iter();
 
         let scale_count = instrument.scales.len();
@@ -272,6 +324,8 @@ impl Release {
             items,
             invited: invited.cloned(),
             count_exceptions,
+            mean_share: protection.mean_share,
+            mean_exceptions,
         })
     }
 
@@ -380,6 +434,72 @@ impl Release {
             pinned.extend(check.pinned.into_iter().map(|g| (name.clone(), g)));
         }
         Ok((pinned, excused))
+    }
+
+    /// Runs the mean check (P2) over every scale and item against the true scores and
+    /// answers: the groups under k whose possible means are narrower than the release's
+    /// protection level, per measure name.
+    pub fn audit_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
+        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let mut found = Vec::new();
+        if self.mean_share <= 0.0 {
+            return found;
+        }
+        let (lowest, highest) = (
+            f64::from(self.scale_min),
+            f64::from(self.scale_min) + self.points.saturating_sub(1) as f64,
+        );
+        for (s, scale) in self.scales.iter().enumerate() {
+            let scores: Vec<Option<f64>> = sheets.iter().map(|x| x.scores.score(s)).collect();
+            let status: Vec<CellStatus> = self
+                .heat
+                .get(s)
+                .map(|h| h.iter().map(|c| c.status).collect())
+                .unwrap_or_default();
+            let bounds = MeanBounds::with_share(lowest, highest, self.mean_share);
+            let check = disclosure::check_means(
+                &self.layout,
+                &placements,
+                MeanAnswers::Scores(&scores),
+                &status,
+                self.k,
+                bounds,
+            );
+            found.extend(check.narrow.into_iter().map(|g| (scale.clone(), g)));
+        }
+        let top = self.points.saturating_sub(1) as f64;
+        for (i, item) in self.items.iter().enumerate() {
+            let of: Vec<Option<usize>> = sheets
+                .iter()
+                .map(|x| {
+                    x.answers
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .and_then(|v| usize::try_from(v - self.scale_min).ok())
+                })
+                .collect();
+            let answers = MeanAnswers::Points {
+                of: &of,
+                points: self.points,
+            };
+            let bounds = MeanBounds::with_share(0.0, top, self.mean_share);
+            let check = disclosure::check_means(
+                &self.layout,
+                &placements,
+                answers,
+                &item.status,
+                self.k,
+                bounds,
+            );
+            found.extend(
+                check
+                    .narrow
+                    .into_iter()
+                    .map(|g| (format!("item {}", item.id), g)),
+            );
+        }
+        found
     }
 
     /// Every measure of the release: its name, who counts for it among `sheets`, its statuses.
@@ -527,6 +647,84 @@ fn protect_counts_of_all(
         total += excused_of[j];
     }
     total
+}
+
+/// P2 for every scale and item, on as many threads as the machine has (the measures are
+/// independent). `statuses` holds the scales, then the profiles (if the instrument has them;
+/// they have no mean), then the items. Returns the groups left narrow, summed over measures;
+/// `None` with report attributes (not protected yet) or with P2 off.
+fn protect_means_of_all(
+    instrument: &Instrument,
+    layout: &Layout,
+    placements: &[Placement],
+    sheets: &[PlacedSheet],
+    share: f64,
+    k: usize,
+    statuses: &mut [Vec<CellStatus>],
+) -> Option<usize> {
+    if share <= 0.0 || !layout.value_counts.is_empty() {
+        return None;
+    }
+    let scale_count = instrument.scales.len();
+    let lowest = f64::from(instrument.response_scale.min);
+    let highest = f64::from(instrument.response_scale.max);
+    let scale_min = instrument.response_scale.min;
+    let points = instrument.response_scale.points().count();
+    let items_from = scale_count + usize::from(instrument.profiles.is_some());
+    // What each measure is made of: a scale's scores or an item's answers.
+    enum Of {
+        Scores(Vec<Option<f64>>),
+        Points(Vec<Option<usize>>),
+    }
+    let mut work: Vec<(usize, Of, &mut Vec<CellStatus>, usize)> = Vec::new();
+    for (m, status) in statuses.iter_mut().enumerate() {
+        let of = if m < scale_count {
+            Of::Scores(sheets.iter().map(|x| x.scores.score(m)).collect())
+        } else if m >= items_from {
+            let i = m - items_from;
+            Of::Points(
+                sheets
+                    .iter()
+                    .map(|x| {
+                        x.answers
+                            .get(i)
+                            .copied()
+                            .flatten()
+                            .and_then(|v| usize::try_from(v - scale_min).ok())
+                    })
+                    .collect(),
+            )
+        } else {
+            continue; // the profiles
+        };
+        work.push((m, of, status, 0));
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, work.len().max(1));
+    let chunk = work.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for part in work.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for (_, of, status, left) in part {
+                    let (answers, bounds) = match of {
+                        Of::Scores(scores) => (
+                            MeanAnswers::Scores(scores),
+                            MeanBounds::with_share(lowest, highest, share),
+                        ),
+                        Of::Points(of) => (
+                            MeanAnswers::Points { of, points },
+                            MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, share),
+                        ),
+                    };
+                    let check =
+                        disclosure::protect_means(layout, placements, answers, status, k, bounds);
+                    *left = check.map_or(0, |c| c.narrow.len());
+                }
+            });
+        }
+    });
+    Some(work.iter().map(|w| w.3).sum())
 }
 
 /// Something additive per cell, rolled up the tree.

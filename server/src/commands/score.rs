@@ -4,7 +4,7 @@ use survey_engine::csv_out::CsvWriter;
 use survey_engine::disclosure::{Invited, Placement};
 use survey_engine::format::opt;
 use survey_engine::org::OrgTree;
-use survey_engine::release::{Attribute, PlacedSheet, Release, MIN_K};
+use survey_engine::release::{Attribute, PlacedSheet, Protection, Release, MIN_K};
 use survey_engine::{Aggregate, Instrument, SheetScores};
 
 use crate::cli::{ScoreArgs, ScoreOutput};
@@ -308,7 +308,10 @@ fn release(
         tree,
         attributes,
         &sheets,
-        invited.as_ref(),
+        Protection {
+            invited: invited.as_ref(),
+            ..Protection::default()
+        },
         k,
         &wave,
     )?)

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use diesel::prelude::*;
 use survey_engine::disclosure::{Invited, Placement};
 use survey_engine::org::OrgTree;
-use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::Instrument;
 
 use crate::db::schema::{answers, responses, wave_invited, wave_units};
@@ -251,7 +251,10 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         tree,
         attributes,
         &sheets,
-        roster.as_ref(),
+        Protection {
+            invited: roster.as_ref(),
+            ..Protection::default()
+        },
         k,
         &wave.name,
     )

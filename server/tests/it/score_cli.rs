@@ -519,6 +519,46 @@ fn the_release_does_not_depend_on_the_order_of_the_rows() {
     }
 }
 
+/// P2 (docs/privacy.md D7) through `worklife score`: a team of two whose parent answered near
+/// the top of the scale would have its mean pinned to [4.5, 5] by the parent's figure; the
+/// release hides the parent, and then a sibling, so that every mean under k keeps a range of
+/// at least half the scale. The same file with middling answers hides neither.
+#[test]
+fn a_small_team_inside_a_parent_that_answered_near_the_top_keeps_its_mean_open() {
+    let release = |a: [i32; 2], b: [i32; 4]| {
+        let mut csv = String::from("unit,wl1,wl3\n");
+        for (unit, answers) in [("Acme/Eng/A", &a[..]), ("Acme/Eng/B", &b[..])] {
+            for v in answers {
+                csv.push_str(&format!("{unit},{v},{v}\n"));
+            }
+        }
+        for v in [1, 2, 3, 4, 2] {
+            csv.push_str(&format!("Acme/Sales,{v},{v}\n"));
+        }
+        let o = mini_release(&csv, "heatmap", &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let status = |unit: &str| {
+            out.lines()
+                .find(|l| l.starts_with(&format!(",{unit},,workload,")))
+                .and_then(|l| l.split(',').nth(4))
+                .unwrap_or_else(|| panic!("no {unit} in\n{out}"))
+                .to_string()
+        };
+        ["Acme", "Acme/Eng", "Acme/Sales", "Acme/Eng/A"].map(status)
+    };
+    // Eng: 5, 5 (A) and 5, 5, 5, 4 (B): sum 29 of 6. A's sum is then at least 29 - 4 x 5.
+    assert_eq!(
+        release([5, 5], [5, 5, 5, 4]),
+        ["shown", "hidden", "hidden", "hidden"]
+    );
+    // Eng: 3, 3 and 1, 5, 2, 4: A's mean could be anything from 1 to 5.
+    assert_eq!(
+        release([3, 3], [1, 5, 2, 4]),
+        ["shown", "shown", "shown", "hidden"]
+    );
+}
+
 #[test]
 fn means_are_the_exact_sum_over_n_rounded_once() {
     // 23 / 8 = 2.875 exactly: a running mean made it 2.8749999... and printed 2.87.

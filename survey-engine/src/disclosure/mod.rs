@@ -143,10 +143,12 @@ mod audit;
 pub mod comments;
 mod counts;
 mod exact;
+mod means;
 mod suppress;
 
 pub use audit::audit;
 pub use counts::{check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited};
+pub use means::{check_means, protect_means, MeanAnswers, MeanBounds, MeanCheck, NarrowGroup};
 pub use suppress::{suppress, suppress_many};
 
 use num_rational::BigRational;

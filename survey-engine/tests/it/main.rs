@@ -9,6 +9,7 @@ mod disclosure_props;
 mod disclosure_suppress;
 mod fuzz_inputs;
 mod instruments;
+mod means_p2;
 mod random_org;
 mod release;
 mod report_rows;

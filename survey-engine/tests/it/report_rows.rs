@@ -7,14 +7,16 @@ use survey_engine::bands::Band;
 use survey_engine::csv_out::CsvWriter;
 use survey_engine::disclosure::{CellKey, CellStatus, Placement};
 use survey_engine::org::OrgTree;
-use survey_engine::release::{Attribute, PlacedSheet, Release};
+use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::report;
 use survey_engine::Instrument;
 
 const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 /// Acme with teams A and B of six each, half on site x and half on site y. Everyone in A
-/// answers 3 to every item; everyone in B answers `b`.
+/// answers 3 to every item; everyone in B answers `b`. Built without P2: unanimous teams pin
+/// the means of their site halves, so P2 would hide the site cuts these row tests read (P2
+/// has its own tests in `means_p2`).
 fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>) {
     let instrument = Instrument::parse(MINI).unwrap();
     let mut tree = OrgTree::new("Acme").unwrap();
@@ -38,7 +40,13 @@ fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>) {
             });
         }
     }
-    let release = Release::build(&instrument, tree, vec![site], &sheets, 5, "W").unwrap();
+    let without_p2 = Protection {
+        mean_share: 0.0,
+        ..Protection::default()
+    };
+    let release =
+        Release::build_for_roster(&instrument, tree, vec![site], &sheets, without_p2, 5, "W")
+            .unwrap();
     (instrument, release, sheets)
 }
 
