@@ -122,6 +122,12 @@ struct Model<'a> {
     points: usize,
     /// Respondents per cell.
     cell_n: Vec<u64>,
+    /// Atoms per unit (their direct members).
+    by_unit: Vec<Vec<usize>>,
+    /// Signature positions: the whole unit, then one per attribute.
+    width: usize,
+    /// Per atom and position: the offset of its cell within a unit's cells ([`Model::offsets`]).
+    offsets: Vec<usize>,
     groups: Vec<SmallGroup>,
     bounds: MeanBounds,
 }
@@ -147,6 +153,9 @@ impl<'a> Model<'a> {
             counts: Vec::new(),
             points,
             cell_n: vec![0; layout.cell_count()],
+            by_unit: vec![Vec::new(); layout.tree.len()],
+            width: 1 + layout.value_counts.len(),
+            offsets: Vec::new(),
             groups: Vec::new(),
             bounds,
         };
@@ -174,6 +183,22 @@ impl<'a> Model<'a> {
                 model.counts[a * points + point] += 1;
             }
         }
+        let families = layout.cells_per_unit();
+        for (a, atom) in model.atoms.iter().enumerate() {
+            model.by_unit[atom.unit].push(a);
+            model.offsets.push(0);
+            for (i, v) in atom.values.iter().enumerate() {
+                model.offsets.push(match *v {
+                    Some(v) => {
+                        layout.cell_index(CellKey {
+                            unit: atom.unit,
+                            cut: Some((i, v)),
+                        }) - atom.unit * families
+                    }
+                    None => usize::MAX,
+                });
+            }
+        }
         let mut cell_n = std::mem::take(&mut model.cell_n);
         for a in 0..model.atoms.len() {
             let n = model.n[a];
@@ -188,35 +213,22 @@ impl<'a> Model<'a> {
     /// and their cuts of the atom's values.
     fn for_cells_of(&self, a: usize, mut f: impl FnMut(usize)) {
         let layout = self.layout;
-        let atom = &self.atoms[a];
-        let mut unit = Some(atom.unit);
+        let families = layout.cells_per_unit();
+        let mut unit = Some(self.atoms[a].unit);
         while let Some(u) = unit {
-            for cell in self.family_cells(u, atom) {
-                if cell != usize::MAX {
-                    f(cell);
+            for &offset in self.offsets(a) {
+                if offset != usize::MAX {
+                    f(u * families + offset);
                 }
             }
             unit = layout.tree.parent(u);
         }
     }
 
-    /// Unit `u`'s cells holding `atom`, one per family: the whole cell, then per attribute
-    /// the cut of the atom's value (`usize::MAX` without a value).
-    fn family_cells(&self, u: usize, atom: &Placement) -> Vec<usize> {
-        let layout = self.layout;
-        let whole = layout.cell_index(CellKey { unit: u, cut: None });
-        let mut cells = Vec::with_capacity(1 + atom.values.len());
-        cells.push(whole);
-        for (i, v) in atom.values.iter().enumerate() {
-            cells.push(match *v {
-                Some(v) => layout.cell_index(CellKey {
-                    unit: u,
-                    cut: Some((i, v)),
-                }),
-                None => usize::MAX,
-            });
-        }
-        cells
+    /// Atom `a`'s cells within a unit, one per signature position: the whole cell (0), then
+    /// per attribute the cut of the atom's value (`usize::MAX` without a value).
+    fn offsets(&self, a: usize) -> &[usize] {
+        &self.offsets[a * self.width..(a + 1) * self.width]
     }
 
     /// Every group with 1 to k - 1 respondents: cells, and non-leaf units' direct members
@@ -270,6 +282,9 @@ impl<'a> Model<'a> {
                 (group, atoms, n)
             },
         ));
+        for group in &mut groups {
+            group.1.sort_unstable(); // searched by the linear program
+        }
         groups.sort_unstable_by_key(|g| g.0);
         groups
     }
@@ -287,7 +302,6 @@ impl<'a> Model<'a> {
     ) -> (Vec<NarrowGroup>, Vec<usize>, Classes) {
         let exact_when_short = exact_when_short && !self.layout.value_counts.is_empty();
         let classes = Classes::new(self, status);
-        let families = self.layout.cells_per_unit();
         let mut narrow = Vec::new();
         let mut failing = Vec::new();
         let mut parts: Vec<(usize, u64)> = Vec::new();
@@ -312,11 +326,8 @@ impl<'a> Model<'a> {
                 // The certificate holds every class total; with attributes the reader may
                 // know less (without, the classes are D4's residual rows, whose totals follow
                 // from the release).
-                let above = classes.nearest[group.unit * families];
-                if above != usize::MAX {
-                    if let Some(exact) = self.lp_width(i, status, above / families) {
-                        width = width.max(exact);
-                    }
+                if let Some(exact) = self.lp_width(i, &classes) {
+                    width = width.max(exact);
                 }
             }
             if width + EPSILON < self.bounds.protection {
@@ -336,79 +347,99 @@ impl<'a> Model<'a> {
     /// Whether group `i` could be wide enough at all: with every cell hidden but the root's
     /// whole cell (one class of everybody, whose total the reader knows). A group that cannot
     /// is left as an exception at once instead of hiding cells that would not help it.
-    fn could_be_wide(&self, i: usize) -> bool {
+    fn could_be_wide(&self, i: usize, everybody: &Classes) -> bool {
         let (_, members, n) = &self.groups[i];
         let m: u64 = members.iter().map(|&a| self.n[a]).sum();
-        let everybody = Classes::one(self);
         everybody.width(self, 0, m) / *n as f64 + EPSILON >= self.bounds.protection
     }
 
-    /// The exact width of group `i`'s possible means when every atom outside its region is
-    /// held at its true value: a linear program over the region's atoms (see the module
-    /// documentation). The region is the subtree of the group's nearest shown whole-unit
-    /// ancestor; `None` when that is larger than [`LP_LIMIT`] variables, or the solver fails.
-    fn lp_width(&self, i: usize, status: &[CellStatus], region_root: usize) -> Option<f64> {
+    /// The width of group `i`'s possible means by a linear program, with every atom outside
+    /// the group's region held at its true value (which only narrows the range, so the width
+    /// is still one the release cannot rule out). The region is the subtree of the highest
+    /// shown cell bounding the group's classes, so that moves through the cut cells above the
+    /// group (two teams swapping attribute values) are in it. Atoms of one class are
+    /// interchangeable, so the program has one variable per class and side of the group (for
+    /// an item: per answer too), and one equation per shown row of each family: the classes
+    /// with the same nearest shown cell there. `None` when the region has more than
+    /// [`LP_LIMIT`] variables, or the solver fails.
+    fn lp_width(&self, i: usize, classes: &Classes) -> Option<f64> {
         use microlp::{ComparisonOp, OptimizationDirection, Problem};
         let layout = self.layout;
+        let families = layout.cells_per_unit();
         let (_, members, n) = &self.groups[i];
-        let region: Vec<usize> = (0..self.atoms.len())
-            .filter(|&a| {
-                layout
-                    .tree
-                    .is_ancestor_or_self(region_root, self.atoms[a].unit)
-            })
-            .collect();
-        let points = self.points.max(1);
-        if region.len() * points > LP_LIMIT {
-            return None;
-        }
-        // The shown cells around the region, each as the region's atoms it holds.
-        let mut rows: HashMap<usize, Vec<usize>> = HashMap::default();
-        for (local, &a) in region.iter().enumerate() {
-            self.for_cells_of(a, |cell| {
-                if status.get(cell) == Some(&CellStatus::Shown) {
-                    rows.entry(cell).or_default().push(local);
+        let region_root = members
+            .iter()
+            .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
+            .filter(|&c| c != usize::MAX)
+            .map(|c| c / families)
+            .min_by_key(|&u| (layout.tree.depth(u), u))?;
+        // Buckets: (class, in the group) over the region's atoms.
+        let mut bucket_of: HashMap<(usize, bool), usize> = HashMap::default();
+        let mut buckets: Vec<(usize, bool, u64, f64, Vec<u64>)> = Vec::new();
+        let points = self.points;
+        let mut stack = vec![region_root];
+        while let Some(u) = stack.pop() {
+            stack.extend_from_slice(layout.tree.children(u));
+            for &a in self.by_unit.get(u).into_iter().flatten() {
+                let key = (classes.class[a], members.binary_search(&a).is_ok());
+                let b = *bucket_of.entry(key).or_insert_with(|| {
+                    buckets.push((key.0, key.1, 0, 0.0, vec![0; points]));
+                    buckets.len() - 1
+                });
+                let bucket = &mut buckets[b];
+                bucket.2 += self.n[a];
+                bucket.3 += self.sum[a];
+                for p in 0..points {
+                    bucket.4[p] += self.counts[a * points + p];
                 }
-            });
+            }
+            if buckets.len() * points.max(1) > LP_LIMIT {
+                return None;
+            }
         }
-        let mut rows: Vec<Vec<usize>> = rows.into_values().collect();
-        rows.sort_unstable();
-        rows.dedup();
-        let in_group: Vec<bool> = region.iter().map(|a| members.contains(a)).collect();
+        // Rows: per family, the buckets whose class has the same nearest shown cell there.
+        let mut rows: HashMap<(usize, usize), Vec<usize>> = HashMap::default();
+        for (b, bucket) in buckets.iter().enumerate() {
+            for (f, &cell) in classes.signature(bucket.0).iter().enumerate() {
+                if cell != usize::MAX {
+                    rows.entry((f, cell)).or_default().push(b);
+                }
+            }
+        }
         let MeanBounds {
             lowest, highest, ..
         } = self.bounds;
         let solve = |direction| -> Option<f64> {
             let mut problem = Problem::new(direction);
-            // Deviations from the truth, so that the truth is the point 0 and every
-            // equation's right-hand side is exactly 0.
-            let mut vars = Vec::with_capacity(region.len() * points);
-            for (local, &a) in region.iter().enumerate() {
-                let n_a = self.n[a] as f64;
-                if self.points == 0 {
-                    let coefficient = if in_group[local] { 1.0 } else { 0.0 };
-                    let sum = self.sum[a];
+            // Deviations from the truth: the truth is the point 0 and every right-hand side
+            // is exactly 0.
+            let width = points.max(1);
+            let mut vars = Vec::with_capacity(buckets.len() * width);
+            for &(_, in_group, n_b, sum, ref counts) in &buckets {
+                let n_b = n_b as f64;
+                if points == 0 {
+                    let coefficient = if in_group { 1.0 } else { 0.0 };
                     vars.push(problem.add_var(
                         coefficient,
                         (
-                            (n_a * lowest - sum).min(0.0),
-                            (n_a * highest - sum).max(0.0),
+                            (n_b * lowest - sum).min(0.0),
+                            (n_b * highest - sum).max(0.0),
                         ),
                     ));
                 } else {
                     let first = vars.len();
-                    for p in 0..points {
-                        let count = self.counts[a * points + p] as f64;
-                        let coefficient = if in_group[local] { p as f64 } else { 0.0 };
-                        vars.push(problem.add_var(coefficient, (-count, n_a - count)));
+                    for (p, &count) in counts.iter().enumerate() {
+                        let coefficient = if in_group { p as f64 } else { 0.0 };
+                        let count = count as f64;
+                        vars.push(problem.add_var(coefficient, (-count, n_b - count)));
                     }
-                    let atom: Vec<_> = vars[first..].iter().map(|&v| (v, 1.0)).collect();
-                    problem.add_constraint(atom, ComparisonOp::Eq, 0.0);
+                    let total: Vec<_> = vars[first..].iter().map(|&v| (v, 1.0)).collect();
+                    problem.add_constraint(total, ComparisonOp::Eq, 0.0);
                 }
             }
-            for row in &rows {
-                for p in 0..points {
-                    let terms: Vec<_> = row.iter().map(|&l| (vars[l * points + p], 1.0)).collect();
+            for row in rows.values() {
+                for p in 0..width {
+                    let terms: Vec<_> = row.iter().map(|&b| (vars[b * width + p], 1.0)).collect();
                     problem.add_constraint(terms, ComparisonOp::Eq, 0.0);
                 }
             }
@@ -447,15 +478,14 @@ impl<'a> Model<'a> {
 /// respondents and total.
 struct Classes {
     width: usize,
-    signatures: Vec<Vec<usize>>,
+    /// `width` cells per class.
+    signatures: Vec<usize>,
     class: Vec<usize>,
     n: Vec<u64>,
     sum: Vec<f64>,
     counts: Vec<u64>,
     /// Per shown cell: the shown cells of its family whose nearest shown ancestor it is.
     below: HashMap<usize, Vec<usize>>,
-    /// Per cell: the nearest shown ancestor-or-self cell of its family (`usize::MAX`: none).
-    nearest: Vec<usize>,
 }
 
 impl Classes {
@@ -478,9 +508,19 @@ impl Classes {
                 }
             }
         }
-        let width = 1 + layout.value_counts.len();
+        let width = model.width;
         let points = model.points;
-        let mut index: HashMap<Vec<usize>, usize> = HashMap::default();
+        let mut signatures = Vec::with_capacity(model.atoms.len() * width);
+        for (a, atom) in model.atoms.iter().enumerate() {
+            signatures.extend(model.offsets(a).iter().map(|&offset| {
+                if offset == usize::MAX {
+                    offset
+                } else {
+                    nearest[atom.unit * families + offset]
+                }
+            }));
+        }
+        let mut index: HashMap<&[usize], usize> = HashMap::default();
         let mut classes = Classes {
             width,
             signatures: Vec::new(),
@@ -489,19 +529,13 @@ impl Classes {
             sum: Vec::new(),
             counts: Vec::new(),
             below,
-            nearest: Vec::new(),
         };
-        for (a, atom) in model.atoms.iter().enumerate() {
-            let signature: Vec<usize> = model
-                .family_cells(atom.unit, atom)
-                .into_iter()
-                .map(|c| if c == usize::MAX { c } else { nearest[c] })
-                .collect();
-            let c = match index.get(&signature) {
+        for (a, signature) in signatures.chunks_exact(width).enumerate() {
+            let c = match index.get(signature) {
                 Some(&c) => c,
                 None => {
                     let c = classes.n.len();
-                    classes.signatures.push(signature.clone());
+                    classes.signatures.extend_from_slice(signature);
                     index.insert(signature, c);
                     classes.n.push(0);
                     classes.sum.push(0.0);
@@ -516,7 +550,6 @@ impl Classes {
                 classes.counts[c * points + p] += model.counts[a * points + p];
             }
         }
-        classes.nearest = nearest;
         classes
     }
 
@@ -529,24 +562,22 @@ impl Classes {
                 *c += model.counts[a * points + p];
             }
         }
-        let width = 1 + model.layout.value_counts.len();
+        let width = model.width;
         let mut signature = vec![usize::MAX; width];
         signature[0] = 0;
         Classes {
             width,
-            signatures: vec![signature],
+            signatures: signature,
             class: vec![0; model.atoms.len()],
             n: vec![model.n.iter().sum()],
             sum: vec![model.sum.iter().sum()],
             counts,
             below: HashMap::default(),
-            nearest: Vec::new(),
         }
     }
 
     fn signature(&self, class: usize) -> &[usize] {
-        debug_assert_eq!(self.signatures[class].len(), self.width);
-        &self.signatures[class]
+        &self.signatures[class * self.width..(class + 1) * self.width]
     }
 
     /// How far the sum of `m` of class `c`'s respondents can range with the class total held.
@@ -624,8 +655,9 @@ pub fn protect_means(
     }
     let model = Model::new(layout, placements, answers, k, bounds);
     let mut settled = vec![false; model.groups.len()];
+    let everybody = Classes::one(&model);
     let fixable: Vec<bool> = (0..model.groups.len())
-        .map(|i| model.could_be_wide(i))
+        .map(|i| model.could_be_wide(i, &everybody))
         .collect();
     loop {
         let (narrow, failing, classes) = model.check(status, &mut settled, false);
