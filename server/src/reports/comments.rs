@@ -2,8 +2,10 @@
 //! own: a cell (a unit's subtree, or unit x attribute value, as on the heat map) shows its
 //! comments only when at least the comment threshold of people wrote one there, and only when
 //! no group of fewer writers can be isolated by intersecting or subtracting shown cells
-//! (`survey_engine::disclosure::comments`). Held comments (the review list) are not shown
-//! until an admin releases them; withheld ones never are.
+//! (`survey_engine::disclosure::comments`). A reader who knows how many people were invited
+//! per team can pin no writer count under the threshold either (P1 of docs/privacy.md D7,
+//! with the threshold as k). Held comments (the review list) are not shown until an admin
+//! releases them; withheld ones never are.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -11,13 +13,13 @@ use std::sync::{Arc, Mutex};
 use diesel::prelude::*;
 use survey_engine::comments::themes::themes_of;
 use survey_engine::disclosure::comments::comment_statuses;
-use survey_engine::disclosure::{CellKey, CellStatus, Layout, Placement};
+use survey_engine::disclosure::{CellKey, CellStatus, CountModel, Layout, Placement};
 
 use super::release::WaveRelease;
 use crate::db::schema::{comments, responses, waves};
 use crate::db::{DbConn, ResponseId, WaveId};
 use crate::db_run;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::survey::comments::{CLEAR, HELD, RELEASED};
 use crate::survey::waves::Wave;
 
@@ -129,7 +131,20 @@ impl CommentRelease {
         // answers would otherwise stand next to each other.
         visible.sort_by_cached_key(|c| order_key(&rows, c));
         let layout = built.release.layout.clone();
-        let status = comment_statuses(&layout, &writers, t);
+        let mut status = comment_statuses(&layout, &writers, t);
+        // The writer counts follow from the shown lists, and the reader knows the roster:
+        // hide further cells until no count under the threshold can be pinned (hiding only
+        // merges the groups above, so the intersection rule keeps holding).
+        if let Some(invited) = built.release.invited.as_ref() {
+            let placements: Vec<Placement> =
+                built.sheets.iter().map(|s| s.placement.clone()).collect();
+            let wrote: Vec<bool> = (0..built.sheets.len())
+                .map(|i| writer_of_sheet.contains_key(&i))
+                .collect();
+            let model = CountModel::new(&layout, invited, &placements, t)
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
+            model.protect(&wrote, &mut status);
+        }
         Ok(CommentRelease {
             threshold: t,
             layout,

@@ -30,6 +30,9 @@ pub fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, Str
         }
     }
     csv.push_str("peter@example.org,Acme/Big,Peter Müller\n");
+    // Small has five invited and four numbered writers: were all five to write, a reader who
+    // knows the roster could pin Small's count (see `a_reader_who_knows_team_sizes_...`).
+    csv.push_str("sara@example.org,Acme/Small,Sara Schmidt\n");
     ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
     ws.ok(&[
         "wave",
@@ -54,7 +57,7 @@ pub fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, Str
     (spawn_app(ws), links, password)
 }
 
-/// The numbered roster people (`p1@...`), not Peter.
+/// The numbered roster people (`p1@...`), not Peter or Sara.
 pub fn numbered(email: &str) -> bool {
     email
         .strip_prefix('p')
@@ -187,6 +190,60 @@ fn text_of(email: &str) -> String {
         "My workload note, writer {}",
         email.trim_end_matches("@example.org")
     )
+}
+
+/// P1 for writer counts (docs/privacy.md D7, D10): a reader who knows how many were invited
+/// per team (Big 13, Other 11, Small 5) and reads every comments view must not be able to
+/// work out how many of Small wrote. Here everybody wrote, Sara too: with Big and Acme shown
+/// (Other hidden with Small to keep Small's four comments out of reach), Other and Small
+/// would hold 16 writers with at most 11 in Other, so all five of Small; the release hides
+/// Big too, and the reader is left with more than one possibility.
+#[test]
+fn a_reader_who_knows_team_sizes_cannot_pin_how_many_of_a_small_team_wrote() {
+    let (app, links, _) = comment_wave(Backend::Sqlite);
+    for (email, token) in &links {
+        if numbered(email) || email.starts_with("sara@") {
+            let r = answer(&app, token, &text_of(email));
+            assert_eq!(r.status, 200, "{email}: {}", r.body);
+        }
+    }
+    app.workspace.ok(&["wave", "close", "C1"]);
+    let admin = token_for(&app);
+    let invited = [("Acme/Big", 13), ("Acme/Other", 11), ("Acme/Small", 5)];
+    let mut seen: HashMap<&str, Option<i64>> = HashMap::new();
+    for unit in ["Acme", "Acme/Big", "Acme/Other", "Acme/Small"] {
+        let body = get(
+            &app.url(&format!("/api/v1/waves/C1/comments?unit={unit}")),
+            &admin,
+        )
+        .json();
+        let count = body["comments"].as_array().unwrap().len() as i64;
+        let shown = body["status"] == "shown";
+        seen.insert(unit, shown.then_some(count));
+    }
+    assert_eq!(
+        seen["Acme"],
+        Some(28),
+        "the organisation's comments stay shown"
+    );
+    assert_eq!(seen["Acme/Big"], None, "Big shown would pin Small");
+    // Every spread of writers over the three teams consistent with what was shown.
+    let mut small = BTreeSet::new();
+    for big in 0..=invited[0].1 {
+        for other in 0..=invited[1].1 {
+            for s in 0..=invited[2].1 {
+                let fits = |unit: &str, n: i64| seen[unit].is_none_or(|shown| shown == n);
+                if fits("Acme", big + other + s)
+                    && fits("Acme/Big", big)
+                    && fits("Acme/Other", other)
+                    && fits("Acme/Small", s)
+                {
+                    small.insert(s);
+                }
+            }
+        }
+    }
+    assert!(small.len() >= 2, "Small's writers pinned to {small:?}");
 }
 
 #[test]
