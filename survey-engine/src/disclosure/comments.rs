@@ -677,6 +677,20 @@ mod tests {
             // The organisation's whole cell is hidden only when it has too few writers.
             prop_assert_eq!(status[0] == Shown, n[0] >= t);
             prop_assert_eq!(comment_breaches(&l, &c.writers, &status, t), Vec::<Vec<usize>>::new());
+            // The scores' exact auditor (D4, D5), with the threshold as k, finds nothing
+            // either: every linear combination of shown counts is a union of groups.
+            let shown: Vec<CellKey> = l
+                .cells()
+                .into_iter()
+                .zip(&status)
+                .filter(|(_, s)| **s == Shown)
+                .map(|(k, _)| k)
+                .collect();
+            let everyone = vec![true; c.writers.len()];
+            if t >= 3 {
+                let breaches = super::super::audit(&l, &c.writers, &everyone, &shown, t).unwrap();
+                prop_assert!(breaches.is_empty(), "{:?}", breaches);
+            }
             let root = CellKey { unit: 0, cut: None };
             let scope = |key: CellKey| key == root || l.tree.is_ancestor_or_self(c.scope, key.unit);
             prop_assert_eq!(
