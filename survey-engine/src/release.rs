@@ -135,8 +135,8 @@ pub struct Release {
     pub mean_share: f64,
     /// Groups under k, summed over scales and items, whose possible means stay narrower than
     /// P2 asks because only hiding the root's whole figure would widen them (P2's one
-    /// exception). `None`: the release has report attributes, which P2 does not protect yet
-    /// ([`disclosure::protect_means`]); [`Release::audit_means`] still checks it.
+    /// exception). `None`: P2 is off, or the release has report attributes, which P2 does
+    /// not protect yet ([`disclosure::protect_means`]); [`Release::audit_means`] checks them.
     pub mean_exceptions: Option<usize>,
 }
 
@@ -652,7 +652,7 @@ fn protect_counts_of_all(
 /// P2 for every scale and item, on as many threads as the machine has (the measures are
 /// independent). `statuses` holds the scales, then the profiles (if the instrument has them;
 /// they have no mean), then the items. Returns the groups left narrow, summed over measures;
-/// `None` with report attributes (not protected yet) or with P2 off.
+/// `None` with P2 off or with report attributes (not protected yet).
 fn protect_means_of_all(
     instrument: &Instrument,
     layout: &Layout,

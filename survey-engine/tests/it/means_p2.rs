@@ -231,22 +231,30 @@ proptest! {
     }
 
     /// With an attribute the check is sound: a group it does not report is at least the
-    /// protection level wide by the test's linear program.
+    /// protection level wide by the test's linear program, and every width it reports (from
+    /// the class certificate, the swap certificate or its own linear program over a region)
+    /// is one the full program allows. Protection refuses such layouts (not enforced yet).
     #[test]
     fn with_an_attribute_every_group_the_check_passes_is_wide(
         case in case(true), k in 3usize..6, item in any::<bool>()
     ) {
         let layout = layout(&case);
         let present = vec![true; case.placements.len()];
-        let status = suppress(&layout, &case.placements, &present, k).unwrap();
+        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
         let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
+        let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+        let before = status.clone();
+        let refused = protect_means(
+            &layout, &case.placements, MeanAnswers::Scores(&scores), &mut status, k, bounds,
+        );
+        prop_assert!(refused.is_none());
+        prop_assert_eq!(&status, &before);
         let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
         let answers = if item {
             MeanAnswers::Points { of: &points, points: 5 }
         } else {
             MeanAnswers::Scores(&scores)
         };
-        let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let check = check_means(&layout, &case.placements, answers, &status, k, bounds);
         let shown = shown_keys(&layout, &status);
         for (name, group) in small_groups(&layout, &case.placements, k) {
