@@ -469,16 +469,7 @@ impl Release {
         }
         let top = self.points.saturating_sub(1) as f64;
         for (i, item) in self.items.iter().enumerate() {
-            let of: Vec<Option<usize>> = sheets
-                .iter()
-                .map(|x| {
-                    x.answers
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .and_then(|v| usize::try_from(v - self.scale_min).ok())
-                })
-                .collect();
+            let of = item_points(sheets, i, self.scale_min);
             let answers = MeanAnswers::Points {
                 of: &of,
                 points: self.points,
@@ -682,18 +673,7 @@ fn protect_means_of_all(
             Of::Scores(sheets.iter().map(|x| x.scores.score(m)).collect())
         } else if m >= items_from {
             let i = m - items_from;
-            Of::Points(
-                sheets
-                    .iter()
-                    .map(|x| {
-                        x.answers
-                            .get(i)
-                            .copied()
-                            .flatten()
-                            .and_then(|v| usize::try_from(v - scale_min).ok())
-                    })
-                    .collect(),
-            )
+            Of::Points(item_points(sheets, i, scale_min))
         } else {
             continue; // the profiles
         };
@@ -725,6 +705,20 @@ fn protect_means_of_all(
         }
     });
     Some(work.iter().map(|w| w.3).sum())
+}
+
+/// Item `i`'s answers as points of the scale (0 for its lowest answer), one per sheet.
+fn item_points(sheets: &[PlacedSheet], i: usize, scale_min: i32) -> Vec<Option<usize>> {
+    sheets
+        .iter()
+        .map(|x| {
+            x.answers
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|v| usize::try_from(v - scale_min).ok())
+        })
+        .collect()
 }
 
 /// Something additive per cell, rolled up the tree.
