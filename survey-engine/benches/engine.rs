@@ -169,8 +169,8 @@ fn build_release(c: &mut Criterion) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     print_shares(&release, &sheets);
-    // P2 protects releases without report attributes (docs/privacy.md D7): the same sheets
-    // without the tenure band, P2 off and on.
+    // Without report attributes P2 protects every group of every scale and item
+    // (docs/privacy.md D7): the same sheets without the tenure band, P2 off and on.
     let untagged: Vec<PlacedSheet> = sheets
         .iter()
         .map(|s| PlacedSheet {

@@ -135,8 +135,9 @@ pub struct Release {
     pub mean_share: f64,
     /// Groups under k, summed over scales and items, whose possible means stay narrower than
     /// P2 asks because only hiding the root's whole figure would widen them (P2's one
-    /// exception). `None`: P2 is off, or the release has report attributes, which P2 does
-    /// not protect yet ([`disclosure::protect_means`]); [`Release::audit_means`] checks them.
+    /// exception). `None`: P2 is off. With report attributes P2 protects only the whole-unit
+    /// groups of scales ([`disclosure::protect_means`]); [`Release::audit_means`] checks
+    /// every group.
     pub mean_exceptions: Option<usize>,
 }
 
@@ -205,12 +206,8 @@ impl Release {
                 .collect()
         }));
         let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
-        let mut count_exceptions = 0;
-        if let Some(invited) = invited {
-            let model = CountModel::new(&layout, invited, &placements, k)
-                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-            count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
-        }
+        // P2 before P1: each only hides, so neither undoes the other, and P1's count of
+        // complete-response exceptions is then taken on the final statuses.
         let mean_exceptions = protect_means_of_all(
             instrument,
             &layout,
@@ -220,6 +217,12 @@ impl Release {
             k,
             &mut statuses,
         );
+        let mut count_exceptions = 0;
+        if let Some(invited) = invited {
+            let model = CountModel::new(&layout, invited, &placements, k)
+                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+            count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
+        }
         let mut statuses = statuses.into_iter();
 
         let scale_count = instrument.scales.len();
@@ -493,6 +496,41 @@ impl Release {
         found
     }
 
+    /// [`Release::audit_means`] for what P2 protects in every release: the whole-unit groups
+    /// (a unit's subtree, and its direct members) of every scale. Cheaper: no attribute cut
+    /// and no item goes through the linear program.
+    pub fn audit_unit_means(
+        &self,
+        sheets: &[PlacedSheet],
+    ) -> Vec<(String, disclosure::NarrowGroup)> {
+        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let mut found = Vec::new();
+        if self.mean_share <= 0.0 {
+            return found;
+        }
+        let lowest = f64::from(self.scale_min);
+        let highest = lowest + self.points.saturating_sub(1) as f64;
+        for (s, scale) in self.scales.iter().enumerate() {
+            let scores: Vec<Option<f64>> = sheets.iter().map(|x| x.scores.score(s)).collect();
+            let status: Vec<CellStatus> = self
+                .heat
+                .get(s)
+                .map(|h| h.iter().map(|c| c.status).collect())
+                .unwrap_or_default();
+            let check = disclosure::check_means_where(
+                &self.layout,
+                &placements,
+                MeanAnswers::Scores(&scores),
+                &status,
+                self.k,
+                MeanBounds::with_share(lowest, highest, self.mean_share),
+                |g| g.cut.is_none(),
+            );
+            found.extend(check.narrow.into_iter().map(|g| (scale.clone(), g)));
+        }
+        found
+    }
+
     /// Every measure of the release: its name, who counts for it among `sheets`, its statuses.
     fn measures(&self, sheets: &[PlacedSheet]) -> Vec<(String, Vec<bool>, Vec<CellStatus>)> {
         let mut measures: Vec<(String, Vec<bool>, Vec<CellStatus>)> = Vec::new();
@@ -584,8 +622,8 @@ impl<'a> Suppressor<'a> {
 }
 
 /// P1 for every measure: each distinct membership is protected once, on as many threads as
-/// the machine has (the measures are independent); identical memberships got identical
-/// statuses from the suppressor and get the same protection. Returns the number of groups
+/// the machine has (the measures are independent); identical memberships with identical
+/// statuses get the same protection. Returns the number of groups
 /// excused by complete response, summed over measures.
 fn protect_counts_of_all(
     model: &CountModel<'_>,
@@ -595,7 +633,11 @@ fn protect_counts_of_all(
     let mut first_of: Vec<usize> = Vec::with_capacity(memberships.len());
     let mut distinct: Vec<usize> = Vec::new();
     for (i, m) in memberships.iter().enumerate() {
-        match distinct.iter().find(|&&j| memberships[j] == *m) {
+        // Same members and same statuses so far (P2 may have hidden more for one scale).
+        match distinct
+            .iter()
+            .find(|&&j| memberships[j] == *m && statuses[j] == statuses[i])
+        {
             Some(&j) => first_of.push(j),
             None => {
                 distinct.push(i);
@@ -643,7 +685,7 @@ fn protect_counts_of_all(
 /// P2 for every scale and item, on as many threads as the machine has (the measures are
 /// independent). `statuses` holds the scales, then the profiles (if the instrument has them;
 /// they have no mean), then the items. Returns the groups left narrow, summed over measures;
-/// `None` with P2 off or with report attributes (not protected yet).
+/// `None` with P2 off.
 fn protect_means_of_all(
     instrument: &Instrument,
     layout: &Layout,
@@ -653,7 +695,7 @@ fn protect_means_of_all(
     k: usize,
     statuses: &mut [Vec<CellStatus>],
 ) -> Option<usize> {
-    if share <= 0.0 || !layout.value_counts.is_empty() {
+    if share <= 0.0 {
         return None;
     }
     let scale_count = instrument.scales.len();

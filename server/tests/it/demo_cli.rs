@@ -746,6 +746,10 @@ fn the_demo_root_shows_every_item() {
         let (pinned, excused) = r.audit_counts(&built.sheets, invited).unwrap();
         assert!(pinned.is_empty(), "{name}: {pinned:?}");
         assert_eq!(excused, r.count_exceptions, "{name}");
+        // P2 on the demo (it has report attributes): every whole unit's scale mean under k
+        // keeps a range of half the scale, but for the counted exceptions.
+        let narrow = r.audit_unit_means(&built.sheets);
+        assert_eq!(Some(narrow.len()), r.mean_exceptions, "{name}: {narrow:?}");
         checked += 1;
     }
     assert_eq!(checked, 2);

@@ -33,8 +33,10 @@
 //!
 //! # Protection
 //!
-//! [`protect_means`] runs after D4 and P1. While some group is narrower than the protection
-//! level, each such group hides one more shown cell: of the cells that bound its classes and
+//! [`protect_means`] runs after D4 and P1: without report attributes for every group of every
+//! scale and item, with them for the whole-unit groups of scales only (the certificates are
+//! too coarse there for the rest; see [`protect_means`]). While some group is narrower than
+//! the protection level, each such group hides one more shown cell: of the cells that bound its classes and
 //! the shown cells right below those, the one with the fewest respondents (cut cells first on
 //! a tie), never the root's whole cell. Hiding only removes equations, so no width shrinks
 //! and D4 and P1 still hold. A group still too narrow when only the root's whole cell is
@@ -159,7 +161,12 @@ impl<'a> Model<'a> {
             groups: Vec::new(),
             bounds,
         };
-        for (r, placement) in placements.iter().enumerate() {
+        // Atoms in placement order, so that classes, swaps and ties do not depend on the
+        // order of the answer sheets.
+        let mut order: Vec<usize> = (0..placements.len()).collect();
+        order.sort_by(|&a, &b| placements[a].cmp(&placements[b]).then(a.cmp(&b)));
+        for r in order {
+            let placement = &placements[r];
             let (value, point) = match answers {
                 MeanAnswers::Scores(of) => match of.get(r).copied().flatten() {
                     Some(v) => (v, 0),
@@ -777,8 +784,22 @@ pub fn check_means(
     k: usize,
     bounds: MeanBounds,
 ) -> MeanCheck {
+    check_means_where(layout, placements, answers, status, k, bounds, |_| true)
+}
+
+/// [`check_means`] for the groups `keep` selects only.
+pub fn check_means_where(
+    layout: &Layout,
+    placements: &[Placement],
+    answers: MeanAnswers<'_>,
+    status: &[CellStatus],
+    k: usize,
+    bounds: MeanBounds,
+    keep: impl Fn(&CountGroup) -> bool,
+) -> MeanCheck {
     let model = Model::new(layout, placements, answers, k, bounds);
-    let mut settled = vec![false; model.groups.len()];
+    // A group left out counts as settled: it is not looked at.
+    let mut settled: Vec<bool> = model.groups.iter().map(|g| !keep(&g.0)).collect();
     MeanCheck {
         narrow: model.check(status, &mut settled, true).0,
     }
@@ -788,12 +809,13 @@ pub fn check_means(
 /// wide, or no hiding but the root's whole cell could make it so (see the module
 /// documentation). Returns the groups left narrow: the exceptions.
 ///
-/// Only for layouts without attributes (`None` otherwise, and nothing is hidden): there the
-/// certificate is exact. With attributes it misses most moves that swap attribute values
-/// between teams: protecting with the class certificate hid nine in ten eligible cells of
-/// the benchmark organisation, and with the swap certificate ([`Swaps`], scores only) still
-/// four in ten, against the 5 points issue 17 allows. So with attributes P2 is audited
-/// ([`check_means`], with the linear program) but not protected.
+/// With report attributes only the whole-unit groups of scores are protected (a unit's
+/// subtree, and its direct members), with the class and swap certificates ([`Swaps`]); items
+/// are not (`None`, nothing hidden). The certificates miss most moves that swap attribute
+/// values between teams: protecting every group with them hid four in ten eligible cells of
+/// the benchmark organisation, against the 5 points issue 17 allows, while whole-unit groups
+/// alone cost 0.1 points. The groups left out are audited ([`check_means`], with the linear
+/// program) but not protected.
 pub fn protect_means(
     layout: &Layout,
     placements: &[Placement],
@@ -802,14 +824,22 @@ pub fn protect_means(
     k: usize,
     bounds: MeanBounds,
 ) -> Option<MeanCheck> {
-    if !layout.value_counts.is_empty() {
+    // With attributes only whole-unit groups are protected (see above); the others are
+    // left out of the loop, as if settled, and out of the exceptions.
+    let whole_only = !layout.value_counts.is_empty();
+    if whole_only && matches!(answers, MeanAnswers::Points { .. }) {
         return None;
     }
     let model = Model::new(layout, placements, answers, k, bounds);
-    let mut settled = vec![false; model.groups.len()];
+    let protected: Vec<bool> = model
+        .groups
+        .iter()
+        .map(|g| !whole_only || g.0.cut.is_none())
+        .collect();
+    let mut settled: Vec<bool> = protected.iter().map(|p| !p).collect();
     let everybody = Classes::one(&model);
     let fixable: Vec<bool> = (0..model.groups.len())
-        .map(|i| model.could_be_wide(i, &everybody))
+        .map(|i| protected[i] && model.could_be_wide(i, &everybody))
         .collect();
     loop {
         let (narrow, failing, classes) = model.check(status, &mut settled, false);

@@ -233,7 +233,9 @@ proptest! {
     /// With an attribute the check is sound: a group it does not report is at least the
     /// protection level wide by the test's linear program, and every width it reports (from
     /// the class certificate, the swap certificate or its own linear program over a region)
-    /// is one the full program allows. Protection refuses such layouts (not enforced yet).
+    /// is one the full program allows. For scores, protection keeps every whole-unit group
+    /// wide (or the exception the organisation's figure alone pins); items are not protected
+    /// with attributes.
     #[test]
     fn with_an_attribute_every_group_the_check_passes_is_wide(
         case in case(true), k in 3usize..6, item in any::<bool>()
@@ -242,14 +244,36 @@ proptest! {
         let present = vec![true; case.placements.len()];
         let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
         let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
+        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let before = status.clone();
-        let refused = protect_means(
-            &layout, &case.placements, MeanAnswers::Scores(&scores), &mut status, k, bounds,
-        );
-        prop_assert!(refused.is_none());
-        prop_assert_eq!(&status, &before);
-        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
+        let protected = if item {
+            MeanAnswers::Points { of: &points, points: 5 }
+        } else {
+            MeanAnswers::Scores(&scores)
+        };
+        let left = protect_means(&layout, &case.placements, protected, &mut status, k, bounds);
+        prop_assert_eq!(left.is_none(), item);
+        if let Some(left) = &left {
+            let shown = shown_keys(&layout, &status);
+            let audit = survey_engine::disclosure::audit(&layout, &case.placements, &present, &shown, k).unwrap();
+            prop_assert!(audit.is_empty(), "{audit:?}");
+            for (name, group) in small_groups(&layout, &case.placements, k) {
+                if name.1.is_some() {
+                    continue; // cuts are audited, not protected, with attributes
+                }
+                let width = lp_width(&layout, &case, false, &shown, &group);
+                if width + TOLERANCE < bounds.protection {
+                    prop_assert!(left.narrow.iter().any(|g| key_of(g) == name), "{name:?}: {width}");
+                    prop_assert!(status[0] == CellStatus::Shown);
+                    let root = [CellKey { unit: 0, cut: None }];
+                    let alone = lp_width(&layout, &case, false, &root, &group);
+                    prop_assert!(alone + TOLERANCE < bounds.protection, "{name:?}: {alone}");
+                }
+            }
+        } else {
+            prop_assert_eq!(&status, &before);
+        }
         let answers = if item {
             MeanAnswers::Points { of: &points, points: 5 }
         } else {
