@@ -161,12 +161,7 @@ impl<'a> Model<'a> {
             groups: Vec::new(),
             bounds,
         };
-        // Atoms in placement order, so that classes, swaps and ties do not depend on the
-        // order of the answer sheets.
-        let mut order: Vec<usize> = (0..placements.len()).collect();
-        order.sort_by(|&a, &b| placements[a].cmp(&placements[b]).then(a.cmp(&b)));
-        for r in order {
-            let placement = &placements[r];
+        for (r, placement) in placements.iter().enumerate() {
             let (value, point) = match answers {
                 MeanAnswers::Scores(of) => match of.get(r).copied().flatten() {
                     Some(v) => (v, 0),
@@ -190,6 +185,7 @@ impl<'a> Model<'a> {
                 model.counts[a * points + point] += 1;
             }
         }
+        model.sort_atoms();
         let families = layout.cells_per_unit();
         for (a, atom) in model.atoms.iter().enumerate() {
             model.by_unit[atom.unit].push(a);
@@ -214,6 +210,21 @@ impl<'a> Model<'a> {
         model.cell_n = cell_n;
         model.groups = model.small_groups(k as u64);
         model
+    }
+
+    /// Puts the atoms in placement order, so that classes, swaps and ties do not depend on the
+    /// order of the answer sheets.
+    fn sort_atoms(&mut self) {
+        let mut order: Vec<usize> = (0..self.atoms.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.atoms[a].cmp(&self.atoms[b]));
+        let points = self.points;
+        self.atoms = order.iter().map(|&a| self.atoms[a].clone()).collect();
+        self.n = order.iter().map(|&a| self.n[a]).collect();
+        self.sum = order.iter().map(|&a| self.sum[a]).collect();
+        self.counts = order
+            .iter()
+            .flat_map(|&a| self.counts[a * points..(a + 1) * points].iter().copied())
+            .collect();
     }
 
     /// Calls `f` with every cell atom `a` is in: its unit's and every ancestor's whole cell,
