@@ -444,32 +444,10 @@ impl Release {
     /// protection level, per measure name.
     pub fn audit_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
-        let mut found = Vec::new();
         if self.mean_share <= 0.0 {
-            return found;
+            return Vec::new();
         }
-        let (lowest, highest) = (
-            f64::from(self.scale_min),
-            f64::from(self.scale_min) + self.points.saturating_sub(1) as f64,
-        );
-        for (s, scale) in self.scales.iter().enumerate() {
-            let scores: Vec<Option<f64>> = sheets.iter().map(|x| x.scores.score(s)).collect();
-            let status: Vec<CellStatus> = self
-                .heat
-                .get(s)
-                .map(|h| h.iter().map(|c| c.status).collect())
-                .unwrap_or_default();
-            let bounds = MeanBounds::with_share(lowest, highest, self.mean_share);
-            let check = disclosure::check_means(
-                &self.layout,
-                &placements,
-                MeanAnswers::Scores(&scores),
-                &status,
-                self.k,
-                bounds,
-            );
-            found.extend(check.narrow.into_iter().map(|g| (scale.clone(), g)));
-        }
+        let mut found = self.narrow_scale_means(sheets, &placements, |_| true);
         let top = self.points.saturating_sub(1) as f64;
         for (i, item) in self.items.iter().enumerate() {
             let of = item_points(sheets, i, self.scale_min);
@@ -504,12 +482,22 @@ impl Release {
         sheets: &[PlacedSheet],
     ) -> Vec<(String, disclosure::NarrowGroup)> {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
-        let mut found = Vec::new();
         if self.mean_share <= 0.0 {
-            return found;
+            return Vec::new();
         }
+        self.narrow_scale_means(sheets, &placements, |g| g.cut.is_none())
+    }
+
+    /// P2's check of every scale, for the groups `keep` selects.
+    fn narrow_scale_means(
+        &self,
+        sheets: &[PlacedSheet],
+        placements: &[Placement],
+        keep: impl Fn(&disclosure::CountGroup) -> bool + Copy,
+    ) -> Vec<(String, disclosure::NarrowGroup)> {
         let lowest = f64::from(self.scale_min);
         let highest = lowest + self.points.saturating_sub(1) as f64;
+        let mut found = Vec::new();
         for (s, scale) in self.scales.iter().enumerate() {
             let scores: Vec<Option<f64>> = sheets.iter().map(|x| x.scores.score(s)).collect();
             let status: Vec<CellStatus> = self
@@ -519,12 +507,12 @@ impl Release {
                 .unwrap_or_default();
             let check = disclosure::check_means_where(
                 &self.layout,
-                &placements,
+                placements,
                 MeanAnswers::Scores(&scores),
                 &status,
                 self.k,
                 MeanBounds::with_share(lowest, highest, self.mean_share),
-                |g| g.cut.is_none(),
+                keep,
             );
             found.extend(check.narrow.into_iter().map(|g| (scale.clone(), g)));
         }
