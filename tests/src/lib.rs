@@ -149,9 +149,17 @@ fn sweep_stale_templates(c: &mut PgConnection, admin: &str) {
 }
 
 pub fn fresh_db(backend: Backend) -> TestDb {
+    fresh_db_named(backend, format!("wl_t_{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// A fresh database named `name` on PostgreSQL (a file in a new temporary folder on SQLite).
+fn fresh_db_named(backend: Backend, name: String) -> TestDb {
     match backend {
         Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("{name}_"))
+                .tempdir()
+                .unwrap();
             let url = dir
                 .path()
                 .join("worklife.db")
@@ -166,24 +174,147 @@ pub fn fresh_db(backend: Backend) -> TestDb {
             }
         }
         Backend::Postgres => {
-            static CREATE: Mutex<()> = Mutex::new(());
             let admin = std::env::var(POSTGRES_ENV).expect(POSTGRES_ENV);
             let template = pg_template(&admin);
-            let name = format!("wl_t_{}", uuid::Uuid::new_v4().simple());
-            {
-                let _one_at_a_time = CREATE.lock().unwrap_or_else(|e| e.into_inner());
-                let mut c = PgConnection::establish(&admin).unwrap();
-                c.batch_execute(&format!(
-                    "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
-                ))
-                .unwrap();
-            }
+            copy_pg_database(&admin, &template, &name);
             TestDb {
                 backend,
                 url: replace_db_name(&admin, &name),
                 pg_name: Some(name),
                 _dir: None,
             }
+        }
+    }
+}
+
+/// `CREATE DATABASE name TEMPLATE template`, one at a time (PostgreSQL refuses a second copy
+/// of a template while the first is being made).
+fn copy_pg_database(admin: &str, template: &str, name: &str) {
+    static CREATE: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = CREATE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut c = PgConnection::establish(admin).unwrap();
+    c.batch_execute(&format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+    ))
+    .unwrap();
+}
+
+/// A workspace set up once per test process and backend (a roster, closed waves, users),
+/// copied for every test that starts from it: copying a database takes milliseconds, where
+/// setting one up through the real binary takes a second or more.
+pub struct WorkspaceTemplate<T> {
+    built: [OnceLock<(TestDb, tempfile::TempDir, T)>; 2],
+}
+
+impl<T: Clone> WorkspaceTemplate<T> {
+    pub const fn new() -> Self {
+        WorkspaceTemplate {
+            built: [OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    /// A copy of the workspace `setup` made (the first call per backend runs it), with what
+    /// `setup` returned. The template's database is never served or written again: on
+    /// PostgreSQL it is named like the migration template (`wl_tpl_<pid>_...`), so the next
+    /// test run drops it once this process is gone.
+    pub fn copy(&self, backend: Backend, setup: impl FnOnce(&Workspace) -> T) -> (Workspace, T) {
+        let slot = match backend {
+            Backend::Sqlite => 0,
+            Backend::Postgres => 1,
+        };
+        let (db, dir, value) = self.built[slot].get_or_init(|| {
+            let name = format!(
+                "wl_tpl_{}_{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            );
+            sweep_stale_template_folders();
+            let ws = Workspace {
+                db: fresh_db_named(backend, name),
+                dir: tempfile::tempdir().unwrap(),
+            };
+            // Every pool `setup` opened is closed when it returns: a PostgreSQL template
+            // must have no sessions, and a SQLite file must have its journal written back.
+            let value = setup(&ws);
+            let Workspace { db, dir } = ws;
+            (db, dir, value)
+        });
+        let copy = Workspace {
+            db: copy_db(db),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        copy_folder(dir.path(), copy.dir.path());
+        (copy, value.clone())
+    }
+}
+
+impl<T: Clone> Default for WorkspaceTemplate<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Removes the SQLite template folders (`wl_tpl_<pid>_...` in the temporary folder) of test
+/// processes that are gone: a static is never dropped, so each process leaves its own behind.
+fn sweep_stale_template_folders() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("wl_tpl_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A copy of `db` that the test owns.
+fn copy_db(db: &TestDb) -> TestDb {
+    match (&db.pg_name, db.backend) {
+        (Some(template), Backend::Postgres) => {
+            let admin = std::env::var(POSTGRES_ENV).expect(POSTGRES_ENV);
+            let name = format!("wl_t_{}", uuid::Uuid::new_v4().simple());
+            copy_pg_database(&admin, template, &name);
+            TestDb {
+                backend: Backend::Postgres,
+                url: replace_db_name(&admin, &name),
+                pg_name: Some(name),
+                _dir: None,
+            }
+        }
+        _ => {
+            let dir = tempfile::tempdir().unwrap();
+            let to = dir.path().join("worklife.db");
+            std::fs::copy(&db.url, &to).unwrap();
+            for journal in ["-wal", "-shm"] {
+                let from = format!("{}{journal}", db.url);
+                if Path::new(&from).exists() {
+                    std::fs::copy(&from, format!("{}{journal}", to.display())).unwrap();
+                }
+            }
+            TestDb {
+                backend: Backend::Sqlite,
+                url: to.to_string_lossy().into_owned(),
+                pg_name: None,
+                _dir: Some(dir),
+            }
+        }
+    }
+}
+
+/// Copies the files under `from` into `to`, folders included.
+fn copy_folder(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 pub use crate::{client, Reply};
-use crate::{spawn_app, token_of, Backend, TestApp, Workspace};
+use crate::{spawn_app, token_of, Backend, TestApp, Workspace, WorkspaceTemplate};
 use worklife_server::survey::responses::{self, InstrumentCache};
 use worklife_server::survey::waves;
 
@@ -128,31 +128,42 @@ pub fn password_of(out: &str) -> String {
         .to_string()
 }
 
+/// The report users' passwords and tokens, by email.
+type Credentials = (
+    BTreeMap<&'static str, String>,
+    BTreeMap<&'static str, String>,
+);
+
+/// The organisation of [`roster`] with two closed waves (W1, W2, report attribute `tenure`)
+/// and a user of every role, served. Set up once per backend and copied for each test.
 pub fn fixture(backend: Backend) -> Fixture {
-    let ws = Workspace::new(backend);
-    ws.ok(&["roster", "import", &ws.write("roster.csv", &roster())]);
-    run_wave(&ws, "W1", 0, &["tenure"]);
-    run_wave(&ws, "W2", 2, &["tenure"]);
-    let mut passwords = BTreeMap::new();
-    let mut tokens = BTreeMap::new();
-    for (email, role, unit) in [
-        (ADMIN, "admin", None),
-        (VIEWER, "viewer", None),
-        (MANAGER, "manager", Some("Acme/Eng")),
-        (SALES, "manager", Some("Acme/Sales")),
-    ] {
-        let mut args = vec!["user", "add", "--email", email, "--role", role];
-        if let Some(u) = unit {
-            args.extend(["--unit", u]);
+    static TEMPLATE: WorkspaceTemplate<Credentials> = WorkspaceTemplate::new();
+    let (ws, (passwords, tokens)) = TEMPLATE.copy(backend, |ws| {
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster())]);
+        run_wave(ws, "W1", 0, &["tenure"]);
+        run_wave(ws, "W2", 2, &["tenure"]);
+        let mut passwords = BTreeMap::new();
+        let mut tokens = BTreeMap::new();
+        for (email, role, unit) in [
+            (ADMIN, "admin", None),
+            (VIEWER, "viewer", None),
+            (MANAGER, "manager", Some("Acme/Eng")),
+            (SALES, "manager", Some("Acme/Sales")),
+        ] {
+            let mut args = vec!["user", "add", "--email", email, "--role", role];
+            if let Some(u) = unit {
+                args.extend(["--unit", u]);
+            }
+            passwords.insert(email, password_of(&ws.ok(&args)));
+            tokens.insert(
+                email,
+                ws.ok(&["token", "create", "--user", email])
+                    .trim()
+                    .to_string(),
+            );
         }
-        passwords.insert(email, password_of(&ws.ok(&args)));
-        tokens.insert(
-            email,
-            ws.ok(&["token", "create", "--user", email])
-                .trim()
-                .to_string(),
-        );
-    }
+        (passwords, tokens)
+    });
     Fixture {
         app: spawn_app(ws),
         passwords,

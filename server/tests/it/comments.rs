@@ -12,7 +12,9 @@ use survey_engine::instrument::builtin;
 
 use worklife_server::db::schema::comments;
 use worklife_tests::reports_common::*;
-use worklife_tests::{backends, client, spawn_app, Backend, Reply, TestApp, Workspace};
+use worklife_tests::{
+    backends, client, spawn_app, Backend, Reply, TestApp, Workspace, WorkspaceTemplate,
+};
 
 /// Units of the comment roster: (path, people).
 pub const UNITS: [(&str, usize); 3] = [("Acme/Big", 12), ("Acme/Other", 11), ("Acme/Small", 4)];
@@ -20,40 +22,44 @@ pub const UNITS: [(&str, usize); 3] = [("Acme/Big", 12), ("Acme/Other", 11), ("A
 /// A roster with names, a wave of the core instrument (k = 3) open, the app served; the
 /// answer links by the email they went to.
 pub fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, String) {
-    let ws = Workspace::new(backend);
-    let mut csv = String::from("email,unit,name\n");
-    let mut n = 0;
-    for (unit, people) in UNITS {
-        for _ in 0..people {
-            n += 1;
-            csv.push_str(&format!("p{n}@example.org,{unit},Person{n} Surname{n}\n"));
+    static TEMPLATE: WorkspaceTemplate<(BTreeMap<String, String>, String)> =
+        WorkspaceTemplate::new();
+    let (ws, (links, password)) = TEMPLATE.copy(backend, |ws| {
+        let mut csv = String::from("email,unit,name\n");
+        let mut n = 0;
+        for (unit, people) in UNITS {
+            for _ in 0..people {
+                n += 1;
+                csv.push_str(&format!("p{n}@example.org,{unit},Person{n} Surname{n}\n"));
+            }
         }
-    }
-    csv.push_str("peter@example.org,Acme/Big,Peter Müller\n");
-    // Small has five invited and four numbered writers: were all five to write, a reader who
-    // knows the roster could pin Small's count (see `a_reader_who_knows_team_sizes_...`).
-    csv.push_str("sara@example.org,Acme/Small,Sara Schmidt\n");
-    ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
-    ws.ok(&[
-        "wave",
-        "create",
-        "C1",
-        "--instrument",
-        "worklife-core",
-        "--opens",
-        "2020-01-01",
-        "--closes",
-        "2099-01-01",
-        "--min-group-size",
-        "3",
-    ]);
-    ws.ok(&["wave", "open", "C1"]);
-    let links: BTreeMap<String, String> = ws
-        .invitations()
-        .into_iter()
-        .map(|(token, email)| (email, token))
-        .collect();
-    let password = password_of(&ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]));
+        csv.push_str("peter@example.org,Acme/Big,Peter Müller\n");
+        // Small has five invited and four numbered writers: were all five to write, a reader
+        // who knows the roster could pin Small's count (see `a_reader_who_knows_team_sizes_...`).
+        csv.push_str("sara@example.org,Acme/Small,Sara Schmidt\n");
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
+        ws.ok(&[
+            "wave",
+            "create",
+            "C1",
+            "--instrument",
+            "worklife-core",
+            "--opens",
+            "2020-01-01",
+            "--closes",
+            "2099-01-01",
+            "--min-group-size",
+            "3",
+        ]);
+        ws.ok(&["wave", "open", "C1"]);
+        let links: BTreeMap<String, String> = ws
+            .invitations()
+            .into_iter()
+            .map(|(token, email)| (email, token))
+            .collect();
+        let password = password_of(&ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]));
+        (links, password)
+    });
     (spawn_app(ws), links, password)
 }
 
