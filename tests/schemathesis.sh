@@ -21,6 +21,7 @@
 # answer sheet with a real answer link, which the run submits once: 201, then 410).
 #
 # Usage: bash tests/schemathesis.sh [WORKLIFE_BINARY]   (default: target/debug/worklife)
+#        bash tests/schemathesis.sh --install   (only installs schemathesis into its venv)
 # Environment:
 #   WORKLIFE_TEST_POSTGRES_URL         PostgreSQL server (any database on it) where a scratch
 #                                      database is made and dropped; default
@@ -42,6 +43,22 @@ PG_URL=${WORKLIFE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres
 ROLES=(admin viewer manager)
 read -r -a EXTRA_ARGS <<<"${WORKLIFE_SCHEMATHESIS_ARGS:-}"
 
+# schemathesis, installed once into its own venv (Debian's python3 first: it stays put).
+install_schemathesis() {
+    "$VENV/bin/st" --version 2>/dev/null | grep -qx "st, version $ST_VERSION" && return
+    PYTHON=/usr/bin/python3
+    [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
+    echo "installing schemathesis $ST_VERSION into $VENV"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
+}
+# `--install`: only that (CI installs it while it compiles).
+if [ "${1:-}" = --install ]; then
+    install_schemathesis
+    exit 0
+fi
+
 if [ -n "${1:-}" ]; then
     BIN=$(realpath "$1")
 fi
@@ -51,16 +68,7 @@ if [ ! -x "$BIN" ]; then
     echo "schemathesis.sh: no worklife binary at $BIN (build it: cargo build -p worklife-server --bin worklife)" >&2
     exit 2
 fi
-
-# schemathesis, installed once into its own venv (Debian's python3 first: it stays put).
-if ! "$VENV/bin/st" --version 2>/dev/null | grep -qx "st, version $ST_VERSION"; then
-    PYTHON=/usr/bin/python3
-    [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
-    echo "installing schemathesis $ST_VERSION into $VENV"
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$ST_VERSION"
-fi
+install_schemathesis
 ST="$VENV/bin/st"
 PY="$VENV/bin/python"
 
