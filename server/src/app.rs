@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use crate::cli::{Cli, Command, ServeArgs};
 use crate::commands;
 use crate::configuration::Settings;
+use crate::reports::disclosure_audit;
 use crate::shutdown::Shutdown;
 use crate::web::{self, AppState};
 use crate::{demo, telemetry};
@@ -61,11 +62,23 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .mail
         .worker
         .then(|| (pool.clone(), settings.clone()));
+    let audit_pause = std::time::Duration::from_millis(settings.mail.tick_ms.max(10));
     let state = AppState::new(pool, settings)?;
     state
         .access
         .releases
         .warm_up(state.pool.clone(), state.instruments.clone());
+    // Every closed wave's release is audited once and the result kept, whoever closed it
+    // (docs/privacy.md D5): the waves console and `wave status` show it.
+    {
+        let (pool, releases) = (state.pool.clone(), state.access.releases.clone());
+        let (instruments, stop) = (state.instruments.clone(), shutdown.subscribe());
+        std::thread::Builder::new()
+            .name("release-audit".into())
+            .spawn(move || {
+                disclosure_audit::run_forever(pool, releases, instruments, audit_pause, stop)
+            })?;
+    }
     actix_web::rt::System::new().block_on(async move {
         let metrics = match metrics_listener {
             Some(l) => {

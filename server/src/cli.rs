@@ -196,8 +196,10 @@ pub enum WaveCommand {
     Close { name: String },
     /// List waves.
     List,
-    /// Invited, responded and response rate per unit.
+    /// Invited, responded and response rate per unit; for a closed wave, its disclosure audit.
     Status { name: String },
+    /// Audit a closed wave's release again (it runs once at close) and list what it finds.
+    Audit { name: String },
 }
 
 #[derive(clap::Args, Debug)]

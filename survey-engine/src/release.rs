@@ -141,6 +141,42 @@ pub struct Release {
     pub mean_exceptions: Option<usize>,
 }
 
+/// The largest release (cells per measure: units x (1 + attribute values)) that
+/// [`Release::audit_all`] runs D4's exact auditor on. Its elimination over exact fractions
+/// grows much faster than the release: it takes seconds on the demo's 54 units and did not
+/// finish in minutes on the 10,000-unit benchmark. D4 holds by construction (the suppressor)
+/// and is checked in the tests on every release they build.
+pub const EXACT_AUDIT_MAX_CELLS: usize = 2_000;
+
+/// What [`Release::audit_all`] found, per measure name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditFindings {
+    /// The scales and items checked.
+    pub measures: usize,
+    /// D4: groups under k that adding and subtracting shown figures isolates; `None`: the
+    /// release is larger than [`EXACT_AUDIT_MAX_CELLS`] and the exact auditor did not run.
+    pub breaches: Option<Vec<(String, disclosure::Breach)>>,
+    /// Whether P1 ran (the roster's invited counts were known).
+    pub counts_checked: bool,
+    /// P1: groups under k whose count a reader who knows the roster can pin.
+    pub pinned: Vec<(String, disclosure::CountGroup)>,
+    /// P1's counted exception: groups inside shown cells that answered in full.
+    pub excused: usize,
+    /// P2: groups under k whose possible means are narrower than the protection level.
+    pub narrow: Vec<(String, disclosure::NarrowGroup)>,
+    /// P2's counted exception: groups only the organisation's own figure pins.
+    pub mean_exceptions: usize,
+}
+
+impl AuditFindings {
+    /// No breach, no pinned count and no narrow mean (the counted exceptions aside).
+    pub fn clean(&self) -> bool {
+        self.breaches.as_ref().is_none_or(Vec::is_empty)
+            && self.pinned.is_empty()
+            && self.narrow.is_empty()
+    }
+}
+
 impl Release {
     /// Builds the release of one wave without the roster's invited counts, so without P1,
     /// with P2 at its default level (see [`Release::build_for_roster`]). `k` below [`MIN_K`]
@@ -416,6 +452,49 @@ impl Release {
             found.extend(breaches.into_iter().map(|b| (name.clone(), b)));
         }
         Ok(found)
+    }
+
+    /// The whole disclosure audit of the release, as the server runs it once when a wave
+    /// closes: the count check of P1 when the release was built with the roster's invited
+    /// counts ([`Release::audit_counts`]), the mean check of P2 over every group of every
+    /// scale and item ([`Release::audit_means`]), and, for releases of at most
+    /// [`EXACT_AUDIT_MAX_CELLS`] cells, the exact auditor of D4 ([`Release::audit`]).
+    pub fn audit_all(&self, sheets: &[PlacedSheet]) -> Result<AuditFindings, EngineError> {
+        let breaches = if self.layout.cell_count() <= EXACT_AUDIT_MAX_CELLS {
+            Some(self.audit(sheets)?)
+        } else {
+            None
+        };
+        let invited = self.invited.as_ref();
+        let (pinned, excused) = match invited {
+            Some(invited) => self.audit_counts(sheets, invited)?,
+            None => (Vec::new(), 0),
+        };
+        Ok(AuditFindings {
+            measures: self.scales.len() + self.items.len(),
+            breaches,
+            counts_checked: invited.is_some(),
+            pinned,
+            excused,
+            narrow: self.audit_means(sheets),
+            mean_exceptions: self.mean_exceptions.unwrap_or(0),
+        })
+    }
+
+    /// A roster group in words: "Acme/Eng", "Acme/Eng (direct members)",
+    /// "Acme/Eng, tenure = short".
+    pub fn group_label(&self, group: &disclosure::CountGroup) -> String {
+        let mut label = self.tree.path(group.unit);
+        if group.direct {
+            label.push_str(" (direct members)");
+        }
+        if let Some((a, v)) = group.cut {
+            if let Some(attribute) = self.attributes.get(a) {
+                let value = attribute.values.get(v).map_or("?", String::as_str);
+                label.push_str(&format!(", {} = {value}", attribute.name));
+            }
+        }
+        label
     }
 
     /// Runs the count check (P1) over every measure against the true placements: the groups

@@ -1,4 +1,4 @@
-//! `worklife wave create|open|remind|close|list|status`, one function each.
+//! `worklife wave create|open|remind|close|list|status|audit`, one function each.
 
 use crate::cli::{WaveCommand, WaveCreateArgs};
 use crate::configuration::Settings;
@@ -6,7 +6,10 @@ use crate::db::{DbConn, DbPool};
 use chrono::NaiveDateTime;
 
 use crate::error::AppError;
-use crate::survey::waves::{self, NewWave};
+use crate::reports::{disclosure_audit, ReleaseCache};
+use crate::survey::responses::InstrumentCache;
+use crate::survey::waves::{self, NewWave, WaveStatus};
+use survey_engine::disclosure::CountGroup;
 
 pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
     let (settings, pool) = super::storage()?;
@@ -17,6 +20,7 @@ pub fn run(cmd: WaveCommand) -> anyhow::Result<()> {
         WaveCommand::Close { name } => close(&pool, &name),
         WaveCommand::List => list(&mut pool.get()?),
         WaveCommand::Status { name } => status(&mut pool.get()?, &name),
+        WaveCommand::Audit { name } => audit(&mut pool.get()?, &name),
     }
 }
 
@@ -131,9 +135,21 @@ fn remind(settings: &Settings, pool: &DbPool, name: &str) -> anyhow::Result<()> 
 
 fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
     match waves::close(pool, name)? {
-        waves::Closing::Closed { kept } => println!(
-            "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
-        ),
+        waves::Closing::Closed { kept } => {
+            println!(
+                "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
+            );
+            // The audit is kept with the wave; a running server would otherwise do it.
+            let mut conn = pool.get()?;
+            let wave = waves::find(&mut conn, name)?;
+            let (kept, _) = disclosure_audit::run(
+                &mut conn,
+                &ReleaseCache::default(),
+                &InstrumentCache::default(),
+                &wave,
+            )?;
+            println!("disclosure audit: {}", kept.summary());
+        }
         waves::Closing::Cancelled => println!(
             "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
         ),
@@ -188,6 +204,71 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
         println!(
             "{:<40} {:>8} {:>10} {:>6}",
             u.path, u.invited, responded, rate
+        );
+    }
+    if wave.status() == WaveStatus::Closed {
+        match disclosure_audit::kept(conn, &wave.id)? {
+            Some(kept) => println!("disclosure audit: {}", kept.summary()),
+            None => println!(
+                "disclosure audit: not run yet: a running server audits each wave that closes while it runs; `worklife wave audit {}` runs it now",
+                wave.name
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Prints the first findings of one kind, and how many more there are.
+fn print_some(lines: impl Iterator<Item = String>, total: usize) {
+    const SHOWN: usize = 20;
+    for line in lines.take(SHOWN) {
+        println!("{line}");
+    }
+    if total > SHOWN {
+        println!("  ... and {} more of this kind", total - SHOWN);
+    }
+}
+
+/// Runs the closed wave's disclosure audit again, keeps it, and lists every finding by
+/// measure and group (for the operator: no figure and no respondent is printed).
+fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
+    let wave = waves::find(conn, name)?;
+    let (releases, instruments) = (ReleaseCache::default(), InstrumentCache::default());
+    let (kept, findings) = disclosure_audit::run(conn, &releases, &instruments, &wave)?;
+    println!(
+        "wave \"{}\": disclosure audit {}",
+        wave.name,
+        kept.summary()
+    );
+    let release = releases.get(conn, &instruments, &wave)?;
+    let group = |g: &CountGroup| release.release.group_label(g);
+    let breaches = findings.breaches.iter().map(|(measure, breach)| {
+        format!(
+            "  adding and subtracting: {measure}: a group of {} respondent(s) under k",
+            breach.respondents.len()
+        )
+    });
+    print_some(breaches, findings.breaches.len());
+    let pinned = findings
+        .pinned
+        .iter()
+        .map(|(measure, g)| format!("  count pinned: {measure}: {}", group(g)));
+    print_some(pinned, findings.pinned.len());
+    let narrow = findings.narrow.iter().map(|(measure, g)| {
+        format!(
+            "  narrow average: {measure}: {} (range {:.2} wide)",
+            group(&g.group),
+            g.width
+        )
+    });
+    print_some(narrow, findings.narrow.len());
+    if !findings.counts_checked {
+        println!("  counts: not checked against the roster (this wave kept no invited counts)");
+    }
+    if findings.excused > 0 || findings.mean_exceptions > 0 {
+        println!(
+            "  counted exceptions (docs/privacy.md D7): {} count(s) inside teams that all answered, {} average(s) only the organisation's own figure pins",
+            findings.excused, findings.mean_exceptions
         );
     }
     Ok(())

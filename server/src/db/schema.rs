@@ -240,6 +240,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    wave_audits (wave_id) {
+        wave_id -> Text,
+        audited_at -> Timestamp,
+        milliseconds -> Integer,
+        measures -> Integer,
+        breaches -> Integer,
+        pinned_counts -> Integer,
+        excused_counts -> Integer,
+        narrow_means -> Integer,
+        mean_exceptions -> Integer,
+    }
+}
+
+diesel::table! {
     wave_mail_counts (wave_id) {
         wave_id -> Text,
         sent -> Integer,
@@ -271,6 +285,7 @@ diesel::joinable!(wave_units -> waves (wave_id));
 diesel::joinable!(waves -> instruments (instrument));
 
 diesel::joinable!(outbox -> waves (wave_id));
+diesel::joinable!(wave_audits -> waves (wave_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(comments -> responses (response_id));
 diesel::joinable!(responses -> waves (wave_id));
@@ -302,6 +317,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     wave_mail_counts,
     wave_invited,
+    wave_audits,
     wave_schedules,
     wave_reminders,
     sessions,

@@ -3,6 +3,7 @@
 
 pub mod comments;
 pub mod csv_out;
+pub mod disclosure_audit;
 pub mod release;
 
 use std::sync::Arc;

@@ -25,6 +25,7 @@ use crate::configuration::Settings;
 use crate::db::{blocking, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::mail::schedule::{self, Plan};
+use crate::reports::disclosure_audit::{self, KeptAudit};
 use crate::survey::waves::{self, NewWave, Wave, WaveStatus};
 use crate::survey::{instruments, roster};
 
@@ -77,7 +78,12 @@ fn state_words(status: WaveStatus) -> &'static str {
 }
 
 /// What happens next to a wave, in words.
-fn next_step(settings: &Settings, wave: &Wave, plan: Option<&Plan>) -> String {
+fn next_step(
+    settings: &Settings,
+    wave: &Wave,
+    plan: Option<&Plan>,
+    audit: Option<&KeptAudit>,
+) -> String {
     let at = |t| local_named(settings, t);
     match (wave.status(), plan) {
         (WaveStatus::Scheduled, Some(_)) => {
@@ -91,7 +97,18 @@ fn next_step(settings: &Settings, wave: &Wave, plan: Option<&Plan>) -> String {
             }
         }
         (WaveStatus::Open, None) => "nothing scheduled: send reminders and close it by hand".into(),
-        (WaveStatus::Closed, _) => "nothing: the wave is closed".into(),
+        (WaveStatus::Closed, _) => match audit {
+            Some(kept) => format!(
+                "nothing: the wave is closed. Disclosure audit {}.",
+                kept.summary()
+            ),
+            None => format!(
+                "nothing: the wave is closed. Its disclosure audit has not run yet: the server \
+                 audits each wave that closes while it runs, and `worklife wave audit {}` \
+                 runs it now.",
+                wave.name
+            ),
+        },
         (WaveStatus::Cancelled, _) => "nothing: the wave was cancelled".into(),
     }
 }
@@ -140,6 +157,7 @@ async fn list_page(who: PageReader, state: web::Data<AppState>) -> Result<HttpRe
         admins_only(user)?;
         let titles = instrument_titles(conn)?;
         let plans = schedule::plans(conn)?;
+        let audits = disclosure_audit::kept_all(conn)?;
         let rows = waves::list(conn)?
             .into_iter()
             .rev()
@@ -155,7 +173,7 @@ async fn list_page(who: PageReader, state: web::Data<AppState>) -> Result<HttpRe
                     opens: local(&st.settings, w.opens_at),
                     closes: local(&st.settings, w.closes_at),
                     k: w.min_group_size,
-                    next: next_step(&st.settings, &w, plans.get(&w.id)),
+                    next: next_step(&st.settings, &w, plans.get(&w.id), audits.get(&w.id)),
                     participation,
                     results,
                     name: w.name,
@@ -698,7 +716,12 @@ async fn wave_page(
                 wave.attributes.0.join(", ")
             },
             schedule,
-            next: next_step(s, &wave, plan.as_ref()),
+            next: next_step(
+                s,
+                &wave,
+                plan.as_ref(),
+                disclosure_audit::kept(conn, &wave.id)?.as_ref(),
+            ),
             mail: crate::mail::outbox::counts(conn, &wave.id)?,
             worker: s.mail.worker,
             actions: Action::of(wave.status())
@@ -934,6 +957,12 @@ async fn act(
                         "close wave",
                         &format!("{}: {kept} responses kept", wave.name),
                     )?;
+                    disclosure_audit::in_background(
+                        st.pool.clone(),
+                        st.access.releases.clone(),
+                        st.instruments.clone(),
+                        wave.name.clone(),
+                    );
                     format!("{href}?did=close&n={kept}")
                 }
                 waves::Closing::Cancelled => {

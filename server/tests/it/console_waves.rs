@@ -374,6 +374,30 @@ fn admins_open_remind_close_and_cancel_waves_through_confirmations() {
         let page = unescape(&get(&app.url("/admin/waves/Now?did=close&n=5"), &me).body);
         assert!(page.contains("The wave is closed: 5 answer sheets kept anonymously"));
         assert!(page.contains("href=\"/reports/waves/Now\""));
+        // The close started the release's disclosure audit; its result shows as the next
+        // step once kept: nothing isolated by adding and subtracting (D4), no count pinned
+        // (P1); P2 may list narrow averages in attribute cuts (docs/privacy.md, P2 limits).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let page = unescape(&get(&app.url("/admin/waves/Now"), &me).body);
+            if page.contains("measures checked in") {
+                assert!(
+                    page.contains("Disclosure audit passed: no small group can be seen")
+                        || page.contains("Disclosure audit found 0 group(s) under k that adding and subtracting isolates, 0 whose count a reader who knows the roster can pin"),
+                    "{backend:?}: {page}"
+                );
+                break;
+            }
+            assert!(
+                page.contains("Its disclosure audit has not run yet"),
+                "{backend:?}: {page}"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend:?}: no audit"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         assert_eq!(
             get(&app.url("/reports/waves/Now"), &me).status,
             200,

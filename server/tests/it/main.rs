@@ -33,6 +33,7 @@ mod participation_page;
 mod plan_access;
 mod plans_browser;
 mod plans_overview;
+mod release_audit;
 mod replicas;
 mod reports_access;
 mod reports_browser;

@@ -182,6 +182,12 @@ fn the_auditor_catches_a_release_with_only_primary_suppression() {
         .collect();
     let mut release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
     assert!(release.audit(&sheets).unwrap().is_empty());
+    // The whole audit the server keeps at close: every scale and item checked, nothing found,
+    // and no roster counts to check P1 with.
+    let all = release.audit_all(&sheets).unwrap();
+    assert!(all.clean(), "{all:?}");
+    assert_eq!(all.measures, release.scales.len() + release.items.len());
+    assert!(!all.counts_checked);
     let status: Vec<CellStatus> = release.heat[0].iter().map(|c| c.status).collect();
     assert_eq!(
         status
@@ -212,6 +218,9 @@ fn the_auditor_catches_a_release_with_only_primary_suppression() {
     assert!(breaches
         .iter()
         .any(|(measure, b)| measure == "workload" && b.respondents == small));
+    let all = release.audit_all(&sheets).unwrap();
+    assert!(!all.clean());
+    assert_eq!(all.breaches, Some(breaches));
 }
 
 #[test]

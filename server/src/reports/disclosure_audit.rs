@@ -1,0 +1,213 @@
+//! The disclosure audit of a closed wave's release (docs/privacy.md D5, P1 and P2 of D7), run
+//! once when the wave closes and kept in `wave_audits`: the release never changes after
+//! close, so neither does its audit, and nobody waits for it again. Only counts are kept: no
+//! group, figure or person.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use survey_engine::release::AuditFindings;
+
+use crate::db::schema::wave_audits;
+use crate::db::{DbConn, DbPool, WaveId};
+use crate::error::{AppError, AppResult};
+use crate::survey::responses::InstrumentCache;
+use crate::survey::waves::{self, Wave, WaveStatus};
+use crate::{db_run, db_write};
+
+use super::ReleaseCache;
+
+/// A wave's kept audit: how many findings of each kind, when, and how long it took.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = wave_audits)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct KeptAudit {
+    pub wave_id: WaveId,
+    pub audited_at: NaiveDateTime,
+    /// Building the release and auditing it.
+    pub milliseconds: i32,
+    pub measures: i32,
+    pub breaches: i32,
+    pub pinned_counts: i32,
+    pub excused_counts: i32,
+    pub narrow_means: i32,
+    pub mean_exceptions: i32,
+}
+
+impl KeptAudit {
+    /// No breach, no pinned count, no narrow mean (the counted exceptions aside).
+    pub fn clean(&self) -> bool {
+        self.breaches == 0 && self.pinned_counts == 0 && self.narrow_means == 0
+    }
+
+    /// The audit in one sentence, for `wave status` and the waves console.
+    pub fn summary(&self) -> String {
+        let seconds = f64::from(self.milliseconds) / 1000.0;
+        let checked = format!(
+            "{} measures checked in {seconds:.1} s on {}",
+            self.measures,
+            self.audited_at.format("%Y-%m-%d %H:%M UTC")
+        );
+        if self.clean() {
+            format!("passed: no small group can be seen or worked out ({checked})")
+        } else {
+            format!(
+                "found {} group(s) under k that adding and subtracting isolates, {} whose count \
+                 a reader who knows the roster can pin and {} whose average falls within a \
+                 narrow range ({checked}); `worklife wave audit` lists them",
+                self.breaches, self.pinned_counts, self.narrow_means
+            )
+        }
+    }
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Builds the closed wave's release (through `releases`, which keeps it for the readers
+/// after) and audits it in full, keeps the counts, and returns them with the findings.
+pub fn run(
+    conn: &mut DbConn,
+    releases: &ReleaseCache,
+    instruments: &InstrumentCache,
+    wave: &Wave,
+) -> AppResult<(KeptAudit, AuditFindings)> {
+    let started = Instant::now();
+    let built = releases.get(conn, instruments, wave)?;
+    let findings = built
+        .release
+        .audit_all(&built.sheets)
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let kept = KeptAudit {
+        wave_id: wave.id.clone(),
+        audited_at: crate::clock::now(),
+        milliseconds: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
+        measures: count(findings.measures),
+        breaches: count(findings.breaches.len()),
+        pinned_counts: count(findings.pinned.len()),
+        excused_counts: count(findings.excused),
+        narrow_means: count(findings.narrow.len()),
+        mean_exceptions: count(findings.mean_exceptions),
+    };
+    db_write!(conn, |c| {
+        diesel::delete(wave_audits::table.filter(wave_audits::wave_id.eq(&kept.wave_id)))
+            .execute(c)?;
+        diesel::insert_into(wave_audits::table)
+            .values(&kept)
+            .execute(c)?;
+        Ok::<_, AppError>(())
+    })?;
+    if kept.clean() {
+        tracing::info!(
+            wave = %wave.name,
+            measures = kept.measures,
+            milliseconds = kept.milliseconds,
+            "disclosure audit passed"
+        );
+    } else {
+        tracing::warn!(
+            wave = %wave.name,
+            breaches = kept.breaches,
+            pinned_counts = kept.pinned_counts,
+            narrow_means = kept.narrow_means,
+            "disclosure audit found groups under k"
+        );
+    }
+    Ok((kept, findings))
+}
+
+/// The wave's kept audit, if it has run.
+pub fn kept(conn: &mut DbConn, wave: &WaveId) -> AppResult<Option<KeptAudit>> {
+    Ok(db_run!(conn, |c| wave_audits::table
+        .filter(wave_audits::wave_id.eq(wave))
+        .select(KeptAudit::as_select())
+        .first(c)
+        .optional())?)
+}
+
+/// [`run`] on a thread of its own for a wave that has just closed (the console's close): the
+/// page answers at once, and the audit fills the report cache for the first reader too. A
+/// failure is logged; `worklife wave audit` runs it again.
+pub fn in_background(
+    pool: DbPool,
+    releases: ReleaseCache,
+    instruments: InstrumentCache,
+    wave_name: String,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("release-audit".into())
+        .spawn(move || {
+            let audit = || -> AppResult<KeptAudit> {
+                let mut conn = pool.get()?;
+                let wave = waves::find(&mut conn, &wave_name)?;
+                Ok(run(&mut conn, &releases, &instruments, &wave)?.0)
+            };
+            if let Err(e) = audit() {
+                tracing::warn!(wave = %wave_name, error = %e, "the disclosure audit failed");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the disclosure audit");
+    }
+}
+
+/// Every kept audit, by wave.
+pub fn kept_all(conn: &mut DbConn) -> AppResult<HashMap<WaveId, KeptAudit>> {
+    let all: Vec<KeptAudit> = db_run!(conn, |c| wave_audits::table
+        .select(KeptAudit::as_select())
+        .load(c))?;
+    Ok(all.into_iter().map(|a| (a.wave_id.clone(), a)).collect())
+}
+
+/// Closed waves without a kept audit.
+fn unaudited(conn: &mut DbConn) -> AppResult<Vec<Wave>> {
+    let audited: Vec<WaveId> = db_run!(conn, |c| wave_audits::table
+        .select(wave_audits::wave_id)
+        .load(c))?;
+    Ok(waves::list(conn)?
+        .into_iter()
+        .filter(|w| w.status() == WaveStatus::Closed && !audited.contains(&w.id))
+        .collect())
+}
+
+/// For the life of `serve`: audits every wave that closes while it runs, whoever closed it
+/// (the schedule, the console, another replica, the command line without a server), looking
+/// again after each `pause`. Waves that were closed and unaudited when the server started
+/// (closed before audits were kept, or by `worklife demo`) are left to `worklife wave
+/// audit`: on a large organisation each takes a while, and a start should not wait on them.
+/// A wave whose audit fails is logged and not tried again by this process.
+pub fn run_forever(
+    pool: DbPool,
+    releases: ReleaseCache,
+    instruments: InstrumentCache,
+    pause: std::time::Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut skip: Vec<WaveId> = pool
+        .get()
+        .map_err(AppError::from)
+        .and_then(|mut conn| unaudited(&mut conn))
+        .map(|waves| waves.into_iter().map(|w| w.id).collect())
+        .unwrap_or_default();
+    while !crate::shutdown::pause(&stop, pause) {
+        let round = (|| -> AppResult<()> {
+            let mut conn = pool.get()?;
+            for wave in unaudited(&mut conn)? {
+                if *stop.borrow() || skip.contains(&wave.id) {
+                    continue;
+                }
+                if let Err(e) = run(&mut conn, &releases, &instruments, &wave) {
+                    tracing::warn!(wave = %wave.name, error = %e, "the disclosure audit failed");
+                    skip.push(wave.id.clone());
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = round {
+            tracing::warn!(error = %e, "looking for waves to audit failed");
+        }
+    }
+}
