@@ -6,8 +6,9 @@ CREATE TABLE wave_audits (
     audited_at TIMESTAMP NOT NULL,
     milliseconds INTEGER NOT NULL,
     measures INTEGER NOT NULL,
-    -- D4/D5: groups under k that adding and subtracting shown figures isolates.
-    breaches INTEGER NOT NULL,
+    -- D4/D5: groups under k that adding and subtracting shown figures isolates; NULL when
+    -- the release is too large for the exact auditor (survey_engine EXACT_AUDIT_MAX_CELLS).
+    breaches INTEGER,
     -- P1: groups under k whose count a reader who knows the roster can pin, and those
     -- excused because they sit inside shown cells that answered in full.
     pinned_counts INTEGER NOT NULL,

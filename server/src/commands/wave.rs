@@ -139,7 +139,11 @@ fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
             println!(
                 "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
             );
-            // The audit is kept with the wave; a running server would otherwise do it.
+            // The audit is kept with the wave. The close is committed already: stopping the
+            // audit loses nothing.
+            println!(
+                "auditing the release (minutes for a large organisation; Ctrl-C stops only the audit, `worklife wave audit {name}` runs it later)"
+            );
             let mut conn = pool.get()?;
             let wave = waves::find(&mut conn, name)?;
             let (kept, _) = disclosure_audit::run(
@@ -148,7 +152,7 @@ fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
                 &InstrumentCache::default(),
                 &wave,
             )?;
-            println!("disclosure audit: {}", kept.summary());
+            println!("disclosure audit: {}", kept.summary(&wave.name));
         }
         waves::Closing::Cancelled => println!(
             "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
@@ -208,7 +212,7 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
     }
     if wave.status() == WaveStatus::Closed {
         match disclosure_audit::kept(conn, &wave.id)? {
-            Some(kept) => println!("disclosure audit: {}", kept.summary()),
+            Some(kept) => println!("disclosure audit: {}", kept.summary(&wave.name)),
             None => println!(
                 "disclosure audit: not run yet: a running server audits each wave that closes while it runs; `worklife wave audit {}` runs it now",
                 wave.name
@@ -238,17 +242,25 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
     println!(
         "wave \"{}\": disclosure audit {}",
         wave.name,
-        kept.summary()
+        kept.summary(&wave.name)
     );
     let release = releases.get(conn, &instruments, &wave)?;
     let group = |g: &CountGroup| release.release.group_label(g);
-    let breaches = findings.breaches.iter().map(|(measure, breach)| {
-        format!(
-            "  adding and subtracting: {measure}: a group of {} respondent(s) under k",
-            breach.respondents.len()
-        )
-    });
-    print_some(breaches, findings.breaches.len());
+    match &findings.breaches {
+        Some(found) => {
+            let breaches = found.iter().map(|(measure, breach)| {
+                format!(
+                    "  adding and subtracting: {measure}: a group of {} respondent(s) under k",
+                    breach.respondents.len()
+                )
+            });
+            print_some(breaches, found.len());
+        }
+        None => println!(
+            "  adding and subtracting: not audited (more than {} cells per measure)",
+            survey_engine::release::EXACT_AUDIT_MAX_CELLS
+        ),
+    }
     let pinned = findings
         .pinned
         .iter()

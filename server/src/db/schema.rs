@@ -245,7 +245,7 @@ diesel::table! {
         audited_at -> Timestamp,
         milliseconds -> Integer,
         measures -> Integer,
-        breaches -> Integer,
+        breaches -> Nullable<Integer>,
         pinned_counts -> Integer,
         excused_counts -> Integer,
         narrow_means -> Integer,

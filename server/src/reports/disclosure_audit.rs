@@ -29,7 +29,9 @@ pub struct KeptAudit {
     /// Building the release and auditing it.
     pub milliseconds: i32,
     pub measures: i32,
-    pub breaches: i32,
+    /// `None`: the release is too large for D4's exact auditor
+    /// (`survey_engine::release::EXACT_AUDIT_MAX_CELLS`).
+    pub breaches: Option<i32>,
     pub pinned_counts: i32,
     pub excused_counts: i32,
     pub narrow_means: i32,
@@ -39,27 +41,53 @@ pub struct KeptAudit {
 impl KeptAudit {
     /// No breach, no pinned count, no narrow mean (the counted exceptions aside).
     pub fn clean(&self) -> bool {
-        self.breaches == 0 && self.pinned_counts == 0 && self.narrow_means == 0
+        self.breaches.unwrap_or(0) == 0 && self.pinned_counts == 0 && self.narrow_means == 0
     }
 
     /// The audit in one sentence, for `wave status` and the waves console.
-    pub fn summary(&self) -> String {
+    pub fn summary(&self, wave_name: &str) -> String {
         let seconds = f64::from(self.milliseconds) / 1000.0;
         let checked = format!(
             "{} measures checked in {seconds:.1} s on {}",
             self.measures,
             self.audited_at.format("%Y-%m-%d %H:%M UTC")
         );
+        let checked = match self.breaches {
+            Some(_) => checked,
+            None => format!(
+                "{checked}; adding and subtracting not audited in a release this large, the \
+                 suppression alone keeps it"
+            ),
+        };
         if self.clean() {
-            format!("passed: no small group can be seen or worked out ({checked})")
-        } else {
-            format!(
-                "found {} group(s) under k that adding and subtracting isolates, {} whose count \
-                 a reader who knows the roster can pin and {} whose average falls within a \
-                 narrow range ({checked}); `worklife wave audit` lists them",
-                self.breaches, self.pinned_counts, self.narrow_means
-            )
+            return format!("passed: no small group can be seen or worked out ({checked})");
         }
+        let breaches = self.breaches.unwrap_or(0);
+        let kinds = [
+            (breaches, "isolated by adding and subtracting figures"),
+            (
+                self.pinned_counts,
+                "whose count a reader who knows the roster can pin",
+            ),
+            (
+                self.narrow_means,
+                "whose average falls within a narrow range",
+            ),
+        ];
+        let found: Vec<String> = kinds
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} small group(s) {what}"))
+            .collect();
+        let found = if breaches == 0 && self.pinned_counts == 0 {
+            format!(
+                "nothing isolated by adding and subtracting and no pinned count, but {}",
+                found.join(", ")
+            )
+        } else {
+            found.join(", ")
+        };
+        format!("found {found} ({checked}); `worklife wave audit {wave_name}` lists them")
     }
 }
 
@@ -86,7 +114,7 @@ pub fn run(
         audited_at: crate::clock::now(),
         milliseconds: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
         measures: count(findings.measures),
-        breaches: count(findings.breaches.len()),
+        breaches: findings.breaches.as_ref().map(|b| count(b.len())),
         pinned_counts: count(findings.pinned.len()),
         excused_counts: count(findings.excused),
         narrow_means: count(findings.narrow.len()),
