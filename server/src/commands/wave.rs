@@ -152,7 +152,7 @@ fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
                 &InstrumentCache::default(),
                 &wave,
             )?;
-            println!("disclosure audit: {}", kept.summary(&wave.name));
+            println!("disclosure audit: {}", kept.summary(&wave.name, &utc(kept.audited_at)));
         }
         waves::Closing::Cancelled => println!(
             "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
@@ -212,7 +212,7 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
     }
     if wave.status() == WaveStatus::Closed {
         match disclosure_audit::kept(conn, &wave.id)? {
-            Some(kept) => println!("disclosure audit: {}", kept.summary(&wave.name)),
+            Some(kept) => println!("disclosure audit: {}", kept.summary(&wave.name, &utc(kept.audited_at))),
             None => println!(
                 "disclosure audit: not run yet: a running server audits each wave that closes while it runs; `worklife wave audit {}` runs it now",
                 wave.name
@@ -220,6 +220,11 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A time as `wave list` and `wave status` print it.
+fn utc(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Prints the first findings of one kind, and how many more there are.
@@ -242,7 +247,7 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
     println!(
         "wave \"{}\": disclosure audit {}",
         wave.name,
-        kept.summary(&wave.name)
+        kept.summary(&wave.name, &utc(kept.audited_at))
     );
     let release = releases.get(conn, &instruments, &wave)?;
     let group = |g: &CountGroup| release.release.group_label(g);

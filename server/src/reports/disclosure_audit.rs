@@ -44,13 +44,13 @@ impl KeptAudit {
         self.breaches.unwrap_or(0) == 0 && self.pinned_counts == 0 && self.narrow_means == 0
     }
 
-    /// The audit in one sentence, for `wave status` and the waves console.
-    pub fn summary(&self, wave_name: &str) -> String {
+    /// The audit in one sentence, for `wave status` (times in UTC) and the waves console
+    /// (which gives `when` in the organisation's time zone).
+    pub fn summary(&self, wave_name: &str, when: &str) -> String {
         let seconds = f64::from(self.milliseconds) / 1000.0;
         let checked = format!(
-            "{} measures checked in {seconds:.1} s on {}",
-            self.measures,
-            self.audited_at.format("%Y-%m-%d %H:%M UTC")
+            "{} measures checked in {seconds:.1} s on {when}",
+            self.measures
         );
         let checked = match self.breaches {
             Some(_) => checked,
@@ -87,7 +87,18 @@ impl KeptAudit {
         } else {
             found.join(", ")
         };
-        format!("found {found} ({checked}); `worklife wave audit {wave_name}` lists them")
+        // The audit checks every group; protection counts those only the organisation's
+        // own figure pins as its one exception (docs/privacy.md D7), which the audit lists too.
+        let exceptions = match self.mean_exceptions {
+            0 => String::new(),
+            n => format!(
+                "; the release counts {n} group(s) as the exception only the organisation's \
+                 own figure pins"
+            ),
+        };
+        format!(
+            "found {found} ({checked}{exceptions}); `worklife wave audit {wave_name}` lists them"
+        )
     }
 }
 

@@ -100,7 +100,7 @@ fn next_step(
         (WaveStatus::Closed, _) => match audit {
             Some(kept) => format!(
                 "nothing: the wave is closed. Disclosure audit {}.",
-                kept.summary(&wave.name)
+                kept.summary(&wave.name, &local_named(settings, kept.audited_at))
             ),
             None => format!(
                 "nothing: the wave is closed. Its disclosure audit has not run yet: the server \

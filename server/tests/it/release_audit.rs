@@ -56,7 +56,13 @@ fn closing_a_wave_audits_its_release_once_and_keeps_the_counts() {
         );
         let status = ws.ok(&["wave", "status", "Plain"]);
         assert!(
-            status.contains(&format!("disclosure audit: {}", audit.summary("Plain"))),
+            status.contains(&format!(
+                "disclosure audit: {}",
+                audit.summary(
+                    "Plain",
+                    &audit.audited_at.format("%Y-%m-%d %H:%M UTC").to_string()
+                )
+            )),
             "{backend:?}: {status}"
         );
 

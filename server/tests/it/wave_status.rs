@@ -70,6 +70,8 @@ fn lines_of(status: &str) -> BTreeMap<String, (u64, String)> {
         .lines()
         .skip_while(|l| !l.starts_with("unit "))
         .skip(1)
+        // A closed wave's status ends with its kept disclosure audit.
+        .take_while(|l| !l.starts_with("disclosure audit: "))
         .filter_map(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
             (cols.len() >= 3).then(|| {
