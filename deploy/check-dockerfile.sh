@@ -6,7 +6,8 @@
 # and be the path the runtime stage copies. Catches a Dockerfile whose build steps no longer
 # build (a new workspace member, a new include_str! outside the copied folders, ...).
 #
-#   deploy/check-dockerfile.sh    # builds into $CARGO_TARGET_DIR (default ./target), release
+#   deploy/check-dockerfile.sh    # release; intermediate files in $CARGO_TARGET_DIR
+#                                 # (default ./target), the binary in a scratch folder
 #   DOCKERFILE_CHECK_PROFILE=dev deploy/check-dockerfile.sh
 #                                 # the same steps with `--release` left out: CI checks that
 #                                 # the steps build and run while reusing its debug build
@@ -16,10 +17,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dockerfile="$root/deploy/Dockerfile"
 work=$(mktemp -d "${TMPDIR:-/tmp}/worklife-dockerfile.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# The builder writes to ./target; point that at a lasting cache so reruns are incremental.
+# The builder writes to ./target. Its intermediate files (cargo's build-dir: dependencies,
+# fingerprints) go to a lasting cache, the repository's target/ by default, so that reruns are
+# incremental and CI's check reuses the test build's dependencies. Its final binary stays in
+# the scratch folder's target/, so the check never replaces target/debug/worklife, which CI's
+# tests run at the same time.
 cache=${CARGO_TARGET_DIR:-$root/target}
 mkdir -p "$cache"
-ln -s "$cache" "$work/target"
+export CARGO_BUILD_BUILD_DIR="$cache"
 unset CARGO_TARGET_DIR
 profile=${DOCKERFILE_CHECK_PROFILE:-release}
 case "$profile" in
@@ -92,7 +97,7 @@ done <<<"$steps"
 from=$(sed -n 's/^COPY --from=builder \([^ ]*\) .*/\1/p' "$dockerfile")
 relative=${from#"$builder_dir"/}
 [ "$relative" = target/release/worklife ] || { echo "runtime copies $from, expected $builder_dir/target/release/worklife" >&2; exit 1; }
-binary="$cache/$out_dir/worklife"
+binary="$work/target/$out_dir/worklife"
 [ -x "$binary" ] || { echo "the builder stage did not produce $binary" >&2; exit 1; }
 # The real binary, not the dependency layer's empty main: it migrates a fresh database.
 migrated=$(WORKLIFE_DATABASE_URL="$work/check.db" WORKLIFE_CONFIG=/nonexistent "$binary" migrate)
