@@ -225,7 +225,7 @@ for line in open(sys.argv[1]):
         request = interaction["request"]
         slowest = max(slowest, (response["elapsed"], f"{request['method']} {request['uri']}"))
 by_status = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
-print(f"responses: {sum(statuses.values())} ({by_status}); slowest {slowest[0] * 1000:.0f} ms")
+print(f"responses: {sum(statuses.values())} ({by_status}); slowest {slowest[0] * 1000:.0f} ms ({slowest[1]})")
 EOF
 
 # Counts a JUnit report's operations: passed and failed.
