@@ -26,6 +26,9 @@ cache=${CARGO_TARGET_DIR:-$root/target}
 mkdir -p "$cache"
 export CARGO_BUILD_BUILD_DIR="$cache"
 unset CARGO_TARGET_DIR
+# The image's build runs no lints: without CI's clippy driver the two builds below compile the
+# workspace's crates as docker would (dependencies are not affected by the wrapper).
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 profile=${DOCKERFILE_CHECK_PROFILE:-release}
 case "$profile" in
 release) out_dir=release ;;
