@@ -93,11 +93,16 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 
 impl DbPool {
     /// Opens a pool. SQLite gets a small pool (writes are serialised by SQLite anyway).
+    ///
+    /// The pool opens one connection at once and the others when they are first needed (up to
+    /// `max_size`), not all of them up front as r2d2 does by default: a CLI command that uses
+    /// one connection no longer opens eight, each a process of its own on PostgreSQL.
     pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
         match Backend::of(url) {
             Backend::Postgres => {
                 let pool = Pool::builder()
                     .max_size(max_size)
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(10))
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .context("connecting to PostgreSQL")?;
@@ -107,6 +112,7 @@ impl DbPool {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
                 let pool = Pool::builder()
                     .max_size(max_size.min(8))
+                    .min_idle(Some(1))
                     .connection_timeout(Duration::from_secs(10))
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(ConnectionManager::<SqliteConnection>::new(path))
