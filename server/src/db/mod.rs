@@ -94,29 +94,35 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 impl DbPool {
     /// Opens a pool. SQLite gets a small pool (writes are serialised by SQLite anyway).
     ///
-    /// The pool opens one connection at once and the others when they are first needed (up to
-    /// `max_size`), not all of them up front as r2d2 does by default: a CLI command that uses
-    /// one connection no longer opens eight, each a process of its own on PostgreSQL.
+    /// The pool opens one connection at once (so that a wrong URL fails here) and the others
+    /// when they are first needed, up to `max_size`; not all of them up front, as r2d2 does by
+    /// default: a CLI command that uses one connection no longer opens eight, each a process
+    /// of its own on PostgreSQL. `min_idle` is 0, not 1: with 1, handing out the one idle
+    /// connection makes r2d2 open another in the background, which a CLI command exiting at
+    /// that moment cut short (a crash at exit, no message).
     pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
         match Backend::of(url) {
             Backend::Postgres => {
                 let pool = Pool::builder()
                     .max_size(max_size)
-                    .min_idle(Some(1))
+                    .min_idle(Some(0))
                     .connection_timeout(Duration::from_secs(10))
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .context("connecting to PostgreSQL")?;
+                drop(pool.get().context("connecting to PostgreSQL")?);
                 Ok(DbPool::Postgres(pool))
             }
             Backend::Sqlite => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                let open = || format!("opening the SQLite database {path}");
                 let pool = Pool::builder()
                     .max_size(max_size.min(8))
-                    .min_idle(Some(1))
+                    .min_idle(Some(0))
                     .connection_timeout(Duration::from_secs(10))
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(ConnectionManager::<SqliteConnection>::new(path))
-                    .with_context(|| format!("opening the SQLite database {path}"))?;
+                    .with_context(open)?;
+                drop(pool.get().with_context(open)?);
                 Ok(DbPool::Sqlite(pool, WriteLock::default()))
             }
         }
