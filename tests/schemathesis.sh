@@ -2,7 +2,7 @@
 # Schema-driven API tests: schemathesis (from PyPI, pinned below) against the OpenAPI document
 # the server generates from its code (GET /api/v1/openapi.json), over every operation in it,
 # with a bearer token of each role (admin, viewer, manager of Northwind/Sales), on SQLite and
-# on PostgreSQL: six runs, each against a fresh `serve --demo`.
+# on PostgreSQL: six runs, each backend's three against a fresh `serve --demo`.
 #
 # A run fails on a 5xx, a response that does not match the document (body schema, status
 # code, content type, headers), a response slower than 1 s, a route that answers without its
@@ -29,6 +29,8 @@
 #   WORKLIFE_REQUIRE_ALL=1             no PostgreSQL is a failure, not a skip (CI sets it)
 #   WORKLIFE_SCHEMATHESIS_EXAMPLES     test cases per operation and phase (default 100)
 #   WORKLIFE_SCHEMATHESIS_SEED         the seed (default 20261204): the same cases every run
+#   WORKLIFE_SCHEMATHESIS_BACKENDS     which databases (default "sqlite postgres"; CI runs
+#                                      one process per database, side by side)
 #   WORKLIFE_SCHEMATHESIS_VENV         where schemathesis is installed, once (default
 #                                      ${XDG_CACHE_HOME:-~/.cache}/worklife-schemathesis-venv)
 #   WORKLIFE_SCHEMATHESIS_ARGS         more `st run` options, split on spaces (e.g.
@@ -41,6 +43,7 @@ SEED=${WORKLIFE_SCHEMATHESIS_SEED:-20261204}
 VENV=${WORKLIFE_SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/worklife-schemathesis-venv}
 PG_URL=${WORKLIFE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 ROLES=(admin viewer manager)
+BACKENDS=${WORKLIFE_SCHEMATHESIS_BACKENDS:-sqlite postgres}
 read -r -a EXTRA_ARGS <<<"${WORKLIFE_SCHEMATHESIS_ARGS:-}"
 
 # schemathesis, installed once into its own venv (Debian's python3 first: it stays put).
@@ -376,12 +379,16 @@ run_backend() {
 started=$SECONDS
 echo "== schemathesis $ST_VERSION against $BIN"
 
-DB_URL="$WORK/sqlite/worklife.db"
-run_backend sqlite
+if [[ " $BACKENDS " == *" sqlite "* ]]; then
+    DB_URL="$WORK/sqlite/worklife.db"
+    run_backend sqlite
+fi
 
 # PostgreSQL: a scratch database beside the one in WORKLIFE_TEST_POSTGRES_URL.
 PG_ADMIN_URL="${PG_URL%/*}/postgres"
-if psql "$PG_ADMIN_URL" -qXAt -c 'SELECT 1' >/dev/null 2>&1; then
+if [[ " $BACKENDS " != *" postgres "* ]]; then
+    :
+elif psql "$PG_ADMIN_URL" -qXAt -c 'SELECT 1' >/dev/null 2>&1; then
     PG_DB="wl_schemathesis_$$"
     psql "$PG_ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
     DB_URL="${PG_URL%/*}/$PG_DB"
