@@ -5,8 +5,8 @@
 # on PostgreSQL: six runs, each backend's three against a fresh `serve --demo`.
 #
 # A run fails on a 5xx, a response that does not match the document (body schema, status
-# code, content type, headers), a response slower than 1 s, a route that answers without its
-# token, or a schema-invalid request that is accepted. Two of schemathesis' checks are off:
+# code, content type, headers), a response slower than 1 s (WORKLIFE_SCHEMATHESIS_MAX_RESPONSE_
+# TIME), a route that answers without its token, or a schema-invalid request that is accepted. Two of schemathesis' checks are off:
 #   unsupported_method        the server answers 404, not 405, to a method a path lacks
 #                             (actix-web's routing); nothing the document promises.
 #   positive_data_acceptance  some schema-valid requests are rejected by design with the
@@ -29,6 +29,9 @@
 #   WORKLIFE_REQUIRE_ALL=1             no PostgreSQL is a failure, not a skip (CI sets it)
 #   WORKLIFE_SCHEMATHESIS_EXAMPLES     test cases per operation and phase (default 100)
 #   WORKLIFE_SCHEMATHESIS_SEED         the seed (default 20261204): the same cases every run
+#   WORKLIFE_SCHEMATHESIS_MAX_RESPONSE_TIME
+#                                      seconds a response may take (default 1; CI, which runs
+#                                      a debug binary beside the tests on two cores, sets 2)
 #   WORKLIFE_SCHEMATHESIS_BACKENDS     which databases (default "sqlite postgres"; CI runs
 #                                      one process per database, side by side)
 #   WORKLIFE_SCHEMATHESIS_VENV         where schemathesis is installed, once (default
@@ -40,6 +43,7 @@ set -euo pipefail
 ST_VERSION=4.32.5
 EXAMPLES=${WORKLIFE_SCHEMATHESIS_EXAMPLES:-100}
 SEED=${WORKLIFE_SCHEMATHESIS_SEED:-20261204}
+MAX_RESPONSE_TIME=${WORKLIFE_SCHEMATHESIS_MAX_RESPONSE_TIME:-1}
 VENV=${WORKLIFE_SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/worklife-schemathesis-venv}
 PG_URL=${WORKLIFE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 ROLES=(admin viewer manager)
@@ -344,7 +348,7 @@ run_backend() {
             --include-path-regex '^/' \
             --header "Authorization: Bearer $token" \
             --checks all --exclude-checks unsupported_method,positive_data_acceptance \
-            --max-response-time 1 \
+            --max-response-time "$MAX_RESPONSE_TIME" \
             --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 \
             --generation-database none \
             --request-timeout 10 \
