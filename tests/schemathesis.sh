@@ -6,7 +6,8 @@
 #
 # A run fails on a 5xx, a response that does not match the document (body schema, status
 # code, content type, headers), a response slower than 1 s (WORKLIFE_SCHEMATHESIS_MAX_RESPONSE_
-# TIME), a route that answers without its token, or a schema-invalid request that is accepted. Two of schemathesis' checks are off:
+# TIME), a route that answers without its token, or a schema-invalid request that is
+# accepted. Two of schemathesis' checks are off:
 #   unsupported_method        the server answers 404, not 405, to a method a path lacks
 #                             (actix-web's routing); nothing the document promises.
 #   positive_data_acceptance  some schema-valid requests are rejected by design with the
