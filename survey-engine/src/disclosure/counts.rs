@@ -48,6 +48,7 @@
 //! smaller whole-unit candidates are tried for real, swaps included. Hiding only
 //! removes equations, so it never pins a count that was free, and never breaks D4.
 
+use super::projection::ProjectionIndex;
 use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{OnceCell, RefCell};
@@ -346,20 +347,42 @@ struct Classes<'m> {
 struct SwapIndex {
     /// Bit `i` set: position `i` is swapped.
     mask: usize,
-    /// Every class, ordered by its rows outside the mask, and by its rows at the mask.
-    by_rest: Vec<usize>,
-    by_swapped: Vec<usize>,
+    /// Every class, by its rows outside the mask, and by its rows at the mask.
+    by_rest: ProjectionIndex,
+    by_swapped: ProjectionIndex,
 }
 
-/// Two signatures compared on the positions at the mask (`at`) or outside it.
-fn masked_cmp(a: &[usize], b: &[usize], mask: usize, at: bool) -> Ordering {
-    a.iter()
-        .zip(b)
+/// The atoms ordered by their signatures (`width` rows each in `signatures`, every row a cell
+/// index below `cells` or `usize::MAX`). Sorting one number per atom instead of comparing
+/// slices through an index is several times faster, and this runs for every measure and
+/// round: a signature is read as a number in base `cells + 1`, `usize::MAX` as the highest
+/// digit, which keeps the order. Signatures too wide for 128 bits are compared as slices.
+fn signature_order(signatures: &[usize], width: usize, cells: usize) -> Vec<usize> {
+    let atoms = signatures.len() / width.max(1);
+    let base = cells as u128 + 1;
+    let fits = u32::try_from(width)
+        .ok()
+        .and_then(|w| base.checked_pow(w))
+        .is_some();
+    if !fits {
+        let sig = |a: usize| &signatures[a * width..(a + 1) * width];
+        let mut order: Vec<usize> = (0..atoms).collect();
+        order.sort_unstable_by(|&a, &b| sig(a).cmp(sig(b)));
+        return order;
+    }
+    let mut keyed: Vec<(u128, usize)> = signatures
+        .chunks_exact(width)
         .enumerate()
-        .filter(|(i, _)| (mask >> i) & 1 == usize::from(at))
-        .map(|(_, (x, y))| x.cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(Ordering::Equal)
+        .map(|(a, signature)| {
+            let key = signature.iter().fold(0u128, |key, &row| {
+                let digit = if row == usize::MAX { cells } else { row };
+                key * base + digit as u128
+            });
+            (key, a)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, a)| a).collect()
 }
 
 impl<'m> Classes<'m> {
@@ -417,8 +440,7 @@ impl<'m> Classes<'m> {
             forced.push(in_complete);
         }
         let sig = |a: usize| &of_atom[a * width..(a + 1) * width];
-        let mut order: Vec<usize> = (0..atoms).collect();
-        order.sort_unstable_by(|&a, &b| sig(a).cmp(sig(b)));
+        let order = signature_order(&of_atom, width, layout.cell_count());
         let mut classes = Classes {
             model,
             n,
@@ -467,21 +489,6 @@ impl<'m> Classes<'m> {
             }
         }
         None
-    }
-
-    /// The classes among `sorted` (ordered by [`masked_cmp`] with `mask` and `at`) whose rows
-    /// at the mask (`at`) or outside it equal `key`'s.
-    fn matching<'s>(
-        &self,
-        sorted: &'s [usize],
-        key: &[usize],
-        mask: usize,
-        at: bool,
-    ) -> &'s [usize] {
-        let cmp = |c: &usize| masked_cmp(self.signature(*c), key, mask, at);
-        let low = sorted.partition_point(|c| cmp(c).is_lt());
-        let high = low + sorted[low..].partition_point(|c| cmp(c).is_eq());
-        &sorted[low..high]
     }
 
     /// The group's atoms tallied per class into `inside`: (class, givers, takers).
@@ -616,12 +623,12 @@ impl<'m> Classes<'m> {
         for &(c1, give, take) in inside.iter() {
             let p = self.signature(c1);
             for index in swaps {
-                for &c2 in self.matching(&index.by_rest, p, index.mask, false) {
+                for c2 in index.by_rest.matching(|c| self.signature(c), p) {
                     if c2 == c1 {
                         continue;
                     }
                     let q = self.signature(c2);
-                    for &c3 in self.matching(&index.by_swapped, q, index.mask, true) {
+                    for c3 in index.by_swapped.matching(|c| self.signature(c), q) {
                         tries += 1;
                         if tries > TRIES {
                             return false;
@@ -658,22 +665,16 @@ impl<'m> Classes<'m> {
     /// One index per non-empty set of attribute positions (the whole row never swaps: a
     /// swap of a set and of its complement is the same move).
     fn swap_indexes(&self, attributes: usize) -> Vec<SwapIndex> {
-        let classes: Vec<usize> = (0..self.givers.len()).collect();
+        let count = self.givers.len();
         (1..(1usize << attributes))
             .map(|attribute_mask| {
                 // Signature position 0 is the whole row; attribute `a` sits at `a + 1`.
                 let mask = attribute_mask << 1;
-                let sorted = |at: bool| {
-                    let mut order = classes.clone();
-                    order.sort_unstable_by(|&x, &y| {
-                        masked_cmp(self.signature(x), self.signature(y), mask, at)
-                    });
-                    order
-                };
+                let index = |on| ProjectionIndex::new(count, |c| self.signature(c), mask, on);
                 SwapIndex {
                     mask,
-                    by_rest: sorted(false),
-                    by_swapped: sorted(true),
+                    by_rest: index(false),
+                    by_swapped: index(true),
                 }
             })
             .collect()

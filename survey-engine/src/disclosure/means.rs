@@ -43,6 +43,7 @@
 //! left to hide (the whole organisation answered near one end of the scale) is returned as an
 //! exception, and the release counts it.
 
+use super::projection::ProjectionIndex;
 use super::{CellKey, CellStatus, CountGroup, Layout, Placement};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -658,47 +659,27 @@ impl Classes {
 /// it is not in, each used once, so the moves are independent: the widths still add up.
 struct Swaps {
     /// Per mask of swapped positions: classes by their signature on the mask and off it.
-    masks: Vec<(usize, ByProjection, ByProjection)>,
-    by_signature: HashMap<Vec<usize>, usize>,
+    masks: Vec<(usize, ProjectionIndex, ProjectionIndex)>,
+    /// Classes by their whole signature.
+    by_signature: ProjectionIndex,
 }
-
-/// Classes by their signature with some positions left out ([`OFF`]).
-type ByProjection = HashMap<Vec<usize>, Vec<usize>>;
-
-/// Stands for a position outside a projection.
-const OFF: usize = usize::MAX - 1;
 
 /// The most partner pairs tried for one class of a group.
 const SWAP_TRIES: usize = 64;
 
 impl Swaps {
     fn new(classes: &Classes) -> Self {
-        let width = classes.width;
         let count = classes.n.len();
-        let project = |sig: &[usize], mask: usize, on: bool| -> Vec<usize> {
-            sig.iter()
-                .enumerate()
-                .map(|(f, &c)| if ((mask >> f) & 1 == 1) == on { c } else { OFF })
-                .collect()
-        };
-        let mut masks = Vec::new();
+        let index =
+            |mask: usize, on: bool| ProjectionIndex::new(count, |c| classes.signature(c), mask, on);
         // Every set of positions holding the whole-unit position (bit 0) but not all of them.
-        for mask in (1..(1usize << width) - 1).filter(|m| m & 1 == 1) {
-            let mut on: HashMap<Vec<usize>, Vec<usize>> = HashMap::default();
-            let mut off: HashMap<Vec<usize>, Vec<usize>> = HashMap::default();
-            for c in 0..count {
-                let sig = classes.signature(c);
-                on.entry(project(sig, mask, true)).or_default().push(c);
-                off.entry(project(sig, mask, false)).or_default().push(c);
-            }
-            masks.push((mask, on, off));
-        }
-        let by_signature = (0..count)
-            .map(|c| (classes.signature(c).to_vec(), c))
+        let masks = (1..(1usize << classes.width) - 1)
+            .filter(|m| m & 1 == 1)
+            .map(|mask| (mask, index(mask, true), index(mask, false)))
             .collect();
         Swaps {
             masks,
-            by_signature,
+            by_signature: index(usize::MAX, true),
         }
     }
 
@@ -713,6 +694,7 @@ impl Swaps {
         let up = |c: usize| classes.n[c] as f64 * highest - classes.sum[c];
         let down = |c: usize| classes.sum[c] - classes.n[c] as f64 * lowest;
         let mut total = 0.0;
+        let mut t = vec![usize::MAX; classes.width];
         for &(k1, m) in parts {
             let sig = classes.signature(k1);
             let unbound = sig.iter().all(|&c| c == usize::MAX);
@@ -721,36 +703,23 @@ impl Swaps {
                 let free = |c: usize| !mine.contains(&c) && !used.contains(&c);
                 let mut best: Option<(f64, f64, [usize; 3])> = None;
                 let mut tries = 0;
+                let signature = |c: usize| classes.signature(c);
                 'search: for (mask, on, off) in &self.masks {
-                    let key_on: Vec<usize> = sig
-                        .iter()
-                        .enumerate()
-                        .map(|(f, &c)| if (mask >> f) & 1 == 1 { c } else { OFF })
-                        .collect();
-                    let key_off: Vec<usize> = sig
-                        .iter()
-                        .enumerate()
-                        .map(|(f, &c)| if (mask >> f) & 1 == 0 { c } else { OFF })
-                        .collect();
-                    let (Some(k2s), Some(k3s)) = (on.get(&key_on), off.get(&key_off)) else {
-                        continue;
-                    };
-                    for &k2 in k2s.iter().filter(|&&c| c != k1 && free(c)) {
-                        for &k3 in k3s.iter().filter(|&&c| c != k1 && c != k2 && free(c)) {
+                    for k2 in on.matching(signature, sig).filter(|&c| c != k1 && free(c)) {
+                        let k3s = off.matching(signature, sig);
+                        for k3 in k3s.filter(|&c| c != k1 && c != k2 && free(c)) {
                             tries += 1;
                             if tries > SWAP_TRIES {
                                 break 'search;
                             }
-                            let t: Vec<usize> = (0..sig.len())
-                                .map(|f| {
-                                    if (mask >> f) & 1 == 1 {
-                                        classes.signature(k3)[f]
-                                    } else {
-                                        classes.signature(k2)[f]
-                                    }
-                                })
-                                .collect();
-                            let Some(&k4) = self.by_signature.get(&t) else {
+                            for (f, row) in t.iter_mut().enumerate() {
+                                *row = if (mask >> f) & 1 == 1 {
+                                    classes.signature(k3)[f]
+                                } else {
+                                    classes.signature(k2)[f]
+                                };
+                            }
+                            let Some(k4) = self.by_signature.matching(signature, &t).next() else {
                                 continue;
                             };
                             if k4 == k1 || k4 == k2 || k4 == k3 || !free(k4) {

@@ -144,6 +144,7 @@ pub mod comments;
 mod counts;
 mod exact;
 mod means;
+mod projection;
 mod suppress;
 
 pub use audit::audit;

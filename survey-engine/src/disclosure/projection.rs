@@ -1,0 +1,99 @@
+//! Classes found by part of their signature: the swap certificates of P1 ([`super::counts`])
+//! and P2 ([`super::means`]) look up, for every group without a simpler certificate, the
+//! classes that agree with one class on some signature positions. This runs for every
+//! measure and round, so the index is one sorted vector of hashes (no map of vectors, no key
+//! vector per lookup), and a lookup keeps only the classes whose positions really match.
+
+use rustc_hash::FxHasher;
+use std::hash::{Hash, Hasher};
+
+/// Classes ordered by the hash of their signature at the positions in `mask` (`on`) or
+/// outside it, in class order within one hash.
+pub(super) struct ProjectionIndex {
+    mask: usize,
+    on: bool,
+    /// (hash, class), sorted.
+    entries: Vec<(u64, usize)>,
+}
+
+impl ProjectionIndex {
+    /// Indexes classes `0..count`, whose signatures `signature` gives.
+    pub(super) fn new<'s>(
+        count: usize,
+        signature: impl Fn(usize) -> &'s [usize],
+        mask: usize,
+        on: bool,
+    ) -> Self {
+        let mut entries: Vec<(u64, usize)> = (0..count)
+            .map(|c| (hash(signature(c), mask, on), c))
+            .collect();
+        entries.sort_unstable();
+        ProjectionIndex { mask, on, entries }
+    }
+
+    /// The classes that agree with `key` at the index's positions, in class order.
+    pub(super) fn matching<'a, 's: 'a>(
+        &'a self,
+        signature: impl Fn(usize) -> &'s [usize] + 'a,
+        key: &'a [usize],
+    ) -> impl Iterator<Item = usize> + 'a {
+        let h = hash(key, self.mask, self.on);
+        let low = self.entries.partition_point(|e| e.0 < h);
+        self.entries[low..]
+            .iter()
+            .take_while(move |e| e.0 == h)
+            .map(|e| e.1)
+            .filter(move |&c| self.same(signature(c), key))
+    }
+
+    fn same(&self, a: &[usize], b: &[usize]) -> bool {
+        let (mask, on) = (self.mask, self.on);
+        a.iter()
+            .zip(b)
+            .enumerate()
+            .all(|(f, (x, y))| in_projection(mask, on, f) != Some(true) || x == y)
+    }
+}
+
+/// Whether signature position `f` is in the projection (`None` past the mask's bits).
+fn in_projection(mask: usize, on: bool, f: usize) -> Option<bool> {
+    let bit = (mask.checked_shr(f as u32)? & 1) == 1;
+    Some(bit == on)
+}
+
+fn hash(signature: &[usize], mask: usize, on: bool) -> u64 {
+    let mut hasher = FxHasher::default();
+    for (f, &c) in signature.iter().enumerate() {
+        if in_projection(mask, on, f) == Some(true) {
+            (f, c).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_exactly_the_classes_that_agree_at_the_positions_in_class_order() {
+        let signatures: Vec<Vec<usize>> = vec![
+            vec![1, 7, 3],
+            vec![1, 8, 3],
+            vec![2, 7, 3],
+            vec![1, 7, 4],
+            vec![1, 9, 3],
+        ];
+        let sig = |c: usize| signatures[c].as_slice();
+        // Positions 0 and 2 (mask 0b101 on): classes 0, 1 and 4 share (1, _, 3).
+        let on = ProjectionIndex::new(signatures.len(), sig, 0b101, true);
+        assert_eq!(on.matching(sig, &[1, 0, 3]).collect::<Vec<_>>(), [0, 1, 4]);
+        // The same mask off: position 1 only.
+        let off = ProjectionIndex::new(signatures.len(), sig, 0b101, false);
+        assert_eq!(off.matching(sig, &[5, 7, 5]).collect::<Vec<_>>(), [0, 2, 3]);
+        // Every position: one class or none.
+        let all = ProjectionIndex::new(signatures.len(), sig, usize::MAX, true);
+        assert_eq!(all.matching(sig, &[1, 7, 4]).collect::<Vec<_>>(), [3]);
+        assert_eq!(all.matching(sig, &[9, 9, 9]).count(), 0);
+    }
+}
