@@ -1,19 +1,21 @@
 //! Classes found by part of their signature: the swap certificates of P1 ([`super::counts`])
 //! and P2 ([`super::means`]) look up, for every group without a simpler certificate, the
 //! classes that agree with one class on some signature positions. This runs for every
-//! measure and round, so the index is one sorted vector of hashes (no map of vectors, no key
-//! vector per lookup), and a lookup keeps only the classes whose positions really match.
+//! measure and round, so the index is built in linear time without a vector per key (classes
+//! grouped by the hash of their projected signature, in one vector), no key vector is built
+//! per lookup, and a lookup keeps only the classes whose positions really match.
 
-use rustc_hash::FxHasher;
+use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use std::hash::{Hash, Hasher};
 
-/// Classes ordered by the hash of their signature at the positions in `mask` (`on`) or
+/// Classes grouped by the hash of their signature at the positions in `mask` (`on`) or
 /// outside it, in class order within one hash.
 pub(super) struct ProjectionIndex {
     mask: usize,
     on: bool,
-    /// (hash, class), sorted.
-    entries: Vec<(u64, usize)>,
+    /// Per hash: where its classes start in `classes`, and how many there are.
+    buckets: HashMap<u64, (usize, usize)>,
+    classes: Vec<usize>,
 }
 
 impl ProjectionIndex {
@@ -24,11 +26,31 @@ impl ProjectionIndex {
         mask: usize,
         on: bool,
     ) -> Self {
-        let mut entries: Vec<(u64, usize)> = (0..count)
-            .map(|c| (hash(signature(c), mask, on), c))
-            .collect();
-        entries.sort_unstable();
-        ProjectionIndex { mask, on, entries }
+        let hashes: Vec<u64> = (0..count).map(|c| hash(signature(c), mask, on)).collect();
+        let mut buckets: HashMap<u64, (usize, usize)> = HashMap::default();
+        buckets.reserve(count);
+        for &h in &hashes {
+            buckets.entry(h).or_default().1 += 1;
+        }
+        let mut start = 0;
+        for bucket in buckets.values_mut() {
+            let len = bucket.1;
+            *bucket = (start, 0);
+            start += len;
+        }
+        let mut classes = vec![0; count];
+        for (c, h) in hashes.iter().enumerate() {
+            if let Some(bucket) = buckets.get_mut(h) {
+                classes[bucket.0 + bucket.1] = c;
+                bucket.1 += 1;
+            }
+        }
+        ProjectionIndex {
+            mask,
+            on,
+            buckets,
+            classes,
+        }
     }
 
     /// The classes that agree with `key` at the index's positions, in class order.
@@ -37,12 +59,14 @@ impl ProjectionIndex {
         signature: impl Fn(usize) -> &'s [usize] + 'a,
         key: &'a [usize],
     ) -> impl Iterator<Item = usize> + 'a {
-        let h = hash(key, self.mask, self.on);
-        let low = self.entries.partition_point(|e| e.0 < h);
-        self.entries[low..]
+        let (start, len) = self
+            .buckets
+            .get(&hash(key, self.mask, self.on))
+            .copied()
+            .unwrap_or_default();
+        self.classes[start..start + len]
             .iter()
-            .take_while(move |e| e.0 == h)
-            .map(|e| e.1)
+            .copied()
             .filter(move |&c| self.same(signature(c), key))
     }
 
