@@ -6,7 +6,8 @@
 use crate::bands::{self, Band, MeanBand};
 use crate::csv_out::CsvWriter;
 use crate::disclosure::{
-    self, CellKey, CellStatus, CountModel, Invited, Layout, MeanAnswers, MeanBounds, Placement,
+    self, AtomIndex, CellKey, CellStatus, CountModel, Invited, Layout, MeanAnswers, MeanBounds,
+    Placement,
 };
 use crate::error::EngineError;
 use crate::instrument::Instrument;
@@ -522,11 +523,11 @@ impl Release {
     /// answers: the groups under k whose possible means are narrower than the release's
     /// protection level, per measure name.
     pub fn audit_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
-        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         if self.mean_share <= 0.0 {
             return Vec::new();
         }
-        let mut found = self.narrow_scale_means(sheets, &placements, |_| true);
+        let respondents = respondents_of(sheets);
+        let mut found = self.narrow_scale_means(sheets, &respondents, |_| true);
         let top = self.points.saturating_sub(1) as f64;
         for (i, item) in self.items.iter().enumerate() {
             let of = item_points(sheets, i, self.scale_min);
@@ -537,7 +538,7 @@ impl Release {
             let bounds = MeanBounds::with_share(0.0, top, self.mean_share);
             let check = disclosure::check_means(
                 &self.layout,
-                &placements,
+                &respondents,
                 answers,
                 &item.status,
                 self.k,
@@ -560,18 +561,17 @@ impl Release {
         &self,
         sheets: &[PlacedSheet],
     ) -> Vec<(String, disclosure::NarrowGroup)> {
-        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         if self.mean_share <= 0.0 {
             return Vec::new();
         }
-        self.narrow_scale_means(sheets, &placements, |g| g.cut.is_none())
+        self.narrow_scale_means(sheets, &respondents_of(sheets), |g| g.cut.is_none())
     }
 
     /// P2's check of every scale, for the groups `keep` selects.
     fn narrow_scale_means(
         &self,
         sheets: &[PlacedSheet],
-        placements: &[Placement],
+        respondents: &AtomIndex,
         keep: impl Fn(&disclosure::CountGroup) -> bool + Copy,
     ) -> Vec<(String, disclosure::NarrowGroup)> {
         let lowest = f64::from(self.scale_min);
@@ -586,7 +586,7 @@ impl Release {
                 .unwrap_or_default();
             let check = disclosure::check_means_where(
                 &self.layout,
-                placements,
+                respondents,
                 MeanAnswers::Scores(&scores),
                 &status,
                 self.k,
@@ -788,6 +788,7 @@ fn protect_means_of_all(
         };
         work.push((m, of, status, 0));
     }
+    let respondents = &AtomIndex::new(placements);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, work.len().max(1));
@@ -807,13 +808,19 @@ fn protect_means_of_all(
                         ),
                     };
                     let check =
-                        disclosure::protect_means(layout, placements, answers, status, k, bounds);
+                        disclosure::protect_means(layout, respondents, answers, status, k, bounds);
                     *left = check.map_or(0, |c| c.narrow.len());
                 }
             });
         }
     });
     Some(work.iter().map(|w| w.3).sum())
+}
+
+/// The sheets' placements grouped once for P2's checks of every measure.
+fn respondents_of(sheets: &[PlacedSheet]) -> AtomIndex {
+    let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+    AtomIndex::new(&placements)
 }
 
 /// Item `i`'s answers as points of the scale (0 for its lowest answer), one per sheet.

@@ -107,6 +107,31 @@ const EPSILON: f64 = 1e-6;
 /// certificate's (smaller) width.
 const LP_LIMIT: usize = 4_000;
 
+/// A release's respondents grouped by atom once, for all its measures: P2 checks every scale
+/// and item, and grouping 100,000 placements by hashing them took a seventh of a release's
+/// protection when it was done per measure.
+pub struct AtomIndex {
+    /// The distinct placements, in placement order.
+    placements: Vec<Placement>,
+    /// Per respondent: its placement's index.
+    of: Vec<usize>,
+}
+
+impl AtomIndex {
+    /// `placements`: one per respondent of the release.
+    pub fn new(placements: &[Placement]) -> Self {
+        let mut distinct: Vec<&Placement> = placements.iter().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let index: HashMap<&Placement, usize> =
+            distinct.iter().enumerate().map(|(a, &p)| (p, a)).collect();
+        AtomIndex {
+            of: placements.iter().map(|p| index[p]).collect(),
+            placements: distinct.into_iter().cloned().collect(),
+        }
+    }
+}
+
 /// A group under k: which one, its atoms, its respondents.
 type SmallGroup = (CountGroup, Vec<usize>, u64);
 
@@ -116,7 +141,9 @@ type Direct = HashMap<(usize, Option<(usize, usize)>), (Vec<usize>, u64)>;
 /// The respondents of one measure grouped by atom, and the groups under k.
 struct Model<'a> {
     layout: &'a Layout,
-    atoms: Vec<Placement>,
+    /// The atoms with respondents of this measure, in placement order (so that classes,
+    /// swaps and ties do not depend on the order of the answer sheets).
+    atoms: Vec<&'a Placement>,
     /// Respondents per atom.
     n: Vec<u64>,
     /// Sum of values per atom (scores), or count per point per atom (items, `points` wide).
@@ -138,7 +165,7 @@ struct Model<'a> {
 impl<'a> Model<'a> {
     fn new(
         layout: &'a Layout,
-        placements: &[Placement],
+        respondents: &'a AtomIndex,
         answers: MeanAnswers<'_>,
         k: usize,
         bounds: MeanBounds,
@@ -147,7 +174,6 @@ impl<'a> Model<'a> {
             MeanAnswers::Scores(_) => 0,
             MeanAnswers::Points { points, .. } => points,
         };
-        let mut index: HashMap<&Placement, usize> = HashMap::default();
         let mut model = Model {
             layout,
             atoms: Vec::new(),
@@ -162,7 +188,11 @@ impl<'a> Model<'a> {
             groups: Vec::new(),
             bounds,
         };
-        for (r, placement) in placements.iter().enumerate() {
+        // Tallied per placement of the release, then the placements without a respondent of
+        // this measure left out.
+        let all = respondents.placements.len();
+        let (mut n, mut sum, mut counts) = (vec![0u64; all], vec![0.0; all], vec![0; all * points]);
+        for (r, &a) in respondents.of.iter().enumerate() {
             let (value, point) = match answers {
                 MeanAnswers::Scores(of) => match of.get(r).copied().flatten() {
                     Some(v) => (v, 0),
@@ -173,20 +203,22 @@ impl<'a> Model<'a> {
                     _ => continue,
                 },
             };
-            let a = *index.entry(placement).or_insert_with(|| {
-                model.atoms.push(placement.clone());
-                model.n.push(0);
-                model.sum.push(0.0);
-                model.counts.extend(std::iter::repeat_n(0, points));
-                model.atoms.len() - 1
-            });
-            model.n[a] += 1;
-            model.sum[a] += value;
+            n[a] += 1;
+            sum[a] += value;
             if points > 0 {
-                model.counts[a * points + point] += 1;
+                counts[a * points + point] += 1;
             }
         }
-        model.sort_atoms();
+        for (a, placement) in respondents.placements.iter().enumerate() {
+            if n[a] > 0 {
+                model.atoms.push(placement);
+                model.n.push(n[a]);
+                model.sum.push(sum[a]);
+                model
+                    .counts
+                    .extend_from_slice(&counts[a * points..(a + 1) * points]);
+            }
+        }
         let families = layout.cells_per_unit();
         for (a, atom) in model.atoms.iter().enumerate() {
             model.by_unit[atom.unit].push(a);
@@ -211,21 +243,6 @@ impl<'a> Model<'a> {
         model.cell_n = cell_n;
         model.groups = model.small_groups(k as u64);
         model
-    }
-
-    /// Puts the atoms in placement order, so that classes, swaps and ties do not depend on the
-    /// order of the answer sheets.
-    fn sort_atoms(&mut self) {
-        let mut order: Vec<usize> = (0..self.atoms.len()).collect();
-        order.sort_unstable_by(|&a, &b| self.atoms[a].cmp(&self.atoms[b]));
-        let points = self.points;
-        self.atoms = order.iter().map(|&a| self.atoms[a].clone()).collect();
-        self.n = order.iter().map(|&a| self.n[a]).collect();
-        self.sum = order.iter().map(|&a| self.sum[a]).collect();
-        self.counts = order
-            .iter()
-            .flat_map(|&a| self.counts[a * points..(a + 1) * points].iter().copied())
-            .collect();
     }
 
     /// Calls `f` with every cell atom `a` is in: its unit's and every ancestor's whole cell,
@@ -758,26 +775,26 @@ impl Swaps {
 /// prove at least the protection level wide.
 pub fn check_means(
     layout: &Layout,
-    placements: &[Placement],
+    respondents: &AtomIndex,
     answers: MeanAnswers<'_>,
     status: &[CellStatus],
     k: usize,
     bounds: MeanBounds,
 ) -> MeanCheck {
-    check_means_where(layout, placements, answers, status, k, bounds, |_| true)
+    check_means_where(layout, respondents, answers, status, k, bounds, |_| true)
 }
 
 /// [`check_means`] for the groups `keep` selects only.
 pub fn check_means_where(
     layout: &Layout,
-    placements: &[Placement],
+    respondents: &AtomIndex,
     answers: MeanAnswers<'_>,
     status: &[CellStatus],
     k: usize,
     bounds: MeanBounds,
     keep: impl Fn(&CountGroup) -> bool,
 ) -> MeanCheck {
-    let model = Model::new(layout, placements, answers, k, bounds);
+    let model = Model::new(layout, respondents, answers, k, bounds);
     // A group left out counts as settled: it is not looked at.
     let mut settled: Vec<bool> = model.groups.iter().map(|g| !keep(&g.0)).collect();
     MeanCheck {
@@ -798,7 +815,7 @@ pub fn check_means_where(
 /// program) but not protected.
 pub fn protect_means(
     layout: &Layout,
-    placements: &[Placement],
+    respondents: &AtomIndex,
     answers: MeanAnswers<'_>,
     status: &mut [CellStatus],
     k: usize,
@@ -810,7 +827,7 @@ pub fn protect_means(
     if whole_only && matches!(answers, MeanAnswers::Points { .. }) {
         return None;
     }
-    let model = Model::new(layout, placements, answers, k, bounds);
+    let model = Model::new(layout, respondents, answers, k, bounds);
     let protected: Vec<bool> = model
         .groups
         .iter()
@@ -873,7 +890,7 @@ mod tests {
         assert_eq!(status[0], CellStatus::Shown);
         let check = check_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Scores(&scores),
             &status,
             5,
@@ -889,7 +906,7 @@ mod tests {
         // The root's whole cell is never hidden: A stays the counted exception.
         let left = protect_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Scores(&scores),
             &mut status,
             5,
@@ -910,7 +927,7 @@ mod tests {
         let status = suppress(&layout, &placements, &[true; 10], 5).unwrap();
         let check = check_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Scores(&scores),
             &status,
             5,
@@ -937,7 +954,7 @@ mod tests {
         assert_eq!(status[3], CellStatus::Shown);
         let before = check_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Scores(&scores),
             &status,
             5,
@@ -946,7 +963,7 @@ mod tests {
         assert!(before.narrow.iter().any(|g| g.group.unit == 1));
         let left = protect_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Scores(&scores),
             &mut status,
             5,
@@ -968,7 +985,7 @@ mod tests {
         let status = suppress(&layout, &placements, &[true; 10], 5).unwrap();
         let check = check_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Points {
                 of: &points,
                 points: 5,
@@ -983,7 +1000,7 @@ mod tests {
         let spread: Vec<Option<usize>> = (0..10).map(|i| Some(i / 2)).collect();
         let check = check_means(
             &layout,
-            &placements,
+            &AtomIndex::new(&placements),
             MeanAnswers::Points {
                 of: &spread,
                 points: 5,

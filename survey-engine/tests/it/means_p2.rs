@@ -9,8 +9,8 @@
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use proptest::prelude::*;
 use survey_engine::disclosure::{
-    check_means, protect_means, suppress, CellKey, CellStatus, Layout, MeanAnswers, MeanBounds,
-    NarrowGroup, Placement, UnitTree,
+    check_means, protect_means, suppress, AtomIndex, CellKey, CellStatus, Layout, MeanAnswers,
+    MeanBounds, NarrowGroup, Placement, UnitTree,
 };
 
 /// One generated organisation and one measure of it.
@@ -200,7 +200,7 @@ proptest! {
             MeanAnswers::Scores(&scores)
         };
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
-        let left = protect_means(&layout, &case.placements, answers, &mut status, k, bounds)
+        let left = protect_means(&layout, &AtomIndex::new(&case.placements), answers, &mut status, k, bounds)
             .expect("no attributes: protected");
         let shown = shown_keys(&layout, &status);
         let root = [CellKey { unit: 0, cut: None }];
@@ -218,7 +218,7 @@ proptest! {
         }
         // The certificate is exact without attributes: the check reports exactly the narrow
         // groups, with their widths.
-        let check = check_means(&layout, &case.placements, answers, &status, k, bounds);
+        let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds);
         prop_assert_eq!(&check.narrow, &left.narrow);
         let groups = small_groups(&layout, &case.placements, k);
         for g in &check.narrow {
@@ -252,7 +252,7 @@ proptest! {
         } else {
             MeanAnswers::Scores(&scores)
         };
-        let left = protect_means(&layout, &case.placements, protected, &mut status, k, bounds);
+        let left = protect_means(&layout, &AtomIndex::new(&case.placements), protected, &mut status, k, bounds);
         prop_assert_eq!(left.is_none(), item);
         if let Some(left) = &left {
             let shown = shown_keys(&layout, &status);
@@ -279,7 +279,7 @@ proptest! {
         } else {
             MeanAnswers::Scores(&scores)
         };
-        let check = check_means(&layout, &case.placements, answers, &status, k, bounds);
+        let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds);
         let shown = shown_keys(&layout, &status);
         for (name, group) in small_groups(&layout, &case.placements, k) {
             let width = lp_width(&layout, &case, item, &shown, &group);
