@@ -355,22 +355,24 @@ struct SwapIndex {
 /// The atoms ordered by their signatures (`width` rows each in `signatures`, every row a cell
 /// index below `cells` or `usize::MAX`). Sorting one number per atom instead of comparing
 /// slices through an index is several times faster, and this runs for every measure and
-/// round: a signature is read as a number in base `cells + 1`, `usize::MAX` as the highest
-/// digit, which keeps the order. Signatures too wide for 128 bits are compared as slices.
+/// round: a signature is read as a number in base `cells + 1` (`usize::MAX` as the highest
+/// digit, which keeps the order) in the high bits, the atom in the low 32. Signatures too
+/// wide for that are compared as slices.
 fn signature_order(signatures: &[usize], width: usize, cells: usize) -> Vec<usize> {
     let atoms = signatures.len() / width.max(1);
     let base = cells as u128 + 1;
     let fits = u32::try_from(width)
         .ok()
         .and_then(|w| base.checked_pow(w))
-        .is_some();
+        .is_some_and(|keys| keys <= 1 << 96)
+        && u32::try_from(atoms).is_ok();
     if !fits {
         let sig = |a: usize| &signatures[a * width..(a + 1) * width];
         let mut order: Vec<usize> = (0..atoms).collect();
         order.sort_unstable_by(|&a, &b| sig(a).cmp(sig(b)));
         return order;
     }
-    let mut keyed: Vec<(u128, usize)> = signatures
+    let mut keyed: Vec<u128> = signatures
         .chunks_exact(width)
         .enumerate()
         .map(|(a, signature)| {
@@ -378,11 +380,14 @@ fn signature_order(signatures: &[usize], width: usize, cells: usize) -> Vec<usiz
                 let digit = if row == usize::MAX { cells } else { row };
                 key * base + digit as u128
             });
-            (key, a)
+            (key << 32) | a as u128
         })
         .collect();
     keyed.sort_unstable();
-    keyed.into_iter().map(|(_, a)| a).collect()
+    keyed
+        .into_iter()
+        .map(|k| (k & u128::from(u32::MAX)) as usize)
+        .collect()
 }
 
 impl<'m> Classes<'m> {

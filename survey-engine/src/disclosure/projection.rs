@@ -2,20 +2,21 @@
 //! and P2 ([`super::means`]) look up, for every group without a simpler certificate, the
 //! classes that agree with one class on some signature positions. This runs for every
 //! measure and round, so the index is built in linear time without a vector per key (classes
-//! grouped by the hash of their projected signature, in one vector), no key vector is built
-//! per lookup, and a lookup keeps only the classes whose positions really match.
+//! chained by the hash of their projected signature), no key vector is built per lookup, and
+//! a lookup keeps only the classes whose positions really match.
 
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use std::hash::{Hash, Hasher};
 
 /// Classes grouped by the hash of their signature at the positions in `mask` (`on`) or
-/// outside it, in class order within one hash.
+/// outside it, in class order within one hash: per hash its first class, per class the next
+/// one with the same hash (one hash-map insert per class).
 pub(super) struct ProjectionIndex {
     mask: usize,
     on: bool,
-    /// Per hash: where its classes start in `classes`, and how many there are.
-    buckets: HashMap<u64, (usize, usize)>,
-    classes: Vec<usize>,
+    first: HashMap<u64, usize>,
+    /// Per class: the next class with its hash, `usize::MAX` after the last.
+    next: Vec<usize>,
 }
 
 impl ProjectionIndex {
@@ -26,30 +27,20 @@ impl ProjectionIndex {
         mask: usize,
         on: bool,
     ) -> Self {
-        let hashes: Vec<u64> = (0..count).map(|c| hash(signature(c), mask, on)).collect();
-        let mut buckets: HashMap<u64, (usize, usize)> = HashMap::default();
-        buckets.reserve(count);
-        for &h in &hashes {
-            buckets.entry(h).or_default().1 += 1;
-        }
-        let mut start = 0;
-        for bucket in buckets.values_mut() {
-            let len = bucket.1;
-            *bucket = (start, 0);
-            start += len;
-        }
-        let mut classes = vec![0; count];
-        for (c, h) in hashes.iter().enumerate() {
-            if let Some(bucket) = buckets.get_mut(h) {
-                classes[bucket.0 + bucket.1] = c;
-                bucket.1 += 1;
+        let mut first: HashMap<u64, usize> = HashMap::default();
+        first.reserve(count);
+        let mut next = vec![usize::MAX; count];
+        // Backwards, so that each chain runs in class order.
+        for c in (0..count).rev() {
+            if let Some(after) = first.insert(hash(signature(c), mask, on), c) {
+                next[c] = after;
             }
         }
         ProjectionIndex {
             mask,
             on,
-            buckets,
-            classes,
+            first,
+            next,
         }
     }
 
@@ -59,15 +50,13 @@ impl ProjectionIndex {
         signature: impl Fn(usize) -> &'s [usize] + 'a,
         key: &'a [usize],
     ) -> impl Iterator<Item = usize> + 'a {
-        let (start, len) = self
-            .buckets
-            .get(&hash(key, self.mask, self.on))
-            .copied()
-            .unwrap_or_default();
-        self.classes[start..start + len]
-            .iter()
-            .copied()
-            .filter(move |&c| self.same(signature(c), key))
+        let mut at = self.first.get(&hash(key, self.mask, self.on)).copied();
+        std::iter::from_fn(move || {
+            let c = at?;
+            at = Some(self.next[c]).filter(|&n| n != usize::MAX);
+            Some(c)
+        })
+        .filter(move |&c| self.same(signature(c), key))
     }
 
     fn same(&self, a: &[usize], b: &[usize]) -> bool {
