@@ -712,27 +712,16 @@ fn protect_counts_of_all(
             }
         }
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, distinct.len().max(1));
     let mut work: Vec<(usize, Vec<CellStatus>, usize)> = distinct
         .iter()
         .map(|&i| (i, statuses[i].clone(), 0))
         .collect();
-    let chunk = work.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for part in work.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for (i, status, excused) in part {
-                    let check = model.protect(&memberships[*i], status);
-                    // Protection ends only when every group is free or excused: hiding
-                    // stops only when nothing but the root is shown, and D3 hides a root
-                    // under k.
-                    debug_assert!(check.pinned.is_empty(), "{:?}", check.pinned);
-                    *excused = check.complete.len();
-                }
-            });
-        }
+    on_every_core(&mut work, |(i, status, excused)| {
+        let check = model.protect(&memberships[*i], status);
+        // Protection ends only when every group is free or excused: hiding stops only when
+        // nothing but the root is shown, and D3 hides a root under k.
+        debug_assert!(check.pinned.is_empty(), "{:?}", check.pinned);
+        *excused = check.complete.len();
     });
     let mut excused_of = vec![0; memberships.len()];
     for (i, status, excused) in work {
@@ -789,32 +778,44 @@ fn protect_means_of_all(
         work.push((m, of, status, 0));
     }
     let respondents = &AtomIndex::new(placements);
+    on_every_core(&mut work, |(_, of, status, left)| {
+        let (answers, bounds) = match of {
+            Of::Scores(scores) => (
+                MeanAnswers::Scores(scores),
+                MeanBounds::with_share(lowest, highest, share),
+            ),
+            Of::Points(of) => (
+                MeanAnswers::Points { of, points },
+                MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, share),
+            ),
+        };
+        let check = disclosure::protect_means(layout, respondents, answers, status, k, bounds);
+        *left = check.map_or(0, |c| c.narrow.len());
+    });
+    Some(work.iter().map(|w| w.3).sum())
+}
+
+/// Runs `f` on every element of `work` (one measure each), on as many threads as the machine
+/// has, each thread taking the next element when it is done. Measures differ widely in cost
+/// (with report attributes P2 returns at once for items), and halves handed out up front left
+/// one core idle for most of P2.
+fn on_every_core<T: Send>(work: &mut [T], f: impl Fn(&mut T) + Sync) {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, work.len().max(1));
-    let chunk = work.len().div_ceil(threads).max(1);
+    let queue = std::sync::Mutex::new(work.iter_mut());
     std::thread::scope(|scope| {
-        for part in work.chunks_mut(chunk) {
-            scope.spawn(move || {
-                for (_, of, status, left) in part {
-                    let (answers, bounds) = match of {
-                        Of::Scores(scores) => (
-                            MeanAnswers::Scores(scores),
-                            MeanBounds::with_share(lowest, highest, share),
-                        ),
-                        Of::Points(of) => (
-                            MeanAnswers::Points { of, points },
-                            MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, share),
-                        ),
-                    };
-                    let check =
-                        disclosure::protect_means(layout, respondents, answers, status, k, bounds);
-                    *left = check.map_or(0, |c| c.narrow.len());
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                // The lock is held only to take the next element.
+                let next = queue.lock().ok().and_then(|mut q| q.next());
+                match next {
+                    Some(item) => f(item),
+                    None => break,
                 }
             });
         }
     });
-    Some(work.iter().map(|w| w.3).sum())
 }
 
 /// The sheets' placements grouped once for P2's checks of every measure.
