@@ -242,41 +242,83 @@ impl Release {
                 .map(|x| x.answers.get(i).copied().flatten().is_some())
                 .collect()
         }));
-        let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
-        // P2 before P1: each only hides, so neither undoes the other, and P1's count of
-        // complete-response exceptions is then taken on the final statuses.
-        let mean_exceptions = protect_means_of_all(
-            instrument,
-            &layout,
-            &placements,
-            sheets,
-            protection.mean_share,
-            k,
-            &mut statuses,
-        );
-        let mut count_exceptions = 0;
-        if let Some(invited) = invited {
-            let model = CountModel::new(&layout, invited, &placements, k)
-                .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-            count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
-        }
-        let mut statuses = statuses.into_iter();
-
         let scale_count = instrument.scales.len();
         let lowest = f64::from(instrument.response_scale.min);
         let highest = f64::from(instrument.response_scale.max);
-        let all_tallies = roll_up(
-            &layout,
-            sheets,
-            scale_count,
-            |sheet, row: &mut [ScaleTally]| {
-                for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
-                    if let Some(score) = score {
-                        t.add_at(score, lowest, highest);
+        let scale_min = instrument.response_scale.min;
+        let points = instrument.response_scale.points().count();
+        let width = item_count * points;
+        // The figures of every cell, rolled up the tree, do not depend on what is hidden: they
+        // are summed on a thread of their own while D4 (one thread) and P2 and P1 (every
+        // thread) decide what is shown.
+        let roll_ups = || {
+            let scales = roll_up(
+                &layout,
+                sheets,
+                scale_count,
+                |sheet, row: &mut [ScaleTally]| {
+                    for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
+                        if let Some(score) = score {
+                            t.add_at(score, lowest, highest);
+                        }
+                    }
+                },
+            );
+            let profiles = instrument.profiles.as_ref().map(|_| {
+                roll_up(&layout, sheets, 1, |sheet, row: &mut [(u64, [u64; 6])]| {
+                    if let (Some(p), Some(c)) = (sheet.scores.profile, row.first_mut()) {
+                        c.0 += 1;
+                        if let Some(slot) = c.1.get_mut(p.index()) {
+                            *slot += 1;
+                        }
+                    }
+                })
+            });
+            let items = roll_up(&layout, sheets, width, |sheet, row: &mut [u64]| {
+                for (i, answer) in sheet.answers.iter().enumerate().take(item_count) {
+                    let point = answer.and_then(|v| usize::try_from(v - scale_min).ok());
+                    if let Some(slot) = point
+                        .filter(|p| *p < points)
+                        .and_then(|p| row.get_mut(i * points + p))
+                    {
+                        *slot += 1;
                     }
                 }
-            },
-        );
+            });
+            (scales, profiles, items)
+        };
+        let protect = || -> Result<_, EngineError> {
+            let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
+            // P2 before P1: each only hides, so neither undoes the other, and P1's count of
+            // complete-response exceptions is then taken on the final statuses.
+            let mean_exceptions = protect_means_of_all(
+                instrument,
+                &layout,
+                &placements,
+                sheets,
+                protection.mean_share,
+                k,
+                &mut statuses,
+            );
+            let mut count_exceptions = 0;
+            if let Some(invited) = invited {
+                let model = CountModel::new(&layout, invited, &placements, k)
+                    .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+                count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
+            }
+            Ok((statuses, mean_exceptions, count_exceptions))
+        };
+        let (rolled, protected) = std::thread::scope(|scope| {
+            let rolled = scope.spawn(roll_ups);
+            let protected = protect();
+            let rolled = rolled
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (rolled, protected)
+        });
+        let (all_tallies, profile_counts, mut item_counts) = rolled;
+        let (statuses, mean_exceptions, count_exceptions) = protected?;
+        let mut statuses = statuses.into_iter();
         let heat = (0..scale_count)
             .map(|s| {
                 let status = statuses.next().ok_or_else(Suppressor::missing)?;
@@ -289,16 +331,8 @@ impl Release {
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
 
-        let profiles = if instrument.profiles.is_some() {
+        let profiles = if let Some(counts) = profile_counts {
             let status = statuses.next().ok_or_else(Suppressor::missing)?;
-            let counts = roll_up(&layout, sheets, 1, |sheet, row: &mut [(u64, [u64; 6])]| {
-                if let (Some(p), Some(c)) = (sheet.scores.profile, row.first_mut()) {
-                    c.0 += 1;
-                    if let Some(slot) = c.1.get_mut(p.index()) {
-                        *slot += 1;
-                    }
-                }
-            });
             status
                 .iter()
                 .zip(counts)
@@ -311,20 +345,6 @@ impl Release {
             Vec::new()
         };
 
-        let scale_min = instrument.response_scale.min;
-        let points = instrument.response_scale.points().count();
-        let width = item_count * points;
-        let mut item_counts = roll_up(&layout, sheets, width, |sheet, row: &mut [u64]| {
-            for (i, answer) in sheet.answers.iter().enumerate().take(item_count) {
-                let point = answer.and_then(|v| usize::try_from(v - scale_min).ok());
-                if let Some(slot) = point
-                    .filter(|p| *p < points)
-                    .and_then(|p| row.get_mut(i * points + p))
-                {
-                    *slot += 1;
-                }
-            }
-        });
         let mut items = Vec::with_capacity(item_count);
         for (i, item) in instrument.items.iter().enumerate() {
             let status = statuses.next().ok_or_else(Suppressor::missing)?;
