@@ -319,17 +319,25 @@ impl Release {
         let (all_tallies, profile_counts, mut item_counts) = rolled;
         let (statuses, mean_exceptions, count_exceptions) = protected?;
         let mut statuses = statuses.into_iter();
-        let heat = (0..scale_count)
+        // Each scale's cells (statistics, Welch's test against the organisation) on every core.
+        let mut heat_work = (0..scale_count)
             .map(|s| {
-                let status = statuses.next().ok_or_else(Suppressor::missing)?;
-                let tallies = Strided {
-                    all: &all_tallies,
-                    width: scale_count,
-                    offset: s,
-                };
-                Ok(heat_cells(&layout, &status, tallies))
+                Ok((
+                    s,
+                    statuses.next().ok_or_else(Suppressor::missing)?,
+                    Vec::new(),
+                ))
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
+        on_every_core(&mut heat_work, |(s, status, cells)| {
+            let tallies = Strided {
+                all: &all_tallies,
+                width: scale_count,
+                offset: *s,
+            };
+            *cells = heat_cells(&layout, status, tallies);
+        });
+        let heat: Vec<Vec<HeatCell>> = heat_work.into_iter().map(|w| w.2).collect();
 
         let profiles = if let Some(counts) = profile_counts {
             let status = statuses.next().ok_or_else(Suppressor::missing)?;
