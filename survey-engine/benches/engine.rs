@@ -275,18 +275,22 @@ fn build_release(c: &mut Criterion) {
     );
     // The whole audit a server runs once when a wave closes and keeps (P1, P2 over every
     // group of every scale and item; D4's exact auditor only up to EXACT_AUDIT_MAX_CELLS).
-    let started = std::time::Instant::now();
-    let all = protected
-        .audit_all(&sheets)
-        .unwrap_or_else(|e| panic!("{e}"));
-    eprintln!(
-        "the audit kept at close: {} measures, breaches {:?} (None: D4 not run), {} pinned, {} narrow means, {:.2} s",
-        all.measures,
-        all.breaches.as_ref().map(Vec::len),
-        all.pinned.len(),
-        all.narrow.len(),
-        started.elapsed().as_secs_f64()
-    );
+    // With the tenure band it has not finished in 16 minutes (BENCHMARKS.md), so it runs
+    // only when asked: WORKLIFE_BENCH_AUDIT=1.
+    if std::env::var_os("WORKLIFE_BENCH_AUDIT").is_some() {
+        let started = std::time::Instant::now();
+        let all = protected
+            .audit_all(&sheets)
+            .unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "the audit kept at close: {} measures, breaches {:?} (None: D4 not run), {} pinned, {} narrow means, {:.2} s",
+            all.measures,
+            all.breaches.as_ref().map(Vec::len),
+            all.pinned.len(),
+            all.narrow.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     group.bench_function(
         "build_release_for_roster_10k_units_13_scales_100k_sheets",
         |b| {

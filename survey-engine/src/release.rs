@@ -798,6 +798,9 @@ fn protect_means_of_all(
         let of = if m < scale_count {
             Of::Scores(sheets.iter().map(|x| x.scores.score(m)).collect())
         } else if m >= items_from {
+            if !disclosure::protects_items(layout) {
+                continue;
+            }
             let i = m - items_from;
             Of::Points(item_points(sheets, i, scale_min))
         } else {

@@ -802,6 +802,12 @@ pub fn check_means_where(
     }
 }
 
+/// Whether [`protect_means`] protects items' answers in this layout: not with report
+/// attributes (see there), so a caller need not prepare them.
+pub fn protects_items(layout: &Layout) -> bool {
+    layout.value_counts.is_empty()
+}
+
 /// Hides further cells of `status` until every group under k is at least the protection level
 /// wide, or no hiding but the root's whole cell could make it so (see the module
 /// documentation). Returns the groups left narrow: the exceptions.
@@ -824,7 +830,7 @@ pub fn protect_means(
     // With attributes only whole-unit groups are protected (see above); the others are
     // left out of the loop, as if settled, and out of the exceptions.
     let whole_only = !layout.value_counts.is_empty();
-    if whole_only && matches!(answers, MeanAnswers::Points { .. }) {
+    if !protects_items(layout) && matches!(answers, MeanAnswers::Points { .. }) {
         return None;
     }
     let model = Model::new(layout, respondents, answers, k, bounds);

@@ -150,8 +150,8 @@ mod suppress;
 pub use audit::audit;
 pub use counts::{check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited};
 pub use means::{
-    check_means, check_means_where, protect_means, AtomIndex, MeanAnswers, MeanBounds, MeanCheck,
-    NarrowGroup,
+    check_means, check_means_where, protect_means, protects_items, AtomIndex, MeanAnswers,
+    MeanBounds, MeanCheck, NarrowGroup,
 };
 pub use suppress::{suppress, suppress_many};
 
