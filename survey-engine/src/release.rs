@@ -537,10 +537,18 @@ impl Release {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         let model = CountModel::new(&self.layout, invited, &placements, self.k)
             .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let mut work: Vec<_> = self
+            .measures(sheets)
+            .into_iter()
+            .map(|(name, present, status)| (name, present, status, None))
+            .collect();
+        on_every_core(&mut work, |(_, present, status, check)| {
+            *check = Some(model.check(present, status));
+        });
         let mut pinned = Vec::new();
         let mut excused = 0;
-        for (name, present, status) in self.measures(sheets) {
-            let check = model.check(&present, &status);
+        for (name, _, _, check) in work {
+            let check = check.unwrap_or_default();
             excused += check.complete.len();
             pinned.extend(check.pinned.into_iter().map(|g| (name.clone(), g)));
         }
@@ -551,35 +559,7 @@ impl Release {
     /// answers: the groups under k whose possible means are narrower than the release's
     /// protection level, per measure name.
     pub fn audit_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
-        if self.mean_share <= 0.0 {
-            return Vec::new();
-        }
-        let respondents = respondents_of(sheets);
-        let mut found = self.narrow_scale_means(sheets, &respondents, |_| true);
-        let top = self.points.saturating_sub(1) as f64;
-        for (i, item) in self.items.iter().enumerate() {
-            let of = item_points(sheets, i, self.scale_min);
-            let answers = MeanAnswers::Points {
-                of: &of,
-                points: self.points,
-            };
-            let bounds = MeanBounds::with_share(0.0, top, self.mean_share);
-            let check = disclosure::check_means(
-                &self.layout,
-                &respondents,
-                answers,
-                &item.status,
-                self.k,
-                bounds,
-            );
-            found.extend(
-                check
-                    .narrow
-                    .into_iter()
-                    .map(|g| (format!("item {}", item.id), g)),
-            );
-        }
-        found
+        self.narrow_means(sheets, |_| true, true)
     }
 
     /// [`Release::audit_means`] for what P2 protects in every release: the whole-unit groups
@@ -589,39 +569,71 @@ impl Release {
         &self,
         sheets: &[PlacedSheet],
     ) -> Vec<(String, disclosure::NarrowGroup)> {
+        self.narrow_means(sheets, |g| g.cut.is_none(), false)
+    }
+
+    /// P2's check of every scale (and with `items` every item), for the groups `keep`
+    /// selects, the measures on every core, in measure order.
+    fn narrow_means(
+        &self,
+        sheets: &[PlacedSheet],
+        keep: impl Fn(&disclosure::CountGroup) -> bool + Copy + Sync,
+        items: bool,
+    ) -> Vec<(String, disclosure::NarrowGroup)> {
         if self.mean_share <= 0.0 {
             return Vec::new();
         }
-        self.narrow_scale_means(sheets, &respondents_of(sheets), |g| g.cut.is_none())
-    }
-
-    /// P2's check of every scale, for the groups `keep` selects.
-    fn narrow_scale_means(
-        &self,
-        sheets: &[PlacedSheet],
-        respondents: &AtomIndex,
-        keep: impl Fn(&disclosure::CountGroup) -> bool + Copy,
-    ) -> Vec<(String, disclosure::NarrowGroup)> {
+        let respondents = respondents_of(sheets);
+        let scales = self.scales.len();
+        let top = self.points.saturating_sub(1) as f64;
         let lowest = f64::from(self.scale_min);
-        let highest = lowest + self.points.saturating_sub(1) as f64;
+        let measures = scales + if items { self.items.len() } else { 0 };
+        let mut work: Vec<(usize, Vec<disclosure::NarrowGroup>)> =
+            (0..measures).map(|m| (m, Vec::new())).collect();
+        on_every_core(&mut work, |(m, narrow)| {
+            let check = if *m < scales {
+                let scores: Vec<Option<f64>> = sheets.iter().map(|x| x.scores.score(*m)).collect();
+                let status: Vec<CellStatus> = self
+                    .heat
+                    .get(*m)
+                    .map(|h| h.iter().map(|c| c.status).collect())
+                    .unwrap_or_default();
+                disclosure::check_means_where(
+                    &self.layout,
+                    &respondents,
+                    MeanAnswers::Scores(&scores),
+                    &status,
+                    self.k,
+                    MeanBounds::with_share(lowest, lowest + top, self.mean_share),
+                    keep,
+                )
+            } else {
+                let i = *m - scales;
+                let of = item_points(sheets, i, self.scale_min);
+                let answers = MeanAnswers::Points {
+                    of: &of,
+                    points: self.points,
+                };
+                let status = self.items.get(i).map_or(&[][..], |item| &item.status[..]);
+                disclosure::check_means_where(
+                    &self.layout,
+                    &respondents,
+                    answers,
+                    status,
+                    self.k,
+                    MeanBounds::with_share(0.0, top, self.mean_share),
+                    keep,
+                )
+            };
+            *narrow = check.narrow;
+        });
         let mut found = Vec::new();
-        for (s, scale) in self.scales.iter().enumerate() {
-            let scores: Vec<Option<f64>> = sheets.iter().map(|x| x.scores.score(s)).collect();
-            let status: Vec<CellStatus> = self
-                .heat
-                .get(s)
-                .map(|h| h.iter().map(|c| c.status).collect())
-                .unwrap_or_default();
-            let check = disclosure::check_means_where(
-                &self.layout,
-                respondents,
-                MeanAnswers::Scores(&scores),
-                &status,
-                self.k,
-                MeanBounds::with_share(lowest, highest, self.mean_share),
-                keep,
-            );
-            found.extend(check.narrow.into_iter().map(|g| (scale.clone(), g)));
+        for (m, narrow) in work {
+            let name = match m.checked_sub(scales) {
+                None => self.scales[m].clone(),
+                Some(i) => format!("item {}", self.items[i].id),
+            };
+            found.extend(narrow.into_iter().map(|g| (name.clone(), g)));
         }
         found
     }
