@@ -31,14 +31,29 @@
 //! the true width can be larger. The property tests compare it with a linear program over
 //! the atoms' sums.
 //!
+//! # With attributes: further proofs, cheapest first
+//!
+//! For a group the class certificate finds too narrow, [`check_means`] tries in turn:
+//!
+//! - the swap certificate ([`Swaps`]): rectangles of classes along which a score's amount or
+//!   an item's answers move with every shown row kept (two people in different teams swap
+//!   attribute values). The audit lets each class make up to four moves;
+//! - a bound from above ([`Rows::upper_width`]): keeping one family's rows only can only
+//!   widen the range, so a group narrow by it is narrow, and needs no linear program;
+//! - linear programs over regions, smallest first ([`Model::lp_width`]): the group's team,
+//!   then the team with the siblings whose respondents share its rows, up to the region the
+//!   group's classes span. Atoms outside a region are held at their true values, which only
+//!   narrows the range, so a small region that finds the group wide proves it. Each program
+//!   first drops the classes a row with no other free class holds in place.
+//!
 //! # Protection
 //!
 //! [`protect_means`] runs after D4 and P1: without report attributes for every group of every
 //! scale and item, with them for the whole-unit groups of scales only (the certificates are
 //! too coarse there for the rest; see [`protect_means`]). While some group is narrower than
-//! the protection level, each such group hides one more shown cell: of the cells that bound its classes and
-//! the shown cells right below those, the one with the fewest respondents (cut cells first on
-//! a tie), never the root's whole cell. Hiding only removes equations, so no width shrinks
+//! the protection level, each such group hides one more shown cell: of the cells that bound
+//! its classes and the shown cells right below those, the one with the fewest respondents
+//! (cut cells first on a tie), never the root's whole cell. Hiding only removes equations, so no width shrinks
 //! and D4 and P1 still hold. A group still too narrow when only the root's whole cell is
 //! left to hide (the whole organisation answered near one end of the scale) is returned as an
 //! exception, and the release counts it.
@@ -339,6 +354,7 @@ impl<'a> Model<'a> {
         let exact_when_short = exact_when_short && !self.layout.value_counts.is_empty();
         let classes = Classes::new(self, status);
         let swaps: std::cell::OnceCell<Swaps> = std::cell::OnceCell::new();
+        let rows = Rows::default();
         let mut narrow = Vec::new();
         let mut failing = Vec::new();
         let mut parts: Vec<(usize, u64)> = Vec::new();
@@ -359,16 +375,26 @@ impl<'a> Model<'a> {
                 .map(|&(c, m)| classes.width(self, c, m))
                 .sum::<f64>()
                 / *n as f64;
-            if width + EPSILON < self.bounds.protection && self.points == 0 && classes.width > 1 {
+            if width + EPSILON < self.bounds.protection && classes.width > 1 {
                 let swaps = swaps.get_or_init(|| Swaps::new(&classes));
-                width = width.max(swaps.width(self, &classes, &parts) / *n as f64);
+                let effort = if exact_when_short {
+                    AUDIT_EFFORT
+                } else {
+                    PROTECTION_EFFORT
+                };
+                width = width.max(swaps.width(self, &classes, &parts, effort) / *n as f64);
             }
             if width + EPSILON < self.bounds.protection && exact_when_short {
                 // The certificate holds every class total; with attributes the reader may
                 // know less (without, the classes are D4's residual rows, whose totals follow
-                // from the release).
-                if let Some(exact) = self.lp_width(i, &classes) {
-                    width = width.max(exact);
+                // from the release). The linear program settles it, unless a bound from
+                // above already shows the group narrow.
+                if rows.upper_width(self, &classes, atoms) / *n as f64 + EPSILON
+                    >= self.bounds.protection
+                {
+                    if let Some(exact) = self.lp_width(i, &classes, width) {
+                        width = width.max(exact);
+                    }
                 }
             }
             if width + EPSILON < self.bounds.protection {
@@ -396,29 +422,129 @@ impl<'a> Model<'a> {
 
     /// The width of group `i`'s possible means by a linear program, with every atom outside
     /// the group's region held at its true value (which only narrows the range, so the width
-    /// is still one the release cannot rule out). The region is the subtree of the highest
-    /// shown cell bounding the group's classes, so that moves through the cut cells above the
-    /// group (two teams swapping attribute values) are in it. Atoms of one class are
-    /// interchangeable, so the program has one variable per class and side of the group (for
-    /// an item: per answer too), and one equation per shown row of each family: the classes
-    /// with the same nearest shown cell there. `None` when the region has more than
-    /// [`LP_LIMIT`] variables, or the solver fails.
-    fn lp_width(&self, i: usize, classes: &Classes) -> Option<f64> {
-        use microlp::{ComparisonOp, OptimizationDirection, Problem};
+    /// is still one the release cannot rule out). The full region is the subtree of the
+    /// highest shown cell bounding the group's classes, so that moves through the cut cells
+    /// above the group (two teams swapping attribute values) are in it. Smaller regions come
+    /// first, from the group's unit up: the unit's subtree, then on each level above it the
+    /// child on the group's path with some of its siblings ([`Model::lp_width_with_siblings`])
+    /// and the whole level, stopping at the first region that proves the group wide; most
+    /// groups the certificates leave short are proved wide by programs of a few dozen
+    /// variables instead of thousands. `known`: the width already certified. `None` when
+    /// the full region's program is over [`LP_LIMIT`] variables or the solver fails.
+    fn lp_width(&self, i: usize, classes: &Classes, known: f64) -> Option<f64> {
         let layout = self.layout;
         let families = layout.cells_per_unit();
-        let (_, members, n) = &self.groups[i];
-        let region_root = members
+        let (group, members, _) = &self.groups[i];
+        let full = members
             .iter()
             .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
             .filter(|&c| c != usize::MAX)
             .map(|c| c / families)
             .min_by_key(|&u| (layout.tree.depth(u), u))?;
+        let mut best = known;
+        let mut try_region = |roots: &[usize]| -> bool {
+            if let Some(width) = self.lp_width_in(i, classes, roots) {
+                best = best.max(width);
+            }
+            best + EPSILON >= self.bounds.protection
+        };
+        let mut on_path = None;
+        let mut unit = group.unit;
+        while layout.tree.depth(unit) > layout.tree.depth(full) {
+            if let Some(child) = on_path {
+                if self.lp_width_with_siblings(i, classes, unit, child, &mut try_region) {
+                    return Some(best);
+                }
+            }
+            if try_region(&[unit]) {
+                return Some(best);
+            }
+            on_path = Some(unit);
+            unit = layout.tree.parent(unit)?;
+        }
+        if let Some(child) = on_path.filter(|_| unit == full) {
+            if self.lp_width_with_siblings(i, classes, unit, child, &mut try_region) {
+                return Some(best);
+            }
+        }
+        self.lp_width_in(i, classes, &[full])
+            .map(|width| width.max(best))
+    }
+
+    /// Tries the regions made of `unit`'s child `child` (on the group's path) and 3, 15 and
+    /// 60 of its siblings whose respondents share rows with the group's classes, those with
+    /// the most first: a program of a few teams usually finds the moves that widen a group,
+    /// where the whole unit's would have hundreds of variables.
+    fn lp_width_with_siblings(
+        &self,
+        i: usize,
+        classes: &Classes,
+        unit: usize,
+        child: usize,
+        try_region: &mut impl FnMut(&[usize]) -> bool,
+    ) -> bool {
+        let layout = self.layout;
+        // A sibling helps through its respondents who share a row with the group's classes.
+        let rows: Vec<usize> = self.groups[i]
+            .1
+            .iter()
+            .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
+            .filter(|&c| c != usize::MAX)
+            .collect();
+        let mut siblings: Vec<(u64, usize)> = Vec::new();
+        for &sibling in layout.tree.children(unit) {
+            if sibling == child {
+                continue;
+            }
+            let mut sharing = 0;
+            let mut stack = vec![sibling];
+            while let Some(u) = stack.pop() {
+                stack.extend_from_slice(layout.tree.children(u));
+                for &a in self.by_unit.get(u).into_iter().flatten() {
+                    if classes
+                        .signature(classes.class[a])
+                        .iter()
+                        .any(|c| rows.contains(c))
+                    {
+                        sharing += self.n[a];
+                    }
+                }
+            }
+            if sharing > 0 {
+                siblings.push((sharing, sibling));
+            }
+        }
+        siblings.sort_unstable_by_key(|&(sharing, c)| (std::cmp::Reverse(sharing), c));
+        let siblings: Vec<usize> = siblings.into_iter().map(|(_, c)| c).collect();
+        let mut taken = 0;
+        for take in [3, 15, 60] {
+            let take = take.min(siblings.len());
+            if take == taken {
+                break;
+            }
+            taken = take;
+            let mut roots = vec![child];
+            roots.extend_from_slice(&siblings[..take]);
+            if try_region(&roots) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// [`Model::lp_width`] over the subtrees of `roots`. Atoms of one class are
+    /// interchangeable, so the program has one variable per class and side of the group (for
+    /// an item: per answer too), and one equation per shown row of each family: the classes
+    /// with the same nearest shown cell there.
+    fn lp_width_in(&self, i: usize, classes: &Classes, roots: &[usize]) -> Option<f64> {
+        use microlp::{ComparisonOp, OptimizationDirection, Problem};
+        let layout = self.layout;
+        let (_, members, n) = &self.groups[i];
         // Buckets: (class, in the group) over the region's atoms.
         let mut bucket_of: HashMap<(usize, bool), usize> = HashMap::default();
         let mut buckets: Vec<(usize, bool, u64, f64, Vec<u64>)> = Vec::new();
         let points = self.points;
-        let mut stack = vec![region_root];
+        let mut stack = roots.to_vec();
         while let Some(u) = stack.pop() {
             stack.extend_from_slice(layout.tree.children(u));
             for &a in self.by_unit.get(u).into_iter().flatten() {
@@ -439,14 +565,56 @@ impl<'a> Model<'a> {
             }
         }
         // Rows: per family, the buckets whose class has the same nearest shown cell there.
-        let mut rows: HashMap<(usize, usize), Vec<usize>> = HashMap::default();
+        let mut row_of: HashMap<(usize, usize), usize> = HashMap::default();
+        let mut rows: Vec<Vec<usize>> = Vec::new();
+        let mut rows_of_bucket: Vec<Vec<usize>> = vec![Vec::new(); buckets.len()];
         for (b, bucket) in buckets.iter().enumerate() {
             for (f, &cell) in classes.signature(bucket.0).iter().enumerate() {
                 if cell != usize::MAX {
-                    rows.entry((f, cell)).or_default().push(b);
+                    let r = *row_of.entry((f, cell)).or_insert_with(|| {
+                        rows.push(Vec::new());
+                        rows.len() - 1
+                    });
+                    rows[r].push(b);
+                    rows_of_bucket[b].push(r);
                 }
             }
         }
+        // A row with one bucket left holds it at its true value; dropping such buckets (and
+        // the rows they empty) in turn leaves a program a fraction of the region's size: a
+        // large team's shown cuts hold its members in place.
+        let mut held = vec![false; buckets.len()];
+        let mut free_in: Vec<usize> = rows.iter().map(Vec::len).collect();
+        let mut singles: Vec<usize> = (0..rows.len()).filter(|&r| free_in[r] == 1).collect();
+        while let Some(r) = singles.pop() {
+            let Some(&b) = rows[r].iter().find(|&&b| !held[b]) else {
+                continue;
+            };
+            held[b] = true;
+            for &other in &rows_of_bucket[b] {
+                free_in[other] -= 1;
+                if free_in[other] == 1 {
+                    singles.push(other);
+                }
+            }
+        }
+        if !buckets.iter().zip(&held).any(|(bucket, &h)| bucket.1 && !h) {
+            return Some(0.0); // every part of the group is held
+        }
+        // The program's buckets are the free ones, numbered in order.
+        let mut position = vec![usize::MAX; buckets.len()];
+        for (p, b) in (0..buckets.len()).filter(|&b| !held[b]).enumerate() {
+            position[b] = p;
+        }
+        let rows: Vec<Vec<usize>> = rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .filter_map(|b| (!held[b]).then_some(position[b]))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|row| row.len() > 1)
+            .collect();
         let MeanBounds {
             lowest, highest, ..
         } = self.bounds;
@@ -456,8 +624,11 @@ impl<'a> Model<'a> {
             // is exactly 0.
             let width = points.max(1);
             let mut vars = Vec::with_capacity(buckets.len() * width);
-            for &(_, in_group, n_b, sum, ref counts) in &buckets {
+            for (&(_, in_group, n_b, sum, ref counts), &held) in buckets.iter().zip(&held) {
                 let n_b = n_b as f64;
+                if held {
+                    continue;
+                }
                 if points == 0 {
                     let coefficient = if in_group { 1.0 } else { 0.0 };
                     vars.push(problem.add_var(
@@ -478,7 +649,7 @@ impl<'a> Model<'a> {
                     problem.add_constraint(total, ComparisonOp::Eq, 0.0);
                 }
             }
-            for row in rows.values() {
+            for row in &rows {
                 for p in 0..width {
                     let terms: Vec<_> = row.iter().map(|&b| (vars[b * width + p], 1.0)).collect();
                     problem.add_constraint(terms, ComparisonOp::Eq, 0.0);
@@ -632,48 +803,112 @@ impl Classes {
 
     /// How far the sum of `m` of class `c`'s respondents can range with the class total held.
     fn width(&self, model: &Model<'_>, c: usize, m: u64) -> f64 {
-        let MeanBounds {
-            lowest, highest, ..
-        } = model.bounds;
-        let m_f = m as f64;
         if self.signature(c).iter().all(|&s| s == usize::MAX) {
             // In no shown cell: nothing holds these respondents' values.
-            return m_f * (highest - lowest);
+            return m as f64 * (model.bounds.highest - model.bounds.lowest);
         }
-        let rest = (self.n[c] - m) as f64;
         let points = model.points;
-        if points == 0 {
-            let total = self.sum[c];
-            let high = (m_f * highest).min(total - rest * lowest);
-            let low = (m_f * lowest).max(total - rest * highest);
-            return (high - low).max(0.0);
-        }
-        // An item: the class's answers are known; the part takes any m of them.
         let counts = &self.counts[c * points..(c + 1) * points];
-        let take = |order: &mut dyn Iterator<Item = usize>| -> f64 {
-            let mut left = m;
-            let mut sum = 0.0;
-            for p in order {
-                let t = left.min(counts[p]);
-                sum += t as f64 * p as f64;
-                left -= t;
-                if left == 0 {
-                    break;
-                }
-            }
-            sum
-        };
-        take(&mut (0..points).rev()) - take(&mut (0..points))
+        part_width(model.bounds, self.n[c], self.sum[c], counts, m)
     }
 }
 
-/// The swap certificate for scores with attributes: class totals are not all known to the
-/// reader, only their sums per shown row of each family. Four classes whose signatures form a
-/// rectangle (K1 = s, K4 = t, K2 = s on the positions A and t elsewhere, K3 = t on A and s
-/// elsewhere, with the whole-unit position in A) allow moving an amount δ into K1 and K4 and
-/// out of K2 and K3: every row keeps its sum (two people in different teams swap attribute
-/// values, as in P1). For a group, each class it is in gets at most one rectangle of classes
-/// it is not in, each used once, so the moves are independent: the widths still add up.
+/// How far the sum of `m` of a pool's `n` respondents can range when the pool's total (`sum`,
+/// or for an item its `counts` per point) is held.
+fn part_width(bounds: MeanBounds, n: u64, sum: f64, counts: &[u64], m: u64) -> f64 {
+    let MeanBounds {
+        lowest, highest, ..
+    } = bounds;
+    let m_f = m as f64;
+    let rest = (n - m) as f64;
+    if counts.is_empty() {
+        let high = (m_f * highest).min(sum - rest * lowest);
+        let low = (m_f * lowest).max(sum - rest * highest);
+        return (high - low).max(0.0);
+    }
+    // An item: the pool's answers are known; the part takes any m of them.
+    take(counts, m, true) - take(counts, m, false)
+}
+
+/// A pool of respondents: how many, their sum, their count per point (items).
+type Pool = (u64, f64, Vec<u64>);
+
+/// The rows of each family under one round's statuses: per shown cell, the respondents whose
+/// nearest shown cell of that family it is, with their total. Built on first use.
+#[derive(Default)]
+struct Rows {
+    /// Per family: row cell -> (respondents, sum, counts per point).
+    families: std::cell::OnceCell<Vec<HashMap<usize, Pool>>>,
+}
+
+impl Rows {
+    /// A bound from above on how far the sum of the group made of `atoms` can range: keeping
+    /// one family's rows only (dropping equations only widens the range), the group's part
+    /// of each row takes any sum of that many of the row's respondents; the smallest over
+    /// the families. A group narrower than the protection level by this bound is narrow
+    /// whatever the linear program says, so it need not run.
+    fn upper_width(&self, model: &Model<'_>, classes: &Classes, atoms: &[usize]) -> f64 {
+        let points = model.points;
+        let families = self.families.get_or_init(|| {
+            (0..classes.width)
+                .map(|f| {
+                    let mut rows: HashMap<usize, Pool> = HashMap::default();
+                    for c in 0..classes.n.len() {
+                        let row = classes.signature(c)[f];
+                        if row == usize::MAX {
+                            continue;
+                        }
+                        let entry = rows.entry(row).or_insert_with(|| (0, 0.0, vec![0; points]));
+                        entry.0 += classes.n[c];
+                        entry.1 += classes.sum[c];
+                        for (p, count) in entry.2.iter_mut().enumerate() {
+                            *count += classes.counts[c * points + p];
+                        }
+                    }
+                    rows
+                })
+                .collect()
+        });
+        let full = model.bounds.highest - model.bounds.lowest;
+        let mut parts: Vec<(usize, u64)> = Vec::new();
+        families
+            .iter()
+            .enumerate()
+            .map(|(f, rows)| {
+                parts.clear();
+                let mut free = 0;
+                for &a in atoms {
+                    let row = classes.signature(classes.class[a])[f];
+                    if row == usize::MAX {
+                        free += model.n[a];
+                        continue;
+                    }
+                    match parts.iter_mut().find(|p| p.0 == row) {
+                        Some(p) => p.1 += model.n[a],
+                        None => parts.push((row, model.n[a])),
+                    }
+                }
+                free as f64 * full
+                    + parts
+                        .iter()
+                        .map(|&(row, m)| {
+                            let (n, sum, counts) = &rows[&row];
+                            part_width(model.bounds, *n, *sum, counts, m)
+                        })
+                        .sum::<f64>()
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// The swap certificate with attributes: class totals are not all known to the reader, only
+/// their sums per shown row of each family. Four classes whose signatures form a rectangle
+/// (K1 = s, K4 = t, K2 = s on the positions A and t elsewhere, K3 = t on A and s elsewhere,
+/// with the whole-unit position in A) allow moving an amount δ (for an item: answers) into
+/// K1 and K4 and out of K2 and K3: every row keeps its sum (two people in different teams
+/// swap attribute values, as in P1). For a group, each class it is in moves along rectangles
+/// of classes it is not in, each partner serving one move of a reading, so the moves are
+/// independent: the widths still add up.
 struct Swaps {
     /// Per mask of swapped positions: classes by their signature on the mask and off it.
     masks: Vec<(usize, ProjectionIndex, ProjectionIndex)>,
@@ -681,8 +916,27 @@ struct Swaps {
     by_signature: ProjectionIndex,
 }
 
-/// The most partner pairs tried for one class of a group.
+/// The most rectangles tried for one move of a class of a group.
 const SWAP_TRIES: usize = 64;
+
+/// How hard the swap certificate searches: the moves per class of a group, and the partner
+/// pairs looked up per move (most close no rectangle: the fourth class does not exist).
+#[derive(Clone, Copy, Debug)]
+struct Effort {
+    rounds: usize,
+    lookups: usize,
+}
+
+/// Protection runs in every release (and a group it leaves short costs a hidden cell); the
+/// audit runs once at close, and a group it leaves short costs linear programs.
+const PROTECTION_EFFORT: Effort = Effort {
+    rounds: 1,
+    lookups: 64,
+};
+const AUDIT_EFFORT: Effort = Effort {
+    rounds: 4,
+    lookups: 1_024,
+};
 
 impl Swaps {
     fn new(classes: &Classes) -> Self {
@@ -701,32 +955,44 @@ impl Swaps {
     }
 
     /// The group's certified sum width with swaps: `parts` are its classes and how many of
-    /// its respondents are in each.
-    fn width(&self, model: &Model<'_>, classes: &Classes, parts: &[(usize, u64)]) -> f64 {
-        let MeanBounds {
-            lowest, highest, ..
-        } = model.bounds;
+    /// its respondents are in each. The highest and the lowest sum are two readings of the
+    /// release, found side by side: in each, a class of the group makes up to
+    /// `effort.rounds` moves, each along a rectangle of partners that serve no other move
+    /// of that reading, so every state reached is consistent with the release.
+    fn width(
+        &self,
+        model: &Model<'_>,
+        classes: &Classes,
+        parts: &[(usize, u64)],
+        effort: Effort,
+    ) -> f64 {
+        // The group's own classes are no partners. Per reading: highest, lowest.
         let mine: Vec<usize> = parts.iter().map(|p| p.0).collect();
-        let mut used: Vec<usize> = Vec::new();
-        let up = |c: usize| classes.n[c] as f64 * highest - classes.sum[c];
-        let down = |c: usize| classes.sum[c] - classes.n[c] as f64 * lowest;
+        let mut taken = [mine.clone(), mine];
         let mut total = 0.0;
         let mut t = vec![usize::MAX; classes.width];
+        let signature = |c: usize| classes.signature(c);
         for &(k1, m) in parts {
             let sig = classes.signature(k1);
-            let unbound = sig.iter().all(|&c| c == usize::MAX);
-            let (mut raise, mut lower) = (0.0f64, 0.0f64);
-            if !unbound {
-                let free = |c: usize| !mine.contains(&c) && !used.contains(&c);
-                let mut best: Option<(f64, f64, [usize; 3])> = None;
-                let mut tries = 0;
-                let signature = |c: usize| classes.signature(c);
+            if sig.iter().all(|&c| c == usize::MAX) {
+                total += m as f64 * (model.bounds.highest - model.bounds.lowest);
+                continue;
+            }
+            let mut pools = [
+                Moving::new(model, classes, k1),
+                Moving::new(model, classes, k1),
+            ];
+            let mut now = [pools[0].current(m, true), pools[1].current(m, false)];
+            for _ in 0..effort.rounds {
+                let mut best: [Option<Move>; 2] = [None, None];
+                let free = |c: usize| !taken[0].contains(&c) || !taken[1].contains(&c);
+                let (mut tries, mut lookups) = (0, 0);
                 'search: for (mask, on, off) in &self.masks {
-                    for k2 in on.matching(signature, sig).filter(|&c| c != k1 && free(c)) {
+                    for k2 in on.matching(signature, sig).filter(|&c| free(c)) {
                         let k3s = off.matching(signature, sig);
-                        for k3 in k3s.filter(|&c| c != k1 && c != k2 && free(c)) {
-                            tries += 1;
-                            if tries > SWAP_TRIES {
+                        for k3 in k3s.filter(|&c| c != k2 && free(c)) {
+                            lookups += 1;
+                            if lookups > effort.lookups {
                                 break 'search;
                             }
                             for (f, row) in t.iter_mut().enumerate() {
@@ -739,36 +1005,189 @@ impl Swaps {
                             let Some(k4) = self.by_signature.matching(signature, &t).next() else {
                                 continue;
                             };
-                            if k4 == k1 || k4 == k2 || k4 == k3 || !free(k4) {
+                            if k4 == k2 || k4 == k3 || !free(k4) {
                                 continue;
                             }
-                            let r = down(k2).min(down(k3)).min(up(k4)).max(0.0);
-                            let l = up(k2).min(up(k3)).min(down(k4)).max(0.0);
-                            if best.is_none_or(|b| r + l > b.0 + b.1) {
-                                best = Some((r, l, [k2, k3, k4]));
+                            tries += 1;
+                            if tries > SWAP_TRIES {
+                                break 'search;
+                            }
+                            let rectangle = [k2, k3, k4];
+                            for (side, raise) in [(0, true), (1, false)] {
+                                if rectangle.iter().any(|c| taken[side].contains(c)) {
+                                    continue;
+                                }
+                                let (after, sum, counts) = pools[side].moved(m, rectangle, raise);
+                                let gain = if raise {
+                                    after - now[side]
+                                } else {
+                                    now[side] - after
+                                };
+                                if gain > EPSILON
+                                    && best[side].as_ref().is_none_or(|b| gain > b.gain)
+                                {
+                                    best[side] = Some(Move {
+                                        gain,
+                                        rectangle,
+                                        sum,
+                                        counts,
+                                    });
+                                }
                             }
                         }
                     }
                 }
-                if let Some((r, l, partners)) = best {
-                    raise = r;
-                    lower = l;
-                    used.extend_from_slice(&partners);
+                if best.iter().all(Option::is_none) {
+                    break;
+                }
+                for (side, best) in best.into_iter().enumerate() {
+                    if let Some(Move {
+                        gain,
+                        rectangle,
+                        sum,
+                        counts,
+                    }) = best
+                    {
+                        // Only this class moves on: its partners serve no other move.
+                        (pools[side].sum, pools[side].counts) = (sum, counts);
+                        now[side] += if side == 0 { gain } else { -gain };
+                        taken[side].extend_from_slice(&rectangle);
+                    }
                 }
             }
-            let m_f = m as f64;
-            let rest = (classes.n[k1] - m) as f64;
-            if unbound {
-                total += m_f * (highest - lowest);
-                continue;
-            }
-            let t = classes.sum[k1];
-            let high = (m_f * highest).min(t + raise - rest * lowest);
-            let low = (m_f * lowest).max(t - lower - rest * highest);
-            total += (high - low).max(0.0);
+            total += (now[0] - now[1]).max(0.0);
         }
         total
     }
+}
+
+/// A move of a group's class along a rectangle of partners: what the group's part gains, and
+/// the class's total after it.
+struct Move {
+    gain: f64,
+    rectangle: [usize; 3],
+    sum: f64,
+    counts: Vec<u64>,
+}
+
+/// One class's total as a reading of the release has moved it: its sum (a score) or its
+/// answers per point (an item).
+struct Moving<'a> {
+    model: &'a Model<'a>,
+    classes: &'a Classes,
+    class: usize,
+    sum: f64,
+    counts: Vec<u64>,
+}
+
+impl<'a> Moving<'a> {
+    fn new(model: &'a Model<'a>, classes: &'a Classes, class: usize) -> Self {
+        let points = model.points;
+        Moving {
+            model,
+            classes,
+            class,
+            sum: classes.sum[class],
+            counts: classes.counts[class * points..(class + 1) * points].to_vec(),
+        }
+    }
+
+    /// The highest (`raise`) or lowest sum of `m` of the class's respondents.
+    fn current(&self, m: u64, raise: bool) -> f64 {
+        self.part(m, self.sum, &self.counts, raise)
+    }
+
+    /// [`Moving::current`] with the class's total at `sum` (a score) or `counts` (an item).
+    fn part(&self, m: u64, sum: f64, counts: &[u64], raise: bool) -> f64 {
+        if self.model.points > 0 {
+            return take(counts, m, raise);
+        }
+        let MeanBounds {
+            lowest, highest, ..
+        } = self.model.bounds;
+        let (m_f, rest) = (m as f64, (self.classes.n[self.class] - m) as f64);
+        if raise {
+            (m_f * highest).min(sum - rest * lowest)
+        } else {
+            (m_f * lowest).max(sum - rest * highest)
+        }
+    }
+
+    /// The move along a rectangle of untouched partners (K2, K3, K4): a vector `v` added to
+    /// this class and K4 and taken from K2 and K3 keeps every row. For a score `v` is an
+    /// amount; for an item it moves answers: this class takes high answers K2 and K3 both
+    /// have and gives low answers back (K4 takes them), or the reverse to lower. Returns the
+    /// part's sum after it, and the move.
+    fn moved(&self, m: u64, [k2, k3, k4]: [usize; 3], raise: bool) -> (f64, f64, Vec<u64>) {
+        let classes = self.classes;
+        let points = self.model.points;
+        if points == 0 {
+            let MeanBounds {
+                lowest, highest, ..
+            } = self.model.bounds;
+            let n = |c: usize| classes.n[c] as f64;
+            let up = |c: usize| n(c) * highest - classes.sum[c];
+            let down = |c: usize| classes.sum[c] - n(c) * lowest;
+            let (own_up, own_down) = (
+                n(self.class) * highest - self.sum,
+                self.sum - n(self.class) * lowest,
+            );
+            let amount = if raise {
+                own_up.min(down(k2)).min(down(k3)).min(up(k4))
+            } else {
+                -own_down.min(up(k2)).min(up(k3)).min(down(k4))
+            };
+            let sum = self.sum + amount;
+            return (self.part(m, sum, &[], raise), sum, Vec::new());
+        }
+        let counts = |c: usize| &classes.counts[c * points..(c + 1) * points];
+        let (x2, x3, x4) = (counts(k2), counts(k3), counts(k4));
+        let mut after = self.counts.clone();
+        let mut can_take: Vec<u64> = (0..points).map(|p| x2[p].min(x3[p])).collect();
+        let mut can_give: Vec<u64> = (0..points).map(|p| self.counts[p].min(x4[p])).collect();
+        // To raise, the highest answer taken for the lowest given while it is higher.
+        let order: Vec<usize> = if raise {
+            (0..points).rev().collect()
+        } else {
+            (0..points).collect()
+        };
+        let mut give = order.iter().rev().copied().peekable();
+        'take: for &q in &order {
+            while can_take[q] > 0 {
+                let Some(&p) = give.peek() else {
+                    break 'take;
+                };
+                if (raise && p >= q) || (!raise && p <= q) {
+                    break 'take;
+                }
+                let amount = can_take[q].min(can_give[p]);
+                after[q] += amount;
+                after[p] -= amount;
+                can_take[q] -= amount;
+                can_give[p] -= amount;
+                if can_give[p] == 0 {
+                    give.next();
+                }
+            }
+        }
+        (self.part(m, 0.0, &after, raise), 0.0, after)
+    }
+}
+
+/// The sum of the `m` highest (or lowest) answers of `counts` (answers per point).
+fn take(counts: &[u64], m: u64, highest: bool) -> f64 {
+    let mut left = m;
+    let mut sum = 0.0;
+    for i in 0..counts.len() {
+        let p = if highest { counts.len() - 1 - i } else { i };
+        let t = left.min(counts[p]);
+        sum += t as f64 * p as f64;
+        left -= t;
+        if left == 0 {
+            break;
+        }
+    }
+    sum
 }
 
 /// P2's check of one measure: every group under k whose possible means the certificate cannot
@@ -979,6 +1398,80 @@ mod tests {
         assert!(left.narrow.is_empty(), "{left:?}");
         assert_eq!(status[3], CellStatus::Complementary, "C hidden for A");
         assert_eq!(status[0], CellStatus::Shown);
+    }
+
+    /// Random organisations with two attributes, statuses from the suppressor: for every
+    /// group under k, scores and items, the certificates and the region programs give widths
+    /// the full program (the whole tree as the region) allows, and the bound from above that
+    /// lets the audit skip the program is one the full program does not exceed.
+    #[test]
+    fn the_bounds_from_below_and_above_hold_the_full_program_between_them() {
+        let mut rng = crate::testing::Rng(7);
+        let mut checked = 0;
+        for _ in 0..200 {
+            let units = 2 + rng.next(8);
+            let parents: Vec<Option<usize>> =
+                (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
+            let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
+            let people = 8 + rng.next(40);
+            let placements: Vec<Placement> = (0..people)
+                .map(|_| Placement {
+                    unit: rng.next(units),
+                    values: vec![Some(rng.next(2)), (rng.next(4) > 0).then(|| rng.next(3))],
+                })
+                .collect();
+            let skew = rng.next(3);
+            let points: Vec<usize> = (0..people)
+                .map(|_| match (skew, rng.next(4)) {
+                    (0, _) | (_, 0) => rng.next(5),
+                    (1, _) => 4,
+                    _ => rng.next(2),
+                })
+                .collect();
+            let k = 3 + rng.next(3);
+            let status = suppress(&layout, &placements, &vec![true; people], k).unwrap();
+            let scores: Vec<Option<f64>> = points.iter().map(|&p| Some(p as f64)).collect();
+            let items: Vec<Option<usize>> = points.iter().map(|&p| Some(p)).collect();
+            let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+            let index = AtomIndex::new(&placements);
+            for answers in [
+                MeanAnswers::Scores(&scores),
+                MeanAnswers::Points {
+                    of: &items,
+                    points: 5,
+                },
+            ] {
+                let model = Model::new(&layout, &index, answers, k, bounds);
+                let classes = Classes::new(&model, &status);
+                let swaps = Swaps::new(&classes);
+                let rows = Rows::default();
+                for (i, (group, atoms, n)) in model.groups.iter().enumerate() {
+                    let n = *n as f64;
+                    let full = model.lp_width_in(i, &classes, &[0]).unwrap();
+                    let mut parts: Vec<(usize, u64)> = Vec::new();
+                    for &a in atoms {
+                        let c = classes.class[a];
+                        match parts.iter_mut().find(|p| p.0 == c) {
+                            Some(p) => p.1 += model.n[a],
+                            None => parts.push((c, model.n[a])),
+                        }
+                    }
+                    let classes_only: f64 = parts
+                        .iter()
+                        .map(|&(c, m)| classes.width(&model, c, m))
+                        .sum();
+                    let with_swaps = swaps.width(&model, &classes, &parts, AUDIT_EFFORT);
+                    let regions = model.lp_width(i, &classes, 0.0).unwrap_or(0.0);
+                    let above = rows.upper_width(&model, &classes, atoms) / n;
+                    for below in [classes_only / n, with_swaps / n, regions] {
+                        assert!(below <= full + EPSILON, "{group:?}: {below} > {full}");
+                    }
+                    assert!(full <= above + EPSILON, "{group:?}: {full} > {above}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1_000, "{checked} groups");
     }
 
     #[test]
