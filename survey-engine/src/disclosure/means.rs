@@ -40,11 +40,13 @@
 //!   attribute values). The audit lets each class make up to four moves;
 //! - a bound from above ([`Rows::upper_width`]): keeping one family's rows only can only
 //!   widen the range, so a group narrow by it is narrow, and needs no linear program;
-//! - linear programs over regions, smallest first ([`Model::lp_width`]): the group's team,
-//!   then the team with the siblings whose respondents share its rows, up to the region the
-//!   group's classes span. Atoms outside a region are held at their true values, which only
-//!   narrows the range, so a small region that finds the group wide proves it. Each program
-//!   first drops the classes a row with no other free class holds in place.
+//! - for scores, linear programs over regions, smallest first ([`Model::lp_width`]): the
+//!   group's team, then the team with the siblings whose respondents share its rows, up to
+//!   the region the group's classes span. Atoms outside a region are held at their true
+//!   values, which only narrows the range, so a small region that finds the group wide
+//!   proves it. Each program first drops the classes a row with no other free class holds
+//!   in place. Items get none: a program counts answers as shares, which reach widths no
+//!   whole answers do, so it could pass a narrow group.
 //!
 //! # Protection
 //!
@@ -384,7 +386,10 @@ impl<'a> Model<'a> {
                 };
                 width = width.max(swaps.width(self, &classes, &parts, effort) / *n as f64);
             }
-            if width + EPSILON < self.bounds.protection && exact_when_short {
+            // Items get no program: its answers are shares, and shares reach widths no whole
+            // answers do (`an_items_width_comes_from_whole_answers_not_from_shares_of_answers`),
+            // so a program could pass a narrow group. The certificates move whole answers.
+            if width + EPSILON < self.bounds.protection && exact_when_short && self.points == 0 {
                 // The certificate holds every class total; with attributes the reader may
                 // know less (without, the classes are D4's residual rows, whose totals follow
                 // from the release). The linear program settles it, unless a bound from
@@ -429,8 +434,9 @@ impl<'a> Model<'a> {
     /// child on the group's path with some of its siblings ([`Model::lp_width_with_siblings`])
     /// and the whole level, stopping at the first region that proves the group wide; most
     /// groups the certificates leave short are proved wide by programs of a few dozen
-    /// variables instead of thousands. `known`: the width already certified. `None` when
-    /// the full region's program is over [`LP_LIMIT`] variables or the solver fails.
+    /// variables instead of thousands. `known`: the width already certified, kept
+    /// when a program is over [`LP_LIMIT`] variables or the solver fails. `None` when no
+    /// shown cell bounds the group's classes.
     fn lp_width(&self, i: usize, classes: &Classes, known: f64) -> Option<f64> {
         let layout = self.layout;
         let families = layout.cells_per_unit();
@@ -467,8 +473,11 @@ impl<'a> Model<'a> {
                 return Some(best);
             }
         }
-        self.lp_width_in(i, classes, &[full])
-            .map(|width| width.max(best))
+        // A full region too large for a program keeps what the smaller ones proved.
+        Some(
+            self.lp_width_in(i, classes, &[full])
+                .map_or(best, |width| width.max(best)),
+        )
     }
 
     /// Tries the regions made of `unit`'s child `child` (on the group's path) and 3, 15 and
@@ -1115,8 +1124,8 @@ impl<'a> Moving<'a> {
 
     /// The move along a rectangle of untouched partners (K2, K3, K4): a vector `v` added to
     /// this class and K4 and taken from K2 and K3 keeps every row. For a score `v` is an
-    /// amount; for an item it moves answers: this class takes high answers K2 and K3 both
-    /// have and gives low answers back (K4 takes them), or the reverse to lower. Returns the
+    /// amount; for an item it moves answers: this class and K4 take high answers K2 and K3
+    /// both have and give them low answers, or the reverse to lower. Returns the
     /// part's sum after it, and the move.
     fn moved(&self, m: u64, [k2, k3, k4]: [usize; 3], raise: bool) -> (f64, f64, Vec<u64>) {
         let classes = self.classes;
@@ -1398,6 +1407,74 @@ mod tests {
         assert!(left.narrow.is_empty(), "{left:?}");
         assert_eq!(status[3], CellStatus::Complementary, "C hidden for A");
         assert_eq!(status[0], CellStatus::Shown);
+    }
+
+    #[test]
+    fn an_items_width_comes_from_whole_answers_not_from_shares_of_answers() {
+        // Found in review: teams 0-2 (units 1-3) with their whole cells shown, attributes A
+        // and B shown only at the root.
+        // Per (team, a, b): the answers (points 0-2).
+        type Answers = ((usize, usize, usize), &'static [usize]);
+        let classes: [Answers; 10] = [
+            ((0, 0, 0), &[0]),
+            ((0, 0, 1), &[1]),
+            ((0, 1, 0), &[2]),
+            ((0, 1, 1), &[0]),
+            ((1, 0, 0), &[1]),
+            ((1, 0, 1), &[1]),
+            ((1, 1, 0), &[2]),
+            ((1, 1, 1), &[1, 1]),
+            ((2, 0, 1), &[0]),
+            ((2, 1, 0), &[1]),
+        ];
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(0), Some(0)]).unwrap(),
+            vec![2, 2],
+        );
+        let (mut placements, mut answers) = (Vec::new(), Vec::new());
+        for &((team, a, b), points) in &classes {
+            for &p in points {
+                placements.push(Placement {
+                    unit: team + 1,
+                    values: vec![Some(a), Some(b)],
+                });
+                answers.push(Some(p));
+            }
+        }
+        let status: Vec<CellStatus> = layout
+            .cells()
+            .iter()
+            .map(|key| match (key.unit, key.cut) {
+                (1..=3, Some(_)) => CellStatus::Complementary,
+                _ => CellStatus::Shown,
+            })
+            .collect();
+        // Team 0 with B = 1 answered 1 and 0. In whole answers every shown figure pins its
+        // sum at 1 (checked by enumerating them); shares of answers would let it range over
+        // [0.5, 1], a mean width of 0.25.
+        let bounds = MeanBounds {
+            lowest: 0.0,
+            highest: 2.0,
+            protection: 0.25,
+        };
+        let check = check_means(
+            &layout,
+            &AtomIndex::new(&placements),
+            MeanAnswers::Points {
+                of: &answers,
+                points: 3,
+            },
+            &status,
+            3,
+            bounds,
+        );
+        let group = CountGroup {
+            unit: 1,
+            cut: Some((1, 1)),
+            direct: false,
+        };
+        let found = check.narrow.iter().find(|g| g.group == group);
+        assert!(found.is_some_and(|g| g.width < 0.25), "{check:?}");
     }
 
     /// Random organisations with two attributes, statuses from the suppressor: for every
