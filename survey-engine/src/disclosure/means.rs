@@ -825,18 +825,26 @@ impl Classes {
 /// How far the sum of `m` of a pool's `n` respondents can range when the pool's total (`sum`,
 /// or for an item its `counts` per point) is held.
 fn part_width(bounds: MeanBounds, n: u64, sum: f64, counts: &[u64], m: u64) -> f64 {
+    let high = part_sum(bounds, n, sum, counts, m, true);
+    (high - part_sum(bounds, n, sum, counts, m, false)).max(0.0)
+}
+
+/// The highest (`raise`) or lowest sum of `m` of a pool's `n` respondents with the pool's
+/// total held: for a score, the others take the rest within the bounds; for an item (its
+/// `counts` per point), the part takes `m` of the pool's answers.
+fn part_sum(bounds: MeanBounds, n: u64, sum: f64, counts: &[u64], m: u64, raise: bool) -> f64 {
+    if !counts.is_empty() {
+        return take(counts, m, raise);
+    }
     let MeanBounds {
         lowest, highest, ..
     } = bounds;
-    let m_f = m as f64;
-    let rest = (n - m) as f64;
-    if counts.is_empty() {
-        let high = (m_f * highest).min(sum - rest * lowest);
-        let low = (m_f * lowest).max(sum - rest * highest);
-        return (high - low).max(0.0);
+    let (m_f, rest) = (m as f64, (n - m) as f64);
+    if raise {
+        (m_f * highest).min(sum - rest * lowest)
+    } else {
+        (m_f * lowest).max(sum - rest * highest)
     }
-    // An item: the pool's answers are known; the part takes any m of them.
-    take(counts, m, true) - take(counts, m, false)
 }
 
 /// A pool of respondents: how many, their sum, their count per point (items).
@@ -1108,18 +1116,8 @@ impl<'a> Moving<'a> {
 
     /// [`Moving::current`] with the class's total at `sum` (a score) or `counts` (an item).
     fn part(&self, m: u64, sum: f64, counts: &[u64], raise: bool) -> f64 {
-        if self.model.points > 0 {
-            return take(counts, m, raise);
-        }
-        let MeanBounds {
-            lowest, highest, ..
-        } = self.model.bounds;
-        let (m_f, rest) = (m as f64, (self.classes.n[self.class] - m) as f64);
-        if raise {
-            (m_f * highest).min(sum - rest * lowest)
-        } else {
-            (m_f * lowest).max(sum - rest * highest)
-        }
+        let n = self.classes.n[self.class];
+        part_sum(self.model.bounds, n, sum, counts, m, raise)
     }
 
     /// The move along a rectangle of untouched partners (K2, K3, K4): a vector `v` added to
