@@ -361,6 +361,20 @@ fn print_shares(release: &Release, sheets: &[PlacedSheet]) {
         "scales: {shown} of {eligible} eligible cells shown ({:.1}%)",
         100.0 * shown as f64 / eligible.max(1) as f64
     );
+    // P2 for the sd: shown cells with a mean whose sd is given only as a band.
+    let with_mean = || {
+        release
+            .heat
+            .iter()
+            .flatten()
+            .filter(|c| c.status == CellStatus::Shown && c.mean_band.is_none())
+    };
+    let banded = with_mean().filter(|c| c.sd_below.is_some()).count();
+    let means = with_mean().count();
+    eprintln!(
+        "scales: {banded} of {means} shown cells with a mean give the sd as a band ({:.1}%)",
+        100.0 * banded as f64 / means.max(1) as f64
+    );
     let (mut shown, mut eligible, mut before) = (0, 0, 0);
     for (i, item) in release.items.iter().enumerate() {
         let answered = |x: &PlacedSheet| x.answers.get(i).copied().flatten().is_some();

@@ -74,6 +74,11 @@ pub struct HeatCell {
     /// cell shows only its n (`stats` holds no mean, sd or interval; no comparisons, no
     /// moments).
     pub mean_band: Option<MeanBand>,
+    /// Set instead of `stats.sd` (and with the confidence interval and Welch's tests
+    /// withheld, which would give the sd back) when the sd would bound the mean of a small
+    /// group inside the cell narrower than P2's protection level: the sd is below this figure
+    /// (docs/privacy.md D7, [`disclosure::spread`]).
+    pub sd_below: Option<f64>,
     /// Mergeable moments, kept for comparisons between releases; only for shown cells.
     pub moments: Option<Moments>,
 }
@@ -319,6 +324,9 @@ impl Release {
         let (all_tallies, profile_counts, mut item_counts) = rolled;
         let (statuses, mean_exceptions, count_exceptions) = protected?;
         let mut statuses = statuses.into_iter();
+        // P2 for the sd: a shown sd must not bound a small group's mean too narrowly.
+        let spread_bounds = MeanBounds::with_share(lowest, highest, protection.mean_share);
+        let parts = disclosure::spread::Parts::new(&layout, invited.map(|i| &i.atoms[..]), k);
         // Each scale's cells (statistics, Welch's test against the organisation) on every core.
         let mut heat_work = (0..scale_count)
             .map(|s| {
@@ -335,7 +343,7 @@ impl Release {
                 width: scale_count,
                 offset: *s,
             };
-            *cells = heat_cells(&layout, status, tallies);
+            *cells = heat_cells(&layout, status, tallies, &parts, spread_bounds);
         });
         let heat: Vec<Vec<HeatCell>> = heat_work.into_iter().map(|w| w.2).collect();
 
@@ -557,9 +565,44 @@ impl Release {
 
     /// Runs the mean check (P2) over every scale and item against the true scores and
     /// answers: the groups under k whose possible means are narrower than the release's
-    /// protection level, per measure name.
+    /// protection level, per measure name. A scale's shown sds are checked too
+    /// ([`Release::audit_spreads`]).
     pub fn audit_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
-        self.narrow_means(sheets, |_| true, true)
+        let mut narrow = self.narrow_means(sheets, |_| true, true);
+        narrow.extend(self.audit_spreads(sheets));
+        narrow
+    }
+
+    /// P2 for the shown sds of every scale: the groups under k whose mean some shown cell's
+    /// sd (as shown, or its band's edge) bounds narrower than the protection level, per
+    /// measure name ("<scale>, by a shown sd").
+    pub fn audit_spreads(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
+        let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let lowest = f64::from(self.scale_min);
+        let bounds = MeanBounds::with_share(
+            lowest,
+            lowest + self.points.saturating_sub(1) as f64,
+            self.mean_share,
+        );
+        let mut found = Vec::new();
+        for (s, (scale, cells)) in self.scales.iter().zip(&self.heat).enumerate() {
+            let present: Vec<bool> = sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
+            let cell_n = disclosure::cell_counts(&self.layout, &placements, &present);
+            let status: Vec<CellStatus> = cells.iter().map(|c| c.status).collect();
+            // As a reader has them: 2 decimals, the sd at most half a hundredth above.
+            let round = |x: f64| (x * 100.0).round() / 100.0;
+            let figures = cells.iter().map(|c| {
+                let st = c.stats?;
+                let sd_at_most = c.sd_below.or(st.sd.map(|sd| round(sd) + 0.005))?;
+                Some((st.n, round(st.mean?), sd_at_most))
+            });
+            let shown = disclosure::spread::shown_spreads(&status, figures);
+            let narrow =
+                disclosure::spread::check_spreads(&self.layout, &cell_n, &shown, self.k, bounds);
+            let name = format!("{scale}, by a shown sd");
+            found.extend(narrow.into_iter().map(|g| (name.clone(), g)));
+        }
+        found
     }
 
     /// [`Release::audit_means`] for what P2 protects in every release: the whole-unit groups
@@ -973,17 +1016,35 @@ impl Strided<'_> {
     }
 }
 
+/// The band of a shown cell's sd (P2, [`disclosure::spread::sd_band`]), if it needs one;
+/// `part` is the most respondents a group under k inside the cell can have.
+fn sd_band_of(tally: &ScaleTally, part: u64, bounds: MeanBounds) -> Option<f64> {
+    let m = &tally.moments;
+    disclosure::spread::sd_band(m.n(), m.mean()?, m.sd()?, part, bounds)
+}
+
 /// The heat cells of one scale.
-fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) -> Vec<HeatCell> {
+fn heat_cells(
+    layout: &Layout,
+    statuses: &[CellStatus],
+    tallies: Strided<'_>,
+    parts: &disclosure::spread::Parts,
+    spread: MeanBounds,
+) -> Vec<HeatCell> {
+    let parts = parts.largest(layout, statuses);
+    let part = |cell: usize| parts.get(cell).copied().unwrap_or(0);
     let per_unit = layout.cells_per_unit();
     // The root's cells (one per cut) are compared with every cell of the same cut, unless
-    // the root's mean is banded: a difference from it would give it back.
-    let roots: Vec<Option<&ScaleTally>> = (0..per_unit)
+    // the root's mean is banded: a difference from it would give it back. Welch's test
+    // against the rest of the organisation also needs the root's sd, so a root whose sd is
+    // banded is compared by its mean only.
+    let roots: Vec<Option<(&ScaleTally, bool)>> = (0..per_unit)
         .map(|root| {
             let shown = statuses.get(root) == Some(&CellStatus::Shown);
             tallies
                 .get(root)
                 .filter(|t| shown && bands::mean_band(t).is_none())
+                .map(|t| (t, sd_band_of(t, part(root), spread).is_none()))
         })
         .collect();
     let hidden = |status| HeatCell {
@@ -993,6 +1054,7 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
         significant: None,
         favorable_band: None,
         mean_band: None,
+        sd_below: None,
         moments: None,
     };
     let mut cells = Vec::with_capacity(statuses.len());
@@ -1023,9 +1085,15 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
             });
             continue;
         }
-        let delta_org = root_tally.and_then(|r| tally.moments.mean_minus(&r.moments));
+        let sd_below = sd_band_of(tally, part(i), spread);
+        if sd_below.is_some() {
+            stats.sd = None;
+            stats.ci_low = None;
+            stats.ci_high = None;
+        }
+        let delta_org = root_tally.and_then(|(r, _)| tally.moments.mean_minus(&r.moments));
         let significant = match root_tally {
-            Some(r) if i != root => r
+            Some((r, true)) if i != root && sd_below.is_none() => r
                 .moments
                 .without(&tally.moments)
                 .and_then(|rest| welch_significant(&tally.moments, &rest)),
@@ -1038,6 +1106,7 @@ fn heat_cells(layout: &Layout, statuses: &[CellStatus], tallies: Strided<'_>) ->
             significant,
             favorable_band,
             mean_band: None,
+            sd_below,
             moments: Some(tally.moments),
         });
     }

@@ -1,7 +1,9 @@
 //! Cronbach's alpha of a unit's scales as a release may show it (docs/privacy.md D6). Alpha
 //! is computed over complete cases (respondents who answered every item of the scale),
 //! which can be a smaller group than the shown scale cell: it is shown only beside a shown
-//! scale cell and only when those complete cases are themselves at least k people.
+//! scale cell and only when those complete cases are themselves at least k people. Nor is it
+//! shown where the cell shows its sd only as a band (D7) or its mean as a band (D9): with the
+//! items' variances, which their shown distributions give, alpha would give the sd back.
 
 use crate::aggregate::Aggregate;
 use crate::disclosure::{CellKey, CellStatus};
@@ -16,6 +18,9 @@ pub enum ReleasedAlpha {
     Shown(Option<f64>),
     /// The scale is shown, but fewer than k people answered all its items.
     TooFewCompleteSheets,
+    /// The scale is shown with its sd only as a band (docs/privacy.md D7): alpha, with the
+    /// items' shown distributions (which give their variances), would give the sd back.
+    SpreadWithheld,
     /// The scale is hidden for the unit: nothing is said.
     Hidden,
 }
@@ -39,13 +44,19 @@ pub fn unit_alphas(
     let key = CellKey { unit, cut: None };
     (0..release.scales.len())
         .map(|s| {
-            let shown = release
+            let cell = release
                 .heat_cell(s, key)
-                .is_some_and(|c| c.status == CellStatus::Shown);
-            match (shown, cases.get(s).is_some_and(|c| *c >= k)) {
-                (false, _) => ReleasedAlpha::Hidden,
-                (true, false) => ReleasedAlpha::TooFewCompleteSheets,
-                (true, true) => ReleasedAlpha::Shown(alphas.get(s).copied().flatten()),
+                .filter(|c| c.status == CellStatus::Shown);
+            let Some(cell) = cell else {
+                return ReleasedAlpha::Hidden;
+            };
+            if cell.sd_below.is_some() || cell.mean_band.is_some() {
+                return ReleasedAlpha::SpreadWithheld;
+            }
+            if cases.get(s).is_some_and(|c| *c >= k) {
+                ReleasedAlpha::Shown(alphas.get(s).copied().flatten())
+            } else {
+                ReleasedAlpha::TooFewCompleteSheets
             }
         })
         .collect()

@@ -35,8 +35,13 @@ pub struct HeatRow {
     pub respondents: Option<u64>,
     /// Mean score on the answer scale; only for shown cells.
     pub mean: Option<f64>,
-    /// Standard deviation; only for shown cells.
+    /// Standard deviation; only for shown cells, and not when `sd_below` is given.
     pub sd: Option<f64>,
+    /// Given instead of `sd` when the answers are so close together that the exact sd would
+    /// narrow down the average of a small group inside the cell (docs/privacy.md D7, P2): the
+    /// sd is below this figure. The confidence interval and both significance tests are then
+    /// withheld too, since each would give the sd back.
+    pub sd_below: Option<f64>,
     /// 95% confidence interval of the mean, lower end.
     pub ci_low: Option<f64>,
     /// 95% confidence interval of the mean, upper end.
@@ -78,6 +83,7 @@ pub struct HeatRowRef<'a> {
     pub respondents: Option<u64>,
     pub mean: Option<f64>,
     pub sd: Option<f64>,
+    pub sd_below: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub favorable_pct: Option<f64>,
@@ -103,6 +109,7 @@ impl HeatRowRef<'_> {
             respondents: self.respondents,
             mean: self.mean,
             sd: self.sd,
+            sd_below: self.sd_below,
             ci_low: self.ci_low,
             ci_high: self.ci_high,
             favorable_pct: self.favorable_pct,
@@ -129,6 +136,7 @@ impl<'a> From<&'a HeatRow> for HeatRowRef<'a> {
             respondents: r.respondents,
             mean: r.mean,
             sd: r.sd,
+            sd_below: r.sd_below,
             ci_low: r.ci_low,
             ci_high: r.ci_high,
             favorable_pct: r.favorable_pct,
@@ -228,10 +236,20 @@ fn exact_favorable(c: &crate::release::HeatCell) -> Option<f64> {
     c.stats.and_then(|s| s.favorable_pct)
 }
 
+/// What the next wave compares a shown cell with.
+#[derive(Clone, Copy)]
+struct Compared {
+    moments: Moments,
+    /// The favourable % when shown as a figure.
+    favorable: Option<f64>,
+    /// Whether the sd was shown (not banded): only then may a test use it.
+    sd_shown: bool,
+}
+
 /// Shown moments of a release by unit path, cut label and scale id: what the next wave's
 /// `delta_prev` compares with. Units are matched by path, since ids change between waves.
 /// Nested, so that a row looks its cell up by borrowed text.
-type ShownMoments = HashMap<String, HashMap<String, HashMap<String, (Moments, Option<f64>)>>>;
+type ShownMoments = HashMap<String, HashMap<String, HashMap<String, Compared>>>;
 
 fn shown_moments(r: &Release) -> ShownMoments {
     let mut out = ShownMoments::new();
@@ -245,7 +263,14 @@ fn shown_moments(r: &Release) -> ShownMoments {
                     .or_default()
                     .entry(r.cut_label(key))
                     .or_default()
-                    .insert(scale.clone(), (m, exact_favorable(c)));
+                    .insert(
+                        scale.clone(),
+                        Compared {
+                            moments: m,
+                            favorable: exact_favorable(c),
+                            sd_shown: c.sd_below.is_none(),
+                        },
+                    );
             }
         }
     }
@@ -292,7 +317,10 @@ impl<'a> HeatRows<'a> {
                 let before = cell
                     .moments
                     .filter(|_| shown)
-                    .and_then(|m| Some((m, then?.0)));
+                    .and_then(|m| Some((m, then?.moments)));
+                // Welch's test uses both sds: not when either is shown only as a band.
+                let tested =
+                    before.filter(|_| cell.sd_below.is_none() && then.is_some_and(|t| t.sd_shown));
                 let favorable = if shown { exact_favorable(cell) } else { None };
                 let org = r
                     .heat_cell(
@@ -313,6 +341,7 @@ impl<'a> HeatRows<'a> {
                     respondents: st.map(|s| s.n),
                     mean: st.and_then(|s| s.mean),
                     sd: st.and_then(|s| s.sd),
+                    sd_below: st.and(cell.sd_below),
                     ci_low: st.and_then(|s| s.ci_low),
                     ci_high: st.and_then(|s| s.ci_high),
                     favorable_pct: st.and_then(|s| s.favorable_pct),
@@ -321,9 +350,11 @@ impl<'a> HeatRows<'a> {
                     delta_org: st.and(cell.delta_org),
                     significant: st.and(cell.significant),
                     delta_prev: before.and_then(|(now, then)| now.mean_minus(&then)),
-                    significant_prev: before.and_then(|(now, then)| welch_significant(&now, &then)),
+                    significant_prev: tested.and_then(|(now, then)| welch_significant(&now, &then)),
                     delta_org_points: favorable.zip(org).map(|(a, b)| a - b),
-                    delta_prev_points: favorable.zip(then.and_then(|t| t.1)).map(|(a, b)| a - b),
+                    delta_prev_points: favorable
+                        .zip(then.and_then(|t| t.favorable))
+                        .map(|(a, b)| a - b),
                 })
             })
         })
@@ -463,7 +494,14 @@ where
             Some(b) => set_text(mean, b.as_str()),
             None => set_opt(mean, r.mean, 2),
         }
-        set_opt(sd, r.sd, 2);
+        match r.sd_below {
+            Some(edge) => {
+                sd.clear();
+                sd.push('<');
+                push_opt(sd, Some(edge), 2);
+            }
+            None => set_opt(sd, r.sd, 2),
+        }
         set_opt(ci_low, r.ci_low, 2);
         set_opt(ci_high, r.ci_high, 2);
         match r.favorable_band {

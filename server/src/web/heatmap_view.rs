@@ -257,6 +257,11 @@ fn favorable_class(percent: i64) -> &'static str {
     class_at(STEPS.iter().filter(|&&t| percent >= t).count())
 }
 
+/// In place of a confidence interval (or Cronbach's alpha) when the cell's sd is shown only
+/// as a band (D7): each would give the sd back, and the sd would narrow down the average of a
+/// smaller group inside the cell.
+pub const SPREAD_WITHHELD: &str = "not shown: it would narrow down a smaller group's average";
+
 /// Why a cell is hidden, in one wording for every reason: telling "fewer than k" from
 /// "hidden to protect another group" would tell a reader which side of k the group is on.
 const HIDDEN_WHY: &str = "hidden: fewer than k people answered, or the figure would let \
@@ -425,11 +430,13 @@ fn cell_title(r: &HeatRow) -> String {
             b.label()
         ),
         None => format!(
-            "n={}, mean {}, 95% CI {}–{}, favorable {}",
+            "n={}, mean {}, 95% CI {}, favorable {}",
             r.respondents.unwrap_or(0),
             r.mean.map(|m| format!("{m:.2}")).unwrap_or_default(),
-            r.ci_low.map(|m| format!("{m:.2}")).unwrap_or_default(),
-            r.ci_high.map(|m| format!("{m:.2}")).unwrap_or_default(),
+            match (r.ci_low, r.ci_high) {
+                (Some(low), Some(high)) => format!("{low:.2}–{high:.2}"),
+                _ => SPREAD_WITHHELD.to_string(),
+            },
             match r.favorable_band {
                 Some(b) => b.label().to_string(),
                 None => r

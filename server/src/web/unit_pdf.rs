@@ -78,7 +78,7 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
 
     l.heading("Scales", 12.0);
     l.table(&Table {
-        widths: vec![0.22, 0.07, 0.14, 0.14, 0.13, 0.30],
+        widths: vec![0.20, 0.06, 0.10, 0.22, 0.12, 0.30],
         header: ["Scale", "n", "Mean", "95% CI", "Favorable", "Cronbach's α"]
             .map(Cell::bold)
             .into(),
@@ -105,6 +105,9 @@ pub fn pdf_of(r: &UnitReport) -> AppResult<Vec<u8>> {
             })
             .collect(),
     });
+    if let Some(note) = r.spread_note() {
+        l.paragraph(&note, Face::Regular, body, 60);
+    }
 
     if !r.profiles.is_empty() {
         l.heading("Burnout profiles", 12.0);

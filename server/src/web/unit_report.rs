@@ -24,6 +24,10 @@ use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::plans::items;
 
+/// An interval or alpha left out because the cell's sd is shown only as a band (D7); the
+/// report's note ([`UnitReport::spread_note`]) says why.
+const SPREAD_WITHHELD_CELL: &str = "not shown (see the note)";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports/waves/{wave}/print", web::get().to(print));
 }
@@ -219,6 +223,9 @@ impl UnitReport {
                         Some(s) if s.ci_low.is_some() => {
                             format!("{}–{}", f2(s.ci_low), f2(s.ci_high))
                         }
+                        Some(_) if cell.is_some_and(|c| c.sd_below.is_some()) => {
+                            SPREAD_WITHHELD_CELL.to_string()
+                        }
                         _ => String::new(),
                     },
                     favorable: match cell.and_then(|c| c.favorable_band).filter(|_| shown) {
@@ -233,6 +240,7 @@ impl UnitReport {
                         ReleasedAlpha::TooFewCompleteSheets => {
                             format!("fewer than {k} complete answer sheets")
                         }
+                        ReleasedAlpha::SpreadWithheld => SPREAD_WITHHELD_CELL.to_string(),
                         ReleasedAlpha::Hidden => String::new(),
                     },
                     alpha_warning: matches!(alpha, ReleasedAlpha::Shown(Some(a)) if alpha_is_low(a)),
@@ -291,6 +299,20 @@ impl UnitReport {
             "Invited {}, respondents {}, response rate {}. Minimum group size k = {}.",
             self.invited, self.respondents, self.rate, self.k
         )
+    }
+
+    /// Why some intervals and alphas read "not shown", when any do (D7).
+    pub fn spread_note(&self) -> Option<String> {
+        let withheld = self
+            .scales
+            .iter()
+            .any(|s| s.ci == SPREAD_WITHHELD_CELL || s.alpha == SPREAD_WITHHELD_CELL);
+        withheld.then(|| {
+            format!(
+                "Not shown: where the answers in this unit are close together, the interval                  and Cronbach's α would tell how far the average of a smaller group inside it                  (fewer than {} people, such as a team or a tenure band) can be from the                  unit's, so they are left out. The n, the mean and the favourable share are                  exact.",
+                self.k
+            )
+        })
     }
 
     /// What a hidden scale row says instead of its figures.

@@ -702,6 +702,115 @@ fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
     }
 }
 
+/// P2 and the sd (docs/privacy.md D7): a team of eight who answered almost alike, with a
+/// sub-team of two inside it. The team's exact sd would pin the sub-team's average within
+/// a few tenths, so the API gives the sd only as a band, with no interval and no test; the
+/// CSV writes the band in the sd column; the print report says "not shown" for the interval
+/// and for alpha and explains why; the audit kept at close finds no average that a shown sd
+/// narrows.
+#[test]
+fn a_team_that_answered_alike_shows_its_spread_only_as_a_band() {
+    use std::collections::BTreeMap;
+    use worklife_server::survey::responses::{self, InstrumentCache};
+    use worklife_tests::{token_of, Workspace};
+
+    for backend in backends() {
+        let ws = Workspace::new(backend);
+        let roster: String = std::iter::once("email,unit\n".to_string())
+            .chain((0..6).map(|i| format!("p{i}@example.org,Acme/Team\n")))
+            .chain((0..2).map(|i| format!("s{i}@example.org,Acme/Team/Sub\n")))
+            .collect();
+        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
+        ws.ok(&[
+            "wave",
+            "create",
+            "W",
+            "--instrument",
+            "worklife-core",
+            "--opens",
+            "2020-01-01",
+            "--closes",
+            "2099-01-01",
+            "--min-group-size",
+            "3",
+        ]);
+        ws.ok(&["wave", "open", "W"]);
+        let pool = ws.pool();
+        let mut conn = pool.get().unwrap();
+        let cache = InstrumentCache::default();
+        let wave = waves::find(&mut conn, "W").unwrap();
+        let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
+        for (i, link) in ws.links().iter().enumerate() {
+            // Everybody answers 3, one person a single 4.
+            let answers: BTreeMap<String, Option<i32>> = instrument
+                .items
+                .iter()
+                .enumerate()
+                .map(|(j, item)| (item.id.clone(), Some(if i == 0 && j == 0 { 4 } else { 3 })))
+                .collect();
+            responses::submit_answers(
+                &mut conn,
+                &cache,
+                &token_of(link),
+                &answers,
+                worklife_server::clock::now(),
+            )
+            .unwrap();
+        }
+        ws.ok(&["wave", "close", "W"]);
+        let audit = ws.ok(&["wave", "audit", "W"]);
+        assert!(!audit.contains("by a shown sd"), "{backend:?}: {audit}");
+        let (app, admin) = serve_as_admin(ws);
+        let rows = get(&app.url("/api/v1/waves/W/heatmap"), &admin).json()["rows"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let team = rows
+            .iter()
+            .find(|r| {
+                r["unit"] == "Acme/Team" && r["cut"] == "" && r["scale"] == instrument.scales[0].id
+            })
+            .unwrap();
+        assert_eq!(team["status"], "shown", "{backend:?}: {team}");
+        assert_eq!(team["respondents"], 8);
+        // 8 respondents, a group of up to 2 inside: the sd must be at least
+        // 1 / sqrt(7 * 6 / 16) = 0.617 for the group's average to span 2 points.
+        assert_eq!(team["sd_below"].as_f64(), Some(0.62), "{backend:?}: {team}");
+        for withheld in ["sd", "ci_low", "ci_high", "significant"] {
+            assert!(
+                team[withheld].is_null(),
+                "{backend:?}: {withheld} in {team}"
+            );
+        }
+        assert!(team["mean"].as_f64().is_some());
+        let csv = get(&app.url("/api/v1/waves/W/heatmap.csv"), &admin);
+        assert!(
+            csv.body
+                .lines()
+                .any(|l| l.starts_with("W,Acme/Team,,") && l.contains(",<0.62,,,")),
+            "{backend:?}: {}",
+            csv.body
+        );
+        let page = get(&app.url("/reports/waves/W/print?unit=Acme%2FTeam"), &admin);
+        assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
+        let row = page
+            .body
+            .lines()
+            .find(|l| {
+                l.contains(&format!(
+                    "<th scope=\"row\">{}</th>",
+                    instrument.scales[0].label
+                ))
+            })
+            .unwrap()
+            .to_string();
+        assert_eq!(row.matches("not shown (see the note)").count(), 2, "{row}");
+        assert!(page
+            .body
+            .contains("Not shown: where the answers in this unit are close together"));
+    }
+}
+
 /// A manager's view carries the organisation's rows (whole, and per cut) as an explicit
 /// comparison: exactly the organisation's rows an admin reads, under the same rules; an
 /// unnarrowed view has none, and no other unit outside the manager's subtree appears.

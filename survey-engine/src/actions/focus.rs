@@ -91,8 +91,13 @@ pub fn focus_areas(
             let mean = stats.mean?;
             let before = previous.and_then(|p| previous_cell(p, unit_path, id));
             let previous_mean = before.and_then(|c| c.stats?.mean);
+            // Welch's test uses both sds: not where either release shows its sd as a band.
             let significant_prev = match (cell.moments, before.and_then(|c| c.moments)) {
-                (Some(now), Some(then)) => welch_significant(&now, &then),
+                (Some(now), Some(then))
+                    if cell.sd_below.is_none() && before.is_some_and(|c| c.sd_below.is_none()) =>
+                {
+                    welch_significant(&now, &then)
+                }
                 _ => None,
             };
             let focus = FocusArea {

@@ -145,6 +145,7 @@ mod counts;
 mod exact;
 mod means;
 mod projection;
+pub mod spread;
 mod suppress;
 
 pub use audit::audit;

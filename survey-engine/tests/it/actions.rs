@@ -7,10 +7,10 @@
 use proptest::prelude::*;
 use survey_engine::actions::{focus_areas, Area};
 use survey_engine::bands::Band;
-use survey_engine::disclosure::{CellKey, CellStatus, Placement};
+use survey_engine::disclosure::{CellKey, CellStatus, Invited, Placement};
 use survey_engine::instrument::builtin;
 use survey_engine::org::OrgTree;
-use survey_engine::release::{PlacedSheet, Release};
+use survey_engine::release::{PlacedSheet, Protection, Release};
 use survey_engine::stats::{welch_significant, Moments};
 use survey_engine::Instrument;
 
@@ -47,7 +47,24 @@ fn release(a_control: [i32; 5], wave: &str) -> Release {
     for _ in 0..5 {
         sheets.push(sheet(&instrument, b, 4, 4));
     }
-    Release::build(&instrument, tree, vec![], &sheets, 5, wave).unwrap()
+    // The roster: five invited in each team, nobody in Acme itself. So no group under k
+    // lies inside any shown cell, and every sd (with Welch's tests) is shown (D7).
+    let invited = Invited {
+        atoms: [a, b]
+            .map(|unit| {
+                let at = Placement {
+                    unit,
+                    values: vec![],
+                };
+                (at, 5)
+            })
+            .into(),
+    };
+    let protection = Protection {
+        invited: Some(&invited),
+        ..Protection::default()
+    };
+    Release::build_for_roster(&instrument, tree, vec![], &sheets, protection, 5, wave).unwrap()
 }
 
 fn moments(values: &[f64]) -> Moments {

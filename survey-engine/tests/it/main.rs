@@ -14,4 +14,5 @@ mod random_org;
 mod release;
 mod report_rows;
 mod scoring;
+mod spread_p2;
 mod unanimity;

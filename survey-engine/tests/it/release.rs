@@ -125,8 +125,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
-    /// Alpha is said only beside a shown scale cell and only over at least k complete answer
-    /// sheets (D6); where it is said, it is the alpha of those sheets.
+    /// Alpha is said only beside a shown scale cell whose sd is shown (D7) and only over at
+    /// least k complete answer sheets (D6); where it is said, it is the alpha of those sheets.
     #[test]
     fn alpha_is_shown_only_for_shown_scales_over_k_complete_sheets(org in org(), seed in any::<u64>(), k in 3usize..6) {
         use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
@@ -147,13 +147,17 @@ proptest! {
                             && items.iter().all(|&i| a[i].is_some())
                     })
                     .count();
-                let shown = release
+                let cell = release
                     .heat_cell(s, CellKey { unit, cut: None })
-                    .is_some_and(|c| c.status == CellStatus::Shown);
+                    .filter(|c| c.status == CellStatus::Shown);
+                let shown = cell.is_some();
+                // D7/D9: where the sd is a band (or the mean is), alpha would give the sd back.
+                let banded = cell.is_some_and(|c| c.sd_below.is_some() || c.mean_band.is_some());
                 match alpha {
                     ReleasedAlpha::Hidden => prop_assert!(!shown),
-                    ReleasedAlpha::TooFewCompleteSheets => prop_assert!(shown && complete < k),
-                    ReleasedAlpha::Shown(_) => prop_assert!(shown && complete >= k),
+                    ReleasedAlpha::SpreadWithheld => prop_assert!(banded),
+                    ReleasedAlpha::TooFewCompleteSheets => prop_assert!(shown && !banded && complete < k),
+                    ReleasedAlpha::Shown(_) => prop_assert!(shown && !banded && complete >= k),
                 }
             }
         }

@@ -18,7 +18,7 @@ const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 /// Units as parent indices and team sizes; each team leans to one answer with probability
 /// `agree` in 10 per item, and skips an item with probability 1 in `skip`.
-fn release(
+pub(crate) fn release(
     parents: &[prop::sample::Index],
     sizes: &[usize],
     agree: u64,
@@ -80,7 +80,7 @@ fn release(
     (instrument, release, sheets)
 }
 
-fn in_cell(r: &Release, key: CellKey, sheet: &PlacedSheet) -> bool {
+pub(crate) fn in_cell(r: &Release, key: CellKey, sheet: &PlacedSheet) -> bool {
     r.layout
         .tree
         .is_ancestor_or_self(key.unit, sheet.placement.unit)
