@@ -141,9 +141,10 @@ pub struct Release {
     pub mean_share: f64,
     /// Groups under k, summed over scales and items, whose possible means stay narrower than
     /// P2 asks because only hiding the root's whole figure would widen them (P2's one
-    /// exception). `None`: P2 is off. With report attributes P2 protects only the whole-unit
-    /// groups of scales ([`disclosure::protect_means`]); [`Release::audit_means`] checks
-    /// every group.
+    /// exception). `None`: P2 is off. With report attributes P2 proves the whole-unit groups
+    /// of scales wide, hides for their attribute cuts only where they are surely narrow, and
+    /// leaves items as they are ([`disclosure::protect_means`]); [`Release::audit_means`]
+    /// checks every group.
     pub mean_exceptions: Option<usize>,
 }
 
@@ -876,7 +877,7 @@ fn protect_means_of_all(
             ),
         };
         let check = disclosure::protect_means(layout, respondents, answers, status, k, bounds);
-        *left = check.map_or(0, |c| c.narrow.len());
+        *left = check.narrow.len();
     });
     Some(work.iter().map(|w| w.3).sum())
 }

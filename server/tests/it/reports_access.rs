@@ -569,11 +569,14 @@ fn item_statistics_by_attribute_follow_their_own_suppression() {
                 r["scale"].as_str().unwrap(),
             );
             // Every item is a measure of its own. Here everyone answered every item, so an
-            // item's answerers are its scale's respondents: the same status and count.
-            assert_eq!(r["status"], c["status"], "{r}");
+            // item's answerers are its scale's respondents: the same count where both are
+            // shown. The statuses may differ: an item's shown answers can pin a small group
+            // that its scale's mean leaves open, and P2 then hides the item's cell (D7).
             if r["status"] == "shown" {
                 shown += 1;
-                assert_eq!(r["respondents"], c["respondents"], "{r}");
+                if c["status"] == "shown" {
+                    assert_eq!(r["respondents"], c["respondents"], "{r}");
+                }
                 // Either percentages with a mean, or bands with neither (D9).
                 let banded = !r["pct_band"].as_array().unwrap().is_empty();
                 assert_eq!(r["mean"].is_null(), banded, "{r}");

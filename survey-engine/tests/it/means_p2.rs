@@ -200,8 +200,7 @@ proptest! {
             MeanAnswers::Scores(&scores)
         };
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
-        let left = protect_means(&layout, &AtomIndex::new(&case.placements), answers, &mut status, k, bounds)
-            .expect("no attributes: protected");
+        let left = protect_means(&layout, &AtomIndex::new(&case.placements), answers, &mut status, k, bounds);
         let shown = shown_keys(&layout, &status);
         let root = [CellKey { unit: 0, cut: None }];
         let root_shown = status[0] == CellStatus::Shown;
@@ -233,9 +232,11 @@ proptest! {
     /// With an attribute the check is sound: a group it does not report is at least the
     /// protection level wide by the test's linear program, and every width it reports (from
     /// the class certificate, the swap certificate or its own linear program over a region)
-    /// is one the full program allows. For scores, protection keeps every whole-unit group
-    /// wide (or the exception the organisation's figure alone pins); items are not protected
-    /// with attributes.
+    /// is one the full program allows. Protection keeps every whole-unit group of a score
+    /// wide (or the exception the organisation's figure alone pins), and leaves no group of
+    /// a score, cuts included, that a single shown cell holding it pins on its own (what the
+    /// cell's sum leaves to m of its respondents spans the level), or the group is a counted
+    /// exception. Items are not protected with attributes: nothing is hidden for them.
     #[test]
     fn with_an_attribute_every_group_the_check_passes_is_wide(
         case in case(true), k in 3usize..6, item in any::<bool>()
@@ -246,33 +247,52 @@ proptest! {
         let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
         let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
-        let before = status.clone();
         let protected = if item {
             MeanAnswers::Points { of: &points, points: 5 }
         } else {
             MeanAnswers::Scores(&scores)
         };
+        let before = status.clone();
         let left = protect_means(&layout, &AtomIndex::new(&case.placements), protected, &mut status, k, bounds);
-        prop_assert_eq!(left.is_none(), item);
-        if let Some(left) = &left {
-            let shown = shown_keys(&layout, &status);
-            let audit = survey_engine::disclosure::audit(&layout, &case.placements, &present, &shown, k).unwrap();
-            prop_assert!(audit.is_empty(), "{audit:?}");
-            for (name, group) in small_groups(&layout, &case.placements, k) {
-                if name.1.is_some() {
-                    continue; // cuts are audited, not protected, with attributes
-                }
-                let width = lp_width(&layout, &case, false, &shown, &group);
-                if width + TOLERANCE < bounds.protection {
-                    prop_assert!(left.narrow.iter().any(|g| key_of(g) == name), "{name:?}: {width}");
-                    prop_assert!(status[0] == CellStatus::Shown);
-                    let root = [CellKey { unit: 0, cut: None }];
-                    let alone = lp_width(&layout, &case, false, &root, &group);
-                    prop_assert!(alone + TOLERANCE < bounds.protection, "{name:?}: {alone}");
-                }
-            }
-        } else {
+        if item {
             prop_assert_eq!(&status, &before);
+            prop_assert!(left.narrow.is_empty());
+        }
+        let shown = shown_keys(&layout, &status);
+        let audit = survey_engine::disclosure::audit(&layout, &case.placements, &present, &shown, k).unwrap();
+        prop_assert!(audit.is_empty(), "{audit:?}");
+        let root = [CellKey { unit: 0, cut: None }];
+        for (name, group) in small_groups(&layout, &case.placements, k) {
+            let excused = left.narrow.iter().any(|g| key_of(g) == name);
+            if excused {
+                // Only the organisation's own figure could pin it.
+                prop_assert!(status[0] == CellStatus::Shown);
+                let alone = lp_width(&layout, &case, item, &root, &group);
+                prop_assert!(alone + TOLERANCE < bounds.protection, "{name:?}: {alone}");
+                continue;
+            }
+            if name.1.is_none() && !item {
+                let width = lp_width(&layout, &case, false, &shown, &group);
+                prop_assert!(width + TOLERANCE >= bounds.protection, "{name:?}: {width}");
+            }
+            let m = group.len();
+            for key in shown.iter().filter(|_| !item) {
+                if !group.iter().all(|&r| in_cell(&layout, &case.placements[r], *key)) {
+                    continue;
+                }
+                let values: Vec<usize> = (0..case.placements.len())
+                    .filter(|&r| in_cell(&layout, &case.placements[r], *key))
+                    .map(|r| case.points[r])
+                    .collect();
+                // A score's cell shows only the sum of its values.
+                let (sum, rest) = (values.iter().sum::<usize>(), values.len() - m);
+                let (low, high) = (sum.saturating_sub(4 * rest), (4 * m).min(sum));
+                let width = (high - low) as f64 / m as f64;
+                prop_assert!(
+                    width + TOLERANCE >= bounds.protection,
+                    "{name:?} ({m}) pinned by the shown cell {key:?} alone: {width}"
+                );
+            }
         }
         let answers = if item {
             MeanAnswers::Points { of: &points, points: 5 }
