@@ -590,12 +590,10 @@ impl Release {
             let present: Vec<bool> = sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
             let cell_n = disclosure::cell_counts(&self.layout, &placements, &present);
             let status: Vec<CellStatus> = cells.iter().map(|c| c.status).collect();
-            // As a reader has them: 2 decimals, the sd at most half a hundredth above.
-            let round = |x: f64| (x * 100.0).round() / 100.0;
+            // As a reader has them: exact, as the JSON API gives them, or the band's edge.
             let figures = cells.iter().map(|c| {
                 let st = c.stats?;
-                let sd_at_most = c.sd_below.or(st.sd.map(|sd| round(sd) + 0.005))?;
-                Some((st.n, round(st.mean?), sd_at_most))
+                Some((st.n, st.mean?, c.sd_below.or(st.sd)?))
             });
             let shown = disclosure::spread::shown_spreads(&status, figures);
             let narrow =
@@ -1032,8 +1030,8 @@ fn heat_cells(
     parts: &disclosure::spread::Parts,
     spread: MeanBounds,
 ) -> Vec<HeatCell> {
-    let parts = parts.largest(layout, statuses);
-    let part = |cell: usize| parts.get(cell).copied().unwrap_or(0);
+    let largest = parts.largest(layout, statuses);
+    let part = |cell: usize| largest.get(cell).copied().unwrap_or(0);
     let per_unit = layout.cells_per_unit();
     // The root's cells (one per cut) are compared with every cell of the same cut, unless
     // the root's mean is banded: a difference from it would give it back. Welch's test
@@ -1111,5 +1109,47 @@ fn heat_cells(
             moments: Some(tally.moments),
         });
     }
+    widen_sd_bands(layout, statuses, parts, spread, &mut cells);
     cells
+}
+
+/// The bands each cell's own sd needs are not always enough: a reader intersects what every
+/// shown cell holding a group says of it ([`disclosure::spread::Parts::widen`]). The cells
+/// whose band is widened withhold their interval and tests too, and a widened root cell
+/// takes the test against the rest of the organisation from every cell of its cut.
+fn widen_sd_bands(
+    layout: &Layout,
+    statuses: &[CellStatus],
+    parts: &disclosure::spread::Parts,
+    spread: MeanBounds,
+    cells: &mut [HeatCell],
+) {
+    let mut shown: Vec<Option<disclosure::spread::ShownSpread>> = cells
+        .iter()
+        .map(|c| {
+            let st = c.stats?;
+            Some(disclosure::spread::ShownSpread {
+                n: st.n,
+                mean: st.mean?,
+                sd_at_most: c.sd_below.or(st.sd)?,
+            })
+        })
+        .collect();
+    let per_unit = layout.cells_per_unit();
+    for (cell, edge) in parts.widen(layout, statuses, &mut shown, spread) {
+        if let Some(c) = cells.get_mut(cell) {
+            c.sd_below = Some(edge);
+            c.significant = None;
+            if let Some(st) = c.stats.as_mut() {
+                st.sd = None;
+                st.ci_low = None;
+                st.ci_high = None;
+            }
+        }
+        if cell < per_unit {
+            for c in cells.iter_mut().skip(cell).step_by(per_unit.max(1)) {
+                c.significant = None;
+            }
+        }
+    }
 }

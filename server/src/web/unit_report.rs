@@ -240,6 +240,10 @@ impl UnitReport {
                         ReleasedAlpha::TooFewCompleteSheets => {
                             format!("fewer than {k} complete answer sheets")
                         }
+                        // A banded mean shows no interval either; its band says why.
+                        ReleasedAlpha::SpreadWithheld if cell.is_some_and(|c| c.mean_band.is_some()) => {
+                            String::new()
+                        }
                         ReleasedAlpha::SpreadWithheld => SPREAD_WITHHELD_CELL.to_string(),
                         ReleasedAlpha::Hidden => String::new(),
                     },
@@ -309,7 +313,11 @@ impl UnitReport {
             .any(|s| s.ci == SPREAD_WITHHELD_CELL || s.alpha == SPREAD_WITHHELD_CELL);
         withheld.then(|| {
             format!(
-                "Not shown: where the answers in this unit are close together, the interval                  and Cronbach's α would tell how far the average of a smaller group inside it                  (fewer than {} people, such as a team or a tenure band) can be from the                  unit's, so they are left out. The n, the mean and the favourable share are                  exact.",
+                "Not shown: where the answers in this unit are close together, the interval and \
+                 Cronbach's α would tell how far the average of a smaller group inside it \
+                 (fewer than {} people, such as a team or a tenure band) can be from the \
+                 unit's, so they are left out. The n, the mean and the favourable share are \
+                 exact.",
                 self.k
             )
         })

@@ -624,79 +624,98 @@ fn nul_characters_in_input_get_a_client_error_not_a_500() {
     }
 }
 
+/// A closed wave of the built-in core instrument with k = 3 over `roster` (a CSV of
+/// `email,unit`): person `i` (in the order of the answer links) answers item `j` with
+/// `answer(i, j)`, or skips it with `None`. Returns the workspace and the instrument.
+fn closed_core_wave(
+    backend: worklife_tests::Backend,
+    roster: &str,
+    answer: impl Fn(usize, usize) -> Option<i32>,
+) -> (
+    worklife_tests::Workspace,
+    std::sync::Arc<survey_engine::Instrument>,
+) {
+    use std::collections::BTreeMap;
+    use worklife_server::survey::responses;
+    use worklife_tests::token_of;
+
+    let ws = Workspace::new(backend);
+    ws.ok(&["roster", "import", &ws.write("roster.csv", roster)]);
+    ws.ok(&[
+        "wave",
+        "create",
+        "W",
+        "--instrument",
+        "worklife-core",
+        "--opens",
+        "2020-01-01",
+        "--closes",
+        "2099-01-01",
+        "--min-group-size",
+        "3",
+    ]);
+    ws.ok(&["wave", "open", "W"]);
+    let pool = ws.pool();
+    let mut conn = pool.get().unwrap();
+    let cache = InstrumentCache::default();
+    let wave = waves::find(&mut conn, "W").unwrap();
+    let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
+    for (i, link) in ws.links().iter().enumerate() {
+        let answers: BTreeMap<String, Option<i32>> = instrument
+            .items
+            .iter()
+            .enumerate()
+            .map(|(j, item)| (item.id.clone(), answer(i, j)))
+            .collect();
+        responses::submit_answers(
+            &mut conn,
+            &cache,
+            &token_of(link),
+            &answers,
+            worklife_server::clock::now(),
+        )
+        .unwrap();
+    }
+    ws.ok(&["wave", "close", "W"]);
+    (ws, instrument)
+}
+
+/// The print report's row of a scale.
+fn print_row(body: &str, label: &str) -> String {
+    body.lines()
+        .find(|l| l.contains(&format!("<th scope=\"row\">{label}</th>")))
+        .unwrap_or_else(|| panic!("no row {label}"))
+        .to_string()
+}
+
 /// Cronbach's alpha is computed on complete cases only (S6); the print report shows it only
 /// when those complete cases are at least k people, even where the scale itself is shown.
 #[test]
 fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
-    use std::collections::BTreeMap;
-    use worklife_server::survey::responses::{self, InstrumentCache};
-    use worklife_tests::{token_of, Workspace};
-
     for backend in backends() {
-        let ws = Workspace::new(backend);
         let roster: String = std::iter::once("email,unit\n".to_string())
             .chain((0..6).map(|i| format!("p{i}@example.org,Acme/Team\n")))
             .collect();
-        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
-        ws.ok(&[
-            "wave",
-            "create",
-            "W",
-            "--instrument",
-            "worklife-core",
-            "--opens",
-            "2020-01-01",
-            "--closes",
-            "2099-01-01",
-            "--min-group-size",
-            "3",
-        ]);
-        ws.ok(&["wave", "open", "W"]);
-        let pool = ws.pool();
-        let mut conn = pool.get().unwrap();
-        let cache = InstrumentCache::default();
-        let wave = waves::find(&mut conn, "W").unwrap();
-        let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
-        let first_of_scale_0 = instrument.items.iter().position(|i| i.scale == 0).unwrap();
-        for (i, link) in ws.links().iter().enumerate() {
-            let answers: BTreeMap<String, Option<i32>> = instrument
-                .items
-                .iter()
-                .enumerate()
-                .map(|(j, item)| {
-                    // Four of six skip one item of the first scale: their scale score still
-                    // exists (S3), but only two complete cases remain for its alpha.
-                    let skip = j == first_of_scale_0 && i < 4;
-                    let v = 1 + ((i as i32) * 7 + (j as i32) * 3).rem_euclid(5);
-                    (item.id.clone(), (!skip).then_some(v))
-                })
-                .collect();
-            responses::submit_answers(
-                &mut conn,
-                &cache,
-                &token_of(link),
-                &answers,
-                worklife_server::clock::now(),
-            )
+        let core = survey_engine::instrument::builtin::load("worklife-core")
+            .unwrap()
             .unwrap();
-        }
-        ws.ok(&["wave", "close", "W"]);
+        let first_of_scale_0 = core.items.iter().position(|i| i.scale == 0).unwrap();
+        let (ws, instrument) = closed_core_wave(backend, &roster, |i, j| {
+            // Four of six skip one item of the first scale: their scale score still exists
+            // (S3), but only two complete cases remain for its alpha.
+            let skip = j == first_of_scale_0 && i < 4;
+            let v = 1 + ((i as i32) * 7 + (j as i32) * 3).rem_euclid(5);
+            (!skip).then_some(v)
+        });
         let (app, admin) = serve_as_admin(ws);
         let page = get(&app.url("/reports/waves/W/print"), &admin);
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
-        let row = |label: &str| {
-            page.body
-                .lines()
-                .find(|l| l.contains(&format!("<th scope=\"row\">{label}</th>")))
-                .unwrap_or_else(|| panic!("no row {label}"))
-                .to_string()
-        };
-        let first = row(&instrument.scales[0].label);
+        let first = print_row(&page.body, &instrument.scales[0].label);
         assert!(
             first.contains("fewer than 3 complete answer sheets"),
             "{first}"
         );
-        let second = row(&instrument.scales[1].label);
+        let second = print_row(&page.body, &instrument.scales[1].label);
         assert!(!second.contains("fewer than"), "{second}");
         assert!(
             second.contains("<td>0.") || second.contains("<td>-"),
@@ -713,54 +732,15 @@ fn alpha_on_the_print_report_needs_k_complete_answer_sheets() {
 /// narrows.
 #[test]
 fn a_team_that_answered_alike_shows_its_spread_only_as_a_band() {
-    use std::collections::BTreeMap;
-    use worklife_server::survey::responses::{self, InstrumentCache};
-    use worklife_tests::{token_of, Workspace};
-
     for backend in backends() {
-        let ws = Workspace::new(backend);
         let roster: String = std::iter::once("email,unit\n".to_string())
             .chain((0..6).map(|i| format!("p{i}@example.org,Acme/Team\n")))
             .chain((0..2).map(|i| format!("s{i}@example.org,Acme/Team/Sub\n")))
             .collect();
-        ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
-        ws.ok(&[
-            "wave",
-            "create",
-            "W",
-            "--instrument",
-            "worklife-core",
-            "--opens",
-            "2020-01-01",
-            "--closes",
-            "2099-01-01",
-            "--min-group-size",
-            "3",
-        ]);
-        ws.ok(&["wave", "open", "W"]);
-        let pool = ws.pool();
-        let mut conn = pool.get().unwrap();
-        let cache = InstrumentCache::default();
-        let wave = waves::find(&mut conn, "W").unwrap();
-        let instrument = cache.get(&mut conn, &wave.instrument).unwrap();
-        for (i, link) in ws.links().iter().enumerate() {
-            // Everybody answers 3, one person a single 4.
-            let answers: BTreeMap<String, Option<i32>> = instrument
-                .items
-                .iter()
-                .enumerate()
-                .map(|(j, item)| (item.id.clone(), Some(if i == 0 && j == 0 { 4 } else { 3 })))
-                .collect();
-            responses::submit_answers(
-                &mut conn,
-                &cache,
-                &token_of(link),
-                &answers,
-                worklife_server::clock::now(),
-            )
-            .unwrap();
-        }
-        ws.ok(&["wave", "close", "W"]);
+        // Everybody answers 3, one person a single 4.
+        let (ws, instrument) = closed_core_wave(backend, &roster, |i, j| {
+            Some(if i == 0 && j == 0 { 4 } else { 3 })
+        });
         let audit = ws.ok(&["wave", "audit", "W"]);
         assert!(!audit.contains("by a shown sd"), "{backend:?}: {audit}");
         let (app, admin) = serve_as_admin(ws);
@@ -796,17 +776,7 @@ fn a_team_that_answered_alike_shows_its_spread_only_as_a_band() {
         );
         let page = get(&app.url("/reports/waves/W/print?unit=Acme%2FTeam"), &admin);
         assert_eq!(page.status, 200, "{backend:?}: {}", page.body);
-        let row = page
-            .body
-            .lines()
-            .find(|l| {
-                l.contains(&format!(
-                    "<th scope=\"row\">{}</th>",
-                    instrument.scales[0].label
-                ))
-            })
-            .unwrap()
-            .to_string();
+        let row = print_row(&page.body, &instrument.scales[0].label);
         assert_eq!(row.matches("not shown (see the note)").count(), 2, "{row}");
         assert!(page
             .body

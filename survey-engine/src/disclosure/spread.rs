@@ -17,9 +17,9 @@
 //! confidence interval, Welch's tests) are withheld with it: each would give it back.
 //!
 //! [`check_spreads`] is the auditor's side: from the shown figures as a reader has them (the
-//! mean to 2 decimals, the sd to 2 decimals or its band's edge) and each group's true number
-//! of respondents, it lists every group under k that a shown cell's spread bounds too
-//! narrowly.
+//! mean and the sd exactly, as the JSON API gives them, or the band's edge) and each group's
+//! true number of respondents, it lists every group under k that the shown cells holding it
+//! bound too narrowly together (the reader intersects their intervals).
 
 use super::{CellKey, CellStatus, CountGroup, Layout, MeanBounds, NarrowGroup, Placement};
 
@@ -33,11 +33,6 @@ fn stray_per_sd(n: u64, m: u64) -> f64 {
     ((n - 1.0) * (n - m) / (n * m)).sqrt()
 }
 
-/// The width of `[mean - stray, mean + stray]` within the scale's bounds.
-fn width_within(bounds: MeanBounds, mean: f64, stray: f64) -> f64 {
-    (bounds.highest.min(mean + stray) - bounds.lowest.max(mean - stray)).max(0.0)
-}
-
 /// What P2 knows of the groups inside each cell, for [`Parts::largest`]: from the roster's
 /// invited counts when there are any (a group has no more respondents than invited people),
 /// else only that a group under k has at most `k - 1`. Both are known to the reader, so a
@@ -47,6 +42,8 @@ pub struct Parts {
     /// cells, each capped at `k - 1`.
     in_cell: Vec<u64>,
     in_direct: Vec<u64>,
+    /// k - 1.
+    cap: u64,
 }
 
 impl Parts {
@@ -58,6 +55,7 @@ impl Parts {
             return Parts {
                 in_cell: vec![cap; cells],
                 in_direct: vec![cap; cells],
+                cap,
             };
         };
         let (mut in_cell, mut in_direct) = (vec![0u64; cells], vec![0u64; cells]);
@@ -90,7 +88,11 @@ impl Parts {
         for x in in_cell.iter_mut().chain(in_direct.iter_mut()) {
             *x = (*x).min(cap);
         }
-        Parts { in_cell, in_direct }
+        Parts {
+            in_cell,
+            in_direct,
+            cap,
+        }
     }
 
     /// Per cell of one measure (indexed like [`Layout::cells`]): the most respondents a
@@ -156,31 +158,136 @@ pub fn smallest_safe_sd(n: u64, mean: f64, part: u64, bounds: MeanBounds) -> Opt
     Some(stray / stray_per_sd(n, m))
 }
 
-/// The band's edge ("below `edge`", to 2 decimals) when a shown cell's sd, shown to 2
-/// decimals, would let a reader bound some group of up to `part` of its `n` respondents
-/// ([`Parts::largest`]) narrower than the protection level; `None` when the sd can be shown.
+/// The band's edge ("below `edge`", to 2 decimals) when a shown cell's sd would let a reader
+/// bound some group of up to `part` of its `n` respondents ([`Parts::largest`]) narrower
+/// than the protection level; `None` when the sd can be shown. The reader is taken to know
+/// the sd and the mean exactly, as the JSON API gives them (the pages round to 2 decimals).
 pub fn sd_band(n: u64, mean: f64, sd: f64, part: u64, bounds: MeanBounds) -> Option<f64> {
     let safe = smallest_safe_sd(n, mean, part, bounds)?;
-    // The reader takes the shown sd as at most half a hundredth above it.
-    let shown = (sd * 100.0).round() / 100.0;
-    (shown + 0.005 < safe).then(|| (safe * 100.0).ceil() / 100.0)
+    (sd < safe).then(|| (safe * 100.0).ceil() / 100.0)
 }
 
 /// A shown cell's spread as a reader has it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ShownSpread {
     pub n: u64,
-    /// The mean as shown (2 decimals).
+    /// The mean, exact (as the JSON API gives it).
     pub mean: f64,
-    /// The largest sd the reader must allow: the shown sd plus half a hundredth, or the
-    /// band's edge.
+    /// The largest sd the reader must allow: the sd, exact, or the band's edge.
     pub sd_at_most: f64,
 }
 
+/// A group under k as P2 sees it: the group, its size, and the cells that may hold it.
+struct SpreadGroup {
+    group: CountGroup,
+    m: u64,
+    /// The cells holding the group: its own unit's (a direct group sits in its unit's cell;
+    /// a cut in the whole cell) and every ancestor's, same cut and whole.
+    holders: Vec<usize>,
+}
+
+/// Every group (cells, and non-leaf units' direct members, whole and per attribute value)
+/// whose size `cell_size` or `direct_size` gives as 1 to k - 1.
+fn spread_groups(
+    layout: &Layout,
+    k: usize,
+    cell_size: impl Fn(usize) -> u64,
+    direct_size: impl Fn(usize) -> u64,
+) -> Vec<SpreadGroup> {
+    let mut cuts = vec![None];
+    for (a, &values) in layout.value_counts.iter().enumerate() {
+        cuts.extend((0..values).map(|v| Some((a, v))));
+    }
+    let index = |unit, cut| layout.try_cell_index(CellKey { unit, cut });
+    let mut out = Vec::new();
+    for unit in 0..layout.tree.len() {
+        let has_children = !layout.tree.children(unit).is_empty();
+        for &cut in &cuts {
+            let Some(cell) = index(unit, cut) else {
+                continue;
+            };
+            let mut groups = vec![(false, cell_size(cell))];
+            if has_children {
+                groups.push((true, direct_size(cell)));
+            }
+            for (direct, m) in groups {
+                if m == 0 || m >= k as u64 {
+                    continue;
+                }
+                let mut holders = Vec::new();
+                if direct {
+                    holders.push(cell);
+                }
+                if cut.is_some() {
+                    holders.extend(index(unit, None));
+                }
+                let mut up = layout.tree.parent(unit);
+                while let Some(p) = up {
+                    holders.extend(index(p, cut));
+                    if cut.is_some() {
+                        holders.extend(index(p, None));
+                    }
+                    up = layout.tree.parent(p);
+                }
+                out.push(SpreadGroup {
+                    group: CountGroup { unit, cut, direct },
+                    m,
+                    holders,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What a reader can say of the mean of `m` respondents inside the shown cells `holders`:
+/// the width of the intersection of what the cells' sums allow (the rest of each cell at the
+/// scale's ends), the width once the sds are added (each part strays at most
+/// `s * sqrt((n - 1)(n - m) / (n m))` from its cell's mean), and the holder whose sd
+/// interval is narrowest among those that do not yet span the whole scale.
+fn reader_range(
+    holders: &[usize],
+    shown: &[Option<ShownSpread>],
+    m: u64,
+    bounds: MeanBounds,
+) -> (f64, f64, Option<usize>) {
+    let (lowest, highest) = (bounds.lowest, bounds.highest);
+    let mut sums = (lowest, highest);
+    let mut both = (lowest, highest);
+    let mut narrowest: Option<(f64, usize)> = None;
+    for &h in holders {
+        let Some(s) = shown.get(h).copied().flatten().filter(|s| s.n > m) else {
+            continue;
+        };
+        let (n, mf) = (s.n as f64, m as f64);
+        let total = s.mean * n;
+        let by_sum = (
+            ((total - (n - mf) * highest) / mf).max(lowest),
+            ((total - (n - mf) * lowest) / mf).min(highest),
+        );
+        let stray = s.sd_at_most * stray_per_sd(s.n, m);
+        let by_sd = (s.mean - stray, s.mean + stray);
+        sums = (sums.0.max(by_sum.0), sums.1.min(by_sum.1));
+        both = (
+            both.0.max(by_sum.0).max(by_sd.0),
+            both.1.min(by_sum.1).min(by_sd.1),
+        );
+        // Only a holder whose sd still says something about the group can be widened.
+        let far = (highest - s.mean).max(s.mean - lowest);
+        if stray < far && narrowest.is_none_or(|(w, _)| 2.0 * stray < w) {
+            narrowest = Some((2.0 * stray, h));
+        }
+    }
+    let width = |(lo, hi): (f64, f64)| (hi - lo).max(0.0);
+    (width(sums), width(both), narrowest.map(|(_, h)| h))
+}
+
 /// Every group under k (cells, and non-leaf units' direct members, whole and per attribute
-/// value, with 1 to k - 1 respondents) whose mean some shown cell's spread bounds narrower
-/// than the protection level. `cell_n` is each cell's true number of respondents of the
-/// measure; `shown` each cell's spread, `None` for a hidden cell or one without an sd.
+/// value, with 1 to k - 1 respondents) whose mean the shown cells holding it bound narrower
+/// than the protection level once their sds are read with their sums, though their sums
+/// alone do not (those are P2's mean check, [`super::check_means`]). `cell_n` is each
+/// cell's true number of respondents of the measure; `shown` each cell's spread, `None` for
+/// a hidden cell or one without an sd.
 pub fn check_spreads(
     layout: &Layout,
     cell_n: &[usize],
@@ -191,79 +298,100 @@ pub fn check_spreads(
     if bounds.protection <= 0.0 {
         return Vec::new();
     }
-    let n_of = |key: CellKey| {
-        layout
-            .try_cell_index(key)
-            .and_then(|i| cell_n.get(i))
-            .map_or(0, |&n| n as u64)
+    let n_of = |cell: usize| cell_n.get(cell).map_or(0, |&n| n as u64);
+    let per_unit = layout.cells_per_unit();
+    let direct_of = |cell: usize| {
+        let (unit, offset) = (cell / per_unit, cell % per_unit);
+        let below: u64 = layout
+            .tree
+            .children(unit)
+            .iter()
+            .map(|&c| n_of(c * per_unit + offset))
+            .sum();
+        n_of(cell).saturating_sub(below)
     };
-    let spread_of = |key: CellKey| {
-        layout
-            .try_cell_index(key)
-            .and_then(|i| shown.get(i).copied().flatten())
-    };
-    let mut cuts = vec![None];
-    for (a, &values) in layout.value_counts.iter().enumerate() {
-        cuts.extend((0..values).map(|v| Some((a, v))));
-    }
-    let mut narrow = Vec::new();
-    for unit in 0..layout.tree.len() {
-        for &cut in &cuts {
-            let cell = n_of(CellKey { unit, cut });
-            let children = layout.tree.children(unit);
-            let direct = cell.saturating_sub(
-                children
-                    .iter()
-                    .map(|&c| n_of(CellKey { unit: c, cut }))
-                    .sum::<u64>(),
-            );
-            let mut groups = vec![(false, cell)];
-            if !children.is_empty() {
-                groups.push((true, direct));
+    spread_groups(layout, k, n_of, direct_of)
+        .into_iter()
+        .filter_map(|g| {
+            let (sums, both, _) = reader_range(&g.holders, shown, g.m, bounds);
+            let narrow = both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
+            narrow.then_some(NarrowGroup {
+                group: g.group,
+                n: g.m,
+                width: both,
+            })
+        })
+        .collect()
+}
+
+impl Parts {
+    /// After each shown cell's own band ([`sd_band`]): while some group's mean is bounded
+    /// narrower than the protection level by the shown cells holding it together (the
+    /// reader intersects their intervals, sums and sds), though not by their sums alone,
+    /// widens the band of the holder whose sd interval is narrowest until it says nothing
+    /// about any group inside it. Uses only what the reader knows: each group's size is the
+    /// most it can have ([`Parts::largest`]'s counts), which is where intervals are
+    /// narrowest. Returns the cells whose band changed, with their new edge.
+    pub fn widen(
+        &self,
+        layout: &Layout,
+        status: &[CellStatus],
+        shown: &mut [Option<ShownSpread>],
+        bounds: MeanBounds,
+    ) -> Vec<(usize, f64)> {
+        if bounds.protection <= 0.0 {
+            return Vec::new();
+        }
+        let hidden = |cell: usize| status.get(cell) != Some(&CellStatus::Shown);
+        let cell_size = |cell: usize| {
+            if hidden(cell) {
+                self.in_cell.get(cell).copied().unwrap_or(0)
+            } else {
+                0 // a shown cell holds k or more
             }
-            for (is_direct, m) in groups {
-                if m == 0 || m >= k as u64 {
+        };
+        let direct_size = |cell: usize| self.in_direct.get(cell).copied().unwrap_or(0);
+        let k = usize::try_from(self.cap).map_or(usize::MAX, |c| c + 1);
+        let groups = spread_groups(layout, k, cell_size, direct_size);
+        let mut widened: Vec<(usize, f64)> = Vec::new();
+        loop {
+            let mut changed = false;
+            for g in &groups {
+                // The group may have any size up to its most; the sums alone can be narrow at
+                // one size and the sds decisive at a smaller one.
+                let short = (1..=g.m).rev().find_map(|m| {
+                    let (sums, both, narrowest) = reader_range(&g.holders, shown, m, bounds);
+                    let sd_decides =
+                        both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
+                    sd_decides.then_some(narrowest).flatten()
+                });
+                let Some(h) = short else {
+                    continue;
+                };
+                let Some(s) = shown.get_mut(h).and_then(|s| s.as_mut()) else {
+                    continue;
+                };
+                // An edge at which every group of up to k - 1 inside may lie anywhere on the
+                // scale. The holder's sd interval did not yet span it, so the sd is below
+                // this edge: the band stays true.
+                let m = self.cap.min(s.n.saturating_sub(1)).max(1);
+                let far = (bounds.highest - s.mean).max(s.mean - bounds.lowest);
+                let edge = ((far / stray_per_sd(s.n, m)) * 100.0).ceil() / 100.0;
+                if edge <= s.sd_at_most {
                     continue;
                 }
-                let group = CountGroup {
-                    unit,
-                    cut,
-                    direct: is_direct,
-                };
-                // The shown cells holding the group: its own unit's (a direct group sits in
-                // its unit's cell; a cut in the whole cell) and every ancestor's.
-                let mut holders = Vec::new();
-                if is_direct {
-                    holders.push(CellKey { unit, cut });
+                s.sd_at_most = edge;
+                match widened.iter_mut().find(|w| w.0 == h) {
+                    Some(w) => w.1 = edge,
+                    None => widened.push((h, edge)),
                 }
-                if cut.is_some() {
-                    holders.push(CellKey { unit, cut: None });
-                }
-                let mut up = layout.tree.parent(unit);
-                while let Some(p) = up {
-                    holders.push(CellKey { unit: p, cut });
-                    if cut.is_some() {
-                        holders.push(CellKey { unit: p, cut: None });
-                    }
-                    up = layout.tree.parent(p);
-                }
-                let width = holders
-                    .into_iter()
-                    .filter_map(spread_of)
-                    .filter(|s| s.n > m)
-                    .map(|s| {
-                        // The mean is known to half a hundredth either way.
-                        let stray = s.sd_at_most * stray_per_sd(s.n, m) + 0.005;
-                        width_within(bounds, s.mean, stray)
-                    })
-                    .fold(f64::INFINITY, f64::min);
-                if width + EPSILON < bounds.protection {
-                    narrow.push(NarrowGroup { group, n: m, width });
-                }
+                changed = true;
+            }
+            if !changed {
+                return widened;
             }
         }
     }
-    narrow
 }
 
 /// Each cell's spread as a reader of a release has it, from its shown n, mean and sd (or the
@@ -292,6 +420,11 @@ mod tests {
     use crate::disclosure::UnitTree;
     use proptest::prelude::*;
 
+    /// The width of `[mean - stray, mean + stray]` within the scale's bounds.
+    fn width_within(bounds: MeanBounds, mean: f64, stray: f64) -> f64 {
+        (bounds.highest.min(mean + stray) - bounds.lowest.max(mean - stray)).max(0.0)
+    }
+
     fn one_to_five() -> MeanBounds {
         MeanBounds::with_share(1.0, 5.0, 0.5)
     }
@@ -318,10 +451,9 @@ mod tests {
 
     #[test]
     fn an_sd_below_the_safe_one_is_banded_at_its_edge_rounded_up() {
-        // Safe sd 0.8607: 0.85 shown would allow at most 0.855, too little.
-        assert_eq!(sd_band(10, 3.0, 0.85, 4, one_to_five()), Some(0.87));
-        // 0.857 shows as 0.86, read as up to 0.865: wide enough.
-        assert_eq!(sd_band(10, 3.0, 0.857, 4, one_to_five()), None);
+        // Safe sd 0.8607: the API gives the sd exactly, so 0.857 (0.86 on a page) is banded.
+        assert_eq!(sd_band(10, 3.0, 0.857, 4, one_to_five()), Some(0.87));
+        assert_eq!(sd_band(10, 3.0, 0.861, 4, one_to_five()), None);
         assert_eq!(sd_band(10, 3.0, 1.2, 4, one_to_five()), None);
         assert_eq!(sd_band(100, 3.0, 0.1, 4, one_to_five()), Some(0.21));
     }
@@ -359,10 +491,8 @@ mod tests {
         ) {
             prop_assume!(m < k as u64 && n >= k as u64);
             let bounds = one_to_five();
-            let mean = (mean * 100.0).round() / 100.0;
-            let at_most = sd_band(n, mean, sd, k as u64 - 1, bounds)
-                .unwrap_or((sd * 100.0).round() / 100.0 + 0.005);
-            let stray = at_most * stray_per_sd(n, m) + 0.005;
+            let at_most = sd_band(n, mean, sd, k as u64 - 1, bounds).unwrap_or(sd);
+            let stray = at_most * stray_per_sd(n, m);
             prop_assert!(width_within(bounds, mean, stray) + EPSILON >= bounds.protection);
         }
     }
@@ -420,6 +550,52 @@ mod tests {
         );
     }
 
+    /// A review's example: a team's tenure band of three is held by the team (mean 4.0, sd
+    /// 0.9) and by the organisation's cut of that band (mean 3.0, sd below 0.30). Each
+    /// leaves the band's mean a range over 2 points, but a reader intersects them:
+    /// [2.70, 5] and [1.82, 4.18] leave 1.48.
+    #[test]
+    fn holders_are_read_together_and_the_narrowest_is_widened() {
+        let layout = Layout::new(UnitTree::new(vec![None, Some(0)]).unwrap(), vec![2]);
+        // Cells: Org, Org new, Org old, Team, Team new (the group), Team old.
+        let cell_n = [100, 50, 50, 10, 3, 7];
+        let spread = |n, mean, sd| {
+            Some(ShownSpread {
+                n,
+                mean,
+                sd_at_most: sd,
+            })
+        };
+        let mut shown = [
+            spread(100, 3.5, 1.5),
+            spread(50, 3.0, 0.30),
+            spread(50, 4.0, 1.2),
+            spread(10, 4.0, 0.9),
+            None,
+            spread(7, 4.0, 1.0),
+        ];
+        let narrow = check_spreads(&layout, &cell_n, &shown, 5, one_to_five());
+        assert_eq!(narrow.len(), 1, "{narrow:?}");
+        assert_eq!(
+            (narrow[0].group.unit, narrow[0].group.cut),
+            (1, Some((0, 0)))
+        );
+        let team = 0.9 * (9.0_f64 * 7.0 / 30.0).sqrt();
+        let band = 0.30 * (49.0_f64 * 47.0 / 150.0).sqrt();
+        let expected = (3.0 + band) - (4.0 - team);
+        assert!((narrow[0].width - expected).abs() < 1e-9, "{narrow:?}");
+        // Protection takes the band as large as it may be (4 without the roster) and widens
+        // the holder with the narrower sd interval there: the organisation's cut (2.01 points
+        // against the team's 2.09), until its sd says nothing: its mean 3.0 is 2 points from
+        // either end, so the edge is 2 / sqrt(49 * 46 / 200) = 0.596, shown as 0.60.
+        let mut status = vec![CellStatus::Shown; 6];
+        status[4] = CellStatus::BelowMin;
+        let parts = Parts::new(&layout, None, 5);
+        let widened = parts.widen(&layout, &status, &mut shown, one_to_five());
+        assert_eq!(widened, vec![(1, 0.60)]);
+        assert!(check_spreads(&layout, &cell_n, &shown, 5, one_to_five()).is_empty());
+    }
+
     /// A team of 8 inside a root of 20; the team's sd is what the reader sees.
     fn team_in_root(team_sd: f64) -> Vec<NarrowGroup> {
         let layout = Layout::new(UnitTree::new(vec![None, Some(0), Some(1)]).unwrap(), vec![]);
@@ -438,13 +614,13 @@ mod tests {
 
     #[test]
     fn the_auditor_lists_the_groups_a_shown_sd_bounds_too_narrowly() {
-        // The child (3 respondents) and the team's direct members (5 - no: 8 - 3 = 5 >= k)
-        // are the groups; the child strays at most 0.4 * sqrt(7 * 5 / 24) = 0.48 from 3.0.
+        // The child (3 respondents) is the only group (the team's direct members are
+        // 8 - 3 = 5 >= k); it strays at most 0.4 * sqrt(7 * 5 / 24) = 0.48 from 3.0.
         let narrow = team_in_root(0.4);
         assert_eq!(narrow.len(), 1, "{narrow:?}");
         assert_eq!(narrow[0].group.unit, 2);
         assert_eq!(narrow[0].n, 3);
-        let expected = 2.0 * (0.4 * (7.0_f64 * 5.0 / 24.0).sqrt() + 0.005);
+        let expected = 2.0 * 0.4 * (7.0_f64 * 5.0 / 24.0).sqrt();
         assert!((narrow[0].width - expected).abs() < 1e-9);
         // With the band's edge the reader can say no more than the level allows.
         let edge = sd_band(8, 3.0, 0.4, 4, one_to_five()).unwrap();

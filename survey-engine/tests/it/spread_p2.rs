@@ -15,19 +15,19 @@ use survey_engine::release::{PlacedSheet, Protection, Release};
 use survey_engine::report;
 use survey_engine::Instrument;
 
-use crate::unanimity::{in_cell, release};
+use crate::unanimity::{alike_teams, in_cell, release};
 
 const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 /// P2's default level on a 1..5 scale: half the range.
 const LEVEL: f64 = 2.0;
 
-/// The range of a group's mean a reader allows from a shown cell of `n` with mean and sd as
-/// shown (2 decimals): `m` of the `n` respondents stray at most
+/// The range of a group's mean a reader allows from a shown cell of `n` with its mean and sd
+/// (exact, as the JSON API gives them): `m` of the `n` respondents stray at most
 /// `s * sqrt((n - 1)(n - m) / (n m))` from the cell's mean.
 fn reader_width(n: usize, mean: f64, sd_at_most: f64, m: usize) -> f64 {
     let (n, m) = (n as f64, m as f64);
-    let stray = sd_at_most * ((n - 1.0) * (n - m) / (n * m)).sqrt() + 0.005;
+    let stray = sd_at_most * ((n - 1.0) * (n - m) / (n * m)).sqrt();
     (5.0_f64.min(mean + stray) - 1.0_f64.max(mean - stray)).max(0.0)
 }
 
@@ -36,13 +36,7 @@ proptest! {
 
     #[test]
     fn no_shown_sd_narrows_a_small_groups_mean(
-        (parents, sizes) in (2usize..14).prop_flat_map(|n| (
-            prop::collection::vec(any::<prop::sample::Index>(), n - 1),
-            prop::collection::vec(prop_oneof![1 => 0usize..3, 3 => 3usize..9, 1 => 9usize..20], n),
-        )),
-        agree in 5u64..11,
-        skip in prop_oneof![Just(4u64), Just(12), Just(1000)],
-        seed in any::<u64>(),
+        (parents, sizes, agree, skip, seed) in alike_teams(),
     ) {
         let (inst, plain, sheets) = release(&parents, &sizes, agree, skip, seed);
         // The same sheets with the roster (one or two invited people per respondent), so the
@@ -89,10 +83,8 @@ fn check(r: &Release, sheets: &[PlacedSheet]) -> Result<(), TestCaseError> {
         } else {
             prop_assert!(row.ci_low.is_some());
         }
-        let sd_at_most = row
-            .sd_below
-            .unwrap_or_else(|| (row.sd.unwrap() * 100.0).round() / 100.0 + 0.005);
-        let mean = (row.mean.unwrap() * 100.0).round() / 100.0;
+        let sd_at_most = row.sd_below.unwrap_or_else(|| row.sd.unwrap());
+        let mean = row.mean.unwrap();
         // Every group under k inside the cell: every other cell (a part of this one) and
         // every unit's direct members below it, with their true respondents.
         for other in &keys {
@@ -214,9 +206,8 @@ fn the_auditor_finds_the_small_group_an_exact_sd_would_narrow() {
         .map(|(m, g)| format!("{m}: {} ({})", r.group_label(&g.group), g.n))
         .collect();
     assert_eq!(labels, vec!["workload, by a shown sd: Org/Team/Child (3)"]);
-    // The reader's range: 0.11 (shown) + 0.005, times sqrt(9 * 7 / 30), plus the mean's
-    // rounding, each way.
-    let expected = 2.0 * (0.115 * (9.0_f64 * 7.0 / 30.0).sqrt() + 0.005);
+    // The reader's range: the exact sd times sqrt(9 * 7 / 30), each way.
+    let expected = 2.0 * tally_sd * (9.0_f64 * 7.0 / 30.0).sqrt();
     assert!(
         (narrow[0].1.width - expected).abs() < 1e-9,
         "{}",

@@ -80,6 +80,25 @@ pub(crate) fn release(
     (instrument, release, sheets)
 }
 
+/// What [`release`] builds from: 2 to 13 units (parent indices and team sizes, some teams
+/// under 3), how often a team agrees (5 to 10 in 10), how rarely an item is skipped (1 in 4,
+/// 12 or 1,000), and a seed.
+pub(crate) fn alike_teams(
+) -> impl Strategy<Value = (Vec<prop::sample::Index>, Vec<usize>, u64, u64, u64)> {
+    let tree = (2usize..14).prop_flat_map(|n| {
+        (
+            prop::collection::vec(any::<prop::sample::Index>(), n - 1),
+            prop::collection::vec(
+                prop_oneof![1 => 0usize..3, 3 => 3usize..9, 1 => 9usize..20],
+                n,
+            ),
+        )
+    });
+    let skip = prop_oneof![Just(4u64), Just(12), Just(1000)];
+    (tree, 5u64..11, skip, any::<u64>())
+        .prop_map(|((parents, sizes), agree, skip, seed)| (parents, sizes, agree, skip, seed))
+}
+
 pub(crate) fn in_cell(r: &Release, key: CellKey, sheet: &PlacedSheet) -> bool {
     r.layout
         .tree
@@ -94,13 +113,7 @@ proptest! {
 
     #[test]
     fn no_shown_figure_tells_that_a_cell_answered_alike(
-        (parents, sizes) in (2usize..14).prop_flat_map(|n| (
-            prop::collection::vec(any::<prop::sample::Index>(), n - 1),
-            prop::collection::vec(prop_oneof![1 => 0usize..3, 3 => 3usize..9, 1 => 9usize..20], n),
-        )),
-        agree in 5u64..11,
-        skip in prop_oneof![Just(4u64), Just(12), Just(1000)],
-        seed in any::<u64>(),
+        (parents, sizes, agree, skip, seed) in alike_teams(),
     ) {
         let (inst, r, sheets) = release(&parents, &sizes, agree, skip, seed);
         // D8: every item is suppressed as a measure of its own, and the attacker finds no
