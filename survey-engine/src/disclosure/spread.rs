@@ -354,11 +354,18 @@ impl Parts {
         let k = usize::try_from(self.cap).map_or(usize::MAX, |c| c + 1);
         let groups = spread_groups(layout, k, cell_size, direct_size);
         let mut widened: Vec<(usize, f64)> = Vec::new();
-        loop {
-            let mut changed = false;
-            for g in &groups {
-                // The group may have any size up to its most; the sums alone can be narrow at
-                // one size and the sds decisive at a smaller one.
+        // Widening only widens, so a group found wide stays wide: after the first pass only
+        // the groups that made a band wider are looked at again.
+        let mut pending: Vec<&SpreadGroup> = groups.iter().collect();
+        while !pending.is_empty() {
+            let mut again = Vec::new();
+            for g in pending {
+                // Ranges only narrow as a group grows: a group wide at its most respondents is
+                // wide at any size. Else the sums alone can be narrow at one size and the sds
+                // decisive at a smaller one.
+                if reader_range(&g.holders, shown, g.m, bounds).1 + EPSILON >= bounds.protection {
+                    continue;
+                }
                 let short = (1..=g.m).rev().find_map(|m| {
                     let (sums, both, narrowest) = reader_range(&g.holders, shown, m, bounds);
                     let sd_decides =
@@ -385,12 +392,11 @@ impl Parts {
                     Some(w) => w.1 = edge,
                     None => widened.push((h, edge)),
                 }
-                changed = true;
+                again.push(g);
             }
-            if !changed {
-                return widened;
-            }
+            pending = again;
         }
+        widened
     }
 }
 
