@@ -463,6 +463,24 @@ impl Workspace {
             .expect("run worklife")
     }
 
+    /// Creates wave `name` of `instrument` with minimum group size `k`, open from 2020-01-01
+    /// to 2099-01-01 (so it can be opened and answered now); not yet opened.
+    pub fn create_wave(&self, name: &str, instrument: &str, k: &str) -> String {
+        self.ok(&[
+            "wave",
+            "create",
+            name,
+            "--instrument",
+            instrument,
+            "--opens",
+            "2020-01-01",
+            "--closes",
+            "2099-01-01",
+            "--min-group-size",
+            k,
+        ])
+    }
+
     /// Like [`Workspace::worklife`], asserting success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.worklife(args);

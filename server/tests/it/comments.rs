@@ -38,19 +38,7 @@ pub fn comment_wave(backend: Backend) -> (TestApp, BTreeMap<String, String>, Str
         // who knows the roster could pin Small's count (see `a_reader_who_knows_team_sizes_...`).
         csv.push_str("sara@example.org,Acme/Small,Sara Schmidt\n");
         ws.ok(&["roster", "import", &ws.write("roster.csv", &csv)]);
-        ws.ok(&[
-            "wave",
-            "create",
-            "C1",
-            "--instrument",
-            "worklife-core",
-            "--opens",
-            "2020-01-01",
-            "--closes",
-            "2099-01-01",
-            "--min-group-size",
-            "3",
-        ]);
+        ws.create_wave("C1", "worklife-core", "3");
         ws.ok(&["wave", "open", "C1"]);
         let links: BTreeMap<String, String> = ws
             .invitations()

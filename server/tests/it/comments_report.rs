@@ -195,19 +195,7 @@ fn a_wave_without_an_open_question_has_no_comments_section() {
             .chain((0..12).map(|i| format!("p{i}@example.org,Acme/Team\n")))
             .collect();
         ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
-        ws.ok(&[
-            "wave",
-            "create",
-            "C1",
-            "--instrument",
-            "mini",
-            "--opens",
-            "2020-01-01",
-            "--closes",
-            "2099-01-01",
-            "--min-group-size",
-            "3",
-        ]);
+        ws.create_wave("C1", "mini", "3");
         ws.ok(&["wave", "open", "C1"]);
         let pool = ws.pool();
         let mut conn = pool.get().unwrap();

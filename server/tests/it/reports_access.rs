@@ -641,19 +641,7 @@ fn closed_core_wave(
 
     let ws = Workspace::new(backend);
     ws.ok(&["roster", "import", &ws.write("roster.csv", roster)]);
-    ws.ok(&[
-        "wave",
-        "create",
-        "W",
-        "--instrument",
-        "worklife-core",
-        "--opens",
-        "2020-01-01",
-        "--closes",
-        "2099-01-01",
-        "--min-group-size",
-        "3",
-    ]);
+    ws.create_wave("W", "worklife-core", "3");
     ws.ok(&["wave", "open", "W"]);
     let pool = ws.pool();
     let mut conn = pool.get().unwrap();

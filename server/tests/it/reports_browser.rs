@@ -20,19 +20,7 @@ fn answer_the_form_then_read_the_heat_map_as_hr() {
         let app = &f.app;
         // An open wave to answer, in the browser.
         let before = app.workspace.links();
-        app.workspace.ok(&[
-            "wave",
-            "create",
-            "W3",
-            "--instrument",
-            "worklife-core",
-            "--opens",
-            "2020-01-01",
-            "--closes",
-            "2099-01-01",
-            "--min-group-size",
-            "3",
-        ]);
+        app.workspace.create_wave("W3", "worklife-core", "3");
         app.workspace.ok(&["wave", "open", "W3"]);
         let link = app
             .workspace

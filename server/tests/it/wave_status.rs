@@ -127,19 +127,7 @@ fn team_sizes_pin_nothing(teams: &[(&str, u64, u64)]) {
             }
         }
         ws.ok(&["roster", "import", &ws.write("roster.csv", &roster)]);
-        ws.ok(&[
-            "wave",
-            "create",
-            "W",
-            "--instrument",
-            "worklife-core",
-            "--opens",
-            "2020-01-01",
-            "--closes",
-            "2099-01-01",
-            "--min-group-size",
-            "5",
-        ]);
+        ws.create_wave("W", "worklife-core", "5");
         ws.ok(&["wave", "open", "W"]);
         // Who answers: the first `answered` people of each team, found by the mail's address.
         let answering: Vec<String> = ws
