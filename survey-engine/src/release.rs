@@ -590,12 +590,7 @@ impl Release {
             let present: Vec<bool> = sheets.iter().map(|x| x.scores.score(s).is_some()).collect();
             let cell_n = disclosure::cell_counts(&self.layout, &placements, &present);
             let status: Vec<CellStatus> = cells.iter().map(|c| c.status).collect();
-            // As a reader has them: exact, as the JSON API gives them, or the band's edge.
-            let figures = cells.iter().map(|c| {
-                let st = c.stats?;
-                Some((st.n, st.mean?, c.sd_below.or(st.sd)?))
-            });
-            let shown = disclosure::spread::shown_spreads(&status, figures);
+            let shown = disclosure::spread::shown_spreads(&status, shown_figures(cells));
             let narrow =
                 disclosure::spread::check_spreads(&self.layout, &cell_n, &shown, self.k, bounds);
             let name = format!("{scale}, by a shown sd");
@@ -1113,6 +1108,22 @@ fn heat_cells(
     cells
 }
 
+/// Each cell's n, mean and sd (or band) as a reader has them: exact, as the JSON API gives
+/// them.
+fn shown_figures(
+    cells: &[HeatCell],
+) -> impl Iterator<Item = Option<disclosure::spread::ShownFigures>> + '_ {
+    cells.iter().map(|c| {
+        let st = c.stats?;
+        Some(disclosure::spread::ShownFigures {
+            n: st.n,
+            mean: st.mean?,
+            sd: st.sd,
+            sd_below: c.sd_below,
+        })
+    })
+}
+
 /// The bands each cell's own sd needs are not always enough: a reader intersects what every
 /// shown cell holding a group says of it ([`disclosure::spread::Parts::widen`]). The cells
 /// whose band is widened withhold their interval and tests too, and a widened root cell
@@ -1124,17 +1135,7 @@ fn widen_sd_bands(
     spread: MeanBounds,
     cells: &mut [HeatCell],
 ) {
-    let mut shown: Vec<Option<disclosure::spread::ShownSpread>> = cells
-        .iter()
-        .map(|c| {
-            let st = c.stats?;
-            Some(disclosure::spread::ShownSpread {
-                n: st.n,
-                mean: st.mean?,
-                sd_at_most: c.sd_below.or(st.sd)?,
-            })
-        })
-        .collect();
+    let mut shown = disclosure::spread::shown_spreads(statuses, shown_figures(cells));
     let per_unit = layout.cells_per_unit();
     for (cell, edge) in parts.widen(layout, statuses, &mut shown, spread) {
         if let Some(c) = cells.get_mut(cell) {

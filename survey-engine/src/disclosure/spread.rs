@@ -164,7 +164,8 @@ pub fn smallest_safe_sd(n: u64, mean: f64, part: u64, bounds: MeanBounds) -> Opt
 /// the sd and the mean exactly, as the JSON API gives them (the pages round to 2 decimals).
 pub fn sd_band(n: u64, mean: f64, sd: f64, part: u64, bounds: MeanBounds) -> Option<f64> {
     let safe = smallest_safe_sd(n, mean, part, bounds)?;
-    (sd < safe).then(|| (safe * 100.0).ceil() / 100.0)
+    // No higher than the most the sd can be: there it says nothing the sums do not.
+    (sd < safe).then(|| ((safe * 100.0).ceil() / 100.0).min(largest_sd(n, mean, bounds)))
 }
 
 /// A shown cell's spread as a reader has it.
@@ -173,8 +174,278 @@ pub struct ShownSpread {
     pub n: u64,
     /// The mean, exact (as the JSON API gives it).
     pub mean: f64,
-    /// The largest sd the reader must allow: the sd, exact, or the band's edge.
+    /// The largest sd the reader must allow: the sd, exact, or the band's edge (infinite when
+    /// the cell shows no sd).
     pub sd_at_most: f64,
+    /// Whether `sd_at_most` is the sd itself: then the cell's sum of squares is known, and a
+    /// reader who takes the cell out of a larger one knows what it took.
+    pub exact: bool,
+}
+
+impl ShownSpread {
+    /// The cell's sum of squared scores, as far as a reader can bound it from below.
+    fn squares_at_least(&self) -> f64 {
+        let n = self.n as f64;
+        let own = if self.exact {
+            (n - 1.0) * self.sd_at_most * self.sd_at_most
+        } else {
+            0.0
+        };
+        n * self.mean * self.mean + own
+    }
+
+    /// The cell's sum of squared scores, as far as a reader can bound it from above.
+    fn squares_at_most(&self) -> f64 {
+        let n = self.n as f64;
+        (n - 1.0) * self.sd_at_most * self.sd_at_most + n * self.mean * self.mean
+    }
+}
+
+/// Shown cells taken out of a larger one: how many respondents, their sum, and the least
+/// their squared scores can add up to. Sums of squares add up over disjoint cells as sums do,
+/// so a reader who knows a cell's sd and takes its shown parts out bounds the spread of the
+/// rest (docs/privacy.md D7, "the rest of a cell").
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Taken {
+    n: u64,
+    sum: f64,
+    squares: f64,
+}
+
+impl Taken {
+    fn of(s: &ShownSpread) -> Taken {
+        Taken {
+            n: s.n,
+            sum: s.n as f64 * s.mean,
+            squares: s.squares_at_least(),
+        }
+    }
+
+    /// A shown cell's squares are at least those of its shown parts and of the rest of it
+    /// (`sum^2 / n` for the rest): a reader needs no sd of the cell itself for that.
+    fn at_least_its_parts(self, parts: Taken) -> Taken {
+        let rest = self.less(parts);
+        let rest_squares = if rest.n > 0 {
+            rest.sum * rest.sum / rest.n as f64
+        } else {
+            0.0
+        };
+        Taken {
+            squares: self.squares.max(parts.squares + rest_squares),
+            ..self
+        }
+    }
+
+    fn add(self, o: Taken) -> Taken {
+        Taken {
+            n: self.n + o.n,
+            sum: self.sum + o.sum,
+            squares: self.squares + o.squares,
+        }
+    }
+
+    fn less(self, o: Taken) -> Taken {
+        Taken {
+            n: self.n.saturating_sub(o.n),
+            sum: self.sum - o.sum,
+            squares: self.squares - o.squares,
+        }
+    }
+}
+
+/// Per cell, what a reader can take out of it: `whole[c]` the largest shown cells inside
+/// cell `c`'s subtree at the same cut (`c` itself when shown), `below[c]` those of its
+/// child units' subtrees.
+struct Shown {
+    whole: Vec<Taken>,
+    below: Vec<Taken>,
+}
+
+impl Shown {
+    fn new(layout: &Layout, shown: &[Option<ShownSpread>]) -> Shown {
+        let per_unit = layout.cells_per_unit();
+        let cells = layout.cell_count();
+        let mut out = Shown {
+            whole: vec![Taken::default(); cells],
+            below: vec![Taken::default(); cells],
+        };
+        for &u in layout.tree.top_down().iter().rev() {
+            for offset in 0..per_unit {
+                out.refresh(layout, shown, u * per_unit + offset);
+            }
+        }
+        out
+    }
+
+    /// Recomputes one cell from its child units' cells.
+    fn refresh(&mut self, layout: &Layout, shown: &[Option<ShownSpread>], cell: usize) {
+        let per_unit = layout.cells_per_unit().max(1);
+        let (unit, offset) = (cell / per_unit, cell % per_unit);
+        let mut inside = Taken::default();
+        for &c in layout.tree.children(unit) {
+            inside = inside.add(
+                self.whole
+                    .get(c * per_unit + offset)
+                    .copied()
+                    .unwrap_or_default(),
+            );
+        }
+        let whole = match shown.get(cell).copied().flatten() {
+            Some(s) => Taken::of(&s).at_least_its_parts(inside),
+            None => inside,
+        };
+        if let (Some(b), Some(w)) = (self.below.get_mut(cell), self.whole.get_mut(cell)) {
+            (*b, *w) = (inside, whole);
+        }
+    }
+
+    /// After `cell`'s spread changed: it and the cells above it at its cut.
+    fn update(&mut self, layout: &Layout, shown: &[Option<ShownSpread>], cell: usize) {
+        let per_unit = layout.cells_per_unit().max(1);
+        let (mut unit, offset) = (Some(cell / per_unit), cell % per_unit);
+        while let Some(u) = unit {
+            self.refresh(layout, shown, u * per_unit + offset);
+            unit = layout.tree.parent(u);
+        }
+    }
+}
+
+/// A rest: a shown cell, `holder`, less shown cells inside it that do not hold the group.
+#[derive(Clone, Copy, Debug)]
+struct Rest {
+    holder: usize,
+    taken: Taken,
+    /// How the cells were taken: the largest shown cells at `offset` off the chain from the
+    /// group's unit (with its child units for a unit's direct members) up to the holder, and
+    /// with `other_values`, those of the attribute's other values inside the holder's unit.
+    offset: usize,
+    group: CountGroup,
+    other_values: Option<(usize, usize)>,
+}
+
+impl Rest {
+    /// The shown cells taken out of the holder ([`rests`] sums them).
+    fn cells(&self, layout: &Layout, shown: &[Option<ShownSpread>]) -> Vec<usize> {
+        let per_unit = layout.cells_per_unit();
+        let holder_unit = self.holder / per_unit.max(1);
+        let mut out = Vec::new();
+        let largest = |unit: usize, offset: usize, out: &mut Vec<usize>| {
+            largest_shown(layout, shown, unit, offset, out)
+        };
+        if self.group.direct {
+            for &c in layout.tree.children(self.group.unit) {
+                largest(c, self.offset, &mut out);
+            }
+        }
+        let mut unit = self.group.unit;
+        while unit != holder_unit {
+            let Some(parent) = layout.tree.parent(unit) else {
+                break;
+            };
+            for &c in layout.tree.children(parent).iter().filter(|&&c| c != unit) {
+                largest(c, self.offset, &mut out);
+            }
+            unit = parent;
+        }
+        if let Some((a, v)) = self.other_values {
+            let values = layout.value_counts.get(a).copied().unwrap_or(0);
+            for other in (0..values).filter(|&o| o != v) {
+                largest(holder_unit, layout.family_of(Some((a, other))), &mut out);
+            }
+        }
+        out
+    }
+}
+
+/// The largest shown cells at `offset` in `unit`'s subtree: its own cell if shown, else
+/// those of its child units.
+fn largest_shown(
+    layout: &Layout,
+    shown: &[Option<ShownSpread>],
+    unit: usize,
+    offset: usize,
+    out: &mut Vec<usize>,
+) {
+    let per_unit = layout.cells_per_unit();
+    let mut stack = vec![unit];
+    while let Some(u) = stack.pop() {
+        let cell = u * per_unit + offset;
+        if shown.get(cell).copied().flatten().is_some() {
+            out.push(cell);
+        } else {
+            stack.extend_from_slice(layout.tree.children(u));
+        }
+    }
+}
+
+/// The rests a reader can form around a group: along the chain of its holders at the
+/// group's own cut (and, for a cut, at the whole), each holder less the largest shown cells
+/// off the chain (sibling subtrees of the chain's units, and for a unit's direct members its
+/// child units); and for a cut, each whole holder less the unit's other values of that
+/// attribute and the cut's own shown cells off the chain.
+fn rests(layout: &Layout, group: CountGroup, shown: &Shown, out: &mut Vec<Rest>) {
+    out.clear();
+    let per_unit = layout.cells_per_unit();
+    let offset_of = |cut| layout.family_of(cut);
+    let at = |unit: usize, offset: usize| unit * per_unit + offset;
+    let get = |v: &Vec<Taken>, cell: usize| v.get(cell).copied().unwrap_or_default();
+    // One chain per offset: the group's own, and the whole for a cut. `taken` at each holder
+    // of the chain, kept per unit for the other values' rests below.
+    let mut chains = vec![offset_of(group.cut)];
+    if group.cut.is_some() {
+        chains.push(0);
+    }
+    let mut own_chain: Vec<(usize, Taken)> = Vec::new();
+    for (i, &offset) in chains.iter().enumerate() {
+        let mut taken = Taken::default();
+        let mut unit = group.unit;
+        if group.direct {
+            taken = get(&shown.below, at(unit, offset));
+            out.push(Rest {
+                holder: at(unit, offset),
+                taken,
+                offset,
+                group,
+                other_values: None,
+            });
+        }
+        if i == 0 {
+            own_chain.push((unit, taken));
+        }
+        while let Some(parent) = layout.tree.parent(unit) {
+            taken = taken
+                .add(get(&shown.below, at(parent, offset)))
+                .less(get(&shown.whole, at(unit, offset)));
+            out.push(Rest {
+                holder: at(parent, offset),
+                taken,
+                offset,
+                group,
+                other_values: None,
+            });
+            if i == 0 {
+                own_chain.push((parent, taken));
+            }
+            unit = parent;
+        }
+    }
+    // A cut's whole holders less the other values of its attribute.
+    if let Some((a, v)) = group.cut {
+        let values = layout.value_counts.get(a).copied().unwrap_or(0);
+        for (unit, taken) in own_chain {
+            let mut taken = taken;
+            for other in (0..values).filter(|&o| o != v) {
+                taken = taken.add(get(&shown.whole, at(unit, offset_of(Some((a, other))))));
+            }
+            out.push(Rest {
+                holder: at(unit, 0),
+                taken,
+                offset: offset_of(group.cut),
+                group,
+                other_values: Some((a, v)),
+            });
+        }
+    }
 }
 
 /// A group under k as P2 sees it: the group, its size, and the cells that may hold it.
@@ -240,46 +511,89 @@ fn spread_groups(
     out
 }
 
-/// What a reader can say of the mean of `m` respondents inside the shown cells `holders`:
-/// the width of the intersection of what the cells' sums allow (the rest of each cell at the
-/// scale's ends), the width once the sds are added (each part strays at most
-/// `s * sqrt((n - 1)(n - m) / (n m))` from its cell's mean), and the holder whose sd
-/// interval is narrowest among those that do not yet span the whole scale.
+/// A shown figure a reader could be kept from narrowing a group with: a holder's own sd
+/// interval, or the interval of a rest of it (then the holder's band is what widens it).
+#[derive(Clone, Copy, Debug)]
+enum Culprit {
+    Own(usize),
+    Rest(Rest),
+}
+
+/// What a reader can say of the mean of `m` respondents inside the shown cells `holders`
+/// and the `rests` around them: the width of the intersection of what the sums allow (the
+/// rest of each cell at the scale's ends), the width once the sds are added (each part
+/// strays at most `sqrt(SS * (n - m) / (n m))` from its cell's mean, `SS` the cell's sum of
+/// squared deviations, `(n - 1) s^2` for a shown cell), and the figure whose sd interval is
+/// narrowest among those that can still be widened.
 fn reader_range(
     holders: &[usize],
+    rests: &[Rest],
     shown: &[Option<ShownSpread>],
     m: u64,
     bounds: MeanBounds,
-) -> (f64, f64, Option<usize>) {
+) -> (f64, f64, Option<Culprit>) {
     let (lowest, highest) = (bounds.lowest, bounds.highest);
     let mut sums = (lowest, highest);
     let mut both = (lowest, highest);
-    let mut narrowest: Option<(f64, usize)> = None;
+    let mut narrowest: Option<(f64, Culprit)> = None;
+    // One part: `n` respondents with sum `total` and at most `squares` squared deviations.
+    let mut read = |n: u64, total: f64, squares: f64, culprit: Culprit, widenable: bool| {
+        let (nf, mf) = (n as f64, m as f64);
+        let mean = total / nf;
+        let by_sum = (
+            ((total - (nf - mf) * highest) / mf).max(lowest),
+            ((total - (nf - mf) * lowest) / mf).min(highest),
+        );
+        let stray = (squares.max(0.0) * (nf - mf) / (nf * mf)).sqrt();
+        sums = (sums.0.max(by_sum.0), sums.1.min(by_sum.1));
+        both = (
+            both.0.max(by_sum.0).max(mean - stray),
+            both.1.min(by_sum.1).min(mean + stray),
+        );
+        // Only a figure whose sd still says something about the group can be widened.
+        let far = (highest - mean).max(mean - lowest);
+        if widenable && stray < far && narrowest.is_none_or(|(w, _)| 2.0 * stray < w) {
+            narrowest = Some((2.0 * stray, culprit));
+        }
+    };
     for &h in holders {
         let Some(s) = shown.get(h).copied().flatten().filter(|s| s.n > m) else {
             continue;
         };
-        let (n, mf) = (s.n as f64, m as f64);
-        let total = s.mean * n;
-        let by_sum = (
-            ((total - (n - mf) * highest) / mf).max(lowest),
-            ((total - (n - mf) * lowest) / mf).min(highest),
-        );
-        let stray = s.sd_at_most * stray_per_sd(s.n, m);
-        let by_sd = (s.mean - stray, s.mean + stray);
-        sums = (sums.0.max(by_sum.0), sums.1.min(by_sum.1));
-        both = (
-            both.0.max(by_sum.0).max(by_sd.0),
-            both.1.min(by_sum.1).min(by_sd.1),
-        );
-        // Only a holder whose sd still says something about the group can be widened.
-        let far = (highest - s.mean).max(s.mean - lowest);
-        if stray < far && narrowest.is_none_or(|(w, _)| 2.0 * stray < w) {
-            narrowest = Some((2.0 * stray, h));
+        let n = s.n as f64;
+        let squares = (n - 1.0) * s.sd_at_most * s.sd_at_most;
+        let widenable = s.sd_at_most < most_sd(&s, bounds);
+        read(s.n, n * s.mean, squares, Culprit::Own(h), widenable);
+    }
+    for rest in rests {
+        let Some(s) = shown.get(rest.holder).copied().flatten() else {
+            continue;
+        };
+        let n = s.n.saturating_sub(rest.taken.n);
+        if rest.taken.n == 0 || n <= m || !s.sd_at_most.is_finite() {
+            continue;
         }
+        let total = s.n as f64 * s.mean - rest.taken.sum;
+        let squares = s.squares_at_most() - rest.taken.squares - total * total / n as f64;
+        let widenable = s.sd_at_most < most_sd(&s, bounds);
+        read(n, total, squares, Culprit::Rest(*rest), widenable);
     }
     let width = |(lo, hi): (f64, f64)| (hi - lo).max(0.0);
-    (width(sums), width(both), narrowest.map(|(_, h)| h))
+    (width(sums), width(both), narrowest.map(|(_, c)| c))
+}
+
+/// The largest sd a cell of `n` with its mean can have on the scale, rounded up to 2
+/// decimals: a band at it says nothing a reader does not know from the mean and the scale's
+/// bounds, nor does any rest of the cell (sums of squares at the ends add up).
+fn most_sd(s: &ShownSpread, bounds: MeanBounds) -> f64 {
+    largest_sd(s.n, s.mean, bounds)
+}
+
+/// [`most_sd`] for `n` respondents with mean `mean`.
+fn largest_sd(n: u64, mean: f64, bounds: MeanBounds) -> f64 {
+    let n = n as f64;
+    let spread = (mean - bounds.lowest).max(0.0) * (bounds.highest - mean).max(0.0);
+    ((n * spread / (n - 1.0).max(1.0)).sqrt() * 100.0).ceil() / 100.0
 }
 
 /// Every group under k (cells, and non-leaf units' direct members, whole and per attribute
@@ -310,10 +624,13 @@ pub fn check_spreads(
             .sum();
         n_of(cell).saturating_sub(below)
     };
+    let taken = Shown::new(layout, shown);
+    let mut around = Vec::new();
     spread_groups(layout, k, n_of, direct_of)
         .into_iter()
         .filter_map(|g| {
-            let (sums, both, _) = reader_range(&g.holders, shown, g.m, bounds);
+            rests(layout, g.group, &taken, &mut around);
+            let (sums, both, _) = reader_range(&g.holders, &around, shown, g.m, bounds);
             let narrow = both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
             narrow.then_some(NarrowGroup {
                 group: g.group,
@@ -357,37 +674,38 @@ impl Parts {
         // Widening only widens, so a group found wide stays wide: after the first pass only
         // the groups that made a band wider are looked at again.
         let mut pending: Vec<&SpreadGroup> = groups.iter().collect();
+        let mut around = Vec::new();
+        let mut taken = Shown::new(layout, shown);
         while !pending.is_empty() {
             let mut again = Vec::new();
             for g in pending {
+                rests(layout, g.group, &taken, &mut around);
                 // Ranges only narrow as a group grows: a group wide at its most respondents is
                 // wide at any size. Else the sums alone can be narrow at one size and the sds
                 // decisive at a smaller one.
-                if reader_range(&g.holders, shown, g.m, bounds).1 + EPSILON >= bounds.protection {
+                let at_most = reader_range(&g.holders, &around, shown, g.m, bounds);
+                if at_most.1 + EPSILON >= bounds.protection {
                     continue;
                 }
                 let short = (1..=g.m).rev().find_map(|m| {
-                    let (sums, both, narrowest) = reader_range(&g.holders, shown, m, bounds);
+                    let (sums, both, narrowest) =
+                        reader_range(&g.holders, &around, shown, m, bounds);
                     let sd_decides =
                         both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
                     sd_decides.then_some(narrowest).flatten()
                 });
-                let Some(h) = short else {
+                let Some(culprit) = short else {
+                    continue;
+                };
+                let Some((h, edge)) = self.remedy(layout, shown, culprit, bounds) else {
                     continue;
                 };
                 let Some(s) = shown.get_mut(h).and_then(|s| s.as_mut()) else {
                     continue;
                 };
-                // An edge at which every group of up to k - 1 inside may lie anywhere on the
-                // scale. The holder's sd interval did not yet span it, so the sd is below
-                // this edge: the band stays true.
-                let m = self.cap.min(s.n.saturating_sub(1)).max(1);
-                let far = (bounds.highest - s.mean).max(s.mean - bounds.lowest);
-                let edge = ((far / stray_per_sd(s.n, m)) * 100.0).ceil() / 100.0;
-                if edge <= s.sd_at_most {
-                    continue;
-                }
                 s.sd_at_most = edge;
+                s.exact = false;
+                taken.update(layout, shown, h);
                 match widened.iter_mut().find(|w| w.0 == h) {
                     Some(w) => w.1 = edge,
                     None => widened.push((h, edge)),
@@ -398,23 +716,124 @@ impl Parts {
         }
         widened
     }
+
+    /// The band that takes what `culprit` says of a group away: the cell and its new edge, or
+    /// `None` when no band can say less.
+    ///
+    /// A cell's own sd interval: the cell's band, widened. A rest: the holder's band,
+    /// widened, except where the holder is the organisation's (whole or cut) and still shows
+    /// its sd, which every row's test against the rest of the organisation uses: there the
+    /// sd of the cell taken out with the largest sum of squares is withheld (banded at the
+    /// most it can be, so it says nothing), and only with no such sd left is the
+    /// organisation's band widened after all.
+    fn remedy(
+        &self,
+        layout: &Layout,
+        shown: &[Option<ShownSpread>],
+        culprit: Culprit,
+        bounds: MeanBounds,
+    ) -> Option<(usize, f64)> {
+        let spread = |cell: usize| shown.get(cell).copied().flatten();
+        let (h, edge) = match culprit {
+            Culprit::Own(h) => (h, self.edge_for_own(&spread(h)?, bounds)),
+            Culprit::Rest(rest) => {
+                let holder = spread(rest.holder)?;
+                let widen_holder = (rest.holder, self.edge_for_rest(&holder, rest.taken, bounds));
+                let organisation = rest.holder < layout.cells_per_unit();
+                if !holder.exact || !organisation {
+                    widen_holder
+                } else {
+                    // The exact sds among the cells taken, and inside those taken with a band
+                    // (their parts' squares still count).
+                    let per_unit = layout.cells_per_unit().max(1);
+                    let mut cells = rest.cells(layout, shown);
+                    let mut best: Option<(f64, usize)> = None;
+                    while let Some(c) = cells.pop() {
+                        let Some(s) = spread(c) else { continue };
+                        if s.exact {
+                            let squares = (s.n as f64 - 1.0) * s.sd_at_most * s.sd_at_most;
+                            if best.is_none_or(|(b, _)| squares > b) {
+                                best = Some((squares, c));
+                            }
+                        } else {
+                            let (unit, offset) = (c / per_unit, c % per_unit);
+                            for &child in layout.tree.children(unit) {
+                                largest_shown(layout, shown, child, offset, &mut cells);
+                            }
+                        }
+                    }
+                    match best {
+                        Some((_, c)) => (c, most_sd(&spread(c)?, bounds)),
+                        None => widen_holder,
+                    }
+                }
+            }
+        };
+        let s = spread(h)?;
+        // A band only ever widens; an exact sd becomes a band even at its own value.
+        (edge > s.sd_at_most || (s.exact && edge >= s.sd_at_most)).then_some((h, edge))
+    }
+
+    /// An edge at which every group of up to k - 1 inside the cell may lie anywhere on the
+    /// scale, and no more than the largest sd the cell can have ([`most_sd`]: there the sd
+    /// says no more than the sums). The cell's sd interval did not yet span it, so the sd is
+    /// below this edge: the band stays true.
+    fn edge_for_own(&self, s: &ShownSpread, bounds: MeanBounds) -> f64 {
+        let m = self.cap.min(s.n.saturating_sub(1)).max(1);
+        let far = (bounds.highest - s.mean).max(s.mean - bounds.lowest);
+        (((far / stray_per_sd(s.n, m)) * 100.0).ceil() / 100.0).min(most_sd(s, bounds))
+    }
+
+    /// An edge at which every group of up to k - 1 inside the rest of the cell (it less
+    /// `taken`) may lie anywhere on the scale, and no more than the largest sd the cell can
+    /// have ([`most_sd`]: there the rest says no more than its sums).
+    fn edge_for_rest(&self, s: &ShownSpread, taken: Taken, bounds: MeanBounds) -> f64 {
+        let rest = s.n.saturating_sub(taken.n);
+        let m = self.cap.min(rest.saturating_sub(1)).max(1);
+        let (n, r, mf) = (s.n as f64, rest as f64, m as f64);
+        let total = n * s.mean - taken.sum;
+        let mean = total / r;
+        let far = (bounds.highest - mean).max(mean - bounds.lowest);
+        // The rest's sum of squared deviations that lets a group of m stray `far`, and the
+        // cell's sd that leaves the rest that much.
+        let needed = far * far * r * mf / (r - mf);
+        let squares = needed + taken.squares + total * total / r - n * s.mean * s.mean;
+        let sd = (squares.max(0.0) / (n - 1.0).max(1.0)).sqrt();
+        ((sd * 100.0).ceil() / 100.0).min(most_sd(s, bounds))
+    }
+}
+
+/// A shown cell's figures that bound its spread: n and the mean (exact, as the JSON API gives
+/// them), and the sd or its band, if shown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShownFigures {
+    pub n: u64,
+    pub mean: f64,
+    pub sd: Option<f64>,
+    pub sd_below: Option<f64>,
 }
 
 /// Each cell's spread as a reader of a release has it, from its shown n, mean and sd (or the
-/// sd's band), for [`check_spreads`].
+/// sd's band), for [`check_spreads`] and [`Parts::widen`].
 pub fn shown_spreads(
     status: &[CellStatus],
-    figures: impl Iterator<Item = Option<(u64, f64, f64)>>,
+    figures: impl Iterator<Item = Option<ShownFigures>>,
 ) -> Vec<Option<ShownSpread>> {
     status
         .iter()
         .zip(figures)
         .map(|(s, f)| {
-            let (n, mean, sd_at_most) = f.filter(|_| *s == CellStatus::Shown)?;
+            let f = f.filter(|_| *s == CellStatus::Shown)?;
+            let (sd_at_most, exact) = match (f.sd, f.sd_below) {
+                (_, Some(edge)) => (edge, false),
+                (Some(sd), None) => (sd, true),
+                (None, None) => (f64::INFINITY, false),
+            };
             Some(ShownSpread {
-                n,
-                mean,
+                n: f.n,
+                mean: f.mean,
                 sd_at_most,
+                exact,
             })
         })
         .collect()
@@ -486,7 +905,8 @@ mod tests {
         }
 
         /// What the band lets through is what the auditor passes: a cell whose sd is shown
-        /// or banded by [`sd_band`] bounds no group of up to k - 1 too narrowly.
+        /// or banded by [`sd_band`] bounds no group of up to k - 1 too narrowly, or (a band
+        /// at the most the sd can be) no more narrowly than the cell's sum does.
         #[test]
         fn a_shown_or_banded_sd_passes_the_auditor(
             n in 5u64..200,
@@ -499,7 +919,15 @@ mod tests {
             let bounds = one_to_five();
             let at_most = sd_band(n, mean, sd, k as u64 - 1, bounds).unwrap_or(sd);
             let stray = at_most * stray_per_sd(n, m);
-            prop_assert!(width_within(bounds, mean, stray) + EPSILON >= bounds.protection);
+            let (nf, mf) = (n as f64, m as f64);
+            let by_sum = (
+                ((nf * mean - (nf - mf) * bounds.highest) / mf).max(bounds.lowest),
+                ((nf * mean - (nf - mf) * bounds.lowest) / mf).min(bounds.highest),
+            );
+            let adds_nothing = mean - stray <= by_sum.0 + 1e-6 && mean + stray >= by_sum.1 - 1e-6;
+            prop_assert!(
+                width_within(bounds, mean, stray) + EPSILON >= bounds.protection || adds_nothing
+            );
         }
     }
 
@@ -570,6 +998,7 @@ mod tests {
                 n,
                 mean,
                 sd_at_most: sd,
+                exact: true,
             })
         };
         let mut shown = [
@@ -612,6 +1041,7 @@ mod tests {
                 n,
                 mean: 3.0,
                 sd_at_most: sd,
+                exact: true,
             })
         };
         let shown = [spread(20, 1.5), spread(8, team_sd), None];
@@ -631,5 +1061,120 @@ mod tests {
         // With the band's edge the reader can say no more than the level allows.
         let edge = sd_band(8, 3.0, 0.4, 4, one_to_five()).unwrap();
         assert!(team_in_root(edge).is_empty());
+    }
+
+    fn exact(n: u64, mean: f64, sd: f64) -> Option<ShownSpread> {
+        Some(ShownSpread {
+            n,
+            mean,
+            sd_at_most: sd,
+            exact: true,
+        })
+    }
+
+    /// A review's example: a team of 20 (mean 3.00, sd 0.52: enough for the team alone,
+    /// 0.513 is) and a shown sub-team of 10 with the same mean, its sd banded. Sums of squares
+    /// add up, so the other 10 have at most 19 * 0.52^2 = 5.14 of them, and a group of 4
+    /// among them strays at most sqrt(5.14 * 6 / 40) = 0.88 from their mean of 3.00.
+    #[test]
+    fn the_rest_of_a_team_less_its_shown_sub_team_is_read_too() {
+        // Team > Sub (10, shown), A (4, the group), B (6, hidden with it).
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(0), Some(0)]).unwrap(),
+            vec![],
+        );
+        let cell_n = [20, 10, 4, 6];
+        let banded = Some(ShownSpread {
+            n: 10,
+            mean: 3.0,
+            sd_at_most: 0.87,
+            exact: false,
+        });
+        let mut shown = [exact(20, 3.0, 0.52), banded, None, None];
+        let narrow = check_spreads(&layout, &cell_n, &shown, 5, one_to_five());
+        assert_eq!(narrow.len(), 1, "{narrow:?}");
+        assert_eq!((narrow[0].group.unit, narrow[0].n), (2, 4));
+        let expected = 2.0 * (19.0 * 0.52_f64 * 0.52 * 6.0 / 40.0).sqrt();
+        assert!((narrow[0].width - expected).abs() < 1e-9, "{narrow:?}");
+        // The team's band is widened until the rest says nothing of a group of 4: the rest
+        // needs 2^2 * 10 * 4 / 6 = 26.67 of squared deviations, so the team's sd may be up
+        // to sqrt(26.67 / 19) = 1.185, shown as "below 1.19".
+        let status = [
+            CellStatus::Shown,
+            CellStatus::Shown,
+            CellStatus::BelowMin,
+            CellStatus::Complementary,
+        ];
+        let widened =
+            Parts::new(&layout, None, 5).widen(&layout, &status, &mut shown, one_to_five());
+        assert_eq!(widened, vec![(0, 1.19)]);
+        assert!(check_spreads(&layout, &cell_n, &shown, 5, one_to_five()).is_empty());
+    }
+
+    /// An organisation of 30 shows its sd and that of its 20 people of one value: the other
+    /// value's 10, all of whom scored 3, are then known to have no spread at all, and a team's
+    /// 4 of them are pinned to 3.0 though no shown cell holds just them.
+    #[test]
+    fn the_rest_of_a_whole_cell_less_its_other_values_is_read_too() {
+        // Org > Team, Other; one attribute of two values. Cells per unit: whole, v0, v1.
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(0)]).unwrap(),
+            vec![2],
+        );
+        let cell_n = [30, 10, 20, 10, 4, 6, 20, 6, 14];
+        // v1: ten at 1 and ten at 5 (sd sqrt(80 / 19)); v0 all at 3.
+        let mut shown = [
+            exact(30, 3.0, (80.0_f64 / 29.0).sqrt()),
+            None,
+            exact(20, 3.0, (80.0_f64 / 19.0).sqrt()),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ];
+        let narrow = check_spreads(&layout, &cell_n, &shown, 5, one_to_five());
+        assert_eq!(narrow.len(), 1, "{narrow:?}");
+        assert_eq!(
+            (narrow[0].group.unit, narrow[0].group.cut, narrow[0].n),
+            (1, Some((0, 0)), 4)
+        );
+        assert!(narrow[0].width < 1e-6, "{narrow:?}");
+        // The organisation keeps its sd: the one taken out of it is withheld instead, banded
+        // at the most a cell of 20 with mean 3 can have, sqrt(20 * 2 * 2 / 19) = 2.052.
+        let mut status = vec![CellStatus::BelowMin; 9];
+        status[0] = CellStatus::Shown;
+        status[2] = CellStatus::Shown;
+        let parts = Parts::new(&layout, None, 5);
+        let widened = parts.widen(&layout, &status, &mut shown.clone(), one_to_five());
+        assert_eq!(widened, vec![(2, 2.06)]);
+        let mut banded = shown;
+        banded[2] = Some(ShownSpread {
+            n: 20,
+            mean: 3.0,
+            sd_at_most: 2.06,
+            exact: false,
+        });
+        assert!(check_spreads(&layout, &cell_n, &banded, 5, one_to_five()).is_empty());
+        // Where the organisation's sd is a band already (say its people answered closer, and
+        // it reads "below 0.45"), that band is widened instead: it leaves the other value's
+        // 10 at most 29 * 0.45^2 = 5.87 of squared deviations, a range of 1.88 for a group of
+        // 4; they need 2^2 * 10 * 4 / 6 = 26.67 to lie anywhere, and the sd taken out gives
+        // none, so sqrt((26.67 + 180 + 90 - 270) / 29) = 0.959, "below 0.96".
+        shown[0] = Some(ShownSpread {
+            n: 30,
+            mean: 3.0,
+            sd_at_most: 0.45,
+            exact: false,
+        });
+        shown[2] = banded[2];
+        assert_eq!(
+            check_spreads(&layout, &cell_n, &shown, 5, one_to_five()).len(),
+            1
+        );
+        let widened = parts.widen(&layout, &status, &mut shown, one_to_five());
+        assert_eq!(widened, vec![(0, 0.96)]);
+        assert!(check_spreads(&layout, &cell_n, &shown, 5, one_to_five()).is_empty());
     }
 }

@@ -52,6 +52,7 @@ proptest! {
         ).unwrap();
         for r in [&plain, &with_roster] {
             check(r, &sheets)?;
+            check_rests(r, &sheets)?;
         }
     }
 }
@@ -177,10 +178,18 @@ fn a_team_that_answered_alike_shows_its_sd_only_as_a_band() {
     );
     // Exhaustion: every score exactly 3.
     assert_eq!(row("Org/Team", "exhaustion").sd_below, Some(0.87));
-    // The child is hidden, and a team that answered apart shows its sd and interval.
+    // The child is hidden. The other team answered apart, but its sd and the organisation's
+    // would give the team's back (sums of squares add up, docs/privacy.md D7): it is
+    // withheld, as a band at the most a team of 10 with its mean can have (all at the ends:
+    // sqrt(10 * 2 * 2 / 9) = 2.108), and the organisation keeps its own.
     assert!(row("Org/Team/Child", "workload").status.is_hidden());
     let apart = row("Org/Other", "workload");
-    assert!(apart.sd.unwrap() > 0.87 && apart.sd_below.is_none() && apart.ci_low.is_some());
+    assert_eq!(
+        (apart.sd, apart.sd_below, apart.ci_low),
+        (None, Some(2.11), None)
+    );
+    let org = row("Org", "workload");
+    assert!(org.sd.is_some() && org.sd_below.is_none() && org.ci_low.is_some());
     // The CSV gives the band in the sd column.
     let csv = String::from_utf8(r.heatmap_csv().unwrap()).unwrap();
     assert!(
@@ -213,4 +222,209 @@ fn the_auditor_finds_the_small_group_an_exact_sd_would_narrow() {
         "{}",
         narrow[0].1.width
     );
+}
+
+/// A shown cell as a reader has it: n, the sum, and the sum of squared scores bounded from
+/// below and from above (from the exact sd, or 0 and the band's edge).
+#[derive(Clone, Copy)]
+struct Read {
+    n: f64,
+    sum: f64,
+    squares_low: f64,
+    squares_high: f64,
+}
+
+/// What a reader intersects for a group of `m`: every interval one part gives its mean
+/// (sums alone, and sums with the squares), for the part of `n` with sum `sum` and at most
+/// `squares` squared deviations around its mean.
+fn part_intervals(n: f64, sum: f64, squares: f64, m: f64) -> ((f64, f64), (f64, f64)) {
+    let mean = sum / n;
+    let by_sum = (
+        ((sum - (n - m) * 5.0) / m).max(1.0),
+        ((sum - (n - m) * 1.0) / m).min(5.0),
+    );
+    let stray = (squares.max(0.0) * (n - m) / (n * m)).sqrt();
+    (
+        by_sum,
+        (by_sum.0.max(mean - stray), by_sum.1.min(mean + stray)),
+    )
+}
+
+/// The rests of docs/privacy.md D7, found here as sets of rows: for every group under k and
+/// every shown cell holding it, the cell less the largest shown cells at its cut that do not
+/// hold the group (and a whole cell less its unit's other values of the group's attribute,
+/// with the shown cells of the group's value that do not hold it). The reader intersects
+/// every cell's and every rest's interval; where the squares make the intersection narrower
+/// than the level, the sums alone must already be (the mean auditor's case).
+fn check_rests(r: &Release, sheets: &[PlacedSheet]) -> Result<(), TestCaseError> {
+    let keys = r.row_order();
+    let tree = &r.layout.tree;
+    let rows = report::heat_rows(r, &keys, None);
+    for (s, scale) in r.scales.iter().enumerate() {
+        let mut read: BTreeMap<CellKey, Read> = BTreeMap::new();
+        for key in &keys {
+            let label = r.cut_label(*key);
+            let path = r.tree.path(key.unit);
+            let Some(row) = rows
+                .iter()
+                .find(|x| &x.scale == scale && x.unit == path && x.cut == label)
+                .filter(|x| x.status == CellStatus::Shown && x.mean.is_some())
+            else {
+                continue;
+            };
+            let (n, mean) = (row.respondents.unwrap() as f64, row.mean.unwrap());
+            let base = n * mean * mean;
+            let (low, high) = match (row.sd, row.sd_below) {
+                (Some(sd), None) => ((n - 1.0) * sd * sd, (n - 1.0) * sd * sd),
+                (None, Some(edge)) => (0.0, (n - 1.0) * edge * edge),
+                _ => (0.0, f64::INFINITY),
+            };
+            read.insert(
+                *key,
+                Read {
+                    n,
+                    sum: n * mean,
+                    squares_low: base + low,
+                    squares_high: base + high,
+                },
+            );
+        }
+        // A cell's squares are at least its shown parts' and the rest's (sum^2 / n), whatever
+        // its own sd says: deepest cells first, so the parts are done.
+        let depth = |u: usize| {
+            let (mut d, mut at) = (0, u);
+            while let Some(p) = tree.parent(at) {
+                (d, at) = (d + 1, p);
+            }
+            d
+        };
+        let mut order: Vec<CellKey> = read.keys().copied().collect();
+        order.sort_by_key(|k| std::cmp::Reverse(depth(k.unit)));
+        for key in order {
+            let inside: Vec<CellKey> = read
+                .keys()
+                .filter(|c| {
+                    c.cut == key.cut
+                        && c.unit != key.unit
+                        && tree.is_ancestor_or_self(key.unit, c.unit)
+                })
+                .copied()
+                .collect();
+            let parts = inside.iter().filter(|c| {
+                !inside
+                    .iter()
+                    .any(|o| o != *c && tree.is_ancestor_or_self(o.unit, c.unit))
+            });
+            let (mut n, mut sum, mut squares) = (0.0, 0.0, 0.0);
+            for p in parts {
+                let pr = read[p];
+                (n, sum, squares) = (n + pr.n, sum + pr.sum, squares + pr.squares_low);
+            }
+            let cell = read.get_mut(&key).unwrap();
+            let (rest_n, rest_sum) = (cell.n - n, cell.sum - sum);
+            if rest_n > 0.0 {
+                squares += rest_sum * rest_sum / rest_n;
+            }
+            cell.squares_low = cell.squares_low.max(squares);
+        }
+        let scored = |key: CellKey, direct: bool| {
+            sheets
+                .iter()
+                .filter(|x| in_cell(r, key, x) && x.scores.scales[s].is_some())
+                .filter(|x| !direct || x.placement.unit == key.unit)
+                .count()
+        };
+        for g in &keys {
+            for direct in [false, true] {
+                if direct && tree.children(g.unit).is_empty() {
+                    continue;
+                }
+                let m = scored(*g, direct);
+                if !(1..r.k).contains(&m) {
+                    continue;
+                }
+                // Does the cell `c` hold the group, or share no one with it?
+                let holds = |c: &CellKey| {
+                    tree.is_ancestor_or_self(c.unit, g.unit)
+                        && (c.cut.is_none() || c.cut == g.cut)
+                        && (direct || c != g)
+                };
+                let apart = |c: &CellKey| {
+                    let off_chain = !tree.is_ancestor_or_self(c.unit, g.unit)
+                        && (direct || !tree.is_ancestor_or_self(g.unit, c.unit));
+                    let other_value = matches!((c.cut, g.cut),
+                        (Some((a, v)), Some((b, w))) if a == b && v != w);
+                    off_chain || other_value
+                };
+                // The largest shown cells at `cut` inside `holder`'s unit that share no one
+                // with the group.
+                let largest_apart = |holder: usize, cut: Option<(usize, usize)>| {
+                    let inside = |c: &CellKey| {
+                        c.cut == cut && tree.is_ancestor_or_self(holder, c.unit) && c.unit != holder
+                    };
+                    let candidates: Vec<CellKey> = read
+                        .keys()
+                        .filter(|c| inside(c) && apart(c))
+                        .copied()
+                        .collect();
+                    candidates
+                        .iter()
+                        .filter(|c| {
+                            !candidates
+                                .iter()
+                                .any(|o| o != *c && tree.is_ancestor_or_self(o.unit, c.unit))
+                        })
+                        .copied()
+                        .collect::<Vec<_>>()
+                };
+                let mut parts: Vec<(f64, f64, f64)> = Vec::new();
+                for (h, hr) in read.iter().filter(|(h, _)| holds(h)) {
+                    parts.push((hr.n, hr.sum, hr.squares_high - hr.sum * hr.sum / hr.n));
+                    let mut rests = vec![largest_apart(h.unit, h.cut)];
+                    if let (None, Some((a, v))) = (h.cut, g.cut) {
+                        let mut taken = largest_apart(h.unit, g.cut);
+                        for other in (0..r.attributes[a].values.len()).filter(|&o| o != v) {
+                            let at = CellKey {
+                                unit: h.unit,
+                                cut: Some((a, other)),
+                            };
+                            if read.contains_key(&at) {
+                                taken.push(at);
+                            } else {
+                                taken.extend(largest_apart(h.unit, at.cut));
+                            }
+                        }
+                        rests.push(taken);
+                    }
+                    for taken in rests.into_iter().filter(|t| !t.is_empty()) {
+                        let (mut n, mut sum, mut squares) = (hr.n, hr.sum, hr.squares_high);
+                        for t in &taken {
+                            let tr = read[t];
+                            n -= tr.n;
+                            sum -= tr.sum;
+                            squares -= tr.squares_low;
+                        }
+                        if n > m as f64 && squares.is_finite() {
+                            parts.push((n, sum, squares - sum * sum / n));
+                        }
+                    }
+                }
+                let (mut sums, mut both) = ((1.0f64, 5.0f64), (1.0f64, 5.0f64));
+                for (n, sum, squares) in parts.into_iter().filter(|p| p.0 > m as f64) {
+                    let (by_sum, by_both) = part_intervals(n, sum, squares, m as f64);
+                    sums = (sums.0.max(by_sum.0), sums.1.min(by_sum.1));
+                    both = (both.0.max(by_both.0), both.1.min(by_both.1));
+                }
+                let (sums, both) = (sums.1 - sums.0, both.1 - both.0);
+                prop_assert!(
+                    both + 1e-9 >= LEVEL || sums + 1e-9 < LEVEL,
+                    "{scale}: {} {:?} (direct: {direct}), {m} respondents, is {both} wide \
+                     once the sds and their rests are read (sums alone: {sums})",
+                    r.tree.path(g.unit),
+                    g.cut,
+                );
+            }
+        }
+    }
+    Ok(())
 }
