@@ -3,13 +3,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use worklife_server::{app, cli, error::AppError, input::InputError};
+use worklife_server::{app, cli, commands, error::AppError, input::InputError};
 
 fn main() -> ExitCode {
     owner_only_files();
     let cli = cli::Cli::parse();
     match app::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<commands::OutputClosed>().is_some() => ExitCode::SUCCESS,
         Err(err) => {
             // Input the user must fix exits with 2, like a usage error; anything else with 1.
             let user_error = err.downcast_ref::<InputError>().is_some()

@@ -436,28 +436,27 @@ impl Workspace {
         self.dir.path().join("outbox")
     }
 
-    /// Runs the real binary against this workspace's database and outbox.
-    pub fn worklife(&self, args: &[&str]) -> Output {
-        Command::new(worklife_bin())
+    /// The real binary, set up to run against this workspace's database and outbox.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(worklife_bin());
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env("WORKLIFE_DATABASE_URL", &self.db.url)
             .env("WORKLIFE_OUTBOX_DIR", self.outbox())
             .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
-            .env_remove("WORKLIFE_CONFIG")
-            .output()
-            .expect("run worklife")
+            .env_remove("WORKLIFE_CONFIG");
+        command
+    }
+
+    /// Runs the real binary against this workspace's database and outbox.
+    pub fn worklife(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run worklife")
     }
 
     /// Like [`Workspace::worklife`] with extra environment variables.
     pub fn worklife_env(&self, args: &[&str], env: &[(&str, String)]) -> Output {
-        Command::new(worklife_bin())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("WORKLIFE_DATABASE_URL", &self.db.url)
-            .env("WORKLIFE_OUTBOX_DIR", self.outbox())
-            .env("WORKLIFE_BASE_URL", "http://127.0.0.1:9")
-            .env_remove("WORKLIFE_CONFIG")
+        self.command(args)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
             .expect("run worklife")

@@ -18,7 +18,7 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
         } => (email, role, unit, password_stdin, break_glass),
         UserCommand::List => {
             for u in auth::list_users(&mut conn)? {
-                println!(
+                say!(
                     "{}\t{}\t{}",
                     u.email,
                     u.role.as_str(),
@@ -35,7 +35,7 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 "remove user",
                 &email.trim().to_lowercase(),
             )?;
-            println!("user {email} removed; their sessions and API tokens no longer work");
+            say!("user {email} removed; their sessions and API tokens no longer work");
             return Ok(());
         }
     };
@@ -61,7 +61,7 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
         auth::sso::set_break_glass(&mut conn, &user.id)?;
         audit::record(&mut conn, "cli", "add break-glass admin", &user.email)?;
     }
-    println!(
+    say!(
         "user {} added as {}{}",
         user.email,
         user.role.as_str(),
@@ -71,10 +71,10 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     if break_glass {
-        println!("break-glass: may sign in with a password while password sign-in is off");
+        say!("break-glass: may sign in with a password while password sign-in is off");
     }
     if generated {
-        println!("password (shown once): {secret}");
+        say!("password (shown once): {secret}");
     }
     Ok(())
 }
@@ -100,7 +100,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 &format!("id={} user={}", info.id, info.owner),
             )?;
             // The token alone on stdout, for scripts; what to know about it on stderr.
-            println!("{token}");
+            say!("{token}");
             eprintln!(
                 "token {} for {}, expires {} UTC; it is shown once: send it as \
                  `Authorization: Bearer <token>`, revoke it with `worklife token revoke {}`",
@@ -111,10 +111,10 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             );
         }
         TokenCommand::List => {
-            println!("id\towner\tname\tcreated\tlast used\texpires");
+            say!("id\towner\tname\tcreated\tlast used\texpires");
             for t in auth::list_tokens(&mut conn)? {
                 let expired = t.expires_at.is_some_and(|at| at <= crate::clock::now());
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}\t{}\t{}{}",
                     t.id,
                     t.owner,
@@ -134,7 +134,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 "revoke token",
                 &format!("id={} user={}", t.id, t.owner),
             )?;
-            println!("token {} of {} revoked", t.id, t.owner);
+            say!("token {} of {} revoked", t.id, t.owner);
         }
     }
     Ok(())
@@ -145,7 +145,7 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
     let (_, pool) = super::storage()?;
     let mut conn = pool.get()?;
     for (at, actor, action, detail) in audit::list(&mut conn)? {
-        println!(
+        say!(
             "{}\t{actor}\t{action}\t{detail}",
             at.format("%Y-%m-%d %H:%M:%S")
         );

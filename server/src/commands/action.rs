@@ -36,16 +36,20 @@ pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
                 },
                 crate::clock::now(),
             )?;
-            println!("{}", item.id);
+            say!("{}", item.id);
         }
         ActionCommand::List { unit } => {
             let items = items::list(&mut conn, &unit)?;
-            println!(
+            say!(
                 "{:<36}  {:<11}  {:<9}  {:<10}  {:<20}  title",
-                "id", "status", "area", "due", "owner"
+                "id",
+                "status",
+                "area",
+                "due",
+                "owner"
             );
             for i in items {
-                println!(
+                say!(
                     "{:<36}  {:<11}  {:<9}  {:<10}  {:<20}  {}",
                     i.id,
                     i.status.as_str(),
@@ -65,7 +69,7 @@ pub fn run(cmd: ActionCommand) -> anyhow::Result<()> {
                 notes.as_deref(),
                 crate::clock::now(),
             )?;
-            println!("{} is {}", item.id, item.status.as_str());
+            say!("{} is {}", item.id, item.status.as_str());
         }
     }
     Ok(())

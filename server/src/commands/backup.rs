@@ -77,7 +77,7 @@ pub fn run(file: &Path, force: bool) -> anyhow::Result<()> {
     std::fs::rename(&temporary, file)
         .with_context(|| format!("moving the backup into place at {}", file.display()))?;
     let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    println!(
+    say!(
         "backed up the database to {} ({bytes} bytes, integrity ok)",
         file.display()
     );

@@ -18,21 +18,22 @@ pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<(
         settings.base_url.trim_end_matches('/')
     );
     match demo::ensure(pool, settings, seed)? {
-        Outcome::Built(built) => print_built(&built, settings, &sign_in),
+        Outcome::Built(built) => print_built(&built, settings, &sign_in)?,
         Outcome::NewPasswords(logins) => {
-            println!("the demo is already in this database; its logins get new passwords:");
+            say!("the demo is already in this database; its logins get new passwords:");
             for login in logins {
                 match login.password {
-                    Some(password) => println!("{}: {} / {password}", login.who, login.email),
-                    None => println!(
+                    Some(password) => say!("{}: {} / {password}", login.who, login.email),
+                    None => say!(
                         "{}: {} was removed; it stays removed",
-                        login.who, login.email
+                        login.who,
+                        login.email
                     ),
                 }
             }
-            println!("{sign_in}");
+            say!("{sign_in}");
             let db = settings.database_url.expose();
-            println!(
+            say!(
                 "the answer links were shown only when the demo was built (the database keeps \
                  only their hashes); to start over with new links, stop the server, delete {db}, \
                  {db}-wal and {db}-shm, then run this command again"
@@ -44,12 +45,12 @@ pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<(
             waves,
             is_demo,
         } => {
-            println!(
+            say!(
                 "the database already holds data ({units} units, {people} people, {waves} \
                  waves): the demo was not created, nothing was changed"
             );
             if is_demo {
-                println!(
+                say!(
                     "it is the demo: its logins were printed by the run that built it; to start \
                      over, drop and create the database, then run this command again"
                 );
@@ -59,16 +60,18 @@ pub fn ensure(pool: &DbPool, settings: &Settings, seed: u64) -> anyhow::Result<(
     Ok(())
 }
 
-fn print_built(built: &Built, settings: &Settings, sign_in: &str) {
-    println!(
+fn print_built(built: &Built, settings: &Settings, sign_in: &str) -> anyhow::Result<()> {
+    say!(
         "demo organisation \"{ROOT}\" (seed {}): {} people in {} units",
-        built.seed, built.people, built.units
+        built.seed,
+        built.people,
+        built.units
     );
     let invited = built.people;
     for (wave, open, answered) in &built.waves {
         let pct = 100.0 * *answered as f64 / invited.max(1) as f64;
         if *open {
-            println!(
+            say!(
                 "wave {} open until {} UTC: {answered} of {invited} answered so far ({pct:.0}%); \
                  the invitations are in {}",
                 wave.name,
@@ -76,7 +79,7 @@ fn print_built(built: &Built, settings: &Settings, sign_in: &str) {
                 settings.outbox_dir.display()
             );
         } else {
-            println!(
+            say!(
                 "wave {} ({} to {}), closed: {answered} of {invited} answered ({pct:.0}%)",
                 wave.name,
                 wave.opens_at.format("%Y-%m-%d"),
@@ -84,24 +87,25 @@ fn print_built(built: &Built, settings: &Settings, sign_in: &str) {
             );
         }
     }
-    println!("what to look for:");
+    say!("what to look for:");
     for (story, path) in &built.plot {
-        println!("  {:<11} {path}", story.as_str());
+        say!("  {:<11} {path}", story.as_str());
     }
     match &built.admin_password {
-        Some(password) => println!("admin login: {ADMIN_EMAIL} / {password}"),
-        None => println!("admin login: {ADMIN_EMAIL} exists already; its password is unchanged"),
+        Some(password) => say!("admin login: {ADMIN_EMAIL} / {password}"),
+        None => say!("admin login: {ADMIN_EMAIL} exists already; its password is unchanged"),
     }
     if let Some(password) = &built.manager_password {
-        println!("manager login ({MANAGER_UNIT}): {MANAGER_EMAIL} / {password}");
+        say!("manager login ({MANAGER_UNIT}): {MANAGER_EMAIL} / {password}");
     }
-    println!("{sign_in}");
-    println!(
+    say!("{sign_in}");
+    say!(
         "answer links of the open wave (each works once; shown only now, the database keeps \
          only their hashes):"
     );
     for link in &built.links {
-        println!("  {link}");
+        say!("  {link}");
     }
-    println!("demo built in {:.1} s", built.seconds);
+    say!("demo built in {:.1} s", built.seconds);
+    Ok(())
 }

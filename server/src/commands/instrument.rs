@@ -13,7 +13,7 @@ pub fn run(cmd: InstrumentCommand) -> anyhow::Result<()> {
                 return Err(InputError::one(format!("{spec}: no such file")).into());
             }
             let i = load_instrument(&spec)?;
-            println!(
+            say!(
                 "{spec}: valid instrument \"{}\" version {}: {} scales, {} items, languages {}{}",
                 i.id,
                 i.version,
@@ -44,7 +44,7 @@ pub fn run(cmd: InstrumentCommand) -> anyhow::Result<()> {
                 .map_err(|e| InputError::one(format!("{}: {e}", file.display())))?;
             let (_, pool) = super::storage()?;
             let stored = crate::survey::instruments::import(&mut pool.get()?, &source)?;
-            println!("instrument {} (\"{}\") is stored", stored.key, stored.title);
+            say!("instrument {} (\"{}\") is stored", stored.key, stored.title);
             Ok(())
         }
         InstrumentCommand::List => {
@@ -52,7 +52,7 @@ pub fn run(cmd: InstrumentCommand) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             crate::survey::instruments::ensure_builtins(&mut conn)?;
             for i in crate::survey::instruments::list(&mut conn)? {
-                println!("{:<24} {}", i.key, i.title);
+                say!("{:<24} {}", i.key, i.title);
             }
             Ok(())
         }

@@ -32,7 +32,7 @@ pub fn send_due(pool: &DbPool, settings: &Settings) -> anyhow::Result<()> {
     if done.failed > 0 {
         line.push_str(&format!(", {} failed permanently", done.failed));
     }
-    println!("{line}");
+    say!("{line}");
     Ok(())
 }
 

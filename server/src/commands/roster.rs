@@ -19,7 +19,7 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
             let parsed = roster::parse(&bytes)?;
             let report = roster::import(&mut conn, &parsed, dry_run, prune)?;
             let verb = if dry_run { "would be" } else { "were" };
-            println!(
+            say!(
                 "{} people in the file: {} {verb} added, {} {verb} updated, {} unchanged; {} unit(s) {verb} created",
                 parsed.rows.len(),
                 report.added,
@@ -33,9 +33,9 @@ pub fn run(cmd: RosterCommand) -> anyhow::Result<()> {
                     (true, false) => "removed",
                     (false, _) => "kept (use --prune to remove them)",
                 };
-                println!("{} people not in the file, {what}:", report.absent.len());
+                say!("{} people not in the file, {what}:", report.absent.len());
                 for email in &report.absent {
-                    println!("  {email}");
+                    say!("  {email}");
                 }
             }
             Ok(())

@@ -82,7 +82,7 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
         return Err(AppError::Validation(problems).into());
     }
     let wave = waves::create(conn, &new)?;
-    println!(
+    say!(
         "wave \"{}\" scheduled: {} from {} to {}, k = {}, comments where at least {} wrote one",
         wave.name,
         wave.instrument,
@@ -97,7 +97,7 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
             .iter()
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .collect();
-        println!(
+        say!(
             "the server opens and closes it at these times{}; reminders: {}",
             if every.is_some() {
                 ", and schedules the next wave three months later when it opens"
@@ -116,9 +116,10 @@ fn create(settings: &Settings, conn: &mut DbConn, args: WaveCreateArgs) -> anyho
 
 fn open(settings: &Settings, pool: &DbPool, name: &str, no_send: bool) -> anyhow::Result<()> {
     let opened = waves::open(pool, name)?;
-    println!(
+    say!(
         "wave \"{name}\" is open: {} people invited, {} invitation(s) queued",
-        opened.invited, opened.queued
+        opened.invited,
+        opened.queued
     );
     if !no_send {
         super::mail::send_due(pool, settings)?;
@@ -128,7 +129,7 @@ fn open(settings: &Settings, pool: &DbPool, name: &str, no_send: bool) -> anyhow
 
 fn remind(settings: &Settings, pool: &DbPool, name: &str) -> anyhow::Result<()> {
     let queued = crate::mail::schedule::remind_now(pool, name)?;
-    println!("wave \"{name}\": {queued} reminder(s) queued");
+    say!("wave \"{name}\": {queued} reminder(s) queued");
     super::mail::send_due(pool, settings)?;
     Ok(())
 }
@@ -136,12 +137,12 @@ fn remind(settings: &Settings, pool: &DbPool, name: &str) -> anyhow::Result<()> 
 fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
     match waves::close(pool, name)? {
         waves::Closing::Closed { kept } => {
-            println!(
+            say!(
                 "wave \"{name}\" is closed: {kept} response(s) kept; links and who-answered records destroyed"
             );
             // The audit is kept with the wave. The close is committed already: stopping the
             // audit loses nothing.
-            println!(
+            say!(
                 "auditing the release (minutes for a large organisation; Ctrl-C stops only the audit, `worklife wave audit {name}` runs it later)"
             );
             let mut conn = pool.get()?;
@@ -152,9 +153,9 @@ fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
                 &InstrumentCache::default(),
                 &wave,
             )?;
-            println!("disclosure audit: {}", kept.summary(&wave.name, &utc(kept.audited_at)));
+            say!("disclosure audit: {}", kept.summary(&wave.name, &utc(kept.audited_at)));
         }
-        waves::Closing::Cancelled => println!(
+        waves::Closing::Cancelled => say!(
             "wave \"{name}\" never opened and is now cancelled: nobody was invited, it has no report"
         ),
     }
@@ -162,12 +163,16 @@ fn close(pool: &DbPool, name: &str) -> anyhow::Result<()> {
 }
 
 fn list(conn: &mut DbConn) -> anyhow::Result<()> {
-    println!(
+    say!(
         "{:<20} {:<9} {:<20} {:<17} {:<17} k",
-        "wave", "status", "instrument", "opens", "closes"
+        "wave",
+        "status",
+        "instrument",
+        "opens",
+        "closes"
     );
     for w in waves::list(conn)? {
-        println!(
+        say!(
             "{:<20} {:<9} {:<20} {:<17} {:<17} {}",
             w.name,
             w.status,
@@ -183,15 +188,20 @@ fn list(conn: &mut DbConn) -> anyhow::Result<()> {
 fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
     let wave = waves::find(conn, name)?;
     let k = i64::from(wave.min_group_size);
-    println!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
+    say!("wave \"{}\" ({}), k = {k}", wave.name, wave.status);
     let mail = crate::mail::outbox::counts(conn, &wave.id)?;
-    println!(
+    say!(
         "emails: {} sent, {} pending, {} failed permanently",
-        mail.sent, mail.pending, mail.failed
+        mail.sent,
+        mail.pending,
+        mail.failed
     );
-    println!(
+    say!(
         "{:<40} {:>8} {:>10} {:>6}",
-        "unit", "invited", "responded", "rate"
+        "unit",
+        "invited",
+        "responded",
+        "rate"
     );
     for u in waves::status(conn, &wave)? {
         // One word for every hidden count: "fewer than k" would itself be a figure (P1).
@@ -205,15 +215,18 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
             };
             (u.responded.to_string(), rate)
         };
-        println!(
+        say!(
             "{:<40} {:>8} {:>10} {:>6}",
-            u.path, u.invited, responded, rate
+            u.path,
+            u.invited,
+            responded,
+            rate
         );
     }
     if wave.status() == WaveStatus::Closed {
         match disclosure_audit::kept(conn, &wave.id)? {
-            Some(kept) => println!("disclosure audit: {}", kept.summary(&wave.name, &utc(kept.audited_at))),
-            None => println!(
+            Some(kept) => say!("disclosure audit: {}", kept.summary(&wave.name, &utc(kept.audited_at))),
+            None => say!(
                 "disclosure audit: not run yet: a running server audits each wave that closes while it runs; `worklife wave audit {}` runs it now",
                 wave.name
             ),
@@ -228,14 +241,15 @@ fn utc(t: NaiveDateTime) -> String {
 }
 
 /// Prints the first findings of one kind, and how many more there are.
-fn print_some(lines: impl Iterator<Item = String>, total: usize) {
+fn print_some(lines: impl Iterator<Item = String>, total: usize) -> anyhow::Result<()> {
     const SHOWN: usize = 20;
     for line in lines.take(SHOWN) {
-        println!("{line}");
+        say!("{line}");
     }
     if total > SHOWN {
-        println!("  ... and {} more of this kind", total - SHOWN);
+        say!("  ... and {} more of this kind", total - SHOWN);
     }
+    Ok(())
 }
 
 /// Runs the closed wave's disclosure audit again, keeps it, and lists every finding by
@@ -244,7 +258,7 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
     let wave = waves::find(conn, name)?;
     let (releases, instruments) = (ReleaseCache::default(), InstrumentCache::default());
     let (kept, findings) = disclosure_audit::run(conn, &releases, &instruments, &wave)?;
-    println!(
+    say!(
         "wave \"{}\": disclosure audit {}",
         wave.name,
         kept.summary(&wave.name, &utc(kept.audited_at))
@@ -259,9 +273,9 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
                     breach.respondents.len()
                 )
             });
-            print_some(breaches, found.len());
+            print_some(breaches, found.len())?;
         }
-        None => println!(
+        None => say!(
             "  adding and subtracting: not audited (more than {} cells per measure)",
             survey_engine::release::EXACT_AUDIT_MAX_CELLS
         ),
@@ -270,7 +284,7 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
         .pinned
         .iter()
         .map(|(measure, g)| format!("  count pinned: {measure}: {}", group(g)));
-    print_some(pinned, findings.pinned.len());
+    print_some(pinned, findings.pinned.len())?;
     let narrow = findings.narrow.iter().map(|(measure, g)| {
         format!(
             "  narrow average: {measure}: {} (range {:.2} wide)",
@@ -278,12 +292,12 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
             g.width
         )
     });
-    print_some(narrow, findings.narrow.len());
+    print_some(narrow, findings.narrow.len())?;
     if !findings.counts_checked {
-        println!("  counts: not checked against the roster (this wave kept no invited counts)");
+        say!("  counts: not checked against the roster (this wave kept no invited counts)");
     }
     if findings.excused > 0 || findings.mean_exceptions > 0 {
-        println!(
+        say!(
             "  counted exceptions (docs/privacy.md D7): {} count(s) inside teams that all answered, {} average(s) only the organisation's own figure pins",
             findings.excused, findings.mean_exceptions
         );

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use survey_engine::instrument::builtin;
@@ -85,6 +86,22 @@ fn closing_a_wave_audits_its_release_once_and_keeps_the_counts() {
         );
         assert!(!again.contains("adding and subtracting:"), "{again}");
         assert!(!again.contains("count pinned:"), "{again}");
+        // A reader that stops reading (`wave audit Cut | head -0`) ends the output, not with
+        // a panic: the pipe is closed before the audit has anything to print.
+        let mut piped = ws
+            .command(&["wave", "audit", "Cut"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(piped.stdout.take());
+        let closed = piped.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&closed.stderr);
+        assert!(
+            closed.status.success() && stderr.is_empty(),
+            "{backend:?}: {:?}: {stderr}",
+            closed.status
+        );
         // One row per wave, whatever reran it.
         let pool = ws.pool();
         let mut conn = pool.get().unwrap();
