@@ -537,7 +537,7 @@ fn reader_range(
     let mut both = (lowest, highest);
     let mut narrowest: Option<(f64, Culprit)> = None;
     // One part: `n` respondents with sum `total` and at most `squares` squared deviations.
-    let mut read = |n: u64, total: f64, squares: f64, culprit: Culprit, widenable: bool| {
+    let mut read = |n: u64, total: f64, squares: f64, culprit: Culprit, cell: &ShownSpread| {
         let (nf, mf) = (n as f64, m as f64);
         let mean = total / nf;
         let by_sum = (
@@ -550,9 +550,13 @@ fn reader_range(
             both.0.max(by_sum.0).max(mean - stray),
             both.1.min(by_sum.1).min(mean + stray),
         );
-        // Only a figure whose sd still says something about the group can be widened.
+        // Only a figure whose sd still says something about the group can be widened, and
+        // only up to the most the cell's sd can be.
         let far = (highest - mean).max(mean - lowest);
-        if widenable && stray < far && narrowest.is_none_or(|(w, _)| 2.0 * stray < w) {
+        if stray < far
+            && narrowest.is_none_or(|(w, _)| 2.0 * stray < w)
+            && cell.sd_at_most < most_sd(cell, bounds)
+        {
             narrowest = Some((2.0 * stray, culprit));
         }
     };
@@ -562,8 +566,7 @@ fn reader_range(
         };
         let n = s.n as f64;
         let squares = (n - 1.0) * s.sd_at_most * s.sd_at_most;
-        let widenable = s.sd_at_most < most_sd(&s, bounds);
-        read(s.n, n * s.mean, squares, Culprit::Own(h), widenable);
+        read(s.n, n * s.mean, squares, Culprit::Own(h), &s);
     }
     for rest in rests {
         let Some(s) = shown.get(rest.holder).copied().flatten() else {
@@ -575,8 +578,7 @@ fn reader_range(
         }
         let total = s.n as f64 * s.mean - rest.taken.sum;
         let squares = s.squares_at_most() - rest.taken.squares - total * total / n as f64;
-        let widenable = s.sd_at_most < most_sd(&s, bounds);
-        read(n, total, squares, Culprit::Rest(*rest), widenable);
+        read(n, total, squares, Culprit::Rest(*rest), &s);
     }
     let width = |(lo, hi): (f64, f64)| (hi - lo).max(0.0);
     (width(sums), width(both), narrowest.map(|(_, c)| c))
