@@ -40,7 +40,7 @@ fn attempt(
 }
 
 #[test]
-fn three_hundred_parallel_attempts_on_one_account_check_at_most_five_passwords() {
+fn three_hundred_parallel_attempts_on_one_account_check_at_most_five_wrong_passwords_a_window() {
     for backend in backends() {
         let f = fixture(backend);
         // Every attempt from its own address behind a trusted proxy, no per-process limits
@@ -68,13 +68,21 @@ fn three_hundred_parallel_attempts_on_one_account_check_at_most_five_passwords()
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        let checked = statuses.iter().filter(|s| [303, 401].contains(*s)).count();
+        let wrong = statuses.iter().filter(|s| **s == 401).count();
+        let signed_in = statuses.iter().filter(|s| **s == 303).count();
         let limited = statuses.iter().filter(|s| **s == 429).count();
+        // At most five wrong passwords are checked per window; a right one that gets a slot
+        // signs in and empties the bucket (ratelimit::clear), which gives the wrong ones
+        // after it five more. Which comes first is up to the threads' timing.
         assert!(
-            (1..=5).contains(&checked),
-            "{backend:?}: {checked} passwords checked: {statuses:?}"
+            wrong >= 1 && signed_in <= 1 && wrong <= 5 * (1 + signed_in),
+            "{backend:?}: {wrong} wrong passwords checked, {signed_in} signed in: {statuses:?}"
         );
-        assert_eq!(checked + limited, 300, "{backend:?}: {statuses:?}");
+        assert_eq!(
+            wrong + signed_in + limited,
+            300,
+            "{backend:?}: {statuses:?}"
+        );
     }
 }
 
