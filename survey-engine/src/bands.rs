@@ -23,8 +23,9 @@
 //!   banded, no difference from it is shown either (it would give the organisation's mean
 //!   back).
 //!
-//! Not covered (named in docs/privacy.md): a banded cell's exact figures can still follow from
-//! the exact figures of other shown cells (a parent minus its other children).
+//! A banded cell's exact distribution can also follow from other shown cells (a parent less
+//! its other children): [`crate::disclosure::derived`] hides cells until no such rest is
+//! alike. Scales' favourable % and mean bands are per cell only (docs/privacy.md D9).
 
 use serde::Serialize;
 

@@ -173,14 +173,19 @@ pub struct AuditFindings {
     pub narrow: Vec<(String, disclosure::NarrowGroup)>,
     /// P2's counted exception: groups only the organisation's own figure pins.
     pub mean_exceptions: usize,
+    /// D9: rests of shown distributions (a shown cell less shown cells inside it) whose
+    /// answers one category holds all or all but one of.
+    pub alike: Vec<(String, disclosure::derived::AlikeRest)>,
 }
 
 impl AuditFindings {
-    /// No breach, no pinned count and no narrow mean (the counted exceptions aside).
+    /// No breach, no pinned count, no narrow mean and no alike rest (the counted exceptions
+    /// aside).
     pub fn clean(&self) -> bool {
         self.breaches.as_ref().is_none_or(Vec::is_empty)
             && self.pinned.is_empty()
             && self.narrow.is_empty()
+            && self.alike.is_empty()
     }
 }
 
@@ -306,13 +311,15 @@ impl Release {
                 k,
                 &mut statuses,
             );
-            let mut count_exceptions = 0;
+            let mut excused = vec![0; memberships.len()];
+            let mut counts_model = None;
             if let Some(invited) = invited {
                 let model = CountModel::new(&layout, invited, &placements, k)
                     .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-                count_exceptions = protect_counts_of_all(&model, &memberships, &mut statuses);
+                excused = protect_counts_of_all(&model, &memberships, &mut statuses);
+                counts_model = Some(model);
             }
-            Ok((statuses, mean_exceptions, count_exceptions))
+            Ok((statuses, mean_exceptions, excused, counts_model))
         };
         let (rolled, protected) = std::thread::scope(|scope| {
             let rolled = scope.spawn(roll_ups);
@@ -323,7 +330,15 @@ impl Release {
             (rolled, protected)
         });
         let (all_tallies, profile_counts, mut item_counts) = rolled;
-        let (statuses, mean_exceptions, count_exceptions) = protected?;
+        let (statuses, mean_exceptions, mut excused, counts_model) = protected?;
+        // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 is run again
+        // on that measure, so its certificates and its count of exceptions hold for the
+        // final statuses.
+        let recheck_counts = |measure: usize, status: &mut [CellStatus]| {
+            let model = counts_model.as_ref()?;
+            let present = memberships.get(measure)?;
+            Some(model.protect(present, status).complete.len())
+        };
         let mut statuses = statuses.into_iter();
         // P2 for the sd: a shown sd must not bound a small group's mean too narrowly.
         let spread_bounds = MeanBounds::with_share(lowest, highest, protection.mean_share);
@@ -349,7 +364,22 @@ impl Release {
         let heat: Vec<Vec<HeatCell>> = heat_work.into_iter().map(|w| w.2).collect();
 
         let profiles = if let Some(counts) = profile_counts {
-            let status = statuses.next().ok_or_else(Suppressor::missing)?;
+            let mut status = statuses.next().ok_or_else(Suppressor::missing)?;
+            let mut flat: Vec<u64> = status
+                .iter()
+                .zip(&counts)
+                .flat_map(|(&st, (_, per))| {
+                    per.map(|c| if st == CellStatus::Shown { c } else { 0 })
+                })
+                .collect();
+            if hide_alike_rests(&layout, crate::Profile::ALL.len(), &mut flat, &mut status) {
+                if let (Some(now), Some(slot)) = (
+                    recheck_counts(scale_count, &mut status),
+                    excused.get_mut(scale_count),
+                ) {
+                    *slot = now;
+                }
+            }
             status
                 .iter()
                 .zip(counts)
@@ -384,6 +414,32 @@ impl Release {
                 counts,
             });
         }
+        // D9 for what a reader works out, each item on its own, on every core.
+        let first_item = memberships.len() - item_count;
+        let mut item_work: Vec<(usize, &mut ItemMeasure, Option<usize>)> = items
+            .iter_mut()
+            .enumerate()
+            .map(|(i, item)| (first_item + i, item, None))
+            .collect();
+        on_every_core(&mut item_work, |(measure, item, now)| {
+            if hide_alike_rests(&layout, points, &mut item.counts, &mut item.status) {
+                *now = recheck_counts(*measure, &mut item.status);
+                // P1 may have hidden more: nothing of a hidden cell outlives the build (D6).
+                for (cell, st) in item.status.iter().enumerate() {
+                    if st.is_hidden() {
+                        if let Some(c) = item.counts.get_mut(cell * points..(cell + 1) * points) {
+                            c.fill(0);
+                        }
+                    }
+                }
+            }
+        });
+        for (measure, _, now) in item_work {
+            if let (Some(now), Some(slot)) = (now, excused.get_mut(measure)) {
+                *slot = now;
+            }
+        }
+        let count_exceptions = excused.iter().sum();
         // Nothing of a hidden cell outlives the build (D6).
         item_counts.clear();
 
@@ -516,7 +572,60 @@ impl Release {
             excused,
             narrow: self.audit_means(sheets),
             mean_exceptions: self.mean_exceptions.unwrap_or(0),
+            alike: self.audit_alike(),
         })
+    }
+
+    /// D9 for what a reader works out: every rest of a shown distribution (an item's
+    /// answers, the profiles) less shown distributions inside it whose answers one category
+    /// holds all or all but one of, per measure ("<item>, answers" or "profiles"). Reads only
+    /// what the release shows: a banded distribution counts as not shown.
+    pub fn audit_alike(&self) -> Vec<(String, disclosure::derived::AlikeRest)> {
+        let check = |name: &str, categories: usize, counts: &[u64], status: &[CellStatus]| {
+            let exact = status
+                .iter()
+                .enumerate()
+                .map(|(cell, st)| {
+                    *st == CellStatus::Shown
+                        && counts
+                            .get(cell * categories..(cell + 1) * categories)
+                            .is_some_and(|c| bands::distribution_bands(c).is_none())
+                })
+                .collect();
+            let d = disclosure::derived::Distributions {
+                categories,
+                counts,
+                exact,
+            };
+            disclosure::derived::check(&self.layout, &d)
+                .into_iter()
+                .map(|f| (name.to_string(), f))
+                .collect::<Vec<_>>()
+        };
+        let mut found = Vec::new();
+        for item in &self.items {
+            found.extend(check(
+                &format!("{}, answers", item.id),
+                self.points,
+                &item.counts,
+                &item.status,
+            ));
+        }
+        if !self.profiles.is_empty() {
+            let status: Vec<CellStatus> = self.profiles.iter().map(|p| p.status).collect();
+            let counts: Vec<u64> = self
+                .profiles
+                .iter()
+                .flat_map(|p| p.counts.map_or([0; 6], |(_, c)| c))
+                .collect();
+            found.extend(check(
+                "profiles",
+                crate::Profile::ALL.len(),
+                &counts,
+                &status,
+            ));
+        }
+        found
     }
 
     /// A roster group in words: "Acme/Eng", "Acme/Eng (direct members)",
@@ -767,13 +876,13 @@ impl<'a> Suppressor<'a> {
 
 /// P1 for every measure: each distinct membership is protected once, on as many threads as
 /// the machine has (the measures are independent); identical memberships with identical
-/// statuses get the same protection. Returns the number of groups
-/// excused by complete response, summed over measures.
+/// statuses get the same protection. Returns the number of groups excused by complete
+/// response, per measure.
 fn protect_counts_of_all(
     model: &CountModel<'_>,
     memberships: &[Vec<bool>],
     statuses: &mut [Vec<CellStatus>],
-) -> usize {
+) -> Vec<usize> {
     let mut first_of: Vec<usize> = Vec::with_capacity(memberships.len());
     let mut distinct: Vec<usize> = Vec::new();
     for (i, m) in memberships.iter().enumerate() {
@@ -805,14 +914,14 @@ fn protect_counts_of_all(
         statuses[i] = status;
         excused_of[i] = excused;
     }
-    let mut total = 0;
+    let mut per_measure = vec![0; memberships.len()];
     for (i, &j) in first_of.iter().enumerate() {
         if i != j {
             statuses[i] = statuses[j].clone();
         }
-        total += excused_of[j];
+        per_measure[i] = excused_of[j];
     }
-    total
+    per_measure
 }
 
 /// P2 for every scale and item, on as many threads as the machine has (the measures are
@@ -1106,6 +1215,41 @@ fn heat_cells(
     }
     widen_sd_bands(layout, statuses, parts, spread, &mut cells);
     cells
+}
+
+/// D9 for what a reader works out ([`disclosure::derived`]): hides cells of one
+/// distribution (an item's answers, the profiles; `counts` is `[cell * categories +
+/// category]`, zero for hidden cells) until no shown cell less shown cells inside it leaves
+/// a rest whose answers one category holds all or all but one of. The cells hidden here are
+/// zeroed like every hidden cell (D6). Returns whether it hid any.
+fn hide_alike_rests(
+    layout: &Layout,
+    categories: usize,
+    counts: &mut [u64],
+    status: &mut [CellStatus],
+) -> bool {
+    let exact = status
+        .iter()
+        .enumerate()
+        .map(|(cell, st)| {
+            *st == CellStatus::Shown
+                && counts
+                    .get(cell * categories..(cell + 1) * categories)
+                    .is_some_and(|c| bands::distribution_bands(c).is_none())
+        })
+        .collect();
+    let mut d = disclosure::derived::Distributions {
+        categories,
+        counts,
+        exact,
+    };
+    let hidden = disclosure::derived::protect(layout, &mut d, status);
+    for &cell in &hidden {
+        if let Some(c) = counts.get_mut(cell * categories..(cell + 1) * categories) {
+            c.fill(0);
+        }
+    }
+    !hidden.is_empty()
 }
 
 /// Each cell's n, mean and sd (or band) as a reader has them: exact, as the JSON API gives

@@ -293,6 +293,20 @@ fn audit(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
         )
     });
     print_some(narrow, findings.narrow.len())?;
+    let alike = findings.alike.iter().map(|(measure, f)| {
+        let key = release.release.layout.cell_key(f.holder);
+        let holder = CountGroup {
+            unit: key.unit,
+            cut: key.cut,
+            direct: false,
+        };
+        format!(
+            "  answered alike, worked out: {measure}: {} less the shown cells inside it ({} respondents)",
+            group(&holder),
+            f.n
+        )
+    });
+    print_some(alike, findings.alike.len())?;
     if !findings.counts_checked {
         say!("  counts: not checked against the roster (this wave kept no invited counts)");
     }

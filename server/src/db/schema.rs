@@ -250,6 +250,7 @@ diesel::table! {
         excused_counts -> Integer,
         narrow_means -> Integer,
         mean_exceptions -> Integer,
+        alike_rests -> Integer,
     }
 }
 

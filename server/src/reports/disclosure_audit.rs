@@ -36,12 +36,19 @@ pub struct KeptAudit {
     pub excused_counts: i32,
     pub narrow_means: i32,
     pub mean_exceptions: i32,
+    /// D9: rests of shown distributions whose answers one category holds all or all but
+    /// one of.
+    pub alike_rests: i32,
 }
 
 impl KeptAudit {
-    /// No breach, no pinned count, no narrow mean (the counted exceptions aside).
+    /// No breach, no pinned count, no narrow mean, no alike rest (the counted exceptions
+    /// aside).
     pub fn clean(&self) -> bool {
-        self.breaches.unwrap_or(0) == 0 && self.pinned_counts == 0 && self.narrow_means == 0
+        self.breaches.unwrap_or(0) == 0
+            && self.pinned_counts == 0
+            && self.narrow_means == 0
+            && self.alike_rests == 0
     }
 
     /// The audit in one sentence, for `wave status` (times in UTC) and the waves console
@@ -64,20 +71,27 @@ impl KeptAudit {
         }
         let breaches = self.breaches.unwrap_or(0);
         let kinds = [
-            (breaches, "isolated by adding and subtracting figures"),
+            (
+                breaches,
+                "small group(s) isolated by adding and subtracting figures",
+            ),
             (
                 self.pinned_counts,
-                "whose count a reader who knows the roster can pin",
+                "small group(s) whose count a reader who knows the roster can pin",
             ),
             (
                 self.narrow_means,
-                "whose average falls within a narrow range",
+                "small group(s) whose average falls within a narrow range",
+            ),
+            (
+                self.alike_rests,
+                "group(s) a reader can work out answered alike (all or all but one)",
             ),
         ];
         let found: Vec<String> = kinds
             .iter()
             .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} small group(s) {what}"))
+            .map(|(n, what)| format!("{n} {what}"))
             .collect();
         let found = if breaches == 0 && self.pinned_counts == 0 {
             format!(
@@ -130,6 +144,7 @@ pub fn run(
         excused_counts: count(findings.excused),
         narrow_means: count(findings.narrow.len()),
         mean_exceptions: count(findings.mean_exceptions),
+        alike_rests: count(findings.alike.len()),
     };
     db_write!(conn, |c| {
         diesel::delete(wave_audits::table.filter(wave_audits::wave_id.eq(&kept.wave_id)))
@@ -152,7 +167,8 @@ pub fn run(
             breaches = kept.breaches,
             pinned_counts = kept.pinned_counts,
             narrow_means = kept.narrow_means,
-            "disclosure audit found groups under k"
+            alike_rests = kept.alike_rests,
+            "disclosure audit found groups under k or answered alike"
         );
     }
     Ok((kept, findings))

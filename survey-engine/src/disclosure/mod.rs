@@ -142,6 +142,7 @@
 mod audit;
 pub mod comments;
 mod counts;
+pub mod derived;
 mod exact;
 mod means;
 mod projection;

@@ -1,0 +1,1 @@
+ALTER TABLE wave_audits DROP COLUMN alike_rests;
