@@ -311,7 +311,7 @@ impl Release {
                 k,
                 &mut statuses,
             );
-            let mut excused = vec![0; memberships.len()];
+            let mut excused = vec![Vec::new(); memberships.len()];
             let mut counts_model = None;
             if let Some(invited) = invited {
                 let model = CountModel::new(&layout, invited, &placements, k)
@@ -331,13 +331,16 @@ impl Release {
         });
         let (all_tallies, profile_counts, mut item_counts) = rolled;
         let (statuses, mean_exceptions, mut excused, counts_model) = protected?;
-        // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 is run again
-        // on that measure, so its certificates and its count of exceptions hold for the
-        // final statuses.
-        let recheck_counts = |measure: usize, status: &mut [CellStatus]| {
+        // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
+        // the groups it had excused (every other group keeps its certificate), so that they
+        // and the count of exceptions hold for the final statuses.
+        let recheck_counts = |measure: usize, open: Vec<usize>, status: &mut [CellStatus]| {
+            if open.is_empty() {
+                return Some(open);
+            }
             let model = counts_model.as_ref()?;
             let present = memberships.get(measure)?;
-            Some(model.protect(present, status).complete.len())
+            Some(model.protect_open(present, status, Some(open)).1)
         };
         let mut statuses = statuses.into_iter();
         // P2 for the sd: a shown sd must not bound a small group's mean too narrowly.
@@ -373,8 +376,9 @@ impl Release {
                 })
                 .collect();
             if hide_alike_rests(&layout, crate::Profile::ALL.len(), &mut flat, &mut status) {
+                let open = excused.get(scale_count).cloned().unwrap_or_default();
                 if let (Some(now), Some(slot)) = (
-                    recheck_counts(scale_count, &mut status),
+                    recheck_counts(scale_count, open, &mut status),
                     excused.get_mut(scale_count),
                 ) {
                     *slot = now;
@@ -416,14 +420,17 @@ impl Release {
         }
         // D9 for what a reader works out, each item on its own, on every core.
         let first_item = memberships.len() - item_count;
-        let mut item_work: Vec<(usize, &mut ItemMeasure, Option<usize>)> = items
+        let mut item_work: Vec<(usize, &mut ItemMeasure, Option<Vec<usize>>)> = items
             .iter_mut()
             .enumerate()
-            .map(|(i, item)| (first_item + i, item, None))
+            .map(|(i, item)| {
+                let open = excused.get(first_item + i).cloned().unwrap_or_default();
+                (first_item + i, item, Some(open))
+            })
             .collect();
         on_every_core(&mut item_work, |(measure, item, now)| {
             if hide_alike_rests(&layout, points, &mut item.counts, &mut item.status) {
-                *now = recheck_counts(*measure, &mut item.status);
+                *now = recheck_counts(*measure, now.take().unwrap_or_default(), &mut item.status);
                 // P1 may have hidden more: nothing of a hidden cell outlives the build (D6).
                 for (cell, st) in item.status.iter().enumerate() {
                     if st.is_hidden() {
@@ -439,7 +446,7 @@ impl Release {
                 *slot = now;
             }
         }
-        let count_exceptions = excused.iter().sum();
+        let count_exceptions = excused.iter().map(Vec::len).sum();
         // Nothing of a hidden cell outlives the build (D6).
         item_counts.clear();
 
@@ -876,13 +883,13 @@ impl<'a> Suppressor<'a> {
 
 /// P1 for every measure: each distinct membership is protected once, on as many threads as
 /// the machine has (the measures are independent); identical memberships with identical
-/// statuses get the same protection. Returns the number of groups excused by complete
-/// response, per measure.
+/// statuses get the same protection. Returns the groups excused by complete response (the
+/// only ones without a certificate), per measure, as the model's group indices.
 fn protect_counts_of_all(
     model: &CountModel<'_>,
     memberships: &[Vec<bool>],
     statuses: &mut [Vec<CellStatus>],
-) -> Vec<usize> {
+) -> Vec<Vec<usize>> {
     let mut first_of: Vec<usize> = Vec::with_capacity(memberships.len());
     let mut distinct: Vec<usize> = Vec::new();
     for (i, m) in memberships.iter().enumerate() {
@@ -898,28 +905,28 @@ fn protect_counts_of_all(
             }
         }
     }
-    let mut work: Vec<(usize, Vec<CellStatus>, usize)> = distinct
+    let mut work: Vec<(usize, Vec<CellStatus>, Vec<usize>)> = distinct
         .iter()
-        .map(|&i| (i, statuses[i].clone(), 0))
+        .map(|&i| (i, statuses[i].clone(), Vec::new()))
         .collect();
     on_every_core(&mut work, |(i, status, excused)| {
-        let check = model.protect(&memberships[*i], status);
+        let (check, left) = model.protect_open(&memberships[*i], status, None);
         // Protection ends only when every group is free or excused: hiding stops only when
         // nothing but the root is shown, and D3 hides a root under k.
         debug_assert!(check.pinned.is_empty(), "{:?}", check.pinned);
-        *excused = check.complete.len();
+        *excused = left;
     });
-    let mut excused_of = vec![0; memberships.len()];
+    let mut excused_of = vec![Vec::new(); memberships.len()];
     for (i, status, excused) in work {
         statuses[i] = status;
         excused_of[i] = excused;
     }
-    let mut per_measure = vec![0; memberships.len()];
+    let mut per_measure = vec![Vec::new(); memberships.len()];
     for (i, &j) in first_of.iter().enumerate() {
         if i != j {
             statuses[i] = statuses[j].clone();
         }
-        per_measure[i] = excused_of[j];
+        per_measure[i] = excused_of[j].clone();
     }
     per_measure
 }

@@ -185,14 +185,26 @@ impl<'a> CountModel<'a> {
     /// Hides further cells of `status` until every group under k has a certificate or the
     /// complete-response excuse (see the module documentation); returns the final check.
     pub fn protect(&self, present: &[bool], status: &mut [CellStatus]) -> CountCheck {
+        self.protect_open(present, status, None).0
+    }
+
+    /// [`CountModel::protect`] for the groups `open` only (all when `None`), with the groups
+    /// left without a certificate (excused) at the end. A certificate is a solution
+    /// consistent with the release, and hiding only removes equations, so after hiding more
+    /// cells of a protected measure only the groups left need checking again.
+    pub fn protect_open(
+        &self,
+        present: &[bool],
+        status: &mut [CellStatus],
+        mut open: Option<Vec<usize>>,
+    ) -> (CountCheck, Vec<usize>) {
         let n = self.answered(present);
         // Counts never change while cells are hidden: summed once.
         let cell_n = self.cell_counts(&n);
-        let mut open: Option<Vec<usize>> = None;
         loop {
             let (check, hide, left) = self.round(&n, &cell_n, status, open.as_deref());
             if hide.is_empty() {
-                return check;
+                return (check, left);
             }
             for cell in hide {
                 status[cell] = CellStatus::Complementary;

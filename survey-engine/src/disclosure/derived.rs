@@ -382,9 +382,10 @@ fn rest_cells(layout: &Layout, d: &Distributions, chain: &Chain) -> Vec<usize> {
 /// Hides cells (as complementary) until no rest is alike: for each alike rest, the
 /// smallest cell taken out of it whose answers break the likeness (at least as many
 /// answers off the holding category as the rest lacks of two), or, with none, the holder.
-/// Hiding only takes figures away, so P2's proofs still hold; P1's check proves groups free
-/// with certificates found for the statuses it saw, so the release runs P1 again on a
-/// measure this hid cells in. Returns the cells hidden.
+/// Hiding only takes figures away, so P2's proofs and P1's certificates still hold; only the
+/// groups P1 excused (a shown cell around them answered in full, and may now be hidden) need
+/// P1's check again, which the release runs on a measure this hid cells in. Returns the
+/// cells hidden.
 pub fn protect(layout: &Layout, d: &mut Distributions, status: &mut [CellStatus]) -> Vec<usize> {
     let mut t = Taken::new(layout, d);
     let mut hidden = Vec::new();
