@@ -589,21 +589,7 @@ impl Release {
     /// what the release shows: a banded distribution counts as not shown.
     pub fn audit_alike(&self) -> Vec<(String, disclosure::derived::AlikeRest)> {
         let check = |name: &str, categories: usize, counts: &[u64], status: &[CellStatus]| {
-            let exact = status
-                .iter()
-                .enumerate()
-                .map(|(cell, st)| {
-                    *st == CellStatus::Shown
-                        && counts
-                            .get(cell * categories..(cell + 1) * categories)
-                            .is_some_and(|c| bands::distribution_bands(c).is_none())
-                })
-                .collect();
-            let d = disclosure::derived::Distributions {
-                categories,
-                counts,
-                exact,
-            };
+            let d = disclosure::derived::Distributions::as_shown(categories, counts, status);
             disclosure::derived::check(&self.layout, &d)
                 .into_iter()
                 .map(|f| (name.to_string(), f))
@@ -1235,21 +1221,7 @@ fn hide_alike_rests(
     counts: &mut [u64],
     status: &mut [CellStatus],
 ) -> bool {
-    let exact = status
-        .iter()
-        .enumerate()
-        .map(|(cell, st)| {
-            *st == CellStatus::Shown
-                && counts
-                    .get(cell * categories..(cell + 1) * categories)
-                    .is_some_and(|c| bands::distribution_bands(c).is_none())
-        })
-        .collect();
-    let mut d = disclosure::derived::Distributions {
-        categories,
-        counts,
-        exact,
-    };
+    let mut d = disclosure::derived::Distributions::as_shown(categories, counts, status);
     let hidden = disclosure::derived::protect(layout, &mut d, status);
     for &cell in &hidden {
         if let Some(c) = counts.get_mut(cell * categories..(cell + 1) * categories) {

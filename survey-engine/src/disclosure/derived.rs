@@ -37,6 +37,28 @@ pub struct Distributions<'a> {
     pub exact: Vec<bool>,
 }
 
+impl<'a> Distributions<'a> {
+    /// A distribution as a release shows it: exact in every shown cell that is not banded
+    /// ([`crate::bands::distribution_bands`]).
+    pub fn as_shown(categories: usize, counts: &'a [u64], status: &[CellStatus]) -> Self {
+        let exact = status
+            .iter()
+            .enumerate()
+            .map(|(cell, st)| {
+                *st == CellStatus::Shown
+                    && counts
+                        .get(cell * categories..(cell + 1) * categories)
+                        .is_some_and(|c| crate::bands::distribution_bands(c).is_none())
+            })
+            .collect();
+        Distributions {
+            categories,
+            counts,
+            exact,
+        }
+    }
+}
+
 /// Per cell, the counts of the largest exactly shown cells inside its subtree at its cut
 /// (itself when shown), and of its child units' subtrees: `[cell * (categories + 1)]` holds
 /// respondents, then one count per category.
@@ -332,16 +354,8 @@ fn largest_exact(
     offset: usize,
     out: &mut Vec<usize>,
 ) {
-    let per_unit = layout.cells_per_unit();
-    let mut stack = vec![unit];
-    while let Some(u) = stack.pop() {
-        let cell = u * per_unit + offset;
-        if d.exact.get(cell) == Some(&true) {
-            out.push(cell);
-        } else {
-            stack.extend_from_slice(layout.tree.children(u));
-        }
-    }
+    let exact = |cell: usize| d.exact.get(cell) == Some(&true);
+    layout.largest_cells(unit, offset, exact, out);
 }
 
 /// The cells a rest took out of its holder.

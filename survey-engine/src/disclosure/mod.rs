@@ -390,6 +390,27 @@ impl Layout {
             }
     }
 
+    /// The largest cells at `offset` in `unit`'s subtree that `keep` accepts: the unit's own
+    /// cell if it does, else those of its child units, down the tree.
+    pub fn largest_cells(
+        &self,
+        unit: usize,
+        offset: usize,
+        keep: impl Fn(usize) -> bool,
+        out: &mut Vec<usize>,
+    ) {
+        let per_unit = self.cells_per_unit();
+        let mut stack = vec![unit];
+        while let Some(u) = stack.pop() {
+            let cell = u * per_unit + offset;
+            if keep(cell) {
+                out.push(cell);
+            } else {
+                stack.extend_from_slice(self.tree.children(u));
+            }
+        }
+    }
+
     /// The cell at `index` of [`Layout::cells`].
     pub fn cell_key(&self, index: usize) -> CellKey {
         let stride = self.cells_per_unit();

@@ -357,8 +357,7 @@ impl Rest {
     }
 }
 
-/// The largest shown cells at `offset` in `unit`'s subtree: its own cell if shown, else
-/// those of its child units.
+/// The largest shown cells at `offset` in `unit`'s subtree.
 fn largest_shown(
     layout: &Layout,
     shown: &[Option<ShownSpread>],
@@ -366,16 +365,8 @@ fn largest_shown(
     offset: usize,
     out: &mut Vec<usize>,
 ) {
-    let per_unit = layout.cells_per_unit();
-    let mut stack = vec![unit];
-    while let Some(u) = stack.pop() {
-        let cell = u * per_unit + offset;
-        if shown.get(cell).copied().flatten().is_some() {
-            out.push(cell);
-        } else {
-            stack.extend_from_slice(layout.tree.children(u));
-        }
-    }
+    let is_shown = |cell: usize| shown.get(cell).copied().flatten().is_some();
+    layout.largest_cells(unit, offset, is_shown, out);
 }
 
 /// The rests a reader can form around a group: along the chain of its holders at the
