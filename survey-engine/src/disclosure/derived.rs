@@ -192,6 +192,15 @@ fn groups(layout: &Layout, d: &Distributions, t: &Taken) -> Vec<(CountGroup, boo
                         out.push((group, false));
                     }
                 }
+            } else if cut.is_some() && d.exact.get(cell) != Some(&true) {
+                // The organisation's cut: its only rest is the whole organisation less the
+                // attribute's other values.
+                let group = CountGroup {
+                    unit,
+                    cut,
+                    direct: false,
+                };
+                out.push((group, true));
             }
             if !layout.tree.children(unit).is_empty() {
                 let group = CountGroup {
@@ -445,7 +454,7 @@ pub fn protect(layout: &Layout, d: &mut Distributions, status: &mut [CellStatus]
             // above it that show no exact distribution may now hold none.
             let key = layout.cell_key(cell);
             let mut unit = Some(key.unit);
-            while let Some(u) = unit.filter(|&u| u != 0) {
+            while let Some(u) = unit.filter(|&u| u != 0 || key.cut.is_some()) {
                 let above = layout.cell_index(CellKey {
                     unit: u,
                     cut: key.cut,
@@ -591,6 +600,30 @@ mod tests {
         status[2] = CellStatus::Shown;
         let mut d = d;
         // Org v1 has 10 answers off 3: hiding it breaks the rest.
+        assert_eq!(protect(&layout, &mut d, &mut status), vec![2]);
+        assert!(check(&layout, &d).is_empty());
+    }
+
+    /// An organisation with no teams: its whole cell less one value's leaves the other's.
+    #[test]
+    fn the_organisation_less_one_value_leaves_the_other() {
+        let layout = Layout::new(UnitTree::new(vec![None]).unwrap(), vec![2]);
+        #[rustfmt::skip]
+        let counts = [
+            3, 3, 10, 2, 2, // Org: 20
+            0, 0, 6, 0, 0,  // Org v0: 6, all 3 (banded)
+            3, 3, 4, 2, 2,  // Org v1: 14
+        ];
+        let d = Distributions {
+            categories: 5,
+            counts: &counts,
+            exact: exact(&counts, 5),
+        };
+        let found = check(&layout, &d);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].holder, found[0].n, found[0].category), (0, 6, 2));
+        let mut status = vec![CellStatus::Shown; 3];
+        let mut d = d;
         assert_eq!(protect(&layout, &mut d, &mut status), vec![2]);
         assert!(check(&layout, &d).is_empty());
     }

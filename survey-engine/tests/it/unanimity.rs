@@ -228,7 +228,7 @@ fn check_worked_out(
     let keys = r.row_order();
     let mut groups: Vec<(CellKey, bool)> = keys
         .iter()
-        .filter(|k| k.unit != 0 && !exact.contains_key(k))
+        .filter(|k| (k.unit != 0 || k.cut.is_some()) && !exact.contains_key(k))
         .map(|k| (*k, false))
         .collect();
     groups.extend(
