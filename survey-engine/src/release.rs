@@ -420,30 +420,37 @@ impl Release {
         }
         // D9 for what a reader works out, each item on its own, on every core.
         let first_item = memberships.len() - item_count;
-        let mut item_work: Vec<(usize, &mut ItemMeasure, Option<Vec<usize>>)> = items
+        let mut item_work: Vec<(usize, &mut ItemMeasure, Vec<usize>)> = items
             .iter_mut()
             .enumerate()
             .map(|(i, item)| {
-                let open = excused.get(first_item + i).cloned().unwrap_or_default();
-                (first_item + i, item, Some(open))
+                let measure = first_item + i;
+                (
+                    measure,
+                    item,
+                    excused.get(measure).cloned().unwrap_or_default(),
+                )
             })
             .collect();
-        on_every_core(&mut item_work, |(measure, item, now)| {
+        on_every_core(&mut item_work, |(measure, item, open)| {
             if hide_alike_rests(&layout, points, &mut item.counts, &mut item.status) {
-                *now = recheck_counts(*measure, now.take().unwrap_or_default(), &mut item.status);
+                let before = std::mem::take(open);
+                *open = recheck_counts(*measure, before, &mut item.status).unwrap_or_default();
                 // P1 may have hidden more: nothing of a hidden cell outlives the build (D6).
-                for (cell, st) in item.status.iter().enumerate() {
+                for (st, c) in item
+                    .status
+                    .iter()
+                    .zip(item.counts.chunks_mut(points.max(1)))
+                {
                     if st.is_hidden() {
-                        if let Some(c) = item.counts.get_mut(cell * points..(cell + 1) * points) {
-                            c.fill(0);
-                        }
+                        c.fill(0);
                     }
                 }
             }
         });
-        for (measure, _, now) in item_work {
-            if let (Some(now), Some(slot)) = (now, excused.get_mut(measure)) {
-                *slot = now;
+        for (measure, _, open) in item_work {
+            if let Some(slot) = excused.get_mut(measure) {
+                *slot = open;
             }
         }
         let count_exceptions = excused.iter().map(Vec::len).sum();

@@ -488,6 +488,15 @@ mod tests {
         )
     }
 
+    /// Five answer points; every cell that answered and is not banded shows its answers.
+    fn shown(counts: &[u64]) -> Distributions<'_> {
+        Distributions {
+            categories: 5,
+            counts,
+            exact: exact(counts, 5),
+        }
+    }
+
     fn exact(counts: &[u64], categories: usize) -> Vec<bool> {
         counts
             .chunks(categories)
@@ -516,11 +525,7 @@ mod tests {
         ];
         let mut counts = counts.to_vec();
         counts[15..20].fill(0); // a hidden cell's figures are not kept
-        let d = Distributions {
-            categories: 5,
-            counts: &counts,
-            exact: exact(&counts, 5),
-        };
+        let d = shown(&counts);
         assert_eq!(d.exact, vec![true, true, false, false]);
         let found = check(&layout, &d);
         assert_eq!(found.len(), 1, "{found:?}");
@@ -544,11 +549,7 @@ mod tests {
             0, 0, 5, 0, 0,  // B: 5 (banded)
             0, 0, 0, 0, 0,  // C: hidden (3 people: 3, 3, and one off)
         ];
-        let d = Distributions {
-            categories: 5,
-            counts: &counts,
-            exact: exact(&counts, 5),
-        };
+        let d = shown(&counts);
         // Here the rest's 8 people gave 13 - 5 = 8 answers of 3: alike.
         assert_eq!(check(&layout, &d).len(), 1);
         #[rustfmt::skip]
@@ -558,11 +559,7 @@ mod tests {
             0, 0, 5, 0, 0,
             0, 0, 0, 0, 0,
         ];
-        let d = Distributions {
-            categories: 5,
-            counts: &apart,
-            exact: exact(&apart, 5),
-        };
+        let d = shown(&apart);
         assert!(check(&layout, &d).is_empty());
     }
 
@@ -587,11 +584,7 @@ mod tests {
             0, 0, 0, 0, 0,
             0, 0, 0, 0, 0,
         ];
-        let d = Distributions {
-            categories: 5,
-            counts: &counts,
-            exact: exact(&counts, 5),
-        };
+        let d = shown(&counts);
         let found = check(&layout, &d);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].holder, found[0].n, found[0].category), (0, 6, 2));
@@ -614,11 +607,7 @@ mod tests {
             0, 0, 6, 0, 0,  // Org v0: 6, all 3 (banded)
             3, 3, 4, 2, 2,  // Org v1: 14
         ];
-        let d = Distributions {
-            categories: 5,
-            counts: &counts,
-            exact: exact(&counts, 5),
-        };
+        let d = shown(&counts);
         let found = check(&layout, &d);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].holder, found[0].n, found[0].category), (0, 6, 2));
