@@ -7,7 +7,7 @@ use crate::bands::{self, Band, MeanBand};
 use crate::csv_out::CsvWriter;
 use crate::disclosure::{
     self, AtomIndex, CellKey, CellStatus, CountModel, Invited, Layout, MeanAnswers, MeanBounds,
-    Placement,
+    Placement, SwapHints,
 };
 use crate::error::EngineError;
 use crate::instrument::Instrument;
@@ -902,13 +902,43 @@ fn protect_counts_of_all(
         .iter()
         .map(|&i| (i, statuses[i].clone(), Vec::new()))
         .collect();
-    on_every_core(&mut work, |(i, status, excused)| {
-        let (check, left) = model.protect_open(&memberships[*i], status, None);
+    let protect = |(i, status, excused): &mut (usize, Vec<CellStatus>, Vec<usize>),
+                   hints: &SwapHints| {
+        let (check, left, found) = model.protect_hinted(&memberships[*i], status, None, hints);
         // Protection ends only when every group is free or excused: hiding stops only when
         // nothing but the root is shown, and D3 hides a root under k.
         debug_assert!(check.pinned.is_empty(), "{:?}", check.pinned);
         *excused = left;
-    });
+        found
+    };
+    // The measures differ little: the same few teams pin the same groups in nearly every
+    // one, and most groups under k are freed by the same swaps. P1 finds the cells to hide
+    // one per neighbourhood and round, each round rebuilding the classes, and searches a
+    // swap for tens of thousands of groups. So the first measure is protected alone, and
+    // every other one starts with the cells P1 hid there hidden too (most then need one
+    // round instead of four or five), and tries its swaps before searching (BENCHMARKS.md).
+    // Hiding only removes equations, so the seeded cells never pin a count (nor break D4 or
+    // P2); they cost a measure the few it would not have needed. A swap is checked on the
+    // measure's own classes and counts before it counts as a certificate.
+    if let Some((first, rest)) = work.split_first_mut() {
+        let before = first.1.clone();
+        let hints = protect(first, &SwapHints::default());
+        let seeded: Vec<usize> = before
+            .iter()
+            .zip(&first.1)
+            .enumerate()
+            .filter(|(_, (was, now))| **was == CellStatus::Shown && now.is_hidden())
+            .map(|(cell, _)| cell)
+            .collect();
+        on_every_core(rest, |item| {
+            for &cell in &seeded {
+                if let Some(st) = item.1.get_mut(cell).filter(|st| **st == CellStatus::Shown) {
+                    *st = CellStatus::Complementary;
+                }
+            }
+            protect(item, &hints);
+        });
+    }
     let mut excused_of = vec![Vec::new(); memberships.len()];
     for (i, status, excused) in work {
         statuses[i] = status;

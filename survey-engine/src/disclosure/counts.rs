@@ -81,6 +81,21 @@ pub struct CountCheck {
     pub complete: Vec<CountGroup>,
 }
 
+/// Swap certificates ([`Classes::swapped`]) one measure's first round found, per group:
+/// another measure of the same release tries each group's swap first, on its own classes and
+/// counts, and searches only where it does not hold there. A swap that holds is a
+/// certificate whoever found it, so the hints save time and change no answer's validity.
+#[derive(Clone, Debug, Default)]
+pub struct SwapHints(Vec<Option<Swap>>);
+
+/// A swap as atoms, which every measure shares (classes are per measure and round): an atom
+/// of the group in class `p`, then one each in `q`, `s` and `t`, and the swapped positions.
+#[derive(Clone, Copy, Debug)]
+struct Swap {
+    mask: usize,
+    atoms: [usize; 4],
+}
+
 /// The roster side of the check, shared by every measure of a release.
 pub struct CountModel<'a> {
     layout: &'a Layout,
@@ -179,7 +194,14 @@ impl<'a> CountModel<'a> {
     /// certificate), and those excused by complete response.
     pub fn check(&self, present: &[bool], status: &[CellStatus]) -> CountCheck {
         let n = self.answered(present);
-        self.round(&n, &self.cell_counts(&n), status, None).0
+        self.round(
+            &n,
+            &self.cell_counts(&n),
+            status,
+            None,
+            &SwapHints::default(),
+        )
+        .check
     }
 
     /// Hides further cells of `status` until every group under k has a certificate or the
@@ -196,35 +218,52 @@ impl<'a> CountModel<'a> {
         &self,
         present: &[bool],
         status: &mut [CellStatus],
-        mut open: Option<Vec<usize>>,
+        open: Option<Vec<usize>>,
     ) -> (CountCheck, Vec<usize>) {
+        let (check, left, _) = self.protect_hinted(present, status, open, &SwapHints::default());
+        (check, left)
+    }
+
+    /// [`CountModel::protect_open`] trying `hints` (another measure's swaps) before searching
+    /// for a group's swap; also returns the swaps its first round found, as hints for the
+    /// release's other measures.
+    pub fn protect_hinted(
+        &self,
+        present: &[bool],
+        status: &mut [CellStatus],
+        mut open: Option<Vec<usize>>,
+        hints: &SwapHints,
+    ) -> (CountCheck, Vec<usize>, SwapHints) {
         let n = self.answered(present);
         // Counts never change while cells are hidden: summed once.
         let cell_n = self.cell_counts(&n);
+        let mut found = None;
         loop {
-            let (check, hide, left) = self.round(&n, &cell_n, status, open.as_deref());
-            if hide.is_empty() {
-                return (check, left);
+            let round = self.round(&n, &cell_n, status, open.as_deref(), hints);
+            let found = found.get_or_insert(round.swaps);
+            if round.hide.is_empty() {
+                return (round.check, round.left, std::mem::take(found));
             }
-            for cell in hide {
+            for cell in round.hide {
                 status[cell] = CellStatus::Complementary;
             }
             // A certificate is a solution consistent with the release; hiding only removes
             // equations, so it stays one. Only the groups without one are checked again.
-            open = Some(left);
+            open = Some(round.left);
         }
     }
 
     /// One pass over the groups: the check, and the cells to hide for the failing groups.
-    /// `only`: the indices of the groups to check (all when `None`). Returns the check, the
-    /// cells to hide, and the groups still without a certificate (pinned or excused).
+    /// `only`: the indices of the groups to check (all when `None`); `hints`: swaps to try
+    /// before searching (see [`SwapHints`]).
     fn round(
         &self,
         n: &[u64],
         cell_n: &[u64],
         status: &[CellStatus],
         only: Option<&[usize]>,
-    ) -> (CountCheck, Vec<usize>, Vec<usize>) {
+        hints: &SwapHints,
+    ) -> Round {
         let layout = self.layout;
         let classes = Classes::new(self, n, cell_n, status);
         let mut check = CountCheck::default();
@@ -232,6 +271,7 @@ impl<'a> CountModel<'a> {
         let mut touched: HashSet<usize> = HashSet::default();
         let mut failing = Vec::new();
         let mut left = Vec::new();
+        let mut swaps = SwapHints(vec![None; self.groups.len()]);
         let all: Vec<usize>;
         let indices = match only {
             Some(only) => only,
@@ -250,8 +290,16 @@ impl<'a> CountModel<'a> {
                     cut: group.cut,
                 })]
             };
-            if group_n >= self.k as u64 || classes.certified(atoms, None) || classes.swapped(atoms)
-            {
+            if group_n >= self.k as u64 || classes.certified(atoms, None) {
+                continue;
+            }
+            let hinted = hints.0.get(i).copied().flatten();
+            if let Some(swap) = hinted.filter(|swap| classes.holds(atoms, swap)) {
+                swaps.0[i] = Some(swap);
+                continue;
+            }
+            if let Some(swap) = classes.swapped(atoms) {
+                swaps.0[i] = Some(swap);
                 continue;
             }
             left.push(i);
@@ -263,7 +311,12 @@ impl<'a> CountModel<'a> {
             failing.push(i);
         }
         if failing.is_empty() {
-            return (check, hide, left);
+            return Round {
+                check,
+                hide,
+                left,
+                swaps,
+            };
         }
         let rows_of = |atoms: &[usize]| -> Vec<usize> {
             atoms
@@ -299,7 +352,12 @@ impl<'a> CountModel<'a> {
                 touched.extend(above);
             }
         }
-        (check, hide, left)
+        Round {
+            check,
+            hide,
+            left,
+            swaps,
+        }
     }
 
     /// A per-atom quantity summed per cell (over each cell's subtree).
@@ -325,6 +383,17 @@ impl<'a> CountModel<'a> {
     }
 }
 
+/// What one round of [`CountModel::round`] found.
+struct Round {
+    check: CountCheck,
+    /// The cells to hide for the failing groups.
+    hide: Vec<usize>,
+    /// The groups still without a certificate (pinned or excused).
+    left: Vec<usize>,
+    /// The swaps that freed groups, per group.
+    swaps: SwapHints,
+}
+
 /// The classes of one round: atoms grouped by the shown cells they are in.
 struct Classes<'m> {
     model: &'m CountModel<'m>,
@@ -340,6 +409,8 @@ struct Classes<'m> {
     /// build: this runs for every measure and round).
     signatures: Vec<usize>,
     class: Vec<usize>,
+    /// Per class: one of its atoms.
+    member: Vec<usize>,
     /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
     givers: Vec<u64>,
     takers: Vec<u64>,
@@ -481,6 +552,7 @@ impl<'m> Classes<'m> {
             width,
             signatures: Vec::new(),
             class: vec![0; atoms],
+            member: Vec::new(),
             givers: Vec::new(),
             takers: Vec::new(),
             unbound,
@@ -491,6 +563,7 @@ impl<'m> Classes<'m> {
         for (i, &a) in order.iter().enumerate() {
             if i == 0 || sig(order[i - 1]) != sig(a) {
                 classes.signatures.extend_from_slice(sig(a));
+                classes.member.push(a);
                 classes.givers.push(0);
                 classes.takers.push(0);
             }
@@ -635,12 +708,12 @@ impl<'m> Classes<'m> {
     /// way round, grows by one). Swaps of single values generate all moves of a table whose
     /// margins are known; here bounds and hidden cells make them a sufficient test only.
     /// The search stops after a fixed number of tries and then answers "no certificate",
-    /// which only costs extra hiding.
-    fn swapped(&self, atoms: &[usize]) -> bool {
+    /// which only costs extra hiding. Returns the swap found.
+    fn swapped(&self, atoms: &[usize]) -> Option<Swap> {
         const TRIES: usize = 2_000;
         let attributes = self.width - 1;
         if attributes == 0 {
-            return false;
+            return None;
         }
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside);
@@ -677,7 +750,7 @@ impl<'m> Classes<'m> {
                     for c3 in index.by_swapped.matching(|c| self.signature(c), q) {
                         tries += 1;
                         if tries > TRIES {
-                            return false;
+                            return None;
                         }
                         // t: s's rows outside the mask, p's at it.
                         let s_sig = self.signature(c3);
@@ -694,18 +767,58 @@ impl<'m> Classes<'m> {
                         let Some(c4) = self.class_of(&t_sig) else {
                             continue;
                         };
-                        let (q, s, t) = (outside(c2), outside(c3), outside(c4));
-                        // Out of the group at p: q and t take, s gives; into it: the reverse.
-                        if (give > 0 && q.1 > 0 && s.0 > 0 && t.1 > 0)
-                            || (take > 0 && q.0 > 0 && s.1 > 0 && t.0 > 0)
-                        {
-                            return true;
+                        if moves((give, take), outside(c2), outside(c3), outside(c4)) {
+                            let own = atoms.iter().copied().find(|&a| self.class[a] == c1)?;
+                            let [q, s, t] = [c2, c3, c4].map(|c| self.member[c]);
+                            return Some(Swap {
+                                mask: index.mask,
+                                atoms: [own, q, s, t],
+                            });
                         }
                     }
                 }
             }
         }
-        false
+        None
+    }
+
+    /// Whether `swap` (found for this group in another measure) is a swap here too: its atoms'
+    /// classes stand in the relation [`Classes::swapped`] searches for, and the counts let a
+    /// respondent move.
+    fn holds(&self, atoms: &[usize], swap: &Swap) -> bool {
+        let [p, q, s, t] = swap.atoms.map(|a| self.class[a]);
+        if q == p {
+            return false;
+        }
+        let (p_sig, q_sig, s_sig, t_sig) = (
+            self.signature(p),
+            self.signature(q),
+            self.signature(s),
+            self.signature(t),
+        );
+        let related = (0..self.width).all(|i| {
+            if (swap.mask >> i) & 1 == 1 {
+                s_sig[i] == q_sig[i] && t_sig[i] == p_sig[i]
+            } else {
+                q_sig[i] == p_sig[i] && t_sig[i] == s_sig[i]
+            }
+        });
+        if !related || t_sig == p_sig {
+            return false;
+        }
+        let mut inside = self.scratch.borrow_mut();
+        self.tally(atoms, &mut inside);
+        let outside = |c: usize| {
+            let (give, take) = inside
+                .iter()
+                .find(|e| e.0 == c)
+                .map_or((0, 0), |e| (e.1, e.2));
+            (self.givers[c] - give, self.takers[c] - take)
+        };
+        let Some(&(_, give, take)) = inside.iter().find(|e| e.0 == p) else {
+            return false;
+        };
+        moves((give, take), outside(q), outside(s), outside(t))
     }
 
     /// One index per non-empty set of attribute positions (the whole row never swaps: a
@@ -828,7 +941,7 @@ impl<'m> Classes<'m> {
             let mut trial = status.to_vec();
             trial[c] = CellStatus::Complementary;
             let classes = Classes::new(self.model, self.n, self.cell_n, &trial);
-            classes.certified_now(atoms) || classes.swapped(atoms)
+            classes.certified_now(atoms) || classes.swapped(atoms).is_some()
         };
         Some(
             smaller
@@ -838,6 +951,13 @@ impl<'m> Classes<'m> {
                 .unwrap_or(chosen),
         )
     }
+}
+
+/// Whether a swap moves a respondent, given (givers, takers): the group's own atoms at `p`,
+/// and those outside the group at `q`, `s` and `t`. Out of the group at `p`: `q` and `t` take
+/// and `s` gives; into it: the reverse.
+fn moves(p: (u64, u64), q: (u64, u64), s: (u64, u64), t: (u64, u64)) -> bool {
+    (p.0 > 0 && q.1 > 0 && s.0 > 0 && t.1 > 0) || (p.1 > 0 && q.0 > 0 && s.1 > 0 && t.0 > 0)
 }
 
 /// Whether the positions set in `mask` are the last ones of a signature `width` long, so

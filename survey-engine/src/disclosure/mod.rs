@@ -150,7 +150,9 @@ pub mod spread;
 mod suppress;
 
 pub use audit::audit;
-pub use counts::{check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited};
+pub use counts::{
+    check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, SwapHints,
+};
 pub use means::{
     check_means, check_means_where, protect_means, protects_items, AtomIndex, MeanAnswers,
     MeanBounds, MeanCheck, NarrowGroup,
