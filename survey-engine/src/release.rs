@@ -132,6 +132,10 @@ pub struct Release {
     pub points: usize,
     /// Every item in instrument order.
     pub items: Vec<ItemMeasure>,
+    /// Per cell: how many answered at all (every answer sheet of the wave), where shown.
+    /// A measure of the release like the scales and items (suppressed, P1, audited): the
+    /// counts `wave status` prints for a closed wave, so they add nothing to the release.
+    pub answered: Vec<Option<u64>>,
     /// The roster's invited counts the release was protected with (P1), if any.
     pub invited: Option<Invited>,
     /// Groups under k, summed over measures, whose count a roster-knowing reader can pin
@@ -253,6 +257,8 @@ impl Release {
                 .map(|x| x.answers.get(i).copied().flatten().is_some())
                 .collect()
         }));
+        // Last: everyone who answered at all (`Release::answered`).
+        memberships.push(vec![true; sheets.len()]);
         let scale_count = instrument.scales.len();
         let lowest = f64::from(instrument.response_scale.min);
         let highest = f64::from(instrument.response_scale.max);
@@ -419,7 +425,7 @@ impl Release {
             });
         }
         // D9 for what a reader works out, each item on its own, on every core.
-        let first_item = memberships.len() - item_count;
+        let first_item = scale_count + usize::from(instrument.profiles.is_some());
         let mut item_work: Vec<(usize, &mut ItemMeasure, Vec<usize>)> = items
             .iter_mut()
             .enumerate()
@@ -453,6 +459,15 @@ impl Release {
                 *slot = open;
             }
         }
+        let answered_status = statuses.next().ok_or_else(Suppressor::missing)?;
+        let everyone = vec![true; placements.len()];
+        let answered_n = disclosure::cell_counts(&layout, &placements, &everyone);
+        // Nothing of a hidden cell outlives the build (D6).
+        let answered = answered_status
+            .iter()
+            .zip(answered_n)
+            .map(|(st, n)| (*st == CellStatus::Shown).then_some(n as u64))
+            .collect();
         let count_exceptions = excused.iter().map(Vec::len).sum();
         // Nothing of a hidden cell outlives the build (D6).
         item_counts.clear();
@@ -469,6 +484,7 @@ impl Release {
             scale_min,
             points,
             items,
+            answered,
             invited: invited.cloned(),
             count_exceptions,
             mean_share: protection.mean_share,
@@ -811,6 +827,19 @@ impl Release {
                 .collect();
             measures.push((format!("item {}", item.id), present, item.status.clone()));
         }
+        let answered = self
+            .answered
+            .iter()
+            .map(|n| match n {
+                Some(_) => CellStatus::Shown,
+                None => CellStatus::Complementary,
+            })
+            .collect();
+        measures.push((
+            "answered (wave status)".to_string(),
+            vec![true; sheets.len()],
+            answered,
+        ));
         measures
     }
 }
@@ -956,7 +985,7 @@ fn protect_counts_of_all(
 
 /// P2 for every scale and item, on as many threads as the machine has (the measures are
 /// independent). `statuses` holds the scales, then the profiles (if the instrument has them;
-/// they have no mean), then the items. Returns the groups left narrow, summed over measures;
+/// they have no mean), then the items, then everyone who answered (no mean). Returns the groups left narrow, summed over measures;
 /// `None` with P2 off.
 fn protect_means_of_all(
     instrument: &Instrument,
@@ -985,7 +1014,7 @@ fn protect_means_of_all(
     for (m, status) in statuses.iter_mut().enumerate() {
         let of = if m < scale_count {
             Of::Scores(sheets.iter().map(|x| x.scores.score(m)).collect())
-        } else if m >= items_from {
+        } else if (items_from..items_from + instrument.items.len()).contains(&m) {
             if !disclosure::protects_items(layout) {
                 continue;
             }

@@ -203,7 +203,8 @@ fn status(conn: &mut DbConn, name: &str) -> anyhow::Result<()> {
         "responded",
         "rate"
     );
-    for u in waves::status(conn, &wave)? {
+    let (releases, instruments) = (ReleaseCache::default(), InstrumentCache::default());
+    for u in crate::reports::release::unit_counts(conn, &releases, &instruments, &wave)? {
         // One word for every hidden count: "fewer than k" would itself be a figure (P1).
         let (responded, rate) = if !u.shown {
             ("hidden".to_string(), String::new())

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use diesel::prelude::*;
-use survey_engine::disclosure::{Invited, Placement};
+use survey_engine::disclosure::{CellKey, Invited, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::Instrument;
@@ -17,7 +17,7 @@ use crate::db::{Attributes, DbConn, DbPool, ResponseId, WaveId, WaveUnitId};
 use crate::db_run;
 use crate::error::{AppError, AppResult};
 use crate::survey::responses::InstrumentCache;
-use crate::survey::waves::{AnswerRow, Wave, WaveStatus, WaveUnitRow};
+use crate::survey::waves::{self, AnswerRow, UnitStatus, Wave, WaveStatus, WaveUnitRow};
 
 /// A release and what it was built from.
 pub struct WaveRelease {
@@ -64,6 +64,35 @@ impl ReleaseCache {
         }
         Ok(built)
     }
+}
+
+/// Response counts per unit as `wave status` and the participation page show them. For a
+/// closed wave they are the release's own counts of everyone who answered
+/// ([`Release::answered`], suppressed, protected and audited with every other measure), so
+/// they add nothing to what the reports show; for an open or scheduled wave, the live
+/// counts under the same rules ([`waves::status`]).
+pub fn unit_counts(
+    conn: &mut DbConn,
+    releases: &ReleaseCache,
+    instruments: &InstrumentCache,
+    wave: &Wave,
+) -> AppResult<Vec<UnitStatus>> {
+    let mut lines = waves::status(conn, wave)?;
+    if wave.status() != WaveStatus::Closed {
+        return Ok(lines);
+    }
+    let built = releases.get(conn, instruments, wave)?;
+    let release = &built.release;
+    for line in &mut lines {
+        let n = release
+            .tree
+            .find(&line.path)
+            .and_then(|unit| release.layout.try_cell_index(CellKey { unit, cut: None }))
+            .and_then(|cell| release.answered.get(cell).copied().flatten());
+        line.shown = n.is_some();
+        line.responded = n.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    Ok(lines)
 }
 
 impl ReleaseCache {

@@ -4,7 +4,8 @@
 //! sizes reads "hidden"; docs/privacy.md D3, D4, P1), with the state of the invitation
 //! emails. Never who answered. Admins and viewers see every unit, a manager their
 //! subtree. The page refreshes its table itself (a same-origin script) while the wave is
-//! open.
+//! open. A closed wave's counts are its release's own (the same counts its reports are built
+//! on).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -50,6 +51,8 @@ struct ParticipationPage {
     wave: String,
     status: &'static str,
     open: bool,
+    /// A closed wave's counts are its release's (`reports::release::unit_counts`).
+    closed: bool,
     closes: String,
     k: i32,
     hidden_why: String,
@@ -85,7 +88,12 @@ async fn participation(
         )?;
         let status = wave.status();
         // A scheduled wave has no snapshot yet: the table is empty and the page says so.
-        let lines = waves::status(conn, &wave)?;
+        let lines = crate::reports::release::unit_counts(
+            conn,
+            &st.access.releases,
+            &st.instruments,
+            &wave,
+        )?;
         let mail = crate::mail::outbox::counts(conn, &wave.id)?;
         let units = lines
             .into_iter()
@@ -125,6 +133,7 @@ async fn participation(
             reader,
             status: status.as_str(),
             open: status == WaveStatus::Open,
+            closed: status == WaveStatus::Closed,
             closes: st
                 .settings
                 .local_time(wave.closes_at)

@@ -694,9 +694,11 @@ fn demos_started_together_on_postgresql_build_it_once() {
 
 /// D8: the demo's answer sheets skip a few items here and there. Each item is a measure of
 /// its own, so the organisation as a whole shows every item of both closed waves, each
-/// counting exactly the people who answered it.
+/// counting exactly the people who answered it. And `wave status` of a closed wave prints the
+/// release's own counts of everyone who answered (a measure of the release, audited below
+/// with the others), hidden exactly where the release hides them.
 #[test]
-fn the_demo_root_shows_every_item() {
+fn the_demo_root_shows_every_item_and_wave_status_prints_release_counts() {
     use survey_engine::disclosure::{CellKey, CellStatus};
     use worklife_server::reports::ReleaseCache;
     use worklife_server::survey::waves;
@@ -750,6 +752,38 @@ fn the_demo_root_shows_every_item() {
         // keeps a range of half the scale, but for the counted exceptions.
         let narrow = r.audit_unit_means(&built.sheets);
         assert_eq!(Some(narrow.len()), r.mean_exceptions, "{name}: {narrow:?}");
+        let status = ws.ok(&["wave", "status", &name]);
+        let mut lines = 0;
+        let mut hidden = 0;
+        for line in status
+            .lines()
+            .skip_while(|l| !l.starts_with("unit "))
+            .skip(1)
+        {
+            if line.starts_with("disclosure audit: ") {
+                break;
+            }
+            // "{path:<40} {invited:>8} {responded:>10} {rate:>6}": paths hold spaces, so the
+            // columns are read from the right.
+            let (path, tail) = line.split_at(line.len() - 27);
+            let responded = tail[10..20].trim();
+            let unit = r
+                .tree
+                .find(path.trim_end())
+                .unwrap_or_else(|| panic!("{line}"));
+            let cell = r.layout.cell_index(CellKey { unit, cut: None });
+            let expected = r.answered[cell].map_or("hidden".to_string(), |n| n.to_string());
+            assert_eq!(responded, expected, "{name}: {line}");
+            lines += 1;
+            hidden += usize::from(responded == "hidden");
+        }
+        assert_eq!(lines, r.tree.len(), "{name}: {status}");
+        assert!(hidden > 0, "{name}: {status}");
+        assert_eq!(
+            r.answered[0],
+            Some(built.sheets.len() as u64),
+            "{name}: the organisation counts every answer sheet"
+        );
         checked += 1;
     }
     assert_eq!(checked, 2);

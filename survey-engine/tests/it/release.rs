@@ -119,6 +119,18 @@ proptest! {
             prop_assert_eq!(p.counts.is_some(), p.status == CellStatus::Shown);
             if let Some((n, _)) = p.counts { prop_assert!(n >= k as u64); }
         }
+        // How many answered at all (`wave status` of a closed wave): every sheet, where shown;
+        // the auditor above checked these counts too.
+        let everyone = vec![true; sheets.len()];
+        let placements: Vec<_> = sheets.iter().map(|s| s.placement.clone()).collect();
+        let truth = survey_engine::disclosure::cell_counts(&release.layout, &placements, &everyone);
+        prop_assert_eq!(release.answered.len(), truth.len());
+        for (shown, n) in release.answered.iter().zip(truth) {
+            if let Some(shown) = shown {
+                prop_assert_eq!(*shown, n as u64);
+                prop_assert!(n >= k);
+            }
+        }
     }
 }
 
