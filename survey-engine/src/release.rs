@@ -985,8 +985,8 @@ fn protect_counts_of_all(
 
 /// P2 for every scale and item, on as many threads as the machine has (the measures are
 /// independent). `statuses` holds the scales, then the profiles (if the instrument has them;
-/// they have no mean), then the items, then everyone who answered (no mean). Returns the groups left narrow, summed over measures;
-/// `None` with P2 off.
+/// they have no mean), then the items, then everyone who answered (no mean). Returns the
+/// groups left narrow, summed over measures; `None` with P2 off.
 fn protect_means_of_all(
     instrument: &Instrument,
     layout: &Layout,

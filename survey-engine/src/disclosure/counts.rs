@@ -614,6 +614,15 @@ impl<'m> Classes<'m> {
         }
     }
 
+    /// Class `c`'s (givers, takers) outside a group whose atoms `inside` tallies per class.
+    fn outside(&self, inside: &[(usize, u64, u64)], c: usize) -> (u64, u64) {
+        let (give, take) = inside
+            .iter()
+            .find(|e| e.0 == c)
+            .map_or((0, 0), |e| (e.1, e.2));
+        (self.givers[c] - give, self.takers[c] - take)
+    }
+
     /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
     fn slack(&self, a: usize) -> (u64, u64) {
         (
@@ -717,13 +726,7 @@ impl<'m> Classes<'m> {
         }
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside);
-        let outside = |c: usize| {
-            let (give, take) = inside
-                .iter()
-                .find(|e| e.0 == c)
-                .map_or((0, 0), |e| (e.1, e.2));
-            (self.givers[c] - give, self.takers[c] - take)
-        };
+        let outside = |c: usize| self.outside(&inside, c);
         let swaps = self.swaps.get_or_init(|| self.swap_indexes(attributes));
         let mut tries = 0;
         let mut t_sig: Vec<usize> = vec![usize::MAX; self.width];
@@ -808,13 +811,7 @@ impl<'m> Classes<'m> {
         }
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside);
-        let outside = |c: usize| {
-            let (give, take) = inside
-                .iter()
-                .find(|e| e.0 == c)
-                .map_or((0, 0), |e| (e.1, e.2));
-            (self.givers[c] - give, self.takers[c] - take)
-        };
+        let outside = |c: usize| self.outside(&inside, c);
         let Some(&(_, give, take)) = inside.iter().find(|e| e.0 == p) else {
             return false;
         };
