@@ -123,3 +123,42 @@ fn participation_while_open_shows_what_wave_status_shows_and_no_more() {
         assert!(!script.body.contains("localStorage"));
     }
 }
+
+/// A closed wave's page prints its release's own counts of everyone who answered
+/// (`Release::answered`, audited with the release), hidden exactly where the release hides
+/// them, and says so.
+#[test]
+fn a_closed_waves_participation_shows_its_releases_counts() {
+    use survey_engine::disclosure::CellKey;
+    use worklife_server::reports::ReleaseCache;
+    use worklife_server::survey::responses::InstrumentCache;
+    let backend = backends()[0];
+    let f = fixture(backend);
+    let app = &f.app;
+    let admin = As::Cookie(session(app, ADMIN, &f.passwords[ADMIN]));
+    let page = get(&app.url("/reports/waves/W2/participation"), &admin);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("answered: the same counts its reports are built on"),
+        "{}",
+        page.body
+    );
+    let pool = app.workspace.pool();
+    let mut conn = pool.get().unwrap();
+    let wave = waves::find(&mut conn, "W2").unwrap();
+    let built = ReleaseCache::default()
+        .get(&mut conn, &InstrumentCache::default(), &wave)
+        .unwrap();
+    let r = &built.release;
+    let shown = rows(&page.body);
+    assert_eq!(shown.len(), r.tree.len(), "{shown:?}");
+    for (path, _, answered, _) in &shown {
+        let unit = r.tree.find(path).unwrap();
+        let cell = r.layout.cell_index(CellKey { unit, cut: None });
+        let expected = r.answered[cell].map_or("hidden".to_string(), |n| n.to_string());
+        assert_eq!(answered, &expected, "{path}: {shown:?}");
+    }
+    assert!(shown.iter().any(|r| r.2 == "hidden"), "{shown:?}");
+    assert!(shown.iter().any(|r| r.2 != "hidden"), "{shown:?}");
+}
