@@ -271,7 +271,10 @@ impl<'a> CountModel<'a> {
         let mut touched: HashSet<usize> = HashSet::default();
         let mut failing = Vec::new();
         let mut left = Vec::new();
-        let mut swaps = SwapHints(vec![None; self.groups.len()]);
+        // Swaps are kept from a round over every group only (the first), the one whose swaps
+        // [`CountModel::protect_hinted`] hands on.
+        let kept = if only.is_none() { self.groups.len() } else { 0 };
+        let mut swaps = SwapHints(vec![None; kept]);
         let all: Vec<usize>;
         let indices = match only {
             Some(only) => only,
@@ -294,12 +297,13 @@ impl<'a> CountModel<'a> {
                 continue;
             }
             let hinted = hints.0.get(i).copied().flatten();
-            if let Some(swap) = hinted.filter(|swap| classes.holds(atoms, swap)) {
-                swaps.0[i] = Some(swap);
-                continue;
-            }
-            if let Some(swap) = classes.swapped(atoms) {
-                swaps.0[i] = Some(swap);
+            let swap = hinted
+                .filter(|swap| classes.holds(atoms, swap))
+                .or_else(|| classes.swapped(atoms));
+            if let Some(swap) = swap {
+                if let Some(slot) = swaps.0.get_mut(i) {
+                    *slot = Some(swap);
+                }
                 continue;
             }
             left.push(i);
