@@ -23,9 +23,10 @@
 //!   banded, no difference from it is shown either (it would give the organisation's mean
 //!   back).
 //!
-//! A banded cell's exact distribution can also follow from other shown cells (a parent less
-//! its other children): [`crate::disclosure::derived`] hides cells until no such rest is
-//! alike. Scales' favourable % and mean bands are per cell only (docs/privacy.md D9).
+//! A banded cell's figures can also follow from other shown cells (a parent less its other
+//! children): [`crate::disclosure::derived`] hides cells until no such rest is alike, for
+//! distributions, scale means ([`worked_out_mean_band`]) and favourable %s
+//! ([`worked_out_favorable_band`]) (docs/privacy.md D9).
 
 use serde::Serialize;
 
@@ -188,15 +189,66 @@ pub fn scale_favorable_band(t: &ScaleTally) -> Option<Band> {
 
 /// The band of a cell's scale mean: all respondents but at most one at one end.
 pub fn mean_band(t: &ScaleTally) -> Option<MeanBand> {
-    let n = t.n();
+    mean_band_of(t.n(), t.at_highest, t.at_lowest)
+}
+
+fn mean_band_of(n: u64, at_highest: u64, at_lowest: u64) -> Option<MeanBand> {
     if n == 0 {
         None
-    } else if t.at_highest + 1 >= n {
+    } else if at_highest + 1 >= n {
         Some(MeanBand::AllOrNearlyAllHighest)
-    } else if t.at_lowest + 1 >= n {
+    } else if at_lowest + 1 >= n {
         Some(MeanBand::AllOrNearlyAllLowest)
     } else {
         None
+    }
+}
+
+/// A scale cell's figures behind its mean band that add up over disjoint groups, as
+/// [`worked_out_mean_band`] reads them: respondents, at the highest point, at the lowest.
+pub fn mean_figures(t: &ScaleTally) -> [u64; 3] {
+    [t.n(), t.at_highest, t.at_lowest]
+}
+
+/// D9 for a group a reader works out from shown means (a shown cell less shown cells inside
+/// it; `figures` from [`mean_figures`], subtracted): the rule of a cell's band, so 0 when all
+/// its respondents but at most one scored at the highest point, 1 at the lowest. The rest's
+/// sums of squares, which shown sds give, can tell it as a cell's can (with the sum fixed, all
+/// but one at an end is the spread with the most).
+pub fn worked_out_mean_band(figures: &[u64]) -> Option<usize> {
+    match figures {
+        [n, at_highest, at_lowest] => match mean_band_of(*n, *at_highest, *at_lowest)? {
+            MeanBand::AllOrNearlyAllHighest => Some(0),
+            MeanBand::AllOrNearlyAllLowest => Some(1),
+        },
+        _ => None,
+    }
+}
+
+/// A scale cell's favourable figures that add up over disjoint groups, as
+/// [`worked_out_favorable_band`] reads them: respondents, answers, favourable answers.
+pub fn favorable_figures(t: &ScaleTally) -> [u64; 3] {
+    [t.n(), t.answered, t.favorable]
+}
+
+/// D9 for a group a reader works out from shown favourable %s (`figures` from
+/// [`favorable_figures`], subtracted): 0 when at most one of its answers is unfavourable, so
+/// all its respondents but at most one gave only favourable answers; 1 when at most one is
+/// favourable. A cell's band covers a whole respondent's worth of answers so that the band
+/// does not tell one respondent from several; a rest shows no band, and with two answers on
+/// the other side it cannot tell that all but one respondent gave the same side.
+pub fn worked_out_favorable_band(figures: &[u64]) -> Option<usize> {
+    match figures {
+        [_, answered, favorable] if *answered > 0 => {
+            if answered.saturating_sub(*favorable) <= 1 {
+                Some(0)
+            } else if *favorable <= 1 {
+                Some(1)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 

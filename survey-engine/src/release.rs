@@ -269,18 +269,7 @@ impl Release {
         // are summed on a thread of their own while D4 (one thread) and P2 and P1 (every
         // thread) decide what is shown.
         let roll_ups = || {
-            let scales = roll_up(
-                &layout,
-                sheets,
-                scale_count,
-                |sheet, row: &mut [ScaleTally]| {
-                    for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
-                        if let Some(score) = score {
-                            t.add_at(score, lowest, highest);
-                        }
-                    }
-                },
-            );
+            let scales = scale_tallies(&layout, sheets, scale_count, (lowest, highest));
             let profiles = instrument.profiles.as_ref().map(|_| {
                 roll_up(&layout, sheets, 1, |sheet, row: &mut [(u64, [u64; 6])]| {
                     if let (Some(p), Some(c)) = (sheet.scores.profile, row.first_mut()) {
@@ -353,24 +342,39 @@ impl Release {
         let spread_bounds = MeanBounds::with_share(lowest, highest, protection.mean_share);
         let parts = disclosure::spread::Parts::new(&layout, invited.map(|i| &i.atoms[..]), k);
         // Each scale's cells (statistics, Welch's test against the organisation) on every core.
+        // D9 for what a reader works out of a scale's means and favourable %s comes first:
+        // the sd's bands are then set on the final statuses.
         let mut heat_work = (0..scale_count)
             .map(|s| {
                 Ok((
                     s,
                     statuses.next().ok_or_else(Suppressor::missing)?,
                     Vec::new(),
+                    excused.get(s).cloned().unwrap_or_default(),
                 ))
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        on_every_core(&mut heat_work, |(s, status, cells)| {
+        on_every_core(&mut heat_work, |(s, status, cells, open)| {
             let tallies = Strided {
                 all: &all_tallies,
                 width: scale_count,
                 offset: *s,
             };
+            hide_alike_then_recheck(
+                status,
+                open,
+                |status| hide_alike_scale_rests(&layout, &tallies, status),
+                |open, status| recheck_counts(*s, open, status),
+            );
             *cells = heat_cells(&layout, status, tallies, &parts, spread_bounds);
         });
-        let heat: Vec<Vec<HeatCell>> = heat_work.into_iter().map(|w| w.2).collect();
+        let mut heat = Vec::with_capacity(scale_count);
+        for (s, _, cells, open) in heat_work {
+            heat.push(cells);
+            if let Some(slot) = excused.get_mut(s) {
+                *slot = open;
+            }
+        }
 
         let profiles = if let Some(counts) = profile_counts {
             let mut status = statuses.next().ok_or_else(Suppressor::missing)?;
@@ -381,14 +385,16 @@ impl Release {
                     per.map(|c| if st == CellStatus::Shown { c } else { 0 })
                 })
                 .collect();
-            if hide_alike_rests(&layout, crate::Profile::ALL.len(), &mut flat, &mut status) {
-                let open = excused.get(scale_count).cloned().unwrap_or_default();
-                if let (Some(now), Some(slot)) = (
-                    recheck_counts(scale_count, open, &mut status),
-                    excused.get_mut(scale_count),
-                ) {
-                    *slot = now;
-                }
+            if let Some(open) = excused.get_mut(scale_count) {
+                hide_alike_then_recheck(
+                    &mut status,
+                    open,
+                    |status| {
+                        let profiles = crate::Profile::ALL.len();
+                        hide_alike_rests(&layout, profiles, &mut flat, None, status)
+                    },
+                    |open, status| recheck_counts(scale_count, open, status),
+                );
             }
             status
                 .iter()
@@ -439,9 +445,19 @@ impl Release {
             })
             .collect();
         on_every_core(&mut item_work, |(measure, item, open)| {
-            if hide_alike_rests(&layout, points, &mut item.counts, &mut item.status) {
-                let before = std::mem::take(open);
-                *open = recheck_counts(*measure, before, &mut item.status).unwrap_or_default();
+            let ItemMeasure { status, counts, .. } = &mut **item;
+            let truth = disclosure::derived::Truth {
+                all: &item_counts,
+                width,
+                offset: (*measure - first_item) * points,
+            };
+            let hid = hide_alike_then_recheck(
+                status,
+                open,
+                |status| hide_alike_rests(&layout, points, counts, Some(truth), status),
+                |open, status| recheck_counts(*measure, open, status),
+            );
+            if hid {
                 // P1 may have hidden more: nothing of a hidden cell outlives the build (D6).
                 for (st, c) in item
                     .status
@@ -602,15 +618,21 @@ impl Release {
             excused,
             narrow: self.audit_means(sheets),
             mean_exceptions: self.mean_exceptions.unwrap_or(0),
-            alike: self.audit_alike(),
+            alike: self.audit_alike(sheets),
         })
     }
 
     /// D9 for what a reader works out: every rest of a shown distribution (an item's
     /// answers, the profiles) less shown distributions inside it whose answers one category
-    /// holds all or all but one of, per measure ("<item>, answers" or "profiles"). Reads only
-    /// what the release shows: a banded distribution counts as not shown.
-    pub fn audit_alike(&self) -> Vec<(String, disclosure::derived::AlikeRest)> {
+    /// holds all or all but one of, and every rest of a scale's shown means or favourable %s
+    /// whose respondents all but at most one scored at an end of the scale or answered on one
+    /// side only, per measure ("<item>, answers", "profiles", "<scale>, means", "<scale>,
+    /// favourable"). Reads only cells the release shows exactly (a band counts as not shown);
+    /// a scale's rests are judged on the sheets' true figures, as a cell's band is.
+    pub fn audit_alike(
+        &self,
+        sheets: &[PlacedSheet],
+    ) -> Vec<(String, disclosure::derived::AlikeRest)> {
         let check = |name: &str, categories: usize, counts: &[u64], status: &[CellStatus]| {
             let d = disclosure::derived::Distributions::as_shown(categories, counts, status);
             disclosure::derived::check(&self.layout, &d)
@@ -619,6 +641,50 @@ impl Release {
                 .collect::<Vec<_>>()
         };
         let mut found = Vec::new();
+        let lowest = f64::from(self.scale_min);
+        let highest = lowest + self.points.saturating_sub(1) as f64;
+        let width = self.scales.len();
+        let tallies = scale_tallies(&self.layout, sheets, width, (lowest, highest));
+        for (s, (name, cells)) in self.scales.iter().zip(&self.heat).enumerate() {
+            let figures = |of: fn(&ScaleTally) -> [u64; 3]| -> Vec<u64> {
+                (0..cells.len())
+                    .flat_map(|c| tallies.get(c * width + s).map_or([0; 3], of))
+                    .collect()
+            };
+            let exact = |banded: fn(&HeatCell) -> bool| -> Vec<bool> {
+                cells
+                    .iter()
+                    .map(|c| c.status == CellStatus::Shown && !banded(c))
+                    .collect()
+            };
+            let readings = [
+                (
+                    "means",
+                    disclosure::derived::Figures::new(
+                        3,
+                        figures(bands::mean_figures),
+                        exact(|c| c.mean_band.is_some()),
+                        bands::worked_out_mean_band,
+                    ),
+                ),
+                (
+                    "favourable",
+                    disclosure::derived::Figures::new(
+                        3,
+                        figures(bands::favorable_figures),
+                        exact(|c| c.favorable_band.is_some()),
+                        bands::worked_out_favorable_band,
+                    ),
+                ),
+            ];
+            for (what, reading) in readings {
+                found.extend(
+                    disclosure::derived::check(&self.layout, &reading)
+                        .into_iter()
+                        .map(|f| (format!("{name}, {what}"), f)),
+                );
+            }
+        }
         for item in &self.items {
             found.extend(check(
                 &format!("{}, answers", item.id),
@@ -1115,6 +1181,23 @@ impl Tally for (u64, [u64; 6]) {
 /// Per-cell tallies, `width` of them per cell (one per scale), in one flat vector: each sheet
 /// is added to its own unit's cells, then children are merged into parents bottom-up, so each
 /// sheet and each cell is visited once for all scales together.
+/// Every cell's scale figures (`[cell * scales + scale]`), rolled up the tree; `ends` are
+/// the answer scale's lowest and highest points, for the D9 bands.
+fn scale_tallies(
+    layout: &Layout,
+    sheets: &[PlacedSheet],
+    scales: usize,
+    (lowest, highest): (f64, f64),
+) -> Vec<ScaleTally> {
+    roll_up(layout, sheets, scales, |sheet, row: &mut [ScaleTally]| {
+        for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
+            if let Some(score) = score {
+                t.add_at(score, lowest, highest);
+            }
+        }
+    })
+}
+
 fn roll_up<T: Tally>(
     layout: &Layout,
     sheets: &[PlacedSheet],
@@ -1276,19 +1359,85 @@ fn heat_cells(
     cells
 }
 
+/// D9's hiding for one measure (`hide`: whether it hid), then P1's check again of the groups
+/// it had excused (`open`, [`disclosure::CountModel::protect_open`]), until neither hides: a
+/// cell P1 hides can leave a new rest alike. Returns whether anything was hidden.
+fn hide_alike_then_recheck(
+    status: &mut [CellStatus],
+    open: &mut Vec<usize>,
+    mut hide: impl FnMut(&mut [CellStatus]) -> bool,
+    recheck: impl Fn(Vec<usize>, &mut [CellStatus]) -> Option<Vec<usize>>,
+) -> bool {
+    let hidden = |status: &[CellStatus]| status.iter().filter(|s| s.is_hidden()).count();
+    let mut hid = false;
+    while hide(status) {
+        hid = true;
+        let before = hidden(status);
+        *open = recheck(std::mem::take(open), status).unwrap_or_default();
+        if hidden(status) == before {
+            break;
+        }
+    }
+    hid
+}
+
+/// D9 for what a reader works out of a scale's shown means and favourable %s
+/// ([`disclosure::derived`] with [`bands::worked_out_mean_band`] and
+/// [`bands::worked_out_favorable_band`]): hides cells until no shown cell less shown cells
+/// inside it leaves a rest whose respondents all but at most one scored at an end of the
+/// scale, or gave answers on one side only. Returns whether it hid any.
+fn hide_alike_scale_rests(
+    layout: &Layout,
+    tallies: &Strided<'_>,
+    status: &mut [CellStatus],
+) -> bool {
+    let figures = |of: fn(&ScaleTally) -> [u64; 3]| -> Vec<u64> {
+        (0..status.len())
+            .flat_map(|cell| tallies.get(cell).map_or([0; 3], of))
+            .collect()
+    };
+    let exact = |status: &[CellStatus], banded: fn(&ScaleTally) -> bool| -> Vec<bool> {
+        status
+            .iter()
+            .enumerate()
+            .map(|(cell, st)| {
+                *st == CellStatus::Shown && tallies.get(cell).is_some_and(|t| !banded(t))
+            })
+            .collect()
+    };
+    let mut readings = [
+        disclosure::derived::Figures::new(
+            3,
+            figures(bands::mean_figures),
+            exact(status, |t| bands::mean_band(t).is_some()),
+            bands::worked_out_mean_band,
+        ),
+        disclosure::derived::Figures::new(
+            3,
+            figures(bands::favorable_figures),
+            exact(status, |t| bands::scale_favorable_band(t).is_some()),
+            bands::worked_out_favorable_band,
+        ),
+    ];
+    !disclosure::derived::protect(layout, &mut readings, status).is_empty()
+}
+
 /// D9 for what a reader works out ([`disclosure::derived`]): hides cells of one
 /// distribution (an item's answers, the profiles; `counts` is `[cell * categories +
 /// category]`, zero for hidden cells) until no shown cell less shown cells inside it leaves
 /// a rest whose answers one category holds all or all but one of. The cells hidden here are
-/// zeroed like every hidden cell (D6). Returns whether it hid any.
+/// zeroed like every hidden cell (D6). `truth`, every cell's counts before hidden ones were
+/// zeroed, only lets the reading skip groups that cannot be alike. Returns whether it hid any.
 fn hide_alike_rests(
     layout: &Layout,
     categories: usize,
     counts: &mut [u64],
+    truth: Option<disclosure::derived::Truth<'_>>,
     status: &mut [CellStatus],
 ) -> bool {
     let mut d = disclosure::derived::Distributions::as_shown(categories, counts, status);
-    let hidden = disclosure::derived::protect(layout, &mut d, status);
+    d.truth = truth;
+    let hidden = disclosure::derived::protect(layout, std::slice::from_mut(&mut d), status);
     for &cell in &hidden {
         if let Some(c) = counts.get_mut(cell * categories..(cell + 1) * categories) {
             c.fill(0);

@@ -18,6 +18,12 @@ const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 /// the means of their site halves, so P2 would hide the site cuts these row tests read (P2
 /// has its own tests in `means_p2`).
 fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>) {
+    release_with(b, 0)
+}
+
+/// [`release`], with the first `favourable` people of A answering 4 (favourable) on the first
+/// workload item, so that A's workload is not all neutral.
+fn release_with(b: i32, favourable: usize) -> (Instrument, Release, Vec<PlacedSheet>) {
     let instrument = Instrument::parse(MINI).unwrap();
     let mut tree = OrgTree::new("Acme").unwrap();
     let a = tree.insert("Acme/A").unwrap();
@@ -29,7 +35,10 @@ fn release(b: i32) -> (Instrument, Release, Vec<PlacedSheet>) {
     let mut sheets = Vec::new();
     for (unit, value) in [(a, 3), (bu, b)] {
         for i in 0..6 {
-            let raw = vec![Some(value); instrument.items.len()];
+            let mut raw = vec![Some(value); instrument.items.len()];
+            if unit == a && i < favourable {
+                raw[0] = Some(4);
+            }
             sheets.push(PlacedSheet {
                 placement: Placement {
                     unit,
@@ -280,8 +289,11 @@ fn profile_percentages_of_a_shown_cell_add_up_to_a_hundred_or_are_banded() {
 /// organisation's, and nothing where either figure is banded (D9) or not shown.
 #[test]
 fn favourable_differences_are_in_percentage_points() {
-    let (_, now, ..) = release(5);
-    let (_, before, ..) = release(4);
+    // Two of A answer one item favourably: with A all neutral, the organisation's
+    // favourable answers less B's would tell that nobody in A answered favourably, which
+    // A's band hides, so B would be hidden (D9, worked out).
+    let (_, now, ..) = release_with(5, 2);
+    let (_, before, ..) = release_with(4, 2);
     let rows = report::heat_rows(&now, &now.row_order(), Some(&before));
     let row = |unit: &str| {
         rows.iter()
@@ -289,13 +301,14 @@ fn favourable_differences_are_in_percentage_points() {
             .unwrap()
     };
     // Workload has three items, one reverse-keyed: B's answers of 5 are favourable on two
-    // of three, A's answers of 3 on none. The organisation: 12 favourable of 36 answers.
+    // of three, A's answers of 3 on none but the two 4s. The organisation: 14 favourable of
+    // 36 answers.
     let (org, a, b) = (row("Acme"), row("Acme/A"), row("Acme/B"));
     assert!((b.favorable_pct.unwrap() - 200.0 / 3.0).abs() < 1e-9);
-    assert!((org.favorable_pct.unwrap() - 100.0 / 3.0).abs() < 1e-9);
-    assert!((b.delta_org_points.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    assert!((org.favorable_pct.unwrap() - 1400.0 / 36.0).abs() < 1e-9);
+    assert!((b.delta_org_points.unwrap() - (200.0 / 3.0 - 1400.0 / 36.0)).abs() < 1e-9);
     assert_eq!(org.delta_org_points, Some(0.0));
-    // A answered alike: "none or nearly none", so no difference is given.
+    // A answered nearly alike: "none or nearly none", so no difference is given.
     assert_eq!(a.favorable_band, Some(Band::NoneOrNearlyNone));
     assert_eq!(a.delta_org_points, None);
     // The previous wave answered 4 everywhere: B was favourable on two of three as now.
@@ -306,4 +319,22 @@ fn favourable_differences_are_in_percentage_points() {
         (hidden.delta_org_points, hidden.delta_prev_points),
         (None, None)
     );
+}
+
+/// With A all neutral, A's favourable % is a band ("none or nearly none"), and the
+/// organisation's favourable answers (12 of 36) less B's (12 of 18) would leave A's exactly:
+/// none. So B's workload is hidden, and the organisation's stays (D9, worked out).
+#[test]
+fn a_band_is_not_given_back_by_the_organisation_less_the_other_team() {
+    let (_, r, sheets) = release(5);
+    let rows = report::heat_rows(&r, &r.row_order(), None);
+    let row = |unit: &str| {
+        rows.iter()
+            .find(|r| r.unit == unit && r.cut.is_empty() && r.scale == "workload")
+            .unwrap()
+    };
+    assert_eq!(row("Acme/A").favorable_band, Some(Band::NoneOrNearlyNone));
+    assert!(row("Acme/B").status.is_hidden());
+    assert!((row("Acme").favorable_pct.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    assert!(r.audit_alike(&sheets).is_empty());
 }

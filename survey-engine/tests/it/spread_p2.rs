@@ -150,6 +150,13 @@ fn close_team() -> (Release, Vec<PlacedSheet>) {
         if i == 0 {
             answers[0] = Some(4);
         }
+        // Two more answer the first workload item favourably and the third unfavourably: the
+        // same scores, but the team's favourable answers are not all but one neutral, which
+        // the organisation less the other team would tell (D9).
+        if i == 3 || i == 4 {
+            answers[0] = Some(4);
+            answers[2] = Some(2);
+        }
         sheets.push(sheet(if i < 3 { child } else { team }, answers));
     }
     // Half score 1 on workload, half 5 (its second item is reverse-keyed).

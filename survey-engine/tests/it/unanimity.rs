@@ -214,14 +214,15 @@ proptest! {
 }
 
 /// D9 for what a reader works out, found here as sets of rows: for every group (a cell that
-/// shows no exact distribution, or a unit's direct members) and every shown exact cell
-/// holding it, the cell less the largest exact cells at its cut that share no one with the
-/// group (and a whole cell less its unit's other values of the group's attribute) leaves a
-/// rest; no rest of 3 or more may have one answer held by all or all but one of them.
-/// `exact` is every cell's exact distribution as the rows give it.
+/// shows no exact figures, or a unit's direct members) and every shown exact cell holding
+/// it, the cell less the largest exact cells at its cut that share no one with the group
+/// (and a whole cell less its unit's other values of the group's attribute) leaves a rest;
+/// no rest may be `alike`. `exact` is every exactly shown cell's figures, which add up over
+/// disjoint cells.
 fn check_worked_out(
     r: &Release,
     exact: &BTreeMap<CellKey, Vec<u64>>,
+    alike: &dyn Fn(&[u64]) -> bool,
     what: &str,
 ) -> Result<(), TestCaseError> {
     let tree = &r.layout.tree;
@@ -289,9 +290,8 @@ fn check_worked_out(
                         *x -= y;
                     }
                 }
-                let n: u64 = rest.iter().sum();
                 prop_assert!(
-                    n < 3 || rest.iter().all(|&c| c + 1 < n),
+                    !alike(&rest),
                     "{what}: {} {:?} less {:?} leaves {:?}, answered alike (group {:?}, direct: {direct})",
                     r.tree.path(h.unit),
                     h.cut,
@@ -309,13 +309,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// No shown cell less shown cells inside it leaves a rest that answered alike, for any
-    /// item or the profiles; and the auditor agrees.
+    /// item, the profiles or any scale's means and favourable %s; and the auditor agrees.
     #[test]
     fn no_rest_worked_out_from_shown_cells_answered_alike(
         (parents, sizes, agree, skip, seed) in alike_teams(),
     ) {
-        let (inst, r, _sheets) = release(&parents, &sizes, agree, skip, seed);
-        prop_assert!(r.audit_alike().is_empty(), "{:?}", r.audit_alike());
+        let (inst, r, sheets) = release(&parents, &sizes, agree, skip, seed);
+        let found = r.audit_alike(&sheets);
+        prop_assert!(found.is_empty(), "{:?}", found);
         let keys = r.row_order();
         let key_of = |unit: &str, cut: &str| {
             *keys.iter().find(|k| r.tree.path(k.unit) == unit && r.cut_label(**k) == cut).unwrap()
@@ -328,7 +329,7 @@ proptest! {
                 let counts: Vec<u64> = row.pct.iter().map(|p| (p.unwrap() * n / 100.0).round() as u64).collect();
                 exact.insert(key_of(&row.unit, &row.cut), counts);
             }
-            check_worked_out(&r, &exact, &item.id)?;
+            check_worked_out(&r, &exact, &one_answer_holds_nearly_all, &item.id)?;
         }
         let mut exact = BTreeMap::new();
         for row in report::profile_rows(&r, &keys) {
@@ -338,6 +339,35 @@ proptest! {
                 exact.insert(key_of(&row.unit, &row.cut), counts);
             }
         }
-        check_worked_out(&r, &exact, "profiles")?;
+        check_worked_out(&r, &exact, &one_answer_holds_nearly_all, "profiles")?;
+        // Scales: a rest's sums (and sums of squares) tell all but one at an end of the scale
+        // as a cell's do; its favourable answers tell all but one respondent on one side when
+        // at most one answer is on the other. The figures of each exactly shown cell are
+        // counted here from the sheets.
+        for (s, row_scale) in r.scales.iter().enumerate() {
+            let (mut means, mut favorable) = (BTreeMap::new(), BTreeMap::new());
+            for row in report::heat_rows(&r, &keys, None).into_iter().filter(|x| x.scale == *row_scale && x.status == CellStatus::Shown) {
+                let key = key_of(&row.unit, &row.cut);
+                let scored: Vec<_> = sheets.iter().filter(|x| in_cell(&r, key, x)).filter_map(|x| x.scores.scales[s]).collect();
+                let at = |end: f64| scored.iter().filter(|x| (x.score - end).abs() < 1e-9).count() as u64;
+                let n = scored.len() as u64;
+                if row.mean_band.is_none() {
+                    means.insert(key, vec![n, at(5.0), at(1.0)]);
+                }
+                if row.favorable_band.is_none() {
+                    let answered = scored.iter().map(|x| u64::from(x.answered)).sum();
+                    let fav = scored.iter().map(|x| u64::from(x.favorable)).sum();
+                    favorable.insert(key, vec![n, answered, fav]);
+                }
+            }
+            check_worked_out(&r, &means, &|f: &[u64]| f[0] >= 3 && (f[1] + 1 >= f[0] || f[2] + 1 >= f[0]), &format!("{row_scale}, means"))?;
+            check_worked_out(&r, &favorable, &|f: &[u64]| f[0] >= 3 && (f[1] - f[2] <= 1 || f[2] <= 1), &format!("{row_scale}, favourable"))?;
+        }
     }
+}
+
+/// A distribution's rest of 3 or more whose answers one category holds all or all but one of.
+fn one_answer_holds_nearly_all(rest: &[u64]) -> bool {
+    let n: u64 = rest.iter().sum();
+    n >= 3 && rest.iter().any(|&c| c + 1 >= n)
 }
