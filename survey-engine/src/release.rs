@@ -12,6 +12,7 @@ use crate::disclosure::{
 use crate::error::EngineError;
 use crate::instrument::Instrument;
 use crate::org::OrgTree;
+use crate::reliability::ReleasedAlpha;
 use crate::scoring::SheetScores;
 use crate::stats::{welch_significant, GroupStats, Moments, ScaleTally};
 
@@ -136,6 +137,9 @@ pub struct Release {
     /// A measure of the release like the scales and items (suppressed, P1, audited): the
     /// counts `wave status` prints for a closed wave, so they add nothing to the release.
     pub answered: Vec<Option<u64>>,
+    /// Cronbach's alpha of each unit's scales (its whole subtree) as the release may say it
+    /// (`crate::reliability`), `[unit * scales + scale]`; read through [`Release::unit_alphas`].
+    alphas: Vec<ReleasedAlpha>,
     /// The roster's invited counts the release was protected with (P1), if any.
     pub invited: Option<Invited>,
     /// Groups under k, summed over measures, whose count a roster-knowing reader can pin
@@ -291,7 +295,8 @@ impl Release {
                     }
                 }
             });
-            (scales, profiles, items)
+            let alphas = crate::reliability::unit_tallies(&layout.tree, instrument, sheets);
+            (scales, profiles, items, alphas)
         };
         let protect = || -> Result<_, EngineError> {
             let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
@@ -324,7 +329,7 @@ impl Release {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (rolled, protected)
         });
-        let (all_tallies, profile_counts, mut item_counts) = rolled;
+        let (all_tallies, profile_counts, mut item_counts, alpha_tallies) = rolled;
         let (statuses, mean_exceptions, mut excused, counts_model) = protected?;
         // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
         // the groups it had excused (every other group keeps its certificate), so that they
@@ -488,6 +493,18 @@ impl Release {
         // Nothing of a hidden cell outlives the build (D6).
         item_counts.clear();
 
+        // Cronbach's alpha of every unit's scales, beside its whole-unit scale cells.
+        let alphas = alpha_tallies
+            .iter()
+            .enumerate()
+            .map(|(i, tally)| {
+                let (unit, s) = (i / scale_count.max(1), i % scale_count.max(1));
+                let cell = heat
+                    .get(s)
+                    .and_then(|cells| cells.get(layout.cell_index(CellKey { unit, cut: None })));
+                crate::reliability::released(tally, cell, k)
+            })
+            .collect();
         Ok(Release {
             wave: wave.to_string(),
             k,
@@ -501,6 +518,7 @@ impl Release {
             points,
             items,
             answered,
+            alphas,
             invited: invited.cloned(),
             count_exceptions,
             mean_share: protection.mean_share,
@@ -536,6 +554,16 @@ impl Release {
                 None => String::new(),
             },
         }
+    }
+
+    /// Cronbach's alpha of each of the release's scales for `unit` (its whole subtree), in
+    /// scale order: said only beside a shown scale cell whose sd and mean are shown, over at
+    /// least k complete answer sheets (docs/privacy.md D6).
+    pub fn unit_alphas(&self, unit: usize) -> &[ReleasedAlpha] {
+        let scales = self.scales.len();
+        self.alphas
+            .get(unit * scales..(unit + 1) * scales)
+            .unwrap_or(&[])
     }
 
     pub fn heat_cell(&self, scale: usize, key: CellKey) -> Option<&HeatCell> {

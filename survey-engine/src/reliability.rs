@@ -1,14 +1,16 @@
-//! Cronbach's alpha of a unit's scales as a release may show it (docs/privacy.md D6). Alpha
-//! is computed over complete cases (respondents who answered every item of the scale),
-//! which can be a smaller group than the shown scale cell: it is shown only beside a shown
-//! scale cell and only when those complete cases are themselves at least k people. Nor is it
-//! shown where the cell shows its sd only as a band (D7) or its mean as a band (D9): with the
-//! items' variances, which their shown distributions give, alpha would give the sd back.
+//! Cronbach's alpha of every unit's scales as a release shows it (docs/privacy.md D6), worked
+//! out when the release is built, so the print page reads it from the release like every
+//! other figure. Alpha is computed over complete cases (respondents who answered every item
+//! of the scale), which can be a smaller group than the shown scale cell: it is shown only
+//! beside a shown scale cell and only when those complete cases are themselves at least k
+//! people. Nor is it shown where the cell shows its sd only as a band (D7) or its mean as a
+//! band (D9): with the items' variances, which their shown distributions give, alpha would
+//! give the sd back.
 
-use crate::aggregate::Aggregate;
-use crate::disclosure::{CellKey, CellStatus};
+use crate::disclosure::{CellStatus, UnitTree};
 use crate::instrument::Instrument;
-use crate::release::{PlacedSheet, Release};
+use crate::release::{HeatCell, PlacedSheet};
+use crate::stats::AlphaTally;
 
 /// What a release may say about one scale's alpha in one unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,39 +27,68 @@ pub enum ReleasedAlpha {
     Hidden,
 }
 
-/// The alpha of each of `release`'s scales for `unit` (its whole subtree), in scale order.
-pub fn unit_alphas(
-    release: &Release,
+/// Every unit's alpha tallies over its whole subtree, `[unit * scales + scale]`: each sheet's
+/// complete cases are added to its own unit, then every unit's tallies to its parent's.
+pub(crate) fn unit_tallies(
+    tree: &UnitTree,
     instrument: &Instrument,
     sheets: &[PlacedSheet],
-    unit: usize,
-) -> Vec<ReleasedAlpha> {
-    let tree = &release.layout.tree;
-    let mut agg = Aggregate::new(instrument);
+) -> Vec<AlphaTally> {
+    let scales = instrument.scales.len();
+    let mut tallies: Vec<AlphaTally> = (0..tree.len())
+        .flat_map(|_| (0..scales).map(|s| AlphaTally::new(instrument.scale_items(s).len())))
+        .collect();
+    let mut keyed = Vec::new();
     for sheet in sheets {
-        if tree.is_ancestor_or_self(unit, sheet.placement.unit) {
-            agg.add(instrument, &sheet.answers, &sheet.scores);
+        for s in 0..scales {
+            keyed.clear();
+            for &item in instrument.scale_items(s) {
+                match sheet.answers.get(item).copied().flatten() {
+                    Some(v) => keyed.push(f64::from(instrument.keyed(item, v))),
+                    None => break,
+                }
+            }
+            if keyed.len() == instrument.scale_items(s).len() {
+                if let Some(t) = tallies.get_mut(sheet.placement.unit * scales + s) {
+                    t.add(&keyed);
+                }
+            }
         }
     }
-    let (alphas, cases) = (agg.alpha(), agg.alpha_cases());
-    let k = u64::try_from(release.k).unwrap_or(u64::MAX);
-    let key = CellKey { unit, cut: None };
-    (0..release.scales.len())
-        .map(|s| {
-            let cell = release
-                .heat_cell(s, key)
-                .filter(|c| c.status == CellStatus::Shown);
-            let Some(cell) = cell else {
-                return ReleasedAlpha::Hidden;
+    for &unit in tree.top_down().iter().rev() {
+        let Some(parent) = tree.parent(unit) else {
+            continue;
+        };
+        for s in 0..scales {
+            // Taken out for the merge and put back: no copy of the child's tally.
+            let Some(child) = tallies
+                .get_mut(unit * scales + s)
+                .map(|t| std::mem::replace(t, AlphaTally::new(0)))
+            else {
+                continue;
             };
-            if cell.sd_below.is_some() || cell.mean_band.is_some() {
-                return ReleasedAlpha::SpreadWithheld;
+            if let Some(p) = tallies.get_mut(parent * scales + s) {
+                p.merge(&child);
             }
-            if cases.get(s).is_some_and(|c| *c >= k) {
-                ReleasedAlpha::Shown(alphas.get(s).copied().flatten())
-            } else {
-                ReleasedAlpha::TooFewCompleteSheets
+            if let Some(slot) = tallies.get_mut(unit * scales + s) {
+                *slot = child;
             }
-        })
-        .collect()
+        }
+    }
+    tallies
+}
+
+/// What the release says of a scale's alpha in a unit: from the unit's complete cases
+/// (`tally`) and the scale's whole-unit cell as the release shows it.
+pub(crate) fn released(tally: &AlphaTally, cell: Option<&HeatCell>, k: usize) -> ReleasedAlpha {
+    let Some(cell) = cell.filter(|c| c.status == CellStatus::Shown) else {
+        return ReleasedAlpha::Hidden;
+    };
+    if cell.sd_below.is_some() || cell.mean_band.is_some() {
+        ReleasedAlpha::SpreadWithheld
+    } else if tally.cases() >= u64::try_from(k).unwrap_or(u64::MAX) {
+        ReleasedAlpha::Shown(tally.alpha())
+    } else {
+        ReleasedAlpha::TooFewCompleteSheets
+    }
 }

@@ -25,8 +25,8 @@ pub struct WaveRelease {
     pub instrument: Arc<Instrument>,
     /// Invited people per unit path (the wave's snapshot).
     pub invited: HashMap<String, i64>,
-    /// The scored sheets with their answers (kept for reliability and the auditor; never
-    /// exported).
+    /// The scored sheets with their answers (kept for the comments' writers and the audit
+    /// kept at close; never exported).
     pub sheets: Vec<PlacedSheet>,
     /// The response id of each sheet, aligned with `sheets` (for the comments' writers).
     pub response_ids: Vec<ResponseId>,

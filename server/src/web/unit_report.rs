@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 use survey_engine::comments::themes::themes;
 use survey_engine::disclosure::{CellKey, CellStatus};
-use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
+use survey_engine::reliability::ReleasedAlpha;
 
 use super::access::Reader;
 use super::enc;
@@ -199,7 +199,7 @@ impl UnitReport {
         // Cronbach's alpha as the release may show it (D6: only beside a shown scale, over at
         // least k complete answer sheets).
         let inst = &ctx.current.instrument;
-        let alphas = unit_alphas(rel, inst, &ctx.current.sheets, unit);
+        let alphas = rel.unit_alphas(unit);
         let k = rel.k;
         let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
         let scales = rel

@@ -141,13 +141,13 @@ proptest! {
     /// least k complete answer sheets (D6); where it is said, it is the alpha of those sheets.
     #[test]
     fn alpha_is_shown_only_for_shown_scales_over_k_complete_sheets(org in org(), seed in any::<u64>(), k in 3usize..6) {
-        use survey_engine::reliability::{unit_alphas, ReleasedAlpha};
+        use survey_engine::reliability::ReleasedAlpha;
         let instrument = Instrument::parse(MINI).unwrap();
         let (tree, attributes, sheets, raw) = sheets(&instrument, &org, seed);
         let release = Release::build(&instrument, tree, attributes, &sheets, k, "W").unwrap();
         let layout_tree = &release.layout.tree;
         for unit in 0..layout_tree.len() {
-            let alphas = unit_alphas(&release, &instrument, &sheets, unit);
+            let alphas = release.unit_alphas(unit);
             prop_assert_eq!(alphas.len(), release.scales.len());
             for (s, alpha) in alphas.iter().enumerate() {
                 let items = instrument.scale_items(s);
@@ -169,7 +169,20 @@ proptest! {
                     ReleasedAlpha::Hidden => prop_assert!(!shown),
                     ReleasedAlpha::SpreadWithheld => prop_assert!(banded),
                     ReleasedAlpha::TooFewCompleteSheets => prop_assert!(shown && !banded && complete < k),
-                    ReleasedAlpha::Shown(_) => prop_assert!(shown && !banded && complete >= k),
+                    ReleasedAlpha::Shown(alpha) => {
+                        prop_assert!(shown && !banded && complete >= k);
+                        // The alpha of those sheets, worked out here on the whole file's
+                        // aggregate of the unit's sheets.
+                        let mut agg = survey_engine::aggregate::Aggregate::new(&instrument);
+                        for sheet in sheets.iter().filter(|x| layout_tree.is_ancestor_or_self(unit, x.placement.unit)) {
+                            agg.add(&instrument, &sheet.answers, &sheet.scores);
+                        }
+                        let expected = agg.alpha()[s];
+                        prop_assert_eq!(alpha.is_some(), expected.is_some());
+                        if let (Some(a), Some(e)) = (alpha, expected) {
+                            prop_assert!((a - e).abs() < 1e-9, "{} {}", a, e);
+                        }
+                    }
                 }
             }
         }
