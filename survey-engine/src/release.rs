@@ -395,8 +395,7 @@ impl Release {
                     &mut status,
                     open,
                     |status| {
-                        let profiles = crate::Profile::ALL.len();
-                        hide_alike_rests(&layout, profiles, &mut flat, None, status)
+                        hide_alike_rests(&layout, crate::Profile::ALL.len(), &mut flat, status)
                     },
                     |open, status| recheck_counts(scale_count, open, status),
                 );
@@ -451,15 +450,10 @@ impl Release {
             .collect();
         on_every_core(&mut item_work, |(measure, item, open)| {
             let ItemMeasure { status, counts, .. } = &mut **item;
-            let truth = disclosure::derived::Truth {
-                all: &item_counts,
-                width,
-                offset: (*measure - first_item) * points,
-            };
             let hid = hide_alike_then_recheck(
                 status,
                 open,
-                |status| hide_alike_rests(&layout, points, counts, Some(truth), status),
+                |status| hide_alike_rests(&layout, points, counts, status),
                 |open, status| recheck_counts(*measure, open, status),
             );
             if hid {
@@ -1419,31 +1413,26 @@ fn hide_alike_scale_rests(
     tallies: &Strided<'_>,
     status: &mut [CellStatus],
 ) -> bool {
-    let figures = |of: fn(&ScaleTally) -> [u64; 3]| -> Vec<u64> {
-        (0..status.len())
-            .flat_map(|cell| tallies.get(cell).map_or([0; 3], of))
-            .collect()
-    };
-    let exact = |status: &[CellStatus], banded: fn(&ScaleTally) -> bool| -> Vec<bool> {
-        status
-            .iter()
-            .enumerate()
-            .map(|(cell, st)| {
-                *st == CellStatus::Shown && tallies.get(cell).is_some_and(|t| !banded(t))
-            })
-            .collect()
-    };
+    // One pass over the cells: the tallies are strided among every scale's, and reading
+    // each cell once is what this costs most.
+    let cells = status.len();
+    let (mut means, mut favorable) = (Vec::with_capacity(cells * 3), Vec::with_capacity(cells * 3));
+    let (mut mean_exact, mut favorable_exact) =
+        (Vec::with_capacity(cells), Vec::with_capacity(cells));
+    for (cell, st) in status.iter().enumerate() {
+        let tally = tallies.get(cell);
+        means.extend(tally.map_or([0; 3], bands::mean_figures));
+        favorable.extend(tally.map_or([0; 3], bands::favorable_figures));
+        let shown = tally.filter(|_| *st == CellStatus::Shown);
+        mean_exact.push(shown.is_some_and(|t| bands::mean_band(t).is_none()));
+        favorable_exact.push(shown.is_some_and(|t| bands::scale_favorable_band(t).is_none()));
+    }
     let mut readings = [
+        disclosure::derived::Figures::new(3, means, mean_exact, bands::worked_out_mean_band),
         disclosure::derived::Figures::new(
             3,
-            figures(bands::mean_figures),
-            exact(status, |t| bands::mean_band(t).is_some()),
-            bands::worked_out_mean_band,
-        ),
-        disclosure::derived::Figures::new(
-            3,
-            figures(bands::favorable_figures),
-            exact(status, |t| bands::scale_favorable_band(t).is_some()),
+            favorable,
+            favorable_exact,
             bands::worked_out_favorable_band,
         ),
     ];
@@ -1454,17 +1443,14 @@ fn hide_alike_scale_rests(
 /// distribution (an item's answers, the profiles; `counts` is `[cell * categories +
 /// category]`, zero for hidden cells) until no shown cell less shown cells inside it leaves
 /// a rest whose answers one category holds all or all but one of. The cells hidden here are
-/// zeroed like every hidden cell (D6). `truth`, every cell's counts before hidden ones were
-/// zeroed, only lets the reading skip groups that cannot be alike. Returns whether it hid any.
+/// zeroed like every hidden cell (D6). Returns whether it hid any.
 fn hide_alike_rests(
     layout: &Layout,
     categories: usize,
     counts: &mut [u64],
-    truth: Option<disclosure::derived::Truth<'_>>,
     status: &mut [CellStatus],
 ) -> bool {
     let mut d = disclosure::derived::Distributions::as_shown(categories, counts, status);
-    d.truth = truth;
     let hidden = disclosure::derived::protect(layout, std::slice::from_mut(&mut d), status);
     for &cell in &hidden {
         if let Some(c) = counts.get_mut(cell * categories..(cell + 1) * categories) {

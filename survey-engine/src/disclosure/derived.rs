@@ -64,6 +64,8 @@ pub trait Reading {
     ///   respondent, the rest its parent's direct members read at the same holder, so it is
     ///   read there.
     fn may_hold_alike(&self, layout: &Layout, group: CountGroup) -> bool {
+        // Called for every group of every reading: figures on the stack, not the heap.
+        const MOST: usize = 8;
         let w = self.width();
         let cell = |unit: usize| {
             layout.try_cell_index(CellKey {
@@ -71,15 +73,17 @@ pub trait Reading {
                 cut: group.cut,
             })
         };
-        let mut of_group = vec![0; w];
-        if !cell(group.unit).is_some_and(|c| self.truth(c, &mut of_group)) {
+        let (mut own, mut child) = ([0; MOST], [0; MOST]);
+        let (Some(of_group), Some(child)) = (own.get_mut(..w), child.get_mut(..w)) else {
+            return true;
+        };
+        if !cell(group.unit).is_some_and(|c| self.truth(c, of_group)) {
             return true;
         }
         if group.direct {
-            let mut child = vec![0; w];
             for &c in layout.tree.children(group.unit) {
-                if cell(c).is_some_and(|c| self.truth(c, &mut child)) {
-                    for (g, c) in of_group.iter_mut().zip(&child) {
+                if cell(c).is_some_and(|c| self.truth(c, child)) {
+                    for (g, c) in of_group.iter_mut().zip(child.iter()) {
                         *g = g.saturating_sub(*c);
                     }
                 }
@@ -87,19 +91,10 @@ pub trait Reading {
         }
         match of_group.first() {
             Some(0) => group.direct || layout.tree.parent(group.unit).is_none(),
-            Some(_) => self.alike(&of_group).is_some(),
+            Some(_) => self.alike(of_group).is_some(),
             None => true,
         }
     }
-}
-
-/// Every cell's true counts of one distribution, hidden cells too, where a release built
-/// them: `all[cell * width + offset..][..categories]` (an item's answers among every item's).
-#[derive(Clone, Copy)]
-pub struct Truth<'a> {
-    pub all: &'a [u64],
-    pub width: usize,
-    pub offset: usize,
 }
 
 /// What the rests are read from: per cell, its exact distribution when the cell is shown
@@ -110,8 +105,6 @@ pub struct Distributions<'a> {
     pub counts: &'a [u64],
     /// Whether each cell shows its exact distribution.
     pub exact: Vec<bool>,
-    /// The true counts of every cell, for [`Reading::may_hold_alike`]'s shortcut.
-    pub truth: Option<Truth<'a>>,
 }
 
 impl<'a> Distributions<'a> {
@@ -132,7 +125,6 @@ impl<'a> Distributions<'a> {
             categories,
             counts,
             exact,
-            truth: None,
         }
     }
 
@@ -172,23 +164,6 @@ impl Reading for Distributions<'_> {
     fn alike(&self, rest: &[u64]) -> Option<usize> {
         let (&n, counts) = rest.split_first()?;
         counts.iter().position(|&held| held + 1 >= n)
-    }
-
-    fn truth(&self, cell: usize, out: &mut [u64]) -> bool {
-        let Some(t) = self.truth else {
-            return false;
-        };
-        let from = cell * t.width + t.offset;
-        let Some(counts) = t.all.get(from..from + self.categories) else {
-            return false;
-        };
-        if let Some((n, rest)) = out.split_first_mut() {
-            *n = counts.iter().sum();
-            for (o, c) in rest.iter_mut().zip(counts) {
-                *o = *c;
-            }
-        }
-        true
     }
 }
 
@@ -730,7 +705,6 @@ mod tests {
             categories: 5,
             counts,
             exact: exact(counts, 5),
-            truth: None,
         }
     }
 
