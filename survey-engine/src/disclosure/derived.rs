@@ -207,10 +207,7 @@ impl Reading for Figures {
     }
 
     fn read(&self, cell: usize, out: &mut [u64]) {
-        let w = self.width;
-        if let Some(f) = self.figures.get(cell * w..(cell + 1) * w) {
-            out.copy_from_slice(f);
-        }
+        self.truth(cell, out);
     }
 
     fn hide(&mut self, cell: usize) {
@@ -226,13 +223,8 @@ impl Reading for Figures {
     /// A scale's figures are known for every cell, hidden ones too.
     fn truth(&self, cell: usize, out: &mut [u64]) -> bool {
         let w = self.width;
-        match self.figures.get(cell * w..(cell + 1) * w) {
-            Some(f) => {
-                out.copy_from_slice(f);
-                true
-            }
-            None => false,
-        }
+        let figures = self.figures.get(cell * w..(cell + 1) * w);
+        figures.map(|f| out.copy_from_slice(f)).is_some()
     }
 }
 
