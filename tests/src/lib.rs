@@ -688,6 +688,19 @@ impl Drop for Served {
     }
 }
 
+/// A closed wave's release, built the way the server builds and caches it
+/// (`reports::ReleaseCache`), for tests that check pages and commands against it.
+pub fn closed_release(
+    conn: &mut worklife_server::db::DbConn,
+    wave: &str,
+) -> std::sync::Arc<worklife_server::reports::WaveRelease> {
+    use worklife_server::survey::{responses::InstrumentCache, waves};
+    let wave = waves::find(conn, wave).expect("the wave exists");
+    worklife_server::reports::ReleaseCache::default()
+        .get(conn, &InstrumentCache::default(), &wave)
+        .expect("a closed wave's release")
+}
+
 /// The token of an invitation link.
 pub fn token_of(link: &str) -> String {
     link.rsplit('/').next().unwrap_or_default().to_string()

@@ -16,7 +16,7 @@ use worklife_server::db::schema::{
 use worklife_server::db::DbPool;
 use worklife_server::db_run;
 use worklife_server::survey::responses::{self as form, InstrumentCache};
-use worklife_tests::{backends, token_of, worklife_bin, Workspace};
+use worklife_tests::{backends, closed_release, token_of, worklife_bin, Workspace};
 
 /// What `worklife demo` printed.
 struct Printed {
@@ -700,8 +700,6 @@ fn demos_started_together_on_postgresql_build_it_once() {
 #[test]
 fn the_demo_root_shows_every_item_and_wave_status_prints_release_counts() {
     use survey_engine::disclosure::{CellKey, CellStatus};
-    use worklife_server::reports::ReleaseCache;
-    use worklife_server::survey::waves;
     let backend = backends()[0];
     let ws = Workspace::new(backend);
     ws.ok(&["demo"]);
@@ -712,10 +710,7 @@ fn the_demo_root_shows_every_item_and_wave_status_prints_release_counts() {
         if status != "closed" {
             continue;
         }
-        let wave = waves::find(&mut conn, &name).unwrap();
-        let built = ReleaseCache::default()
-            .get(&mut conn, &InstrumentCache::default(), &wave)
-            .unwrap();
+        let built = closed_release(&mut conn, &name);
         let r = &built.release;
         let root = CellKey { unit: 0, cut: None };
         let skipped: usize = built

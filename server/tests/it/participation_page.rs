@@ -7,7 +7,7 @@
 
 use worklife_server::survey::waves;
 use worklife_tests::reports_common::*;
-use worklife_tests::{backends, unescape};
+use worklife_tests::{backends, closed_release, unescape};
 
 /// The table's rows: unit path -> (invited, answered, rate) as the page shows them.
 fn rows(body: &str) -> Vec<(String, String, String, String)> {
@@ -130,8 +130,6 @@ fn participation_while_open_shows_what_wave_status_shows_and_no_more() {
 #[test]
 fn a_closed_waves_participation_shows_its_releases_counts() {
     use survey_engine::disclosure::CellKey;
-    use worklife_server::reports::ReleaseCache;
-    use worklife_server::survey::responses::InstrumentCache;
     let backend = backends()[0];
     let f = fixture(backend);
     let app = &f.app;
@@ -146,10 +144,7 @@ fn a_closed_waves_participation_shows_its_releases_counts() {
     );
     let pool = app.workspace.pool();
     let mut conn = pool.get().unwrap();
-    let wave = waves::find(&mut conn, "W2").unwrap();
-    let built = ReleaseCache::default()
-        .get(&mut conn, &InstrumentCache::default(), &wave)
-        .unwrap();
+    let built = closed_release(&mut conn, "W2");
     let r = &built.release;
     let shown = rows(&page.body);
     assert_eq!(shown.len(), r.tree.len(), "{shown:?}");

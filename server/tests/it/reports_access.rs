@@ -5,11 +5,10 @@
 
 use survey_engine::disclosure::{CellKey, CellStatus};
 
-use worklife_server::reports::ReleaseCache;
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
 use worklife_tests::reports_common::*;
-use worklife_tests::{backends, Workspace};
+use worklife_tests::{backends, closed_release, Workspace};
 
 const PAGES: &[&str] = &[
     "/reports",
@@ -190,9 +189,7 @@ fn every_figure_comes_from_the_release_and_passes_the_auditor() {
         let pool = app.workspace.pool();
         let mut conn = pool.get().unwrap();
         let wave = waves::find(&mut conn, "W2").unwrap();
-        let built = ReleaseCache::default()
-            .get(&mut conn, &InstrumentCache::default(), &wave)
-            .unwrap();
+        let built = closed_release(&mut conn, "W2");
         let rel = &built.release;
         assert!(rel.audit(&built.sheets).unwrap().is_empty(), "{backend:?}");
         let invited = rel.invited.as_ref().unwrap();
