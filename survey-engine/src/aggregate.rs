@@ -44,16 +44,7 @@ impl Aggregate {
             }
         }
         for (s, alpha) in self.alpha.iter_mut().enumerate() {
-            self.keyed.clear();
-            for &item in instrument.scale_items(s) {
-                match answers.get(item).copied().flatten() {
-                    Some(v) => self.keyed.push(f64::from(instrument.keyed(item, v))),
-                    None => break,
-                }
-            }
-            if self.keyed.len() == instrument.scale_items(s).len() {
-                alpha.add(&self.keyed);
-            }
+            crate::reliability::add_complete_case(alpha, instrument, s, answers, &mut self.keyed);
         }
     }
 

@@ -668,38 +668,20 @@ impl Release {
         let width = self.scales.len();
         let tallies = scale_tallies(&self.layout, sheets, width, (lowest, highest));
         for (s, (name, cells)) in self.scales.iter().zip(&self.heat).enumerate() {
-            let figures = |of: fn(&ScaleTally) -> [u64; 3]| -> Vec<u64> {
-                (0..cells.len())
-                    .flat_map(|c| tallies.get(c * width + s).map_or([0; 3], of))
-                    .collect()
+            let tallies = Strided {
+                all: &tallies,
+                width,
+                offset: s,
             };
-            let exact = |banded: fn(&HeatCell) -> bool| -> Vec<bool> {
-                cells
-                    .iter()
-                    .map(|c| c.status == CellStatus::Shown && !banded(c))
-                    .collect()
-            };
-            let readings = [
+            // What the release shows of each cell, read from the cell as published.
+            let readings = scale_readings(cells.len(), &tallies, |cell, _| {
+                let shown = cells.get(cell).filter(|c| c.status == CellStatus::Shown);
                 (
-                    "means",
-                    disclosure::derived::Figures::new(
-                        3,
-                        figures(bands::mean_figures),
-                        exact(|c| c.mean_band.is_some()),
-                        bands::worked_out_mean_band,
-                    ),
-                ),
-                (
-                    "favourable",
-                    disclosure::derived::Figures::new(
-                        3,
-                        figures(bands::favorable_figures),
-                        exact(|c| c.favorable_band.is_some()),
-                        bands::worked_out_favorable_band,
-                    ),
-                ),
-            ];
-            for (what, reading) in readings {
+                    shown.is_some_and(|c| c.mean_band.is_none()),
+                    shown.is_some_and(|c| c.favorable_band.is_none()),
+                )
+            });
+            for (what, reading) in ["means", "favourable"].into_iter().zip(readings) {
                 found.extend(
                     disclosure::derived::check(&self.layout, &reading)
                         .into_iter()
@@ -1413,21 +1395,38 @@ fn hide_alike_scale_rests(
     tallies: &Strided<'_>,
     status: &mut [CellStatus],
 ) -> bool {
-    // One pass over the cells: the tallies are strided among every scale's, and reading
-    // each cell once is what this costs most.
-    let cells = status.len();
+    let mut readings = scale_readings(status.len(), tallies, |cell, tally| {
+        let shown = status.get(cell) == Some(&CellStatus::Shown);
+        (
+            shown && bands::mean_band(tally).is_none(),
+            shown && bands::scale_favorable_band(tally).is_none(),
+        )
+    });
+    !disclosure::derived::protect(layout, &mut readings, status).is_empty()
+}
+
+/// The two readings D9 makes of one scale's `cells` cells: its means
+/// ([`bands::worked_out_mean_band`]) and its favourable %s
+/// ([`bands::worked_out_favorable_band`]), each exact where `exact(cell, tally)` says the
+/// cell shows it (mean, favourable %). One pass over the cells: the tallies are strided
+/// among every scale's, and reading each cell once is what this costs most.
+fn scale_readings(
+    cells: usize,
+    tallies: &Strided<'_>,
+    exact: impl Fn(usize, &ScaleTally) -> (bool, bool),
+) -> [disclosure::derived::Figures; 2] {
     let (mut means, mut favorable) = (Vec::with_capacity(cells * 3), Vec::with_capacity(cells * 3));
     let (mut mean_exact, mut favorable_exact) =
         (Vec::with_capacity(cells), Vec::with_capacity(cells));
-    for (cell, st) in status.iter().enumerate() {
+    for cell in 0..cells {
         let tally = tallies.get(cell);
         means.extend(tally.map_or([0; 3], bands::mean_figures));
         favorable.extend(tally.map_or([0; 3], bands::favorable_figures));
-        let shown = tally.filter(|_| *st == CellStatus::Shown);
-        mean_exact.push(shown.is_some_and(|t| bands::mean_band(t).is_none()));
-        favorable_exact.push(shown.is_some_and(|t| bands::scale_favorable_band(t).is_none()));
+        let (mean, favourable) = tally.map_or((false, false), |t| exact(cell, t));
+        mean_exact.push(mean);
+        favorable_exact.push(favourable);
     }
-    let mut readings = [
+    [
         disclosure::derived::Figures::new(3, means, mean_exact, bands::worked_out_mean_band),
         disclosure::derived::Figures::new(
             3,
@@ -1435,8 +1434,7 @@ fn hide_alike_scale_rests(
             favorable_exact,
             bands::worked_out_favorable_band,
         ),
-    ];
-    !disclosure::derived::protect(layout, &mut readings, status).is_empty()
+    ]
 }
 
 /// D9 for what a reader works out ([`disclosure::derived`]): hides cells of one

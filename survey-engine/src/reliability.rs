@@ -41,17 +41,8 @@ pub(crate) fn unit_tallies(
     let mut keyed = Vec::new();
     for sheet in sheets {
         for s in 0..scales {
-            keyed.clear();
-            for &item in instrument.scale_items(s) {
-                match sheet.answers.get(item).copied().flatten() {
-                    Some(v) => keyed.push(f64::from(instrument.keyed(item, v))),
-                    None => break,
-                }
-            }
-            if keyed.len() == instrument.scale_items(s).len() {
-                if let Some(t) = tallies.get_mut(sheet.placement.unit * scales + s) {
-                    t.add(&keyed);
-                }
+            if let Some(t) = tallies.get_mut(sheet.placement.unit * scales + s) {
+                add_complete_case(t, instrument, s, &sheet.answers, &mut keyed);
             }
         }
     }
@@ -76,6 +67,25 @@ pub(crate) fn unit_tallies(
         }
     }
     tallies
+}
+
+/// Adds a sheet's keyed answers to scale `s`'s alpha when it answered every item of the
+/// scale (a complete case); `keyed` is scratch.
+pub(crate) fn add_complete_case(
+    alpha: &mut AlphaTally,
+    instrument: &Instrument,
+    s: usize,
+    answers: &[Option<i32>],
+    keyed: &mut Vec<f64>,
+) {
+    keyed.clear();
+    for &item in instrument.scale_items(s) {
+        match answers.get(item).copied().flatten() {
+            Some(v) => keyed.push(f64::from(instrument.keyed(item, v))),
+            None => return,
+        }
+    }
+    alpha.add(keyed);
 }
 
 /// What the release says of a scale's alpha in a unit: from the unit's complete cases
