@@ -5,6 +5,7 @@
 
 use crate::bands::{self, Band, MeanBand};
 use crate::csv_out::CsvWriter;
+use crate::disclosure::derived::Distributions;
 use crate::disclosure::{
     self, AtomIndex, CellKey, CellStatus, CountModel, Invited, Layout, MeanAnswers, MeanBounds,
     Placement, SwapHints,
@@ -102,8 +103,6 @@ pub struct ItemMeasure {
     pub scale: usize,
     /// Per cell, indexed like `layout.cells()`.
     pub status: Vec<CellStatus>,
-    /// Answers per scale point, `[cell * points + point]`; zero for hidden cells (D6).
-    counts: Vec<u64>,
 }
 
 /// What a release shows of one item in one cell.
@@ -133,6 +132,10 @@ pub struct Release {
     pub points: usize,
     /// Every item in instrument order.
     pub items: Vec<ItemMeasure>,
+    /// Answers per cell, item and scale point, `[(cell * items + item) * points + point]`
+    /// ([`Release::item_cell`]); zero where the item's cell is hidden (D6). Kept as the
+    /// roll-up sums them, cell by cell: one item's answers are read in place, not copied.
+    item_counts: Vec<u64>,
     /// Per cell: how many answered at all (every answer sheet of the wave), where shown.
     /// A measure of the release like the scales and items (suppressed, P1, audited): the
     /// counts `wave status` prints for a closed wave, so they add nothing to the release.
@@ -383,19 +386,14 @@ impl Release {
 
         let profiles = if let Some(counts) = profile_counts {
             let mut status = statuses.next().ok_or_else(Suppressor::missing)?;
-            let mut flat: Vec<u64> = status
-                .iter()
-                .zip(&counts)
-                .flat_map(|(&st, (_, per))| {
-                    per.map(|c| if st == CellStatus::Shown { c } else { 0 })
-                })
-                .collect();
+            let flat: Vec<u64> = counts.iter().flat_map(|(_, per)| *per).collect();
             if let Some(open) = excused.get_mut(scale_count) {
                 hide_alike_then_recheck(
                     &mut status,
                     open,
                     |status| {
-                        hide_alike_rests(&layout, crate::Profile::ALL.len(), &mut flat, status)
+                        let d = Distributions::as_shown(crate::Profile::ALL.len(), &flat, status);
+                        hide_alike_rests(&layout, d, status)
                     },
                     |open, status| recheck_counts(scale_count, open, status),
                 );
@@ -413,25 +411,11 @@ impl Release {
         };
 
         let mut items = Vec::with_capacity(item_count);
-        for (i, item) in instrument.items.iter().enumerate() {
-            let status = statuses.next().ok_or_else(Suppressor::missing)?;
-            let mut counts = vec![0; status.len() * points];
-            for (cell, st) in status.iter().enumerate() {
-                if *st == CellStatus::Shown {
-                    let from = cell * width + i * points;
-                    if let (Some(to), Some(src)) = (
-                        counts.get_mut(cell * points..(cell + 1) * points),
-                        item_counts.get(from..from + points),
-                    ) {
-                        to.copy_from_slice(src);
-                    }
-                }
-            }
+        for item in &instrument.items {
             items.push(ItemMeasure {
                 id: item.id.clone(),
                 scale: item.scale,
-                status,
-                counts,
+                status: statuses.next().ok_or_else(Suppressor::missing)?,
             });
         }
         // D9 for what a reader works out, each item on its own, on every core.
@@ -449,25 +433,18 @@ impl Release {
             })
             .collect();
         on_every_core(&mut item_work, |(measure, item, open)| {
-            let ItemMeasure { status, counts, .. } = &mut **item;
-            let hid = hide_alike_then_recheck(
-                status,
+            let answers = item_counts
+                .get((*measure - first_item) * points..)
+                .unwrap_or(&[]);
+            hide_alike_then_recheck(
+                &mut item.status,
                 open,
-                |status| hide_alike_rests(&layout, points, counts, status),
+                |status| {
+                    let d = Distributions::as_shown_among(points, width, answers, status);
+                    hide_alike_rests(&layout, d, status)
+                },
                 |open, status| recheck_counts(*measure, open, status),
             );
-            if hid {
-                // P1 may have hidden more: nothing of a hidden cell outlives the build (D6).
-                for (st, c) in item
-                    .status
-                    .iter()
-                    .zip(item.counts.chunks_mut(points.max(1)))
-                {
-                    if st.is_hidden() {
-                        c.fill(0);
-                    }
-                }
-            }
         });
         for (measure, _, open) in item_work {
             if let Some(slot) = excused.get_mut(measure) {
@@ -485,7 +462,13 @@ impl Release {
             .collect();
         let count_exceptions = excused.iter().map(Vec::len).sum();
         // Nothing of a hidden cell outlives the build (D6).
-        item_counts.clear();
+        for (cell, answers) in item_counts.chunks_mut(width.max(1)).enumerate() {
+            for (item, answers) in items.iter().zip(answers.chunks_mut(points.max(1))) {
+                if item.status.get(cell).is_none_or(|st| st.is_hidden()) {
+                    answers.fill(0);
+                }
+            }
+        }
 
         // Cronbach's alpha of every unit's scales, beside its whole-unit scale cells.
         let alphas = alpha_tallies
@@ -511,6 +494,7 @@ impl Release {
             scale_min,
             points,
             items,
+            item_counts,
             answered,
             alphas,
             invited: invited.cloned(),
@@ -574,11 +558,18 @@ impl Release {
         let cell = self.layout.try_cell_index(key)?;
         let m = self.items.get(item)?;
         let status = *m.status.get(cell)?;
-        let counts = m.counts.get(cell * self.points..(cell + 1) * self.points);
+        let from = (cell * self.items.len() + item) * self.points;
+        let counts = self.item_counts.get(from..from + self.points);
         Some(ItemCell {
             status,
             counts: counts.filter(|_| status == CellStatus::Shown),
         })
+    }
+
+    /// Item `item`'s answers from its first cell on, for reading in place: cell `c`'s
+    /// lie `items * points` apart ([`disclosure::derived::Distributions::as_shown_among`]).
+    fn item_answers(&self, item: usize) -> &[u64] {
+        self.item_counts.get(item * self.points..).unwrap_or(&[])
     }
 
     /// The heat-map CSV (the contract other tools read).
@@ -655,8 +646,7 @@ impl Release {
         &self,
         sheets: &[PlacedSheet],
     ) -> Vec<(String, disclosure::derived::AlikeRest)> {
-        let check = |name: &str, categories: usize, counts: &[u64], status: &[CellStatus]| {
-            let d = disclosure::derived::Distributions::as_shown(categories, counts, status);
+        let check = |name: &str, d: disclosure::derived::Distributions<'_>| {
             disclosure::derived::check(&self.layout, &d)
                 .into_iter()
                 .map(|f| (name.to_string(), f))
@@ -689,12 +679,16 @@ impl Release {
                 );
             }
         }
-        for item in &self.items {
+        for (i, item) in self.items.iter().enumerate() {
+            let answers = self.item_answers(i);
             found.extend(check(
                 &format!("{}, answers", item.id),
-                self.points,
-                &item.counts,
-                &item.status,
+                disclosure::derived::Distributions::as_shown_among(
+                    self.points,
+                    self.items.len() * self.points,
+                    answers,
+                    &item.status,
+                ),
             ));
         }
         if !self.profiles.is_empty() {
@@ -706,9 +700,11 @@ impl Release {
                 .collect();
             found.extend(check(
                 "profiles",
-                crate::Profile::ALL.len(),
-                &counts,
-                &status,
+                disclosure::derived::Distributions::as_shown(
+                    crate::Profile::ALL.len(),
+                    &counts,
+                    &status,
+                ),
             ));
         }
         found
@@ -1438,24 +1434,15 @@ fn scale_readings(
 }
 
 /// D9 for what a reader works out ([`disclosure::derived`]): hides cells of one
-/// distribution (an item's answers, the profiles; `counts` is `[cell * categories +
-/// category]`, zero for hidden cells) until no shown cell less shown cells inside it leaves
-/// a rest whose answers one category holds all or all but one of. The cells hidden here are
-/// zeroed like every hidden cell (D6). Returns whether it hid any.
+/// distribution (an item's answers, the profiles, as `status` shows them) until no shown
+/// cell less shown cells inside it leaves a rest whose answers one category holds all or
+/// all but one of. Returns whether it hid any; the caller drops what hidden cells held (D6).
 fn hide_alike_rests(
     layout: &Layout,
-    categories: usize,
-    counts: &mut [u64],
+    mut shown: Distributions<'_>,
     status: &mut [CellStatus],
 ) -> bool {
-    let mut d = disclosure::derived::Distributions::as_shown(categories, counts, status);
-    let hidden = disclosure::derived::protect(layout, std::slice::from_mut(&mut d), status);
-    for &cell in &hidden {
-        if let Some(c) = counts.get_mut(cell * categories..(cell + 1) * categories) {
-            c.fill(0);
-        }
-    }
-    !hidden.is_empty()
+    !disclosure::derived::protect(layout, std::slice::from_mut(&mut shown), status).is_empty()
 }
 
 /// Each cell's n, mean and sd (or band) as a reader has them: exact, as the JSON API gives

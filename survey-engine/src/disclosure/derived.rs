@@ -101,7 +101,10 @@ pub trait Reading {
 /// and not banded.
 pub struct Distributions<'a> {
     pub categories: usize,
-    /// `[cell * categories + category]`.
+    /// How far apart two cells' distributions lie in `counts`: `categories` where the
+    /// counts are one measure's, more where they are read in place among several measures'.
+    pub stride: usize,
+    /// `[cell * stride + category]`.
     pub counts: &'a [u64],
     /// Whether each cell shows its exact distribution.
     pub exact: Vec<bool>,
@@ -111,27 +114,42 @@ impl<'a> Distributions<'a> {
     /// A distribution as a release shows it: exact in every shown cell that is not banded
     /// ([`crate::bands::distribution_bands`]).
     pub fn as_shown(categories: usize, counts: &'a [u64], status: &[CellStatus]) -> Self {
-        let exact = status
+        Self::as_shown_among(categories, categories, counts, status)
+    }
+
+    /// The same, for counts read in place `stride` apart (`[cell * stride + category]`),
+    /// as one item's among every item's answers per cell.
+    pub fn as_shown_among(
+        categories: usize,
+        stride: usize,
+        counts: &'a [u64],
+        status: &[CellStatus],
+    ) -> Self {
+        let mut d = Distributions {
+            categories,
+            stride,
+            counts,
+            exact: Vec::new(),
+        };
+        d.exact = status
             .iter()
             .enumerate()
             .map(|(cell, st)| {
                 *st == CellStatus::Shown
-                    && counts
-                        .get(cell * categories..(cell + 1) * categories)
+                    && d.slot(cell)
                         .is_some_and(|c| crate::bands::distribution_bands(c).is_none())
             })
             .collect();
-        Distributions {
-            categories,
-            counts,
-            exact,
-        }
+        d
+    }
+
+    fn slot(&self, cell: usize) -> Option<&[u64]> {
+        let from = cell * self.stride;
+        self.counts.get(from..from + self.categories)
     }
 
     fn counts(&self, cell: usize) -> &[u64] {
-        self.counts
-            .get(cell * self.categories..(cell + 1) * self.categories)
-            .unwrap_or(&[])
+        self.slot(cell).unwrap_or(&[])
     }
 }
 
@@ -695,6 +713,7 @@ mod tests {
     fn shown(counts: &[u64]) -> Distributions<'_> {
         Distributions {
             categories: 5,
+            stride: 5,
             counts,
             exact: exact(counts, 5),
         }
