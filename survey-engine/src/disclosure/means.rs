@@ -703,6 +703,7 @@ impl<'a> Model<'a> {
     fn cell_to_hide(&self, i: usize, classes: &Classes, status: &[CellStatus]) -> Option<usize> {
         let layout = self.layout;
         let families = layout.cells_per_unit();
+        let shown = |c: usize| status.get(c) == Some(&CellStatus::Shown);
         let mut candidates: Vec<usize> = Vec::new();
         for &a in &self.groups[i].1 {
             for &s in classes.signature(classes.class[a]) {
@@ -710,7 +711,10 @@ impl<'a> Model<'a> {
                     continue;
                 }
                 candidates.push(s);
-                candidates.extend(classes.below.get(&s).into_iter().flatten().copied());
+                // The shown cells of its family whose nearest shown ancestor it is.
+                for &child in layout.tree.children(s / families) {
+                    layout.largest_cells(child, s % families, shown, &mut candidates);
+                }
             }
         }
         let hideable = |c: &usize| {
@@ -740,8 +744,6 @@ struct Classes {
     n: Vec<u64>,
     sum: Vec<f64>,
     counts: Vec<u64>,
-    /// Per shown cell: the shown cells of its family whose nearest shown ancestor it is.
-    below: HashMap<usize, Vec<usize>>,
 }
 
 impl Classes {
@@ -750,7 +752,6 @@ impl Classes {
         let families = layout.cells_per_unit();
         let shown = |cell: usize| status.get(cell) == Some(&CellStatus::Shown);
         let mut nearest = vec![usize::MAX; layout.cell_count()];
-        let mut below: HashMap<usize, Vec<usize>> = HashMap::default();
         for &u in layout.tree.top_down() {
             for f in 0..families {
                 let cell = u * families + f;
@@ -759,9 +760,6 @@ impl Classes {
                     .parent(u)
                     .map_or(usize::MAX, |p| nearest[p * families + f]);
                 nearest[cell] = if shown(cell) { cell } else { above };
-                if shown(cell) && above != usize::MAX {
-                    below.entry(above).or_default().push(cell);
-                }
             }
         }
         let width = model.width;
@@ -777,6 +775,7 @@ impl Classes {
             }));
         }
         let mut index: HashMap<&[usize], usize> = HashMap::default();
+        index.reserve(model.atoms.len());
         let mut classes = Classes {
             width,
             signatures: Vec::new(),
@@ -784,7 +783,6 @@ impl Classes {
             n: Vec::new(),
             sum: Vec::new(),
             counts: Vec::new(),
-            below,
         };
         for (a, signature) in signatures.chunks_exact(width).enumerate() {
             let c = match index.get(signature) {
@@ -828,7 +826,6 @@ impl Classes {
             n: vec![model.n.iter().sum()],
             sum: vec![model.sum.iter().sum()],
             counts,
-            below: HashMap::default(),
         }
     }
 
@@ -873,16 +870,21 @@ fn part_sum(bounds: MeanBounds, n: u64, sum: f64, counts: &[u64], m: u64, raise:
     }
 }
 
-/// A pool of respondents: how many, their sum, their count per point (items).
-type Pool = (u64, f64, Vec<u64>);
-
 /// The rows of each family under one round's statuses: per shown cell, the respondents whose
 /// nearest shown cell of that family it is, with their total. Built on first use.
 #[derive(Default)]
 struct Rows {
-    /// Per family, indexed by cell: the row's (respondents, sum, counts per point); empty
-    /// for a cell that is no row of the family.
-    families: std::cell::OnceCell<Vec<Vec<Pool>>>,
+    pools: std::cell::OnceCell<Pools>,
+}
+
+/// Per family and cell (`[family * cells + cell]`), the row's respondents, sum and counts per
+/// point (items); zero for a cell that is no row of the family. Flat and zeroed: built in
+/// many rounds of every measure, and a vector per cell cost more than the rounds' checks.
+struct Pools {
+    cells: usize,
+    n: Vec<u64>,
+    sum: Vec<f64>,
+    counts: Vec<u64>,
 }
 
 impl Rows {
@@ -904,32 +906,34 @@ impl Rows {
         atoms: &[usize],
     ) -> (f64, Option<usize>) {
         let points = model.points;
-        let families = self.families.get_or_init(|| {
-            (0..classes.width)
-                .map(|f| {
-                    let mut rows: Vec<Pool> = vec![(0, 0.0, Vec::new()); model.layout.cell_count()];
-                    for c in 0..classes.n.len() {
-                        let row = classes.signature(c)[f];
-                        let Some(entry) = rows.get_mut(row) else {
-                            continue; // usize::MAX: no shown cell of the family holds it
-                        };
-                        if entry.2.len() < points {
-                            entry.2 = vec![0; points];
-                        }
-                        entry.0 += classes.n[c];
-                        entry.1 += classes.sum[c];
-                        for (p, count) in entry.2.iter_mut().enumerate() {
-                            *count += classes.counts[c * points + p];
-                        }
+        let pools = self.pools.get_or_init(|| {
+            let cells = model.layout.cell_count();
+            let slots = classes.width * cells;
+            let mut pools = Pools {
+                cells,
+                n: vec![0; slots],
+                sum: vec![0.0; slots],
+                counts: vec![0; slots * points],
+            };
+            for c in 0..classes.n.len() {
+                for (f, &row) in classes.signature(c).iter().enumerate() {
+                    if row >= cells {
+                        continue; // usize::MAX: no shown cell of the family holds it
                     }
-                    rows
-                })
-                .collect()
+                    let slot = f * cells + row;
+                    pools.n[slot] += classes.n[c];
+                    pools.sum[slot] += classes.sum[c];
+                    for p in 0..points {
+                        pools.counts[slot * points + p] += classes.counts[c * points + p];
+                    }
+                }
+            }
+            pools
         });
         let full = model.bounds.highest - model.bounds.lowest;
         let mut parts: Vec<(usize, u64)> = Vec::new();
         let mut best = (f64::INFINITY, None);
-        for (f, rows) in families.iter().enumerate() {
+        for f in 0..classes.width {
             parts.clear();
             let mut free = 0;
             for &a in atoms {
@@ -948,8 +952,9 @@ impl Rows {
             // respondents into a larger row.
             let mut tightest = (f64::INFINITY, None);
             for &(row, m) in &parts {
-                let (n, sum, counts) = &rows[row];
-                let part = part_width(model.bounds, *n, *sum, counts, m);
+                let slot = f * pools.cells + row;
+                let counts = &pools.counts[slot * points..(slot + 1) * points];
+                let part = part_width(model.bounds, pools.n[slot], pools.sum[slot], counts, m);
                 width += part;
                 if part / (m as f64) < tightest.0 {
                     tightest = (part / m as f64, Some(row));
