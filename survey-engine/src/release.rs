@@ -298,7 +298,7 @@ impl Release {
                     }
                 }
             });
-            let alphas = crate::reliability::unit_tallies(&layout.tree, instrument, sheets);
+            let alphas = crate::reliability::UnitTallies::new(&layout.tree, instrument, sheets);
             (scales, profiles, items, alphas)
         };
         let protect = || -> Result<_, EngineError> {
@@ -471,15 +471,13 @@ impl Release {
         }
 
         // Cronbach's alpha of every unit's scales, beside its whole-unit scale cells.
-        let alphas = alpha_tallies
-            .iter()
-            .enumerate()
-            .map(|(i, tally)| {
-                let (unit, s) = (i / scale_count.max(1), i % scale_count.max(1));
+        let alphas = (0..layout.tree.len())
+            .flat_map(|unit| (0..scale_count).map(move |s| (unit, s)))
+            .map(|(unit, s)| {
                 let cell = heat
                     .get(s)
                     .and_then(|cells| cells.get(layout.cell_index(CellKey { unit, cut: None })));
-                crate::reliability::released(tally, cell, k)
+                alpha_tallies.released(unit, s, cell, k)
             })
             .collect();
         Ok(Release {
@@ -1225,25 +1223,9 @@ fn roll_up<T: Tally>(
             }
         }
     }
-    let stride = per_unit * width;
-    for &unit in layout.tree.top_down().iter().rev() {
-        let Some(parent) = layout.tree.parent(unit) else {
-            continue;
-        };
-        // Parents come before children in top-down order, so the child's block lies after
-        // the parent's only when unit > parent; split wherever it lies.
-        let (child_at, parent_at) = (unit * stride, parent * stride);
-        let (child, parent) = if child_at > parent_at {
-            let (head, tail) = cells.split_at_mut(child_at);
-            (&tail[..stride], &mut head[parent_at..parent_at + stride])
-        } else {
-            let (head, tail) = cells.split_at_mut(parent_at);
-            (&head[child_at..child_at + stride], &mut tail[..stride])
-        };
-        for (p, c) in parent.iter_mut().zip(child) {
-            p.merge(c);
-        }
-    }
+    layout
+        .tree
+        .sum_up(&mut cells, per_unit * width, |p: &mut T, c: &T| p.merge(c));
     cells
 }
 

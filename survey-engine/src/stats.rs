@@ -320,10 +320,7 @@ impl AlphaTally {
 
     /// Adds one complete case: the keyed value of every item of the scale, in order.
     pub fn add(&mut self, keyed: &[f64]) {
-        for (m, &x) in self.items.iter_mut().zip(keyed) {
-            m.add(x);
-        }
-        self.total.add(keyed.iter().sum());
+        add_alpha_case(&mut self.items, &mut self.total, keyed);
     }
 
     /// Complete cases added so far.
@@ -341,19 +338,30 @@ impl AlphaTally {
     /// alpha = k/(k-1) * (1 - sum of item variances / variance of the total); needs at least
     /// two items, two complete cases and a total that varies.
     pub fn alpha(&self) -> Option<f64> {
-        let k = self.items.len();
-        if k < 2 {
-            return None;
-        }
-        let total = self.total.variance().filter(|v| *v > 0.0)?;
-        let items: f64 = self
-            .items
-            .iter()
-            .map(Moments::variance)
-            .sum::<Option<f64>>()?;
-        let k = k as f64;
-        Some(k / (k - 1.0) * (1.0 - items / total))
+        cronbach_alpha(&self.items, &self.total)
     }
+}
+
+/// Adds one complete case to alpha's moments: each item's keyed value to its own, their sum
+/// to `total` ([`AlphaTally`], and the release's flat per-unit tallies).
+pub fn add_alpha_case(items: &mut [Moments], total: &mut Moments, keyed: &[f64]) {
+    for (m, &x) in items.iter_mut().zip(keyed) {
+        m.add(x);
+    }
+    total.add(keyed.iter().sum());
+}
+
+/// S6 from the moments of each item and of the total over the complete cases (see
+/// [`AlphaTally::alpha`]).
+pub fn cronbach_alpha(items: &[Moments], total: &Moments) -> Option<f64> {
+    let k = items.len();
+    if k < 2 {
+        return None;
+    }
+    let total = total.variance().filter(|v| *v > 0.0)?;
+    let items: f64 = items.iter().map(Moments::variance).sum::<Option<f64>>()?;
+    let k = k as f64;
+    Some(k / (k - 1.0) * (1.0 - items / total))
 }
 
 /// S8 Welch's t-test between two groups.

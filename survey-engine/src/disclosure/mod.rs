@@ -307,6 +307,42 @@ impl UnitTree {
         &self.order
     }
 
+    /// Sums per-unit blocks up the tree: `blocks` holds `stride` entries per unit (unit `u`'s
+    /// at `u * stride`), each a unit's own; after it, each unit's whole subtree's, every
+    /// child's block merged into its parent's bottom-up, each block visited once.
+    pub fn sum_up<T>(&self, blocks: &mut [T], stride: usize, merge: impl Fn(&mut T, &T)) {
+        for &unit in self.order.iter().rev() {
+            let Some(parent) = self.parent(unit) else {
+                continue;
+            };
+            // Parents come before children in top-down order, but not always at lower
+            // indices: split wherever the child's block lies.
+            let (child_at, parent_at) = (unit * stride, parent * stride);
+            let (child, parent) = if child_at > parent_at {
+                let Some((head, tail)) = blocks.split_at_mut_checked(child_at) else {
+                    continue;
+                };
+                (
+                    tail.get(..stride),
+                    head.get_mut(parent_at..parent_at + stride),
+                )
+            } else {
+                let Some((head, tail)) = blocks.split_at_mut_checked(parent_at) else {
+                    continue;
+                };
+                (
+                    head.get(child_at..child_at + stride),
+                    tail.get_mut(..stride),
+                )
+            };
+            if let (Some(child), Some(parent)) = (child, parent) {
+                for (p, c) in parent.iter_mut().zip(child) {
+                    merge(p, c);
+                }
+            }
+        }
+    }
+
     /// Whether `a` is `u` or an ancestor of `u`.
     pub fn is_ancestor_or_self(&self, a: usize, mut u: usize) -> bool {
         loop {
