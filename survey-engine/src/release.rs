@@ -299,7 +299,9 @@ impl Release {
                 }
             });
             let alphas = crate::reliability::UnitTallies::new(&layout.tree, instrument, sheets);
-            (scales, profiles, items, alphas)
+            // Everyone who answered at all, per cell (`Release::answered`).
+            let answered = disclosure::cell_counts(&layout, &placements, &vec![true; sheets.len()]);
+            (scales, profiles, items, alphas, answered)
         };
         let protect = || -> Result<_, EngineError> {
             let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
@@ -332,7 +334,7 @@ impl Release {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (rolled, protected)
         });
-        let (all_tallies, profile_counts, mut item_counts, alpha_tallies) = rolled;
+        let (all_tallies, profile_counts, mut item_counts, alpha_tallies, answered_n) = rolled;
         let (statuses, mean_exceptions, mut excused, counts_model) = protected?;
         // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
         // the groups it had excused (every other group keeps its certificate), so that they
@@ -349,111 +351,95 @@ impl Release {
         // P2 for the sd: a shown sd must not bound a small group's mean too narrowly.
         let spread_bounds = MeanBounds::with_share(lowest, highest, protection.mean_share);
         let parts = disclosure::spread::Parts::new(&layout, invited.map(|i| &i.atoms[..]), k);
-        // Each scale's cells (statistics, Welch's test against the organisation) on every core.
-        // D9 for what a reader works out of a scale's means and favourable %s comes first:
-        // the sd's bands are then set on the final statuses.
-        let mut heat_work = (0..scale_count)
-            .map(|s| {
-                Ok((
-                    s,
-                    statuses.next().ok_or_else(Suppressor::missing)?,
-                    Vec::new(),
-                    excused.get(s).cloned().unwrap_or_default(),
-                ))
+        let profile_flat: Vec<u64> = profile_counts
+            .iter()
+            .flatten()
+            .flat_map(|(_, per)| *per)
+            .collect();
+        let first_item = scale_count + usize::from(profile_counts.is_some());
+        // D9 for what a reader works out, each measure on its own: a scale's means and
+        // favourable %s (then its cells: statistics, Welch's test against the organisation,
+        // the sd's bands on the final statuses), the profiles, each item's answers. One queue
+        // on every core, the scales (the longest) first.
+        let mut finishing = (0..first_item + item_count)
+            .map(|m| {
+                let status = statuses.next().ok_or_else(Suppressor::missing)?;
+                let open = excused.get(m).cloned().unwrap_or_default();
+                Ok((m, status, open, Vec::new()))
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        on_every_core(&mut heat_work, |(s, status, cells, open)| {
-            let tallies = Strided {
-                all: &all_tallies,
-                width: scale_count,
-                offset: *s,
-            };
-            hide_alike_then_recheck(
-                status,
-                open,
-                |status| hide_alike_scale_rests(&layout, &tallies, status),
-                |open, status| recheck_counts(*s, open, status),
-            );
-            *cells = heat_cells(&layout, status, tallies, &parts, spread_bounds);
-        });
-        let mut heat = Vec::with_capacity(scale_count);
-        for (s, _, cells, open) in heat_work {
-            heat.push(cells);
-            if let Some(slot) = excused.get_mut(s) {
-                *slot = open;
-            }
-        }
-
-        let profiles = if let Some(counts) = profile_counts {
-            let mut status = statuses.next().ok_or_else(Suppressor::missing)?;
-            let flat: Vec<u64> = counts.iter().flat_map(|(_, per)| *per).collect();
-            if let Some(open) = excused.get_mut(scale_count) {
+        on_every_core(&mut finishing, |(m, status, open, cells)| {
+            let recheck = |open, status: &mut [CellStatus]| recheck_counts(*m, open, status);
+            if *m < scale_count {
+                let tallies = Strided {
+                    all: &all_tallies,
+                    width: scale_count,
+                    offset: *m,
+                };
                 hide_alike_then_recheck(
-                    &mut status,
+                    status,
+                    open,
+                    |status| hide_alike_scale_rests(&layout, &tallies, status),
+                    recheck,
+                );
+                *cells = heat_cells(&layout, status, tallies, &parts, spread_bounds);
+            } else if *m < first_item {
+                let categories = crate::Profile::ALL.len();
+                hide_alike_then_recheck(
+                    status,
                     open,
                     |status| {
-                        let d = Distributions::as_shown(crate::Profile::ALL.len(), &flat, status);
+                        let d = Distributions::as_shown(categories, &profile_flat, status);
                         hide_alike_rests(&layout, d, status)
                     },
-                    |open, status| recheck_counts(scale_count, open, status),
+                    recheck,
+                );
+            } else {
+                let answers = item_counts.get((*m - first_item) * points..).unwrap_or(&[]);
+                hide_alike_then_recheck(
+                    status,
+                    open,
+                    |status| {
+                        let d = Distributions::as_shown_among(points, width, answers, status);
+                        hide_alike_rests(&layout, d, status)
+                    },
+                    recheck,
                 );
             }
-            status
+        });
+        let mut heat = Vec::with_capacity(scale_count);
+        let mut profile_status = None;
+        let mut items = Vec::with_capacity(item_count);
+        for ((m, status, open, cells), item) in finishing.into_iter().zip(
+            (0..first_item)
+                .map(|_| None)
+                .chain(instrument.items.iter().map(Some)),
+        ) {
+            if let Some(slot) = excused.get_mut(m) {
+                *slot = open;
+            }
+            match item {
+                Some(item) => items.push(ItemMeasure {
+                    id: item.id.clone(),
+                    scale: item.scale,
+                    status,
+                }),
+                None if m < scale_count => heat.push(cells),
+                None => profile_status = Some(status),
+            }
+        }
+        let profiles = match (profile_status, profile_counts) {
+            (Some(status), Some(counts)) => status
                 .iter()
                 .zip(counts)
                 .map(|(&status, counts)| ProfileCell {
                     status,
                     counts: (status == CellStatus::Shown).then_some(counts),
                 })
-                .collect()
-        } else {
-            Vec::new()
+                .collect(),
+            _ => Vec::new(),
         };
-
-        let mut items = Vec::with_capacity(item_count);
-        for item in &instrument.items {
-            items.push(ItemMeasure {
-                id: item.id.clone(),
-                scale: item.scale,
-                status: statuses.next().ok_or_else(Suppressor::missing)?,
-            });
-        }
-        // D9 for what a reader works out, each item on its own, on every core.
-        let first_item = scale_count + usize::from(instrument.profiles.is_some());
-        let mut item_work: Vec<(usize, &mut ItemMeasure, Vec<usize>)> = items
-            .iter_mut()
-            .enumerate()
-            .map(|(i, item)| {
-                let measure = first_item + i;
-                (
-                    measure,
-                    item,
-                    excused.get(measure).cloned().unwrap_or_default(),
-                )
-            })
-            .collect();
-        on_every_core(&mut item_work, |(measure, item, open)| {
-            let answers = item_counts
-                .get((*measure - first_item) * points..)
-                .unwrap_or(&[]);
-            hide_alike_then_recheck(
-                &mut item.status,
-                open,
-                |status| {
-                    let d = Distributions::as_shown_among(points, width, answers, status);
-                    hide_alike_rests(&layout, d, status)
-                },
-                |open, status| recheck_counts(*measure, open, status),
-            );
-        });
-        for (measure, _, open) in item_work {
-            if let Some(slot) = excused.get_mut(measure) {
-                *slot = open;
-            }
-        }
         let answered_status = statuses.next().ok_or_else(Suppressor::missing)?;
-        let everyone = vec![true; placements.len()];
-        let answered_n = disclosure::cell_counts(&layout, &placements, &everyone);
         // Nothing of a hidden cell outlives the build (D6).
         let answered = answered_status
             .iter()
@@ -462,13 +448,22 @@ impl Release {
             .collect();
         let count_exceptions = excused.iter().map(Vec::len).sum();
         // Nothing of a hidden cell outlives the build (D6).
-        for (cell, answers) in item_counts.chunks_mut(width.max(1)).enumerate() {
-            for (item, answers) in items.iter().zip(answers.chunks_mut(points.max(1))) {
-                if item.status.get(cell).is_none_or(|st| st.is_hidden()) {
-                    answers.fill(0);
+        // On every core, a block of cells each.
+        const BLOCK: usize = 4096;
+        let mut blocks: Vec<(usize, &mut [u64])> = item_counts
+            .chunks_mut((width * BLOCK).max(1))
+            .enumerate()
+            .collect();
+        on_every_core(&mut blocks, |(block, counts)| {
+            for (i, answers) in counts.chunks_mut(width.max(1)).enumerate() {
+                let cell = *block * BLOCK + i;
+                for (item, answers) in items.iter().zip(answers.chunks_mut(points.max(1))) {
+                    if item.status.get(cell).is_none_or(|st| st.is_hidden()) {
+                        answers.fill(0);
+                    }
                 }
             }
-        }
+        });
 
         // Cronbach's alpha of every unit's scales, beside its whole-unit scale cells.
         let alphas = (0..layout.tree.len())
