@@ -136,6 +136,8 @@ pub struct Release {
     /// ([`Release::item_cell`]); zero where the item's cell is hidden (D6). Kept as the
     /// roll-up sums them, cell by cell: one item's answers are read in place, not copied.
     item_counts: Vec<u64>,
+    /// Items per cell in `item_counts` (the instrument's, whatever is done to `items`).
+    item_count: usize,
     /// Per cell: how many answered at all (every answer sheet of the wave), where shown.
     /// A measure of the release like the scales and items (suppressed, P1, audited): the
     /// counts `wave status` prints for a closed wave, so they add nothing to the release.
@@ -488,6 +490,7 @@ impl Release {
             points,
             items,
             item_counts,
+            item_count,
             answered,
             alphas,
             invited: invited.cloned(),
@@ -549,9 +552,9 @@ impl Release {
     /// Item `item` (instrument order) in the cell `key`.
     pub fn item_cell(&self, item: usize, key: CellKey) -> Option<ItemCell<'_>> {
         let cell = self.layout.try_cell_index(key)?;
-        let m = self.items.get(item)?;
+        let m = self.items.get(item).filter(|_| item < self.item_count)?;
         let status = *m.status.get(cell)?;
-        let from = (cell * self.items.len() + item) * self.points;
+        let from = (cell * self.item_count + item) * self.points;
         let counts = self.item_counts.get(from..from + self.points);
         Some(ItemCell {
             status,
@@ -678,7 +681,7 @@ impl Release {
                 &format!("{}, answers", item.id),
                 disclosure::derived::Distributions::as_shown_among(
                     self.points,
-                    self.items.len() * self.points,
+                    self.item_count * self.points,
                     answers,
                     &item.status,
                 ),
@@ -1102,10 +1105,10 @@ fn protect_means_of_all(
     Some(work.iter().map(|w| w.3).sum())
 }
 
-/// Runs `f` on every element of `work` (one measure each), on as many threads as the machine
-/// has, each thread taking the next element when it is done. Measures differ widely in cost
-/// (with report attributes P2 returns at once for items), and halves handed out up front left
-/// one core idle for most of P2.
+/// Runs `f` on every element of `work` (a measure each, or a block of cells), on as many
+/// threads as the machine has, each thread taking the next element when it is done. Measures
+/// differ widely in cost (with report attributes P2 returns at once for items), and halves
+/// handed out up front left one core idle for most of P2.
 fn on_every_core<T: Send>(work: &mut [T], f: impl Fn(&mut T) + Sync) {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -1338,24 +1341,21 @@ fn heat_cells(
 
 /// D9's hiding for one measure (`hide`: whether it hid), then P1's check again of the groups
 /// it had excused (`open`, [`disclosure::CountModel::protect_open`]), until neither hides: a
-/// cell P1 hides can leave a new rest alike. Returns whether anything was hidden.
+/// cell P1 hides can leave a new rest alike.
 fn hide_alike_then_recheck(
     status: &mut [CellStatus],
     open: &mut Vec<usize>,
     mut hide: impl FnMut(&mut [CellStatus]) -> bool,
     recheck: impl Fn(Vec<usize>, &mut [CellStatus]) -> Option<Vec<usize>>,
-) -> bool {
+) {
     let hidden = |status: &[CellStatus]| status.iter().filter(|s| s.is_hidden()).count();
-    let mut hid = false;
     while hide(status) {
-        hid = true;
         let before = hidden(status);
         *open = recheck(std::mem::take(open), status).unwrap_or_default();
         if hidden(status) == before {
             break;
         }
     }
-    hid
 }
 
 /// D9 for what a reader works out of a scale's shown means and favourable %s
@@ -1466,5 +1466,70 @@ fn widen_sd_bands(
                 c.significant = None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Org > A (six people), B (two): B is under k = 3 (D3), and A is hidden beside it (D4,
+    /// or the organisation less A would give B). Nothing of a hidden cell outlives the build
+    /// (D6): the release keeps every item's answers in one matrix, and it holds zeros for
+    /// every hidden cell and the true answers for every shown one.
+    #[test]
+    fn the_answers_of_hidden_item_cells_are_not_kept() {
+        let instrument =
+            Instrument::parse(include_str!("../../server/tests/fixtures/mini.toml")).unwrap();
+        let mut tree = OrgTree::new("Org").unwrap();
+        let a = tree.insert("Org/A").unwrap();
+        let b = tree.insert("Org/B").unwrap();
+        let items = instrument.items.len();
+        let sheets: Vec<PlacedSheet> = [a, a, a, a, a, a, b, b]
+            .iter()
+            .enumerate()
+            .map(|(i, &unit)| {
+                let answers: Vec<Option<i32>> =
+                    (0..items).map(|j| Some(1 + ((i + j) % 5) as i32)).collect();
+                PlacedSheet {
+                    placement: Placement {
+                        unit,
+                        values: vec![],
+                    },
+                    scores: instrument.score(&answers).unwrap(),
+                    answers,
+                }
+            })
+            .collect();
+        let release = Release::build(&instrument, tree, vec![], &sheets, 3, "W").unwrap();
+        let points = release.points;
+        let mut hidden = 0;
+        for (i, item) in release.items.iter().enumerate() {
+            for (cell, key) in release.layout.cells().iter().enumerate() {
+                let from = (cell * items + i) * points;
+                let kept = &release.item_counts[from..from + points];
+                if item.status[cell].is_hidden() {
+                    hidden += 1;
+                    assert!(kept.iter().all(|&c| c == 0), "{key:?}: {kept:?}");
+                    assert_eq!(release.item_cell(i, *key).unwrap().counts, None);
+                } else {
+                    let mut truth = vec![0u64; points];
+                    for sheet in sheets.iter().filter(|s| {
+                        release
+                            .layout
+                            .tree
+                            .is_ancestor_or_self(key.unit, s.placement.unit)
+                    }) {
+                        if let Some(v) = sheet.answers[i] {
+                            truth[(v - release.scale_min) as usize] += 1;
+                        }
+                    }
+                    assert_eq!(kept, &truth[..], "{key:?}");
+                }
+            }
+        }
+        // A and B hidden for every item; the organisation shown.
+        assert_eq!(hidden, 2 * items);
     }
 }

@@ -119,6 +119,27 @@ proptest! {
             prop_assert_eq!(p.counts.is_some(), p.status == CellStatus::Shown);
             if let Some((n, _)) = p.counts { prop_assert!(n >= k as u64); }
         }
+        // Every item is a measure of its own (D8): where its cell is shown, the answers per
+        // point of everyone in the cell who answered it; where hidden, nothing.
+        for (i, item) in release.items.iter().enumerate() {
+            for (c, key) in cells.iter().enumerate() {
+                let cell = release.item_cell(i, *key).unwrap();
+                prop_assert_eq!(cell.status, item.status[c]);
+                prop_assert_eq!(cell.counts.is_some(), cell.status == CellStatus::Shown);
+                if let Some(counts) = cell.counts {
+                    let mut truth = vec![0u64; release.points];
+                    for sheet in &sheets {
+                        let inside = release.layout.tree.is_ancestor_or_self(key.unit, sheet.placement.unit)
+                            && key.cut.is_none_or(|(a, v)| sheet.placement.values[a] == Some(v));
+                        if let (true, Some(answer)) = (inside, sheet.answers[i]) {
+                            truth[(answer - release.scale_min) as usize] += 1;
+                        }
+                    }
+                    prop_assert_eq!(counts, &truth[..], "item {} at {:?}", i, key);
+                    prop_assert!(truth.iter().sum::<u64>() >= k as u64);
+                }
+            }
+        }
         // How many answered at all (`wave status` of a closed wave): every sheet, where shown;
         // the auditor above checked these counts too.
         let everyone = vec![true; sheets.len()];
