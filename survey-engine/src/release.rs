@@ -1490,14 +1490,17 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &unit)| {
+                // Answers vary from sheet to sheet and from item to item.
                 let answers: Vec<Option<i32>> =
                     (0..items).map(|j| Some(1 + ((i + j) % 5) as i32)).collect();
+                let scores = instrument.score(&answers).unwrap();
+                let placement = Placement {
+                    unit,
+                    values: vec![],
+                };
                 PlacedSheet {
-                    placement: Placement {
-                        unit,
-                        values: vec![],
-                    },
-                    scores: instrument.score(&answers).unwrap(),
+                    placement,
+                    scores,
                     answers,
                 }
             })
