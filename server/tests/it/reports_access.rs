@@ -209,13 +209,7 @@ fn every_figure_comes_from_the_release_and_passes_the_auditor() {
             let rows = body["rows"].as_array().unwrap();
             assert!(!rows.is_empty());
             for row in rows {
-                let unit = rel.tree.find(row["unit"].as_str().unwrap()).unwrap();
-                let cut = row["cut"].as_str().unwrap();
-                let key = rel
-                    .row_order()
-                    .into_iter()
-                    .find(|k| k.unit == unit && rel.cut_label(*k) == cut)
-                    .unwrap_or(CellKey { unit, cut: None });
+                let key = key_of(rel, row);
                 let s = rel
                     .scales
                     .iter()
@@ -228,11 +222,6 @@ fn every_figure_comes_from_the_release_and_passes_the_auditor() {
                     CellStatus::Shown => {
                         let st = cell.stats.unwrap();
                         assert_eq!(row["respondents"].as_u64(), Some(st.n));
-                        // serde_json parses floats to within one ulp.
-                        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
-                            (Some(a), Some(b)) => (a - b).abs() < 1e-12,
-                            (a, b) => a == b,
-                        };
                         assert!(close(row["mean"].as_f64(), st.mean), "{row}");
                         assert!(
                             close(row["favorable_pct"].as_f64(), st.favorable_pct),
@@ -265,6 +254,163 @@ fn every_figure_comes_from_the_release_and_passes_the_auditor() {
                 && !statuses.contains("below_min")
                 && !statuses.contains("complementary"),
             "{statuses:?}"
+        );
+    }
+}
+
+/// The cell a report row (JSON, with `unit` and `cut`) is of.
+fn key_of(rel: &survey_engine::release::Release, row: &serde_json::Value) -> CellKey {
+    let unit = rel.tree.find(row["unit"].as_str().unwrap()).unwrap();
+    let cut = row["cut"].as_str().unwrap();
+    rel.row_order()
+        .into_iter()
+        .find(|k| k.unit == unit && rel.cut_label(*k) == cut)
+        .unwrap_or(CellKey { unit, cut: None })
+}
+
+/// Two figures as JSON carries them (to within one ulp) and as the release has them.
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+        (a, b) => a == b,
+    }
+}
+
+/// The items and profiles APIs and the heat-map export, figure by figure against the release
+/// the server caches (which the test above audits): every answer count, %, mean and band is
+/// the release's, every hidden cell carries none, for the organisation's reader and for a
+/// manager's scope with its comparison rows.
+#[test]
+fn items_profiles_and_the_export_are_the_releases_own_figures() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let built = closed_release(&mut conn, "W2");
+        let rel = &built.release;
+        let (mut shown, mut hidden) = (0, 0);
+        for who in [ADMIN, MANAGER] {
+            let token = As::Bearer(f.tokens[who].clone());
+            let body = get(&app.url("/api/v1/waves/W2/items?attribute=tenure"), &token).json();
+            let rows = body["rows"].as_array().unwrap().iter();
+            for row in rows.chain(body["comparison"].as_array().unwrap()) {
+                let key = key_of(rel, row);
+                let item = rel.items.iter().position(|m| m.id == row["item"]).unwrap();
+                let cell = rel.item_cell(item, key).unwrap();
+                assert_eq!(row["status"], cell.status.as_str(), "{backend:?} {row}");
+                let pct = row["pct"].as_array().unwrap();
+                let bands = row["pct_band"].as_array().unwrap();
+                let Some(counts) = cell.counts else {
+                    hidden += 1;
+                    assert!(
+                        row["respondents"].is_null() && row["mean"].is_null(),
+                        "{row}"
+                    );
+                    assert!(
+                        row["sd"].is_null() && pct.is_empty() && bands.is_empty(),
+                        "{row}"
+                    );
+                    continue;
+                };
+                shown += 1;
+                let n: u64 = counts.iter().sum();
+                assert_eq!(row["respondents"].as_u64(), Some(n), "{row}");
+                match survey_engine::bands::distribution_bands(counts) {
+                    Some(expected) => {
+                        let expected: Vec<&str> = expected.iter().map(|b| b.as_str()).collect();
+                        assert_eq!(bands.len(), expected.len(), "{row}");
+                        for (b, e) in bands.iter().zip(expected) {
+                            assert_eq!(b.as_str(), Some(e), "{row}");
+                        }
+                        assert!(pct.iter().all(|p| p.is_null()) && row["mean"].is_null());
+                    }
+                    None => {
+                        assert!(bands.is_empty(), "{row}");
+                        let total: f64 = (rel.scale_min..)
+                            .zip(counts)
+                            .map(|(v, &c)| f64::from(v) * c as f64)
+                            .sum();
+                        assert!(close(row["mean"].as_f64(), Some(total / n as f64)), "{row}");
+                        for (p, &c) in pct.iter().zip(counts) {
+                            assert!(
+                                close(p.as_f64(), Some(100.0 * c as f64 / n as f64)),
+                                "{row}"
+                            );
+                        }
+                    }
+                }
+            }
+            let body = get(
+                &app.url("/api/v1/waves/W2/profiles?attribute=tenure"),
+                &token,
+            )
+            .json();
+            let rows = body["rows"].as_array().unwrap().iter();
+            for row in rows.chain(body["comparison"].as_array().unwrap()) {
+                let cell = rel.profile_cell(key_of(rel, row)).unwrap();
+                assert_eq!(row["status"], cell.status.as_str(), "{backend:?} {row}");
+                let Some((n, per)) = cell.counts else {
+                    assert!(
+                        row["respondents"].is_null() && row["percent"].is_null(),
+                        "{row}"
+                    );
+                    assert!(row["bands"].is_null(), "{row}");
+                    continue;
+                };
+                assert_eq!(row["respondents"].as_u64(), Some(n), "{row}");
+                let pairs = match row["percent"].as_array() {
+                    Some(pairs) => pairs,
+                    None => row["bands"].as_array().unwrap(),
+                };
+                assert_eq!(pairs.len(), survey_engine::Profile::ALL.len(), "{row}");
+                for (pair, profile) in pairs.iter().zip(survey_engine::Profile::ALL) {
+                    assert_eq!(pair[0].as_str(), Some(profile.as_str()), "{row}");
+                    let count = per[profile.index()] as f64;
+                    if row["percent"].is_array() {
+                        let pct = Some(100.0 * count / n as f64);
+                        assert!(close(pair[1].as_f64(), pct), "{row}");
+                    }
+                }
+            }
+        }
+        assert!(shown > 0 && hidden > 0, "{shown} {hidden}");
+        // The export: every row's status, respondents and mean (two decimals, or its band).
+        let token = As::Bearer(f.tokens[ADMIN].clone());
+        let csv = get(
+            &app.url("/api/v1/waves/W2/heatmap.csv?attribute=tenure"),
+            &token,
+        )
+        .body;
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut rows = 0;
+        for record in reader.records() {
+            let record = record.unwrap();
+            let json = serde_json::json!({"unit": &record[at("unit")], "cut": &record[at("cut")]});
+            let s = rel
+                .scales
+                .iter()
+                .position(|x| x == &record[at("scale")])
+                .unwrap();
+            let cell = rel.heat_cell(s, key_of(rel, &json)).unwrap();
+            assert_eq!(&record[at("status")], cell.status.as_str(), "{record:?}");
+            let stats = cell.stats.filter(|_| cell.status == CellStatus::Shown);
+            let n = stats.map(|st| st.n.to_string()).unwrap_or_default();
+            assert_eq!(&record[at("respondents")], n, "{record:?}");
+            let mean = match (cell.mean_band, stats.and_then(|st| st.mean)) {
+                (Some(band), _) => band.as_str().to_string(),
+                (None, Some(mean)) => format!("{mean:.2}"),
+                (None, None) => String::new(),
+            };
+            assert_eq!(&record[at("mean")], mean, "{record:?}");
+            rows += 1;
+        }
+        assert_eq!(
+            rows,
+            rel.row_order().len() * rel.scales.len(),
+            "{backend:?}"
         );
     }
 }
