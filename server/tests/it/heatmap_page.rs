@@ -197,7 +197,8 @@ fn the_heat_map_headings_are_scale_labels() {
     }
 }
 
-/// Every difference on the page is the API's, rounded, and says in a word and a class
+/// Every figure on the page is the API's, rounded, or its band in words; every difference
+/// is the API's, rounded, and says in a word and a class
 /// whether it is better or worse: a higher mean is worse on exhaustion and cynicism and
 /// better elsewhere, a larger favourable share is better everywhere. A difference that
 /// rounds to zero reads "0.00" or "0 pts" with neither; the organisation's own rows show
@@ -271,6 +272,26 @@ fn differences_are_better_or_worse_by_the_scales_direction() {
                     if cell.status != "shown" {
                         // Hidden cells keep their word and show no difference.
                         assert_eq!(cell.figure, "hidden", "{backend:?} {row:?}");
+                    } else {
+                        // A shown cell's figure is the API's, rounded, or its band in words.
+                        let figure = if points {
+                            match rec["favorable_band"].as_str() {
+                                Some("all_or_nearly_all") => "all or nearly all".to_string(),
+                                Some(_) => "none or nearly none".to_string(),
+                                None => format!("{:.0}%", rec["favorable_pct"].as_f64().unwrap()),
+                            }
+                        } else {
+                            match rec["mean_band"].as_str() {
+                                Some("all_or_nearly_all_highest") => {
+                                    "all or nearly all at the top".to_string()
+                                }
+                                Some(_) => "all or nearly all at the bottom".to_string(),
+                                None => format!("{:.2}", rec["mean"].as_f64().unwrap()),
+                            }
+                        };
+                        assert_eq!(cell.figure, figure, "{backend:?} {row:?} {rec}");
+                        // Keyed by the view (favourable or not): both views' figures checked.
+                        *seen.entry((points, "figure")).or_insert(0) += 1;
                     }
                     let is_root = row.unit == "Acme";
                     let Some(d) = rec[field].as_f64().filter(|_| !is_root) else {
@@ -328,6 +349,8 @@ fn differences_are_better_or_worse_by_the_scales_direction() {
             (false, "worse"),
             (true, "better"),
             (true, "worse"),
+            (false, "figure"),
+            (true, "figure"),
         ] {
             assert!(seen.contains_key(&key), "{backend:?}: {key:?} in {seen:?}");
         }
