@@ -415,6 +415,105 @@ fn items_profiles_and_the_export_are_the_releases_own_figures() {
     }
 }
 
+/// The cells of one row of a page's table, as text (tags dropped).
+fn row_cells(row: &str) -> Vec<String> {
+    row.split("<td")
+        .skip(1)
+        .map(|td| {
+            let inner = &td[td.find('>').unwrap() + 1..];
+            let inner = &inner[..inner.find("</td>").unwrap()];
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text.replace("&amp;", "&").trim().to_string()
+        })
+        .collect()
+}
+
+/// The printable report of the organisation (its reader) and of a manager's unit says, for
+/// every scale, the release's n, mean, interval and favourable % (rounded as everywhere, or
+/// in words where banded or withheld) and the release's Cronbach's alpha, and nothing for a
+/// hidden scale.
+#[test]
+fn the_print_report_shows_the_releases_figures() {
+    use survey_engine::reliability::ReleasedAlpha;
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let pool = app.workspace.pool();
+        let mut conn = pool.get().unwrap();
+        let built = closed_release(&mut conn, "W2");
+        let rel = &built.release;
+        let wave = waves::find(&mut conn, "W2").unwrap();
+        let instrument = InstrumentCache::default()
+            .get(&mut conn, &wave.instrument)
+            .unwrap();
+        let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
+        let (mut shown, mut hidden) = (0, 0);
+        for (who, unit) in [(ADMIN, "Acme"), (MANAGER, "Acme/Eng")] {
+            let cookie = As::Cookie(session(app, who, &f.passwords[who]));
+            let page = get(&app.url("/reports/waves/W2/print"), &cookie);
+            assert_eq!(page.status, 200, "{backend:?} {who}");
+            let unit = rel.tree.find(unit).unwrap();
+            for (s, scale) in instrument.scales.iter().enumerate() {
+                let cells = row_cells(&print_row(&page.body, &scale.label));
+                let cell = rel.heat_cell(s, CellKey { unit, cut: None }).unwrap();
+                let Some(st) = cell.stats.filter(|_| cell.status == CellStatus::Shown) else {
+                    hidden += 1;
+                    assert_eq!(cells.len(), 1, "{backend:?} {who} {cells:?}");
+                    assert!(!cells[0].chars().any(|c| c.is_ascii_digit()), "{cells:?}");
+                    continue;
+                };
+                shown += 1;
+                let mean = match cell.mean_band {
+                    Some(band) => band.label().to_string(),
+                    None => f2(st.mean),
+                };
+                let ci = match (st.ci_low, cell.sd_below) {
+                    (Some(_), _) => format!("{}–{}", f2(st.ci_low), f2(st.ci_high)),
+                    (None, Some(_)) => "not shown (see the note)".to_string(),
+                    (None, None) => String::new(),
+                };
+                let favorable = match cell.favorable_band {
+                    Some(band) => band.label().to_string(),
+                    None => st
+                        .favorable_pct
+                        .map(|p| format!("{p:.0}%"))
+                        .unwrap_or_default(),
+                };
+                let alpha = match rel.unit_alphas(unit)[s] {
+                    ReleasedAlpha::Shown(a) => f2(a),
+                    ReleasedAlpha::TooFewCompleteSheets => {
+                        format!("fewer than {} complete answer sheets", rel.k)
+                    }
+                    ReleasedAlpha::SpreadWithheld if cell.mean_band.is_some() => String::new(),
+                    ReleasedAlpha::SpreadWithheld => "not shown (see the note)".to_string(),
+                    ReleasedAlpha::Hidden => String::new(),
+                };
+                let expected = [st.n.to_string(), mean, ci, favorable, alpha];
+                assert_eq!(cells.len(), expected.len(), "{backend:?} {who} {cells:?}");
+                // A low alpha is followed by its warning.
+                let warning = worklife_server::web::unit_report::ALPHA_WARNING;
+                for (got, want) in cells.iter().zip(&expected) {
+                    let warned = got.strip_suffix(warning).map(str::trim_end);
+                    assert!(
+                        *got == *want || warned == Some(want.as_str()),
+                        "{backend:?} {who}: {got:?} is not {want:?}"
+                    );
+                }
+            }
+        }
+        assert!(shown > 0, "{backend:?}: {shown} shown, {hidden} hidden");
+    }
+}
+
 #[test]
 fn csv_exports_neutralise_formulas_and_keep_negative_numbers() {
     for backend in backends() {
