@@ -408,6 +408,21 @@ pub fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The text of an HTML fragment: tags dropped, character references undone, trimmed.
+pub fn html_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    unescape(text.trim())
+}
+
 /// An HTTP client that keeps statuses and redirects for the test to look at.
 pub fn client() -> ureq::Agent {
     ureq::Agent::config_builder()

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 
-pub use crate::{client, unescape, Reply};
+pub use crate::{client, html_text, unescape, Reply};
 use crate::{token_of, Backend, Workspace};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};

@@ -3,12 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use survey_engine::disclosure::{CellKey, CellStatus};
 
+use worklife_server::reports::WaveRelease;
 use worklife_server::survey::responses::InstrumentCache;
 use worklife_server::survey::waves;
 use worklife_tests::reports_common::*;
-use worklife_tests::{backends, closed_release, Workspace};
+use worklife_tests::{backends, closed_release, html_text, Backend, Workspace};
 
 const PAGES: &[&str] = &[
     "/reports",
@@ -258,6 +261,15 @@ fn every_figure_comes_from_the_release_and_passes_the_auditor() {
     }
 }
 
+/// The fixture, and the release of its wave W2 as the server caches it.
+fn fixture_with_release(backend: Backend) -> (Fixture, Arc<WaveRelease>) {
+    let f = fixture(backend);
+    let pool = f.app.workspace.pool();
+    let mut conn = pool.get().unwrap();
+    let built = closed_release(&mut conn, "W2");
+    (f, built)
+}
+
 /// The cell a report row (JSON, with `unit` and `cut`) is of.
 fn key_of(rel: &survey_engine::release::Release, row: &serde_json::Value) -> CellKey {
     let unit = rel.tree.find(row["unit"].as_str().unwrap()).unwrap();
@@ -283,11 +295,8 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
 #[test]
 fn items_profiles_and_the_export_are_the_releases_own_figures() {
     for backend in backends() {
-        let f = fixture(backend);
+        let (f, built) = fixture_with_release(backend);
         let app = &f.app;
-        let pool = app.workspace.pool();
-        let mut conn = pool.get().unwrap();
-        let built = closed_release(&mut conn, "W2");
         let rel = &built.release;
         let (mut shown, mut hidden) = (0, 0);
         for who in [ADMIN, MANAGER] {
@@ -421,18 +430,7 @@ fn row_cells(row: &str) -> Vec<String> {
         .skip(1)
         .map(|td| {
             let inner = &td[td.find('>').unwrap() + 1..];
-            let inner = &inner[..inner.find("</td>").unwrap()];
-            let mut text = String::new();
-            let mut in_tag = false;
-            for c in inner.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => in_tag = false,
-                    c if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            text.replace("&amp;", "&").trim().to_string()
+            html_text(&inner[..inner.find("</td>").unwrap()])
         })
         .collect()
 }
@@ -445,16 +443,10 @@ fn row_cells(row: &str) -> Vec<String> {
 fn the_print_report_shows_the_releases_figures() {
     use survey_engine::reliability::ReleasedAlpha;
     for backend in backends() {
-        let f = fixture(backend);
+        let (f, built) = fixture_with_release(backend);
         let app = &f.app;
-        let pool = app.workspace.pool();
-        let mut conn = pool.get().unwrap();
-        let built = closed_release(&mut conn, "W2");
         let rel = &built.release;
-        let wave = waves::find(&mut conn, "W2").unwrap();
-        let instrument = InstrumentCache::default()
-            .get(&mut conn, &wave.instrument)
-            .unwrap();
+        let instrument = &built.instrument;
         let f2 = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
         let (mut shown, mut hidden) = (0, 0);
         for (who, unit) in [(ADMIN, "Acme"), (MANAGER, "Acme/Eng")] {

@@ -17,19 +17,7 @@ fn legends(html: &str) -> Vec<String> {
     html.split("<legend>")
         .skip(1)
         .filter_map(|rest| rest.split_once("</legend>").map(|(inside, _)| inside))
-        .map(|inside| {
-            let mut text = String::new();
-            let mut in_tag = false;
-            for ch in inside.chars() {
-                match ch {
-                    '<' => in_tag = true,
-                    '>' => in_tag = false,
-                    c if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            unescape(text.trim())
-        })
+        .map(html_text)
         .collect()
 }
 
