@@ -506,6 +506,63 @@ fn the_print_report_shows_the_releases_figures() {
     }
 }
 
+/// The command line's `report heatmap` and `report profiles` say what the API says to the
+/// organisation's reader (which the tests above compare with the release): the same heat-map
+/// rows and CSV, the same profile rows, and a profiles CSV with their figures.
+#[test]
+fn the_command_lines_reports_are_the_apis() {
+    for backend in backends() {
+        let f = fixture(backend);
+        let app = &f.app;
+        let admin = As::Bearer(f.tokens[ADMIN].clone());
+        let api = |path: &str| get(&app.url(&format!("/api/v1/waves/W2/{path}")), &admin);
+        let cli = |what: &str, format: &str| {
+            let args = ["report", what, "--wave", "W2", "--attribute", "tenure"];
+            app.workspace
+                .ok(&[&args[..], &["--format", format]].concat())
+        };
+        let rows = |body: serde_json::Value| body["rows"].clone();
+        let heat: serde_json::Value = serde_json::from_str(&cli("heatmap", "json")).unwrap();
+        assert_eq!(
+            heat,
+            rows(api("heatmap?attribute=tenure").json()),
+            "{backend:?}"
+        );
+        assert_eq!(
+            cli("heatmap", "csv"),
+            api("heatmap.csv?attribute=tenure").body,
+            "{backend:?}"
+        );
+        let profiles: serde_json::Value = serde_json::from_str(&cli("profiles", "json")).unwrap();
+        let expected = rows(api("profiles?attribute=tenure").json());
+        assert_eq!(profiles, expected, "{backend:?}");
+        let csv = cli("profiles", "csv");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let expected = expected.as_array().unwrap();
+        assert_eq!(records.len(), expected.len(), "{backend:?}");
+        for (record, row) in records.iter().zip(expected) {
+            assert_eq!(&record[1], row["unit"].as_str().unwrap(), "{record:?}");
+            assert_eq!(&record[3], row["status"].as_str().unwrap(), "{record:?}");
+            let n = row["respondents"].as_u64().map(|n| n.to_string());
+            assert_eq!(&record[4], n.unwrap_or_default(), "{record:?}");
+            let figures: Vec<String> = match (row["percent"].as_array(), row["bands"].as_array()) {
+                (Some(pairs), _) => pairs
+                    .iter()
+                    .map(|p| format!("{:.1}", p[1].as_f64().unwrap()))
+                    .collect(),
+                (None, Some(pairs)) => pairs
+                    .iter()
+                    .map(|p| p[1].as_str().unwrap().to_string())
+                    .collect(),
+                (None, None) => vec![String::new(); survey_engine::Profile::ALL.len()],
+            };
+            let got: Vec<&str> = record.iter().skip(5).collect();
+            assert_eq!(got, figures, "{backend:?} {record:?}");
+        }
+    }
+}
+
 #[test]
 fn csv_exports_neutralise_formulas_and_keep_negative_numbers() {
     for backend in backends() {
