@@ -2,21 +2,41 @@
 //! and P2 ([`super::means`]) look up, for every group without a simpler certificate, the
 //! classes that agree with one class on some signature positions. This runs for every
 //! measure and round, so the index is built in linear time without a vector per key (classes
-//! chained by the hash of their projected signature), no key vector is built per lookup, and
-//! a lookup keeps only the classes whose positions really match.
+//! chained by the hash of their projected signature, or, for one position, by its row in a
+//! table: the rows are cell indices, and a table has no hash map's scattered probes), no key
+//! vector is built per lookup, and a lookup keeps only the classes whose positions really
+//! match.
 
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use std::hash::{Hash, Hasher};
 
-/// Classes grouped by the hash of their signature at the positions in `mask` (`on`) or
-/// outside it, in class order within one hash: per hash its first class, per class the next
-/// one with the same hash (one hash-map insert per class).
+/// Classes grouped by their signature at the positions in `mask` (`on`) or outside it, in
+/// class order within a group: per group its first class, per class the next one in its
+/// group.
 pub(super) struct ProjectionIndex {
     mask: usize,
     on: bool,
-    first: HashMap<u64, usize>,
-    /// Per class: the next class with its hash, `usize::MAX` after the last.
+    first: Heads,
+    /// Per class: the next class of its group, `usize::MAX` after the last.
     next: Vec<usize>,
+}
+
+/// The first class of each group.
+enum Heads {
+    /// One position: per row at it (a cell index; the last slot for no row), indexed by the
+    /// row itself.
+    Row { position: usize, first: Vec<usize> },
+    /// Several positions: per hash of the rows at them (one hash-map insert per class).
+    Hashed(HashMap<u64, usize>),
+}
+
+impl Heads {
+    fn slot(position: usize, rows: usize, signature: &[usize]) -> Option<usize> {
+        match signature.get(position).copied()? {
+            usize::MAX => Some(rows),
+            row => (row < rows).then_some(row),
+        }
+    }
 }
 
 impl ProjectionIndex {
@@ -27,15 +47,38 @@ impl ProjectionIndex {
         mask: usize,
         on: bool,
     ) -> Self {
-        let mut first: HashMap<u64, usize> = HashMap::default();
-        first.reserve(count);
         let mut next = vec![usize::MAX; count];
-        // Backwards, so that each chain runs in class order.
-        for c in (0..count).rev() {
-            if let Some(after) = first.insert(hash(signature(c), mask, on), c) {
-                next[c] = after;
+        let width = (0..count).map(|c| signature(c).len()).max().unwrap_or(0);
+        let mut positions = (0..width).filter(|&f| in_projection(mask, on, f) == Some(true));
+        let first = match (positions.next(), positions.next()) {
+            (Some(position), None) => {
+                let rows = (0..count)
+                    .filter_map(|c| signature(c).get(position).copied())
+                    .filter(|&row| row != usize::MAX)
+                    .max()
+                    .map_or(0, |row| row + 1);
+                let mut first = vec![usize::MAX; rows + 1];
+                // Backwards, so that each chain runs in class order.
+                for c in (0..count).rev() {
+                    if let Some(head) = Heads::slot(position, rows, signature(c))
+                        .and_then(|slot| first.get_mut(slot))
+                    {
+                        next[c] = std::mem::replace(head, c);
+                    }
+                }
+                Heads::Row { position, first }
             }
-        }
+            _ => {
+                let mut first: HashMap<u64, usize> = HashMap::default();
+                first.reserve(count);
+                for c in (0..count).rev() {
+                    if let Some(after) = first.insert(hash(signature(c), mask, on), c) {
+                        next[c] = after;
+                    }
+                }
+                Heads::Hashed(first)
+            }
+        };
         ProjectionIndex {
             mask,
             on,
@@ -50,7 +93,15 @@ impl ProjectionIndex {
         signature: impl Fn(usize) -> &'s [usize] + 'a,
         key: &'a [usize],
     ) -> impl Iterator<Item = usize> + 'a {
-        let mut at = self.first.get(&hash(key, self.mask, self.on)).copied();
+        let mut at = match &self.first {
+            Heads::Row { position, first } => {
+                let rows = first.len().saturating_sub(1);
+                Heads::slot(*position, rows, key)
+                    .and_then(|slot| first.get(slot).copied())
+                    .filter(|&c| c != usize::MAX)
+            }
+            Heads::Hashed(first) => first.get(&hash(key, self.mask, self.on)).copied(),
+        };
         std::iter::from_fn(move || {
             let c = at?;
             at = Some(self.next[c]).filter(|&n| n != usize::MAX);
