@@ -29,8 +29,8 @@ pub enum ReleasedAlpha {
 
 /// Every unit's alpha tallies over its whole subtree, in one flat vector: per unit, per
 /// scale, the moments of each of its items and then of their total. Flat because there are
-/// units x scales of them (130,000 in the benchmark organisation): a vector each took a
-/// third of the roll-up's time to allocate, merge and free.
+/// units x scales of them (130,000 in the benchmark organisation): with a vector each, the
+/// alpha tallies took up to a third of the roll-up thread's time.
 pub(crate) struct UnitTallies {
     /// Per scale: its first slot within a unit's block, and its items.
     scales: Vec<(usize, usize)>,
