@@ -33,13 +33,16 @@ use serde::Serialize;
 use crate::stats::ScaleTally;
 
 /// A scale mean shown as a band: all of the cell's respondents, or all but one, scored at
-/// one end of the answer scale (every item answered at that end).
+/// one end of the answer scale (every item answered at that end), or, on a scale of one
+/// question, gave that question the same answer (its score is the answer, so the mean and sd
+/// would tell what the question's own band hides).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum MeanBand {
     AllOrNearlyAllHighest,
     AllOrNearlyAllLowest,
+    AllOrNearlyAllOneAnswer,
 }
 
 impl MeanBand {
@@ -47,6 +50,7 @@ impl MeanBand {
         match self {
             MeanBand::AllOrNearlyAllHighest => "all_or_nearly_all_highest",
             MeanBand::AllOrNearlyAllLowest => "all_or_nearly_all_lowest",
+            MeanBand::AllOrNearlyAllOneAnswer => "all_or_nearly_all_one_answer",
         }
     }
 
@@ -54,6 +58,7 @@ impl MeanBand {
         match self {
             MeanBand::AllOrNearlyAllHighest => "all or nearly all at the top of the scale",
             MeanBand::AllOrNearlyAllLowest => "all or nearly all at the bottom of the scale",
+            MeanBand::AllOrNearlyAllOneAnswer => "all or nearly all gave the same answer",
         }
     }
 }
@@ -220,6 +225,8 @@ pub fn worked_out_mean_band(figures: &[u64]) -> Option<usize> {
         [n, at_highest, at_lowest] => match mean_band_of(*n, *at_highest, *at_lowest)? {
             MeanBand::AllOrNearlyAllHighest => Some(0),
             MeanBand::AllOrNearlyAllLowest => Some(1),
+            // Not from these figures: a scale of one question is read as its answers.
+            MeanBand::AllOrNearlyAllOneAnswer => None,
         },
         _ => None,
     }

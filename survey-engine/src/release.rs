@@ -359,60 +359,131 @@ impl Release {
             .flat_map(|(_, per)| *per)
             .collect();
         let first_item = scale_count + usize::from(profile_counts.is_some());
-        // D9 for what a reader works out, each measure on its own: a scale's means and
-        // favourable %s (then its cells: statistics, Welch's test against the organisation,
-        // the sd's bands on the final statuses), the profiles, each item's answers. One queue
-        // on every core, the scales (the longest) first.
-        let mut finishing = (0..first_item + item_count)
-            .map(|m| {
-                let status = statuses.next().ok_or_else(Suppressor::missing)?;
-                let open = excused.get(m).cloned().unwrap_or_default();
-                Ok((m, status, open, Vec::new()))
+        let finishing = (0..first_item + item_count)
+            .map(|measure| {
+                Ok(Finishing {
+                    measure,
+                    status: statuses.next().ok_or_else(Suppressor::missing)?,
+                    open: excused.get(measure).cloned().unwrap_or_default(),
+                    cells: Vec::new(),
+                })
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        on_every_core(&mut finishing, |(m, status, open, cells)| {
-            let recheck = |open, status: &mut [CellStatus]| recheck_counts(*m, open, status);
-            if *m < scale_count {
-                let tallies = Strided {
-                    all: &all_tallies,
-                    width: scale_count,
-                    offset: *m,
-                };
-                hide_alike_then_recheck(
-                    status,
-                    open,
-                    |status| hide_alike_scale_rests(&layout, &tallies, status),
-                    recheck,
-                );
-                *cells = heat_cells(&layout, status, tallies, &parts, spread_bounds);
-            } else if *m < first_item {
-                let categories = crate::Profile::ALL.len();
-                hide_alike_then_recheck(
-                    status,
-                    open,
-                    |status| {
-                        let d = Distributions::as_shown(categories, &profile_flat, status);
-                        hide_alike_rests(&layout, d, status)
-                    },
-                    recheck,
-                );
-            } else {
-                let answers = item_counts.get((*m - first_item) * points..).unwrap_or(&[]);
-                hide_alike_then_recheck(
-                    status,
-                    open,
-                    |status| {
-                        let d = Distributions::as_shown_among(points, width, answers, status);
-                        hide_alike_rests(&layout, d, status)
-                    },
-                    recheck,
-                );
+        // D9 for what a reader works out: a scale's means and favourable %s (then its cells:
+        // statistics, Welch's test against the organisation, the sd's bands on the final
+        // statuses), the profiles, each item's answers. Where D9 hides, P1 checks again the
+        // groups it had excused. A scale and its items are one piece of work, since its items
+        // show the same cells, among the scale's (D8, `Family`); one queue on every core, the
+        // scales (the longest) first.
+        let strided = |m: usize| Strided {
+            all: &all_tallies,
+            width: scale_count,
+            offset: m,
+        };
+        // A scale of one question scores each respondent by their answer: its cells' means
+        // are banded where the question's answers are (D9).
+        let single_item: Vec<Option<usize>> = (0..scale_count)
+            .map(|s| match instrument.scale_items(s) {
+                [item] => Some(*item),
+                _ => None,
+            })
+            .collect();
+        let one_answer = |m: usize| {
+            let item = single_item.get(m).copied().flatten();
+            let counts = &item_counts;
+            move |cell: usize| {
+                item.is_some_and(|i| {
+                    let at = cell * width + i * points;
+                    counts
+                        .get(at..at + points)
+                        .is_some_and(|c| bands::distribution_bands(c).is_some())
+                })
+            }
+        };
+        let scale_rests = |m: usize, status: &mut [CellStatus]| {
+            let tallies = strided(m);
+            hide_alike_scale_rests(&layout, &tallies, one_answer(m), status)
+        };
+        let item_rests = |items: &[Finishing], status: &mut [CellStatus]| {
+            let mut shown: Vec<Distributions<'_>> = items
+                .iter()
+                .map(|item| {
+                    let answers = item_counts
+                        .get((item.measure - first_item) * points..)
+                        .unwrap_or(&[]);
+                    Distributions::as_shown_among(points, width, answers, status)
+                })
+                .collect();
+            !disclosure::derived::protect(&layout, &mut shown, status).is_empty()
+        };
+        let mut work = Family::split(finishing, &instrument.items, scale_count, first_item);
+        on_every_core(&mut work, |family| {
+            let recheck =
+                |m: usize, open, status: &mut [CellStatus]| recheck_counts(m, open, status);
+            match family {
+                Family::Profiles(profiles) => {
+                    let m = profiles.measure;
+                    let categories = crate::Profile::ALL.len();
+                    hide_alike_then_recheck(
+                        &mut profiles.status,
+                        &mut profiles.open,
+                        |status| {
+                            let d = Distributions::as_shown(categories, &profile_flat, status);
+                            hide_alike_rests(&layout, d, status)
+                        },
+                        |open, status| recheck(m, open, status),
+                    );
+                }
+                Family::Scale { scale, items } => {
+                    let single = items.len() == 1;
+                    let m = scale.measure;
+                    if !single {
+                        hide_alike_then_recheck(
+                            &mut scale.status,
+                            &mut scale.open,
+                            |status| scale_rests(m, status),
+                            |open, status| recheck(m, open, status),
+                        );
+                    }
+                    let joint = |items: &[Finishing], status: &mut [CellStatus]| {
+                        if !single {
+                            item_rests(items, status);
+                            return;
+                        }
+                        // A scale of one item: both readings on the one pattern, until
+                        // neither hides.
+                        while {
+                            scale_rests(m, status);
+                            item_rests(items, status)
+                        } {}
+                    };
+                    Family::finish_items(scale, items, single, joint, recheck);
+                    let tallies = strided(scale.measure);
+                    scale.cells = heat_cells(
+                        &layout,
+                        &scale.status,
+                        tallies,
+                        one_answer(m),
+                        &parts,
+                        spread_bounds,
+                    );
+                }
             }
         });
+        let finishing = Family::join(work);
         let mut heat = Vec::with_capacity(scale_count);
         let mut profile_status = None;
         let mut items = Vec::with_capacity(item_count);
-        for ((m, status, open, cells), item) in finishing.into_iter().zip(
+        for (
+            Finishing {
+                measure: m,
+                status,
+                open,
+                cells,
+                ..
+            },
+            item,
+        ) in finishing.into_iter().zip(
             (0..first_item)
                 .map(|_| None)
                 .chain(instrument.items.iter().map(Some)),
@@ -1253,9 +1324,14 @@ fn heat_cells(
     layout: &Layout,
     statuses: &[CellStatus],
     tallies: Strided<'_>,
+    one_answer: impl Fn(usize) -> bool,
     parts: &disclosure::spread::Parts,
     spread: MeanBounds,
 ) -> Vec<HeatCell> {
+    let mean_band = |cell: usize, tally: &ScaleTally| {
+        bands::mean_band(tally)
+            .or_else(|| one_answer(cell).then_some(MeanBand::AllOrNearlyAllOneAnswer))
+    };
     let largest = parts.largest(layout, statuses);
     let part = |cell: usize| largest.get(cell).copied().unwrap_or(0);
     let per_unit = layout.cells_per_unit();
@@ -1268,7 +1344,7 @@ fn heat_cells(
             let shown = statuses.get(root) == Some(&CellStatus::Shown);
             tallies
                 .get(root)
-                .filter(|t| shown && bands::mean_band(t).is_none())
+                .filter(|t| shown && mean_band(root, t).is_none())
                 .map(|t| (t, sd_band_of(t, part(root), spread).is_none()))
         })
         .collect();
@@ -1296,7 +1372,7 @@ fn heat_cells(
         if favorable_band.is_some() {
             stats.favorable_pct = None;
         }
-        if let Some(band) = bands::mean_band(tally) {
+        if let Some(band) = mean_band(i, tally) {
             stats.mean = None;
             stats.sd = None;
             stats.ci_low = None;
@@ -1339,6 +1415,139 @@ fn heat_cells(
     cells
 }
 
+/// One measure's last steps in [`Release::build_for_roster`]: D9's hiding with P1's checks
+/// of its excused groups, and for a scale its cells.
+struct Finishing {
+    measure: usize,
+    status: Vec<CellStatus>,
+    /// P1's excused groups (complete response) still open for this measure.
+    open: Vec<usize>,
+    /// A scale's cells, once finished.
+    cells: Vec<HeatCell>,
+}
+
+/// The measures finished together: a scale with its items, or the profiles.
+///
+/// D4 across measures (D8): a scale's favourable answers are its items' favourable answers
+/// added up (of those with a score on it), and so is its sum, for those who answered all its
+/// items. So a reader can read a scale and its items together: where a scale hides a team and
+/// its sibling, but one item hides the team and another sibling (one person skipped that item
+/// there, so its suppression chose otherwise), the scale's figure of the two hidden teams,
+/// less the other items' figures of them and the item's shown sibling, leaves the item's
+/// figure of the team alone. So every item of a scale is hidden wherever the scale or any
+/// other of its items is. With the items' shown cells the same, and among the scale's,
+/// whatever a reader adds up of one of them can be changed in a way no shown figure sees
+/// (move it in one item and back in another, or in the scale and one of its items alike), so
+/// nothing follows that the measure's own cells do not give. A scale of one item shows
+/// exactly its item's cells.
+enum Family {
+    Scale {
+        scale: Finishing,
+        items: Vec<Finishing>,
+    },
+    Profiles(Finishing),
+}
+
+impl Family {
+    /// Every measure of `finishing` (scales, then the profiles if any, then the items, by
+    /// measure) in its family: the scales first, since they take longest.
+    fn split(
+        finishing: Vec<Finishing>,
+        items: &[crate::instrument::Item],
+        scale_count: usize,
+        first_item: usize,
+    ) -> Vec<Family> {
+        let mut scales = Vec::with_capacity(scale_count);
+        let mut out = Vec::new();
+        for work in finishing {
+            let m = work.measure;
+            if m < scale_count {
+                scales.push((work, Vec::new()));
+            } else if m < first_item {
+                out.push(Family::Profiles(work));
+            } else if let Some((_, of_scale)) = items
+                .get(m - first_item)
+                .and_then(|item| scales.get_mut(item.scale))
+            {
+                of_scale.push(work);
+            }
+        }
+        let mut families: Vec<Family> = scales
+            .into_iter()
+            .map(|(scale, items)| Family::Scale { scale, items })
+            .collect();
+        families.append(&mut out);
+        families
+    }
+
+    /// Every measure back in measure order.
+    fn join(work: Vec<Family>) -> Vec<Finishing> {
+        let mut all: Vec<Finishing> = work
+            .into_iter()
+            .flat_map(|family| match family {
+                Family::Scale { scale, items } => std::iter::once(scale).chain(items).collect(),
+                Family::Profiles(profiles) => vec![profiles],
+            })
+            .collect();
+        all.sort_by_key(|w| w.measure);
+        all
+    }
+
+    /// Gives a scale's items one pattern: every cell hidden in the scale (as finished, unless
+    /// `single`) or in any item hidden in all of them; then `joint` (D9 over every item's
+    /// answers at once, and for a scale of one item, `single`, its figures too) hides on that
+    /// pattern, and P1 checks again the groups it excused in each measure that hid, until
+    /// neither hides.
+    fn finish_items(
+        scale: &mut Finishing,
+        items: &mut [Finishing],
+        single: bool,
+        joint: impl Fn(&[Finishing], &mut [CellStatus]),
+        recheck: impl Fn(usize, Vec<usize>, &mut [CellStatus]) -> Option<Vec<usize>>,
+    ) {
+        // Hides in `status` every cell `pattern` hides; returns whether it hid any.
+        let follow = |status: &mut [CellStatus], pattern: &[CellStatus]| {
+            let mut hid = false;
+            for (st, p) in status.iter_mut().zip(pattern) {
+                if p.is_hidden() && !st.is_hidden() {
+                    *st = CellStatus::Complementary;
+                    hid = true;
+                }
+            }
+            hid
+        };
+        let hidden = |status: &[CellStatus]| status.iter().filter(|s| s.is_hidden()).count();
+        // P1 again for one measure's excused groups; returns whether it hid more.
+        let recheck = |work: &mut Finishing| {
+            let before = hidden(&work.status);
+            let open = std::mem::take(&mut work.open);
+            work.open = recheck(work.measure, open, &mut work.status).unwrap_or_default();
+            hidden(&work.status) != before
+        };
+        loop {
+            let mut shared = scale.status.clone();
+            for item in items.iter() {
+                follow(&mut shared, &item.status);
+            }
+            joint(items, &mut shared);
+            let mut changed = single && follow(&mut scale.status, &shared);
+            for item in items.iter_mut() {
+                changed |= follow(&mut item.status, &shared);
+            }
+            if !changed {
+                return;
+            }
+            let mut more = single && recheck(scale);
+            for item in items.iter_mut() {
+                more |= recheck(item);
+            }
+            if !more {
+                return;
+            }
+        }
+    }
+}
+
 /// D9's hiding for one measure (`hide`: whether it hid), then P1's check again of the groups
 /// it had excused (`open`, [`disclosure::CountModel::protect_open`]), until neither hides: a
 /// cell P1 hides can leave a new rest alike.
@@ -1362,16 +1571,18 @@ fn hide_alike_then_recheck(
 /// ([`disclosure::derived`] with [`bands::worked_out_mean_band`] and
 /// [`bands::worked_out_favorable_band`]): hides cells until no shown cell less shown cells
 /// inside it leaves a rest whose respondents all but at most one scored at an end of the
-/// scale, or gave answers on one side only. Returns whether it hid any.
+/// scale, or gave answers on one side only. A mean banded because one answer holds the cell
+/// (`one_answer`, a scale of one question) is not read. Returns whether it hid any.
 fn hide_alike_scale_rests(
     layout: &Layout,
     tallies: &Strided<'_>,
+    one_answer: impl Fn(usize) -> bool,
     status: &mut [CellStatus],
 ) -> bool {
     let mut readings = scale_readings(status.len(), tallies, |cell, tally| {
         let shown = status.get(cell) == Some(&CellStatus::Shown);
         (
-            shown && bands::mean_band(tally).is_none(),
+            shown && bands::mean_band(tally).is_none() && !one_answer(cell),
             shown && bands::scale_favorable_band(tally).is_none(),
         )
     });

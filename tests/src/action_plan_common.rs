@@ -53,17 +53,32 @@ pub fn org(backend: Backend) -> Workspace {
 }
 
 /// Answers in item order. Big is low on workload and reward; in wave 2 its control falls
-/// from 4 to 2.5. Workload over the organisation is 42 / 14 = 3.00.
+/// from 4 to 2.5. Workload over the organisation is 42 / 14 = 3.00. Neither Big nor Dept
+/// gave one answer all but once to workload, control or reward: the pulse's areas are
+/// single questions, whose mean would then be a band, and Acme less Big would tell Dept's
+/// answers (D9). Dept's control and reward answers lie far apart, so that Acme less Big
+/// leaves the two people of Small any mean from 1 to 5 (P2).
 pub fn answers(email: &str, wave: u32) -> [i32; 13] {
     let i: usize = email[1..2].parse().unwrap();
     match &email[..1] {
         "b" => {
-            let control = if wave == 1 { 4 } else { [2, 3][i % 2] };
+            let control = if wave == 1 {
+                [4, 5, 4, 4, 3, 4][i]
+            } else {
+                [2, 3][i % 2]
+            };
             let wl = [1, 2, 2, 3, 2, 1][i];
-            let rw = [2, 2, 3, 2, 2, 2][i];
+            let rw = [2, 2, 3, 2, 1, 2][i];
             [wl, control, rw, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3]
         }
-        "d" => [[4, 5, 4, 5, 4, 4][i], 3, 4, 3, 3, 3, 2, 2, 2, 2, 4, 4, 4],
+        "d" => {
+            let (wl, ct, rw) = (
+                [4, 5, 4, 5, 4, 4][i],
+                [1, 5, 3, 1, 5, 3][i],
+                [1, 5, 4, 1, 5, 4][i],
+            );
+            [wl, ct, rw, 3, 3, 3, 2, 2, 2, 2, 4, 4, 4]
+        }
         _ => [[2, 3][i], 3, 4, 4, 4, 4, 1, 5, 1, 5, 2, 2, 5],
     }
 }

@@ -381,8 +381,11 @@ mod tests {
     use survey_engine::org::OrgTree;
     use survey_engine::release::PlacedSheet;
 
-    /// Siblings of 6, 6 and 2 people with k = 5: the small team is under k, and one big
-    /// team is hidden as well, or the root minus the other two would give the small one away.
+    /// Siblings of 6, 6 and 2 people with k = 5: the small team is under k, one big team is
+    /// hidden as well, or the root minus the other two would give the small one away, and so
+    /// is the other: the root less it would leave the two people's answers to each question
+    /// among those of the first team, within 1.5 points (P2). The pulse's areas are single
+    /// questions, so the areas follow their questions (D8).
     fn release() -> Release {
         let instrument = builtin::load("worklife-pulse").unwrap().unwrap();
         let mut tree = OrgTree::new("Acme").unwrap();
@@ -438,7 +441,7 @@ mod tests {
             let md = action_plan_md(&release, unit, &shown_focus, &[], library);
             assert!(md.contains(&why) && !md.contains("Focus areas"), "{md}");
         }
-        assert_eq!(hidden, 2);
+        assert_eq!(hidden, 3);
         assert_eq!(
             unit_figures(&release, "Acme"),
             UnitFigures::Shown { respondents: 14 }

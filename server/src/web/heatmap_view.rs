@@ -325,6 +325,12 @@ fn cell_view(r: &HeatRow, how: Reading) -> CellView {
                 end(!higher_is_better),
                 "-".into(),
             ),
+            // A question's answer in the middle of the scale: coloured as the middle.
+            Some(MeanBand::AllOrNearlyAllOneAnswer) => (
+                "all or nearly all gave the same answer".to_string(),
+                "c3",
+                "=".into(),
+            ),
             None => {
                 let shown = format!("{:.2}", r.mean.unwrap_or(0.0));
                 // Two decimals read back exactly.

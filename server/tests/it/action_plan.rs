@@ -20,9 +20,11 @@ fn the_plan_of_a_shown_unit_holds_exactly_the_release_figures() {
         let unit = rows.iter().find(|r| r[0] == "unit").unwrap();
         assert_eq!(unit[10], heat.max_respondents("Acme/Big"), "{backend:?}");
         let focus: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "focus").collect();
-        // Big is low on workload (1.83 against 3.00) and on reward; Dept is not.
+        // Big is low on workload (1.83 against 3.00) and on reward (2.00 against 2.86); Dept
+        // is not. Reward's gap is significant; workload's sd is a band (Acme less Big would
+        // bound Small, D7), so it has no test and comes second.
         let areas: Vec<&str> = focus.iter().map(|r| r[3].as_str()).collect();
-        assert_eq!(areas, ["workload", "reward"], "{backend:?}");
+        assert_eq!(areas, ["reward", "workload"], "{backend:?}");
         for r in &focus {
             let h = heat.row("Acme/Big", &r[3]);
             assert_eq!(r[10], h["respondents"], "{backend:?} {}", r[3]);
@@ -41,8 +43,15 @@ fn the_plan_of_a_shown_unit_holds_exactly_the_release_figures() {
                 ("", "", "")
             );
         }
-        assert_eq!(focus[0][11], "1.83");
-        assert_eq!(focus[0][13], "-1.17");
+        assert_eq!(
+            (focus[0][11].as_str(), focus[0][14].as_str()),
+            ("2.00", "yes")
+        );
+        assert_eq!(
+            (focus[1][11].as_str(), focus[1][13].as_str()),
+            ("1.83", "-1.17")
+        );
+        assert_eq!(focus[1][14], "");
         // Suggestions follow the focus areas, four or more each.
         let suggested: Vec<&str> = rows
             .iter()

@@ -285,7 +285,10 @@ fn differences_are_better_or_worse_by_the_scales_direction() {
                                 Some("all_or_nearly_all_highest") => {
                                     "all or nearly all at the top".to_string()
                                 }
-                                Some(_) => "all or nearly all at the bottom".to_string(),
+                                Some("all_or_nearly_all_lowest") => {
+                                    "all or nearly all at the bottom".to_string()
+                                }
+                                Some(_) => "all or nearly all gave the same answer".to_string(),
                                 None => format!("{:.2}", rec["mean"].as_f64().unwrap()),
                             }
                         };
@@ -1178,5 +1181,66 @@ fn a_cell_with_fewer_answers_than_its_row_says_its_own_n() {
             .map(|tr| &tr[..tr.find("</tr>").unwrap()])
             .unwrap();
         assert!(!eng.contains("own-n"), "{backend:?}");
+    }
+}
+
+/// On a scale of one question (the pulse's areas) the score is the answer, so a team that
+/// gave one answer all but once shows no mean (D9): the cell says so in words, coloured as
+/// the middle of the scale, and the API gives the band's id and no mean or sd. Big's six
+/// people all answered community, fairness and values with 4; their answers to workload lie
+/// apart, and its mean is shown.
+#[test]
+fn a_one_question_scale_answered_alike_reads_as_words() {
+    use worklife_tests::action_plan_common as plans;
+    for backend in backends() {
+        let ws = plans::org(backend);
+        plans::run_wave(&ws, "Q1", 1);
+        let added = ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let token = ws
+            .ok(&["token", "create", "--user", ADMIN])
+            .trim()
+            .to_string();
+        let app = worklife_tests::spawn_app(ws);
+        let cookie = As::Cookie(session(&app, ADMIN, &password_of(&added)));
+        let page = get(&app.url("/reports/waves/Q1"), &cookie);
+        assert_eq!(page.status, 200, "{backend:?}");
+        let heads = headings(&page.body);
+        let rows = heat_rows(&page.body);
+        let big = rows.iter().find(|r| r.unit == "Acme/Big").unwrap();
+        let column = |label: &str| {
+            let at = heads.iter().position(|h| h.starts_with(label)).unwrap();
+            // The headings start with the unit's and the n column's.
+            &big.cells[at - (heads.len() - big.cells.len())]
+        };
+        for label in ["Community", "Fairness", "Values"] {
+            let cell = column(label);
+            assert_eq!(cell.status, "shown", "{backend:?} {label}");
+            assert_eq!(
+                cell.figure, "all or nearly all gave the same answer",
+                "{backend:?} {label}"
+            );
+            assert!(
+                cell.class.split(' ').any(|c| c == "c3"),
+                "{backend:?} {cell:?}"
+            );
+            assert!(cell.delta.is_none(), "{backend:?} {cell:?}");
+        }
+        assert_eq!(column("Workload").figure, "1.83", "{backend:?}");
+        let api = get(&app.url("/api/v1/waves/Q1/heatmap"), &As::Bearer(token)).json();
+        let row = api["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["unit"] == "Acme/Big" && r["scale"] == "community")
+            .unwrap();
+        assert_eq!(
+            row["mean_band"], "all_or_nearly_all_one_answer",
+            "{backend:?}"
+        );
+        assert!(
+            row["mean"].is_null() && row["sd"].is_null(),
+            "{backend:?} {row}"
+        );
+        assert_eq!(row["respondents"], 6, "{backend:?}");
     }
 }

@@ -429,3 +429,34 @@ fn the_heat_map_fits_a_phone() {
         browser.set_window_size(1400, 1000);
     }
 }
+
+/// A pulse wave, whose areas are single questions: Big's six people all answered community,
+/// fairness and values with 4, so those cells read "all or nearly all gave the same answer"
+/// in the middle colour instead of a mean (D9). Screenshot `pulse-*-heatmap.png`; axe-core.
+#[test]
+fn a_pulse_heat_map_says_in_words_where_a_team_answered_alike() {
+    use worklife_tests::action_plan_common as plans;
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    for backend in backends() {
+        let tag = format!("{backend:?}").to_lowercase();
+        let ws = plans::org(backend);
+        plans::run_wave(&ws, "Q1", 1);
+        let added = ws.ok(&["user", "add", "--email", ADMIN, "--role", "admin"]);
+        let app = worklife_tests::spawn_app(ws);
+        browser.go(&app.url("/login"));
+        browser.sign_in(ADMIN, &password_of(&added));
+        browser.go(&app.url("/reports/waves/Q1"));
+        browser.wait_for_url("/reports/waves/Q1");
+        let banded: Vec<String> = browser
+            .find_all("tr[data-unit=\"Acme/Big\"] td.c3")
+            .iter()
+            .map(|td| browser.text(td))
+            .filter(|t| t.contains("gave the same answer"))
+            .collect();
+        assert_eq!(banded.len(), 3, "{backend:?}: {banded:?}");
+        browser.screenshot(&format!("pulse-{tag}-heatmap"));
+        browser.assert_accessible("pulse heat map");
+    }
+}

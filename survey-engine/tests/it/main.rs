@@ -3,6 +3,7 @@
 
 mod actions;
 mod counts_p1;
+mod cross_measure;
 mod disclosure_audit;
 mod disclosure_many;
 mod disclosure_props;

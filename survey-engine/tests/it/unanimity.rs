@@ -27,7 +27,25 @@ pub(crate) fn release(
     skip: u64,
     seed: u64,
 ) -> (Instrument, Release, Vec<PlacedSheet>) {
-    let instrument = Instrument::parse(MINI).unwrap();
+    release_of(
+        Instrument::parse(MINI).unwrap(),
+        parents,
+        sizes,
+        agree,
+        skip,
+        seed,
+    )
+}
+
+/// [`release`] of `instrument` (answers 1 to 5).
+fn release_of(
+    instrument: Instrument,
+    parents: &[prop::sample::Index],
+    sizes: &[usize],
+    agree: u64,
+    skip: u64,
+    seed: u64,
+) -> (Instrument, Release, Vec<PlacedSheet>) {
     let mut tree = OrgTree::new("Org").unwrap();
     let mut paths = vec!["Org".to_string()];
     let mut units = vec![0];
@@ -116,8 +134,14 @@ proptest! {
     #[test]
     fn no_shown_figure_tells_that_a_cell_answered_alike(
         (parents, sizes, agree, skip, seed) in alike_teams(),
+        pulse in any::<bool>(),
     ) {
-        let (inst, r, sheets) = release(&parents, &sizes, agree, skip, seed);
+        // The pulse instrument's areas are scales of one question each.
+        let instrument = match pulse {
+            true => survey_engine::instrument::builtin::load("worklife-pulse").unwrap().unwrap(),
+            false => Instrument::parse(MINI).unwrap(),
+        };
+        let (inst, r, sheets) = release_of(instrument, &parents, &sizes, agree, skip, seed);
         // D8: every item is suppressed as a measure of its own, and the attacker finds no
         // small group in it or in any other measure.
         let breaches = r.audit(&sheets).unwrap();
@@ -198,10 +222,15 @@ proptest! {
             prop_assert_eq!(row.favorable_pct.is_none(), band.is_some());
             // D9, means: all but at most one respondent at an end of the scale.
             let off = |end: f64| scored.iter().filter(|x| (x.score - end).abs() > 1e-9).count();
+            // A scale of one question: its score is the answer, so a cell that gave one
+            // answer all but once shows no mean, wherever that answer lies.
+            let one_question = inst.scale_items(s).len() == 1;
             let mean_band = if off(5.0) <= 1 {
                 Some(MeanBand::AllOrNearlyAllHighest)
             } else if off(1.0) <= 1 {
                 Some(MeanBand::AllOrNearlyAllLowest)
+            } else if one_question && [2.0, 3.0, 4.0].into_iter().any(|v| off(v) <= 1) {
+                Some(MeanBand::AllOrNearlyAllOneAnswer)
             } else {
                 None
             };
@@ -313,8 +342,13 @@ proptest! {
     #[test]
     fn no_rest_worked_out_from_shown_cells_answered_alike(
         (parents, sizes, agree, skip, seed) in alike_teams(),
+        pulse in any::<bool>(),
     ) {
-        let (inst, r, sheets) = release(&parents, &sizes, agree, skip, seed);
+        let instrument = match pulse {
+            true => survey_engine::instrument::builtin::load("worklife-pulse").unwrap().unwrap(),
+            false => Instrument::parse(MINI).unwrap(),
+        };
+        let (inst, r, sheets) = release_of(instrument, &parents, &sizes, agree, skip, seed);
         let found = r.audit_alike(&sheets);
         prop_assert!(found.is_empty(), "{:?}", found);
         let keys = r.row_order();
@@ -352,7 +386,12 @@ proptest! {
                 let at = |end: f64| scored.iter().filter(|x| (x.score - end).abs() < 1e-9).count() as u64;
                 let n = scored.len() as u64;
                 if row.mean_band.is_none() {
-                    means.insert(key, vec![n, at(5.0), at(1.0)]);
+                    // A scale of one question: the rest's sums and sums of squares, over
+                    // answers 1 to 5, read as its answers; here the rest's own count of each.
+                    match inst.scale_items(s).len() {
+                        1 => means.insert(key, (1..=5).map(|v| at(f64::from(v))).collect()),
+                        _ => means.insert(key, vec![n, at(5.0), at(1.0)]),
+                    };
                 }
                 if row.favorable_band.is_none() {
                     let answered = scored.iter().map(|x| u64::from(x.answered)).sum();
@@ -360,7 +399,12 @@ proptest! {
                     favorable.insert(key, vec![n, answered, fav]);
                 }
             }
-            check_worked_out(&r, &means, &|f: &[u64]| f[0] >= 3 && (f[1] + 1 >= f[0] || f[2] + 1 >= f[0]), &format!("{row_scale}, means"))?;
+            let ends = |f: &[u64]| f[0] >= 3 && (f[1] + 1 >= f[0] || f[2] + 1 >= f[0]);
+            let alike: &dyn Fn(&[u64]) -> bool = match inst.scale_items(s).len() {
+                1 => &one_answer_holds_nearly_all,
+                _ => &ends,
+            };
+            check_worked_out(&r, &means, alike, &format!("{row_scale}, means"))?;
             check_worked_out(&r, &favorable, &|f: &[u64]| f[0] >= 3 && (f[1] - f[2] <= 1 || f[2] <= 1), &format!("{row_scale}, favourable"))?;
         }
     }
@@ -370,4 +414,62 @@ proptest! {
 fn one_answer_holds_nearly_all(rest: &[u64]) -> bool {
     let n: u64 = rest.iter().sum();
     n >= 3 && rest.iter().any(|&c| c + 1 >= n)
+}
+
+/// A scale of one question scores each respondent by their answer, so its mean and sd would
+/// tell what the question's own band hides: four of five answering 3 and one 2 shows mean
+/// 2.80 and sd 0.45, which only {3, 3, 3, 3, 2} gives. Such a cell shows a band instead,
+/// wherever on the scale the answer lies; a cell with answers apart shows its figures.
+#[test]
+fn a_one_question_scale_shows_a_band_where_its_question_does() {
+    let inst = survey_engine::instrument::builtin::load("worklife-pulse")
+        .unwrap()
+        .unwrap();
+    let workload = inst.scales.iter().position(|s| s.id == "workload").unwrap();
+    let [item] = inst.scale_items(workload) else {
+        panic!("the pulse's workload is one question");
+    };
+    let mut tree = OrgTree::new("Acme").unwrap();
+    let a = tree.insert("Acme/A").unwrap();
+    let b = tree.insert("Acme/B").unwrap();
+    let mut sheets = Vec::new();
+    for (unit, answers) in [(a, [3, 3, 2, 3, 3]), (b, [1, 2, 4, 4, 5])] {
+        for (n, answer) in answers.into_iter().enumerate() {
+            // Every other question apart too, so that only workload is alike.
+            let mut all: Vec<Option<i32>> = (0..inst.items.len())
+                .map(|i| Some(1 + ((i + n) % 5) as i32))
+                .collect();
+            all[*item] = Some(answer);
+            sheets.push(PlacedSheet {
+                placement: Placement {
+                    unit,
+                    values: vec![],
+                },
+                scores: inst.score(&all).unwrap(),
+                answers: all,
+            });
+        }
+    }
+    let r = Release::build(&inst, tree, vec![], &sheets, 5, "W").unwrap();
+    let cell = |unit| r.heat_cell(workload, CellKey { unit, cut: None }).unwrap();
+    let banded = cell(a);
+    assert_eq!(banded.status, CellStatus::Shown);
+    assert_eq!(banded.mean_band, Some(MeanBand::AllOrNearlyAllOneAnswer));
+    let stats = banded.stats.unwrap();
+    assert_eq!(stats.n, 5);
+    assert!(stats.mean.is_none() && stats.sd.is_none() && stats.ci_low.is_none());
+    assert!(banded.delta_org.is_none() && banded.significant.is_none());
+    // Acme's answers lie apart: its mean is shown. B is hidden, since Acme less B would
+    // give A's answers (D9's worked-out rests).
+    let acme = cell(0);
+    assert_eq!(acme.mean_band, None);
+    assert_eq!(acme.stats.unwrap().mean, Some(3.0));
+    assert!(cell(b).status.is_hidden());
+    let csv = String::from_utf8(r.heatmap_csv().unwrap()).unwrap();
+    assert!(
+        csv.lines().any(|l| l.starts_with("W,Acme/A,")
+            && l.contains(",workload,")
+            && l.contains("all_or_nearly_all_one_answer")),
+        "{csv}"
+    );
 }

@@ -1,0 +1,278 @@
+//! D4 across measures (D8): a scale's favourable answers are its items' favourable answers
+//! added up, for every atom whose item answerers all have a score on the scale. A reader who
+//! reads a scale and its items together must learn nothing about any one of them that its own
+//! shown cells do not give. Checked here by linear algebra over the family's figures, written
+//! from the sheets and the statuses, not with the engine's suppressor or auditor.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use proptest::prelude::*;
+use survey_engine::disclosure::{CellStatus, Invited, Placement};
+use survey_engine::org::OrgTree;
+use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
+use survey_engine::testing::Rng;
+use survey_engine::Instrument;
+
+const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
+
+/// 2^61 - 1, a prime: ranks are taken modulo it.
+const PRIME: u64 = (1 << 61) - 1;
+
+fn mul(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
+}
+
+fn inverse(a: u64) -> u64 {
+    // Fermat: a^(p-2).
+    let (mut base, mut exp, mut out) = (a, PRIME - 2, 1);
+    while exp > 0 {
+        if exp & 1 == 1 {
+            out = mul(out, base);
+        }
+        base = mul(base, base);
+        exp >>= 1;
+    }
+    out
+}
+
+/// The rank of `rows` modulo [`PRIME`]. That is the rank over the rationals unless the prime
+/// divides every minor of that size, a chance of the order of 2^-61 for these 0/±1 matrices.
+fn rank(mut rows: Vec<Vec<u64>>) -> usize {
+    let columns = rows.first().map_or(0, Vec::len);
+    let mut rank = 0;
+    for column in 0..columns {
+        let Some(pivot) = (rank..rows.len()).find(|&r| rows[r][column] != 0) else {
+            continue;
+        };
+        rows.swap(rank, pivot);
+        let scale = inverse(rows[rank][column]);
+        let pivot_row: Vec<u64> = rows[rank].iter().map(|&x| mul(x, scale)).collect();
+        for row in rows.iter_mut().skip(rank + 1) {
+            let factor = row[column];
+            if factor != 0 {
+                for (x, p) in row.iter_mut().zip(&pivot_row) {
+                    *x = (*x + PRIME - mul(factor, *p)) % PRIME;
+                }
+            }
+        }
+        rank += 1;
+    }
+    rank
+}
+
+/// For `scale`'s family (the scale, then its items in instrument order): how many dimensions a
+/// reader learns about each measure alone by reading every shown cell of the family together
+/// with the family's exact per-atom sums, beyond what that measure's own shown cells give.
+/// The unknowns are every atom's favourable answers of every measure of the family (an atom:
+/// the sheets of one unit with one combination of attribute values).
+fn extra_dimensions(
+    instrument: &Instrument,
+    release: &Release,
+    sheets: &[PlacedSheet],
+    scale: usize,
+) -> Vec<usize> {
+    let items = instrument.scale_items(scale);
+    let mut atoms: Vec<&Placement> = sheets.iter().map(|s| &s.placement).collect();
+    atoms.sort_by_key(|p| (p.unit, p.values.clone()));
+    atoms.dedup();
+    let cells = release.layout.cells();
+    let inside = |c: usize, atom: &Placement| {
+        let key = cells[c];
+        release.layout.tree.is_ancestor_or_self(key.unit, atom.unit)
+            && key.cut.is_none_or(|(a, v)| atom.values[a] == Some(v))
+    };
+    let status = |measure: usize, c: usize| match measure {
+        0 => release.heat[scale][c].status,
+        m => release.items[items[m - 1]].status[c],
+    };
+    let family = 1 + items.len();
+    let width = family * atoms.len();
+    // Each measure's shown cells, as rows over its own block of columns.
+    let own_rows = |m: usize| -> Vec<Vec<u64>> {
+        (0..cells.len())
+            .filter(|&c| status(m, c) == CellStatus::Shown)
+            .map(|c| {
+                let mut row = vec![0; width];
+                for (a, atom) in atoms.iter().enumerate() {
+                    row[m * atoms.len() + a] = u64::from(inside(c, atom));
+                }
+                row
+            })
+            .collect()
+    };
+    let mut joint: Vec<Vec<u64>> = (0..family).flat_map(own_rows).collect();
+    // The scale's favourable answers in an atom are its items' there, unless someone in it
+    // answered some of the items without a score on the scale.
+    for (a, atom) in atoms.iter().enumerate() {
+        let exact = sheets.iter().filter(|s| &&s.placement == atom).all(|s| {
+            s.scores.score(scale).is_some() || items.iter().all(|&i| s.answers[i].is_none())
+        });
+        if exact {
+            let mut row = vec![0; width];
+            row[a] = 1;
+            for m in 1..family {
+                row[m * atoms.len() + a] = PRIME - 1;
+            }
+            joint.push(row);
+        }
+    }
+    let whole = rank(joint.clone());
+    (0..family)
+        .map(|m| {
+            // What follows about measure m alone: the joint rows' span less its projection on
+            // the other measures' columns.
+            let others: Vec<Vec<u64>> = joint
+                .iter()
+                .map(|row| {
+                    let mut row = row.clone();
+                    row[m * atoms.len()..(m + 1) * atoms.len()].fill(0);
+                    row
+                })
+                .collect();
+            let alone = whole - rank(others);
+            alone - rank(own_rows(m))
+        })
+        .collect()
+}
+
+fn sheet(
+    instrument: &Instrument,
+    unit: usize,
+    values: Vec<Option<usize>>,
+    answers: Vec<Option<i32>>,
+) -> PlacedSheet {
+    PlacedSheet {
+        placement: Placement { unit, values },
+        scores: instrument.score(&answers).unwrap(),
+        answers,
+    }
+}
+
+/// Three teams of 3, 6 and 6 under one parent, everybody answering every item, except one
+/// person in the third team who skipped the scale's first item. The scale hides the team of
+/// 3 and, as its complement, the second team; the first item, with one answerer fewer in the
+/// third team, would hide the third instead. Then the scale's figure of the first two teams,
+/// less the other items' figures of those two teams and the first item's shown second team,
+/// is the first item's figure of the team of three.
+#[test]
+fn a_scale_and_its_items_read_together_leave_no_small_team_open() {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Org").unwrap();
+    tree.insert("Org/P").unwrap();
+    let teams = ["Org/P/A", "Org/P/B", "Org/P/C"].map(|t| tree.insert(t).unwrap());
+    let mut sheets = Vec::new();
+    let mut next = 0i32;
+    for (team, size) in teams.iter().zip([3, 6, 6]) {
+        for person in 0..size {
+            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
+                .map(|_| {
+                    next += 1;
+                    Some(1 + (next * 7 % 5))
+                })
+                .collect();
+            if *team == teams[2] && person == 0 {
+                answers[0] = None;
+            }
+            sheets.push(sheet(&instrument, *team, vec![], answers));
+        }
+    }
+    let release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
+    let workload = 0;
+    assert_eq!(instrument.scale_items(workload), &[0, 1, 2]);
+    assert_eq!(
+        extra_dimensions(&instrument, &release, &sheets, workload),
+        vec![0; 4],
+        "the workload scale and its three items read together give more than each alone"
+    );
+    // The team of three shows nothing in any of them.
+    let a = release
+        .layout
+        .cell_index(survey_engine::disclosure::CellKey {
+            unit: teams[0],
+            cut: None,
+        });
+    assert!(release.heat[workload][a].status.is_hidden());
+    for i in 0..3 {
+        assert!(release.items[i].status[a].is_hidden());
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Org {
+    parents: Vec<prop::sample::Index>,
+    sizes: Vec<usize>,
+}
+
+fn org() -> impl Strategy<Value = Org> {
+    (2usize..9).prop_flat_map(|units| {
+        (
+            prop::collection::vec(any::<prop::sample::Index>(), units - 1),
+            prop::collection::vec(prop_oneof![2 => 0usize..5, 3 => 5usize..12], units),
+        )
+            .prop_map(|(parents, sizes)| Org { parents, sizes })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Random organisations with skipped items (so a scale's and its items' answerers differ),
+    /// with and without an attribute and the roster's invited counts: for every scale, the
+    /// scale and its items read together give a reader nothing about any one of them beyond
+    /// its own shown cells.
+    #[test]
+    fn no_scale_read_with_its_items_gives_more_than_each_alone(
+        org in org(),
+        seed in any::<u64>(),
+        k in 3usize..6,
+        skip in 3usize..12,
+        with_attribute in any::<bool>(),
+        with_roster in any::<bool>(),
+    ) {
+        let instrument = Instrument::parse(MINI).unwrap();
+        // Unit i + 1 hangs below one of the units before it.
+        let mut tree = OrgTree::new("Org").unwrap();
+        let mut paths = vec!["Org".to_string()];
+        for (i, p) in org.parents.iter().enumerate() {
+            paths.push(format!("{}/u{}", paths[p.index(i + 1)], i + 1));
+            assert_eq!(tree.insert(&paths[i + 1]).unwrap(), i + 1);
+        }
+        let mut rng = Rng(seed);
+        let mut sheets = Vec::new();
+        for (unit, &size) in org.sizes.iter().enumerate() {
+            for _ in 0..size {
+                let answers = (0..instrument.items.len())
+                    .map(|_| (rng.next(skip) != 0).then(|| 1 + rng.next(5) as i32))
+                    .collect();
+                let values = match with_attribute {
+                    true => vec![Some(rng.next(2))],
+                    false => vec![],
+                };
+                sheets.push(sheet(&instrument, unit, values, answers));
+            }
+        }
+        let attributes = if with_attribute {
+            vec![Attribute { name: "site".into(), values: vec!["x".into(), "y".into()] }]
+        } else {
+            vec![]
+        };
+        // Invited: everyone who answered and one more per atom.
+        let mut atoms: Vec<(Placement, u64)> = Vec::new();
+        for s in &sheets {
+            match atoms.iter_mut().find(|(p, _)| *p == s.placement) {
+                Some((_, n)) => *n += 1,
+                None => atoms.push((s.placement.clone(), 2)),
+            }
+        }
+        let invited = Invited { atoms };
+        let protection = Protection {
+            invited: with_roster.then_some(&invited),
+            ..Protection::default()
+        };
+        let release = Release::build_for_roster(&instrument, tree, attributes, &sheets, protection, k, "W").unwrap();
+        for scale in 0..instrument.scales.len() {
+            let extra = extra_dimensions(&instrument, &release, &sheets, scale);
+            prop_assert!(extra.iter().all(|&d| d == 0), "scale {}: {:?}", scale, extra);
+        }
+    }
+}
