@@ -32,7 +32,7 @@
 #   WORKLIFE_SCHEMATHESIS_SEED         the seed (default 20261204): the same cases every run
 #   WORKLIFE_SCHEMATHESIS_MAX_RESPONSE_TIME
 #                                      seconds a response may take (default 1; CI, which runs
-#                                      a debug binary beside the tests on two cores, sets 2)
+#                                      a debug binary beside the tests on two cores, sets 4)
 #   WORKLIFE_SCHEMATHESIS_BACKENDS     which databases (default "sqlite postgres"; CI runs
 #                                      one process per database, side by side)
 #   WORKLIFE_SCHEMATHESIS_VENV         where schemathesis is installed, once (default
