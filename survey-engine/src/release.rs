@@ -416,7 +416,7 @@ impl Release {
                 .collect();
             !disclosure::derived::protect(&layout, &mut shown, status).is_empty()
         };
-        let mut work = Family::split(finishing, &instrument.items, scale_count, first_item);
+        let mut work = Family::split(finishing, &instrument.items, scale_count, first_item)?;
         on_every_core(&mut work, |family| {
             let recheck =
                 |m: usize, open, status: &mut [CellStatus]| recheck_counts(m, open, status);
@@ -1451,12 +1451,14 @@ enum Family {
 impl Family {
     /// Every measure of `finishing` (scales, then the profiles if any, then the items, by
     /// measure) in its family: the scales first, since they take longest.
+    /// An item whose scale is not among the scales is refused (a parsed instrument has
+    /// none): dropped, it would shift every later item's statuses.
     fn split(
         finishing: Vec<Finishing>,
         items: &[crate::instrument::Item],
         scale_count: usize,
         first_item: usize,
-    ) -> Vec<Family> {
+    ) -> Result<Vec<Family>, EngineError> {
         let mut scales = Vec::with_capacity(scale_count);
         let mut out = Vec::new();
         for work in finishing {
@@ -1465,10 +1467,14 @@ impl Family {
                 scales.push((work, Vec::new()));
             } else if m < first_item {
                 out.push(Family::Profiles(work));
-            } else if let Some((_, of_scale)) = items
-                .get(m - first_item)
-                .and_then(|item| scales.get_mut(item.scale))
-            {
+            } else {
+                let item = items.get(m - first_item);
+                let Some((_, of_scale)) = item.and_then(|item| scales.get_mut(item.scale)) else {
+                    return Err(EngineError::InvalidInput(format!(
+                        "item {} belongs to no scale of the instrument",
+                        item.map_or("?", |i| i.id.as_str())
+                    )));
+                };
                 of_scale.push(work);
             }
         }
@@ -1477,7 +1483,7 @@ impl Family {
             .map(|(scale, items)| Family::Scale { scale, items })
             .collect();
         families.append(&mut out);
-        families
+        Ok(families)
     }
 
     /// Every measure back in measure order.

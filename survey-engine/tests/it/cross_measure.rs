@@ -217,9 +217,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// Random organisations with skipped items (so a scale's and its items' answerers differ),
-    /// with and without an attribute and the roster's invited counts: for every scale, the
-    /// scale and its items read together give a reader nothing about any one of them beyond
-    /// its own shown cells.
+    /// with and without an attribute and the roster's invited counts, on the mini instrument
+    /// and the pulse: for every scale, the scale and its items read together give a reader
+    /// who adds and subtracts nothing about any one of them beyond its own shown cells.
     #[test]
     fn no_scale_read_with_its_items_gives_more_than_each_alone(
         org in org(),
@@ -228,8 +228,13 @@ proptest! {
         skip in 3usize..12,
         with_attribute in any::<bool>(),
         with_roster in any::<bool>(),
+        pulse in any::<bool>(),
     ) {
-        let instrument = Instrument::parse(MINI).unwrap();
+        // The pulse has scales of one and of two questions; the mini scales of three.
+        let instrument = match pulse {
+            true => survey_engine::instrument::builtin::load("worklife-pulse").unwrap().unwrap(),
+            false => Instrument::parse(MINI).unwrap(),
+        };
         // Unit i + 1 hangs below one of the units before it.
         let mut tree = OrgTree::new("Org").unwrap();
         let mut paths = vec!["Org".to_string()];
