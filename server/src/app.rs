@@ -73,10 +73,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         let (pool, releases) = (state.pool.clone(), state.access.releases.clone());
         let (instruments, stop) = (state.instruments.clone(), shutdown.subscribe());
+        let skip = disclosure_audit::left_at_start(&pool);
         std::thread::Builder::new()
             .name("release-audit".into())
             .spawn(move || {
-                disclosure_audit::run_forever(pool, releases, instruments, audit_pause, stop)
+                disclosure_audit::run_forever(pool, releases, instruments, audit_pause, skip, stop)
             })?;
     }
     actix_web::rt::System::new().block_on(async move {

@@ -228,25 +228,32 @@ fn unaudited(conn: &mut DbConn) -> AppResult<Vec<Wave>> {
         .collect())
 }
 
+/// The waves closed and unaudited when the server starts (closed before audits were kept,
+/// or by `worklife demo`), which [`run_forever`] leaves to `worklife wave audit`: on a large
+/// organisation each takes a while, and a start should not wait on them. Taken before the
+/// server says it listens, not when the worker's thread first runs: a busy machine can start
+/// that thread late, and a wave closed meanwhile would be taken for an old one and never
+/// audited.
+pub fn left_at_start(pool: &DbPool) -> Vec<WaveId> {
+    pool.get()
+        .map_err(AppError::from)
+        .and_then(|mut conn| unaudited(&mut conn))
+        .map(|waves| waves.into_iter().map(|w| w.id).collect())
+        .unwrap_or_default()
+}
+
 /// For the life of `serve`: audits every wave that closes while it runs, whoever closed it
 /// (the schedule, the console, another replica, the command line without a server), looking
-/// again after each `pause`. Waves that were closed and unaudited when the server started
-/// (closed before audits were kept, or by `worklife demo`) are left to `worklife wave
-/// audit`: on a large organisation each takes a while, and a start should not wait on them.
+/// again after each `pause`; `skip` ([`left_at_start`]) are left to `worklife wave audit`.
 /// A wave whose audit fails is logged and not tried again by this process.
 pub fn run_forever(
     pool: DbPool,
     releases: ReleaseCache,
     instruments: InstrumentCache,
     pause: std::time::Duration,
+    mut skip: Vec<WaveId>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut skip: Vec<WaveId> = pool
-        .get()
-        .map_err(AppError::from)
-        .and_then(|mut conn| unaudited(&mut conn))
-        .map(|waves| waves.into_iter().map(|w| w.id).collect())
-        .unwrap_or_default();
     while !crate::shutdown::pause(&stop, pause) {
         let round = (|| -> AppResult<()> {
             let mut conn = pool.get()?;
