@@ -307,6 +307,14 @@ impl Release {
         };
         let protect = || -> Result<_, EngineError> {
             let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
+            hide_items_for_partial_answerers(
+                instrument,
+                &layout,
+                &placements,
+                sheets,
+                k,
+                &mut statuses,
+            )?;
             // P2 before P1: each only hides, so neither undoes the other, and P1's count of
             // complete-response exceptions is then taken on the final statuses.
             let mean_exceptions = protect_means_of_all(
@@ -416,6 +424,26 @@ impl Release {
                 .collect();
             !disclosure::derived::protect(&layout, &mut shown, status).is_empty()
         };
+        // D9 with D8: on a scale of several questions, for those who answered every question,
+        // three times the scale's sum less its other questions' sums is one question's sum,
+        // and its favourable answers less theirs are that question's. So where one question's
+        // answers would be banded, the scale's figures would give the band back: the
+        // questions hide such a cell instead of showing the band (and D9's rests then keep it
+        // from being worked out). A scale of one question shows the band in both, its mean
+        // as a band too.
+        let hide_banded = |items: &[Finishing], status: &mut [CellStatus]| {
+            for (cell, st) in status.iter_mut().enumerate() {
+                let banded = items.iter().any(|item| {
+                    let at = cell * width + (item.measure - first_item) * points;
+                    item_counts
+                        .get(at..at + points)
+                        .is_some_and(|c| bands::distribution_bands(c).is_some())
+                });
+                if banded && *st == CellStatus::Shown {
+                    *st = CellStatus::Complementary;
+                }
+            }
+        };
         let mut work = Family::split(finishing, &instrument.items, scale_count, first_item)?;
         on_every_core(&mut work, |family| {
             let recheck =
@@ -447,6 +475,7 @@ impl Release {
                     }
                     let joint = |items: &[Finishing], status: &mut [CellStatus]| {
                         if !single {
+                            hide_banded(items, status);
                             item_rests(items, status);
                             return;
                         }
@@ -660,7 +689,11 @@ impl Release {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         let mut found = Vec::new();
         let cells = self.layout.cells();
-        for (name, present, status) in self.measures(sheets) {
+        let readings = self
+            .measures(sheets)
+            .into_iter()
+            .chain(self.partial_answerer_readings(sheets));
+        for (name, present, status) in readings {
             let shown: Vec<CellKey> = cells
                 .iter()
                 .zip(&status)
@@ -933,6 +966,48 @@ impl Release {
         found
     }
 
+    /// D4 across a scale and its items (D8, partial answerers): per scale of several
+    /// questions, those who answered some but not all of them, and the cells where the scale
+    /// and all its questions are shown, where the scale's figures less its questions' are
+    /// theirs. Not a measure of the release (nobody's count is shown for them), so only the
+    /// exact auditor reads it, not P1.
+    fn partial_answerer_readings(
+        &self,
+        sheets: &[PlacedSheet],
+    ) -> Vec<(String, Vec<bool>, Vec<CellStatus>)> {
+        let mut measures = Vec::new();
+        for (s, scale) in self.scales.iter().enumerate() {
+            let items: Vec<usize> = (0..self.items.len())
+                .filter(|&i| self.items[i].scale == s)
+                .collect();
+            if items.len() < 2 {
+                continue;
+            }
+            let status = (0..self.layout.cell_count())
+                .map(|c| {
+                    let shown = self
+                        .heat
+                        .get(s)
+                        .and_then(|h| h.get(c))
+                        .is_some_and(|h| h.status == CellStatus::Shown)
+                        && items
+                            .iter()
+                            .all(|&i| self.items[i].status.get(c) == Some(&CellStatus::Shown));
+                    match shown {
+                        true => CellStatus::Shown,
+                        false => CellStatus::Complementary,
+                    }
+                })
+                .collect();
+            measures.push((
+                format!("{scale}, partial answerers (with its items)"),
+                partial_answerers(sheets, &items),
+                status,
+            ));
+        }
+        measures
+    }
+
     /// Every measure of the release: its name, who counts for it among `sheets`, its statuses.
     fn measures(&self, sheets: &[PlacedSheet]) -> Vec<(String, Vec<bool>, Vec<CellStatus>)> {
         let mut measures: Vec<(String, Vec<bool>, Vec<CellStatus>)> = Vec::new();
@@ -1034,6 +1109,65 @@ impl<'a> Suppressor<'a> {
     fn missing() -> EngineError {
         EngineError::InvalidInput("suppression returned too few measures".to_string())
     }
+}
+
+/// Who answered some but not all of `items` (a scale's questions): those who skipped one,
+/// and those who answered too few for a score on the scale.
+fn partial_answerers(sheets: &[PlacedSheet], items: &[usize]) -> Vec<bool> {
+    sheets
+        .iter()
+        .map(|s| {
+            let answered = items
+                .iter()
+                .filter(|&&i| s.answers.get(i).copied().flatten().is_some())
+                .count();
+            answered > 0 && answered < items.len()
+        })
+        .collect()
+}
+
+/// D4 across a scale and its items (docs/privacy.md D8, "Read with its scale: who
+/// skipped"): a scale's score is the mean of the questions a person answered, so for a
+/// person who answered all three of a scale's questions three times the score is the sum of
+/// the answers, and for one who answered two it is not. In a cell where the scale and its
+/// items are shown, three times the scale's sum less the items' sums is then a figure of the
+/// cell's partial answerers alone (and the items' favourable answers less the scale's are
+/// those without a score): one person who skipped a question in a team of 8 has their score
+/// given back by the 2-decimal mean. So every item of a scale of several questions hides, as
+/// a complement, every cell that [`disclosure::suppress_many_where_present`] hides for the
+/// scale's partial answerers: no shown item cell, and no sum or difference of them, holds 1
+/// to k - 1 of them. Runs before P2 and P1, which only hide more.
+fn hide_items_for_partial_answerers(
+    instrument: &Instrument,
+    layout: &Layout,
+    placements: &[Placement],
+    sheets: &[PlacedSheet],
+    k: usize,
+    statuses: &mut [Vec<CellStatus>],
+) -> Result<(), EngineError> {
+    let scales: Vec<usize> = (0..instrument.scales.len())
+        .filter(|&s| instrument.scale_items(s).len() > 1)
+        .collect();
+    let partial: Vec<Vec<bool>> = scales
+        .iter()
+        .map(|&s| partial_answerers(sheets, instrument.scale_items(s)))
+        .collect();
+    let patterns = disclosure::suppress_many_where_present(layout, placements, &partial, k)
+        .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+    let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
+    for (&s, pattern) in scales.iter().zip(&patterns) {
+        for &item in instrument.scale_items(s) {
+            let Some(status) = statuses.get_mut(first_item + item) else {
+                return Err(Suppressor::missing());
+            };
+            for (st, p) in status.iter_mut().zip(pattern) {
+                if p.is_hidden() && *st == CellStatus::Shown {
+                    *st = CellStatus::Complementary;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// P1 for every measure: each distinct membership is protected once, on as many threads as

@@ -241,7 +241,9 @@ pub fn item_views(ctx: &Context, key: CellKey) -> Vec<ScaleView> {
                         } else {
                             format!(
                                 "Hidden: fewer than {} people answered this question, or \
-                                 its figures would let someone work out a smaller group.",
+                                 its figures, with the others shown, would let someone \
+                                 work out the answers of a smaller group (for example of \
+                                 the few who skipped a question of this area).",
                                 ctx.release().k
                             )
                         },

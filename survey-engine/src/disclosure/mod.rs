@@ -157,7 +157,7 @@ pub use means::{
     check_means, check_means_where, protect_means, protects_items, AtomIndex, MeanAnswers,
     MeanBounds, MeanCheck, NarrowGroup,
 };
-pub use suppress::{suppress, suppress_many};
+pub use suppress::{suppress, suppress_many, suppress_many_where_present};
 
 use num_rational::BigRational;
 

@@ -13,7 +13,7 @@ use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::testing::Rng;
 use survey_engine::Instrument;
 
-const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
+pub const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 /// 2^61 - 1, a prime: ranks are taken modulo it.
 const PRIME: u64 = (1 << 61) - 1;
@@ -135,7 +135,7 @@ fn extra_dimensions(
         .collect()
 }
 
-fn sheet(
+pub fn sheet(
     instrument: &Instrument,
     unit: usize,
     values: Vec<Option<usize>>,
@@ -197,84 +197,119 @@ fn a_scale_and_its_items_read_together_leave_no_small_team_open() {
     }
 }
 
+/// A random organisation with skipped items (so a scale's and its items' answerers differ),
+/// with or without an attribute and the roster's invited counts, on the mini instrument or
+/// the pulse.
 #[derive(Debug, Clone)]
-struct Org {
+pub struct Case {
     parents: Vec<prop::sample::Index>,
     sizes: Vec<usize>,
+    seed: u64,
+    k: usize,
+    skip: usize,
+    with_attribute: bool,
+    with_roster: bool,
+    pulse: bool,
 }
 
-fn org() -> impl Strategy<Value = Org> {
+pub fn case() -> impl Strategy<Value = Case> {
     (2usize..9).prop_flat_map(|units| {
         (
             prop::collection::vec(any::<prop::sample::Index>(), units - 1),
             prop::collection::vec(prop_oneof![2 => 0usize..5, 3 => 5usize..12], units),
+            any::<u64>(),
+            3usize..6,
+            3usize..12,
+            any::<[bool; 3]>(),
         )
-            .prop_map(|(parents, sizes)| Org { parents, sizes })
+            .prop_map(
+                |(parents, sizes, seed, k, skip, [with_attribute, with_roster, pulse])| Case {
+                    parents,
+                    sizes,
+                    seed,
+                    k,
+                    skip,
+                    with_attribute,
+                    with_roster,
+                    pulse,
+                },
+            )
     })
+}
+
+/// The instrument, the release and the sheets of `case`.
+pub fn random_case(case: &Case) -> (Instrument, Release, Vec<PlacedSheet>) {
+    // The pulse has scales of one and of two questions; the mini scales of three.
+    let instrument = match case.pulse {
+        true => survey_engine::instrument::builtin::load("worklife-pulse")
+            .unwrap()
+            .unwrap(),
+        false => Instrument::parse(MINI).unwrap(),
+    };
+    // Unit i + 1 hangs below one of the units before it.
+    let mut tree = OrgTree::new("Org").unwrap();
+    let mut paths = vec!["Org".to_string()];
+    for (i, p) in case.parents.iter().enumerate() {
+        paths.push(format!("{}/u{}", paths[p.index(i + 1)], i + 1));
+        assert_eq!(tree.insert(&paths[i + 1]).unwrap(), i + 1);
+    }
+    let mut rng = Rng(case.seed);
+    let mut sheets = Vec::new();
+    for (unit, &size) in case.sizes.iter().enumerate() {
+        for _ in 0..size {
+            let answers = (0..instrument.items.len())
+                .map(|_| (rng.next(case.skip) != 0).then(|| 1 + rng.next(5) as i32))
+                .collect();
+            let values = match case.with_attribute {
+                true => vec![Some(rng.next(2))],
+                false => vec![],
+            };
+            sheets.push(sheet(&instrument, unit, values, answers));
+        }
+    }
+    let attributes = if case.with_attribute {
+        vec![Attribute {
+            name: "site".into(),
+            values: vec!["x".into(), "y".into()],
+        }]
+    } else {
+        vec![]
+    };
+    // Invited: everyone who answered and one more per atom.
+    let mut atoms: Vec<(Placement, u64)> = Vec::new();
+    for s in &sheets {
+        match atoms.iter_mut().find(|(p, _)| *p == s.placement) {
+            Some((_, n)) => *n += 1,
+            None => atoms.push((s.placement.clone(), 2)),
+        }
+    }
+    let invited = Invited { atoms };
+    let protection = Protection {
+        invited: case.with_roster.then_some(&invited),
+        ..Protection::default()
+    };
+    let release = Release::build_for_roster(
+        &instrument,
+        tree,
+        attributes,
+        &sheets,
+        protection,
+        case.k,
+        "W",
+    )
+    .unwrap();
+    (instrument, release, sheets)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// Random organisations with skipped items (so a scale's and its items' answerers differ),
-    /// with and without an attribute and the roster's invited counts, on the mini instrument
-    /// and the pulse: for every scale, the scale and its items read together give a reader
-    /// who adds and subtracts nothing about any one of them beyond its own shown cells.
+    /// Random organisations ([`case`]): for every scale, the scale and its items read
+    /// together give a reader who adds and subtracts nothing about any one of them beyond
+    /// its own shown cells.
     #[test]
-    fn no_scale_read_with_its_items_gives_more_than_each_alone(
-        org in org(),
-        seed in any::<u64>(),
-        k in 3usize..6,
-        skip in 3usize..12,
-        with_attribute in any::<bool>(),
-        with_roster in any::<bool>(),
-        pulse in any::<bool>(),
-    ) {
-        // The pulse has scales of one and of two questions; the mini scales of three.
-        let instrument = match pulse {
-            true => survey_engine::instrument::builtin::load("worklife-pulse").unwrap().unwrap(),
-            false => Instrument::parse(MINI).unwrap(),
-        };
-        // Unit i + 1 hangs below one of the units before it.
-        let mut tree = OrgTree::new("Org").unwrap();
-        let mut paths = vec!["Org".to_string()];
-        for (i, p) in org.parents.iter().enumerate() {
-            paths.push(format!("{}/u{}", paths[p.index(i + 1)], i + 1));
-            assert_eq!(tree.insert(&paths[i + 1]).unwrap(), i + 1);
-        }
-        let mut rng = Rng(seed);
-        let mut sheets = Vec::new();
-        for (unit, &size) in org.sizes.iter().enumerate() {
-            for _ in 0..size {
-                let answers = (0..instrument.items.len())
-                    .map(|_| (rng.next(skip) != 0).then(|| 1 + rng.next(5) as i32))
-                    .collect();
-                let values = match with_attribute {
-                    true => vec![Some(rng.next(2))],
-                    false => vec![],
-                };
-                sheets.push(sheet(&instrument, unit, values, answers));
-            }
-        }
-        let attributes = if with_attribute {
-            vec![Attribute { name: "site".into(), values: vec!["x".into(), "y".into()] }]
-        } else {
-            vec![]
-        };
-        // Invited: everyone who answered and one more per atom.
-        let mut atoms: Vec<(Placement, u64)> = Vec::new();
-        for s in &sheets {
-            match atoms.iter_mut().find(|(p, _)| *p == s.placement) {
-                Some((_, n)) => *n += 1,
-                None => atoms.push((s.placement.clone(), 2)),
-            }
-        }
-        let invited = Invited { atoms };
-        let protection = Protection {
-            invited: with_roster.then_some(&invited),
-            ..Protection::default()
-        };
-        let release = Release::build_for_roster(&instrument, tree, attributes, &sheets, protection, k, "W").unwrap();
+    fn no_scale_read_with_its_items_gives_more_than_each_alone(case in case()) {
+        let (instrument, release, sheets) = random_case(&case);
         for scale in 0..instrument.scales.len() {
             let extra = extra_dimensions(&instrument, &release, &sheets, scale);
             prop_assert!(extra.iter().all(|&d| d == 0), "scale {}: {:?}", scale, extra);

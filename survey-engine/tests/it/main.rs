@@ -8,6 +8,7 @@ mod disclosure_audit;
 mod disclosure_many;
 mod disclosure_props;
 mod disclosure_suppress;
+mod family_bounds;
 mod fuzz_inputs;
 mod instruments;
 mod means_p2;

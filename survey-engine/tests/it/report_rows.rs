@@ -177,41 +177,39 @@ fn item_rows_show_question_figures_per_cut_and_the_csv_names_the_cut() {
     assert_eq!(small.status, CellStatus::BelowMin);
     assert_eq!((small.respondents, small.mean), (None, None));
     assert!(small.pct.is_empty() && small.pct_band.is_empty());
-    // Everyone in A answered 3: a band, and no mean or sd that would give it back (D9).
+    // Everyone in A answered 3. A question alone would show a band (D9), but with the
+    // workload scale's mean shown in A, its sum less the other questions' would give the band
+    // back, so the workload questions hide A (D8); the scale of one question shows its band
+    // (`unanimity::a_one_question_scale_shows_a_band_where_its_question_does`).
     let a = rows
         .iter()
         .find(|x| x.unit == "Acme/A" && x.cut.is_empty() && x.item == "wl1")
         .unwrap();
-    assert_eq!(a.status, CellStatus::Shown);
-    assert_eq!(a.respondents, Some(6));
-    assert_eq!((a.mean, a.sd), (None, None));
-    assert_eq!(a.pct, vec![None; 5]);
-    assert_eq!(
-        a.pct_band,
-        vec![
-            Band::NoneOrNearlyNone,
-            Band::NoneOrNearlyNone,
-            Band::AllOrNearlyAll,
-            Band::NoneOrNearlyNone,
-            Band::NoneOrNearlyNone
-        ]
-    );
+    assert!(a.status.is_hidden());
+    assert_eq!((a.respondents, a.mean, a.sd), (None, None, None));
+    assert!(a.pct.is_empty() && a.pct_band.is_empty());
     let json = serde_json::to_value(a).unwrap();
-    assert_eq!(json["pct_band"][2], "all_or_nearly_all");
+    assert_eq!(json["status"], "hidden");
     let csv = String::from_utf8(report::items_csv(CsvWriter::lf(), &rows).unwrap()).unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
         "wave,unit,cut,scale,item,status,respondents,mean,sd,pct"
     );
     assert!(csv.contains("\nW,Acme,site=x,workload,wl1,shown,6,4.00,"));
-    assert!(csv.contains(
-        "\nW,Acme/A,,workload,wl1,shown,6,,,none_or_nearly_none none_or_nearly_none \
-         all_or_nearly_all none_or_nearly_none none_or_nearly_none\n"
-    ));
+    assert!(
+        csv.contains("\nW,Acme/A,,workload,wl1,hidden,,,,\n"),
+        "{csv}"
+    );
 }
 
+/// An item is shown for those who answered it wherever its scale's partial answerers (who
+/// skipped one of its questions) are none or at least k: with fewer, the scale's mean and
+/// the items' sums together would give their scores back (docs/privacy.md D8). Here three
+/// people in A skipped the first workload question and two in B the second: the workload
+/// questions show at the root (five partial answerers), not in A or B, and every other
+/// scale's questions show everywhere.
 #[test]
-fn an_item_one_person_skipped_is_still_shown_for_those_who_answered_it() {
+fn an_item_skipped_by_k_or_more_is_still_shown_for_those_who_answered_it() {
     let instrument = Instrument::parse(MINI).unwrap();
     let mut tree = OrgTree::new("Acme").unwrap();
     let a = tree.insert("Acme/A").unwrap();
@@ -222,8 +220,11 @@ fn an_item_one_person_skipped_is_still_shown_for_those_who_answered_it() {
             let mut raw: Vec<Option<i32>> = (0..instrument.items.len())
                 .map(|j| Some(1 + ((i + j) % 5) as i32))
                 .collect();
-            if unit == a && i == 0 {
+            if unit == a && i < 3 {
                 raw[0] = None;
+            }
+            if unit == b && i < 2 {
+                raw[1] = None;
             }
             sheets.push(PlacedSheet {
                 placement: Placement {
@@ -238,18 +239,25 @@ fn an_item_one_person_skipped_is_still_shown_for_those_who_answered_it() {
     let r = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
     assert!(r.audit(&sheets).unwrap().is_empty());
     let rows = report::item_rows(&r, &instrument, &r.row_order());
-    let first = instrument.items[0].id.clone();
-    let n = |unit: &str| {
+    let n = |unit: &str, item: &str| {
         rows.iter()
-            .find(|x| x.unit == unit && x.item == first)
-            .map(|x| (x.status, x.respondents))
+            .find(|x| x.unit == unit && x.item == item)
+            .map(|x| (x.status.is_hidden(), x.respondents))
             .unwrap()
     };
     // Before items were measures of their own, one skip withheld the item everywhere above.
-    assert_eq!(n("Acme"), (CellStatus::Shown, Some(15)));
-    assert_eq!(n("Acme/A"), (CellStatus::Shown, Some(7)));
-    assert_eq!(n("Acme/B"), (CellStatus::Shown, Some(8)));
-    assert!(rows.iter().all(|x| x.status == CellStatus::Shown));
+    assert_eq!(n("Acme", "wl1"), (false, Some(13)));
+    assert_eq!(n("Acme", "wl2"), (false, Some(14)));
+    assert_eq!(n("Acme", "wl3"), (false, Some(16)));
+    for unit in ["Acme/A", "Acme/B"] {
+        for item in ["wl1", "wl2", "wl3"] {
+            assert_eq!(n(unit, item), (true, None), "{item} in {unit}");
+        }
+    }
+    assert!(rows
+        .iter()
+        .filter(|x| !x.item.starts_with("wl"))
+        .all(|x| x.status == CellStatus::Shown));
 }
 
 #[test]

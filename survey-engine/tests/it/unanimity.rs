@@ -163,6 +163,25 @@ proptest! {
             }
             prop_assert_eq!(row.respondents, Some(n));
             prop_assert!(n >= 3);
+            // D9 with D8: on a scale of several questions, the scale's figures less the other
+            // questions' would give a banded question's sum back, so no question of it shows
+            // a cell where one of them is banded.
+            let questions = inst.scale_items(inst.items[item].scale);
+            if questions.len() > 1 {
+                for &q in questions {
+                    let mut answers = [0u64; 5];
+                    for s in sheets.iter().filter(|s| in_cell(&r, key, s)) {
+                        if let Some(v) = s.answers[q] {
+                            answers[(v - 1) as usize] += 1;
+                        }
+                    }
+                    let answered: u64 = answers.iter().sum();
+                    prop_assert!(
+                        answered < 3 || !answers.iter().any(|&c| c + 1 >= answered),
+                        "{} shows {:?} where {} answered {:?}", row.item, row.unit, inst.items[q].id, answers
+                    );
+                }
+            }
             let dominant = counts.iter().position(|&c| c + 1 >= n);
             match dominant {
                 Some(d) => {

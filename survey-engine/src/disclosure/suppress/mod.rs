@@ -56,9 +56,37 @@ pub fn suppress_many(
     presents: &[Vec<bool>],
     k: usize,
 ) -> Result<Vec<Vec<CellStatus>>, DisclosureError> {
+    many(layout, placements, presents, k, false)
+}
+
+/// [`suppress_many`] for groups that need protecting only where they have members: a cell
+/// with none of them is no group, so it stays shown, where D3 hides it for a measure (its n
+/// of 0 is under k). Every other cell gets the same treatment: no shown cell, and no sum or
+/// difference of shown cells, holds 1 to k - 1 of them.
+///
+/// For the partial answerers of a scale (docs/privacy.md D8): their figures follow from a
+/// scale's figures and its items' read together wherever both are known, so its items'
+/// cells must leave none of 1 to k - 1 of them open, while a cell without any is safe.
+pub fn suppress_many_where_present(
+    layout: &Layout,
+    placements: &[Placement],
+    presents: &[Vec<bool>],
+    k: usize,
+) -> Result<Vec<Vec<CellStatus>>, DisclosureError> {
+    many(layout, placements, presents, k, true)
+}
+
+fn many(
+    layout: &Layout,
+    placements: &[Placement],
+    presents: &[Vec<bool>],
+    k: usize,
+    empty_shown: bool,
+) -> Result<Vec<Vec<CellStatus>>, DisclosureError> {
     validate_many(layout, placements, presents.iter().map(Vec::as_slice), k)?;
     let atoms = Atoms::new(layout, placements);
     let mut state = State::new(layout, &atoms, k);
+    state.empty_shown = empty_shown;
     // Identical memberships are suppressed once (compared directly: differing memberships
     // usually differ early, and hashing 100,000 flags costs more than comparing them).
     let mut distinct: Vec<usize> = Vec::new();

@@ -18,6 +18,9 @@ pub(super) struct State<'a> {
     pub(super) layout: &'a Layout,
     pub(super) atoms: &'a Atoms,
     pub(super) k: usize,
+    /// Whether a cell with none of the measure's members stays shown (a group that needs
+    /// protecting only where it has members, [`super::suppress_many_where_present`]).
+    pub(super) empty_shown: bool,
     /// Cells per unit (= number of families).
     pub(super) stride: usize,
     /// Row slots per atom: 0 for the whole family, 1 + a for attribute a.
@@ -73,6 +76,7 @@ impl<'a> State<'a> {
             layout,
             atoms,
             k,
+            empty_shown: false,
             stride,
             slots,
             fam_slot,
@@ -130,7 +134,7 @@ impl<'a> State<'a> {
             }
         }
         for (s, &c) in self.status.iter_mut().zip(&self.n) {
-            *s = if c < k {
+            *s = if c < k && !(c == 0 && self.empty_shown) {
                 CellStatus::BelowMin
             } else {
                 CellStatus::Shown
@@ -229,13 +233,16 @@ impl<'a> State<'a> {
         to
     }
 
-    /// The cell to hide among the participants of a breach: never the root whole cell; the
-    /// smallest n, then the deepest unit, then the lowest index.
+    /// The cell to hide among the participants of a breach: never the root whole cell; one
+    /// with members before an empty one (shown only for [`super::suppress_many_where_present`],
+    /// where hiding it changes nothing), then the smallest n, then the deepest unit, then the
+    /// lowest index.
     pub(super) fn pick_victim(&self, participants: impl Iterator<Item = usize>) -> Option<usize> {
         participants
             .filter(|&c| c != 0 && self.shown(c))
             .min_by_key(|&c| {
                 (
+                    self.n[c] == 0,
                     self.n[c],
                     Reverse(self.layout.tree.depth(c / self.stride)),
                     c,
