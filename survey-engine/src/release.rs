@@ -966,11 +966,11 @@ impl Release {
         found
     }
 
-    /// D4 across a scale and its items (D8, partial answerers): per scale of several
-    /// questions, those who answered some but not all of them, and the cells where the scale
-    /// and all its questions are shown, where the scale's figures less its questions' are
-    /// theirs. Not a measure of the release (nobody's count is shown for them), so only the
-    /// exact auditor reads it, not P1.
+    /// D4 across a scale and its items (D8, who skipped): per scale of several questions, its
+    /// [`family_groups`] (partial answerers, those without a score, complete answerers) and
+    /// the cells where the scale and all its questions are shown, where the scale's figures
+    /// and its questions' give theirs. Not measures of the release (no count is shown for
+    /// them), so only the exact auditor reads them, not P1.
     fn partial_answerer_readings(
         &self,
         sheets: &[PlacedSheet],
@@ -983,7 +983,7 @@ impl Release {
             if items.len() < 2 {
                 continue;
             }
-            let status = (0..self.layout.cell_count())
+            let status: Vec<CellStatus> = (0..self.layout.cell_count())
                 .map(|c| {
                     let shown = self
                         .heat
@@ -999,11 +999,13 @@ impl Release {
                     }
                 })
                 .collect();
-            measures.push((
-                format!("{scale}, partial answerers (with its items)"),
-                partial_answerers(sheets, &items),
-                status,
-            ));
+            for (group, members) in family_groups(sheets, s, &items) {
+                measures.push((
+                    format!("{scale}, {group} (with its items)"),
+                    members,
+                    status.clone(),
+                ));
+            }
         }
         measures
     }
@@ -1111,19 +1113,37 @@ impl<'a> Suppressor<'a> {
     }
 }
 
-/// Who answered some but not all of `items` (a scale's questions): those who skipped one,
-/// and those who answered too few for a score on the scale.
-fn partial_answerers(sheets: &[PlacedSheet], items: &[usize]) -> Vec<bool> {
-    sheets
-        .iter()
-        .map(|s| {
-            let answered = items
-                .iter()
-                .filter(|&&i| s.answers.get(i).copied().flatten().is_some())
-                .count();
-            answered > 0 && answered < items.len()
-        })
-        .collect()
+/// The groups of a scale's people (`scale`, its questions `items`) whose figures the scale
+/// and its questions give together (docs/privacy.md D8, "Read with its scale: who
+/// skipped"), named: those who answered some but not all of the questions (skipped one, or
+/// answered too few for a score), those of them without a score, and those who answered
+/// every question.
+fn family_groups(
+    sheets: &[PlacedSheet],
+    scale: usize,
+    items: &[usize],
+) -> [(&'static str, Vec<bool>); 3] {
+    let answered = |s: &PlacedSheet| {
+        items
+            .iter()
+            .filter(|&&i| s.answers.get(i).copied().flatten().is_some())
+            .count()
+    };
+    let of = |f: &dyn Fn(&PlacedSheet, usize) -> bool| {
+        sheets
+            .iter()
+            .map(|s| f(s, answered(s)))
+            .collect::<Vec<bool>>()
+    };
+    let all = items.len();
+    [
+        ("partial answerers", of(&|_, a| a > 0 && a < all)),
+        (
+            "answerers without a score",
+            of(&|s, a| a > 0 && s.scores.score(scale).is_none()),
+        ),
+        ("complete answerers", of(&|_, a| a == all)),
+    ]
 }
 
 /// D4 across a scale and its items (docs/privacy.md D8, "Read with its scale: who
@@ -1133,10 +1153,13 @@ fn partial_answerers(sheets: &[PlacedSheet], items: &[usize]) -> Vec<bool> {
 /// items are shown, three times the scale's sum less the items' sums is then a figure of the
 /// cell's partial answerers alone (and the items' favourable answers less the scale's are
 /// those without a score): one person who skipped a question in a team of 8 has their score
-/// given back by the 2-decimal mean. So every item of a scale of several questions hides, as
-/// a complement, every cell that [`disclosure::suppress_many_where_present`] hides for the
-/// scale's partial answerers: no shown item cell, and no sum or difference of them, holds 1
-/// to k - 1 of them. Runs before P2 and P1, which only hide more.
+/// given back by the 2-decimal mean. With the partial answerers' figures, the complete
+/// answerers' follow too. So every item of a scale of several questions hides, as a
+/// complement, every cell that [`disclosure::suppress_many_where_present`] hides for any of
+/// the scale's [`family_groups`]: no shown item cell, and no sum or difference of item
+/// cells, holds 1 to k - 1 of them. (A reader who also reads the scale's cells where its
+/// items are hidden can still combine the two: docs/privacy.md D8's limits.) Runs before P2
+/// and P1, which only hide more.
 fn hide_items_for_partial_answerers(
     instrument: &Instrument,
     layout: &Layout,
@@ -1148,14 +1171,20 @@ fn hide_items_for_partial_answerers(
     let scales: Vec<usize> = (0..instrument.scales.len())
         .filter(|&s| instrument.scale_items(s).len() > 1)
         .collect();
-    let partial: Vec<Vec<bool>> = scales
+    let groups: Vec<Vec<bool>> = scales
         .iter()
-        .map(|&s| partial_answerers(sheets, instrument.scale_items(s)))
+        .flat_map(|&s| family_groups(sheets, s, instrument.scale_items(s)))
+        .map(|(_, members)| members)
         .collect();
-    let patterns = disclosure::suppress_many_where_present(layout, placements, &partial, k)
+    let patterns = disclosure::suppress_many_where_present(layout, placements, &groups, k)
         .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
     let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
-    for (&s, pattern) in scales.iter().zip(&patterns) {
+    // Three groups per scale, in `family_groups`' order.
+    for (&s, pattern) in scales
+        .iter()
+        .zip(patterns.chunks(3))
+        .flat_map(|(s, three)| three.iter().map(move |pattern| (s, pattern)))
+    {
         for &item in instrument.scale_items(s) {
             let Some(status) = statuses.get_mut(first_item + item) else {
                 return Err(Suppressor::missing());
