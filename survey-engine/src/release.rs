@@ -307,7 +307,7 @@ impl Release {
         };
         let protect = || -> Result<_, EngineError> {
             let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
-            hide_items_for_partial_answerers(
+            hide_items_for_family_groups(
                 instrument,
                 &layout,
                 &placements,
@@ -692,7 +692,7 @@ impl Release {
         let readings = self
             .measures(sheets)
             .into_iter()
-            .chain(self.partial_answerer_readings(sheets));
+            .chain(self.family_group_readings(sheets));
         for (name, present, status) in readings {
             let shown: Vec<CellKey> = cells
                 .iter()
@@ -971,7 +971,7 @@ impl Release {
     /// the cells where the scale and all its questions are shown, where the scale's figures
     /// and its questions' give theirs. Not measures of the release (no count is shown for
     /// them), so only the exact auditor reads them, not P1.
-    fn partial_answerer_readings(
+    fn family_group_readings(
         &self,
         sheets: &[PlacedSheet],
     ) -> Vec<(String, Vec<bool>, Vec<CellStatus>)> {
@@ -1160,7 +1160,7 @@ fn family_groups(
 /// cells, holds 1 to k - 1 of them. (A reader who also reads the scale's cells where its
 /// items are hidden can still combine the two: docs/privacy.md D8's limits.) Runs before P2
 /// and P1, which only hide more.
-fn hide_items_for_partial_answerers(
+fn hide_items_for_family_groups(
     instrument: &Instrument,
     layout: &Layout,
     placements: &[Placement],
