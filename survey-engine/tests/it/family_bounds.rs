@@ -310,6 +310,31 @@ fn whole_cell(release: &Release, unit: usize) -> usize {
     release.layout.cell_index(CellKey { unit, cut: None })
 }
 
+/// Teams A, B and C of `size` under Org on the mini instrument, every answer drawn from
+/// `seed`, then changed by `tweak(team, person, answers)`; and their release with k = 5.
+fn three_teams(
+    size: usize,
+    seed: u64,
+    tweak: impl Fn(usize, usize, &mut [Option<i32>]),
+) -> (Instrument, [usize; 3], Vec<PlacedSheet>, Release) {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Org").unwrap();
+    let teams = ["Org/A", "Org/B", "Org/C"].map(|t| tree.insert(t).unwrap());
+    let mut rng = Rng(seed);
+    let mut sheets = Vec::new();
+    for (t, team) in teams.iter().enumerate() {
+        for person in 0..size {
+            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
+                .map(|_| Some(1 + rng.next(5) as i32))
+                .collect();
+            tweak(t, person, &mut answers);
+            sheets.push(sheet(&instrument, *team, vec![], answers));
+        }
+    }
+    let release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
+    (instrument, teams, sheets, release)
+}
+
 /// Three teams of 8; in team A one person skipped the second workload question. Their
 /// workload score is the mean of the two they answered, so three times the team's scale sum
 /// (its 2-decimal mean times 8) less the three items' sums is their score to within
@@ -318,23 +343,11 @@ fn whole_cell(release: &Release, unit: usize) -> usize {
 /// items show no cell that holds them while the scale shows the workload means.
 #[test]
 fn a_lone_skipper_s_score_is_not_given_back_by_the_scale_and_its_items() {
-    let instrument = Instrument::parse(MINI).unwrap();
-    let mut tree = OrgTree::new("Org").unwrap();
-    let teams = ["Org/A", "Org/B", "Org/C"].map(|t| tree.insert(t).unwrap());
-    let mut rng = Rng(11);
-    let mut sheets = Vec::new();
-    for (t, team) in teams.iter().enumerate() {
-        for person in 0..8 {
-            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
-                .map(|_| Some(1 + rng.next(5) as i32))
-                .collect();
-            if t == 0 && person == 0 {
-                answers[1] = None;
-            }
-            sheets.push(sheet(&instrument, *team, vec![], answers));
+    let (instrument, teams, sheets, release) = three_teams(8, 11, |t, person, answers| {
+        if t == 0 && person == 0 {
+            answers[1] = None;
         }
-    }
-    let release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
+    });
     let skipper = sheets[0].scores.scales[0].unwrap();
     assert_eq!(skipper.answered, 2);
     for key in [
@@ -447,23 +460,11 @@ proptest! {
 /// and its mean stays.
 #[test]
 fn a_question_answered_alike_is_not_given_back_by_its_scale_less_its_other_questions() {
-    let instrument = Instrument::parse(MINI).unwrap();
-    let mut tree = OrgTree::new("Org").unwrap();
-    let teams = ["Org/A", "Org/B", "Org/C"].map(|t| tree.insert(t).unwrap());
-    let mut rng = Rng(5);
-    let mut sheets = Vec::new();
-    for (t, team) in teams.iter().enumerate() {
-        for person in 0..6 {
-            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
-                .map(|_| Some(1 + rng.next(5) as i32))
-                .collect();
-            if t == 0 {
-                answers[0] = Some(if person == 0 { 2 } else { 1 });
-            }
-            sheets.push(sheet(&instrument, *team, vec![], answers));
+    let (_, teams, sheets, release) = three_teams(6, 5, |t, person, answers| {
+        if t == 0 {
+            answers[0] = Some(if person == 0 { 2 } else { 1 });
         }
-    }
-    let release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
+    });
     let a = whole_cell(&release, teams[0]);
     let scale = release.heat[0][a];
     assert_eq!(scale.status, CellStatus::Shown);
@@ -490,29 +491,17 @@ fn a_question_answered_alike_is_not_given_back_by_its_scale_less_its_other_quest
 /// group of their own: the questions show no cell that holds one to four of them.
 #[test]
 fn a_lone_answer_without_a_score_is_not_given_back_by_the_favourable_answers() {
-    let instrument = Instrument::parse(MINI).unwrap();
-    let mut tree = OrgTree::new("Org").unwrap();
-    let teams = ["Org/A", "Org/B", "Org/C"].map(|t| tree.insert(t).unwrap());
-    let mut rng = Rng(11);
-    let mut sheets = Vec::new();
-    for (t, team) in teams.iter().enumerate() {
-        for person in 0..10 {
-            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
-                .map(|_| Some(1 + rng.next(5) as i32))
-                .collect();
-            if t == 0 && person < 4 {
-                answers[1 + person % 2] = None;
-            }
-            if t == 0 && person == 4 {
-                answers[0] = Some(5);
-                answers[1] = None;
-                answers[2] = None;
-            }
-            sheets.push(sheet(&instrument, *team, vec![], answers));
+    let (_, teams, sheets, release) = three_teams(10, 11, |t, person, answers| {
+        if t == 0 && person < 4 {
+            answers[1 + person % 2] = None;
         }
-    }
+        if t == 0 && person == 4 {
+            answers[0] = Some(5);
+            answers[1] = None;
+            answers[2] = None;
+        }
+    });
     assert_eq!(sheets[4].scores.scales[0], None);
-    let release = Release::build(&instrument, tree, vec![], &sheets, 5, "W").unwrap();
     for unit in [0, teams[0]] {
         let cell = whole_cell(&release, unit);
         assert_eq!(release.heat[0][cell].status, CellStatus::Shown);
