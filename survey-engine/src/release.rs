@@ -17,6 +17,8 @@ use crate::reliability::ReleasedAlpha;
 use crate::scoring::SheetScores;
 use crate::stats::{welch_significant, GroupStats, Moments, ScaleTally};
 
+mod with_questions;
+
 /// The design's floor for k (D1).
 pub const MIN_K: usize = 3;
 
@@ -93,8 +95,8 @@ pub struct ProfileCell {
     pub counts: Option<(u64, [u64; 6])>,
 }
 
-/// One item of the instrument as a measure of its own (D8): its respondents are those who
-/// answered it, with or without a score on the item's scale.
+/// One item of the instrument as a measure of its own (D8): its respondents are those with
+/// a score on the item's scale who answered it ([`counted_answer`]).
 #[derive(Clone, Debug)]
 pub struct ItemMeasure {
     /// The item's id in the instrument.
@@ -260,10 +262,16 @@ impl Release {
             memberships.push(sheets.iter().map(|x| x.scores.profile.is_some()).collect());
         }
         let item_count = instrument.items.len();
+        let item_scale = |i: usize| {
+            instrument
+                .items
+                .get(i)
+                .map_or(usize::MAX, |item| item.scale)
+        };
         memberships.extend((0..item_count).map(|i| {
             sheets
                 .iter()
-                .map(|x| x.answers.get(i).copied().flatten().is_some())
+                .map(|x| counted_answer(x, i, item_scale(i)).is_some())
                 .collect()
         }));
         // Last: everyone who answered at all (`Release::answered`).
@@ -290,7 +298,8 @@ impl Release {
                 })
             });
             let items = roll_up(&layout, sheets, width, |sheet, row: &mut [u64]| {
-                for (i, answer) in sheet.answers.iter().enumerate().take(item_count) {
+                for i in 0..item_count {
+                    let answer = counted_answer(sheet, i, item_scale(i));
                     let point = answer.and_then(|v| usize::try_from(v - scale_min).ok());
                     if let Some(slot) = point
                         .filter(|p| *p < points)
@@ -308,6 +317,14 @@ impl Release {
         let protect = || -> Result<_, EngineError> {
             let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
             hide_items_for_family_groups(
+                instrument,
+                &layout,
+                &placements,
+                sheets,
+                k,
+                &mut statuses,
+            )?;
+            hide_items_read_with_their_scale(
                 instrument,
                 &layout,
                 &placements,
@@ -689,11 +706,7 @@ impl Release {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         let mut found = Vec::new();
         let cells = self.layout.cells();
-        let readings = self
-            .measures(sheets)
-            .into_iter()
-            .chain(self.family_group_readings(sheets));
-        for (name, present, status) in readings {
+        for (name, present, status) in self.measures(sheets) {
             let shown: Vec<CellKey> = cells
                 .iter()
                 .zip(&status)
@@ -704,6 +717,7 @@ impl Release {
                 .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
             found.extend(breaches.into_iter().map(|b| (name.clone(), b)));
         }
+        found.extend(self.scales_read_with_their_questions(&placements, sheets));
         Ok(found)
     }
 
@@ -937,7 +951,8 @@ impl Release {
                 )
             } else {
                 let i = *m - scales;
-                let of = item_points(sheets, i, self.scale_min);
+                let scale = self.items.get(i).map_or(usize::MAX, |item| item.scale);
+                let of = item_points(sheets, i, scale, self.scale_min);
                 let answers = MeanAnswers::Points {
                     of: &of,
                     points: self.points,
@@ -967,15 +982,16 @@ impl Release {
     }
 
     /// D4 across a scale and its items (D8, who skipped): per scale of several questions, its
-    /// [`family_groups`] (partial answerers, those without a score, complete answerers) and
-    /// the cells where the scale and all its questions are shown, where the scale's figures
-    /// and its questions' give theirs. Not measures of the release (no count is shown for
-    /// them), so only the exact auditor reads them, not P1.
-    fn family_group_readings(
+    /// shown cells and, where its questions are shown too, its partial and complete
+    /// answerers' figures apart, read as one system by the exact auditor
+    /// ([`with_questions::breaches`]), as "<scale>, read with its questions". Not measures
+    /// of the release (no count is shown for the two groups), so P1 does not read them.
+    fn scales_read_with_their_questions(
         &self,
+        placements: &[Placement],
         sheets: &[PlacedSheet],
-    ) -> Vec<(String, Vec<bool>, Vec<CellStatus>)> {
-        let mut measures = Vec::new();
+    ) -> Vec<(String, disclosure::Breach)> {
+        let mut found = Vec::new();
         for (s, scale) in self.scales.iter().enumerate() {
             let items: Vec<usize> = (0..self.items.len())
                 .filter(|&i| self.items[i].scale == s)
@@ -983,31 +999,40 @@ impl Release {
             if items.len() < 2 {
                 continue;
             }
-            let status: Vec<CellStatus> = (0..self.layout.cell_count())
+            let scale_shown: Vec<bool> = (0..self.layout.cell_count())
                 .map(|c| {
-                    let shown = self
-                        .heat
+                    self.heat
                         .get(s)
                         .and_then(|h| h.get(c))
                         .is_some_and(|h| h.status == CellStatus::Shown)
-                        && items
-                            .iter()
-                            .all(|&i| self.items[i].status.get(c) == Some(&CellStatus::Shown));
-                    match shown {
-                        true => CellStatus::Shown,
-                        false => CellStatus::Complementary,
-                    }
                 })
                 .collect();
-            for (group, members) in family_groups(sheets, s, &items) {
-                measures.push((
-                    format!("{scale}, {group} (with its items)"),
-                    members,
-                    status.clone(),
-                ));
-            }
+            let both_shown: Vec<bool> = scale_shown
+                .iter()
+                .enumerate()
+                .map(|(c, &shown)| {
+                    shown
+                        && items
+                            .iter()
+                            .all(|&i| self.items[i].status.get(c) == Some(&CellStatus::Shown))
+                })
+                .collect();
+            let kinds = kinds_of(sheets, s, &items);
+            let name = format!("{scale}, read with its questions");
+            found.extend(
+                with_questions::breaches(
+                    &self.layout,
+                    placements,
+                    &kinds,
+                    &scale_shown,
+                    &both_shown,
+                    self.k,
+                )
+                .into_iter()
+                .map(|b| (name.clone(), b)),
+            );
         }
-        measures
+        found
     }
 
     /// Every measure of the release: its name, who counts for it among `sheets`, its statuses.
@@ -1033,7 +1058,7 @@ impl Release {
         for (i, item) in self.items.iter().enumerate() {
             let present = sheets
                 .iter()
-                .map(|x| x.answers.get(i).copied().flatten().is_some())
+                .map(|x| counted_answer(x, i, item.scale).is_some())
                 .collect();
             measures.push((format!("item {}", item.id), present, item.status.clone()));
         }
@@ -1115,18 +1140,18 @@ impl<'a> Suppressor<'a> {
 
 /// The groups of a scale's people (`scale`, its questions `items`) whose figures the scale
 /// and its questions give together (docs/privacy.md D8, "Read with its scale: who
-/// skipped"), named: those who answered some but not all of the questions (skipped one, or
-/// answered too few for a score), those of them without a score, and those who answered
-/// every question.
+/// skipped"), named: those with a score who skipped some of the questions, and those who
+/// answered every question. (Someone without a score counts for neither the scale nor its
+/// questions: [`counted_answer`].)
 fn family_groups(
     sheets: &[PlacedSheet],
     scale: usize,
     items: &[usize],
-) -> [(&'static str, Vec<bool>); 3] {
+) -> [(&'static str, Vec<bool>); FAMILY_GROUPS] {
     let answered = |s: &PlacedSheet| {
         items
             .iter()
-            .filter(|&&i| s.answers.get(i).copied().flatten().is_some())
+            .filter(|&&i| counted_answer(s, i, scale).is_some())
             .count()
     };
     let of = |f: &dyn Fn(&PlacedSheet, usize) -> bool| {
@@ -1138,21 +1163,19 @@ fn family_groups(
     let all = items.len();
     [
         ("partial answerers", of(&|_, a| a > 0 && a < all)),
-        (
-            "answerers without a score",
-            of(&|s, a| a > 0 && s.scores.score(scale).is_none()),
-        ),
         ("complete answerers", of(&|_, a| a == all)),
     ]
 }
+
+/// How many groups [`family_groups`] names per scale.
+const FAMILY_GROUPS: usize = 2;
 
 /// D4 across a scale and its items (docs/privacy.md D8, "Read with its scale: who
 /// skipped"): a scale's score is the mean of the questions a person answered, so for a
 /// person who answered all three of a scale's questions three times the score is the sum of
 /// the answers, and for one who answered two it is not. In a cell where the scale and its
 /// items are shown, three times the scale's sum less the items' sums is then a figure of the
-/// cell's partial answerers alone (and the items' favourable answers less the scale's are
-/// those without a score): one person who skipped a question in a team of 8 has their score
+/// cell's partial answerers alone: one person who skipped a question in a team of 8 has their score
 /// given back by the 2-decimal mean. With the partial answerers' figures, the complete
 /// answerers' follow too. So every item of a scale of several questions hides, as a
 /// complement, every cell that [`disclosure::suppress_many_where_present`] hides for any of
@@ -1179,11 +1202,11 @@ fn hide_items_for_family_groups(
     let patterns = disclosure::suppress_many_where_present(layout, placements, &groups, k)
         .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
     let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
-    // Three groups per scale, in `family_groups`' order.
+    // The groups of each scale, in `family_groups`' order.
     for (&s, pattern) in scales
         .iter()
-        .zip(patterns.chunks(3))
-        .flat_map(|(s, three)| three.iter().map(move |pattern| (s, pattern)))
+        .zip(patterns.chunks(FAMILY_GROUPS))
+        .flat_map(|(s, groups)| groups.iter().map(move |pattern| (s, pattern)))
     {
         for &item in instrument.scale_items(s) {
             let Some(status) = statuses.get_mut(first_item + item) else {
@@ -1191,6 +1214,82 @@ fn hide_items_for_family_groups(
             };
             for (st, p) in status.iter_mut().zip(pattern) {
                 if p.is_hidden() && *st == CellStatus::Shown {
+                    *st = CellStatus::Complementary;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What each sheet is to scale `scale` of several questions `items`
+/// ([`with_questions::Kind`]), from its [`family_groups`].
+fn kinds_of(sheets: &[PlacedSheet], scale: usize, items: &[usize]) -> Vec<with_questions::Kind> {
+    let [(_, partial), (_, complete)] = family_groups(sheets, scale, items);
+    partial
+        .iter()
+        .zip(&complete)
+        .map(|(&partial, &complete)| (partial || complete).then_some(partial))
+        .collect()
+}
+
+/// D4 across a scale and its items read as one system (docs/privacy.md D8, "Read with its
+/// scale: who skipped"): where the scale and its questions show a cell, its partial and
+/// complete answerers' figures come apart, and a cell that shows the scale only can then
+/// give the partial answerers of a smaller group, where [`hide_items_for_family_groups`]
+/// looks at cells that show both only. Per scale of several questions, on every core, the
+/// questions hide cells until the exact auditor finds nothing in the system
+/// ([`with_questions::hide_questions`]). The auditor is exact and its cost grows fast with
+/// the number of cells, so this runs for layouts of at most [`EXACT_AUDIT_MAX_CELLS`] cells
+/// only (the auditor's own reach at close); a larger organisation's release is not checked
+/// for it (docs/privacy.md D8's limits). Runs before P2 and P1, which only hide more.
+fn hide_items_read_with_their_scale(
+    instrument: &Instrument,
+    layout: &Layout,
+    placements: &[Placement],
+    sheets: &[PlacedSheet],
+    k: usize,
+    statuses: &mut [Vec<CellStatus>],
+) -> Result<(), EngineError> {
+    if layout.cell_count() > EXACT_AUDIT_MAX_CELLS {
+        return Ok(());
+    }
+    let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
+    let shown = |measure: usize, cell: usize| {
+        statuses.get(measure).and_then(|s| s.get(cell)) == Some(&CellStatus::Shown)
+    };
+    let cells = layout.cell_count();
+    // Per scale: where it is shown, and where its questions are, before and after.
+    type Work = (usize, Vec<bool>, Vec<bool>, Vec<bool>);
+    let mut work: Vec<Work> = (0..instrument.scales.len())
+        .filter(|&s| instrument.scale_items(s).len() > 1)
+        .map(|s| {
+            let scale_shown: Vec<bool> = (0..cells).map(|c| shown(s, c)).collect();
+            let both: Vec<bool> = (0..cells)
+                .map(|c| {
+                    shown(s, c)
+                        && instrument
+                            .scale_items(s)
+                            .iter()
+                            .all(|&i| shown(first_item + i, c))
+                })
+                .collect();
+            (s, scale_shown, both.clone(), both)
+        })
+        .collect();
+    on_every_core(&mut work, |(s, scale_shown, _, both)| {
+        let kinds = kinds_of(sheets, *s, instrument.scale_items(*s));
+        let present: Vec<bool> = kinds.iter().map(Option::is_some).collect();
+        let people = disclosure::cell_counts(layout, placements, &present);
+        with_questions::hide_questions(layout, placements, &kinds, scale_shown, both, &people, k);
+    });
+    for (s, _, before, after) in work {
+        for &item in instrument.scale_items(s) {
+            let Some(status) = statuses.get_mut(first_item + item) else {
+                return Err(Suppressor::missing());
+            };
+            for ((st, was), now) in status.iter_mut().zip(&before).zip(&after) {
+                if *was && !*now {
                     *st = CellStatus::Complementary;
                 }
             }
@@ -1315,7 +1414,11 @@ fn protect_means_of_all(
                 continue;
             }
             let i = m - items_from;
-            Of::Points(item_points(sheets, i, scale_min))
+            let scale = instrument
+                .items
+                .get(i)
+                .map_or(usize::MAX, |item| item.scale);
+            Of::Points(item_points(sheets, i, scale, scale_min))
         } else {
             continue; // the profiles
         };
@@ -1368,18 +1471,28 @@ fn respondents_of(sheets: &[PlacedSheet]) -> AtomIndex {
     AtomIndex::new(&placements)
 }
 
-/// Item `i`'s answers as points of the scale (0 for its lowest answer), one per sheet.
-fn item_points(sheets: &[PlacedSheet], i: usize, scale_min: i32) -> Vec<Option<usize>> {
+/// Item `i`'s answers (on scale `scale`) as the release counts them ([`counted_answer`]),
+/// as points of the answer scale (0 for its lowest answer), one per sheet.
+fn item_points(
+    sheets: &[PlacedSheet],
+    i: usize,
+    scale: usize,
+    scale_min: i32,
+) -> Vec<Option<usize>> {
     sheets
         .iter()
-        .map(|x| {
-            x.answers
-                .get(i)
-                .copied()
-                .flatten()
-                .and_then(|v| usize::try_from(v - scale_min).ok())
-        })
+        .map(|x| counted_answer(x, i, scale).and_then(|v| usize::try_from(v - scale_min).ok()))
         .collect()
+}
+
+/// Item `i`'s answer on `sheet`, as the release counts it: only from a respondent with a
+/// score on the item's scale `scale` (docs/privacy.md D8, "Who an item counts"). A question
+/// then counts the scale's own respondents who answered it, and an answer of someone
+/// without a score, which the scale does not count, cannot be read as the questions'
+/// figures less the scale's.
+fn counted_answer(sheet: &PlacedSheet, i: usize, scale: usize) -> Option<i32> {
+    sheet.scores.score(scale)?;
+    sheet.answers.get(i).copied().flatten()
 }
 
 /// Something additive per cell, rolled up the tree.

@@ -331,8 +331,10 @@ impl UnitReport {
     /// How to read the questions.
     pub fn questions_note(&self) -> String {
         format!(
-            "Each question counts those who answered it. A question fewer than k = {} people \
-             answered is hidden, and so is one whose figures would reveal a smaller group; \
+            "Each question counts the people who answered it among those with a score for its \
+             area, so a question and its area describe the same people. A question fewer \
+             than k = {} people answered is hidden, and so is one whose figures would reveal \
+             a smaller group; \
              where everyone, or everyone but one, gave the same answer, only that is said. \
              Reverse-scored questions are worded the other way round.",
             self.k

@@ -33,37 +33,64 @@ pub fn audit(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let position: BTreeMap<CellKey, usize> =
-        cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    // Each shown cell's row, by its index in the layout.
+    let position: BTreeMap<usize, usize> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| (layout.cell_index(c), i))
+        .collect();
+    // Each respondent's rows: the shown cells containing them.
+    let rows_of: Vec<Vec<usize>> = placements
+        .iter()
+        .zip(present)
+        .map(|(p, &here)| {
+            let mut rows = Vec::new();
+            if here {
+                layout.for_each_cell_of(p, |cell| rows.extend(position.get(&cell).copied()));
+            }
+            rows
+        })
+        .collect();
+    Ok(audit_rows(&rows_of, cells.len(), k)
+        .into_iter()
+        .map(|b| Breach {
+            respondents: b.respondents,
+            combination: b
+                .combination
+                .into_iter()
+                .map(|(i, v)| (cells[i], v))
+                .collect(),
+        })
+        .collect())
+}
 
-    // Respondents grouped by the set of shown cells containing them.
+/// A set of respondents that released rows give away, and one way to derive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowBreach {
+    /// Respondent indices, sorted.
+    pub respondents: Vec<usize>,
+    /// Coefficients of rows whose combination is exactly the set's indicator vector (sorted
+    /// by row, zero coefficients omitted).
+    pub combination: Vec<(usize, BigRational)>,
+}
+
+/// [`audit`] over any released sums, not only a layout's cells: `rows_of[r]` lists the rows
+/// (numbered below `row_count`) whose figure holds respondent `r` (none: in no released
+/// figure, or not counted). Every set of 1..=k-1 respondents whose indicator vector lies in
+/// the real span of the rows, as [`audit`] reports them.
+///
+/// For figures that are not one measure's cells, such as a scale read with its items, where
+/// some figures hold only the people of one kind (docs/privacy.md D8).
+pub fn audit_rows(rows_of: &[Vec<usize>], row_count: usize, k: usize) -> Vec<RowBreach> {
+    // Respondents grouped by the set of rows containing them.
     let mut groups: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
-    for (r, p) in placements.iter().enumerate() {
-        if !present[r] {
-            continue;
-        }
-        let mut signature = Vec::new();
-        let mut unit = Some(p.unit);
-        while let Some(u) = unit {
-            if let Some(&i) = position.get(&CellKey { unit: u, cut: None }) {
-                signature.push(i);
-            }
-            for (a, v) in p.values.iter().enumerate() {
-                if let Some(v) = *v {
-                    if let Some(&i) = position.get(&CellKey {
-                        unit: u,
-                        cut: Some((a, v)),
-                    }) {
-                        signature.push(i);
-                    }
-                }
-            }
-            unit = layout.tree.parent(u);
-        }
+    for (r, rows) in rows_of.iter().enumerate() {
+        let mut signature: Vec<usize> = rows.iter().copied().filter(|&i| i < row_count).collect();
         if signature.is_empty() {
-            continue; // in no shown cell: nothing can be derived about them
+            continue; // in no released figure: nothing can be derived about them
         }
         signature.sort_unstable();
+        signature.dedup();
         groups.entry(signature).or_default().push(r);
     }
     // Columns: big groups (>= k respondents) first, then small ones.
@@ -73,10 +100,10 @@ pub fn audit(
     let weight: Vec<usize> = columns.iter().map(|(_, m)| m.len()).collect();
 
     let one = BigRational::one();
-    let mut rows: Vec<SparseRow> = vec![SparseRow::new(); cells.len()];
+    let mut rows: Vec<SparseRow> = vec![SparseRow::new(); row_count];
     for (col, (signature, _)) in columns.iter().enumerate() {
-        for &cell in signature {
-            rows[cell].insert(col, one.clone());
+        for &row in signature {
+            rows[row].insert(col, one.clone());
         }
     }
 
@@ -84,7 +111,7 @@ pub fn audit(
     let unions = disjoint_unions(&minimal, &weight, k);
 
     let solver = Solver::new(&rows);
-    let mut out: Vec<Breach> = unions
+    let mut out: Vec<RowBreach> = unions
         .into_iter()
         .map(|set| {
             let mut respondents: Vec<usize> = set
@@ -92,21 +119,16 @@ pub fn audit(
                 .flat_map(|&c| columns[c].1.iter().copied())
                 .collect();
             respondents.sort_unstable();
-            let combination = solver
-                .combination(&set)
-                .into_iter()
-                .map(|(i, v)| (cells[i], v))
-                .collect();
-            Breach {
+            RowBreach {
                 respondents,
-                combination,
+                combination: solver.combination(&set),
             }
         })
         .collect();
     out.sort_by(|a, b| {
         (a.respondents.len(), &a.respondents).cmp(&(b.respondents.len(), &b.respondents))
     });
-    Ok(out)
+    out
 }
 
 /// Subtracts `factor * other` from `row`, dropping zeros.

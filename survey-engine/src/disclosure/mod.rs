@@ -149,7 +149,7 @@ mod projection;
 pub mod spread;
 mod suppress;
 
-pub use audit::audit;
+pub use audit::{audit, audit_rows, RowBreach};
 pub use counts::{
     check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, SwapHints,
 };
@@ -555,27 +555,34 @@ pub struct Breach {
 pub fn cell_counts(layout: &Layout, placements: &[Placement], present: &[bool]) -> Vec<usize> {
     let mut counts = vec![0usize; layout.cell_count()];
     for (p, _) in placements.iter().zip(present).filter(|(_, &here)| here) {
+        layout.for_each_cell_of(p, |i| counts[i] += 1);
+    }
+    counts
+}
+
+impl Layout {
+    /// Calls `f` with the index (as in [`Layout::cells`]) of every cell that holds a
+    /// respondent placed at `p`: the whole cell and the cuts of their values, of their unit
+    /// and of every unit above it. Cells outside the layout are skipped.
+    pub fn for_each_cell_of(&self, p: &Placement, mut f: impl FnMut(usize)) {
         let mut unit = Some(p.unit);
         while let Some(u) = unit {
-            let whole = CellKey { unit: u, cut: None };
-            if let Some(i) = layout.try_cell_index(whole) {
-                counts[i] += 1;
+            if let Some(i) = self.try_cell_index(CellKey { unit: u, cut: None }) {
+                f(i);
             }
             for (a, v) in p.values.iter().enumerate() {
                 if let Some(v) = *v {
-                    let cut = CellKey {
+                    if let Some(i) = self.try_cell_index(CellKey {
                         unit: u,
                         cut: Some((a, v)),
-                    };
-                    if let Some(i) = layout.try_cell_index(cut) {
-                        counts[i] += 1;
+                    }) {
+                        f(i);
                     }
                 }
             }
-            unit = layout.tree.parent(u);
+            unit = self.tree.parent(u);
         }
     }
-    counts
 }
 
 /// The keys of the cells whose status is [`CellStatus::Shown`], in canonical order.

@@ -120,7 +120,8 @@ proptest! {
             if let Some((n, _)) = p.counts { prop_assert!(n >= k as u64); }
         }
         // Every item is a measure of its own (D8): where its cell is shown, the answers per
-        // point of everyone in the cell who answered it; where hidden, nothing.
+        // point of everyone in the cell with a score on its scale who answered it; where
+        // hidden, nothing.
         for (i, item) in release.items.iter().enumerate() {
             for (c, key) in cells.iter().enumerate() {
                 let cell = release.item_cell(i, *key).unwrap();
@@ -131,7 +132,8 @@ proptest! {
                     for sheet in &sheets {
                         let inside = release.layout.tree.is_ancestor_or_self(key.unit, sheet.placement.unit)
                             && key.cut.is_none_or(|(a, v)| sheet.placement.values[a] == Some(v));
-                        if let (true, Some(answer)) = (inside, sheet.answers[i]) {
+                        let scored = sheet.scores.scales[instrument.items[i].scale].is_some();
+                        if let (true, true, Some(answer)) = (inside, scored, sheet.answers[i]) {
                             truth[(answer - release.scale_min) as usize] += 1;
                         }
                     }

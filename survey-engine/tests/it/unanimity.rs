@@ -151,7 +151,9 @@ proptest! {
             let key = *keys.iter().find(|k| r.tree.path(k.unit) == row.unit && r.cut_label(**k) == row.cut).unwrap();
             let item = inst.items.iter().position(|i| i.id == row.item).unwrap();
             let mut counts = [0u64; 5];
-            for s in sheets.iter().filter(|s| in_cell(&r, key, s)) {
+            // Only those with a score on the question's scale count for it (D8).
+            let scored = |s: &PlacedSheet, q: usize| s.scores.scales[inst.items[q].scale].is_some();
+            for s in sheets.iter().filter(|s| in_cell(&r, key, s) && scored(s, item)) {
                 if let Some(v) = s.answers[item] {
                     counts[(v - 1) as usize] += 1;
                 }
@@ -170,7 +172,7 @@ proptest! {
             if questions.len() > 1 {
                 for &q in questions {
                     let mut answers = [0u64; 5];
-                    for s in sheets.iter().filter(|s| in_cell(&r, key, s)) {
+                    for s in sheets.iter().filter(|s| in_cell(&r, key, s) && scored(s, q)) {
                         if let Some(v) = s.answers[q] {
                             answers[(v - 1) as usize] += 1;
                         }
