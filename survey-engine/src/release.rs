@@ -981,11 +981,10 @@ impl Release {
         found
     }
 
-    /// D4 across a scale and its items (D8, who skipped): per scale of several questions, its
-    /// shown cells and, where its questions are shown too, its partial and complete
-    /// answerers' figures apart, read as one system by the exact auditor
-    /// ([`with_questions::breaches`]), as "<scale>, read with its questions". Not measures
-    /// of the release (no count is shown for the two groups), so P1 does not read them.
+    /// D4 across a scale and its items (D8, read as one system): per scale of several
+    /// questions, its shown cells and, where its questions are shown too, theirs, read as one
+    /// system over each person's answers by the exact auditor ([`with_questions::breaches`]),
+    /// as "<scale>, read with its questions".
     fn scales_read_with_their_questions(
         &self,
         placements: &[Placement],
@@ -1017,15 +1016,15 @@ impl Release {
                             .all(|&i| self.items[i].status.get(c) == Some(&CellStatus::Shown))
                 })
                 .collect();
-            let kinds = kinds_of(sheets, s, &items);
+            let answered = answered_of(sheets, s, &items);
             let name = format!("{scale}, read with its questions");
             found.extend(
                 with_questions::breaches(
                     &self.layout,
                     placements,
-                    &kinds,
-                    &scale_shown,
-                    &both_shown,
+                    &answered,
+                    items.len(),
+                    (&scale_shown, &both_shown),
                     self.k,
                 )
                 .into_iter()
@@ -1222,22 +1221,31 @@ fn hide_items_for_family_groups(
     Ok(())
 }
 
-/// What each sheet is to scale `scale` of several questions `items`
-/// ([`with_questions::Kind`]), from its [`family_groups`].
-fn kinds_of(sheets: &[PlacedSheet], scale: usize, items: &[usize]) -> Vec<with_questions::Kind> {
-    let [(_, partial), (_, complete)] = family_groups(sheets, scale, items);
-    partial
+/// Per sheet, which of scale `scale`'s questions `items` it answered, by their place in
+/// `items`, as the release counts them ([`counted_answer`]); `None` without a score.
+fn answered_of(
+    sheets: &[PlacedSheet],
+    scale: usize,
+    items: &[usize],
+) -> Vec<with_questions::Answered> {
+    sheets
         .iter()
-        .zip(&complete)
-        .map(|(&partial, &complete)| (partial || complete).then_some(partial))
+        .map(|sheet| {
+            sheet.scores.score(scale)?;
+            Some(
+                (0..items.len())
+                    .filter(|&q| counted_answer(sheet, items[q], scale).is_some())
+                    .collect(),
+            )
+        })
         .collect()
 }
 
-/// D4 across a scale and its items read as one system (docs/privacy.md D8, "Read with its
-/// scale: who skipped"): where the scale and its questions show a cell, its partial and
-/// complete answerers' figures come apart, and a cell that shows the scale only can then
-/// give the partial answerers of a smaller group, where [`hide_items_for_family_groups`]
-/// looks at cells that show both only. Per scale of several questions, on every core, the
+/// D4 across a scale and its items read as one system (docs/privacy.md D8, "Read as one
+/// system"): where the scale and its questions show a cell, its partial and complete
+/// answerers' figures come apart (and those of who answered only one question), and a cell
+/// that shows the scale only can then give the partial answerers of a smaller group, where
+/// [`hide_items_for_family_groups`] looks at cells that show both only. Per scale of several questions, on every core, the
 /// questions hide cells until the exact auditor finds nothing in the system
 /// ([`with_questions::hide_questions`]). The auditor is exact and its cost grows fast with
 /// the number of cells, so this runs for layouts of at most [`EXACT_AUDIT_MAX_CELLS`] cells
@@ -1278,10 +1286,19 @@ fn hide_items_read_with_their_scale(
         })
         .collect();
     on_every_core(&mut work, |(s, scale_shown, _, both)| {
-        let kinds = kinds_of(sheets, *s, instrument.scale_items(*s));
-        let present: Vec<bool> = kinds.iter().map(Option::is_some).collect();
+        let items = instrument.scale_items(*s);
+        let answered = answered_of(sheets, *s, items);
+        let present: Vec<bool> = answered.iter().map(Option::is_some).collect();
         let people = disclosure::cell_counts(layout, placements, &present);
-        with_questions::hide_questions(layout, placements, &kinds, scale_shown, both, &people, k);
+        with_questions::hide_questions(
+            layout,
+            placements,
+            &answered,
+            items.len(),
+            (scale_shown, both),
+            &people,
+            k,
+        );
     });
     for (s, _, before, after) in work {
         for &item in instrument.scale_items(s) {

@@ -2,6 +2,7 @@
 //! derives cell membership from the tree itself, groups respondents by the set of shown cells
 //! they are in, and works on the whole matrix of shown cells with `BigRational`.
 
+use super::exact::{Exact, Small};
 use super::{validate, Breach, CellKey, DisclosureError, Layout, Placement};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -93,30 +94,105 @@ pub fn audit_rows(rows_of: &[Vec<usize>], row_count: usize, k: usize) -> Vec<Row
         signature.dedup();
         groups.entry(signature).or_default().push(r);
     }
-    // Columns: big groups (>= k respondents) first, then small ones.
-    let mut columns: Vec<(Vec<usize>, Vec<usize>)> = groups.into_iter().collect();
-    columns.sort_by_key(|(_, members)| members.len() < k);
-    let nbig = columns.iter().filter(|(_, m)| m.len() >= k).count();
-    let weight: Vec<usize> = columns.iter().map(|(_, m)| m.len()).collect();
+    let columns = groups
+        .into_iter()
+        .map(|(signature, members)| Column {
+            entries: signature
+                .into_iter()
+                .map(|row| (row, BigRational::one()))
+                .collect(),
+            weight: members.len(),
+            members,
+        })
+        .collect();
+    solve(columns, row_count, k)
+}
 
-    let one = BigRational::one();
-    let mut rows: Vec<SparseRow> = vec![SparseRow::new(); row_count];
-    for (col, (signature, _)) in columns.iter().enumerate() {
-        for &row in signature {
-            rows[row].insert(col, one.clone());
+/// One unknown of a system that [`audit_unknowns`] reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unknown {
+    /// Its coefficient in each row that holds it (rows numbered below the system's count).
+    pub entries: Vec<(usize, BigRational)>,
+    /// Whose figure it is: `Some(r)`, respondent `r`'s, so that a set of respondents is
+    /// given away when the sum of their unknowns lies in the span of the rows; `None`, a part
+    /// of someone's answers that is no one's figure (how one of their answers differs from
+    /// another), which a derived set must leave out.
+    pub of: Option<usize>,
+}
+
+/// [`audit_rows`] for rows with any coefficients: every set of 1..=k-1 respondents whose
+/// figures' sum (the sum of their unknowns, and nothing of any other unknown) lies in the
+/// real span of the rows, as [`audit`] reports them.
+///
+/// For a scale read with its questions (docs/privacy.md D8): a scale's cell adds each
+/// person's mean once, a question's cell each answer to it, so the unknowns are each
+/// person's score and how their answers differ from it.
+pub fn audit_unknowns(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<RowBreach> {
+    // Unknowns with the same coefficients in every row: one column (theirs is always the
+    // same value in any combination of rows).
+    type Entries = Vec<(usize, BigRational)>;
+    let mut groups: BTreeMap<(bool, Entries), Vec<usize>> = BTreeMap::new();
+    for unknown in unknowns {
+        let mut entries: BTreeMap<usize, BigRational> = BTreeMap::new();
+        for (row, v) in unknown.entries.iter().filter(|(row, _)| *row < row_count) {
+            *entries.entry(*row).or_insert_with(BigRational::zero) += v;
         }
+        entries.retain(|_, v| !v.is_zero());
+        if entries.is_empty() {
+            continue; // in no released figure: nothing can be derived about it
+        }
+        let members = groups
+            .entry((unknown.of.is_none(), entries.into_iter().collect()))
+            .or_default();
+        members.extend(unknown.of);
+    }
+    let columns = groups
+        .into_iter()
+        .map(|((nobody, entries), members)| Column {
+            entries,
+            // No one's figure: never part of a derived set, as a group of k or more is not.
+            weight: if nobody { k } else { members.len() },
+            members,
+        })
+        .collect();
+    solve(columns, row_count, k)
+}
+
+/// A column of the system: unknowns with the same coefficients, whose respondents, and how
+/// many count towards k.
+struct Column {
+    entries: Vec<(usize, BigRational)>,
+    members: Vec<usize>,
+    weight: usize,
+}
+
+fn solve(mut columns: Vec<Column>, row_count: usize, k: usize) -> Vec<RowBreach> {
+    // Columns: big groups (>= k respondents) first, then small ones.
+    columns.sort_by_key(|c| c.weight < k);
+    let nbig = columns.iter().filter(|c| c.weight >= k).count();
+    let weight: Vec<usize> = columns.iter().map(|c| c.weight).collect();
+
+    // The search in fast fractions first, again in big ones if any figure overflows.
+    let minimal = rows_of::<Small>(&columns, row_count)
+        .and_then(|rows| minimal_breaches(&rows, &weight, nbig, k))
+        .or_else(|| {
+            rows_of::<BigRational>(&columns, row_count)
+                .and_then(|rows| minimal_breaches(&rows, &weight, nbig, k))
+        })
+        .unwrap_or_default();
+    let unions = disjoint_unions(&minimal, &weight, k);
+    if unions.is_empty() {
+        return Vec::new(); // nothing to write as a combination of rows
     }
 
-    let minimal = minimal_breaches(&rows, &weight, nbig, k);
-    let unions = disjoint_unions(&minimal, &weight, k);
-
+    let rows = rows_of::<BigRational>(&columns, row_count).unwrap_or_default();
     let solver = Solver::new(&rows);
     let mut out: Vec<RowBreach> = unions
         .into_iter()
         .map(|set| {
             let mut respondents: Vec<usize> = set
                 .iter()
-                .flat_map(|&c| columns[c].1.iter().copied())
+                .flat_map(|&c| columns[c].members.iter().copied())
                 .collect();
             respondents.sort_unstable();
             RowBreach {
@@ -131,6 +207,20 @@ pub fn audit_rows(rows_of: &[Vec<usize>], row_count: usize, k: usize) -> Vec<Row
     out
 }
 
+/// The rows of the system over `columns`, in the number type `T` (`None`: a coefficient
+/// does not fit it).
+fn rows_of<T: Exact>(columns: &[Column], row_count: usize) -> Option<Vec<BTreeMap<usize, T>>> {
+    let mut rows: Vec<BTreeMap<usize, T>> = vec![BTreeMap::new(); row_count];
+    for (col, column) in columns.iter().enumerate() {
+        for (row, v) in &column.entries {
+            if let Some(r) = rows.get_mut(*row) {
+                r.insert(col, T::from_big(v)?);
+            }
+        }
+    }
+    Some(rows)
+}
+
 /// Subtracts `factor * other` from `row`, dropping zeros.
 fn subtract(row: &mut SparseRow, factor: &BigRational, other: &SparseRow) {
     for (&c, v) in other {
@@ -142,25 +232,46 @@ fn subtract(row: &mut SparseRow, factor: &BigRational, other: &SparseRow) {
     }
 }
 
+/// [`subtract`] in any [`Exact`] number type: `None` if a figure overflows it.
+fn subtract_exact<T: Exact>(
+    row: &mut BTreeMap<usize, T>,
+    factor: &T,
+    other: &BTreeMap<usize, T>,
+) -> Option<()> {
+    for (&c, v) in other {
+        let delta = factor.mul(v)?;
+        let entry = match row.get(&c) {
+            Some(x) => x.sub(&delta)?,
+            None => T::from_int(0).sub(&delta)?,
+        };
+        if entry.is_nil() {
+            row.remove(&c);
+        } else {
+            row.insert(c, entry);
+        }
+    }
+    Some(())
+}
+
 /// All minimal non-empty sets of small columns (weight < k) whose indicator lies in the
-/// row space.
-fn minimal_breaches(
-    rows: &[SparseRow],
+/// row space; `None` if a figure overflows `T` (then the caller asks again in big numbers).
+fn minimal_breaches<T: Exact>(
+    rows: &[BTreeMap<usize, T>],
     weight: &[usize],
     nbig: usize,
     k: usize,
-) -> Vec<BTreeSet<usize>> {
+) -> Option<Vec<BTreeSet<usize>>> {
     // Row echelon form by leading entries.
-    let mut echelon: BTreeMap<usize, SparseRow> = BTreeMap::new();
+    let mut echelon: BTreeMap<usize, BTreeMap<usize, T>> = BTreeMap::new();
     for r in rows {
         let mut row = r.clone();
         while let Some((&lead, v)) = row.iter().next() {
             let v = v.clone();
             match echelon.get(&lead) {
-                Some(base) => subtract(&mut row, &v, base),
+                Some(base) => subtract_exact(&mut row, &v, base)?,
                 None => {
                     for x in row.values_mut() {
-                        *x /= &v;
+                        *x = x.div(&v)?;
                     }
                     echelon.insert(lead, row);
                     break;
@@ -169,26 +280,26 @@ fn minimal_breaches(
         }
     }
     // W = span of rows with a small pivot; reduce it.
-    let mut w: BTreeMap<usize, SparseRow> = echelon.split_off(&nbig);
+    let mut w: BTreeMap<usize, BTreeMap<usize, T>> = echelon.split_off(&nbig);
     let pivots: Vec<usize> = w.keys().copied().collect();
     for &p in pivots.iter().rev() {
         let Some(mut row) = w.remove(&p) else {
             continue;
         };
-        let targets: Vec<(usize, BigRational)> = row
+        let targets: Vec<(usize, T)> = row
             .iter()
             .filter(|(&c, _)| c != p && w.contains_key(&c))
             .map(|(&c, v)| (c, v.clone()))
             .collect();
         for (c, v) in targets {
             if let Some(base) = w.get(&c) {
-                subtract(&mut row, &v, base);
+                subtract_exact(&mut row, &v, base)?;
             }
         }
         w.insert(p, row);
     }
     // Free column -> (pivot, coefficient).
-    let mut by_free: BTreeMap<usize, Vec<(usize, BigRational)>> = BTreeMap::new();
+    let mut by_free: BTreeMap<usize, Vec<(usize, T)>> = BTreeMap::new();
     for (&p, row) in &w {
         for (&c, v) in row {
             if c != p {
@@ -210,50 +321,54 @@ fn minimal_breaches(
         let mut set = BTreeSet::new();
         set.insert(seed);
         let mut visited = BTreeSet::new();
-        finder.grow(seed, &mut set, &mut visited, &mut found);
+        finder.grow(seed, &mut set, &mut visited, &mut found)?;
     }
     // Keep the minimal ones (all minimal breaches are among those found).
     let all: Vec<BTreeSet<usize>> = found.into_iter().collect();
-    all.iter()
-        .filter(|s| !all.iter().any(|t| t != *s && t.is_subset(s)))
-        .cloned()
-        .collect()
+    Some(
+        all.iter()
+            .filter(|s| !all.iter().any(|t| t != *s && t.is_subset(s)))
+            .cloned()
+            .collect(),
+    )
 }
 
-struct Finder<'f> {
-    w: &'f BTreeMap<usize, SparseRow>,
-    by_free: &'f BTreeMap<usize, Vec<(usize, BigRational)>>,
+struct Finder<'f, T> {
+    w: &'f BTreeMap<usize, BTreeMap<usize, T>>,
+    by_free: &'f BTreeMap<usize, Vec<(usize, T)>>,
     weight: &'f [usize],
     k: usize,
 }
 
-impl Finder<'_> {
+impl<T: Exact> Finder<'_, T> {
     fn grow(
         &self,
         seed: usize,
         set: &mut BTreeSet<usize>,
         visited: &mut BTreeSet<BTreeSet<usize>>,
         found: &mut BTreeSet<BTreeSet<usize>>,
-    ) {
+    ) -> Option<()> {
         if !visited.insert(set.clone()) {
-            return;
+            return Some(());
         }
         // The vector of W with value 1 on the pivots in `set` and 0 on the other pivots.
-        let mut value: SparseRow = SparseRow::new();
+        let mut value: BTreeMap<usize, T> = BTreeMap::new();
         for c in set.iter() {
             if let Some(row) = self.w.get(c) {
                 for (&col, v) in row {
-                    *value.entry(col).or_insert_with(BigRational::zero) += v;
+                    let sum = match value.get(&col) {
+                        Some(x) => x.add(v)?,
+                        None => v.clone(),
+                    };
+                    value.insert(col, sum);
                 }
             }
         }
         // Columns where it is not the indicator of `set`.
-        let one = BigRational::one();
-        let zero = BigRational::zero();
         let mut wrong: Vec<usize> = Vec::new();
         for (&col, v) in &value {
-            let want = if set.contains(&col) { &one } else { &zero };
-            if v != want {
+            let want = i64::from(set.contains(&col));
+            if !v.is_int(want) {
                 wrong.push(col);
             }
         }
@@ -264,7 +379,7 @@ impl Finder<'_> {
         }
         if wrong.is_empty() {
             found.insert(set.clone());
-            return;
+            return Some(());
         }
         let used: usize = set.iter().map(|&c| self.weight[c]).sum();
         let room = self.k - 1 - used;
@@ -280,13 +395,14 @@ impl Finder<'_> {
             c
         };
         let Some(best) = wrong.iter().map(|&c| candidates(c)).min_by_key(|c| c.len()) else {
-            return;
+            return Some(());
         };
         for c in best {
             set.insert(c);
-            self.grow(seed, set, visited, found);
+            self.grow(seed, set, visited, found)?;
             set.remove(&c);
         }
+        Some(())
     }
 }
 

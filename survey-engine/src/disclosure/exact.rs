@@ -4,7 +4,7 @@
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Zero};
+use num_traits::{One, ToPrimitive, Zero};
 use std::fmt::Debug;
 
 /// An exact field element. Operations return `None` on overflow (never for `BigRational`).
@@ -18,6 +18,8 @@ pub(crate) trait Exact: Clone + Debug + PartialEq {
     /// `None` on overflow or division by zero.
     fn div(&self, o: &Self) -> Option<Self>;
     fn to_big(&self) -> BigRational;
+    /// `None` if `v` does not fit.
+    fn from_big(v: &BigRational) -> Option<Self>;
 }
 
 /// A normalised fraction `n / d` with `d > 0` and `gcd(|n|, d) = 1`.
@@ -126,6 +128,12 @@ impl Exact for Small {
     fn to_big(&self) -> BigRational {
         BigRational::new(BigInt::from(self.n), BigInt::from(self.d))
     }
+    fn from_big(v: &BigRational) -> Option<Self> {
+        Small::make(
+            i128::from(v.numer().to_i64()?),
+            i128::from(v.denom().to_i64()?),
+        )
+    }
 }
 
 impl Exact for BigRational {
@@ -156,6 +164,9 @@ impl Exact for BigRational {
     }
     fn to_big(&self) -> BigRational {
         self.clone()
+    }
+    fn from_big(v: &BigRational) -> Option<Self> {
+        Some(v.clone())
     }
 }
 

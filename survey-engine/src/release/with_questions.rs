@@ -1,60 +1,78 @@
 //! A scale of several questions read with its questions as one system (docs/privacy.md D8,
-//! "Read with its scale: who skipped").
+//! "Read as one system").
 //!
-//! Where a cell shows a scale and all its questions, a reader gets apart the figures of the
-//! cell's partial answerers (with a score, who skipped a question) and of its complete
-//! answerers: three times the scale's sum less the questions' sums is the first. Where a
-//! cell shows the scale only, the reader has the two together. Each kind of figure is safe
-//! on its own cells (the suppressor sees to that), but the two kinds read together are not:
-//! a cut that shows only the scale and holds every complete answerer of a cell that shows
-//! both gives its partial answerers' figure, the scale's sum there less the complete
-//! answerers'. So the exact auditor reads them as one system of rows, [`breaches`], and the
-//! release hides questions until it finds nothing, [`hide_questions`].
+//! A person's score is the mean of the questions they answered, so a scale's cell adds each
+//! person's mean once where a question's cell adds each answer to it: where a cell shows a
+//! scale and all its questions, three times the scale's sum less the questions' sums is a
+//! figure of its partial answerers alone, and a question's sum is, for those who answered
+//! only it, their scores. Where a cell shows the scale only, the reader has the people
+//! together. Each measure is safe on its own cells (the suppressor sees to that), but read
+//! together they are not: a cut that shows only the scale and holds every complete answerer
+//! of a cell that shows both gives its partial answerers' figure. So the exact auditor reads
+//! the scale's rows and its questions' as one system over each person's answers
+//! ([`disclosure::audit_unknowns`]): per person with a score, their figure and how each of
+//! their answers differs from it. [`breaches`] is what it finds; the release hides
+//! questions until it finds nothing, [`hide_questions`].
 
-use crate::disclosure::{self, Breach, CellKey, Layout, Placement};
+use crate::disclosure::{self, Breach, CellKey, Layout, Placement, Unknown};
+use num_bigint::BigInt;
+use num_rational::BigRational;
 
-/// What a respondent is to one scale of several questions: `None` without a score on it (in
-/// no figure of the scale or its questions), `Some(true)` a partial answerer, `Some(false)`
-/// a complete answerer.
-pub(super) type Kind = Option<bool>;
+/// Which questions of the scale a respondent answered, by their place among the scale's
+/// questions; `None` without a score on the scale (in no figure of the scale or its
+/// questions).
+pub(super) type Answered = Option<Vec<usize>>;
 
 /// One figure a reader has.
 #[derive(Clone, Copy, Debug)]
 enum Row {
     /// The scale's figure of a cell where it is shown: everyone with a score.
     Scale(usize),
-    /// Where the scale and all its questions are shown: the figure of the cell's complete
-    /// answerers, and next to it that of its partial answerers.
-    Kind(usize),
+    /// Where the scale and all its questions are shown: one question's figure of the cell.
+    Question(usize),
 }
 
 impl Row {
     fn cell(self) -> usize {
         match self {
-            Row::Scale(cell) | Row::Kind(cell) => cell,
+            Row::Scale(cell) | Row::Question(cell) => cell,
         }
     }
 }
 
-/// The rows of one scale and its questions, and the rows holding each respondent.
+/// The two figures a scale and its questions show, which add people up differently.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Figure {
+    /// Sums: a scale's cell adds each person's mean of their answers once, a question's cell
+    /// each answer to it.
+    Sums,
+    /// Favourable answers: a scale's cell adds all of each person's, a question's cell those
+    /// to it.
+    Favourable,
+}
+
+/// The rows of one scale and its questions, and the unknowns behind them: per respondent
+/// with a score, their figure (their score, or their favourable answers on the scale) and
+/// how each of their answers but the last differs from it, which is no one's figure.
 struct Reading {
     rows: Vec<Row>,
-    rows_of: Vec<Vec<usize>>,
+    unknowns: Vec<Unknown>,
 }
 
 impl Reading {
     /// `scale_shown` and `both_shown` per cell (as [`Layout::cells`]): where the scale is
-    /// shown, and where it and all its questions are.
+    /// shown, and where it and all its `questions` are.
     fn new(
         layout: &Layout,
         placements: &[Placement],
-        kinds: &[Kind],
-        scale_shown: &[bool],
-        both_shown: &[bool],
+        answered: &[Answered],
+        questions: usize,
+        (scale_shown, both_shown): (&[bool], &[bool]),
+        figure: Figure,
     ) -> Self {
         let mut rows = Vec::new();
         let mut scale_row = vec![None; scale_shown.len()];
-        let mut kind_row = vec![None; scale_shown.len()];
+        let mut question_rows = vec![None; scale_shown.len()];
         for (cell, &shown) in scale_shown.iter().enumerate() {
             if !shown {
                 continue;
@@ -62,99 +80,138 @@ impl Reading {
             scale_row[cell] = Some(rows.len());
             rows.push(Row::Scale(cell));
             if both_shown.get(cell).copied().unwrap_or(false) {
-                kind_row[cell] = Some(rows.len());
-                rows.extend([Row::Kind(cell), Row::Kind(cell)]);
+                question_rows[cell] = Some(rows.len());
+                rows.extend((0..questions).map(|_| Row::Question(cell)));
             }
         }
-        let rows_of = placements
-            .iter()
-            .zip(kinds)
-            .map(|(p, kind)| {
-                let mut of = Vec::new();
-                if let Some(partial) = *kind {
-                    layout.for_each_cell_of(p, |cell| {
-                        of.extend(scale_row.get(cell).copied().flatten());
-                        of.extend(
-                            kind_row
-                                .get(cell)
-                                .copied()
-                                .flatten()
-                                .map(|first| first + usize::from(partial)),
-                        );
-                    });
+        let one = || BigRational::from_integer(BigInt::from(1));
+        let mut unknowns = Vec::new();
+        for (r, (p, answered)) in placements.iter().zip(answered).enumerate() {
+            let Some(answered) = answered.as_deref().filter(|a| !a.is_empty()) else {
+                continue;
+            };
+            let mut scales = Vec::new();
+            let mut firsts = Vec::new();
+            layout.for_each_cell_of(p, |cell| {
+                scales.extend(scale_row.get(cell).copied().flatten());
+                firsts.extend(question_rows.get(cell).copied().flatten());
+            });
+            // Answer j is the figure plus d_j (sums: the score; favourable: the favourable
+            // answers, one m-th of them per answer), the last answer less all the d_j.
+            let per_answer = match figure {
+                Figure::Sums => one(),
+                Figure::Favourable => {
+                    BigRational::new(BigInt::from(1), BigInt::from(answered.len()))
                 }
-                of
-            })
-            .collect();
-        Reading { rows, rows_of }
+            };
+            let mut figure_entries: Vec<(usize, BigRational)> =
+                scales.iter().map(|&row| (row, one())).collect();
+            for &first in &firsts {
+                figure_entries.extend(answered.iter().map(|&q| (first + q, per_answer.clone())));
+            }
+            unknowns.push(Unknown {
+                entries: figure_entries,
+                of: Some(r),
+            });
+            if let Some((&last, rest)) = answered.split_last() {
+                for &q in rest {
+                    let entries = firsts
+                        .iter()
+                        .flat_map(|&first| [(first + q, one()), (first + last, -one())])
+                        .collect();
+                    unknowns.push(Unknown { entries, of: None });
+                }
+            }
+        }
+        Reading { rows, unknowns }
     }
 
     fn breaches(&self, k: usize) -> Vec<disclosure::RowBreach> {
-        disclosure::audit_rows(&self.rows_of, self.rows.len(), k)
+        disclosure::audit_unknowns(&self.unknowns, self.rows.len(), k)
     }
 }
 
-/// Every set of 1 to k - 1 of the scale's people that its shown cells and its questions'
-/// give away together, each with one way to derive it (the cell of every row used; a cell
-/// whose partial and complete answerers' figures are both used appears twice).
+/// Both figures' readings of one scale and its questions.
+fn readings(
+    layout: &Layout,
+    placements: &[Placement],
+    answered: &[Answered],
+    questions: usize,
+    shown: (&[bool], &[bool]),
+) -> [Reading; 2] {
+    [Figure::Sums, Figure::Favourable]
+        .map(|figure| Reading::new(layout, placements, answered, questions, shown, figure))
+}
+
+/// Every set of 1 to k - 1 of the scale's people whose score or favourable answers its
+/// shown cells and its questions' give away together, each with one way to derive it (the
+/// cell of every row used; a cell whose figures of several questions are used appears once
+/// per question).
 pub(super) fn breaches(
     layout: &Layout,
     placements: &[Placement],
-    kinds: &[Kind],
-    scale_shown: &[bool],
-    both_shown: &[bool],
+    answered: &[Answered],
+    questions: usize,
+    (scale_shown, both_shown): (&[bool], &[bool]),
     k: usize,
 ) -> Vec<Breach> {
-    let reading = Reading::new(layout, placements, kinds, scale_shown, both_shown);
     let cells: Vec<CellKey> = layout.cells();
-    reading
-        .breaches(k)
-        .into_iter()
-        .map(|b| Breach {
-            respondents: b.respondents,
-            combination: b
-                .combination
-                .into_iter()
-                .filter_map(|(row, v)| {
-                    let cell = reading.rows.get(row)?.cell();
-                    Some((*cells.get(cell)?, v))
-                })
-                .collect(),
-        })
-        .collect()
+    let shown = (scale_shown, both_shown);
+    let mut out = Vec::new();
+    for reading in readings(layout, placements, answered, questions, shown) {
+        out.extend(reading.breaches(k).into_iter().map(|b| {
+            Breach {
+                respondents: b.respondents,
+                combination: b
+                    .combination
+                    .into_iter()
+                    .filter_map(|(row, v)| {
+                        let cell = reading.rows.get(row)?.cell();
+                        Some((*cells.get(cell)?, v))
+                    })
+                    .collect(),
+            }
+        }));
+    }
+    out
 }
 
 /// Hides the questions (clears `both_shown`) in cells until [`breaches`] finds nothing: for
 /// each set found, the cell with the fewest of the scale's people (`people`, per cell) among
-/// those whose partial or complete answerers' figure derives it. Hiding the questions takes
-/// those two rows away and leaves the scale's cells alone; with no question shown, the
-/// scale's own suppression is all there is, and it finds nothing. Returns how many cells it
-/// hid.
+/// those whose questions' figures derive it. Hiding the questions takes those rows away and
+/// leaves the scale's cells alone; with no question shown, the scale's own suppression is
+/// all there is, and it finds nothing. Returns how many cells it hid.
 pub(super) fn hide_questions(
     layout: &Layout,
     placements: &[Placement],
-    kinds: &[Kind],
-    scale_shown: &[bool],
-    both_shown: &mut [bool],
+    answered: &[Answered],
+    questions: usize,
+    (scale_shown, both_shown): (&[bool], &mut [bool]),
     people: &[usize],
     k: usize,
 ) -> usize {
     let mut hidden = 0;
     loop {
-        let reading = Reading::new(layout, placements, kinds, scale_shown, both_shown);
-        let mut changed = false;
-        for breach in reading.breaches(k) {
-            let victim = breach
-                .combination
-                .iter()
-                .filter_map(|(row, _)| match reading.rows.get(*row) {
-                    Some(Row::Kind(cell)) => Some(*cell),
-                    _ => None,
+        let shown = (scale_shown, &*both_shown);
+        let found: Vec<usize> = readings(layout, placements, answered, questions, shown)
+            .iter()
+            .flat_map(|reading| {
+                reading.breaches(k).into_iter().filter_map(|breach| {
+                    breach
+                        .combination
+                        .iter()
+                        .filter_map(|(row, _)| match reading.rows.get(*row) {
+                            Some(Row::Question(cell)) => Some(*cell),
+                            _ => None,
+                        })
+                        .min_by_key(|&cell| (people.get(cell).copied().unwrap_or(0), cell))
                 })
-                .filter(|&cell| both_shown.get(cell).copied().unwrap_or(false))
-                .min_by_key(|&cell| (people.get(cell).copied().unwrap_or(0), cell));
-            if let Some(cell) = victim {
-                both_shown[cell] = false;
+            })
+            .collect();
+        let mut changed = false;
+        for cell in found {
+            if let Some(shown) = both_shown.get_mut(cell).filter(|shown| **shown) {
+                *shown = false;
                 hidden += 1;
                 changed = true;
             }

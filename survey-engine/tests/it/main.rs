@@ -12,6 +12,7 @@ mod family_bounds;
 mod fuzz_inputs;
 mod instruments;
 mod means_p2;
+mod per_answer;
 mod random_org;
 mod release;
 mod report_rows;
