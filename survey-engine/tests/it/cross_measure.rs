@@ -16,13 +16,13 @@ use survey_engine::Instrument;
 pub const MINI: &str = include_str!("../../../server/tests/fixtures/mini.toml");
 
 /// 2^61 - 1, a prime: ranks are taken modulo it.
-const PRIME: u64 = (1 << 61) - 1;
+pub const PRIME: u64 = (1 << 61) - 1;
 
-fn mul(a: u64, b: u64) -> u64 {
+pub fn mul(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
 }
 
-fn inverse(a: u64) -> u64 {
+pub fn inverse(a: u64) -> u64 {
     // Fermat: a^(p-2).
     let (mut base, mut exp, mut out) = (a, PRIME - 2, 1);
     while exp > 0 {

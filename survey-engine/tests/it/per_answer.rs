@@ -21,30 +21,10 @@ use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::testing::Rng;
 use survey_engine::Instrument;
 
-use super::cross_measure::{case, random_case, sheet, MINI};
-
-/// 2^61 - 1, a prime: the algebra is done modulo it.
-const PRIME: u64 = (1 << 61) - 1;
-
-fn mul(a: u64, b: u64) -> u64 {
-    ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
-}
+use super::cross_measure::{case, inverse, mul, random_case, sheet, MINI, PRIME};
 
 fn neg(a: u64) -> u64 {
     (PRIME - a) % PRIME
-}
-
-fn inverse(a: u64) -> u64 {
-    // Fermat: a^(p-2).
-    let (mut base, mut exp, mut out) = (a, PRIME - 2, 1);
-    while exp > 0 {
-        if exp & 1 == 1 {
-            out = mul(out, base);
-        }
-        base = mul(base, base);
-        exp >>= 1;
-    }
-    out
 }
 
 /// A basis of the vectors x with `rows` x = 0 (modulo [`PRIME`]).
