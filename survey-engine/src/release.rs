@@ -1174,14 +1174,15 @@ const FAMILY_GROUPS: usize = 2;
 /// person who answered all three of a scale's questions three times the score is the sum of
 /// the answers, and for one who answered two it is not. In a cell where the scale and its
 /// items are shown, three times the scale's sum less the items' sums is then a figure of the
-/// cell's partial answerers alone: one person who skipped a question in a team of 8 has their score
-/// given back by the 2-decimal mean. With the partial answerers' figures, the complete
+/// cell's partial answerers alone: one person who skipped a question in a team of 8 has
+/// their score given back by the 2-decimal mean. With the partial answerers' figures, the complete
 /// answerers' follow too. So every item of a scale of several questions hides, as a
 /// complement, every cell that [`disclosure::suppress_many_where_present`] hides for any of
 /// the scale's [`family_groups`]: no shown item cell, and no sum or difference of item
 /// cells, holds 1 to k - 1 of them. (A reader who also reads the scale's cells where its
-/// items are hidden can still combine the two: docs/privacy.md D8's limits.) Runs before P2
-/// and P1, which only hide more.
+/// items are hidden can combine the two: [`hide_items_read_with_their_scale`] reads them
+/// together, in organisations within the exact auditor's reach.) Runs before P2 and P1,
+/// which only hide more.
 fn hide_items_for_family_groups(
     instrument: &Instrument,
     layout: &Layout,
@@ -1243,11 +1244,12 @@ fn answered_of(
 
 /// D4 across a scale and its items read as one system (docs/privacy.md D8, "Read as one
 /// system"): where the scale and its questions show a cell, its partial and complete
-/// answerers' figures come apart (and those of who answered only one question), and a cell
-/// that shows the scale only can then give the partial answerers of a smaller group, where
-/// [`hide_items_for_family_groups`] looks at cells that show both only. Per scale of several questions, on every core, the
-/// questions hide cells until the exact auditor finds nothing in the system
-/// ([`with_questions::hide_questions`]). The auditor is exact and its cost grows fast with
+/// answerers' figures come apart (and, through each question's sums, those of people who
+/// skipped different questions), and a cell that shows the scale only can then give the
+/// partial answerers of a smaller group, where [`hide_items_for_family_groups`] looks at
+/// cells that show both only. Per scale of several questions, on every core, the questions
+/// hide cells until the exact auditor finds nothing in the system, read over each person's
+/// answers ([`with_questions::hide_questions`]). The auditor is exact and its cost grows fast with
 /// the number of cells, so this runs for layouts of at most [`EXACT_AUDIT_MAX_CELLS`] cells
 /// only (the auditor's own reach at close); a larger organisation's release is not checked
 /// for it (docs/privacy.md D8's limits). Runs before P2 and P1, which only hide more.
@@ -1503,7 +1505,7 @@ fn item_points(
 }
 
 /// Item `i`'s answer on `sheet`, as the release counts it: only from a respondent with a
-/// score on the item's scale `scale` (docs/privacy.md D8, "Who an item counts"). A question
+/// score on the item's scale `scale` (docs/privacy.md D8, "Who a question counts"). A question
 /// then counts the scale's own respondents who answered it, and an answer of someone
 /// without a score, which the scale does not count, cannot be read as the questions'
 /// figures less the scale's.

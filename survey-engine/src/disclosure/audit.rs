@@ -1,6 +1,7 @@
 //! The auditor (D5): an exact, global attacker. Written independently of the suppressor: it
 //! derives cell membership from the tree itself, groups respondents by the set of shown cells
-//! they are in, and works on the whole matrix of shown cells with `BigRational`.
+//! they are in, and works on the whole matrix of shown cells with exact fractions: 64-bit
+//! ones first (`exact::Small`), `BigRational` again if one overflows.
 
 use super::exact::{Exact, Small};
 use super::{validate, Breach, CellKey, DisclosureError, Layout, Placement};
