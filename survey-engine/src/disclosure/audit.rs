@@ -106,7 +106,7 @@ pub fn audit_rows(rows_of: &[Vec<usize>], row_count: usize, k: usize) -> Vec<Row
             members,
         })
         .collect();
-    solve(columns, row_count, k)
+    solve(columns, row_count, k, Sets::Unions)
 }
 
 /// One unknown of a system that [`audit_unknowns`] reads.
@@ -129,6 +129,29 @@ pub struct Unknown {
 /// person's mean once, a question's cell each answer to it, so the unknowns are each
 /// person's score and how their answers differ from it.
 pub fn audit_unknowns(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<RowBreach> {
+    solve(
+        columns_of(unknowns, row_count, k),
+        row_count,
+        k,
+        Sets::Unions,
+    )
+}
+
+/// [`audit_unknowns`]' minimal sets only (no set of them holds a smaller one), each with one
+/// way to derive it: what a suppressor needs, since every other set it reports is a union of
+/// these, and where many single people are open at once their unions run into the hundreds
+/// of thousands (32 people with k = 6: 242,824).
+pub fn minimal_unknown_sets(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<RowBreach> {
+    solve(
+        columns_of(unknowns, row_count, k),
+        row_count,
+        k,
+        Sets::Minimal,
+    )
+}
+
+/// The columns of a system of unknowns.
+fn columns_of(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<Column> {
     // Unknowns with the same coefficients in every row: one column (theirs is always the
     // same value in any combination of rows).
     type Entries = Vec<(usize, BigRational)>;
@@ -147,7 +170,7 @@ pub fn audit_unknowns(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<R
             .or_default();
         members.extend(unknown.of);
     }
-    let columns = groups
+    groups
         .into_iter()
         .map(|((nobody, entries), members)| Column {
             entries,
@@ -155,8 +178,16 @@ pub fn audit_unknowns(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<R
             weight: if nobody { k } else { members.len() },
             members,
         })
-        .collect();
-    solve(columns, row_count, k)
+        .collect()
+}
+
+/// Which derived sets [`solve`] reports.
+#[derive(Clone, Copy, PartialEq)]
+enum Sets {
+    /// The minimal ones only.
+    Minimal,
+    /// Every one: the minimal ones and their disjoint unions below k.
+    Unions,
 }
 
 /// A column of the system: unknowns with the same coefficients, whose respondents, and how
@@ -167,7 +198,7 @@ struct Column {
     weight: usize,
 }
 
-fn solve(mut columns: Vec<Column>, row_count: usize, k: usize) -> Vec<RowBreach> {
+fn solve(mut columns: Vec<Column>, row_count: usize, k: usize, sets: Sets) -> Vec<RowBreach> {
     // Columns: big groups (>= k respondents) first, then small ones.
     columns.sort_by_key(|c| c.weight < k);
     let nbig = columns.iter().filter(|c| c.weight >= k).count();
@@ -180,8 +211,21 @@ fn solve(mut columns: Vec<Column>, row_count: usize, k: usize) -> Vec<RowBreach>
             rows_of::<BigRational>(&columns, row_count)
                 .and_then(|rows| minimal_breaches(&rows, &weight, nbig, k))
         })
-        .unwrap_or_default();
-    let unions = disjoint_unions(&minimal, &weight, k);
+        // Big fractions never overflow, and a pivot is never 0; were the search to fail all
+        // the same, every small column is reported: the auditor fails closed.
+        .unwrap_or_else(|| {
+            (nbig..columns.len())
+                .filter(|&c| weight[c] < k)
+                .map(|c| BTreeSet::from([c]))
+                .collect()
+        });
+    let unions: BTreeSet<Vec<usize>> = match sets {
+        Sets::Unions => disjoint_unions(&minimal, &weight, k),
+        Sets::Minimal => minimal
+            .iter()
+            .map(|s| s.iter().copied().collect())
+            .collect(),
+    };
     if unions.is_empty() {
         return Vec::new(); // nothing to write as a combination of rows
     }

@@ -149,7 +149,7 @@ mod projection;
 pub mod spread;
 mod suppress;
 
-pub use audit::{audit, audit_rows, audit_unknowns, RowBreach, Unknown};
+pub use audit::{audit, audit_rows, audit_unknowns, minimal_unknown_sets, RowBreach, Unknown};
 pub use counts::{
     check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, SwapHints,
 };

@@ -126,8 +126,14 @@ impl Reading {
         Reading { rows, unknowns }
     }
 
+    /// Every set found, as the auditor reports them.
     fn breaches(&self, k: usize) -> Vec<disclosure::RowBreach> {
         disclosure::audit_unknowns(&self.unknowns, self.rows.len(), k)
+    }
+
+    /// The minimal sets found: enough to decide what to hide.
+    fn minimal_breaches(&self, k: usize) -> Vec<disclosure::RowBreach> {
+        disclosure::minimal_unknown_sets(&self.unknowns, self.rows.len(), k)
     }
 }
 
@@ -196,16 +202,19 @@ pub(super) fn hide_questions(
         let found: Vec<usize> = readings(layout, placements, answered, questions, shown)
             .iter()
             .flat_map(|reading| {
-                reading.breaches(k).into_iter().filter_map(|breach| {
-                    breach
-                        .combination
-                        .iter()
-                        .filter_map(|(row, _)| match reading.rows.get(*row) {
-                            Some(Row::Question(cell)) => Some(*cell),
-                            _ => None,
-                        })
-                        .min_by_key(|&cell| (people.get(cell).copied().unwrap_or(0), cell))
-                })
+                reading
+                    .minimal_breaches(k)
+                    .into_iter()
+                    .filter_map(|breach| {
+                        breach
+                            .combination
+                            .iter()
+                            .filter_map(|(row, _)| match reading.rows.get(*row) {
+                                Some(Row::Question(cell)) => Some(*cell),
+                                _ => None,
+                            })
+                            .min_by_key(|&cell| (people.get(cell).copied().unwrap_or(0), cell))
+                    })
             })
             .collect();
         let mut changed = false;

@@ -429,3 +429,57 @@ fn no_scale_gives_a_small_group_away_where_whole_sites_skip_a_question() {
         assert_eq!(release.audit(&sheets).unwrap(), vec![], "run {run}");
     }
 }
+
+/// A review's case of many lone skippers at once: k = 6, 32 sibling units of 19 people, each
+/// with six complete answerers of efficacy and one person who answered only its first
+/// question at site X, and twelve people without a site who answered one question each.
+/// Each unit shows efficacy and its questions, and its site X cut shows the scale only, so
+/// each unit's X cut less its complete answerers is its lone skipper at X: 32 people open
+/// at once (whose unions below k the auditor would write out by the hundred thousand; the
+/// questions are decided from the 32 themselves). The questions hide in every unit, the
+/// organisation keeps them, and the auditor finds nothing.
+#[test]
+fn many_lone_skippers_at_once_hide_their_units_questions() {
+    let k = 6;
+    let instrument = Instrument::parse(MINI).unwrap();
+    let [ef1, ef2] = efficacy_questions(&instrument);
+    let mut tree = OrgTree::new("Org").unwrap();
+    let units: Vec<usize> = (0..32)
+        .map(|i| tree.insert(&format!("Org/u{i}")).unwrap())
+        .collect();
+    let mut next = 0usize;
+    let mut answer = || {
+        next += 1;
+        Some(1 + ((next * 7) % 5) as i32)
+    };
+    let mut sheets = Vec::new();
+    for &unit in &units {
+        for person in 0..19 {
+            let mut answers: Vec<Option<i32>> =
+                (0..instrument.items.len()).map(|_| answer()).collect();
+            if person == 6 {
+                answers[ef1] = Some(5);
+                answers[ef2] = None;
+            } else if person > 6 {
+                answers[if person % 2 == 0 { ef1 } else { ef2 }] = None;
+            }
+            let site = (person < 7).then_some(0);
+            sheets.push(sheet(&instrument, unit, vec![site], answers));
+        }
+    }
+    let site = Attribute {
+        name: "site".into(),
+        values: vec!["X".into()],
+    };
+    let release = Release::build(&instrument, tree, vec![site], &sheets, k, "W").unwrap();
+    let shown = |unit: usize| {
+        let cell = release.layout.cell_index(CellKey { unit, cut: None });
+        [ef1, ef2].map(|q| release.items[q].status[cell] == CellStatus::Shown)
+    };
+    assert_eq!(shown(0), [true, true], "the organisation's questions");
+    for &unit in &units {
+        assert_eq!(shown(unit), [false, false], "{}", release.tree.path(unit));
+    }
+    // (This file's reader tries every group of up to four of 608 people: too many here.)
+    assert_eq!(release.audit(&sheets).unwrap(), vec![]);
+}
