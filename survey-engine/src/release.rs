@@ -316,15 +316,7 @@ impl Release {
         };
         let protect = || -> Result<_, EngineError> {
             let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
-            hide_items_for_family_groups(
-                instrument,
-                &layout,
-                &placements,
-                sheets,
-                k,
-                &mut statuses,
-            )?;
-            hide_items_read_with_their_scale(
+            hide_items_with_their_scale(
                 instrument,
                 &layout,
                 &placements,
@@ -984,20 +976,26 @@ impl Release {
     /// D4 across a scale and its items (D8, read as one system): per scale of several
     /// questions, its shown cells and, where its questions are shown too, theirs, read as one
     /// system over each person's answers by the exact auditor ([`with_questions::breaches`]),
-    /// as "<scale>, read with its questions".
+    /// as "<scale>, read with its questions" for a small group's scores or favourable
+    /// answers, and "<question>, read with its scale" for their answers to one question.
     fn scales_read_with_their_questions(
         &self,
         placements: &[Placement],
         sheets: &[PlacedSheet],
     ) -> Vec<(String, disclosure::Breach)> {
-        let mut found = Vec::new();
-        for (s, scale) in self.scales.iter().enumerate() {
-            let items: Vec<usize> = (0..self.items.len())
-                .filter(|&i| self.items[i].scale == s)
-                .collect();
-            if items.len() < 2 {
-                continue;
-            }
+        // Per scale of several questions, on every core: what it finds.
+        type Work = (usize, Vec<usize>, Vec<(String, disclosure::Breach)>);
+        let mut work: Vec<Work> = (0..self.scales.len())
+            .map(|s| {
+                let items: Vec<usize> = (0..self.items.len())
+                    .filter(|&i| self.items[i].scale == s)
+                    .collect();
+                (s, items, Vec::new())
+            })
+            .filter(|(_, items, _)| items.len() > 1)
+            .collect();
+        on_every_core(&mut work, |(s, items, found)| {
+            let s = *s;
             let scale_shown: Vec<bool> = (0..self.layout.cell_count())
                 .map(|c| {
                     self.heat
@@ -1016,8 +1014,12 @@ impl Release {
                             .all(|&i| self.items[i].status.get(c) == Some(&CellStatus::Shown))
                 })
                 .collect();
-            let answered = answered_of(sheets, s, &items);
-            let name = format!("{scale}, read with its questions");
+            let answered = answered_of(sheets, s, items);
+            let scale = self.scales.get(s).map_or("", String::as_str);
+            let name = |question: Option<usize>| match question.and_then(|q| items.get(q)) {
+                Some(&item) => format!("{}, read with its scale", self.items[item].id),
+                None => format!("{scale}, read with its questions"),
+            };
             found.extend(
                 with_questions::breaches(
                     &self.layout,
@@ -1028,10 +1030,10 @@ impl Release {
                     self.k,
                 )
                 .into_iter()
-                .map(|b| (name.clone(), b)),
+                .map(|(question, b)| (name(question), b)),
             );
-        }
-        found
+        });
+        work.into_iter().flat_map(|(_, _, found)| found).collect()
     }
 
     /// Every measure of the release: its name, who counts for it among `sheets`, its statuses.
@@ -1135,6 +1137,22 @@ impl<'a> Suppressor<'a> {
     fn missing() -> EngineError {
         EngineError::InvalidInput("suppression returned too few measures".to_string())
     }
+}
+
+/// D4 across a scale and its questions (docs/privacy.md D8): the questions hide the cells
+/// where the scale's partial or complete answerers would be given away, first among the
+/// cells that show both ([`hide_items_for_family_groups`]), then, where the exact auditor
+/// reaches, read with the scale's other cells ([`hide_items_read_with_their_scale`]).
+fn hide_items_with_their_scale(
+    instrument: &Instrument,
+    layout: &Layout,
+    placements: &[Placement],
+    sheets: &[PlacedSheet],
+    k: usize,
+    statuses: &mut [Vec<CellStatus>],
+) -> Result<(), EngineError> {
+    hide_items_for_family_groups(instrument, layout, placements, sheets, k, statuses)?;
+    hide_items_read_with_their_scale(instrument, layout, placements, sheets, k, statuses)
 }
 
 /// The groups of a scale's people (`scale`, its questions `items`) whose figures the scale

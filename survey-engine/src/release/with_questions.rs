@@ -11,8 +11,9 @@
 //! of a cell that shows both gives its partial answerers' figure. So the exact auditor reads
 //! the scale's rows and its questions' as one system over each person's answers
 //! ([`disclosure::audit_unknowns`]): per person with a score, their figure and how each of
-//! their answers differs from it. [`breaches`] is what it finds; the release hides
-//! questions until it finds nothing, [`hide_questions`].
+//! their answers differs from it; and, for a small group's answers to one question, per
+//! person each answer. [`breaches`] is what it finds; the release hides questions until it
+//! finds no set of scores or favourable answers, [`hide_questions`].
 
 use crate::disclosure::{self, Breach, CellKey, Layout, Placement, Unknown};
 use num_bigint::BigInt;
@@ -51,10 +52,24 @@ enum Figure {
     Favourable,
 }
 
-/// The rows of one scale and its questions, and the unknowns behind them: per respondent
-/// with a score, their figure (their score, or their favourable answers on the scale) and
-/// how each of their answers but the last differs from it, which is no one's figure.
+/// What a reading looks for in a small group.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    /// Their figures on the scale (their scores, or their favourable answers).
+    Scale,
+    /// Their answers to one question (its place among the scale's questions): the sum, or
+    /// how many were favourable.
+    Question(usize),
+}
+
+/// The rows of one scale and its questions, and the unknowns behind them. For the scale's
+/// figures, per respondent with a score: their figure (their score, or their favourable
+/// answers on the scale) and how each of their answers but the last differs from it, which
+/// is no one's figure. For one question's: each of their answers (or whether it was
+/// favourable), the one to that question theirs, the others no one's. Either way a change of
+/// unknowns per person, so both read the same rows alike.
 struct Reading {
+    target: Target,
     rows: Vec<Row>,
     unknowns: Vec<Unknown>,
 }
@@ -69,6 +84,7 @@ impl Reading {
         questions: usize,
         (scale_shown, both_shown): (&[bool], &[bool]),
         figure: Figure,
+        target: Target,
     ) -> Self {
         let mut rows = Vec::new();
         let mut scale_row = vec![None; scale_shown.len()];
@@ -96,6 +112,24 @@ impl Reading {
                 scales.extend(scale_row.get(cell).copied().flatten());
                 firsts.extend(question_rows.get(cell).copied().flatten());
             });
+            if let Target::Question(asked) = target {
+                // Each answer: a scale's cell adds its share of the score (one over the
+                // answers given), or all of it where it counts favourable answers.
+                let in_scale = match figure {
+                    Figure::Sums => BigRational::new(BigInt::from(1), BigInt::from(answered.len())),
+                    Figure::Favourable => one(),
+                };
+                for &q in answered {
+                    let mut entries: Vec<(usize, BigRational)> =
+                        scales.iter().map(|&row| (row, in_scale.clone())).collect();
+                    entries.extend(firsts.iter().map(|&first| (first + q, one())));
+                    unknowns.push(Unknown {
+                        entries,
+                        of: (q == asked).then_some(r),
+                    });
+                }
+                continue;
+            }
             // Answer j is the figure plus d_j (sums: the score; favourable: the favourable
             // answers, one m-th of them per answer), the last answer less all the d_j.
             let per_answer = match figure {
@@ -123,7 +157,11 @@ impl Reading {
                 }
             }
         }
-        Reading { rows, unknowns }
+        Reading {
+            target,
+            rows,
+            unknowns,
+        }
     }
 
     /// Every set found, as the auditor reports them.
@@ -137,19 +175,28 @@ impl Reading {
     }
 }
 
-/// Both figures' readings of one scale and its questions.
+/// The readings of one scale and its questions for `targets`, each for both figures.
 fn readings(
     layout: &Layout,
     placements: &[Placement],
     answered: &[Answered],
     questions: usize,
     shown: (&[bool], &[bool]),
-) -> [Reading; 2] {
-    [Figure::Sums, Figure::Favourable]
-        .map(|figure| Reading::new(layout, placements, answered, questions, shown, figure))
+    targets: impl Iterator<Item = Target>,
+) -> Vec<Reading> {
+    targets
+        .flat_map(|target| {
+            [Figure::Sums, Figure::Favourable].map(|figure| {
+                Reading::new(
+                    layout, placements, answered, questions, shown, figure, target,
+                )
+            })
+        })
+        .collect()
 }
 
-/// Every set of 1 to k - 1 of the scale's people whose score or favourable answers its
+/// Every set of 1 to k - 1 of the scale's people whose scores or favourable answers, or
+/// whose answers to one question (`Some`: its place among the scale's questions), its
 /// shown cells and its questions' give away together, each with one way to derive it (the
 /// cell of every row used; a cell whose figures of several questions are used appears once
 /// per question).
@@ -160,13 +207,19 @@ pub(super) fn breaches(
     questions: usize,
     (scale_shown, both_shown): (&[bool], &[bool]),
     k: usize,
-) -> Vec<Breach> {
+) -> Vec<(Option<usize>, Breach)> {
     let cells: Vec<CellKey> = layout.cells();
     let shown = (scale_shown, both_shown);
     let mut out = Vec::new();
-    for reading in readings(layout, placements, answered, questions, shown) {
+    // The scale's figures, then each question's answers.
+    let targets = std::iter::once(Target::Scale).chain((0..questions).map(Target::Question));
+    for reading in readings(layout, placements, answered, questions, shown, targets) {
+        let question = match reading.target {
+            Target::Scale => None,
+            Target::Question(q) => Some(q),
+        };
         out.extend(reading.breaches(k).into_iter().map(|b| {
-            Breach {
+            let breach = Breach {
                 respondents: b.respondents,
                 combination: b
                     .combination
@@ -176,17 +229,24 @@ pub(super) fn breaches(
                         Some((*cells.get(cell)?, v))
                     })
                     .collect(),
-            }
+            };
+            (question, breach)
         }));
     }
     out
 }
 
-/// Hides the questions (clears `both_shown`) in cells until [`breaches`] finds nothing: for
-/// each set found, the cell with the fewest of the scale's people (`people`, per cell) among
-/// those whose questions' figures derive it. Hiding the questions takes those rows away and
-/// leaves the scale's cells alone; with no question shown, the scale's own suppression is
-/// all there is, and it finds nothing. Returns how many cells it hid.
+/// Hides the questions (clears `both_shown`) in cells until [`breaches`] finds no set of
+/// people's scores or favourable answers: for each set found, the cell with the fewest of
+/// the scale's people (`people`, per cell) among those whose questions' figures derive it.
+/// Hiding the questions takes those rows away and leaves the scale's cells alone; with no
+/// question shown, the scale's own suppression is all there is, and it finds nothing.
+/// Returns how many cells it hid.
+///
+/// One question's answers of a small group are left to the audit ([`breaches`]): reading
+/// them costs one more pair of readings per question (six times the scale's own cost on the
+/// full instrument's 1,661-cell scratch organisation, docs/privacy.md D8), and in every
+/// organisation tried they were found nowhere the scale's figures were not.
 pub(super) fn hide_questions(
     layout: &Layout,
     placements: &[Placement],
@@ -199,7 +259,8 @@ pub(super) fn hide_questions(
     let mut hidden = 0;
     loop {
         let shown = (scale_shown, &*both_shown);
-        let found: Vec<usize> = readings(layout, placements, answered, questions, shown)
+        let scale = std::iter::once(Target::Scale);
+        let found: Vec<usize> = readings(layout, placements, answered, questions, shown, scale)
             .iter()
             .flat_map(|reading| {
                 reading
@@ -230,5 +291,41 @@ pub(super) fn hide_questions(
         if !changed {
             return hidden;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disclosure::UnitTree;
+
+    /// One team of six, k = 5: two people answered all three questions, four skipped the
+    /// first. Where the team shows the scale and its questions, the first question's figures
+    /// are the two complete answerers' answers to it (and the three figures together give
+    /// their scores too); with the scale alone there is nothing to find.
+    #[test]
+    fn a_question_answered_by_two_gives_their_answers_to_it_away() {
+        let layout = Layout::new(UnitTree::new(vec![None]).unwrap(), vec![]);
+        let placements = vec![
+            Placement {
+                unit: 0,
+                values: vec![]
+            };
+            6
+        ];
+        let answered: Vec<Answered> = (0..6)
+            .map(|p| Some(if p < 2 { vec![0, 1, 2] } else { vec![1, 2] }))
+            .collect();
+        let found = breaches(&layout, &placements, &answered, 3, (&[true], &[true]), 5);
+        let first: Vec<&Vec<usize>> = found
+            .iter()
+            .filter(|(question, _)| *question == Some(0))
+            .map(|(_, b)| &b.respondents)
+            .collect();
+        assert_eq!(first, vec![&vec![0, 1], &vec![0, 1]], "sums and favourable");
+        assert!(found
+            .iter()
+            .all(|(question, _)| question.is_none() || *question == Some(0)));
+        assert!(breaches(&layout, &placements, &answered, 3, (&[true], &[false]), 5).is_empty());
     }
 }
