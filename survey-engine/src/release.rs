@@ -1268,9 +1268,12 @@ fn answered_of(
 /// cells that show both only. Per scale of several questions, on every core, the questions
 /// hide cells until the exact auditor finds nothing in the system, read over each person's
 /// answers ([`with_questions::hide_questions`]). The auditor is exact and its cost grows fast with
-/// the number of cells, so this runs for layouts of at most [`EXACT_AUDIT_MAX_CELLS`] cells
-/// only (the auditor's own reach at close); a larger organisation's release is not checked
-/// for it (docs/privacy.md D8's limits). Runs before P2 and P1, which only hide more.
+/// the number of cells, so the whole system is read for layouts of at most
+/// [`EXACT_AUDIT_MAX_CELLS`] cells (the auditor's own reach at close); a larger
+/// organisation's is read one unit and one attribute at a time, each unit's whole cell with
+/// its cuts ([`with_questions::hide_questions_unit_by_unit`]), which leaves out what cells of
+/// different units give together (docs/privacy.md D8's limits). Runs before P2 and P1, which
+/// only hide more.
 fn hide_items_read_with_their_scale(
     instrument: &Instrument,
     layout: &Layout,
@@ -1279,9 +1282,14 @@ fn hide_items_read_with_their_scale(
     k: usize,
     statuses: &mut [Vec<CellStatus>],
 ) -> Result<(), EngineError> {
-    if layout.cell_count() > EXACT_AUDIT_MAX_CELLS {
-        return Ok(());
-    }
+    // Beyond the exact auditor's reach, the system is read one unit at a time, over the
+    // people below each unit.
+    let large = layout.cell_count() > EXACT_AUDIT_MAX_CELLS;
+    let below = if large {
+        people_below(layout, placements)
+    } else {
+        Vec::new()
+    };
     let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
     let shown = |measure: usize, cell: usize| {
         statuses.get(measure).and_then(|s| s.get(cell)) == Some(&CellStatus::Shown)
@@ -1308,6 +1316,18 @@ fn hide_items_read_with_their_scale(
     on_every_core(&mut work, |(s, scale_shown, _, both)| {
         let items = instrument.scale_items(*s);
         let answered = answered_of(sheets, *s, items);
+        if large {
+            with_questions::hide_questions_unit_by_unit(
+                layout,
+                placements,
+                &answered,
+                items.len(),
+                &below,
+                (scale_shown, both),
+                k,
+            );
+            return;
+        }
         let present: Vec<bool> = answered.iter().map(Option::is_some).collect();
         let people = disclosure::cell_counts(layout, placements, &present);
         with_questions::hide_questions(
@@ -1333,6 +1353,21 @@ fn hide_items_read_with_their_scale(
         }
     }
     Ok(())
+}
+
+/// Per unit, the indices of the people placed in it or below it.
+fn people_below(layout: &Layout, placements: &[Placement]) -> Vec<Vec<usize>> {
+    let mut below = vec![Vec::new(); layout.tree.len()];
+    for (r, placement) in placements.iter().enumerate() {
+        let mut unit = Some(placement.unit);
+        while let Some(u) = unit {
+            if let Some(people) = below.get_mut(u) {
+                people.push(r);
+            }
+            unit = layout.tree.parent(u);
+        }
+    }
+    below
 }
 
 /// P1 for every measure: each distinct membership is protected once, on as many threads as

@@ -159,7 +159,14 @@ fn columns_of(unknowns: &[Unknown], row_count: usize, k: usize) -> Vec<Column> {
     for unknown in unknowns {
         let mut entries: BTreeMap<usize, BigRational> = BTreeMap::new();
         for (row, v) in unknown.entries.iter().filter(|(row, _)| *row < row_count) {
-            *entries.entry(*row).or_insert_with(BigRational::zero) += v;
+            // (A row named once, as most are, takes its coefficient as it is: adding it to
+            // zero would reduce the fraction for nothing.)
+            match entries.entry(*row) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(v.clone());
+                }
+                std::collections::btree_map::Entry::Occupied(mut sum) => *sum.get_mut() += v,
+            }
         }
         entries.retain(|_, v| !v.is_zero());
         if entries.is_empty() {
@@ -283,16 +290,25 @@ fn subtract_exact<T: Exact>(
     factor: &T,
     other: &BTreeMap<usize, T>,
 ) -> Option<()> {
+    use std::collections::btree_map::Entry;
+    // One lookup per entry: the elimination spends most of its time here.
     for (&c, v) in other {
         let delta = factor.mul(v)?;
-        let entry = match row.get(&c) {
-            Some(x) => x.sub(&delta)?,
-            None => T::from_int(0).sub(&delta)?,
-        };
-        if entry.is_nil() {
-            row.remove(&c);
-        } else {
-            row.insert(c, entry);
+        match row.entry(c) {
+            Entry::Occupied(mut x) => {
+                let left = x.get().sub(&delta)?;
+                if left.is_nil() {
+                    x.remove();
+                } else {
+                    x.insert(left);
+                }
+            }
+            Entry::Vacant(slot) => {
+                let left = T::from_int(0).sub(&delta)?;
+                if !left.is_nil() {
+                    slot.insert(left);
+                }
+            }
         }
     }
     Some(())

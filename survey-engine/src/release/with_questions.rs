@@ -15,9 +15,10 @@
 //! person each answer. [`breaches`] is what it finds; the release hides questions until it
 //! finds no set of scores or favourable answers, [`hide_questions`].
 
-use crate::disclosure::{self, Breach, CellKey, Layout, Placement, Unknown};
+use crate::disclosure::{self, Breach, CellKey, Layout, Placement, UnitTree, Unknown};
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use std::collections::BTreeMap;
 
 /// Which questions of the scale a respondent answered, by their place among the scale's
 /// questions; `None` without a score on the scale (in no figure of the scale or its
@@ -292,6 +293,142 @@ pub(super) fn hide_questions(
             return hidden;
         }
     }
+}
+
+/// [`hide_questions`] for an organisation beyond the exact auditor's reach, read one unit and
+/// one report attribute at a time: the unit's whole cell with its cuts by that attribute,
+/// over the people below the unit (`below`, per unit: their indices). That is the shape a
+/// benchmark organisation gave people away in (docs/privacy.md D8): a team showing the scale
+/// and its questions, whose skippers sit in cuts that show the scale only, gives those cuts'
+/// other people's scores. What a unit's cells give with other units' is not read here.
+///
+/// Only a whole cell that shows both, with a cut that shows the scale only, is read. Its
+/// cuts that show both hold people in no other row of the reading, so they come off the
+/// whole (the whole less them is the rest, a system of its own; each such cut alone is a
+/// cell the partial and complete answerers' rules keep), and where the rest answered every
+/// question the questions' figures add up to the scale's, which D4 keeps. The questions then
+/// hide at the whole until the rest's reading finds nothing. A reading is a part of the
+/// whole system, so what it finds is found. Returns how many cells it hid.
+pub(super) fn hide_questions_unit_by_unit(
+    layout: &Layout,
+    placements: &[Placement],
+    answered: &[Answered],
+    questions: usize,
+    below: &[Vec<usize>],
+    (scale_shown, both_shown): (&[bool], &mut [bool]),
+    k: usize,
+) -> usize {
+    let alone = match UnitTree::new(vec![None]) {
+        // The questions answered are a bit set of 128 (no instrument comes near).
+        Ok(alone) if questions <= 128 => alone,
+        // Neither can happen (one root); were either to, no question is shown: fail closed.
+        _ => {
+            let hidden = both_shown.iter().filter(|b| **b).count();
+            both_shown.fill(false);
+            return hidden;
+        }
+    };
+    let shown = |cells: &[bool], c: usize| cells.get(c).copied().unwrap_or(false);
+    let mut hidden = 0;
+    for (unit, people) in below.iter().enumerate() {
+        let whole = layout.cell_index(CellKey { unit, cut: None });
+        for (attribute, &values) in layout.value_counts.iter().enumerate() {
+            if !shown(both_shown, whole) {
+                break; // hidden for an attribute before: nothing left to read
+            }
+            // Per value: its cut's cell in the organisation.
+            let cuts: Vec<usize> = (0..values)
+                .map(|v| {
+                    layout.cell_index(CellKey {
+                        unit,
+                        cut: Some((attribute, v)),
+                    })
+                })
+                .collect();
+            let scale_only = |c: usize| shown(scale_shown, c) && !shown(both_shown, c);
+            if !cuts.iter().any(|&c| scale_only(c)) {
+                continue;
+            }
+            // The rest, by class: people alike here (the same cut, the same questions
+            // answered) are one column of the system, and a column of k or more people is
+            // never part of a small group, so k of them stand for any more.
+            // (The questions answered as a bit set: no key to allocate per person, below the
+            // root too.)
+            let mut alike: BTreeMap<(Option<usize>, u128), usize> = BTreeMap::new();
+            for &r in people {
+                let Some(Some(asked)) = answered.get(r) else {
+                    continue;
+                };
+                let asked = asked.iter().fold(0u128, |set, &q| set | 1 << q);
+                let value = placements
+                    .get(r)
+                    .and_then(|p| p.values.get(attribute).copied().flatten());
+                let cut_shows_both = value
+                    .and_then(|v| cuts.get(v))
+                    .is_some_and(|&c| shown(both_shown, c));
+                if !cut_shows_both {
+                    *alike.entry((value, asked)).or_default() += 1;
+                }
+            }
+            if alike
+                .keys()
+                .all(|(_, asked)| asked.count_ones() as usize >= questions)
+            {
+                continue;
+            }
+            let reading = Layout::new(alone.clone(), vec![values]);
+            let at = |cut| reading.cell_index(CellKey { unit: 0, cut });
+            let mut local = Vec::new();
+            let mut local_answered = Vec::new();
+            let mut counts = vec![0; reading.cell_count()];
+            for ((value, asked), n) in alike {
+                let placement = Placement {
+                    unit: 0,
+                    values: vec![value],
+                };
+                reading.for_each_cell_of(&placement, |cell| {
+                    if let Some(c) = counts.get_mut(cell) {
+                        *c += n;
+                    }
+                });
+                let asked: Vec<usize> = (0..questions).filter(|&q| asked & (1 << q) != 0).collect();
+                for _ in 0..n.min(k) {
+                    local.push(placement.clone());
+                    local_answered.push(Some(asked.clone()));
+                }
+            }
+            // The rest shows its scale and questions; each cut that shows the scale only, its
+            // scale.
+            let mut local_scale = vec![false; reading.cell_count()];
+            let mut local_both = local_scale.clone();
+            for (v, &c) in cuts.iter().enumerate() {
+                if let Some(s) = local_scale.get_mut(at(Some((0, v)))) {
+                    *s = scale_only(c);
+                }
+            }
+            for cells in [&mut local_scale, &mut local_both] {
+                if let Some(s) = cells.get_mut(at(None)) {
+                    *s = true;
+                }
+            }
+            let found = hide_questions(
+                &reading,
+                &local,
+                &local_answered,
+                questions,
+                (&local_scale, &mut local_both),
+                &counts,
+                k,
+            );
+            if found > 0 {
+                if let Some(b) = both_shown.get_mut(whole) {
+                    *b = false;
+                    hidden += 1;
+                }
+            }
+        }
+    }
+    hidden
 }
 
 #[cfg(test)]

@@ -212,6 +212,16 @@ pub struct Case {
     pulse: bool,
 }
 
+impl Case {
+    /// The same case with a report attribute.
+    pub fn with_an_attribute(&self) -> Case {
+        Case {
+            with_attribute: true,
+            ..self.clone()
+        }
+    }
+}
+
 pub fn case() -> impl Strategy<Value = Case> {
     (2usize..9).prop_flat_map(|units| {
         (
@@ -239,6 +249,15 @@ pub fn case() -> impl Strategy<Value = Case> {
 
 /// The instrument, the release and the sheets of `case`.
 pub fn random_case(case: &Case) -> (Instrument, Release, Vec<PlacedSheet>) {
+    random_case_with_empty_units(case, 0)
+}
+
+/// [`random_case`] with `empty` units more below the root, after the case's own, where no one
+/// answered: an organisation of the same people with as many more cells.
+pub fn random_case_with_empty_units(
+    case: &Case,
+    empty: usize,
+) -> (Instrument, Release, Vec<PlacedSheet>) {
     // The pulse has scales of one and of two questions; the mini scales of three.
     let instrument = match case.pulse {
         true => survey_engine::instrument::builtin::load("worklife-pulse")
@@ -252,6 +271,9 @@ pub fn random_case(case: &Case) -> (Instrument, Release, Vec<PlacedSheet>) {
     for (i, p) in case.parents.iter().enumerate() {
         paths.push(format!("{}/u{}", paths[p.index(i + 1)], i + 1));
         assert_eq!(tree.insert(&paths[i + 1]).unwrap(), i + 1);
+    }
+    for e in 0..empty {
+        tree.insert(&format!("Org/empty{e}")).unwrap();
     }
     let mut rng = Rng(case.seed);
     let mut sheets = Vec::new();

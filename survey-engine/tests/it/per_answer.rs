@@ -21,7 +21,9 @@ use survey_engine::release::{Attribute, PlacedSheet, Release};
 use survey_engine::testing::Rng;
 use survey_engine::Instrument;
 
-use super::cross_measure::{case, inverse, mul, random_case, sheet, MINI, PRIME};
+use super::cross_measure::{
+    case, inverse, mul, random_case, random_case_with_empty_units, sheet, MINI, PRIME,
+};
 
 fn neg(a: u64) -> u64 {
     (PRIME - a) % PRIME
@@ -100,6 +102,7 @@ impl System {
         sheets: &[PlacedSheet],
         scale: usize,
         figure: Figure,
+        read: impl Fn(CellKey) -> bool,
     ) -> Self {
         let questions = instrument.scale_items(scale);
         let cells = release.layout.cells();
@@ -125,6 +128,9 @@ impl System {
         }
         let mut rows = Vec::new();
         for (c, &key) in cells.iter().enumerate() {
+            if !read(key) {
+                continue;
+            }
             let scale_cell = release.heat[scale][c];
             let exact = scale_cell.stats.is_some_and(|st| match figure {
                 Figure::Sums => st.mean.is_some(),
@@ -225,6 +231,16 @@ impl System {
 /// Every group of 1 to min(k - 1, 4) people whose figure on a scale of several questions,
 /// or answers to one of its questions, the release gives away, in words.
 fn given_away(instrument: &Instrument, release: &Release, sheets: &[PlacedSheet]) -> Vec<String> {
+    given_away_in(instrument, release, sheets, |_| true)
+}
+
+/// [`given_away`] reading only the cells `read` keeps.
+fn given_away_in(
+    instrument: &Instrument,
+    release: &Release,
+    sheets: &[PlacedSheet],
+    read: impl Fn(CellKey) -> bool + Copy,
+) -> Vec<String> {
     let mut out = Vec::new();
     for scale in 0..instrument.scales.len() {
         let questions = instrument.scale_items(scale);
@@ -232,7 +248,7 @@ fn given_away(instrument: &Instrument, release: &Release, sheets: &[PlacedSheet]
             continue;
         }
         for figure in [Figure::Sums, Figure::Favourable] {
-            let system = System::new(instrument, release, sheets, scale, figure);
+            let system = System::new(instrument, release, sheets, scale, figure, read);
             let targets = std::iter::once(Target::Scale)
                 .chain(questions.iter().map(|&q| Target::Question(q)));
             for target in targets {
@@ -382,6 +398,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Random organisations with an attribute, beyond the exact auditor's reach (700 empty
+    /// units more), where the release reads each unit's whole cell with its cuts instead of
+    /// the whole system: nothing of 1 to k - 1 people follows from any unit's whole cell and
+    /// its cuts, read by this file's reader. (What cells of different units give together is
+    /// not read in such an organisation: docs/privacy.md D8's limits.) The seed saved in
+    /// `proptest-regressions/per_answer.txt` is an organisation where a unit gives two
+    /// people's workload scores away when the release does not read its cuts so.
+    #[test]
+    fn beyond_the_exact_auditor_no_unit_read_with_its_cuts_gives_a_small_group_away(case in case()) {
+        let (instrument, release, sheets) =
+            random_case_with_empty_units(&case.with_an_attribute(), 700);
+        prop_assert!(
+            release.layout.cell_count() > survey_engine::release::EXACT_AUDIT_MAX_CELLS
+        );
+        let tree = &release.layout.tree;
+        for unit in 0..tree.len() {
+            let below: Vec<PlacedSheet> = sheets
+                .iter()
+                .filter(|s| tree.is_ancestor_or_self(unit, s.placement.unit))
+                .cloned()
+                .collect();
+            if below.is_empty() {
+                continue;
+            }
+            let found = given_away_in(&instrument, &release, &below, |key| key.unit == unit);
+            prop_assert!(found.is_empty(), "unit {}, k = {}: {:?}", unit, release.k, found);
+        }
+    }
+}
+
 /// Random organisations where a question of efficacy is skipped by everyone at a site of a
 /// unit (a question not asked there, or not applicable to a team), as in the review's case:
 /// nothing of 1 to k - 1 people follows. With the release's earlier reading (partial and
@@ -482,4 +531,62 @@ fn many_lone_skippers_at_once_hide_their_units_questions() {
     }
     // (This file's reader tries every group of up to four of 608 people: too many here.)
     assert_eq!(release.audit(&sheets).unwrap(), vec![]);
+}
+
+/// A case the benchmark organisation showed (docs/privacy.md D8), in an organisation beyond
+/// the exact auditor's 2,000 cells (600 empty units beside team T), k = 5, a tenure attribute
+/// (a, b, c): in T, five people at a skipped wl1 and the sixth at a answered all three
+/// workload questions, as did five at b and five at c. T shows workload and its questions;
+/// a shows workload only (one person answered wl1 there). Three times T's sum less its
+/// questions' sums is the five skippers' scores, and a's sum less those was the sixth
+/// person's score. The release now reads T's cells with its cuts and hides T's questions.
+#[test]
+fn a_large_organisation_does_not_give_a_cut_s_one_complete_answerer_away() {
+    let instrument = Instrument::parse(MINI).unwrap();
+    let mut tree = OrgTree::new("Org").unwrap();
+    for f in 0..600 {
+        tree.insert(&format!("Org/f{f}")).unwrap();
+    }
+    let t = tree.insert("Org/T").unwrap();
+    let tenure = Attribute {
+        name: "tenure".into(),
+        values: ["a", "b", "c"].map(String::from).into(),
+    };
+    let workload = instrument.scale_items(0);
+    let wl1 = workload[0];
+    let sheets: Vec<PlacedSheet> = (0..16usize)
+        .map(|n| {
+            let value = match n {
+                0..=5 => 0,
+                6..=10 => 1,
+                _ => 2,
+            };
+            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
+                .map(|i| Some(1 + ((n * 3 + i * 2) % 5) as i32))
+                .collect();
+            if n < 5 {
+                answers[wl1] = None;
+            }
+            sheet(&instrument, t, vec![Some(value)], answers)
+        })
+        .collect();
+    let release = Release::build(&instrument, tree, vec![tenure], &sheets, 5, "W").unwrap();
+    assert!(release.layout.cell_count() > survey_engine::release::EXACT_AUDIT_MAX_CELLS);
+    let cell = |cut| release.layout.cell_index(CellKey { unit: t, cut });
+    assert_eq!(release.heat[0][cell(None)].status, CellStatus::Shown);
+    assert_eq!(
+        release.heat[0][cell(Some((0, 0)))].status,
+        CellStatus::Shown
+    );
+    assert!(release.items[wl1].status[cell(Some((0, 0)))].is_hidden());
+    for &item in workload {
+        assert!(
+            release.items[item].status[cell(None)].is_hidden(),
+            "T's workload questions"
+        );
+    }
+    assert_eq!(
+        given_away(&instrument, &release, &sheets),
+        Vec::<String>::new()
+    );
 }
