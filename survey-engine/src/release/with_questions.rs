@@ -295,20 +295,23 @@ pub(super) fn hide_questions(
     }
 }
 
-/// [`hide_questions`] for an organisation beyond the exact auditor's reach, read one unit and
-/// one report attribute at a time: the unit's whole cell with its cuts by that attribute,
-/// over the people below the unit (`below`, per unit: their indices). That is the shape a
-/// benchmark organisation gave people away in (docs/privacy.md D8): a team showing the scale
-/// and its questions, whose skippers sit in cuts that show the scale only, gives those cuts'
-/// other people's scores. What a unit's cells give with other units' is not read here.
+/// [`hide_questions`] for an organisation beyond the exact auditor's reach, read one unit at
+/// a time over the people below it (`below`, per unit: their indices): each of its cells
+/// that shows both and holds no complete answerer alone ([`one_cell_at_a_time`]), then its
+/// whole cell with its cuts. That is the shape a benchmark organisation gave people away in
+/// (docs/privacy.md D8): a team showing the scale and its questions, whose skippers sit in
+/// cuts that show the scale only, gives those cuts' other people's scores. With several
+/// report attributes the whole is read with every attribute's cuts ([`UnitReading`]); what a
+/// unit's cells give with other units' is not read here.
 ///
-/// Only a whole cell that shows both, with a cut that shows the scale only, is read. Its
-/// cuts that show both hold people in no other row of the reading, so they come off the
-/// whole (the whole less them is the rest, a system of its own; each such cut alone is a
-/// cell the partial and complete answerers' rules keep), and where the rest answered every
-/// question the questions' figures add up to the scale's, which D4 keeps. The questions then
-/// hide at the whole until the rest's reading finds nothing. A reading is a part of the
-/// whole system, so what it finds is found. Returns how many cells it hid.
+/// With one attribute, only a whole cell that shows both is read, where a cut shows the
+/// scale only or the rest holds no complete answerer. Its cuts that show both hold people in
+/// no other row of the reading, so they come off the whole (the whole less them is the
+/// rest, a system of its own; each such cut alone is read by [`one_cell_at_a_time`] where
+/// the partial and complete answerers' rules do not keep it), and where the rest answered
+/// every question the questions' figures add up to the scale's, which D4 keeps. The
+/// questions then hide at the whole until the rest's reading finds nothing. A reading is a
+/// part of the whole system, so what it finds is found. Returns how many cells it hid.
 pub(super) fn hide_questions_unit_by_unit(
     layout: &Layout,
     placements: &[Placement],
@@ -329,9 +332,40 @@ pub(super) fn hide_questions_unit_by_unit(
         }
     };
     let shown = |cells: &[bool], c: usize| cells.get(c).copied().unwrap_or(false);
+    // Per cell, how many answered every question: most readings are skipped on these alone.
+    let complete: Vec<bool> = answered
+        .iter()
+        .map(|a| a.as_ref().is_some_and(|a| a.len() >= questions))
+        .collect();
+    let complete_in = disclosure::cell_counts(layout, placements, &complete);
     let mut hidden = 0;
     for (unit, people) in below.iter().enumerate() {
+        hidden += one_cell_at_a_time(
+            layout,
+            placements,
+            answered,
+            questions,
+            unit,
+            people,
+            (&alone, &complete_in, &mut *both_shown),
+            k,
+        );
         let whole = layout.cell_index(CellKey { unit, cut: None });
+        if layout.value_counts.len() > 1 {
+            // A cut of one attribute that shows both can stand in for the whole with the cuts
+            // of another (a review's case): read them all together.
+            let reading = UnitReading {
+                layout,
+                placements,
+                answered,
+                questions,
+                k,
+                alone: &alone,
+                complete_in: &complete_in,
+            };
+            hidden += reading.with_every_cut(unit, people, (scale_shown, &mut *both_shown));
+            continue;
+        }
         for (attribute, &values) in layout.value_counts.iter().enumerate() {
             if !shown(both_shown, whole) {
                 break; // hidden for an attribute before: nothing left to read
@@ -346,7 +380,17 @@ pub(super) fn hide_questions_unit_by_unit(
                 })
                 .collect();
             let scale_only = |c: usize| shown(scale_shown, c) && !shown(both_shown, c);
-            if !cuts.iter().any(|&c| scale_only(c)) {
+            let any_scale_only = cuts.iter().any(|&c| scale_only(c));
+            // (The rest's complete answerers: the whole's less those of its cuts that show
+            // both.)
+            let count = |c: usize| complete_in.get(c).copied().unwrap_or(0);
+            let complete_in_rest = count(whole).saturating_sub(
+                cuts.iter()
+                    .filter(|&&c| shown(both_shown, c))
+                    .map(|&c| count(c))
+                    .sum::<usize>(),
+            );
+            if !any_scale_only && complete_in_rest > 0 {
                 continue;
             }
             // The rest, by class: people alike here (the same cut, the same questions
@@ -376,6 +420,11 @@ pub(super) fn hide_questions_unit_by_unit(
             {
                 continue;
             }
+            // With no cut showing the scale only, the rest is read as one cell (its scale
+            // and questions): where someone in it answered every question, only its partial
+            // and complete answerers come apart, which their rules keep (the rest is the
+            // whole less cells that show both); where no one did, those who answered a given
+            // number of questions can ([`one_cell_at_a_time`]).
             let reading = Layout::new(alone.clone(), vec![values]);
             let at = |cut| reading.cell_index(CellKey { unit: 0, cut });
             let mut local = Vec::new();
@@ -429,6 +478,242 @@ pub(super) fn hide_questions_unit_by_unit(
         }
     }
     hidden
+}
+
+/// Each of a unit's cells (`unit`, the people below it `people`) that shows a scale of several
+/// questions and its questions, read alone where none of its people answered every
+/// question: in one cell, combining the questions weighs each person by how many they
+/// answered, so with no complete answerer to tie the weights, those who answered a given
+/// number of questions can come apart (a review's case: a scale of four, eleven people,
+/// one of them answering two questions). Where someone answered every question, only the
+/// partial and the complete answerers come apart, which their own rules keep. Questions
+/// hide where [`hide_questions`] finds a set. Returns how many cells it hid.
+#[allow(clippy::too_many_arguments)]
+fn one_cell_at_a_time(
+    layout: &Layout,
+    placements: &[Placement],
+    answered: &[Answered],
+    questions: usize,
+    unit: usize,
+    people: &[usize],
+    (alone, complete_in, both_shown): (&UnitTree, &[usize], &mut [bool]),
+    k: usize,
+) -> usize {
+    let reading = Layout::new(alone.clone(), vec![]);
+    let cuts = layout
+        .value_counts
+        .iter()
+        .enumerate()
+        .flat_map(|(a, &values)| (0..values).map(move |v| Some((a, v))));
+    let mut hidden = 0;
+    for cut in std::iter::once(None).chain(cuts) {
+        let cell = layout.cell_index(CellKey { unit, cut });
+        let complete = complete_in.get(cell).copied().unwrap_or(0) > 0;
+        if complete || !both_shown.get(cell).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut alike: BTreeMap<u128, usize> = BTreeMap::new();
+        for &r in people {
+            let in_cell = cut.is_none_or(|(a, v)| {
+                placements
+                    .get(r)
+                    .and_then(|p| p.values.get(a).copied().flatten())
+                    == Some(v)
+            });
+            if let (true, Some(Some(asked))) = (in_cell, answered.get(r)) {
+                *alike
+                    .entry(asked.iter().fold(0u128, |set, &q| set | 1 << q))
+                    .or_default() += 1;
+            }
+        }
+        if alike.len() < 2 {
+            continue;
+        }
+        let mut local = Vec::new();
+        let mut local_answered = Vec::new();
+        let mut count = 0;
+        for (asked, n) in alike {
+            count += n;
+            let asked: Vec<usize> = (0..questions).filter(|&q| asked & (1 << q) != 0).collect();
+            for _ in 0..n.min(k) {
+                local.push(Placement {
+                    unit: 0,
+                    values: vec![],
+                });
+                local_answered.push(Some(asked.clone()));
+            }
+        }
+        let mut local_both = [true];
+        if hide_questions(
+            &reading,
+            &local,
+            &local_answered,
+            questions,
+            (&[true], &mut local_both),
+            &[count],
+            k,
+        ) > 0
+        {
+            if let Some(b) = both_shown.get_mut(cell) {
+                *b = false;
+                hidden += 1;
+            }
+        }
+    }
+    hidden
+}
+
+/// What [`hide_questions_unit_by_unit`] reads a unit with, where the organisation has
+/// several report attributes.
+struct UnitReading<'a> {
+    layout: &'a Layout,
+    placements: &'a [Placement],
+    answered: &'a [Answered],
+    questions: usize,
+    k: usize,
+    alone: &'a UnitTree,
+    /// Per cell, how many answered every question.
+    complete_in: &'a [usize],
+}
+
+impl UnitReading<'_> {
+    /// The unit's whole cell with the cuts of every attribute, over everyone below it (by
+    /// class: the same values, the same questions answered, k standing for any more), where
+    /// the whole shows both and a cut the scale only; questions hide where
+    /// [`hide_questions`] finds a set. Returns how many cells it hid.
+    fn with_every_cut(
+        &self,
+        unit: usize,
+        people: &[usize],
+        (scale_shown, both_shown): (&[bool], &mut [bool]),
+    ) -> usize {
+        let shown = |cells: &[bool], c: usize| cells.get(c).copied().unwrap_or(false);
+        // (cut, its cell in the organisation), the whole first.
+        let cuts = self
+            .layout
+            .value_counts
+            .iter()
+            .enumerate()
+            .flat_map(|(a, &values)| (0..values).map(move |v| Some((a, v))));
+        let cells: Vec<(Option<(usize, usize)>, usize)> = std::iter::once(None)
+            .chain(cuts)
+            .map(|cut| (cut, self.layout.cell_index(CellKey { unit, cut })))
+            .collect();
+        let whole_both = cells.first().is_some_and(|&(_, c)| shown(both_shown, c));
+        if !whole_both {
+            return 0;
+        }
+        let scale_only = cells
+            .iter()
+            .any(|&(_, c)| shown(scale_shown, c) && !shown(both_shown, c));
+        // Each attribute's rest holds a complete answerer: nothing to read without a cut that
+        // shows the scale only (known from the counts, before anyone below is read).
+        let count = |c: usize| self.complete_in.get(c).copied().unwrap_or(0);
+        let whole = self.layout.cell_index(CellKey { unit, cut: None });
+        let rests_complete = self
+            .layout
+            .value_counts
+            .iter()
+            .enumerate()
+            .all(|(a, &values)| {
+                let in_cuts: usize = (0..values)
+                    .map(|v| {
+                        self.layout.cell_index(CellKey {
+                            unit,
+                            cut: Some((a, v)),
+                        })
+                    })
+                    .filter(|&c| shown(both_shown, c))
+                    .map(count)
+                    .sum();
+                count(whole).saturating_sub(in_cuts) > 0
+            });
+        if !scale_only && rests_complete {
+            return 0;
+        }
+        let mut alike: BTreeMap<(Vec<Option<usize>>, u128), usize> = BTreeMap::new();
+        for &r in people {
+            let (Some(Some(asked)), Some(placement)) =
+                (self.answered.get(r), self.placements.get(r))
+            else {
+                continue;
+            };
+            let asked = asked.iter().fold(0u128, |set, &q| set | 1 << q);
+            *alike.entry((placement.values.clone(), asked)).or_default() += 1;
+        }
+        let complete = |asked: &u128| asked.count_ones() as usize >= self.questions;
+        if alike.keys().all(|(_, asked)| complete(asked)) {
+            return 0;
+        }
+        // With no cut showing the scale only, what is left to read is each attribute's rest
+        // (the whole less its cuts that show both) as one cell: read where one has no
+        // complete answerer (see the single-attribute reading).
+        let both_cut = |a: usize, value: Option<usize>| {
+            value.is_some_and(|v| {
+                let c = self.layout.cell_index(CellKey {
+                    unit,
+                    cut: Some((a, v)),
+                });
+                shown(both_shown, c)
+            })
+        };
+        let rest_without_complete = (0..self.layout.value_counts.len()).any(|a| {
+            let mut rest = alike
+                .keys()
+                .filter(|(values, _)| !both_cut(a, values.get(a).copied().flatten()));
+            rest.clone().next().is_some() && !rest.any(|(_, asked)| complete(asked))
+        });
+        if !scale_only && !rest_without_complete {
+            return 0;
+        }
+        let reading = Layout::new(self.alone.clone(), self.layout.value_counts.clone());
+        let mut local = Vec::new();
+        let mut local_answered = Vec::new();
+        let mut counts = vec![0; reading.cell_count()];
+        for ((values, asked), n) in alike {
+            let placement = Placement { unit: 0, values };
+            reading.for_each_cell_of(&placement, |cell| {
+                if let Some(c) = counts.get_mut(cell) {
+                    *c += n;
+                }
+            });
+            let asked: Vec<usize> = (0..self.questions)
+                .filter(|&q| asked & (1 << q) != 0)
+                .collect();
+            for _ in 0..n.min(self.k) {
+                local.push(placement.clone());
+                local_answered.push(Some(asked.clone()));
+            }
+        }
+        let mut local_scale = vec![false; reading.cell_count()];
+        let mut local_both = local_scale.clone();
+        for &(cut, c) in &cells {
+            let at = reading.cell_index(CellKey { unit: 0, cut });
+            if let (Some(s), Some(b)) = (local_scale.get_mut(at), local_both.get_mut(at)) {
+                *s = shown(scale_shown, c);
+                *b = shown(both_shown, c);
+            }
+        }
+        hide_questions(
+            &reading,
+            &local,
+            &local_answered,
+            self.questions,
+            (&local_scale, &mut local_both),
+            &counts,
+            self.k,
+        );
+        let mut hidden = 0;
+        for &(cut, c) in &cells {
+            let at = reading.cell_index(CellKey { unit: 0, cut });
+            let now = local_both.get(at).copied().unwrap_or(false);
+            if let Some(b) = both_shown.get_mut(c).filter(|b| **b && !now) {
+                *b = false;
+                hidden += 1;
+            }
+        }
+        hidden
+    }
 }
 
 #[cfg(test)]

@@ -70,8 +70,8 @@ fn nullspace(rows: &[Vec<u64>], columns: usize) -> Vec<Vec<u64>> {
 /// The figures a scale and its questions show, which add answers up differently.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Figure {
-    /// A scale's cell adds each person's mean (here six times it: a whole number for one,
-    /// two or three answers), a question's cell each answer.
+    /// A scale's cell adds each person's mean (here sixty times it: a whole number for one
+    /// to five answers), a question's cell each answer.
     Sums,
     /// A scale's cell adds each person's favourable answers, a question's cell those to it.
     Favourable,
@@ -143,7 +143,7 @@ impl System {
                         .zip(&answered)
                         .map(|(&(p, _), &m)| match (holds(key, &sheets[p]), figure) {
                             (false, _) => 0,
-                            (true, Figure::Sums) => 6 / m,
+                            (true, Figure::Sums) => 60 / m,
                             (true, Figure::Favourable) => 1,
                         })
                         .collect(),
@@ -185,7 +185,7 @@ impl System {
         let mut part: Vec<(usize, u64)> = Vec::new();
         for (c, &(p, q)) in self.unknowns.iter().enumerate() {
             let coefficient = match (target, figure) {
-                (Target::Scale, Figure::Sums) => 6 / self.answered[c],
+                (Target::Scale, Figure::Sums) => 60 / self.answered[c],
                 (Target::Scale, Figure::Favourable) => 1,
                 (Target::Question(j), _) => u64::from(q == j),
             };
@@ -536,49 +536,67 @@ fn many_lone_skippers_at_once_hide_their_units_questions() {
 /// A case the benchmark organisation showed (docs/privacy.md D8), in an organisation beyond
 /// the exact auditor's 2,000 cells (600 empty units beside team T), k = 5, a tenure attribute
 /// (a, b, c): in T, five people at a skipped wl1 and the sixth at a answered all three
-/// workload questions, as did five at b and five at c. T shows workload and its questions;
-/// a shows workload only (one person answered wl1 there). Three times T's sum less its
-/// questions' sums is the five skippers' scores, and a's sum less those was the sixth
-/// person's score. The release now reads T's cells with its cuts and hides T's questions.
-#[test]
-fn a_large_organisation_does_not_give_a_cut_s_one_complete_answerer_away() {
+/// workload questions, as did five at b and five at c. With `site`, a second attribute (x,
+/// y): those sixteen are at x, and five more who answered every question are at y, tenure c.
+fn large_team_case(site: bool) -> (Instrument, Release, Vec<PlacedSheet>, usize) {
     let instrument = Instrument::parse(MINI).unwrap();
     let mut tree = OrgTree::new("Org").unwrap();
     for f in 0..600 {
         tree.insert(&format!("Org/f{f}")).unwrap();
     }
     let t = tree.insert("Org/T").unwrap();
-    let tenure = Attribute {
+    let mut attributes = vec![Attribute {
         name: "tenure".into(),
         values: ["a", "b", "c"].map(String::from).into(),
-    };
-    let workload = instrument.scale_items(0);
-    let wl1 = workload[0];
-    let sheets: Vec<PlacedSheet> = (0..16usize)
-        .map(|n| {
-            let value = match n {
+    }];
+    if site {
+        attributes.push(Attribute {
+            name: "site".into(),
+            values: ["x", "y"].map(String::from).into(),
+        });
+    }
+    let wl1 = instrument.scale_items(0)[0];
+    let people = if site { 21 } else { 16 };
+    let sheets: Vec<PlacedSheet> = (0..people)
+        .map(|n: usize| {
+            let tenure = match n {
                 0..=5 => 0,
                 6..=10 => 1,
                 _ => 2,
             };
+            let mut values = vec![Some(tenure)];
+            if site {
+                values.push(Some(usize::from(n >= 16)));
+            }
             let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
                 .map(|i| Some(1 + ((n * 3 + i * 2) % 5) as i32))
                 .collect();
             if n < 5 {
                 answers[wl1] = None;
             }
-            sheet(&instrument, t, vec![Some(value)], answers)
+            sheet(&instrument, t, values, answers)
         })
         .collect();
-    let release = Release::build(&instrument, tree, vec![tenure], &sheets, 5, "W").unwrap();
+    let release = Release::build(&instrument, tree, attributes, &sheets, 5, "W").unwrap();
     assert!(release.layout.cell_count() > survey_engine::release::EXACT_AUDIT_MAX_CELLS);
+    (instrument, release, sheets, t)
+}
+
+/// [`large_team_case`]: T shows workload and its questions; a shows workload only (one
+/// person answered wl1 there). Three times T's sum less its questions' sums is the five
+/// skippers' scores, and a's sum less those was the sixth person's score. The release now
+/// reads T's cells with its cuts and hides T's questions.
+#[test]
+fn a_large_organisation_does_not_give_a_cut_s_one_complete_answerer_away() {
+    let (instrument, release, sheets, t) = large_team_case(false);
+    let workload = instrument.scale_items(0);
     let cell = |cut| release.layout.cell_index(CellKey { unit: t, cut });
     assert_eq!(release.heat[0][cell(None)].status, CellStatus::Shown);
     assert_eq!(
         release.heat[0][cell(Some((0, 0)))].status,
         CellStatus::Shown
     );
-    assert!(release.items[wl1].status[cell(Some((0, 0)))].is_hidden());
+    assert!(release.items[workload[0]].status[cell(Some((0, 0)))].is_hidden());
     for &item in workload {
         assert!(
             release.items[item].status[cell(None)].is_hidden(),
@@ -589,4 +607,104 @@ fn a_large_organisation_does_not_give_a_cut_s_one_complete_answerer_away() {
         given_away(&instrument, &release, &sheets),
         Vec::<String>::new()
     );
+}
+
+/// [`large_team_case`] with a site attribute (a review's case): with T's questions hidden,
+/// site x (the sixteen) showed workload and its questions, and three times x's sum less its
+/// questions' sums gave the five skippers' scores just as T's had. The release now reads a
+/// unit's whole cell with the cuts of every attribute together.
+#[test]
+fn a_cut_of_another_attribute_does_not_stand_in_for_its_unit() {
+    let (instrument, release, sheets, _) = large_team_case(true);
+    assert_eq!(
+        given_away(&instrument, &release, &sheets),
+        Vec::<String>::new()
+    );
+}
+
+/// A review's case, on the full instrument (control: four questions), k = 3, in an
+/// organisation beyond the exact auditor's reach (1,100 empty units, a tenure attribute no
+/// one in T has a value of): team T of eleven, none of whom answered all four questions
+/// (three answered 1-3, three 2-4, two 1, 3 and 4, two 1, 2 and 4, one only 1 and 4). Each
+/// question is skipped by three and answered by eight. In one cell, combining the questions
+/// weighs each person by how many they answered, so with no complete answerer the one who
+/// answered two came apart: three times T's sum less its questions' sums was that person's
+/// score. The release now reads such a cell alone and hides its questions. With
+/// `colleagues`, the eleven are T's tenure band a and three more at b answered every
+/// question: T then has complete answerers, and its band a is the cell read alone.
+fn two_answer_case(colleagues: bool) {
+    let instrument = survey_engine::instrument::builtin::load("worklife-core")
+        .unwrap()
+        .unwrap();
+    let control = instrument
+        .scales
+        .iter()
+        .position(|s| s.id == "control")
+        .unwrap();
+    let questions = instrument.scale_items(control);
+    let mut tree = OrgTree::new("Org").unwrap();
+    for f in 0..1100 {
+        tree.insert(&format!("Org/f{f}")).unwrap();
+    }
+    let t = tree.insert("Org/T").unwrap();
+    let tenure = Attribute {
+        name: "tenure".into(),
+        values: ["a", "b"].map(String::from).into(),
+    };
+    let patterns: [&[usize]; 11] = [
+        &[0, 1, 2],
+        &[0, 1, 2],
+        &[0, 1, 2],
+        &[1, 2, 3],
+        &[1, 2, 3],
+        &[1, 2, 3],
+        &[0, 2, 3],
+        &[0, 2, 3],
+        &[0, 1, 3],
+        &[0, 1, 3],
+        &[0, 3],
+    ];
+    let mut rng = Rng(17);
+    let all: &[usize] = &[0, 1, 2, 3];
+    let extra = if colleagues { 3 } else { 0 };
+    let mut sheets: Vec<PlacedSheet> = patterns
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(all, extra))
+        .enumerate()
+        .map(|(n, asked)| {
+            let mut answers: Vec<Option<i32>> = (0..instrument.items.len())
+                .map(|_| Some(1 + rng.next(5) as i32))
+                .collect();
+            for (q, &item) in questions.iter().enumerate() {
+                if !asked.contains(&q) {
+                    answers[item] = None;
+                }
+            }
+            let tenure = colleagues.then_some(usize::from(n >= 11));
+            sheet(&instrument, t, vec![tenure], answers)
+        })
+        .collect();
+    sheets.sort_by_key(|s| s.placement.values.clone());
+    let release = Release::build(&instrument, tree, vec![tenure], &sheets, 3, "W").unwrap();
+    assert!(release.layout.cell_count() > survey_engine::release::EXACT_AUDIT_MAX_CELLS);
+    let read_alone = release.layout.cell_index(CellKey {
+        unit: t,
+        cut: colleagues.then_some((0, 0)),
+    });
+    assert_eq!(release.heat[control][read_alone].status, CellStatus::Shown);
+    assert_eq!(
+        given_away(&instrument, &release, &sheets),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_cell_without_a_complete_answerer_does_not_give_its_two_answer_person_away() {
+    two_answer_case(false);
+}
+
+#[test]
+fn a_cut_without_a_complete_answerer_does_not_give_its_two_answer_person_away() {
+    two_answer_case(true);
 }
