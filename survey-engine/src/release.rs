@@ -1141,8 +1141,9 @@ impl<'a> Suppressor<'a> {
 
 /// D4 across a scale and its questions (docs/privacy.md D8): the questions hide the cells
 /// where the scale's partial or complete answerers would be given away, first among the
-/// cells that show both ([`hide_items_for_family_groups`]), then, where the exact auditor
-/// reaches, read with the scale's other cells ([`hide_items_read_with_their_scale`]).
+/// cells that show both ([`hide_items_for_family_groups`]), then read with the scale's other
+/// cells ([`hide_items_read_with_their_scale`]: whole where the exact auditor reaches, one
+/// unit at a time beyond).
 fn hide_items_with_their_scale(
     instrument: &Instrument,
     layout: &Layout,
@@ -1199,7 +1200,7 @@ const FAMILY_GROUPS: usize = 2;
 /// the scale's [`family_groups`]: no shown item cell, and no sum or difference of item
 /// cells, holds 1 to k - 1 of them. (A reader who also reads the scale's cells where its
 /// items are hidden can combine the two: [`hide_items_read_with_their_scale`] reads them
-/// together, in organisations within the exact auditor's reach.) Runs before P2 and P1,
+/// together.) Runs before P2 and P1,
 /// which only hide more.
 fn hide_items_for_family_groups(
     instrument: &Instrument,
