@@ -398,22 +398,15 @@ pub(super) fn hide_questions_unit_by_unit(
             // never part of a small group, so k of them stand for any more.
             // (The questions answered as a bit set: no key to allocate per person, below the
             // root too.)
-            let mut alike: BTreeMap<(Option<usize>, u128), usize> = BTreeMap::new();
-            for &r in people {
-                let Some(Some(asked)) = answered.get(r) else {
-                    continue;
-                };
-                let asked = asked.iter().fold(0u128, |set, &q| set | 1 << q);
+            let alike = classes(people, answered, |r| {
                 let value = placements
                     .get(r)
                     .and_then(|p| p.values.get(attribute).copied().flatten());
                 let cut_shows_both = value
                     .and_then(|v| cuts.get(v))
                     .is_some_and(|&c| shown(both_shown, c));
-                if !cut_shows_both {
-                    *alike.entry((value, asked)).or_default() += 1;
-                }
-            }
+                (!cut_shows_both).then_some(value)
+            });
             if alike
                 .keys()
                 .all(|(_, asked)| asked.count_ones() as usize >= questions)
@@ -425,30 +418,18 @@ pub(super) fn hide_questions_unit_by_unit(
             // and complete answerers come apart, which their rules keep (the rest is the
             // whole less cells that show both); where no one did, those who answered a given
             // number of questions can ([`one_cell_at_a_time`]).
-            let reading = Layout::new(alone.clone(), vec![values]);
-            let at = |cut| reading.cell_index(CellKey { unit: 0, cut });
-            let mut local = Vec::new();
-            let mut local_answered = Vec::new();
-            let mut counts = vec![0; reading.cell_count()];
-            for ((value, asked), n) in alike {
-                let placement = Placement {
-                    unit: 0,
-                    values: vec![value],
-                };
-                reading.for_each_cell_of(&placement, |cell| {
-                    if let Some(c) = counts.get_mut(cell) {
-                        *c += n;
-                    }
-                });
-                let asked: Vec<usize> = (0..questions).filter(|&q| asked & (1 << q) != 0).collect();
-                for _ in 0..n.min(k) {
-                    local.push(placement.clone());
-                    local_answered.push(Some(asked.clone()));
-                }
-            }
+            let local = Local::new(
+                Layout::new(alone.clone(), vec![values]),
+                alike
+                    .into_iter()
+                    .map(|((value, asked), n)| (vec![value], asked, n)),
+                questions,
+                k,
+            );
+            let at = |cut| local.layout.cell_index(CellKey { unit: 0, cut });
             // The rest shows its scale and questions; each cut that shows the scale only, its
             // scale.
-            let mut local_scale = vec![false; reading.cell_count()];
+            let mut local_scale = vec![false; local.layout.cell_count()];
             let mut local_both = local_scale.clone();
             for (v, &c) in cuts.iter().enumerate() {
                 if let Some(s) = local_scale.get_mut(at(Some((0, v)))) {
@@ -460,16 +441,7 @@ pub(super) fn hide_questions_unit_by_unit(
                     *s = true;
                 }
             }
-            let found = hide_questions(
-                &reading,
-                &local,
-                &local_answered,
-                questions,
-                (&local_scale, &mut local_both),
-                &counts,
-                k,
-            );
-            if found > 0 {
+            if local.hide_questions(questions, (&local_scale, &mut local_both), k) > 0 {
                 if let Some(b) = both_shown.get_mut(whole) {
                     *b = false;
                     hidden += 1;
@@ -499,7 +471,6 @@ fn one_cell_at_a_time(
     (alone, complete_in, both_shown): (&UnitTree, &[usize], &mut [bool]),
     k: usize,
 ) -> usize {
-    let reading = Layout::new(alone.clone(), vec![]);
     let cuts = layout
         .value_counts
         .iter()
@@ -512,48 +483,25 @@ fn one_cell_at_a_time(
         if complete || !both_shown.get(cell).copied().unwrap_or(false) {
             continue;
         }
-        let mut alike: BTreeMap<u128, usize> = BTreeMap::new();
-        for &r in people {
-            let in_cell = cut.is_none_or(|(a, v)| {
+        let alike = classes(people, answered, |r| {
+            cut.is_none_or(|(a, v)| {
                 placements
                     .get(r)
                     .and_then(|p| p.values.get(a).copied().flatten())
                     == Some(v)
-            });
-            if let (true, Some(Some(asked))) = (in_cell, answered.get(r)) {
-                *alike
-                    .entry(asked.iter().fold(0u128, |set, &q| set | 1 << q))
-                    .or_default() += 1;
-            }
-        }
+            })
+            .then_some(())
+        });
         if alike.len() < 2 {
             continue;
         }
-        let mut local = Vec::new();
-        let mut local_answered = Vec::new();
-        let mut count = 0;
-        for (asked, n) in alike {
-            count += n;
-            let asked: Vec<usize> = (0..questions).filter(|&q| asked & (1 << q) != 0).collect();
-            for _ in 0..n.min(k) {
-                local.push(Placement {
-                    unit: 0,
-                    values: vec![],
-                });
-                local_answered.push(Some(asked.clone()));
-            }
-        }
-        let mut local_both = [true];
-        if hide_questions(
-            &reading,
-            &local,
-            &local_answered,
+        let local = Local::new(
+            Layout::new(alone.clone(), vec![]),
+            alike.into_iter().map(|(((), asked), n)| (vec![], asked, n)),
             questions,
-            (&[true], &mut local_both),
-            &[count],
             k,
-        ) > 0
-        {
+        );
+        if local.hide_questions(questions, (&[true], &mut [true]), k) > 0 {
             if let Some(b) = both_shown.get_mut(cell) {
                 *b = false;
                 hidden += 1;
@@ -561,6 +509,84 @@ fn one_cell_at_a_time(
         }
     }
     hidden
+}
+
+/// The people of `people` by class: those alike in a reading (the same `key`, the same
+/// questions answered, as a bit set) are one column of its system. `key` is `None` for
+/// someone the reading leaves out; people without a score are in none.
+fn classes<K: Ord>(
+    people: &[usize],
+    answered: &[Answered],
+    key: impl Fn(usize) -> Option<K>,
+) -> BTreeMap<(K, u128), usize> {
+    let mut alike = BTreeMap::new();
+    for &r in people {
+        let Some(Some(asked)) = answered.get(r) else {
+            continue;
+        };
+        if let Some(key) = key(r) {
+            let asked = asked.iter().fold(0u128, |set, &q| set | 1 << q);
+            *alike.entry((key, asked)).or_default() += 1;
+        }
+    }
+    alike
+}
+
+/// A reading's own system, of one unit (`layout`'s only one): a column of k people is never
+/// part of a small group, so k of a class stand for any more.
+struct Local {
+    layout: Layout,
+    placements: Vec<Placement>,
+    answered: Vec<Answered>,
+    /// Per cell of `layout`, how many people it holds, all of each class.
+    people: Vec<usize>,
+}
+
+impl Local {
+    /// From classes: their values in `layout`, the questions they answered (a bit set of
+    /// the scale's `questions`), how many they are.
+    fn new(
+        layout: Layout,
+        classes: impl IntoIterator<Item = (Vec<Option<usize>>, u128, usize)>,
+        questions: usize,
+        k: usize,
+    ) -> Self {
+        let mut placements = Vec::new();
+        let mut answered = Vec::new();
+        let mut people = vec![0; layout.cell_count()];
+        for (values, asked, n) in classes {
+            let placement = Placement { unit: 0, values };
+            layout.for_each_cell_of(&placement, |cell| {
+                if let Some(c) = people.get_mut(cell) {
+                    *c += n;
+                }
+            });
+            let asked: Vec<usize> = (0..questions).filter(|&q| asked & (1 << q) != 0).collect();
+            for _ in 0..n.min(k) {
+                placements.push(placement.clone());
+                answered.push(Some(asked.clone()));
+            }
+        }
+        Local {
+            layout,
+            placements,
+            answered,
+            people,
+        }
+    }
+
+    /// [`hide_questions`] on this system.
+    fn hide_questions(&self, questions: usize, shown: (&[bool], &mut [bool]), k: usize) -> usize {
+        hide_questions(
+            &self.layout,
+            &self.placements,
+            &self.answered,
+            questions,
+            shown,
+            &self.people,
+            k,
+        )
+    }
 }
 
 /// What [`hide_questions_unit_by_unit`] reads a unit with, where the organisation has
@@ -631,16 +657,9 @@ impl UnitReading<'_> {
         if !scale_only && rests_complete {
             return 0;
         }
-        let mut alike: BTreeMap<(Vec<Option<usize>>, u128), usize> = BTreeMap::new();
-        for &r in people {
-            let (Some(Some(asked)), Some(placement)) =
-                (self.answered.get(r), self.placements.get(r))
-            else {
-                continue;
-            };
-            let asked = asked.iter().fold(0u128, |set, &q| set | 1 << q);
-            *alike.entry((placement.values.clone(), asked)).or_default() += 1;
-        }
+        let alike = classes(people, self.answered, |r| {
+            self.placements.get(r).map(|p| p.values.clone())
+        });
         let complete = |asked: &u128| asked.count_ones() as usize >= self.questions;
         if alike.keys().all(|(_, asked)| complete(asked)) {
             return 0;
@@ -666,46 +685,27 @@ impl UnitReading<'_> {
         if !scale_only && !rest_without_complete {
             return 0;
         }
-        let reading = Layout::new(self.alone.clone(), self.layout.value_counts.clone());
-        let mut local = Vec::new();
-        let mut local_answered = Vec::new();
-        let mut counts = vec![0; reading.cell_count()];
-        for ((values, asked), n) in alike {
-            let placement = Placement { unit: 0, values };
-            reading.for_each_cell_of(&placement, |cell| {
-                if let Some(c) = counts.get_mut(cell) {
-                    *c += n;
-                }
-            });
-            let asked: Vec<usize> = (0..self.questions)
-                .filter(|&q| asked & (1 << q) != 0)
-                .collect();
-            for _ in 0..n.min(self.k) {
-                local.push(placement.clone());
-                local_answered.push(Some(asked.clone()));
-            }
-        }
-        let mut local_scale = vec![false; reading.cell_count()];
+        let local = Local::new(
+            Layout::new(self.alone.clone(), self.layout.value_counts.clone()),
+            alike
+                .into_iter()
+                .map(|((values, asked), n)| (values, asked, n)),
+            self.questions,
+            self.k,
+        );
+        let mut local_scale = vec![false; local.layout.cell_count()];
         let mut local_both = local_scale.clone();
         for &(cut, c) in &cells {
-            let at = reading.cell_index(CellKey { unit: 0, cut });
+            let at = local.layout.cell_index(CellKey { unit: 0, cut });
             if let (Some(s), Some(b)) = (local_scale.get_mut(at), local_both.get_mut(at)) {
                 *s = shown(scale_shown, c);
                 *b = shown(both_shown, c);
             }
         }
-        hide_questions(
-            &reading,
-            &local,
-            &local_answered,
-            self.questions,
-            (&local_scale, &mut local_both),
-            &counts,
-            self.k,
-        );
+        local.hide_questions(self.questions, (&local_scale, &mut local_both), self.k);
         let mut hidden = 0;
         for &(cut, c) in &cells {
-            let at = reading.cell_index(CellKey { unit: 0, cut });
+            let at = local.layout.cell_index(CellKey { unit: 0, cut });
             let now = local_both.get(at).copied().unwrap_or(false);
             if let Some(b) = both_shown.get_mut(c).filter(|b| **b && !now) {
                 *b = false;
