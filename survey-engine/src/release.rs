@@ -315,13 +315,23 @@ impl Release {
             (scales, profiles, items, alphas, answered)
         };
         let protect = || -> Result<_, EngineError> {
-            let mut statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships)?;
+            // The family groups' suppression (D8) on a thread of its own beside the measures'
+            // (each is one thread, and it does not depend on theirs).
+            let (statuses, family) = std::thread::scope(|scope| {
+                let family =
+                    scope.spawn(|| family_patterns(instrument, &layout, &placements, sheets, k));
+                let statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships);
+                let family = family
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (statuses, family)
+            });
+            let mut statuses = statuses?;
             hide_items_with_their_scale(
                 instrument,
                 &layout,
-                &placements,
-                sheets,
-                k,
+                (&placements, sheets),
+                (family?, k),
                 &mut statuses,
             )?;
             // P2 before P1: each only hides, so neither undoes the other, and P1's count of
@@ -1147,12 +1157,11 @@ impl<'a> Suppressor<'a> {
 fn hide_items_with_their_scale(
     instrument: &Instrument,
     layout: &Layout,
-    placements: &[Placement],
-    sheets: &[PlacedSheet],
-    k: usize,
+    (placements, sheets): (&[Placement], &[PlacedSheet]),
+    (family, k): (FamilyPatterns, usize),
     statuses: &mut [Vec<CellStatus>],
 ) -> Result<(), EngineError> {
-    hide_items_for_family_groups(instrument, layout, placements, sheets, k, statuses)?;
+    hide_items_for_family_groups(instrument, family, statuses)?;
     hide_items_read_with_their_scale(instrument, layout, placements, sheets, k, statuses)
 }
 
@@ -1197,19 +1206,45 @@ const FAMILY_GROUPS: usize = 2;
 /// their score given back by the 2-decimal mean. With the partial answerers' figures, the complete
 /// answerers' follow too. So every item of a scale of several questions hides, as a
 /// complement, every cell that [`disclosure::suppress_many_where_present`] hides for any of
-/// the scale's [`family_groups`]: no shown item cell, and no sum or difference of item
-/// cells, holds 1 to k - 1 of them. (A reader who also reads the scale's cells where its
-/// items are hidden can combine the two: [`hide_items_read_with_their_scale`] reads them
-/// together.) Runs before P2 and P1,
-/// which only hide more.
+/// the scale's [`family_groups`] (`patterns`, from [`family_patterns`]): no shown item
+/// cell, and no sum or difference of item cells, holds 1 to k - 1 of them. (A reader who
+/// also reads the scale's cells where its items are hidden can combine the two:
+/// [`hide_items_read_with_their_scale`] reads them together.) Runs before P2 and P1, which
+/// only hide more.
 fn hide_items_for_family_groups(
+    instrument: &Instrument,
+    patterns: FamilyPatterns,
+    statuses: &mut [Vec<CellStatus>],
+) -> Result<(), EngineError> {
+    let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
+    for (s, pattern) in patterns {
+        for &item in instrument.scale_items(s) {
+            let Some(status) = statuses.get_mut(first_item + item) else {
+                return Err(Suppressor::missing());
+            };
+            for (st, p) in status.iter_mut().zip(&pattern) {
+                if p.is_hidden() && *st == CellStatus::Shown {
+                    *st = CellStatus::Complementary;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Per scale of several questions, the suppression of each of its [`family_groups`] (the
+/// scale's place, the pattern), for [`hide_items_for_family_groups`].
+type FamilyPatterns = Vec<(usize, Vec<CellStatus>)>;
+
+/// [`FamilyPatterns`]: D4 for each group, where present. It does not depend on what the
+/// measures' own suppression hides, so it runs beside it.
+fn family_patterns(
     instrument: &Instrument,
     layout: &Layout,
     placements: &[Placement],
     sheets: &[PlacedSheet],
     k: usize,
-    statuses: &mut [Vec<CellStatus>],
-) -> Result<(), EngineError> {
+) -> Result<FamilyPatterns, EngineError> {
     let scales: Vec<usize> = (0..instrument.scales.len())
         .filter(|&s| instrument.scale_items(s).len() > 1)
         .collect();
@@ -1220,25 +1255,12 @@ fn hide_items_for_family_groups(
         .collect();
     let patterns = disclosure::suppress_many_where_present(layout, placements, &groups, k)
         .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-    let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
     // The groups of each scale, in `family_groups`' order.
-    for (&s, pattern) in scales
+    Ok(scales
         .iter()
-        .zip(patterns.chunks(FAMILY_GROUPS))
-        .flat_map(|(s, groups)| groups.iter().map(move |pattern| (s, pattern)))
-    {
-        for &item in instrument.scale_items(s) {
-            let Some(status) = statuses.get_mut(first_item + item) else {
-                return Err(Suppressor::missing());
-            };
-            for (st, p) in status.iter_mut().zip(pattern) {
-                if p.is_hidden() && *st == CellStatus::Shown {
-                    *st = CellStatus::Complementary;
-                }
-            }
-        }
-    }
-    Ok(())
+        .flat_map(|&s| std::iter::repeat_n(s, FAMILY_GROUPS))
+        .zip(patterns)
+        .collect())
 }
 
 /// Per sheet, which of scale `scale`'s questions `items` it answered, by their place in
