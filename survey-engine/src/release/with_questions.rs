@@ -455,7 +455,15 @@ type RestClasses = BTreeMap<(Option<usize>, u128), usize>;
 /// weights put at 1, the larger `a` of each such group (the smaller one for `-c`), and it
 /// is found where it holds 1 to k - 1 people.
 fn rest_may_give_away(classes: &RestClasses, row: &[bool], questions: usize, k: usize) -> bool {
-    let complete = |asked: u128| asked.count_ones() as usize >= questions;
+    // Only the scale's questions count, and someone who answered none of them is in no row
+    // of the reading (a review's case: counted here, such a class made a set found by the
+    // exact reading look out of reach; no score comes without answers today).
+    let mask = match u32::try_from(questions) {
+        Ok(q) if q < 128 => (1u128 << q) - 1,
+        _ => u128::MAX,
+    };
+    let of_scale = |asked: u128| asked & mask;
+    let complete = |asked: u128| of_scale(asked).count_ones() as usize >= questions;
     if !classes.keys().any(|&(_, asked)| complete(asked)) {
         return true; // the questions are not tied: left to the exact reading
     }
@@ -463,6 +471,10 @@ fn rest_may_give_away(classes: &RestClasses, row: &[bool], questions: usize, k: 
     // answered.
     let mut groups: BTreeMap<Option<usize>, BTreeMap<u32, usize>> = BTreeMap::new();
     for (&(value, asked), &n) in classes {
+        let asked = of_scale(asked);
+        if asked == 0 {
+            continue;
+        }
         let group = value.filter(|&v| row.get(v).copied().unwrap_or(false));
         *groups
             .entry(group)
@@ -887,7 +899,7 @@ mod tests {
                 let values = row.len();
                 let class = (
                     prop::option::of(0..values),
-                    1u128..(1 << questions),
+                    0u128..(1 << questions),
                     1usize..=6,
                 );
                 prop::collection::vec(class, 1..=7).prop_map(move |list| {
@@ -897,13 +909,17 @@ mod tests {
                     }
                     let group = |value: Option<usize>| value.filter(|&v| row[v]);
                     let mut totals: BTreeMap<Option<usize>, usize> = BTreeMap::new();
-                    for (&(value, _), &n) in &classes {
-                        *totals.entry(group(value)).or_default() += n;
+                    // (Someone who answered no question is in no row: in no group.)
+                    for (&(value, asked), &n) in &classes {
+                        if asked != 0 {
+                            *totals.entry(group(value)).or_default() += n;
+                        }
                     }
                     for (g, total) in totals {
                         if total < k {
-                            if let Some((_, n)) =
-                                classes.iter_mut().find(|((v, _), _)| group(*v) == g)
+                            if let Some((_, n)) = classes
+                                .iter_mut()
+                                .find(|((v, asked), _)| *asked != 0 && group(*v) == g)
                             {
                                 *n += k - total;
                             }
