@@ -752,7 +752,8 @@ impl UnitReading<'_> {
             return 0;
         }
         let alike = classes(people, self.answered, |r| {
-            self.placements.get(r).map(|p| p.values.clone())
+            // (Their values as borrowed: no allocation per person, below the root too.)
+            self.placements.get(r).map(|p| p.values.as_slice())
         });
         let complete = |asked: &u128| asked.count_ones() as usize >= self.questions;
         if alike.keys().all(|(_, asked)| complete(asked)) {
@@ -783,7 +784,7 @@ impl UnitReading<'_> {
             Layout::new(self.alone.clone(), self.layout.value_counts.clone()),
             alike
                 .into_iter()
-                .map(|((values, asked), n)| (values, asked, n)),
+                .map(|((values, asked), n)| (values.to_vec(), asked, n)),
             self.questions,
             self.k,
         );
