@@ -560,7 +560,36 @@ impl Release {
                 .collect(),
             _ => Vec::new(),
         };
-        let answered_status = statuses.next().ok_or_else(Suppressor::missing)?;
+        let mut answered_status = statuses.next().ok_or_else(Suppressor::missing)?;
+        // Everyone who answered counts at least every scale's respondents and the profiles',
+        // in every group: a reader who knows the roster bounds a hidden count of a scale by
+        // the count of everyone who answered, and in random organisations that pinned a small
+        // group's count one time in ten (docs/privacy.md D7, "Counts of different measures").
+        // So that count shows only where every scale and the profiles show theirs; then P1
+        // checks again the groups of it that it had excused (a shown cell around them may be
+        // hidden now). A measure that shows no count anywhere (a scale nearly no one answered)
+        // gives nothing to bound from below, so the count of everyone who answered cannot pin
+        // it, and it takes nothing away. (The rule reads only what the release shows.)
+        let shown = |status: CellStatus| status == CellStatus::Shown;
+        let counted: Vec<&Vec<HeatCell>> = heat
+            .iter()
+            .filter(|cells| cells.iter().any(|c| shown(c.status)))
+            .collect();
+        let profiles_counted = profiles.iter().any(|p| shown(p.status));
+        for (cell, st) in answered_status.iter_mut().enumerate() {
+            let counts_shown = counted
+                .iter()
+                .all(|cells| cells.get(cell).is_some_and(|c| shown(c.status)))
+                && (!profiles_counted || profiles.get(cell).is_some_and(|p| shown(p.status)));
+            if !counts_shown && *st == CellStatus::Shown {
+                *st = CellStatus::Complementary;
+            }
+        }
+        let answered_measure = memberships.len().saturating_sub(1);
+        if let Some(open) = excused.get_mut(answered_measure) {
+            *open = recheck_counts(answered_measure, std::mem::take(open), &mut answered_status)
+                .unwrap_or_default();
+        }
         // Nothing of a hidden cell outlives the build (D6).
         let answered = answered_status
             .iter()

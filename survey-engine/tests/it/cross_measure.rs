@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use survey_engine::disclosure::{CellStatus, Invited, Placement};
+use survey_engine::disclosure::{CellKey, CellStatus, Invited, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::testing::Rng;
@@ -335,6 +335,117 @@ proptest! {
         for scale in 0..instrument.scales.len() {
             let extra = extra_dimensions(&instrument, &release, &sheets, scale);
             prop_assert!(extra.iter().all(|&d| d == 0), "scale {}: {:?}", scale, extra);
+        }
+    }
+}
+
+/// The fewest and the most of one measure's respondents (`counts`, per atom a variable from
+/// 0 to its invited count) a group of atoms can hold, with integer programs over the shown
+/// counts of that measure (`shown`: each cell's atoms and count); with `answered`, also over
+/// the shown counts of everyone who answered (a variable per atom too, from 0 to the invited
+/// count) and, per atom, the measure's respondents at most those who answered.
+fn count_range(
+    invited: &[u64],
+    shown: &[(Vec<usize>, u64)],
+    answered: Option<&[(Vec<usize>, u64)]>,
+    group: &[usize],
+) -> (i64, i64) {
+    use microlp::{ComparisonOp, OptimizationDirection, Problem};
+    let bound = |a: usize| (0, i32::try_from(invited[a]).unwrap());
+    let solve = |direction| {
+        let mut problem = Problem::new(direction);
+        let counts: Vec<_> = (0..invited.len())
+            .map(|a| problem.add_integer_var(f64::from(u8::from(group.contains(&a))), bound(a)))
+            .collect();
+        for (cell, n) in shown {
+            let terms: Vec<_> = cell.iter().map(|&a| (counts[a], 1.0)).collect();
+            problem.add_constraint(terms, ComparisonOp::Eq, *n as f64);
+        }
+        if let Some(answered) = answered {
+            let all: Vec<_> = (0..invited.len())
+                .map(|a| problem.add_integer_var(0.0, bound(a)))
+                .collect();
+            for (count, all) in counts.iter().zip(&all) {
+                problem.add_constraint([(*count, 1.0), (*all, -1.0)], ComparisonOp::Le, 0.0);
+            }
+            for (cell, n) in answered {
+                let terms: Vec<_> = cell.iter().map(|&a| (all[a], 1.0)).collect();
+                problem.add_constraint(terms, ComparisonOp::Eq, *n as f64);
+            }
+        }
+        let solution = problem.solve().expect("the true counts are a solution");
+        solution.objective().round() as i64
+    };
+    (
+        solve(OptimizationDirection::Minimize),
+        solve(OptimizationDirection::Maximize),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// P1 across measures (docs/privacy.md D7, "Counts of different measures"): everyone who
+    /// answered includes every scale's respondents, so a reader who knows the roster reads a
+    /// scale's hidden count as at most the count of everyone who answered, group by group.
+    /// Random organisations ([`case`], with the roster): for every hidden cell of every scale
+    /// with 1 to k - 1 respondents, integer programs over the scale's shown counts and those
+    /// of everyone who answered, per atom, leave its count open wherever the scale's own
+    /// counts do. (Released as each measured itself, this pinned a group in about one
+    /// organisation in ten.)
+    #[test]
+    fn no_scale_count_is_pinned_by_the_count_of_everyone_who_answered(case in case()) {
+        let case = Case { with_roster: true, ..case };
+        let (instrument, release, sheets) = random_case(&case);
+        let mut atoms: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
+        atoms.sort_by_key(|p| (p.unit, p.values.clone()));
+        atoms.dedup();
+        let atom_of = |p: &Placement| atoms.iter().position(|a| a == p).unwrap();
+        // As `random_case` invites: everyone who answered and one more per atom.
+        let mut invited = vec![1u64; atoms.len()];
+        for s in &sheets {
+            invited[atom_of(&s.placement)] += 1;
+        }
+        let cells = release.layout.cells();
+        let tree = &release.layout.tree;
+        let atoms_in = |key: CellKey| -> Vec<usize> {
+            (0..atoms.len())
+                .filter(|&a| {
+                    tree.is_ancestor_or_self(key.unit, atoms[a].unit)
+                        && key.cut.is_none_or(|(at, v)| atoms[a].values[at] == Some(v))
+                })
+                .collect()
+        };
+        let answered: Vec<(Vec<usize>, u64)> = cells
+            .iter()
+            .zip(&release.answered)
+            .filter_map(|(&key, n)| Some((atoms_in(key), (*n)?)))
+            .collect();
+        for s in 0..instrument.scales.len() {
+            let mut truth = vec![0u64; atoms.len()];
+            for sheet in sheets.iter().filter(|x| x.scores.scales[s].is_some()) {
+                truth[atom_of(&sheet.placement)] += 1;
+            }
+            let shown: Vec<(Vec<usize>, u64)> = cells
+                .iter()
+                .zip(&release.heat[s])
+                .filter_map(|(&key, cell)| Some((atoms_in(key), cell.stats?.n)))
+                .collect();
+            for (&key, cell) in cells.iter().zip(&release.heat[s]) {
+                let group = atoms_in(key);
+                let n: u64 = group.iter().map(|&a| truth[a]).sum();
+                if !cell.status.is_hidden() || !(1..release.k as u64).contains(&n) {
+                    continue;
+                }
+                let alone = count_range(&invited, &shown, None, &group);
+                let together = count_range(&invited, &shown, Some(&answered), &group);
+                prop_assert!(
+                    together.0 < together.1 || alone.0 == alone.1,
+                    "{} {} (scale {s}): {n} respondents, {alone:?} from the scale's counts, {together:?} with everyone who answered",
+                    release.tree.path(key.unit),
+                    release.cut_label(key)
+                );
+            }
         }
     }
 }
