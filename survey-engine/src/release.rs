@@ -561,27 +561,15 @@ impl Release {
             _ => Vec::new(),
         };
         let mut answered_status = statuses.next().ok_or_else(Suppressor::missing)?;
-        // Everyone who answered counts at least every scale's respondents and the profiles',
-        // in every group: a reader who knows the roster bounds a hidden count of a scale by
-        // the count of everyone who answered, and in random organisations that pinned a small
-        // group's count one time in ten (docs/privacy.md D7, "Counts of different measures").
-        // So that count shows only where every scale and the profiles show theirs; then P1
-        // checks again the groups of it that it had excused (a shown cell around them may be
-        // hidden now). A measure that shows no count anywhere (a scale nearly no one answered)
-        // gives nothing to bound from below, so the count of everyone who answered cannot pin
-        // it, and it takes nothing away. (The rule reads only what the release shows.)
-        let shown = |status: CellStatus| status == CellStatus::Shown;
-        let counted: Vec<&Vec<HeatCell>> = heat
-            .iter()
-            .filter(|cells| cells.iter().any(|c| shown(c.status)))
-            .collect();
-        let profiles_counted = profiles.iter().any(|p| shown(p.status));
+        // Everyone who answered is counted per unit only: `wave status` and the participation
+        // page show a unit's count, and no view shows one of a unit's cuts. A cut's count
+        // would also reach the scales' counts: it includes every scale's respondents in every
+        // group, so a reader who knows the roster reads a scale's hidden count as at most it,
+        // and in random organisations that pinned a small group's count one time in ten
+        // (docs/privacy.md D7, "Counts of different measures"). Then P1 checks again the
+        // groups it had excused (a shown cell around them may be hidden now).
         for (cell, st) in answered_status.iter_mut().enumerate() {
-            let counts_shown = counted
-                .iter()
-                .all(|cells| cells.get(cell).is_some_and(|c| shown(c.status)))
-                && (!profiles_counted || profiles.get(cell).is_some_and(|p| shown(p.status)));
-            if !counts_shown && *st == CellStatus::Shown {
+            if layout.cell_key(cell).cut.is_some() && *st == CellStatus::Shown {
                 *st = CellStatus::Complementary;
             }
         }

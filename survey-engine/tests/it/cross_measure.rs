@@ -391,8 +391,8 @@ proptest! {
     /// Random organisations ([`case`], with the roster): for every hidden cell of every scale
     /// with 1 to k - 1 respondents, integer programs over the scale's shown counts and those
     /// of everyone who answered, per atom, leave its count open wherever the scale's own
-    /// counts do. (Released as each measured itself, this pinned a group in about one
-    /// organisation in ten.)
+    /// counts do. (With the count of everyone who answered kept for every cut too, this
+    /// pinned a group in about one organisation in ten; the release keeps it for whole units.)
     #[test]
     fn no_scale_count_is_pinned_by_the_count_of_everyone_who_answered(case in case()) {
         let case = Case { with_roster: true, ..case };
