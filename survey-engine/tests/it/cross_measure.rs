@@ -339,6 +339,25 @@ proptest! {
     }
 }
 
+/// The atoms of `sheets` (their distinct placements), in unit and value order.
+pub fn atoms_of(sheets: &[PlacedSheet]) -> Vec<&Placement> {
+    let mut atoms: Vec<&Placement> = sheets.iter().map(|s| &s.placement).collect();
+    atoms.sort_by_key(|p| (p.unit, p.values.clone()));
+    atoms.dedup();
+    atoms
+}
+
+/// The atoms (by their place in `atoms`) that the cell `key` of `release` holds.
+pub fn atoms_in(release: &Release, atoms: &[&Placement], key: CellKey) -> Vec<usize> {
+    let tree = &release.layout.tree;
+    (0..atoms.len())
+        .filter(|&a| {
+            tree.is_ancestor_or_self(key.unit, atoms[a].unit)
+                && key.cut.is_none_or(|(at, v)| atoms[a].values[at] == Some(v))
+        })
+        .collect()
+}
+
 /// The fewest and the most of one measure's respondents (`counts`, per atom a variable from
 /// 0 to its invited count) a group of atoms can hold, with integer programs over the shown
 /// counts of that measure (`shown`: each cell's atoms and count); with `answered`, also over
@@ -397,25 +416,15 @@ proptest! {
     fn no_scale_count_is_pinned_by_the_count_of_everyone_who_answered(case in case()) {
         let case = Case { with_roster: true, ..case };
         let (instrument, release, sheets) = random_case(&case);
-        let mut atoms: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
-        atoms.sort_by_key(|p| (p.unit, p.values.clone()));
-        atoms.dedup();
-        let atom_of = |p: &Placement| atoms.iter().position(|a| a == p).unwrap();
+        let atoms = atoms_of(&sheets);
+        let atom_of = |p: &Placement| atoms.iter().position(|a| *a == p).unwrap();
         // As `random_case` invites: everyone who answered and one more per atom.
         let mut invited = vec![1u64; atoms.len()];
         for s in &sheets {
             invited[atom_of(&s.placement)] += 1;
         }
         let cells = release.layout.cells();
-        let tree = &release.layout.tree;
-        let atoms_in = |key: CellKey| -> Vec<usize> {
-            (0..atoms.len())
-                .filter(|&a| {
-                    tree.is_ancestor_or_self(key.unit, atoms[a].unit)
-                        && key.cut.is_none_or(|(at, v)| atoms[a].values[at] == Some(v))
-                })
-                .collect()
-        };
+        let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         let answered: Vec<(Vec<usize>, u64)> = cells
             .iter()
             .zip(&release.answered)

@@ -15,7 +15,7 @@ use survey_engine::release::{PlacedSheet, Release};
 use survey_engine::testing::Rng;
 use survey_engine::Instrument;
 
-use super::cross_measure::{case, random_case, sheet, MINI};
+use super::cross_measure::{atoms_in, atoms_of, case, random_case, sheet, MINI};
 
 /// What a reader of favourable answers faces in one scale's family (measure 0 the scale,
 /// then its items in instrument order), per atom (the sheets of one unit with one
@@ -65,9 +65,7 @@ impl Family {
         scale: usize,
     ) -> Self {
         let items = instrument.scale_items(scale);
-        let mut atoms: Vec<&Placement> = sheets.iter().map(|s| &s.placement).collect();
-        atoms.sort_by_key(|p| (p.unit, p.values.clone()));
-        atoms.dedup();
+        let atoms = atoms_of(sheets);
         let atom_of = |p: &Placement| atoms.iter().position(|a| *a == p).unwrap();
         let measures = 1 + items.len();
         let mut answers = vec![vec![0u32; atoms.len()]; measures];
@@ -93,14 +91,7 @@ impl Family {
         }
         let cells = release.layout.cells();
         let tree = &release.layout.tree;
-        let atoms_in = |key: CellKey| -> Vec<usize> {
-            (0..atoms.len())
-                .filter(|&a| {
-                    tree.is_ancestor_or_self(key.unit, atoms[a].unit)
-                        && key.cut.is_none_or(|(at, v)| atoms[a].values[at] == Some(v))
-                })
-                .collect()
-        };
+        let atoms_in = |key: CellKey| atoms_in(release, &atoms, key);
         let hidden = |m: usize, c: usize| match m {
             0 => release.heat[scale][c].status.is_hidden(),
             m => release.items[items[m - 1]].status[c].is_hidden(),
