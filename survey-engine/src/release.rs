@@ -140,9 +140,11 @@ pub struct Release {
     item_counts: Vec<u64>,
     /// Items per cell in `item_counts` (the instrument's, whatever is done to `items`).
     item_count: usize,
-    /// Per cell: how many answered at all (every answer sheet of the wave), where shown.
-    /// A measure of the release like the scales and items (suppressed, P1, audited): the
-    /// counts `wave status` prints for a closed wave, so they add nothing to the release.
+    /// Per cell: how many answered at all (every answer sheet of the wave), where shown, and
+    /// for whole units only (`None` for every cut: no view shows one, and beside the scales'
+    /// counts a cut's would pin small ones, docs/privacy.md D7). A measure of the release
+    /// like the scales and items (suppressed, P1, audited): the counts `wave status` prints
+    /// for a closed wave, so they add nothing to the release.
     pub answered: Vec<Option<u64>>,
     /// Cronbach's alpha of each unit's scales (its whole subtree) as the release may say it
     /// (`crate::reliability`), `[unit * scales + scale]`; read through [`Release::unit_alphas`].
