@@ -435,8 +435,8 @@ type RestClasses = BTreeMap<(Option<usize>, u128), usize>;
 /// Whether the exact reading of a unit's rest ([`rest_gives_away`]) can find a set through
 /// its questions, worked out from its classes where the rest holds a complete answerer
 /// (`false` only where it cannot; `true` where it can or where this does not decide). Nearly
-/// every reading of a large organisation finds nothing (16 of some 4,400 per release on the
-/// benchmark's), and this costs a pass over a few dozen classes where the exact reading
+/// every reading of a large organisation finds nothing (11 of 4,393 find a set in a build of
+/// the benchmark's), and this costs a pass over a few dozen classes where the exact reading
 /// costs a small system in fractions.
 ///
 /// Why it holds. A combination of the rows that gives a set must leave out every part of
