@@ -256,13 +256,6 @@ impl Release {
             attributes.iter().map(|a| a.values.len()).collect(),
         );
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
-        // Who counts, per scale and then for the profiles; all suppressed in one call.
-        let mut memberships: Vec<Vec<bool>> = (0..instrument.scales.len())
-            .map(|s| sheets.iter().map(|x| x.scores.score(s).is_some()).collect())
-            .collect();
-        if instrument.profiles.is_some() {
-            memberships.push(sheets.iter().map(|x| x.scores.profile.is_some()).collect());
-        }
         let item_count = instrument.items.len();
         let item_scale = |i: usize| {
             instrument
@@ -270,14 +263,6 @@ impl Release {
                 .get(i)
                 .map_or(usize::MAX, |item| item.scale)
         };
-        memberships.extend((0..item_count).map(|i| {
-            sheets
-                .iter()
-                .map(|x| counted_answer(x, i, item_scale(i)).is_some())
-                .collect()
-        }));
-        // Last: everyone who answered at all (`Release::answered`).
-        memberships.push(vec![true; sheets.len()]);
         let scale_count = instrument.scales.len();
         let lowest = f64::from(instrument.response_scale.min);
         let highest = f64::from(instrument.response_scale.max);
@@ -317,6 +302,8 @@ impl Release {
             (scales, profiles, items, alphas, answered)
         };
         let protect = || -> Result<_, EngineError> {
+            // (Computed here, beside the roll-ups, which do not need them.)
+            let memberships = memberships(instrument, sheets);
             // The family groups' suppression (D8) on a thread of its own beside the measures'
             // (each is one thread, and it does not depend on theirs).
             let (statuses, family) = std::thread::scope(|scope| {
@@ -355,7 +342,7 @@ impl Release {
                 excused = protect_counts_of_all(&model, &memberships, &mut statuses);
                 counts_model = Some(model);
             }
-            Ok((statuses, mean_exceptions, excused, counts_model))
+            Ok((statuses, mean_exceptions, excused, counts_model, memberships))
         };
         let (rolled, protected) = std::thread::scope(|scope| {
             let rolled = scope.spawn(roll_ups);
@@ -366,7 +353,7 @@ impl Release {
             (rolled, protected)
         });
         let (all_tallies, profile_counts, mut item_counts, alpha_tallies, answered_n) = rolled;
-        let (statuses, mean_exceptions, mut excused, counts_model) = protected?;
+        let (statuses, mean_exceptions, mut excused, counts_model, memberships) = protected?;
         // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
         // the groups it had excused (every other group keeps its certificate), so that they
         // and the count of exceptions hold for the final statuses.
@@ -1139,6 +1126,33 @@ pub const PROFILES_HEADER: &[&str] = &[
     "unclassified_pct",
 ];
 
+/// Who counts, per measure, in the order of the release's statuses: each scale (a score on
+/// it), the profiles (if the instrument has them), each item ([`counted_answer`]), then
+/// everyone who answered at all (`Release::answered`). One pass over the sheets: each is
+/// read once for every measure.
+fn memberships(instrument: &Instrument, sheets: &[PlacedSheet]) -> Vec<Vec<bool>> {
+    let scales = instrument.scales.len();
+    let profiles = usize::from(instrument.profiles.is_some());
+    let items = instrument.items.len();
+    let mut out = vec![Vec::with_capacity(sheets.len()); scales + profiles + items + 1];
+    for sheet in sheets {
+        let mut of = out.iter_mut();
+        for (s, m) in (0..scales).zip(&mut of) {
+            m.push(sheet.scores.score(s).is_some());
+        }
+        for (_, m) in (0..profiles).zip(&mut of) {
+            m.push(sheet.scores.profile.is_some());
+        }
+        for ((i, item), m) in instrument.items.iter().enumerate().zip(&mut of) {
+            m.push(counted_answer(sheet, i, item.scale).is_some());
+        }
+        for m in of {
+            m.push(true);
+        }
+    }
+    out
+}
+
 /// Suppression depends only on who counts for a measure. All memberships of a release go to
 /// one [`disclosure::suppress_many`] call, which shares the work that does not depend on the
 /// membership and suppresses identical memberships (e.g. scales without missing scores) once.
@@ -1302,6 +1316,26 @@ fn answered_of(
         .collect()
 }
 
+/// [`answered_of`] as a bit set per sheet (the questions past the 128th left out: a reading
+/// of so many questions hides them all instead).
+fn asked_of(sheets: &[PlacedSheet], scale: usize, items: &[usize]) -> Vec<Option<u128>> {
+    sheets
+        .iter()
+        .map(|sheet| {
+            sheet.scores.score(scale)?;
+            Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &i)| counted_answer(sheet, i, scale).is_some())
+                    .fold(0, |set, (q, _)| {
+                        set | u32::try_from(q).map_or(0, |q| 1u128.checked_shl(q).unwrap_or(0))
+                    }),
+            )
+        })
+        .collect()
+}
+
 /// D4 across a scale and its items read as one system (docs/privacy.md D8, "Read as one
 /// system"): where the scale and its questions show a cell, its partial and complete
 /// answerers' figures come apart (and, through each question's sums, those of people who
@@ -1327,11 +1361,7 @@ fn hide_items_read_with_their_scale(
     // Beyond the exact auditor's reach, the system is read one unit at a time, over the
     // people below each unit.
     let large = layout.cell_count() > EXACT_AUDIT_MAX_CELLS;
-    let below = if large {
-        people_below(layout, placements)
-    } else {
-        Vec::new()
-    };
+    let combos = large.then(|| with_questions::Combos::new(placements));
     let first_item = instrument.scales.len() + usize::from(instrument.profiles.is_some());
     let shown = |measure: usize, cell: usize| {
         statuses.get(measure).and_then(|s| s.get(cell)) == Some(&CellStatus::Shown)
@@ -1357,19 +1387,18 @@ fn hide_items_read_with_their_scale(
         .collect();
     on_every_core(&mut work, |(s, scale_shown, _, both)| {
         let items = instrument.scale_items(*s);
-        let answered = answered_of(sheets, *s, items);
-        if large {
+        if let Some(combos) = &combos {
             with_questions::hide_questions_unit_by_unit(
                 layout,
                 placements,
-                &answered,
+                (&asked_of(sheets, *s, items), combos),
                 items.len(),
-                &below,
                 (scale_shown, both),
                 k,
             );
             return;
         }
+        let answered = answered_of(sheets, *s, items);
         let present: Vec<bool> = answered.iter().map(Option::is_some).collect();
         let people = disclosure::cell_counts(layout, placements, &present);
         with_questions::hide_questions(
@@ -1395,21 +1424,6 @@ fn hide_items_read_with_their_scale(
         }
     }
     Ok(())
-}
-
-/// Per unit, the indices of the people placed in it or below it.
-fn people_below(layout: &Layout, placements: &[Placement]) -> Vec<Vec<usize>> {
-    let mut below = vec![Vec::new(); layout.tree.len()];
-    for (r, placement) in placements.iter().enumerate() {
-        let mut unit = Some(placement.unit);
-        while let Some(u) = unit {
-            if let Some(people) = below.get_mut(u) {
-                people.push(r);
-            }
-            unit = layout.tree.parent(u);
-        }
-    }
-    below
 }
 
 /// P1 for every measure: each distinct membership is protected once, on as many threads as

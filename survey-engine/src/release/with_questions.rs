@@ -296,7 +296,7 @@ pub(super) fn hide_questions(
 }
 
 /// [`hide_questions`] for an organisation beyond the exact auditor's reach, read one unit at
-/// a time over the people below it (`below`, per unit: their indices): each of its cells
+/// a time over the people below it, by class ([`UnitClasses`]): each of its cells
 /// that shows both and holds no complete answerer alone ([`one_cell_at_a_time`]), then its
 /// whole cell with its cuts. That is the shape a benchmark organisation gave people away in
 /// (docs/privacy.md D8): a team showing the scale and its questions, whose skippers sit in
@@ -315,9 +315,8 @@ pub(super) fn hide_questions(
 pub(super) fn hide_questions_unit_by_unit(
     layout: &Layout,
     placements: &[Placement],
-    answered: &[Answered],
+    (asked, combos): (&[Option<u128>], &Combos),
     questions: usize,
-    below: &[Vec<usize>],
     (scale_shown, both_shown): (&[bool], &mut [bool]),
     k: usize,
 ) -> usize {
@@ -333,17 +332,37 @@ pub(super) fn hide_questions_unit_by_unit(
     };
     let shown = |cells: &[bool], c: usize| cells.get(c).copied().unwrap_or(false);
     // Per cell, how many answered every question: most readings are skipped on these alone.
-    let complete: Vec<bool> = answered
+    let complete: Vec<bool> = asked
         .iter()
-        .map(|a| a.as_ref().is_some_and(|a| a.len() >= questions))
+        .map(|a| a.is_some_and(|a| a.count_ones() as usize >= questions))
         .collect();
     let complete_in = disclosure::cell_counts(layout, placements, &complete);
+    // Each unit's classes, bottom-up: its direct members', then its child units' added in
+    // (and dropped) just before it is read.
+    let mut below: Vec<UnitClasses> = vec![BTreeMap::new(); layout.tree.len()];
+    for ((placement, asked), combo) in placements.iter().zip(asked).zip(&combos.of) {
+        if let (Some(asked), Some(classes)) = (asked, below.get_mut(placement.unit)) {
+            *classes.entry((*combo, *asked)).or_default() += 1;
+        }
+    }
     let mut hidden = 0;
-    for (unit, people) in below.iter().enumerate() {
+    for &unit in layout.tree.top_down().iter().rev() {
+        let mut people = below.get_mut(unit).map(std::mem::take).unwrap_or_default();
+        for &child in layout.tree.children(unit) {
+            for (class, n) in below.get_mut(child).map(std::mem::take).unwrap_or_default() {
+                *people.entry(class).or_default() += n;
+            }
+        }
+        // Kept for the parent, which adds it in.
+        let Some(people) = below.get_mut(unit).map(|slot| {
+            *slot = people;
+            &*slot
+        }) else {
+            continue;
+        };
         hidden += one_cell_at_a_time(
             layout,
-            placements,
-            answered,
+            combos,
             questions,
             unit,
             people,
@@ -356,8 +375,7 @@ pub(super) fn hide_questions_unit_by_unit(
             // of another (a review's case): read them all together.
             let reading = UnitReading {
                 layout,
-                placements,
-                answered,
+                combos,
                 questions,
                 k,
                 alone: &alone,
@@ -398,10 +416,8 @@ pub(super) fn hide_questions_unit_by_unit(
             // never part of a small group, so k of them stand for any more.
             // (The questions answered as a bit set: no key to allocate per person, below the
             // root too.)
-            let alike = classes(people, answered, |r| {
-                let value = placements
-                    .get(r)
-                    .and_then(|p| p.values.get(attribute).copied().flatten());
+            let alike = classes(people, |combo| {
+                let value = combos.value(combo, attribute);
                 let cut_shows_both = value
                     .and_then(|v| cuts.get(v))
                     .is_some_and(|&c| shown(both_shown, c));
@@ -557,11 +573,10 @@ fn rest_gives_away(
 #[allow(clippy::too_many_arguments)]
 fn one_cell_at_a_time(
     layout: &Layout,
-    placements: &[Placement],
-    answered: &[Answered],
+    combos: &Combos,
     questions: usize,
     unit: usize,
-    people: &[usize],
+    people: &UnitClasses,
     (alone, complete_in, both_shown): (&UnitTree, &[usize], &mut [bool]),
     k: usize,
 ) -> usize {
@@ -577,14 +592,9 @@ fn one_cell_at_a_time(
         if complete || !both_shown.get(cell).copied().unwrap_or(false) {
             continue;
         }
-        let alike = classes(people, answered, |r| {
-            cut.is_none_or(|(a, v)| {
-                placements
-                    .get(r)
-                    .and_then(|p| p.values.get(a).copied().flatten())
-                    == Some(v)
-            })
-            .then_some(())
+        let alike = classes(people, |combo| {
+            cut.is_none_or(|(a, v)| combos.value(combo, a) == Some(v))
+                .then_some(())
         });
         if alike.len() < 2 {
             continue;
@@ -605,22 +615,56 @@ fn one_cell_at_a_time(
     hidden
 }
 
-/// The people of `people` by class: those alike in a reading (the same `key`, the same
-/// questions answered, as a bit set) are one column of its system. `key` is `None` for
-/// someone the reading leaves out; people without a score are in none.
+/// Every combination of report attribute values among the people, each once: a person's
+/// is an id, so a class of people is a pair of numbers and counting people by class
+/// allocates nothing per person.
+pub(super) struct Combos {
+    /// Per person, their combination's id.
+    of: Vec<usize>,
+    values: Vec<Vec<Option<usize>>>,
+}
+
+impl Combos {
+    pub(super) fn new(placements: &[Placement]) -> Combos {
+        let mut ids: std::collections::HashMap<&[Option<usize>], usize> = Default::default();
+        let mut values = Vec::new();
+        let of = placements
+            .iter()
+            .map(|p| {
+                *ids.entry(&p.values).or_insert_with(|| {
+                    values.push(p.values.clone());
+                    values.len() - 1
+                })
+            })
+            .collect();
+        Combos { of, values }
+    }
+
+    fn values(&self, combo: usize) -> &[Option<usize>] {
+        self.values.get(combo).map_or(&[], Vec::as_slice)
+    }
+
+    /// The combination's value of `attribute`, if set.
+    fn value(&self, combo: usize, attribute: usize) -> Option<usize> {
+        self.values(combo).get(attribute).copied().flatten()
+    }
+}
+
+/// The people of a unit's subtree with a score on the scale, by class: their values (a
+/// [`Combos`] id) and the questions they answered (a bit set), and how many they are.
+type UnitClasses = BTreeMap<(usize, u128), usize>;
+
+/// A unit's people by class as a reading sees them: those alike in it (the same `key` of
+/// their combination, the same questions answered) are one column of its system. `key` is
+/// `None` for people the reading leaves out.
 fn classes<K: Ord>(
-    people: &[usize],
-    answered: &[Answered],
+    people: &UnitClasses,
     key: impl Fn(usize) -> Option<K>,
 ) -> BTreeMap<(K, u128), usize> {
     let mut alike = BTreeMap::new();
-    for &r in people {
-        let Some(Some(asked)) = answered.get(r) else {
-            continue;
-        };
-        if let Some(key) = key(r) {
-            let asked = asked.iter().fold(0u128, |set, &q| set | 1 << q);
-            *alike.entry((key, asked)).or_default() += 1;
+    for (&(combo, asked), &n) in people {
+        if let Some(key) = key(combo) {
+            *alike.entry((key, asked)).or_default() += n;
         }
     }
     alike
@@ -687,8 +731,7 @@ impl Local {
 /// several report attributes.
 struct UnitReading<'a> {
     layout: &'a Layout,
-    placements: &'a [Placement],
-    answered: &'a [Answered],
+    combos: &'a Combos,
     questions: usize,
     k: usize,
     alone: &'a UnitTree,
@@ -704,7 +747,7 @@ impl UnitReading<'_> {
     fn with_every_cut(
         &self,
         unit: usize,
-        people: &[usize],
+        people: &UnitClasses,
         (scale_shown, both_shown): (&[bool], &mut [bool]),
     ) -> usize {
         let shown = |cells: &[bool], c: usize| cells.get(c).copied().unwrap_or(false);
@@ -751,10 +794,7 @@ impl UnitReading<'_> {
         if !scale_only && rests_complete {
             return 0;
         }
-        let alike = classes(people, self.answered, |r| {
-            // (Their values as borrowed: no allocation per person, below the root too.)
-            self.placements.get(r).map(|p| p.values.as_slice())
-        });
+        let alike = classes(people, |combo| Some(self.combos.values(combo)));
         let complete = |asked: &u128| asked.count_ones() as usize >= self.questions;
         if alike.keys().all(|(_, asked)| complete(asked)) {
             return 0;
