@@ -42,7 +42,7 @@ pub(crate) struct UnitTallies {
 impl UnitTallies {
     /// Each sheet's complete cases added to its own unit, then every unit's block to its
     /// parent's, bottom-up.
-    pub(crate) fn new(tree: &UnitTree, instrument: &Instrument, sheets: &[PlacedSheet]) -> Self {
+    pub(crate) fn new(tree: &UnitTree, instrument: &Instrument, sheets: &[&PlacedSheet]) -> Self {
         let mut scales = Vec::with_capacity(instrument.scales.len());
         let mut per_unit = 0;
         for s in 0..instrument.scales.len() {
