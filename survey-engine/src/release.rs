@@ -343,7 +343,13 @@ impl Release {
                 excused = protect_counts_of_all(&model, &memberships, &mut statuses);
                 counts_model = Some(model);
             }
-            Ok((statuses, mean_exceptions, excused, counts_model, memberships))
+            Ok((
+                statuses,
+                mean_exceptions,
+                excused,
+                counts_model,
+                memberships,
+            ))
         };
         let (rolled, protected) = std::thread::scope(|scope| {
             let rolled = scope.spawn(roll_ups);

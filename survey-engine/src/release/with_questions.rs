@@ -296,7 +296,7 @@ pub(super) fn hide_questions(
 }
 
 /// [`hide_questions`] for an organisation beyond the exact auditor's reach, read one unit at
-/// a time over the people below it, by class ([`UnitClasses`]): each of its cells
+/// a time over the people below it, by class ([`Kinds::each_unit`]): each of its cells
 /// that shows both and holds no complete answerer alone ([`one_cell_at_a_time`]), then its
 /// whole cell with its cuts. That is the shape a benchmark organisation gave people away in
 /// (docs/privacy.md D8): a team showing the scale and its questions, whose skippers sit in
@@ -337,28 +337,12 @@ pub(super) fn hide_questions_unit_by_unit(
         .map(|a| a.is_some_and(|a| a.count_ones() as usize >= questions))
         .collect();
     let complete_in = disclosure::cell_counts(layout, placements, &complete);
-    // Each unit's classes, bottom-up: its direct members', then its child units' added in
-    // (and dropped) just before it is read.
-    let mut below: Vec<UnitClasses> = vec![BTreeMap::new(); layout.tree.len()];
-    for ((placement, asked), combo) in placements.iter().zip(asked).zip(&combos.of) {
-        if let (Some(asked), Some(classes)) = (asked, below.get_mut(placement.unit)) {
-            *classes.entry((*combo, *asked)).or_default() += 1;
-        }
-    }
+    let kinds = Kinds::new(asked, combos);
     let mut hidden = 0;
-    for &unit in layout.tree.top_down().iter().rev() {
-        let mut people = below.get_mut(unit).map(std::mem::take).unwrap_or_default();
-        for &child in layout.tree.children(unit) {
-            for (class, n) in below.get_mut(child).map(std::mem::take).unwrap_or_default() {
-                *people.entry(class).or_default() += n;
-            }
-        }
-        // Kept for the parent, which adds it in.
-        let Some(people) = below.get_mut(unit).map(|slot| {
-            *slot = people;
-            &*slot
-        }) else {
-            continue;
+    kinds.each_unit(layout, placements, |unit, people| {
+        let people = People {
+            kinds: &kinds,
+            counts: people,
         };
         hidden += one_cell_at_a_time(
             layout,
@@ -382,7 +366,7 @@ pub(super) fn hide_questions_unit_by_unit(
                 complete_in: &complete_in,
             };
             hidden += reading.with_every_cut(unit, people, (scale_shown, &mut *both_shown));
-            continue;
+            return;
         }
         for (attribute, &values) in layout.value_counts.iter().enumerate() {
             if !shown(both_shown, whole) {
@@ -440,7 +424,7 @@ pub(super) fn hide_questions_unit_by_unit(
                 }
             }
         }
-    }
+    });
     hidden
 }
 
@@ -576,7 +560,7 @@ fn one_cell_at_a_time(
     combos: &Combos,
     questions: usize,
     unit: usize,
-    people: &UnitClasses,
+    people: People<'_>,
     (alone, complete_in, both_shown): (&UnitTree, &[usize], &mut [bool]),
     k: usize,
 ) -> usize {
@@ -650,19 +634,104 @@ impl Combos {
     }
 }
 
-/// The people of a unit's subtree with a score on the scale, by class: their values (a
-/// [`Combos`] id) and the questions they answered (a bit set), and how many they are.
-type UnitClasses = BTreeMap<(usize, u128), usize>;
+/// The kinds of people the readings tell apart, each an id: a combination of values (a
+/// [`Combos`] id) and the questions answered on the scale (a bit set).
+struct Kinds {
+    /// Per kind, its combination and questions.
+    of: Vec<(usize, u128)>,
+    /// Per person, their kind; `None` without a score on the scale.
+    person: Vec<Option<usize>>,
+}
+
+impl Kinds {
+    fn new(asked: &[Option<u128>], combos: &Combos) -> Kinds {
+        let mut ids: rustc_hash::FxHashMap<(usize, u128), usize> = Default::default();
+        let mut of = Vec::new();
+        let person = asked
+            .iter()
+            .zip(&combos.of)
+            .map(|(asked, &combo)| {
+                let asked = (*asked)?;
+                Some(*ids.entry((combo, asked)).or_insert_with(|| {
+                    of.push((combo, asked));
+                    of.len() - 1
+                }))
+            })
+            .collect();
+        Kinds { of, person }
+    }
+
+    /// Calls `read` with every unit and its people by kind (kind, how many; by kind),
+    /// children before parents. A unit's are its direct members' and its child units' added
+    /// up, so each person is counted once, not once per unit above them (a dense count per
+    /// kind while a unit is added up: no map per unit).
+    fn each_unit(
+        &self,
+        layout: &Layout,
+        placements: &[Placement],
+        mut read: impl FnMut(usize, &[(usize, usize)]),
+    ) {
+        let units = layout.tree.len();
+        let mut direct: Vec<Vec<usize>> = vec![Vec::new(); units];
+        for (placement, kind) in placements.iter().zip(&self.person) {
+            if let (Some(kind), Some(d)) = (kind, direct.get_mut(placement.unit)) {
+                d.push(*kind);
+            }
+        }
+        let mut below: Vec<Vec<(usize, usize)>> = vec![Vec::new(); units];
+        let mut dense = vec![0usize; self.of.len()];
+        let mut touched: Vec<usize> = Vec::new();
+        for &unit in layout.tree.top_down().iter().rev() {
+            let mut add = |kind: usize, n: usize| {
+                if let Some(d) = dense.get_mut(kind) {
+                    if *d == 0 {
+                        touched.push(kind);
+                    }
+                    *d += n;
+                }
+            };
+            for &kind in direct.get(unit).map_or(&[][..], Vec::as_slice) {
+                add(kind, 1);
+            }
+            for &child in layout.tree.children(unit) {
+                // Each child is added into its parent once, then dropped.
+                for (kind, n) in below.get_mut(child).map(std::mem::take).unwrap_or_default() {
+                    add(kind, n);
+                }
+            }
+            touched.sort_unstable();
+            let people: Vec<(usize, usize)> = touched
+                .drain(..)
+                .map(|kind| (kind, dense.get_mut(kind).map_or(0, std::mem::take)))
+                .collect();
+            read(unit, &people);
+            if let Some(slot) = below.get_mut(unit) {
+                *slot = people;
+            }
+        }
+    }
+}
+
+/// A unit's people with a score on the scale, by kind ([`Kinds::each_unit`]).
+#[derive(Clone, Copy)]
+struct People<'a> {
+    kinds: &'a Kinds,
+    /// (kind, how many), by kind.
+    counts: &'a [(usize, usize)],
+}
 
 /// A unit's people by class as a reading sees them: those alike in it (the same `key` of
 /// their combination, the same questions answered) are one column of its system. `key` is
 /// `None` for people the reading leaves out.
 fn classes<K: Ord>(
-    people: &UnitClasses,
+    people: People<'_>,
     key: impl Fn(usize) -> Option<K>,
 ) -> BTreeMap<(K, u128), usize> {
     let mut alike = BTreeMap::new();
-    for (&(combo, asked), &n) in people {
+    for &(kind, n) in people.counts {
+        let Some(&(combo, asked)) = people.kinds.of.get(kind) else {
+            continue;
+        };
         if let Some(key) = key(combo) {
             *alike.entry((key, asked)).or_default() += n;
         }
@@ -747,7 +816,7 @@ impl UnitReading<'_> {
     fn with_every_cut(
         &self,
         unit: usize,
-        people: &UnitClasses,
+        people: People<'_>,
         (scale_shown, both_shown): (&[bool], &mut [bool]),
     ) -> usize {
         let shown = |cells: &[bool], c: usize| cells.get(c).copied().unwrap_or(false);
