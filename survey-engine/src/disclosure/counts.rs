@@ -368,21 +368,25 @@ impl<'a> CountModel<'a> {
     fn cell_counts(&self, per_atom: &[u64]) -> Vec<u64> {
         let layout = self.layout;
         let mut out = vec![0u64; layout.cell_count()];
+        // Each atom in its own unit's cells, then up the tree a unit's block at a time (as
+        // [`super::cell_counts`]).
         for (atom, &x) in self.atoms.iter().zip(per_atom) {
-            let mut unit = Some(atom.unit);
-            while let Some(u) = unit {
-                out[layout.cell_index(CellKey { unit: u, cut: None })] += x;
-                for (a, v) in atom.values.iter().enumerate() {
-                    if let Some(v) = *v {
-                        out[layout.cell_index(CellKey {
-                            unit: u,
-                            cut: Some((a, v)),
-                        })] += x;
-                    }
+            out[layout.cell_index(CellKey {
+                unit: atom.unit,
+                cut: None,
+            })] += x;
+            for (a, v) in atom.values.iter().enumerate() {
+                if let Some(v) = *v {
+                    out[layout.cell_index(CellKey {
+                        unit: atom.unit,
+                        cut: Some((a, v)),
+                    })] += x;
                 }
-                unit = layout.tree.parent(u);
             }
         }
+        layout
+            .tree
+            .sum_up(&mut out, layout.cells_per_unit(), |p: &mut u64, c| *p += *c);
         out
     }
 }

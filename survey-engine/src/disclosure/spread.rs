@@ -439,13 +439,35 @@ fn rests(layout: &Layout, group: CountGroup, shown: &Shown, out: &mut Vec<Rest>)
     }
 }
 
-/// A group under k as P2 sees it: the group, its size, and the cells that may hold it.
+/// A group under k as P2 sees it: the group and its size.
 struct SpreadGroup {
     group: CountGroup,
     m: u64,
-    /// The cells holding the group: its own unit's (a direct group sits in its unit's cell;
-    /// a cut in the whole cell) and every ancestor's, same cut and whole.
-    holders: Vec<usize>,
+}
+
+impl SpreadGroup {
+    /// The cells holding the group, into `out`: its own unit's (a direct group sits in its
+    /// unit's cell; a cut in the whole cell) and every ancestor's, same cut and whole.
+    /// (Worked out when read, into one buffer: hundreds of thousands of groups per build.)
+    fn holders(&self, layout: &Layout, out: &mut Vec<usize>) {
+        out.clear();
+        let CountGroup { unit, cut, direct } = self.group;
+        let index = |unit, cut| layout.try_cell_index(CellKey { unit, cut });
+        if direct {
+            out.extend(index(unit, cut));
+        }
+        if cut.is_some() {
+            out.extend(index(unit, None));
+        }
+        let mut up = layout.tree.parent(unit);
+        while let Some(p) = up {
+            out.extend(index(p, cut));
+            if cut.is_some() {
+                out.extend(index(p, None));
+            }
+            up = layout.tree.parent(p);
+        }
+    }
 }
 
 /// Every group (cells, and non-leaf units' direct members, whole and per attribute value)
@@ -468,33 +490,15 @@ fn spread_groups(
             let Some(cell) = index(unit, cut) else {
                 continue;
             };
-            let mut groups = vec![(false, cell_size(cell))];
-            if has_children {
-                groups.push((true, direct_size(cell)));
-            }
-            for (direct, m) in groups {
+            let whole = std::iter::once((false, cell_size(cell)));
+            let direct = has_children.then(|| (true, direct_size(cell)));
+            for (direct, m) in whole.chain(direct) {
                 if m == 0 || m >= k as u64 {
                     continue;
-                }
-                let mut holders = Vec::new();
-                if direct {
-                    holders.push(cell);
-                }
-                if cut.is_some() {
-                    holders.extend(index(unit, None));
-                }
-                let mut up = layout.tree.parent(unit);
-                while let Some(p) = up {
-                    holders.extend(index(p, cut));
-                    if cut.is_some() {
-                        holders.extend(index(p, None));
-                    }
-                    up = layout.tree.parent(p);
                 }
                 out.push(SpreadGroup {
                     group: CountGroup { unit, cut, direct },
                     m,
-                    holders,
                 });
             }
         }
@@ -619,11 +623,13 @@ pub fn check_spreads(
     };
     let taken = Shown::new(layout, shown);
     let mut around = Vec::new();
+    let mut holders = Vec::new();
     spread_groups(layout, k, n_of, direct_of)
         .into_iter()
         .filter_map(|g| {
+            g.holders(layout, &mut holders);
             rests(layout, g.group, &taken, &mut around);
-            let (sums, both, _) = reader_range(&g.holders, &around, shown, g.m, bounds);
+            let (sums, both, _) = reader_range(&holders, &around, shown, g.m, bounds);
             let narrow = both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
             narrow.then_some(NarrowGroup {
                 group: g.group,
@@ -668,21 +674,22 @@ impl Parts {
         // the groups that made a band wider are looked at again.
         let mut pending: Vec<&SpreadGroup> = groups.iter().collect();
         let mut around = Vec::new();
+        let mut holders = Vec::new();
         let mut taken = Shown::new(layout, shown);
         while !pending.is_empty() {
             let mut again = Vec::new();
             for g in pending {
+                g.holders(layout, &mut holders);
                 rests(layout, g.group, &taken, &mut around);
                 // Ranges only narrow as a group grows: a group wide at its most respondents is
                 // wide at any size. Else the sums alone can be narrow at one size and the sds
                 // decisive at a smaller one.
-                let at_most = reader_range(&g.holders, &around, shown, g.m, bounds);
+                let at_most = reader_range(&holders, &around, shown, g.m, bounds);
                 if at_most.1 + EPSILON >= bounds.protection {
                     continue;
                 }
                 let short = (1..=g.m).rev().find_map(|m| {
-                    let (sums, both, narrowest) =
-                        reader_range(&g.holders, &around, shown, m, bounds);
+                    let (sums, both, narrowest) = reader_range(&holders, &around, shown, m, bounds);
                     let sd_decides =
                         both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
                     sd_decides.then_some(narrowest).flatten()
