@@ -273,31 +273,45 @@ impl Release {
         // are summed on a thread of their own while D4 (one thread) and P2 and P1 (every
         // thread) decide what is shown.
         let roll_ups = || {
-            let sheets = &by_unit(sheets, layout.tree.len());
-            let scales = scale_tallies(&layout, sheets, scale_count, (lowest, highest));
-            let profiles = instrument.profiles.as_ref().map(|_| {
-                roll_up(&layout, sheets, 1, |sheet, row: &mut [(u64, [u64; 6])]| {
-                    if let (Some(p), Some(c)) = (sheet.scores.profile, row.first_mut()) {
+            // All in one pass over the sheets, by unit: each sheet is read once, and its
+            // unit's rows stay in the cache ([`by_unit`]).
+            let mut scales = Rows::new(&layout, scale_count);
+            let mut profiles = instrument.profiles.as_ref().map(|_| Rows::new(&layout, 1));
+            let mut items = Rows::new(&layout, width);
+            let mut alphas = crate::reliability::UnitTallies::empty(instrument, layout.tree.len());
+            for sheet in by_unit(sheets, layout.tree.len()) {
+                for cell in own_cells(&layout, &sheet.placement) {
+                    if let Some(row) = scales.row(cell) {
+                        add_scores(sheet, row, (lowest, highest));
+                    }
+                    let profile = profiles.as_mut().and_then(|p| p.row(cell));
+                    if let (Some(p), Some([c])) = (sheet.scores.profile, profile) {
+                        let c: &mut (u64, [u64; 6]) = c;
                         c.0 += 1;
                         if let Some(slot) = c.1.get_mut(p.index()) {
                             *slot += 1;
                         }
                     }
-                })
-            });
-            let items = roll_up(&layout, sheets, width, |sheet, row: &mut [u64]| {
-                for i in 0..item_count {
-                    let answer = counted_answer(sheet, i, item_scale(i));
-                    let point = answer.and_then(|v| usize::try_from(v - scale_min).ok());
-                    if let Some(slot) = point
-                        .filter(|p| *p < points)
-                        .and_then(|p| row.get_mut(i * points + p))
-                    {
-                        *slot += 1;
+                    let Some(row) = items.row(cell) else {
+                        continue;
+                    };
+                    for i in 0..item_count {
+                        let answer = counted_answer(sheet, i, item_scale(i));
+                        let point = answer.and_then(|v| usize::try_from(v - scale_min).ok());
+                        if let Some(slot) = point
+                            .filter(|p| *p < points)
+                            .and_then(|p| row.get_mut(i * points + p))
+                        {
+                            *slot += 1;
+                        }
                     }
                 }
-            });
-            let alphas = crate::reliability::UnitTallies::new(&layout.tree, instrument, sheets);
+                alphas.add(instrument, sheet);
+            }
+            let scales = scales.summed_up(&layout);
+            let profiles = profiles.map(|p| p.summed_up(&layout));
+            let items: Vec<u64> = items.summed_up(&layout);
+            let alphas = alphas.summed_up(&layout.tree);
             // Everyone who answered at all, per cell (`Release::answered`).
             let answered = disclosure::cell_counts(&layout, &placements, &vec![true; sheets.len()]);
             (scales, profiles, items, alphas, answered)
@@ -785,8 +799,7 @@ impl Release {
         let lowest = f64::from(self.scale_min);
         let highest = lowest + self.points.saturating_sub(1) as f64;
         let width = self.scales.len();
-        let by_unit = by_unit(sheets, self.layout.tree.len());
-        let tallies = scale_tallies(&self.layout, &by_unit, width, (lowest, highest));
+        let tallies = scale_tallies(&self.layout, sheets, width, (lowest, highest));
         for (s, (name, cells)) in self.scales.iter().zip(&self.heat).enumerate() {
             let tallies = Strided {
                 all: &tallies,
@@ -1536,25 +1549,26 @@ fn protect_means_of_all(
     let scale_min = instrument.response_scale.min;
     let points = instrument.response_scale.points().count();
     let items_from = scale_count + usize::from(instrument.profiles.is_some());
-    // What each measure is made of: a scale's scores or an item's answers.
+    // What each measure is made of: a scale's scores or an item's answers (read from the
+    // sheets on the measure's own thread).
     enum Of {
-        Scores(Vec<Option<f64>>),
-        Points(Vec<Option<usize>>),
+        Scores(usize),
+        Points { item: usize, scale: usize },
     }
     let mut work: Vec<(usize, Of, &mut Vec<CellStatus>, usize)> = Vec::new();
     for (m, status) in statuses.iter_mut().enumerate() {
         let of = if m < scale_count {
-            Of::Scores(sheets.iter().map(|x| x.scores.score(m)).collect())
+            Of::Scores(m)
         } else if (items_from..items_from + instrument.items.len()).contains(&m) {
             if !disclosure::protects_items(layout) {
                 continue;
             }
-            let i = m - items_from;
+            let item = m - items_from;
             let scale = instrument
                 .items
-                .get(i)
+                .get(item)
                 .map_or(usize::MAX, |item| item.scale);
-            Of::Points(item_points(sheets, i, scale, scale_min))
+            Of::Points { item, scale }
         } else {
             continue; // the profiles
         };
@@ -1562,15 +1576,25 @@ fn protect_means_of_all(
     }
     let respondents = &AtomIndex::new(placements);
     on_every_core(&mut work, |(_, of, status, left)| {
-        let (answers, bounds) = match of {
-            Of::Scores(scores) => (
-                MeanAnswers::Scores(scores),
-                MeanBounds::with_share(lowest, highest, share),
-            ),
-            Of::Points(of) => (
-                MeanAnswers::Points { of, points },
-                MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, share),
-            ),
+        let (scores, of_points): (Vec<Option<f64>>, Vec<Option<usize>>);
+        let (answers, bounds) = match *of {
+            Of::Scores(scale) => {
+                scores = sheets.iter().map(|x| x.scores.score(scale)).collect();
+                (
+                    MeanAnswers::Scores(&scores),
+                    MeanBounds::with_share(lowest, highest, share),
+                )
+            }
+            Of::Points { item, scale } => {
+                of_points = item_points(sheets, item, scale, scale_min);
+                (
+                    MeanAnswers::Points {
+                        of: &of_points,
+                        points,
+                    },
+                    MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, share),
+                )
+            }
         };
         let check = disclosure::protect_means(layout, respondents, answers, status, k, bounds);
         *left = check.narrow.len();
@@ -1691,52 +1715,75 @@ fn by_unit(sheets: &[PlacedSheet], units: usize) -> Vec<&PlacedSheet> {
     slots.into_iter().flatten().collect()
 }
 
+/// Every scale's tallies per cell (`scales` per cell, in the order of the instrument).
 fn scale_tallies(
     layout: &Layout,
-    sheets: &[&PlacedSheet],
+    sheets: &[PlacedSheet],
     scales: usize,
-    (lowest, highest): (f64, f64),
+    bounds: (f64, f64),
 ) -> Vec<ScaleTally> {
-    roll_up(layout, sheets, scales, |sheet, row: &mut [ScaleTally]| {
-        for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
-            if let Some(score) = score {
-                t.add_at(score, lowest, highest);
-            }
-        }
-    })
-}
-
-fn roll_up<T: Tally>(
-    layout: &Layout,
-    sheets: &[&PlacedSheet],
-    width: usize,
-    add: impl Fn(&PlacedSheet, &mut [T]),
-) -> Vec<T> {
-    let per_unit = layout.cells_per_unit();
-    let mut cells = vec![T::default(); layout.cell_count() * width];
-    let mut add_at = |cell: usize, sheet: &PlacedSheet| {
-        if let Some(row) = cells.get_mut(cell * width..(cell + 1) * width) {
-            add(sheet, row);
-        }
-    };
-    for sheet in sheets {
-        let unit = sheet.placement.unit;
-        add_at(layout.cell_index(CellKey { unit, cut: None }), sheet);
-        for (a, v) in sheet.placement.values.iter().enumerate() {
-            if let Some(v) = *v {
-                if let Some(i) = layout.try_cell_index(CellKey {
-                    unit,
-                    cut: Some((a, v)),
-                }) {
-                    add_at(i, sheet);
-                }
+    let mut rows = Rows::new(layout, scales);
+    for sheet in by_unit(sheets, layout.tree.len()) {
+        for cell in own_cells(layout, &sheet.placement) {
+            if let Some(row) = rows.row(cell) {
+                add_scores(sheet, row, bounds);
             }
         }
     }
-    layout
-        .tree
-        .sum_up(&mut cells, per_unit * width, |p: &mut T, c: &T| p.merge(c));
-    cells
+    rows.summed_up(layout)
+}
+
+/// A sheet's scores added to one cell's row of every scale's tallies.
+fn add_scores(sheet: &PlacedSheet, row: &mut [ScaleTally], (lowest, highest): (f64, f64)) {
+    for (t, score) in row.iter_mut().zip(&sheet.scores.scales) {
+        if let Some(score) = score {
+            t.add_at(score, lowest, highest);
+        }
+    }
+}
+
+/// The cells of a sheet's own unit it is in: the whole and the cut of each value it has
+/// (the cells above get it when the rows are summed up the tree).
+fn own_cells<'a>(layout: &'a Layout, placement: &'a Placement) -> impl Iterator<Item = usize> + 'a {
+    let unit = placement.unit;
+    let whole = layout.try_cell_index(CellKey { unit, cut: None });
+    let cuts = placement.values.iter().enumerate().map(move |(a, v)| {
+        layout.try_cell_index(CellKey {
+            unit,
+            cut: Some((a, (*v)?)),
+        })
+    });
+    std::iter::once(whole).chain(cuts).flatten()
+}
+
+/// `width` tallies per cell: each sheet's added to the rows of its own unit's cells
+/// ([`own_cells`]), then each unit's block to its parent's, bottom-up.
+struct Rows<T> {
+    width: usize,
+    cells: Vec<T>,
+}
+
+impl<T: Tally> Rows<T> {
+    fn new(layout: &Layout, width: usize) -> Self {
+        Rows {
+            width,
+            cells: vec![T::default(); layout.cell_count() * width],
+        }
+    }
+
+    fn row(&mut self, cell: usize) -> Option<&mut [T]> {
+        self.cells
+            .get_mut(cell * self.width..(cell + 1) * self.width)
+    }
+
+    /// Every cell's tallies over its subtree.
+    fn summed_up(mut self, layout: &Layout) -> Vec<T> {
+        let stride = layout.cells_per_unit() * self.width;
+        layout
+            .tree
+            .sum_up(&mut self.cells, stride, |p: &mut T, c: &T| p.merge(c));
+        self.cells
+    }
 }
 
 /// One scale's tallies inside the flat all-scales vector, read in place (no copy per scale).

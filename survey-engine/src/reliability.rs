@@ -37,12 +37,13 @@ pub(crate) struct UnitTallies {
     /// Slots per unit.
     per_unit: usize,
     moments: Vec<Moments>,
+    /// A buffer for one sheet's answers to a scale, keyed.
+    keyed: Vec<f64>,
 }
 
 impl UnitTallies {
-    /// Each sheet's complete cases added to its own unit, then every unit's block to its
-    /// parent's, bottom-up.
-    pub(crate) fn new(tree: &UnitTree, instrument: &Instrument, sheets: &[&PlacedSheet]) -> Self {
+    /// No sheet yet, for `units` units.
+    pub(crate) fn empty(instrument: &Instrument, units: usize) -> Self {
         let mut scales = Vec::with_capacity(instrument.scales.len());
         let mut per_unit = 0;
         for s in 0..instrument.scales.len() {
@@ -50,32 +51,40 @@ impl UnitTallies {
             scales.push((per_unit, items));
             per_unit += items + 1;
         }
-        let mut moments = vec![Moments::default(); tree.len() * per_unit];
-        let mut keyed = Vec::new();
-        for sheet in sheets {
-            let block = sheet.placement.unit * per_unit;
-            for (s, &(first, items)) in scales.iter().enumerate() {
-                let from = block + first;
-                let Some((items, rest)) = moments
-                    .get_mut(from..from + items + 1)
-                    .and_then(|slots| slots.split_at_mut_checked(items))
-                else {
-                    continue;
-                };
-                if let (true, Some(total)) = (
-                    complete_case(instrument, s, &sheet.answers, &mut keyed),
-                    rest.first_mut(),
-                ) {
-                    add_alpha_case(items, total, &keyed);
-                }
-            }
-        }
-        tree.sum_up(&mut moments, per_unit, Moments::merge);
         UnitTallies {
             scales,
             per_unit,
-            moments,
+            moments: vec![Moments::default(); units * per_unit],
+            keyed: Vec::new(),
         }
+    }
+
+    /// A sheet's complete cases, added to its own unit.
+    pub(crate) fn add(&mut self, instrument: &Instrument, sheet: &PlacedSheet) {
+        let block = sheet.placement.unit * self.per_unit;
+        for (s, &(first, items)) in self.scales.iter().enumerate() {
+            let from = block + first;
+            let Some((items, rest)) = self
+                .moments
+                .get_mut(from..from + items + 1)
+                .and_then(|slots| slots.split_at_mut_checked(items))
+            else {
+                continue;
+            };
+            if let (true, Some(total)) = (
+                complete_case(instrument, s, &sheet.answers, &mut self.keyed),
+                rest.first_mut(),
+            ) {
+                add_alpha_case(items, total, &self.keyed);
+            }
+        }
+    }
+
+    /// Every unit's block added to its parent's, bottom-up: each unit's tallies over its
+    /// whole subtree.
+    pub(crate) fn summed_up(mut self, tree: &UnitTree) -> Self {
+        tree.sum_up(&mut self.moments, self.per_unit, Moments::merge);
+        self
     }
 
     /// What the release says of scale `s`'s alpha in `unit`: from the unit's complete cases
