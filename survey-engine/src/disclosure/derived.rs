@@ -354,7 +354,9 @@ fn groups(layout: &Layout, d: &impl Reading, t: &Taken) -> Vec<(CountGroup, bool
     };
     // Per parent's cell and whether the cell and its unit's whole cell hold an exact cell.
     let mut read = vec![false; layout.cell_count() * 4];
-    let mut out = Vec::new();
+    // At most a cell's group and its unit's direct members per cell: sized once (it grew
+    // by copying, the biggest cost of this function in a profile).
+    let mut out = Vec::with_capacity(2 * layout.cell_count());
     for unit in 0..layout.tree.len() {
         for &cut in &cuts {
             let Some(cell) = layout.try_cell_index(CellKey { unit, cut }) else {

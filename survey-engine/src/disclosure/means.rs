@@ -232,6 +232,13 @@ impl<'a> Model<'a> {
                 counts[a * points + point] += 1;
             }
         }
+        // (Sized once: grown by copying, they cost about 6% of P2's time in a profile.)
+        let atoms = n.iter().filter(|&&n| n > 0).count();
+        model.atoms.reserve_exact(atoms);
+        model.n.reserve_exact(atoms);
+        model.sum.reserve_exact(atoms);
+        model.counts.reserve_exact(atoms * points);
+        model.offsets.reserve_exact(atoms * model.width);
         for (a, placement) in respondents.placements.iter().enumerate() {
             if n[a] > 0 {
                 model.atoms.push(placement);

@@ -483,7 +483,8 @@ fn spread_groups(
         cuts.extend((0..values).map(|v| Some((a, v))));
     }
     let index = |unit, cut| layout.try_cell_index(CellKey { unit, cut });
-    let mut out = Vec::new();
+    // At most two groups per cell: sized once rather than grown by copying.
+    let mut out = Vec::with_capacity(2 * layout.cell_count());
     for unit in 0..layout.tree.len() {
         let has_children = !layout.tree.children(unit).is_empty();
         for &cut in &cuts {
