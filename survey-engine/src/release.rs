@@ -351,17 +351,19 @@ impl Release {
             );
             let mut excused = vec![Vec::new(); memberships.len()];
             let mut counts_model = None;
+            let mut beside = Beside::default();
             if let Some(invited) = invited {
                 let model = CountModel::new(&layout, invited, &placements, k)
                     .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-                excused = protect_counts_of_all(&model, &memberships, &mut statuses);
+                beside = Beside::new(instrument, sheets, &statuses);
+                excused = protect_counts_of_all(&model, &memberships, &mut beside, &mut statuses);
                 counts_model = Some(model);
             }
             Ok((
                 statuses,
                 mean_exceptions,
                 excused,
-                counts_model,
+                (counts_model, beside),
                 memberships,
             ))
         };
@@ -374,7 +376,8 @@ impl Release {
             (rolled, protected)
         });
         let (all_tallies, profile_counts, mut item_counts, alpha_tallies, answered_n) = rolled;
-        let (statuses, mean_exceptions, mut excused, counts_model, memberships) = protected?;
+        let (statuses, mean_exceptions, mut excused, (counts_model, beside), memberships) =
+            protected?;
         // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
         // the groups it had excused (every other group keeps its certificate), so that they
         // and the count of exceptions hold for the final statuses.
@@ -384,7 +387,12 @@ impl Release {
             }
             let model = counts_model.as_ref()?;
             let present = memberships.get(measure)?;
-            Some(model.protect_open(present, status, Some(open)).1)
+            let within = beside.within(measure, &memberships);
+            Some(
+                model
+                    .protect_within(present, status, Some(open), within.as_ref())
+                    .1,
+            )
         };
         let mut statuses = statuses.into_iter();
         // P2 for the sd: a shown sd must not bound a small group's mean too narrowly.
@@ -1454,16 +1462,19 @@ fn hide_items_read_with_their_scale(
 fn protect_counts_of_all(
     model: &CountModel<'_>,
     memberships: &[Vec<bool>],
+    beside: &mut Beside,
     statuses: &mut [Vec<CellStatus>],
 ) -> Vec<Vec<usize>> {
     let mut first_of: Vec<usize> = Vec::with_capacity(memberships.len());
     let mut distinct: Vec<usize> = Vec::new();
     for (i, m) in memberships.iter().enumerate() {
-        // Same members and same statuses so far (P2 may have hidden more for one scale).
-        match distinct
-            .iter()
-            .find(|&&j| memberships[j] == *m && statuses[j] == statuses[i])
-        {
+        // Same members and same statuses so far (P2 may have hidden more for one scale),
+        // read beside the same scale (or none).
+        match distinct.iter().find(|&&j| {
+            memberships[j] == *m
+                && statuses[j] == statuses[i]
+                && beside.outer_of(j) == beside.outer_of(i)
+        }) {
             Some(&j) => first_of.push(j),
             None => {
                 distinct.push(i);
@@ -1471,18 +1482,28 @@ fn protect_counts_of_all(
             }
         }
     }
-    let mut work: Vec<(usize, Vec<CellStatus>, Vec<usize>)> = distinct
+    // Per measure: its place, its statuses, the groups it excused, the swaps it found.
+    type Work = (usize, Vec<CellStatus>, Vec<usize>, SwapHints);
+    let mut work: Vec<Work> = distinct
         .iter()
-        .map(|&i| (i, statuses[i].clone(), Vec::new()))
+        .map(|&i| (i, statuses[i].clone(), Vec::new(), SwapHints::default()))
         .collect();
-    let protect = |(i, status, excused): &mut (usize, Vec<CellStatus>, Vec<usize>),
-                   hints: &SwapHints| {
-        let (check, left, found) = model.protect_hinted(&memberships[*i], status, None, hints);
+    let protect = |(i, status, excused, found): &mut Work,
+                   hints: &SwapHints,
+                   within: Option<disclosure::Within<'_>>| {
+        let (check, left, swaps) =
+            model.protect_hinted(&memberships[*i], status, None, hints, within.as_ref());
         // Protection ends only when every group is free or excused: hiding stops only when
-        // nothing but the root is shown, and D3 hides a root under k.
-        debug_assert!(check.pinned.is_empty(), "{:?}", check.pinned);
+        // nothing but the root is shown, and D3 hides a root under k. A question's group can
+        // be left pinned through its scale's counts alone (the scale's own groups are its
+        // protection's); it is counted with the exceptions (`left`).
+        debug_assert!(
+            check.pinned.is_empty() || within.is_some(),
+            "{:?}",
+            check.pinned
+        );
         *excused = left;
-        found
+        *found = swaps;
     };
     // The measures differ little: the same few teams pin the same groups in nearly every
     // one, and most groups under k are freed by the same swaps. P1 finds the cells to hide
@@ -1495,7 +1516,13 @@ fn protect_counts_of_all(
     // measure's own classes and counts before it counts as a certificate.
     if let Some((first, rest)) = work.split_first_mut() {
         let before = first.1.clone();
-        let hints = protect(first, &SwapHints::default());
+        protect(
+            first,
+            &SwapHints::default(),
+            beside.within(first.0, memberships),
+        );
+        beside.keep(first);
+        let hints = &first.3;
         let seeded: Vec<usize> = before
             .iter()
             .zip(&first.1)
@@ -1503,17 +1530,46 @@ fn protect_counts_of_all(
             .filter(|(_, (was, now))| **was == CellStatus::Shown && now.is_hidden())
             .map(|(cell, _)| cell)
             .collect();
-        on_every_core(rest, |item| {
+        let seed_and_protect = |item: &mut Work, within: Option<disclosure::Within<'_>>| {
             for &cell in &seeded {
                 if let Some(st) = item.1.get_mut(cell).filter(|st| **st == CellStatus::Shown) {
                     *st = CellStatus::Complementary;
                 }
             }
-            protect(item, &hints);
+            protect(item, hints, within);
+        };
+        // A question is read beside its scale as P1 leaves the scale: each scale with its
+        // questions after it, on one core (a family), the families on every core.
+        let mut families: Vec<(&mut Work, Vec<&mut Work>)> = Vec::new();
+        let mut questions = Vec::new();
+        for item in rest.iter_mut() {
+            match beside.outer_of(item.0) {
+                Some(_) => questions.push(item),
+                None => families.push((item, Vec::new())),
+            }
+        }
+        for question in questions {
+            let scale = beside.outer_of(question.0);
+            match families.iter_mut().find(|(s, _)| Some(s.0) == scale) {
+                Some((_, of_scale)) => of_scale.push(question),
+                // Its scale protected first, or shares another measure's protection.
+                None => families.push((question, Vec::new())),
+            }
+        }
+        let shared = &*beside;
+        on_every_core(&mut families, |(head, of_scale)| {
+            seed_and_protect(head, shared.within(head.0, memberships));
+            for question in of_scale.iter_mut() {
+                let within = shared.within_as_left(question.0, memberships, head);
+                seed_and_protect(question, within);
+            }
         });
+        for (head, _) in &families {
+            beside.keep(head);
+        }
     }
     let mut excused_of = vec![Vec::new(); memberships.len()];
-    for (i, status, excused) in work {
+    for (i, status, excused, _) in work {
         statuses[i] = status;
         excused_of[i] = excused;
     }
@@ -1525,6 +1581,109 @@ fn protect_counts_of_all(
         per_measure[i] = excused_of[j].clone();
     }
     per_measure
+}
+
+/// P1 for each question read beside its scale ([`disclosure::Within`], docs/privacy.md D7,
+/// "Counts of different measures"): per measure, the scale a question counts within; per
+/// scale, each person's answers to its questions beyond the fewest a score needs, and the
+/// scale's statuses before P1 (it only hides more after, which merges its classes: a
+/// certificate on them stays one).
+#[derive(Default)]
+struct Beside {
+    /// Per measure: the measure of its scale, for a question.
+    outer: Vec<Option<usize>>,
+    /// Per scale measure: per respondent, spare answers.
+    spare: Vec<Vec<u64>>,
+    status: Vec<Vec<CellStatus>>,
+    /// Per scale measure: the swaps its protection found.
+    hints: Vec<SwapHints>,
+}
+
+impl Beside {
+    /// `statuses` in measure order: the scales, then the profiles (if any), then the items.
+    fn new(instrument: &Instrument, sheets: &[PlacedSheet], statuses: &[Vec<CellStatus>]) -> Self {
+        let scales = instrument.scales.len();
+        let first_item = scales + usize::from(instrument.profiles.is_some());
+        let mut outer = vec![None; statuses.len()];
+        for (i, item) in instrument.items.iter().enumerate() {
+            if let Some(slot) = outer.get_mut(first_item + i) {
+                *slot = Some(item.scale);
+            }
+        }
+        let spare = (0..scales)
+            .map(|s| {
+                let items = instrument.scale_items(s);
+                let least = instrument.min_answered(s) as u64;
+                sheets
+                    .iter()
+                    .map(|sheet| {
+                        if sheet.scores.score(s).is_none() {
+                            return 0;
+                        }
+                        let answered = items
+                            .iter()
+                            .filter(|&&i| counted_answer(sheet, i, s).is_some())
+                            .count() as u64;
+                        answered.saturating_sub(least)
+                    })
+                    .collect()
+            })
+            .collect();
+        Beside {
+            outer,
+            spare,
+            status: statuses.iter().take(scales).cloned().collect(),
+            hints: vec![SwapHints::default(); scales],
+        }
+    }
+
+    /// A scale's statuses and swaps as its protection left them (`work`), for the
+    /// questions read beside it after.
+    fn keep(
+        &mut self,
+        (measure, status, _, found): &(usize, Vec<CellStatus>, Vec<usize>, SwapHints),
+    ) {
+        if let Some(slot) = self.status.get_mut(*measure) {
+            slot.clone_from(status);
+        }
+        if let Some(slot) = self.hints.get_mut(*measure) {
+            slot.clone_from(found);
+        }
+    }
+
+    /// [`Beside::within`] with the scale as its protection left it (`scale`, not yet kept).
+    fn within_as_left<'a>(
+        &'a self,
+        measure: usize,
+        memberships: &'a [Vec<bool>],
+        (s, status, _, found): &'a (usize, Vec<CellStatus>, Vec<usize>, SwapHints),
+    ) -> Option<disclosure::Within<'a>> {
+        (self.outer_of(measure) == Some(*s)).then_some(())?;
+        Some(disclosure::Within {
+            outer: memberships.get(*s)?,
+            outer_status: status,
+            spare: self.spare.get(*s)?,
+            hints: found,
+        })
+    }
+
+    fn outer_of(&self, measure: usize) -> Option<usize> {
+        self.outer.get(measure).copied().flatten()
+    }
+
+    fn within<'a>(
+        &'a self,
+        measure: usize,
+        memberships: &'a [Vec<bool>],
+    ) -> Option<disclosure::Within<'a>> {
+        let s = self.outer_of(measure)?;
+        Some(disclosure::Within {
+            outer: memberships.get(s)?,
+            outer_status: self.status.get(s)?,
+            spare: self.spare.get(s)?,
+            hints: self.hints.get(s)?,
+        })
+    }
 }
 
 /// P2 for every scale and item, on as many threads as the machine has (the measures are

@@ -88,6 +88,59 @@ pub struct CountCheck {
 #[derive(Clone, Debug, Default)]
 pub struct SwapHints(Vec<Option<Swap>>);
 
+/// A measure read beside another that holds it atom by atom: a question counts only its
+/// scale's respondents who answered it, so a reader who knows the roster reads a question's
+/// count in every group as at most the scale's (docs/privacy.md D7, "Counts of different
+/// measures"). A certificate for the question then moves either
+///
+/// - one answer to it, between atoms of one of the question's classes, from someone who
+///   answered it and keeps enough answers for a score (`spare`) to someone of the scale who
+///   skipped it: the scale's counts stay, or
+/// - one of the scale's people who answered it, with all their answers, between atoms of one
+///   of the scale's classes (`outer_status`), into room the roster leaves: the scale's
+///   shown counts stay, and so do the question's, whose shown cells are among the scale's
+///   (docs/privacy.md D8), so each class of the question holds whole classes of the scale.
+pub struct Within<'a> {
+    /// Per respondent of the release: in the outer measure (the scale).
+    pub outer: &'a [bool],
+    /// The outer measure's statuses: any that hide no less are fine (classes only merge).
+    pub outer_status: &'a [CellStatus],
+    /// Per respondent: answers to the scale's questions beyond the fewest a score needs.
+    pub spare: &'a [u64],
+    /// The swaps the outer measure's protection found, tried first on its classes.
+    pub hints: &'a SwapHints,
+}
+
+/// Who a certificate may take a respondent from (`give` at least one, and `spare` at least
+/// one where set) and give one to (`take` below `cap`), per atom.
+#[derive(Clone, Copy)]
+struct Slack<'m> {
+    give: &'m [u64],
+    take: &'m [u64],
+    cap: &'m [u64],
+    spare: Option<&'m [u64]>,
+}
+
+impl Slack<'_> {
+    /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
+    fn of(&self, a: usize) -> (u64, u64) {
+        let spare = self.spare.is_none_or(|s| s.get(a).is_some_and(|&x| x >= 1));
+        let give = self.give.get(a).is_some_and(|&g| g >= 1) && spare;
+        let take = match (self.take.get(a), self.cap.get(a)) {
+            (Some(t), Some(c)) => t < c,
+            _ => false,
+        };
+        (u64::from(give), u64::from(take))
+    }
+}
+
+/// A question's reading beside its scale, per atom ([`Within`]).
+struct Joint {
+    /// The scale's respondents per atom: the most the question can hold there.
+    outer: Vec<u64>,
+    spare: Vec<u64>,
+}
+
 /// A swap as atoms, which every measure shares (classes are per measure and round): an atom
 /// of the group in class `p`, then one each in `q`, `s` and `t`, and the swapped positions.
 #[derive(Clone, Copy, Debug)]
@@ -190,6 +243,18 @@ impl<'a> CountModel<'a> {
         n
     }
 
+    /// [`Within`] per atom.
+    fn joint(&self, within: &Within<'_>) -> Joint {
+        let mut spare = vec![0u64; self.atoms.len()];
+        for (&a, &x) in self.atom_of.iter().zip(within.spare) {
+            spare[a] += x;
+        }
+        Joint {
+            outer: self.answered(within.outer),
+            spare,
+        }
+    }
+
     /// The auditor's view: the groups under k of this measure whose count is pinned (no
     /// certificate), and those excused by complete response.
     pub fn check(&self, present: &[bool], status: &[CellStatus]) -> CountCheck {
@@ -198,6 +263,7 @@ impl<'a> CountModel<'a> {
             &n,
             &self.cell_counts(&n),
             status,
+            (None, None),
             None,
             &SwapHints::default(),
         )
@@ -220,7 +286,19 @@ impl<'a> CountModel<'a> {
         status: &mut [CellStatus],
         open: Option<Vec<usize>>,
     ) -> (CountCheck, Vec<usize>) {
-        let (check, left, _) = self.protect_hinted(present, status, open, &SwapHints::default());
+        self.protect_within(present, status, open, None)
+    }
+
+    /// [`CountModel::protect_open`] for a measure read beside another ([`Within`]).
+    pub fn protect_within(
+        &self,
+        present: &[bool],
+        status: &mut [CellStatus],
+        open: Option<Vec<usize>>,
+        within: Option<&Within<'_>>,
+    ) -> (CountCheck, Vec<usize>) {
+        let hints = SwapHints::default();
+        let (check, left, _) = self.protect_hinted(present, status, open, &hints, within);
         (check, left)
     }
 
@@ -233,13 +311,40 @@ impl<'a> CountModel<'a> {
         status: &mut [CellStatus],
         mut open: Option<Vec<usize>>,
         hints: &SwapHints,
+        within: Option<&Within<'_>>,
     ) -> (CountCheck, Vec<usize>, SwapHints) {
         let n = self.answered(present);
         // Counts never change while cells are hidden: summed once.
         let cell_n = self.cell_counts(&n);
+        let joint = within.map(|w| (self.joint(w), w.outer_status));
+        let outer_hints = within.map_or(hints, |w| w.hints);
+        // The outer measure's classes (whole people moved) do not change with this
+        // measure's hiding: built once.
+        let outer_cells = joint.as_ref().map(|(j, _)| self.cell_counts(&j.outer));
+        let outer = match (&joint, &outer_cells) {
+            (Some((j, outer_status)), Some(cells)) => Some(Classes::new(
+                self,
+                Slack {
+                    give: &n,
+                    take: &j.outer,
+                    cap: &self.invited,
+                    spare: None,
+                },
+                cells,
+                outer_status,
+            )),
+            _ => None,
+        };
+        let inner = joint.as_ref().map(|(j, _)| Slack {
+            give: &n,
+            take: &n,
+            cap: &j.outer,
+            spare: Some(&j.spare),
+        });
         let mut found = None;
         loop {
-            let round = self.round(&n, &cell_n, status, open.as_deref(), hints);
+            let readings = (inner, outer.as_ref().map(|o| (o, outer_hints)));
+            let round = self.round(&n, &cell_n, status, readings, open.as_deref(), hints);
             let found = found.get_or_insert(round.swaps);
             if round.hide.is_empty() {
                 return (round.check, round.left, std::mem::take(found));
@@ -261,11 +366,18 @@ impl<'a> CountModel<'a> {
         n: &[u64],
         cell_n: &[u64],
         status: &[CellStatus],
+        (inner, outer): (Option<Slack<'_>>, Option<(&Classes<'_>, &SwapHints)>),
         only: Option<&[usize]>,
         hints: &SwapHints,
     ) -> Round {
         let layout = self.layout;
-        let classes = Classes::new(self, n, cell_n, status);
+        let slack = inner.unwrap_or(Slack {
+            give: n,
+            take: n,
+            cap: &self.invited,
+            spare: None,
+        });
+        let classes = Classes::new(self, slack, cell_n, status);
         let mut check = CountCheck::default();
         let mut hide: Vec<usize> = Vec::new();
         let mut touched: HashSet<usize> = HashSet::default();
@@ -293,10 +405,27 @@ impl<'a> CountModel<'a> {
                     cut: group.cut,
                 })]
             };
-            if group_n >= self.k as u64 || classes.certified(atoms, None) {
+            // (A question's group is most often freed by its scale's people, whole: tried
+            // before any search for a swap.)
+            if group_n >= self.k as u64
+                || classes.certified(atoms, None)
+                || outer.is_some_and(|(o, _)| o.certified_now(atoms))
+            {
                 continue;
             }
             let hinted = hints.0.get(i).copied().flatten();
+            // A question's group: its scale's own swap for the group first, on the scale's
+            // classes (people moved whole), then a search there, then on its own.
+            let outer_swap = || {
+                let (o, outer_hints) = outer?;
+                let hinted = outer_hints.0.get(i).copied().flatten();
+                hinted
+                    .filter(|swap| o.holds(atoms, swap))
+                    .or_else(|| o.swapped(atoms))
+            };
+            if hinted.is_none_or(|swap| !classes.holds(atoms, &swap)) && outer_swap().is_some() {
+                continue;
+            }
             let swap = hinted
                 .filter(|swap| classes.holds(atoms, swap))
                 .or_else(|| classes.swapped(atoms));
@@ -405,7 +534,7 @@ struct Round {
 /// The classes of one round: atoms grouped by the shown cells they are in.
 struct Classes<'m> {
     model: &'m CountModel<'m>,
-    n: &'m [u64],
+    slack: Slack<'m>,
     cell_n: &'m [u64],
     families: usize,
     /// Per family and unit (indexed like cells): the nearest shown ancestor-or-self cell.
@@ -498,7 +627,7 @@ fn signature_order(signatures: &[usize], width: usize, cells: usize) -> Vec<usiz
 impl<'m> Classes<'m> {
     fn new(
         model: &'m CountModel<'m>,
-        n: &'m [u64],
+        slack: Slack<'m>,
         cell_n: &'m [u64],
         status: &[CellStatus],
     ) -> Self {
@@ -546,14 +675,15 @@ impl<'m> Classes<'m> {
                     in_complete |= complete[cell];
                 }
             }
-            unbound.push(signature.iter().all(|&c| c == usize::MAX) && model.invited[a] > 0);
+            // In no shown cell: free wherever a respondent can leave or come.
+            unbound.push(signature.iter().all(|&c| c == usize::MAX) && slack.of(a) != (0, 0));
             forced.push(in_complete);
         }
         let sig = |a: usize| &of_atom[a * width..(a + 1) * width];
         let order = signature_order(&of_atom, width, layout.cell_count());
         let mut classes = Classes {
             model,
-            n,
+            slack,
             cell_n,
             families,
             nearest,
@@ -633,10 +763,7 @@ impl<'m> Classes<'m> {
 
     /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
     fn slack(&self, a: usize) -> (u64, u64) {
-        (
-            u64::from(self.n[a] >= 1),
-            u64::from(self.n[a] < self.model.invited[a]),
-        )
+        self.slack.of(a)
     }
 
     /// Whether the group made of `atoms` has a certificate of a free count: now, or with
@@ -667,7 +794,7 @@ impl<'m> Classes<'m> {
         let mut tally: HashMap<Vec<usize>, [u64; 4]> = HashMap::default();
         for &a in atoms {
             let sig = renamed(a);
-            if sig.iter().all(|&c| c == usize::MAX) && self.model.invited[a] > 0 {
+            if sig.iter().all(|&c| c == usize::MAX) && self.slack(a) != (0, 0) {
                 return true;
             }
             let (give, take) = self.slack(a);
@@ -945,7 +1072,7 @@ impl<'m> Classes<'m> {
         let frees_for_real = |c: usize| {
             let mut trial = status.to_vec();
             trial[c] = CellStatus::Complementary;
-            let classes = Classes::new(self.model, self.n, self.cell_n, &trial);
+            let classes = Classes::new(self.model, self.slack, self.cell_n, &trial);
             classes.certified_now(atoms) || classes.swapped(atoms).is_some()
         };
         Some(

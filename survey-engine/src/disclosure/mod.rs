@@ -151,7 +151,7 @@ mod suppress;
 
 pub use audit::{audit, audit_rows, audit_unknowns, minimal_unknown_sets, RowBreach, Unknown};
 pub use counts::{
-    check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, SwapHints,
+    check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, SwapHints, Within,
 };
 pub use means::{
     check_means, check_means_where, protect_means, protects_items, AtomIndex, MeanAnswers,

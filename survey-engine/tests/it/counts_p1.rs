@@ -259,9 +259,10 @@ fn run_hinted(org: &Org) -> Result<(), TestCaseError> {
     let everyone = vec![true; people.len()];
     for (from, to) in [(&everyone, &present), (&present, &everyone)] {
         let mut first = suppress(&layout, &people, from, K).unwrap();
-        let (_, _, hints) = model.protect_hinted(from, &mut first, None, &SwapHints::default());
+        let (_, _, hints) =
+            model.protect_hinted(from, &mut first, None, &SwapHints::default(), None);
         let mut status = suppress(&layout, &people, to, K).unwrap();
-        let (check, _, _) = model.protect_hinted(to, &mut status, None, &hints);
+        let (check, _, _) = model.protect_hinted(to, &mut status, None, &hints, None);
         prop_assert!(check.pinned.is_empty(), "left pinned: {:?}", check.pinned);
         only_excused_groups_pinned(org, &layout, &people, to, &status)?;
     }

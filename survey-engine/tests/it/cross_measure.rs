@@ -458,3 +458,67 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// P1 across a scale and its questions (docs/privacy.md D7, "Counts of different
+    /// measures"): a question counts only the scale's respondents who answered it, so a
+    /// reader who knows the roster reads a question's hidden count as at most the scale's,
+    /// atom by atom. Random organisations ([`case`], with the roster): for every hidden cell
+    /// of every question with 1 to k - 1 respondents, integer programs over the question's
+    /// shown counts and the scale's leave its count open wherever the question's own counts
+    /// do.
+    #[test]
+    fn no_question_count_is_pinned_by_its_scale_s_counts(case in case()) {
+        let case = Case { with_roster: true, ..case };
+        let (instrument, release, sheets) = random_case(&case);
+        let atoms = atoms_of(&sheets);
+        let atom_of = |p: &Placement| atoms.iter().position(|a| *a == p).unwrap();
+        // As `random_case` invites: everyone who answered and one more per atom.
+        let mut invited = vec![1u64; atoms.len()];
+        for s in &sheets {
+            invited[atom_of(&s.placement)] += 1;
+        }
+        let cells = release.layout.cells();
+        let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
+        for (i, item) in instrument.items.iter().enumerate() {
+            let s = item.scale;
+            let scale: Vec<(Vec<usize>, u64)> = cells
+                .iter()
+                .zip(&release.heat[s])
+                .filter_map(|(&key, cell)| Some((atoms_in(key), cell.stats?.n)))
+                .collect();
+            let shown: Vec<(Vec<usize>, u64)> = cells
+                .iter()
+                .filter_map(|&key| {
+                    let counts = release.item_cell(i, key)?.counts?;
+                    Some((atoms_in(key), counts.iter().sum()))
+                })
+                .collect();
+            let mut truth = vec![0u64; atoms.len()];
+            for sheet in &sheets {
+                if sheet.scores.scales[s].is_some() && sheet.answers[i].is_some() {
+                    truth[atom_of(&sheet.placement)] += 1;
+                }
+            }
+            for &key in &cells {
+                let group = atoms_in(key);
+                let n: u64 = group.iter().map(|&a| truth[a]).sum();
+                let hidden = release.item_cell(i, key).is_none_or(|c| c.status.is_hidden());
+                if !hidden || !(1..release.k as u64).contains(&n) {
+                    continue;
+                }
+                let alone = count_range(&invited, &shown, None, &group);
+                let together = count_range(&invited, &shown, Some(&scale), &group);
+                prop_assert!(
+                    together.0 < together.1 || alone.0 == alone.1,
+                    "{} {} (question {}): {n} respondents, {alone:?} from its own counts, {together:?} with its scale's",
+                    release.tree.path(key.unit),
+                    release.cut_label(key),
+                    item.id
+                );
+            }
+        }
+    }
+}
