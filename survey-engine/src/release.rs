@@ -381,13 +381,17 @@ impl Release {
         // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
         // the groups it had excused (every other group keeps its certificate), so that they
         // and the count of exceptions hold for the final statuses.
-        let recheck_counts = |measure: usize, open: Vec<usize>, status: &mut [CellStatus]| {
+        // `outer`: a question's scale's statuses as they are now (else those P1 left).
+        let recheck_counts = |measure: usize,
+                              open: Vec<usize>,
+                              status: &mut [CellStatus],
+                              outer: Option<&[CellStatus]>| {
             if open.is_empty() {
                 return Some(open);
             }
             let model = counts_model.as_ref()?;
             let present = memberships.get(measure)?;
-            let within = beside.within(measure, &memberships);
+            let within = beside.within_now(measure, &memberships, outer);
             Some(
                 model
                     .protect_within(present, status, Some(open), within.as_ref())
@@ -484,7 +488,9 @@ impl Release {
         let mut work = Family::split(finishing, &instrument.items, scale_count, first_item)?;
         on_every_core(&mut work, |family| {
             let recheck =
-                |m: usize, open, status: &mut [CellStatus]| recheck_counts(m, open, status);
+                |m: usize, open, status: &mut [CellStatus], outer: Option<&[CellStatus]>| {
+                    recheck_counts(m, open, status, outer)
+                };
             match family {
                 Family::Profiles(profiles) => {
                     let m = profiles.measure;
@@ -496,7 +502,7 @@ impl Release {
                             let d = Distributions::as_shown(categories, &profile_flat, status);
                             hide_alike_rests(&layout, d, status)
                         },
-                        |open, status| recheck(m, open, status),
+                        |open, status| recheck(m, open, status, None),
                     );
                 }
                 Family::Scale { scale, items } => {
@@ -507,7 +513,7 @@ impl Release {
                             &mut scale.status,
                             &mut scale.open,
                             |status| scale_rests(m, status),
-                            |open, status| recheck(m, open, status),
+                            |open, status| recheck(m, open, status, None),
                         );
                     }
                     let joint = |items: &[Finishing], status: &mut [CellStatus]| {
@@ -593,8 +599,13 @@ impl Release {
         }
         let answered_measure = memberships.len().saturating_sub(1);
         if let Some(open) = excused.get_mut(answered_measure) {
-            *open = recheck_counts(answered_measure, std::mem::take(open), &mut answered_status)
-                .unwrap_or_default();
+            *open = recheck_counts(
+                answered_measure,
+                std::mem::take(open),
+                &mut answered_status,
+                None,
+            )
+            .unwrap_or_default();
         }
         // Nothing of a hidden cell outlives the build (D6).
         let answered = answered_status
@@ -888,17 +899,37 @@ impl Release {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         let model = CountModel::new(&self.layout, invited, &placements, self.k)
             .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-        let mut work: Vec<_> = self
-            .measures(sheets)
-            .into_iter()
-            .map(|(name, present, status)| (name, present, status, None))
+        let measures = self.measures(sheets);
+        // A question beside its scale, as the build reads it (docs/privacy.md D7).
+        let scales = self.scales.len();
+        let first_item = scales + usize::from(!self.profiles.is_empty());
+        let spare: Vec<Vec<u64>> = (0..scales)
+            .map(|s| {
+                let items = self.items.iter().filter(|i| i.scale == s).count();
+                spare_answers(sheets, s, crate::scoring::min_answered_of(items))
+            })
             .collect();
-        on_every_core(&mut work, |(_, present, status, check)| {
-            *check = Some(model.check(present, status));
+        let no_hints = disclosure::SwapHints::default();
+        let within = |m: usize| {
+            let s = self.items.get(m.checked_sub(first_item)?)?.scale;
+            let (_, outer, outer_status) = measures.get(s)?;
+            Some(disclosure::Within {
+                outer: outer.as_slice(),
+                outer_status: outer_status.as_slice(),
+                spare: spare.get(s)?,
+                hints: &no_hints,
+            })
+        };
+        let mut work: Vec<(usize, Option<disclosure::CountCheck>)> =
+            (0..measures.len()).map(|m| (m, None)).collect();
+        on_every_core(&mut work, |(m, check)| {
+            if let Some((_, present, status)) = measures.get(*m) {
+                *check = Some(model.check_within(present, status, within(*m).as_ref()));
+            }
         });
         let mut pinned = Vec::new();
         let mut excused = 0;
-        for (name, _, _, check) in work {
+        for ((name, _, _), (_, check)) in measures.iter().zip(work) {
             let check = check.unwrap_or_default();
             excused += check.complete.len();
             pinned.extend(check.pinned.into_iter().map(|g| (name.clone(), g)));
@@ -1611,23 +1642,7 @@ impl Beside {
             }
         }
         let spare = (0..scales)
-            .map(|s| {
-                let items = instrument.scale_items(s);
-                let least = instrument.min_answered(s) as u64;
-                sheets
-                    .iter()
-                    .map(|sheet| {
-                        if sheet.scores.score(s).is_none() {
-                            return 0;
-                        }
-                        let answered = items
-                            .iter()
-                            .filter(|&&i| counted_answer(sheet, i, s).is_some())
-                            .count() as u64;
-                        answered.saturating_sub(least)
-                    })
-                    .collect()
-            })
+            .map(|s| spare_answers(sheets, s, instrument.min_answered(s)))
             .collect();
         Beside {
             outer,
@@ -1667,6 +1682,20 @@ impl Beside {
         })
     }
 
+    /// [`Beside::within`] with the scale's statuses as they are now (`outer`), where given.
+    fn within_now<'a>(
+        &'a self,
+        measure: usize,
+        memberships: &'a [Vec<bool>],
+        outer: Option<&'a [CellStatus]>,
+    ) -> Option<disclosure::Within<'a>> {
+        let mut within = self.within(measure, memberships)?;
+        if let Some(outer) = outer {
+            within.outer_status = outer;
+        }
+        Some(within)
+    }
+
     fn outer_of(&self, measure: usize) -> Option<usize> {
         self.outer.get(measure).copied().flatten()
     }
@@ -1684,6 +1713,18 @@ impl Beside {
             hints: self.hints.get(s)?,
         })
     }
+}
+
+/// Per sheet, its answers to scale `s`'s questions beyond the `least` a score needs (0
+/// without a score): how many answers P1 may take away from it ([`disclosure::Within`]).
+fn spare_answers(sheets: &[PlacedSheet], s: usize, least: usize) -> Vec<u64> {
+    sheets
+        .iter()
+        .map(|sheet| {
+            let answered = sheet.scores.scales.get(s).copied().flatten();
+            answered.map_or(0, |a| u64::from(a.answered).saturating_sub(least as u64))
+        })
+        .collect()
 }
 
 /// P2 for every scale and item, on as many threads as the machine has (the measures are
@@ -2156,7 +2197,12 @@ impl Family {
         items: &mut [Finishing],
         single: bool,
         joint: impl Fn(&[Finishing], &mut [CellStatus]),
-        recheck: impl Fn(usize, Vec<usize>, &mut [CellStatus]) -> Option<Vec<usize>>,
+        recheck: impl Fn(
+            usize,
+            Vec<usize>,
+            &mut [CellStatus],
+            Option<&[CellStatus]>,
+        ) -> Option<Vec<usize>>,
     ) {
         // Hides in `status` every cell `pattern` hides; returns whether it hid any.
         let follow = |status: &mut [CellStatus], pattern: &[CellStatus]| {
@@ -2170,13 +2216,18 @@ impl Family {
             hid
         };
         let hidden = |status: &[CellStatus]| status.iter().filter(|s| s.is_hidden()).count();
-        // P1 again for one measure's excused groups; returns whether it hid more.
-        let recheck = |work: &mut Finishing| {
+        // P1 again for one measure's excused groups (a question's beside its scale's
+        // statuses, `outer`); returns whether it hid more.
+        let recheck = |work: &mut Finishing, outer: Option<&[CellStatus]>| {
             let before = hidden(&work.status);
             let open = std::mem::take(&mut work.open);
-            work.open = recheck(work.measure, open, &mut work.status).unwrap_or_default();
+            work.open = recheck(work.measure, open, &mut work.status, outer).unwrap_or_default();
             hidden(&work.status) != before
         };
+        // Until nothing changes; the first time the questions' excused groups are read
+        // again whatever changed, so that they are those of the final statuses, their
+        // scale's included (as the audit at close reads them).
+        let mut first = true;
         loop {
             let mut shared = scale.status.clone();
             for item in items.iter() {
@@ -2187,12 +2238,13 @@ impl Family {
             for item in items.iter_mut() {
                 changed |= follow(&mut item.status, &shared);
             }
-            if !changed {
+            if !changed && !first {
                 return;
             }
-            let mut more = single && recheck(scale);
+            first = false;
+            let mut more = single && recheck(scale, None);
             for item in items.iter_mut() {
-                more |= recheck(item);
+                more |= recheck(item, Some(&scale.status));
             }
             if !more {
                 return;

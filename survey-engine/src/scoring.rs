@@ -52,6 +52,11 @@ pub struct ScaleScore {
     pub favorable: u32,
 }
 
+/// Minimum answered items for a score on a scale of `items` items (S3): half, rounded up.
+pub fn min_answered_of(items: usize) -> usize {
+    items.div_ceil(2)
+}
+
 /// The scores of one answer sheet, one entry per scale in instrument order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SheetScores {
@@ -99,7 +104,7 @@ impl Instrument {
 
     /// Minimum answered items for a scale score (S3): half the scale's items, rounded up.
     pub fn min_answered(&self, scale: usize) -> usize {
-        self.scale_items(scale).len().div_ceil(2)
+        min_answered_of(self.scale_items(scale).len())
     }
 
     /// Whether a keyed value lies on the healthy side's two end points of `scale` (S4).

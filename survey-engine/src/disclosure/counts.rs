@@ -135,10 +135,39 @@ impl Slack<'_> {
 }
 
 /// A question's reading beside its scale, per atom ([`Within`]).
-struct Joint {
+struct Joint<'w> {
     /// The scale's respondents per atom: the most the question can hold there.
     outer: Vec<u64>,
+    /// ... and per cell.
+    outer_cells: Vec<u64>,
     spare: Vec<u64>,
+    within: &'w Within<'w>,
+}
+
+impl<'w> Joint<'w> {
+    /// The question's own classes' slack: an answer moves to someone of the scale who
+    /// skipped the question, from someone with a spare answer.
+    fn inner<'a>(&'a self, n: &'a [u64]) -> Slack<'a> {
+        Slack {
+            give: n,
+            take: n,
+            cap: &self.outer,
+            spare: Some(&self.spare),
+        }
+    }
+
+    /// The scale's classes (its statuses), with a person of the scale who answered the
+    /// question moving whole into room the roster leaves. They do not change with the
+    /// question's hiding: built once per protection.
+    fn outer<'a>(&'a self, model: &'a CountModel<'a>, n: &'a [u64]) -> Classes<'a> {
+        let slack = Slack {
+            give: n,
+            take: &self.outer,
+            cap: &model.invited,
+            spare: None,
+        };
+        Classes::new(model, slack, &self.outer_cells, self.within.outer_status)
+    }
 }
 
 /// A swap as atoms, which every measure shares (classes are per measure and round): an atom
@@ -244,30 +273,46 @@ impl<'a> CountModel<'a> {
     }
 
     /// [`Within`] per atom.
-    fn joint(&self, within: &Within<'_>) -> Joint {
+    fn joint<'w>(&self, within: &'w Within<'w>) -> Joint<'w> {
         let mut spare = vec![0u64; self.atoms.len()];
         for (&a, &x) in self.atom_of.iter().zip(within.spare) {
             spare[a] += x;
         }
+        let outer = self.answered(within.outer);
         Joint {
-            outer: self.answered(within.outer),
+            outer_cells: self.cell_counts(&outer),
+            outer,
             spare,
+            within,
         }
     }
 
     /// The auditor's view: the groups under k of this measure whose count is pinned (no
     /// certificate), and those excused by complete response.
     pub fn check(&self, present: &[bool], status: &[CellStatus]) -> CountCheck {
+        self.check_within(present, status, None)
+    }
+
+    /// [`CountModel::check`] for a measure read beside another ([`Within`]).
+    pub fn check_within(
+        &self,
+        present: &[bool],
+        status: &[CellStatus],
+        within: Option<&Within<'_>>,
+    ) -> CountCheck {
         let n = self.answered(present);
-        self.round(
-            &n,
-            &self.cell_counts(&n),
-            status,
-            (None, None),
-            None,
-            &SwapHints::default(),
-        )
-        .check
+        let joint = within.map(|w| self.joint(w));
+        let outer = joint.as_ref().map(|j| j.outer(self, &n));
+        let no_hints = SwapHints::default();
+        let readings = (
+            joint.as_ref().map(|j| j.inner(&n)),
+            outer
+                .as_ref()
+                .map(|o| (o, within.map_or(&no_hints, |w| w.hints))),
+        );
+        let cell_n = self.cell_counts(&n);
+        self.round(&n, &cell_n, status, readings, None, &no_hints)
+            .check
     }
 
     /// Hides further cells of `status` until every group under k has a certificate or the
@@ -316,31 +361,10 @@ impl<'a> CountModel<'a> {
         let n = self.answered(present);
         // Counts never change while cells are hidden: summed once.
         let cell_n = self.cell_counts(&n);
-        let joint = within.map(|w| (self.joint(w), w.outer_status));
+        let joint = within.map(|w| self.joint(w));
         let outer_hints = within.map_or(hints, |w| w.hints);
-        // The outer measure's classes (whole people moved) do not change with this
-        // measure's hiding: built once.
-        let outer_cells = joint.as_ref().map(|(j, _)| self.cell_counts(&j.outer));
-        let outer = match (&joint, &outer_cells) {
-            (Some((j, outer_status)), Some(cells)) => Some(Classes::new(
-                self,
-                Slack {
-                    give: &n,
-                    take: &j.outer,
-                    cap: &self.invited,
-                    spare: None,
-                },
-                cells,
-                outer_status,
-            )),
-            _ => None,
-        };
-        let inner = joint.as_ref().map(|(j, _)| Slack {
-            give: &n,
-            take: &n,
-            cap: &j.outer,
-            spare: Some(&j.spare),
-        });
+        let outer = joint.as_ref().map(|j| j.outer(self, &n));
+        let inner = joint.as_ref().map(|j| j.inner(&n));
         let mut found = None;
         loop {
             let readings = (inner, outer.as_ref().map(|o| (o, outer_hints)));
@@ -436,7 +460,10 @@ impl<'a> CountModel<'a> {
                 continue;
             }
             left.push(i);
-            if atoms.iter().all(|&a| classes.forced[a]) {
+            // Complete response: in the question's cells, or (read beside its scale) in the
+            // scale's, whose count the question's then follows.
+            let forced = |c: &Classes<'_>| atoms.iter().all(|&a| c.forced[a]);
+            if forced(&classes) || outer.is_some_and(|(o, _)| forced(o)) {
                 check.complete.push(*group);
                 continue;
             }
