@@ -358,6 +358,37 @@ pub fn atoms_in(release: &Release, atoms: &[&Placement], key: CellKey) -> Vec<us
         .collect()
 }
 
+/// Invited per atom of `atoms`, as [`random_case`] invites: everyone who answered and one
+/// more.
+fn invited_as_random_case_invites(atoms: &[&Placement], sheets: &[PlacedSheet]) -> Vec<u64> {
+    let answered = per_atom(atoms, sheets, |_| true);
+    answered.into_iter().map(|n| n + 1).collect()
+}
+
+/// Per atom of `atoms`, how many of `sheets` are `counted`.
+fn per_atom(
+    atoms: &[&Placement],
+    sheets: &[PlacedSheet],
+    counted: impl Fn(&PlacedSheet) -> bool,
+) -> Vec<u64> {
+    let mut n = vec![0u64; atoms.len()];
+    for s in sheets.iter().filter(|s| counted(s)) {
+        n[atoms.iter().position(|a| **a == s.placement).unwrap()] += 1;
+    }
+    n
+}
+
+/// Scale `s`'s shown counts: each shown cell's atoms and respondents.
+fn scale_counts(release: &Release, atoms: &[&Placement], s: usize) -> Vec<(Vec<usize>, u64)> {
+    release
+        .layout
+        .cells()
+        .into_iter()
+        .zip(&release.heat[s])
+        .filter_map(|(key, cell)| Some((atoms_in(release, atoms, key), cell.stats?.n)))
+        .collect()
+}
+
 /// The fewest and the most of one measure's respondents (`counts`, per atom a variable from
 /// 0 to its invited count) a group of atoms can hold, with integer programs over the shown
 /// counts of that measure (`shown`: each cell's atoms and count); with `answered`, also over
@@ -414,15 +445,9 @@ proptest! {
     /// pinned a group in about one organisation in ten; the release keeps it for whole units.)
     #[test]
     fn no_scale_count_is_pinned_by_the_count_of_everyone_who_answered(case in case()) {
-        let case = Case { with_roster: true, ..case };
-        let (instrument, release, sheets) = random_case(&case);
+        let (instrument, release, sheets) = random_case(&Case { with_roster: true, ..case });
         let atoms = atoms_of(&sheets);
-        let atom_of = |p: &Placement| atoms.iter().position(|a| *a == p).unwrap();
-        // As `random_case` invites: everyone who answered and one more per atom.
-        let mut invited = vec![1u64; atoms.len()];
-        for s in &sheets {
-            invited[atom_of(&s.placement)] += 1;
-        }
+        let invited = invited_as_random_case_invites(&atoms, &sheets);
         let cells = release.layout.cells();
         let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         let answered: Vec<(Vec<usize>, u64)> = cells
@@ -431,15 +456,8 @@ proptest! {
             .filter_map(|(&key, n)| Some((atoms_in(key), (*n)?)))
             .collect();
         for s in 0..instrument.scales.len() {
-            let mut truth = vec![0u64; atoms.len()];
-            for sheet in sheets.iter().filter(|x| x.scores.scales[s].is_some()) {
-                truth[atom_of(&sheet.placement)] += 1;
-            }
-            let shown: Vec<(Vec<usize>, u64)> = cells
-                .iter()
-                .zip(&release.heat[s])
-                .filter_map(|(&key, cell)| Some((atoms_in(key), cell.stats?.n)))
-                .collect();
+            let truth = per_atom(&atoms, &sheets, |x| x.scores.scales[s].is_some());
+            let shown = scale_counts(&release, &atoms, s);
             for (&key, cell) in cells.iter().zip(&release.heat[s]) {
                 let group = atoms_in(key);
                 let n: u64 = group.iter().map(|&a| truth[a]).sum();
@@ -471,24 +489,14 @@ proptest! {
     /// do.
     #[test]
     fn no_question_count_is_pinned_by_its_scale_s_counts(case in case()) {
-        let case = Case { with_roster: true, ..case };
-        let (instrument, release, sheets) = random_case(&case);
+        let (instrument, release, sheets) = random_case(&Case { with_roster: true, ..case });
         let atoms = atoms_of(&sheets);
-        let atom_of = |p: &Placement| atoms.iter().position(|a| *a == p).unwrap();
-        // As `random_case` invites: everyone who answered and one more per atom.
-        let mut invited = vec![1u64; atoms.len()];
-        for s in &sheets {
-            invited[atom_of(&s.placement)] += 1;
-        }
+        let invited = invited_as_random_case_invites(&atoms, &sheets);
         let cells = release.layout.cells();
         let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         for (i, item) in instrument.items.iter().enumerate() {
             let s = item.scale;
-            let scale: Vec<(Vec<usize>, u64)> = cells
-                .iter()
-                .zip(&release.heat[s])
-                .filter_map(|(&key, cell)| Some((atoms_in(key), cell.stats?.n)))
-                .collect();
+            let scale = scale_counts(&release, &atoms, s);
             let shown: Vec<(Vec<usize>, u64)> = cells
                 .iter()
                 .filter_map(|&key| {
@@ -496,12 +504,9 @@ proptest! {
                     Some((atoms_in(key), counts.iter().sum()))
                 })
                 .collect();
-            let mut truth = vec![0u64; atoms.len()];
-            for sheet in &sheets {
-                if sheet.scores.scales[s].is_some() && sheet.answers[i].is_some() {
-                    truth[atom_of(&sheet.placement)] += 1;
-                }
-            }
+            let truth = per_atom(&atoms, &sheets, |x| {
+                x.scores.scales[s].is_some() && x.answers[i].is_some()
+            });
             for &key in &cells {
                 let group = atoms_in(key);
                 let n: u64 = group.iter().map(|&a| truth[a]).sum();
