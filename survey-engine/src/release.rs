@@ -1513,8 +1513,6 @@ fn protect_counts_of_all(
             }
         }
     }
-    // Per measure: its place, its statuses, the groups it excused, the swaps it found.
-    type Work = (usize, Vec<CellStatus>, Vec<usize>, SwapHints);
     let mut work: Vec<Work> = distinct
         .iter()
         .map(|&i| (i, statuses[i].clone(), Vec::new(), SwapHints::default()))
@@ -1614,11 +1612,16 @@ fn protect_counts_of_all(
     per_measure
 }
 
+/// One measure's P1 in [`protect_counts_of_all`]: its place, its statuses, the groups it
+/// excused, the swaps its first round found.
+type Work = (usize, Vec<CellStatus>, Vec<usize>, SwapHints);
+
 /// P1 for each question read beside its scale ([`disclosure::Within`], docs/privacy.md D7,
 /// "Counts of different measures"): per measure, the scale a question counts within; per
 /// scale, each person's answers to its questions beyond the fewest a score needs, and the
-/// scale's statuses before P1 (it only hides more after, which merges its classes: a
-/// certificate on them stays one).
+/// scale's statuses and swaps as its own P1 left them (before it, where its protection is
+/// another measure's); it only hides more after, which merges its classes, so a
+/// certificate on them stays one.
 #[derive(Default)]
 struct Beside {
     /// Per measure: the measure of its scale, for a question.
@@ -1654,10 +1657,7 @@ impl Beside {
 
     /// A scale's statuses and swaps as its protection left them (`work`), for the
     /// questions read beside it after.
-    fn keep(
-        &mut self,
-        (measure, status, _, found): &(usize, Vec<CellStatus>, Vec<usize>, SwapHints),
-    ) {
+    fn keep(&mut self, (measure, status, _, found): &Work) {
         if let Some(slot) = self.status.get_mut(*measure) {
             slot.clone_from(status);
         }
@@ -1671,15 +1671,12 @@ impl Beside {
         &'a self,
         measure: usize,
         memberships: &'a [Vec<bool>],
-        (s, status, _, found): &'a (usize, Vec<CellStatus>, Vec<usize>, SwapHints),
+        (s, status, _, found): &'a Work,
     ) -> Option<disclosure::Within<'a>> {
         (self.outer_of(measure) == Some(*s)).then_some(())?;
-        Some(disclosure::Within {
-            outer: memberships.get(*s)?,
-            outer_status: status,
-            spare: self.spare.get(*s)?,
-            hints: found,
-        })
+        let mut within = self.within_now(measure, memberships, Some(status))?;
+        within.hints = found;
+        Some(within)
     }
 
     /// [`Beside::within`] with the scale's statuses as they are now (`outer`), where given.

@@ -447,12 +447,11 @@ impl<'a> CountModel<'a> {
                     .filter(|swap| o.holds(atoms, swap))
                     .or_else(|| o.swapped(atoms))
             };
-            if hinted.is_none_or(|swap| !classes.holds(atoms, &swap)) && outer_swap().is_some() {
+            let own_hint = hinted.filter(|swap| classes.holds(atoms, swap));
+            if own_hint.is_none() && outer_swap().is_some() {
                 continue;
             }
-            let swap = hinted
-                .filter(|swap| classes.holds(atoms, swap))
-                .or_else(|| classes.swapped(atoms));
+            let swap = own_hint.or_else(|| classes.swapped(atoms));
             if let Some(swap) = swap {
                 if let Some(slot) = swaps.0.get_mut(i) {
                     *slot = Some(swap);
