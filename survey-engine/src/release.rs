@@ -172,6 +172,13 @@ pub struct Release {
 /// and is checked in the tests on every release they build.
 pub const EXACT_AUDIT_MAX_CELLS: usize = 2_000;
 
+/// What [`Release::audit_counts`] found, per measure name: the groups under k whose count is
+/// pinned, and those excused by complete response (P1's one exception).
+pub type CountFindings = (
+    Vec<(String, disclosure::CountGroup)>,
+    Vec<(String, disclosure::CountGroup)>,
+);
+
 /// What [`Release::audit_all`] found, per measure name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditFindings {
@@ -783,14 +790,14 @@ impl Release {
         let invited = self.invited.as_ref();
         let (pinned, excused) = match invited {
             Some(invited) => self.audit_counts(sheets, invited)?,
-            None => (Vec::new(), 0),
+            None => (Vec::new(), Vec::new()),
         };
         Ok(AuditFindings {
             measures: self.scales.len() + self.items.len(),
             breaches,
             counts_checked: invited.is_some(),
             pinned,
-            excused,
+            excused: excused.len(),
             narrow: self.audit_means(sheets),
             mean_exceptions: self.mean_exceptions.unwrap_or(0),
             alike: self.audit_alike(sheets),
@@ -889,13 +896,13 @@ impl Release {
     }
 
     /// Runs the count check (P1) over every measure against the true placements: the groups
-    /// under k whose count a reader who knows `invited` can pin, per measure name, and how
-    /// many are excused because they sit inside shown cells that answered in full.
+    /// under k whose count a reader who knows `invited` can pin, per measure name, and those
+    /// excused because they sit inside shown cells that answered in full.
     pub fn audit_counts(
         &self,
         sheets: &[PlacedSheet],
         invited: &Invited,
-    ) -> Result<(Vec<(String, disclosure::CountGroup)>, usize), EngineError> {
+    ) -> Result<CountFindings, EngineError> {
         let placements: Vec<Placement> = sheets.iter().map(|s| s.placement.clone()).collect();
         let model = CountModel::new(&self.layout, invited, &placements, self.k)
             .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
@@ -913,11 +920,22 @@ impl Release {
         let within = |m: usize| {
             let s = self.items.get(m.checked_sub(first_item)?)?.scale;
             let (_, outer, outer_status) = measures.get(s)?;
+            let siblings = (0..self.items.len())
+                .filter(|&j| first_item + j != m && self.items[j].scale == s)
+                .filter_map(|j| measures.get(first_item + j))
+                .map(|(_, present, status)| disclosure::Sibling {
+                    present,
+                    status: Some(status),
+                })
+                .collect();
+            let items = self.items.iter().filter(|i| i.scale == s).count();
             Some(disclosure::Within {
                 outer: outer.as_slice(),
                 outer_status: outer_status.as_slice(),
                 spare: spare.get(s)?,
                 hints: &no_hints,
+                siblings,
+                least: crate::scoring::min_answered_of(items) as u64,
             })
         };
         let mut work: Vec<(usize, Option<disclosure::CountCheck>)> =
@@ -928,10 +946,10 @@ impl Release {
             }
         });
         let mut pinned = Vec::new();
-        let mut excused = 0;
+        let mut excused = Vec::new();
         for ((name, _, _), (_, check)) in measures.iter().zip(work) {
             let check = check.unwrap_or_default();
-            excused += check.complete.len();
+            excused.extend(check.complete.into_iter().map(|g| (name.clone(), g)));
             pinned.extend(check.pinned.into_iter().map(|g| (name.clone(), g)));
         }
         Ok((pinned, excused))
@@ -1626,8 +1644,9 @@ type Work = (usize, Vec<CellStatus>, Vec<usize>, SwapHints);
 struct Beside {
     /// Per measure: the measure of its scale, for a question.
     outer: Vec<Option<usize>>,
-    /// Per scale measure: per respondent, spare answers.
+    /// Per scale measure: per respondent, spare answers, and the fewest a score needs.
     spare: Vec<Vec<u64>>,
+    least: Vec<usize>,
     status: Vec<Vec<CellStatus>>,
     /// Per scale measure: the swaps its protection found.
     hints: Vec<SwapHints>,
@@ -1644,12 +1663,14 @@ impl Beside {
                 *slot = Some(item.scale);
             }
         }
+        let least: Vec<usize> = (0..scales).map(|s| instrument.min_answered(s)).collect();
         let spare = (0..scales)
-            .map(|s| spare_answers(sheets, s, instrument.min_answered(s)))
+            .map(|s| spare_answers(sheets, s, least[s]))
             .collect();
         Beside {
             outer,
             spare,
+            least,
             status: statuses.iter().take(scales).cloned().collect(),
             hints: vec![SwapHints::default(); scales],
         }
@@ -1703,11 +1724,21 @@ impl Beside {
         memberships: &'a [Vec<bool>],
     ) -> Option<disclosure::Within<'a>> {
         let s = self.outer_of(measure)?;
+        let siblings = (0..self.outer.len())
+            .filter(|&m| m != measure && self.outer_of(m) == Some(s))
+            .filter_map(|m| memberships.get(m))
+            .map(|present| disclosure::Sibling {
+                present,
+                status: None,
+            })
+            .collect();
         Some(disclosure::Within {
             outer: memberships.get(s)?,
             outer_status: self.status.get(s)?,
             spare: self.spare.get(s)?,
             hints: self.hints.get(s)?,
+            siblings,
+            least: *self.least.get(s)? as u64,
         })
     }
 }

@@ -48,6 +48,8 @@
 //! smaller whole-unit candidates are tried for real, swaps included. Hiding only
 //! removes equations, so it never pins a count that was free, and never breaks D4.
 
+mod programs;
+
 use super::projection::ProjectionIndex;
 use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -100,6 +102,9 @@ pub struct SwapHints(Vec<Option<Swap>>);
 ///   of the scale's classes (`outer_status`), into room the roster leaves: the scale's
 ///   shown counts stay, and so do the question's, whose shown cells are among the scale's
 ///   (docs/privacy.md D8), so each class of the question holds whole classes of the scale.
+///
+/// Where neither frees a group, an integer program over the scale's and all its questions'
+/// shown counts may (`programs`).
 pub struct Within<'a> {
     /// Per respondent of the release: in the outer measure (the scale).
     pub outer: &'a [bool],
@@ -109,6 +114,21 @@ pub struct Within<'a> {
     pub spare: &'a [u64],
     /// The swaps the outer measure's protection found, tried first on its classes.
     pub hints: &'a SwapHints,
+    /// The scale's other questions.
+    pub siblings: Vec<Sibling<'a>>,
+    /// The fewest answers to the scale's questions a score needs.
+    pub least: u64,
+}
+
+/// Another question of a question's scale, for the integer program ([`Within`]).
+pub struct Sibling<'a> {
+    /// Per respondent of the release: counted in it.
+    pub present: &'a [bool],
+    /// Its statuses, where final (the audit at close): its counts may then change only where
+    /// it hides the same cells as the question, whose classes it is read on. `None`: its
+    /// final statuses hide at least what the question's hide now (in the build: a scale's
+    /// questions end with one pattern of hidden cells, docs/privacy.md D8).
+    pub status: Option<&'a [CellStatus]>,
 }
 
 /// Who a certificate may take a respondent from (`give` at least one, and `spare` at least
@@ -170,6 +190,26 @@ impl<'w> Joint<'w> {
     }
 }
 
+/// How [`CountModel::round`] reads a measure: alone (both `None`), or a question beside its
+/// scale ([`Within`]): the question's own slack, and the scale's classes (people moving
+/// whole) with the scale's swaps to try first.
+#[derive(Clone, Copy)]
+struct Readings<'r> {
+    inner: Option<Slack<'r>>,
+    outer: Option<(&'r Classes<'r>, &'r SwapHints)>,
+    joint: Option<&'r Joint<'r>>,
+}
+
+impl<'r> Readings<'r> {
+    fn of(joint: Option<&'r Joint<'r>>, outer: Option<&'r Classes<'r>>, n: &'r [u64]) -> Self {
+        Readings {
+            inner: joint.map(|j| j.inner(n)),
+            outer: outer.zip(joint.map(|j| j.within.hints)),
+            joint,
+        }
+    }
+}
+
 /// A swap as atoms, which every measure shares (classes are per measure and round): an atom
 /// of the group in class `p`, then one each in `q`, `s` and `t`, and the swapped positions.
 #[derive(Clone, Copy, Debug)]
@@ -190,6 +230,9 @@ pub struct CountModel<'a> {
     groups: Vec<(CountGroup, Vec<usize>)>,
     /// Invited per cell.
     cell_invited: Vec<u64>,
+    /// Per unit: the atoms placed directly in it, and in its subtree how many.
+    by_unit: Vec<Vec<usize>>,
+    subtree_atoms: Vec<usize>,
 }
 
 impl<'a> CountModel<'a> {
@@ -258,8 +301,17 @@ impl<'a> CountModel<'a> {
             invited,
             groups,
             cell_invited: Vec::new(),
+            by_unit: vec![Vec::new(); layout.tree.len()],
+            subtree_atoms: vec![0; layout.tree.len()],
         };
         model.cell_invited = model.cell_counts(&model.invited);
+        for (a, atom) in model.atoms.iter().enumerate() {
+            model.by_unit[atom.unit].push(a);
+            model.subtree_atoms[atom.unit] += 1;
+        }
+        layout
+            .tree
+            .sum_up(&mut model.subtree_atoms, 1, |p: &mut usize, c| *p += *c);
         Ok(model)
     }
 
@@ -303,15 +355,10 @@ impl<'a> CountModel<'a> {
         let n = self.answered(present);
         let joint = within.map(|w| self.joint(w));
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
-        let no_hints = SwapHints::default();
-        let readings = (
-            joint.as_ref().map(|j| j.inner(&n)),
-            outer
-                .as_ref()
-                .map(|o| (o, within.map_or(&no_hints, |w| w.hints))),
-        );
+        let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
         let cell_n = self.cell_counts(&n);
-        self.round(&n, &cell_n, status, readings, None, &no_hints)
+        let no_hints = SwapHints::default();
+        self.round(&n, &cell_n, status, readings, None, &no_hints, true)
             .check
     }
 
@@ -362,13 +409,11 @@ impl<'a> CountModel<'a> {
         // Counts never change while cells are hidden: summed once.
         let cell_n = self.cell_counts(&n);
         let joint = within.map(|w| self.joint(w));
-        let outer_hints = within.map_or(hints, |w| w.hints);
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
-        let inner = joint.as_ref().map(|j| j.inner(&n));
+        let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
         let mut found = None;
         loop {
-            let readings = (inner, outer.as_ref().map(|o| (o, outer_hints)));
-            let round = self.round(&n, &cell_n, status, readings, open.as_deref(), hints);
+            let round = self.round(&n, &cell_n, status, readings, open.as_deref(), hints, false);
             let found = found.get_or_insert(round.swaps);
             if round.hide.is_empty() {
                 return (round.check, round.left, std::mem::take(found));
@@ -384,17 +429,21 @@ impl<'a> CountModel<'a> {
 
     /// One pass over the groups: the check, and the cells to hide for the failing groups.
     /// `only`: the indices of the groups to check (all when `None`); `hints`: swaps to try
-    /// before searching (see [`SwapHints`]).
+    /// before searching (see [`SwapHints`]); `last`: no hiding follows (a check), so the
+    /// groups left are settled ([`CountModel::settle`]) whatever the round would hide.
+    #[allow(clippy::too_many_arguments)]
     fn round(
         &self,
         n: &[u64],
         cell_n: &[u64],
         status: &[CellStatus],
-        (inner, outer): (Option<Slack<'_>>, Option<(&Classes<'_>, &SwapHints)>),
+        readings: Readings<'_>,
         only: Option<&[usize]>,
         hints: &SwapHints,
+        last: bool,
     ) -> Round {
         let layout = self.layout;
+        let Readings { inner, outer, .. } = readings;
         let slack = inner.unwrap_or(Slack {
             give: n,
             take: n,
@@ -470,12 +519,14 @@ impl<'a> CountModel<'a> {
             failing.push(i);
         }
         if failing.is_empty() {
-            return Round {
+            let mut round = Round {
                 check,
                 hide,
                 left,
                 swaps,
             };
+            self.settle(&mut round, (n, status), &classes, readings);
+            return round;
         }
         let rows_of = |atoms: &[usize]| -> Vec<usize> {
             atoms
@@ -511,12 +562,72 @@ impl<'a> CountModel<'a> {
                 touched.extend(above);
             }
         }
-        Round {
+        let mut round = Round {
             check,
             hide,
             left,
             swaps,
+        };
+        if last || round.hide.is_empty() {
+            self.settle(&mut round, (n, status), &classes, readings);
         }
+        round
+    }
+
+    /// The last certificate, for the groups a round leaves when no hiding follows: an
+    /// integer program ([`programs`]). Those it frees leave the round's check and `left`.
+    fn settle(
+        &self,
+        round: &mut Round,
+        (n, status): (&[u64], &[CellStatus]),
+        classes: &Classes<'_>,
+        readings: Readings<'_>,
+    ) {
+        if round.left.is_empty() {
+            return;
+        }
+        let beside = readings
+            .joint
+            .zip(readings.outer)
+            .map(|(joint, (outer, _))| programs::Beside {
+                classes: outer,
+                scale: &joint.outer,
+                siblings: joint
+                    .within
+                    .siblings
+                    .iter()
+                    .map(|sibling| {
+                        let alike = sibling.status.is_none_or(|st| {
+                            st.iter()
+                                .map(|s| s.is_hidden())
+                                .eq(status.iter().map(|s| s.is_hidden()))
+                        });
+                        (self.answered(sibling.present), alike)
+                    })
+                    .collect(),
+                least: joint.within.least,
+            });
+        let reading = programs::Reading {
+            n,
+            classes,
+            beside: beside.as_ref(),
+        };
+        // The groups no move frees first, then those complete response pins (a program
+        // seldom frees those, and where many teams answered in full they are many), while
+        // the programs' variables stay within a budget: past it, a group stays counted.
+        let mut order = round.left.clone();
+        order.sort_by_key(|&i| round.check.complete.contains(&self.groups[i].0));
+        let mut budget = programs::BUDGET;
+        let mut freed = Vec::new();
+        for i in order {
+            let (group, atoms) = &self.groups[i];
+            if self.program_frees(group.unit, atoms, &reading, &mut budget) {
+                freed.push(*group);
+            }
+        }
+        round.left.retain(|&i| !freed.contains(&self.groups[i].0));
+        round.check.pinned.retain(|g| !freed.contains(g));
+        round.check.complete.retain(|g| !freed.contains(g));
     }
 
     /// A per-atom quantity summed per cell (over each cell's subtree).

@@ -151,7 +151,8 @@ mod suppress;
 
 pub use audit::{audit, audit_rows, audit_unknowns, minimal_unknown_sets, RowBreach, Unknown};
 pub use counts::{
-    check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, SwapHints, Within,
+    check_counts, protect_counts, CountCheck, CountGroup, CountModel, Invited, Sibling, SwapHints,
+    Within,
 };
 pub use means::{
     check_means, check_means_where, protect_means, protects_items, AtomIndex, MeanAnswers,

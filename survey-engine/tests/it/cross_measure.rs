@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use survey_engine::disclosure::{CellKey, CellStatus, Invited, Placement};
+use survey_engine::disclosure::{CellKey, CellStatus, CountGroup, Invited, Placement};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::testing::Rng;
@@ -258,6 +258,43 @@ pub fn random_case_with_empty_units(
     case: &Case,
     empty: usize,
 ) -> (Instrument, Release, Vec<PlacedSheet>) {
+    random_case_on(case, empty, Roster::OneMore)
+}
+
+/// How a case's roster invites, atom by atom: everyone who answered and one more, or
+/// (`Tight`) everyone who answered and, by the case's seed, none or one more, so that many
+/// atoms and cells answered in full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Roster {
+    OneMore,
+    Tight,
+}
+
+/// The invited counts of `case`'s roster ([`Roster`]) for its `sheets`.
+pub fn roster_of(case: &Case, sheets: &[PlacedSheet], roster: Roster) -> Invited {
+    let mut more = Rng(case.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut atoms: Vec<(Placement, u64)> = Vec::new();
+    for s in sheets {
+        match atoms.iter_mut().find(|(p, _)| *p == s.placement) {
+            Some((_, n)) => *n += 1,
+            None => {
+                let more = match roster {
+                    Roster::OneMore => 1,
+                    Roster::Tight => more.next(2) as u64,
+                };
+                atoms.push((s.placement.clone(), 1 + more));
+            }
+        }
+    }
+    Invited { atoms }
+}
+
+/// [`random_case_with_empty_units`] on the given roster (used when the case has one).
+pub fn random_case_on(
+    case: &Case,
+    empty: usize,
+    roster: Roster,
+) -> (Instrument, Release, Vec<PlacedSheet>) {
     // The pulse has scales of one and of two questions; the mini scales of three.
     let instrument = match case.pulse {
         true => survey_engine::instrument::builtin::load("worklife-pulse")
@@ -297,15 +334,7 @@ pub fn random_case_with_empty_units(
     } else {
         vec![]
     };
-    // Invited: everyone who answered and one more per atom.
-    let mut atoms: Vec<(Placement, u64)> = Vec::new();
-    for s in &sheets {
-        match atoms.iter_mut().find(|(p, _)| *p == s.placement) {
-            Some((_, n)) => *n += 1,
-            None => atoms.push((s.placement.clone(), 2)),
-        }
-    }
-    let invited = Invited { atoms };
+    let invited = roster_of(case, &sheets, roster);
     let protection = Protection {
         invited: case.with_roster.then_some(&invited),
         ..Protection::default()
@@ -358,11 +387,10 @@ pub fn atoms_in(release: &Release, atoms: &[&Placement], key: CellKey) -> Vec<us
         .collect()
 }
 
-/// Invited per atom of `atoms`, as [`random_case`] invites: everyone who answered and one
-/// more.
-fn invited_as_random_case_invites(atoms: &[&Placement], sheets: &[PlacedSheet]) -> Vec<u64> {
-    let answered = per_atom(atoms, sheets, |_| true);
-    answered.into_iter().map(|n| n + 1).collect()
+/// Invited per atom of `atoms`, as `roster` invites.
+fn invited_per_atom(atoms: &[&Placement], roster: &Invited) -> Vec<u64> {
+    let invited = |a: &Placement| roster.atoms.iter().find(|(p, _)| p == a).map(|x| x.1);
+    atoms.iter().map(|a| invited(a).unwrap_or(0)).collect()
 }
 
 /// Per atom of `atoms`, how many of `sheets` are `counted`.
@@ -445,9 +473,10 @@ proptest! {
     /// pinned a group in about one organisation in ten; the release keeps it for whole units.)
     #[test]
     fn no_scale_count_is_pinned_by_the_count_of_everyone_who_answered(case in case()) {
-        let (instrument, release, sheets) = random_case(&Case { with_roster: true, ..case });
+        let case = Case { with_roster: true, ..case };
+        let (instrument, release, sheets) = random_case(&case);
         let atoms = atoms_of(&sheets);
-        let invited = invited_as_random_case_invites(&atoms, &sheets);
+        let invited = invited_per_atom(&atoms, &roster_of(&case, &sheets, Roster::OneMore));
         let cells = release.layout.cells();
         let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         let answered: Vec<(Vec<usize>, u64)> = cells
@@ -489,9 +518,10 @@ proptest! {
     /// do.
     #[test]
     fn no_question_count_is_pinned_by_its_scale_s_counts(case in case()) {
-        let (instrument, release, sheets) = random_case(&Case { with_roster: true, ..case });
+        let case = Case { with_roster: true, ..case };
+        let (instrument, release, sheets) = random_case(&case);
         let atoms = atoms_of(&sheets);
-        let invited = invited_as_random_case_invites(&atoms, &sheets);
+        let invited = invited_per_atom(&atoms, &roster_of(&case, &sheets, Roster::OneMore));
         let cells = release.layout.cells();
         let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         for (i, item) in instrument.items.iter().enumerate() {
@@ -523,6 +553,185 @@ proptest! {
                     release.cut_label(key),
                     item.id
                 );
+            }
+        }
+    }
+}
+
+/// Every roster group P1 protects, with its atoms (by their place in `atoms`): each cell, and
+/// each unit's direct members, whole and per attribute value.
+fn roster_groups(release: &Release, atoms: &[&Placement]) -> Vec<(CountGroup, Vec<usize>)> {
+    let mut groups = Vec::new();
+    for key in release.layout.cells() {
+        let cell = CountGroup {
+            unit: key.unit,
+            cut: key.cut,
+            direct: false,
+        };
+        groups.push((cell, atoms_in(release, atoms, key)));
+        let direct: Vec<usize> = (0..atoms.len())
+            .filter(|&a| {
+                atoms[a].unit == key.unit
+                    && key.cut.is_none_or(|(at, v)| atoms[a].values[at] == Some(v))
+            })
+            .collect();
+        groups.push((
+            CountGroup {
+                direct: true,
+                ..cell
+            },
+            direct,
+        ));
+    }
+    groups
+}
+
+/// A scale and all its questions as a reader who knows the roster and the scoring rule reads
+/// their shown counts: per atom, a scale count from 0 to the invited count, and per question
+/// a count at most the scale's, the questions' counts adding up to at least `least` (the
+/// fewest answers a score needs) times the scale's. Those per-atom sums are all the rule
+/// says: any counts within them can be dealt out to people, each answering at least `least`
+/// questions.
+struct FamilyCounts<'a> {
+    invited: &'a [u64],
+    least: usize,
+    /// Shown cells (atoms, count): the scale's, then each question's.
+    shown: Vec<Vec<(Vec<usize>, u64)>>,
+}
+
+impl FamilyCounts<'_> {
+    /// Whether the count of measure `m` (0: the scale, 1 + j: question j) in the group of
+    /// `atoms`, truly `truth`, is the only one the shown counts allow.
+    fn pins(&self, m: usize, atoms: &[usize], truth: u64) -> bool {
+        use microlp::{ComparisonOp, OptimizationDirection, Problem};
+        let solve = |direction| {
+            let mut problem = Problem::new(direction);
+            let vars: Vec<Vec<_>> = (0..self.shown.len())
+                .map(|measure| {
+                    (0..self.invited.len())
+                        .map(|a| {
+                            let counted = measure == m && atoms.contains(&a);
+                            let bound = (0, i32::try_from(self.invited[a]).unwrap());
+                            problem.add_integer_var(f64::from(u8::from(counted)), bound)
+                        })
+                        .collect()
+                })
+                .collect();
+            for a in 0..self.invited.len() {
+                let scale = vars[0][a];
+                for question in &vars[1..] {
+                    problem.add_constraint(
+                        [(question[a], 1.0), (scale, -1.0)],
+                        ComparisonOp::Le,
+                        0.0,
+                    );
+                }
+                let mut least: Vec<_> = vars[1..].iter().map(|q| (q[a], 1.0)).collect();
+                least.push((scale, -(self.least as f64)));
+                problem.add_constraint(least, ComparisonOp::Ge, 0.0);
+            }
+            for (measure, cells) in vars.iter().zip(&self.shown) {
+                for (cell, n) in cells {
+                    let terms: Vec<_> = cell.iter().map(|&a| (measure[a], 1.0)).collect();
+                    problem.add_constraint(terms, ComparisonOp::Eq, *n as f64);
+                }
+            }
+            let solution = problem.solve().expect("the true counts are a solution");
+            solution.objective().round() as u64
+        };
+        // The fewest first: most groups are free downwards, and then one program is enough.
+        solve(OptimizationDirection::Minimize) == truth
+            && solve(OptimizationDirection::Maximize) == truth
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// P1 for a scale read with all its questions at once, on tight rosters (docs/privacy.md
+    /// D7, "A question beside its scale"): random organisations ([`case`]) whose roster
+    /// invites, per atom, those who answered and none or one more, so that many cells
+    /// answered in full. Integer programs read the scale's and every question's shown counts
+    /// together with the fewest answers a score needs ([`FamilyCounts`]). The audit at close
+    /// pins no group; the groups under k it counts as exceptions, cells and direct members,
+    /// of the scale or of a question, are exactly those the programs pin.
+    #[test]
+    fn the_counted_exceptions_are_the_counts_a_scale_and_its_questions_pin_together(case in case()) {
+        let case = Case { with_roster: true, ..case };
+        let (instrument, release, sheets) = random_case_on(&case, 0, Roster::Tight);
+        let roster = roster_of(&case, &sheets, Roster::Tight);
+        let atoms = atoms_of(&sheets);
+        let invited = invited_per_atom(&atoms, &roster);
+        let (pinned, excused) = release.audit_counts(&sheets, &roster).unwrap();
+        prop_assert!(pinned.is_empty(), "the audit pins {:?}", pinned);
+        let groups = roster_groups(&release, &atoms);
+        let atoms_of_group = |group: &CountGroup| {
+            groups.iter().find(|(g, _)| g == group).map(|(_, a)| a.clone()).unwrap()
+        };
+        let cells = release.layout.cells();
+        for s in 0..instrument.scales.len() {
+            let questions: Vec<usize> = (0..instrument.items.len())
+                .filter(|&i| instrument.items[i].scale == s)
+                .collect();
+            let mut shown = vec![scale_counts(&release, &atoms, s)];
+            for &i in &questions {
+                shown.push(
+                    cells
+                        .iter()
+                        .filter_map(|&key| {
+                            let counts = release.item_cell(i, key)?.counts?;
+                            Some((atoms_in(&release, &atoms, key), counts.iter().sum()))
+                        })
+                        .collect(),
+                );
+            }
+            let family = FamilyCounts {
+                invited: &invited,
+                least: survey_engine::scoring::min_answered_of(questions.len()),
+                shown,
+            };
+            let scored = |x: &PlacedSheet| x.scores.scales[s].is_some();
+            let mut measures = vec![(release.scales[s].clone(), per_atom(&atoms, &sheets, scored))];
+            for &i in &questions {
+                let truth = per_atom(&atoms, &sheets, |x| scored(x) && x.answers[i].is_some());
+                measures.push((format!("item {}", release.items[i].id), truth));
+            }
+            for (m, (name, truth)) in measures.iter().enumerate() {
+                // A group is its atoms: a leaf's direct members are its cell, which the
+                // audit names instead.
+                let mut counted: Vec<Vec<usize>> = excused
+                    .iter()
+                    .filter(|(measure, _)| measure == name)
+                    .map(|(_, group)| atoms_of_group(group))
+                    .collect();
+                counted.sort();
+                counted.dedup();
+                let mut pinned_here: Vec<Vec<usize>> = Vec::new();
+                for (group, group_atoms) in &groups {
+                    let n: u64 = group_atoms.iter().map(|&a| truth[a]).sum();
+                    let room: u64 = group_atoms.iter().map(|&a| invited[a]).sum();
+                    if n >= release.k as u64 || room == 0 || !family.pins(m, group_atoms, n) {
+                        continue;
+                    }
+                    prop_assert!(
+                        counted.contains(group_atoms),
+                        "{} ({}): {} respondents of {}, pinned but not counted as an exception",
+                        release.group_label(group),
+                        name,
+                        n,
+                        room
+                    );
+                    pinned_here.push(group_atoms.clone());
+                }
+                for group_atoms in counted.iter().filter(|a| !pinned_here.contains(a)) {
+                    let (group, _) = groups.iter().find(|(_, a)| a == group_atoms).unwrap();
+                    prop_assert!(
+                        false,
+                        "{} ({}): counted as an exception, but its count is free",
+                        release.group_label(group),
+                        name
+                    );
+                }
             }
         }
     }
