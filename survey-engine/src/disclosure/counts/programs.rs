@@ -82,12 +82,12 @@ impl CountModel<'_> {
             }
             root = p;
         }
-        if self.subtree_atoms[root] * measures > LIMIT {
+        if self.subtree_atoms[root] * measures > LIMIT || *budget == 0 {
             return false;
         }
         let buckets = self.buckets(root, atoms, reading);
+        // A program over what is left of the budget is skipped; smaller ones may still run.
         let Some(left) = budget.checked_sub(buckets.len() * measures) else {
-            *budget = 0;
             return false;
         };
         *budget = left;
