@@ -393,6 +393,19 @@ fn invited_per_atom(atoms: &[&Placement], roster: &Invited) -> Vec<u64> {
     atoms.iter().map(|a| invited(a).unwrap_or(0)).collect()
 }
 
+/// [`random_case`] with its roster (one more invited per atom), and the invited count per
+/// atom of [`atoms_of`] its sheets.
+fn random_case_with_roster(case: Case) -> (Instrument, Release, Vec<PlacedSheet>, Vec<u64>) {
+    let case = Case {
+        with_roster: true,
+        ..case
+    };
+    let (instrument, release, sheets) = random_case(&case);
+    let roster = roster_of(&case, &sheets, Roster::OneMore);
+    let invited = invited_per_atom(&atoms_of(&sheets), &roster);
+    (instrument, release, sheets, invited)
+}
+
 /// Per atom of `atoms`, how many of `sheets` are `counted`.
 fn per_atom(
     atoms: &[&Placement],
@@ -473,10 +486,8 @@ proptest! {
     /// pinned a group in about one organisation in ten; the release keeps it for whole units.)
     #[test]
     fn no_scale_count_is_pinned_by_the_count_of_everyone_who_answered(case in case()) {
-        let case = Case { with_roster: true, ..case };
-        let (instrument, release, sheets) = random_case(&case);
+        let (instrument, release, sheets, invited) = random_case_with_roster(case);
         let atoms = atoms_of(&sheets);
-        let invited = invited_per_atom(&atoms, &roster_of(&case, &sheets, Roster::OneMore));
         let cells = release.layout.cells();
         let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         let answered: Vec<(Vec<usize>, u64)> = cells
@@ -518,10 +529,8 @@ proptest! {
     /// do.
     #[test]
     fn no_question_count_is_pinned_by_its_scale_s_counts(case in case()) {
-        let case = Case { with_roster: true, ..case };
-        let (instrument, release, sheets) = random_case(&case);
+        let (instrument, release, sheets, invited) = random_case_with_roster(case);
         let atoms = atoms_of(&sheets);
-        let invited = invited_per_atom(&atoms, &roster_of(&case, &sheets, Roster::OneMore));
         let cells = release.layout.cells();
         let atoms_in = |key: CellKey| atoms_in(&release, &atoms, key);
         for (i, item) in instrument.items.iter().enumerate() {
