@@ -55,6 +55,9 @@ use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{OnceCell, RefCell};
 
+/// The most respondents [`Classes::alike`] reads per side of a swap.
+const ALIKE_READS: usize = 4_096;
+
 /// How many people were invited per roster atom: a unit's direct members with one combination
 /// of attribute values (a `None` value: the attribute is not set). Entries for the same atom
 /// add up.
@@ -100,8 +103,11 @@ pub struct SwapHints(Vec<Option<Swap>>);
 ///   skipped it: the scale's counts stay, or
 /// - one of the scale's people who answered it, with all their answers, between atoms of one
 ///   of the scale's classes (`outer_status`), into room the roster leaves: the scale's
-///   shown counts stay, and so do the question's, whose shown cells are among the scale's
-///   (docs/privacy.md D8), so each class of the question holds whole classes of the scale.
+///   shown counts stay, and so do the question's and its siblings', whose shown cells are
+///   among the scale's (docs/privacy.md D8), so each class of theirs holds whole classes of
+///   the scale. Two such people may also swap teams ([`Classes::swapped`]) if they answered
+///   the same of the scale's questions ([`Kinds`]): otherwise a sibling answered by one of
+///   them only would see its counts move.
 ///
 /// Where neither frees a group, an integer program over the scale's and all its questions'
 /// shown counts may (`programs`).
@@ -161,6 +167,8 @@ struct Joint<'w> {
     /// ... and per cell.
     outer_cells: Vec<u64>,
     spare: Vec<u64>,
+    /// The question's respondents: those who may move whole.
+    present: &'w [bool],
     within: &'w Within<'w>,
 }
 
@@ -186,7 +194,12 @@ impl<'w> Joint<'w> {
             cap: &model.invited,
             spare: None,
         };
-        Classes::new(model, slack, &self.outer_cells, self.within.outer_status)
+        let mut classes = Classes::new(model, slack, &self.outer_cells, self.within.outer_status);
+        classes.kinds = Some(Kinds {
+            present: self.present,
+            siblings: &self.within.siblings,
+        });
+        classes
     }
 }
 
@@ -224,6 +237,9 @@ pub struct CountModel<'a> {
     k: usize,
     /// Atom of every respondent.
     atom_of: Vec<usize>,
+    /// The respondents ordered by atom, and where each atom's start (one more at the end).
+    by_atom: Vec<usize>,
+    atom_starts: Vec<usize>,
     atoms: Vec<Placement>,
     invited: Vec<u64>,
     /// Every group with at least one invited person, and its atoms.
@@ -296,6 +312,8 @@ impl<'a> CountModel<'a> {
         let mut model = CountModel {
             layout,
             k,
+            by_atom: Vec::new(),
+            atom_starts: Vec::new(),
             atom_of,
             atoms,
             invited,
@@ -305,6 +323,15 @@ impl<'a> CountModel<'a> {
             subtree_atoms: vec![0; layout.tree.len()],
         };
         model.cell_invited = model.cell_counts(&model.invited);
+        model.by_atom = (0..model.atom_of.len()).collect();
+        model.by_atom.sort_by_key(|&r| model.atom_of[r]);
+        model.atom_starts = vec![0; model.atoms.len() + 1];
+        for &a in &model.atom_of {
+            model.atom_starts[a + 1] += 1;
+        }
+        for a in 0..model.atoms.len() {
+            model.atom_starts[a + 1] += model.atom_starts[a];
+        }
         for (a, atom) in model.atoms.iter().enumerate() {
             model.by_unit[atom.unit].push(a);
             model.subtree_atoms[atom.unit] += 1;
@@ -313,6 +340,15 @@ impl<'a> CountModel<'a> {
             .tree
             .sum_up(&mut model.subtree_atoms, 1, |p: &mut usize, c| *p += *c);
         Ok(model)
+    }
+
+    /// The respondents in atom `a`.
+    fn respondents_in(&self, a: usize) -> impl Iterator<Item = usize> + '_ {
+        let range = match (self.atom_starts.get(a), self.atom_starts.get(a + 1)) {
+            (Some(&start), Some(&end)) => start..end,
+            _ => 0..0,
+        };
+        self.by_atom.get(range).unwrap_or(&[]).iter().copied()
     }
 
     /// Respondents per atom among those with `present[r]`.
@@ -324,8 +360,8 @@ impl<'a> CountModel<'a> {
         n
     }
 
-    /// [`Within`] per atom.
-    fn joint<'w>(&self, within: &'w Within<'w>) -> Joint<'w> {
+    /// [`Within`] per atom, for the question whose respondents are `present`.
+    fn joint<'w>(&self, within: &'w Within<'w>, present: &'w [bool]) -> Joint<'w> {
         let mut spare = vec![0u64; self.atoms.len()];
         for (&a, &x) in self.atom_of.iter().zip(within.spare) {
             spare[a] += x;
@@ -335,6 +371,7 @@ impl<'a> CountModel<'a> {
             outer_cells: self.cell_counts(&outer),
             outer,
             spare,
+            present,
             within,
         }
     }
@@ -353,7 +390,7 @@ impl<'a> CountModel<'a> {
         within: Option<&Within<'_>>,
     ) -> CountCheck {
         let n = self.answered(present);
-        let joint = within.map(|w| self.joint(w));
+        let joint = within.map(|w| self.joint(w, present));
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
         let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
         let cell_n = self.cell_counts(&n);
@@ -408,7 +445,7 @@ impl<'a> CountModel<'a> {
         let n = self.answered(present);
         // Counts never change while cells are hidden: summed once.
         let cell_n = self.cell_counts(&n);
-        let joint = within.map(|w| self.joint(w));
+        let joint = within.map(|w| self.joint(w, present));
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
         let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
         let mut found = None;
@@ -685,6 +722,9 @@ struct Classes<'m> {
     class: Vec<usize>,
     /// Per class: one of its atoms.
     member: Vec<usize>,
+    /// The atoms in class order, and where each class's start (one more at the end).
+    order: Vec<usize>,
+    starts: Vec<usize>,
     /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
     givers: Vec<u64>,
     takers: Vec<u64>,
@@ -697,6 +737,27 @@ struct Classes<'m> {
     swaps: OnceCell<Vec<SwapIndex>>,
     /// A group's atoms tallied per class (class, givers, takers): reused by every group.
     scratch: RefCell<Vec<(usize, u64, u64)>>,
+    /// Where respondents move whole (a question's scale's classes, [`Joint`]): who they are.
+    kinds: Option<Kinds<'m>>,
+}
+
+/// Who may move where people move whole: the question's respondents, with the answers to
+/// the scale's other questions that move along. A swap keeps every question's shown counts
+/// only if its two movers answered the same questions; otherwise a question only one of
+/// them answered would lose an answer in one row and gain it in another.
+struct Kinds<'m> {
+    present: &'m [bool],
+    siblings: &'m [Sibling<'m>],
+}
+
+impl Kinds<'_> {
+    /// Whether respondents `r` and `o` answered the same of the scale's other questions.
+    fn alike(&self, r: usize, o: usize) -> bool {
+        let answered = |s: &Sibling<'_>, r: usize| s.present.get(r).copied().unwrap_or(false);
+        self.siblings
+            .iter()
+            .all(|s| answered(s, r) == answered(s, o))
+    }
 }
 
 /// Classes indexed for one set of swapped signature positions.
@@ -828,17 +889,21 @@ impl<'m> Classes<'m> {
             signatures: Vec::new(),
             class: vec![0; atoms],
             member: Vec::new(),
+            order: Vec::new(),
+            starts: Vec::new(),
             givers: Vec::new(),
             takers: Vec::new(),
             unbound,
             forced,
             swaps: OnceCell::new(),
             scratch: RefCell::new(Vec::new()),
+            kinds: None,
         };
         for (i, &a) in order.iter().enumerate() {
             if i == 0 || sig(order[i - 1]) != sig(a) {
                 classes.signatures.extend_from_slice(sig(a));
                 classes.member.push(a);
+                classes.starts.push(i);
                 classes.givers.push(0);
                 classes.takers.push(0);
             }
@@ -848,6 +913,8 @@ impl<'m> Classes<'m> {
             classes.takers[id] += take;
             classes.class[a] = id;
         }
+        classes.starts.push(order.len());
+        classes.order = order;
         classes
     }
 
@@ -998,7 +1065,6 @@ impl<'m> Classes<'m> {
         }
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside);
-        let outside = |c: usize| self.outside(&inside, c);
         let swaps = self.swaps.get_or_init(|| self.swap_indexes(attributes));
         let mut tries = 0;
         let mut t_sig: Vec<usize> = vec![usize::MAX; self.width];
@@ -1042,7 +1108,7 @@ impl<'m> Classes<'m> {
                         let Some(c4) = self.class_of(&t_sig) else {
                             continue;
                         };
-                        if moves((give, take), outside(c2), outside(c3), outside(c4)) {
+                        if self.swap_moves(atoms, &inside, [c1, c2, c3, c4], (give, take)) {
                             let own = atoms.iter().copied().find(|&a| self.class[a] == c1)?;
                             let [q, s, t] = [c2, c3, c4].map(|c| self.member[c]);
                             return Some(Swap {
@@ -1083,11 +1149,79 @@ impl<'m> Classes<'m> {
         }
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside);
-        let outside = |c: usize| self.outside(&inside, c);
         let Some(&(_, give, take)) = inside.iter().find(|e| e.0 == p) else {
             return false;
         };
-        moves((give, take), outside(q), outside(s), outside(t))
+        self.swap_moves(atoms, &inside, [p, q, s, t], (give, take))
+    }
+
+    /// Whether the swap of classes `[p, q, s, t]` ([`Classes::swapped`]) moves the count of
+    /// the group of `atoms` (tallied in `inside`; `(give, take)`: its atoms of `p` that can
+    /// give and take): people leave `p` and `s` for `q` and `t`, or the other way round,
+    /// the two who leave being alike ([`Kinds`]) where people move whole.
+    fn swap_moves(
+        &self,
+        atoms: &[usize],
+        inside: &[(usize, u64, u64)],
+        [p, q, s, t]: [usize; 4],
+        (give, take): (u64, u64),
+    ) -> bool {
+        let (q_out, s_out, t_out) = (
+            self.outside(inside, q),
+            self.outside(inside, s),
+            self.outside(inside, t),
+        );
+        let alike = |first: (usize, bool), second: usize| {
+            self.kinds
+                .as_ref()
+                .is_none_or(|kinds| self.alike(kinds, atoms, first, second))
+        };
+        (give > 0 && q_out.1 > 0 && s_out.0 > 0 && t_out.1 > 0 && alike((p, true), s))
+            || (take > 0 && q_out.0 > 0 && s_out.1 > 0 && t_out.0 > 0 && alike((q, false), t))
+    }
+
+    /// Whether a respondent who may move from class `first` (among the group's `atoms` when
+    /// `in_group`, else outside them) and one who may move from class `second` (outside the
+    /// group) answered alike ([`Kinds`]). The search reads at most [`ALIKE_READS`]
+    /// respondents per side and otherwise answers no, which only costs extra hiding.
+    fn alike(
+        &self,
+        kinds: &Kinds<'_>,
+        atoms: &[usize],
+        (first, in_group): (usize, bool),
+        second: usize,
+    ) -> bool {
+        let movers = |c: usize, in_group: bool| {
+            // (No class is numbered usize::MAX: one side of the chain is empty.)
+            let (ours, theirs) = if in_group {
+                (c, usize::MAX)
+            } else {
+                (usize::MAX, c)
+            };
+            atoms
+                .iter()
+                .filter(move |&&a| self.class[a] == ours)
+                .chain(self.atoms_of(theirs).iter().filter(|a| !atoms.contains(a)))
+                .flat_map(|&a| self.model.respondents_in(a))
+                .filter(|&r| kinds.present.get(r).copied().unwrap_or(false))
+                .take(ALIKE_READS)
+        };
+        // One respondent per distinct set of answers on the first side.
+        let mut firsts: Vec<usize> = Vec::new();
+        for r in movers(first, in_group) {
+            if !firsts.iter().any(|&f| kinds.alike(f, r)) {
+                firsts.push(r);
+            }
+        }
+        movers(second, false).any(|r| firsts.iter().any(|&f| kinds.alike(f, r)))
+    }
+
+    /// The atoms of class `c`.
+    fn atoms_of(&self, c: usize) -> &[usize] {
+        match (self.starts.get(c), self.starts.get(c.saturating_add(1))) {
+            (Some(&start), Some(&end)) => self.order.get(start..end).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     /// One index per non-empty set of attribute positions (the whole row never swaps: a
@@ -1220,13 +1354,6 @@ impl<'m> Classes<'m> {
                 .unwrap_or(chosen),
         )
     }
-}
-
-/// Whether a swap moves a respondent, given (givers, takers): the group's own atoms at `p`,
-/// and those outside the group at `q`, `s` and `t`. Out of the group at `p`: `q` and `t` take
-/// and `s` gives; into it: the reverse.
-fn moves(p: (u64, u64), q: (u64, u64), s: (u64, u64), t: (u64, u64)) -> bool {
-    (p.0 > 0 && q.1 > 0 && s.0 > 0 && t.1 > 0) || (p.1 > 0 && q.0 > 0 && s.1 > 0 && t.0 > 0)
 }
 
 /// Whether the positions set in `mask` are the last ones of a signature `width` long, so

@@ -755,3 +755,105 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The check's certificates for a question are sound on any hidden cells, not only on
+    /// those a build chose (docs/privacy.md D7, "A question beside its scale"): random
+    /// organisations with an attribute and tight rosters, whose scales hide cells at random,
+    /// and whose questions hide their scale's cells and more, one pattern per scale (D8).
+    /// Every question group under k that the audit neither pins nor excuses is free for a
+    /// reader of the scale's and all its questions' shown counts who knows the scoring rule
+    /// ([`FamilyCounts`]). In particular, two of the scale's people who swap teams whole must
+    /// have answered the same questions, or the swap moves a sibling question's counts.
+    #[test]
+    fn a_question_count_the_audit_calls_free_is_free_whatever_is_hidden(case in case()) {
+        let case = Case { with_roster: true, ..case.with_an_attribute() };
+        let (instrument, mut release, sheets) = random_case_on(&case, 0, Roster::Tight);
+        let roster = roster_of(&case, &sheets, Roster::Tight);
+        let atoms = atoms_of(&sheets);
+        let invited = invited_per_atom(&atoms, &roster);
+        let cells = release.layout.cells();
+        let mut rng = Rng(case.seed ^ 0x51ab_1e5e_ed00_0001);
+        let mut statuses = Vec::new();
+        for s in 0..instrument.scales.len() {
+            // The root's whole cell is always shown, as in every release.
+            let scale: Vec<CellStatus> = (0..cells.len())
+                .map(|c| match c == 0 || rng.next(2) == 0 {
+                    true => CellStatus::Shown,
+                    false => CellStatus::Complementary,
+                })
+                .collect();
+            let question: Vec<CellStatus> = scale
+                .iter()
+                .map(|&status| match status == CellStatus::Shown && rng.next(3) == 0 {
+                    true => CellStatus::Complementary,
+                    false => status,
+                })
+                .collect();
+            for (cell, &status) in release.heat[s].iter_mut().zip(&scale) {
+                cell.status = status;
+            }
+            for item in release.items.iter_mut().filter(|item| item.scale == s) {
+                item.status.clone_from(&question);
+            }
+            statuses.push((scale, question));
+        }
+        let (pinned, excused) = release.audit_counts(&sheets, &roster).unwrap();
+        let groups = roster_groups(&release, &atoms);
+        for (s, (scale_status, question_status)) in statuses.iter().enumerate() {
+            let scored = |x: &PlacedSheet| x.scores.scales[s].is_some();
+            let questions: Vec<usize> = (0..instrument.items.len())
+                .filter(|&i| instrument.items[i].scale == s)
+                .collect();
+            let shown_of = |status: &[CellStatus], truth: &[u64]| -> Vec<(Vec<usize>, u64)> {
+                cells
+                    .iter()
+                    .zip(status)
+                    .filter(|(_, &status)| status == CellStatus::Shown)
+                    .map(|(&key, _)| {
+                        let inside = atoms_in(&release, &atoms, key);
+                        let n = inside.iter().map(|&a| truth[a]).sum();
+                        (inside, n)
+                    })
+                    .collect()
+            };
+            let truths: Vec<Vec<u64>> = questions
+                .iter()
+                .map(|&i| per_atom(&atoms, &sheets, |x| scored(x) && x.answers[i].is_some()))
+                .collect();
+            let mut shown = vec![shown_of(scale_status, &per_atom(&atoms, &sheets, scored))];
+            shown.extend(truths.iter().map(|truth| shown_of(question_status, truth)));
+            let family = FamilyCounts {
+                invited: &invited,
+                least: survey_engine::scoring::min_answered_of(questions.len()),
+                shown,
+            };
+            for (j, (&i, truth)) in questions.iter().zip(&truths).enumerate() {
+                let name = format!("item {}", release.items[i].id);
+                let found: Vec<&Vec<usize>> = pinned
+                    .iter()
+                    .chain(&excused)
+                    .filter(|(measure, _)| *measure == name)
+                    .filter_map(|(_, group)| groups.iter().find(|(g, _)| g == group))
+                    .map(|(_, atoms)| atoms)
+                    .collect();
+                for (group, group_atoms) in &groups {
+                    let n: u64 = group_atoms.iter().map(|&a| truth[a]).sum();
+                    let room: u64 = group_atoms.iter().map(|&a| invited[a]).sum();
+                    if n >= release.k as u64 || room == 0 || found.contains(&group_atoms) {
+                        continue;
+                    }
+                    prop_assert!(
+                        !family.pins(1 + j, group_atoms, n),
+                        "{} ({}): {} respondents, pinned, but the audit calls it free",
+                        release.group_label(group),
+                        name,
+                        n
+                    );
+                }
+            }
+        }
+    }
+}
