@@ -55,7 +55,7 @@ use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{OnceCell, RefCell};
 
-/// The most respondents [`Classes::alike`] reads per side of a swap.
+/// The most atoms, and the most respondents, [`Classes::alike`] reads per side of a swap.
 const ALIKE_READS: usize = 4_096;
 
 /// How many people were invited per roster atom: a unit's direct members with one combination
@@ -517,9 +517,19 @@ impl<'a> CountModel<'a> {
             };
             // (A question's group is most often freed by its scale's people, whole: tried
             // before any search for a swap.)
-            if group_n >= self.k as u64
-                || classes.certified(atoms, None)
-                || outer.is_some_and(|(o, _)| o.certified_now(atoms))
+            if group_n >= self.k as u64 {
+                continue;
+            }
+            // Complete response in the measure's own cells: every atom of the group holds
+            // everyone invited, so no certificate exists, and none is searched for (in an
+            // organisation that answered in full the searches took minutes).
+            let forced = |c: &Classes<'_>| atoms.iter().all(|&a| c.forced[a]);
+            if forced(&classes) {
+                left.push(i);
+                check.complete.push(*group);
+                continue;
+            }
+            if classes.certified(atoms, None) || outer.is_some_and(|(o, _)| o.certified_now(atoms))
             {
                 continue;
             }
@@ -545,10 +555,9 @@ impl<'a> CountModel<'a> {
                 continue;
             }
             left.push(i);
-            // Complete response: in the question's cells, or (read beside its scale) in the
-            // scale's, whose count the question's then follows.
-            let forced = |c: &Classes<'_>| atoms.iter().all(|&a| c.forced[a]);
-            if forced(&classes) || outer.is_some_and(|(o, _)| forced(o)) {
+            // Complete response in the scale's cells (read beside it), whose count the
+            // question's then follows where no move frees it.
+            if outer.is_some_and(|(o, _)| forced(o)) {
                 check.complete.push(*group);
                 continue;
             }
@@ -652,14 +661,22 @@ impl<'a> CountModel<'a> {
         // The groups no move frees first, then those complete response pins (a program
         // seldom frees those, and where many teams answered in full they are many), while
         // the programs' variables stay within a budget: past it, a group stays counted.
-        let mut order = round.left.clone();
-        order.sort_by_key(|&i| round.check.complete.contains(&self.groups[i].0));
+        // Complete response in the measure's own cells pins a group whatever else is read:
+        // no program for those.
+        let complete: HashSet<CountGroup> = round.check.complete.iter().copied().collect();
+        let mut order: Vec<usize> = round
+            .left
+            .iter()
+            .copied()
+            .filter(|&i| !self.groups[i].1.iter().all(|&a| classes.forced[a]))
+            .collect();
+        order.sort_by_key(|&i| complete.contains(&self.groups[i].0));
         let mut budget = programs::BUDGET;
-        let mut freed = Vec::new();
+        let mut freed: HashSet<CountGroup> = HashSet::default();
         for i in order {
             let (group, atoms) = &self.groups[i];
             if self.program_frees(group.unit, atoms, &reading, &mut budget) {
-                freed.push(*group);
+                freed.insert(*group);
             }
         }
         round.left.retain(|&i| !freed.contains(&self.groups[i].0));
@@ -739,6 +756,9 @@ struct Classes<'m> {
     scratch: RefCell<Vec<(usize, u64, u64)>>,
     /// Where respondents move whole (a question's scale's classes, [`Joint`]): who they are.
     kinds: Option<Kinds<'m>>,
+    /// Per atom, whether it is one of the group's (for [`Classes::alike`]; all false between
+    /// uses).
+    in_group: RefCell<Vec<bool>>,
 }
 
 /// Who may move where people move whole: the question's respondents, with the answers to
@@ -751,12 +771,16 @@ struct Kinds<'m> {
 }
 
 impl Kinds<'_> {
-    /// Whether respondents `r` and `o` answered the same of the scale's other questions.
-    fn alike(&self, r: usize, o: usize) -> bool {
-        let answered = |s: &Sibling<'_>, r: usize| s.present.get(r).copied().unwrap_or(false);
-        self.siblings
-            .iter()
-            .all(|s| answered(s, r) == answered(s, o))
+    /// Which of the scale's other questions respondent `r` answered, one bit each: exact
+    /// for up to 64 of them ([`Classes::alike`] finds no one alike beyond that).
+    fn answers(&self, r: usize) -> u64 {
+        let mut bits = 0u64;
+        for (j, sibling) in self.siblings.iter().enumerate().take(64) {
+            if sibling.present.get(r).copied().unwrap_or(false) {
+                bits |= 1 << j;
+            }
+        }
+        bits
     }
 }
 
@@ -898,6 +922,7 @@ impl<'m> Classes<'m> {
             swaps: OnceCell::new(),
             scratch: RefCell::new(Vec::new()),
             kinds: None,
+            in_group: RefCell::new(Vec::new()),
         };
         for (i, &a) in order.iter().enumerate() {
             if i == 0 || sig(order[i - 1]) != sig(a) {
@@ -1093,6 +1118,14 @@ impl<'m> Classes<'m> {
                         if tries > TRIES {
                             return None;
                         }
+                        // Whether people can leave or come at q and s, before t is looked
+                        // up (the costly part, where a roster is full: every try).
+                        let (q_out, s_out) = (self.outside(&inside, c2), self.outside(&inside, c3));
+                        if !((give > 0 && q_out.1 > 0 && s_out.0 > 0)
+                            || (take > 0 && q_out.0 > 0 && s_out.1 > 0))
+                        {
+                            continue;
+                        }
                         // t: s's rows outside the mask, p's at it.
                         let s_sig = self.signature(c3);
                         for (i, row) in t_sig.iter_mut().enumerate() {
@@ -1182,8 +1215,9 @@ impl<'m> Classes<'m> {
 
     /// Whether a respondent who may move from class `first` (among the group's `atoms` when
     /// `in_group`, else outside them) and one who may move from class `second` (outside the
-    /// group) answered alike ([`Kinds`]). The search reads at most [`ALIKE_READS`]
-    /// respondents per side and otherwise answers no, which only costs extra hiding.
+    /// group) answered alike ([`Kinds`]). The search reads at most [`ALIKE_READS`] atoms
+    /// and as many respondents per side and otherwise answers no, which only costs extra
+    /// hiding.
     fn alike(
         &self,
         kinds: &Kinds<'_>,
@@ -1191,29 +1225,43 @@ impl<'m> Classes<'m> {
         (first, in_group): (usize, bool),
         second: usize,
     ) -> bool {
+        if kinds.siblings.len() > 64 {
+            return false;
+        }
+        let mut ours = self.in_group.borrow_mut();
+        ours.resize(self.class.len(), false);
+        for &a in atoms {
+            ours[a] = true;
+        }
         let movers = |c: usize, in_group: bool| {
-            // (No class is numbered usize::MAX: one side of the chain is empty.)
-            let (ours, theirs) = if in_group {
+            // The group's own atoms of `c` are few: read from the group, not the class.
+            let (ours_c, theirs_c) = if in_group {
                 (c, usize::MAX)
             } else {
                 (usize::MAX, c)
             };
             atoms
                 .iter()
-                .filter(move |&&a| self.class[a] == ours)
-                .chain(self.atoms_of(theirs).iter().filter(|a| !atoms.contains(a)))
-                .flat_map(|&a| self.model.respondents_in(a))
-                .filter(|&r| kinds.present.get(r).copied().unwrap_or(false))
+                .filter(move |&&a| self.class[a] == ours_c)
+                .chain(self.atoms_of(theirs_c).iter().filter(|&&a| !ours[a]))
                 .take(ALIKE_READS)
+                .flat_map(|&a| self.model.respondents_in(a))
+                .take(ALIKE_READS)
+                .filter(|&r| kinds.present.get(r).copied().unwrap_or(false))
+                .map(|r| kinds.answers(r))
         };
-        // One respondent per distinct set of answers on the first side.
-        let mut firsts: Vec<usize> = Vec::new();
-        for r in movers(first, in_group) {
-            if !firsts.iter().any(|&f| kinds.alike(f, r)) {
-                firsts.push(r);
+        let mut firsts: Vec<u64> = Vec::new();
+        for answers in movers(first, in_group) {
+            if !firsts.contains(&answers) {
+                firsts.push(answers);
             }
         }
-        movers(second, false).any(|r| firsts.iter().any(|&f| kinds.alike(f, r)))
+        let found =
+            !firsts.is_empty() && movers(second, false).any(|answers| firsts.contains(&answers));
+        for &a in atoms {
+            ours[a] = false;
+        }
+        found
     }
 
     /// The atoms of class `c`.
