@@ -7,7 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use survey_engine::disclosure::{CellKey, CellStatus, CountGroup, Invited, Placement};
+use survey_engine::disclosure::{
+    CellKey, CellStatus, CountGroup, CountModel, Invited, Placement, Sibling, SwapHints, Within,
+};
 use survey_engine::org::OrgTree;
 use survey_engine::release::{Attribute, PlacedSheet, Protection, Release};
 use survey_engine::testing::Rng;
@@ -756,6 +758,103 @@ proptest! {
     }
 }
 
+/// Random statuses for a scale and its questions: the scale shows each cell with chance one
+/// half (the root's whole cell always, as in every release), and its questions hide what it
+/// hides and a third of what it shows, one pattern for all (D8).
+fn scale_and_questions_hiding_at_random(rng: &mut Rng, cells: usize) -> [Vec<CellStatus>; 2] {
+    let scale: Vec<CellStatus> = (0..cells)
+        .map(|c| match c == 0 || rng.next(2) == 0 {
+            true => CellStatus::Shown,
+            false => CellStatus::Complementary,
+        })
+        .collect();
+    let questions = scale
+        .iter()
+        .map(
+            |&status| match status == CellStatus::Shown && rng.next(3) == 0 {
+                true => CellStatus::Complementary,
+                false => status,
+            },
+        )
+        .collect();
+    [scale, questions]
+}
+
+/// The shown cells of `status` as [`FamilyCounts`] reads them: each one's atoms and count
+/// (`truth` per atom).
+fn shown_counts(
+    release: &Release,
+    atoms: &[&Placement],
+    status: &[CellStatus],
+    truth: &[u64],
+) -> Vec<(Vec<usize>, u64)> {
+    release
+        .layout
+        .cells()
+        .into_iter()
+        .zip(status)
+        .filter(|(_, &status)| status == CellStatus::Shown)
+        .map(|(key, _)| {
+            let inside = atoms_in(release, atoms, key);
+            let n = inside.iter().map(|&a| truth[a]).sum();
+            (inside, n)
+        })
+        .collect()
+}
+
+/// Scale `s`'s questions, and per question its respondents per atom of `atoms` (those with
+/// a score on the scale who answered it).
+fn questions_of(
+    instrument: &Instrument,
+    sheets: &[PlacedSheet],
+    atoms: &[&Placement],
+    s: usize,
+) -> (Vec<usize>, Vec<Vec<u64>>) {
+    let questions: Vec<usize> = (0..instrument.items.len())
+        .filter(|&i| instrument.items[i].scale == s)
+        .collect();
+    let truths = questions
+        .iter()
+        .map(|&i| {
+            per_atom(atoms, sheets, |x| {
+                x.scores.scales[s].is_some() && x.answers[i].is_some()
+            })
+        })
+        .collect();
+    (questions, truths)
+}
+
+/// Asserts that every group under k of question `j` of `family` (truly `truth` per atom),
+/// other than those `found` (pinned or excused), is free.
+fn unfound_groups_are_free(
+    release: &Release,
+    family: &FamilyCounts<'_>,
+    (j, name, truth): (usize, &str, &[u64]),
+    groups: &[(CountGroup, Vec<usize>)],
+    found: &[CountGroup],
+) -> Result<(), TestCaseError> {
+    let found: Vec<&Vec<usize>> = found
+        .iter()
+        .filter_map(|group| groups.iter().find(|(g, _)| g == group))
+        .map(|(_, atoms)| atoms)
+        .collect();
+    for (group, group_atoms) in groups {
+        let n: u64 = group_atoms.iter().map(|&a| truth[a]).sum();
+        let room: u64 = group_atoms.iter().map(|&a| family.invited[a]).sum();
+        if n >= release.k as u64 || room == 0 || found.contains(&group_atoms) {
+            continue;
+        }
+        prop_assert!(
+            !family.pins(1 + j, group_atoms, n),
+            "{} ({}): {} respondents, pinned, but called free",
+            release.group_label(group),
+            name,
+            n
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -774,57 +873,26 @@ proptest! {
         let roster = roster_of(&case, &sheets, Roster::Tight);
         let atoms = atoms_of(&sheets);
         let invited = invited_per_atom(&atoms, &roster);
-        let cells = release.layout.cells();
+        let cells = release.layout.cells().len();
         let mut rng = Rng(case.seed ^ 0x51ab_1e5e_ed00_0001);
         let mut statuses = Vec::new();
         for s in 0..instrument.scales.len() {
-            // The root's whole cell is always shown, as in every release.
-            let scale: Vec<CellStatus> = (0..cells.len())
-                .map(|c| match c == 0 || rng.next(2) == 0 {
-                    true => CellStatus::Shown,
-                    false => CellStatus::Complementary,
-                })
-                .collect();
-            let question: Vec<CellStatus> = scale
-                .iter()
-                .map(|&status| match status == CellStatus::Shown && rng.next(3) == 0 {
-                    true => CellStatus::Complementary,
-                    false => status,
-                })
-                .collect();
+            let [scale, questions] = scale_and_questions_hiding_at_random(&mut rng, cells);
             for (cell, &status) in release.heat[s].iter_mut().zip(&scale) {
                 cell.status = status;
             }
             for item in release.items.iter_mut().filter(|item| item.scale == s) {
-                item.status.clone_from(&question);
+                item.status.clone_from(&questions);
             }
-            statuses.push((scale, question));
+            statuses.push((scale, questions));
         }
         let (pinned, excused) = release.audit_counts(&sheets, &roster).unwrap();
         let groups = roster_groups(&release, &atoms);
         for (s, (scale_status, question_status)) in statuses.iter().enumerate() {
-            let scored = |x: &PlacedSheet| x.scores.scales[s].is_some();
-            let questions: Vec<usize> = (0..instrument.items.len())
-                .filter(|&i| instrument.items[i].scale == s)
-                .collect();
-            let shown_of = |status: &[CellStatus], truth: &[u64]| -> Vec<(Vec<usize>, u64)> {
-                cells
-                    .iter()
-                    .zip(status)
-                    .filter(|(_, &status)| status == CellStatus::Shown)
-                    .map(|(&key, _)| {
-                        let inside = atoms_in(&release, &atoms, key);
-                        let n = inside.iter().map(|&a| truth[a]).sum();
-                        (inside, n)
-                    })
-                    .collect()
-            };
-            let truths: Vec<Vec<u64>> = questions
-                .iter()
-                .map(|&i| per_atom(&atoms, &sheets, |x| scored(x) && x.answers[i].is_some()))
-                .collect();
-            let mut shown = vec![shown_of(scale_status, &per_atom(&atoms, &sheets, scored))];
-            shown.extend(truths.iter().map(|truth| shown_of(question_status, truth)));
+            let scored = per_atom(&atoms, &sheets, |x| x.scores.scales[s].is_some());
+            let (questions, truths) = questions_of(&instrument, &sheets, &atoms, s);
+            let mut shown = vec![shown_counts(&release, &atoms, scale_status, &scored)];
+            shown.extend(truths.iter().map(|t| shown_counts(&release, &atoms, question_status, t)));
             let family = FamilyCounts {
                 invited: &invited,
                 least: survey_engine::scoring::min_answered_of(questions.len()),
@@ -832,27 +900,108 @@ proptest! {
             };
             for (j, (&i, truth)) in questions.iter().zip(&truths).enumerate() {
                 let name = format!("item {}", release.items[i].id);
-                let found: Vec<&Vec<usize>> = pinned
+                let found: Vec<CountGroup> = pinned
                     .iter()
                     .chain(&excused)
                     .filter(|(measure, _)| *measure == name)
-                    .filter_map(|(_, group)| groups.iter().find(|(g, _)| g == group))
-                    .map(|(_, atoms)| atoms)
+                    .map(|(_, group)| *group)
                     .collect();
-                for (group, group_atoms) in &groups {
-                    let n: u64 = group_atoms.iter().map(|&a| truth[a]).sum();
-                    let room: u64 = group_atoms.iter().map(|&a| invited[a]).sum();
-                    if n >= release.k as u64 || room == 0 || found.contains(&group_atoms) {
-                        continue;
+                unfound_groups_are_free(&release, &family, (j, &name, truth), &groups, &found)?;
+            }
+        }
+    }
+
+    /// The same for the build's own path: each scale's P1 protection runs on random hidden
+    /// cells and hands on the swaps it found; each of its questions is protected beside it
+    /// (on the scale's final cells and more), trying those swaps first, as the release does
+    /// (`Classes::holds` then checks them), all from every cell one of them hides, until none
+    /// hides more (one pattern, D8). Every question group under k that its protection
+    /// neither left pinned nor excused is free for the integer programs.
+    #[test]
+    fn a_question_count_the_build_calls_free_is_free_whatever_is_hidden(case in case()) {
+        let case = Case { with_roster: true, ..case.with_an_attribute() };
+        let (instrument, release, sheets) = random_case_on(&case, 0, Roster::Tight);
+        let roster = roster_of(&case, &sheets, Roster::Tight);
+        let atoms = atoms_of(&sheets);
+        let invited = invited_per_atom(&atoms, &roster);
+        let placements: Vec<Placement> = sheets.iter().map(|x| x.placement.clone()).collect();
+        let model = CountModel::new(&release.layout, &roster, &placements, release.k).unwrap();
+        let cells = release.layout.cells().len();
+        let groups = roster_groups(&release, &atoms);
+        let mut rng = Rng(case.seed ^ 0x51ab_1e5e_ed00_0002);
+        for s in 0..instrument.scales.len() {
+            let [mut scale_status, _] = scale_and_questions_hiding_at_random(&mut rng, cells);
+            let scored: Vec<bool> = sheets.iter().map(|x| x.scores.scales[s].is_some()).collect();
+            let no_hints = SwapHints::default();
+            let (_, _, hints) = model.protect_hinted(&scored, &mut scale_status, None, &no_hints, None);
+            let start: Vec<CellStatus> = scale_status
+                .iter()
+                .map(|&status| match status == CellStatus::Shown && rng.next(3) == 0 {
+                    true => CellStatus::Complementary,
+                    false => status,
+                })
+                .collect();
+            let (questions, _) = questions_of(&instrument, &sheets, &atoms, s);
+            let least = survey_engine::scoring::min_answered_of(questions.len());
+            let spare: Vec<u64> = sheets
+                .iter()
+                .map(|x| {
+                    x.scores.scales[s]
+                        .map_or(0, |a| u64::from(a.answered).saturating_sub(least as u64))
+                })
+                .collect();
+            let presents: Vec<Vec<bool>> = questions
+                .iter()
+                .map(|&i| {
+                    sheets.iter().map(|x| x.scores.scales[s].is_some() && x.answers[i].is_some()).collect()
+                })
+                .collect();
+            // Each question protected from the cells every question hides, until none hides
+            // more: then every question's claims are made on the statuses all of them end
+            // with, as a release's (D8).
+            let mut question_status = start;
+            let checks = loop {
+                let mut checks = Vec::new();
+                let mut hidden = question_status.clone();
+                for (j, present) in presents.iter().enumerate() {
+                    let siblings = presents
+                        .iter()
+                        .enumerate()
+                        .filter(|&(o, _)| o != j)
+                        .map(|(_, present)| Sibling { present, status: None })
+                        .collect();
+                    let within = Within {
+                        outer: &scored,
+                        outer_status: &scale_status,
+                        spare: &spare,
+                        hints: &hints,
+                        siblings,
+                        least: least as u64,
+                    };
+                    let mut status = question_status.clone();
+                    let (check, _) = model.protect_within(present, &mut status, None, Some(&within));
+                    for (all, own) in hidden.iter_mut().zip(&status) {
+                        if own.is_hidden() {
+                            *all = CellStatus::Complementary;
+                        }
                     }
-                    prop_assert!(
-                        !family.pins(1 + j, group_atoms, n),
-                        "{} ({}): {} respondents, pinned, but the audit calls it free",
-                        release.group_label(group),
-                        name,
-                        n
-                    );
+                    checks.push(check);
                 }
+                if hidden == question_status {
+                    break checks;
+                }
+                question_status = hidden;
+            };
+            let (_, truths) = questions_of(&instrument, &sheets, &atoms, s);
+            let scale_truth = per_atom(&atoms, &sheets, |x| x.scores.scales[s].is_some());
+            let mut shown = vec![shown_counts(&release, &atoms, &scale_status, &scale_truth)];
+            shown.extend(truths.iter().map(|t| shown_counts(&release, &atoms, &question_status, t)));
+            let family = FamilyCounts { invited: &invited, least, shown };
+            for (j, ((&i, truth), check)) in questions.iter().zip(&truths).zip(&checks).enumerate() {
+                let name = format!("item {}", release.items[i].id);
+                let found: Vec<CountGroup> =
+                    check.pinned.iter().chain(&check.complete).copied().collect();
+                unfound_groups_are_free(&release, &family, (j, &name, truth), &groups, &found)?;
             }
         }
     }
