@@ -523,8 +523,7 @@ impl<'a> CountModel<'a> {
             // Complete response in the measure's own cells: every atom of the group holds
             // everyone invited, so no certificate exists, and none is searched for (in an
             // organisation that answered in full the searches took minutes).
-            let forced = |c: &Classes<'_>| atoms.iter().all(|&a| c.forced[a]);
-            if forced(&classes) {
+            if classes.all_complete(atoms) {
                 left.push(i);
                 check.complete.push(*group);
                 continue;
@@ -557,7 +556,7 @@ impl<'a> CountModel<'a> {
             left.push(i);
             // Complete response in the scale's cells (read beside it), whose count the
             // question's then follows where no move frees it.
-            if outer.is_some_and(|(o, _)| forced(o)) {
+            if outer.is_some_and(|(o, _)| o.all_complete(atoms)) {
                 check.complete.push(*group);
                 continue;
             }
@@ -668,7 +667,7 @@ impl<'a> CountModel<'a> {
             .left
             .iter()
             .copied()
-            .filter(|&i| !self.groups[i].1.iter().all(|&a| classes.forced[a]))
+            .filter(|&i| !classes.all_complete(&self.groups[i].1))
             .collect();
         order.sort_by_key(|&i| complete.contains(&self.groups[i].0));
         let mut budget = programs::BUDGET;
@@ -1055,6 +1054,12 @@ impl<'m> Classes<'m> {
         tally.values().any(|&[givers, takers, give, take]| {
             (give > 0 && takers > take) || (take > 0 && givers > give)
         })
+    }
+
+    /// Whether every one of `atoms` lies in a shown cell that answered in full, so that each
+    /// holds everyone invited.
+    fn all_complete(&self, atoms: &[usize]) -> bool {
+        atoms.iter().all(|&a| self.forced[a])
     }
 
     /// [`Classes::certified`] without a merge, on class ids (the hot path: every group under
