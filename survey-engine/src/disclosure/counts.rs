@@ -395,8 +395,16 @@ impl<'a> CountModel<'a> {
         let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
         let cell_n = self.cell_counts(&n);
         let no_hints = SwapHints::default();
-        self.round(&n, &cell_n, status, readings, None, &no_hints, true)
-            .check
+        self.round(
+            &n,
+            &cell_n,
+            status,
+            readings,
+            None,
+            &no_hints,
+            Settling::Always,
+        )
+        .check
     }
 
     /// Hides further cells of `status` until every group under k has a certificate or the
@@ -449,25 +457,53 @@ impl<'a> CountModel<'a> {
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
         let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
         let mut found = None;
+        // Groups complete response excuses wait for the round that hides nothing, and are
+        // then checked again with the rest: they never ask for hiding, yet each round's
+        // search for their certificate cost the most where many teams answered in full
+        // (hundreds of rounds of a question, each searching every excused group).
+        let mut parked: Vec<usize> = Vec::new();
         loop {
-            let round = self.round(&n, &cell_n, status, readings, open.as_deref(), hints, false);
+            let settling = if parked.is_empty() {
+                Settling::IfLast
+            } else {
+                Settling::Never
+            };
+            let round = self.round(
+                &n,
+                &cell_n,
+                status,
+                readings,
+                open.as_deref(),
+                hints,
+                settling,
+            );
             let found = found.get_or_insert(round.swaps);
             if round.hide.is_empty() {
-                return (round.check, round.left, std::mem::take(found));
+                if parked.is_empty() {
+                    return (round.check, round.left, std::mem::take(found));
+                }
+                // Hiding may have freed a parked group, or (where it hid a cell that
+                // answered in full) left it pinned and asking for hiding of its own.
+                open = Some(round.left.into_iter().chain(parked.drain(..)).collect());
+                continue;
             }
             for cell in round.hide {
                 status[cell] = CellStatus::Complementary;
             }
             // A certificate is a solution consistent with the release; hiding only removes
             // equations, so it stays one. Only the groups without one are checked again.
-            open = Some(round.left);
+            let excused: HashSet<usize> = round.excused.iter().copied().collect();
+            let (excused, pinned): (Vec<usize>, Vec<usize>) =
+                round.left.iter().partition(|i| excused.contains(i));
+            parked.extend(excused);
+            open = Some(pinned);
         }
     }
 
     /// One pass over the groups: the check, and the cells to hide for the failing groups.
     /// `only`: the indices of the groups to check (all when `None`); `hints`: swaps to try
-    /// before searching (see [`SwapHints`]); `last`: no hiding follows (a check), so the
-    /// groups left are settled ([`CountModel::settle`]) whatever the round would hide.
+    /// before searching (see [`SwapHints`]); `settling`: when the groups left are settled
+    /// ([`CountModel::settle`]).
     #[allow(clippy::too_many_arguments)]
     fn round(
         &self,
@@ -477,7 +513,7 @@ impl<'a> CountModel<'a> {
         readings: Readings<'_>,
         only: Option<&[usize]>,
         hints: &SwapHints,
-        last: bool,
+        settling: Settling,
     ) -> Round {
         let layout = self.layout;
         let Readings { inner, outer, .. } = readings;
@@ -493,6 +529,10 @@ impl<'a> CountModel<'a> {
         let mut touched: HashSet<usize> = HashSet::default();
         let mut failing = Vec::new();
         let mut left = Vec::new();
+        let mut excused = Vec::new();
+        // For the programs of groups no move can free (below).
+        let beside = OnceCell::new();
+        let mut budget = programs::BUDGET;
         // Swaps are kept from a round over every group only (the first), the one whose swaps
         // [`CountModel::protect_hinted`] hands on.
         let kept = if only.is_none() { self.groups.len() } else { 0 };
@@ -525,6 +565,7 @@ impl<'a> CountModel<'a> {
             // organisation that answered in full the searches took minutes).
             if classes.all_complete(atoms) {
                 left.push(i);
+                excused.push(i);
                 check.complete.push(*group);
                 continue;
             }
@@ -557,7 +598,31 @@ impl<'a> CountModel<'a> {
             // Complete response in the scale's cells (read beside it), whose count the
             // question's then follows where no move frees it.
             if outer.is_some_and(|(o, _)| o.all_complete(atoms)) {
+                excused.push(i);
                 check.complete.push(*group);
+                continue;
+            }
+            // Where nobody in the group can give or take (a question's group whose people
+            // all answered it and have no answer to spare), no move frees it whatever this
+            // measure hides, and hiding cell after cell found nothing (hundreds of cells of
+            // a question where teams answered in full): a program is asked first, as at
+            // the protection's end, and hiding follows only where it finds no certificate.
+            if settling != Settling::Always
+                && atoms.iter().all(|&a| classes.slack(a) == (0, 0))
+                && self.program_frees(
+                    group.unit,
+                    atoms,
+                    &programs::Reading {
+                        n,
+                        classes: &classes,
+                        beside: beside
+                            .get_or_init(|| self.beside(status, readings))
+                            .as_ref(),
+                    },
+                    &mut budget,
+                )
+            {
+                left.pop();
                 continue;
             }
             check.pinned.push(*group);
@@ -568,9 +633,12 @@ impl<'a> CountModel<'a> {
                 check,
                 hide,
                 left,
+                excused,
                 swaps,
             };
-            self.settle(&mut round, (n, status), &classes, readings);
+            if settling != Settling::Never {
+                self.settle(&mut round, (n, status), &classes, readings);
+            }
             return round;
         }
         let rows_of = |atoms: &[usize]| -> Vec<usize> {
@@ -611,9 +679,15 @@ impl<'a> CountModel<'a> {
             check,
             hide,
             left,
+            excused,
             swaps,
         };
-        if last || round.hide.is_empty() {
+        let last = match settling {
+            Settling::Always => true,
+            Settling::IfLast => round.hide.is_empty(),
+            Settling::Never => false,
+        };
+        if last {
             self.settle(&mut round, (n, status), &classes, readings);
         }
         round
@@ -631,27 +705,7 @@ impl<'a> CountModel<'a> {
         if round.left.is_empty() {
             return;
         }
-        let beside = readings
-            .joint
-            .zip(readings.outer)
-            .map(|(joint, (outer, _))| programs::Beside {
-                classes: outer,
-                scale: &joint.outer,
-                siblings: joint
-                    .within
-                    .siblings
-                    .iter()
-                    .map(|sibling| {
-                        let alike = sibling.status.is_none_or(|st| {
-                            st.iter()
-                                .map(|s| s.is_hidden())
-                                .eq(status.iter().map(|s| s.is_hidden()))
-                        });
-                        (self.answered(sibling.present), alike)
-                    })
-                    .collect(),
-                least: joint.within.least,
-            });
+        let beside = self.beside(status, readings);
         let reading = programs::Reading {
             n,
             classes,
@@ -683,6 +737,36 @@ impl<'a> CountModel<'a> {
         round.check.complete.retain(|g| !freed.contains(g));
     }
 
+    /// What a program reads of a question's scale and siblings ([`programs::Beside`]), for a
+    /// measure read beside its scale.
+    fn beside<'r>(
+        &self,
+        status: &[CellStatus],
+        readings: Readings<'r>,
+    ) -> Option<programs::Beside<'r>> {
+        readings
+            .joint
+            .zip(readings.outer)
+            .map(|(joint, (outer, _))| programs::Beside {
+                classes: outer,
+                scale: &joint.outer,
+                siblings: joint
+                    .within
+                    .siblings
+                    .iter()
+                    .map(|sibling| {
+                        let alike = sibling.status.is_none_or(|st| {
+                            st.iter()
+                                .map(|s| s.is_hidden())
+                                .eq(status.iter().map(|s| s.is_hidden()))
+                        });
+                        (self.answered(sibling.present), alike)
+                    })
+                    .collect(),
+                least: joint.within.least,
+            })
+    }
+
     /// A per-atom quantity summed per cell (over each cell's subtree).
     fn cell_counts(&self, per_atom: &[u64]) -> Vec<u64> {
         let layout = self.layout;
@@ -710,6 +794,17 @@ impl<'a> CountModel<'a> {
     }
 }
 
+/// When a round settles the groups it leaves with programs ([`CountModel::settle`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Settling {
+    /// A check: no hiding follows.
+    Always,
+    /// A protection's round: when it hides nothing.
+    IfLast,
+    /// Another round follows whatever this one hides.
+    Never,
+}
+
 /// What one round of [`CountModel::round`] found.
 struct Round {
     check: CountCheck,
@@ -717,6 +812,8 @@ struct Round {
     hide: Vec<usize>,
     /// The groups still without a certificate (pinned or excused).
     left: Vec<usize>,
+    /// Those of `left` complete response excuses.
+    excused: Vec<usize>,
     /// The swaps that freed groups, per group.
     swaps: SwapHints,
 }
@@ -1689,6 +1786,66 @@ mod tests {
             check_counts(&layout, &invited, &people, &present, &status, 3),
             Err(DisclosureError::InvitedOverflow)
         );
+    }
+
+    #[test]
+    fn a_question_group_nobody_can_move_from_asks_a_program_before_hiding() {
+        // 0 Org (5 direct), 1 Dept (6 direct), 2 Team (in Dept), 3 Ops; k = 5; a scale of
+        // three questions, two needed for a score. Team's 2 (of 3 invited) answered q1 and
+        // q2, so neither can lose q1 and nobody there skipped it: no move frees Team's q1
+        // count of 2. Dept's direct members answered q2 and q3: one of them answering q1
+        // instead of q3 while one of Team answers q3 instead of q1 keeps every shown count,
+        // which the integer program finds. Hiding Ops (the only cell a move could look at)
+        // would only lose its q1 figures.
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(1), Some(0)]).unwrap(),
+            vec![],
+        );
+        let invited = Invited {
+            atoms: vec![(at(0), 5), (at(1), 6), (at(2), 3), (at(3), 6)],
+        };
+        // (unit, answered q1, q2, q3) per person.
+        let mut people: Vec<(usize, [bool; 3])> = vec![(2, [true, true, false]); 2];
+        people.extend(std::iter::repeat_n((1, [false, true, true]), 6));
+        people.extend(std::iter::repeat_n((3, [true; 3]), 6));
+        people.extend(std::iter::repeat_n((0, [true; 3]), 5));
+        let placements: Vec<Placement> = people.iter().map(|&(u, _)| at(u)).collect();
+        let scored = vec![true; people.len()];
+        let answered = |q: usize| -> Vec<bool> { people.iter().map(|(_, a)| a[q]).collect() };
+        let spare: Vec<u64> = people
+            .iter()
+            .map(|(_, a)| a.iter().filter(|&&x| x).count() as u64 - 2)
+            .collect();
+        let model = CountModel::new(&layout, &invited, &placements, 5).unwrap();
+        let mut scale_status = suppress(&layout, &placements, &scored, 5).unwrap();
+        let scale = model.protect(&scored, &mut scale_status);
+        assert_eq!(scale, CountCheck::default());
+        assert!(scale_status[2].is_hidden());
+        let (q1, q2, q3) = (answered(0), answered(1), answered(2));
+        let mut status = suppress(&layout, &placements, &q1, 5).unwrap();
+        // Dept (2) and Team (2) are under k; Org and Ops are shown.
+        assert_eq!(
+            status.iter().map(|s| s.is_hidden()).collect::<Vec<_>>(),
+            [false, true, true, false]
+        );
+        let hints = SwapHints::default();
+        let within = Within {
+            outer: &scored,
+            outer_status: &scale_status,
+            spare: &spare,
+            hints: &hints,
+            siblings: [&q2, &q3]
+                .map(|present| Sibling {
+                    present,
+                    status: None,
+                })
+                .into(),
+            least: 2,
+        };
+        let (check, left) = model.protect_within(&q1, &mut status, None, Some(&within));
+        assert_eq!(check, CountCheck::default());
+        assert!(left.is_empty());
+        assert_eq!(status[3], CellStatus::Shown, "Ops hidden for nothing");
     }
 
     #[test]

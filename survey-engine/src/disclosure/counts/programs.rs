@@ -17,9 +17,10 @@
 //! A large organisation's program is cut to the subtree of the highest of the group's
 //! ancestors with few enough atoms for [`LIMIT`] variables; atoms outside it keep their true
 //! counts, which only restricts the solutions: a solution is still a certificate.
-//! Programs run only for the groups left at the end of a protection or check (none on the
-//! benchmark organisation), within [`BUDGET`] variables each time, so they cost nothing
-//! where the moves suffice and little where they do not.
+//! Programs run for the groups left at the end of a protection or check (none on the
+//! benchmark organisation), and during a protection for groups nobody in them can move
+//! from or to (which no hiding frees by a move), within [`BUDGET`] variables each time
+//! (each round), so they cost nothing where the moves suffice and little where they do not.
 
 use super::{Classes, CountModel};
 use rustc_hash::FxHashMap as HashMap;
