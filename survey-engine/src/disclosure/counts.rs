@@ -1848,6 +1848,113 @@ mod tests {
         assert_eq!(status[3], CellStatus::Shown, "Ops hidden for nothing");
     }
 
+    /// A team with a sub-team, and a second team, each person's (unit, value) and whether they
+    /// answered each of a scale's three questions; the swap of the sub-team's one person
+    /// (value a) with the second team's (value b), read on the scale's classes.
+    fn swap_in_the_scale_s_classes(sub_team_answers: [bool; 3]) -> (bool, bool, bool) {
+        // 0 Org, 1 Team, 2 Sub-team (in Team), 3 Other; one attribute, values a and b.
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(1), Some(0)]).unwrap(),
+            vec![2],
+        );
+        let place = |unit: usize, value: usize| Placement {
+            unit,
+            values: vec![Some(value)],
+        };
+        // Every atom full but Team's b and Other's a, which have room: the two a swap
+        // gives one person each.
+        let invited = Invited {
+            atoms: vec![
+                (place(2, 0), 1),
+                (place(1, 0), 1),
+                (place(1, 1), 2),
+                (place(3, 1), 1),
+                (place(3, 0), 2),
+            ],
+        };
+        let people = [
+            (place(2, 0), sub_team_answers),
+            (place(1, 0), [true; 3]),
+            (place(1, 1), [true; 3]),
+            (place(3, 1), [true; 3]),
+            (place(3, 0), [true; 3]),
+        ];
+        let placements: Vec<Placement> = people.iter().map(|(p, _)| p.clone()).collect();
+        let answered = |q: usize| -> Vec<bool> { people.iter().map(|(_, a)| a[q]).collect() };
+        let (q1, q2, q3) = (answered(0), answered(1), answered(2));
+        let scored = vec![true; people.len()];
+        let spare: Vec<u64> = people
+            .iter()
+            .map(|(_, a)| a.iter().filter(|&&x| x).count() as u64 - 2)
+            .collect();
+        // The scale shows Org and its two values, Team and Other: Sub-team's person is in
+        // Team's row and Org's a row, with Team's direct a member.
+        let families = layout.cells_per_unit();
+        let mut scale_status = vec![CellStatus::Complementary; layout.cell_count()];
+        for cell in [0, 1, 2, families, 3 * families] {
+            scale_status[cell] = CellStatus::Shown;
+        }
+        let model = CountModel::new(&layout, &invited, &placements, 5).unwrap();
+        let hints = SwapHints::default();
+        let within = Within {
+            outer: &scored,
+            outer_status: &scale_status,
+            spare: &spare,
+            hints: &hints,
+            siblings: [&q2, &q3]
+                .map(|present| Sibling {
+                    present,
+                    status: None,
+                })
+                .into(),
+            least: 2,
+        };
+        let joint = model.joint(&within, &q1);
+        let n = model.answered(&q1);
+        let classes = joint.outer(&model, &n);
+        let atom = |p: &Placement| model.atoms.iter().position(|a| a == p).unwrap();
+        let [sub_a, team_a, team_b, other_b, other_a] = [
+            place(2, 0),
+            place(1, 0),
+            place(1, 1),
+            place(3, 1),
+            place(3, 0),
+        ]
+        .map(|p| atom(&p));
+        // Sub-team's a and Team's direct a share their class.
+        assert_eq!(classes.class[sub_a], classes.class[team_a]);
+        let swap = Swap {
+            mask: 0b10,
+            atoms: [sub_a, team_b, other_b, other_a],
+        };
+        (
+            classes.swapped(&[sub_a]).is_some(),
+            classes.holds(&[sub_a], &swap),
+            // The same swap for Team's direct a member, who answered like Other's b.
+            classes.holds(
+                &[team_a],
+                &Swap {
+                    atoms: [team_a, team_b, other_b, other_a],
+                    ..swap
+                },
+            ),
+        )
+    }
+
+    #[test]
+    fn people_who_answered_different_questions_do_not_swap_teams() {
+        // The sub-team's person skipped q3, Other's b member did not: moved whole, the two
+        // would move q3's counts between Team and Other. Team's direct a member, in the same
+        // class outside the group, answered like Other's b member: the mover is read from
+        // the group, not from its class. Neither the search nor a hint takes the swap.
+        assert_eq!(
+            swap_in_the_scale_s_classes([true, true, false]),
+            (false, false, true)
+        );
+        // Where the two answered alike, both take it.
+        assert_eq!(swap_in_the_scale_s_classes([true; 3]), (true, true, true));
+    }
+
     #[test]
     fn a_team_that_answered_in_full_is_the_counted_exception() {
         // One team of 6, all answered, with a sub-team of 2 inside.
