@@ -101,6 +101,9 @@ pub struct SwapHints(Vec<Option<Swap>>);
 /// - one answer to it, between atoms of one of the question's classes, from someone who
 ///   answered it and keeps enough answers for a score (`spare`) to someone of the scale who
 ///   skipped it: the scale's counts stay, or
+/// - two answers, between atoms of one of the question's classes ([`Exchange`]): someone
+///   who answered it and skipped a sibling answers the sibling instead, and someone who
+///   skipped it and answered every sibling answers it instead of that sibling, or
 /// - one of the scale's people who answered it, with all their answers, between atoms of one
 ///   of the scale's classes (`outer_status`), into room the roster leaves: the scale's
 ///   shown counts stay, and so do the question's and its siblings', whose shown cells are
@@ -109,7 +112,7 @@ pub struct SwapHints(Vec<Option<Swap>>);
 ///   the same of the scale's questions ([`Kinds`]): otherwise a sibling answered by one of
 ///   them only would see its counts move.
 ///
-/// Where neither frees a group, an integer program over the scale's and all its questions'
+/// Where none frees a group, an integer program over the scale's and all its questions'
 /// shown counts may (`programs`).
 pub struct Within<'a> {
     /// Per respondent of the release: in the outer measure (the scale).
@@ -138,16 +141,41 @@ pub struct Sibling<'a> {
 }
 
 /// Who a certificate may take a respondent from (`give` at least one, and `spare` at least
-/// one where set) and give one to (`take` below `cap`), per atom.
+/// one where set) and give one to (`take` below `cap`), per atom; for a question beside its
+/// scale, also who may take part in an exchange ([`Exchange`]).
 #[derive(Clone, Copy)]
 struct Slack<'m> {
     give: &'m [u64],
     take: &'m [u64],
     cap: &'m [u64],
     spare: Option<&'m [u64]>,
+    exchange: Option<Exchange<'m>>,
+}
+
+/// A question's *exchange*, between two atoms of one of its classes: someone who answered the
+/// question and skipped a sibling answers that sibling instead, and someone of the scale who
+/// skipped the question and answered every sibling answers the question instead of it. Both
+/// keep as many answers, so the scale's counts stay; the question's and the sibling's counts
+/// move between atoms of one class, whose shown cells the two share (the siblings hide what
+/// the question hides, D8), so they stay too. It frees a group whose people all answered the
+/// question with no answer to spare, which no single answer moving can.
+#[derive(Clone, Copy)]
+struct Exchange<'m> {
+    /// Per atom: the question's respondents who skipped a sibling.
+    give: &'m [u64],
+    /// Per atom: the scale's respondents who skipped the question and answered every sibling.
+    take: &'m [u64],
 }
 
 impl Slack<'_> {
+    /// Whether atom `a` can give to an exchange, and whether it can take from one (0 or 1).
+    fn exchange_of(&self, a: usize) -> (u64, u64) {
+        self.exchange.map_or((0, 0), |x| {
+            let has = |per_atom: &[u64]| u64::from(per_atom.get(a).is_some_and(|&n| n >= 1));
+            (has(x.give), has(x.take))
+        })
+    }
+
     /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
     fn of(&self, a: usize) -> (u64, u64) {
         let spare = self.spare.is_none_or(|s| s.get(a).is_some_and(|&x| x >= 1));
@@ -167,6 +195,9 @@ struct Joint<'w> {
     /// ... and per cell.
     outer_cells: Vec<u64>,
     spare: Vec<u64>,
+    /// [`Exchange`]'s two sides, per atom.
+    exchange_give: Vec<u64>,
+    exchange_take: Vec<u64>,
     /// The question's respondents: those who may move whole.
     present: &'w [bool],
     within: &'w Within<'w>,
@@ -181,6 +212,10 @@ impl<'w> Joint<'w> {
             take: n,
             cap: &self.outer,
             spare: Some(&self.spare),
+            exchange: Some(Exchange {
+                give: &self.exchange_give,
+                take: &self.exchange_take,
+            }),
         }
     }
 
@@ -193,6 +228,7 @@ impl<'w> Joint<'w> {
             take: &self.outer,
             cap: &model.invited,
             spare: None,
+            exchange: None,
         };
         let mut classes = Classes::new(model, slack, &self.outer_cells, self.within.outer_status);
         classes.kinds = Some(Kinds {
@@ -367,10 +403,29 @@ impl<'a> CountModel<'a> {
             spare[a] += x;
         }
         let outer = self.answered(within.outer);
+        let mut exchange_give = vec![0u64; self.atoms.len()];
+        let mut exchange_take = vec![0u64; self.atoms.len()];
+        let siblings = within.siblings.len();
+        if (1..=64).contains(&siblings) {
+            let every = u64::MAX >> (64 - siblings);
+            for (r, &a) in self.atom_of.iter().enumerate() {
+                if !within.outer.get(r).copied().unwrap_or(false) {
+                    continue;
+                }
+                let answered = answered_siblings(&within.siblings, r);
+                match present.get(r).copied().unwrap_or(false) {
+                    true if answered != every => exchange_give[a] += 1,
+                    false if answered == every => exchange_take[a] += 1,
+                    _ => {}
+                }
+            }
+        }
         Joint {
             outer_cells: self.cell_counts(&outer),
             outer,
             spare,
+            exchange_give,
+            exchange_take,
             present,
             within,
         }
@@ -517,12 +572,32 @@ impl<'a> CountModel<'a> {
     ) -> Round {
         let layout = self.layout;
         let Readings { inner, outer, .. } = readings;
-        let slack = inner.unwrap_or(Slack {
-            give: n,
-            take: n,
-            cap: &self.invited,
-            spare: None,
-        });
+        // An exchange moves a sibling's counts within the question's classes: only where
+        // each sibling hides what the question hides (in the build, at least that).
+        let same_classes = |sibling: &Sibling<'_>| {
+            sibling.status.is_none_or(|st| {
+                st.iter()
+                    .map(|s| s.is_hidden())
+                    .eq(status.iter().map(|s| s.is_hidden()))
+            })
+        };
+        let slack = match inner {
+            Some(inner) => Slack {
+                exchange: inner.exchange.filter(|_| {
+                    readings
+                        .joint
+                        .is_some_and(|j| j.within.siblings.iter().all(same_classes))
+                }),
+                ..inner
+            },
+            None => Slack {
+                give: n,
+                take: n,
+                cap: &self.invited,
+                spare: None,
+                exchange: None,
+            },
+        };
         let classes = Classes::new(self, slack, cell_n, status);
         let mut check = CountCheck::default();
         let mut hide: Vec<usize> = Vec::new();
@@ -602,11 +677,12 @@ impl<'a> CountModel<'a> {
                 check.complete.push(*group);
                 continue;
             }
-            // Where nobody in the group can give or take (a question's group whose people
-            // all answered it and have no answer to spare), no move frees it whatever this
-            // measure hides, and hiding cell after cell found nothing (hundreds of cells of
-            // a question where teams answered in full): a program is asked first, as at
-            // the protection's end, and hiding follows only where it finds no certificate.
+            // Where nobody in the group can give or take an answer (a question's group whose
+            // people all answered it and have no answer to spare), no single answer moving
+            // frees it whatever this measure hides, and hiding cell after cell found nothing
+            // (hundreds of cells of a question where teams answered in full): a program is
+            // asked first, as at the protection's end, and hiding follows only where it
+            // finds no certificate (an exchange, checked above, may then free it).
             if settling != Settling::Always
                 && atoms.iter().all(|&a| classes.slack(a) == (0, 0))
                 && self.program_frees(
@@ -841,6 +917,9 @@ struct Classes<'m> {
     /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
     givers: Vec<u64>,
     takers: Vec<u64>,
+    /// Per class: atoms that can give to and take from an exchange ([`Exchange`]).
+    exchange_givers: Vec<u64>,
+    exchange_takers: Vec<u64>,
     /// Per atom: lies in no shown cell, so no equation holds its count.
     unbound: Vec<bool>,
     /// Per atom: lies in a shown cell that answered in full.
@@ -870,14 +949,19 @@ impl Kinds<'_> {
     /// Which of the scale's other questions respondent `r` answered, one bit each: exact
     /// for up to 64 of them ([`Classes::alike`] finds no one alike beyond that).
     fn answers(&self, r: usize) -> u64 {
-        let mut bits = 0u64;
-        for (j, sibling) in self.siblings.iter().enumerate().take(64) {
-            if sibling.present.get(r).copied().unwrap_or(false) {
-                bits |= 1 << j;
-            }
-        }
-        bits
+        answered_siblings(self.siblings, r)
     }
+}
+
+/// Which of `siblings` respondent `r` answered, one bit each (the first 64).
+fn answered_siblings(siblings: &[Sibling<'_>], r: usize) -> u64 {
+    let mut bits = 0u64;
+    for (j, sibling) in siblings.iter().enumerate().take(64) {
+        if sibling.present.get(r).copied().unwrap_or(false) {
+            bits |= 1 << j;
+        }
+    }
+    bits
 }
 
 /// Classes indexed for one set of swapped signature positions.
@@ -1013,6 +1097,8 @@ impl<'m> Classes<'m> {
             starts: Vec::new(),
             givers: Vec::new(),
             takers: Vec::new(),
+            exchange_givers: Vec::new(),
+            exchange_takers: Vec::new(),
             unbound,
             forced,
             swaps: OnceCell::new(),
@@ -1027,11 +1113,16 @@ impl<'m> Classes<'m> {
                 classes.starts.push(i);
                 classes.givers.push(0);
                 classes.takers.push(0);
+                classes.exchange_givers.push(0);
+                classes.exchange_takers.push(0);
             }
             let id = classes.givers.len() - 1;
             let (give, take) = classes.slack(a);
             classes.givers[id] += give;
             classes.takers[id] += take;
+            let (give, take) = classes.slack.exchange_of(a);
+            classes.exchange_givers[id] += give;
+            classes.exchange_takers[id] += take;
             classes.class[a] = id;
         }
         classes.starts.push(order.len());
@@ -1063,9 +1154,19 @@ impl<'m> Classes<'m> {
 
     /// The group's atoms tallied per class into `inside`: (class, givers, takers).
     fn tally(&self, atoms: &[usize], inside: &mut Vec<(usize, u64, u64)>) {
+        self.tally_by(atoms, inside, |a| self.slack(a));
+    }
+
+    /// [`Classes::tally`] with `slack` for each atom's (give, take).
+    fn tally_by(
+        &self,
+        atoms: &[usize],
+        inside: &mut Vec<(usize, u64, u64)>,
+        slack: impl Fn(usize) -> (u64, u64),
+    ) {
         inside.clear();
         for &a in atoms {
-            let (give, take) = self.slack(a);
+            let (give, take) = slack(a);
             let c = self.class[a];
             match inside.iter_mut().find(|e| e.0 == c) {
                 Some(e) => {
@@ -1115,42 +1216,53 @@ impl<'m> Classes<'m> {
             }
             sig
         };
-        // Per class the group lands in: (givers, takers) in all, and within the group.
-        let mut tally: HashMap<Vec<usize>, [u64; 4]> = HashMap::default();
+        // Per class the group lands in: (givers, takers) in all, and within the group; then
+        // the same for exchanges.
+        let both = |a: usize| {
+            let ((give, take), (x_give, x_take)) = (self.slack(a), self.slack.exchange_of(a));
+            [give, take, x_give, x_take]
+        };
+        let mut tally: HashMap<Vec<usize>, [u64; 8]> = HashMap::default();
         for &a in atoms {
             let sig = renamed(a);
             if sig.iter().all(|&c| c == usize::MAX) && self.slack(a) != (0, 0) {
                 return true;
             }
-            let (give, take) = self.slack(a);
-            let t = tally.entry(sig).or_insert([0; 4]);
-            t[2] += give;
-            t[3] += take;
+            let t = tally.entry(sig).or_insert([0; 8]);
+            for (i, x) in both(a).into_iter().enumerate() {
+                t[4 + i] += x;
+            }
         }
         let moved = merged.map_or(&[][..], |(_, moved)| moved);
         for (sig, t) in tally.iter_mut() {
             if let Some(id) = self.class_of(sig) {
                 // Before a merge every atom keeps its class; after one, the moved atoms
                 // are counted below instead.
-                let gone: (u64, u64) = moved
-                    .iter()
-                    .filter(|&&a| self.class[a] == id)
-                    .map(|&a| self.slack(a))
-                    .fold((0, 0), |s, x| (s.0 + x.0, s.1 + x.1));
-                t[0] += self.givers[id] - gone.0;
-                t[1] += self.takers[id] - gone.1;
+                let mut gone = [0u64; 4];
+                for &a in moved.iter().filter(|&&a| self.class[a] == id) {
+                    for (g, x) in gone.iter_mut().zip(both(a)) {
+                        *g += x;
+                    }
+                }
+                t[0] += self.givers[id] - gone[0];
+                t[1] += self.takers[id] - gone[1];
+                t[2] += self.exchange_givers[id] - gone[2];
+                t[3] += self.exchange_takers[id] - gone[3];
             }
         }
         for &a in moved {
             if let Some(t) = tally.get_mut(&renamed(a)) {
-                let (give, take) = self.slack(a);
-                t[0] += give;
-                t[1] += take;
+                for (i, x) in both(a).into_iter().enumerate() {
+                    t[i] += x;
+                }
             }
         }
-        tally.values().any(|&[givers, takers, give, take]| {
+        let frees = |givers: u64, takers: u64, give: u64, take: u64| {
             (give > 0 && takers > take) || (take > 0 && givers > give)
-        })
+        };
+        tally
+            .values()
+            .any(|t| frees(t[0], t[1], t[4], t[5]) || frees(t[2], t[3], t[6], t[7]))
     }
 
     /// Whether every one of `atoms` lies in a shown cell that answered in full, so that each
@@ -1168,8 +1280,19 @@ impl<'m> Classes<'m> {
         // (class, givers, takers) of the group's own atoms; groups are small, so a vector.
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside);
-        inside.iter().any(|&(c, give, take)| {
+        if inside.iter().any(|&(c, give, take)| {
             (give > 0 && self.takers[c] > take) || (take > 0 && self.givers[c] > give)
+        }) {
+            return true;
+        }
+        if self.slack.exchange.is_none() {
+            return false;
+        }
+        // The same for exchanges ([`Exchange`]).
+        self.tally_by(atoms, &mut inside, |a| self.slack.exchange_of(a));
+        inside.iter().any(|&(c, give, take)| {
+            (give > 0 && self.exchange_takers[c] > take)
+                || (take > 0 && self.exchange_givers[c] > give)
         })
     }
 
@@ -1788,15 +1911,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_question_group_nobody_can_move_from_asks_a_program_before_hiding() {
-        // 0 Org (5 direct), 1 Dept (6 direct), 2 Team (in Dept), 3 Ops; k = 5; a scale of
-        // three questions, two needed for a score. Team's 2 (of 3 invited) answered q1 and
-        // q2, so neither can lose q1 and nobody there skipped it: no move frees Team's q1
-        // count of 2. Dept's direct members answered q2 and q3: one of them answering q1
-        // instead of q3 while one of Team answers q3 instead of q1 keeps every shown count,
-        // which the integer program finds. Hiding Ops (the only cell a move could look at)
-        // would only lose its q1 figures.
+    /// 0 Org (5 direct), 1 Dept (6 direct), 2 Team (in Dept), 3 Ops; k = 5; a scale of `Q`
+    /// questions, two needed for a score. Team's 2 (of 3 invited) answered q1 and q2 only, so
+    /// neither can lose q1 and nobody there skipped it: no answer moving frees Team's q1
+    /// count of 2. Dept's direct members answered `dept` (never q1, so they are q1's under
+    /// k), Ops's 6 and Org's 5 every question. Dept and Team are q1's hidden cells; Team
+    /// is the scale's. `read` gets the model, each question's respondents, q1's statuses
+    /// and q1 beside its scale (siblings' statuses `None`, as in a build).
+    fn team_in_dept<const Q: usize, R>(
+        dept: [bool; Q],
+        read: impl FnOnce(&CountModel<'_>, &[Vec<bool>], &mut [CellStatus], &Within<'_>) -> R,
+    ) -> R {
         let layout = Layout::new(
             UnitTree::new(vec![None, Some(0), Some(1), Some(0)]).unwrap(),
             vec![],
@@ -1804,26 +1929,29 @@ mod tests {
         let invited = Invited {
             atoms: vec![(at(0), 5), (at(1), 6), (at(2), 3), (at(3), 6)],
         };
-        // (unit, answered q1, q2, q3) per person.
-        let mut people: Vec<(usize, [bool; 3])> = vec![(2, [true, true, false]); 2];
-        people.extend(std::iter::repeat_n((1, [false, true, true]), 6));
-        people.extend(std::iter::repeat_n((3, [true; 3]), 6));
-        people.extend(std::iter::repeat_n((0, [true; 3]), 5));
+        let mut team = [false; Q];
+        team[..2].fill(true);
+        let mut people: Vec<(usize, [bool; Q])> = vec![(2, team); 2];
+        people.extend(std::iter::repeat_n((1, dept), 6));
+        people.extend(std::iter::repeat_n((3, [true; Q]), 6));
+        people.extend(std::iter::repeat_n((0, [true; Q]), 5));
         let placements: Vec<Placement> = people.iter().map(|&(u, _)| at(u)).collect();
         let scored = vec![true; people.len()];
-        let answered = |q: usize| -> Vec<bool> { people.iter().map(|(_, a)| a[q]).collect() };
+        let answered: Vec<Vec<bool>> = (0..Q)
+            .map(|q| people.iter().map(|(_, a)| a[q]).collect())
+            .collect();
         let spare: Vec<u64> = people
             .iter()
             .map(|(_, a)| a.iter().filter(|&&x| x).count() as u64 - 2)
             .collect();
         let model = CountModel::new(&layout, &invited, &placements, 5).unwrap();
         let mut scale_status = suppress(&layout, &placements, &scored, 5).unwrap();
-        let scale = model.protect(&scored, &mut scale_status);
-        assert_eq!(scale, CountCheck::default());
+        assert_eq!(
+            model.protect(&scored, &mut scale_status),
+            CountCheck::default()
+        );
         assert!(scale_status[2].is_hidden());
-        let (q1, q2, q3) = (answered(0), answered(1), answered(2));
-        let mut status = suppress(&layout, &placements, &q1, 5).unwrap();
-        // Dept (2) and Team (2) are under k; Org and Ops are shown.
+        let mut status = suppress(&layout, &placements, &answered[0], 5).unwrap();
         assert_eq!(
             status.iter().map(|s| s.is_hidden()).collect::<Vec<_>>(),
             [false, true, true, false]
@@ -1834,18 +1962,89 @@ mod tests {
             outer_status: &scale_status,
             spare: &spare,
             hints: &hints,
-            siblings: [&q2, &q3]
+            siblings: answered[1..]
+                .iter()
                 .map(|present| Sibling {
                     present,
                     status: None,
                 })
-                .into(),
+                .collect(),
             least: 2,
         };
-        let (check, left) = model.protect_within(&q1, &mut status, None, Some(&within));
-        assert_eq!(check, CountCheck::default());
-        assert!(left.is_empty());
-        assert_eq!(status[3], CellStatus::Shown, "Ops hidden for nothing");
+        read(&model, &answered, &mut status, &within)
+    }
+
+    /// Whether q1's classes ([`team_in_dept`]) free Team by a move or an exchange, without
+    /// a program.
+    fn team_moves<const Q: usize>(dept: [bool; Q]) -> bool {
+        team_in_dept(dept, |model, answered, status, within| {
+            let joint = model.joint(within, &answered[0]);
+            let n = model.answered(&answered[0]);
+            let cell_n = model.cell_counts(&n);
+            let classes = Classes::new(model, joint.inner(&n), &cell_n, status);
+            let team = model.atoms.iter().position(|p| *p == at(2)).unwrap();
+            classes.certified_now(&[team])
+        })
+    }
+
+    #[test]
+    fn a_question_is_exchanged_for_a_sibling_between_two_people_of_one_class() {
+        // One of Dept's direct members answering q1 instead of q3, and one of Team q3
+        // instead of q1, keeps every shown count: an exchange frees Team.
+        assert!(team_moves([false, true, true]));
+        // With a fourth question Dept's members skipped too, the exchange (which asks
+        // for someone who answered every sibling) is not taken: nothing moves.
+        assert!(!team_moves([false, true, true, false]));
+        assert!(team_moves([false, true, true, true]));
+    }
+
+    #[test]
+    fn a_question_group_nobody_can_move_from_asks_a_program_before_hiding() {
+        // Four questions, Dept's members answered q2 and q3: no move or exchange frees
+        // Team, but the integer program finds the same swap of q1 for q3. Hiding Ops (the
+        // only cell a move could look at) would only lose its q1 figures.
+        team_in_dept(
+            [false, true, true, false],
+            |model, answered, status, within| {
+                let (check, left) = model.protect_within(&answered[0], status, None, Some(within));
+                assert_eq!(check, CountCheck::default());
+                assert!(left.is_empty());
+                assert_eq!(status[3], CellStatus::Shown, "Ops hidden for nothing");
+            },
+        );
+    }
+
+    #[test]
+    fn no_exchange_where_a_sibling_shows_other_cells() {
+        // The audit reads q3 on its own final cells: showing Team (its count of 0 there)
+        // sets Team's people apart from Dept's in q3, so the exchange would move a shown
+        // q3 count. Team's q1 count is then pinned; where q3 hides what q1 hides, free.
+        team_in_dept([false, true, true], |model, answered, status, within| {
+            let check = |q3_status: &[CellStatus]| {
+                let siblings = [&answered[1], &answered[2]]
+                    .into_iter()
+                    .zip([&*status, q3_status])
+                    .map(|(present, st)| Sibling {
+                        present,
+                        status: Some(st),
+                    })
+                    .collect();
+                let within = Within {
+                    siblings,
+                    ..*within
+                };
+                model.check_within(&answered[0], status, Some(&within))
+            };
+            let team = CountGroup {
+                unit: 2,
+                cut: None,
+                direct: false,
+            };
+            assert_eq!(check(status), CountCheck::default());
+            let mut apart = status.to_vec();
+            apart[2] = CellStatus::Shown;
+            assert_eq!(check(&apart).pinned, [team]);
+        });
     }
 
     /// A team with a sub-team, and a second team, each person's (unit, value) and whether they
