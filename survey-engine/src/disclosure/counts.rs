@@ -140,6 +140,19 @@ pub struct Sibling<'a> {
     pub status: Option<&'a [CellStatus]>,
 }
 
+impl Sibling<'_> {
+    /// Whether its final cells hide what `status` hides, so that each of the question's
+    /// classes lies in one of its own (in the build its final cells are unknown, `None`,
+    /// and hide at least what the question's hide, D8).
+    fn hides_as(&self, status: &[CellStatus]) -> bool {
+        self.status.is_none_or(|st| {
+            st.iter()
+                .map(|s| s.is_hidden())
+                .eq(status.iter().map(|s| s.is_hidden()))
+        })
+    }
+}
+
 /// Who a certificate may take a respondent from (`give` at least one, and `spare` at least
 /// one where set) and give one to (`take` below `cap`), per atom; for a question beside its
 /// scale, also who may take part in an exchange ([`Exchange`]).
@@ -574,19 +587,12 @@ impl<'a> CountModel<'a> {
         let Readings { inner, outer, .. } = readings;
         // An exchange moves a sibling's counts within the question's classes: only where
         // each sibling hides what the question hides (in the build, at least that).
-        let same_classes = |sibling: &Sibling<'_>| {
-            sibling.status.is_none_or(|st| {
-                st.iter()
-                    .map(|s| s.is_hidden())
-                    .eq(status.iter().map(|s| s.is_hidden()))
-            })
-        };
         let slack = match inner {
             Some(inner) => Slack {
                 exchange: inner.exchange.filter(|_| {
                     readings
                         .joint
-                        .is_some_and(|j| j.within.siblings.iter().all(same_classes))
+                        .is_some_and(|j| j.within.siblings.iter().all(|s| s.hides_as(status)))
                 }),
                 ..inner
             },
@@ -830,14 +836,7 @@ impl<'a> CountModel<'a> {
                     .within
                     .siblings
                     .iter()
-                    .map(|sibling| {
-                        let alike = sibling.status.is_none_or(|st| {
-                            st.iter()
-                                .map(|s| s.is_hidden())
-                                .eq(status.iter().map(|s| s.is_hidden()))
-                        });
-                        (self.answered(sibling.present), alike)
-                    })
+                    .map(|sibling| (self.answered(sibling.present), sibling.hides_as(status)))
                     .collect(),
                 least: joint.within.least,
             })
