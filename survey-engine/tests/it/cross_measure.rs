@@ -861,11 +861,13 @@ proptest! {
     /// The check's certificates for a question are sound on any hidden cells, not only on
     /// those a build chose (docs/privacy.md D7, "A question beside its scale"): random
     /// organisations with an attribute and tight rosters, whose scales hide cells at random,
-    /// and whose questions hide their scale's cells and more, one pattern per scale (D8).
-    /// Every question group under k that the audit neither pins nor excuses is free for a
-    /// reader of the scale's and all its questions' shown counts who knows the scoring rule
-    /// ([`FamilyCounts`]). In particular, two of the scale's people who swap teams whole must
-    /// have answered the same questions, or the swap moves a sibling question's counts.
+    /// and whose questions hide their scale's cells and more, one pattern per scale (D8),
+    /// or for half the scales each question more of its own. Every question group under k
+    /// that the audit neither pins nor excuses is free for a reader of the scale's and all
+    /// its questions' shown counts who knows the scoring rule ([`FamilyCounts`]). In
+    /// particular, two of the scale's people who swap teams whole must have answered the
+    /// same questions, or the swap moves a sibling question's counts; and no exchange may
+    /// move the counts of a sibling that hides other cells.
     #[test]
     fn a_question_count_the_audit_calls_free_is_free_whatever_is_hidden(case in case()) {
         let case = Case { with_roster: true, ..case.with_an_attribute() };
@@ -881,18 +883,36 @@ proptest! {
             for (cell, &status) in release.heat[s].iter_mut().zip(&scale) {
                 cell.status = status;
             }
+            // Half the scales' questions hide cells of their own too: the audit reads each
+            // sibling on its own cells, where no exchange (one person answering a sibling
+            // instead of the question, another the other way round) may move its counts.
+            let own = rng.next(2) == 0;
+            let mut per_question = Vec::new();
             for item in release.items.iter_mut().filter(|item| item.scale == s) {
                 item.status.clone_from(&questions);
+                if own {
+                    for status in item.status.iter_mut() {
+                        if *status == CellStatus::Shown && rng.next(4) == 0 {
+                            *status = CellStatus::Complementary;
+                        }
+                    }
+                }
+                per_question.push(item.status.clone());
             }
-            statuses.push((scale, questions));
+            statuses.push((scale, per_question));
         }
         let (pinned, excused) = release.audit_counts(&sheets, &roster).unwrap();
         let groups = roster_groups(&release, &atoms);
-        for (s, (scale_status, question_status)) in statuses.iter().enumerate() {
+        for (s, (scale_status, question_statuses)) in statuses.iter().enumerate() {
             let scored = per_atom(&atoms, &sheets, |x| x.scores.scales[s].is_some());
             let (questions, truths) = questions_of(&instrument, &sheets, &atoms, s);
             let mut shown = vec![shown_counts(&release, &atoms, scale_status, &scored)];
-            shown.extend(truths.iter().map(|t| shown_counts(&release, &atoms, question_status, t)));
+            shown.extend(
+                truths
+                    .iter()
+                    .zip(question_statuses)
+                    .map(|(t, status)| shown_counts(&release, &atoms, status, t)),
+            );
             let family = FamilyCounts {
                 invited: &invited,
                 least: survey_engine::scoring::min_answered_of(questions.len()),
