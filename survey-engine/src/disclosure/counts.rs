@@ -471,6 +471,7 @@ impl<'a> CountModel<'a> {
             None,
             &no_hints,
             Settling::Always,
+            None,
         )
         .check
     }
@@ -530,6 +531,7 @@ impl<'a> CountModel<'a> {
         // search for their certificate cost the most where many teams answered in full
         // (hundreds of rounds of a question, each searching every excused group).
         let mut parked: Vec<usize> = Vec::new();
+        let mut programs_tried = HashSet::default();
         loop {
             let settling = if parked.is_empty() {
                 Settling::IfLast
@@ -544,6 +546,7 @@ impl<'a> CountModel<'a> {
                 open.as_deref(),
                 hints,
                 settling,
+                Some(&mut programs_tried),
             );
             let found = found.get_or_insert(round.swaps);
             if round.hide.is_empty() {
@@ -571,7 +574,8 @@ impl<'a> CountModel<'a> {
     /// One pass over the groups: the check, and the cells to hide for the failing groups.
     /// `only`: the indices of the groups to check (all when `None`); `hints`: swaps to try
     /// before searching (see [`SwapHints`]); `settling`: when the groups left are settled
-    /// ([`CountModel::settle`]).
+    /// ([`CountModel::settle`]); `programs_tried`: in a protection, the groups whose
+    /// program ran before hiding (below), once each.
     #[allow(clippy::too_many_arguments)]
     fn round(
         &self,
@@ -582,6 +586,7 @@ impl<'a> CountModel<'a> {
         only: Option<&[usize]>,
         hints: &SwapHints,
         settling: Settling,
+        mut programs_tried: Option<&mut HashSet<usize>>,
     ) -> Round {
         let layout = self.layout;
         let Readings { inner, outer, .. } = readings;
@@ -687,10 +692,11 @@ impl<'a> CountModel<'a> {
             // people all answered it and have no answer to spare), no single answer moving
             // frees it whatever this measure hides, and hiding cell after cell found nothing
             // (hundreds of cells of a question where teams answered in full): a program is
-            // asked first, as at the protection's end, and hiding follows only where it
-            // finds no certificate (an exchange, checked above, may then free it).
-            if settling != Settling::Always
-                && atoms.iter().all(|&a| classes.slack(a) == (0, 0))
+            // asked first, once per protection (programs are the costly part), as at the
+            // protection's end, and hiding follows only where it finds no certificate (an
+            // exchange, checked above, may then free it).
+            if atoms.iter().all(|&a| classes.slack(a) == (0, 0))
+                && programs_tried.as_mut().is_some_and(|tried| tried.insert(i))
                 && self.program_frees(
                     group.unit,
                     atoms,
