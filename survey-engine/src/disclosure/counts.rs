@@ -99,11 +99,8 @@ pub struct SwapHints(Vec<Option<Swap>>);
 /// measures"). A certificate for the question then moves either
 ///
 /// - one answer to it, between atoms of one of the question's classes, from someone who
-///   answered it and keeps enough answers for a score (`spare`) to someone of the scale who
-///   skipped it: the scale's counts stay, or
-/// - two answers, between atoms of one of the question's classes ([`Exchange`]): someone
-///   who answered it and skipped a sibling answers the sibling instead, and someone who
-///   skipped it and answered every sibling answers it instead of that sibling, or
+///   answered it to someone of the scale who skipped it ([`Joint::inner`]): the scale's
+///   counts stay, or
 /// - one of the scale's people who answered it, with all their answers, between atoms of one
 ///   of the scale's classes (`outer_status`), into room the roster leaves: the scale's
 ///   shown counts stay, and so do the question's and its siblings', whose shown cells are
@@ -153,51 +150,55 @@ impl Sibling<'_> {
     }
 }
 
-/// Who a certificate may take a respondent from (`give` at least one, and `spare` at least
-/// one where set) and give one to (`take` below `cap`), per atom; for a question beside its
-/// scale, also who may take part in an exchange ([`Exchange`]).
+/// Who a certificate may take a respondent from (`give` at least one) and give one to
+/// (`take` below `cap`), per atom. For a question beside its scale, `spare` counts per atom
+/// the givers with an answer to spare: only they can give with nobody taking
+/// ([`Slack::alone`]), and, where `spare_always`, at all ([`Joint::inner`]).
 #[derive(Clone, Copy)]
 struct Slack<'m> {
     give: &'m [u64],
     take: &'m [u64],
     cap: &'m [u64],
     spare: Option<&'m [u64]>,
-    exchange: Option<Exchange<'m>>,
-}
-
-/// A question's *exchange*, between two atoms of one of its classes: someone who answered the
-/// question and skipped a sibling answers that sibling instead, and someone of the scale who
-/// skipped the question and answered every sibling answers the question instead of it. Both
-/// keep as many answers, so the scale's counts stay; the question's and the sibling's counts
-/// move between atoms of one class, whose shown cells the two share (the siblings hide what
-/// the question hides, D8), so they stay too. It frees a group whose people all answered the
-/// question with no answer to spare, which no single answer moving can.
-#[derive(Clone, Copy)]
-struct Exchange<'m> {
-    /// Per atom: the question's respondents who skipped a sibling.
-    give: &'m [u64],
-    /// Per atom: the scale's respondents who skipped the question and answered every sibling.
-    take: &'m [u64],
+    spare_always: bool,
 }
 
 impl Slack<'_> {
-    /// Whether atom `a` can give to an exchange, and whether it can take from one (0 or 1).
-    fn exchange_of(&self, a: usize) -> (u64, u64) {
-        self.exchange.map_or((0, 0), |x| {
-            let has = |per_atom: &[u64]| u64::from(per_atom.get(a).is_some_and(|&n| n >= 1));
-            (has(x.give), has(x.take))
-        })
+    /// Whether atom `a` can give a respondent to someone who takes one in another atom of its
+    /// class, and whether it can take one from someone who gives one there (as 0 or 1).
+    fn of(&self, a: usize) -> (u64, u64) {
+        let give = self.gives(a) && (!self.spare_always || self.spares(a));
+        (u64::from(give), u64::from(self.takes(a)))
     }
 
-    /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
-    fn of(&self, a: usize) -> (u64, u64) {
-        let spare = self.spare.is_none_or(|s| s.get(a).is_some_and(|&x| x >= 1));
-        let give = self.give.get(a).is_some_and(|&g| g >= 1) && spare;
-        let take = match (self.take.get(a), self.cap.get(a)) {
+    /// [`Slack::of`] where the giver must keep a score by themselves: a swap's two givers
+    /// ([`Classes::swapped`]) hand their answers to atoms of two other classes, so an
+    /// exchange through a sibling ([`Joint::inner`]) would move the sibling's counts across
+    /// classes too, unless both exchanged the same sibling.
+    fn strict(&self, a: usize) -> (u64, u64) {
+        let give = self.gives(a) && self.spares(a);
+        (u64::from(give), u64::from(self.takes(a)))
+    }
+
+    /// Whether atom `a`'s count can change with no other atom's changing (an atom in no
+    /// shown cell is then free by itself).
+    fn alone(&self, a: usize) -> bool {
+        self.takes(a) || (self.gives(a) && self.spares(a))
+    }
+
+    fn gives(&self, a: usize) -> bool {
+        self.give.get(a).is_some_and(|&g| g >= 1)
+    }
+
+    fn spares(&self, a: usize) -> bool {
+        self.spare.is_none_or(|s| s.get(a).is_some_and(|&x| x >= 1))
+    }
+
+    fn takes(&self, a: usize) -> bool {
+        match (self.take.get(a), self.cap.get(a)) {
             (Some(t), Some(c)) => t < c,
             _ => false,
-        };
-        (u64::from(give), u64::from(take))
+        }
     }
 }
 
@@ -207,28 +208,38 @@ struct Joint<'w> {
     outer: Vec<u64>,
     /// ... and per cell.
     outer_cells: Vec<u64>,
+    /// The question's respondents with an answer to spare (beyond the fewest a score needs).
     spare: Vec<u64>,
-    /// [`Exchange`]'s two sides, per atom.
-    exchange_give: Vec<u64>,
-    exchange_take: Vec<u64>,
     /// The question's respondents: those who may move whole.
     present: &'w [bool],
     within: &'w Within<'w>,
 }
 
 impl<'w> Joint<'w> {
-    /// The question's own classes' slack: an answer moves to someone of the scale who
-    /// skipped the question, from someone with a spare answer.
-    fn inner<'a>(&'a self, n: &'a [u64]) -> Slack<'a> {
+    /// The question's own classes' slack (`status`: the question's statuses): an answer
+    /// moves from someone who answered the question (a giver) to someone of the scale who
+    /// skipped it (a taker), between atoms of one class, and the scale's counts stay:
+    ///
+    /// - a giver with an answer to spare drops it, and the taker answers it;
+    /// - a giver with none answered fewer of the other questions than the taker, who has a
+    ///   score without this one, so the taker answered a sibling the giver skipped: the
+    ///   giver answers that sibling instead of the question, the taker the question instead
+    ///   of the sibling. Both keep as many answers, and the sibling's counts move between
+    ///   the same two atoms of one class, which keeps its shown counts only where its
+    ///   shown cells are the question's (in a build always: a scale's questions end with
+    ///   one pattern, docs/privacy.md D8). Where some sibling's differ (an audit of a
+    ///   release built otherwise), only givers with an answer to spare count.
+    ///
+    /// With nobody taking, only a giver with an answer to spare can drop the question
+    /// ([`Slack::alone`]).
+    fn inner<'a>(&'a self, n: &'a [u64], status: &[CellStatus]) -> Slack<'a> {
+        let siblings_alike = self.within.siblings.iter().all(|s| s.hides_as(status));
         Slack {
             give: n,
             take: n,
             cap: &self.outer,
             spare: Some(&self.spare),
-            exchange: Some(Exchange {
-                give: &self.exchange_give,
-                take: &self.exchange_take,
-            }),
+            spare_always: !siblings_alike,
         }
     }
 
@@ -241,7 +252,7 @@ impl<'w> Joint<'w> {
             take: &self.outer,
             cap: &model.invited,
             spare: None,
-            exchange: None,
+            spare_always: false,
         };
         let mut classes = Classes::new(model, slack, &self.outer_cells, self.within.outer_status);
         classes.kinds = Some(Kinds {
@@ -253,19 +264,17 @@ impl<'w> Joint<'w> {
 }
 
 /// How [`CountModel::round`] reads a measure: alone (both `None`), or a question beside its
-/// scale ([`Within`]): the question's own slack, and the scale's classes (people moving
-/// whole) with the scale's swaps to try first.
+/// scale ([`Within`]): the question's own slack ([`Joint::inner`]), and the scale's classes
+/// (people moving whole) with the scale's swaps to try first.
 #[derive(Clone, Copy)]
 struct Readings<'r> {
-    inner: Option<Slack<'r>>,
     outer: Option<(&'r Classes<'r>, &'r SwapHints)>,
     joint: Option<&'r Joint<'r>>,
 }
 
 impl<'r> Readings<'r> {
-    fn of(joint: Option<&'r Joint<'r>>, outer: Option<&'r Classes<'r>>, n: &'r [u64]) -> Self {
+    fn of(joint: Option<&'r Joint<'r>>, outer: Option<&'r Classes<'r>>) -> Self {
         Readings {
-            inner: joint.map(|j| j.inner(n)),
             outer: outer.zip(joint.map(|j| j.within.hints)),
             joint,
         }
@@ -411,34 +420,17 @@ impl<'a> CountModel<'a> {
 
     /// [`Within`] per atom, for the question whose respondents are `present`.
     fn joint<'w>(&self, within: &'w Within<'w>, present: &'w [bool]) -> Joint<'w> {
+        // Only the question's own respondents can give it up (the spare answers of someone
+        // who skipped it are no help).
         let mut spare = vec![0u64; self.atoms.len()];
-        for (&a, &x) in self.atom_of.iter().zip(within.spare) {
-            spare[a] += x;
+        for ((&a, &x), &p) in self.atom_of.iter().zip(within.spare).zip(present) {
+            spare[a] += u64::from(p && x >= 1);
         }
         let outer = self.answered(within.outer);
-        let mut exchange_give = vec![0u64; self.atoms.len()];
-        let mut exchange_take = vec![0u64; self.atoms.len()];
-        let siblings = within.siblings.len();
-        if (1..=64).contains(&siblings) {
-            let every = u64::MAX >> (64 - siblings);
-            for (r, &a) in self.atom_of.iter().enumerate() {
-                if !within.outer.get(r).copied().unwrap_or(false) {
-                    continue;
-                }
-                let answered = answered_siblings(&within.siblings, r);
-                match present.get(r).copied().unwrap_or(false) {
-                    true if answered != every => exchange_give[a] += 1,
-                    false if answered == every => exchange_take[a] += 1,
-                    _ => {}
-                }
-            }
-        }
         Joint {
             outer_cells: self.cell_counts(&outer),
             outer,
             spare,
-            exchange_give,
-            exchange_take,
             present,
             within,
         }
@@ -460,7 +452,7 @@ impl<'a> CountModel<'a> {
         let n = self.answered(present);
         let joint = within.map(|w| self.joint(w, present));
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
-        let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
+        let readings = Readings::of(joint.as_ref(), outer.as_ref());
         let cell_n = self.cell_counts(&n);
         let no_hints = SwapHints::default();
         self.round(
@@ -524,7 +516,7 @@ impl<'a> CountModel<'a> {
         let cell_n = self.cell_counts(&n);
         let joint = within.map(|w| self.joint(w, present));
         let outer = joint.as_ref().map(|j| j.outer(self, &n));
-        let readings = Readings::of(joint.as_ref(), outer.as_ref(), &n);
+        let readings = Readings::of(joint.as_ref(), outer.as_ref());
         let mut found = None;
         // Groups complete response excuses wait for the round that hides nothing, and are
         // then checked again with the rest: they never ask for hiding, yet each round's
@@ -589,24 +581,15 @@ impl<'a> CountModel<'a> {
         mut programs_tried: Option<&mut HashSet<usize>>,
     ) -> Round {
         let layout = self.layout;
-        let Readings { inner, outer, .. } = readings;
-        // An exchange moves a sibling's counts within the question's classes: only where
-        // each sibling hides what the question hides (in the build, at least that).
-        let slack = match inner {
-            Some(inner) => Slack {
-                exchange: inner.exchange.filter(|_| {
-                    readings
-                        .joint
-                        .is_some_and(|j| j.within.siblings.iter().all(|s| s.hides_as(status)))
-                }),
-                ..inner
-            },
+        let Readings { joint, outer } = readings;
+        let slack = match joint {
+            Some(joint) => joint.inner(n, status),
             None => Slack {
                 give: n,
                 take: n,
                 cap: &self.invited,
                 spare: None,
-                exchange: None,
+                spare_always: false,
             },
         };
         let classes = Classes::new(self, slack, cell_n, status);
@@ -688,14 +671,13 @@ impl<'a> CountModel<'a> {
                 check.complete.push(*group);
                 continue;
             }
-            // Where nobody in the group can give or take an answer (a question's group whose
-            // people all answered it and have no answer to spare), no single answer moving
-            // frees it whatever this measure hides, and hiding cell after cell found nothing
+            // Where no move can free the group whatever this measure hides (nobody in it can
+            // give or take an answer, or nobody anywhere can take what it gives: a question
+            // everyone of its scale answered), hiding cell after cell finds nothing
             // (hundreds of cells of a question where teams answered in full): a program is
             // asked first, once per protection (programs are the costly part), as at the
-            // protection's end, and hiding follows only where it finds no certificate (an
-            // exchange, checked above, may then free it).
-            if atoms.iter().all(|&a| classes.slack(a) == (0, 0))
+            // protection's end, and hiding follows only where it finds no certificate.
+            if classes.no_move_can_free(atoms)
                 && programs_tried.as_mut().is_some_and(|tried| tried.insert(i))
                 && self.program_frees(
                     group.unit,
@@ -922,9 +904,11 @@ struct Classes<'m> {
     /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
     givers: Vec<u64>,
     takers: Vec<u64>,
-    /// Per class: atoms that can give to and take from an exchange ([`Exchange`]).
-    exchange_givers: Vec<u64>,
-    exchange_takers: Vec<u64>,
+    /// The same over every class.
+    all_givers: u64,
+    all_takers: u64,
+    /// Per class: atoms that can give a respondent by [`Slack::strict`] (for swaps).
+    strict_givers: Vec<u64>,
     /// Per atom: lies in no shown cell, so no equation holds its count.
     unbound: Vec<bool>,
     /// Per atom: lies in a shown cell that answered in full.
@@ -954,19 +938,14 @@ impl Kinds<'_> {
     /// Which of the scale's other questions respondent `r` answered, one bit each: exact
     /// for up to 64 of them ([`Classes::alike`] finds no one alike beyond that).
     fn answers(&self, r: usize) -> u64 {
-        answered_siblings(self.siblings, r)
-    }
-}
-
-/// Which of `siblings` respondent `r` answered, one bit each (the first 64).
-fn answered_siblings(siblings: &[Sibling<'_>], r: usize) -> u64 {
-    let mut bits = 0u64;
-    for (j, sibling) in siblings.iter().enumerate().take(64) {
-        if sibling.present.get(r).copied().unwrap_or(false) {
-            bits |= 1 << j;
+        let mut bits = 0u64;
+        for (j, sibling) in self.siblings.iter().enumerate().take(64) {
+            if sibling.present.get(r).copied().unwrap_or(false) {
+                bits |= 1 << j;
+            }
         }
+        bits
     }
-    bits
 }
 
 /// Classes indexed for one set of swapped signature positions.
@@ -1083,7 +1062,7 @@ impl<'m> Classes<'m> {
                 }
             }
             // In no shown cell: free wherever a respondent can leave or come.
-            unbound.push(signature.iter().all(|&c| c == usize::MAX) && slack.of(a) != (0, 0));
+            unbound.push(signature.iter().all(|&c| c == usize::MAX) && slack.alone(a));
             forced.push(in_complete);
         }
         let sig = |a: usize| &of_atom[a * width..(a + 1) * width];
@@ -1102,8 +1081,9 @@ impl<'m> Classes<'m> {
             starts: Vec::new(),
             givers: Vec::new(),
             takers: Vec::new(),
-            exchange_givers: Vec::new(),
-            exchange_takers: Vec::new(),
+            all_givers: 0,
+            all_takers: 0,
+            strict_givers: Vec::new(),
             unbound,
             forced,
             swaps: OnceCell::new(),
@@ -1118,16 +1098,15 @@ impl<'m> Classes<'m> {
                 classes.starts.push(i);
                 classes.givers.push(0);
                 classes.takers.push(0);
-                classes.exchange_givers.push(0);
-                classes.exchange_takers.push(0);
+                classes.strict_givers.push(0);
             }
             let id = classes.givers.len() - 1;
             let (give, take) = classes.slack(a);
             classes.givers[id] += give;
             classes.takers[id] += take;
-            let (give, take) = classes.slack.exchange_of(a);
-            classes.exchange_givers[id] += give;
-            classes.exchange_takers[id] += take;
+            classes.all_givers += give;
+            classes.all_takers += take;
+            classes.strict_givers[id] += classes.slack.strict(a).0;
             classes.class[a] = id;
         }
         classes.starts.push(order.len());
@@ -1157,21 +1136,15 @@ impl<'m> Classes<'m> {
         start..end
     }
 
-    /// The group's atoms tallied per class into `inside`: (class, givers, takers).
-    fn tally(&self, atoms: &[usize], inside: &mut Vec<(usize, u64, u64)>) {
-        self.tally_by(atoms, inside, |a| self.slack(a));
-    }
-
-    /// [`Classes::tally`] with `slack` for each atom's (give, take).
-    fn tally_by(
-        &self,
-        atoms: &[usize],
-        inside: &mut Vec<(usize, u64, u64)>,
-        slack: impl Fn(usize) -> (u64, u64),
-    ) {
+    /// The group's atoms tallied per class into `inside`: (class, givers, takers); givers
+    /// by [`Slack::strict`] where `strict` (for swaps).
+    fn tally(&self, atoms: &[usize], inside: &mut Vec<(usize, u64, u64)>, strict: bool) {
         inside.clear();
         for &a in atoms {
-            let (give, take) = slack(a);
+            let (give, take) = match strict {
+                true => self.slack.strict(a),
+                false => self.slack(a),
+            };
             let c = self.class[a];
             match inside.iter_mut().find(|e| e.0 == c) {
                 Some(e) => {
@@ -1183,13 +1156,14 @@ impl<'m> Classes<'m> {
         }
     }
 
-    /// Class `c`'s (givers, takers) outside a group whose atoms `inside` tallies per class.
+    /// Class `c`'s (givers by [`Slack::strict`], takers) outside a group whose atoms
+    /// `inside` tallies per class (strictly): for swaps.
     fn outside(&self, inside: &[(usize, u64, u64)], c: usize) -> (u64, u64) {
         let (give, take) = inside
             .iter()
             .find(|e| e.0 == c)
             .map_or((0, 0), |e| (e.1, e.2));
-        (self.givers[c] - give, self.takers[c] - take)
+        (self.strict_givers[c] - give, self.takers[c] - take)
     }
 
     /// Whether atom `a` can give a respondent, and whether it can take one (as 0 or 1).
@@ -1221,53 +1195,56 @@ impl<'m> Classes<'m> {
             }
             sig
         };
-        // Per class the group lands in: (givers, takers) in all, and within the group; then
-        // the same for exchanges.
-        let both = |a: usize| {
-            let ((give, take), (x_give, x_take)) = (self.slack(a), self.slack.exchange_of(a));
-            [give, take, x_give, x_take]
-        };
-        let mut tally: HashMap<Vec<usize>, [u64; 8]> = HashMap::default();
+        // Per class the group lands in: (givers, takers) in all, and within the group.
+        let mut tally: HashMap<Vec<usize>, [u64; 4]> = HashMap::default();
         for &a in atoms {
             let sig = renamed(a);
-            if sig.iter().all(|&c| c == usize::MAX) && self.slack(a) != (0, 0) {
+            if sig.iter().all(|&c| c == usize::MAX) && self.slack.alone(a) {
                 return true;
             }
-            let t = tally.entry(sig).or_insert([0; 8]);
-            for (i, x) in both(a).into_iter().enumerate() {
-                t[4 + i] += x;
-            }
+            let (give, take) = self.slack(a);
+            let t = tally.entry(sig).or_insert([0; 4]);
+            t[2] += give;
+            t[3] += take;
         }
         let moved = merged.map_or(&[][..], |(_, moved)| moved);
         for (sig, t) in tally.iter_mut() {
             if let Some(id) = self.class_of(sig) {
                 // Before a merge every atom keeps its class; after one, the moved atoms
                 // are counted below instead.
-                let mut gone = [0u64; 4];
-                for &a in moved.iter().filter(|&&a| self.class[a] == id) {
-                    for (g, x) in gone.iter_mut().zip(both(a)) {
-                        *g += x;
-                    }
-                }
-                t[0] += self.givers[id] - gone[0];
-                t[1] += self.takers[id] - gone[1];
-                t[2] += self.exchange_givers[id] - gone[2];
-                t[3] += self.exchange_takers[id] - gone[3];
+                let gone: (u64, u64) = moved
+                    .iter()
+                    .filter(|&&a| self.class[a] == id)
+                    .map(|&a| self.slack(a))
+                    .fold((0, 0), |s, x| (s.0 + x.0, s.1 + x.1));
+                t[0] += self.givers[id] - gone.0;
+                t[1] += self.takers[id] - gone.1;
             }
         }
         for &a in moved {
             if let Some(t) = tally.get_mut(&renamed(a)) {
-                for (i, x) in both(a).into_iter().enumerate() {
-                    t[i] += x;
-                }
+                let (give, take) = self.slack(a);
+                t[0] += give;
+                t[1] += take;
             }
         }
-        let frees = |givers: u64, takers: u64, give: u64, take: u64| {
+        tally.values().any(|&[givers, takers, give, take]| {
             (give > 0 && takers > take) || (take > 0 && givers > give)
-        };
-        tally
-            .values()
-            .any(|t| frees(t[0], t[1], t[4], t[5]) || frees(t[2], t[3], t[6], t[7]))
+        })
+    }
+
+    /// Whether no move frees the group of `atoms` however many cells are hidden: hiding
+    /// merges classes and frees atoms from every shown cell, but gives nobody room or a
+    /// respondent to move.
+    fn no_move_can_free(&self, atoms: &[usize]) -> bool {
+        if atoms.iter().any(|&a| self.slack.alone(a)) {
+            return false;
+        }
+        let (give, take) = atoms.iter().fold((0, 0), |(g, t), &a| {
+            let (give, take) = self.slack(a);
+            (g + give, t + take)
+        });
+        !((give > 0 && self.all_takers > take) || (take > 0 && self.all_givers > give))
     }
 
     /// Whether every one of `atoms` lies in a shown cell that answered in full, so that each
@@ -1284,20 +1261,9 @@ impl<'m> Classes<'m> {
         }
         // (class, givers, takers) of the group's own atoms; groups are small, so a vector.
         let mut inside = self.scratch.borrow_mut();
-        self.tally(atoms, &mut inside);
-        if inside.iter().any(|&(c, give, take)| {
-            (give > 0 && self.takers[c] > take) || (take > 0 && self.givers[c] > give)
-        }) {
-            return true;
-        }
-        if self.slack.exchange.is_none() {
-            return false;
-        }
-        // The same for exchanges ([`Exchange`]).
-        self.tally_by(atoms, &mut inside, |a| self.slack.exchange_of(a));
+        self.tally(atoms, &mut inside, false);
         inside.iter().any(|&(c, give, take)| {
-            (give > 0 && self.exchange_takers[c] > take)
-                || (take > 0 && self.exchange_givers[c] > give)
+            (give > 0 && self.takers[c] > take) || (take > 0 && self.givers[c] > give)
         })
     }
 
@@ -1319,7 +1285,7 @@ impl<'m> Classes<'m> {
             return None;
         }
         let mut inside = self.scratch.borrow_mut();
-        self.tally(atoms, &mut inside);
+        self.tally(atoms, &mut inside, true);
         let swaps = self.swaps.get_or_init(|| self.swap_indexes(attributes));
         let mut tries = 0;
         let mut t_sig: Vec<usize> = vec![usize::MAX; self.width];
@@ -1411,7 +1377,7 @@ impl<'m> Classes<'m> {
             return false;
         }
         let mut inside = self.scratch.borrow_mut();
-        self.tally(atoms, &mut inside);
+        self.tally(atoms, &mut inside, true);
         let Some(&(_, give, take)) = inside.iter().find(|e| e.0 == p) else {
             return false;
         };
@@ -1917,13 +1883,14 @@ mod tests {
     }
 
     /// 0 Org (5 direct), 1 Dept (6 direct), 2 Team (in Dept), 3 Ops; k = 5; a scale of `Q`
-    /// questions, two needed for a score. Team's 2 (of 3 invited) answered q1 and q2 only, so
-    /// neither can lose q1 and nobody there skipped it: no answer moving frees Team's q1
-    /// count of 2. Dept's direct members answered `dept` (never q1, so they are q1's under
-    /// k), Ops's 6 and Org's 5 every question. Dept and Team are q1's hidden cells; Team
-    /// is the scale's. `read` gets the model, each question's respondents, q1's statuses
-    /// and q1 beside its scale (siblings' statuses `None`, as in a build).
+    /// questions, two needed for a score. Team's 2 (of 3 invited) answered `team`, Dept's 6
+    /// direct members `dept` (never q1, so they are q1's under k), Ops's 6 and Org's 5 every
+    /// question. A question counts only those with a score (two answers or more). Dept and
+    /// Team are q1's hidden cells; Team is the scale's. `read` gets the model, each
+    /// question's respondents, q1's statuses and q1 beside its scale (siblings' statuses
+    /// `None`, as in a build).
     fn team_in_dept<const Q: usize, R>(
+        team: [bool; Q],
         dept: [bool; Q],
         read: impl FnOnce(&CountModel<'_>, &[Vec<bool>], &mut [CellStatus], &Within<'_>) -> R,
     ) -> R {
@@ -1934,20 +1901,25 @@ mod tests {
         let invited = Invited {
             atoms: vec![(at(0), 5), (at(1), 6), (at(2), 3), (at(3), 6)],
         };
-        let mut team = [false; Q];
-        team[..2].fill(true);
         let mut people: Vec<(usize, [bool; Q])> = vec![(2, team); 2];
         people.extend(std::iter::repeat_n((1, dept), 6));
         people.extend(std::iter::repeat_n((3, [true; Q]), 6));
         people.extend(std::iter::repeat_n((0, [true; Q]), 5));
         let placements: Vec<Placement> = people.iter().map(|&(u, _)| at(u)).collect();
-        let scored = vec![true; people.len()];
+        let answers = |a: &[bool; Q]| a.iter().filter(|&&x| x).count() as u64;
+        let scored: Vec<bool> = people.iter().map(|(_, a)| answers(a) >= 2).collect();
         let answered: Vec<Vec<bool>> = (0..Q)
-            .map(|q| people.iter().map(|(_, a)| a[q]).collect())
+            .map(|q| {
+                people
+                    .iter()
+                    .zip(&scored)
+                    .map(|((_, a), &s)| s && a[q])
+                    .collect()
+            })
             .collect();
         let spare: Vec<u64> = people
             .iter()
-            .map(|(_, a)| a.iter().filter(|&&x| x).count() as u64 - 2)
+            .map(|(_, a)| answers(a).saturating_sub(2))
             .collect();
         let model = CountModel::new(&layout, &invited, &placements, 5).unwrap();
         let mut scale_status = suppress(&layout, &placements, &scored, 5).unwrap();
@@ -1979,37 +1951,45 @@ mod tests {
         read(&model, &answered, &mut status, &within)
     }
 
-    /// Whether q1's classes ([`team_in_dept`]) free Team by a move or an exchange, without
+    /// Whether an answer moving within q1's classes ([`team_in_dept`]) frees Team, without
     /// a program.
-    fn team_moves<const Q: usize>(dept: [bool; Q]) -> bool {
-        team_in_dept(dept, |model, answered, status, within| {
+    fn team_moves<const Q: usize>(team: [bool; Q], dept: [bool; Q]) -> bool {
+        team_in_dept(team, dept, |model, answered, status, within| {
             let joint = model.joint(within, &answered[0]);
             let n = model.answered(&answered[0]);
             let cell_n = model.cell_counts(&n);
-            let classes = Classes::new(model, joint.inner(&n), &cell_n, status);
+            let classes = Classes::new(model, joint.inner(&n, status), &cell_n, status);
             let team = model.atoms.iter().position(|p| *p == at(2)).unwrap();
             classes.certified_now(&[team])
         })
     }
 
     #[test]
-    fn a_question_is_exchanged_for_a_sibling_between_two_people_of_one_class() {
-        // One of Dept's direct members answering q1 instead of q3, and one of Team q3
-        // instead of q1, keeps every shown count: an exchange frees Team.
-        assert!(team_moves([false, true, true]));
-        // With a fourth question Dept's members skipped too, the exchange (which asks
-        // for someone who answered every sibling) is not taken: nothing moves.
-        assert!(!team_moves([false, true, true, false]));
-        assert!(team_moves([false, true, true, true]));
+    fn a_question_moves_from_someone_without_a_spare_answer_through_a_sibling() {
+        // Team's two answered q1 and q2 only, so neither can drop q1 and keep a score. One
+        // of them answering q3 instead of q1, and one of Dept's q1 instead of q3, keeps
+        // every count of every question and of the scale: Team is free.
+        assert!(team_moves([true, true, false], [false, true, true]));
+        // The same through q3 when Dept's members skipped q4 as well (an earlier rule
+        // asked for someone who answered every other question, and missed it).
+        assert!(team_moves(
+            [true, true, false, false],
+            [false, true, true, false]
+        ));
     }
 
     #[test]
     fn a_question_group_nobody_can_move_from_asks_a_program_before_hiding() {
-        // Four questions, Dept's members answered q2 and q3: no move or exchange frees
-        // Team, but the integer program finds the same swap of q1 for q3. Hiding Ops (the
-        // only cell a move could look at) would only lose its q1 figures.
+        // Team's two answered q1 only: no score, so they count in no question, and no
+        // answer moving frees Team's q1 count of 0 (nobody there to give or take one).
+        // Dept's members (scored, skipped q1) can move into Team whole, but bring no q1
+        // answer: only that move with one of Org's answering q3 instead of q1 and the mover
+        // q1 instead of q3 frees Team, which the integer program finds. Hiding Ops (a cell a
+        // move could look at) would only lose its q1 figures.
+        assert!(!team_moves([true, false, false], [false, true, true]));
         team_in_dept(
-            [false, true, true, false],
+            [true, false, false],
+            [false, true, true],
             |model, answered, status, within| {
                 let (check, left) = model.protect_within(&answered[0], status, None, Some(within));
                 assert_eq!(check, CountCheck::default());
@@ -2020,36 +2000,41 @@ mod tests {
     }
 
     #[test]
-    fn no_exchange_where_a_sibling_shows_other_cells() {
+    fn a_giver_without_a_spare_answer_counts_only_where_the_siblings_show_the_question_s_cells() {
         // The audit reads q3 on its own final cells: showing Team (its count of 0 there)
-        // sets Team's people apart from Dept's in q3, so the exchange would move a shown
-        // q3 count. Team's q1 count is then pinned; where q3 hides what q1 hides, free.
-        team_in_dept([false, true, true], |model, answered, status, within| {
-            let check = |q3_status: &[CellStatus]| {
-                let siblings = [&answered[1], &answered[2]]
-                    .into_iter()
-                    .zip([&*status, q3_status])
-                    .map(|(present, st)| Sibling {
-                        present,
-                        status: Some(st),
-                    })
-                    .collect();
-                let within = Within {
-                    siblings,
-                    ..*within
+        // sets Team's people apart from Dept's in q3, so answering q3 instead of q1 would
+        // move a shown q3 count, and Team's people have no answer to spare. Team's q1
+        // count is then pinned; where q3 hides what q1 hides, free.
+        team_in_dept(
+            [true, true, false],
+            [false, true, true],
+            |model, answered, status, within| {
+                let check = |q3_status: &[CellStatus]| {
+                    let siblings = [&answered[1], &answered[2]]
+                        .into_iter()
+                        .zip([&*status, q3_status])
+                        .map(|(present, st)| Sibling {
+                            present,
+                            status: Some(st),
+                        })
+                        .collect();
+                    let within = Within {
+                        siblings,
+                        ..*within
+                    };
+                    model.check_within(&answered[0], status, Some(&within))
                 };
-                model.check_within(&answered[0], status, Some(&within))
-            };
-            let team = CountGroup {
-                unit: 2,
-                cut: None,
-                direct: false,
-            };
-            assert_eq!(check(status), CountCheck::default());
-            let mut apart = status.to_vec();
-            apart[2] = CellStatus::Shown;
-            assert_eq!(check(&apart).pinned, [team]);
-        });
+                let team = CountGroup {
+                    unit: 2,
+                    cut: None,
+                    direct: false,
+                };
+                assert_eq!(check(status), CountCheck::default());
+                let mut apart = status.to_vec();
+                apart[2] = CellStatus::Shown;
+                assert_eq!(check(&apart).pinned, [team]);
+            },
+        );
     }
 
     /// A team with a sub-team, and a second team, each person's (unit, value) and whether they
