@@ -152,7 +152,7 @@ impl Sibling<'_> {
 
 /// Who a certificate may take a respondent from (`give` at least one) and give one to
 /// (`take` below `cap`), per atom. For a question beside its scale, `spare` counts per atom
-/// the givers with an answer to spare: only they can give with nobody taking
+/// the answers to spare ([`Joint`]): only with one can an atom give with nobody taking
 /// ([`Slack::alone`]), and, where `spare_always`, at all ([`Joint::inner`]).
 #[derive(Clone, Copy)]
 struct Slack<'m> {
@@ -176,6 +176,7 @@ impl Slack<'_> {
     /// exchange through a sibling ([`Joint::inner`]) would move the sibling's counts across
     /// classes too, unless both exchanged the same sibling.
     fn strict(&self, a: usize) -> (u64, u64) {
+        // (An answer to spare in the atom: see [`Joint`]'s `spare`.)
         let give = self.gives(a) && self.spares(a);
         (u64::from(give), u64::from(self.takes(a)))
     }
@@ -208,7 +209,11 @@ struct Joint<'w> {
     outer: Vec<u64>,
     /// ... and per cell.
     outer_cells: Vec<u64>,
-    /// The question's respondents with an answer to spare (beyond the fewest a score needs).
+    /// Answers to spare (beyond the fewest a score needs) of the scale's respondents, per
+    /// atom. One anywhere in an atom lets the question drop there with nothing else
+    /// changing: a respondent of it who has none answered fewer siblings than the one who
+    /// has, so they answer a sibling the other answered instead of the question, and the
+    /// other drops that sibling (the same atom: no shown count moves).
     spare: Vec<u64>,
     /// The question's respondents: those who may move whole.
     present: &'w [bool],
@@ -220,7 +225,8 @@ impl<'w> Joint<'w> {
     /// moves from someone who answered the question (a giver) to someone of the scale who
     /// skipped it (a taker), between atoms of one class, and the scale's counts stay:
     ///
-    /// - a giver with an answer to spare drops it, and the taker answers it;
+    /// - where the giver's atom holds an answer to spare (`spare`), the question drops
+    ///   there, and the taker answers it;
     /// - a giver with none answered fewer of the other questions than the taker, who has a
     ///   score without this one, so the taker answered a sibling the giver skipped: the
     ///   giver answers that sibling instead of the question, the taker the question instead
@@ -228,9 +234,9 @@ impl<'w> Joint<'w> {
     ///   the same two atoms of one class, which keeps its shown counts only where its
     ///   shown cells are the question's (in a build always: a scale's questions end with
     ///   one pattern, docs/privacy.md D8). Where some sibling's differ (an audit of a
-    ///   release built otherwise), only givers with an answer to spare count.
+    ///   release built otherwise), only atoms with an answer to spare give.
     ///
-    /// With nobody taking, only a giver with an answer to spare can drop the question
+    /// With nobody taking, only an atom with an answer to spare can drop the question
     /// ([`Slack::alone`]).
     fn inner<'a>(&'a self, n: &'a [u64], status: &[CellStatus]) -> Slack<'a> {
         let siblings_alike = self.within.siblings.iter().all(|s| s.hides_as(status));
@@ -420,11 +426,9 @@ impl<'a> CountModel<'a> {
 
     /// [`Within`] per atom, for the question whose respondents are `present`.
     fn joint<'w>(&self, within: &'w Within<'w>, present: &'w [bool]) -> Joint<'w> {
-        // Only the question's own respondents can give it up (the spare answers of someone
-        // who skipped it are no help).
         let mut spare = vec![0u64; self.atoms.len()];
-        for ((&a, &x), &p) in self.atom_of.iter().zip(within.spare).zip(present) {
-            spare[a] += u64::from(p && x >= 1);
+        for (&a, &x) in self.atom_of.iter().zip(within.spare) {
+            spare[a] += x;
         }
         let outer = self.answered(within.outer);
         Joint {
@@ -1995,6 +1999,36 @@ mod tests {
                 assert_eq!(check, CountCheck::default());
                 assert!(left.is_empty());
                 assert_eq!(status[3], CellStatus::Shown, "Ops hidden for nothing");
+            },
+        );
+    }
+
+    #[test]
+    fn a_group_that_gives_where_nobody_can_take_gets_its_program_before_hiding() {
+        // Team's two can give q1 (they answered it); Dept's members, who skipped it, can
+        // take it: hiding may yet free Team by a move, so no program is asked first.
+        team_in_dept(
+            [true, true, false],
+            [false, true, true],
+            |model, answered, status, within| {
+                let joint = model.joint(within, &answered[0]);
+                let n = model.answered(&answered[0]);
+                let cell_n = model.cell_counts(&n);
+                let team = model.atoms.iter().position(|p| *p == at(2)).unwrap();
+                let classes = Classes::new(model, joint.inner(&n, status), &cell_n, status);
+                assert!(!classes.no_move_can_free(&[team]));
+                // Read as if everyone of the scale had answered q1 (a question of a scale
+                // of one): nobody anywhere can take Team's answers, and no hiding changes
+                // that, so Team's program comes first although its people can give.
+                let full = model.answered(within.outer);
+                let nobody_takes = Slack {
+                    take: &full,
+                    cap: &full,
+                    ..joint.inner(&n, status)
+                };
+                let classes = Classes::new(model, nobody_takes, &cell_n, status);
+                assert_eq!(classes.slack(team), (1, 0));
+                assert!(classes.no_move_can_free(&[team]));
             },
         );
     }
