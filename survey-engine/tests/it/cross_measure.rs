@@ -1111,4 +1111,15 @@ proptest! {
             random_case_with(builtin("worklife-core"), &case, 0, Roster::Tight);
         build_calls_free_only_what_is_free(&case, &instrument, &release, &sheets)?;
     }
+
+    /// Both paths' tests on organisations with or without an attribute, as generated (the
+    /// others always add one; without one there are no swaps, and a question's classes are
+    /// the residual rows of D4: a review's gap).
+    #[test]
+    fn a_question_count_both_paths_call_free_is_free_with_or_without_an_attribute(case in case()) {
+        let case = Case { with_roster: true, ..case };
+        let (instrument, release, sheets) = random_case_on(&case, 0, Roster::Tight);
+        build_calls_free_only_what_is_free(&case, &instrument, &release, &sheets)?;
+        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets)?;
+    }
 }
