@@ -916,10 +916,30 @@ impl Release {
                 spare_answers(sheets, s, crate::scoring::min_answered_of(items))
             })
             .collect();
+        // The scale's people move whole between atoms of one of its classes, which keeps its
+        // questions' shown counts only where each class of theirs holds whole classes of the
+        // scale: where they show no cell the scale hides (D8), as a build makes them. A
+        // release built otherwise is read on the cells the scale or any of its questions
+        // shows, whose classes hold whole classes of every one of them.
+        let outer_statuses: Vec<Vec<CellStatus>> = (0..scales)
+            .map(|s| {
+                let mut status = measures.get(s).map(|m| m.2.clone()).unwrap_or_default();
+                let questions = (0..self.items.len()).filter(|&j| self.items[j].scale == s);
+                for question in questions.filter_map(|j| measures.get(first_item + j)) {
+                    for (st, q) in status.iter_mut().zip(&question.2) {
+                        if *q == CellStatus::Shown {
+                            *st = CellStatus::Shown;
+                        }
+                    }
+                }
+                status
+            })
+            .collect();
         let no_hints = disclosure::SwapHints::default();
         let within = |m: usize| {
             let s = self.items.get(m.checked_sub(first_item)?)?.scale;
-            let (_, outer, outer_status) = measures.get(s)?;
+            let (_, outer, _) = measures.get(s)?;
+            let outer_status = outer_statuses.get(s)?;
             let siblings = (0..self.items.len())
                 .filter(|&j| first_item + j != m && self.items[j].scale == s)
                 .filter_map(|j| measures.get(first_item + j))

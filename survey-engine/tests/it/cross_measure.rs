@@ -874,11 +874,20 @@ fn unfound_groups_are_free(
 /// its questions those and more (for half the scales each question more of its own); every
 /// question group under k that the audit neither pins nor excuses must be free for the
 /// exact reader ([`FamilyCounts`]).
+/// Whether a scale's questions hide at least its hidden cells, as a build makes them
+/// (docs/privacy.md D8), or any cells.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum D8 {
+    Kept,
+    Broken,
+}
+
 fn audit_calls_free_only_what_is_free(
     case: &Case,
     instrument: &Instrument,
     mut release: Release,
     sheets: &[PlacedSheet],
+    d8: D8,
 ) -> Result<(), TestCaseError> {
     let roster = roster_of(case, sheets, Roster::Tight);
     let atoms = atoms_of(sheets);
@@ -887,7 +896,12 @@ fn audit_calls_free_only_what_is_free(
     let mut rng = Rng(case.seed ^ 0x51ab_1e5e_ed00_0001);
     let mut statuses = Vec::new();
     for s in 0..instrument.scales.len() {
-        let [scale, questions] = scale_and_questions_hiding_at_random(&mut rng, cells);
+        let [scale, mut questions] = scale_and_questions_hiding_at_random(&mut rng, cells);
+        if d8 == D8::Broken {
+            // Drawn again, whatever the scale hides.
+            let [again, _] = scale_and_questions_hiding_at_random(&mut rng, cells);
+            questions = again;
+        }
         for (cell, &status) in release.heat[s].iter_mut().zip(&scale) {
             cell.status = status;
         }
@@ -957,7 +971,7 @@ proptest! {
     fn a_question_count_the_audit_calls_free_is_free_whatever_is_hidden(case in case()) {
         let case = Case { with_roster: true, ..case.with_an_attribute() };
         let (instrument, release, sheets) = random_case_on(&case, 0, Roster::Tight);
-        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets)?;
+        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets, D8::Kept)?;
     }
 
     /// The same for the build's own path: each scale's P1 protection runs on random hidden
@@ -1100,7 +1114,7 @@ proptest! {
         let case = Case { with_roster: true, ..case.with_an_attribute() };
         let (instrument, release, sheets) =
             random_case_with(builtin("worklife-core"), &case, 0, Roster::Tight);
-        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets)?;
+        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets, D8::Kept)?;
     }
 
     /// The build-path test on the core instrument (a review's gap).
@@ -1112,6 +1126,18 @@ proptest! {
         build_calls_free_only_what_is_free(&case, &instrument, &release, &sheets)?;
     }
 
+    /// The audit-path test on releases built otherwise, whose questions show cells their
+    /// scale hides: the audit reads a question beside its scale only on the cells where
+    /// neither shows anything (docs/privacy.md D7, "A question beside its scale").
+    #[test]
+    fn a_question_count_the_audit_calls_free_is_free_where_a_question_shows_what_its_scale_hides(
+        case in case()
+    ) {
+        let case = Case { with_roster: true, ..case.with_an_attribute() };
+        let (instrument, release, sheets) = random_case_on(&case, 0, Roster::Tight);
+        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets, D8::Broken)?;
+    }
+
     /// Both paths' tests on organisations with or without an attribute, as generated (the
     /// others always add one; without one there are no swaps, and a question's classes are
     /// the residual rows of D4: a review's gap).
@@ -1120,6 +1146,6 @@ proptest! {
         let case = Case { with_roster: true, ..case };
         let (instrument, release, sheets) = random_case_on(&case, 0, Roster::Tight);
         build_calls_free_only_what_is_free(&case, &instrument, &release, &sheets)?;
-        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets)?;
+        audit_calls_free_only_what_is_free(&case, &instrument, release, &sheets, D8::Kept)?;
     }
 }
