@@ -870,10 +870,6 @@ fn unfound_groups_are_free(
     Ok(())
 }
 
-/// The body of the audit-path property tests: each scale of `release` hides random cells,
-/// its questions those and more (for half the scales each question more of its own); every
-/// question group under k that the audit neither pins nor excuses must be free for the
-/// exact reader ([`FamilyCounts`]).
 /// Whether a scale's questions hide at least its hidden cells, as a build makes them
 /// (docs/privacy.md D8), or any cells.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -882,6 +878,11 @@ enum D8 {
     Broken,
 }
 
+/// The body of the audit-path property tests: each scale of `release` hides random cells,
+/// its questions those and more (with `D8::Broken`, cells drawn apart from the scale's;
+/// for half the scales each question more of its own); every question group under k that
+/// the audit neither pins nor excuses must be free for the exact reader
+/// ([`FamilyCounts`]).
 fn audit_calls_free_only_what_is_free(
     case: &Case,
     instrument: &Instrument,
@@ -898,7 +899,8 @@ fn audit_calls_free_only_what_is_free(
     for s in 0..instrument.scales.len() {
         let [scale, mut questions] = scale_and_questions_hiding_at_random(&mut rng, cells);
         if d8 == D8::Broken {
-            // Drawn again, whatever the scale hides.
+            // Drawn again, whatever the scale hides (the second draw's first pattern, with
+            // every cell shown or hidden at random; its second is not used).
             let [again, _] = scale_and_questions_hiding_at_random(&mut rng, cells);
             questions = again;
         }
@@ -1127,8 +1129,9 @@ proptest! {
     }
 
     /// The audit-path test on releases built otherwise, whose questions show cells their
-    /// scale hides: the audit reads a question beside its scale only on the cells where
-    /// neither shows anything (docs/privacy.md D7, "A question beside its scale").
+    /// scale hides: the audit moves a person whole only between atoms that share every cell
+    /// the scale or any of its questions shows (docs/privacy.md D7, "A question beside its
+    /// scale").
     #[test]
     fn a_question_count_the_audit_calls_free_is_free_where_a_question_shows_what_its_scale_hides(
         case in case()
