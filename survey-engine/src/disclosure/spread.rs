@@ -380,14 +380,12 @@ fn rests(layout: &Layout, group: CountGroup, shown: &Shown, out: &mut Vec<Rest>)
     let offset_of = |cut| layout.family_of(cut);
     let at = |unit: usize, offset: usize| unit * per_unit + offset;
     let get = |v: &Vec<Taken>, cell: usize| v.get(cell).copied().unwrap_or_default();
-    // One chain per offset: the group's own, and the whole for a cut. `taken` at each holder
-    // of the chain, kept per unit for the other values' rests below.
-    let mut chains = vec![offset_of(group.cut)];
-    if group.cut.is_some() {
-        chains.push(0);
-    }
-    let mut own_chain: Vec<(usize, Taken)> = Vec::new();
-    for (i, &offset) in chains.iter().enumerate() {
+    // One chain per offset: the group's own, and the whole for a cut. (No vector per call:
+    // this runs for hundreds of thousands of groups per build.)
+    let chains = [Some(offset_of(group.cut)), group.cut.map(|_| 0)];
+    // The group's own chain's rests end here; the other values' rests below start from them.
+    let mut own_chain_end = 0;
+    for (i, offset) in chains.into_iter().flatten().enumerate() {
         let mut taken = Taken::default();
         let mut unit = group.unit;
         if group.direct {
@@ -400,9 +398,6 @@ fn rests(layout: &Layout, group: CountGroup, shown: &Shown, out: &mut Vec<Rest>)
                 other_values: None,
             });
         }
-        if i == 0 {
-            own_chain.push((unit, taken));
-        }
         while let Some(parent) = layout.tree.parent(unit) {
             taken = taken
                 .add(get(&shown.below, at(parent, offset)))
@@ -414,17 +409,25 @@ fn rests(layout: &Layout, group: CountGroup, shown: &Shown, out: &mut Vec<Rest>)
                 group,
                 other_values: None,
             });
-            if i == 0 {
-                own_chain.push((parent, taken));
-            }
             unit = parent;
         }
+        if i == 0 {
+            own_chain_end = out.len();
+        }
     }
-    // A cut's whole holders less the other values of its attribute.
+    // A cut's whole holders less the other values of its attribute: at the group's unit
+    // (with what its own chain took there: its child units' for a unit's direct members,
+    // else nothing) and at each holder of its own chain.
     if let Some((a, v)) = group.cut {
         let values = layout.value_counts.get(a).copied().unwrap_or(0);
-        for (unit, taken) in own_chain {
-            let mut taken = taken;
+        let first = usize::from(!group.direct);
+        for step in 0..first + own_chain_end {
+            let Some((unit, mut taken)) = (match step.checked_sub(first) {
+                None => Some((group.unit, Taken::default())),
+                Some(j) => out.get(j).map(|r| (r.holder / per_unit.max(1), r.taken)),
+            }) else {
+                continue;
+            };
             for other in (0..values).filter(|&o| o != v) {
                 taken = taken.add(get(&shown.whole, at(unit, offset_of(Some((a, other))))));
             }
@@ -533,7 +536,15 @@ fn reader_range(
     let mut both = (lowest, highest);
     let mut narrowest: Option<(f64, Culprit)> = None;
     // One part: `n` respondents with sum `total` and at most `squares` squared deviations.
-    let mut read = |n: u64, total: f64, squares: f64, culprit: Culprit, cell: &ShownSpread| {
+    // Returns the width of its sd interval where that is narrower than `narrowest`'s and
+    // its figure can still be widened (the caller then names it: a culprit is built only
+    // then, not for every part).
+    let mut read = |n: u64,
+                    total: f64,
+                    squares: f64,
+                    cell: &ShownSpread,
+                    narrowest: Option<f64>|
+     -> Option<f64> {
         let (nf, mf) = (n as f64, m as f64);
         let mean = total / nf;
         let by_sum = (
@@ -549,23 +560,24 @@ fn reader_range(
         // Only a figure whose sd still says something about the group can be widened, and
         // only up to the most the cell's sd can be.
         let far = (highest - mean).max(mean - lowest);
-        if stray < far
-            && narrowest.is_none_or(|(w, _)| 2.0 * stray < w)
-            && cell.sd_at_most < most_sd(cell, bounds)
-        {
-            narrowest = Some((2.0 * stray, culprit));
-        }
+        (stray < far
+            && narrowest.is_none_or(|w| 2.0 * stray < w)
+            && cell.sd_at_most < most_sd(cell, bounds))
+        .then_some(2.0 * stray)
     };
+    let width_of = |n: &Option<(f64, Culprit)>| n.as_ref().map(|(w, _)| *w);
     for &h in holders {
-        let Some(s) = shown.get(h).copied().flatten().filter(|s| s.n > m) else {
+        let Some(s) = shown.get(h).and_then(Option::as_ref).filter(|s| s.n > m) else {
             continue;
         };
         let n = s.n as f64;
         let squares = (n - 1.0) * s.sd_at_most * s.sd_at_most;
-        read(s.n, n * s.mean, squares, Culprit::Own(h), &s);
+        if let Some(w) = read(s.n, n * s.mean, squares, s, width_of(&narrowest)) {
+            narrowest = Some((w, Culprit::Own(h)));
+        }
     }
     for rest in rests {
-        let Some(s) = shown.get(rest.holder).copied().flatten() else {
+        let Some(s) = shown.get(rest.holder).and_then(Option::as_ref) else {
             continue;
         };
         let n = s.n.saturating_sub(rest.taken.n);
@@ -574,7 +586,9 @@ fn reader_range(
         }
         let total = s.n as f64 * s.mean - rest.taken.sum;
         let squares = s.squares_at_most() - rest.taken.squares - total * total / n as f64;
-        read(n, total, squares, Culprit::Rest(*rest), &s);
+        if let Some(w) = read(n, total, squares, s, width_of(&narrowest)) {
+            narrowest = Some((w, Culprit::Rest(*rest)));
+        }
     }
     let width = |(lo, hi): (f64, f64)| (hi - lo).max(0.0);
     (width(sums), width(both), narrowest.map(|(_, c)| c))
