@@ -158,9 +158,6 @@ impl AtomIndex {
 /// A group under k: which one, its atoms, its respondents.
 type SmallGroup = (CountGroup, Vec<usize>, u64);
 
-/// A unit's direct members with one cut: their atoms and respondents.
-type Direct = HashMap<(usize, Option<(usize, usize)>), (Vec<usize>, u64)>;
-
 /// The respondents of one measure grouped by atom, and the groups under k.
 struct Model<'a> {
     layout: &'a Layout,
@@ -302,12 +299,14 @@ impl<'a> Model<'a> {
     fn small_groups(&self, k: u64) -> Vec<SmallGroup> {
         let layout = self.layout;
         let small = |n: u64| n >= 1 && n < k;
-        let mut by_cell: HashMap<usize, Vec<usize>> = HashMap::default();
-        let mut direct: Direct = HashMap::default();
+        // (cell, atom) and (direct members, atom) pairs, sorted into groups below: a map of
+        // vectors cost most of building the model, which runs for every scale.
+        let mut in_cells: Vec<(usize, usize)> = Vec::new();
+        let mut direct: Vec<(CountGroup, usize)> = Vec::new();
         for a in 0..self.atoms.len() {
             self.for_cells_of(a, |cell| {
                 if small(self.cell_n[cell]) {
-                    by_cell.entry(cell).or_default().push(a);
+                    in_cells.push((cell, a));
                 }
             });
             let atom = &self.atoms[a];
@@ -320,36 +319,36 @@ impl<'a> Model<'a> {
                     .enumerate()
                     .filter_map(|(i, v)| v.map(|v| Some((i, v)))),
             );
-            for cut in cuts {
-                let entry = direct.entry((atom.unit, cut)).or_default();
-                entry.0.push(a);
-                entry.1 += self.n[a];
-            }
+            direct.extend(cuts.map(|cut| {
+                let group = CountGroup {
+                    unit: atom.unit,
+                    cut,
+                    direct: true,
+                };
+                (group, a)
+            }));
         }
-        let mut groups: Vec<SmallGroup> = by_cell
-            .into_iter()
-            .map(|(cell, atoms)| {
+        // Each group's atoms in order: searched by the linear program.
+        in_cells.sort_unstable();
+        direct.sort_unstable();
+        let mut groups: Vec<SmallGroup> = in_cells
+            .chunk_by(|x, y| x.0 == y.0)
+            .map(|run| {
+                let cell = run.first().map_or(0, |p| p.0);
                 let key = layout.cell_key(cell);
                 let group = CountGroup {
                     unit: key.unit,
                     cut: key.cut,
                     direct: false,
                 };
-                (group, atoms, self.cell_n[cell])
+                (group, run.iter().map(|p| p.1).collect(), self.cell_n[cell])
             })
             .collect();
-        groups.extend(direct.into_iter().filter(|(_, (_, n))| small(*n)).map(
-            |((unit, cut), (atoms, n))| {
-                let group = CountGroup {
-                    unit,
-                    cut,
-                    direct: true,
-                };
-                (group, atoms, n)
-            },
-        ));
-        for group in &mut groups {
-            group.1.sort_unstable(); // searched by the linear program
+        for run in direct.chunk_by(|x, y| x.0 == y.0) {
+            let n: u64 = run.iter().map(|&(_, a)| self.n[a]).sum();
+            if let Some(&(group, _)) = run.first().filter(|_| small(n)) {
+                groups.push((group, run.iter().map(|p| p.1).collect(), n));
+            }
         }
         groups.sort_unstable_by_key(|g| g.0);
         groups
@@ -781,8 +780,31 @@ impl Classes {
                 }
             }));
         }
+        // Classes are numbered as their first atom comes. Signatures are looked up packed
+        // into one number where they fit (hashing a slice cost more than the rest of this
+        // function, which runs in every round of every scale); else as slices.
+        let base = layout.cell_count() as u128 + 1;
+        let packs = u32::try_from(width)
+            .ok()
+            .and_then(|w| base.checked_pow(w))
+            .is_some();
+        let pack = |signature: &[usize]| {
+            signature.iter().fold(0u128, |key, &row| {
+                let digit = if row == usize::MAX {
+                    base - 1
+                } else {
+                    row as u128
+                };
+                key * base + digit
+            })
+        };
+        let mut packed: HashMap<u128, usize> = HashMap::default();
         let mut index: HashMap<&[usize], usize> = HashMap::default();
-        index.reserve(model.atoms.len());
+        if packs {
+            packed.reserve(model.atoms.len());
+        } else {
+            index.reserve(model.atoms.len());
+        }
         let mut classes = Classes {
             width,
             signatures: Vec::new(),
@@ -792,18 +814,18 @@ impl Classes {
             counts: Vec::new(),
         };
         for (a, signature) in signatures.chunks_exact(width).enumerate() {
-            let c = match index.get(signature) {
-                Some(&c) => c,
-                None => {
-                    let c = classes.n.len();
-                    classes.signatures.extend_from_slice(signature);
-                    index.insert(signature, c);
-                    classes.n.push(0);
-                    classes.sum.push(0.0);
-                    classes.counts.extend(std::iter::repeat_n(0, points));
-                    c
-                }
+            let next = classes.n.len();
+            let c = if packs {
+                *packed.entry(pack(signature)).or_insert(next)
+            } else {
+                *index.entry(signature).or_insert(next)
             };
+            if c == next {
+                classes.signatures.extend_from_slice(signature);
+                classes.n.push(0);
+                classes.sum.push(0.0);
+                classes.counts.extend(std::iter::repeat_n(0, points));
+            }
             classes.class.push(c);
             classes.n[c] += model.n[a];
             classes.sum[c] += model.sum[a];
