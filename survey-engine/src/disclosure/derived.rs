@@ -266,6 +266,18 @@ impl Taken {
         };
         let per_unit = layout.cells_per_unit();
         for &u in layout.tree.top_down().iter().rev() {
+            // A leaf's cells take nothing from below (zero, as allocated), and hold their own
+            // figures where exact ([`Taken::refresh`] without its work: most units are leaves).
+            if layout.tree.children(u).is_empty() {
+                for cell in u * per_unit..(u + 1) * per_unit {
+                    if let Some(whole) = t.whole.get_mut(cell * width..(cell + 1) * width) {
+                        if d.exact(cell) {
+                            d.read(cell, whole);
+                        }
+                    }
+                }
+                continue;
+            }
             for offset in 0..per_unit {
                 t.refresh(layout, d, u * per_unit + offset);
             }
@@ -403,9 +415,11 @@ fn groups(layout: &Layout, d: &impl Reading, t: &Taken) -> Vec<(CountGroup, bool
 }
 
 /// Calls `visit` with every rest of `group`'s chains that could be alike (how it was taken,
-/// and the counts taken out of its holder) until `visit` returns true. `other` is scratch.
+/// and the counts taken out of its holder, a cell showing `d`'s figures exactly) until
+/// `visit` returns true. `other` is scratch.
 fn rests(
     layout: &Layout,
+    d: &impl Reading,
     t: &Taken,
     (group, chains): (CountGroup, bool),
     taken: &mut Vec<u64>,
@@ -444,12 +458,14 @@ fn rests(
         };
         // For the group's own cut, each holder's whole cell less the attribute's other
         // values too.
+        // Only a holder showing its figures exactly has a rest to read (the whole holder's
+        // is checked before its other values are summed: most cells of an item are hidden).
         let mut visit_both = |chain: Chain, taken: &[u64]| {
-            if visit(chain, taken) {
+            if d.exact(chain.holder) && visit(chain, taken) {
                 return true;
             }
             match group.cut {
-                Some((a, v)) if i == 0 => {
+                Some((a, v)) if i == 0 && d.exact(at(chain.holder / per_unit.max(1), 0)) => {
                     other.clear();
                     other.extend_from_slice(taken);
                     let unit = chain.holder / per_unit.max(1);
@@ -500,6 +516,7 @@ fn rests(
 /// (groups under k), and a rest with nothing taken is the holder itself.
 fn alike(
     d: &impl Reading,
+    t: &Taken,
     holder: usize,
     taken: &[u64],
     rest: &mut Vec<u64>,
@@ -507,9 +524,9 @@ fn alike(
     if !d.exact(holder) || taken.first().copied().unwrap_or(0) == 0 {
         return None;
     }
+    // An exact holder's figures are its own in `t` (read once there, not for every rest).
     rest.clear();
-    rest.resize(d.width(), 0);
-    d.read(holder, rest);
+    rest.extend_from_slice(t.whole(holder));
     let (n, figures) = rest.split_first_mut()?;
     *n = n.checked_sub(*taken.first()?)?;
     for (r, t) in figures.iter_mut().zip(taken.get(1..)?) {
@@ -532,19 +549,27 @@ pub fn check(layout: &Layout, d: &impl Reading) -> Vec<AlikeRest> {
         if !d.may_hold_alike(layout, group.0) {
             continue;
         }
-        rests(layout, &t, group, &mut taken, &mut other, |chain, taken| {
-            if let Some((n, category)) = alike(d, chain.holder, taken, &mut rest) {
-                found
-                    .entry((chain.holder, taken.to_vec()))
-                    .or_insert(AlikeRest {
-                        holder: chain.holder,
-                        group: group.0,
-                        n,
-                        category,
-                    });
-            }
-            false
-        });
+        rests(
+            layout,
+            d,
+            &t,
+            group,
+            &mut taken,
+            &mut other,
+            |chain, taken| {
+                if let Some((n, category)) = alike(d, &t, chain.holder, taken, &mut rest) {
+                    found
+                        .entry((chain.holder, taken.to_vec()))
+                        .or_insert(AlikeRest {
+                            holder: chain.holder,
+                            group: group.0,
+                            n,
+                            category,
+                        });
+                }
+                false
+            },
+        );
     }
     found.into_values().collect()
 }
@@ -632,10 +657,18 @@ pub fn protect<R: Reading>(
                 continue;
             }
             let mut first = None;
-            rests(layout, t, group, &mut taken, &mut other, |chain, taken| {
-                first = alike(d, chain.holder, taken, &mut rest).map(|_| chain);
-                first.is_some()
-            });
+            rests(
+                layout,
+                d,
+                t,
+                group,
+                &mut taken,
+                &mut other,
+                |chain, taken| {
+                    first = alike(d, t, chain.holder, taken, &mut rest).map(|_| chain);
+                    first.is_some()
+                },
+            );
             let Some(chain) = first else {
                 continue;
             };
