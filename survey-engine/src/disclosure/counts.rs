@@ -54,6 +54,7 @@ use super::projection::ProjectionIndex;
 use super::{CellKey, CellStatus, DisclosureError, Layout, Placement};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{OnceCell, RefCell};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The most atoms, and the most respondents, [`Classes::alike`] reads per side of a swap.
 const ALIKE_READS: usize = 4_096;
@@ -90,8 +91,24 @@ pub struct CountCheck {
 /// another measure of the same release tries each group's swap first, on its own classes and
 /// counts, and searches only where it does not hold there. A swap that holds is a
 /// certificate whoever found it, so the hints save time and change no answer's validity.
+/// Kept by group index, in increasing order (a round reads its groups in that order): most
+/// groups need no swap, and a slot for every group cost megabytes per measure and round.
 #[derive(Clone, Debug, Default)]
-pub struct SwapHints(Vec<Option<Swap>>);
+pub struct SwapHints(Vec<(usize, Swap)>);
+
+impl SwapHints {
+    /// Group `i`'s swap, if one was kept.
+    fn get(&self, i: usize) -> Option<Swap> {
+        let at = self.0.binary_search_by_key(&i, |(g, _)| *g).ok()?;
+        self.0.get(at).map(|(_, swap)| *swap)
+    }
+
+    /// Keeps group `i`'s swap; groups come in increasing order, each once.
+    fn keep(&mut self, i: usize, swap: Swap) {
+        debug_assert!(self.0.last().is_none_or(|(g, _)| *g < i));
+        self.0.push((i, swap));
+    }
+}
 
 /// A measure read beside another that holds it atom by atom: a question counts only its
 /// scale's respondents who answered it, so a reader who knows the roster reads a question's
@@ -313,6 +330,8 @@ pub struct CountModel<'a> {
     /// Per unit: the atoms placed directly in it, and in its subtree how many.
     by_unit: Vec<Vec<usize>>,
     subtree_atoms: Vec<usize>,
+    /// The last partitions built, most recent last ([`CountModel::partition`]).
+    partitions: Mutex<Vec<Arc<Partition>>>,
 }
 
 impl<'a> CountModel<'a> {
@@ -385,6 +404,7 @@ impl<'a> CountModel<'a> {
             cell_invited: Vec::new(),
             by_unit: vec![Vec::new(); layout.tree.len()],
             subtree_atoms: vec![0; layout.tree.len()],
+            partitions: Mutex::new(Vec::new()),
         };
         model.cell_invited = model.cell_counts(&model.invited);
         model.by_atom = (0..model.atom_of.len()).collect();
@@ -422,6 +442,31 @@ impl<'a> CountModel<'a> {
             n[a] += 1;
         }
         n
+    }
+
+    /// The classes of a measure with `cell_n` respondents per cell under `status`: one of the
+    /// last [`KEPT_PARTITIONS`] built for the same statuses and counts, else a new one (then
+    /// kept). Building them took a tenth of a release, and a scale's protection and its
+    /// questions' readings beside it build the same one four times.
+    fn partition(&self, cell_n: &[u64], status: &[CellStatus]) -> Arc<Partition> {
+        let same = |p: &&Arc<Partition>| p.status.as_slice() == status && p.cell_n == cell_n;
+        // (A poisoned lock only loses the sharing: the partition is built again.)
+        let kept = self
+            .partitions
+            .lock()
+            .ok()
+            .and_then(|kept| kept.iter().find(same).cloned());
+        if let Some(part) = kept {
+            return part;
+        }
+        let built = Arc::new(Partition::new(self, cell_n, status));
+        if let Ok(mut kept) = self.partitions.lock() {
+            if kept.len() >= KEPT_PARTITIONS {
+                kept.remove(0);
+            }
+            kept.push(Arc::clone(&built));
+        }
+        built
     }
 
     /// [`Within`] per atom, for the question whose respondents are `present`.
@@ -608,8 +653,8 @@ impl<'a> CountModel<'a> {
         let mut budget = programs::BUDGET;
         // Swaps are kept from a round over every group only (the first), the one whose swaps
         // [`CountModel::protect_hinted`] hands on.
-        let kept = if only.is_none() { self.groups.len() } else { 0 };
-        let mut swaps = SwapHints(vec![None; kept]);
+        let keep = only.is_none();
+        let mut swaps = SwapHints::default();
         let all: Vec<usize>;
         let indices = match only {
             Some(only) => only,
@@ -646,12 +691,12 @@ impl<'a> CountModel<'a> {
             {
                 continue;
             }
-            let hinted = hints.0.get(i).copied().flatten();
+            let hinted = hints.get(i);
             // A question's group: its scale's own swap for the group first, on the scale's
             // classes (people moved whole), then a search there, then on its own.
             let outer_swap = || {
                 let (o, outer_hints) = outer?;
-                let hinted = outer_hints.0.get(i).copied().flatten();
+                let hinted = outer_hints.get(i);
                 hinted
                     .filter(|swap| o.holds(atoms, swap))
                     .or_else(|| o.swapped(atoms))
@@ -662,8 +707,8 @@ impl<'a> CountModel<'a> {
             }
             let swap = own_hint.or_else(|| classes.swapped(atoms));
             if let Some(swap) = swap {
-                if let Some(slot) = swaps.0.get_mut(i) {
-                    *slot = Some(swap);
+                if keep {
+                    swaps.keep(i, swap);
                 }
                 continue;
             }
@@ -718,7 +763,7 @@ impl<'a> CountModel<'a> {
         let rows_of = |atoms: &[usize]| -> Vec<usize> {
             atoms
                 .iter()
-                .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
+                .flat_map(|&a| classes.signature(classes.part.class[a]).iter().copied())
                 .filter(|&c| c != usize::MAX)
                 .collect()
         };
@@ -745,7 +790,7 @@ impl<'a> CountModel<'a> {
                 let above = layout
                     .tree
                     .parent(c / classes.families)
-                    .map(|p| classes.nearest[p * classes.families + c % classes.families]);
+                    .map(|p| classes.part.nearest[p * classes.families + c % classes.families]);
                 touched.extend(above);
             }
         }
@@ -891,10 +936,41 @@ struct Classes<'m> {
     slack: Slack<'m>,
     cell_n: &'m [u64],
     families: usize,
-    /// Per family and unit (indexed like cells): the nearest shown ancestor-or-self cell.
-    nearest: Vec<usize>,
     /// Rows per signature: the whole row, then one per attribute.
     width: usize,
+    /// The classes themselves (shared with every measure read on the same statuses and
+    /// counts, [`CountModel::partition`]).
+    part: Arc<Partition>,
+    /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
+    givers: Vec<u64>,
+    takers: Vec<u64>,
+    /// The same over every class.
+    all_givers: u64,
+    all_takers: u64,
+    /// Per class: atoms that can give a respondent by [`Slack::strict`] (for swaps).
+    strict_givers: Vec<u64>,
+    /// Per atom: lies in no shown cell and can change alone, so no equation holds its count.
+    unbound: Vec<bool>,
+    /// A group's atoms tallied per class (class, givers, takers): reused by every group.
+    scratch: RefCell<Vec<(usize, u64, u64)>>,
+    /// Where respondents move whole (a question's scale's classes, [`Joint`]): who they are.
+    kinds: Option<Kinds<'m>>,
+    /// Per atom, whether it is one of the group's (for [`Classes::alike`]; all false between
+    /// uses).
+    in_group: RefCell<Vec<bool>>,
+}
+
+/// How a measure's atoms fall into classes under one set of statuses: the part of
+/// [`Classes`] that depends on the statuses and the measure's counts per cell only, not on
+/// who may move. A scale's protection and each of its questions' readings beside it build the
+/// same one (the questions read their scale's classes as P1 leaves them), so
+/// [`CountModel::partition`] keeps the last few built.
+struct Partition {
+    /// What it was built from.
+    status: Vec<CellStatus>,
+    cell_n: Vec<u64>,
+    /// Per family and unit (indexed like cells): the nearest shown ancestor-or-self cell.
+    nearest: Vec<usize>,
     /// Every class's signature, `width` rows each; classes are numbered in the order of their
     /// signatures, so a signature's class is found by binary search (no map of vectors to
     /// build: this runs for every measure and round).
@@ -905,28 +981,91 @@ struct Classes<'m> {
     /// The atoms in class order, and where each class's start (one more at the end).
     order: Vec<usize>,
     starts: Vec<usize>,
-    /// Per class: atoms that can give a respondent (n >= 1) and that can take one (room).
-    givers: Vec<u64>,
-    takers: Vec<u64>,
-    /// The same over every class.
-    all_givers: u64,
-    all_takers: u64,
-    /// Per class: atoms that can give a respondent by [`Slack::strict`] (for swaps).
-    strict_givers: Vec<u64>,
-    /// Per atom: lies in no shown cell, so no equation holds its count.
-    unbound: Vec<bool>,
+    /// Per atom: lies in no shown cell.
+    no_row: Vec<bool>,
     /// Per atom: lies in a shown cell that answered in full.
     forced: Vec<bool>,
     /// Per set of swapped attributes (see [`Classes::swapped`]): classes by their rows
     /// outside the set, and by their rows inside it. Built on first use.
-    swaps: OnceCell<Vec<SwapIndex>>,
-    /// A group's atoms tallied per class (class, givers, takers): reused by every group.
-    scratch: RefCell<Vec<(usize, u64, u64)>>,
-    /// Where respondents move whole (a question's scale's classes, [`Joint`]): who they are.
-    kinds: Option<Kinds<'m>>,
-    /// Per atom, whether it is one of the group's (for [`Classes::alike`]; all false between
-    /// uses).
-    in_group: RefCell<Vec<bool>>,
+    swaps: OnceLock<Vec<SwapIndex>>,
+}
+
+/// How many partitions [`CountModel::partition`] keeps: a scale and its questions, on each
+/// core, with room to spare.
+const KEPT_PARTITIONS: usize = 8;
+
+impl Partition {
+    fn new(model: &CountModel<'_>, cell_n: &[u64], status: &[CellStatus]) -> Self {
+        let layout = model.layout;
+        let families = layout.cells_per_unit();
+        let mut nearest = vec![usize::MAX; layout.cell_count()];
+        let mut complete = vec![false; layout.cell_count()];
+        for &u in layout.tree.top_down() {
+            for f in 0..families {
+                let cell = u * families + f;
+                let above = layout.tree.parent(u).map(|p| p * families + f);
+                let shown = status.get(cell) == Some(&CellStatus::Shown);
+                nearest[cell] = if shown {
+                    cell
+                } else {
+                    above.map_or(usize::MAX, |c| nearest[c])
+                };
+                complete[cell] = (shown && cell_n.get(cell) == model.cell_invited.get(cell))
+                    || above.is_some_and(|c| complete[c]);
+            }
+        }
+        let atoms = model.atoms.len();
+        // One position per family: the whole row, then one per attribute (no row when the
+        // atom has no value for it), so signatures line up for swaps.
+        let width = 1 + layout.value_counts.len();
+        let mut of_atom = vec![usize::MAX; atoms * width];
+        let mut no_row = Vec::with_capacity(atoms);
+        let mut forced = Vec::with_capacity(atoms);
+        for (atom, signature) in model.atoms.iter().zip(of_atom.chunks_exact_mut(width)) {
+            let whole = layout.cell_index(CellKey {
+                unit: atom.unit,
+                cut: None,
+            });
+            signature[0] = nearest[whole];
+            let mut in_complete = complete[whole];
+            for (i, v) in atom.values.iter().enumerate() {
+                if let Some(v) = *v {
+                    let cell = whole + 1 + layout.value_counts[..i].iter().sum::<usize>() + v;
+                    signature[1 + i] = nearest[cell];
+                    in_complete |= complete[cell];
+                }
+            }
+            no_row.push(signature.iter().all(|&c| c == usize::MAX));
+            forced.push(in_complete);
+        }
+        let sig = |a: usize| &of_atom[a * width..(a + 1) * width];
+        let order = signature_order(&of_atom, width, layout.cell_count());
+        // (At most a class per atom: sized once, not grown by copying.)
+        let mut part = Partition {
+            status: status.to_vec(),
+            cell_n: cell_n.to_vec(),
+            nearest,
+            signatures: Vec::with_capacity(atoms * width),
+            class: vec![0; atoms],
+            member: Vec::with_capacity(atoms),
+            order: Vec::new(),
+            starts: Vec::with_capacity(atoms + 1),
+            no_row,
+            forced,
+            swaps: OnceLock::new(),
+        };
+        for (i, &a) in order.iter().enumerate() {
+            if i == 0 || sig(order[i - 1]) != sig(a) {
+                part.signatures.extend_from_slice(sig(a));
+                part.member.push(a);
+                part.starts.push(i);
+            }
+            part.class[a] = part.member.len() - 1;
+        }
+        part.starts.push(order.len());
+        part.order = order;
+        part
+    }
 }
 
 /// Who may move where people move whole: the question's respondents, with the answers to
@@ -1000,7 +1139,7 @@ fn signature_order(signatures: &[usize], width: usize, cells: usize) -> Vec<usiz
         .is_some_and(|keys| keys <= 1 << 32)
     {
         let mut keyed: Vec<u64> = packed.map(|k| k as u64).collect();
-        keyed.sort_unstable();
+        sort_by_high_half(&mut keyed);
         return keyed
             .into_iter()
             .map(|k| (k & u64::from(u32::MAX)) as usize)
@@ -1014,6 +1153,34 @@ fn signature_order(signatures: &[usize], width: usize, cells: usize) -> Vec<usiz
         .collect()
 }
 
+/// Sorts `keys` by their high 32 bits, stably: keys made in increasing low halves (the
+/// atoms of [`signature_order`]) end as a full sort would order them. A radix sort, byte by
+/// byte: it runs in every measure and round, and took a quarter of the classes' build as a
+/// comparison sort.
+fn sort_by_high_half(keys: &mut Vec<u64>) {
+    let mut sorted = vec![0u64; keys.len()];
+    for shift in [32u32, 40, 48, 56] {
+        let digit = |k: u64| ((k >> shift) & 0xff) as usize;
+        let mut starts = [0usize; 256];
+        for &k in keys.iter() {
+            starts[digit(k)] += 1;
+        }
+        if starts.contains(&keys.len()) {
+            continue; // every key has this byte: the order stays
+        }
+        let mut at = 0;
+        for start in starts.iter_mut() {
+            at += std::mem::replace(start, at);
+        }
+        for &k in keys.iter() {
+            let slot = &mut starts[digit(k)];
+            sorted[*slot] = k;
+            *slot += 1;
+        }
+        std::mem::swap(keys, &mut sorted);
+    }
+}
+
 impl<'m> Classes<'m> {
     fn new(
         model: &'m CountModel<'m>,
@@ -1022,105 +1189,44 @@ impl<'m> Classes<'m> {
         status: &[CellStatus],
     ) -> Self {
         let layout = model.layout;
-        let families = layout.cells_per_unit();
-        let mut nearest = vec![usize::MAX; layout.cell_count()];
-        let mut complete = vec![false; layout.cell_count()];
-        for &u in layout.tree.top_down() {
-            for f in 0..families {
-                let cell = u * families + f;
-                let above = layout.tree.parent(u).map(|p| p * families + f);
-                let shown = status.get(cell) == Some(&CellStatus::Shown);
-                nearest[cell] = if shown {
-                    cell
-                } else {
-                    above.map_or(usize::MAX, |c| nearest[c])
-                };
-                complete[cell] = (shown && cell_n[cell] == model.cell_invited[cell])
-                    || above.is_some_and(|c| complete[c]);
-            }
-        }
+        let part = model.partition(cell_n, status);
         let atoms = model.atoms.len();
-        // One position per family: the whole row, then one per attribute (no row when the
-        // atom has no value for it), so signatures line up for swaps.
-        let width = 1 + layout.value_counts.len();
-        let mut of_atom = vec![usize::MAX; atoms * width];
-        let mut unbound = Vec::with_capacity(atoms);
-        let mut forced = Vec::with_capacity(atoms);
-        for ((a, atom), signature) in model
-            .atoms
-            .iter()
-            .enumerate()
-            .zip(of_atom.chunks_exact_mut(width))
-        {
-            let whole = layout.cell_index(CellKey {
-                unit: atom.unit,
-                cut: None,
-            });
-            signature[0] = nearest[whole];
-            let mut in_complete = complete[whole];
-            for (i, v) in atom.values.iter().enumerate() {
-                if let Some(v) = *v {
-                    let cell = whole + 1 + layout.value_counts[..i].iter().sum::<usize>() + v;
-                    signature[1 + i] = nearest[cell];
-                    in_complete |= complete[cell];
-                }
-            }
-            // In no shown cell: free wherever a respondent can leave or come.
-            unbound.push(signature.iter().all(|&c| c == usize::MAX) && slack.alone(a));
-            forced.push(in_complete);
-        }
-        let sig = |a: usize| &of_atom[a * width..(a + 1) * width];
-        let order = signature_order(&of_atom, width, layout.cell_count());
+        let count = part.member.len();
         let mut classes = Classes {
             model,
             slack,
             cell_n,
-            families,
-            nearest,
-            width,
-            signatures: Vec::new(),
-            class: vec![0; atoms],
-            member: Vec::new(),
-            order: Vec::new(),
-            starts: Vec::new(),
-            givers: Vec::new(),
-            takers: Vec::new(),
+            families: layout.cells_per_unit(),
+            width: 1 + layout.value_counts.len(),
+            givers: vec![0; count],
+            takers: vec![0; count],
             all_givers: 0,
             all_takers: 0,
-            strict_givers: Vec::new(),
-            unbound,
-            forced,
-            swaps: OnceCell::new(),
+            strict_givers: vec![0; count],
+            unbound: Vec::with_capacity(atoms),
             scratch: RefCell::new(Vec::new()),
             kinds: None,
             in_group: RefCell::new(Vec::new()),
+            part: Arc::clone(&part),
         };
-        for (i, &a) in order.iter().enumerate() {
-            if i == 0 || sig(order[i - 1]) != sig(a) {
-                classes.signatures.extend_from_slice(sig(a));
-                classes.member.push(a);
-                classes.starts.push(i);
-                classes.givers.push(0);
-                classes.takers.push(0);
-                classes.strict_givers.push(0);
-            }
-            let id = classes.givers.len() - 1;
-            let (give, take) = classes.slack(a);
+        for (a, &id) in part.class.iter().enumerate() {
+            let (give, take) = slack.of(a);
             classes.givers[id] += give;
             classes.takers[id] += take;
             classes.all_givers += give;
             classes.all_takers += take;
-            classes.strict_givers[id] += classes.slack.strict(a).0;
-            classes.class[a] = id;
+            classes.strict_givers[id] += slack.strict(a).0;
+            // In no shown cell: free wherever a respondent can leave or come.
+            classes
+                .unbound
+                .push(part.no_row.get(a).copied().unwrap_or(false) && slack.alone(a));
         }
-        classes.starts.push(order.len());
-        classes.order = order;
         classes
     }
 
     /// The rows of class `class`.
     fn signature(&self, class: usize) -> &[usize] {
-        &self.signatures[class * self.width..(class + 1) * self.width]
+        &self.part.signatures[class * self.width..(class + 1) * self.width]
     }
 
     /// The class with this signature, if any atom has it.
@@ -1149,7 +1255,7 @@ impl<'m> Classes<'m> {
                 true => self.slack.strict(a),
                 false => self.slack(a),
             };
-            let c = self.class[a];
+            let c = self.part.class[a];
             match inside.iter_mut().find(|e| e.0 == c) {
                 Some(e) => {
                     e.1 += give;
@@ -1183,7 +1289,7 @@ impl<'m> Classes<'m> {
             return self.certified_now(atoms);
         }
         let renamed = |a: usize| -> Vec<usize> {
-            let mut sig = self.signature(self.class[a]).to_vec();
+            let mut sig = self.signature(self.part.class[a]).to_vec();
             if let Some((c, _)) = merged {
                 let above = self
                     .model
@@ -1191,7 +1297,7 @@ impl<'m> Classes<'m> {
                     .tree
                     .parent(c / self.families)
                     .map_or(usize::MAX, |p| {
-                        self.nearest[p * self.families + c % self.families]
+                        self.part.nearest[p * self.families + c % self.families]
                     });
                 for x in sig.iter_mut().filter(|x| **x == c) {
                     *x = above;
@@ -1218,7 +1324,7 @@ impl<'m> Classes<'m> {
                 // are counted below instead.
                 let gone: (u64, u64) = moved
                     .iter()
-                    .filter(|&&a| self.class[a] == id)
+                    .filter(|&&a| self.part.class[a] == id)
                     .map(|&a| self.slack(a))
                     .fold((0, 0), |s, x| (s.0 + x.0, s.1 + x.1));
                 t[0] += self.givers[id] - gone.0;
@@ -1254,7 +1360,7 @@ impl<'m> Classes<'m> {
     /// Whether every one of `atoms` lies in a shown cell that answered in full, so that each
     /// holds everyone invited.
     fn all_complete(&self, atoms: &[usize]) -> bool {
-        atoms.iter().all(|&a| self.forced[a])
+        atoms.iter().all(|&a| self.part.forced[a])
     }
 
     /// [`Classes::certified`] without a merge, on class ids (the hot path: every group under
@@ -1290,7 +1396,10 @@ impl<'m> Classes<'m> {
         }
         let mut inside = self.scratch.borrow_mut();
         self.tally(atoms, &mut inside, true);
-        let swaps = self.swaps.get_or_init(|| self.swap_indexes(attributes));
+        let swaps = self
+            .part
+            .swaps
+            .get_or_init(|| self.swap_indexes(attributes));
         let mut tries = 0;
         let mut t_sig: Vec<usize> = vec![usize::MAX; self.width];
         for &(c1, give, take) in inside.iter() {
@@ -1342,8 +1451,8 @@ impl<'m> Classes<'m> {
                             continue;
                         };
                         if self.swap_moves(atoms, &inside, [c1, c2, c3, c4], (give, take)) {
-                            let own = atoms.iter().copied().find(|&a| self.class[a] == c1)?;
-                            let [q, s, t] = [c2, c3, c4].map(|c| self.member[c]);
+                            let own = atoms.iter().copied().find(|&a| self.part.class[a] == c1)?;
+                            let [q, s, t] = [c2, c3, c4].map(|c| self.part.member[c]);
                             return Some(Swap {
                                 mask: index.mask,
                                 atoms: [own, q, s, t],
@@ -1360,7 +1469,7 @@ impl<'m> Classes<'m> {
     /// classes stand in the relation [`Classes::swapped`] searches for, and the counts let a
     /// respondent move.
     fn holds(&self, atoms: &[usize], swap: &Swap) -> bool {
-        let [p, q, s, t] = swap.atoms.map(|a| self.class[a]);
+        let [p, q, s, t] = swap.atoms.map(|a| self.part.class[a]);
         if q == p {
             return false;
         }
@@ -1429,7 +1538,7 @@ impl<'m> Classes<'m> {
             return false;
         }
         let mut ours = self.in_group.borrow_mut();
-        ours.resize(self.class.len(), false);
+        ours.resize(self.part.class.len(), false);
         for &a in atoms {
             ours[a] = true;
         }
@@ -1442,7 +1551,7 @@ impl<'m> Classes<'m> {
             };
             atoms
                 .iter()
-                .filter(move |&&a| self.class[a] == ours_c)
+                .filter(move |&&a| self.part.class[a] == ours_c)
                 .chain(self.atoms_of(theirs_c).iter().filter(|&&a| !ours[a]))
                 .take(ALIKE_READS)
                 .flat_map(|&a| self.model.respondents_in(a))
@@ -1466,8 +1575,11 @@ impl<'m> Classes<'m> {
 
     /// The atoms of class `c`.
     fn atoms_of(&self, c: usize) -> &[usize] {
-        match (self.starts.get(c), self.starts.get(c.saturating_add(1))) {
-            (Some(&start), Some(&end)) => self.order.get(start..end).unwrap_or(&[]),
+        match (
+            self.part.starts.get(c),
+            self.part.starts.get(c.saturating_add(1)),
+        ) {
+            (Some(&start), Some(&end)) => self.part.order.get(start..end).unwrap_or(&[]),
             _ => &[],
         }
     }
@@ -1475,7 +1587,7 @@ impl<'m> Classes<'m> {
     /// One index per non-empty set of attribute positions (the whole row never swaps: a
     /// swap of a set and of its complement is the same move).
     fn swap_indexes(&self, attributes: usize) -> Vec<SwapIndex> {
-        let count = self.givers.len();
+        let count = self.part.member.len();
         (1..(1usize << attributes))
             .map(|attribute_mask| {
                 // Signature position 0 is the whole row; attribute `a` sits at `a + 1`.
@@ -1526,14 +1638,14 @@ impl<'m> Classes<'m> {
         let usable = |c: &usize| *c != usize::MAX && *c != 0;
         let mut own: Vec<usize> = atoms
             .iter()
-            .flat_map(|&a| self.signature(self.class[a]).iter().copied())
+            .flat_map(|&a| self.signature(self.part.class[a]).iter().copied())
             .filter(usable)
             .collect();
         own.sort_unstable();
         own.dedup();
         let rows: Vec<usize> = atoms
             .iter()
-            .flat_map(|&a| self.signature(self.class[a]).iter().copied())
+            .flat_map(|&a| self.signature(self.part.class[a]).iter().copied())
             .filter(|&c| c != usize::MAX)
             .collect();
         let mut near: Vec<usize> = rows
@@ -1544,7 +1656,7 @@ impl<'m> Classes<'m> {
                     .get(r)
                     .into_iter()
                     .flatten()
-                    .flat_map(|&a| self.signature(self.class[a]).iter().copied());
+                    .flat_map(|&a| self.signature(self.part.class[a]).iter().copied());
                 sharing.chain(around.below.get(r).into_iter().flatten().copied())
             })
             .filter(usable)
@@ -1648,7 +1760,7 @@ impl Neighbours {
         for (c, st) in status.iter().enumerate() {
             let parent = layout.tree.parent(c / families);
             if *st == CellStatus::Shown {
-                if let Some(p) = parent.map(|p| classes.nearest[p * families + c % families]) {
+                if let Some(p) = parent.map(|p| classes.part.nearest[p * families + c % families]) {
                     if rows.contains(&p) {
                         below.entry(p).or_default().push(c);
                         wanted.insert(c);
@@ -1656,13 +1768,13 @@ impl Neighbours {
                 }
             }
         }
-        for signature in classes.signatures.chunks_exact(classes.width) {
+        for signature in classes.part.signatures.chunks_exact(classes.width) {
             if signature.iter().any(|c| rows.contains(c)) {
                 wanted.extend(signature.iter().copied().filter(|&c| c != usize::MAX));
             }
         }
         let mut atoms_of_row: HashMap<usize, Vec<usize>> = HashMap::default();
-        for (a, &class) in classes.class.iter().enumerate() {
+        for (a, &class) in classes.part.class.iter().enumerate() {
             for &c in classes.signature(class) {
                 if wanted.contains(&c) {
                     atoms_of_row.entry(c).or_default().push(a);
@@ -1778,6 +1890,32 @@ mod tests {
         // One attribute on the benchmark's 60,000 cells: the packed keys fit 64 bits.
         let signatures = [3, 9, 3, 2, usize::MAX, 1];
         assert_eq!(signature_order(&signatures, 2, 60_000), [1, 0, 2]);
+    }
+
+    #[test]
+    fn the_radix_sort_orders_atoms_as_a_comparison_sort_does() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Few distinct signatures (many ties, broken by the atom), and many spread over every
+        // byte of the high half; empty and single lists.
+        for (atoms, spread) in [
+            (0, 1),
+            (1, 1),
+            (1_000, 7),
+            (5_000, u64::from(u32::MAX)),
+            (300, 1 << 20),
+        ] {
+            let mut keys: Vec<u64> = (0..atoms).map(|a| ((next() % spread) << 32) | a).collect();
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            sort_by_high_half(&mut keys);
+            assert_eq!(keys, expected, "{atoms} atoms, {spread} signatures");
+        }
     }
 
     fn at(unit: usize) -> Placement {
@@ -2145,7 +2283,7 @@ mod tests {
         ]
         .map(|p| atom(&p));
         // Sub-team's a and Team's direct a share their class.
-        assert_eq!(classes.class[sub_a], classes.class[team_a]);
+        assert_eq!(classes.part.class[sub_a], classes.part.class[team_a]);
         let swap = Swap {
             mask: 0b10,
             atoms: [sub_a, team_b, other_b, other_a],

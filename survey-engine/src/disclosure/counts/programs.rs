@@ -105,8 +105,8 @@ impl CountModel<'_> {
             units.extend_from_slice(tree.children(u));
             for &a in &self.by_unit[u] {
                 let in_group = group.contains(&a);
-                let outer = reading.beside.map_or(0, |b| b.classes.class[a]);
-                let key = (reading.classes.class[a], outer, in_group);
+                let outer = reading.beside.map_or(0, |b| b.classes.part.class[a]);
+                let key = (reading.classes.part.class[a], outer, in_group);
                 let b = *index.entry(key).or_insert_with(|| {
                     buckets.push(Bucket {
                         class: key.0,
