@@ -355,29 +355,29 @@ struct Chain {
 /// so they are read for one of them (`true`); for the others only the rest at their own
 /// unit, the whole cell less the attribute's other values (`false`).
 fn groups(layout: &Layout, d: &impl Reading, t: &Taken) -> Vec<(CountGroup, bool)> {
-    let mut cuts = vec![None];
+    // Every cut with its offset among a unit's cells (cells by index, not by key: this runs
+    // over every cell of every reading).
+    let per_unit = layout.cells_per_unit();
+    let mut cuts = vec![(None, 0)];
     for (a, &values) in layout.value_counts.iter().enumerate() {
-        cuts.extend((0..values).map(|v| Some((a, v))));
+        cuts.extend((0..values).map(|v| {
+            let cut = Some((a, v));
+            (cut, layout.cell_index(CellKey { unit: 0, cut }))
+        }));
     }
-    let holds_exact = |unit: usize, cut| {
-        layout
-            .try_cell_index(CellKey { unit, cut })
-            .is_some_and(|cell| t.whole(cell).first().is_some_and(|&n| n > 0))
-    };
+    let holds_exact = |cell: usize| t.whole(cell).first().is_some_and(|&n| n > 0);
     // Per parent's cell and whether the cell and its unit's whole cell hold an exact cell.
     let mut read = vec![false; layout.cell_count() * 4];
     // At most a cell's group and its unit's direct members per cell: sized once (it grew
     // by copying, the biggest cost of this function in a profile).
     let mut out = Vec::with_capacity(2 * layout.cell_count());
     for unit in 0..layout.tree.len() {
-        for &cut in &cuts {
-            let Some(cell) = layout.try_cell_index(CellKey { unit, cut }) else {
-                continue;
-            };
+        let whole = unit * per_unit;
+        for &(cut, offset) in &cuts {
+            let cell = whole + offset;
             if let Some(parent) = layout.tree.parent(unit) {
-                let kind =
-                    usize::from(holds_exact(unit, cut)) * 2 + usize::from(holds_exact(unit, None));
-                let key = layout.cell_index(CellKey { unit: parent, cut }) * 4 + kind;
+                let kind = usize::from(holds_exact(cell)) * 2 + usize::from(holds_exact(whole));
+                let key = (parent * per_unit + offset) * 4 + kind;
                 if !d.exact(cell) {
                     let group = CountGroup {
                         unit,
