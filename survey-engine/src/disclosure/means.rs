@@ -781,8 +781,8 @@ impl Classes {
             }));
         }
         // Classes are numbered as their first atom comes. Signatures are looked up packed
-        // into one number where they fit (hashing a slice cost more than the rest of this
-        // function, which runs in every round of every scale); else as slices.
+        // into one number where they fit (cheaper to hash than a slice, and this runs in
+        // every round of every scale); else as slices.
         let base = layout.cell_count() as u128 + 1;
         let packs = u32::try_from(width)
             .ok()
