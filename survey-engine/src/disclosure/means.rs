@@ -363,13 +363,12 @@ impl<'a> Model<'a> {
     /// ([`Rows::upper_width`]); the certificates are not tried.
     fn check(
         &self,
-        status: &[CellStatus],
+        classes: &Classes,
         settled: &mut [bool],
         exact_when_short: bool,
         surely: &[bool],
-    ) -> (Vec<NarrowGroup>, Vec<Failing>, Classes) {
+    ) -> (Vec<NarrowGroup>, Vec<Failing>) {
         let exact_when_short = exact_when_short && !self.layout.value_counts.is_empty();
-        let classes = Classes::new(self, status);
         let swaps: std::cell::OnceCell<Swaps> = std::cell::OnceCell::new();
         let rows = Rows::default();
         let mut narrow = Vec::new();
@@ -395,7 +394,7 @@ impl<'a> Model<'a> {
             // A group protected only where it is surely narrow: the class certificate settles
             // most at once; the rest are narrow only by the bound from above.
             if surely.get(i) == Some(&true) && width + EPSILON < self.bounds.protection {
-                let (upper, row) = rows.upper_width_and_row(self, &classes, atoms);
+                let (upper, row) = rows.upper_width_and_row(self, classes, atoms);
                 width = upper / *n as f64;
                 if width + EPSILON < self.bounds.protection {
                     narrow.push(NarrowGroup {
@@ -410,13 +409,13 @@ impl<'a> Model<'a> {
                 continue;
             }
             if width + EPSILON < self.bounds.protection && classes.width > 1 {
-                let swaps = swaps.get_or_init(|| Swaps::new(&classes));
+                let swaps = swaps.get_or_init(|| Swaps::new(classes));
                 let effort = if exact_when_short {
                     AUDIT_EFFORT
                 } else {
                     PROTECTION_EFFORT
                 };
-                width = width.max(swaps.width(self, &classes, &parts, effort) / *n as f64);
+                width = width.max(swaps.width(self, classes, &parts, effort) / *n as f64);
             }
             // Items get no program: its answers are shares, and shares reach widths no whole
             // answers do (`an_items_width_comes_from_whole_answers_not_from_shares_of_answers`),
@@ -426,10 +425,10 @@ impl<'a> Model<'a> {
                 // know less (without, the classes are D4's residual rows, whose totals follow
                 // from the release). The linear program settles it, unless a bound from
                 // above already shows the group narrow.
-                if rows.upper_width(self, &classes, atoms) / *n as f64 + EPSILON
+                if rows.upper_width(self, classes, atoms) / *n as f64 + EPSILON
                     >= self.bounds.protection
                 {
-                    if let Some(exact) = self.lp_width(i, &classes, width) {
+                    if let Some(exact) = self.lp_width(i, classes, width) {
                         width = width.max(exact);
                     }
                 }
@@ -445,7 +444,7 @@ impl<'a> Model<'a> {
                 settled[i] = true;
             }
         }
-        (narrow, failing, classes)
+        (narrow, failing)
     }
 
     /// Whether group `i` could be wide enough at all: with every cell hidden but the root's
@@ -741,11 +740,14 @@ impl<'a> Model<'a> {
 }
 
 /// The classes of one round: atoms grouped by the shown cells they are in, with each class's
-/// respondents and total.
+/// respondents and total. Classes are numbered as their first atom comes (the swap search
+/// tries partners in that order).
 struct Classes {
     width: usize,
     /// `width` cells per class.
     signatures: Vec<usize>,
+    /// The class of each signature.
+    ids: SignatureIds,
     class: Vec<usize>,
     n: Vec<u64>,
     sum: Vec<f64>,
@@ -769,7 +771,6 @@ impl Classes {
             }
         }
         let width = model.width;
-        let points = model.points;
         let mut signatures = Vec::with_capacity(model.atoms.len() * width);
         for (a, atom) in model.atoms.iter().enumerate() {
             signatures.extend(model.offsets(a).iter().map(|&offset| {
@@ -780,60 +781,92 @@ impl Classes {
                 }
             }));
         }
-        // Classes are numbered as their first atom comes. Signatures are looked up packed
-        // into one number where they fit (cheaper to hash than a slice, and this runs in
-        // every round of every scale); else as slices.
-        let base = layout.cell_count() as u128 + 1;
-        let packs = u32::try_from(width)
-            .ok()
-            .and_then(|w| base.checked_pow(w))
-            .is_some();
-        let pack = |signature: &[usize]| {
-            signature.iter().fold(0u128, |key, &row| {
-                let digit = if row == usize::MAX {
-                    base - 1
-                } else {
-                    row as u128
-                };
-                key * base + digit
-            })
-        };
-        let mut packed: HashMap<u128, usize> = HashMap::default();
-        let mut index: HashMap<&[usize], usize> = HashMap::default();
-        if packs {
-            packed.reserve(model.atoms.len());
-        } else {
-            index.reserve(model.atoms.len());
+        let mut classes = Classes::numbering(model, model.atoms.len());
+        for signature in signatures.chunks_exact(width) {
+            let c = classes.id(signature);
+            classes.class.push(c);
         }
-        let mut classes = Classes {
-            width,
+        classes.tally(model);
+        classes
+    }
+
+    /// The classes of the next round, after more cells were hidden (and none shown): the
+    /// same as [`Classes::new`] on `status`, from this round's classes instead of every atom
+    /// (protection's later rounds each hide a few cells for a few groups). An atom's nearest
+    /// shown cell is then its old one's nearest, since the cells between them were hidden
+    /// already, so classes only merge. Old classes come in the order of their first atoms,
+    /// and a merged class's first atom is its lowest old class's: numbered in old class
+    /// order, the classes are numbered as their first atom comes, as in [`Classes::new`].
+    fn after_hiding(&self, model: &Model<'_>, status: &[CellStatus]) -> Self {
+        let layout = model.layout;
+        let families = layout.cells_per_unit();
+        let nearest = |mut cell: usize| {
+            while cell != usize::MAX && status.get(cell) != Some(&CellStatus::Shown) {
+                cell = layout
+                    .tree
+                    .parent(cell / families)
+                    .map_or(usize::MAX, |p| p * families + cell % families);
+            }
+            cell
+        };
+        let mut classes = Classes::numbering(model, self.n.len());
+        let mut signature = vec![usize::MAX; self.width];
+        let merged: Vec<usize> = (0..self.n.len())
+            .map(|c| {
+                for (row, &old) in signature.iter_mut().zip(self.signature(c)) {
+                    *row = nearest(old);
+                }
+                classes.id(&signature)
+            })
+            .collect();
+        classes.class = self.class.iter().map(|&c| merged[c]).collect();
+        classes.tally(model);
+        classes
+    }
+
+    /// No classes yet, for `expected` of them at most.
+    fn numbering(model: &Model<'_>, expected: usize) -> Self {
+        Classes {
+            width: model.width,
             signatures: Vec::new(),
+            ids: SignatureIds::new(model.layout.cell_count(), model.width, expected),
             class: Vec::with_capacity(model.atoms.len()),
             n: Vec::new(),
             sum: Vec::new(),
             counts: Vec::new(),
-        };
-        for (a, signature) in signatures.chunks_exact(width).enumerate() {
-            let next = classes.n.len();
-            let c = if packs {
-                *packed.entry(pack(signature)).or_insert(next)
-            } else {
-                *index.entry(signature).or_insert(next)
-            };
-            if c == next {
-                classes.signatures.extend_from_slice(signature);
-                classes.n.push(0);
-                classes.sum.push(0.0);
-                classes.counts.extend(std::iter::repeat_n(0, points));
-            }
-            classes.class.push(c);
-            classes.n[c] += model.n[a];
-            classes.sum[c] += model.sum[a];
+        }
+    }
+
+    /// The class of `signature`, a new one (last) if none has it yet.
+    fn id(&mut self, signature: &[usize]) -> usize {
+        let next = self.n.len();
+        let c = self.ids.id_or(signature, next);
+        if c == next {
+            self.signatures.extend_from_slice(signature);
+            self.n.push(0);
+        }
+        c
+    }
+
+    /// Each class's respondents and totals, added up atom by atom in atom order (so a
+    /// class's total is the same sum of the same floats however its atoms were grouped).
+    fn tally(&mut self, model: &Model<'_>) {
+        let points = model.points;
+        let count = self.n.len();
+        self.sum = vec![0.0; count];
+        self.counts = vec![0; count * points];
+        for (a, &c) in self.class.iter().enumerate() {
+            self.n[c] += model.n[a];
+            self.sum[c] += model.sum[a];
             for p in 0..points {
-                classes.counts[c * points + p] += model.counts[a * points + p];
+                self.counts[c * points + p] += model.counts[a * points + p];
             }
         }
-        classes
+    }
+
+    /// The class whose signature is `signature`, if any.
+    fn find(&self, signature: &[usize]) -> Option<usize> {
+        self.ids.find(signature)
     }
 
     /// Everybody in one class held by the root's whole cell (the most a release can hide).
@@ -848,9 +881,12 @@ impl Classes {
         let width = model.width;
         let mut signature = vec![usize::MAX; width];
         signature[0] = 0;
+        let mut ids = SignatureIds::new(model.layout.cell_count(), width, 1);
+        ids.id_or(&signature, 0);
         Classes {
             width,
             signatures: signature,
+            ids,
             class: vec![0; model.atoms.len()],
             n: vec![model.n.iter().sum()],
             sum: vec![model.sum.iter().sum()],
@@ -896,6 +932,72 @@ fn part_sum(bounds: MeanBounds, n: u64, sum: f64, counts: &[u64], m: u64, raise:
         (m_f * highest).min(sum - rest * lowest)
     } else {
         (m_f * lowest).max(sum - rest * highest)
+    }
+}
+
+/// Classes by their whole signature. A signature is looked up packed into one number where
+/// it fits (cheaper to hash than a slice, and this runs in every round of every scale), else
+/// as a slice.
+enum SignatureIds {
+    Packed {
+        base: u128,
+        ids: HashMap<u128, usize>,
+    },
+    Slices(HashMap<Box<[usize]>, usize>),
+}
+
+impl SignatureIds {
+    /// For signatures of `width` rows among `cells` cells (or none: `usize::MAX`), about
+    /// `expected` of them.
+    fn new(cells: usize, width: usize, expected: usize) -> Self {
+        let base = cells as u128 + 1;
+        let packs = u32::try_from(width)
+            .ok()
+            .and_then(|w| base.checked_pow(w))
+            .is_some();
+        if packs {
+            let mut ids = HashMap::default();
+            ids.reserve(expected);
+            SignatureIds::Packed { base, ids }
+        } else {
+            let mut ids = HashMap::default();
+            ids.reserve(expected);
+            SignatureIds::Slices(ids)
+        }
+    }
+
+    fn pack(base: u128, signature: &[usize]) -> u128 {
+        signature.iter().fold(0u128, |key, &row| {
+            let digit = if row == usize::MAX {
+                base - 1
+            } else {
+                row as u128
+            };
+            key * base + digit
+        })
+    }
+
+    /// The id `signature` has, or `next` from now on if it has none.
+    fn id_or(&mut self, signature: &[usize], next: usize) -> usize {
+        match self {
+            SignatureIds::Packed { base, ids } => {
+                *ids.entry(Self::pack(*base, signature)).or_insert(next)
+            }
+            SignatureIds::Slices(ids) => match ids.get(signature) {
+                Some(&id) => id,
+                None => {
+                    ids.insert(signature.into(), next);
+                    next
+                }
+            },
+        }
+    }
+
+    fn find(&self, signature: &[usize]) -> Option<usize> {
+        match self {
+            SignatureIds::Packed { base, ids } => ids.get(&Self::pack(*base, signature)).copied(),
+            SignatureIds::Slices(ids) => ids.get(signature).copied(),
+        }
     }
 }
 
@@ -1007,9 +1109,8 @@ impl Rows {
 /// independent: the widths still add up.
 struct Swaps {
     /// Per mask of swapped positions: classes by their signature on the mask and off it.
+    /// (A class by its whole signature: [`Classes::find`].)
     masks: Vec<(usize, ProjectionIndex, ProjectionIndex)>,
-    /// Classes by their whole signature.
-    by_signature: ProjectionIndex,
 }
 
 /// The most rectangles tried for one move of a class of a group.
@@ -1044,10 +1145,7 @@ impl Swaps {
             .filter(|m| m & 1 == 1)
             .map(|mask| (mask, index(mask, true), index(mask, false)))
             .collect();
-        Swaps {
-            masks,
-            by_signature: index(usize::MAX, true),
-        }
+        Swaps { masks }
     }
 
     /// The group's certified sum width with swaps: `parts` are its classes and how many of
@@ -1098,7 +1196,7 @@ impl Swaps {
                                     classes.signature(k2)[f]
                                 };
                             }
-                            let Some(k4) = self.by_signature.matching(signature, &t).next() else {
+                            let Some(k4) = classes.find(&t) else {
                                 continue;
                             };
                             if k4 == k2 || k4 == k3 || !free(k4) {
@@ -1303,7 +1401,9 @@ pub fn check_means_where(
     // A group left out counts as settled: it is not looked at.
     let mut settled: Vec<bool> = model.groups.iter().map(|g| !keep(&g.0)).collect();
     MeanCheck {
-        narrow: model.check(status, &mut settled, true, &[]).0,
+        narrow: model
+            .check(&Classes::new(&model, status), &mut settled, true, &[])
+            .0,
     }
 }
 
@@ -1356,8 +1456,9 @@ pub fn protect_means(
     let fixable: Vec<bool> = (0..model.groups.len())
         .map(|i| model.could_be_wide(i, &everybody))
         .collect();
+    let mut classes = Classes::new(&model, status);
     loop {
-        let (narrow, failing, classes) = model.check(status, &mut settled, false, &surely);
+        let (narrow, failing) = model.check(&classes, &mut settled, false, &surely);
         // A surely narrow group names the row that pins it most: hiding that row merges it
         // into a larger one (not the root's whole cell, which stays).
         let hideable = |cell: &usize| *cell != 0 && status.get(*cell) == Some(&CellStatus::Shown);
@@ -1377,6 +1478,7 @@ pub fn protect_means(
         for cell in hide {
             status[cell] = CellStatus::Complementary;
         }
+        classes = classes.after_hiding(&model, status);
     }
 }
 
@@ -1674,5 +1776,100 @@ mod tests {
             bounds,
         );
         assert!(check.narrow.is_empty(), "{check:?}");
+    }
+
+    /// Protection's later rounds derive the classes from the round before
+    /// ([`Classes::after_hiding`]); they must be the classes built afresh, numbered alike (the
+    /// swap search tries partners in class order) and with totals added in the same order.
+    #[test]
+    fn classes_after_hiding_are_the_classes_built_afresh() {
+        let mut rng = crate::testing::Rng(11);
+        let mut compared = 0;
+        for _ in 0..60 {
+            let units = 2 + rng.next(12);
+            let parents: Vec<Option<usize>> =
+                (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
+            let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
+            let people = 8 + rng.next(60);
+            let placements: Vec<Placement> = (0..people)
+                .map(|_| Placement {
+                    unit: rng.next(units),
+                    values: vec![Some(rng.next(2)), (rng.next(4) > 0).then(|| rng.next(3))],
+                })
+                .collect();
+            // Thirds, whose float sums depend on the order they are added in.
+            let scores: Vec<Option<f64>> = (0..people)
+                .map(|_| (rng.next(8) > 0).then(|| rng.next(13) as f64 / 3.0))
+                .collect();
+            let items: Vec<Option<usize>> = (0..people)
+                .map(|_| (rng.next(8) > 0).then(|| rng.next(5)))
+                .collect();
+            let mut status: Vec<CellStatus> = (0..layout.cell_count())
+                .map(|_| {
+                    if rng.next(3) > 0 {
+                        CellStatus::Shown
+                    } else {
+                        CellStatus::Complementary
+                    }
+                })
+                .collect();
+            let index = AtomIndex::new(&placements);
+            let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+            let answers = if rng.next(2) == 0 {
+                MeanAnswers::Scores(&scores)
+            } else {
+                MeanAnswers::Points {
+                    of: &items,
+                    points: 5,
+                }
+            };
+            let model = Model::new(&layout, &index, answers, 3, bounds);
+            let mut classes = Classes::new(&model, &status);
+            while status.contains(&CellStatus::Shown) {
+                for _ in 0..1 + rng.next(3) {
+                    let cell = rng.next(status.len());
+                    status[cell] = CellStatus::Complementary;
+                }
+                classes = classes.after_hiding(&model, &status);
+                let fresh = Classes::new(&model, &status);
+                assert_eq!(classes.signatures, fresh.signatures);
+                assert_eq!(classes.class, fresh.class);
+                assert_eq!(classes.n, fresh.n);
+                let bits = |sums: &[f64]| sums.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&classes.sum), bits(&fresh.sum));
+                assert_eq!(classes.counts, fresh.counts);
+                for c in 0..fresh.n.len() {
+                    assert_eq!(classes.find(fresh.signature(c)), Some(c));
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "{compared} rounds");
+    }
+
+    /// Signatures too wide to pack into one number are looked up as slices, with the same ids.
+    #[test]
+    fn signatures_get_the_same_ids_packed_or_as_slices() {
+        let mut rng = crate::testing::Rng(5);
+        let mut packed = SignatureIds::new(20, 3, 0);
+        let mut slices = SignatureIds::new(usize::MAX / 2, 3, 0);
+        assert!(matches!(packed, SignatureIds::Packed { .. }));
+        assert!(matches!(slices, SignatureIds::Slices(_)));
+        let mut next = 0;
+        for _ in 0..500 {
+            let signature: Vec<usize> = (0..3)
+                .map(|_| match rng.next(6) {
+                    0 => usize::MAX,
+                    _ => rng.next(20),
+                })
+                .collect();
+            let id = packed.id_or(&signature, next);
+            assert_eq!(slices.id_or(&signature, next), id, "{signature:?}");
+            assert_eq!(slices.find(&signature), Some(id));
+            next += usize::from(id == next);
+        }
+        assert!(next > 100, "{next} signatures");
+        assert_eq!(packed.find(&[21, 0, 0]), None);
+        assert_eq!(slices.find(&[21, 0, 0]), None);
     }
 }
