@@ -792,16 +792,19 @@ impl Classes {
 
     /// The classes of the next round, after more cells were hidden (and none shown): the
     /// same as [`Classes::new`] on `status`, from this round's classes instead of every atom
-    /// (protection's later rounds each hide a few cells for a few groups). An atom's nearest
-    /// shown cell is then its old one's nearest, since the cells between them were hidden
-    /// already, so classes only merge. Old classes come in the order of their first atoms,
-    /// and a merged class's first atom is its lowest old class's: numbered in old class
-    /// order, the classes are numbered as their first atom comes, as in [`Classes::new`].
-    fn after_hiding(&self, model: &Model<'_>, status: &[CellStatus]) -> Self {
+    /// (protection's later rounds each hide a few cells for a few groups).
+    ///
+    /// An atom's nearest shown cell is then its old one's nearest, since the cells between
+    /// them were hidden already: only the classes with a hidden cell in their signature
+    /// change, and classes only merge, each group of them into its lowest class (the one
+    /// whose first atom comes first). Renumbered in order, the classes are then numbered as
+    /// their first atom comes, as in [`Classes::new`].
+    fn after_hiding(mut self, model: &Model<'_>, status: &[CellStatus]) -> Self {
         let layout = model.layout;
         let families = layout.cells_per_unit();
+        let shown = |cell: usize| status.get(cell) == Some(&CellStatus::Shown);
         let nearest = |mut cell: usize| {
-            while cell != usize::MAX && status.get(cell) != Some(&CellStatus::Shown) {
+            while cell != usize::MAX && !shown(cell) {
                 cell = layout
                     .tree
                     .parent(cell / families)
@@ -809,19 +812,81 @@ impl Classes {
             }
             cell
         };
-        let mut classes = Classes::numbering(model, self.n.len());
-        let mut signature = vec![usize::MAX; self.width];
-        let merged: Vec<usize> = (0..self.n.len())
-            .map(|c| {
-                for (row, &old) in signature.iter_mut().zip(self.signature(c)) {
-                    *row = nearest(old);
-                }
-                classes.id(&signature)
+        let (count, width) = (self.n.len(), self.width);
+        // The classes that lost a cell, in order, with their signatures now.
+        let changed: Vec<usize> = (0..count)
+            .filter(|&c| {
+                self.signature(c)
+                    .iter()
+                    .any(|&row| row != usize::MAX && !shown(row))
             })
             .collect();
-        classes.class = self.class.iter().map(|&c| merged[c]).collect();
-        classes.tally(model);
-        classes
+        if changed.is_empty() {
+            return self;
+        }
+        let now: Vec<usize> = changed
+            .iter()
+            .flat_map(|&c| self.signature(c).iter().map(|&row| nearest(row)))
+            .collect();
+        let now_of = |j: usize| &now[j * width..(j + 1) * width];
+        // Per signature now, the lowest class that has it: a changed one (the first in order)
+        // or one that kept it (whose signature was all shown, so it did not change).
+        let mut lowest: HashMap<&[usize], usize> = HashMap::default();
+        for (j, &c) in changed.iter().enumerate() {
+            let signature = now_of(j);
+            if !lowest.contains_key(signature) {
+                let kept = self.ids.find(signature).unwrap_or(usize::MAX);
+                lowest.insert(signature, c.min(kept));
+            }
+        }
+        // Every other class with that signature merges into it.
+        let mut into = vec![usize::MAX; count];
+        for (j, &c) in changed.iter().enumerate() {
+            let signature = now_of(j);
+            let low = lowest[signature];
+            if low != c {
+                into[c] = low;
+            }
+            if let Some(kept) = self.ids.find(signature).filter(|&kept| kept != low) {
+                into[kept] = low;
+            }
+        }
+        for (j, &c) in changed.iter().enumerate() {
+            self.ids
+                .remove(&self.signatures[c * width..(c + 1) * width]);
+            if into[c] == usize::MAX {
+                self.ids.insert(now_of(j), c);
+                self.signatures[c * width..(c + 1) * width].copy_from_slice(now_of(j));
+            }
+        }
+        if into.iter().all(|&low| low == usize::MAX) {
+            return self;
+        }
+        // Renumbered in order: a merged class takes its lowest class's number (lower, so
+        // already known).
+        let mut renumbered = vec![0; count];
+        let mut next = 0;
+        for c in 0..count {
+            renumbered[c] = match into[c] {
+                usize::MAX => {
+                    next += 1;
+                    next - 1
+                }
+                low => renumbered[low],
+            };
+        }
+        self.ids.renumber(|c| renumbered[c]);
+        let mut signatures = Vec::with_capacity(next * width);
+        for c in (0..count).filter(|&c| into[c] == usize::MAX) {
+            signatures.extend_from_slice(self.signature(c));
+        }
+        self.signatures = signatures;
+        for c in &mut self.class {
+            *c = renumbered[*c];
+        }
+        self.n = vec![0; next];
+        self.tally(model);
+        self
     }
 
     /// No classes yet, for `expected` of them at most.
@@ -997,6 +1062,44 @@ impl SignatureIds {
         match self {
             SignatureIds::Packed { base, ids } => ids.get(&Self::pack(*base, signature)).copied(),
             SignatureIds::Slices(ids) => ids.get(signature).copied(),
+        }
+    }
+
+    fn insert(&mut self, signature: &[usize], id: usize) {
+        match self {
+            SignatureIds::Packed { base, ids } => {
+                ids.insert(Self::pack(*base, signature), id);
+            }
+            SignatureIds::Slices(ids) => {
+                ids.insert(signature.into(), id);
+            }
+        }
+    }
+
+    fn remove(&mut self, signature: &[usize]) {
+        match self {
+            SignatureIds::Packed { base, ids } => {
+                ids.remove(&Self::pack(*base, signature));
+            }
+            SignatureIds::Slices(ids) => {
+                ids.remove(signature);
+            }
+        }
+    }
+
+    /// Every id `id` becomes `to(id)`.
+    fn renumber(&mut self, to: impl Fn(usize) -> usize) {
+        match self {
+            SignatureIds::Packed { ids, .. } => ids.values_mut().for_each(|id| *id = to(*id)),
+            SignatureIds::Slices(ids) => ids.values_mut().for_each(|id| *id = to(*id)),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        match self {
+            SignatureIds::Packed { ids, .. } => ids.len(),
+            SignatureIds::Slices(ids) => ids.len(),
         }
     }
 }
@@ -1841,6 +1944,7 @@ mod tests {
                 for c in 0..fresh.n.len() {
                     assert_eq!(classes.find(fresh.signature(c)), Some(c));
                 }
+                assert_eq!(classes.ids.len(), fresh.n.len());
                 compared += 1;
             }
         }
@@ -1871,5 +1975,30 @@ mod tests {
         assert!(next > 100, "{next} signatures");
         assert_eq!(packed.find(&[21, 0, 0]), None);
         assert_eq!(slices.find(&[21, 0, 0]), None);
+        // What the later rounds do: move a signature, drop one, renumber.
+        for ids in [&mut packed, &mut slices] {
+            ids.remove(&[21, 0, 0]);
+            ids.insert(&[21, 0, 0], 3);
+            ids.remove(&[21, 0, 0]);
+            ids.insert(&[21, 1, usize::MAX], 0);
+            ids.renumber(|id| id * 2);
+        }
+        assert_eq!(packed.len(), slices.len());
+        assert_eq!(packed.find(&[21, 0, 0]), None);
+        assert_eq!(slices.find(&[21, 0, 0]), None);
+        assert_eq!(packed.find(&[21, 1, usize::MAX]), Some(0));
+        assert_eq!(slices.find(&[21, 1, usize::MAX]), Some(0));
+        let mut rng = crate::testing::Rng(5);
+        for _ in 0..500 {
+            let signature: Vec<usize> = (0..3)
+                .map(|_| match rng.next(6) {
+                    0 => usize::MAX,
+                    _ => rng.next(20),
+                })
+                .collect();
+            let id = packed.find(&signature);
+            assert!(id.is_some_and(|id| id % 2 == 0), "{signature:?}");
+            assert_eq!(slices.find(&signature), id);
+        }
     }
 }
