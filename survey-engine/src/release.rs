@@ -360,9 +360,17 @@ impl Release {
             let mut counts_model = None;
             let mut beside = Beside::default();
             if let Some(invited) = invited {
-                let model = CountModel::new(&layout, invited, &placements, k)
-                    .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-                beside = Beside::new(instrument, sheets, &statuses);
+                // Each on one thread and neither needs the other: side by side.
+                let (model, built) = std::thread::scope(|scope| {
+                    let model = scope.spawn(|| CountModel::new(&layout, invited, &placements, k));
+                    let built = Beside::new(instrument, sheets, &statuses);
+                    let model = model
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (model, built)
+                });
+                let model = model.map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+                beside = built;
                 excused = protect_counts_of_all(&model, &memberships, &mut beside, &mut statuses);
                 counts_model = Some(model);
             }
