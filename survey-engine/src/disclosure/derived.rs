@@ -252,22 +252,43 @@ impl Reading for Figures {
 struct Taken {
     width: usize,
     whole: Vec<u64>,
+    /// Per unit with children, in `slot` order, its cells' counts from its child units' subtrees.
+    /// A leaf's are zero and not kept: most units are leaves, and this is built for every
+    /// reading (every scale and question).
     below: Vec<u64>,
+    /// Per unit: its place in `below`, or `usize::MAX` for a leaf.
+    slot: Vec<usize>,
+    /// A leaf's counts from below: `width` zeros.
+    zeros: Vec<u64>,
+    per_unit: usize,
 }
 
 impl Taken {
     fn new(layout: &Layout, d: &impl Reading) -> Taken {
         let width = d.width();
         let cells = layout.cell_count();
+        let per_unit = layout.cells_per_unit();
+        let mut inner = 0;
+        let slot = (0..layout.tree.len())
+            .map(|u| {
+                if layout.tree.children(u).is_empty() {
+                    return usize::MAX;
+                }
+                inner += 1;
+                inner - 1
+            })
+            .collect();
         let mut t = Taken {
             width,
             whole: vec![0; cells * width],
-            below: vec![0; cells * width],
+            below: vec![0; inner * per_unit * width],
+            slot,
+            zeros: vec![0; width],
+            per_unit,
         };
-        let per_unit = layout.cells_per_unit();
         for &u in layout.tree.top_down().iter().rev() {
-            // A leaf's cells take nothing from below (zero, as allocated), and hold their own
-            // figures where exact ([`Taken::refresh`] without its work: most units are leaves).
+            // A leaf's cells take nothing from below, and hold their own figures where exact
+            // ([`Taken::refresh`] without its work: most units are leaves).
             if layout.tree.children(u).is_empty() {
                 for cell in u * per_unit..(u + 1) * per_unit {
                     if let Some(whole) = t.whole.get_mut(cell * width..(cell + 1) * width) {
@@ -288,7 +309,20 @@ impl Taken {
     fn refresh(&mut self, layout: &Layout, d: &impl Reading, cell: usize) {
         let (w, per_unit) = (self.width, layout.cells_per_unit().max(1));
         let (unit, offset) = (cell / per_unit, cell % per_unit);
-        let Some(below) = self.below.get_mut(cell * w..(cell + 1) * w) else {
+        let at = self.slot.get(unit).copied().unwrap_or(usize::MAX);
+        if at == usize::MAX {
+            // A leaf: nothing from below.
+            if let Some(whole) = self.whole.get_mut(cell * w..(cell + 1) * w) {
+                if d.exact(cell) {
+                    d.read(cell, whole);
+                } else {
+                    whole.fill(0);
+                }
+            }
+            return;
+        }
+        let row = at * per_unit + offset;
+        let Some(below) = self.below.get_mut(row * w..(row + 1) * w) else {
             return;
         };
         below.fill(0);
@@ -328,9 +362,14 @@ impl Taken {
     }
 
     fn below(&self, cell: usize) -> &[u64] {
-        self.below
-            .get(cell * self.width..(cell + 1) * self.width)
-            .unwrap_or(&[])
+        let (w, per_unit) = (self.width, self.per_unit.max(1));
+        match self.slot.get(cell / per_unit) {
+            Some(&at) if at != usize::MAX => {
+                let row = at * per_unit + cell % per_unit;
+                self.below.get(row * w..(row + 1) * w).unwrap_or(&[])
+            }
+            _ => &self.zeros,
+        }
     }
 }
 
