@@ -382,6 +382,29 @@ struct Chain {
     other_values: Option<(usize, usize)>,
 }
 
+/// A group whose chains are to be read, and whether all of them are ([`groups`]), packed
+/// into one number: its cell, whether it is the unit's direct members, the flag. Every
+/// reading keeps a queue of tens of thousands.
+#[derive(Clone, Copy, Debug)]
+struct Queued(usize);
+
+impl Queued {
+    /// The group of `cell` (its unit's direct members at its cut where `direct`).
+    fn at(cell: usize, direct: bool, chains: bool) -> Self {
+        Queued(cell << 2 | usize::from(direct) << 1 | usize::from(chains))
+    }
+
+    fn get(self, layout: &Layout) -> (CountGroup, bool) {
+        let key = layout.cell_key(self.0 >> 2);
+        let group = CountGroup {
+            unit: key.unit,
+            cut: key.cut,
+            direct: self.0 & 2 != 0,
+        };
+        (group, self.0 & 1 != 0)
+    }
+}
+
 /// The groups whose chains are read: every cell that does not show its exact distribution,
 /// and every non-leaf unit's direct members, whole and per attribute value.
 ///
@@ -393,7 +416,7 @@ struct Chain {
 /// nothing is taken out of them. Those rests are the same for every such cell of a parent,
 /// so they are read for one of them (`true`); for the others only the rest at their own
 /// unit, the whole cell less the attribute's other values (`false`).
-fn groups(layout: &Layout, d: &impl Reading, t: &Taken) -> Vec<(CountGroup, bool)> {
+fn groups(layout: &Layout, d: &impl Reading, t: &Taken) -> Vec<Queued> {
     // Every cut with its offset among a unit's cells (cells by index, not by key: this runs
     // over every cell of every reading).
     let per_unit = layout.cells_per_unit();
@@ -418,35 +441,20 @@ fn groups(layout: &Layout, d: &impl Reading, t: &Taken) -> Vec<(CountGroup, bool
                 let kind = usize::from(holds_exact(cell)) * 2 + usize::from(holds_exact(whole));
                 let key = (parent * per_unit + offset) * 4 + kind;
                 if !d.exact(cell) {
-                    let group = CountGroup {
-                        unit,
-                        cut,
-                        direct: false,
-                    };
                     if let Some(first) = read.get_mut(key).filter(|seen| !**seen) {
                         *first = true;
-                        out.push((group, true));
+                        out.push(Queued::at(cell, false, true));
                     } else if cut.is_some() {
-                        out.push((group, false));
+                        out.push(Queued::at(cell, false, false));
                     }
                 }
             } else if cut.is_some() && !d.exact(cell) {
                 // The organisation's cut: its only rest is the whole organisation less the
                 // attribute's other values.
-                let group = CountGroup {
-                    unit,
-                    cut,
-                    direct: false,
-                };
-                out.push((group, true));
+                out.push(Queued::at(cell, false, true));
             }
             if !layout.tree.children(unit).is_empty() {
-                let group = CountGroup {
-                    unit,
-                    cut,
-                    direct: true,
-                };
-                out.push((group, true));
+                out.push(Queued::at(cell, true, true));
             }
         }
     }
@@ -584,7 +592,8 @@ pub fn check(layout: &Layout, d: &impl Reading) -> Vec<AlikeRest> {
     // One finding per rest, however many groups' chains read it.
     let mut found = std::collections::BTreeMap::new();
     let (mut taken, mut other, mut rest) = (Vec::new(), Vec::new(), Vec::new());
-    for group in groups(layout, d, &t) {
+    for queued in groups(layout, d, &t) {
+        let group = queued.get(layout);
         if !d.may_hold_alike(layout, group.0) {
             continue;
         }
@@ -678,7 +687,7 @@ pub fn protect<R: Reading>(
     status: &mut [CellStatus],
 ) -> Vec<usize> {
     let mut ts: Vec<Taken> = readings.iter().map(|d| Taken::new(layout, d)).collect();
-    let mut pending: Vec<Vec<(CountGroup, bool)>> = readings
+    let mut pending: Vec<Vec<Queued>> = readings
         .iter()
         .zip(&ts)
         .map(|(d, t)| groups(layout, d, t))
@@ -688,10 +697,11 @@ pub fn protect<R: Reading>(
     let (mut figures, mut joined) = (Vec::new(), Vec::new());
     while let Some(r) = pending.iter().position(|p| !p.is_empty()) {
         let batch = pending.get_mut(r).map(std::mem::take).unwrap_or_default();
-        for group in batch {
+        for queued in batch {
             let (Some(d), Some(t)) = (readings.get(r), ts.get(r)) else {
                 break;
             };
+            let group = queued.get(layout);
             if !d.may_hold_alike(layout, group.0) {
                 continue;
             }
@@ -731,7 +741,7 @@ pub fn protect<R: Reading>(
             }
             hidden.push(cell);
             if let Some(p) = pending.get_mut(r) {
-                p.push(group);
+                p.push(queued);
             }
             for ((d, t), p) in readings.iter_mut().zip(&mut ts).zip(&mut pending) {
                 d.hide(cell);
@@ -745,12 +755,7 @@ pub fn protect<R: Reading>(
 
 /// The groups a hidden cell adds to a reading: the cell itself, whose chains a reader reads
 /// now, and the cells above it that show no exact figures (they may now hold none).
-fn read_again_around(
-    layout: &Layout,
-    d: &impl Reading,
-    cell: usize,
-    pending: &mut Vec<(CountGroup, bool)>,
-) {
+fn read_again_around(layout: &Layout, d: &impl Reading, cell: usize, pending: &mut Vec<Queued>) {
     let key = layout.cell_key(cell);
     let mut unit = Some(key.unit);
     while let Some(u) = unit.filter(|&u| u != 0 || key.cut.is_some()) {
@@ -759,12 +764,7 @@ fn read_again_around(
             cut: key.cut,
         });
         if u == key.unit || !d.exact(above) {
-            let group = CountGroup {
-                unit: u,
-                cut: key.cut,
-                direct: false,
-            };
-            pending.push((group, true));
+            pending.push(Queued::at(above, false, true));
         }
         unit = layout.tree.parent(u);
     }
