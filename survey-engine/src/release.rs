@@ -1314,22 +1314,21 @@ fn family_groups(
     scale: usize,
     items: &[usize],
 ) -> [(&'static str, Vec<bool>); FAMILY_GROUPS] {
-    let answered = |s: &PlacedSheet| {
-        items
-            .iter()
-            .filter(|&&i| counted_answer(s, i, scale).is_some())
-            .count()
-    };
-    let of = |f: &dyn Fn(&PlacedSheet, usize) -> bool| {
-        sheets
-            .iter()
-            .map(|s| f(s, answered(s)))
-            .collect::<Vec<bool>>()
-    };
+    // Per sheet, how many of the questions it answered (counted once for both groups).
+    let answered: Vec<usize> = sheets
+        .iter()
+        .map(|s| {
+            items
+                .iter()
+                .filter(|&&i| counted_answer(s, i, scale).is_some())
+                .count()
+        })
+        .collect();
+    let of = |f: &dyn Fn(usize) -> bool| answered.iter().map(|&a| f(a)).collect::<Vec<bool>>();
     let all = items.len();
     [
-        ("partial answerers", of(&|_, a| a > 0 && a < all)),
-        ("complete answerers", of(&|_, a| a == all)),
+        ("partial answerers", of(&|a| a > 0 && a < all)),
+        ("complete answerers", of(&|a| a == all)),
     ]
 }
 

@@ -143,14 +143,24 @@ pub struct AtomIndex {
 impl AtomIndex {
     /// `placements`: one per respondent of the release.
     pub fn new(placements: &[Placement]) -> Self {
-        let mut distinct: Vec<&Placement> = placements.iter().collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        let index: HashMap<&Placement, usize> =
-            distinct.iter().enumerate().map(|(a, &p)| (p, a)).collect();
+        // Numbered as they come, then only the distinct ones sorted (a fraction of them).
+        let mut first: HashMap<&Placement, usize> = HashMap::default();
+        let come: Vec<usize> = placements
+            .iter()
+            .map(|p| {
+                let next = first.len();
+                *first.entry(p).or_insert(next)
+            })
+            .collect();
+        let mut distinct: Vec<(&Placement, usize)> = first.into_iter().collect();
+        distinct.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut rank = vec![0; distinct.len()];
+        for (a, &(_, came)) in distinct.iter().enumerate() {
+            rank[came] = a;
+        }
         AtomIndex {
-            of: placements.iter().map(|p| index[p]).collect(),
-            placements: distinct.into_iter().cloned().collect(),
+            of: come.iter().map(|&c| rank[c]).collect(),
+            placements: distinct.into_iter().map(|(p, _)| p.clone()).collect(),
         }
     }
 }
@@ -1949,6 +1959,25 @@ mod tests {
             }
         }
         assert!(compared > 200, "{compared} rounds");
+    }
+
+    /// Atoms are the distinct placements in placement order (classes and swaps follow it), and
+    /// every respondent's atom is its own placement.
+    #[test]
+    fn atoms_are_the_distinct_placements_in_order() {
+        let mut rng = crate::testing::Rng(3);
+        let placements: Vec<Placement> = (0..400)
+            .map(|_| Placement {
+                unit: rng.next(9),
+                values: vec![(rng.next(5) > 0).then(|| rng.next(3)), Some(rng.next(2))],
+            })
+            .collect();
+        let index = AtomIndex::new(&placements);
+        assert!(index.placements.windows(2).all(|w| w[0] < w[1]));
+        assert!(index.placements.len() > 50, "{}", index.placements.len());
+        for (p, &a) in placements.iter().zip(&index.of) {
+            assert_eq!(&index.placements[a], p);
+        }
     }
 
     /// Signatures too wide to pack into one number are looked up as slices, with the same ids.
