@@ -523,12 +523,13 @@ enum Culprit {
 /// rest of each cell at the scale's ends), the width once the sds are added (each part
 /// strays at most `sqrt(SS * (n - m) / (n m))` from its cell's mean, `SS` the cell's sum of
 /// squared deviations, `(n - 1) s^2` for a shown cell), and the figure whose sd interval is
-/// narrowest among those that can still be widened.
+/// narrowest among those that can still be widened (only where `name` asks for it: most
+/// groups are only checked for width, hundreds of thousands per build).
 fn reader_range(
     holders: &[usize],
     rests: &[Rest],
     shown: &[Option<ShownSpread>],
-    m: u64,
+    (m, name): (u64, bool),
     bounds: MeanBounds,
 ) -> (f64, f64, Option<Culprit>) {
     let (lowest, highest) = (bounds.lowest, bounds.highest);
@@ -560,7 +561,8 @@ fn reader_range(
         // Only a figure whose sd still says something about the group can be widened, and
         // only up to the most the cell's sd can be.
         let far = (highest - mean).max(mean - lowest);
-        (stray < far
+        (name
+            && stray < far
             && narrowest.is_none_or(|w| 2.0 * stray < w)
             && cell.sd_at_most < most_sd(cell, bounds))
         .then_some(2.0 * stray)
@@ -644,7 +646,7 @@ pub fn check_spreads(
         .filter_map(|g| {
             g.holders(layout, &mut holders);
             rests(layout, g.group, &taken, &mut around);
-            let (sums, both, _) = reader_range(&holders, &around, shown, g.m, bounds);
+            let (sums, both, _) = reader_range(&holders, &around, shown, (g.m, false), bounds);
             let narrow = both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
             narrow.then_some(NarrowGroup {
                 group: g.group,
@@ -699,12 +701,13 @@ impl Parts {
                 // Ranges only narrow as a group grows: a group wide at its most respondents is
                 // wide at any size. Else the sums alone can be narrow at one size and the sds
                 // decisive at a smaller one.
-                let at_most = reader_range(&holders, &around, shown, g.m, bounds);
+                let at_most = reader_range(&holders, &around, shown, (g.m, false), bounds);
                 if at_most.1 + EPSILON >= bounds.protection {
                     continue;
                 }
                 let short = (1..=g.m).rev().find_map(|m| {
-                    let (sums, both, narrowest) = reader_range(&holders, &around, shown, m, bounds);
+                    let (sums, both, narrowest) =
+                        reader_range(&holders, &around, shown, (m, true), bounds);
                     let sd_decides =
                         both + EPSILON < bounds.protection && sums + EPSILON >= bounds.protection;
                     sd_decides.then_some(narrowest).flatten()
