@@ -1119,6 +1119,9 @@ impl SignatureIds {
 #[derive(Default)]
 struct Rows {
     pools: std::cell::OnceCell<Pools>,
+    /// A group's (row, respondents) of one family: reused by every group (hundreds of
+    /// thousands per build).
+    parts: std::cell::RefCell<Vec<(usize, u64)>>,
 }
 
 /// Per family and cell (`[family * cells + cell]`), the row's respondents, sum and counts per
@@ -1175,7 +1178,7 @@ impl Rows {
             pools
         });
         let full = model.bounds.highest - model.bounds.lowest;
-        let mut parts: Vec<(usize, u64)> = Vec::new();
+        let mut parts = self.parts.borrow_mut();
         let mut best = (f64::INFINITY, None);
         for f in 0..classes.width {
             parts.clear();
@@ -1195,7 +1198,7 @@ impl Rows {
             // The row that leaves the group's part the least room: hiding it merges its
             // respondents into a larger row.
             let mut tightest = (f64::INFINITY, None);
-            for &(row, m) in &parts {
+            for &(row, m) in parts.iter() {
                 let slot = f * pools.cells + row;
                 let counts = &pools.counts[slot * points..(slot + 1) * points];
                 let part = part_width(model.bounds, pools.n[slot], pools.sum[slot], counts, m);
