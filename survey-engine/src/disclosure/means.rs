@@ -165,8 +165,9 @@ impl AtomIndex {
     }
 }
 
-/// A group under k: which one, its atoms, its respondents.
-type SmallGroup = (CountGroup, Vec<usize>, u64);
+/// A group under k: which one, its atoms (where they lie in [`Model::members`]), its
+/// respondents.
+type SmallGroup = (CountGroup, std::ops::Range<usize>, u64);
 
 /// The respondents of one measure grouped by atom, and the groups under k.
 struct Model<'a> {
@@ -182,13 +183,17 @@ struct Model<'a> {
     points: usize,
     /// Respondents per cell.
     cell_n: Vec<u64>,
-    /// Atoms per unit (their direct members).
-    by_unit: Vec<Vec<usize>>,
+    /// Atoms per unit (their direct members): for the linear programs only, so built on
+    /// first use ([`Model::atoms_in`]).
+    by_unit: std::cell::OnceCell<Vec<Vec<usize>>>,
     /// Signature positions: the whole unit, then one per attribute.
     width: usize,
     /// Per atom and position: the offset of its cell within a unit's cells ([`Model::offsets`]).
     offsets: Vec<usize>,
     groups: Vec<SmallGroup>,
+    /// The groups' atoms, one run per group (not a vector each: tens of thousands of groups
+    /// per scale).
+    members: Vec<usize>,
     bounds: MeanBounds,
 }
 
@@ -212,10 +217,11 @@ impl<'a> Model<'a> {
             counts: Vec::new(),
             points,
             cell_n: vec![0; layout.cell_count()],
-            by_unit: vec![Vec::new(); layout.tree.len()],
+            by_unit: std::cell::OnceCell::new(),
             width: 1 + layout.value_counts.len(),
             offsets: Vec::new(),
             groups: Vec::new(),
+            members: Vec::new(),
             bounds,
         };
         // Tallied per placement of the release, then the placements without a respondent of
@@ -257,8 +263,7 @@ impl<'a> Model<'a> {
             }
         }
         let families = layout.cells_per_unit();
-        for (a, atom) in model.atoms.iter().enumerate() {
-            model.by_unit[atom.unit].push(a);
+        for atom in &model.atoms {
             model.offsets.push(0);
             for (i, v) in atom.values.iter().enumerate() {
                 model.offsets.push(match *v {
@@ -278,8 +283,30 @@ impl<'a> Model<'a> {
             model.for_cells_of(a, |cell| cell_n[cell] += n);
         }
         model.cell_n = cell_n;
-        model.groups = model.small_groups(k as u64);
+        (model.groups, model.members) = model.small_groups(k as u64);
         model
+    }
+
+    /// The atoms placed directly in unit `u`, in order.
+    fn atoms_in(&self, u: usize) -> &[usize] {
+        let by_unit = self.by_unit.get_or_init(|| {
+            let mut by_unit = vec![Vec::new(); self.layout.tree.len()];
+            for (a, atom) in self.atoms.iter().enumerate() {
+                if let Some(atoms) = by_unit.get_mut(atom.unit) {
+                    atoms.push(a);
+                }
+            }
+            by_unit
+        });
+        by_unit.get(u).map_or(&[], Vec::as_slice)
+    }
+
+    /// The atoms of group `i`, in order.
+    fn members_of(&self, i: usize) -> &[usize] {
+        self.groups
+            .get(i)
+            .and_then(|g| self.members.get(g.1.clone()))
+            .unwrap_or(&[])
     }
 
     /// Calls `f` with every cell atom `a` is in: its unit's and every ancestor's whole cell,
@@ -306,62 +333,85 @@ impl<'a> Model<'a> {
 
     /// Every group with 1 to k - 1 respondents: cells, and non-leaf units' direct members
     /// (whole and per attribute value).
-    fn small_groups(&self, k: u64) -> Vec<SmallGroup> {
+    fn small_groups(&self, k: u64) -> (Vec<SmallGroup>, Vec<usize>) {
         let layout = self.layout;
         let small = |n: u64| n >= 1 && n < k;
-        // (cell, atom) and (direct members, atom) pairs, sorted into groups below: a map of
-        // vectors cost most of building the model, which runs for every scale.
-        let mut in_cells: Vec<(usize, usize)> = Vec::new();
-        let mut direct: Vec<(CountGroup, usize)> = Vec::new();
+        let cells = layout.cell_count();
+        let families = layout.cells_per_unit();
+        let leaf = |a: usize| layout.tree.children(self.atoms[a].unit).is_empty();
+        // Per cell: the atoms of the cell's group where it is under k, and of its unit's
+        // direct members at the cell's cut (a leaf's are its cell). Counted, then filled in
+        // atom order, so that each group's atoms are in order (searched by the linear
+        // program) without sorting pairs: this runs for every scale.
+        let (mut in_cell, mut direct) = (vec![0usize; cells + 1], vec![0usize; cells + 1]);
+        let mut direct_n = vec![0u64; cells];
+        let direct_cells = |a: usize| {
+            let unit = self.atoms[a].unit;
+            self.offsets(a)
+                .iter()
+                .filter(|&&offset| offset != usize::MAX)
+                .map(move |&offset| unit * families + offset)
+        };
         for a in 0..self.atoms.len() {
             self.for_cells_of(a, |cell| {
                 if small(self.cell_n[cell]) {
-                    in_cells.push((cell, a));
+                    in_cell[cell + 1] += 1;
                 }
             });
-            let atom = &self.atoms[a];
-            if layout.tree.children(atom.unit).is_empty() {
-                continue; // a leaf's direct members are its cell
-            }
-            let cuts = std::iter::once(None).chain(
-                atom.values
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, v)| v.map(|v| Some((i, v)))),
-            );
-            direct.extend(cuts.map(|cut| {
-                let group = CountGroup {
-                    unit: atom.unit,
-                    cut,
-                    direct: true,
-                };
-                (group, a)
-            }));
-        }
-        // Each group's atoms in order: searched by the linear program.
-        in_cells.sort_unstable();
-        direct.sort_unstable();
-        let mut groups: Vec<SmallGroup> = in_cells
-            .chunk_by(|x, y| x.0 == y.0)
-            .map(|run| {
-                let cell = run.first().map_or(0, |p| p.0);
-                let key = layout.cell_key(cell);
-                let group = CountGroup {
-                    unit: key.unit,
-                    cut: key.cut,
-                    direct: false,
-                };
-                (group, run.iter().map(|p| p.1).collect(), self.cell_n[cell])
-            })
-            .collect();
-        for run in direct.chunk_by(|x, y| x.0 == y.0) {
-            let n: u64 = run.iter().map(|&(_, a)| self.n[a]).sum();
-            if let Some(&(group, _)) = run.first().filter(|_| small(n)) {
-                groups.push((group, run.iter().map(|p| p.1).collect(), n));
+            if !leaf(a) {
+                for cell in direct_cells(a) {
+                    direct[cell + 1] += 1;
+                    direct_n[cell] += self.n[a];
+                }
             }
         }
-        groups.sort_unstable_by_key(|g| g.0);
-        groups
+        for starts in [&mut in_cell, &mut direct] {
+            for c in 0..cells {
+                starts[c + 1] += starts[c];
+            }
+        }
+        let mut in_cell_atoms = vec![0; in_cell[cells]];
+        let mut direct_atoms = vec![0; direct[cells]];
+        let (mut next_in_cell, mut next_direct) = (in_cell.clone(), direct.clone());
+        for a in 0..self.atoms.len() {
+            self.for_cells_of(a, |cell| {
+                if small(self.cell_n[cell]) {
+                    in_cell_atoms[next_in_cell[cell]] = a;
+                    next_in_cell[cell] += 1;
+                }
+            });
+            if !leaf(a) {
+                for cell in direct_cells(a) {
+                    direct_atoms[next_direct[cell]] = a;
+                    next_direct[cell] += 1;
+                }
+            }
+        }
+        // In group order (unit, cut, then the cell before the direct members): cells are
+        // numbered by unit, then cut.
+        let mut groups: Vec<SmallGroup> = Vec::new();
+        let mut members = Vec::with_capacity(in_cell_atoms.len() + direct_atoms.len());
+        let mut run = |atoms: &[usize]| {
+            members.extend_from_slice(atoms);
+            members.len() - atoms.len()..members.len()
+        };
+        for cell in 0..cells {
+            let key = layout.cell_key(cell);
+            let group = |direct: bool| CountGroup {
+                unit: key.unit,
+                cut: key.cut,
+                direct,
+            };
+            let atoms = &in_cell_atoms[in_cell[cell]..in_cell[cell + 1]];
+            if !atoms.is_empty() {
+                groups.push((group(false), run(atoms), self.cell_n[cell]));
+            }
+            let atoms = &direct_atoms[direct[cell]..direct[cell + 1]];
+            if !atoms.is_empty() && small(direct_n[cell]) {
+                groups.push((group(true), run(atoms), direct_n[cell]));
+            }
+        }
+        (groups, members)
     }
 
     /// The groups narrower than the protection level under `status`, and the classes.
@@ -384,10 +434,11 @@ impl<'a> Model<'a> {
         let mut narrow = Vec::new();
         let mut failing = Vec::new();
         let mut parts: Vec<(usize, u64)> = Vec::new();
-        for (i, (group, atoms, n)) in self.groups.iter().enumerate() {
+        for (i, (group, range, n)) in self.groups.iter().enumerate() {
             if settled[i] {
                 continue;
             }
+            let atoms = &self.members[range.clone()];
             parts.clear();
             for &a in atoms {
                 let c = classes.class[a];
@@ -461,9 +512,9 @@ impl<'a> Model<'a> {
     /// whole cell (one class of everybody, whose total the reader knows). A group that cannot
     /// is left as an exception at once instead of hiding cells that would not help it.
     fn could_be_wide(&self, i: usize, everybody: &Classes) -> bool {
-        let (_, members, n) = &self.groups[i];
-        let m: u64 = members.iter().map(|&a| self.n[a]).sum();
-        everybody.width(self, 0, m) / *n as f64 + EPSILON >= self.bounds.protection
+        let n = self.groups[i].2;
+        let m: u64 = self.members_of(i).iter().map(|&a| self.n[a]).sum();
+        everybody.width(self, 0, m) / n as f64 + EPSILON >= self.bounds.protection
     }
 
     /// The width of group `i`'s possible means by a linear program, with every atom outside
@@ -481,7 +532,8 @@ impl<'a> Model<'a> {
     fn lp_width(&self, i: usize, classes: &Classes, known: f64) -> Option<f64> {
         let layout = self.layout;
         let families = layout.cells_per_unit();
-        let (group, members, _) = &self.groups[i];
+        let group = &self.groups[i].0;
+        let members = self.members_of(i);
         let full = members
             .iter()
             .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
@@ -535,8 +587,8 @@ impl<'a> Model<'a> {
     ) -> bool {
         let layout = self.layout;
         // A sibling helps through its respondents who share a row with the group's classes.
-        let rows: Vec<usize> = self.groups[i]
-            .1
+        let rows: Vec<usize> = self
+            .members_of(i)
             .iter()
             .flat_map(|&a| classes.signature(classes.class[a]).iter().copied())
             .filter(|&c| c != usize::MAX)
@@ -550,7 +602,7 @@ impl<'a> Model<'a> {
             let mut stack = vec![sibling];
             while let Some(u) = stack.pop() {
                 stack.extend_from_slice(layout.tree.children(u));
-                for &a in self.by_unit.get(u).into_iter().flatten() {
+                for &a in self.atoms_in(u) {
                     if classes
                         .signature(classes.class[a])
                         .iter()
@@ -589,7 +641,7 @@ impl<'a> Model<'a> {
     fn lp_width_in(&self, i: usize, classes: &Classes, roots: &[usize]) -> Option<f64> {
         use microlp::{ComparisonOp, OptimizationDirection, Problem};
         let layout = self.layout;
-        let (_, members, n) = &self.groups[i];
+        let (n, members) = (&self.groups[i].2, self.members_of(i));
         // Buckets: (class, in the group) over the region's atoms.
         let mut bucket_of: HashMap<(usize, bool), usize> = HashMap::default();
         let mut buckets: Vec<(usize, bool, u64, f64, Vec<u64>)> = Vec::new();
@@ -597,7 +649,7 @@ impl<'a> Model<'a> {
         let mut stack = roots.to_vec();
         while let Some(u) = stack.pop() {
             stack.extend_from_slice(layout.tree.children(u));
-            for &a in self.by_unit.get(u).into_iter().flatten() {
+            for &a in self.atoms_in(u) {
                 let key = (classes.class[a], members.binary_search(&a).is_ok());
                 let b = *bucket_of.entry(key).or_insert_with(|| {
                     buckets.push((key.0, key.1, 0, 0.0, vec![0; points]));
@@ -720,7 +772,7 @@ impl<'a> Model<'a> {
         let families = layout.cells_per_unit();
         let shown = |c: usize| status.get(c) == Some(&CellStatus::Shown);
         let mut candidates: Vec<usize> = Vec::new();
-        for &a in &self.groups[i].1 {
+        for &a in self.members_of(i) {
             for &s in classes.signature(classes.class[a]) {
                 if s == usize::MAX {
                     continue;
@@ -1828,7 +1880,8 @@ mod tests {
                 let classes = Classes::new(&model, &status);
                 let swaps = Swaps::new(&classes);
                 let rows = Rows::default();
-                for (i, (group, atoms, n)) in model.groups.iter().enumerate() {
+                for (i, (group, range, n)) in model.groups.iter().enumerate() {
+                    let atoms = &model.members[range.clone()];
                     let n = *n as f64;
                     let full = model.lp_width_in(i, &classes, &[0]).unwrap();
                     let mut parts: Vec<(usize, u64)> = Vec::new();
@@ -1962,6 +2015,87 @@ mod tests {
             }
         }
         assert!(compared > 200, "{compared} rounds");
+    }
+
+    /// The groups under k are every cell under k and every non-leaf unit's direct members
+    /// under k (whole and per value), in group order, each with its atoms in order: as a
+    /// plain sort of (group, atom) pairs finds them.
+    #[test]
+    fn small_groups_are_the_cells_and_direct_members_under_k_in_order() {
+        let mut rng = crate::testing::Rng(17);
+        let mut seen = 0;
+        for _ in 0..60 {
+            let units = 2 + rng.next(14);
+            let parents: Vec<Option<usize>> =
+                (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
+            let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
+            let people = 4 + rng.next(70);
+            let placements: Vec<Placement> = (0..people)
+                .map(|_| Placement {
+                    unit: rng.next(units),
+                    values: vec![(rng.next(6) > 0).then(|| rng.next(2)), Some(rng.next(3))],
+                })
+                .collect();
+            let scores: Vec<Option<f64>> = (0..people)
+                .map(|_| (rng.next(6) > 0).then(|| rng.next(5) as f64))
+                .collect();
+            let k = 2 + rng.next(5);
+            let index = AtomIndex::new(&placements);
+            let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+            let model = Model::new(&layout, &index, MeanAnswers::Scores(&scores), k, bounds);
+            let small = |n: u64| n >= 1 && n < k as u64;
+            let mut pairs: Vec<(CountGroup, usize)> = Vec::new();
+            for a in 0..model.atoms.len() {
+                model.for_cells_of(a, |cell| {
+                    let key = layout.cell_key(cell);
+                    let group = CountGroup {
+                        unit: key.unit,
+                        cut: key.cut,
+                        direct: false,
+                    };
+                    pairs.push((group, a));
+                });
+                let atom = model.atoms[a];
+                if !layout.tree.children(atom.unit).is_empty() {
+                    let values = atom.values.iter().enumerate();
+                    let cuts = std::iter::once(None)
+                        .chain(values.filter_map(|(i, v)| v.map(|v| Some((i, v)))));
+                    for cut in cuts {
+                        let unit = atom.unit;
+                        pairs.push((
+                            CountGroup {
+                                unit,
+                                cut,
+                                direct: true,
+                            },
+                            a,
+                        ));
+                    }
+                }
+            }
+            pairs.sort_unstable();
+            let expected: Vec<(CountGroup, Vec<usize>, u64)> = pairs
+                .chunk_by(|x, y| x.0 == y.0)
+                .map(|run| {
+                    let atoms: Vec<usize> = run.iter().map(|p| p.1).collect();
+                    let n = atoms.iter().map(|&a| model.n[a]).sum();
+                    (run[0].0, atoms, n)
+                })
+                .filter(|g| small(g.2))
+                .collect();
+            let groups: Vec<(CountGroup, Vec<usize>, u64)> = (0..model.groups.len())
+                .map(|i| {
+                    (
+                        model.groups[i].0,
+                        model.members_of(i).to_vec(),
+                        model.groups[i].2,
+                    )
+                })
+                .collect();
+            assert_eq!(groups, expected);
+            seen += expected.len();
+        }
+        assert!(seen > 300, "{seen} groups");
     }
 
     /// Atoms are the distinct placements in placement order (classes and swaps follow it), and
