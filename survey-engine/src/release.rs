@@ -321,7 +321,9 @@ impl Release {
             let alphas = alphas.summed_up(&layout.tree);
             // Everyone who answered at all, per cell (`Release::answered`).
             let answered = disclosure::cell_counts(&layout, &placements, &vec![true; sheets.len()]);
-            (scales, profiles, items, alphas, answered)
+            // What the sd's P2 knows of the groups in each cell (from the roster alone).
+            let parts = disclosure::spread::Parts::new(&layout, invited.map(|i| &i.atoms[..]), k);
+            (scales, profiles, items, alphas, (answered, parts))
         };
         let protect = || -> Result<_, EngineError> {
             // (Computed here, beside the roll-ups, which do not need them.)
@@ -390,7 +392,8 @@ impl Release {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (rolled, protected)
         });
-        let (all_tallies, profile_counts, mut item_counts, alpha_tallies, answered_n) = rolled;
+        let (all_tallies, profile_counts, mut item_counts, alpha_tallies, (answered_n, parts)) =
+            rolled;
         let (statuses, mean_exceptions, mut excused, (counts_model, beside), memberships) =
             protected?;
         // D9 hides after P1 (it needs the rolled-up answers): where it hides, P1 checks again
@@ -416,7 +419,6 @@ impl Release {
         let mut statuses = statuses.into_iter();
         // P2 for the sd: a shown sd must not bound a small group's mean too narrowly.
         let spread_bounds = MeanBounds::with_share(lowest, highest, protection.mean_share);
-        let parts = disclosure::spread::Parts::new(&layout, invited.map(|i| &i.atoms[..]), k);
         let profile_flat: Vec<u64> = profile_counts
             .iter()
             .flatten()
