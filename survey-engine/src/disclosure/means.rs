@@ -1835,6 +1835,27 @@ mod tests {
         assert!(found.is_some_and(|g| g.width < 0.25), "{check:?}");
     }
 
+    /// A random tree of `2 + rng.next(units)` units and `people.0 + rng.next(people.1)`
+    /// respondents with two attributes (two values, and three or none).
+    fn random_org(
+        rng: &mut crate::testing::Rng,
+        units: usize,
+        people: (usize, usize),
+    ) -> (Layout, Vec<Placement>) {
+        let units = 2 + rng.next(units);
+        let parents: Vec<Option<usize>> =
+            (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
+        let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
+        let people = people.0 + rng.next(people.1);
+        let placements: Vec<Placement> = (0..people)
+            .map(|_| Placement {
+                unit: rng.next(units),
+                values: vec![Some(rng.next(2)), (rng.next(4) > 0).then(|| rng.next(3))],
+            })
+            .collect();
+        (layout, placements)
+    }
+
     /// Random organisations with two attributes, statuses from the suppressor: for every
     /// group under k, scores and items, the certificates and the region programs give widths
     /// the full program (the whole tree as the region) allows, and the bound from above that
@@ -1844,17 +1865,8 @@ mod tests {
         let mut rng = crate::testing::Rng(7);
         let mut checked = 0;
         for _ in 0..80 {
-            let units = 2 + rng.next(8);
-            let parents: Vec<Option<usize>> =
-                (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
-            let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
-            let people = 8 + rng.next(40);
-            let placements: Vec<Placement> = (0..people)
-                .map(|_| Placement {
-                    unit: rng.next(units),
-                    values: vec![Some(rng.next(2)), (rng.next(4) > 0).then(|| rng.next(3))],
-                })
-                .collect();
+            let (layout, placements) = random_org(&mut rng, 8, (8, 40));
+            let people = placements.len();
             let skew = rng.next(3);
             let points: Vec<usize> = (0..people)
                 .map(|_| match (skew, rng.next(4)) {
@@ -1955,17 +1967,8 @@ mod tests {
         let mut rng = crate::testing::Rng(11);
         let mut compared = 0;
         for _ in 0..60 {
-            let units = 2 + rng.next(12);
-            let parents: Vec<Option<usize>> =
-                (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
-            let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
-            let people = 8 + rng.next(60);
-            let placements: Vec<Placement> = (0..people)
-                .map(|_| Placement {
-                    unit: rng.next(units),
-                    values: vec![Some(rng.next(2)), (rng.next(4) > 0).then(|| rng.next(3))],
-                })
-                .collect();
+            let (layout, placements) = random_org(&mut rng, 12, (8, 60));
+            let people = placements.len();
             // Thirds, whose float sums depend on the order they are added in.
             let scores: Vec<Option<f64>> = (0..people)
                 .map(|_| (rng.next(8) > 0).then(|| rng.next(13) as f64 / 3.0))
@@ -2025,17 +2028,8 @@ mod tests {
         let mut rng = crate::testing::Rng(17);
         let mut seen = 0;
         for _ in 0..60 {
-            let units = 2 + rng.next(14);
-            let parents: Vec<Option<usize>> =
-                (0..units).map(|u| (u > 0).then(|| rng.next(u))).collect();
-            let layout = Layout::new(UnitTree::new(parents).unwrap(), vec![2, 3]);
-            let people = 4 + rng.next(70);
-            let placements: Vec<Placement> = (0..people)
-                .map(|_| Placement {
-                    unit: rng.next(units),
-                    values: vec![(rng.next(6) > 0).then(|| rng.next(2)), Some(rng.next(3))],
-                })
-                .collect();
+            let (layout, placements) = random_org(&mut rng, 14, (4, 70));
+            let people = placements.len();
             let scores: Vec<Option<f64>> = (0..people)
                 .map(|_| (rng.next(6) > 0).then(|| rng.next(5) as f64))
                 .collect();
