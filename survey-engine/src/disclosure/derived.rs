@@ -247,8 +247,9 @@ impl Reading for Figures {
 }
 
 /// Per cell, the counts of the largest exactly shown cells inside its subtree at its cut
-/// (itself when shown), and of its child units' subtrees: `[cell * (categories + 1)]` holds
-/// respondents, then one count per category.
+/// (itself when shown), and of its child units' subtrees: in `whole`, `[cell * (categories +
+/// 1)]` holds respondents, then one count per category (`below` is laid out per unit with
+/// children).
 struct Taken {
     width: usize,
     whole: Vec<u64>,
@@ -774,6 +775,28 @@ fn read_again_around(layout: &Layout, d: &impl Reading, cell: usize, pending: &m
 mod tests {
     use super::*;
     use crate::disclosure::UnitTree;
+
+    /// A queued group gives back its cell's unit and cut, whether it is the unit's direct
+    /// members, and whether all its chains are read, each on its own.
+    #[test]
+    fn a_queued_group_keeps_its_cell_and_both_flags() {
+        let layout = Layout::new(
+            UnitTree::new(vec![None, Some(0), Some(0), Some(1)]).unwrap(),
+            vec![2, 3],
+        );
+        for cell in 0..layout.cell_count() {
+            let key = layout.cell_key(cell);
+            for (direct, chains) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (group, all) = Queued::at(cell, direct, chains).get(&layout);
+                let expected = CountGroup {
+                    unit: key.unit,
+                    cut: key.cut,
+                    direct,
+                };
+                assert_eq!((group, all), (expected, chains), "cell {cell}");
+            }
+        }
+    }
 
     /// Org > A, B, C (leaf teams), no attributes; five answer points.
     fn teams() -> Layout {
