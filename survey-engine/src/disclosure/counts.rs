@@ -91,22 +91,45 @@ pub struct CountCheck {
 /// another measure of the same release tries each group's swap first, on its own classes and
 /// counts, and searches only where it does not hold there. A swap that holds is a
 /// certificate whoever found it, so the hints save time and change no answer's validity.
-/// Kept by group index, in increasing order (a round reads its groups in that order): most
-/// groups need no swap, and a slot for every group cost megabytes per measure and round.
+/// Kept in order of group index: most groups need no swap, and a slot for every group cost
+/// megabytes per measure and round. A round looks up every group it checks, and a binary
+/// search over (group, swap) pairs missed the cache at every step (5% of a release), so the
+/// groups with a swap are bits, and a swap's place is the number of bits before its own.
 #[derive(Clone, Debug, Default)]
-pub struct SwapHints(Vec<(usize, Swap)>);
+pub struct SwapHints {
+    /// Bit `i % 64` of word `i / 64`: group `i` has a swap.
+    bits: Vec<u64>,
+    /// Per word: the bits set in the words before it.
+    before: Vec<usize>,
+    swaps: Vec<Swap>,
+}
 
 impl SwapHints {
     /// Group `i`'s swap, if one was kept.
     fn get(&self, i: usize) -> Option<Swap> {
-        let at = self.0.binary_search_by_key(&i, |(g, _)| *g).ok()?;
-        self.0.get(at).map(|(_, swap)| *swap)
+        let (word, bit) = (i / 64, i % 64);
+        let bits = *self.bits.get(word)?;
+        if bits >> bit & 1 == 0 {
+            return None;
+        }
+        let lower = bits & ((1u64 << bit) - 1);
+        self.swaps
+            .get(self.before.get(word)? + lower.count_ones() as usize)
+            .copied()
     }
 
     /// Keeps group `i`'s swap; groups come in increasing order, each once.
     fn keep(&mut self, i: usize, swap: Swap) {
-        debug_assert!(self.0.last().is_none_or(|(g, _)| *g < i));
-        self.0.push((i, swap));
+        let (word, bit) = (i / 64, i % 64);
+        debug_assert!(
+            self.bits.len() <= word + 1 && self.bits.get(word).is_none_or(|b| b >> bit == 0)
+        );
+        while self.bits.len() <= word {
+            self.bits.push(0);
+            self.before.push(self.swaps.len());
+        }
+        self.bits[word] |= 1 << bit;
+        self.swaps.push(swap);
     }
 }
 
@@ -1915,6 +1938,45 @@ mod tests {
             expected.sort_unstable();
             sort_by_high_half(&mut keys);
             assert_eq!(keys, expected, "{atoms} atoms, {spread} signatures");
+        }
+    }
+
+    #[test]
+    fn a_swap_hint_is_found_for_its_group_and_no_other() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Sparse and dense runs of groups, across and at the edges of 64-bit words.
+        for share in [0, 1, 3, 8, 9] {
+            let mut hints = SwapHints::default();
+            let mut kept = std::collections::BTreeMap::new();
+            for i in (0..1_000).filter(|_| next() % 10 < share) {
+                let swap = Swap {
+                    mask: i,
+                    atoms: [i, i + 1, i + 2, i + 3],
+                };
+                hints.keep(i, swap);
+                kept.insert(i, swap.atoms);
+            }
+            for i in [63, 64, 127, 128] {
+                if !kept.contains_key(&i) && kept.range(i..).next().is_none() {
+                    let swap = Swap {
+                        mask: i,
+                        atoms: [i; 4],
+                    };
+                    hints.keep(i, swap);
+                    kept.insert(i, swap.atoms);
+                }
+            }
+            for i in 0..1_100 {
+                let found = hints.get(i);
+                assert_eq!(found.map(|s| s.atoms), kept.get(&i).copied(), "group {i}");
+                assert!(found.is_none_or(|s| s.mask == i), "group {i}");
+            }
         }
     }
 
