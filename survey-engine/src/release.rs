@@ -329,10 +329,14 @@ impl Release {
             // (Computed here, beside the roll-ups, which do not need them.)
             let memberships = memberships(instrument, sheets);
             // The family groups' suppression (D8) on a thread of its own beside the measures'
-            // (each is one thread, and it does not depend on theirs).
-            let (statuses, family) = std::thread::scope(|scope| {
-                let family =
-                    scope.spawn(|| family_patterns(instrument, &layout, &placements, sheets, k));
+            // (each is one thread, and it does not depend on theirs), then P1's model of the
+            // roster, which needs no statuses: that thread ends well before the measures'.
+            let (statuses, (family, model)) = std::thread::scope(|scope| {
+                let family = scope.spawn(|| {
+                    let family = family_patterns(instrument, &layout, &placements, sheets, k);
+                    let model = invited.map(|i| CountModel::new(&layout, i, &placements, k));
+                    (family, model)
+                });
                 let statuses = Suppressor::new(&layout, &placements, k).statuses(&memberships);
                 let family = family
                     .join()
@@ -361,18 +365,9 @@ impl Release {
             let mut excused = vec![Vec::new(); memberships.len()];
             let mut counts_model = None;
             let mut beside = Beside::default();
-            if let Some(invited) = invited {
-                // Each on one thread and neither needs the other: side by side.
-                let (model, built) = std::thread::scope(|scope| {
-                    let model = scope.spawn(|| CountModel::new(&layout, invited, &placements, k));
-                    let built = Beside::new(instrument, sheets, &statuses);
-                    let model = model
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (model, built)
-                });
+            if let Some(model) = model {
                 let model = model.map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-                beside = built;
+                beside = Beside::new(instrument, sheets, &statuses);
                 excused = protect_counts_of_all(&model, &memberships, &mut beside, &mut statuses);
                 counts_model = Some(model);
             }
