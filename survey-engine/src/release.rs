@@ -1592,7 +1592,7 @@ fn protect_counts_of_all(
             &SwapHints::default(),
             beside.within(first.0, memberships),
         );
-        beside.keep(first);
+        beside.keep(first, &first_of);
         let hints = &first.3;
         let seeded: Vec<usize> = before
             .iter()
@@ -1610,7 +1610,9 @@ fn protect_counts_of_all(
             protect(item, hints, within);
         };
         // A question is read beside its scale as P1 leaves the scale: each scale with its
-        // questions after it, on one core (a family), the families on every core.
+        // questions after it, on one core (a family), the families on every core. A scale
+        // that shares another's protection (same people, same statuses) ends with that
+        // one's statuses, so its questions join that one's family.
         let mut families: Vec<(&mut Work, Vec<&mut Work>)> = Vec::new();
         let mut questions = Vec::new();
         for item in rest.iter_mut() {
@@ -1620,7 +1622,9 @@ fn protect_counts_of_all(
             }
         }
         for question in questions {
-            let scale = beside.outer_of(question.0);
+            let scale = beside
+                .outer_of(question.0)
+                .map(|s| first_of.get(s).copied().unwrap_or(s));
             match families.iter_mut().find(|(s, _)| Some(s.0) == scale) {
                 Some((_, of_scale)) => of_scale.push(question),
                 // Its scale protected first, or shares another measure's protection.
@@ -1631,12 +1635,12 @@ fn protect_counts_of_all(
         on_every_core(&mut families, |(head, of_scale)| {
             seed_and_protect(head, shared.within(head.0, memberships));
             for question in of_scale.iter_mut() {
-                let within = shared.within_as_left(question.0, memberships, head);
+                let within = shared.within_as_left(question.0, memberships, head, &first_of);
                 seed_and_protect(question, within);
             }
         });
         for (head, _) in &families {
-            beside.keep(head);
+            beside.keep(head, &first_of);
         }
     }
     let mut excused_of = vec![Vec::new(); memberships.len()];
@@ -1701,24 +1705,31 @@ impl Beside {
     }
 
     /// A scale's statuses and swaps as its protection left them (`work`), for the
-    /// questions read beside it after.
-    fn keep(&mut self, (measure, status, _, found): &Work) {
-        if let Some(slot) = self.status.get_mut(*measure) {
-            slot.clone_from(status);
-        }
-        if let Some(slot) = self.hints.get_mut(*measure) {
-            slot.clone_from(found);
+    /// questions read beside it after: also for every scale that shares its protection
+    /// (`first_of`, per measure the one whose protection it takes), which ends the same.
+    fn keep(&mut self, (measure, status, _, found): &Work, first_of: &[usize]) {
+        for (scale, _) in first_of.iter().enumerate().filter(|(_, j)| *j == measure) {
+            if let Some(slot) = self.status.get_mut(scale) {
+                slot.clone_from(status);
+            }
+            if let Some(slot) = self.hints.get_mut(scale) {
+                slot.clone_from(found);
+            }
         }
     }
 
-    /// [`Beside::within`] with the scale as its protection left it (`scale`, not yet kept).
+    /// [`Beside::within`] with the scale as its protection left it (`scale`, not yet kept):
+    /// the question's own scale, or the one whose protection that scale shares
+    /// (`first_of`).
     fn within_as_left<'a>(
         &'a self,
         measure: usize,
         memberships: &'a [Vec<bool>],
         (s, status, _, found): &'a Work,
+        first_of: &[usize],
     ) -> Option<disclosure::Within<'a>> {
-        (self.outer_of(measure) == Some(*s)).then_some(())?;
+        let scale = self.outer_of(measure)?;
+        (first_of.get(scale).copied().unwrap_or(scale) == *s).then_some(())?;
         let mut within = self.within_now(measure, memberships, Some(status))?;
         within.hints = found;
         Some(within)
