@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use diesel::connection::DefaultLoadingMode;
+use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use survey_engine::disclosure::{CellKey, Invited, Placement};
 use survey_engine::org::OrgTree;
@@ -200,12 +202,6 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         .select(SheetRow::as_select())
         .order(responses::id)
         .load(c))?;
-    let answer_rows: Vec<AnswerRow> = db_run!(conn, |c| answers::table
-        .inner_join(responses::table.on(responses::id.eq(answers::response_id)))
-        .filter(responses::wave_id.eq(&wave.id))
-        .select(AnswerRow::as_select())
-        .load(c))?;
-
     let item_index: HashMap<&str, usize> = instrument
         .items
         .iter()
@@ -218,13 +214,38 @@ fn load(conn: &mut DbConn, instruments: &InstrumentCache, wave: &Wave) -> AppRes
         .map(|(i, sheet)| (&sheet.id, i))
         .collect();
     let mut answers_of = vec![vec![None; instrument.items.len()]; sheets_rows.len()];
-    for answer in &answer_rows {
+    let mut place = |answer: AnswerRow| {
         if let (Some(&s), Some(&i)) = (
             sheet_index.get(&answer.response_id),
             item_index.get(answer.item_id.as_str()),
         ) {
             if let Some(slot) = answers_of.get_mut(s).and_then(|a| a.get_mut(i)) {
                 *slot = Some(answer.value);
+            }
+        }
+    };
+    // Row by row: a wave's answers are its people times its questions (3 million rows for
+    // 75,000 sheets of 40), and loaded as one vector of rows (two strings each) they took
+    // more memory than the release built from them. PostgreSQL would otherwise hand over
+    // the whole result at once.
+    // (The selection's type names the backend, so the query is written once per arm.)
+    macro_rules! query {
+        () => {
+            answers::table
+                .inner_join(responses::table.on(responses::id.eq(answers::response_id)))
+                .filter(responses::wave_id.eq(&wave.id))
+                .select(AnswerRow::as_select())
+        };
+    }
+    match conn {
+        DbConn::Sqlite(ref mut c, _) => {
+            for row in query!().load_iter::<AnswerRow, DefaultLoadingMode>(&mut **c)? {
+                place(row?);
+            }
+        }
+        DbConn::Postgres(ref mut c) => {
+            for row in query!().load_iter::<AnswerRow, PgRowByRowLoadingMode>(&mut **c)? {
+                place(row?);
             }
         }
     }
