@@ -557,66 +557,67 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
             .filter(responses::wave_id.eq(&wave.id))
             .select(MovedResponse::as_select())
             .load(c)?;
-        let ids: Vec<&ResponseId> = sheets.iter().map(|s| &s.id).collect();
-        let mut all_answers: HashMap<ResponseId, Vec<AnswerRow>> = HashMap::new();
-        for chunk in ids.chunks(5_000) {
+        // Every sheet moves to a new id, in a random order. A chunk of the shuffled sheets at a
+        // time: its answers and comments read, its old rows deleted, the same rows written
+        // under the new ids, in the shuffled order. Only a chunk's answers are held at once:
+        // a wave's answers are its people times its questions (3 million rows for 75,000
+        // sheets of 40), and all of them at once took 650 MB.
+        sheets.shuffle(&mut rand::rng());
+        for chunk in sheets.chunks(5_000) {
+            let ids: Vec<&ResponseId> = chunk.iter().map(|s| &s.id).collect();
+            let mut answers_of: HashMap<ResponseId, Vec<AnswerRow>> = HashMap::new();
             let rows: Vec<AnswerRow> = answers::table
-                .filter(answers::response_id.eq_any(chunk))
+                .filter(answers::response_id.eq_any(&ids))
                 .select(AnswerRow::as_select())
                 .load(c)?;
             for answer in rows {
-                all_answers
+                answers_of
                     .entry(answer.response_id.clone())
                     .or_default()
                     .push(answer);
             }
-        }
-        // Comments move with their sheets, like the answers.
-        let mut all_comments: HashMap<ResponseId, Vec<CommentRow>> = HashMap::new();
-        for chunk in ids.chunks(5_000) {
+            // Comments move with their sheets, like the answers.
+            let mut comments_of: HashMap<ResponseId, Vec<CommentRow>> = HashMap::new();
             let rows: Vec<CommentRow> = comments::table
-                .filter(comments::response_id.eq_any(chunk))
+                .filter(comments::response_id.eq_any(&ids))
                 .select(CommentRow::as_select())
                 .load(c)?;
             for comment in rows {
-                all_comments
+                comments_of
                     .entry(comment.response_id.clone())
                     .or_default()
                     .push(comment);
             }
-        }
-        for chunk in ids.chunks(5_000) {
-            diesel::delete(comments::table.filter(comments::response_id.eq_any(chunk)))
+            diesel::delete(comments::table.filter(comments::response_id.eq_any(&ids)))
                 .execute(c)?;
-            diesel::delete(answers::table.filter(answers::response_id.eq_any(chunk))).execute(c)?;
-            diesel::delete(responses::table.filter(responses::id.eq_any(chunk))).execute(c)?;
-        }
-        sheets.shuffle(&mut rand::rng());
-        for sheet in &sheets {
-            let id = ResponseId::new();
-            diesel::insert_into(responses::table)
-                .values((
-                    responses::id.eq(&id),
-                    responses::wave_id.eq(&wave.id),
-                    responses::unit_id.eq(&sheet.unit_id),
-                    responses::attributes.eq(&sheet.attributes),
-                ))
-                .execute(c)?;
-            if let Some(mut moved) = all_answers.remove(&sheet.id) {
-                for answer in &mut moved {
-                    answer.response_id = id.clone();
-                }
-                diesel::insert_into(answers::table)
-                    .values(&moved)
+            diesel::delete(answers::table.filter(answers::response_id.eq_any(&ids))).execute(c)?;
+            diesel::delete(responses::table.filter(responses::id.eq_any(&ids))).execute(c)?;
+            for sheet in chunk {
+                let id = ResponseId::new();
+                diesel::insert_into(responses::table)
+                    .values((
+                        responses::id.eq(&id),
+                        responses::wave_id.eq(&wave.id),
+                        responses::unit_id.eq(&sheet.unit_id),
+                        responses::attributes.eq(&sheet.attributes),
+                    ))
                     .execute(c)?;
-            }
-            if let Some(mut moved) = all_comments.remove(&sheet.id) {
-                for comment in &mut moved {
-                    comment.response_id = id.clone();
+                if let Some(mut moved) = answers_of.remove(&sheet.id) {
+                    for answer in &mut moved {
+                        answer.response_id = id.clone();
+                    }
+                    diesel::insert_into(answers::table)
+                        .values(&moved)
+                        .execute(c)?;
                 }
-                diesel::insert_into(comments::table)
-                    .values(&moved)
-                    .execute(c)?;
+                if let Some(mut moved) = comments_of.remove(&sheet.id) {
+                    for comment in &mut moved {
+                        comment.response_id = id.clone();
+                    }
+                    diesel::insert_into(comments::table)
+                        .values(&moved)
+                        .execute(c)?;
+                }
             }
         }
         Ok::<_, AppError>(sheets.len())
