@@ -558,8 +558,8 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
             .select(MovedResponse::as_select())
             .load(c)?;
         // Every sheet moves to a new id, in a random order. A chunk of the shuffled sheets at a
-        // time: its answers and comments read, its old rows deleted, the same rows written
-        // under the new ids, in the shuffled order. Only a chunk's answers are held at once:
+        // time: its answers and comments read, the same rows written under the new ids, in
+        // the shuffled order, then its old rows deleted. Only a chunk's answers are held at once:
         // a wave's answers are its people times its questions (3 million rows for 75,000
         // sheets of 40), and all of them at once took 650 MB.
         sheets.shuffle(&mut rand::rng());
@@ -588,10 +588,6 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                     .or_default()
                     .push(comment);
             }
-            diesel::delete(comments::table.filter(comments::response_id.eq_any(&ids)))
-                .execute(c)?;
-            diesel::delete(answers::table.filter(answers::response_id.eq_any(&ids))).execute(c)?;
-            diesel::delete(responses::table.filter(responses::id.eq_any(&ids))).execute(c)?;
             for sheet in chunk {
                 let id = ResponseId::new();
                 diesel::insert_into(responses::table)
@@ -619,6 +615,14 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                         .execute(c)?;
                 }
             }
+            // The old rows go after the new ones are written: SQLite numbers a new row of a
+            // rowid table (comments) one past the highest row there, so a new row written
+            // after the last-submitted comment was deleted would take a number below the
+            // old ones and tell which chunk that comment's sheet was shuffled into.
+            diesel::delete(comments::table.filter(comments::response_id.eq_any(&ids)))
+                .execute(c)?;
+            diesel::delete(answers::table.filter(answers::response_id.eq_any(&ids))).execute(c)?;
+            diesel::delete(responses::table.filter(responses::id.eq_any(&ids))).execute(c)?;
         }
         Ok::<_, AppError>(sheets.len())
     })?;
@@ -667,16 +671,16 @@ fn cancel(conn: &mut DbConn, wave: &Wave) -> AppResult<Closing> {
 
 /// After a close, let the database reclaim what was deleted: SQLite's secure_delete already
 /// zeroed the pages, a WAL checkpoint moves them out of the log. On PostgreSQL a plain VACUUM
-/// would only mark the dead row versions (old response ids, invitations with their
-/// transaction ids) as free space, still readable in the data files; VACUUM FULL writes the
-/// tables anew without them. It locks these tables for its duration, once per wave.
+/// would only mark the dead row versions (old response ids, comments in the order they came,
+/// invitations with their transaction ids) as free space, still readable in the data files;
+/// VACUUM FULL writes the tables anew without them. It locks these tables for its duration, once per wave.
 fn compact(conn: &mut DbConn) {
     use diesel::connection::SimpleConnection;
     let result = match conn {
         DbConn::Sqlite(c, _) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
-        DbConn::Postgres(c) => {
-            c.batch_execute("VACUUM FULL responses, answers, invitations, invitation_tokens;")
-        }
+        DbConn::Postgres(c) => c.batch_execute(
+            "VACUUM FULL responses, answers, comments, invitations, invitation_tokens;",
+        ),
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "compacting after close failed");

@@ -66,13 +66,19 @@ fn data_files(conn: &mut worklife_server::db::DbConn) -> Vec<(&'static str, i64)
     let worklife_server::db::DbConn::Postgres(c) = conn else {
         return Vec::new();
     };
-    ["responses", "answers", "invitations", "invitation_tokens"]
-        .into_iter()
-        .map(|t| {
-            let q = format!("SELECT pg_relation_filenode('{t}')::bigint AS node");
-            (t, diesel::sql_query(q).get_result::<Node>(c).unwrap().node)
-        })
-        .collect()
+    [
+        "responses",
+        "answers",
+        "comments",
+        "invitations",
+        "invitation_tokens",
+    ]
+    .into_iter()
+    .map(|t| {
+        let q = format!("SELECT pg_relation_filenode('{t}')::bigint AS node");
+        (t, diesel::sql_query(q).get_result::<Node>(c).unwrap().node)
+    })
+    .collect()
 }
 
 fn reachable(edges: &[(String, String)], start: &[&str]) -> BTreeSet<String> {
@@ -399,6 +405,19 @@ fn closing_a_wave_of_more_sheets_than_a_chunk_keeps_every_sheet_once_under_a_new
         }
         let open = sheets_without_ids(&dump(&mut conn));
         assert_eq!(open.len(), SHEETS);
+        // SQLite numbers the rows of `comments` (a rowid table) in the order they are written.
+        let rowid = |conn: &mut worklife_server::db::DbConn, of: &str| {
+            #[derive(diesel::QueryableByName)]
+            struct Rowid {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let sql = format!("SELECT {of}(rowid) AS n FROM comments");
+            db_run!(conn, |c| diesel::sql_query(&sql).get_result::<Rowid>(c))
+                .unwrap()
+                .n
+        };
+        let last_old = is_sqlite(&conn).then(|| rowid(&mut conn, "MAX"));
         let out = ws.ok(&["wave", "close", "Q4"]);
         assert!(
             out.contains(&format!("closed: {SHEETS} response(s) kept")),
@@ -413,6 +432,12 @@ fn closing_a_wave_of_more_sheets_than_a_chunk_keeps_every_sheet_once_under_a_new
             "{backend:?}: an old id is left"
         );
         assert_eq!(count(&mut conn, "comments"), SHEETS.div_ceil(7) as i64);
+        // Every moved comment is numbered past every old one: a comment numbered below the
+        // last-submitted one would tell which chunk that one's sheet was shuffled into.
+        if let Some(last_old) = last_old {
+            let first_new = rowid(&mut conn, "MIN");
+            assert!(first_new > last_old, "{first_new} <= {last_old}");
+        }
     }
 }
 
