@@ -1627,7 +1627,8 @@ fn protect_counts_of_all(
                 .map(|s| first_of.get(s).copied().unwrap_or(s));
             match families.iter_mut().find(|(s, _)| Some(s.0) == scale) {
                 Some((_, of_scale)) => of_scale.push(question),
-                // Its scale protected first, or shares another measure's protection.
+                // Its scale is the first measure, protected alone before the families, or
+                // shares that one's protection (`Beside` keeps the statuses it left).
                 None => families.push((question, Vec::new())),
             }
         }
@@ -1665,9 +1666,9 @@ type Work = (usize, Vec<CellStatus>, Vec<usize>, SwapHints);
 /// P1 for each question read beside its scale ([`disclosure::Within`], docs/privacy.md D7,
 /// "Counts of different measures"): per measure, the scale a question counts within; per
 /// scale, each person's answers to its questions beyond the fewest a score needs, and the
-/// scale's statuses and swaps as its own P1 left them (before it, where its protection is
-/// another measure's); it only hides more after, which merges its classes, so a
-/// certificate on them stays one.
+/// scale's statuses and swaps as its P1 left them (its own protection's, or that of the
+/// scale whose protection it shares; before its P1, its statuses as they came); it only
+/// hides more after, which merges its classes, so a certificate on them stays one.
 #[derive(Default)]
 struct Beside {
     /// Per measure: the measure of its scale, for a question.
