@@ -1943,18 +1943,12 @@ mod tests {
 
     #[test]
     fn a_swap_hint_is_found_for_its_group_and_no_other() {
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::testing::Rng(0x9E37_79B9_7F4A_7C15);
         // Sparse and dense runs of groups, across and at the edges of 64-bit words.
         for share in [0, 1, 3, 8, 9] {
             let mut hints = SwapHints::default();
             let mut kept = std::collections::BTreeMap::new();
-            for i in (0..1_000).filter(|_| next() % 10 < share) {
+            for i in (0..1_000).filter(|_| rng.next(10) < share) {
                 let swap = Swap {
                     mask: i,
                     atoms: [i, i + 1, i + 2, i + 3],
