@@ -559,9 +559,9 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
             .load(c)?;
         // Every sheet moves to a new id, in a random order. A chunk of the shuffled sheets at a
         // time: its answers and comments read, the same rows written under the new ids, in
-        // the shuffled order, then its old rows deleted. Only a chunk's answers are held at once:
-        // a wave's answers are its people times its questions (3 million rows for 75,000
-        // sheets of 40), and all of them at once took 650 MB.
+        // the shuffled order, then its old rows deleted. Only a chunk's answers are held at
+        // once: a wave's answers are its people times its questions (3 million rows for
+        // 75,000 sheets of 40), and all of them at once took 650 MB.
         sheets.shuffle(&mut rand::rng());
         for chunk in sheets.chunks(5_000) {
             let ids: Vec<&ResponseId> = chunk.iter().map(|s| &s.id).collect();
@@ -673,7 +673,8 @@ fn cancel(conn: &mut DbConn, wave: &Wave) -> AppResult<Closing> {
 /// zeroed the pages, a WAL checkpoint moves them out of the log. On PostgreSQL a plain VACUUM
 /// would only mark the dead row versions (old response ids, comments in the order they came,
 /// invitations with their transaction ids) as free space, still readable in the data files;
-/// VACUUM FULL writes the tables anew without them. It locks these tables for its duration, once per wave.
+/// VACUUM FULL writes the tables anew without them. It locks these tables for its duration,
+/// once per wave.
 fn compact(conn: &mut DbConn) {
     use diesel::connection::SimpleConnection;
     let result = match conn {
