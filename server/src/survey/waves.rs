@@ -565,29 +565,21 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
         sheets.shuffle(&mut rand::rng());
         for chunk in sheets.chunks(5_000) {
             let ids: Vec<&ResponseId> = chunk.iter().map(|s| &s.id).collect();
-            let mut answers_of: HashMap<ResponseId, Vec<AnswerRow>> = HashMap::new();
-            let rows: Vec<AnswerRow> = answers::table
-                .filter(answers::response_id.eq_any(&ids))
-                .select(AnswerRow::as_select())
-                .load(c)?;
-            for answer in rows {
-                answers_of
-                    .entry(answer.response_id.clone())
-                    .or_default()
-                    .push(answer);
-            }
+            let mut answers_of = by_response(
+                answers::table
+                    .filter(answers::response_id.eq_any(&ids))
+                    .select(AnswerRow::as_select())
+                    .load(c)?,
+                |a| &a.response_id,
+            );
             // Comments move with their sheets, like the answers.
-            let mut comments_of: HashMap<ResponseId, Vec<CommentRow>> = HashMap::new();
-            let rows: Vec<CommentRow> = comments::table
-                .filter(comments::response_id.eq_any(&ids))
-                .select(CommentRow::as_select())
-                .load(c)?;
-            for comment in rows {
-                comments_of
-                    .entry(comment.response_id.clone())
-                    .or_default()
-                    .push(comment);
-            }
+            let mut comments_of = by_response(
+                comments::table
+                    .filter(comments::response_id.eq_any(&ids))
+                    .select(CommentRow::as_select())
+                    .load(c)?,
+                |c| &c.response_id,
+            );
             for sheet in chunk {
                 let id = ResponseId::new();
                 diesel::insert_into(responses::table)
@@ -629,6 +621,15 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
     compact(&mut conn);
     tracing::info!(wave = %wave.name, responses = kept, "wave closed");
     Ok(Closing::Closed { kept })
+}
+
+/// Rows grouped by the response they belong to.
+fn by_response<T>(rows: Vec<T>, id: impl Fn(&T) -> &ResponseId) -> HashMap<ResponseId, Vec<T>> {
+    let mut of: HashMap<ResponseId, Vec<T>> = HashMap::new();
+    for row in rows {
+        of.entry(id(&row).clone()).or_default().push(row);
+    }
+    of
 }
 
 /// Cancels a wave that never opened (the admin console's "cancel"): nobody was invited, so
