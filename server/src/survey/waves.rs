@@ -570,7 +570,7 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                     .filter(answers::response_id.eq_any(&ids))
                     .select(AnswerRow::as_select())
                     .load(c)?,
-                |a| &a.response_id,
+                |answer| &answer.response_id,
             );
             // Comments move with their sheets, like the answers.
             let mut comments_of = by_response(
@@ -578,7 +578,7 @@ pub fn close(pool: &DbPool, name: &str) -> AppResult<Closing> {
                     .filter(comments::response_id.eq_any(&ids))
                     .select(CommentRow::as_select())
                     .load(c)?,
-                |c| &c.response_id,
+                |comment| &comment.response_id,
             );
             for sheet in chunk {
                 let id = ResponseId::new();
