@@ -8,7 +8,7 @@ use crate::csv_out::CsvWriter;
 use crate::disclosure::derived::Distributions;
 use crate::disclosure::{
     self, AtomIndex, CellKey, CellStatus, CountModel, Invited, Layout, MeanAnswers, MeanBounds,
-    Placement, SwapHints,
+    MeanReach, Placement, SwapHints,
 };
 use crate::error::EngineError;
 use crate::instrument::Instrument;
@@ -158,18 +158,20 @@ pub struct Release {
     pub mean_share: f64,
     /// Groups under k, summed over scales and items, whose possible means stay narrower than
     /// P2 asks because only hiding the root's whole figure would widen them (P2's one
-    /// exception). `None`: P2 is off. With report attributes P2 proves the whole-unit groups
-    /// of scales wide, hides for their attribute cuts only where they are surely narrow, and
-    /// leaves items as they are ([`disclosure::protect_means`]); [`Release::audit_means`]
-    /// checks every group.
+    /// exception). `None`: P2 is off. With report attributes, in a release of more than
+    /// [`EXACT_AUDIT_MAX_CELLS`] cells, P2 proves the whole-unit groups of scales wide, hides
+    /// for their attribute cuts only where they are surely narrow, and leaves items as they
+    /// are ([`disclosure::MeanReach`]); [`Release::audit_means`] checks every group.
     pub mean_exceptions: Option<usize>,
 }
 
 /// The largest release (cells per measure: units x (1 + attribute values)) that
-/// [`Release::audit_all`] runs D4's exact auditor on. Its elimination over exact fractions
-/// grows much faster than the release: it takes seconds on the demo's 54 units and did not
-/// finish in minutes on the 10,000-unit benchmark. D4 holds by construction (the suppressor)
-/// and is checked in the tests on every release they build.
+/// [`Release::audit_all`] runs D4's exact auditor on, and that P2 protects every group of
+/// (with report attributes too; [`disclosure::MeanReach::EveryGroup`]). The auditor's
+/// elimination over exact fractions grows much faster than the release: it takes seconds
+/// on the demo's 54 units and did not finish in minutes on the 10,000-unit benchmark. D4
+/// holds by construction (the suppressor) and is checked in the tests on every release
+/// they build.
 pub const EXACT_AUDIT_MAX_CELLS: usize = 2_000;
 
 /// What [`Release::audit_counts`] found, per measure name: the groups under k whose count is
@@ -1813,6 +1815,13 @@ fn protect_means_of_all(
     let scale_min = instrument.response_scale.min;
     let points = instrument.response_scale.points().count();
     let items_from = scale_count + usize::from(instrument.profiles.is_some());
+    // Every group of every measure where the linear programs can afford it: the auditor's
+    // own reach at close.
+    let reach = if layout.cell_count() <= EXACT_AUDIT_MAX_CELLS {
+        MeanReach::EveryGroup
+    } else {
+        MeanReach::WholeUnits
+    };
     // What each measure is made of: a scale's scores or an item's answers (read from the
     // sheets on the measure's own thread).
     enum Of {
@@ -1824,7 +1833,7 @@ fn protect_means_of_all(
         let of = if m < scale_count {
             Of::Scores(m)
         } else if (items_from..items_from + instrument.items.len()).contains(&m) {
-            if !disclosure::protects_items(layout) {
+            if !disclosure::protects_items(layout, reach) {
                 continue;
             }
             let item = m - items_from;
@@ -1860,7 +1869,8 @@ fn protect_means_of_all(
                 )
             }
         };
-        let check = disclosure::protect_means(layout, respondents, answers, status, k, bounds);
+        let check =
+            disclosure::protect_means(layout, respondents, answers, status, k, bounds, reach);
         *left = check.narrow.len();
     });
     Some(work.iter().map(|w| w.3).sum())

@@ -50,17 +50,19 @@
 //!
 //! # Protection
 //!
-//! [`protect_means`] runs after D4 and P1: without report attributes for every group of every
-//! scale and item, with them for the whole-unit groups of scales, and for their attribute
-//! cuts only while they are surely narrow by the bound from above (the certificates are too
-//! coarse there for the rest; see [`protect_means`]). While some group is narrower than
-//! the protection level, each such group hides one more shown cell: of the cells that bound
-//! its classes and the shown cells right below those, the one with the fewest respondents
-//! (cut cells first on a tie), or for a surely narrow cut the row that pins it most; never
-//! the root's whole cell. Hiding only removes equations, so no width shrinks and D4 and P1
-//! still hold. A group still too narrow when only the root's whole cell is
-//! left to hide (the whole organisation answered near one end of the scale) is returned as an
-//! exception, and the release counts it.
+//! [`protect_means`] runs after D4: without report attributes for every group of every scale
+//! and item. With them, how far depends on the release's size ([`MeanReach`]): up to 2,000
+//! cells for every group of every scale and item, with the proofs the audit has (the linear
+//! programs over regions for scores); above that for the whole-unit groups of scales, and
+//! for their attribute cuts only while they are surely narrow by the bound from above (the
+//! certificates are too coarse there for the rest, and the programs too slow; see
+//! [`protect_means`]). While some group is narrower than the protection level, each such
+//! group hides one more shown cell: of the cells that bound its classes and the shown cells
+//! right below those, the one with the fewest respondents (cut cells first on a tie), or for
+//! a surely narrow cut the row that pins it most; never the root's whole cell. Hiding only
+//! removes equations, so no width shrinks and D4 and P1 still hold. A group still too narrow
+//! when only the root's whole cell is left to hide (the whole organisation answered near
+//! one end of the scale) is returned as an exception, and the release counts it.
 
 use super::projection::ProjectionIndex;
 use super::{CellKey, CellStatus, CountGroup, Layout, Placement};
@@ -121,6 +123,24 @@ pub struct MeanCheck {
 /// A group still too narrow in a round: its index, and for a surely narrow group the row
 /// that pins it most ([`Rows::upper_width_and_row`]), the cell to hide for it.
 type Failing = (usize, Option<usize>);
+
+/// How hard [`Model::check`] tries to prove a group wide, with report attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Proofs {
+    /// The class certificate and one swap per class: [`MeanReach::WholeUnits`] protection.
+    Certificates,
+    /// Also the swaps at the audit's effort and, for scores, programs over regions up to the
+    /// subtree of the highest shown cell bounding the group: [`MeanReach::EveryGroup`]
+    /// protection. A region's program holds the atoms outside it at the truth, so it can
+    /// find a group narrow that is not.
+    Regions,
+    /// Also the whole organisation's program, within [`LP_LIMIT`]: the audit. For scores it is
+    /// exact, so it never finds a group narrow after more cells are hidden (by P1 and D9,
+    /// after P2) that protection proved wide by any proof. It is kept out of protection,
+    /// which checks narrow groups again in every round: on a 311-unit organisation it made
+    /// the release three times slower (8.1 s against 2.8 s).
+    Whole,
+}
 
 /// Guards the comparison of widths against the rounding of sums of floats (and the simplex's
 /// tolerances).
@@ -417,18 +437,20 @@ impl<'a> Model<'a> {
     /// The groups narrower than the protection level under `status`, and the classes.
     /// `settled[i]`: group `i` was wide enough under fewer hidden cells, so it still is (hiding
     /// only removes equations); such groups are skipped, and groups found wide are marked.
-    /// `exact_when_short`: a group the certificate finds too narrow gets the linear program
-    /// (only with attributes; without them the certificate is exact). `surely[i]`: group `i`
-    /// counts as narrow only when it surely is, by the bound from above
-    /// ([`Rows::upper_width`]); the certificates are not tried.
+    /// `proofs`: what a group the class certificate finds too narrow gets (with attributes;
+    /// without them the certificate is exact). `surely[i]`: group `i` is first tried by the
+    /// bound from above ([`Rows::upper_width`]), which names the row that pins it; one it
+    /// finds not surely narrow counts as wide with [`Proofs::Certificates`], and goes on
+    /// to the other proofs otherwise.
     fn check(
         &self,
         classes: &Classes,
         settled: &mut [bool],
-        exact_when_short: bool,
+        proofs: Proofs,
         surely: &[bool],
     ) -> (Vec<NarrowGroup>, Vec<Failing>) {
-        let exact_when_short = exact_when_short && !self.layout.value_counts.is_empty();
+        let exact_when_short =
+            proofs != Proofs::Certificates && !self.layout.value_counts.is_empty();
         let swaps: std::cell::OnceCell<Swaps> = std::cell::OnceCell::new();
         let rows = Rows::default();
         let mut narrow = Vec::new();
@@ -456,18 +478,19 @@ impl<'a> Model<'a> {
             // most at once; the rest are narrow only by the bound from above.
             if surely.get(i) == Some(&true) && width + EPSILON < self.bounds.protection {
                 let (upper, row) = rows.upper_width_and_row(self, classes, atoms);
-                width = upper / *n as f64;
-                if width + EPSILON < self.bounds.protection {
+                if upper / *n as f64 + EPSILON < self.bounds.protection {
                     narrow.push(NarrowGroup {
                         group: *group,
                         n: *n,
-                        width,
+                        width: upper / *n as f64,
                     });
                     failing.push((i, row));
-                } else {
-                    settled[i] = true;
+                    continue;
                 }
-                continue;
+                if !exact_when_short {
+                    settled[i] = true;
+                    continue;
+                }
             }
             if width + EPSILON < self.bounds.protection && classes.width > 1 {
                 let swaps = swaps.get_or_init(|| Swaps::new(classes));
@@ -489,7 +512,8 @@ impl<'a> Model<'a> {
                 if rows.upper_width(self, classes, atoms) / *n as f64 + EPSILON
                     >= self.bounds.protection
                 {
-                    if let Some(exact) = self.lp_width(i, classes, width) {
+                    let whole = proofs == Proofs::Whole;
+                    if let Some(exact) = self.lp_width(i, classes, width, whole) {
                         width = width.max(exact);
                     }
                 }
@@ -526,10 +550,11 @@ impl<'a> Model<'a> {
     /// child on the group's path with some of its siblings ([`Model::lp_width_with_siblings`])
     /// and the whole level, stopping at the first region that proves the group wide; most
     /// groups the certificates leave short are proved wide by programs of a few dozen
-    /// variables instead of thousands. `known`: the width already certified, kept
-    /// when a program is over [`LP_LIMIT`] variables or the solver fails. `None` when no
-    /// shown cell bounds the group's classes.
-    fn lp_width(&self, i: usize, classes: &Classes, known: f64) -> Option<f64> {
+    /// variables instead of thousands. With `whole`, last the whole organisation, within
+    /// [`LP_LIMIT`]: its program holds nothing at the truth, so it is exact. `known`: the
+    /// width already certified, kept when a program is over [`LP_LIMIT`] variables or the
+    /// solver fails. `None` when no shown cell bounds the group's classes.
+    fn lp_width(&self, i: usize, classes: &Classes, known: f64, whole: bool) -> Option<f64> {
         let layout = self.layout;
         let families = layout.cells_per_unit();
         let group = &self.groups[i].0;
@@ -566,11 +591,15 @@ impl<'a> Model<'a> {
                 return Some(best);
             }
         }
-        // A full region too large for a program keeps what the smaller ones proved.
-        Some(
-            self.lp_width_in(i, classes, &[full])
-                .map_or(best, |width| width.max(best)),
-        )
+        if try_region(&[full]) || full == 0 || !whole {
+            return Some(best);
+        }
+        // Last the whole organisation (unit 0), where a program can afford it: the rows above
+        // `full` (the organisation's attribute cuts) tie the region to atoms outside it, and
+        // holding those at the truth can pin a group the whole program leaves wide. A region
+        // too large for a program keeps what the smaller ones proved.
+        try_region(&[0]);
+        Some(best)
     }
 
     /// Tries the regions made of `unit`'s child `child` (on the group's path) and 3, 15 and
@@ -1570,36 +1599,60 @@ pub fn check_means_where(
     let mut settled: Vec<bool> = model.groups.iter().map(|g| !keep(&g.0)).collect();
     MeanCheck {
         narrow: model
-            .check(&Classes::new(&model, status), &mut settled, true, &[])
+            .check(
+                &Classes::new(&model, status),
+                &mut settled,
+                Proofs::Whole,
+                &[],
+            )
             .0,
     }
 }
 
-/// Whether [`protect_means`] protects items' answers in this layout: not with report
-/// attributes (see there), so a caller need not prepare them.
-pub fn protects_items(layout: &Layout) -> bool {
-    layout.value_counts.is_empty()
+/// Which groups [`protect_means`] protects in a release with report attributes (without,
+/// every group of every scale and item is protected either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeanReach {
+    /// Every group of every scale and item, with the audit's proofs but its last (the swap
+    /// certificate at the audit's effort and, for scales, the programs over regions; not
+    /// the whole organisation's program, [`Proofs::Whole`]). So what the audit would list
+    /// is hidden for. The programs make this too slow for a large organisation (the
+    /// 10,000-unit benchmark took 56 s against 2 s), so a release uses it up to
+    /// `release::EXACT_AUDIT_MAX_CELLS` cells.
+    EveryGroup,
+    /// The whole-unit groups of scales, and their attribute cuts where a shown row surely
+    /// pins them; items are not protected. The audit lists the rest.
+    WholeUnits,
+}
+
+/// Whether [`protect_means`] protects items' answers in this layout and reach, so a caller
+/// need not prepare them otherwise.
+pub fn protects_items(layout: &Layout, reach: MeanReach) -> bool {
+    layout.value_counts.is_empty() || reach == MeanReach::EveryGroup
 }
 
 /// Hides further cells of `status` until every group under k is at least the protection level
 /// wide, or no hiding but the root's whole cell could make it so (see the module
 /// documentation). Returns the groups left narrow: the exceptions.
 ///
-/// With report attributes the whole-unit groups of scores (a unit's subtree, and its direct
-/// members) are protected with the class and swap certificates ([`Swaps`]), and the attribute
-/// cuts of scores only where they are surely narrow, by the bound from above
-/// ([`Rows::upper_width`]): a shown row that pins them whatever else the release says, such
-/// as a team whose mean is 4.7 of 5 around a tenure band of two. The certificates miss most
-/// moves that swap attribute values between teams: protecting every group with them hid four
-/// in ten eligible cells of the benchmark organisation, against the 5 points issue 17
-/// allows. So a cut that is neither proved wide nor surely narrow is left as it is; the audit
-/// ([`check_means`], with the linear program) lists it.
+/// With report attributes, [`MeanReach::EveryGroup`] checks every group nearly as the audit
+/// does ([`check_means`]): the class and swap certificates, the bound from above, and for
+/// scores the programs over regions. A group narrow by the bound from above hides the row
+/// that pins it most; any other narrow group the smallest cell near it, as without
+/// attributes.
 ///
-/// Items are not protected with attributes (nothing hidden, nothing returned). Their shown
-/// distributions pin far more: hiding where they surely pin a group hid 60% of the demo's
-/// whole-unit item figures (1,032 of 2,268 shown before, 417 after, in 2026-Q2), and over
-/// every item of the benchmark organisation it took the release from 1.1 s to 3.7 s. The
-/// audit lists those groups.
+/// [`MeanReach::WholeUnits`] is for releases too large for the programs. The whole-unit
+/// groups of scores (a unit's subtree, and its direct members) are protected with the class
+/// and swap certificates ([`Swaps`]), and the attribute cuts of scores only where they are
+/// surely narrow, by the bound from above ([`Rows::upper_width`]): a shown row that pins
+/// them whatever else the release says, such as a team whose mean is 4.7 of 5 around a
+/// tenure band of two. The certificates miss most moves that swap attribute values between
+/// teams: protecting every group with them hid four in ten eligible cells of the benchmark
+/// organisation, against the 5 points issue 17 allows. So a cut that is neither proved wide
+/// nor surely narrow is left as it is; the audit ([`check_means`], with the linear program)
+/// lists it. Items are not protected (nothing hidden, nothing returned): over every item of
+/// the benchmark organisation, hiding only where they are surely narrow took the release
+/// from 1.1 s to 3.7 s.
 pub fn protect_means(
     layout: &Layout,
     respondents: &AtomIndex,
@@ -1607,13 +1660,21 @@ pub fn protect_means(
     status: &mut [CellStatus],
     k: usize,
     bounds: MeanBounds,
+    reach: MeanReach,
 ) -> MeanCheck {
-    if !protects_items(layout) && matches!(answers, MeanAnswers::Points { .. }) {
+    if !protects_items(layout, reach) && matches!(answers, MeanAnswers::Points { .. }) {
         return MeanCheck::default();
     }
     let with_attributes = !layout.value_counts.is_empty();
+    let every_group = reach == MeanReach::EveryGroup;
+    let proofs = if every_group {
+        Proofs::Regions
+    } else {
+        Proofs::Certificates
+    };
     let model = Model::new(layout, respondents, answers, k, bounds);
-    // With attributes, the cuts are protected only where they are surely narrow.
+    // With attributes, a cut that a shown row surely pins hides that row; with
+    // `WholeUnits`, only such cuts are protected.
     let surely: Vec<bool> = model
         .groups
         .iter()
@@ -1625,8 +1686,10 @@ pub fn protect_means(
         .map(|i| model.could_be_wide(i, &everybody))
         .collect();
     let mut classes = Classes::new(&model, status);
+    // Whether this round checks every group afresh, as the audit does.
+    let mut fresh = true;
     loop {
-        let (narrow, failing) = model.check(&classes, &mut settled, false, &surely);
+        let (narrow, failing) = model.check(&classes, &mut settled, proofs, &surely);
         // A surely narrow group names the row that pins it most: hiding that row merges it
         // into a larger one (not the root's whole cell, which stays).
         let hideable = |cell: &usize| *cell != 0 && status.get(*cell) == Some(&CellStatus::Shown);
@@ -1640,13 +1703,24 @@ pub fn protect_means(
             .collect();
         hide.sort_unstable();
         hide.dedup();
-        if hide.is_empty() {
+        if hide.is_empty() && (fresh || !every_group) {
             return MeanCheck { narrow };
+        }
+        if hide.is_empty() {
+            // A group settled in an earlier round stays wide (hiding only removes equations),
+            // but the certificates found under fewer hidden cells may not be found again by
+            // the audit, which starts from the final cells: so the last round is a fresh one,
+            // and whatever it still finds narrow is hidden for too.
+            settled.fill(false);
+            classes = Classes::new(&model, status);
+            fresh = true;
+            continue;
         }
         for cell in hide {
             status[cell] = CellStatus::Complementary;
         }
         classes = classes.after_hiding(&model, status);
+        fresh = false;
     }
 }
 
@@ -1705,6 +1779,7 @@ mod tests {
             &mut status,
             5,
             bounds,
+            MeanReach::EveryGroup,
         );
         assert_eq!(status[0], CellStatus::Shown);
         assert!(left.narrow.iter().any(|g| g.group.unit == 1));
@@ -1761,6 +1836,7 @@ mod tests {
             &mut status,
             5,
             bounds,
+            MeanReach::EveryGroup,
         );
         assert!(left.narrow.is_empty(), "{left:?}");
         assert_eq!(status[3], CellStatus::Complementary, "C hidden for A");
@@ -1909,7 +1985,7 @@ mod tests {
                         .map(|&(c, m)| classes.width(&model, c, m))
                         .sum();
                     let with_swaps = swaps.width(&model, &classes, &parts, AUDIT_EFFORT);
-                    let regions = model.lp_width(i, &classes, 0.0).unwrap_or(0.0);
+                    let regions = model.lp_width(i, &classes, 0.0, true).unwrap_or(0.0);
                     let above = rows.upper_width(&model, &classes, atoms) / n;
                     for below in [classes_only / n, with_swaps / n, regions] {
                         assert!(below <= full + EPSILON, "{group:?}: {below} > {full}");

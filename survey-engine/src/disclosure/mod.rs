@@ -156,7 +156,7 @@ pub use counts::{
 };
 pub use means::{
     check_means, check_means_where, protect_means, protects_items, AtomIndex, MeanAnswers,
-    MeanBounds, MeanCheck, NarrowGroup,
+    MeanBounds, MeanCheck, MeanReach, NarrowGroup,
 };
 pub use suppress::{suppress, suppress_many, suppress_many_where_present};
 

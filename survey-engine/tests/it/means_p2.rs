@@ -10,7 +10,7 @@ use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use proptest::prelude::*;
 use survey_engine::disclosure::{
     check_means, protect_means, suppress, AtomIndex, CellKey, CellStatus, Layout, MeanAnswers,
-    MeanBounds, NarrowGroup, Placement, UnitTree,
+    MeanBounds, MeanReach, NarrowGroup, Placement, UnitTree,
 };
 
 /// One generated organisation and one measure of it.
@@ -200,7 +200,7 @@ proptest! {
             MeanAnswers::Scores(&scores)
         };
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
-        let left = protect_means(&layout, &AtomIndex::new(&case.placements), answers, &mut status, k, bounds);
+        let left = protect_means(&layout, &AtomIndex::new(&case.placements), answers, &mut status, k, bounds, MeanReach::EveryGroup);
         let shown = shown_keys(&layout, &status);
         let root = [CellKey { unit: 0, cut: None }];
         let root_shown = status[0] == CellStatus::Shown;
@@ -229,6 +229,83 @@ proptest! {
         prop_assert!(audit.is_empty(), "{audit:?}");
     }
 
+    /// With an attribute and `MeanReach::EveryGroup` (a release of at most 2,000 cells),
+    /// protection leaves nothing for the audit: the check over every group of the measure,
+    /// cuts and items included, lists exactly the groups protection returned as exceptions,
+    /// and each of those is one the organisation's own figure pins on its own. A group the
+    /// test's full linear program finds narrow is among them: for a score the program is
+    /// exact, and for an item it counts shares of answers, which only widen a range.
+    #[test]
+    fn with_an_attribute_every_group_protection_leaves_the_audit_nothing(
+        case in case(true), k in 3usize..6, item in any::<bool>()
+    ) {
+        let layout = layout(&case);
+        let present = vec![true; case.placements.len()];
+        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
+        let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
+        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
+        let answers = if item {
+            MeanAnswers::Points { of: &points, points: 5 }
+        } else {
+            MeanAnswers::Scores(&scores)
+        };
+        let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+        let index = AtomIndex::new(&case.placements);
+        let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
+        let shown = shown_keys(&layout, &status);
+        let audit = survey_engine::disclosure::audit(&layout, &case.placements, &present, &shown, k).unwrap();
+        prop_assert!(audit.is_empty(), "{audit:?}");
+        // The same groups (each proof may have found a different width for them).
+        let check = check_means(&layout, &index, answers, &status, k, bounds);
+        let groups = |narrow: &[NarrowGroup]| narrow.iter().map(key_of).collect::<Vec<_>>();
+        prop_assert_eq!(groups(&check.narrow), groups(&left.narrow));
+        let root = [CellKey { unit: 0, cut: None }];
+        for (name, group) in small_groups(&layout, &case.placements, k) {
+            let excused = left.narrow.iter().any(|g| key_of(g) == name);
+            if excused {
+                prop_assert!(status[0] == CellStatus::Shown);
+                let alone = lp_width(&layout, &case, item, &root, &group);
+                prop_assert!(alone + TOLERANCE < bounds.protection, "{name:?}: {alone}");
+            } else {
+                let width = lp_width(&layout, &case, item, &shown, &group);
+                prop_assert!(width + TOLERANCE >= bounds.protection, "{name:?}: {width}");
+            }
+        }
+    }
+
+    /// P1 and D9 hide further cells after P2, and the audit then checks the final cells
+    /// afresh: so hiding any one more shown cell after `MeanReach::EveryGroup` protection
+    /// must not make the check list a scale's group it did not list before (a region's
+    /// program that held atoms outside it at the truth once did, for a group the full program
+    /// leaves wide). Not so for items, whose swap certificate is a search: docs/privacy.md.
+    #[test]
+    fn hiding_more_after_protection_leaves_the_audit_nothing_new_for_a_scale(
+        case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>()
+    ) {
+        let item = false;
+        let layout = layout(&case);
+        let present = vec![true; case.placements.len()];
+        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
+        let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
+        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
+        let answers = if item {
+            MeanAnswers::Points { of: &points, points: 5 }
+        } else {
+            MeanAnswers::Scores(&scores)
+        };
+        let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+        let index = AtomIndex::new(&case.placements);
+        let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
+        let shown: Vec<usize> = (1..status.len()).filter(|&c| status[c] == CellStatus::Shown).collect();
+        prop_assume!(!shown.is_empty());
+        status[shown[extra.index(shown.len())]] = CellStatus::Complementary;
+        let check = check_means(&layout, &index, answers, &status, k, bounds);
+        let before: Vec<Group> = left.narrow.iter().map(key_of).collect();
+        for g in &check.narrow {
+            prop_assert!(before.contains(&key_of(g)), "{g:?}, not in {left:?}");
+        }
+    }
+
     /// With an attribute the check is sound: a group it does not report is at least the
     /// protection level wide by the test's linear program, and every width it reports (from
     /// the class certificate, the swap certificate or its own linear program over a region)
@@ -236,7 +313,8 @@ proptest! {
     /// wide (or the exception the organisation's figure alone pins), and leaves no group of
     /// a score, cuts included, that a single shown cell holding it pins on its own (what the
     /// cell's sum leaves to m of its respondents spans the level), or the group is a counted
-    /// exception. Items are not protected with attributes: nothing is hidden for them.
+    /// exception. Items are not protected with attributes: nothing is hidden for them. This is
+    /// `MeanReach::WholeUnits`, a large organisation's protection.
     #[test]
     fn with_an_attribute_every_group_the_check_passes_is_wide(
         case in case(true), k in 3usize..6, item in any::<bool>()
@@ -253,7 +331,7 @@ proptest! {
             MeanAnswers::Scores(&scores)
         };
         let before = status.clone();
-        let left = protect_means(&layout, &AtomIndex::new(&case.placements), protected, &mut status, k, bounds);
+        let left = protect_means(&layout, &AtomIndex::new(&case.placements), protected, &mut status, k, bounds, MeanReach::WholeUnits);
         if item {
             prop_assert_eq!(&status, &before);
             prop_assert!(left.narrow.is_empty());
