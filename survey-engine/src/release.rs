@@ -238,7 +238,9 @@ impl Release {
     /// Then every scale and item keeps the possible means of each group under k at least
     /// `protection.mean_share` of the scale's range wide (P2, [`disclosure::protect_means`]),
     /// except where only the root's whole figure is left to hide, which
-    /// [`Release::mean_exceptions`] counts. `k` below [`MIN_K`] is refused.
+    /// [`Release::mean_exceptions`] counts; with report attributes in a release of more than
+    /// [`EXACT_AUDIT_MAX_CELLS`] cells, only whole units' scale means and surely narrow cuts
+    /// ([`disclosure::MeanReach`]). `k` below [`MIN_K`] is refused.
     pub fn build_for_roster(
         instrument: &Instrument,
         tree: OrgTree,
@@ -987,7 +989,7 @@ impl Release {
     /// protection level, per measure name. A scale's shown sds are checked too
     /// ([`Release::audit_spreads`]).
     pub fn audit_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
-        let mut narrow = self.narrow_means(sheets, |_| true, true);
+        let mut narrow = self.narrow_means(sheets);
         narrow.extend(self.audit_spreads(sheets));
         narrow
     }
@@ -1017,24 +1019,9 @@ impl Release {
         found
     }
 
-    /// [`Release::audit_means`] for what P2 protects in every release: the whole-unit groups
-    /// (a unit's subtree, and its direct members) of every scale. Cheaper: no attribute cut
-    /// and no item goes through the linear program.
-    pub fn audit_unit_means(
-        &self,
-        sheets: &[PlacedSheet],
-    ) -> Vec<(String, disclosure::NarrowGroup)> {
-        self.narrow_means(sheets, |g| g.cut.is_none(), false)
-    }
-
-    /// P2's check of every scale (and with `items` every item), for the groups `keep`
-    /// selects, the measures on every core, in measure order.
-    fn narrow_means(
-        &self,
-        sheets: &[PlacedSheet],
-        keep: impl Fn(&disclosure::CountGroup) -> bool + Copy + Sync,
-        items: bool,
-    ) -> Vec<(String, disclosure::NarrowGroup)> {
+    /// P2's check of every group of every scale and item, the measures on every core, in
+    /// measure order.
+    fn narrow_means(&self, sheets: &[PlacedSheet]) -> Vec<(String, disclosure::NarrowGroup)> {
         if self.mean_share <= 0.0 {
             return Vec::new();
         }
@@ -1042,7 +1029,7 @@ impl Release {
         let scales = self.scales.len();
         let top = self.points.saturating_sub(1) as f64;
         let lowest = f64::from(self.scale_min);
-        let measures = scales + if items { self.items.len() } else { 0 };
+        let measures = scales + self.items.len();
         let mut work: Vec<(usize, Vec<disclosure::NarrowGroup>)> =
             (0..measures).map(|m| (m, Vec::new())).collect();
         on_every_core(&mut work, |(m, narrow)| {
@@ -1053,14 +1040,13 @@ impl Release {
                     .get(*m)
                     .map(|h| h.iter().map(|c| c.status).collect())
                     .unwrap_or_default();
-                disclosure::check_means_where(
+                disclosure::check_means(
                     &self.layout,
                     &respondents,
                     MeanAnswers::Scores(&scores),
                     &status,
                     self.k,
                     MeanBounds::with_share(lowest, lowest + top, self.mean_share),
-                    keep,
                 )
             } else {
                 let i = *m - scales;
@@ -1071,14 +1057,13 @@ impl Release {
                     points: self.points,
                 };
                 let status = self.items.get(i).map_or(&[][..], |item| &item.status[..]);
-                disclosure::check_means_where(
+                disclosure::check_means(
                     &self.layout,
                     &respondents,
                     answers,
                     status,
                     self.k,
                     MeanBounds::with_share(0.0, top, self.mean_share),
-                    keep,
                 )
             };
             *narrow = check.narrow;
@@ -1878,7 +1863,7 @@ fn protect_means_of_all(
 
 /// Runs `f` on every element of `work` (a measure each, or a block of cells), on as many
 /// threads as the machine has, each thread taking the next element when it is done. Measures
-/// differ widely in cost (with report attributes P2 returns at once for items), and halves
+/// differ widely in cost (with report attributes, above 2,000 cells, P2 returns at once for items), and halves
 /// handed out up front left one core idle for most of P2.
 fn on_every_core<T: Send>(work: &mut [T], f: impl Fn(&mut T) + Sync) {
     let threads = std::thread::available_parallelism()

@@ -282,22 +282,18 @@ proptest! {
     fn hiding_more_after_protection_leaves_the_audit_nothing_new_for_a_scale(
         case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>()
     ) {
-        let item = false;
         let layout = layout(&case);
         let present = vec![true; case.placements.len()];
         let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
         let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
-        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
-        let answers = if item {
-            MeanAnswers::Points { of: &points, points: 5 }
-        } else {
-            MeanAnswers::Scores(&scores)
-        };
+        let answers = MeanAnswers::Scores(&scores);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let index = AtomIndex::new(&case.placements);
         let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
         let shown: Vec<usize> = (1..status.len()).filter(|&c| status[c] == CellStatus::Shown).collect();
-        prop_assume!(!shown.is_empty());
+        if shown.is_empty() {
+            return Ok(()); // only the organisation's cell is left: nothing more to hide
+        }
         status[shown[extra.index(shown.len())]] = CellStatus::Complementary;
         let check = check_means(&layout, &index, answers, &status, k, bounds);
         let before: Vec<Group> = left.narrow.iter().map(key_of).collect();
