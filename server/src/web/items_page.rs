@@ -242,8 +242,11 @@ pub fn item_views(ctx: &Context, key: CellKey) -> Vec<ScaleView> {
                             format!(
                                 "Hidden: fewer than {} people answered this question, or \
                                  its figures, with the others shown, would let someone \
-                                 work out the answers of a smaller group (for example of \
-                                 the few who skipped a question of this area).",
+                                 work out or narrow down the answers of a smaller group: \
+                                 for example the few who skipped a question of this area, \
+                                 or a few people who share a tenure band, a location or \
+                                 another attribute, in a team whose answers lie close \
+                                 together.",
                                 ctx.release().k
                             )
                         },

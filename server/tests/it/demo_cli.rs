@@ -780,9 +780,11 @@ fn the_demo_root_shows_its_items_and_wave_status_prints_release_counts() {
         let (pinned, excused) = r.audit_counts(&built.sheets, invited).unwrap();
         assert!(pinned.is_empty(), "{name}: {pinned:?}");
         assert_eq!(excused.len(), r.count_exceptions, "{name}");
-        // P2 on the demo (it has report attributes): every whole unit's scale mean under k
-        // keeps a range of half the scale, but for the counted exceptions.
-        let narrow = r.audit_unit_means(&built.sheets);
+        // P2 on the demo (report attributes, fewer than 2,000 cells, so every group is
+        // protected): every mean under k, of every scale and item, whole units and
+        // attribute cuts, keeps a range of half the scale, shown sds included, but for the
+        // counted exceptions.
+        let narrow = r.audit_means(&built.sheets);
         assert_eq!(Some(narrow.len()), r.mean_exceptions, "{name}: {narrow:?}");
         let status = ws.ok(&["wave", "status", &name]);
         let mut lines = 0;
