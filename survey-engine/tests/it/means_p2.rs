@@ -95,6 +95,40 @@ fn in_cell(layout: &Layout, p: &Placement, key: CellKey) -> bool {
 /// A group: its unit, its cut, and whether only the unit's direct members.
 type Group = (usize, Option<(usize, usize)>, bool);
 
+/// A case's answers as a scale's scores and as an item's points (0 to 4).
+struct Answers {
+    scores: Vec<Option<f64>>,
+    points: Vec<Option<usize>>,
+}
+
+impl Answers {
+    fn of(case: &Case) -> Self {
+        Answers {
+            scores: case.points.iter().map(|&p| Some(p as f64)).collect(),
+            points: case.points.iter().map(|&p| Some(p)).collect(),
+        }
+    }
+
+    fn measure(&self, item: bool) -> MeanAnswers<'_> {
+        if item {
+            MeanAnswers::Points {
+                of: &self.points,
+                points: 5,
+            }
+        } else {
+            MeanAnswers::Scores(&self.scores)
+        }
+    }
+}
+
+/// A case's layout, everyone present, and D4's statuses.
+fn suppressed(case: &Case, k: usize) -> (Layout, Vec<bool>, Vec<CellStatus>) {
+    let layout = layout(case);
+    let present = vec![true; case.placements.len()];
+    let status = suppress(&layout, &case.placements, &present, k).unwrap();
+    (layout, present, status)
+}
+
 fn key_of(g: &NarrowGroup) -> Group {
     (g.group.unit, g.group.cut, g.group.direct)
 }
@@ -189,16 +223,9 @@ proptest! {
     fn every_small_group_keeps_a_wide_mean_after_protection(
         case in case(false), k in 3usize..6, item in any::<bool>()
     ) {
-        let layout = layout(&case);
-        let present = vec![true; case.placements.len()];
-        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
-        let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
-        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
-        let answers = if item {
-            MeanAnswers::Points { of: &points, points: 5 }
-        } else {
-            MeanAnswers::Scores(&scores)
-        };
+        let (layout, present, mut status) = suppressed(&case, k);
+        let of = Answers::of(&case);
+        let answers = of.measure(item);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let left = protect_means(&layout, &AtomIndex::new(&case.placements), answers, &mut status, k, bounds, MeanReach::EveryGroup);
         let shown = shown_keys(&layout, &status);
@@ -239,16 +266,9 @@ proptest! {
     fn with_an_attribute_every_group_protection_leaves_the_audit_nothing(
         case in case(true), k in 3usize..6, item in any::<bool>()
     ) {
-        let layout = layout(&case);
-        let present = vec![true; case.placements.len()];
-        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
-        let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
-        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
-        let answers = if item {
-            MeanAnswers::Points { of: &points, points: 5 }
-        } else {
-            MeanAnswers::Scores(&scores)
-        };
+        let (layout, present, mut status) = suppressed(&case, k);
+        let of = Answers::of(&case);
+        let answers = of.measure(item);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let index = AtomIndex::new(&case.placements);
         let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
@@ -282,11 +302,9 @@ proptest! {
     fn hiding_more_after_protection_leaves_the_audit_nothing_new_for_a_scale(
         case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>()
     ) {
-        let layout = layout(&case);
-        let present = vec![true; case.placements.len()];
-        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
-        let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
-        let answers = MeanAnswers::Scores(&scores);
+        let (layout, _, mut status) = suppressed(&case, k);
+        let of = Answers::of(&case);
+        let answers = of.measure(false);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let index = AtomIndex::new(&case.placements);
         let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
@@ -315,17 +333,10 @@ proptest! {
     fn with_an_attribute_every_group_the_check_passes_is_wide(
         case in case(true), k in 3usize..6, item in any::<bool>()
     ) {
-        let layout = layout(&case);
-        let present = vec![true; case.placements.len()];
-        let mut status = suppress(&layout, &case.placements, &present, k).unwrap();
-        let scores: Vec<Option<f64>> = case.points.iter().map(|&p| Some(p as f64)).collect();
-        let points: Vec<Option<usize>> = case.points.iter().map(|&p| Some(p)).collect();
+        let (layout, present, mut status) = suppressed(&case, k);
+        let of = Answers::of(&case);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
-        let protected = if item {
-            MeanAnswers::Points { of: &points, points: 5 }
-        } else {
-            MeanAnswers::Scores(&scores)
-        };
+        let protected = of.measure(item);
         let before = status.clone();
         let left = protect_means(&layout, &AtomIndex::new(&case.placements), protected, &mut status, k, bounds, MeanReach::WholeUnits);
         if item {
@@ -368,11 +379,7 @@ proptest! {
                 );
             }
         }
-        let answers = if item {
-            MeanAnswers::Points { of: &points, points: 5 }
-        } else {
-            MeanAnswers::Scores(&scores)
-        };
+        let answers = of.measure(item);
         let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds);
         let shown = shown_keys(&layout, &status);
         for (name, group) in small_groups(&layout, &case.placements, k) {
