@@ -128,6 +128,8 @@ struct ItemsPage {
     unit: String,
     k: usize,
     back: String,
+    /// No question of this cell is shown: the page says so once, before the tables.
+    none_shown: bool,
     scales: Vec<ScaleView>,
 }
 
@@ -160,6 +162,10 @@ async fn items(
             None => unit_path.clone(),
         };
         let scales = item_views(ctx, CellKey { unit, cut });
+        let none_shown = scales
+            .iter()
+            .flat_map(|s| &s.items)
+            .all(|i| !i.hidden.is_empty());
         let back = Filters::of(&q.view).href(&format!("/reports/waves/{}", enc(&wave)));
         super::reports_pages::render(&ItemsPage {
             css: REPORT_CSS_PATH,
@@ -168,6 +174,7 @@ async fn items(
             unit: title,
             k: rel.k,
             back,
+            none_shown,
             scales,
         })
     })

@@ -1015,6 +1015,13 @@ fn a_figure_opens_the_questions_of_its_unit_and_cut() {
         counts.sort();
         shown.sort();
         assert_eq!(shown, counts, "{backend:?}");
+        // Where no question of the cell is shown, the page says so once, before the tables.
+        let none = "No question can be shown for Acme/Eng, Tenure: long in this wave.";
+        assert_eq!(
+            text_of(&items.body).contains(none),
+            counts.iter().all(|c| c == "hidden"),
+            "{backend:?}: {counts:?}"
+        );
         // Each shown question is split in three; its favourable share is the API's shares
         // on the side its wording and scale make healthy (agreeing, except on questions worded
         // the other way round and on scales where higher is worse). Read at the organisation,
@@ -1032,6 +1039,10 @@ fn a_figure_opens_the_questions_of_its_unit_and_cut() {
         let inst = InstrumentCache::default()
             .get(&mut conn, &wave.instrument)
             .unwrap();
+        assert!(
+            !text_of(&whole.body).contains("No question can be shown"),
+            "{backend:?}"
+        );
         let page_rows: Vec<String> = whole.body.split("<tr>").map(text_of).collect();
         let mut checked = [0, 0];
         for r in api["rows"].as_array().unwrap() {
