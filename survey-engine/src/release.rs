@@ -1863,8 +1863,8 @@ fn protect_means_of_all(
 
 /// Runs `f` on every element of `work` (a measure each, or a block of cells), on as many
 /// threads as the machine has, each thread taking the next element when it is done. Measures
-/// differ widely in cost (with report attributes, above 2,000 cells, P2 returns at once for items), and halves
-/// handed out up front left one core idle for most of P2.
+/// differ widely in cost (with report attributes, above 2,000 cells, P2 returns at once for
+/// items), and halves handed out up front left one core idle for most of P2.
 fn on_every_core<T: Send>(work: &mut [T], f: impl Fn(&mut T) + Sync) {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
