@@ -174,6 +174,16 @@ pub struct Release {
 /// they build.
 pub const EXACT_AUDIT_MAX_CELLS: usize = 2_000;
 
+/// How far P2 protects in a release of this layout (with report attributes): every group
+/// where the linear programs can afford it, the auditor's own reach at close.
+fn mean_reach(layout: &Layout) -> MeanReach {
+    if layout.cell_count() <= EXACT_AUDIT_MAX_CELLS {
+        MeanReach::EveryGroup
+    } else {
+        MeanReach::WholeUnits
+    }
+}
+
 /// What [`Release::audit_counts`] found, per measure name: the groups under k whose count is
 /// pinned, and those excused by complete response (P1's one exception).
 pub type CountFindings = (
@@ -1030,6 +1040,7 @@ impl Release {
         let top = self.points.saturating_sub(1) as f64;
         let lowest = f64::from(self.scale_min);
         let measures = scales + self.items.len();
+        let reach = mean_reach(&self.layout);
         let mut work: Vec<(usize, Vec<disclosure::NarrowGroup>)> =
             (0..measures).map(|m| (m, Vec::new())).collect();
         on_every_core(&mut work, |(m, narrow)| {
@@ -1047,6 +1058,7 @@ impl Release {
                     &status,
                     self.k,
                     MeanBounds::with_share(lowest, lowest + top, self.mean_share),
+                    reach,
                 )
             } else {
                 let i = *m - scales;
@@ -1064,6 +1076,7 @@ impl Release {
                     status,
                     self.k,
                     MeanBounds::with_share(0.0, top, self.mean_share),
+                    reach,
                 )
             };
             *narrow = check.narrow;
@@ -1800,13 +1813,7 @@ fn protect_means_of_all(
     let scale_min = instrument.response_scale.min;
     let points = instrument.response_scale.points().count();
     let items_from = scale_count + usize::from(instrument.profiles.is_some());
-    // Every group of every measure where the linear programs can afford it: the auditor's
-    // own reach at close.
-    let reach = if layout.cell_count() <= EXACT_AUDIT_MAX_CELLS {
-        MeanReach::EveryGroup
-    } else {
-        MeanReach::WholeUnits
-    };
+    let reach = mean_reach(layout);
     // What each measure is made of: a scale's scores or an item's answers (read from the
     // sheets on the measure's own thread).
     enum Of {

@@ -20,17 +20,23 @@ struct Case {
     placements: Vec<Placement>,
     /// Points 0..=4 per respondent (an item) or the same as scores (a scale).
     points: Vec<usize>,
-    values: usize,
+    /// Report attributes, of two values each.
+    attributes: usize,
 }
 
 fn case(with_attribute: bool) -> impl Strategy<Value = Case> {
+    with_attributes(usize::from(with_attribute))
+}
+
+/// A case with `attributes` report attributes (0 to 2).
+fn with_attributes(attributes: usize) -> impl Strategy<Value = Case> {
     (2usize..9).prop_flat_map(move |units| {
         (
             prop::collection::vec(any::<prop::sample::Index>(), units - 1),
             prop::collection::vec(
                 (
                     0..units,
-                    0usize..2,
+                    [0usize..2, 0usize..2],
                     prop_oneof![1 => Just(true), 3 => Just(false)],
                     0usize..5,
                 ),
@@ -50,13 +56,9 @@ fn case(with_attribute: bool) -> impl Strategy<Value = Case> {
                     parents: tree,
                     placements: people
                         .iter()
-                        .map(|&(unit, v, _, _)| Placement {
+                        .map(|&(unit, values, _, _)| Placement {
                             unit,
-                            values: if with_attribute {
-                                vec![Some(v)]
-                            } else {
-                                vec![]
-                            },
+                            values: values[..attributes].iter().map(|&v| Some(v)).collect(),
                         })
                         .collect(),
                     // Some organisations answer near one end of the scale, where means pin.
@@ -69,19 +71,17 @@ fn case(with_attribute: bool) -> impl Strategy<Value = Case> {
                             _ => p.min(1),
                         })
                         .collect(),
-                    values: usize::from(with_attribute) * 2,
+                    attributes,
                 }
             })
     })
 }
 
 fn layout(case: &Case) -> Layout {
-    let counts = if case.values > 0 {
-        vec![case.values]
-    } else {
-        vec![]
-    };
-    Layout::new(UnitTree::new(case.parents.clone()).unwrap(), counts)
+    Layout::new(
+        UnitTree::new(case.parents.clone()).unwrap(),
+        vec![2; case.attributes],
+    )
 }
 
 /// Whether respondent `r` is in cell `key`.
@@ -200,6 +200,42 @@ fn lp_width(layout: &Layout, case: &Case, item: bool, shown: &[CellKey], group: 
     (high - low) / group.len() as f64
 }
 
+/// The width of an item's possible means for `group` under `shown` in whole answers: the
+/// test's own integer program, one 0/1 variable per respondent and point.
+fn whole_width(layout: &Layout, case: &Case, shown: &[CellKey], group: &[usize]) -> f64 {
+    let people = case.placements.len();
+    let solve = |direction| {
+        let mut problem = Problem::new(direction);
+        let vars: Vec<Vec<_>> = (0..people)
+            .map(|r| {
+                let answers: Vec<_> = (0..5)
+                    .map(|p| {
+                        let c = if group.contains(&r) { p as f64 } else { 0.0 };
+                        problem.add_integer_var(c, (0, 1))
+                    })
+                    .collect();
+                let one: Vec<_> = answers.iter().map(|&v| (v, 1.0)).collect();
+                problem.add_constraint(one, ComparisonOp::Eq, 1.0);
+                answers
+            })
+            .collect();
+        for &key in shown {
+            let members: Vec<usize> = (0..people)
+                .filter(|&r| in_cell(layout, &case.placements[r], key))
+                .collect();
+            (0..5).for_each(|p| {
+                let terms: Vec<_> = members.iter().map(|&r| (vars[r][p], 1.0)).collect();
+                let count = members.iter().filter(|&&r| case.points[r] == p).count();
+                problem.add_constraint(terms, ComparisonOp::Eq, count as f64);
+            });
+        }
+        problem.solve().unwrap().objective()
+    };
+    let high = solve(OptimizationDirection::Maximize);
+    let low = solve(OptimizationDirection::Minimize);
+    (high - low) / group.len() as f64
+}
+
 fn shown_keys(layout: &Layout, status: &[CellStatus]) -> Vec<CellKey> {
     layout
         .cells()
@@ -244,7 +280,7 @@ proptest! {
         }
         // The certificate is exact without attributes: the check reports exactly the narrow
         // groups, with their widths.
-        let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds);
+        let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds, MeanReach::EveryGroup);
         prop_assert_eq!(&check.narrow, &left.narrow);
         let groups = small_groups(&layout, &case.placements, k);
         for g in &check.narrow {
@@ -276,7 +312,7 @@ proptest! {
         let audit = survey_engine::disclosure::audit(&layout, &case.placements, &present, &shown, k).unwrap();
         prop_assert!(audit.is_empty(), "{audit:?}");
         // The same groups (each proof may have found a different width for them).
-        let check = check_means(&layout, &index, answers, &status, k, bounds);
+        let check = check_means(&layout, &index, answers, &status, k, bounds, MeanReach::EveryGroup);
         let groups = |narrow: &[NarrowGroup]| narrow.iter().map(key_of).collect::<Vec<_>>();
         prop_assert_eq!(groups(&check.narrow), groups(&left.narrow));
         let root = [CellKey { unit: 0, cut: None }];
@@ -295,16 +331,17 @@ proptest! {
 
     /// P1 and D9 hide further cells after P2, and the audit then checks the final cells
     /// afresh: so hiding any one more shown cell after `MeanReach::EveryGroup` protection
-    /// must not make the check list a scale's group it did not list before (a region's
-    /// program that held atoms outside it at the truth once did, for a group the full program
-    /// leaves wide). Not so for items, whose swap certificate is a search: docs/privacy.md.
+    /// must not make the check list a group it did not list before (a region's program that
+    /// held atoms outside it at the truth once did, for a group the full program leaves
+    /// wide; and before items had programs in the audit, an item's group the swap search
+    /// had found wide under fewer hidden cells and did not find again).
     #[test]
-    fn hiding_more_after_protection_leaves_the_audit_nothing_new_for_a_scale(
-        case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>()
+    fn hiding_more_after_protection_leaves_the_audit_nothing_new(
+        case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>(), item in any::<bool>()
     ) {
         let (layout, _, mut status) = suppressed(&case, k);
         let of = Answers::of(&case);
-        let answers = of.measure(false);
+        let answers = of.measure(item);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let index = AtomIndex::new(&case.placements);
         let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
@@ -313,10 +350,40 @@ proptest! {
             return Ok(()); // only the organisation's cell is left: nothing more to hide
         }
         status[shown[extra.index(shown.len())]] = CellStatus::Complementary;
-        let check = check_means(&layout, &index, answers, &status, k, bounds);
+        let check = check_means(&layout, &index, answers, &status, k, bounds, MeanReach::EveryGroup);
         let before: Vec<Group> = left.narrow.iter().map(key_of).collect();
         for g in &check.narrow {
             prop_assert!(before.contains(&key_of(g)), "{g:?}, not in {left:?}");
+        }
+    }
+
+    /// With two attributes the audit's widths for an item are ones whole answers reach: after
+    /// `MeanReach::EveryGroup` protection and one more hidden cell (as P1 and D9 hide), every
+    /// width the check reports is at most the test's integer program's, and a group it does
+    /// not report is at least the protection level wide by it. Its linear programs count a
+    /// solution only in whole answers, where one in shares would pass narrow groups.
+    #[test]
+    fn an_items_audit_finds_only_widths_whole_answers_reach(
+        case in with_attributes(2), k in 3usize..6, extra in any::<prop::sample::Index>()
+    ) {
+        let (layout, _, mut status) = suppressed(&case, k);
+        let of = Answers::of(&case);
+        let answers = of.measure(true);
+        let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
+        let index = AtomIndex::new(&case.placements);
+        protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
+        let shown: Vec<usize> = (1..status.len()).filter(|&c| status[c] == CellStatus::Shown).collect();
+        if !shown.is_empty() {
+            status[shown[extra.index(shown.len())]] = CellStatus::Complementary;
+        }
+        let check = check_means(&layout, &index, answers, &status, k, bounds, MeanReach::EveryGroup);
+        let shown = shown_keys(&layout, &status);
+        for (name, group) in small_groups(&layout, &case.placements, k) {
+            let whole = whole_width(&layout, &case, &shown, &group);
+            match check.narrow.iter().find(|g| key_of(g) == name) {
+                Some(g) => prop_assert!(g.width <= whole + TOLERANCE, "{g:?}: whole answers {whole}"),
+                None => prop_assert!(whole + TOLERANCE >= bounds.protection, "{name:?}: {whole}"),
+            }
         }
     }
 
@@ -380,7 +447,7 @@ proptest! {
             }
         }
         let answers = of.measure(item);
-        let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds);
+        let check = check_means(&layout, &AtomIndex::new(&case.placements), answers, &status, k, bounds, MeanReach::WholeUnits);
         let shown = shown_keys(&layout, &status);
         for (name, group) in small_groups(&layout, &case.placements, k) {
             let width = lp_width(&layout, &case, item, &shown, &group);
