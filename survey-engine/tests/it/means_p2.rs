@@ -331,17 +331,17 @@ proptest! {
 
     /// P1 and D9 hide further cells after P2, and the audit then checks the final cells
     /// afresh: so hiding any one more shown cell after `MeanReach::EveryGroup` protection
-    /// must not make the check list a group it did not list before (a region's program that
-    /// held atoms outside it at the truth once did, for a group the full program leaves
-    /// wide; and before items had programs in the audit, an item's group the swap search
-    /// had found wide under fewer hidden cells and did not find again).
+    /// must not make the check list a scale's group it did not list before (a region's
+    /// program that held atoms outside it at the truth once did, for a group the full program
+    /// leaves wide). Not so for items, whose swap certificate is a search and whose programs
+    /// prove nothing from a fractional optimum: docs/privacy.md.
     #[test]
-    fn hiding_more_after_protection_leaves_the_audit_nothing_new(
-        case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>(), item in any::<bool>()
+    fn hiding_more_after_protection_leaves_the_audit_nothing_new_for_a_scale(
+        case in case(true), k in 3usize..6, extra in any::<prop::sample::Index>()
     ) {
         let (layout, _, mut status) = suppressed(&case, k);
         let of = Answers::of(&case);
-        let answers = of.measure(item);
+        let answers = of.measure(false);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let index = AtomIndex::new(&case.placements);
         let left = protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
