@@ -128,8 +128,12 @@ struct ItemsPage {
     unit: String,
     k: usize,
     back: String,
-    /// No question of this cell is shown: the page says so once, before the tables.
-    none_shown: bool,
+    /// The unit's path when the page is one of its cuts (the whole unit may show more).
+    whole: Option<String>,
+    /// How many of the cell's questions are shown, of how many: said once, before the
+    /// tables (and in other words when none is).
+    shown: usize,
+    total: usize,
     scales: Vec<ScaleView>,
 }
 
@@ -162,10 +166,12 @@ async fn items(
             None => unit_path.clone(),
         };
         let scales = item_views(ctx, CellKey { unit, cut });
-        let none_shown = scales
+        let total = scales.iter().map(|s| s.items.len()).sum();
+        let shown = scales
             .iter()
             .flat_map(|s| &s.items)
-            .all(|i| !i.hidden.is_empty());
+            .filter(|i| i.hidden.is_empty())
+            .count();
         let back = Filters::of(&q.view).href(&format!("/reports/waves/{}", enc(&wave)));
         super::reports_pages::render(&ItemsPage {
             css: REPORT_CSS_PATH,
@@ -174,7 +180,9 @@ async fn items(
             unit: title,
             k: rel.k,
             back,
-            none_shown,
+            whole: cut.map(|_| unit_path.clone()),
+            shown,
+            total,
             scales,
         })
     })
@@ -246,14 +254,12 @@ pub fn item_views(ctx: &Context, key: CellKey) -> Vec<ScaleView> {
                         hidden: if row.status == CellStatus::Shown {
                             String::new()
                         } else {
+                            // Short, since most rows below the organisation's can read
+                            // so: the page's note says once what it means.
                             format!(
                                 "Hidden: fewer than {} people answered this question, or \
-                                 its figures, with the others shown, would let someone \
-                                 work out or narrow down the answers of a smaller group: \
-                                 for example the few who skipped a question of this area, \
-                                 or a few people who share a tenure band, a location or \
-                                 another attribute, in a team whose answers lie close \
-                                 together.",
+                                 its figures would let someone work out or narrow down how \
+                                 a smaller group answered.",
                                 ctx.release().k
                             )
                         },

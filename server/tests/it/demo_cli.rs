@@ -16,7 +16,10 @@ use worklife_server::db::schema::{
 use worklife_server::db::DbPool;
 use worklife_server::db_run;
 use worklife_server::survey::responses::{self as form, InstrumentCache};
-use worklife_tests::{backends, closed_release, token_of, worklife_bin, Workspace};
+use worklife_tests::reports_common::{get, session, As};
+use worklife_tests::{
+    backends, closed_release, spawn_app, token_of, unescape, worklife_bin, Workspace,
+};
 
 /// What `worklife demo` printed.
 struct Printed {
@@ -821,4 +824,94 @@ fn the_demo_root_shows_its_items_and_wave_status_prints_release_counts() {
         checked += 1;
     }
     assert_eq!(checked, 2);
+}
+
+/// Before its tables the question page says how many of the cell's questions it shows, as
+/// the items API counts them: "n of m questions are shown" where some are hidden, a note of
+/// its own where none is shown, nothing where all are. Every whole unit of the demo's first
+/// closed wave and its tenure cuts, as the admin the demo prints.
+#[test]
+fn the_question_page_says_how_many_of_its_questions_it_shows() {
+    let backend = backends()[0];
+    let ws = Workspace::new(backend);
+    let printed = parse(&ws.ok(&["demo"]));
+    let token = ws.ok(&["token", "create", "--user", &printed.admin_email]);
+    let token = As::Bearer(token.lines().next().unwrap().trim().to_string());
+    let app = spawn_app(ws);
+    let cookie = As::Cookie(session(&app, &printed.admin_email, &printed.password));
+    let wave = "2026-Q2";
+    let api = get(
+        &app.url(&format!("/api/v1/waves/{wave}/items?attribute=tenure")),
+        &token,
+    )
+    .json();
+    // Per (unit, cut): questions shown, questions in all.
+    let mut cells: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for r in api["rows"].as_array().unwrap() {
+        let key = (
+            r["unit"].as_str().unwrap().to_string(),
+            r["cut"].as_str().unwrap().to_string(),
+        );
+        let cell = cells.entry(key).or_default();
+        cell.0 += usize::from(r["status"] == "shown");
+        cell.1 += 1;
+    }
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    // Cells with none, some and all of their questions shown.
+    let mut seen = [0; 3];
+    for ((unit, cut), &(shown, total)) in &cells {
+        let (query, title) = match cut.split_once('=') {
+            Some((attribute, value)) => (
+                format!(
+                    "unit={}&attribute={attribute}&value={}",
+                    enc(unit),
+                    enc(value)
+                ),
+                format!("{unit}, Tenure: {value}"),
+            ),
+            None => (format!("unit={}", enc(unit)), unit.clone()),
+        };
+        let page = get(
+            &app.url(&format!("/reports/waves/{wave}/items?{query}")),
+            &cookie,
+        );
+        assert_eq!(page.status, 200, "{query}");
+        let body = unescape(&page.body);
+        let none = format!("No question can be shown for {title} in this wave.");
+        let some = format!("{shown} of {total} questions are shown for {title}.");
+        let kind = if shown == 0 {
+            0
+        } else if shown < total {
+            1
+        } else {
+            2
+        };
+        seen[kind] += 1;
+        assert_eq!(
+            body.contains(&none),
+            kind == 0,
+            "{title}: {shown} of {total}"
+        );
+        assert_eq!(
+            body.contains(&some),
+            kind == 1,
+            "{title}: {shown} of {total}"
+        );
+        if kind < 2 {
+            assert!(body.find("hidden-cell") < body.find("<table"), "{title}");
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "{seen:?} (none, some, all shown)"
+    );
 }

@@ -1157,7 +1157,7 @@ fn the_question_page_shows_each_item_as_the_release_does() {
                 }
                 // One wording for every hidden question, whatever the reason.
                 _ => body[at..].find(
-                    "Hidden: fewer than 3 people answered this question, or its figures, with",
+                    "Hidden: fewer than 3 people answered this question, or its figures would",
                 ),
             };
             let i = found.unwrap_or_else(|| panic!("{backend:?}: {row} not on the page"));
