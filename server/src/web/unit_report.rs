@@ -330,11 +330,19 @@ impl UnitReport {
 
     /// How to read the questions.
     pub fn questions_note(&self) -> String {
+        let questions = self.questions.iter().flat_map(|s| &s.items);
+        let total = questions.clone().count();
+        let shown = questions.filter(|i| i.hidden.is_empty()).count();
+        let count = match shown {
+            0 => "No question can be shown for this unit in this wave.".to_string(),
+            _ if shown == total => format!("All {total} questions are shown."),
+            _ => format!("{shown} of {total} questions are shown; the others are hidden."),
+        };
         format!(
-            "Each question counts the people who answered it among those with a score for its \
-             area, so a question and its area describe the same people. A question fewer \
-             than k = {} people answered is hidden, and so is one whose figures would reveal \
-             a smaller group; \
+            "{count} Each question counts the people who answered it among those with a \
+             score for its area, so a question and its area describe the same people. A \
+             question fewer than k = {} people answered is hidden, and so is one whose \
+             figures would reveal a smaller group; \
              where everyone, or everyone but one, gave the same answer, only that is said. \
              Reverse-scored questions are worded the other way round.",
             self.k

@@ -828,8 +828,9 @@ fn the_demo_root_shows_its_items_and_wave_status_prints_release_counts() {
 
 /// Before its tables the question page says how many of the cell's questions it shows, as
 /// the items API counts them: "n of m questions are shown" where some are hidden, a note of
-/// its own where none is shown, nothing where all are. Every whole unit of the demo's first
-/// closed wave and its tenure cuts, as the admin the demo prints.
+/// its own where none is shown, nothing where all are; a unit's printable report says the
+/// same. Every whole unit of the demo's first closed wave and its tenure cuts, as the admin
+/// the demo prints.
 #[test]
 fn the_question_page_says_how_many_of_its_questions_it_shows() {
     let backend = backends()[0];
@@ -908,6 +909,20 @@ fn the_question_page_says_how_many_of_its_questions_it_shows() {
         );
         if kind < 2 {
             assert!(body.find("hidden-cell") < body.find("<table"), "{title}");
+        }
+        // A unit's printable report counts them too, before its questions.
+        if cut.is_empty() {
+            let print = get(
+                &app.url(&format!("/reports/waves/{wave}/print?{query}")),
+                &cookie,
+            );
+            assert_eq!(print.status, 200, "{query}");
+            let count = match kind {
+                0 => "No question can be shown for this unit in this wave.".to_string(),
+                1 => format!("{shown} of {total} questions are shown; the others are hidden."),
+                _ => format!("All {total} questions are shown."),
+            };
+            assert!(print.body.contains(&count), "{title}: {count}");
         }
     }
     assert!(

@@ -249,6 +249,10 @@ fn a_hidden_unit_s_pdf_has_words_and_no_figure_and_scope_holds() {
             text.contains("Hidden: fewer than 3 people answered this question"),
             "{text}"
         );
+        assert!(
+            text.contains("No question can be shown for this unit in this wave."),
+            "{text}"
+        );
         assert!(text.contains("No closed wave shows this unit"), "{text}");
         // (The scales table's column "95% CI" is a heading, not a figure.)
         assert_eq!(
