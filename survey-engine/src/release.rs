@@ -339,6 +339,14 @@ impl Release {
             let parts = disclosure::spread::Parts::new(&layout, invited.map(|i| &i.atoms[..]), k);
             (scales, profiles, items, alphas, (answered, parts))
         };
+        let p2 = MeanProtection::new(
+            instrument,
+            &layout,
+            &placements,
+            sheets,
+            protection.mean_share,
+            k,
+        );
         let protect = || -> Result<_, EngineError> {
             // (Computed here, beside the roll-ups, which do not need them.)
             let memberships = memberships(instrument, sheets);
@@ -367,15 +375,7 @@ impl Release {
             )?;
             // P2 before P1: each only hides, so neither undoes the other, and P1's count of
             // complete-response exceptions is then taken on the final statuses.
-            let mean_exceptions = protect_means_of_all(
-                instrument,
-                &layout,
-                &placements,
-                sheets,
-                protection.mean_share,
-                k,
-                &mut statuses,
-            );
+            let mean_exceptions = protect_means_of_all(&p2, &mut statuses);
             let mut excused = vec![Vec::new(); memberships.len()];
             let mut counts_model = None;
             let mut beside = Beside::default();
@@ -534,28 +534,39 @@ impl Release {
                 Family::Scale { scale, items } => {
                     let single = items.len() == 1;
                     let m = scale.measure;
-                    if !single {
-                        hide_alike_then_recheck(
-                            &mut scale.status,
-                            &mut scale.open,
-                            |status| scale_rests(m, status),
-                            |open, status| recheck(m, open, status, None),
-                        );
-                    }
-                    let joint = |items: &[Finishing], status: &mut [CellStatus]| {
+                    // D9 and P1, then P2 once more on the final statuses, until P2 hides
+                    // nothing more (where it hides, D9 reads the new rests).
+                    loop {
                         if !single {
-                            hide_banded(items, status);
-                            item_rests(items, status);
-                            return;
+                            hide_alike_then_recheck(
+                                &mut scale.status,
+                                &mut scale.open,
+                                |status| scale_rests(m, status),
+                                |open, status| recheck(m, open, status, None),
+                            );
                         }
-                        // A scale of one item: both readings on the one pattern, until
-                        // neither hides.
-                        while {
-                            scale_rests(m, status);
-                            item_rests(items, status)
-                        } {}
-                    };
-                    Family::finish_items(scale, items, single, joint, recheck);
+                        let joint = |items: &[Finishing], status: &mut [CellStatus]| {
+                            if !single {
+                                hide_banded(items, status);
+                                item_rests(items, status);
+                                return;
+                            }
+                            // A scale of one item: both readings on the one pattern, until
+                            // neither hides.
+                            while {
+                                scale_rests(m, status);
+                                item_rests(items, status)
+                            } {}
+                        };
+                        Family::finish_items(scale, items, single, joint, recheck);
+                        let mut hid = p2.protect_again(m, &mut scale.status);
+                        for item in items.iter_mut() {
+                            hid |= p2.protect_again(item.measure, &mut item.status);
+                        }
+                        if !hid {
+                            break;
+                        }
+                    }
                     let tallies = strided(scale.measure);
                     scale.cells = heat_cells(
                         &layout,
@@ -1796,76 +1807,140 @@ fn spare_answers(sheets: &[PlacedSheet], s: usize, least: usize) -> Vec<u64> {
 /// they have no mean), then the items, then everyone who answered (no mean). Returns the
 /// groups left narrow, summed over measures; `None` with P2 off.
 fn protect_means_of_all(
-    instrument: &Instrument,
-    layout: &Layout,
-    placements: &[Placement],
-    sheets: &[PlacedSheet],
-    share: f64,
-    k: usize,
+    p2: &MeanProtection<'_>,
     statuses: &mut [Vec<CellStatus>],
 ) -> Option<usize> {
-    if share <= 0.0 {
+    if p2.share <= 0.0 {
         return None;
     }
-    let scale_count = instrument.scales.len();
-    let lowest = f64::from(instrument.response_scale.min);
-    let highest = f64::from(instrument.response_scale.max);
-    let scale_min = instrument.response_scale.min;
-    let points = instrument.response_scale.points().count();
-    let items_from = scale_count + usize::from(instrument.profiles.is_some());
-    let reach = mean_reach(layout);
-    // What each measure is made of: a scale's scores or an item's answers (read from the
-    // sheets on the measure's own thread).
-    enum Of {
-        Scores(usize),
-        Points { item: usize, scale: usize },
+    let mut work: Vec<(usize, &mut Vec<CellStatus>, usize)> = statuses
+        .iter_mut()
+        .enumerate()
+        .filter(|(m, _)| p2.protects(*m))
+        .map(|(m, status)| (m, status, 0))
+        .collect();
+    on_every_core(&mut work, |(m, status, left)| {
+        *left = p2.protect(*m, status, false).narrow.len();
+    });
+    Some(work.iter().map(|w| w.2).sum())
+}
+
+/// What P2 needs to protect one measure of a release: the respondents grouped by atom once,
+/// each measure's answers read from the sheets when it is protected.
+struct MeanProtection<'a> {
+    instrument: &'a Instrument,
+    layout: &'a Layout,
+    sheets: &'a [PlacedSheet],
+    respondents: AtomIndex,
+    share: f64,
+    k: usize,
+    reach: MeanReach,
+}
+
+impl<'a> MeanProtection<'a> {
+    fn new(
+        instrument: &'a Instrument,
+        layout: &'a Layout,
+        placements: &[Placement],
+        sheets: &'a [PlacedSheet],
+        share: f64,
+        k: usize,
+    ) -> Self {
+        MeanProtection {
+            instrument,
+            layout,
+            sheets,
+            respondents: AtomIndex::new(placements),
+            share,
+            k,
+            reach: mean_reach(layout),
+        }
     }
-    let mut work: Vec<(usize, Of, &mut Vec<CellStatus>, usize)> = Vec::new();
-    for (m, status) in statuses.iter_mut().enumerate() {
-        let of = if m < scale_count {
-            Of::Scores(m)
-        } else if (items_from..items_from + instrument.items.len()).contains(&m) {
-            if !disclosure::protects_items(layout, reach) {
-                continue;
-            }
-            let item = m - items_from;
-            let scale = instrument
-                .items
-                .get(item)
-                .map_or(usize::MAX, |item| item.scale);
-            Of::Points { item, scale }
-        } else {
-            continue; // the profiles
-        };
-        work.push((m, of, status, 0));
+
+    /// Where item measures start: after the scales and the profiles (which have no mean).
+    fn items_from(&self) -> usize {
+        self.instrument.scales.len() + usize::from(self.instrument.profiles.is_some())
     }
-    let respondents = &AtomIndex::new(placements);
-    on_every_core(&mut work, |(_, of, status, left)| {
+
+    /// Whether P2 protects measure `m` (a scale; an item where [`disclosure::protects_items`]).
+    fn protects(&self, m: usize) -> bool {
+        let items_from = self.items_from();
+        m < self.instrument.scales.len()
+            || ((items_from..items_from + self.instrument.items.len()).contains(&m)
+                && disclosure::protects_items(self.layout, self.reach))
+    }
+
+    /// P2 for measure `m` on `status` ([`disclosure::protect_means`]; with `as_audited`,
+    /// [`disclosure::protect_means_as_audited`]); nothing for a measure it does not protect.
+    fn protect(
+        &self,
+        m: usize,
+        status: &mut [CellStatus],
+        as_audited: bool,
+    ) -> disclosure::MeanCheck {
+        if !self.protects(m) {
+            return disclosure::MeanCheck::default();
+        }
+        let response = &self.instrument.response_scale;
+        let points = response.points().count();
         let (scores, of_points): (Vec<Option<f64>>, Vec<Option<usize>>);
-        let (answers, bounds) = match *of {
-            Of::Scores(scale) => {
-                scores = sheets.iter().map(|x| x.scores.score(scale)).collect();
+        let (answers, bounds) = match m.checked_sub(self.items_from()) {
+            None => {
+                scores = self.sheets.iter().map(|x| x.scores.score(m)).collect();
                 (
                     MeanAnswers::Scores(&scores),
-                    MeanBounds::with_share(lowest, highest, share),
+                    MeanBounds::with_share(
+                        f64::from(response.min),
+                        f64::from(response.max),
+                        self.share,
+                    ),
                 )
             }
-            Of::Points { item, scale } => {
-                of_points = item_points(sheets, item, scale, scale_min);
+            Some(item) => {
+                let scale = self
+                    .instrument
+                    .items
+                    .get(item)
+                    .map_or(usize::MAX, |item| item.scale);
+                of_points = item_points(self.sheets, item, scale, response.min);
                 (
                     MeanAnswers::Points {
                         of: &of_points,
                         points,
                     },
-                    MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, share),
+                    MeanBounds::with_share(0.0, points.saturating_sub(1) as f64, self.share),
                 )
             }
         };
-        let check =
-            disclosure::protect_means(layout, respondents, answers, status, k, bounds, reach);
-        *left = check.narrow.len();
-    });
-    Some(work.iter().map(|w| w.3).sum())
+        let (layout, respondents, k) = (self.layout, &self.respondents, self.k);
+        if as_audited {
+            disclosure::protect_means_as_audited(layout, respondents, answers, status, k, bounds)
+        } else {
+            disclosure::protect_means(layout, respondents, answers, status, k, bounds, self.reach)
+        }
+    }
+
+    /// P2 once more for measure `m`, on its final statuses, with the audit's own proofs,
+    /// where protection checked every group with report attributes
+    /// ([`MeanReach::EveryGroup`]): P1 and D9 hid more after it, and the audit at close
+    /// starts afresh from the final cells, where the swap search may not find again a move
+    /// it found under fewer hidden cells (for items, whose programs prove nothing from a
+    /// fractional optimum, the audit then listed a group P2 had proved wide). With the
+    /// audit's proofs it hides only for what the audit would list: with protection's own,
+    /// it hid 27 more item cells of the 311-unit organisation of BENCHMARKS.md, whose audit
+    /// listed none. Returns whether it hid more.
+    fn protect_again(&self, m: usize, status: &mut [CellStatus]) -> bool {
+        let again = self.share > 0.0
+            && self.reach == MeanReach::EveryGroup
+            && !self.layout.value_counts.is_empty();
+        if !again {
+            return false;
+        }
+        let hidden = |status: &[CellStatus]| status.iter().filter(|s| s.is_hidden()).count();
+        let before = hidden(status);
+        self.protect(m, status, true);
+        hidden(status) != before
+    }
 }
 
 /// Runs `f` on every element of `work` (a measure each, or a block of cells), on as many

@@ -1730,16 +1730,67 @@ pub fn protect_means(
     bounds: MeanBounds,
     reach: MeanReach,
 ) -> MeanCheck {
+    let proofs = match reach {
+        MeanReach::EveryGroup => Proofs::Regions,
+        MeanReach::WholeUnits => Proofs::Certificates,
+    };
+    protect_with(
+        layout,
+        respondents,
+        answers,
+        status,
+        k,
+        bounds,
+        reach,
+        proofs,
+    )
+}
+
+/// [`protect_means`] over every group ([`MeanReach::EveryGroup`]) with the audit's own
+/// proofs ([`check_means`]: the whole organisation's program, and programs for items): a
+/// release's last check of a measure, after P1 and D9 hid more, so that it hides exactly for
+/// what the audit at close would list. (Too slow for protection's every round: see
+/// [`Proofs::Whole`].)
+pub fn protect_means_as_audited(
+    layout: &Layout,
+    respondents: &AtomIndex,
+    answers: MeanAnswers<'_>,
+    status: &mut [CellStatus],
+    k: usize,
+    bounds: MeanBounds,
+) -> MeanCheck {
+    let reach = MeanReach::EveryGroup;
+    let proofs = Proofs::Whole {
+        item_programs: true,
+    };
+    protect_with(
+        layout,
+        respondents,
+        answers,
+        status,
+        k,
+        bounds,
+        reach,
+        proofs,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn protect_with(
+    layout: &Layout,
+    respondents: &AtomIndex,
+    answers: MeanAnswers<'_>,
+    status: &mut [CellStatus],
+    k: usize,
+    bounds: MeanBounds,
+    reach: MeanReach,
+    proofs: Proofs,
+) -> MeanCheck {
     if !protects_items(layout, reach) && matches!(answers, MeanAnswers::Points { .. }) {
         return MeanCheck::default();
     }
     let with_attributes = !layout.value_counts.is_empty();
     let every_group = reach == MeanReach::EveryGroup;
-    let proofs = if every_group {
-        Proofs::Regions
-    } else {
-        Proofs::Certificates
-    };
     let model = Model::new(layout, respondents, answers, k, bounds);
     // With attributes, a cut that a shown row surely pins hides that row; with
     // `WholeUnits`, only such cuts are protected.

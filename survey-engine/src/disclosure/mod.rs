@@ -155,8 +155,8 @@ pub use counts::{
     Within,
 };
 pub use means::{
-    check_means, protect_means, protects_items, AtomIndex, MeanAnswers, MeanBounds, MeanCheck,
-    MeanReach, NarrowGroup,
+    check_means, protect_means, protect_means_as_audited, protects_items, AtomIndex, MeanAnswers,
+    MeanBounds, MeanCheck, MeanReach, NarrowGroup,
 };
 pub use suppress::{suppress, suppress_many, suppress_many_where_present};
 

@@ -317,3 +317,44 @@ fn rows_follow_tree_order_with_cuts_after_their_unit() {
     assert!(csv.lines().skip(1).all(|l| l.contains(",hidden,,,,,,,,")));
     assert!(Release::build(&instrument, OrgTree::new("A").unwrap(), vec![], &[], 2, "").is_err());
 }
+
+/// P2 (docs/privacy.md D7) holds for the release as built, after P1 and D9 have hidden more
+/// cells than P2 did: the audit at close, which starts afresh from the final cells, lists
+/// no small group's mean beyond P2's counted exceptions. (Found by the property test below:
+/// an item's group in this organisation that P2 had proved wide before D9 hid more, and the
+/// audit's proofs did not reach again, until P2 ran once more on the final statuses.)
+#[test]
+fn the_audit_of_means_lists_nothing_beyond_the_counted_exceptions_in_a_case_once_found() {
+    let org = Org {
+        parents: vec![0, 0, 0, 2, 4, 4, 6, 5, 0, 9, 1],
+        sizes: vec![0, 2, 2, 9, 5, 11, 2, 5, 3, 2, 14, 11],
+    };
+    let instrument = Instrument::parse(MINI).unwrap();
+    let (tree, attributes, sheets, _) = sheets(&instrument, &org, 13_850_344_379_311_013_665);
+    let release = Release::build(&instrument, tree, attributes, &sheets, 5, "W").unwrap();
+    let narrow = release.audit_means(&sheets);
+    assert!(
+        narrow.len() <= release.mean_exceptions.unwrap(),
+        "{:?} beyond {:?} exceptions",
+        narrow,
+        release.mean_exceptions
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// The same for random organisations (two attributes, up to 30 units: every group of
+    /// every scale and item protected, `MeanReach::EveryGroup`).
+    #[test]
+    fn the_audit_of_means_lists_nothing_beyond_the_counted_exceptions(
+        org in org(), seed in any::<u64>(), k in 3usize..6
+    ) {
+        let instrument = Instrument::parse(MINI).unwrap();
+        let (tree, attributes, sheets, _) = sheets(&instrument, &org, seed);
+        let release = Release::build(&instrument, tree, attributes, &sheets, k, "W").unwrap();
+        let narrow = release.audit_means(&sheets);
+        let exceptions = release.mean_exceptions.unwrap();
+        prop_assert!(narrow.len() <= exceptions, "{:?} beyond {} exceptions", narrow, exceptions);
+    }
+}
