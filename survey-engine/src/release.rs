@@ -1870,14 +1870,9 @@ impl<'a> MeanProtection<'a> {
                 && disclosure::protects_items(self.layout, self.reach))
     }
 
-    /// P2 for measure `m` on `status` ([`disclosure::protect_means`]; with `as_audited`,
-    /// [`disclosure::protect_means_as_audited`]); nothing for a measure it does not protect.
-    fn protect(
-        &self,
-        m: usize,
-        status: &mut [CellStatus],
-        as_audited: bool,
-    ) -> disclosure::MeanCheck {
+    /// P2 for measure `m` on `status` ([`disclosure::protect_means`]; with `again`,
+    /// [`disclosure::protect_means_again`]); nothing for a measure it does not protect.
+    fn protect(&self, m: usize, status: &mut [CellStatus], again: bool) -> disclosure::MeanCheck {
         if !self.protects(m) {
             return disclosure::MeanCheck::default();
         }
@@ -1913,22 +1908,20 @@ impl<'a> MeanProtection<'a> {
             }
         };
         let (layout, respondents, k) = (self.layout, &self.respondents, self.k);
-        if as_audited {
-            disclosure::protect_means_as_audited(layout, respondents, answers, status, k, bounds)
+        if again {
+            disclosure::protect_means_again(layout, respondents, answers, status, k, bounds)
         } else {
             disclosure::protect_means(layout, respondents, answers, status, k, bounds, self.reach)
         }
     }
 
-    /// P2 once more for measure `m`, on its final statuses, with the audit's own proofs,
-    /// where protection checked every group with report attributes
-    /// ([`MeanReach::EveryGroup`]): P1 and D9 hid more after it, and the audit at close
-    /// starts afresh from the final cells, where the swap search may not find again a move
-    /// it found under fewer hidden cells (for items, whose programs prove nothing from a
-    /// fractional optimum, the audit then listed a group P2 had proved wide). With the
-    /// audit's proofs it hides only for what the audit would list: with protection's own,
-    /// it hid 27 more item cells of the 311-unit organisation of BENCHMARKS.md, whose audit
-    /// listed none. Returns whether it hid more.
+    /// P2 once more for measure `m`, on its final statuses, where protection checked every
+    /// group with report attributes ([`MeanReach::EveryGroup`]): P1 and D9 hid more after
+    /// it, and the audit at close starts afresh from the final cells, where the swap search
+    /// may not find again a move it found under fewer hidden cells; so the audit listed an
+    /// item's group P2 had proved wide (`release::the_audit_of_means_lists_nothing_beyond_
+    /// the_counted_exceptions_in_a_case_once_found`). Its proofs are nearly the audit's
+    /// ([`disclosure::protect_means_again`]). Returns whether it hid more.
     fn protect_again(&self, m: usize, status: &mut [CellStatus]) -> bool {
         let again = self.share > 0.0
             && self.reach == MeanReach::EveryGroup

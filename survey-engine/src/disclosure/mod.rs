@@ -155,7 +155,7 @@ pub use counts::{
     Within,
 };
 pub use means::{
-    check_means, protect_means, protect_means_as_audited, protects_items, AtomIndex, MeanAnswers,
+    check_means, protect_means, protect_means_again, protects_items, AtomIndex, MeanAnswers,
     MeanBounds, MeanCheck, MeanReach, NarrowGroup,
 };
 pub use suppress::{suppress, suppress_many, suppress_many_where_present};

@@ -363,21 +363,26 @@ proptest! {
     }
 
     /// With two attributes the audit's widths for an item are ones whole answers reach: after
-    /// `MeanReach::EveryGroup` protection and one more hidden cell (as P1 and D9 hide), every
+    /// D4 (and in half the cases `MeanReach::EveryGroup` protection) and one more hidden cell, every
     /// width the check reports is at most the test's integer program's, and a group it does
     /// not report is at least the protection level wide by it. Its linear programs count a
     /// solution only in whole answers, where one in shares would pass narrow groups. Up to 19
     /// people: the integer program's search grows fast (with 40, one case took minutes).
     #[test]
     fn an_items_audit_finds_only_widths_whole_answers_reach(
-        case in sized(2, 4..20), k in 3usize..6, extra in any::<prop::sample::Index>()
+        case in sized(2, 4..20), k in 3usize..6, extra in any::<prop::sample::Index>(),
+        protected in any::<bool>()
     ) {
         let (layout, _, mut status) = suppressed(&case, k);
         let of = Answers::of(&case);
         let answers = of.measure(true);
         let bounds = MeanBounds::with_share(0.0, 4.0, 0.5);
         let index = AtomIndex::new(&case.placements);
-        protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
+        // Protection leaves few groups for the audit's programs to prove, so half the cases
+        // are D4's statuses alone.
+        if protected {
+            protect_means(&layout, &index, answers, &mut status, k, bounds, MeanReach::EveryGroup);
+        }
         let shown: Vec<usize> = (1..status.len()).filter(|&c| status[c] == CellStatus::Shown).collect();
         if !shown.is_empty() {
             status[shown[extra.index(shown.len())]] = CellStatus::Complementary;
