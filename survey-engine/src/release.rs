@@ -1825,13 +1825,15 @@ fn protect_means_of_all(
     Some(work.iter().map(|w| w.2).sum())
 }
 
-/// What P2 needs to protect one measure of a release: the respondents grouped by atom once,
-/// each measure's answers read from the sheets when it is protected.
+/// What P2 needs to protect one measure of a release: the respondents grouped by atom once
+/// (on first use, on the protecting thread beside the roll-ups), each measure's answers read
+/// from the sheets when it is protected.
 struct MeanProtection<'a> {
     instrument: &'a Instrument,
     layout: &'a Layout,
+    placements: &'a [Placement],
     sheets: &'a [PlacedSheet],
-    respondents: AtomIndex,
+    respondents: std::sync::OnceLock<AtomIndex>,
     share: f64,
     k: usize,
     reach: MeanReach,
@@ -1841,7 +1843,7 @@ impl<'a> MeanProtection<'a> {
     fn new(
         instrument: &'a Instrument,
         layout: &'a Layout,
-        placements: &[Placement],
+        placements: &'a [Placement],
         sheets: &'a [PlacedSheet],
         share: f64,
         k: usize,
@@ -1849,8 +1851,9 @@ impl<'a> MeanProtection<'a> {
         MeanProtection {
             instrument,
             layout,
+            placements,
             sheets,
-            respondents: AtomIndex::new(placements),
+            respondents: std::sync::OnceLock::new(),
             share,
             k,
             reach: mean_reach(layout),
@@ -1907,7 +1910,10 @@ impl<'a> MeanProtection<'a> {
                 )
             }
         };
-        let (layout, respondents, k) = (self.layout, &self.respondents, self.k);
+        let respondents = self
+            .respondents
+            .get_or_init(|| AtomIndex::new(self.placements));
+        let (layout, k) = (self.layout, self.k);
         if again {
             disclosure::protect_means_again(layout, respondents, answers, status, k, bounds)
         } else {
